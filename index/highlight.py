@@ -1,0 +1,76 @@
+"""The best sentence of a passage for a query, chosen without re-encoding so it works at search speed.
+
+Across languages the shared surface is small, so the signal is a blend of character n-grams
+(cognates and names: intimacy/intimitet, Kunden/kunder, Disney) and stemmed word overlap.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from math import sqrt
+
+from .lexical import analyze, analyze_query
+
+_NGRAM = 4
+_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+[\"'”’»)]*|\n|$)")
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A sentence of a chunk: chunk.text[start:end] == sentence."""
+
+    sentence: str
+    start: int
+    end: int
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def _ngrams(text: str) -> Counter:
+    grams: Counter = Counter()
+    for word in re.findall(r"\w+", _fold(text)):
+        padded = f" {word} "
+        grams.update(padded[i : i + _NGRAM] for i in range(max(1, len(padded) - _NGRAM + 1)))
+    return grams
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    return dot / (sqrt(sum(v * v for v in a.values())) * sqrt(sum(v * v for v in b.values())))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in a text, whitespace trimmed."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        raw = match.group()
+        stripped = raw.strip()
+        if stripped:
+            start = match.start() + raw.index(stripped[0])
+            spans.append((start, start + len(stripped)))
+    return spans
+
+
+def best_sentence(query: str, query_lang: str, text: str, text_lang: str) -> Highlight:
+    """The sentence of `text` that best matches the query; the first sentence when nothing matches."""
+    spans = sentence_spans(text) or [(0, len(text))]
+    query_grams = _ngrams(query)
+    query_terms = set(analyze_query(query, query_lang))
+    best, best_score = spans[0], 0.0
+    for start, end in spans:
+        sentence = text[start:end]
+        terms = set(analyze(sentence, text_lang))
+        overlap = len(query_terms & terms) / (len(query_terms) or 1)
+        # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
+        length_damp = min(1.0, len(sentence) / 40)
+        score = (_cosine(query_grams, _ngrams(sentence)) + overlap) * length_damp
+        if score > best_score:
+            best, best_score = (start, end), score
+    return Highlight(text[best[0] : best[1]], best[0], best[1])

@@ -1,0 +1,331 @@
+"""The one facade the web app and the CLIs call: search, documents, concepts, stats.
+
+A `KnowledgeBase` serves one published version at a time; `refresh()` swaps in a newer one
+atomically, so a request always sees a complete version.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import store, versions
+from .centroids import load_centroids
+from .concepts import Catalogue, ConceptIndex, build_concept_index, load_catalogue, lookup, to_markdown, to_skos_jsonld
+from .embedders import Embedder, get_embedder
+from .errors import EmbedderMismatch, InvalidQuery, NotFound
+from .highlight import best_sentence
+from .language import QUERY_LANGUAGES, detect_query, normalize_lang
+from .lexical import LexicalIndex
+from .ranking import MODES, Corpus, RankingConfig, rank
+from .vectors import load_index
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 50
+_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass
+class SearchResult:
+    """One ranked passage with its provenance, best sentence and concepts."""
+
+    rank: int
+    score: float
+    doc_id: str
+    source: str
+    title: str
+    lang: str
+    chunk_id: int
+    ord: int
+    start: int
+    end: int
+    text: str
+    highlight: dict
+    concepts: list[str]
+
+
+@dataclass
+class SearchResponse:
+    """A search's results plus the concept cards the query names."""
+
+    query: str
+    query_lang: str
+    mode: str
+    took_ms: float
+    results: list[SearchResult]
+    concepts: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready form, the shape of the HTTP API."""
+        return asdict(self)
+
+
+@dataclass
+class _Loaded:
+    version: versions.Version
+    conn: object
+    corpus: Corpus
+    catalogue: Catalogue
+    concept_index: ConceptIndex
+    warnings: list[str]
+
+
+class KnowledgeBase:
+    """A read-only view of the newest sound version of an index directory."""
+
+    def __init__(self, index_dir: Path, embedder: str | None = None, ranking: RankingConfig = RankingConfig()) -> None:
+        self.index_dir = Path(index_dir)
+        self.ranking = ranking
+        self._wanted_embedder = embedder
+        self._lock = threading.Lock()
+        self._state = self._load()
+
+    def _load(self) -> _Loaded:
+        version, warnings = versions.open_current(self.index_dir)
+        manifest = version.manifest
+        if self._wanted_embedder and manifest["embedder"] != self._wanted_embedder:
+            raise EmbedderMismatch(
+                f"the index in {self.index_dir} was built with {manifest['embedder']!r};"
+                f" it cannot be queried with {self._wanted_embedder!r}"
+            )
+        conn = store.connect(version.path / versions.DB_FILE, readonly=True)
+        lexical = LexicalIndex.load(version.path)
+        chunk_ids, chunk_docs, chunk_langs = store.chunk_map(conn)
+        if not np.array_equal(chunk_ids, lexical.chunk_ids):
+            raise versions.IndexCorrupt(f"{version.name}: lexical index does not match the chunks")
+        doc_ids, centroids = load_centroids(version.path / "documents.npz")
+        dim = manifest["dim"]
+        vectors = load_index(manifest["backend"], version.path / manifest["vector_file"])
+        vectors.set_search_params(manifest.get("search_params") or "")
+        corpus = Corpus(
+            vectors=vectors,
+            lexical=lexical,
+            basis=np.load(version.path / "debias.npy"),
+            chunk_docs=chunk_docs,
+            chunk_langs=chunk_langs,
+            doc_ids=doc_ids,
+            doc_centroids=centroids,
+            fetch_vectors=lambda ids: store.vectors_by_id(conn, ids, dim),
+        )
+        catalogue = load_catalogue()
+        concept_index = ConceptIndex.load(version.path / "concepts.npz", catalogue)
+        if concept_index is None or not concept_index.is_fresh(catalogue, manifest["embedder"]):
+            # The catalogue changed since this version was built: embed its labels afresh, in memory.
+            concept_index = build_concept_index(catalogue, get_embedder(manifest["embedder"]))
+        log.info("serving %s from %s", version.name, self.index_dir)
+        return _Loaded(version, conn, corpus, catalogue, concept_index, warnings)
+
+    def refresh(self) -> bool:
+        """Load a newer published version if there is one; True when it switched."""
+        if versions.current_name(self.index_dir) == self._state.version.name:
+            return False
+        with self._lock:
+            if versions.current_name(self.index_dir) == self._state.version.name:
+                return False
+            fresh = self._load()
+            if fresh.version.name == self._state.version.name:
+                return False
+            self._state = fresh
+        return True
+
+    @property
+    def version(self) -> str:
+        """Name of the version being served."""
+        return self._state.version.name
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder the served index was built with."""
+        return get_embedder(self._state.version.manifest["embedder"])
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems met while opening (a damaged newer version that was skipped)."""
+        return list(self._state.warnings)
+
+    def languages(self) -> list[str]:
+        """Languages of the indexed chunks."""
+        return sorted(set(self._state.corpus.chunk_langs))
+
+    def _check(self, query: str, k: int, mode: str, lang: str | None) -> str | None:
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidQuery("q must be a non-empty string")
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
+        if not 1 <= k <= MAX_K:
+            raise InvalidQuery(f"k must be between 1 and {MAX_K}")
+        if mode not in MODES:
+            raise InvalidQuery(f"mode must be one of {', '.join(MODES)}")
+        if lang in (None, ""):
+            return None
+        code = normalize_lang(lang)
+        if not _LANG_CODE.match(code) or code not in set(QUERY_LANGUAGES) | set(self.languages()):
+            raise InvalidQuery(f"unknown language {lang!r}")
+        return code
+
+    def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid",
+               group: bool = False) -> SearchResponse:
+        """Rank passages for a query in any language; `lang` filters by passage language."""
+        started = time.perf_counter()
+        lang = self._check(query, k, mode, lang)
+        state = self._state
+        query_lang, _ = detect_query(query, state.corpus.lexical.words_by_lang)
+        vector = self.embedder.embed_queries([query])[0]
+        ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
+        results = self._results(state, query, query_lang, ranked)
+        cards = self._query_concepts(query, query_lang)
+        took = (time.perf_counter() - started) * 1000
+        return SearchResponse(query, query_lang, mode, round(took, 2), results, cards)
+
+    def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
+        ids = [c for c, _ in ranked]
+        chunks = store.chunks_by_id(state.conn, ids)
+        concepts = store.concepts_by_chunk(state.conn, ids)
+        docs: dict[str, store.Document] = {}
+        results = []
+        for position, (chunk_id, score) in enumerate(ranked, start=1):
+            chunk = chunks[chunk_id]
+            doc = docs.get(chunk.doc_id) or docs.setdefault(chunk.doc_id, store.document(state.conn, chunk.doc_id))
+            highlight = best_sentence(query, query_lang, chunk.text, chunk.lang)
+            results.append(SearchResult(
+                rank=position, score=round(score, 4), doc_id=doc.doc_id, source=doc.source, title=doc.title,
+                lang=chunk.lang, chunk_id=chunk_id, ord=chunk.ord, start=chunk.start, end=chunk.end,
+                text=chunk.text, highlight={"sentence": highlight.sentence, "start": highlight.start, "end": highlight.end},
+                concepts=concepts.get(chunk_id, []),
+            ))
+        return results
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def documents(self) -> list[dict]:
+        """Metadata of every document (no text)."""
+        conn = self._state.conn
+        chunk_counts = dict(conn.execute("SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id").fetchall())
+        return [
+            {"doc_id": d.doc_id, "title": d.title, "source": d.source, "lang": d.lang, "author": d.author,
+             "chars": len(d.text), "chunks": chunk_counts.get(d.doc_id, 0), "added_at": d.added_at}
+            for d in store.documents(conn)
+        ]
+
+    def document(self, doc_id: str) -> dict:
+        """One document with its cleaned text and chunk boundaries."""
+        conn = self._state.conn
+        doc = store.document(conn, doc_id)
+        if doc is None:
+            raise NotFound(f"no document {doc_id!r}")
+        chunks = store.chunks_of(conn, doc_id)
+        return {
+            "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang,
+            "author": doc.author, "content_hash": doc.content_hash, "added_at": doc.added_at,
+            "text": doc.text,
+            "chunks": [{"chunk_id": c.chunk_id, "ord": c.ord, "start": c.start, "end": c.end, "lang": c.lang,
+                        "tokens": c.tokens} for c in chunks],
+        }
+
+    def stats(self) -> dict:
+        """Counts, languages, version and embedder of the served index."""
+        state = self._state
+        manifest = state.version.manifest
+        return {
+            "version": state.version.name,
+            "created": manifest.get("created"),
+            "embedder": manifest["embedder"],
+            "dim": manifest["dim"],
+            "backend": manifest["backend"],
+            "factory": manifest.get("factory"),
+            "documents": manifest["documents"],
+            "chunks": manifest["chunks"],
+            "languages": store.languages(state.conn),
+            "chunk_languages": {str(k): int(v) for k, v in zip(*np.unique(state.corpus.chunk_langs.astype(str), return_counts=True))},
+            "language_bias_directions": int(len(state.corpus.basis)),
+            "warnings": state.warnings,
+        }
+
+    def manifest(self) -> dict:
+        """The served version's manifest."""
+        return json.loads(json.dumps(self._state.version.manifest))
+
+    # -- concepts ----------------------------------------------------------------------------
+
+    def _card(self, state: _Loaded, concept_id: str, lang: str = "en") -> dict:
+        concept = state.catalogue.get(concept_id)
+        return {
+            "id": concept.id,
+            "label": state.catalogue.label(concept.id, lang),
+            "family": state.catalogue.family(concept.id),
+            "definition": concept.definitions.get(lang) or concept.definition,
+        }
+
+    def _query_concepts(self, query: str, query_lang: str) -> list[dict]:
+        # Only a confident lexical match means the query names a concept; embedding neighbours do not.
+        state = self._state
+        matches = lookup(state.concept_index, query, k=3)
+        return [self._card(state, m.id, query_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
+
+    def lookup(self, text: str, k: int = 5) -> list[dict]:
+        """Free text in any language -> ranked concept matches, best first."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidQuery("q must be a non-empty string")
+        if len(text) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
+        if not 1 <= k <= MAX_K:
+            raise InvalidQuery(f"k must be between 1 and {MAX_K}")
+        matches = lookup(self._state.concept_index, text, k=k, embedder=self.embedder)
+        return [{"id": m.id, "label": m.label, "family": m.family, "score": round(float(m.score), 4), "via": m.via}
+                for m in matches]
+
+    def concepts(self) -> list[dict]:
+        """Every concept with its labels, family and number of grounded passages."""
+        state = self._state
+        counts = dict(state.conn.execute(
+            "SELECT concept_id, COUNT(*) FROM concept_passages GROUP BY concept_id").fetchall())
+        return [
+            {**self._card(state, c.id), "labels": dict(c.labels), "broader": c.broader,
+             "related": list(c.related), "contrasts": list(c.contrasts), "passages": counts.get(c.id, 0)}
+            for c in state.catalogue
+        ]
+
+    def concept(self, concept_id: str) -> dict:
+        """One concept with every label, alias, relation and its grounded passages."""
+        state = self._state
+        if concept_id not in state.catalogue:
+            raise NotFound(f"no concept {concept_id!r}")
+        c = state.catalogue.get(concept_id)
+        return {
+            **self._card(state, concept_id),
+            "labels": dict(c.labels),
+            "aliases": {k: list(v) for k, v in c.aliases.items()},
+            "definitions": dict(c.definitions),
+            "broader": c.broader,
+            "narrower": state.catalogue.children(concept_id),
+            "related": list(c.related),
+            "contrasts": list(c.contrasts),
+            "passages": [
+                {"chunk_id": r["chunk_id"], "doc_id": r["doc_id"], "title": r["title"], "source": r["source"],
+                 "lang": r["lang"], "ord": r["ord"], "score": round(r["score"], 4), "via": r["via"], "text": r["text"],
+                 "highlight": {"sentence": r["sentence"], "start": r["start"], "end": r["end"]}}
+                for r in store.groundings(state.conn, concept_id)
+            ],
+        }
+
+    def ungrounded_concepts(self) -> list[str]:
+        """Concepts with no supporting passage in the served version."""
+        grounded = {r[0] for r in self._state.conn.execute("SELECT DISTINCT concept_id FROM concept_passages")}
+        return [c.id for c in self._state.catalogue if c.id not in grounded]
+
+    def export_concepts(self, fmt: str = "skos-jsonld") -> str:
+        """The catalogue as SKOS JSON-LD, or as Markdown with the grounded passages cited."""
+        state = self._state
+        if fmt == "skos-jsonld":
+            return json.dumps(to_skos_jsonld(state.catalogue), ensure_ascii=False, indent=2)
+        if fmt == "markdown":
+            return to_markdown(state.catalogue, self._groundings(state))
+        raise InvalidQuery("format must be skos-jsonld or markdown")

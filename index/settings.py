@@ -1,0 +1,29 @@
+"""Settings read from the environment, shared by every CLI and the web app."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .embedders import DEFAULT_EMBEDDER
+from .writer import IndexSettings
+
+
+def index_dir() -> Path:
+    """`$KB_INDEX_DIR`, else `data/index`."""
+    return Path(os.environ.get("KB_INDEX_DIR") or "data/index")
+
+
+def embedder_name() -> str:
+    """`$KB_EMBEDDER`, else the bundled e5-small."""
+    return os.environ.get("KB_EMBEDDER") or DEFAULT_EMBEDDER
+
+
+def index_settings(embedder: str | None = None, factory: str | None = None, backend: str | None = None) -> IndexSettings:
+    """Build settings: explicit arguments first, then `$KB_*` variables, then defaults."""
+    return IndexSettings(
+        embedder=embedder or embedder_name(),
+        backend=backend or os.environ.get("KB_VECTOR_BACKEND") or "faiss",
+        factory=factory or os.environ.get("KB_FAISS_FACTORY") or "Flat",
+        search_params=os.environ.get("KB_FAISS_SEARCH") or None,
+        keep=int(os.environ.get("KB_KEEP_VERSIONS") or 3),
+    )

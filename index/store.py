@@ -1,0 +1,294 @@
+"""The SQLite side of an index version: documents, chunks with offsets and vectors, concept links.
+
+The schema evolves through numbered migrations recorded in `PRAGMA user_version`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+MIGRATIONS: list[str] = [
+    # 1: documents, chunks (vectors kept beside their text so unchanged chunks are never re-embedded)
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY,
+        source TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        author TEXT,
+        lang TEXT NOT NULL,
+        text TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        meta TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE TABLE chunks (
+        chunk_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+        ord INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        text_hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        UNIQUE (doc_id, ord)
+    );
+    CREATE INDEX chunks_text_hash ON chunks(text_hash);
+    """,
+    # 2: concept groundings, recomputed whenever the corpus changes
+    """
+    CREATE TABLE concept_passages (
+        concept_id TEXT NOT NULL,
+        chunk_id INTEGER NOT NULL REFERENCES chunks(chunk_id) ON DELETE CASCADE,
+        score REAL NOT NULL,
+        via TEXT NOT NULL,
+        sentence TEXT NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        PRIMARY KEY (concept_id, chunk_id)
+    );
+    CREATE INDEX concept_passages_chunk ON concept_passages(chunk_id);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class Document:
+    """A cleaned document as stored."""
+
+    doc_id: str
+    source: str
+    title: str
+    lang: str
+    text: str
+    content_hash: str
+    author: str | None = None
+    meta: dict = field(default_factory=dict)
+    added_at: str = ""
+
+
+@dataclass
+class Chunk:
+    """A passage of a document: text == document.text[start:end]."""
+
+    chunk_id: int
+    doc_id: str
+    ord: int
+    start: int
+    end: int
+    text: str
+    lang: str
+    tokens: int
+
+
+def text_hash(text: str) -> str:
+    """Content hash used to skip unchanged files and reuse unchanged chunk vectors."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open a version's database; read-only connections are safe to share across reader threads."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA foreign_keys=ON")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations in order; returns the schema version reached."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        with conn:
+            conn.executescript(script)
+            conn.execute(f"PRAGMA user_version = {number}")
+    return SCHEMA_VERSION
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The migration number a database is at."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    """A value from the meta table."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Store a value in the meta table."""
+    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+
+def _document(row: sqlite3.Row) -> Document:
+    return Document(
+        doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
+        text=row["text"], content_hash=row["content_hash"], author=row["author"],
+        meta=json.loads(row["meta"]), added_at=row["added_at"],
+    )
+
+
+def _chunk(row: sqlite3.Row) -> Chunk:
+    return Chunk(
+        chunk_id=row["chunk_id"], doc_id=row["doc_id"], ord=row["ord"], start=row["start"],
+        end=row["end"], text=row["text"], lang=row["lang"], tokens=row["tokens"],
+    )
+
+
+_CHUNK_COLUMNS = "chunk_id, doc_id, ord, start, end, text, lang, tokens"
+
+
+def documents(conn: sqlite3.Connection) -> list[Document]:
+    """Every document, ordered by source."""
+    return [_document(r) for r in conn.execute("SELECT * FROM documents ORDER BY source")]
+
+
+def document(conn: sqlite3.Connection, doc_id: str) -> Document | None:
+    """One document by id."""
+    row = conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+    return _document(row) if row else None
+
+
+def document_hashes(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """source -> (doc_id, content_hash), for incremental ingest."""
+    return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT source, doc_id, content_hash FROM documents")}
+
+
+def chunks_of(conn: sqlite3.Connection, doc_id: str) -> list[Chunk]:
+    """A document's chunks in order."""
+    rows = conn.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ord", (doc_id,))
+    return [_chunk(r) for r in rows]
+
+
+def chunks_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
+    """Chunks for a set of ids."""
+    if not chunk_ids:
+        return {}
+    marks = ",".join("?" * len(chunk_ids))
+    rows = conn.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", list(chunk_ids))
+    return {r["chunk_id"]: _chunk(r) for r in rows}
+
+
+def all_chunks(conn: sqlite3.Connection) -> list[Chunk]:
+    """Every chunk, ordered by id."""
+    return [_chunk(r) for r in conn.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY chunk_id")]
+
+
+def all_vectors(conn: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk ids, float32 vectors) of every chunk, ordered by id."""
+    rows = conn.execute("SELECT chunk_id, vector FROM chunks ORDER BY chunk_id").fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
+    return ids, vectors
+
+
+def vectors_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int], dim: int) -> np.ndarray:
+    """Vectors of the given chunks, in the order asked."""
+    if not len(chunk_ids):
+        return np.zeros((0, dim), np.float32)
+    marks = ",".join("?" * len(chunk_ids))
+    found = dict(conn.execute(f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({marks})",
+                              [int(c) for c in chunk_ids]).fetchall())
+    return np.frombuffer(b"".join(found[int(c)] for c in chunk_ids), dtype=np.float32).reshape(-1, dim)
+
+
+def chunk_map(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk ids, their doc ids, their languages), ordered by chunk id."""
+    rows = conn.execute("SELECT chunk_id, doc_id, lang FROM chunks ORDER BY chunk_id").fetchall()
+    return (np.asarray([r[0] for r in rows], np.int64), np.asarray([r[1] for r in rows], dtype=object),
+            np.asarray([r[2] for r in rows], dtype=object))
+
+
+def vectors_by_hash(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, bytes]:
+    """Stored vectors for chunk texts already embedded, keyed by text hash."""
+    wanted = list(set(hashes))
+    found: dict[str, bytes] = {}
+    for i in range(0, len(wanted), 500):
+        batch = wanted[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        for row in conn.execute(f"SELECT text_hash, vector FROM chunks WHERE text_hash IN ({marks})", batch):
+            found[row[0]] = row[1]
+    return found
+
+
+def put_document(conn: sqlite3.Connection, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    """Insert or replace a document with its chunks and their vectors."""
+    conn.execute("DELETE FROM documents WHERE doc_id = ? OR source = ?", (doc.doc_id, doc.source))
+    conn.execute(
+        "INSERT INTO documents(doc_id, source, title, author, lang, text, content_hash, meta)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (doc.doc_id, doc.source, doc.title, doc.author, doc.lang, doc.text, doc.content_hash,
+         json.dumps(doc.meta, ensure_ascii=False)),
+    )
+    conn.executemany(
+        "INSERT INTO chunks(doc_id, ord, start, end, text, lang, tokens, text_hash, vector)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (doc.doc_id, c.ord, c.start, c.end, c.text, c.lang, c.tokens, text_hash(c.text),
+             np.asarray(v, dtype=np.float32).tobytes())
+            for c, v in zip(chunks, vectors)
+        ],
+    )
+
+
+def delete_document(conn: sqlite3.Connection, doc_id: str) -> bool:
+    """Remove a document and its chunks; True when something was removed."""
+    return conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Number of documents and chunks."""
+    return {
+        "documents": conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
+        "chunks": conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
+    }
+
+
+def languages(conn: sqlite3.Connection) -> dict[str, int]:
+    """Documents per language."""
+    return dict(conn.execute("SELECT lang, COUNT(*) FROM documents GROUP BY lang ORDER BY lang").fetchall())
+
+
+def replace_groundings(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """Replace every concept grounding: rows of (concept_id, chunk_id, score, via, sentence, start, end)."""
+    conn.execute("DELETE FROM concept_passages")
+    conn.executemany("INSERT OR REPLACE INTO concept_passages VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def groundings(conn: sqlite3.Connection, concept_id: str | None = None) -> list[sqlite3.Row]:
+    """Grounded passages, best first, joined with their chunk and document."""
+    where = "WHERE cp.concept_id = ?" if concept_id else ""
+    args = (concept_id,) if concept_id else ()
+    return conn.execute(
+        "SELECT cp.*, c.doc_id, c.ord, c.lang, c.text, d.title, d.source FROM concept_passages cp"
+        " JOIN chunks c ON c.chunk_id = cp.chunk_id JOIN documents d ON d.doc_id = c.doc_id"
+        f" {where} ORDER BY cp.concept_id, cp.score DESC",
+        args,
+    ).fetchall()
+
+
+def concepts_by_chunk(conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Concept ids each chunk is grounded in, strongest first."""
+    if not chunk_ids:
+        return {}
+    marks = ",".join("?" * len(chunk_ids))
+    result: dict[int, list[str]] = {}
+    for row in conn.execute(
+        f"SELECT chunk_id, concept_id FROM concept_passages WHERE chunk_id IN ({marks}) ORDER BY score DESC",
+        list(chunk_ids),
+    ):
+        result.setdefault(row[0], []).append(row[1])
+    return result

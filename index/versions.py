@@ -1,0 +1,212 @@
+"""Versioned index directories: build beside the current one, publish atomically, verify, fall back, collect.
+
+Layout of an index directory::
+
+    CURRENT                 name of the published version (replaced atomically)
+    versions/v000007/       one complete version: kb.sqlite, vectors.*, lexical.*, manifest.json
+    versions/.build-*/      a version being written; never read
+    .lock                   writers serialise on it; readers never take it
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .errors import IndexBusy, IndexCorrupt, IndexNotFound
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+DB_FILE = "kb.sqlite"
+DEFAULT_KEEP = 3
+
+
+@dataclass(frozen=True)
+class Version:
+    """A published version directory and its manifest."""
+
+    name: str
+    path: Path
+    manifest: dict
+
+
+def versions_dir(index_dir: Path) -> Path:
+    """Folder that holds every version."""
+    return Path(index_dir) / "versions"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold the index's writer lock; raises IndexBusy after `timeout` seconds of waiting."""
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(index_dir) / ".lock", "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    raise IndexBusy(f"another writer holds {index_dir}/.lock") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def new_build_dir(index_dir: Path) -> Path:
+    """A private folder to write the next version into."""
+    root = versions_dir(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+
+
+def current_name(index_dir: Path) -> str | None:
+    """Name of the published version, or None."""
+    try:
+        return (Path(index_dir) / CURRENT).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def published(index_dir: Path) -> list[str]:
+    """Names of complete version folders, oldest first."""
+    root = versions_dir(index_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.name.startswith("v") and (p / MANIFEST).is_file())
+
+
+def write_manifest(build_dir: Path, info: dict) -> dict:
+    """Record every file of a version with its size and checksum, plus the given facts."""
+    files = {
+        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(build_dir.iterdir())
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {**info, "files": files, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    path = build_dir / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    for p in build_dir.iterdir():
+        with open(p, "rb") as handle:
+            os.fsync(handle.fileno())
+    return manifest
+
+
+def publish(index_dir: Path, build_dir: Path, keep: int = DEFAULT_KEEP) -> str:
+    """Move a finished build into place and point CURRENT at it; returns the version name."""
+    index_dir = Path(index_dir)
+    existing = published(index_dir)
+    number = int(existing[-1][1:]) + 1 if existing else 1
+    name = f"v{number:06d}"
+    target = versions_dir(index_dir) / name
+    os.rename(build_dir, target)
+    _fsync_dir(versions_dir(index_dir))
+    pointer = index_dir / f".{CURRENT}.tmp"
+    with open(pointer, "w") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    collect_garbage(index_dir, keep)
+    return name
+
+
+def collect_garbage(index_dir: Path, keep: int = DEFAULT_KEEP) -> list[str]:
+    """Delete all but the newest `keep` versions (never the current one) and abandoned builds."""
+    current = current_name(index_dir)
+    names = published(index_dir)
+    doomed = [n for n in names[: max(0, len(names) - keep)] if n != current]
+    root = versions_dir(index_dir)
+    for name in doomed:
+        shutil.rmtree(root / name, ignore_errors=True)
+    # Builds left by killed writers; callers hold the writer lock, so none of these is live.
+    for stale in root.glob(".build-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return doomed
+
+
+def verify_version(path: Path) -> list[str]:
+    """Problems found in one version folder; an empty list means it is sound."""
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        return [f"{path.name}: no manifest (partial or damaged version)"]
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        return [f"{path.name}: unreadable manifest ({exc})"]
+    problems = []
+    for name, expected in manifest.get("files", {}).items():
+        file = path / name
+        if not file.is_file():
+            problems.append(f"{path.name}/{name}: missing")
+        elif file.stat().st_size != expected["bytes"]:
+            problems.append(f"{path.name}/{name}: size {file.stat().st_size} != {expected['bytes']}")
+        elif _sha256(file) != expected["sha256"]:
+            problems.append(f"{path.name}/{name}: checksum mismatch")
+    if not problems and (path / DB_FILE).is_file():
+        try:
+            conn = sqlite3.connect(f"file:{path / DB_FILE}?mode=ro", uri=True)
+            try:
+                status = conn.execute("PRAGMA quick_check").fetchone()[0]
+                chunks = conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            return [f"{path.name}/{DB_FILE}: {exc}"]
+        if status != "ok":
+            problems.append(f"{path.name}/{DB_FILE}: integrity check says {status}")
+        if chunks != manifest.get("chunks"):
+            problems.append(f"{path.name}: {chunks} chunks in the database, manifest says {manifest.get('chunks')}")
+    return problems
+
+
+def open_current(index_dir: Path) -> tuple[Version, list[str]]:
+    """The current version if sound, else the newest sound one; returns it with the warnings met on the way."""
+    index_dir = Path(index_dir)
+    current = current_name(index_dir)
+    candidates = published(index_dir)
+    if current is None and not candidates:
+        raise IndexNotFound(f"no index in {index_dir}: run `python -m ingest PATH --index-dir {index_dir}` first")
+    order = ([current] if current else []) + [n for n in reversed(candidates) if n != current]
+    warnings: list[str] = []
+    for name in order:
+        path = versions_dir(index_dir) / name
+        problems = verify_version(path)
+        if not problems:
+            for warning in warnings:
+                log.warning("%s; serving %s instead", warning, name)
+            return Version(name, path, json.loads((path / MANIFEST).read_text())), warnings
+        warnings.append("; ".join(problems))
+    raise IndexCorrupt(f"no sound version in {index_dir}: " + " | ".join(warnings))

@@ -1,0 +1,1 @@
+"""Files -> documents -> chunks, written into the index through `index`'s writer."""

@@ -1,0 +1,287 @@
+"""Walk paths, load and clean files, chunk them, embed what changed, and publish one new index version."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from index.errors import DocumentError
+from index.language import detect, normalize_lang
+from index.store import Chunk, Document, text_hash
+from index.writer import IndexSettings, IndexWriter
+
+from .chunking import ChunkingConfig, chunk_text
+from .cleaning import clean_text
+from .loaders import SUPPORTED_SUFFIXES, load_bytes
+
+log = logging.getLogger(__name__)
+
+METADATA_FILE = "metadata.json"
+BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest: where it is and the source name it is stored under."""
+
+    path: Path
+    source: str
+    root: Path
+
+
+@dataclass
+class Prepared:
+    """A loaded, cleaned and chunked document waiting for its vectors."""
+
+    doc: Document
+    chunks: list[Chunk]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[str] = field(default_factory=list)
+    chunks: int = 0
+    chunks_embedded: int = 0
+    tokens_embedded: int = 0
+    document_tokens: int = 0
+    languages: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    version: str | None = None
+    total_documents: int = 0
+    total_chunks: int = 0
+
+    @property
+    def ingested(self) -> int:
+        """Documents added or replaced."""
+        return self.added + self.updated
+
+
+def doc_id_for(source: str) -> str:
+    """Stable id of a document: derived from its source name, so re-ingesting keeps it."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def walk(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
+    """Files under the given paths (folders recursively) and one error line per unusable path."""
+    files, errors = [], []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            errors.append(f"{raw}: no such file or directory")
+        elif path.is_dir():
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+                relative = file.relative_to(path)
+                if any(part.startswith(".") for part in relative.parts) or file.name == METADATA_FILE:
+                    continue
+                files.append(SourceFile(file, relative.as_posix(), path.resolve()))
+        else:
+            files.append(SourceFile(path, path.name, path.parent.resolve()))
+    return files, errors
+
+
+def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:
+    if root not in cache:
+        try:
+            cache[root] = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache[root] = {}
+    return cache[root]
+
+
+def _title(text: str, fallback: str) -> str:
+    first = text.split("\n", 1)[0].strip()
+    return first if 0 < len(first) <= 120 else fallback
+
+
+def prepare(
+    data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None
+) -> Prepared:
+    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet)."""
+    text = clean_text(load_bytes(data, source))
+    if not text:
+        raise DocumentError(f"{source}: no text left after cleaning")
+    metadata = dict(metadata or {})
+    lang = normalize_lang(metadata.pop("lang", None)) if metadata.get("lang") else detect(text)
+    doc = Document(
+        doc_id=doc_id_for(source),
+        source=source,
+        title=metadata.pop("title", None) or _title(text, Path(source).stem),
+        lang=lang,
+        text=text,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        author=metadata.pop("author", None),
+        meta=metadata,
+    )
+    spans = chunk_text(text, count_tokens, config)
+    chunks = [
+        Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
+              lang=_chunk_lang(s.text, lang), tokens=s.tokens)
+        for i, s in enumerate(spans)
+    ]
+    return Prepared(doc, chunks)
+
+
+def _chunk_lang(text: str, doc_lang: str) -> str:
+    # Short chunks (a heading, a list item) carry too little signal to overrule the document.
+    return detect(text) if len(text) >= 200 else doc_lang
+
+
+def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool) -> tuple[list[np.ndarray], int, int, float]:
+    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts."""
+    texts = [c.text for p in prepared for c in p.chunks]
+    cached = writer.cached_vectors(texts)
+    todo = list(dict.fromkeys(t for t in texts if text_hash(t) not in cached))
+    fresh: dict[str, np.ndarray] = {}
+    pending = set(todo)
+    tokens = sum(c.tokens for p in prepared for c in p.chunks if c.text in pending)
+    started = time.perf_counter()
+    with tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or not todo) as bar:
+        for i in range(0, len(todo), BATCH_SIZE):
+            batch = todo[i : i + BATCH_SIZE]
+            for text, vector in zip(batch, writer.embedder.embed_passages(batch)):
+                fresh[text_hash(text)] = vector
+            bar.update(len(batch))
+    seconds = time.perf_counter() - started
+    lookup = {**cached, **fresh}
+    vectors = [np.stack([lookup[text_hash(c.text)] for c in p.chunks]) for p in prepared]
+    return vectors, len(todo), tokens, seconds
+
+
+def _changed(files: Sequence[SourceFile], known: dict[str, tuple[str, str]], report: IngestReport,
+             settings_chunking: ChunkingConfig, count_tokens, progress: bool) -> Iterator[Prepared]:
+    sidecars: dict[Path, dict] = {}
+    for file in tqdm(files, unit="file", desc="reading", disable=not progress or len(files) < 2):
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            report.failed.append(f"{file.path}: cannot read ({exc.strerror})")
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        if file.source in known and known[file.source][1] == digest:
+            report.unchanged += 1
+            continue
+        metadata = dict(_sidecar(file.root, sidecars).get(file.source, {}))
+        metadata["root"] = str(file.root)
+        try:
+            item = prepare(data, file.source, count_tokens, settings_chunking, metadata)
+        except DocumentError as exc:
+            report.failed.append(str(exc).replace(file.source, str(file.path), 1))
+            continue
+        if file.source in known:
+            report.updated += 1
+        else:
+            report.added += 1
+        yield item
+
+
+def ingest(
+    paths: Sequence[Path],
+    index_dir: Path,
+    settings: IndexSettings = IndexSettings(),
+    chunking: ChunkingConfig = ChunkingConfig(),
+    prune: bool = False,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> IngestReport:
+    """Ingest files and folders into the index at `index_dir`, publishing one new version if anything changed."""
+    started = time.perf_counter()
+    report = IngestReport()
+    files, report.failed = walk(paths)
+    with IndexWriter(index_dir, settings, rebuild=rebuild) as writer:
+        known = {} if rebuild else writer.known_documents()
+        embedder = writer.embedder
+        prepared = list(_changed(files, known, report, chunking, embedder.count_tokens, progress))
+        vectors, report.chunks_embedded, report.tokens_embedded, report.embed_seconds = embed_all(
+            writer, prepared, progress
+        )
+        for item, item_vectors in zip(prepared, vectors):
+            writer.put(item.doc, item.chunks, item_vectors)
+            report.chunks += len(item.chunks)
+            report.languages[item.doc.lang] += 1
+            report.document_tokens += embedder.count_tokens(item.doc.text)
+        if prune:
+            roots = {Path(p).resolve() for p in paths if Path(p).is_dir()}
+            report.removed = _prune(writer, roots, files)
+        totals = writer.counts()
+        report.total_documents, report.total_chunks = totals["documents"], totals["chunks"]
+        published = writer.commit()
+        report.version = published.version if published else None
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prune(writer: IndexWriter, folders: set[Path], files: Sequence[SourceFile]) -> int:
+    # Only documents that came from one of the folders walked now can be "gone".
+    roots = {str(f) for f in folders}
+    present = {(str(f.root), f.source) for f in files}
+    removed = 0
+    for doc in writer.documents():
+        root = doc.meta.get("root")
+        if root in roots and (root, doc.source) not in present and writer.delete(doc.doc_id):
+            removed += 1
+    return removed
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What an upload did: the document it became, and whether it was already there."""
+
+    doc_id: str
+    source: str
+    title: str
+    lang: str
+    chunks: int
+    duplicate: bool
+    version: str | None
+
+
+UPLOADS = "uploads"
+
+
+def ingest_upload(
+    data: bytes, filename: str, index_dir: Path, settings: IndexSettings = IndexSettings(),
+    chunking: ChunkingConfig = ChunkingConfig(),
+) -> UploadResult:
+    """Store an uploaded file under its content hash and publish it as a document.
+
+    The client's file name only chooses the loader (by suffix) and the fallback title; it never
+    becomes a path. A file whose content is already indexed is reported as a duplicate.
+    """
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{filename}: unsupported file type {suffix or '(none)'}")
+    digest = hashlib.sha256(data).hexdigest()
+    source = f"{UPLOADS}/{digest[:32]}{suffix}"
+    with IndexWriter(index_dir, settings) as writer:
+        for doc in writer.documents():
+            if doc.content_hash == digest:
+                chunks = writer.counts_of(doc.doc_id)
+                return UploadResult(doc.doc_id, doc.source, doc.title, doc.lang, chunks, True, None)
+        stem = Path(filename).stem.replace("_", " ").strip()[:120] or "upload"
+        item = prepare(data, source, writer.embedder.count_tokens, chunking, {"original_name": Path(filename).name[:200]})
+        if item.doc.title == Path(source).stem:
+            item.doc.title = stem
+        (vectors,), _, _, _ = embed_all(writer, [item], progress=False)
+        store_path = Path(index_dir) / UPLOADS / Path(source).name
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+        store_path.write_bytes(data)
+        writer.put(item.doc, item.chunks, vectors)
+        published = writer.commit()
+    return UploadResult(item.doc.doc_id, source, item.doc.title, item.doc.lang, len(item.chunks), False,
+                        published.version if published else None)
+

@@ -1,0 +1,43 @@
+"""Shared fixtures: one real index of the seeds per session, built with the default e5 embedder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The project's seed articles."""
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real index of the five seeds; treat it as read-only (copy it to change it)."""
+    from ingest.pipeline import ingest
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    ingest([SEEDS], index_dir, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def kb(seed_index: Path):
+    """The knowledge base over the seed index."""
+    from index.service import KnowledgeBase
+
+    return KnowledgeBase(seed_index)
+
+
+@pytest.fixture
+def index_copy(seed_index: Path, tmp_path: Path) -> Path:
+    """A private copy of the seed index that a test may change."""
+    target = tmp_path / "index"
+    shutil.copytree(seed_index, target)
+    return target

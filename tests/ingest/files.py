@@ -1,0 +1,74 @@
+"""Small real files of each supported format, made by the tests themselves."""
+from __future__ import annotations
+
+import io
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with a real text layer (Helvetica, WinAnsi), written object by object."""
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    stream = "BT /F1 12 Tf 72 720 Td 16 TL " + " ".join(f"({escape(line)}) Tj T*" for line in lines) + " ET"
+    content = stream.encode("cp1252")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def make_image_only_pdf() -> bytes:
+    """A valid PDF page with no text layer, like a scan."""
+    return make_pdf([]).replace(b"BT /F1 12 Tf 72 720 Td 16 TL  ET", b"0 0 m 10 10 l S")
+
+
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    """A Word document with paragraphs and an optional table."""
+    from docx import Document
+
+    document = Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+HTML_PAGE = """<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>Kundlojalitet</title>
+<script>var tracking = "SECRET_SCRIPT_TEXT";</script>
+<style>.x { color: red }</style></head>
+<body>
+<nav><a href="/">Hem</a> <a href="/om">Om oss</a> NAVIGATION_MENU_TEXT</nav>
+<header><p>HEADER_BANNER_TEXT</p></header>
+<main><article>
+<h1>Lojala kunder är lönsamma kunder</h1>
+<p>Kundlojalitet byggs genom att förstå kundens behov och leverera en personlig upplevelse varje gång.
+Företag som lyssnar på sina kunder och agerar på det de lär sig behåller dem längre.</p>
+<p>Data och analys gör det möjligt att se vilka kunder som är mest värdefulla och vad de förväntar sig.
+Därför investerar många organisationer i kundinsikt och i att använda den i sina processer.</p>
+</article></main>
+<footer><p>FOOTER_COPYRIGHT_TEXT</p></footer>
+<script>console.log("MORE_SCRIPT_TEXT")</script>
+</body></html>
+"""

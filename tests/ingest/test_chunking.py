@@ -1,0 +1,64 @@
+"""Chunks respect sentences, fit the token budget, overlap modestly and keep exact offsets."""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.chunking import ChunkingConfig, chunk_text, sentences
+
+
+def words_as_tokens(text: str) -> int:
+    """A deterministic stand-in tokenizer for plumbing tests: one token per word, plus two specials."""
+    return len(text.split()) + 2
+
+
+def covered(text: str, chunks) -> set[int]:
+    return {i for c in chunks for i in range(c.start, c.end)}
+
+
+def test_sentences_split_on_punctuation_and_lines():
+    text = "Första meningen. Andra meningen!\nEn rad utan punkt\n\nSista?"
+    spans = [text[s:e] for s, e in sentences(text)]
+    assert spans == ["Första meningen.", "Andra meningen!", "En rad utan punkt", "Sista?"]
+
+
+def test_chunks_fit_budget_and_keep_offsets():
+    text = " ".join(f"Mening nummer {i} handlar om kunder." for i in range(60))
+    config = ChunkingConfig(max_tokens=30, overlap_tokens=8)
+    chunks = chunk_text(text, words_as_tokens, config)
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert chunk.tokens <= config.max_tokens
+        assert chunk.text[0].isupper() and chunk.text.endswith(".")  # whole sentences only
+
+
+def test_overlap_is_modest():
+    text = " ".join(f"Mening {i} om lojalitet och förtroende bland kunderna." for i in range(200))
+    chunks = chunk_text(text, words_as_tokens, ChunkingConfig(max_tokens=64, overlap_tokens=8))
+    encoded = sum(c.tokens for c in chunks)
+    assert encoded <= 1.25 * words_as_tokens(text)
+    assert any(a.end > b.start for a, b in zip(chunks, chunks[1:]))  # some overlap exists
+
+
+def test_overlong_sentence_is_cut_between_words():
+    text = "ord " * 500
+    chunks = chunk_text(text.strip(), words_as_tokens, ChunkingConfig(max_tokens=50, overlap_tokens=0))
+    assert all(c.tokens <= 50 for c in chunks)
+    assert covered(text.strip(), chunks) >= {i for i, ch in enumerate(text.strip()) if not ch.isspace()}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("abcåäö ABC.!?\n\n,;-»«"), min_size=0, max_size=1500),
+    st.integers(min_value=8, max_value=80),
+    st.integers(min_value=0, max_value=7),
+)
+def test_chunker_properties(text, max_tokens, overlap):
+    chunks = chunk_text(text, words_as_tokens, ChunkingConfig(max_tokens=max_tokens, overlap_tokens=overlap))
+    non_space = {i for i, ch in enumerate(text) if not ch.isspace()}
+    assert covered(text, chunks) >= non_space  # every visible character is in some chunk
+    for chunk in chunks:
+        assert chunk.text and chunk.text.strip() == chunk.text  # no empty or padded chunks
+        assert text[chunk.start : chunk.end] == chunk.text  # exact offsets
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
