@@ -37,7 +37,7 @@ search: $(KB_INDEX_DIR)/CURRENT
 ## set up, ingest the seeds if no index exists, serve the UI and API with gunicorn
 run: $(KB_INDEX_DIR)/CURRENT
 	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR))"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120 "webapp:create_app()"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120 --limit-request-line 8190 "webapp:create_app()"
 
 ## the whole test suite
 test: $(STAMP) $(AXE)

@@ -59,17 +59,25 @@ def analyze_query(text: str, lang: str) -> list[str]:
 
 @dataclass
 class LexicalIndex:
-    """BM25 weights of every (chunk, term), rows aligned with `chunk_ids`."""
+    """BM25 over chunks, with inverse document frequencies computed per language.
+
+    A word's rarity is judged among passages of the same language: in a corpus where one
+    language has many passages, its function words ("av", "och") are otherwise rare enough
+    overall to lift every passage of that language for any query written in it, which is the
+    same-language bias all over again.
+    """
 
     chunk_ids: np.ndarray
-    weights: sparse.csr_matrix
+    tf: sparse.csr_matrix  # saturated BM25 term frequencies, without idf
     vocab: dict[str, int]
-    idf: np.ndarray
+    langs: list[str]
+    chunk_lang: np.ndarray  # index into `langs` per chunk
+    idf: np.ndarray  # (len(langs), len(vocab))
     words_by_lang: dict[str, frozenset[str]]
 
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str], langs: Sequence[str]) -> "LexicalIndex":
-        """Analyse each chunk in its own language and precompute BM25 term weights."""
+        """Analyse each chunk in its own language and precompute BM25 weights."""
         vocab: dict[str, int] = {}
         rows, cols, tfs, lengths = [], [], [], []
         words_by_lang: dict[str, set[str]] = {}
@@ -81,49 +89,51 @@ class LexicalIndex:
                 rows.append(row)
                 cols.append(vocab.setdefault(term, len(vocab)))
                 tfs.append(tf)
-        n = len(texts)
-        tf_matrix = sparse.csr_matrix(
-            (np.asarray(tfs, np.float32), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
-            shape=(n, max(1, len(vocab))),
-        )
-        df = np.bincount(np.asarray(cols, np.int64), minlength=tf_matrix.shape[1]).astype(np.float32)
-        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        n, width = len(texts), max(1, len(vocab))
+        rows_a, cols_a = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        tf_raw = np.asarray(tfs, np.float32)
         dl = np.asarray(lengths, np.float32)
         norm = K1 * (1 - B + B * dl / max(1.0, float(dl.mean()) if n else 1.0))
-        coo = tf_matrix.tocoo()
-        data = idf[coo.col] * coo.data * (K1 + 1) / (coo.data + norm[coo.row])
-        weights = sparse.csr_matrix((data.astype(np.float32), (coo.row, coo.col)), shape=tf_matrix.shape)
-        return cls(np.asarray(chunk_ids, np.int64), weights, vocab, idf,
+        saturated = tf_raw * (K1 + 1) / (tf_raw + norm[rows_a]) if n else tf_raw
+        tf = sparse.csr_matrix((saturated, (rows_a, cols_a)), shape=(n, width))
+        lang_names = sorted(set(langs))
+        chunk_lang = np.asarray([lang_names.index(lang) for lang in langs], np.int64)
+        idf = np.zeros((len(lang_names), width), np.float32)
+        for li in range(len(lang_names)):
+            members = chunk_lang == li
+            df = np.bincount(cols_a[members[rows_a]], minlength=width).astype(np.float32)
+            idf[li] = np.log1p((members.sum() - df + 0.5) / (df + 0.5))
+        return cls(np.asarray(chunk_ids, np.int64), tf, vocab, lang_names, chunk_lang, idf,
                    {k: frozenset(v) for k, v in words_by_lang.items()})
 
-    def scores(self, terms: Sequence[str], rows: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-        """BM25 score of every chunk for a list of query terms, and the query's best attainable score.
+    def scores(self, terms: Sequence[str], lang: str) -> tuple[np.ndarray, float]:
+        """BM25 of every chunk in `lang` (others score 0) for query terms, and the best attainable score.
 
         The bound (each query term saturated, unseen terms at the mean idf) puts BM25 on a 0..1
         scale that means the same for every query, unlike per-query max normalisation.
-        `rows` restricts scoring to some chunks (others score 0).
         """
+        result = np.zeros(len(self.chunk_ids), np.float32)
+        if lang not in self.langs:
+            return result, 1.0
+        li = self.langs.index(lang)
         unique = list(dict.fromkeys(terms))
         cols = [self.vocab[t] for t in unique if t in self.vocab]
-        bound = float(self.idf[cols].sum() + self.idf.mean() * (len(unique) - len(cols))) * (K1 + 1)
-        result = np.zeros(len(self.chunk_ids), np.float32)
-        if cols:
-            matrix = self.weights if rows is None else self.weights[rows]
-            values = np.asarray(matrix[:, cols].sum(axis=1)).ravel()
-            if rows is None:
-                result = values
-            else:
-                result[rows] = values
+        idf = self.idf[li]
+        bound = float(idf[cols].sum() + idf.mean() * (len(unique) - len(cols))) * (K1 + 1)
+        rows = np.flatnonzero(self.chunk_lang == li)
+        if cols and len(rows):
+            result[rows] = self.tf[rows][:, cols] @ idf[cols]
         return result, max(bound, 1e-6)
 
     def save(self, directory: Path) -> list[Path]:
         """Write lexical.npz and lexical.json into a version folder."""
         matrix, meta = directory / "lexical.npz", directory / "lexical.json"
         with open(matrix, "wb") as handle:
-            np.savez(handle, ids=self.chunk_ids, data=self.weights.data, indices=self.weights.indices,
-                     indptr=self.weights.indptr, shape=np.asarray(self.weights.shape), idf=self.idf)
+            np.savez(handle, ids=self.chunk_ids, data=self.tf.data, indices=self.tf.indices,
+                     indptr=self.tf.indptr, shape=np.asarray(self.tf.shape), idf=self.idf, chunk_lang=self.chunk_lang)
         meta.write_text(json.dumps(
-            {"vocab": self.vocab, "words_by_lang": {k: sorted(v) for k, v in self.words_by_lang.items()}},
+            {"vocab": self.vocab, "langs": self.langs,
+             "words_by_lang": {k: sorted(v) for k, v in self.words_by_lang.items()}},
             ensure_ascii=False,
         ))
         return [matrix, meta]
@@ -132,7 +142,8 @@ class LexicalIndex:
     def load(cls, directory: Path) -> "LexicalIndex":
         """Read what `save` wrote."""
         with np.load(directory / "lexical.npz") as data:
-            weights = sparse.csr_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
-            ids, idf = data["ids"], data["idf"]
+            tf = sparse.csr_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
+            ids, idf, chunk_lang = data["ids"], data["idf"], data["chunk_lang"]
         meta = json.loads((directory / "lexical.json").read_text())
-        return cls(ids, weights, meta["vocab"], idf, {k: frozenset(v) for k, v in meta["words_by_lang"].items()})
+        return cls(ids, tf, meta["vocab"], meta["langs"], chunk_lang, idf,
+                   {k: frozenset(v) for k, v in meta["words_by_lang"].items()})

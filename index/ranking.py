@@ -26,7 +26,9 @@ class RankingConfig:
     """Weights of the hybrid score and the size of the candidate pool."""
 
     doc_weight: float = 0.4
+    neighbour_weight: float = 0.2
     lexical_weight: float = 0.3
+    lexical_floor: float = 0.2
     debias: bool = True
     candidates: int = 200
 
@@ -47,22 +49,39 @@ class Corpus:
     def __post_init__(self) -> None:
         self.row_of = {int(c): i for i, c in enumerate(self.lexical.chunk_ids)}
         self.doc_row = {d: i for i, d in enumerate(self.doc_ids)}
+        # Rows are in chunk-id order and a document's chunks are stored consecutively, in order.
+        rows = np.arange(len(self.chunk_docs))
+        same_prev = np.r_[False, self.chunk_docs[1:] == self.chunk_docs[:-1]]
+        same_next = np.r_[self.chunk_docs[:-1] == self.chunk_docs[1:], False]
+        self.prev_row = np.where(same_prev, rows - 1, rows)
+        self.next_row = np.where(same_next, rows + 1, rows)
 
 
 def lexical_scores(corpus: Corpus, query: str, query_lang: str) -> np.ndarray:
     """BM25 on a 0..1 scale: every term for same-language passages, longer words for the rest."""
     total = np.zeros(len(corpus.chunk_langs), np.float32)
-    long_words = [w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS]
-    for lang in np.unique(corpus.chunk_langs):
-        rows = np.flatnonzero(corpus.chunk_langs == lang)
-        if lang == query_lang:
-            terms = analyze_query(query, lang)
-        else:
-            terms = analyze_query(" ".join(long_words), lang) if long_words else []
-        if terms:
-            scores, bound = corpus.lexical.scores(terms, rows)
-            total[rows] = scores[rows] / bound
+    long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
+    for lang in corpus.lexical.langs:
+        text = query if lang == query_lang else long_words
+        if text:
+            scores, bound = corpus.lexical.scores(analyze_query(text, lang), lang)
+            total += scores / bound
     return total
+
+
+def _dense_in_context(corpus: Corpus, rows: np.ndarray, query_vector: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """Passage similarity read in context: blended with its document's centroid and its best neighbour.
+
+    Answers often straddle a chunk boundary, and a passage of a relevant document is more likely
+    relevant itself; both help most across languages, where single-passage scores are close.
+    """
+    around = np.unique(np.concatenate([rows, corpus.prev_row[rows], corpus.next_row[rows]]))
+    dense = dict(zip(around.tolist(), corpus.fetch_vectors(corpus.lexical.chunk_ids[around]) @ query_vector))
+    own = np.asarray([dense[r] for r in rows.tolist()])
+    neighbour = np.maximum([dense[r] for r in corpus.prev_row[rows].tolist()],
+                           [dense[r] for r in corpus.next_row[rows].tolist()])
+    doc = corpus.doc_centroids[[corpus.doc_row[d] for d in corpus.chunk_docs[rows]]] @ query_vector
+    return (1 - config.doc_weight) * own + config.doc_weight * doc + config.neighbour_weight * neighbour
 
 
 def rank(
@@ -103,12 +122,12 @@ def rank(
     if mode == "lexical":
         scores = lexical[rows]
     else:
-        dense = corpus.fetch_vectors(chunk_ids) @ query_vector
-        doc_rows = [corpus.doc_row[d] for d in corpus.chunk_docs[rows]]
-        doc_dense = corpus.doc_centroids[doc_rows] @ query_vector
-        scores = (1 - config.doc_weight) * dense + config.doc_weight * doc_dense
+        scores = _dense_in_context(corpus, rows, query_vector, config)
         if mode == "hybrid":
-            scores = scores + config.lexical_weight * lexical[rows]
+            # Weak overlap (a shared common word, an English phrase quoted in a Swedish text) is as
+            # likely by chance as not; only the part of BM25 above the floor counts as evidence.
+            evidence = np.maximum(0.0, lexical[rows] - config.lexical_floor) / (1 - config.lexical_floor)
+            scores = scores + config.lexical_weight * evidence
     order = np.argsort(-scores, kind="stable")
     if group:
         seen: set[str] = set()

@@ -17,7 +17,9 @@ import numpy as np
 
 from . import store, versions
 from .centroids import load_centroids
-from .concepts import Catalogue, ConceptIndex, build_concept_index, load_catalogue, lookup, to_markdown, to_skos_jsonld
+from .concepts import (
+    Catalogue, ConceptIndex, Grounding, build_concept_index, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+)
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .highlight import best_sentence
@@ -86,6 +88,7 @@ class KnowledgeBase:
         self.ranking = ranking
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
+        self._examined = versions.current_name(self.index_dir)
         self._state = self._load()
 
     def _load(self) -> _Loaded:
@@ -124,12 +127,17 @@ class KnowledgeBase:
         return _Loaded(version, conn, corpus, catalogue, concept_index, warnings)
 
     def refresh(self) -> bool:
-        """Load a newer published version if there is one; True when it switched."""
-        if versions.current_name(self.index_dir) == self._state.version.name:
+        """Load a newer published version if there is one; True when it switched.
+
+        A CURRENT that names a damaged version is examined once, not on every call.
+        """
+        pointer = versions.current_name(self.index_dir)
+        if pointer in (self._state.version.name, self._examined):
             return False
         with self._lock:
-            if versions.current_name(self.index_dir) == self._state.version.name:
+            if pointer in (self._state.version.name, self._examined):
                 return False
+            self._examined = pointer
             fresh = self._load()
             if fresh.version.name == self._state.version.name:
                 return False
@@ -267,7 +275,7 @@ class KnowledgeBase:
     def _query_concepts(self, query: str, query_lang: str) -> list[dict]:
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
         state = self._state
-        matches = lookup(state.concept_index, query, k=3)
+        matches = lookup(state.concept_index, query, k=3, semantic=False)
         return [self._card(state, m.id, query_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
@@ -315,6 +323,14 @@ class KnowledgeBase:
                 for r in store.groundings(state.conn, concept_id)
             ],
         }
+
+    def _groundings(self, state: _Loaded) -> dict[str, list[Grounding]]:
+        found: dict[str, list[Grounding]] = {}
+        for r in store.groundings(state.conn):
+            found.setdefault(r["concept_id"], []).append(Grounding(
+                concept_id=r["concept_id"], chunk_id=r["chunk_id"], doc_id=r["doc_id"], lang=r["lang"],
+                score=r["score"], via=r["via"], sentence=r["sentence"], start=r["start"], end=r["end"]))
+        return found
 
     def ungrounded_concepts(self) -> list[str]:
         """Concepts with no supporting passage in the served version."""

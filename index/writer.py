@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -192,9 +193,10 @@ class IndexWriter:
         from .concepts import ground, load_catalogue, load_or_build_concept_index
 
         catalogue = load_catalogue()
-        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions.
+        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions
+        # (or in $KB_CACHE_DIR, shared by several indexes).
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
-        cache = self.index_dir / "cache" / f"concepts-{slug}.npz"
+        cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
         concept_index = load_or_build_concept_index(catalogue, self.embedder, cache)
         concept_index.save(self._build / "concepts.npz")
         found = ground(catalogue, chunks, vectors, concept_index)

@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-# A sentence ends at . ! ? … (optionally closed by quotes or brackets) before whitespace, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»)\]]*\s+|\n+")
+# A sentence ends at . ! ? … (optionally closed by a quote or bracket) before whitespace, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’»)\]])\s+|\n+")
 _WORD = re.compile(r"\S+")
 
 

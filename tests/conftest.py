@@ -1,7 +1,9 @@
 """Shared fixtures: one real index of the seeds per session, built with the default e5 embedder."""
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Share one concept-label cache across every index the tests build (it costs ~10 s to embed)."""
+    os.environ.setdefault("KB_CACHE_DIR", tempfile.mkdtemp(prefix="kb-test-cache-"))
 
 
 @pytest.fixture(scope="session")

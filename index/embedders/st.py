@@ -14,7 +14,7 @@ class SentenceTransformerEmbedder:
 
         self.name = f"st:{model}"
         self._model = SentenceTransformer(model, device=device)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length or 512)
         is_e5 = "e5" in model.lower()
         self._query_prefix = "query: " if is_e5 else ""

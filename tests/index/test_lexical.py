@@ -20,9 +20,10 @@ def test_query_keeps_bare_words_for_names():
 def test_bm25_ranks_and_roundtrips(tmp_path):
     texts = ["Kunden vil ha personlig service.", "Disney satte prisen høyere.", "Lojalitet og tillit hos kundene."]
     index = LexicalIndex.build([10, 11, 12], texts, ["no", "no", "no"])
-    scores, bound = index.scores(analyze_query("kundenes lojalitet", "no"))
+    scores, bound = index.scores(analyze_query("kundenes lojalitet", "no"), "no")
     assert int(np.argmax(scores)) == 2 and 0 < scores.max() <= bound
     index.save(tmp_path)
     again = LexicalIndex.load(tmp_path)
-    assert np.allclose(again.scores(analyze_query("Disney", "en"))[0], index.scores(analyze_query("Disney", "en"))[0])
+    assert np.allclose(again.scores(analyze_query("Disney", "en"), "no")[0], index.scores(analyze_query("Disney", "en"), "no")[0])
+    assert not index.scores(["disney"], "sv")[0].any()
     assert again.words_by_lang["no"] >= {"disney", "lojalitet"}

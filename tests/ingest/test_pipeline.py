@@ -134,7 +134,9 @@ def test_killed_ingest_leaves_previous_index_searchable(index_copy, tmp_path, se
     big.mkdir()
     text = (seeds_dir / "002_2866088025c4b51b.txt").read_text(encoding="utf-8")
     for i in range(6):
-        (big / f"copy{i}.txt").write_text(f"Kopia {i}.\n" + text, encoding="utf-8")
+        # Distinct lines so that no chunk vector can be reused and the run takes a while.
+        lines = [f"({i}.{n}) {line}" for n, line in enumerate(text.splitlines()) if line.strip()]
+        (big / f"copy{i}.txt").write_text("\n".join(lines), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for delay in (0.5, 2.0, 4.0):
         proc = subprocess.Popen([sys.executable, "-m", "ingest", str(big), "--index-dir", str(index_copy), "-q"],

@@ -1,0 +1,108 @@
+"""Text folding, sentence spans and label spotting shared by concept lookup and grounding."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
+
+from .catalogue import Catalogue, Term
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Letters NFKD leaves alone; folding them lets "Værdi"/"vaerdi" and "Kundenähe"/"kundenahe" meet.
+_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "ı": "i"})
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
+# A compound written as one word only counts when it is long enough not to collide by accident.
+_MIN_COMPACT = 6
+
+
+def fold(text: str) -> str:
+    """Accent-fold, casefold and reduce punctuation/hyphens to single spaces."""
+    return " ".join(fold_token(m.group()) for m in _WORD.finditer(text))
+
+
+def fold_token(token: str) -> str:
+    """Fold one word: NFKD without combining marks, casefolded, special letters mapped."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
+
+
+def compact(folded: str) -> str:
+    """A folded text without spaces, so "lock in", "lock-in" and "lockin" coincide."""
+    return folded.replace(" ", "")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences (or lines) of a text, whitespace trimmed."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if any(ch.isalnum() for ch in text[start:end]):
+            spans.append((start, end))
+    return spans or [(0, len(text))]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A catalogue term found in a text: (concept id, term language) pairs and char offsets."""
+
+    matches: tuple[tuple[str, str], ...]
+    start: int
+    end: int
+    folded: str
+
+    @property
+    def concept_ids(self) -> list[str]:
+        """The distinct concepts the matched term belongs to."""
+        return sorted({cid for cid, _ in self.matches})
+
+
+class TermSpotter:
+    """Finds catalogue labels and aliases in running text, longest match first, on word boundaries."""
+
+    def __init__(self, terms: Iterable[Term]):
+        self.by_form: dict[str, set[tuple[str, str]]] = {}
+        self.max_words = 1
+        for term in terms:
+            folded = fold(term.text)
+            if not folded:
+                continue
+            self.by_form.setdefault(folded, set()).add((term.concept_id, term.lang))
+            if len(compact(folded)) >= _MIN_COMPACT:
+                self.by_form.setdefault(compact(folded), set()).add((term.concept_id, term.lang))
+            self.max_words = max(self.max_words, folded.count(" ") + 1)
+
+    @classmethod
+    def for_catalogue(cls, catalogue: Catalogue) -> "TermSpotter":
+        """A spotter over every label and alias of a catalogue, built once per catalogue content."""
+        # Tagging runs once per chunk; rebuilding the spotter per call would dominate the cost.
+        spotter = _SPOTTERS.get(catalogue.digest)
+        if spotter is None:
+            spotter = _SPOTTERS[catalogue.digest] = cls(catalogue.all_terms())
+        return spotter
+
+    def find(self, text: str) -> list[Occurrence]:
+        """Non-overlapping term occurrences, scanning left to right and preferring the longest."""
+        words = [(fold_token(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+        found, i = [], 0
+        while i < len(words):
+            for n in range(min(self.max_words, len(words) - i), 0, -1):
+                chunk = [w for w, _, _ in words[i:i + n]]
+                spaced = " ".join(chunk)
+                ids = self.by_form.get(spaced)
+                if ids is None and n > 1 and len(spaced) >= _MIN_COMPACT:
+                    ids = self.by_form.get("".join(chunk))
+                if ids:
+                    found.append(Occurrence(tuple(sorted(ids)), words[i][1], words[i + n - 1][2], spaced))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+_SPOTTERS: dict[str, TermSpotter] = {}

@@ -1,0 +1,158 @@
+"""Web app fixtures: a Flask test client, the OpenAPI checker, a live gunicorn server and a browser."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from webapp import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def app(seed_index: Path) -> Flask:
+    """The app over the seed index."""
+    return create_app({"KB_INDEX_DIR": str(seed_index), "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class SpecChecker:
+    """Validates responses against the schemas of the served OpenAPI document."""
+
+    def __init__(self, spec: dict) -> None:
+        self.spec = spec
+        # Literal paths first so /api/concepts/lookup is not taken for /api/concepts/{concept_id}.
+        templates = sorted(spec["paths"], key=lambda p: p.count("{"))
+        self.routes = [(re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", t) + "$"), t) for t in templates]
+
+    def schema_for(self, path: str, status: int, content_type: str, method: str = "get") -> dict:
+        template = next((t for pattern, t in self.routes if pattern.match(path)), None)
+        if template is None:  # an unknown route still answers with the documented error shape
+            return {"$ref": "#/components/schemas/Error"}
+        operations = self.spec["paths"][template]
+        # A method the path does not have (405) answers with the GET operation's error shapes.
+        responses = operations.get(method.lower(), operations.get("get"))["responses"]
+        response = responses.get(str(status)) or responses["default"]
+        media = content_type.split(";")[0].strip()
+        assert media in response["content"], f"{path}: {status} {media} is not documented"
+        return response["content"][media]["schema"]
+
+    def __call__(self, path: str, status: int, content_type: str, body: object, method: str = "get") -> None:
+        """Fail unless `body` matches the documented schema for this path, method and status."""
+        schema = {**self.schema_for(path, status, content_type, method), "components": self.spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(body)
+
+
+@pytest.fixture(scope="session")
+def spec(app: Flask) -> dict:
+    return app.test_client().get("/openapi.json").get_json()
+
+
+@pytest.fixture(scope="session")
+def check_spec(spec: dict) -> SpecChecker:
+    return SpecChecker(spec)
+
+
+@pytest.fixture
+def api(client: FlaskClient, check_spec: SpecChecker):
+    """GET an API path, check the answer against the OpenAPI schema, return (status, json)."""
+
+    def get(url: str, expect: int | None = None) -> tuple[int, dict]:
+        response = client.get(url)
+        body = response.get_json()
+        check_spec(url.split("?")[0], response.status_code, response.content_type, body)
+        if expect is not None:
+            assert response.status_code == expect, body
+        return response.status_code, body
+
+    return get
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"server not ready after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served the way `make run` serves it: gunicorn, `webapp:create_app()`, KB_INDEX_DIR set."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("server") / "gunicorn.log").open("w")
+    env = {**os.environ, "KB_INDEX_DIR": str(seed_index), "PORT": str(port), "KB_LOG_LEVEL": "WARNING"}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    proc = subprocess.Popen(
+        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120", "--limit-request-line", "8190", "webapp:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/healthz", proc)
+        # The first query loads the embedding model in each worker; pay that before any timed test.
+        for _ in range(2):
+            urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str):
+    """A fresh page (own localStorage) that fails the test on any console error, CSP violations included."""
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert not errors, errors

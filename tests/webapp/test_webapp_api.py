@@ -1,0 +1,155 @@
+"""The JSON API against the real seed index; every answer is checked against /openapi.json."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from openapi_spec_validator import validate
+
+VALUE_DISCIPLINES_SOURCE = "002_2866088025c4b51b.txt"
+LOCK_ON_SOURCE = "004_d0c1bd57fb5bdf5c.txt"
+
+
+def test_openapi_document_is_valid(spec):
+    validate(spec)
+    assert spec["openapi"].startswith("3.1")
+
+
+def test_search_finds_the_swedish_value_disciplines_passage(api):
+    _, body = api("/api/search?q=" + quote("What are the three value disciplines?"), 200)
+    first = body["results"][0]
+    assert first["source"] == VALUE_DISCIPLINES_SOURCE
+    assert first["lang"] == "sv"
+    assert first["text"][first["highlight"]["start"]:first["highlight"]["end"]] == first["highlight"]["sentence"]
+    assert [r["rank"] for r in body["results"]] == list(range(1, len(body["results"]) + 1))
+
+
+def test_search_finds_the_dutch_lock_on_article(api):
+    _, body = api("/api/search?q=customer+lock-on", 200)
+    assert body["results"][0]["source"] == LOCK_ON_SOURCE
+    assert body["results"][0]["lang"] == "nl"
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_search_modes_k_and_language_filter(api, mode):
+    _, body = api(f"/api/search?q=kundelojalitet&k=3&lang=no&mode={mode}&group=true", 200)
+    assert body["mode"] == mode
+    assert 0 < len(body["results"]) <= 3
+    assert {r["lang"] for r in body["results"]} == {"no"}
+    assert len({r["doc_id"] for r in body["results"]}) == len(body["results"])  # grouped: one per document
+
+
+@pytest.mark.parametrize("query", [
+    "",                                   # q missing
+    "q=",                                 # empty
+    "q=%20%20",                           # blank
+    "q=" + "a" * 1001,                    # too long
+    "q=x&k=0", "q=x&k=51", "q=x&k=ten", "q=x&k=1.5", "q=x&k=99999999999999999999",
+    "q=x&mode=fuzzy",
+    "q=x&lang=klingon", "q=x&lang=xx", "q=x&lang=%3Cscript%3E",
+    "q=x&group=maybe",
+])
+def test_search_rejects_bad_parameters(api, query):
+    _, body = api(f"/api/search?{query}", 400)
+    assert body["error"]["code"] == "invalid_query"
+    assert body["error"]["message"]
+
+
+def test_search_accepts_the_longest_query(api):
+    api("/api/search?q=" + "b" * 1000 + "&k=1", 200)
+
+
+def test_concepts_list(api):
+    _, body = api("/api/concepts", 200)
+    ids = {c["id"] for c in body["concepts"]}
+    assert {"value-disciplines", "customer-intimacy"} <= ids
+    assert all(c["family"] in ids for c in body["concepts"])
+
+
+def test_concept_detail_has_labels_and_passages(api):
+    _, body = api("/api/concepts/customer-intimacy", 200)
+    assert {"no", "sv", "nl", "en"} <= set(body["labels"])
+    assert body["broader"] == "value-disciplines"
+    assert body["passages"], "customer intimacy should be grounded in the seeds"
+
+
+@pytest.mark.parametrize("concept_id", ["no-such-concept", "%3Cscript%3E", "a" * 300])
+def test_unknown_concept_is_404(api, concept_id):
+    _, body = api(f"/api/concepts/{concept_id}", 404)
+    assert body["error"]["code"] == "not_found"
+
+
+def test_lookup_finds_a_concept_from_norwegian(api):
+    _, body = api("/api/concepts/lookup?q=" + quote("kundeintimitet") + "&k=3", 200)
+    assert body["query"] == "kundeintimitet"
+    assert body["matches"][0]["id"] == "customer-intimacy"
+    assert len(body["matches"]) <= 3
+
+
+@pytest.mark.parametrize("query", ["", "q=", "q=x&k=0", "q=x&k=abc", "q=" + "a" * 1001])
+def test_lookup_rejects_bad_parameters(api, query):
+    api(f"/api/concepts/lookup?{query}", 400)
+
+
+def test_export_skos_jsonld(client):
+    response = client.get("/api/concepts/export?format=skos-jsonld")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert "@context" in response.get_json() or "@graph" in response.get_json()
+
+
+def test_export_markdown(client):
+    response = client.get("/api/concepts/export?format=markdown")
+    assert response.status_code == 200
+    assert response.mimetype == "text/markdown"
+    assert "Customer intimacy" in response.get_data(as_text=True)
+
+
+def test_export_rejects_unknown_format(api):
+    api("/api/concepts/export?format=pdf", 400)
+
+
+def test_documents_and_document(api):
+    _, listing = api("/api/documents", 200)
+    sources = {d["source"]: d for d in listing["documents"]}
+    assert len(sources) == 5 and VALUE_DISCIPLINES_SOURCE in sources
+    doc_id = sources[VALUE_DISCIPLINES_SOURCE]["doc_id"]
+    _, doc = api(f"/api/documents/{doc_id}", 200)
+    assert doc["lang"] == "sv"
+    chunk = doc["chunks"][0]
+    assert 0 <= chunk["start"] < chunk["end"] <= len(doc["text"])
+
+
+def test_unknown_document_is_404(api):
+    api("/api/documents/0000000000000000", 404)
+
+
+def test_stats_and_healthz(api):
+    _, stats = api("/api/stats", 200)
+    _, health = api("/healthz", 200)
+    assert health["status"] == "ok"
+    assert health["version"] == stats["version"]
+    assert health["documents"] == stats["documents"] == 5
+    assert health["writes_enabled"] is False
+    assert health["concepts"] > 0
+
+
+def test_unknown_api_route_is_json_404(api):
+    _, body = api("/api/nothing-here", 404)
+    assert body["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_json_405(client, check_spec):
+    response = client.post("/api/search?q=x")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    check_spec("/api/search", 405, response.content_type, response.get_json())
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_oversized_request_is_json_413(app, client):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 10 * 1024 * 1024
+    response = client.post("/api/search", data=b"x" * (limit + 1), content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"

@@ -1,0 +1,91 @@
+"""App factory, configuration, security headers, request ids and error handling."""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from webapp import create_app, kb as kb_module
+from webapp.config import from_env
+
+
+def test_config_defaults_and_environment():
+    assert from_env({}) == {
+        "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
+        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
+    }
+    config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
+                       "KB_LOG_LEVEL": "debug"})
+    assert (config["KB_INDEX_DIR"], config["PORT"], config["KB_MAX_UPLOAD_MB"]) == ("/x", 8080, 2)
+    assert config["KB_ADMIN_TOKEN"] is None and config["KB_LOG_LEVEL"] == "DEBUG"
+
+
+def test_upload_limit_follows_config(seed_index):
+    app = create_app({"KB_INDEX_DIR": str(seed_index), "KB_MAX_UPLOAD_MB": 1})
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search?q=x", "/healthz", "/static/style.css", "/nope"])
+def test_security_headers_on_every_response(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"]
+
+
+def test_request_id_is_echoed_or_made(client, caplog):
+    with caplog.at_level(logging.INFO, logger="webapp"):
+        given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    assert any("request_id=abc-123" in r.getMessage() for r in caplog.records)
+    made = client.get("/healthz", headers={"X-Request-ID": "forged 200 request_id=x"})
+    assert made.headers["X-Request-ID"] != "forged 200 request_id=x"
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+def test_unexpected_error_is_a_logged_generic_json_500(seed_index, caplog):
+    app = create_app({"KB_INDEX_DIR": str(seed_index)})
+    app.add_url_rule("/api/boom", "boom", lambda: 1 / 0)
+    with caplog.at_level(logging.ERROR, logger="webapp"):
+        response = app.test_client().get("/api/boom", headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500
+    error = response.get_json()["error"]
+    assert error["code"] == "internal_error" and error["request_id"] == "req-500"
+    assert "ZeroDivision" not in response.get_data(as_text=True)
+    assert any("request_id=req-500" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monkeypatch):
+    monkeypatch.setattr(kb_module, "REFRESH_INTERVAL_S", 0)
+    index_dir = tmp_path / "index"
+    app = create_app({"KB_INDEX_DIR": str(index_dir)})
+    client = app.test_client()
+    for path in ("/healthz", "/api/search?q=x", "/api/concepts"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.get_json()["error"]["code"] == "index_not_found"
+    page = client.get("/")
+    assert page.status_code == 503 and b"not available" in page.data
+    shutil.copytree(seed_index, index_dir)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_newly_published_version_is_served(index_copy: Path, tmp_path, monkeypatch):
+    monkeypatch.setattr(kb_module, "REFRESH_INTERVAL_S", 0)
+    client = create_app({"KB_INDEX_DIR": str(index_copy)}).test_client()
+    before = client.get("/healthz").get_json()
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "note.txt").write_text(
+        "Kundelojalitet handler om tillit.\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, "
+        "ikke fordi det er vanskelig å bytte leverandør.\n", encoding="utf-8")
+    ingest([extra], index_copy, progress=False)
+    after = client.get("/healthz").get_json()
+    assert after["version"] != before["version"]
+    assert after["documents"] == before["documents"] + 1

@@ -1,0 +1,111 @@
+"""The UI in headless Chromium against the live server: search, filters, concepts, course pack, XSS, phone width."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def search(page, query: str, lang: str = "") -> None:
+    page.goto("/")
+    page.get_by_label("Question or keywords").fill(query)
+    if lang:
+        page.get_by_label("Passage language").select_option(lang)
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_selector("#results-heading")
+
+
+def test_english_question_finds_the_swedish_passage_highlighted(page):
+    search(page, "What are the three value disciplines?")
+    first = page.locator("article.passage").first
+    expect(first).to_have_attribute("lang", "sv")
+    expect(first.locator(".badge")).to_contain_text("Swedish")
+    mark = first.locator("mark")
+    expect(mark).to_be_visible()
+    assert mark.inner_text().strip()
+
+
+def test_language_filter(page):
+    search(page, "customer loyalty", lang="nl")
+    langs = page.locator("article.passage").evaluate_all("cards => cards.map(c => c.lang)")
+    assert langs and set(langs) == {"nl"}
+    expect(page.get_by_label("Passage language")).to_have_value("nl")
+
+
+def test_concept_chip_opens_the_concept_page(page):
+    search(page, "What are the three value disciplines?")
+    chip = page.locator("article.passage .chip").first
+    label = chip.inner_text()
+    chip.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(label)
+    expect(page.get_by_role("heading", name="In every language")).to_be_visible()
+    expect(page.locator("table.labels tbody tr")).not_to_have_count(0)
+
+
+def test_passage_link_anchors_the_document_view(page):
+    search(page, "customer lock-on")
+    page.locator("article.passage").first.get_by_role("link", name="Read in the document").click()
+    fragment = page.url.split("#")[1]
+    assert fragment.startswith("chunk-")
+    expect(page.locator(f"#{fragment}")).to_be_attached()
+    expect(page.locator("mark.passage").first).to_be_visible()
+
+
+def test_course_pack_with_two_items_exports_markdown_with_citations(page):
+    search(page, "What are the three value disciplines?")
+    cards = page.locator("article.passage")
+    titles = [cards.nth(i).locator(".card-title").inner_text() for i in (0, 1)]
+    cards.nth(0).get_by_role("button", name="Add passage to course pack").click()
+    # The second one by keyboard.
+    cards.nth(1).get_by_role("button", name="Add passage to course pack").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-pack-count]")).to_have_text("(2)")
+
+    page.get_by_role("link", name="Course pack").click()
+    items = page.locator(".pack-item")
+    expect(items).to_have_count(2)
+    items.first.get_by_role("button", name="Move down").click()  # reorder survives a reload
+    page.reload()
+    expect(page.locator(".pack-item h2").first).to_have_text(titles[1])
+
+    markdown = page.get_by_label("Markdown (select and copy)").input_value()
+    assert markdown.count("Source: ") == 2
+    for title in titles:
+        assert title in markdown
+    assert "002\\_2866088025c4b51b.txt" in markdown and "#chunk-" in markdown
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Markdown").click()
+    assert open(download.value.path(), encoding="utf-8").read().count("Source: ") == 2
+
+    page.locator(".pack-item").first.get_by_role("button", name="Remove").click()
+    expect(page.locator(".pack-item")).to_have_count(1)
+
+
+def test_search_page_fits_a_phone(browser, live_server):
+    context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
+    try:
+        page = context.new_page()
+        page.goto("/?q=" + quote("What are the three value disciplines?"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.goto("/pack")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+
+
+def test_script_in_query_is_inert(page):
+    payload = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">"
+    page.goto("/?q=" + quote(payload))
+    expect(page.get_by_label("Question or keywords")).to_have_value(payload)
+    expect(page.locator(".query-echo")).to_have_text(payload)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("main img, main script").count() == 0
+
+
+def test_keyboard_reaches_the_skip_link_first(page):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"

@@ -1,0 +1,41 @@
+"""Pure template helpers."""
+from __future__ import annotations
+
+from webapp.render import document_segments, lang_name, passage_item, split_highlight
+
+TEXT = "One. Two three. Four five six. Seven."
+# Overlapping chunks, as the chunker makes them.
+CHUNKS = [{"ord": 0, "start": 0, "end": 15}, {"ord": 1, "start": 5, "end": 30}, {"ord": 2, "start": 31, "end": 37}]
+
+
+def test_split_highlight():
+    assert split_highlight("ab cd ef", {"start": 3, "end": 5}) == ("ab ", "cd", " ef")
+    assert split_highlight("ab", {"start": 1, "end": 9}) == ("ab", "", "")
+
+
+def test_segments_rebuild_the_text_and_anchor_every_chunk():
+    segments = document_segments(TEXT, CHUNKS)
+    assert "".join(s.text for s in segments) == TEXT
+    anchors = [a for s in segments for a in s.anchors]
+    assert anchors == ["chunk-0", "chunk-1", "chunk-2"]
+    assert not any(s.passage or s.sentence for s in segments)
+
+
+def test_segments_mark_the_selected_chunk_and_sentence():
+    segments = document_segments(TEXT, CHUNKS, selected=1, sentence=(0, 10))  # chunk 1 text: "Two three. ..."
+    assert "".join(s.text for s in segments if s.passage) == TEXT[5:30]
+    assert "".join(s.text for s in segments if s.sentence) == "Two three."
+
+
+def test_segments_ignore_a_sentence_outside_the_chunk():
+    segments = document_segments(TEXT, CHUNKS, selected=2, sentence=(0, 99))
+    assert not any(s.sentence for s in segments)
+    assert "".join(s.text for s in segments if s.passage) == "Seven."
+
+
+def test_passage_item_carries_its_citation():
+    item = passage_item({"doc_id": "d", "ord": 3, "title": "T", "source": "s.txt", "lang": "sv", "text": "a b c",
+                         "highlight": {"start": 2, "end": 3}}, "/documents/d?chunk=3#chunk-3")
+    assert item["key"] == "passage:d:3"
+    assert (item["before"], item["sentence"], item["after"]) == ("a ", "b", " c")
+    assert item["langName"] == lang_name("sv") == "Swedish"

@@ -1,0 +1,89 @@
+"""The server-rendered UI through the test client: it works, and escapes, without JavaScript."""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+
+def test_search_page_without_query_shows_the_form(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<label for="q">' in html and '<select id="lang" name="lang">' in html
+    assert "result-list" not in html
+
+
+def test_search_renders_results_with_highlight_chips_and_links(client):
+    html = client.get("/?q=" + quote("What are the three value disciplines?")).get_data(as_text=True)
+    first = html.split('<article class="card passage"')[1]
+    assert 'lang="sv"' in first
+    assert "<mark>" in first
+    assert re.search(r'href="/concepts/[a-z-]+"', first)
+    assert re.search(r'href="/documents/[0-9a-f]{16}\?chunk=\d+&amp;hl=\d+-\d+#chunk-\d+"', first)
+    assert "data-item=" in first
+
+
+def test_search_language_filter(client):
+    html = client.get("/?q=loyalty&lang=nl").get_data(as_text=True)
+    badges = re.findall(r'<article class="card passage" lang="(\w+)"', html)
+    assert badges and set(badges) == {"nl"}
+    assert '<option value="nl" selected>' in html
+
+
+def test_search_with_bad_parameters_explains_with_400(client):
+    response = client.get("/?q=x&k=500")
+    assert response.status_code == 400
+    assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_query_is_escaped(client):
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    html = client.get("/?q=" + quote(payload)).get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_concepts_grouped_by_family(client):
+    html = client.get("/concepts").get_data(as_text=True)
+    assert 'id="family-value-disciplines"' in html
+    assert 'href="/concepts/customer-intimacy"' in html
+
+
+def test_concept_page(client):
+    html = client.get("/concepts/customer-intimacy").get_data(as_text=True)
+    assert "Kundintimitet" in html or "kundintimitet" in html.lower()
+    assert 'href="/concepts/value-disciplines"' in html
+    assert "Grounded passages" in html and "<mark>" in html
+
+
+@pytest.mark.parametrize("path", ["/concepts/nope", "/documents/nope", "/nowhere"])
+def test_unknown_pages_are_html_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Not found" in response.get_data(as_text=True)
+
+
+def test_document_view_anchors_and_marks_the_passage(client):
+    doc = client.get("/api/documents").get_json()["documents"][0]
+    detail = client.get(f"/api/documents/{doc['doc_id']}").get_json()
+    chunk = detail["chunks"][1]
+    html = client.get(f"/documents/{doc['doc_id']}?chunk={chunk['ord']}&hl=0-10").get_data(as_text=True)
+    for c in detail["chunks"]:
+        assert f'id="chunk-{c["ord"]}"' in html
+    assert '<mark class="passage sentence">' in html
+    assert "Add passage to course pack" in html
+
+
+@pytest.mark.parametrize("query", ["chunk=abc&hl=zz", "chunk=999999&hl=1-2", "chunk=-1"])
+def test_document_view_tolerates_odd_parameters(client, query):
+    doc_id = client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    response = client.get(f"/documents/{doc_id}?{query}")
+    assert response.status_code == 200
+    assert "<mark" not in response.get_data(as_text=True)
+
+
+def test_course_pack_page_and_static_files(client):
+    assert b"data-pack-list" in client.get("/pack").data
+    for name in ("app.js", "pack.js", "pack-page.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200

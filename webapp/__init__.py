@@ -1,0 +1,52 @@
+"""Flask web app: the JSON API and the browser UI over one `index.service.KnowledgeBase` per process.
+
+Configuration comes from environment variables (a `config` mapping passed to `create_app` overrides them):
+
+| Variable           | Default      | Meaning                                                                  |
+|--------------------|--------------|--------------------------------------------------------------------------|
+| `KB_INDEX_DIR`     | `data/index` | Index directory to serve; newer published versions are picked up live.  |
+| `KB_EMBEDDER`      | (from index) | Embedder the index must have been built with (`e5-small`, `st:<model>`). |
+| `PORT`             | `5000`       | Port `make run` binds on 127.0.0.1.                                      |
+| `KB_MAX_UPLOAD_MB` | `10`         | Largest request body accepted, in MB (larger ones get a JSON 413).       |
+| `KB_ADMIN_TOKEN`   | (unset)      | Token for write operations; unset means writes are switched off.         |
+| `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import api, errors, hooks, render, views
+from .config import from_env
+from .kb import KBHolder
+
+
+def _configure_logging(level: str) -> None:
+    # Under gunicorn or a bare `flask run` nothing has configured the root logger yet.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("webapp", "index"):
+        logging.getLogger(name).setLevel(level)
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: read settings, open the knowledge base, register blueprints, hooks and errors."""
+    app = Flask(__name__)
+    app.config.update({**from_env(), **(config or {})})
+    if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default; an explicit value wins
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["KB_MAX_UPLOAD_MB"] * 1024 * 1024)
+    _configure_logging(app.config["KB_LOG_LEVEL"])
+    app.json.sort_keys = False
+    app.extensions["kb"] = KBHolder(app.config["KB_INDEX_DIR"], app.config["KB_EMBEDDER"])
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    app.add_template_filter(render.lang_name)
+    app.add_template_global(render.split_highlight)
+    app.add_template_global(render.passage_item)
+    app.add_template_global(render.concept_item)
+    app.add_template_global(views.passage_url)
+    hooks.register(app)
+    errors.register(app)
+    return app

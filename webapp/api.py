@@ -1,0 +1,98 @@
+"""The JSON API: /api/*, /healthz and /openapi.json."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from index.service import MAX_K
+
+from . import params, writes
+from .kb import get_kb
+from .openapi import spec
+
+bp = Blueprint("api", __name__)
+
+EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "markdown": "text/markdown"}
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    """Passages ranked for a query in any language."""
+    query = params.required(request.args, "q")
+    return jsonify(get_kb().search(query, **params.search_options(request.args)).to_dict())
+
+
+@bp.get("/api/concepts")
+def concepts() -> Response:
+    """Every concept of the catalogue."""
+    return jsonify(concepts=get_kb().concepts())
+
+
+@bp.get("/api/concepts/lookup")
+def lookup() -> Response:
+    """Concepts that a piece of text names, best first."""
+    query = params.required(request.args, "q")
+    k = params.integer(request.args, "k", 5, 1, MAX_K)
+    return jsonify(query=query, matches=get_kb().lookup(query, k=k))
+
+
+@bp.get("/api/concepts/export")
+def export() -> Response:
+    """The catalogue as SKOS JSON-LD or as Markdown with cited passages."""
+    fmt = params.choice(request.args, "format", tuple(EXPORT_TYPES))
+    body = get_kb().export_concepts(fmt)
+    return Response(body, mimetype=EXPORT_TYPES[fmt])
+
+
+@bp.get("/api/concepts/<concept_id>")
+def concept(concept_id: str) -> Response:
+    """One concept with its labels, relations and grounded passages."""
+    return jsonify(get_kb().concept(concept_id))
+
+
+@bp.get("/api/documents")
+def documents() -> Response:
+    """Metadata of every indexed document."""
+    return jsonify(documents=get_kb().documents())
+
+
+@bp.post("/api/documents")
+def upload_document() -> tuple[Response, int]:
+    """Add a document from a multipart upload (needs the admin token); 200 when its content is already indexed."""
+    body, status = writes.upload()
+    return jsonify(body), status
+
+
+@bp.get("/api/documents/<doc_id>")
+def document(doc_id: str) -> Response:
+    """One document's text and chunk boundaries."""
+    return jsonify(get_kb().document(doc_id))
+
+
+@bp.delete("/api/documents/<doc_id>")
+def delete_document(doc_id: str) -> Response:
+    """Remove a document and publish a new version (needs the admin token)."""
+    return jsonify(writes.delete(doc_id))
+
+
+@bp.get("/api/stats")
+def stats() -> Response:
+    """Counts, languages, version and embedder of the served index."""
+    return jsonify(get_kb().stats())
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Liveness and readiness: 200 with the served version when the index is loaded, else 503."""
+    kb = get_kb()
+    stats = kb.stats()
+    return jsonify(
+        status="ok", version=stats["version"], embedder=stats["embedder"], documents=stats["documents"],
+        chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),
+        writes_enabled=bool(current_app.config["KB_ADMIN_TOKEN"]), warnings=stats["warnings"],
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(spec())

@@ -1,0 +1,47 @@
+"""The one error handler: JSON `{"error": {...}}` for the API, an HTML page for the UI, never a traceback."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from index.errors import DocumentError, InvalidQuery, KBError, NotFound
+
+log = logging.getLogger(__name__)
+
+# Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
+_KB_STATUS = {InvalidQuery: 400, DocumentError: 400, NotFound: 404}
+JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+
+
+def wants_json() -> bool:
+    """Whether the request is for the machine API rather than the browser UI."""
+    return request.path == "/api" or request.path.startswith(JSON_PATHS)
+
+
+def _describe(exc: Exception) -> tuple[int, str, str, dict]:
+    if isinstance(exc, KBError):
+        status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
+        return status, exc.code, str(exc), {}
+    if isinstance(exc, HTTPException):
+        # Keep headers such as Allow (405) but not the HTML content type.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return exc.code or 500, code, exc.description or exc.name, headers
+    log.exception("unhandled error request_id=%s %s %s", g.get("request_id", "-"), request.method, request.path)
+    return 500, "internal_error", "internal server error; quote the request id when reporting it", {}
+
+
+def handle_error(exc: Exception):
+    """Translate any exception into a JSON or HTML answer with the right status."""
+    status, code, message, headers = _describe(exc)
+    error = {"code": code, "message": message, "request_id": g.get("request_id", "-")}
+    if wants_json():
+        return jsonify(error=error), status, headers
+    return render_template("error.html", status=status, error=error), status, headers
+
+
+def register(app: Flask) -> None:
+    """Route every exception raised while handling a request through `handle_error`."""
+    app.register_error_handler(Exception, handle_error)

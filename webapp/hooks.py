@@ -1,0 +1,59 @@
+"""Per-request plumbing: request ids, the body size limit, index refresh, security headers, access log."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, abort, current_app, g, request
+
+log = logging.getLogger(__name__)
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# No inline script or style anywhere: the UI's JavaScript and CSS are static files.
+CSP = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    # A client's id is kept only when it cannot forge log lines.
+    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length > limit:
+        abort(413, f"request body larger than {limit} bytes")
+    if request.endpoint != "static":
+        current_app.extensions["kb"].refresh()
+
+
+def _finish(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    response.headers["X-Request-ID"] = g.get("request_id", "-")
+    took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    log.info("%s %s %s %.1fms request_id=%s", request.method, request.path, response.status_code, took,
+             g.get("request_id", "-"))
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the hooks on an app."""
+    app.before_request(_start)
+    app.after_request(_finish)

@@ -1,0 +1,74 @@
+"""The process's one KnowledgeBase: opened at app creation, refreshed at most once a second."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from flask import current_app
+
+from index.errors import IndexNotFound, KBError
+from index.service import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+REFRESH_INTERVAL_S = 1.0
+
+
+class KBHolder:
+    """Opens the index lazily again when it was missing, and picks up newly published versions."""
+
+    def __init__(self, index_dir: Path, embedder: str | None) -> None:
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self._kb: KnowledgeBase | None = None
+        self._error: KBError | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        try:
+            self._kb = KnowledgeBase(self.index_dir, embedder=self.embedder)
+            self._error = None
+        except KBError as exc:
+            # Serve 503s instead of refusing to start: an ingest may publish the index later.
+            log.warning("index unavailable in %s: %s", self.index_dir, exc)
+            self._error = exc
+
+    def refresh(self, force: bool = False) -> None:
+        """Open or refresh the index when the last check is more than a second old.
+
+        `force` (after this process published a write) checks now, waiting for a check in progress,
+        so the very next request sees the new version.
+        """
+        now = time.monotonic()
+        if force:
+            self._lock.acquire()
+        elif now - self._checked < REFRESH_INTERVAL_S or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._checked = now
+            if self._kb is None:
+                self._open()
+                return
+            try:
+                if self._kb.refresh():
+                    log.info("now serving %s", self._kb.version)
+            except KBError as exc:
+                # A bad newer version must not take down the one being served.
+                log.error("could not load the newer index version: %s", exc)
+        finally:
+            self._lock.release()
+
+    def get(self) -> KnowledgeBase:
+        """The knowledge base, or the error that keeps it from opening (answered as 503)."""
+        if self._kb is None:
+            raise self._error or IndexNotFound(f"no index in {self.index_dir}")
+        return self._kb
+
+
+def get_kb() -> KnowledgeBase:
+    """The current app's knowledge base."""
+    return current_app.extensions["kb"].get()

@@ -1,0 +1,77 @@
+"""Pure helpers that shape knowledge-base data for the templates (no Flask, no index access)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+LANGUAGE_NAMES = {
+    "en": "English", "no": "Norwegian", "nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk", "sv": "Swedish",
+    "nl": "Dutch", "da": "Danish", "de": "German", "fr": "French",
+}
+
+
+def lang_name(code: str) -> str:
+    """English name of a language code, or the code itself."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def split_highlight(text: str, highlight: dict) -> tuple[str, str, str]:
+    """(before, sentence, after) of a passage around its highlighted sentence."""
+    start, end = highlight.get("start", 0), highlight.get("end", 0)
+    if not 0 <= start <= end <= len(text):
+        return text, "", ""
+    return text[:start], text[start:end], text[end:]
+
+
+@dataclass
+class Segment:
+    """A run of document text; `anchors` are the chunk ids that begin where it begins."""
+
+    text: str
+    anchors: list[str] = field(default_factory=list)
+    passage: bool = False
+    sentence: bool = False
+
+
+def document_segments(text: str, chunks: list[dict], selected: int | None = None,
+                      sentence: tuple[int, int] | None = None) -> list[Segment]:
+    """Split a document at chunk starts so every chunk has an anchor; mark the selected chunk and sentence.
+
+    `sentence` is relative to the selected chunk's text, as search highlights are.
+    """
+    starts: dict[int, list[str]] = {}
+    for chunk in chunks:
+        starts.setdefault(chunk["start"], []).append(f"chunk-{chunk['ord']}")
+    passage = next(((c["start"], c["end"]) for c in chunks if c["ord"] == selected), None)
+    marked = None
+    if passage and sentence and 0 <= sentence[0] < sentence[1] <= passage[1] - passage[0]:
+        marked = (passage[0] + sentence[0], passage[0] + sentence[1])
+    cuts = {0, len(text), *starts, *(passage or ()), *(marked or ())}
+    bounds = sorted(c for c in cuts if 0 <= c <= len(text))
+    return [
+        Segment(
+            text=text[a:b],
+            anchors=starts.get(a, []),
+            passage=bool(passage and passage[0] <= a < passage[1]),
+            sentence=bool(marked and marked[0] <= a < marked[1]),
+        )
+        for a, b in zip(bounds, bounds[1:])
+    ]
+
+
+def passage_item(passage: dict, url: str) -> dict:
+    """A passage as a course-pack item (what the "add to course pack" button stores)."""
+    before, sentence, after = split_highlight(passage["text"], passage["highlight"])
+    return {
+        "kind": "passage", "key": f"passage:{passage['doc_id']}:{passage['ord']}",
+        "title": passage["title"], "source": passage["source"], "lang": passage["lang"],
+        "langName": lang_name(passage["lang"]), "before": before, "sentence": sentence, "after": after, "url": url,
+    }
+
+
+def concept_item(concept: dict, family_label: str, url: str) -> dict:
+    """A concept as a course-pack item."""
+    return {
+        "kind": "concept", "key": f"concept:{concept['id']}", "label": concept["label"], "family": family_label,
+        "definition": concept["definition"],
+        "labels": [[lang_name(code), label] for code, label in concept["labels"].items()], "url": url,
+    }

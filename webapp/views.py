@@ -1,0 +1,99 @@
+"""The browser UI: search, concepts, documents and the course pack (server-rendered, works without JS)."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, request, url_for
+
+from index.errors import InvalidQuery
+from index.service import MODES
+
+from . import params, render
+from .kb import get_kb
+
+bp = Blueprint("views", __name__)
+
+_SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
+
+
+def _concept_index() -> tuple[dict[str, dict], dict[str, str]]:
+    """Concepts by id, and each family's display label."""
+    concepts = {c["id"]: c for c in get_kb().concepts()}
+    families = {c["family"]: concepts[c["family"]]["label"] if c["family"] in concepts else c["family"]
+                for c in concepts.values()}
+    return concepts, families
+
+
+def passage_url(passage: dict) -> str:
+    """Link to a passage inside its document, with the best sentence highlighted."""
+    highlight = passage["highlight"]
+    return url_for("views.document", doc_id=passage["doc_id"], chunk=passage["ord"],
+                   hl=f"{highlight['start']}-{highlight['end']}", _anchor=f"chunk-{passage['ord']}")
+
+
+@bp.get("/")
+def search():
+    """Search form and, when a query is given, the ranked passages."""
+    kb = get_kb()
+    query = request.args.get("q", "")
+    result, error, status = None, None, 200
+    if query.strip():
+        try:
+            result = kb.search(query, **params.search_options(request.args)).to_dict()
+        except InvalidQuery as exc:
+            error, status = str(exc), 400
+    concepts, families = _concept_index()
+    return render_template(
+        "search.html", query=query, result=result, error=error, languages=kb.languages(), modes=MODES,
+        lang=request.args.get("lang", ""), mode=request.args.get("mode") or MODES[0], concepts=concepts,
+        families=families,
+    ), status
+
+
+@bp.get("/concepts")
+def concepts():
+    """Every concept, grouped by family in catalogue order."""
+    concepts, families = _concept_index()
+    groups: dict[str, list[dict]] = {}
+    for concept in concepts.values():
+        groups.setdefault(concept["family"], []).append(concept)
+    return render_template("concepts.html", groups=groups, families=families)
+
+
+@bp.get("/concepts/<concept_id>")
+def concept(concept_id: str):
+    """One concept: labels in every language, definition, relations and grounded passages."""
+    concept = get_kb().concept(concept_id)
+    concepts, families = _concept_index()
+    return render_template("concept.html", concept=concept, concepts=concepts, families=families)
+
+
+@bp.get("/documents")
+def documents():
+    """Every indexed document."""
+    return render_template("documents.html", documents=get_kb().documents())
+
+
+@bp.get("/documents/<doc_id>")
+def document(doc_id: str):
+    """A document's text with every chunk anchored (#chunk-<ord>) and the chosen passage marked."""
+    doc = get_kb().document(doc_id)
+    chunk = request.args.get("chunk", "")
+    selected = next((c for c in doc["chunks"] if chunk.isdigit() and c["ord"] == int(chunk)), None)
+    span = _SPAN.match(request.args.get("hl", ""))
+    sentence = (int(span[1]), int(span[2])) if span else None
+    segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence)
+    item = None
+    if selected:
+        # Its text, and the sentence only when it lies inside it, as search results carry them.
+        text = doc["text"][selected["start"]:selected["end"]]
+        start, end = sentence if sentence and sentence[1] <= len(text) else (0, 0)
+        passage = {**doc, **selected, "text": text, "highlight": {"start": start, "end": end}}
+        item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}")
+    return render_template("document.html", doc=doc, segments=segments, selected=selected, item=item)
+
+
+@bp.get("/pack")
+def pack():
+    """The trainer's course pack, kept in the browser's localStorage."""
+    return render_template("pack.html")
