@@ -6,15 +6,14 @@ Across languages the shared surface is small, so the signal is a blend of charac
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from math import sqrt
 
 from .lexical import analyze, analyze_query
+from .text import fold_token, sentence_spans
 
 _NGRAM = 4
-_SENTENCE = re.compile(r"[^.!?…\n]+(?:[.!?…]+[\"'”’»)]*|\n|$)")
 
 
 @dataclass(frozen=True)
@@ -26,14 +25,10 @@ class Highlight:
     end: int
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
 def _ngrams(text: str) -> Counter:
     grams: Counter = Counter()
-    for word in re.findall(r"\w+", _fold(text)):
+    for word in re.findall(r"\w+", text):
+        word = fold_token(word)
         padded = f" {word} "
         grams.update(padded[i : i + _NGRAM] for i in range(max(1, len(padded) - _NGRAM + 1)))
     return grams
@@ -44,18 +39,6 @@ def _cosine(a: Counter, b: Counter) -> float:
         return 0.0
     dot = sum(v * b.get(k, 0) for k, v in a.items())
     return dot / (sqrt(sum(v * v for v in a.values())) * sqrt(sum(v * v for v in b.values())))
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in a text, whitespace trimmed."""
-    spans = []
-    for match in _SENTENCE.finditer(text):
-        raw = match.group()
-        stripped = raw.strip()
-        if stripped:
-            start = match.start() + raw.index(stripped[0])
-            spans.append((start, start + len(stripped)))
-    return spans
 
 
 def best_sentence(query: str, query_lang: str, text: str, text_lang: str) -> Highlight:

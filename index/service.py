@@ -35,6 +35,15 @@ MAX_K = 50
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
+def _check_text(text: str, k: int) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidQuery("q must be a non-empty string")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
+    if not 1 <= k <= MAX_K:
+        raise InvalidQuery(f"k must be between 1 and {MAX_K}")
+
+
 @dataclass
 class SearchResult:
     """One ranked passage with its provenance, best sentence and concepts."""
@@ -164,12 +173,7 @@ class KnowledgeBase:
         return sorted(set(self._state.corpus.chunk_langs))
 
     def _check(self, query: str, k: int, mode: str, lang: str | None) -> str | None:
-        if not isinstance(query, str) or not query.strip():
-            raise InvalidQuery("q must be a non-empty string")
-        if len(query) > MAX_QUERY_CHARS:
-            raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
-        if not 1 <= k <= MAX_K:
-            raise InvalidQuery(f"k must be between 1 and {MAX_K}")
+        _check_text(query, k)
         if mode not in MODES:
             raise InvalidQuery(f"mode must be one of {', '.join(MODES)}")
         if lang in (None, ""):
@@ -280,12 +284,7 @@ class KnowledgeBase:
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first."""
-        if not isinstance(text, str) or not text.strip():
-            raise InvalidQuery("q must be a non-empty string")
-        if len(text) > MAX_QUERY_CHARS:
-            raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
-        if not 1 <= k <= MAX_K:
-            raise InvalidQuery(f"k must be between 1 and {MAX_K}")
+        _check_text(text, k)
         matches = lookup(self._state.concept_index, text, k=k, embedder=self.embedder)
         return [{"id": m.id, "label": m.label, "family": m.family, "score": round(float(m.score), 4), "via": m.via}
                 for m in matches]

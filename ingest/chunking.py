@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-# A sentence ends at . ! ? … (optionally closed by a quote or bracket) before whitespace, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’»)\]])\s+|\n+")
+from index.text import sentence_spans
+
 _WORD = re.compile(r"\S+")
 
 
@@ -32,23 +32,6 @@ class ChunkingConfig:
     overlap_tokens: int = 12
 
 
-def sentences(text: str) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of each sentence or line, whitespace trimmed."""
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        yield from _trimmed(text, start, match.start())
-        start = match.end()
-    yield from _trimmed(text, start, len(text))
-
-
-def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    segment = text[start:end]
-    stripped = segment.strip()
-    if stripped:
-        lead = len(segment) - len(segment.lstrip())
-        yield start + lead, start + lead + len(stripped)
-
-
 def _split_long(text: str, start: int, end: int, count: Callable[[str], int], limit: int) -> Iterator[Span]:
     # A sentence longer than a whole chunk is cut between words.
     words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
@@ -66,7 +49,7 @@ def units(text: str, count: Callable[[str], int], limit: int) -> list[Span]:
     """Sentences of the text as spans, each within the token limit; `tokens` excludes the model's fixed overhead."""
     overhead = count("")
     spans = []
-    for start, end in sentences(text):
+    for start, end in sentence_spans(text):
         tokens = count(text[start:end])
         if tokens > limit:
             spans.extend(_split_long(text, start, end, count, limit))

@@ -1,17 +1,36 @@
-"""The browser UI: search, concepts, documents and the course pack (server-rendered, works without JS)."""
+"""The browser UI: search, concepts, documents, uploads and the course pack (server-rendered, works without JS)."""
 from __future__ import annotations
 
 import re
 
 from flask import Blueprint, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
-from index.errors import InvalidQuery
+from index.errors import DocumentError, InvalidQuery, KBError, NotFound
 from index.service import MODES
 
-from . import params, render
+from . import params, render, writes
+from .auth import TOKEN_FIELD, WritesDisabled, writes_enabled
 from .kb import get_kb
 
 bp = Blueprint("views", __name__)
+
+
+@bp.app_context_processor
+def _write_context() -> dict:
+    # Upload and delete controls appear only on a server that accepts writes.
+    return {"writes_enabled": writes_enabled(), "token_field": TOKEN_FIELD}
+
+
+def _write_failure(exc: Exception) -> tuple[int, str]:
+    """Status and message for a refused write, shown on the form again; anything else propagates."""
+    if isinstance(exc, HTTPException):
+        return exc.code or 400, exc.description or exc.name
+    if isinstance(exc, (DocumentError, NotFound)):
+        return (404 if isinstance(exc, NotFound) else 400), str(exc)
+    if isinstance(exc, KBError):
+        return 503, str(exc)
+    raise exc
 
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 
@@ -72,6 +91,37 @@ def concept(concept_id: str):
 def documents():
     """Every indexed document."""
     return render_template("documents.html", documents=get_kb().documents())
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    """Upload form (token and file) and, after a POST, what became of the file."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    if request.method == "GET":
+        return render_template("upload.html", result=None, error=None)
+    try:
+        result, status = writes.upload()
+    except Exception as exc:  # noqa: BLE001 - refused uploads are explained on the form
+        status, message = _write_failure(exc)
+        return render_template("upload.html", result=None, error=message), status
+    return render_template("upload.html", result=result, error=None), status
+
+
+@bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
+def delete(doc_id: str):
+    """Confirm with the token (GET shows the form), then remove the document (POST)."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    doc = get_kb().document(doc_id)
+    if request.method == "GET":
+        return render_template("delete.html", doc=doc, result=None, error=None)
+    try:
+        result = writes.delete(doc_id)
+    except Exception as exc:  # noqa: BLE001 - a refused deletion is explained on the form
+        status, message = _write_failure(exc)
+        return render_template("delete.html", doc=doc, result=None, error=message), status
+    return render_template("delete.html", doc=doc, result=result, error=None)
 
 
 @bp.get("/documents/<doc_id>")

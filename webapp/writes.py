@@ -6,6 +6,7 @@ writer lock and publish a new version atomically; readers keep serving the old v
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from flask import current_app, request
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 FILE_FIELD = "file"
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RETRY_AFTER_S = 5
+# The pipeline names an upload by its content-hash source; the client knows it by its own name.
+_STORED_NAME = re.compile(r"uploads/[0-9a-f]{32}\.[A-Za-z0-9]+")
 
 
 class NoFile(BadRequest):
@@ -79,6 +82,8 @@ def upload() -> tuple[dict, int]:
         result = ingest_upload(data, name, _index_dir(), _settings())
     except IndexBusy as exc:
         raise IndexBusyError(str(exc), retry_after=RETRY_AFTER_S) from None
+    except DocumentError as exc:
+        raise DocumentError(_STORED_NAME.sub(lambda _: name, str(exc))) from None
     version = result.version if not result.duplicate else None
     served = _published()
     log.info("upload %s doc_id=%s duplicate=%s version=%s", name, result.doc_id, result.duplicate, served)

@@ -10,7 +10,8 @@ from rapidfuzz import fuzz
 from ..errors import CatalogueError
 from .catalogue import Catalogue
 from .lookup import ConceptIndex
-from .text import TermSpotter, fold, sentence_spans
+from ..text import sentence_spans
+from .text import TermSpotter, fold
 
 # Blended similarity (best label + definition, averaged, as in lookup) between e5 concept vectors and
 # seed paragraphs: pairs whose paragraph names the concept have a median of 0.852, pairs that do
@@ -69,7 +70,7 @@ def ground(
     out: dict[str, list[Grounding]] = {cid: [] for cid in catalogue.concepts}
     labelled: set[tuple[str, int]] = set()
     for p in passages:
-        spans = sentence_spans(p.text)
+        spans = sentence_spans(p.text) or [(0, len(p.text))]
         for occ in spotter.find(p.text):
             start, end = next(((s, e) for s, e in spans if s <= occ.start < e), (occ.start, occ.end))
             for cid in occ.concept_ids:
@@ -112,7 +113,7 @@ def _best_sentence(catalogue: Catalogue, concept_id: str, text: str) -> tuple[in
     concept = catalogue.get(concept_id)
     wordings = [fold(t) for t in (*concept.labels.values(), *(a for v in concept.aliases.values() for a in v))]
     wordings = [w for w in wordings if len(w) >= 5]
-    spans = sentence_spans(text)
+    spans = sentence_spans(text) or [(0, len(text))]
     scores = [max((fuzz.partial_ratio(w, fold(text[s:e])) for w in wordings), default=0) for s, e in spans]
     return spans[int(np.argmax(scores))]
 

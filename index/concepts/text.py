@@ -1,17 +1,14 @@
-"""Text folding, sentence spans and label spotting shared by concept lookup and grounding."""
+"""Folding and label spotting shared by concept lookup and grounding."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..text import fold_token
 from .catalogue import Catalogue, Term
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# Letters NFKD leaves alone; folding them lets "Værdi"/"vaerdi" and "Kundenähe"/"kundenahe" meet.
-_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "ı": "i"})
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 # A compound written as one word only counts when it is long enough not to collide by accident.
 _MIN_COMPACT = 6
 
@@ -21,29 +18,9 @@ def fold(text: str) -> str:
     return " ".join(fold_token(m.group()) for m in _WORD.finditer(text))
 
 
-def fold_token(token: str) -> str:
-    """Fold one word: NFKD without combining marks, casefolded, special letters mapped."""
-    decomposed = unicodedata.normalize("NFKD", token.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
-
-
 def compact(folded: str) -> str:
     """A folded text without spaces, so "lock in", "lock-in" and "lockin" coincide."""
     return folded.replace(" ", "")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences (or lines) of a text, whitespace trimmed."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if any(ch.isalnum() for ch in text[start:end]):
-            spans.append((start, end))
-    return spans or [(0, len(text))]
 
 
 @dataclass(frozen=True)

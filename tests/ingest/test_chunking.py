@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import ChunkingConfig, chunk_text, sentences
+from index.text import sentence_spans
+from ingest.chunking import ChunkingConfig, chunk_text
 
 
 def words_as_tokens(text: str) -> int:
@@ -17,8 +18,9 @@ def covered(text: str, chunks) -> set[int]:
 
 
 def test_sentences_split_on_punctuation_and_lines():
+    assert sentence_spans('Hij zei: "klaar." Daarna.') == [(0, 17), (18, 25)]
     text = "Första meningen. Andra meningen!\nEn rad utan punkt\n\nSista?"
-    spans = [text[s:e] for s, e in sentences(text)]
+    spans = [text[s:e] for s, e in sentence_spans(text)]
     assert spans == ["Första meningen.", "Andra meningen!", "En rad utan punkt", "Sista?"]
 
 

@@ -156,3 +156,65 @@ def page(browser, live_server: str):
     yield page
     context.close()
     assert not errors, errors
+
+
+ADMIN_TOKEN = "test-admin-token-5f1c"
+
+
+def start_gunicorn(index_dir: Path, log_path: Path, env: dict | None = None, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """Start gunicorn as `make run` does, in its own process group (so a test can kill master and workers)."""
+    port = _free_port()
+    env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "PORT": str(port), "KB_LOG_LEVEL": "WARNING", **(env or {})}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
+             "--limit-request-line", "8190", "webapp:create_app()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(f"{base}/healthz", proc)
+    except BaseException:
+        stop_gunicorn(proc, signal.SIGKILL)
+        raise
+    return proc, base
+
+
+def stop_gunicorn(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Signal the server's whole process group (master and workers) and reap the master."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def write_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """gunicorn with KB_ADMIN_TOKEN set, over a private copy of the seed index: (base URL, index dir)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("write-server")
+    index_dir = root / "index"
+    shutil.copytree(seed_index, index_dir)
+    proc, base = start_gunicorn(index_dir, root / "gunicorn.log", {"KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    try:
+        for _ in range(2):  # load the embedding model in both workers before anything is timed
+            urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
+        yield base, index_dir
+    finally:
+        stop_gunicorn(proc)
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type, for urllib."""
+    boundary = "----kb-test-" + os.urandom(8).hex()
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

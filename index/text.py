@@ -1,0 +1,32 @@
+"""Text primitives shared by chunking, highlighting and concept matching: sentences and folding."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# A sentence ends at . ! ? … (optionally closed by a quote or bracket) before whitespace, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’»)\]])\s+|\n+")
+# Letters NFKD leaves alone; folding them lets "Værdi"/"vaerdi" and "Kundenähe"/"kundenahe" meet.
+_SPECIAL = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "ı": "i"})
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line of a text, whitespace trimmed; none for blank text."""
+    spans = []
+    start = 0
+    for match in [*_SENTENCE_END.finditer(text), None]:
+        end = match.start() if match else len(text)
+        segment = text[start:end]
+        stripped = segment.strip()
+        if stripped:
+            lead = len(segment) - len(segment.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+        if match:
+            start = match.end()
+    return spans
+
+
+def fold_token(token: str) -> str:
+    """Fold one word for matching: NFKD without combining marks, casefolded, special letters mapped."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)

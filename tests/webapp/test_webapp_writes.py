@@ -1,0 +1,266 @@
+"""Uploads and deletions: token auth, refused files, duplicates, 413/415/503, the no-JS UI, XSS in the browser.
+
+Every write test runs over a private copy of the seed index; every JSON answer is checked against /openapi.json.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from index import versions
+from tests.ingest.files import make_image_only_pdf
+from webapp import create_app
+
+from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
+        "vanskelig å bytte leverandør. Quorvexian tillit bygges over tid.\n").encode("utf-8")
+
+
+def snapshot(index_dir: Path) -> tuple[str | None, int, int]:
+    """Published version, its document count and the stored upload files: what a refused write must not change."""
+    version, _ = versions.open_current(index_dir)
+    uploads = index_dir / "uploads"
+    return version.name, version.manifest["documents"], len(list(uploads.iterdir())) if uploads.exists() else 0
+
+
+@pytest.fixture
+def writer(index_copy: Path, check_spec):
+    """A test client of an app with writes on, and helpers that check every answer against the spec."""
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    return Writer(app.test_client(), check_spec)
+
+
+class Writer:
+    def __init__(self, client, check_spec) -> None:
+        self.client, self.check_spec = client, check_spec
+
+    def _checked(self, response, path: str, method: str):
+        body = response.get_json()
+        self.check_spec(path, response.status_code, response.content_type, body, method=method)
+        return response.status_code, body, response.headers
+
+    def upload(self, data: bytes | None, name: str = "note.txt", headers: dict | None = AUTH, form: dict | None = None):
+        fields = dict(form or {})
+        if data is not None:
+            fields["file"] = (io.BytesIO(data), name)
+        response = self.client.post("/api/documents", data=fields, headers=headers or {},
+                                    content_type="multipart/form-data")
+        return self._checked(response, "/api/documents", "post")
+
+    def delete(self, doc_id: str, headers: dict | None = AUTH):
+        response = self.client.delete(f"/api/documents/{doc_id}", headers=headers or {})
+        return self._checked(response, f"/api/documents/{doc_id}", "delete")
+
+    def count(self) -> int:
+        return self.client.get("/api/stats").get_json()["documents"]
+
+
+def a_doc_id(index_dir: Path) -> str:
+    from index.service import KnowledgeBase
+
+    return KnowledgeBase(index_dir).documents()[0]["doc_id"]
+
+
+# -- switched off, missing and wrong tokens --------------------------------------------------------------------
+
+def test_writes_are_403_when_no_token_is_configured(index_copy, check_spec):
+    client = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True}).test_client()
+    before = snapshot(index_copy)
+    writer = Writer(client, check_spec)
+    for status, body, _ in (writer.upload(NOTE), writer.delete(a_doc_id(index_copy))):
+        assert status == 403 and body["error"]["code"] == "writes_disabled"
+        assert "KB_ADMIN_TOKEN" in body["error"]["message"]
+    assert client.get("/healthz").get_json()["writes_enabled"] is False
+    page = client.get("/documents").get_data(as_text=True)
+    assert 'type="file"' not in page and "Delete" not in page and ">Upload<" not in page
+    assert client.get("/upload").status_code == 403
+    assert snapshot(index_copy) == before
+
+
+@pytest.mark.parametrize("headers, status, code", [
+    (None, 401, "unauthorized"),
+    ({"Authorization": "Basic " + ADMIN_TOKEN}, 401, "unauthorized"),
+    ({"Authorization": "Bearer "}, 401, "unauthorized"),
+    ({"Authorization": "Bearer wrong-token"}, 403, "invalid_token"),
+    ({"Authorization": f"Bearer {ADMIN_TOKEN}x"}, 403, "invalid_token"),
+    ({"Authorization": "Bearer tøken-ünicode"}, 403, "invalid_token"),
+])
+def test_writes_without_the_right_token_are_refused_and_change_nothing(writer, index_copy, headers, status, code):
+    before = snapshot(index_copy)
+    for got, body, response_headers in (writer.upload(NOTE, headers=headers),
+                                        writer.delete(a_doc_id(index_copy), headers=headers)):
+        assert (got, body["error"]["code"]) == (status, code)
+        if status == 401:
+            assert response_headers["WWW-Authenticate"].startswith("Bearer")
+    assert writer.count() == 5
+    assert snapshot(index_copy) == before
+
+
+def test_token_in_a_form_field_is_checked_too(writer, index_copy):
+    before = snapshot(index_copy)
+    status, body, _ = writer.upload(NOTE, headers=None, form={"token": "wrong"})
+    assert (status, body["error"]["code"]) == (403, "invalid_token")
+    assert snapshot(index_copy) == before
+
+
+# -- refused files ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, data, status, reason", [
+    ("empty.txt", b"", 400, "empty file"),
+    ("blank.md", b" \n\t\n", 400, "empty file"),
+    ("tool.exe", b"MZ\x90\x00" + bytes(100), 415, "unsupported file type .exe"),
+    ("noext", b"plain words", 415, "unsupported file type (none)"),
+    ("disguised.txt", b"\x7fELF\x02\x01\x01" + bytes(200), 400, "binary content"),
+    ("disguised.pdf", b"\x7fELF\x02\x01\x01" + bytes(200), 400, "not a readable PDF"),
+    ("disguised.docx", b"\x89PNG\r\n\x1a\n" + bytes(200), 400, "not a readable DOCX"),
+    ("scan.pdf", make_image_only_pdf(), 400, "no text"),
+])
+def test_bad_uploads_get_a_clear_4xx_and_change_nothing(writer, index_copy, name, data, status, reason):
+    before = snapshot(index_copy)
+    got, body, _ = writer.upload(data, name)
+    assert got == status, body
+    assert reason in body["error"]["message"] and name in body["error"]["message"]
+    assert "uploads/" not in body["error"]["message"]  # named as the client knows it
+    assert snapshot(index_copy) == before
+
+
+def test_upload_without_a_file_field_is_400(writer, index_copy):
+    before = snapshot(index_copy)
+    status, body, _ = writer.upload(None, form={"other": "x"})
+    assert (status, body["error"]["code"]) == (400, "no_file")
+    assert "'file'" in body["error"]["message"]
+    assert snapshot(index_copy) == before
+
+
+def test_oversized_upload_is_413_and_changes_nothing(index_copy, check_spec):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "MAX_CONTENT_LENGTH": 2048})
+    before = snapshot(index_copy)
+    status, body, _ = Writer(app.test_client(), check_spec).upload(b"word " * 1000, "big.txt")
+    assert (status, body["error"]["code"]) == (413, "request_entity_too_large")
+    assert "2048" in body["error"]["message"]
+    assert snapshot(index_copy) == before
+
+
+def test_busy_writer_lock_is_503_with_retry_after(writer, index_copy, monkeypatch):
+    real_lock = versions.writer_lock
+    monkeypatch.setattr(versions, "writer_lock", lambda index_dir, timeout=30.0: real_lock(index_dir, 0.2))
+    before = snapshot(index_copy)
+    with real_lock(index_copy):  # another writer (think: a CLI ingest) holds the lock
+        for status, body, headers in (writer.upload(NOTE), writer.delete(a_doc_id(index_copy))):
+            assert (status, body["error"]["code"]) == (503, "index_busy")
+            assert int(headers["Retry-After"]) > 0
+    assert snapshot(index_copy) == before
+
+
+# -- successful writes --------------------------------------------------------------------------------------------
+
+def test_upload_is_searchable_at_once_duplicate_is_not_stored_twice_delete_works(writer, index_copy):
+    version0, count0, _ = snapshot(index_copy)
+    status, added, _ = writer.upload(NOTE, "../../etc/kundelojalitet.txt")
+    assert status == 201 and added["duplicate"] is False
+    assert added["source"].startswith("uploads/") and ".." not in added["source"]
+    assert added["title"] == "Kundelojalitet i praksis" and added["chunks"] >= 1
+    assert added["version"] != version0 and added["version"] == versions.current_name(index_copy)
+    # The very next request in this process sees it (the app refreshed after the write, not a second later).
+    hits = writer.client.get("/api/search?q=" + quote("Quorvexian tillit") + "&k=3").get_json()["results"]
+    assert hits[0]["doc_id"] == added["doc_id"]
+    assert writer.count() == count0 + 1
+
+    status, again, _ = writer.upload(NOTE, "another-name.txt")
+    assert status == 200 and again["duplicate"] is True and again["doc_id"] == added["doc_id"]
+    assert snapshot(index_copy) == (added["version"], count0 + 1, 1)
+
+    status, deleted, _ = writer.delete(added["doc_id"])
+    assert status == 200 and deleted == {"doc_id": added["doc_id"], "deleted": True, "version": deleted["version"]}
+    assert deleted["version"] not in (version0, added["version"])
+    assert writer.count() == count0
+    hits = writer.client.get("/api/search?q=" + quote("Quorvexian tillit") + "&k=10").get_json()["results"]
+    assert added["doc_id"] not in {h["doc_id"] for h in hits}
+    assert writer.client.get(f"/api/documents/{added['doc_id']}").status_code == 404
+
+    status, body, _ = writer.delete(added["doc_id"])
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert snapshot(index_copy)[:2] == (deleted["version"], count0)
+
+
+# -- the UI without JavaScript ---------------------------------------------------------------------------------------
+
+def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
+    client = writer.client
+    page = client.get("/documents").get_data(as_text=True)
+    assert 'type="password"' in page and 'type="file"' in page and '<label for="upload-token">' in page
+    assert page.count(">Delete<") == 5
+    csp = client.get("/documents").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp
+
+    refused = client.post("/upload", data={"token": "wrong", "file": (io.BytesIO(NOTE), "note.txt")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 403 and "token is not valid" in refused.get_data(as_text=True)
+    bad = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(b""), "empty.txt")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 400 and "empty file" in bad.get_data(as_text=True)
+
+    added = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "note.txt")},
+                        content_type="multipart/form-data")
+    text = added.get_data(as_text=True)
+    assert added.status_code == 201 and "Added" in text and "Kundelojalitet i praksis" in text
+    doc_id = next(d["doc_id"] for d in client.get("/api/documents").get_json()["documents"]
+                  if d["title"] == "Kundelojalitet i praksis")
+    again = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "copy.txt")},
+                        content_type="multipart/form-data")
+    assert again.status_code == 200 and "Already present" in again.get_data(as_text=True)
+
+    confirm = client.get(f"/documents/{doc_id}/delete")
+    assert confirm.status_code == 200 and 'type="password"' in confirm.get_data(as_text=True)
+    assert client.post(f"/documents/{doc_id}/delete", data={"token": "nope"}).status_code == 403
+    gone = client.post(f"/documents/{doc_id}/delete", data={"token": ADMIN_TOKEN})
+    assert gone.status_code == 200 and "Document deleted" in gone.get_data(as_text=True)
+    assert client.get(f"/documents/{doc_id}/delete").status_code == 404
+    assert writer.count() == 5
+
+
+# -- XSS in the browser ------------------------------------------------------------------------------------------------
+
+XSS_TEXT = ("Zyxwarble kundeinnsikt og markup\n\nDenne teksten om zyxwarble kunder inneholder "
+            "<script>alert(1)</script> og <img src=x onerror=alert(1)> som vanlig tekst.\n")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server):
+    base, _ = write_server
+    context = browser.new_context(base_url=base)
+    page = context.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        # Upload through the UI's form, as a user without JavaScript-specific help would.
+        page.goto("/upload")
+        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        page.get_by_label("File").set_input_files(
+            {"name": "markup.txt", "mimeType": "text/plain", "buffer": XSS_TEXT.encode()})
+        page.get_by_role("button", name="Upload").click()
+        expect(page.locator("main")).to_contain_text("Added")
+
+        page.goto("/?q=" + quote("zyxwarble kunder"))
+        first = page.locator("article.passage").first
+        expect(first).to_contain_text("<script>alert(1)</script>")
+        expect(first).to_contain_text("<img src=x onerror=alert(1)>")
+        first.get_by_role("link", name="Read in the document").click()
+        text = page.locator(".document-text")
+        expect(text).to_contain_text("<script>alert(1)</script>")
+        expect(text).to_contain_text("<img src=x onerror=alert(1)>")
+        assert page.locator("main script, main img").count() == 0
+        page.wait_for_timeout(300)
+        assert dialogs == [], dialogs
+        assert not errors, errors
+    finally:
+        context.close()
