@@ -342,5 +342,6 @@ class KnowledgeBase:
         if fmt == "skos-jsonld":
             return json.dumps(to_skos_jsonld(state.catalogue), ensure_ascii=False, indent=2)
         if fmt == "markdown":
-            return to_markdown(state.catalogue, self._groundings(state))
+            sources = {d.doc_id: f"{d.title}, {d.source}" for d in store.documents(state.conn)}
+            return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld or markdown")

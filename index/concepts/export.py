@@ -61,13 +61,17 @@ def to_skos_jsonld(catalogue: Catalogue) -> dict[str, Any]:
     return {"@context": context, "@graph": graph}
 
 
-def to_markdown(catalogue: Catalogue, groundings: dict[str, list[Grounding]] | None = None) -> str:
-    """A trainer's reference: concepts grouped by family with labels, links and cited passages."""
+def to_markdown(catalogue: Catalogue, groundings: dict[str, list[Grounding]] | None = None,
+                sources: dict[str, str] | None = None) -> str:
+    """A trainer's reference: concepts grouped by family with labels, links and cited passages.
+
+    `sources` maps a doc_id to its citation ("title, source"); the doc_id stands in without it.
+    """
     lines = [f"# {catalogue.scheme.get('title', 'Concepts')}", ""]
     for top in (c for c in catalogue if c.broader is None):
         lines += [f"## {top.labels['en']}", ""]
         for concept, depth in _walk(catalogue, top, 0):
-            lines += _concept_section(catalogue, concept, depth, (groundings or {}).get(concept.id))
+            lines += _concept_section(catalogue, concept, depth, (groundings or {}).get(concept.id), sources or {})
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -77,7 +81,8 @@ def _walk(catalogue: Catalogue, concept: Concept, depth: int):
         yield from _walk(catalogue, catalogue.get(child), depth + 1)
 
 
-def _concept_section(catalogue: Catalogue, c: Concept, depth: int, cited: list[Grounding] | None) -> list[str]:
+def _concept_section(catalogue: Catalogue, c: Concept, depth: int, cited: list[Grounding] | None,
+                     sources: dict[str, str]) -> list[str]:
     heading = "#" * min(3 + depth, 6)
     lines = [f"{heading} {c.labels['en']} (`{c.id}`)", "", c.definition, ""]
     lines += [f"- **{lang}**: {text}" + (f" (also: {', '.join(c.aliases[lang])})" if c.aliases.get(lang) else "")
@@ -96,6 +101,6 @@ def _concept_section(catalogue: Catalogue, c: Concept, depth: int, cited: list[G
         lines.append(f"- Contrasts with: {names(c.contrasts)}")
     if cited:
         lines += ["", "Cited passages:", ""]
-        lines += [f"> {g.sentence} — *{g.doc_id}*, chunk {g.chunk_id} ({g.lang}, {g.via}, {g.score:.2f})"
+        lines += [f"> {g.sentence}\n>\n> — *{sources.get(g.doc_id, g.doc_id)}*, passage {g.chunk_id} ({g.lang})\n"
                   for g in cited[:_CITATIONS]]
     return [*lines, ""]
