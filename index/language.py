@@ -44,6 +44,17 @@ def detect(text: str) -> str:
     return max(probs, key=probs.get) if probs else UNKNOWN
 
 
+def detect_part(text: str, whole: str, min_prob: float = 0.9) -> str:
+    """Language of a part of a document (a chunk): its own only when langdetect is sure, else the whole's.
+
+    Close languages (Norwegian and Danish, say) trade places on a few sentences; a passage of a
+    Norwegian article is Norwegian unless the evidence is overwhelming (a quoted English paragraph).
+    """
+    probs = _probabilities(text)
+    best = max(probs, key=probs.get) if probs else whole
+    return best if probs.get(best, 0.0) >= min_prob else whole
+
+
 def detect_query(
     text: str,
     vocabularies: Mapping[str, frozenset[str]] | None = None,

@@ -42,6 +42,7 @@ class Corpus:
     basis: np.ndarray
     chunk_docs: np.ndarray
     chunk_langs: np.ndarray
+    chunk_doc_langs: np.ndarray
     doc_ids: list[str]
     doc_centroids: np.ndarray
     fetch_vectors: Callable[[Sequence[int]], np.ndarray]
@@ -95,14 +96,13 @@ def rank(
     group: bool = False,
     config: RankingConfig = RankingConfig(),
 ) -> list[tuple[int, float]]:
-    """Ranked (chunk_id, score), best first, at most k."""
+    """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages of documents in that language."""
     n = len(corpus.lexical.chunk_ids)
     if n == 0:
         return []
-    allowed = np.ones(n, bool) if lang is None else corpus.chunk_langs == lang
-    pool = min(n, max(config.candidates, 20 * k))
-    if lang is not None:
-        pool = n  # a language filter can leave few matches among the top candidates; score them all
+    allowed = np.ones(n, bool) if lang is None else corpus.chunk_doc_langs == lang
+    # A language filter keeps only part of the candidates; widen the pool by that part's inverse share.
+    pool = min(n, max(config.candidates, 20 * k) * n // max(1, int(allowed.sum())))
     query_vector = project_out(query_vector[None, :], corpus.basis)[0] if config.debias else query_vector
 
     candidates: set[int] = set()

@@ -110,7 +110,7 @@ class KnowledgeBase:
             )
         conn = store.connect(version.path / versions.DB_FILE, readonly=True)
         lexical = LexicalIndex.load(version.path)
-        chunk_ids, chunk_docs, chunk_langs = store.chunk_map(conn)
+        chunk_ids, chunk_docs, chunk_langs, doc_langs = store.chunk_map(conn)
         if not np.array_equal(chunk_ids, lexical.chunk_ids):
             raise versions.IndexCorrupt(f"{version.name}: lexical index does not match the chunks")
         doc_ids, centroids = load_centroids(version.path / "documents.npz")
@@ -123,6 +123,7 @@ class KnowledgeBase:
             basis=np.load(version.path / "debias.npy"),
             chunk_docs=chunk_docs,
             chunk_langs=chunk_langs,
+            chunk_doc_langs=doc_langs,
             doc_ids=doc_ids,
             doc_centroids=centroids,
             fetch_vectors=lambda ids: store.vectors_by_id(conn, ids, dim),

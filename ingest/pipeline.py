@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.errors import DocumentError
-from index.language import detect, normalize_lang
+from index.language import detect, detect_part, normalize_lang
 from index.store import Chunk, Document, text_hash
 from index.writer import IndexSettings, IndexWriter
 
@@ -138,7 +138,7 @@ def prepare(
 
 def _chunk_lang(text: str, doc_lang: str) -> str:
     # Short chunks (a heading, a list item) carry too little signal to overrule the document.
-    return detect(text) if len(text) >= 200 else doc_lang
+    return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 
 
 def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool) -> tuple[list[np.ndarray], int, int, float]:

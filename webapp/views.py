@@ -10,7 +10,7 @@ from index.errors import DocumentError, InvalidQuery, KBError, NotFound
 from index.service import MODES
 
 from . import params, render, writes
-from .auth import TOKEN_FIELD, WritesDisabled, writes_enabled
+from .auth import WritesDisabled, writes_enabled
 from .kb import get_kb
 
 bp = Blueprint("views", __name__)
@@ -19,7 +19,7 @@ bp = Blueprint("views", __name__)
 @bp.app_context_processor
 def _write_context() -> dict:
     # Upload and delete controls appear only on a server that accepts writes.
-    return {"writes_enabled": writes_enabled(), "token_field": TOKEN_FIELD}
+    return {"writes_enabled": writes_enabled()}
 
 
 def _write_failure(exc: Exception) -> tuple[int, str]:

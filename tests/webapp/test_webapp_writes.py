@@ -194,7 +194,8 @@ def test_upload_is_searchable_at_once_duplicate_is_not_stored_twice_delete_works
 def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     client = writer.client
     page = client.get("/documents").get_data(as_text=True)
-    assert 'type="password"' in page and 'type="file"' in page and '<label for="upload-token">' in page
+    assert 'name="token" type="password"' in page and 'name="file" type="file"' in page
+    assert '<label for="upload-token">' in page
     assert page.count(">Delete<") == 5
     csp = client.get("/documents").headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp

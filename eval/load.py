@@ -1,0 +1,216 @@
+"""`python -m eval.load`: HTTP search throughput of the served app against the bare query encoder.
+
+Builds an index of the seeds, starts gunicorn on 127.0.0.1 exactly as `make run` does (2 workers), measures
+the bare query encoder's ceiling on the same cores (one process per worker, the server idle), then runs
+locust headless for LOAD_SECONDS (default 60) against GET /api/search with a rotating set of queries in
+several languages. Prints one JSON object: requests/s, p50/p99 latency, errors, encoder queries/s, ratio.
+
+Environment: LOAD_SECONDS (60), LOAD_ENCODER_SECONDS (10), LOAD_USERS (4), LOAD_WORKERS (2), LOAD_K (10).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+# Besides the project's dev queries (en, nb, sv, nl, de): a few more languages and phrasings.
+EXTRA_QUERIES = [
+    "Hva er kundelojalitet?",
+    "hoe creëer je klantloyaliteit met lock-on?",
+    "Vad betyder operationell excellens?",
+    "Qu'est-ce que l'intimité client ?",
+    "¿Cómo se construye la lealtad del cliente?",
+    "customer lock-on",
+    "kundestrategi versus markedsstrategi",
+    "value disciplines: product leadership, operational excellence, customer intimacy",
+]
+
+
+def queries() -> list[str]:
+    """The rotating query set: the dev queries plus EXTRA_QUERIES."""
+    lines = (ROOT / "eval" / "dev-queries.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["query"] for line in lines if line.strip()] + EXTRA_QUERIES
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn as `make run` starts it, in its own process group; returns it with its base URL once ready."""
+    port = _free_port()
+    env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "PORT": str(port), "KB_LOG_LEVEL": "WARNING"}
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
+             "--limit-request-line", "8190", "webapp:create_app()"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return proc, base
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_server(proc)
+                raise RuntimeError("gunicorn not ready after 120 s") from None
+            time.sleep(0.25)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop master and workers."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def warm_up(base: str, workers: int) -> None:
+    """Load the embedding model in every worker (concurrent requests reach different workers)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def hit(i: int) -> None:
+        url = f"{base}/api/search?" + urlencode({"q": f"warm up {i}", "k": 1})
+        urllib.request.urlopen(url, timeout=120).read()
+
+    with ThreadPoolExecutor(workers * 2) as pool:
+        list(pool.map(hit, range(workers * 4)))
+
+
+def _encode_loop(args: tuple[float, int]) -> tuple[int, float]:
+    """One process: the bare query encoder in a loop, one query per call as the server embeds them."""
+    seconds, offset = args
+    from index.embedders import get_embedder
+
+    embedder = get_embedder()
+    rotation = itertools.islice(itertools.cycle(queries()), offset, None)
+    embedder.embed_queries(["warm up"])
+    done, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        embedder.embed_queries([next(rotation)])
+        done += 1
+    return done, elapsed
+
+
+def encoder_ceiling(seconds: float, processes: int) -> dict:
+    """Queries/s of the bare encoder, one process per core, run side by side."""
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        runs = pool.map(_encode_loop, [(seconds, i * 11) for i in range(processes)])
+    return {"processes": processes, "seconds": round(max(e for _, e in runs), 1),
+            "queries": sum(n for n, _ in runs), "queries_per_s": round(sum(n / e for n, e in runs), 1)}
+
+
+def run_locust(base: str, seconds: float, users: int, workdir: Path) -> dict:
+    """Locust headless against the server; the aggregated numbers of its CSV report."""
+    prefix = workdir / "locust"
+    command = [str(BIN / "locust"), "-f", str(ROOT / "eval" / "locustfile.py"), "--headless", "--host", base,
+               "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{max(1, round(seconds))}s",
+               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120)
+    stats_file = Path(f"{prefix}_stats.csv")
+    if not stats_file.exists():
+        raise RuntimeError(f"locust wrote no report (exit {result.returncode}): {result.stderr[-2000:]}")
+    with stats_file.open() as handle:
+        row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+    failures = []
+    failures_file = Path(f"{prefix}_failures.csv")
+    if failures_file.exists():
+        with failures_file.open() as handle:
+            failures = [f"{r['Error']} x{r['Occurrences']}" for r in csv.DictReader(handle)]
+    return {
+        "requests": int(row["Request Count"]),
+        "errors": int(row["Failure Count"]),
+        "requests_per_s": round(float(row["Requests/s"]), 1),
+        "p50_ms": float(row["50%"]),
+        "p99_ms": float(row["99%"]),
+        "mean_ms": round(float(row["Average Response Time"]), 1),
+        "failures": failures[:10],
+    }
+
+
+def run(index_dir: Path | None = None, seconds: float | None = None, encoder_seconds: float | None = None,
+        users: int | None = None, workers: int | None = None) -> dict:
+    """The whole load run; builds an index of the seeds unless `index_dir` is given."""
+    seconds = seconds if seconds is not None else _env_number("LOAD_SECONDS", 60)
+    encoder_seconds = encoder_seconds if encoder_seconds is not None else _env_number("LOAD_ENCODER_SECONDS", 10)
+    users = users or int(_env_number("LOAD_USERS", 4))
+    workers = workers or int(_env_number("LOAD_WORKERS", 2))
+    with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
+        work = Path(tmp)
+        if index_dir is None:
+            from ingest.pipeline import ingest
+
+            index_dir = work / "index"
+            ingest([ROOT / "seeds"], index_dir, progress=False)
+        proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
+        try:
+            warm_up(base, workers)
+            # Same cores, one after the other: the ceiling while the server idles, then the server under load.
+            ceiling = encoder_ceiling(encoder_seconds, workers)
+            load = run_locust(base, seconds, users, work)
+        finally:
+            stop_server(proc)
+    return {
+        "server": f"gunicorn --workers {workers} on 127.0.0.1 (as make run)",
+        "cpus": os.cpu_count(),
+        "tool": "locust headless (FastHttpUser, no wait)",
+        "users": users,
+        "seconds": seconds,
+        "queries_in_rotation": len(queries()),
+        **{k: v for k, v in load.items() if k != "failures"},
+        "encoder_queries_per_s": ceiling["queries_per_s"],
+        "encoder_processes": ceiling["processes"],
+        "encoder_seconds": ceiling["seconds"],
+        "ratio_to_encoder": round(load["requests_per_s"] / ceiling["queries_per_s"], 3),
+        "failures": load["failures"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test and print one JSON object."""
+    parser = argparse.ArgumentParser(prog="python -m eval.load", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", type=Path, default=None, help="serve this index (default: build one of the seeds)")
+    parser.add_argument("--seconds", type=float, default=None, help="load duration (default $LOAD_SECONDS or 60)")
+    parser.add_argument("--encoder-seconds", type=float, default=None, help="encoder ceiling duration (default 10)")
+    parser.add_argument("--users", type=int, default=None, help="concurrent clients (default $LOAD_USERS or 4)")
+    args = parser.parse_args(argv)
+    report = run(args.index_dir, args.seconds, args.encoder_seconds, args.users)
+    print(json.dumps({"load": report}, indent=2), flush=True)
+    return 0 if report["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
