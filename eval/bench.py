@@ -1,4 +1,5 @@
-"""`make bench`: ingest throughput against the bare encoder, search latency, and exact vs approximate FAISS.
+"""`make bench`: ingest throughput against the bare encoder, search latency, exact vs approximate FAISS,
+and HTTP load on the served app against the bare query encoder (`eval.load`).
 
 Every ratio is measured side by side in one run; absolute numbers vary with the machine's load.
 """
@@ -146,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
     parser.add_argument("--ann-vectors", type=int, default=100_000)
     parser.add_argument("--skip-ann", action="store_true")
+    parser.add_argument("--skip-load", action="store_true", help="skip the HTTP load run (LOAD_SECONDS, default 60)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args(argv)
     queries = [json.loads(line)["query"] for line in (ROOT / "eval" / "dev-queries.jsonl").read_text().splitlines() if line]
@@ -154,10 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
         ingest([args.corpus], Path(tmp), progress=False)
         report["search"] = bench_search(Path(tmp), queries)
-    print(json.dumps({"search": report["search"]}, indent=2), flush=True)
-    if not args.skip_ann:
-        report["ann"] = bench_ann(args.ann_vectors)
-        print(json.dumps({"ann": report["ann"]}, indent=2), flush=True)
+        print(json.dumps({"search": report["search"]}, indent=2), flush=True)
+        if not args.skip_ann:
+            report["ann"] = bench_ann(args.ann_vectors)
+            print(json.dumps({"ann": report["ann"]}, indent=2), flush=True)
+        if not args.skip_load:
+            from eval.load import run as load_run
+
+            # The served app under HTTP load, over the same index (gunicorn as `make run` starts it).
+            report["load"] = load_run(Path(tmp))
+            print(json.dumps({"load": report["load"]}, indent=2), flush=True)
     report["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))

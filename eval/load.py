@@ -47,6 +47,11 @@ def queries() -> list[str]:
     return [json.loads(line)["query"] for line in lines if line.strip()] + EXTRA_QUERIES
 
 
+def native_threads() -> str:
+    """Encoder threads per process: what `webapp.create_app` gives each gunicorn worker."""
+    return os.environ.get("OMP_NUM_THREADS", "").strip() or "1"
+
+
 def _env_number(name: str, default: float) -> float:
     raw = os.environ.get(name, "").strip()
     return float(raw) if raw else default
@@ -111,6 +116,7 @@ def warm_up(base: str, workers: int) -> None:
 def _encode_loop(args: tuple[float, int]) -> tuple[int, float]:
     """One process: the bare query encoder in a loop, one query per call as the server embeds them."""
     seconds, offset = args
+    os.environ["OMP_NUM_THREADS"] = native_threads()  # as the server's workers run it (before the engine loads)
     from index.embedders import get_embedder
 
     embedder = get_embedder()
@@ -193,6 +199,7 @@ def run(index_dir: Path | None = None, seconds: float | None = None, encoder_sec
         "encoder_queries_per_s": ceiling["queries_per_s"],
         "encoder_processes": ceiling["processes"],
         "encoder_seconds": ceiling["seconds"],
+        "encoder_threads_per_process": int(native_threads()),
         "ratio_to_encoder": round(load["requests_per_s"] / ceiling["queries_per_s"], 3),
         "failures": load["failures"],
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from langdetect import DetectorFactory, detect_langs, detector_factory
+from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 DetectorFactory.seed = 0  # langdetect samples n-grams at random; a fixed seed makes it deterministic
@@ -25,15 +25,9 @@ def normalize_lang(code: str | None) -> str:
     return _ALIASES.get(code, code)
 
 
-def _probabilities(text: str, prior: Mapping[str, float] | None = None) -> dict[str, float]:
+def _probabilities(text: str) -> dict[str, float]:
     try:
-        if prior is None:
-            return {normalize_lang(p.lang): p.prob for p in detect_langs(text)}
-        detector_factory.init_factory()
-        detector = detector_factory._factory.create()
-        detector.set_prior_map({code: weight for code, weight in prior.items() if code in detector.langlist})
-        detector.append(text)
-        return {normalize_lang(p.lang): p.prob for p in detector.get_probabilities()}
+        return {normalize_lang(p.lang): p.prob for p in detect_langs(text)}
     except LangDetectException:
         return {}
 
@@ -62,18 +56,16 @@ def detect_query(
 ) -> tuple[str, float]:
     """Detect a short query's language; returns (code, confidence in 0..1).
 
-    langdetect alone is unreliable on a few words, so it runs with a prior confined to
-    plausible languages (query languages and the corpus's own), and words of four letters or
-    more that occur in exactly one corpus language's documents add evidence for it: that
+    langdetect alone is unreliable on a few words, so its verdict is confined to plausible
+    languages (query languages and the corpus's own), and words of four letters or more that
+    occur in exactly one corpus language's documents add evidence for it: that
     rescues compounds langdetect has never seen ("kundintimitet") without letting an English
     phrase quoted in a Dutch article ("customer lock-on") turn English queries Dutch.
     """
     allowed = {normalize_lang(c) for c in candidates} | set(vocabularies or ())
-    # How much of langdetect's unconstrained belief lies in plausible languages: near zero when it
-    # takes a compound for Albanian or Tagalog, and then its constrained guess is worth little too.
-    plausible = sum(p for k, p in _probabilities(text).items() if k in allowed)
-    probs = _probabilities(text, {code: 1.0 for code in allowed})
-    scores = {k: v * plausible for k, v in probs.items() if k in allowed}
+    # langdetect's belief restricted to plausible languages, not renormalised: when it takes a
+    # compound for Albanian or Tagalog, little mass remains and the vocabulary evidence decides.
+    scores = {k: p for k, p in _probabilities(text).items() if k in allowed}
     words = [w.lower() for w in _WORD.findall(text) if len(w) >= 4 and not w.isdigit()]
     if vocabularies and words:
         for word in words:

@@ -280,7 +280,7 @@ class KnowledgeBase:
     def _query_concepts(self, query: str, query_lang: str) -> list[dict]:
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
         state = self._state
-        matches = lookup(state.concept_index, query, k=3, semantic=False)
+        matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=query_lang)
         return [self._card(state, m.id, query_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:

@@ -109,12 +109,14 @@ def _title(text: str, fallback: str) -> str:
 
 
 def prepare(
-    data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None
+    data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None,
+    name: str | None = None,
 ) -> Prepared:
-    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet)."""
-    text = clean_text(load_bytes(data, source))
+    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`."""
+    name = name or source
+    text = clean_text(load_bytes(data, name))
     if not text:
-        raise DocumentError(f"{source}: no text left after cleaning")
+        raise DocumentError(f"{name}: no text left after cleaning")
     metadata = dict(metadata or {})
     lang = normalize_lang(metadata.pop("lang", None)) if metadata.get("lang") else detect(text)
     doc = Document(
@@ -178,9 +180,9 @@ def _changed(files: Sequence[SourceFile], known: dict[str, tuple[str, str]], rep
         metadata = dict(_sidecar(file.root, sidecars).get(file.source, {}))
         metadata["root"] = str(file.root)
         try:
-            item = prepare(data, file.source, count_tokens, settings_chunking, metadata)
+            item = prepare(data, file.source, count_tokens, settings_chunking, metadata, name=str(file.path))
         except DocumentError as exc:
-            report.failed.append(str(exc).replace(file.source, str(file.path), 1))
+            report.failed.append(str(exc))
             continue
         if file.source in known:
             report.updated += 1
@@ -255,7 +257,7 @@ UPLOADS = "uploads"
 
 def ingest_upload(
     data: bytes, filename: str, index_dir: Path, settings: IndexSettings = IndexSettings(),
-    chunking: ChunkingConfig = ChunkingConfig(),
+    chunking: ChunkingConfig = ChunkingConfig(), lock_timeout: float = 30.0,
 ) -> UploadResult:
     """Store an uploaded file under its content hash and publish it as a document.
 
@@ -267,13 +269,14 @@ def ingest_upload(
         raise DocumentError(f"{filename}: unsupported file type {suffix or '(none)'}")
     digest = hashlib.sha256(data).hexdigest()
     source = f"{UPLOADS}/{digest[:32]}{suffix}"
-    with IndexWriter(index_dir, settings) as writer:
+    with IndexWriter(index_dir, settings, lock_timeout=lock_timeout) as writer:
         for doc in writer.documents():
             if doc.content_hash == digest:
                 chunks = writer.counts_of(doc.doc_id)
                 return UploadResult(doc.doc_id, doc.source, doc.title, doc.lang, chunks, True, None)
         stem = Path(filename).stem.replace("_", " ").strip()[:120] or "upload"
-        item = prepare(data, source, writer.embedder.count_tokens, chunking, {"original_name": Path(filename).name[:200]})
+        item = prepare(data, source, writer.embedder.count_tokens, chunking,
+                       {"original_name": Path(filename).name[:200]}, name=Path(filename).name)
         if item.doc.title == Path(source).stem:
             item.doc.title = stem
         (vectors,), _, _, _ = embed_all(writer, [item], progress=False)

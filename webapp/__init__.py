@@ -10,6 +10,8 @@ Configuration comes from environment variables (a `config` mapping passed to `cr
 | `KB_MAX_UPLOAD_MB` | `10`         | Largest request body accepted, in MB (larger ones get a JSON 413).       |
 | `KB_ADMIN_TOKEN`   | (unset)      | Token for write operations; unset means writes are switched off.         |
 | `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
+| `KB_LOCK_TIMEOUT_S`| `10`         | Seconds a write waits for another writer before answering 503.          |
+| `OMP_NUM_THREADS`  | `1`          | Encoder threads per worker (gunicorn already runs one worker per core).  |
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 from . import api, errors, hooks, render, views
-from .config import from_env
+from .config import from_env, limit_native_threads
 from .kb import KBHolder
 
 
@@ -33,6 +35,7 @@ def _configure_logging(level: str) -> None:
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the app: read settings, open the knowledge base, register blueprints, hooks and errors."""
+    limit_native_threads()  # before anything can load the query encoder
     app = Flask(__name__)
     app.config.update({**from_env(), **(config or {})})
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default; an explicit value wins

@@ -12,6 +12,7 @@ _SETTINGS = (
     ("KB_MAX_UPLOAD_MB", "KB_MAX_UPLOAD_MB", 10, float),
     ("KB_ADMIN_TOKEN", "KB_ADMIN_TOKEN", None, str),
     ("KB_LOG_LEVEL", "KB_LOG_LEVEL", "INFO", str.upper),
+    ("KB_LOCK_TIMEOUT_S", "KB_LOCK_TIMEOUT_S", 10.0, float),
 )
 
 
@@ -23,3 +24,16 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict:
         raw = environ.get(var, "").strip()
         config[key] = convert(raw) if raw else default
     return config
+
+
+def limit_native_threads(environ: dict | None = None) -> None:
+    """One native (OpenMP) thread per serving process unless `OMP_NUM_THREADS` says otherwise.
+
+    The query encoder parallelises each call with OpenMP. A one-query call gains nothing from a second
+    thread, and gunicorn runs one worker per core, so more threads only oversubscribe the cores: with
+    2 workers x 2 threads on 2 cores the spinning threads cut throughput several-fold. The setting must
+    be in place before the engine loads, i.e. before the first query, so `create_app` applies it first.
+    """
+    environ = os.environ if environ is None else environ
+    if not environ.get("OMP_NUM_THREADS", "").strip():
+        environ["OMP_NUM_THREADS"] = "1"

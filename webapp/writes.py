@@ -6,7 +6,6 @@ writer lock and publish a new version atomically; readers keep serving the old v
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 from flask import current_app, request
@@ -26,7 +25,6 @@ FILE_FIELD = "file"
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RETRY_AFTER_S = 5
 # The pipeline names an upload by its content-hash source; the client knows it by its own name.
-_STORED_NAME = re.compile(r"uploads/[0-9a-f]{32}\.[A-Za-z0-9]+")
 
 
 class NoFile(BadRequest):
@@ -51,6 +49,10 @@ def _settings() -> IndexSettings:
     except KBError:
         pass  # no index yet: the first upload creates one with the configured settings
     return index_settings(embedder=embedder, backend=backend)
+
+
+def _lock_timeout() -> float:
+    return float(current_app.config["KB_LOCK_TIMEOUT_S"])
 
 
 def _index_dir() -> Path:
@@ -79,11 +81,9 @@ def upload() -> tuple[dict, int]:
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
     try:
-        result = ingest_upload(data, name, _index_dir(), _settings())
+        result = ingest_upload(data, name, _index_dir(), _settings(), lock_timeout=_lock_timeout())
     except IndexBusy as exc:
         raise IndexBusyError(str(exc), retry_after=RETRY_AFTER_S) from None
-    except DocumentError as exc:
-        raise DocumentError(_STORED_NAME.sub(lambda _: name, str(exc))) from None
     version = result.version if not result.duplicate else None
     served = _published()
     log.info("upload %s doc_id=%s duplicate=%s version=%s", name, result.doc_id, result.duplicate, served)
@@ -96,7 +96,7 @@ def delete(doc_id: str) -> dict:
     """Delete a document and publish; 404 for an unknown id."""
     require_writer()
     try:
-        version = delete_document(_index_dir(), doc_id, _settings())
+        version = delete_document(_index_dir(), doc_id, _settings(), lock_timeout=_lock_timeout())
     except IndexBusy as exc:
         raise IndexBusyError(str(exc), retry_after=RETRY_AFTER_S) from None
     if version is None:

@@ -128,8 +128,11 @@ def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: 
 
 
 def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None = None,
-           semantic: bool = True) -> list[ConceptMatch]:
-    """Rank concepts for a free-text query in any language: exact, then fuzzy, then (if `semantic`) embedding."""
+           semantic: bool = True, query_lang: str | None = None) -> list[ConceptMatch]:
+    """Rank concepts for a free-text query in any language: exact, then fuzzy, then (if `semantic`) embedding.
+
+    `query_lang`, when the caller has detected it already, picks the language of the returned labels.
+    """
     if k < 1:
         raise InvalidQuery("k must be at least 1")
     folded = fold(text)
@@ -145,7 +148,7 @@ def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None
         for ci, score, lang in _embedding(index, text, embedder, k, set(hits.best)):
             hits.add(ci, score, "embedding", lang)
 
-    query_lang = detect_query(text, index.vocabularies, index.catalogue.languages())[0]
+    query_lang = query_lang or detect_query(text, index.vocabularies, index.catalogue.languages())[0]
     ranked = sorted(hits.best.items(), key=lambda kv: (-kv[1][0], index.concept_ids[kv[0]]))[:k]
     matches = []
     for ci, (score, via, langs) in ranked:

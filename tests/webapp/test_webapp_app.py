@@ -15,7 +15,7 @@ from webapp.config import from_env
 def test_config_defaults_and_environment():
     assert from_env({}) == {
         "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
-        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
+        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO", "KB_LOCK_TIMEOUT_S": 10.0,
     }
     config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
                        "KB_LOG_LEVEL": "debug"})

@@ -1,0 +1,149 @@
+"""The real server under writes: kill -9 mid-upload leaves a sound index; searches never fail during writes.
+
+Also a short run of `eval.load` (the `make bench` load section) so its report keeps working.
+"""
+from __future__ import annotations
+
+import json
+import random
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from index import versions
+from index.service import KnowledgeBase
+
+from conftest import ADMIN_TOKEN, multipart, start_gunicorn, stop_gunicorn  # tests/webapp/conftest.py
+
+pytestmark = pytest.mark.slow
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+SEARCHES = ["What are the three value disciplines?", "kundelojalitet", "customer lock-on", "kundupplevelse",
+            "klantrelatie en herhaalde interacties", "Marktanteil und Loyalität"]
+
+
+def document(n: int) -> bytes:
+    """A distinct document per n (so no upload is ever a duplicate)."""
+    return (f"Lojalitetsnotat nummer {n}\n\nKunder som stoler på leverandøren kommer tilbake. Notat {n} handler om "
+            f"tillit, service og kundeopplevelse over tid, og om hvorfor lojalitet må fortjenes hver dag.\n"
+            ).encode("utf-8")
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 120):
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def upload(base: str, data: bytes, name: str, timeout: float = 120):
+    body, content_type = multipart({}, {"file": (name, data)})
+    return http("POST", f"{base}/api/documents", body, {**AUTH, "Content-Type": content_type}, timeout)
+
+
+def documents_in(index_dir: Path) -> int:
+    """Check the published version is sound and serves searches; return its document count."""
+    current = versions.current_name(index_dir)
+    assert current, "CURRENT is missing"
+    assert versions.verify_version(versions.versions_dir(index_dir) / current) == [], current
+    kb = KnowledgeBase(index_dir)
+    assert kb.version == current
+    assert kb.search("kundelojalitet", k=3).results
+    return kb.stats()["documents"]
+
+
+def test_kill_9_during_uploads_leaves_a_sound_index(index_copy: Path, tmp_path: Path):
+    rng = random.Random(20240501)
+    log = tmp_path / "gunicorn.log"
+    env = {"KB_ADMIN_TOKEN": ADMIN_TOKEN}
+    # One upload left to finish: the time a whole upload takes on a fresh server, to spread the kills over.
+    proc, base = start_gunicorn(index_copy, log, env)
+    try:
+        started = time.monotonic()
+        status, body = upload(base, document(0), "note-0.txt")
+        full = time.monotonic() - started
+        assert status == 201, body
+    finally:
+        stop_gunicorn(proc)
+    count = documents_in(index_copy)
+    outcomes = []
+    for n in range(1, 11):
+        proc, base = start_gunicorn(index_copy, log, env)
+        delay = rng.uniform(0.0, full * 1.2)
+        thread = threading.Thread(target=lambda: outcomes.append(_quietly(upload, base, document(n), f"note-{n}.txt")))
+        thread.start()
+        time.sleep(delay)
+        stop_gunicorn(proc, signal.SIGKILL)  # the master and every worker: the whole process group
+        thread.join(timeout=60)
+        after = documents_in(index_copy)
+        assert after in (count, count + 1), (n, delay, count, after)
+        print(f"kill {n}: after {delay:.2f}s of ~{full:.2f}s, {'published' if after > count else 'not published'}")
+        count = after
+    # The lock died with its holder: a new server writes at once.
+    proc, base = start_gunicorn(index_copy, log, env)
+    try:
+        status, body = upload(base, document(99), "note-99.txt", timeout=60)
+        assert status == 201, body
+    finally:
+        stop_gunicorn(proc)
+    assert documents_in(index_copy) == count + 1
+
+
+def _quietly(fn, *args):
+    try:
+        return fn(*args)
+    except OSError as exc:  # the server died under the request: expected
+        return exc
+
+
+def test_searches_never_fail_during_uploads_and_deletes(write_server):
+    base, _ = write_server
+    stop = threading.Event()
+    answers: list[tuple[int, int]] = []  # (status, results)
+    failures: list[str] = []
+
+    def searcher(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            query = SEARCHES[i % len(SEARCHES)]
+            i += 1
+            try:
+                status, body = http("GET", f"{base}/api/search?q={quote(query)}&k=5", timeout=60)
+                answers.append((status, len(body.get("results", [])) if isinstance(body, dict) else 0))
+            except Exception as exc:  # noqa: BLE001 - every failure is reported
+                failures.append(repr(exc))
+
+    with ThreadPoolExecutor(4) as pool:
+        for offset in range(4):
+            pool.submit(searcher, offset)
+        try:
+            for n in range(3):
+                status, added = upload(base, document(1000 + n), f"concurrent-{n}.txt")
+                assert status == 201, added
+                status, deleted = http("DELETE", f"{base}/api/documents/{added['doc_id']}", headers=AUTH)
+                assert status == 200 and deleted["deleted"] is True, deleted
+        finally:
+            stop.set()
+    assert not failures, failures[:5]
+    assert len(answers) >= 20, len(answers)
+    bad = [a for a in answers if a[0] != 200 or a[1] == 0]
+    assert not bad, bad[:5]
+
+
+def test_load_report(seed_index: Path):
+    from eval.load import run
+
+    report = run(seed_index, seconds=4, encoder_seconds=2, users=2)
+    assert report["errors"] == 0 and report["requests"] > 0
+    assert report["requests_per_s"] > 0 and report["encoder_queries_per_s"] > 0
+    assert 0 < report["p50_ms"] <= report["p99_ms"]
+    assert report["ratio_to_encoder"] == pytest.approx(report["requests_per_s"] / report["encoder_queries_per_s"], rel=0.01)
