@@ -2,15 +2,17 @@
 
 Builds an index of the seeds, starts gunicorn on 127.0.0.1 exactly as `make run` does (2 workers), measures
 the bare query encoder's ceiling on the same cores (one process per worker, the server idle), then runs
-locust headless for LOAD_SECONDS (default 60) against GET /api/search with a rotating set of queries in
-several languages. Prints one JSON object: requests/s, p50/p99 latency, errors, encoder queries/s, ratio.
+wrk for LOAD_SECONDS (default 60) against GET /api/search with a rotating set of queries in
+several languages. Prints one JSON object: requests/s, p50/p99 latency, errors (non-200 or a body without
+results), encoder queries/s, ratio. Needs Debian's wrk (`apt-get install wrk`).
 
-Environment: LOAD_SECONDS (60), LOAD_ENCODER_SECONDS (10), LOAD_USERS (4), LOAD_WORKERS (2), LOAD_K (10).
+Environment: LOAD_SECONDS (60), LOAD_ENCODER_SECONDS (10), LOAD_CONNECTIONS (4), LOAD_WORKERS (2), LOAD_K (10).
 """
 from __future__ import annotations
 
 import argparse
-import csv
+import re
+import shutil
 import itertools
 import json
 import multiprocessing
@@ -137,41 +139,65 @@ def encoder_ceiling(seconds: float, processes: int) -> dict:
             "queries": sum(n for n, _ in runs), "queries_per_s": round(sum(n / e for n, e in runs), 1)}
 
 
-def run_locust(base: str, seconds: float, users: int, workdir: Path) -> dict:
-    """Locust headless against the server; the aggregated numbers of its CSV report."""
-    prefix = workdir / "locust"
-    command = [str(BIN / "locust"), "-f", str(ROOT / "eval" / "locustfile.py"), "--headless", "--host", base,
-               "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{max(1, round(seconds))}s",
-               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120)
-    stats_file = Path(f"{prefix}_stats.csv")
-    if not stats_file.exists():
-        raise RuntimeError(f"locust wrote no report (exit {result.returncode}): {result.stderr[-2000:]}")
-    with stats_file.open() as handle:
-        row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
-    failures = []
-    failures_file = Path(f"{prefix}_failures.csv")
-    if failures_file.exists():
-        with failures_file.open() as handle:
-            failures = [f"{r['Error']} x{r['Occurrences']}" for r in csv.DictReader(handle)]
+_LUA = """
+local queries = {%s}
+local threads = {}
+local i = 0
+function setup(thread) table.insert(threads, thread) end
+function init(args) incomplete = 0; i = math.random(#queries) end
+function request()
+  i = i %% #queries + 1
+  return wrk.format("GET", "/api/search?" .. queries[i])
+end
+function response(status, headers, body)
+  -- a complete answer is a 200 whose JSON carries results
+  if status ~= 200 or not body:find('"results":[{', 1, true) then incomplete = incomplete + 1 end
+end
+function done(summary, latency, requests)
+  local n = 0
+  for _, t in ipairs(threads) do n = n + t:get("incomplete") end
+  io.write(string.format("INCOMPLETE %%d\\n", n))
+end
+"""
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return round(float(number) * _UNITS[unit], 2)
+
+
+def run_wrk(base: str, seconds: float, connections: int, workdir: Path) -> dict:
+    """wrk (Debian's, a C client that leaves the cores to the server) against GET /api/search."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("the load run needs wrk: apt-get install wrk")
+    k = int(_env_number("LOAD_K", 10))
+    encoded = ", ".join(json.dumps(urlencode({"q": q, "k": k})) for q in queries())
+    script = workdir / "search.lua"
+    script.write_text(_LUA % encoded)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+               "--latency", "-s", str(script), base]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    incomplete = int(re.search(r"INCOMPLETE (\d+)", out).group(1))
     return {
-        "requests": int(row["Request Count"]),
-        "errors": int(row["Failure Count"]),
-        "requests_per_s": round(float(row["Requests/s"]), 1),
-        "p50_ms": float(row["50%"]),
-        "p99_ms": float(row["99%"]),
-        "mean_ms": round(float(row["Average Response Time"]), 1),
-        "failures": failures[:10],
+        "requests": requests,
+        "errors": max(non_2xx, incomplete) + socket,
+        "requests_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
     }
 
 
 def run(index_dir: Path | None = None, seconds: float | None = None, encoder_seconds: float | None = None,
-        users: int | None = None, workers: int | None = None) -> dict:
+        connections: int | None = None, workers: int | None = None) -> dict:
     """The whole load run; builds an index of the seeds unless `index_dir` is given."""
     seconds = seconds if seconds is not None else _env_number("LOAD_SECONDS", 60)
     encoder_seconds = encoder_seconds if encoder_seconds is not None else _env_number("LOAD_ENCODER_SECONDS", 10)
-    users = users or int(_env_number("LOAD_USERS", 4))
+    connections = connections or int(_env_number("LOAD_CONNECTIONS", 4))
     workers = workers or int(_env_number("LOAD_WORKERS", 2))
     with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
         work = Path(tmp)
@@ -185,23 +211,22 @@ def run(index_dir: Path | None = None, seconds: float | None = None, encoder_sec
             warm_up(base, workers)
             # Same cores, one after the other: the ceiling while the server idles, then the server under load.
             ceiling = encoder_ceiling(encoder_seconds, workers)
-            load = run_locust(base, seconds, users, work)
+            load = run_wrk(base, seconds, connections, work)
         finally:
             stop_server(proc)
     return {
         "server": f"gunicorn --workers {workers} on 127.0.0.1 (as make run)",
         "cpus": os.cpu_count(),
-        "tool": "locust headless (FastHttpUser, no wait)",
-        "users": users,
+        "tool": "wrk, 1 thread, closed loop",
+        "connections": connections,
         "seconds": seconds,
         "queries_in_rotation": len(queries()),
-        **{k: v for k, v in load.items() if k != "failures"},
+        **load,
         "encoder_queries_per_s": ceiling["queries_per_s"],
         "encoder_processes": ceiling["processes"],
         "encoder_seconds": ceiling["seconds"],
         "encoder_threads_per_process": int(native_threads()),
         "ratio_to_encoder": round(load["requests_per_s"] / ceiling["queries_per_s"], 3),
-        "failures": load["failures"],
     }
 
 
@@ -212,9 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=None, help="serve this index (default: build one of the seeds)")
     parser.add_argument("--seconds", type=float, default=None, help="load duration (default $LOAD_SECONDS or 60)")
     parser.add_argument("--encoder-seconds", type=float, default=None, help="encoder ceiling duration (default 10)")
-    parser.add_argument("--users", type=int, default=None, help="concurrent clients (default $LOAD_USERS or 4)")
+    parser.add_argument("--connections", type=int, default=None, help="concurrent connections (default $LOAD_CONNECTIONS or 4)")
     args = parser.parse_args(argv)
-    report = run(args.index_dir, args.seconds, args.encoder_seconds, args.users)
+    report = run(args.index_dir, args.seconds, args.encoder_seconds, args.connections)
     print(json.dumps({"load": report}, indent=2), flush=True)
     return 0 if report["errors"] == 0 else 1
 

@@ -142,7 +142,7 @@ def test_searches_never_fail_during_uploads_and_deletes(write_server):
 def test_load_report(seed_index: Path):
     from eval.load import run
 
-    report = run(seed_index, seconds=4, encoder_seconds=2, users=2)
+    report = run(seed_index, seconds=4, encoder_seconds=2, connections=2)
     assert report["errors"] == 0 and report["requests"] > 0
     assert report["requests_per_s"] > 0 and report["encoder_queries_per_s"] > 0
     assert 0 < report["p50_ms"] <= report["p99_ms"]
