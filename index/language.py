@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from langdetect import DetectorFactory, detect_langs
+from langdetect import DetectorFactory, detect_langs, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 DetectorFactory.seed = 0  # langdetect samples n-grams at random; a fixed seed makes it deterministic
@@ -25,9 +25,15 @@ def normalize_lang(code: str | None) -> str:
     return _ALIASES.get(code, code)
 
 
-def _probabilities(text: str) -> dict[str, float]:
+def _probabilities(text: str, trials: int = 7) -> dict[str, float]:
     try:
-        return {normalize_lang(p.lang): p.prob for p in detect_langs(text)}
+        if trials == 7:  # langdetect's own default
+            return {normalize_lang(p.lang): p.prob for p in detect_langs(text)}
+        detector_factory.init_factory()
+        detector = detector_factory._factory.create()
+        detector.n_trial = trials
+        detector.append(text)
+        return {normalize_lang(p.lang): p.prob for p in detector.get_probabilities()}
     except LangDetectException:
         return {}
 
@@ -44,7 +50,9 @@ def detect_part(text: str, whole: str, min_prob: float = 0.9) -> str:
     Close languages (Norwegian and Danish, say) trade places on a few sentences; a passage of a
     Norwegian article is Norwegian unless the evidence is overwhelming (a quoted English paragraph).
     """
-    probs = _probabilities(text)
+    # Three sampling trials instead of seven: a passage has enough text to converge, and ingest
+    # runs this once per chunk.
+    probs = _probabilities(text, trials=3)
     best = max(probs, key=probs.get) if probs else whole
     return best if probs.get(best, 0.0) >= min_prob else whole
 
