@@ -144,8 +144,9 @@ def test_killed_ingest_leaves_previous_index_searchable(index_copy, tmp_path, se
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert versions.current_name(index_copy) == before
-        assert versions.verify_version(versions.versions_dir(index_copy) / before) == []
+        current = versions.current_name(index_copy)
+        assert versions.verify_version(versions.versions_dir(index_copy) / current) == []
         kb = KnowledgeBase(index_copy)
-        assert kb.stats()["documents"] == 5
+        # Killed before publishing (the usual case here) or just after: never anything in between.
+        assert (current, kb.stats()["documents"]) in {(before, 5)} or (current > before and kb.stats()["documents"] == 11)
         assert kb.search("customer lock-on", k=1).results[0].source == "004_d0c1bd57fb5bdf5c.txt"
