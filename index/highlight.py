@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from math import sqrt
+from typing import Callable
 
 from .lexical import analyze, analyze_query
 from .text import fold_token, sentence_spans
@@ -41,19 +42,27 @@ def _cosine(a: Counter, b: Counter) -> float:
     return dot / (sqrt(sum(v * v for v in a.values())) * sqrt(sum(v * v for v in b.values())))
 
 
-def best_sentence(query: str, query_lang: str, text: str, text_lang: str) -> Highlight:
-    """The sentence of `text` that best matches the query; the first sentence when nothing matches."""
-    spans = sentence_spans(text) or [(0, len(text))]
+def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Highlight]:
+    """A function (text, text_lang) -> the sentence of `text` that best matches the query.
+
+    The query's n-grams and terms are computed once, for all the passages of one search.
+    The first sentence stands in when nothing matches.
+    """
     query_grams = _ngrams(query)
     query_terms = set(analyze_query(query, query_lang))
-    best, best_score = spans[0], 0.0
-    for start, end in spans:
-        sentence = text[start:end]
-        terms = set(analyze(sentence, text_lang))
-        overlap = len(query_terms & terms) / (len(query_terms) or 1)
-        # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
-        length_damp = min(1.0, len(sentence) / 40)
-        score = (_cosine(query_grams, _ngrams(sentence)) + overlap) * length_damp
-        if score > best_score:
-            best, best_score = (start, end), score
-    return Highlight(text[best[0] : best[1]], best[0], best[1])
+
+    def best_sentence(text: str, text_lang: str) -> Highlight:
+        spans = sentence_spans(text) or [(0, len(text))]
+        best, best_score = spans[0], 0.0
+        for start, end in spans:
+            sentence = text[start:end]
+            terms = set(analyze(sentence, text_lang))
+            overlap = len(query_terms & terms) / (len(query_terms) or 1)
+            # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
+            length_damp = min(1.0, len(sentence) / 40)
+            score = (_cosine(query_grams, _ngrams(sentence)) + overlap) * length_damp
+            if score > best_score:
+                best, best_score = (start, end), score
+        return Highlight(text[best[0] : best[1]], best[0], best[1])
+
+    return best_sentence

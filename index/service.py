@@ -22,7 +22,7 @@ from .concepts import (
 )
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
-from .highlight import best_sentence
+from .highlight import sentence_highlighter
 from .language import QUERY_LANGUAGES, detect_query, normalize_lang
 from .lexical import LexicalIndex
 from .ranking import MODES, Corpus, RankingConfig, rank
@@ -86,6 +86,7 @@ class _Loaded:
     corpus: Corpus
     catalogue: Catalogue
     concept_index: ConceptIndex
+    languages: list[str]
     warnings: list[str]
 
 
@@ -134,7 +135,8 @@ class KnowledgeBase:
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
             concept_index = build_concept_index(catalogue, get_embedder(manifest["embedder"]))
         log.info("serving %s from %s", version.name, self.index_dir)
-        return _Loaded(version, conn, corpus, catalogue, concept_index, warnings)
+        languages = sorted(set(chunk_langs))
+        return _Loaded(version, conn, corpus, catalogue, concept_index, languages, warnings)
 
     def refresh(self) -> bool:
         """Load a newer published version if there is one; True when it switched.
@@ -171,7 +173,7 @@ class KnowledgeBase:
 
     def languages(self) -> list[str]:
         """Languages of the indexed chunks."""
-        return sorted(set(self._state.corpus.chunk_langs))
+        return list(self._state.languages)
 
     def _check(self, query: str, k: int, mode: str, lang: str | None) -> str | None:
         _check_text(query, k)
@@ -180,7 +182,7 @@ class KnowledgeBase:
         if lang in (None, ""):
             return None
         code = normalize_lang(lang)
-        if not _LANG_CODE.match(code) or code not in set(QUERY_LANGUAGES) | set(self.languages()):
+        if not _LANG_CODE.match(code) or (code not in QUERY_LANGUAGES and code not in self._state.languages):
             raise InvalidQuery(f"unknown language {lang!r}")
         return code
 
@@ -202,14 +204,15 @@ class KnowledgeBase:
         ids = [c for c, _ in ranked]
         chunks = store.chunks_by_id(state.conn, ids)
         concepts = store.concepts_by_chunk(state.conn, ids)
-        docs: dict[str, store.Document] = {}
+        docs = store.document_heads(state.conn, list({c.doc_id for c in chunks.values()}))
+        highlight_for = sentence_highlighter(query, query_lang)
         results = []
         for position, (chunk_id, score) in enumerate(ranked, start=1):
             chunk = chunks[chunk_id]
-            doc = docs.get(chunk.doc_id) or docs.setdefault(chunk.doc_id, store.document(state.conn, chunk.doc_id))
-            highlight = best_sentence(query, query_lang, chunk.text, chunk.lang)
+            doc = docs[chunk.doc_id]
+            highlight = highlight_for(chunk.text, chunk.lang)
             results.append(SearchResult(
-                rank=position, score=round(score, 4), doc_id=doc.doc_id, source=doc.source, title=doc.title,
+                rank=position, score=round(score, 4), doc_id=chunk.doc_id, source=doc["source"], title=doc["title"],
                 lang=chunk.lang, chunk_id=chunk_id, ord=chunk.ord, start=chunk.start, end=chunk.end,
                 text=chunk.text, highlight={"sentence": highlight.sentence, "start": highlight.start, "end": highlight.end},
                 concepts=concepts.get(chunk_id, []),

@@ -151,6 +151,15 @@ def document(conn: sqlite3.Connection, doc_id: str) -> Document | None:
     return _document(row) if row else None
 
 
+def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
+    """doc_id -> (doc_id, title, source) for a few documents, without loading their text."""
+    if not doc_ids:
+        return {}
+    marks = ",".join("?" * len(doc_ids))
+    rows = conn.execute(f"SELECT doc_id, title, source FROM documents WHERE doc_id IN ({marks})", list(doc_ids))
+    return {r["doc_id"]: r for r in rows}
+
+
 def document_hashes(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     """source -> (doc_id, content_hash), for incremental ingest."""
     return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT source, doc_id, content_hash FROM documents")}

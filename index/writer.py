@@ -14,12 +14,13 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from . import store, versions
 from .centroids import save_centroids
+from .concepts import ground, load_catalogue, load_or_build_concept_index
 from .debias import language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from .errors import EmbedderMismatch
@@ -130,13 +131,17 @@ class IndexWriter:
         """Documents and chunks in the version being prepared."""
         return store.counts(self._conn)
 
+    def document(self, doc_id: str) -> store.Document | None:
+        """One stored document."""
+        return store.document(self._conn, doc_id)
+
     def counts_of(self, doc_id: str) -> int:
         """Number of chunks of one document."""
         return len(store.chunks_of(self._conn, doc_id))
 
-    def cached_vectors(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Vectors already stored for identical chunk texts, keyed by text hash."""
-        found = store.vectors_by_hash(self._conn, (store.text_hash(t) for t in texts))
+    def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for chunk texts with these hashes, keyed by hash."""
+        found = store.vectors_by_hash(self._conn, hashes)
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in found.items()}
 
     def put(self, doc: store.Document, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
@@ -160,7 +165,8 @@ class IndexWriter:
         chunks = store.all_chunks(conn)
         ids, vectors = store.all_vectors(conn, self.embedder.dim)
         vector_file = VECTOR_FILES[self.settings.backend]
-        build_index(self.settings.backend, ids, vectors, self._factory(len(ids))).save(build / vector_file)
+        factory = self._factory(len(ids))
+        build_index(self.settings.backend, ids, vectors, factory).save(build / vector_file)
         LexicalIndex.build(ids, [c.text for c in chunks], [c.lang for c in chunks]).save(build)
         np.save(build / "debias.npy", language_subspace(vectors, [c.lang for c in chunks]))
         save_centroids(build / "documents.npz", [c.doc_id for c in chunks], vectors)
@@ -175,8 +181,8 @@ class IndexWriter:
             "dim": self.embedder.dim,
             "backend": self.settings.backend,
             "vector_file": vector_file,
-            "factory": self._factory(len(ids)),
-            "search_params": self.settings.search_params or default_search_params(self._factory(len(ids))),
+            "factory": factory,
+            "search_params": self.settings.search_params or default_search_params(factory),
             "schema": store.SCHEMA_VERSION,
             **counts,
         })
@@ -190,8 +196,6 @@ class IndexWriter:
         return self.settings.factory if n >= 1000 or self.settings.factory == "Flat" else "Flat"
 
     def _ground(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
-        from .concepts import ground, load_catalogue, load_or_build_concept_index
-
         catalogue = load_catalogue()
         # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions
         # (or in $KB_CACHE_DIR, shared by several indexes).

@@ -122,7 +122,7 @@ def prepare(
     doc = Document(
         doc_id=doc_id_for(source),
         source=source,
-        title=metadata.pop("title", None) or _title(text, Path(source).stem),
+        title=metadata.pop("title", None) or _title(text, Path(name).stem),
         lang=lang,
         text=text,
         content_hash=hashlib.sha256(data).hexdigest(),
@@ -145,10 +145,9 @@ def _chunk_lang(text: str, doc_lang: str) -> str:
 
 def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool) -> tuple[list[np.ndarray], int, int, float]:
     """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts."""
-    texts = [c.text for p in prepared for c in p.chunks]
-    cached = writer.cached_vectors(texts)
-    todo = list(dict.fromkeys(t for t in texts if text_hash(t) not in cached))
-    fresh: dict[str, np.ndarray] = {}
+    hashes = {c.text: text_hash(c.text) for p in prepared for c in p.chunks}
+    vectors_by_hash = writer.cached_vectors(hashes.values())
+    todo = [t for t, h in hashes.items() if h not in vectors_by_hash]
     pending = set(todo)
     tokens = sum(c.tokens for p in prepared for c in p.chunks if c.text in pending)
     started = time.perf_counter()
@@ -156,11 +155,10 @@ def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool)
         for i in range(0, len(todo), BATCH_SIZE):
             batch = todo[i : i + BATCH_SIZE]
             for text, vector in zip(batch, writer.embedder.embed_passages(batch)):
-                fresh[text_hash(text)] = vector
+                vectors_by_hash[hashes[text]] = vector
             bar.update(len(batch))
     seconds = time.perf_counter() - started
-    lookup = {**cached, **fresh}
-    vectors = [np.stack([lookup[text_hash(c.text)] for c in p.chunks]) for p in prepared]
+    vectors = [np.stack([vectors_by_hash[hashes[c.text]] for c in p.chunks]) for p in prepared]
     return vectors, len(todo), tokens, seconds
 
 
@@ -270,15 +268,12 @@ def ingest_upload(
     digest = hashlib.sha256(data).hexdigest()
     source = f"{UPLOADS}/{digest[:32]}{suffix}"
     with IndexWriter(index_dir, settings, lock_timeout=lock_timeout) as writer:
-        for doc in writer.documents():
-            if doc.content_hash == digest:
-                chunks = writer.counts_of(doc.doc_id)
-                return UploadResult(doc.doc_id, doc.source, doc.title, doc.lang, chunks, True, None)
-        stem = Path(filename).stem.replace("_", " ").strip()[:120] or "upload"
+        for doc_id, content_hash in writer.known_documents().values():
+            if content_hash == digest:
+                doc = writer.document(doc_id)
+                return UploadResult(doc_id, doc.source, doc.title, doc.lang, writer.counts_of(doc_id), True, None)
         item = prepare(data, source, writer.embedder.count_tokens, chunking,
                        {"original_name": Path(filename).name[:200]}, name=Path(filename).name)
-        if item.doc.title == Path(source).stem:
-            item.doc.title = stem
         (vectors,), _, _, _ = embed_all(writer, [item], progress=False)
         store_path = Path(index_dir) / UPLOADS / Path(source).name
         store_path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,8 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith(JSON_PATHS)
 
 
-def _describe(exc: Exception) -> tuple[int, str, str, dict]:
+def describe(exc: Exception) -> tuple[int, str, str, dict]:
+    """(status, code, message, headers) for an exception; unexpected ones are logged and become a 500."""
     if isinstance(exc, KBError):
         status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
         return status, exc.code, str(exc), {}
@@ -35,7 +36,7 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict]:
 
 def handle_error(exc: Exception):
     """Translate any exception into a JSON or HTML answer with the right status."""
-    status, code, message, headers = _describe(exc)
+    status, code, message, headers = describe(exc)
     error = {"code": code, "message": message, "request_id": g.get("request_id", "-")}
     if wants_json():
         return jsonify(error=error), status, headers

@@ -6,11 +6,12 @@ import re
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocumentError, InvalidQuery, KBError, NotFound
+from index.errors import InvalidQuery, KBError
 from index.service import MODES
 
 from . import params, render, writes
 from .auth import WritesDisabled, writes_enabled
+from .errors import describe
 from .kb import get_kb
 
 bp = Blueprint("views", __name__)
@@ -21,16 +22,6 @@ def _write_context() -> dict:
     # Upload and delete controls appear only on a server that accepts writes.
     return {"writes_enabled": writes_enabled()}
 
-
-def _write_failure(exc: Exception) -> tuple[int, str]:
-    """Status and message for a refused write, shown on the form again; anything else propagates."""
-    if isinstance(exc, HTTPException):
-        return exc.code or 400, exc.description or exc.name
-    if isinstance(exc, (DocumentError, NotFound)):
-        return (404 if isinstance(exc, NotFound) else 400), str(exc)
-    if isinstance(exc, KBError):
-        return 503, str(exc)
-    raise exc
 
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 
@@ -102,8 +93,8 @@ def upload():
         return render_template("upload.html", result=None, error=None)
     try:
         result, status = writes.upload()
-    except Exception as exc:  # noqa: BLE001 - refused uploads are explained on the form
-        status, message = _write_failure(exc)
+    except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
+        status, _, message, _ = describe(exc)
         return render_template("upload.html", result=None, error=message), status
     return render_template("upload.html", result=result, error=None), status
 
@@ -118,8 +109,8 @@ def delete(doc_id: str):
         return render_template("delete.html", doc=doc, result=None, error=None)
     try:
         result = writes.delete(doc_id)
-    except Exception as exc:  # noqa: BLE001 - a refused deletion is explained on the form
-        status, message = _write_failure(exc)
+    except (HTTPException, KBError) as exc:  # a refused deletion is explained on the form
+        status, _, message, _ = describe(exc)
         return render_template("delete.html", doc=doc, result=None, error=message), status
     return render_template("delete.html", doc=doc, result=result, error=None)
 
