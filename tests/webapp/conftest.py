@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -108,39 +109,54 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"server not ready after {timeout}s")
 
 
-def start_server(index_dir: Path, run_dir: Path, env: dict | None = None, workers: int = 2,
-                 log_path: Path | None = None) -> tuple[subprocess.Popen, str]:
+@dataclass
+class Server:
+    """A running `python -m webapp.serve`: its URL, run directory (nginx.conf, socket) and combined log."""
+
+    base: str
+    run_dir: Path
+    log: Path
+    proc: subprocess.Popen
+
+    @property
+    def socket(self) -> Path:
+        return self.run_dir / "gunicorn.sock"
+
+
+def start_server(index_dir: Path, run_dir: Path, env: dict | None = None, workers: int = 2) -> Server:
     """Start the stack as `make run` does (`python -m webapp.serve`: nginx -> gunicorn) on a free port.
 
-    Its output (nginx's, gunicorn's and the app's log) goes to `log_path` (default run_dir/server.log).
+    nginx's, gunicorn's and the app's output goes to run_dir/server.log.
     """
     port = _free_port()
     run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "server.log"
     env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "KB_LOG_LEVEL": "WARNING", **(env or {})}
-    with (log_path or run_dir / "server.log").open("a") as log:
+    with log_path.open("a") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "webapp.serve", "--port", str(port), "--workers", str(workers),
              "--run-dir", str(run_dir)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(f"http://127.0.0.1:{port}", run_dir, log_path, proc)
     try:
-        _wait_ready(f"{base}/healthz", proc)
+        _wait_ready(f"{server.base}/healthz", proc)
     except BaseException:
-        stop_server(proc)
+        stop_server(server)
         raise
-    return proc, base
+    return server
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    """SIGTERM to the launcher, which stops nginx and gunicorn; fail if it does not exit 0."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+def stop_server(server: Server) -> None:
+    """SIGTERM to the launcher, which stops nginx and gunicorn; fail unless it exits 0."""
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
     try:
-        assert proc.wait(timeout=60) == 0, f"launcher exited with {proc.returncode}"
+        code = server.proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        server.proc.kill()
         raise
+    assert code == 0, f"launcher exited with {code}; see {server.log}"
 
 
 def warm_up(base: str, workers: int = 2) -> None:
@@ -150,14 +166,20 @@ def warm_up(base: str, workers: int = 2) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def stack(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app served the way `make run` serves it: nginx in front of gunicorn's threaded workers."""
-    proc, base = start_server(seed_index, tmp_path_factory.mktemp("server"))
+    server = start_server(seed_index, tmp_path_factory.mktemp("server"))
     try:
-        warm_up(base)
-        yield base
+        warm_up(server.base)
+        yield server
     finally:
-        stop_server(proc)
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def live_server(stack: Server) -> str:
+    """The base URL of `stack`."""
+    return stack.base
 
 
 @pytest.fixture(scope="session")
