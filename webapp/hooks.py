@@ -37,7 +37,7 @@ SECURITY_HEADERS = {
 def _start() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     # A client's id is kept only when it cannot forge log lines.
-    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
     check_request(request.environ.get("PATH_INFO", ""), request.query_string)
     limit = current_app.config["MAX_CONTENT_LENGTH"]

@@ -32,7 +32,7 @@ def integer(args: Mapping[str, str], name: str, default: int, low: int, high: in
     raw = args.get(name)
     if raw is None:
         return default
-    if not _INT.match(raw) or not low <= int(raw) <= high:
+    if not _INT.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidQuery(f"{name} must be an integer between {low} and {high}")
     return int(raw)
 
@@ -66,7 +66,7 @@ def choice(args: Mapping[str, str], name: str, options: tuple[str, ...]) -> str:
 def language(args: Mapping[str, str], name: str = "lang") -> str | None:
     """A language tag (sv, sv-SE, nb_NO); the knowledge base decides whether it knows the language."""
     value = args.get(name)
-    if value is not None and not _LANG_TAG.match(value):
+    if value is not None and not _LANG_TAG.fullmatch(value):
         raise InvalidQuery(f"{name} must be a language code such as sv or sv-SE")
     return value
 
@@ -122,5 +122,5 @@ def check_request(path_info: str, query_string: bytes) -> None:
     _decoded(path_info.encode("latin-1", "replace"), "the path", _PATH_CONTROL)
     for raw_name, raw_value in _pairs(query_string):
         name = _decoded(raw_name, "a parameter name", _PATH_CONTROL)
-        label = name if _PARAM_NAME.match(name) else "a parameter"
+        label = name if _PARAM_NAME.fullmatch(name) else "a parameter"
         _decoded(raw_value, label, _TEXT_CONTROL)
