@@ -25,16 +25,24 @@ class SafeFormatter(logging.Formatter):
     """A formatter that writes each record's message on one escaped, capped line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        msg, args = record.msg, record.args
-        record.msg, record.args = escape(record.getMessage()), None
+        saved = record.msg, record.args, record.exc_text
+        # exc_text may hold a traceback another handler formatted (and cached) its own way: format it anew.
+        record.msg, record.args, record.exc_text = escape(record.getMessage()), None, None
         try:
             return super().format(record)
         finally:
-            record.msg, record.args = msg, args
+            record.msg, record.args, record.exc_text = saved
 
     def formatException(self, ei) -> str:
-        text = super().formatException(ei)
-        return "\n".join(TRACEBACK_MARK + escape(line) for line in text.splitlines())
+        return _marked(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _marked(super().formatStack(stack_info))
+
+
+def _marked(text: str) -> str:
+    """Multi-line text (a traceback) with every line escaped and indented under the marker."""
+    return "\n".join(TRACEBACK_MARK + escape(line) for line in text.splitlines())
 
 
 def configure(level: str) -> None:
