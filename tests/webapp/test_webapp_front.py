@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -267,15 +268,23 @@ def test_slowly_sent_bodies_do_not_block_searches(live_server):
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
 
 
+def left_running(groups: list[str], wait_s: float = 10) -> list[str]:
+    """Processes of these process groups that are still alive (zombies aside) after up to `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        listed = subprocess.run(["ps", "-o", "pid=,stat=", "-g", ",".join(groups)], capture_output=True, text=True)
+        alive = [line.split()[0] for line in listed.stdout.splitlines() if not line.split()[1].startswith("Z")]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.2)
+
+
 def test_launcher_stops_everything_it_started(seed_index: Path, tmp_path: Path):
     server = start_server(seed_index, tmp_path / "run", workers=1)
     children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
     assert len(children) >= 2, children  # gunicorn and nginx (and the job runner where there is one)
-    groups = [int(pid) for pid in children]
     stop_server(server)
-    time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-g", ",".join(map(str, groups))], capture_output=True, text=True).stdout.split()
-    assert not left, f"left running: {left}"
+    assert not left_running(children)
     assert not (tmp_path / "run" / "gunicorn.sock").exists()
 
 
@@ -287,3 +296,14 @@ def test_launcher_refuses_a_taken_port(tmp_path: Path):
                                  "--run-dir", str(tmp_path / "run")], cwd=ROOT, capture_output=True, text=True,
                                 timeout=60)
     assert result.returncode == 3 and result.stderr.startswith("error: cannot listen on"), result.stderr
+
+
+def test_launcher_stops_everything_when_gunicorn_dies(seed_index: Path, tmp_path: Path):
+    server = start_server(seed_index, tmp_path / "run", workers=1)
+    children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
+    gunicorn = next(int(pid) for pid in children
+                    if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+    os.kill(gunicorn, signal.SIGKILL)
+    assert server.proc.wait(timeout=60) == 1
+    assert not left_running(children)
+    assert "gunicorn exited with -9; stopping everything" in server.log.read_text()
