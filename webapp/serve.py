@@ -134,9 +134,12 @@ def _socket_path(run_dir: Path) -> Path:
 
 
 def _find_nginx(explicit: str | None) -> str:
-    found = explicit or shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if explicit:
+        found = shutil.which(explicit)
+    else:
+        found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
     if not found:
-        raise StartError("nginx not found: install it (apt-get install nginx) or pass --nginx PATH")
+        raise StartError(f"{explicit or 'nginx'} not found: install nginx (apt-get install nginx) or pass --nginx PATH")
     return found
 
 
@@ -331,7 +334,11 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse options, start nginx, gunicorn and the job runner, and supervise them; returns the exit code."""
-    settings = from_env()
+    try:
+        settings = from_env()
+    except ValueError as exc:
+        print(f"error: bad environment setting: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(
         prog="python -m webapp.serve",
         description="Serve the knowledge base as `make run` does: nginx on HOST:PORT in front of gunicorn's "
@@ -356,8 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         Path(args.run_dir).mkdir(parents=True, exist_ok=True)
         lock = _lock(Path(args.run_dir))
+        _check_port(args.host, args.port)
         plan = make_plan(args, settings)
-        _check_port(plan.host, plan.port)
         _prepare(plan)
     except (StartError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
