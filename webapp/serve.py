@@ -112,6 +112,18 @@ def _error_locations() -> tuple[str, str]:
     return "\n        ".join(dict.fromkeys(pages)), "\n".join(dict.fromkeys(locations))
 
 
+def _access_log(run_dir: Path) -> str:
+    """Where nginx logs its own answers: the launcher's stderr when nginx can open it by path, else a file.
+
+    (It cannot when stderr is journald's socket, or a file the user may not open by name.)
+    """
+    try:
+        with open("/dev/stderr", "a"):
+            return "/dev/stderr"
+    except OSError:
+        return str(run_dir / "nginx-access.log")
+
+
 def render_nginx(plan: Plan) -> str:
     """nginx.conf for a plan, from the template in webapp/deploy."""
     error_pages, error_locations = _error_locations()
@@ -120,7 +132,7 @@ def render_nginx(plan: Plan) -> str:
         "run_dir": str(plan.run_dir), "socket": str(plan.socket), "host": plan.host, "port": str(plan.port),
         "client_timeout": str(plan.client_timeout), "request_timeout": str(plan.request_timeout),
         "header_buffer_kb": str(HEADER_BUFFER_KB), "max_body_bytes": str(plan.max_body_bytes),
-        "error_pages": error_pages, "error_locations": error_locations,
+        "error_pages": error_pages, "error_locations": error_locations, "access_log": _access_log(plan.run_dir),
     }
     template = (DEPLOY / "nginx.conf.template").read_text(encoding="utf-8")
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
