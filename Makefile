@@ -7,7 +7,6 @@ AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 export KB_INDEX_DIR ?= data/index
 export PORT ?= 5000
 HOST ?= 127.0.0.1
-WORKERS ?= 2
 Q ?= customer lock-on
 
 .PHONY: setup run serve ingest search test eval bench clean
@@ -34,10 +33,10 @@ ingest: $(STAMP)
 search: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m index search "$(Q)"
 
-## set up, ingest the seeds if no index exists, serve the UI and API with gunicorn
+## set up, ingest the seeds if no index exists, serve the UI and API: nginx -> gunicorn (threads), job runner beside
 run: $(KB_INDEX_DIR)/CURRENT
-	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR))"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120 --limit-request-line 8190 "webapp:create_app()"
+	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
+	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
 ## the whole test suite
 test: $(STAMP) $(AXE)

@@ -1,6 +1,6 @@
 """`python -m eval.load`: HTTP search throughput of the served app against the bare query encoder.
 
-Builds an index of the seeds, starts gunicorn on 127.0.0.1 exactly as `make run` does (2 workers), measures
+Builds an index of the seeds, serves it on 127.0.0.1 exactly as `make run` does (nginx -> gunicorn, 2 workers), measures
 the bare query encoder's ceiling on the same cores (one process per worker, the server idle), then runs
 wrk for LOAD_SECONDS (default 60) against GET /api/search with a rotating set of queries in
 several languages. Prints one JSON object: requests/s, p50/p99 latency, errors (non-200 or a body without
@@ -66,20 +66,20 @@ def _free_port() -> int:
 
 
 def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn as `make run` starts it, in its own process group; returns it with its base URL once ready."""
+    """nginx and gunicorn as `make run` starts them (`python -m webapp.serve`); returns the launcher and base URL."""
     port = _free_port()
     env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "PORT": str(port), "KB_LOG_LEVEL": "WARNING"}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
-             "--limit-request-line", "8190", "webapp:create_app()"],
+            [str(BIN / "python"), "-m", "webapp.serve", "--port", str(port), "--workers", str(workers),
+             "--run-dir", str(log_path.parent / "run")],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log_path}")
+            raise RuntimeError(f"the server exited with {proc.returncode}; see {log_path}")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
                 if response.status == 200:
@@ -87,12 +87,12 @@ def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subproc
         except OSError:
             if time.monotonic() > deadline:
                 stop_server(proc)
-                raise RuntimeError("gunicorn not ready after 120 s") from None
+                raise RuntimeError("the server is not ready after 120 s") from None
             time.sleep(0.25)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    """Stop master and workers."""
+    """Stop the launcher, which stops nginx and gunicorn."""
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -215,7 +215,7 @@ def run(index_dir: Path | None = None, seconds: float | None = None, encoder_sec
         finally:
             stop_server(proc)
     return {
-        "server": f"gunicorn --workers {workers} on 127.0.0.1 (as make run)",
+        "server": f"nginx -> gunicorn gthread --workers {workers} on 127.0.0.1 (as make run)",
         "cpus": os.cpu_count(),
         "tool": "wrk, 1 thread, closed loop",
         "connections": connections,

@@ -11,7 +11,7 @@ DetectorFactory.seed = 0  # langdetect samples n-grams at random; a fixed seed m
 
 UNKNOWN = "und"
 # Norwegian comes back as `no` from langdetect; Bokmål and Nynorsk codes fold into it so filters agree.
-_ALIASES = {"nb": "no", "nn": "no"}
+ALIASES = {"nb": "no", "nn": "no"}
 # Languages whose queries we expect; on short texts langdetect's guesses are confined to these.
 QUERY_LANGUAGES = ("en", "de", "fr", "da", "no", "sv", "nl", "es", "it", "pt")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -22,7 +22,7 @@ def normalize_lang(code: str | None) -> str:
     if not code:
         return UNKNOWN
     code = code.strip().lower().replace("_", "-").split("-")[0]
-    return _ALIASES.get(code, code)
+    return ALIASES.get(code, code)
 
 
 def _probabilities(text: str, trials: int = 7) -> dict[str, float]:

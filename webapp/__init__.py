@@ -12,25 +12,19 @@ Configuration comes from environment variables (a `config` mapping passed to `cr
 | `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
 | `KB_LOCK_TIMEOUT_S`| `10`         | Seconds a write waits for another writer before answering 503.          |
 | `OMP_NUM_THREADS`  | `1`          | Encoder threads per worker (gunicorn already runs one worker per core).  |
+
+`python -m webapp.serve` (make run) also reads `KB_WORKERS`, `KB_THREADS`, `KB_RUN_DIR`, `KB_CLIENT_TIMEOUT_S` and
+`KB_REQUEST_TIMEOUT_S` (see README).
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from flask import Flask
 
-from . import api, errors, hooks, render, views
+from . import api, errors, hooks, logs, render, views
 from .config import from_env, limit_native_threads
 from .kb import KBHolder
-
-
-def _configure_logging(level: str) -> None:
-    # Under gunicorn or a bare `flask run` nothing has configured the root logger yet.
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("webapp", "index"):
-        logging.getLogger(name).setLevel(level)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -40,7 +34,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update({**from_env(), **(config or {})})
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default; an explicit value wins
         app.config["MAX_CONTENT_LENGTH"] = int(app.config["KB_MAX_UPLOAD_MB"] * 1024 * 1024)
-    _configure_logging(app.config["KB_LOG_LEVEL"])
+    logs.configure(app.config["KB_LOG_LEVEL"])  # under gunicorn nothing has configured logging yet
     app.json.sort_keys = False
     app.extensions["kb"] = KBHolder(app.config["KB_INDEX_DIR"], app.config["KB_EMBEDDER"])
     app.register_blueprint(api.bp)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from index.errors import KBError
+from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
 from . import params, writes
@@ -19,6 +21,15 @@ def search() -> Response:
     """Passages ranked for a query in any language."""
     query = params.required(request.args, "q")
     return jsonify(get_kb().search(query, **params.search_options(request.args)).to_dict())
+
+
+def _filter_languages() -> tuple[str, ...]:
+    """Languages the search filter accepts: the usual query languages and those of the indexed passages."""
+    try:
+        indexed = get_kb().languages()
+    except KBError:
+        indexed = []
+    return tuple(sorted({*QUERY_LANGUAGES, *(code for code in indexed if code.isalpha() and len(code) in (2, 3))}))
 
 
 @bp.get("/api/concepts")
@@ -95,4 +106,4 @@ def healthz() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(spec())
+    return jsonify(spec(_filter_languages()))

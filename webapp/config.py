@@ -13,6 +13,12 @@ _SETTINGS = (
     ("KB_ADMIN_TOKEN", "KB_ADMIN_TOKEN", None, str),
     ("KB_LOG_LEVEL", "KB_LOG_LEVEL", "INFO", str.upper),
     ("KB_LOCK_TIMEOUT_S", "KB_LOCK_TIMEOUT_S", 10.0, float),
+    # Serving (`python -m webapp.serve`, i.e. make run): nginx in front of gunicorn.
+    ("KB_WORKERS", "KB_WORKERS", 2, int),
+    ("KB_THREADS", "KB_THREADS", 4, int),
+    ("KB_RUN_DIR", "KB_RUN_DIR", "data/run", str),
+    ("KB_CLIENT_TIMEOUT_S", "KB_CLIENT_TIMEOUT_S", 10, int),
+    ("KB_REQUEST_TIMEOUT_S", "KB_REQUEST_TIMEOUT_S", 120, int),
 )
 
 

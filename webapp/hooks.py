@@ -8,6 +8,8 @@ import uuid
 
 from flask import Flask, Response, abort, current_app, g, request
 
+from .params import check_request
+
 log = logging.getLogger(__name__)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -35,8 +37,9 @@ SECURITY_HEADERS = {
 def _start() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     # A client's id is kept only when it cannot forge log lines.
-    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = incoming if _SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     g.started = time.perf_counter()
+    check_request(request.environ.get("PATH_INFO", ""), request.query_string)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is not None and request.content_length > limit:
         abort(413, f"request body larger than {limit} bytes")

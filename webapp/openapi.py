@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import functools
 
+from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
+
+from .params import PATH_CONTROLS, TEXT_CONTROLS
 
 
 def _ref(name: str) -> dict:
@@ -28,6 +31,7 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
 NULLABLE_STR = {"type": ["string", "null"]}
+PATH_TEXT = {"type": "string", "minLength": 1, "pattern": f"^[^{PATH_CONTROLS}]*$"}  # see webapp/params.py
 STR_LIST = _array(STR)
 LANG_MAP = {"type": "object", "additionalProperties": STR}
 COUNTS = {"type": "object", "additionalProperties": INT}
@@ -96,8 +100,20 @@ def _param(name: str, schema: dict, description: str, required: bool = False, wh
     return param | ({"example": example} if example else {})
 
 
-Q = _param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-           "Free text in any language.", required=True, example="customer lock-on")
+# Not blank, and no control characters other than tab, newline and carriage return (see webapp/params.py).
+Q = _param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                 "pattern": f"^[^{TEXT_CONTROLS}]*[^\\s{TEXT_CONTROLS}][^{TEXT_CONTROLS}]*$"},
+           "Free text in any language (up to 1,000 characters, not blank, no control characters).", required=True,
+           example="customer lock-on")
+
+
+def _lang(languages: tuple[str, ...]) -> dict:
+    """The language filter: a tag whose language is one the server knows (any case, optional region)."""
+    codes = sorted({*languages, *(alias for alias, code in ALIASES.items() if code in languages)})
+    either_case = "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in code) for code in codes)
+    schema = {"type": "string", "pattern": f"^(?:{either_case})(?:[-_][A-Za-z0-9]{{1,8}}){{0,3}}$"}
+    return _param("lang", schema, f"Only passages in this language: {', '.join(codes)} (ISO 639-1, e.g. sv or "
+                  "sv-SE); a language without passages gives no results. Other codes are a 400.")
 
 
 def _k(default: int) -> dict:
@@ -115,9 +131,8 @@ ERRORS = {
     "503": _json("Error", "No index is available."),
     "default": _json("Error", "Any other error, always as JSON."),
 }
-# The HTTP server (gunicorn) refuses over-long request lines itself, before the app sees them.
-URI_TOO_LONG = {"description": "Request line longer than the HTTP server accepts.",
-                "content": {"text/html": {"schema": STR}}}
+# The front (nginx) refuses request lines over 16 KB itself, as JSON; no request the spec allows is that long.
+URI_TOO_LONG = _json("Error", "Request line longer than 16 KB.")
 
 
 def _get(summary: str, ok: dict, parameters: tuple = (), errors: tuple[str, ...] = ("503",)) -> dict:
@@ -181,17 +196,16 @@ def _delete() -> dict:
     }}
 
 
-DOC_ID = _param("doc_id", STR, "Document id (see /api/documents).", where="path", example="7d0f6757e4f3c3b7")
+DOC_ID = _param("doc_id", PATH_TEXT, "Document id (see /api/documents).", where="path", example="7d0f6757e4f3c3b7")
 
 
-def _paths() -> dict:
+def _paths(languages: tuple[str, ...]) -> dict:
     return {
         "/api/search": _get(
             "Rank passages for a query in any language",
             _json("SearchResponse", "Ranked passages, best first."),
             (Q, _k(10),
-             _param("lang", {"type": "string", "pattern": "^[a-zA-Z_-]{2,8}$"},
-                    "Only passages in this language (ISO 639-1, e.g. sv)."),
+             _lang(languages),
              _param("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "Ranking mode."),
              _param("group", {"type": "boolean", "default": False}, "At most one passage per document.")),
             ("400", "503"),
@@ -213,7 +227,7 @@ def _paths() -> dict:
         ),
         "/api/concepts/{concept_id}": _get(
             "One concept with its grounded passages", _json("Concept", "The concept."),
-            (_param("concept_id", STR, "Concept id.", where="path", example="customer-intimacy"),),
+            (_param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy"),),
             ("404", "503"),
         ),
         "/api/documents": _get("Every document", _json("DocumentList", "Document metadata.")) | _upload(),
@@ -230,9 +244,9 @@ def _paths() -> dict:
     }
 
 
-@functools.cache
-def spec() -> dict:
-    """The OpenAPI document served at /openapi.json."""
+@functools.lru_cache(maxsize=8)
+def spec(languages: tuple[str, ...]) -> dict:
+    """The OpenAPI document served at /openapi.json; `languages` are those the language filter accepts."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -241,7 +255,7 @@ def spec() -> dict:
             "description": "Semantic search and a concept catalogue over business-strategy articles in Norwegian, "
                            "Swedish and Dutch. Every error is JSON: {\"error\": {\"code\", \"message\"}}.",
         },
-        "paths": _paths(),
+        "paths": _paths(languages),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {

@@ -1,33 +1,50 @@
-"""Query-string parsing shared by the API and the UI; bad values raise `InvalidQuery` (400)."""
+"""Query-string parsing shared by the API and the UI; bad values raise `InvalidQuery` (400).
+
+A parameter that is present must be valid: an empty `k=`, `mode=` or `lang=` is a 400 like any other bad value
+(the UI drops its empty form fields first, see `filled`). `check_request` refuses, for every request, a path or
+parameter that is not UTF-8 or holds control characters, so no endpoint sees such text.
+"""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_to_bytes
 
 from index.errors import InvalidQuery
 from index.service import MAX_K
 
 _INT = re.compile(r"^[+-]?\d{1,9}$")
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+# A language tag: an ISO 639 code, optionally with a region or script (sv, sv-SE, nb_NO, zh-Hant-TW).
+LANG_TAG = r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}"
+_LANG_TAG = re.compile(f"^{LANG_TAG}$")
+# C0 controls other than tab, newline and carriage return (which a pasted text may hold), DEL and C1 controls.
+TEXT_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # regex escapes, also used in the OpenAPI spec
+_TEXT_CONTROL = re.compile(f"[{TEXT_CONTROLS}]")
+PATH_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # every control character: paths and names hold no tabs or newlines
+_PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
+_PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
 
 
 def integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """An integer parameter within [low, high]."""
+    """An integer parameter within [low, high]; absent means `default`."""
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if not _INT.match(raw) or not low <= int(raw) <= high:
+    if not _INT.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidQuery(f"{name} must be an integer between {low} and {high}")
     return int(raw)
 
 
 def boolean(args: Mapping[str, str], name: str) -> bool:
-    """A yes/no parameter (true/false, 1/0, yes/no, on/off); absent means false."""
-    raw = args.get(name, "").strip().lower()
-    if raw not in _TRUE | _FALSE:
+    """A yes/no parameter (true/false, 1/0, yes/no, on/off, any case); absent means false."""
+    raw = args.get(name)
+    if raw is None:
+        return False
+    if raw.lower() not in _TRUE | _FALSE:
         raise InvalidQuery(f"{name} must be true or false")
-    return raw in _TRUE
+    return raw.lower() in _TRUE
 
 
 def required(args: Mapping[str, str], name: str) -> str:
@@ -39,10 +56,18 @@ def required(args: Mapping[str, str], name: str) -> str:
 
 
 def choice(args: Mapping[str, str], name: str, options: tuple[str, ...]) -> str:
-    """One of a fixed set of values; the first option is the default."""
-    value = args.get(name) or options[0]
+    """One of a fixed set of values; absent means the first option."""
+    value = args.get(name, options[0])
     if value not in options:
         raise InvalidQuery(f"{name} must be one of {', '.join(options)}")
+    return value
+
+
+def language(args: Mapping[str, str], name: str = "lang") -> str | None:
+    """A language tag (sv, sv-SE, nb_NO); the knowledge base decides whether it knows the language."""
+    value = args.get(name)
+    if value is not None and not _LANG_TAG.fullmatch(value):
+        raise InvalidQuery(f"{name} must be a language code such as sv or sv-SE")
     return value
 
 
@@ -50,7 +75,52 @@ def search_options(args: Mapping[str, str]) -> dict:
     """Keyword arguments for `KnowledgeBase.search` other than the query (API and UI alike)."""
     return {
         "k": integer(args, "k", 10, 1, MAX_K),
-        "lang": args.get("lang") or None,
-        "mode": args.get("mode") or "hybrid",
+        "lang": language(args),
+        "mode": args.get("mode", "hybrid"),
         "group": boolean(args, "group"),
     }
+
+
+def filled(args: Mapping[str, str]) -> dict[str, str]:
+    """The parameters with a value: an HTML form sends its empty fields (any language, default mode) as ''."""
+    return {name: value for name, value in args.items() if value != ""}
+
+
+def file_name(raw: str | None) -> str:
+    """An upload's own name without folders; control characters or undecodable bytes in it are a 400."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if _PATH_CONTROL.search(name) or "\ufffd" in name:
+        raise InvalidQuery("the file name contains control characters or bytes that are not UTF-8")
+    return name
+
+
+def _decoded(raw: bytes, what: str, controls: re.Pattern) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidQuery(f"{what} is not valid UTF-8") from None
+    found = controls.search(text)
+    if found:
+        raise InvalidQuery(f"{what} contains the control character U+{ord(found[0]):04X}")
+    return text
+
+
+def _pairs(query_string: bytes) -> Iterable[tuple[bytes, bytes]]:
+    """Raw (name, value) bytes of a query string, split and decoded as werkzeug does."""
+    for piece in query_string.split(b"&"):
+        if piece:
+            name, _, value = piece.partition(b"=")
+            yield unquote_to_bytes(name.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" "))
+
+
+def check_request(path_info: str, query_string: bytes) -> None:
+    """Refuse a path or query parameter that is not UTF-8 or holds control characters (400 naming it).
+
+    `path_info` is the WSGI string (the path's bytes as latin-1). werkzeug would turn invalid UTF-8 into
+    replacement characters or leave it percent-encoded, so the raw bytes are checked here, once per request.
+    """
+    _decoded(path_info.encode("latin-1", "replace"), "the path", _PATH_CONTROL)
+    for raw_name, raw_value in _pairs(query_string):
+        name = _decoded(raw_name, "a parameter name", _PATH_CONTROL)
+        label = name if _PARAM_NAME.fullmatch(name) else "a parameter"
+        _decoded(raw_value, label, _TEXT_CONTROL)

@@ -49,7 +49,7 @@ def search():
     result, error, status = None, None, 200
     if query.strip():
         try:
-            result = kb.search(query, **params.search_options(request.args)).to_dict()
+            result = kb.search(query, **params.search_options(params.filled(request.args))).to_dict()
         except InvalidQuery as exc:
             error, status = str(exc), 400
     concepts, families = _concept_index()

@@ -16,6 +16,7 @@ from index.settings import index_settings
 from index.writer import IndexSettings, delete_document
 from ingest.pipeline import SUPPORTED_SUFFIXES, ingest_upload
 
+from . import params
 from .auth import require_writer
 from .kb import get_kb
 
@@ -72,7 +73,7 @@ def upload() -> tuple[dict, int]:
     file = request.files.get(FILE_FIELD)
     if file is None:
         raise NoFile()
-    name = Path((file.filename or "").replace("\\", "/")).name
+    name = params.file_name(file.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedType(f"{name or 'the file'}: unsupported file type {suffix or '(none)'}"

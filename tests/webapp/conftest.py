@@ -1,4 +1,4 @@
-"""Web app fixtures: a Flask test client, the OpenAPI checker, a live gunicorn server and a browser."""
+"""Web app fixtures: a Flask test client, the OpenAPI checker, the live server (nginx -> gunicorn) and a browser."""
 from __future__ import annotations
 
 import os
@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -108,28 +109,77 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise RuntimeError(f"server not ready after {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def live_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served the way `make run` serves it: gunicorn, `webapp:create_app()`, KB_INDEX_DIR set."""
+@dataclass
+class Server:
+    """A running `python -m webapp.serve`: its URL, run directory (nginx.conf, socket) and combined log."""
+
+    base: str
+    run_dir: Path
+    log: Path
+    proc: subprocess.Popen
+
+    @property
+    def socket(self) -> Path:
+        return self.run_dir / "gunicorn.sock"
+
+
+def start_server(index_dir: Path, run_dir: Path, env: dict | None = None, workers: int = 2) -> Server:
+    """Start the stack as `make run` does (`python -m webapp.serve`: nginx -> gunicorn) on a free port.
+
+    nginx's, gunicorn's and the app's output goes to run_dir/server.log.
+    """
     port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "gunicorn.log").open("w")
-    env = {**os.environ, "KB_INDEX_DIR": str(seed_index), "PORT": str(port), "KB_LOG_LEVEL": "WARNING"}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen(
-        [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120", "--limit-request-line", "8190", "webapp:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "server.log"
+    env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "KB_LOG_LEVEL": "WARNING", **(env or {})}
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "webapp.serve", "--port", str(port), "--workers", str(workers),
+             "--run-dir", str(run_dir)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", run_dir, log_path, proc)
     try:
-        _wait_ready(f"{base}/healthz", proc)
-        # The first query loads the embedding model in each worker; pay that before any timed test.
-        for _ in range(2):
-            urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
-        yield base
+        _wait_ready(f"{server.base}/healthz", proc)
+    except BaseException:
+        stop_server(server)
+        raise
+    return server
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM to the launcher, which stops nginx and gunicorn; fail unless it exits 0."""
+    if server.proc.poll() is None:
+        server.proc.send_signal(signal.SIGTERM)
+    try:
+        code = server.proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        raise
+    assert code == 0, f"launcher exited with {code}; see {server.log}"
+
+
+def warm_up(base: str, workers: int = 2) -> None:
+    """Load the embedding model in every worker before anything is timed (the first query pays it)."""
+    for _ in range(workers):
+        urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
+
+
+@pytest.fixture(scope="session")
+def stack(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app served the way `make run` serves it: nginx in front of gunicorn's threaded workers."""
+    server = start_server(seed_index, tmp_path_factory.mktemp("server"))
+    try:
+        warm_up(server.base)
+        yield server
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
+        stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def live_server(stack: Server) -> str:
+    """The base URL of `stack`."""
+    return stack.base
 
 
 @pytest.fixture(scope="session")

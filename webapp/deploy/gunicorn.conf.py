@@ -1,0 +1,41 @@
+"""gunicorn settings for `python -m webapp.serve` (make run): threaded workers behind nginx on a unix socket.
+
+The launcher passes the bind address, worker and thread counts and the timeout on the command line; this
+file holds what does not vary. It is read as a file by gunicorn's master, so it imports nothing of the app.
+"""
+import functools
+import json
+
+from gunicorn import util
+
+# Threads, not one request per process: a request waiting on something slow holds one thread, not a worker.
+worker_class = "gthread"
+graceful_timeout = 20
+keepalive = 5
+# nginx bounds the request line and each header at 16 KB (large_client_header_buffers); gunicorn must never
+# refuse what nginx forwarded, so its limits are wider: 0 is no limit for the line, the field size and count
+# are generous (nginx's four 16 KB buffers bound the whole header block anyway).
+limit_request_line = 0
+limit_request_field_size = 32768
+limit_request_fields = 32768
+# Errors gunicorn answers itself end up in the launcher's stderr like the app's log.
+errorlog = "-"
+loglevel = "warning"
+
+
+def _write_json_error(sock, status_int: int, reason: str, mesg: str, headers: dict) -> None:
+    """gunicorn's own error answers (bad requests, app crashes) as the app's JSON errors with its headers."""
+    code = "internal_error" if status_int == 500 else reason.lower().replace(" ", "_")
+    body = json.dumps({"error": {"code": code, "message": mesg or reason}}).encode()
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    response = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n{head}\r\n")
+    util.write_nonblock(sock, response.encode("latin-1") + body)
+
+
+def post_fork(server, worker) -> None:
+    # gunicorn has no setting for its error pages; its workers call util.write_error, so replace that here,
+    # in the worker, which imports the app next anyway.
+    from webapp.hooks import SECURITY_HEADERS
+
+    util.write_error = functools.partial(_write_json_error, headers=SECURITY_HEADERS)

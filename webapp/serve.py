@@ -1,0 +1,389 @@
+"""python -m webapp.serve : production serving, as `make run` starts it.
+
+nginx (Debian's, no root needed) listens on HOST:PORT, reads every request whole with short client timeouts and
+passes it to gunicorn's threaded workers on a private unix socket; the ingest job runner (`python -m
+ingest.jobs`, when the installed code has it) runs beside them. The launcher supervises the three: when nginx
+or gunicorn dies it stops everything and exits 1 (let systemd, a container or the shell restart the whole);
+the job runner is restarted, since its jobs survive restarts. SIGTERM or SIGINT stop all three in order
+(nginx first, so no new request reaches a stopping gunicorn) and exit 0.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import http.client
+import importlib.util
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import from_env, limit_native_threads
+from .hooks import SECURITY_HEADERS
+
+DEPLOY = Path(__file__).with_name("deploy")
+ROOT = Path(__file__).resolve().parents[1]
+# nginx's request line and header limit; the longest query the API accepts (1,000 characters of 4 UTF-8
+# bytes each, percent-encoded) is about 12 KB, so no valid request is ever 414.
+HEADER_BUFFER_KB = 16
+# nginx may take a little more than the app's limit so that the app, which knows the exact limit, answers.
+BODY_SLACK_BYTES = 1024 * 1024
+# nginx's own answers: (status it gets, status sent, code, message). 494 is nginx's "header too large".
+NGINX_ERRORS = (
+    (400, 400, "bad_request", "the request is malformed"),
+    (404, 404, "not_found", "no such resource"),
+    (405, 405, "method_not_allowed", "method not allowed"),
+    (408, 408, "request_timeout", "the request was not received in time"),
+    (411, 411, "length_required", "a request body needs a Content-Length"),
+    (413, 413, "request_entity_too_large", "the request body is larger than the server accepts"),
+    (414, 414, "request_uri_too_large", f"the request line is longer than {HEADER_BUFFER_KB} KB"),
+    (494, 431, "request_header_fields_too_large", f"a request header is longer than {HEADER_BUFFER_KB} KB"),
+    (500, 500, "internal_error", "internal server error"),
+    (501, 501, "not_implemented", "not implemented"),
+    (502, 502, "bad_gateway", "the application server is not answering; retry shortly"),
+    (503, 503, "service_unavailable", "the service is unavailable; retry shortly"),
+    (504, 504, "gateway_timeout", "the application server did not answer in time"),
+    (505, 505, "http_version_not_supported", "HTTP version not supported"),
+)
+JOB_RUNNER = "ingest.jobs"
+RESTARTS_PER_MINUTE = 5
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+class StartError(Exception):
+    """The service could not be started (missing nginx, busy port, bad configuration)."""
+
+
+@dataclass
+class Plan:
+    """Everything the three processes are started with."""
+
+    host: str
+    port: int
+    run_dir: Path
+    socket: Path
+    index_dir: Path
+    workers: int
+    threads: int
+    client_timeout: int
+    request_timeout: int
+    max_body_bytes: int
+    nginx: str
+
+
+@dataclass
+class Service:
+    """A supervised child process, in a process group of its own."""
+
+    name: str
+    argv: list[str]
+    restart: bool = False
+    proc: subprocess.Popen | None = None
+    restarts: list[float] = field(default_factory=list)
+
+
+def _nginx_string(text: str) -> str:
+    """A quoted nginx string; the texts are the app's own constants, so refusing the odd case is enough."""
+    quote = "'" if "'" not in text else '"'
+    if quote in text or "\\" in text:
+        raise ValueError(f"cannot quote {text!r} for nginx")
+    return f"{quote}{text}{quote}"
+
+
+def _error_locations() -> tuple[str, str]:
+    """The error_page lines and one internal location per error, each answering JSON with the security headers."""
+    headers = "".join(f"add_header {name} {_nginx_string(value)} always; " for name, value in SECURITY_HEADERS.items())
+    pages, locations = [], []
+    for seen, sent, code, message in NGINX_ERRORS:
+        pages.append(f"error_page {seen} {'=' + str(sent) + ' ' if sent != seen else ''}/_errors/{sent};")
+        body = json.dumps({"error": {"code": code, "message": message, "request_id": "REQUEST_ID"}})
+        body = body.replace("REQUEST_ID", "$request_id")  # nginx's own id; never a client's value
+        locations.append(f"        location = /_errors/{sent} {{ internal; default_type application/json; {headers}"
+                         f"add_header X-Request-ID $request_id always; return 200 {_nginx_string(body)}; }}")
+    return "\n        ".join(dict.fromkeys(pages)), "\n".join(dict.fromkeys(locations))
+
+
+def _access_log(run_dir: Path) -> str:
+    """Where nginx logs its own answers: the launcher's stderr when nginx can open it by path, else a file.
+
+    (It cannot when stderr is journald's socket, or a file the user may not open by name.)
+    """
+    try:
+        with open("/dev/stderr", "a"):
+            return "/dev/stderr"
+    except OSError:
+        return str(run_dir / "nginx-access.log")
+
+
+def render_nginx(plan: Plan) -> str:
+    """nginx.conf for a plan, from the template in webapp/deploy."""
+    error_pages, error_locations = _error_locations()
+    values = {
+        "user": f"user {pwd.getpwuid(0).pw_name};" if os.geteuid() == 0 else "",  # else workers run as nobody
+        "run_dir": str(plan.run_dir), "socket": str(plan.socket), "host": plan.host, "port": str(plan.port),
+        "client_timeout": str(plan.client_timeout), "request_timeout": str(plan.request_timeout),
+        "header_buffer_kb": str(HEADER_BUFFER_KB), "max_body_bytes": str(plan.max_body_bytes),
+        "error_pages": error_pages, "error_locations": error_locations, "access_log": _access_log(plan.run_dir),
+    }
+    template = (DEPLOY / "nginx.conf.template").read_text(encoding="utf-8")
+    return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
+
+
+def _socket_path(run_dir: Path) -> Path:
+    path = run_dir / "gunicorn.sock"
+    if len(str(path)) < 100:  # a unix socket path must fit in 108 bytes
+        return path
+    return Path(tempfile.mkdtemp(prefix="kb-serve-")) / "gunicorn.sock"
+
+
+def _find_nginx(explicit: str | None) -> str:
+    if explicit:
+        found = shutil.which(explicit)
+    else:
+        found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if not found:
+        raise StartError(f"{explicit or 'nginx'} not found: install nginx (apt-get install nginx) or pass --nginx PATH")
+    return found
+
+
+def make_plan(args: argparse.Namespace, settings: dict) -> Plan:
+    """Resolve paths and limits from the command line and the KB_* settings."""
+    run_dir = Path(args.run_dir).resolve()
+    return Plan(
+        host=args.host, port=args.port, run_dir=run_dir, socket=_socket_path(run_dir),
+        index_dir=Path(settings["KB_INDEX_DIR"]).resolve(), workers=args.workers, threads=args.threads,
+        client_timeout=settings["KB_CLIENT_TIMEOUT_S"], request_timeout=settings["KB_REQUEST_TIMEOUT_S"],
+        max_body_bytes=int(settings["KB_MAX_UPLOAD_MB"] * 1024 * 1024) + BODY_SLACK_BYTES,
+        nginx=_find_nginx(args.nginx),
+    )
+
+
+def services(plan: Plan) -> list[Service]:
+    """gunicorn, nginx and, when this code base has it, the job runner (in start order)."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(DEPLOY / "gunicorn.conf.py"),
+                "--bind", f"unix:{plan.socket}", "--workers", str(plan.workers), "--threads", str(plan.threads),
+                "--timeout", str(plan.request_timeout), "webapp:create_app()"]
+    nginx = [plan.nginx, "-p", str(plan.run_dir), "-c", str(plan.run_dir / "nginx.conf"), "-e", "stderr"]
+    found = [Service("gunicorn", gunicorn), Service("nginx", nginx)]
+    if importlib.util.find_spec(JOB_RUNNER) is not None:
+        found.append(Service("job runner", [sys.executable, "-m", JOB_RUNNER, "--index-dir", str(plan.index_dir)],
+                             restart=True))
+    return found
+
+
+def _die_with_parent() -> None:
+    # Linux: a child gets SIGTERM when the launcher dies, even by SIGKILL, so nothing outlives it.
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _environment(plan: Plan) -> dict[str, str]:
+    env = {**os.environ, "KB_INDEX_DIR": str(plan.index_dir)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    limit_native_threads(env)
+    return env
+
+
+def _start(service: Service, env: dict[str, str]) -> None:
+    service.proc = subprocess.Popen(service.argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _stop(service: Service, sig: int, wait_s: float) -> None:
+    """Signal a service's process group, wait, then kill what is left of the group."""
+    proc = service.proc
+    if proc is None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        print(f"serve: {service.name} did not stop in {wait_s:.0f} s; killing it", file=sys.stderr)
+    except ProcessLookupError:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # workers whose master is gone, if any
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _check_port(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise StartError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _lock(run_dir: Path):
+    """Hold run_dir/serve.lock for the launcher's life: two servers must not share sockets and temp files."""
+    handle = (run_dir / "serve.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StartError(f"another server is running from {run_dir}") from None
+    return handle
+
+
+def _prepare(plan: Plan) -> None:
+    """Write nginx.conf into the run directory and have nginx check it."""
+    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (plan.run_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+    (plan.run_dir / "nginx.conf").write_text(render_nginx(plan), encoding="utf-8")
+    check = subprocess.run([plan.nginx, "-t", "-q", "-p", str(plan.run_dir), "-c", str(plan.run_dir / "nginx.conf"),
+                            "-e", "stderr"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise StartError(f"nginx rejects {plan.run_dir / 'nginx.conf'}: {check.stderr.strip()}")
+
+
+def _answers(plan: Plan) -> bool:
+    """Whether the front answers /healthz from the app (any status but nginx's 502)."""
+    try:
+        conn = http.client.HTTPConnection(plan.host, plan.port, timeout=5)
+        conn.request("GET", "/healthz")
+        status = conn.getresponse().status
+        conn.close()
+        return status != 502
+    except OSError:
+        return False
+
+
+class Supervisor:
+    """Starts the services, watches them, and stops them all on a signal or when one dies."""
+
+    def __init__(self, plan: Plan, found: list[Service]) -> None:
+        self.plan, self.services, self.env = plan, found, _environment(plan)
+        self.signal: int | None = None
+
+    def _on_signal(self, signum: int, _frame) -> None:
+        if self.signal is not None:  # a second Ctrl-C: no more waiting
+            for service in self.services:
+                if service.proc and service.proc.poll() is None:
+                    os.killpg(service.proc.pid, signal.SIGKILL)
+        self.signal = signum
+
+    def run(self) -> int:
+        """Serve until a signal (exit 0) or the death of nginx or gunicorn (exit 1)."""
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+        try:
+            for service in self.services:
+                if self.signal is not None:
+                    break
+                _start(service, self.env)
+                if service.name == "gunicorn" and not self._wait_for_socket(service):
+                    return 1
+            ready = False
+            while self.signal is None:
+                failed = self._check()
+                if failed:
+                    return 1
+                if not ready and _answers(self.plan):
+                    ready = True
+                    print(f"serve: http://{self.plan.host}:{self.plan.port} ready (nginx -> gunicorn "
+                          f"{self.plan.workers}x{self.plan.threads} threads; run dir {self.plan.run_dir})",
+                          file=sys.stderr, flush=True)
+                time.sleep(0.2)
+            print(f"serve: {signal.Signals(self.signal).name}, stopping", file=sys.stderr, flush=True)
+            return 0
+        finally:
+            self.stop()
+
+    def _wait_for_socket(self, service: Service) -> bool:
+        """Wait until gunicorn accepts connections, so nginx never answers 502 while it starts."""
+        while self.signal is None and service.proc.poll() is None:
+            with socket.socket(socket.AF_UNIX) as probe:
+                try:
+                    probe.connect(str(self.plan.socket))
+                    return True
+                except OSError:
+                    time.sleep(0.1)
+        if self.signal is None:
+            print(f"serve: gunicorn exited with {service.proc.returncode} while starting", file=sys.stderr, flush=True)
+            return False
+        return True
+
+    def _check(self) -> bool:
+        """Restart a dead job runner; report whether nginx or gunicorn died."""
+        for service in self.services:
+            code = service.proc.poll()
+            if code is None or self.signal is not None:
+                continue
+            now = time.monotonic()
+            service.restarts = [t for t in service.restarts if now - t < 60]
+            if service.restart and len(service.restarts) < RESTARTS_PER_MINUTE:
+                print(f"serve: {service.name} exited with {code}; restarting it", file=sys.stderr, flush=True)
+                service.restarts.append(now)
+                time.sleep(1)
+                _start(service, self.env)
+                continue
+            print(f"serve: {service.name} exited with {code}; stopping everything", file=sys.stderr, flush=True)
+            return True
+        return False
+
+    def stop(self) -> None:
+        """nginx first (graceful: it finishes the requests it has), then gunicorn, then the job runner."""
+        waits = {"nginx": (signal.SIGQUIT, 10), "gunicorn": (signal.SIGTERM, 25), "job runner": (signal.SIGTERM, 15)}
+        for name in ("nginx", "gunicorn", "job runner"):
+            for service in self.services:
+                if service.name == name:
+                    _stop(service, *waits[name])
+        if self.plan.socket.parent != self.plan.run_dir:
+            shutil.rmtree(self.plan.socket.parent, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, start nginx, gunicorn and the job runner, and supervise them; returns the exit code."""
+    try:
+        settings = from_env()
+    except ValueError as exc:
+        print(f"error: bad environment setting: {exc}", file=sys.stderr)
+        return 2
+    parser = argparse.ArgumentParser(
+        prog="python -m webapp.serve",
+        description="Serve the knowledge base as `make run` does: nginx on HOST:PORT in front of gunicorn's "
+        "threaded workers on a unix socket, plus the ingest job runner when available. Runs in the foreground; "
+        "Ctrl-C or SIGTERM stops everything.",
+        epilog="environment: KB_INDEX_DIR, KB_ADMIN_TOKEN, KB_MAX_UPLOAD_MB, KB_WORKERS, KB_THREADS, KB_RUN_DIR, "
+        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, PORT (see README). exit codes: 0 stopped by a signal; "
+        "1 nginx or gunicorn died; 2 bad command line; 3 could not start (nginx missing, port taken, bad config).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on (default %(default)s)")
+    parser.add_argument("--port", type=int, default=settings["PORT"], help="port (default $PORT or 5000)")
+    parser.add_argument("--workers", type=int, default=settings["KB_WORKERS"],
+                        help="gunicorn worker processes (default $KB_WORKERS or 2)")
+    parser.add_argument("--threads", type=int, default=settings["KB_THREADS"],
+                        help="threads per worker (default $KB_THREADS or 4)")
+    parser.add_argument("--run-dir", default=settings["KB_RUN_DIR"],
+                        help="nginx.conf, pid file, temp files and the socket (default $KB_RUN_DIR or data/run)")
+    parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.port <= 65535 or args.workers < 1 or args.threads < 1:
+        parser.error("--port must be 1-65535 and --workers, --threads at least 1")
+    try:
+        Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+        lock = _lock(Path(args.run_dir))
+        _check_port(args.host, args.port)
+        plan = make_plan(args, settings)
+        _prepare(plan)
+    except (StartError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    with lock:
+        return Supervisor(plan, services(plan)).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
