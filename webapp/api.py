@@ -18,7 +18,13 @@ EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "markdown": "text/markdown
 def search() -> Response:
     """Passages ranked for a query in any language."""
     query = params.required(request.args, "q")
-    return jsonify(get_kb().search(query, **params.search_options(request.args)).to_dict())
+    options, reader = params.search_options(request.args), params.reader(request.args)
+    kb = get_kb()
+    body = kb.search(query, **options).to_dict()
+    if reader:
+        for result in body["results"]:
+            result["glosses"] = kb.glosses(result["text"], result["lang"], reader)
+    return jsonify(body)
 
 
 @bp.get("/api/concepts")
@@ -64,8 +70,20 @@ def upload_document() -> tuple[Response, int]:
 
 @bp.get("/api/documents/<doc_id>")
 def document(doc_id: str) -> Response:
-    """One document's text and chunk boundaries."""
-    return jsonify(get_kb().document(doc_id))
+    """One document's text and chunk boundaries; with `glosses=en|de|fr` its glosses too."""
+    reader, kb = params.reader(request.args), get_kb()
+    body = kb.document(doc_id)
+    if reader:
+        body["glosses"] = kb.document_glosses(body, reader)
+    return jsonify(body)
+
+
+@bp.get("/api/glossary")
+def glossary() -> Response:
+    """Glosses of one word or term of a passage language, for a reader of English, German or French."""
+    term, lang = params.required(request.args, "term"), params.required(request.args, "lang")
+    to = params.reader(request.args, "to") or "en"
+    return jsonify(term=term, lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
 
 
 @bp.delete("/api/documents/<doc_id>")

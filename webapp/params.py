@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 
 from index.errors import InvalidQuery
+from index.glosses import check_reader
 from index.service import MAX_K
 
 _INT = re.compile(r"^[+-]?\d{1,9}$")
@@ -54,3 +55,9 @@ def search_options(args: Mapping[str, str]) -> dict:
         "mode": args.get("mode") or "hybrid",
         "group": boolean(args, "group"),
     }
+
+
+def reader(args: Mapping[str, str], name: str = "glosses") -> str | None:
+    """The reader language glosses are asked in (en, de, fr), or None when the parameter is absent or empty."""
+    raw = args.get(name)
+    return check_reader(raw) if raw else None
