@@ -20,6 +20,7 @@ from . import store, versions
 from .centroids import load_centroids
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    to_turtle,
 )
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
@@ -379,11 +380,13 @@ class KnowledgeBase:
         return check(state.catalogue, self._groundings(state))
 
     def export_concepts(self, fmt: str = "skos-jsonld") -> str:
-        """The catalogue as SKOS JSON-LD, or as Markdown with the grounded passages cited."""
+        """The catalogue as SKOS (JSON-LD or Turtle), or as Markdown with the grounded passages cited."""
         state = self._state
         if fmt == "skos-jsonld":
             return json.dumps(to_skos_jsonld(state.catalogue), ensure_ascii=False, indent=2)
+        if fmt == "skos-turtle":
+            return to_turtle(state.catalogue)
         if fmt == "markdown":
             sources = {d.doc_id: f"{d.title}, {d.source}" for d in store.documents(state.conn)}
             return to_markdown(state.catalogue, self._groundings(state), sources)
-        raise InvalidQuery("format must be skos-jsonld or markdown")
+        raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")

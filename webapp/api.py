@@ -11,7 +11,7 @@ from .openapi import spec
 
 bp = Blueprint("api", __name__)
 
-EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "markdown": "text/markdown"}
+EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "skos-turtle": "text/turtle", "markdown": "text/markdown"}
 
 
 @bp.get("/api/search")
@@ -43,7 +43,7 @@ def lookup() -> Response:
 
 @bp.get("/api/concepts/export")
 def export() -> Response:
-    """The catalogue as SKOS JSON-LD or as Markdown with cited passages."""
+    """The catalogue as SKOS (JSON-LD or Turtle) or as Markdown with cited passages."""
     fmt = params.choice(request.args, "format", tuple(EXPORT_TYPES))
     body = get_kb().export_concepts(fmt)
     return Response(body, mimetype=EXPORT_TYPES[fmt])

@@ -229,13 +229,14 @@ def _paths() -> dict:
             (Q, _k(5)), ("400", "503"),
         ),
         "/api/concepts/export": _get(
-            "The catalogue as SKOS JSON-LD or Markdown",
+            "The catalogue as SKOS (JSON-LD or Turtle) or Markdown",
             {"description": "The exported catalogue.", "content": {
                 "application/ld+json": {"schema": {"type": "object"}},
+                "text/turtle": {"schema": STR},
                 "text/markdown": {"schema": STR},
             }},
-            (_param("format", {"type": "string", "enum": ["skos-jsonld", "markdown"], "default": "skos-jsonld"},
-                    "Export format."),),
+            (_param("format", {"type": "string", "enum": ["skos-jsonld", "skos-turtle", "markdown"],
+                               "default": "skos-jsonld"}, "Export format."),),
             ("400", "503"),
         ),
         "/api/concepts/{concept_id}": _get(
