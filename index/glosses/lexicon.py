@@ -113,9 +113,12 @@ class Lexicon:
             if not word.endswith(suffix) or len(base) < 2:
                 continue
             # Dutch writes a long vowel double in a closed syllable only: vraagt -> vragen.
-            bases = [base, base[:-2] + base[-1]] if base[-2:-1] * 2 == base[-3:-1] else [base]
+            undouble = self.lang == "nl" and base[-2:-1] * 2 == base[-3:-1]
+            bases = [base, base[:-2] + base[-1]] if undouble else [base]
             for candidate in (b + ending for b in bases for ending in ("", *endings)):
-                if candidate != word and (found := self._direct(candidate)) is not None:
+                found = self._direct(candidate) if candidate != word else None
+                # Stemming a guessed form can cut it to a short unrelated word (innlegg -> inn); not that.
+                if found is not None and len(found.form) >= len(candidate) - 2:
                     return WordGloss(found.form, found.gloss, found.source, "inflection")
         return None
 
@@ -146,7 +149,7 @@ class Lexicon:
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
             head = self._direct(word[cut:]) or self._english(word[cut:])
-            if head is None:
+            if head is None or len(head.form) < _MIN_PART:  # a stem cut to a syllable (ingene -> ing) is no part
                 continue
             modifier = self._modifier(word[:cut], depth)
             if modifier is not None:
@@ -162,7 +165,7 @@ class Lexicon:
             if len(stem) < _MIN_PART:
                 continue
             found = self._direct(stem) or self._compound(stem, depth - 1)
-            if found is not None:
+            if found is not None and len(found.form) >= _MIN_PART:
                 return found
         return None
 
