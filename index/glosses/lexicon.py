@@ -55,6 +55,7 @@ _LINKS = ("", "s", "e", "en", "er", "n")
 _MIN_PART = 4
 _MIN_COMPOUND = 8
 _MEMO_LIMIT = 200_000
+_MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
                     ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("a", ""),
@@ -88,6 +89,8 @@ class Lexicon:
         key = word.casefold()
         if key in self._memo:
             return self._memo[key]
+        if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
+            return self._direct(key)
         found = (self._direct(key) or self._inflected(key) or self._cognate(key) or self._compound(key, depth=2)
                  or self._english(key))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded

@@ -110,6 +110,8 @@ def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, vi
 def test_words_no_dictionary_knows_get_no_gloss(lex):
     assert lex.get("sv").lookup("xyzzyqwerty") is None
     assert lex.get("nl").lookup("qqqq") is None
+    # A letter blob (a pasted key, a hostile look-up) is not split into compounds: that would take quadratic time.
+    assert lex.get("sv").lookup("kund" * 250) is None
 
 
 def write_dictionary(folder: Path, name: str, entries_: dict[str, str]) -> Dictionary:
