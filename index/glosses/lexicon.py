@@ -1,7 +1,9 @@
 """A compact word -> English gloss lookup per passage language, built once from FreeDict and cached on disk.
 
-Words are matched as written, then through the language's Snowball stemmer (so "kunderna" finds "kund"),
-then as a compound of two known parts ("kundnöjdhet" = kund + nöjdhet), as Scandinavian and Dutch write them.
+A word is matched, first hit wins: as written; through the language's Snowball stemmer ("kunderna" -> kund);
+with an inflection ending stripped ("nieuwe" -> nieuw); as a Norwegian/Danish cognate (Swedish only); as a
+compound of two known parts ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already, or an
+English cognate that differs in its ending ("strategiska" -> strategic).
 """
 from __future__ import annotations
 
