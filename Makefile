@@ -9,7 +9,10 @@ export PORT ?= 5000
 HOST ?= 127.0.0.1
 Q ?= customer lock-on
 
-.PHONY: setup run serve ingest search test eval bench clean
+DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor
+DICT_DIR ?= /usr/share/dictd
+
+.PHONY: setup dictionaries run serve ingest search test eval bench clean
 
 setup: $(STAMP)
 
@@ -18,6 +21,15 @@ $(STAMP): requirements.txt requirements-test.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-test.txt
 	touch $(STAMP)
+
+## FreeDict dictionaries for glosses: installed when missing and root is available, else a note (glosses degrade)
+dictionaries:
+	@missing=""; for d in $(DICTIONARIES); do [ -f "$(DICT_DIR)/freedict-$$d.index" ] || missing="$$missing dict-freedict-$$d"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(DICT_DIR)" = /usr/share/dictd ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	  || echo "note: could not install$$missing; glosses fall back to concept terms"; \
+	else echo "note: missing$$missing (apt-get install as root); glosses fall back to concept terms"; fi
 
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.10.3
@@ -34,17 +46,18 @@ search: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m index search "$(Q)"
 
 ## set up, ingest the seeds if no index exists, serve the UI and API: nginx -> gunicorn (threads), job runner beside
-run: $(KB_INDEX_DIR)/CURRENT
+run: $(KB_INDEX_DIR)/CURRENT dictionaries
 	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
 	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
 ## the whole test suite
-test: $(STAMP) $(AXE)
+test: $(STAMP) $(AXE) dictionaries
 	$(BIN)/python -m pytest
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)
 eval: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m eval.harness
+	$(BIN)/python -m eval.glosses
 
 ## throughput, latency and approximate-search benchmarks
 bench: $(KB_INDEX_DIR)/CURRENT

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from . import settings, versions
 from .errors import IndexCorrupt, IndexNotFound, KBError
+from .concepts.skos import FORMATS as SKOS_FORMATS
 from .ranking import MODES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_INDEX = 0, 1, 2, 3
 
 EPILOG = """\
-exit codes: 0 ok; 1 a check failed (verify, concepts check) or a bad query; 2 bad command line;
-3 no index found or it cannot be opened.
+exit codes: 0 ok; 1 a check failed (verify, concepts check, concepts import --check) or a bad query;
+2 bad command line; 3 no index found or it cannot be opened.
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small).
 """
 
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     gc = commands.add_parser("gc", help="delete old versions and abandoned builds")
     gc.add_argument("--keep", type=int, default=versions.DEFAULT_KEEP, help="versions to keep (default %(default)s)")
 
-    concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export")
+    concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import")
     concept_commands = concepts.add_subparsers(dest="concepts_command", required=True, metavar="ACTION")
     lookup = concept_commands.add_parser("lookup", help="free text in any language -> ranked concepts")
     lookup.add_argument("text")
@@ -50,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     lookup.add_argument("--json", action="store_true")
     concept_commands.add_parser("check", help="report concepts with no grounded passage (exit 1 if any)")
     export = concept_commands.add_parser("export", help="export the catalogue")
-    export.add_argument("--format", choices=("skos-jsonld", "markdown"), default="skos-jsonld")
+    export.add_argument("--format", choices=("skos-jsonld", "skos-turtle", "markdown"), default="skos-jsonld")
+    load = concept_commands.add_parser(
+        "import", help="validate a SKOS vocabulary (JSON-LD or Turtle) as a catalogue",
+        description="Parse and validate a SKOS vocabulary; with --check nothing is changed (the only mode until the "
+                    "catalogue is stored with the index). Exit 0 when valid, 1 when not, with the offending concept.")
+    load.add_argument("file", type=Path, help="a .ttl (Turtle) or .jsonld/.json (JSON-LD) file")
+    load.add_argument("--format", choices=SKOS_FORMATS, default=None, help="default: from the file's extension")
+    load.add_argument("--check", action="store_true", help="validate only, change nothing")
     return parser
 
 
@@ -91,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     index_dir = args.index_dir or settings.index_dir()
     if args.command == "verify":
         return _verify(index_dir)
+    if args.command == "concepts" and args.concepts_command == "import":
+        return _import(args)
     if args.command == "gc":
         with versions.writer_lock(index_dir):
             removed = versions.collect_garbage(index_dir, args.keep)
@@ -110,6 +120,32 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(kb.stats(), ensure_ascii=False, indent=2))
         return EXIT_OK
     return _concepts(kb, args)
+
+
+_SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .concepts import import_skos
+
+    if not args.check:
+        print("error: only `import FILE --check` is available: the catalogue is not yet stored with the index",
+              file=sys.stderr)
+        return EXIT_USAGE
+    fmt = args.format or _SKOS_SUFFIXES.get(args.file.suffix.lower())
+    if fmt is None:
+        print(f"error: cannot tell the format of {args.file.name}; pass --format json-ld|turtle", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAIL
+    catalogue = import_skos(data, fmt, source=args.file.name)  # CatalogueError -> exit 1 in main
+    terms = catalogue.all_terms()
+    print(f"{args.file.name}: valid; {len(catalogue)} concepts, {len(terms)} labels and aliases in "
+          f"{len(catalogue.languages())} languages ({', '.join(catalogue.languages())}); nothing changed (--check)")
+    return EXIT_OK
 
 
 def _concepts(kb, args: argparse.Namespace) -> int:

@@ -147,3 +147,8 @@ class LexicalIndex:
         meta = json.loads((directory / "lexical.json").read_text())
         return cls(ids, tf, meta["vocab"], meta["langs"], chunk_lang, idf,
                    {k: frozenset(v) for k, v in meta["words_by_lang"].items()})
+
+
+def stemmer(lang: str) -> "Stemmer.Stemmer | None":
+    """The Snowball stemmer of a language (one per process), or None where Snowball has none."""
+    return _stemmer(lang)

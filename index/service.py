@@ -5,6 +5,7 @@ atomically, so a request always sees a complete version.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -19,9 +20,11 @@ from . import store, versions
 from .centroids import load_centroids
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    to_turtle,
 )
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
+from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
 from .language import QUERY_LANGUAGES, detect_query, normalize_lang
 from .lexical import LexicalIndex
@@ -219,6 +222,42 @@ class KnowledgeBase:
             ))
         return results
 
+    # -- glosses -----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _lexicons(self) -> Lexicons:
+        from . import settings  # settings reads the environment; only glossing needs it here
+
+        return lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir))
+
+    def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
+        """Glosses of a passage for a reader of en, de or fr: concept terms, then dictionary words (into English)."""
+        return [g.to_dict() for g in gloss_text(text, lang, check_reader(reader), self._state.catalogue, self._lexicons)]
+
+    def document_glosses(self, document: dict, reader: str) -> list[dict]:
+        """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language."""
+        reader, found, end = check_reader(reader), [], 0
+        for chunk in document["chunks"]:
+            text = document["text"][chunk["start"]:chunk["end"]]
+            for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons):
+                if chunk["start"] + g.start >= end:  # chunks overlap by a sentence; gloss it once
+                    found.append({**g.to_dict(), "start": chunk["start"] + g.start, "end": chunk["start"] + g.end})
+            end = max(end, chunk["end"], found[-1]["end"] if found else 0)
+        return found
+
+    def glossary(self, term: str, lang: str, reader: str) -> list[dict]:
+        """Every gloss of a word or term in a passage language, for a reader of en, de or fr."""
+        if len(term) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"term is longer than {MAX_QUERY_CHARS} characters")
+        code = normalize_lang(lang)
+        if not _LANG_CODE.match(code):
+            raise InvalidQuery(f"unknown language {lang!r}")
+        return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons)]
+
+    def gloss_languages(self) -> dict[str, list[str]]:
+        """Per passage language, the FreeDict dictionaries installed (empty: concept glosses only)."""
+        return self._lexicons.available()
+
     # -- documents ---------------------------------------------------------------------------
 
     def documents(self) -> list[dict]:
@@ -341,11 +380,13 @@ class KnowledgeBase:
         return check(state.catalogue, self._groundings(state))
 
     def export_concepts(self, fmt: str = "skos-jsonld") -> str:
-        """The catalogue as SKOS JSON-LD, or as Markdown with the grounded passages cited."""
+        """The catalogue as SKOS (JSON-LD or Turtle), or as Markdown with the grounded passages cited."""
         state = self._state
         if fmt == "skos-jsonld":
             return json.dumps(to_skos_jsonld(state.catalogue), ensure_ascii=False, indent=2)
+        if fmt == "skos-turtle":
+            return to_turtle(state.catalogue)
         if fmt == "markdown":
             sources = {d.doc_id: f"{d.title}, {d.source}" for d in store.documents(state.conn)}
             return to_markdown(state.catalogue, self._groundings(state), sources)
-        raise InvalidQuery("format must be skos-jsonld or markdown")
+        raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from .embedders import DEFAULT_EMBEDDER
+from .glosses import DEFAULT_DICT_DIR
 from .writer import IndexSettings
 
 
@@ -27,3 +28,13 @@ def index_settings(embedder: str | None = None, factory: str | None = None, back
         search_params=os.environ.get("KB_FAISS_SEARCH") or None,
         keep=int(os.environ.get("KB_KEEP_VERSIONS") or 3),
     )
+
+
+def dict_dir() -> Path:
+    """`$KB_DICT_DIR`, else Debian's dictd folder, where `dict-freedict-*` install their dictionaries."""
+    return Path(os.environ.get("KB_DICT_DIR") or DEFAULT_DICT_DIR)
+
+
+def cache_dir(index_dir: Path) -> Path:
+    """`$KB_CACHE_DIR`, else `<index dir>/cache`: derived data (label vectors, gloss lexicons) kept between runs."""
+    return Path(os.environ.get("KB_CACHE_DIR") or Path(index_dir) / "cache")

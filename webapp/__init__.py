@@ -41,6 +41,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.add_template_filter(render.lang_name)
     app.add_template_global(render.split_highlight)
+    app.add_template_global(render.glossed_highlight)
+    app.add_template_global(render.gloss_title)
     app.add_template_global(render.passage_item)
     app.add_template_global(render.concept_item)
     app.add_template_global(views.passage_url)

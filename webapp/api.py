@@ -13,14 +13,20 @@ from .openapi import spec
 
 bp = Blueprint("api", __name__)
 
-EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "markdown": "text/markdown"}
+EXPORT_TYPES = {"skos-jsonld": "application/ld+json", "skos-turtle": "text/turtle", "markdown": "text/markdown"}
 
 
 @bp.get("/api/search")
 def search() -> Response:
     """Passages ranked for a query in any language."""
     query = params.required(request.args, "q")
-    return jsonify(get_kb().search(query, **params.search_options(request.args)).to_dict())
+    options, reader = params.search_options(request.args), params.reader(request.args)
+    kb = get_kb()
+    body = kb.search(query, **options).to_dict()
+    if reader:
+        for result in body["results"]:
+            result["glosses"] = kb.glosses(result["text"], result["lang"], reader)
+    return jsonify(body)
 
 
 def _filter_languages() -> tuple[str, ...]:
@@ -48,7 +54,7 @@ def lookup() -> Response:
 
 @bp.get("/api/concepts/export")
 def export() -> Response:
-    """The catalogue as SKOS JSON-LD or as Markdown with cited passages."""
+    """The catalogue as SKOS (JSON-LD or Turtle) or as Markdown with cited passages."""
     fmt = params.choice(request.args, "format", tuple(EXPORT_TYPES))
     body = get_kb().export_concepts(fmt)
     return Response(body, mimetype=EXPORT_TYPES[fmt])
@@ -75,8 +81,20 @@ def upload_document() -> tuple[Response, int]:
 
 @bp.get("/api/documents/<doc_id>")
 def document(doc_id: str) -> Response:
-    """One document's text and chunk boundaries."""
-    return jsonify(get_kb().document(doc_id))
+    """One document's text and chunk boundaries; with `glosses=en|de|fr` its glosses too."""
+    reader, kb = params.reader(request.args), get_kb()
+    body = kb.document(doc_id)
+    if reader:
+        body["glosses"] = kb.document_glosses(body, reader)
+    return jsonify(body)
+
+
+@bp.get("/api/glossary")
+def glossary() -> Response:
+    """Glosses of one word or term of a passage language, for a reader of English, German or French."""
+    term, lang = params.required(request.args, "term"), params.required(request.args, "lang")
+    to = params.reader(request.args, "to") or "en"
+    return jsonify(term=term, lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
 
 
 @bp.delete("/api/documents/<doc_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 from index.language import ALIASES
+from index.glosses import READER_LANGUAGES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 
 from .params import PATH_CONTROLS, TEXT_CONTROLS
@@ -40,10 +41,19 @@ SCHEMAS = {
     "Error": _object({"error": _object({"code": STR, "message": STR, "request_id": STR}, optional=("request_id",))}),
     "Highlight": _object({"sentence": STR, "start": INT, "end": INT}),
     "ConceptCard": _object({"id": STR, "label": STR, "family": STR, "definition": STR}),
+    "Gloss": _object({
+        "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}, "term": STR,
+        "gloss": STR, "lang": {"enum": list(READER_LANGUAGES)},
+        "source": {"type": "string", "pattern": "^(concept:.+|freedict:[a-z]{3}-[a-z]{3}|english)$",
+                   "description": "concept:<id> (the concept's label in the reader's language, English where it "
+                                  "has none), freedict:<dictionary> (a FreeDict dictionary; always English, for "
+                                  "every reader) or english (the word is English already)."},
+    }),
     "SearchResult": _object({
         "rank": INT, "score": NUM, "doc_id": STR, "source": STR, "title": STR, "lang": STR, "chunk_id": INT,
         "ord": INT, "start": INT, "end": INT, "text": STR, "highlight": _ref("Highlight"), "concepts": STR_LIST,
-    }),
+        "glosses": _array(_ref("Gloss")),
+    }, optional=("glosses",)),
     "SearchResponse": _object({
         "query": STR, "query_lang": STR, "mode": {"enum": list(MODES)}, "took_ms": NUM,
         "results": _array(_ref("SearchResult")), "concepts": _array(_ref("ConceptCard")),
@@ -73,8 +83,10 @@ SCHEMAS = {
     "Chunk": _object({"chunk_id": INT, "ord": INT, "start": INT, "end": INT, "lang": STR, "tokens": INT}),
     "Document": _object({
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, "author": NULLABLE_STR, "content_hash": STR,
-        "added_at": NULLABLE_STR, "text": STR, "chunks": _array(_ref("Chunk")),
-    }),
+        "added_at": NULLABLE_STR, "text": STR, "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
+    }, optional=("glosses",)),
+    "Glossary": _object({"term": STR, "lang": STR, "to": {"enum": list(READER_LANGUAGES)},
+                         "glosses": _array(_ref("Gloss"))}),
     "Stats": _object({
         "version": STR, "created": NULLABLE_STR, "embedder": STR, "dim": INT, "backend": STR,
         "factory": NULLABLE_STR, "documents": INT, "chunks": INT, "languages": COUNTS,
@@ -100,6 +112,9 @@ def _param(name: str, schema: dict, description: str, required: bool = False, wh
     return param | ({"example": example} if example else {})
 
 
+GLOSSES = _param("glosses", {"type": "string", "enum": list(READER_LANGUAGES)},
+                 "Add glosses for a reader of this language (offsets into the text): concept terms get the "
+                 "concept's label in it, other content words an English FreeDict gloss where one is found.")
 # Not blank, and no control characters other than tab, newline and carriage return (see webapp/params.py).
 Q = _param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
                  "pattern": f"^[^{TEXT_CONTROLS}]*[^\\s{TEXT_CONTROLS}][^{TEXT_CONTROLS}]*$"},
@@ -207,7 +222,19 @@ def _paths(languages: tuple[str, ...]) -> dict:
             (Q, _k(10),
              _lang(languages),
              _param("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "Ranking mode."),
-             _param("group", {"type": "boolean", "default": False}, "At most one passage per document.")),
+             _param("group", {"type": "boolean", "default": False}, "At most one passage per document."),
+             GLOSSES),
+            ("400", "503"),
+        ),
+        "/api/glossary": _get(
+            "Gloss one word or term of a passage language",
+            _json("Glossary", "Concept glosses, then the dictionary gloss; empty when none is known."),
+            (_param("term", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                    "The word or term as written in the passage.", required=True, example="kundnöjdhet"),
+             _param("lang", {"type": "string", "pattern": "^[a-zA-Z_-]{2,8}$"},
+                    "Language of the passage (ISO 639-1).", required=True, example="sv"),
+             _param("to", {"type": "string", "enum": list(READER_LANGUAGES), "default": "en"},
+                    "The reader's language.")),
             ("400", "503"),
         ),
         "/api/concepts": _get("Every concept", _json("ConceptList", "The catalogue.")),
@@ -216,13 +243,14 @@ def _paths(languages: tuple[str, ...]) -> dict:
             (Q, _k(5)), ("400", "503"),
         ),
         "/api/concepts/export": _get(
-            "The catalogue as SKOS JSON-LD or Markdown",
+            "The catalogue as SKOS (JSON-LD or Turtle) or Markdown",
             {"description": "The exported catalogue.", "content": {
                 "application/ld+json": {"schema": {"type": "object"}},
+                "text/turtle": {"schema": STR},
                 "text/markdown": {"schema": STR},
             }},
-            (_param("format", {"type": "string", "enum": ["skos-jsonld", "markdown"], "default": "skos-jsonld"},
-                    "Export format."),),
+            (_param("format", {"type": "string", "enum": ["skos-jsonld", "skos-turtle", "markdown"],
+                               "default": "skos-jsonld"}, "Export format."),),
             ("400", "503"),
         ),
         "/api/concepts/{concept_id}": _get(
@@ -232,7 +260,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
         ),
         "/api/documents": _get("Every document", _json("DocumentList", "Document metadata.")) | _upload(),
         "/api/documents/{doc_id}": _get(
-            "One document with its text and chunks", _json("Document", "The document."), (DOC_ID,), ("404", "503"),
+            "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),
+            ("400", "404", "503"),
         ) | _delete(),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),
         "/healthz": _get("Readiness", _json("Health", "The index is loaded.")),

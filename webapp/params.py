@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import unquote_to_bytes
 
 from index.errors import InvalidQuery
+from index.glosses import check_reader
 from index.service import MAX_K
 
 _INT = re.compile(r"^[+-]?\d{1,9}$")
@@ -124,3 +125,9 @@ def check_request(path_info: str, query_string: bytes) -> None:
         name = _decoded(raw_name, "a parameter name", _PATH_CONTROL)
         label = name if _PARAM_NAME.fullmatch(name) else "a parameter"
         _decoded(raw_value, label, _TEXT_CONTROL)
+
+
+def reader(args: Mapping[str, str], name: str = "glosses") -> str | None:
+    """The reader language glosses are asked in (en, de, fr), or None when the parameter is absent."""
+    raw = args.get(name)
+    return None if raw is None else check_reader(raw)

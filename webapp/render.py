@@ -24,19 +24,54 @@ def split_highlight(text: str, highlight: dict) -> tuple[str, str, str]:
 
 @dataclass
 class Segment:
-    """A run of document text; `anchors` are the chunk ids that begin where it begins."""
+    """A run of document text; `anchors` are the chunk ids that begin where it begins; `gloss` one gloss of it."""
 
     text: str
     anchors: list[str] = field(default_factory=list)
     passage: bool = False
     sentence: bool = False
+    gloss: dict | None = None
+
+
+def gloss_title(gloss: dict) -> str:
+    """Where a gloss comes from, in words (the hover title of a glossed word)."""
+    source = gloss["source"]
+    if source.startswith("concept:"):
+        return f"Concept: {source.split(':', 1)[1]}"
+    if source.startswith("freedict:"):
+        return f"FreeDict {source.split(':', 1)[1]} dictionary"
+    return "The word is English"
+
+
+def _glossed_runs(text: str, offset: int, glosses: list[dict]) -> list[Segment]:
+    """`text` (starting at `offset` of the glossed text) cut into plain runs and glossed words."""
+    runs, pos = [], 0
+    for g in glosses:
+        start, end = g["start"] - offset, g["end"] - offset
+        if start < pos or end > len(text):  # a gloss across a cut (sentence, passage) is left out
+            continue
+        if start > pos:
+            runs.append(Segment(text[pos:start]))
+        runs.append(Segment(text[start:end], gloss=g))
+        pos = end
+    if pos < len(text):
+        runs.append(Segment(text[pos:]))
+    return runs
+
+
+def glossed_highlight(text: str, highlight: dict, glosses: list[dict]) -> tuple[list[Segment], list[Segment], list[Segment]]:
+    """`split_highlight` with each part cut into plain and glossed runs (offsets of `glosses` are into `text`)."""
+    before, sentence, after = split_highlight(text, highlight)
+    cuts = (0, len(before), len(before) + len(sentence))
+    return tuple(_glossed_runs(part, cut, glosses) for part, cut in zip((before, sentence, after), cuts))
 
 
 def document_segments(text: str, chunks: list[dict], selected: int | None = None,
-                      sentence: tuple[int, int] | None = None) -> list[Segment]:
+                      sentence: tuple[int, int] | None = None, glosses: list[dict] | None = None) -> list[Segment]:
     """Split a document at chunk starts so every chunk has an anchor; mark the selected chunk and sentence.
 
-    `sentence` is relative to the selected chunk's text, as search highlights are.
+    `sentence` is relative to the selected chunk's text, as search highlights are; `glosses` (offsets into the
+    document) each become a segment of their own.
     """
     starts: dict[int, list[str]] = {}
     for chunk in chunks:
@@ -46,6 +81,10 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
     if passage and sentence and 0 <= sentence[0] < sentence[1] <= passage[1] - passage[0]:
         marked = (passage[0] + sentence[0], passage[0] + sentence[1])
     cuts = {0, len(text), *starts, *(passage or ()), *(marked or ())}
+    structure = sorted(cuts)
+    # A gloss is kept only where no anchor or mark cuts through it, so each glossed word is one segment.
+    kept = {g["start"]: g for g in glosses or () if not any(g["start"] < c < g["end"] for c in structure)}
+    cuts |= {edge for g in kept.values() for edge in (g["start"], g["end"])}
     bounds = sorted(c for c in cuts if 0 <= c <= len(text))
     return [
         Segment(
@@ -53,6 +92,7 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
             anchors=starts.get(a, []),
             passage=bool(passage and passage[0] <= a < passage[1]),
             sentence=bool(marked and marked[0] <= a < marked[1]),
+            gloss=kept[a] if a in kept and kept[a]["end"] == b else None,
         )
         for a, b in zip(bounds, bounds[1:])
     ]

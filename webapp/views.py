@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from index.errors import InvalidQuery, KBError
+from index.glosses import READER_LANGUAGES
 from index.service import MODES
 
 from . import params, render, writes
@@ -24,6 +25,28 @@ def _write_context() -> dict:
 
 
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
+READER_COOKIE = "kb_glosses"
+READER_CHOICES = (*READER_LANGUAGES, "off")
+
+
+def _reader() -> tuple[str, bool]:
+    """The reader's gloss language (en, de, fr or off) and whether it was chosen just now (to remember it).
+
+    The `glosses` parameter wins, then the cookie, then the browser's Accept-Language, then English.
+    """
+    chosen = request.args.get("glosses", "")
+    if chosen in READER_CHOICES:
+        return chosen, True
+    remembered = request.cookies.get(READER_COOKIE, "")
+    if remembered in READER_CHOICES:
+        return remembered, False
+    return request.accept_languages.best_match(READER_LANGUAGES) or "en", False
+
+
+def _remember(response, reader: str, chosen: bool):
+    if chosen:
+        response.set_cookie(READER_COOKIE, reader, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
 
 
 def _concept_index() -> tuple[dict[str, dict], dict[str, str]]:
@@ -46,18 +69,23 @@ def search():
     """Search form and, when a query is given, the ranked passages."""
     kb = get_kb()
     query = request.args.get("q", "")
+    reader, chosen = _reader()
     result, error, status = None, None, 200
     if query.strip():
         try:
             result = kb.search(query, **params.search_options(params.filled(request.args))).to_dict()
         except InvalidQuery as exc:
             error, status = str(exc), 400
+    if result and reader != "off":
+        for r in result["results"]:
+            r["glosses"] = kb.glosses(r["text"], r["lang"], reader)
     concepts, families = _concept_index()
-    return render_template(
+    page = render_template(
         "search.html", query=query, result=result, error=error, languages=kb.languages(), modes=MODES,
         lang=request.args.get("lang", ""), mode=request.args.get("mode") or MODES[0], concepts=concepts,
-        families=families,
-    ), status
+        families=families, reader=reader, readers=READER_CHOICES,
+    )
+    return _remember(make_response(page, status), reader, chosen)
 
 
 @bp.get("/concepts")
@@ -118,12 +146,15 @@ def delete(doc_id: str):
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
     """A document's text with every chunk anchored (#chunk-<ord>) and the chosen passage marked."""
-    doc = get_kb().document(doc_id)
+    kb = get_kb()
+    doc = kb.document(doc_id)
+    reader, chosen = _reader()
     chunk = request.args.get("chunk", "")
     selected = next((c for c in doc["chunks"] if chunk.isdigit() and c["ord"] == int(chunk)), None)
     span = _SPAN.match(request.args.get("hl", ""))
     sentence = (int(span[1]), int(span[2])) if span else None
-    segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence)
+    glosses = kb.document_glosses(doc, reader) if reader != "off" else None
+    segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence, glosses)
     item = None
     if selected:
         # Its text, and the sentence only when it lies inside it, as search results carry them.
@@ -131,7 +162,9 @@ def document(doc_id: str):
         start, end = sentence if sentence and sentence[1] <= len(text) else (0, 0)
         passage = {**doc, **selected, "text": text, "highlight": {"start": start, "end": end}}
         item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}")
-    return render_template("document.html", doc=doc, segments=segments, selected=selected, item=item)
+    page = render_template("document.html", doc=doc, segments=segments, selected=selected, item=item, reader=reader,
+                           readers=READER_CHOICES, chunk=chunk, hl=request.args.get("hl", ""))
+    return _remember(make_response(page), reader, chosen)
 
 
 @bp.get("/pack")

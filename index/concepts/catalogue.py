@@ -11,10 +11,12 @@ from typing import Any, Iterator
 import yaml
 
 from ..errors import CatalogueError, NotFound
-from ..language import normalize_lang
+from ..language import QUERY_LANGUAGES, normalize_lang
 
 DEFAULT_PATH = Path(__file__).with_name("catalogue.yaml")
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Languages a label may be in: those the search and look-ups understand.
+KNOWN_LANGUAGES = frozenset(QUERY_LANGUAGES)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def parse_catalogue(data: Any, source: str = "catalogue") -> Catalogue:
         concepts[concept.id] = concept
     _check_references(concepts, source)
     _check_cycles(concepts, source)
+    _check_labels(concepts, source)
     scheme = {str(k): str(v) for k, v in (data.get("scheme") or {}).items()}
     # The digest keys caches (concept index vectors) to the catalogue's content, not its file.
     canonical = json.dumps({"scheme": scheme, "concepts": [c.__dict__ for c in concepts.values()]},
@@ -205,3 +208,20 @@ def _check_cycles(concepts: dict[str, Concept], source: str) -> None:
                 raise CatalogueError(f"{source}: concept {start.id!r} is in a cycle of parents: {chain}")
             seen.append(node.broader)
             node = concepts[node.broader]
+
+
+def _check_labels(concepts: dict[str, Concept], source: str) -> None:
+    """Known languages only, and no label or alias naming two concepts in one language (look-ups would be ambiguous)."""
+    owner: dict[tuple[str, str], str] = {}
+    for c in concepts.values():
+        texts = [(lang, text) for lang, text in c.labels.items()]
+        texts += [(lang, text) for lang, values in c.aliases.items() for text in values]
+        for lang in sorted({lang for lang, _ in texts} | set(c.definitions)):
+            if lang not in KNOWN_LANGUAGES:
+                raise CatalogueError(f"{source}: concept {c.id!r} uses unknown language {lang!r}"
+                                     f" (known: {', '.join(sorted(KNOWN_LANGUAGES))})")
+        for lang, text in texts:
+            key = (lang, " ".join(text.casefold().split()))
+            other = owner.setdefault(key, c.id)
+            if other != c.id:
+                raise CatalogueError(f"{source}: concept {c.id!r} has the {lang} label {text!r} of concept {other!r}")

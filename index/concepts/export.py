@@ -1,64 +1,11 @@
-"""Exports of the catalogue: SKOS as JSON-LD for tools, Markdown for trainers."""
+"""The catalogue as Markdown for trainers (SKOS for thesaurus tools lives in skos.py)."""
 from __future__ import annotations
-
-from typing import Any
 
 from .catalogue import Catalogue, Concept
 from .grounding import Grounding
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-_DEFAULT_BASE = "https://example.org/kb/concepts/"
 # How many cited passages per concept keep the trainer document readable.
 _CITATIONS = 3
-
-
-def to_skos_jsonld(catalogue: Catalogue) -> dict[str, Any]:
-    """The catalogue as a skos:ConceptScheme with skos:Concept nodes, in JSON-LD."""
-    base = catalogue.scheme.get("base", _DEFAULT_BASE)
-    scheme_id = base + catalogue.scheme.get("id", "scheme")
-    context = {
-        "skos": SKOS,
-        "kb": base,
-        "inScheme": {"@id": "skos:inScheme", "@type": "@id"},
-        "hasTopConcept": {"@id": "skos:hasTopConcept", "@type": "@id"},
-        "broader": {"@id": "skos:broader", "@type": "@id"},
-        "narrower": {"@id": "skos:narrower", "@type": "@id"},
-        "related": {"@id": "skos:related", "@type": "@id"},
-        # SKOS has no opposite-of relation; contrasts get their own property in the scheme namespace.
-        "contrasts": {"@id": "kb:contrasts", "@type": "@id"},
-        "prefLabel": "skos:prefLabel",
-        "altLabel": "skos:altLabel",
-        "definition": "skos:definition",
-        "notation": "skos:notation",
-    }
-    graph: list[dict[str, Any]] = [{
-        "@id": scheme_id,
-        "@type": "skos:ConceptScheme",
-        "prefLabel": [{"@value": catalogue.scheme.get("title", "Concepts"), "@language": "en"}],
-        "hasTopConcept": [base + c.id for c in catalogue if c.broader is None],
-    }]
-    for c in catalogue:
-        node: dict[str, Any] = {
-            "@id": base + c.id,
-            "@type": "skos:Concept",
-            "notation": c.id,
-            "inScheme": scheme_id,
-            "prefLabel": [{"@value": text, "@language": lang} for lang, text in c.labels.items()],
-            "altLabel": [{"@value": text, "@language": lang} for lang, texts in c.aliases.items() for text in texts],
-            "definition": [{"@value": c.definition, "@language": "en"}]
-            + [{"@value": text, "@language": lang} for lang, text in c.definitions.items() if lang != "en"],
-        }
-        if c.broader:
-            node["broader"] = [base + c.broader]
-        narrower = catalogue.children(c.id)
-        if narrower:
-            node["narrower"] = [base + n for n in narrower]
-        if c.related:
-            node["related"] = [base + r for r in c.related]
-        if c.contrasts:
-            node["contrasts"] = [base + r for r in c.contrasts]
-        graph.append(node)
-    return {"@context": context, "@graph": graph}
 
 
 def to_markdown(catalogue: Catalogue, groundings: dict[str, list[Grounding]] | None = None,

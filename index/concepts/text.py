@@ -52,6 +52,8 @@ class TermSpotter:
             if len(compact(folded)) >= _MIN_COMPACT:
                 self.by_form.setdefault(compact(folded), set()).add((term.concept_id, term.lang))
             self.max_words = max(self.max_words, folded.count(" ") + 1)
+        # A run of words can only match a form its first word begins; most words begin none, so skip them early.
+        self.prefixes = {form[:n] for form in self.by_form for n in range(1, len(form) + 1)}
 
     @classmethod
     def for_catalogue(cls, catalogue: Catalogue) -> "TermSpotter":
@@ -67,6 +69,9 @@ class TermSpotter:
         words = [(fold_token(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
         found, i = [], 0
         while i < len(words):
+            if words[i][0] not in self.prefixes:
+                i += 1
+                continue
             for n in range(min(self.max_words, len(words) - i), 0, -1):
                 chunk = [w for w, _, _ in words[i:i + n]]
                 spaced = " ".join(chunk)

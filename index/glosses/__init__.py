@@ -1,0 +1,25 @@
+"""Glosses for readers of English, German or French: concept terms and FreeDict dictionary words in passages."""
+from .freedict import Dictionary, DictionaryError
+from .glosser import READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word
+from .lexicon import DEFAULT_DICT_DIR, SOURCES, Lexicon, Lexicons, WordGloss, build_lexicon, lexicons
+from .stopwords import STOPWORDS, is_stopword
+
+__all__ = [
+    "DEFAULT_DICT_DIR",
+    "Dictionary",
+    "DictionaryError",
+    "Gloss",
+    "Lexicon",
+    "Lexicons",
+    "READER_LANGUAGES",
+    "SOURCES",
+    "STOPWORDS",
+    "WordGloss",
+    "build_lexicon",
+    "check_reader",
+    "content_words",
+    "gloss_text",
+    "is_stopword",
+    "lexicons",
+    "lookup_word",
+]

@@ -1,0 +1,91 @@
+"""Gloss a passage for a reader: concept terms in the reader's language, other content words from FreeDict."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..concepts.catalogue import Catalogue
+from ..concepts.text import TermSpotter
+from ..errors import InvalidQuery
+from .lexicon import ENGLISH, Lexicons, WordGloss
+from .stopwords import is_stopword
+
+# Reader languages: every concept has labels in these; dictionary glosses are English for all of them.
+READER_LANGUAGES = ("en", "de", "fr")
+_WORD = re.compile(r"[^\W\d_]+")
+_MIN_LETTERS = 2
+
+
+@dataclass(frozen=True)
+class Gloss:
+    """A glossed span of a passage: text[start:end] == term."""
+
+    start: int
+    end: int
+    term: str
+    gloss: str
+    source: str  # "concept:<id>", "freedict:<dictionary>" or "english" (the word is English already)
+    lang: str  # language of the gloss text
+
+    def to_dict(self) -> dict:
+        """The JSON shape of the API."""
+        return {"start": self.start, "end": self.end, "term": self.term, "gloss": self.gloss, "source": self.source,
+                "lang": self.lang}
+
+
+def check_reader(reader: str) -> str:
+    """A supported reader language code; `InvalidQuery` otherwise."""
+    code = (reader or "").strip().lower()
+    if code not in READER_LANGUAGES:
+        raise InvalidQuery(f"glosses must be one of {', '.join(READER_LANGUAGES)}")
+    return code
+
+
+def content_words(text: str, lang: str) -> list[re.Match]:
+    """Alphabetic tokens of two or more letters that are not function words of the passage language."""
+    return [m for m in _WORD.finditer(text)
+            if len(m.group()) >= _MIN_LETTERS and not is_stopword(m.group().casefold(), lang)]
+
+
+def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
+    """Glosses of a passage in `lang` for a reader of `reader`, in text order, never overlapping.
+
+    Concept labels and aliases come first (longest match), glossed with the concept's label in the reader's
+    language; every other content word gets its dictionary gloss into English where one is found.
+    """
+    glosses = []
+    for occ in TermSpotter.for_catalogue(catalogue).find(text):
+        concept_id = next(cid for cid in catalogue.concepts if cid in occ.concept_ids)
+        labels = catalogue.get(concept_id).labels
+        gloss_lang = reader if reader in labels else "en"
+        glosses.append(Gloss(occ.start, occ.end, text[occ.start:occ.end], labels[gloss_lang],
+                             f"concept:{concept_id}", gloss_lang))
+    taken = [(g.start, g.end) for g in glosses]
+    lexicon = lexicons.get(lang) if lang != "en" else None
+    if lexicon is not None:
+        for match in content_words(text, lang):
+            if any(start <= match.start() < end for start, end in taken):
+                continue
+            found = lexicon.lookup(match.group())
+            if found is not None:
+                glosses.append(_dictionary_gloss(match.group(), match.start(), found))
+    return sorted(glosses, key=lambda g: g.start)
+
+
+def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
+    """Every gloss of one word or term typed by a reader (function words included): concept, then dictionary."""
+    word = " ".join(word.split())
+    if not word:
+        raise InvalidQuery("term must be a non-empty word")
+    found = [g for g in gloss_text(word, lang, reader, catalogue, lexicons) if g.source.startswith("concept:")]
+    lexicon = lexicons.get(lang) if lang != "en" else None
+    if lexicon is not None and " " not in word:
+        entry = lexicon.lookup(word)
+        if entry is not None:
+            found.append(_dictionary_gloss(word, 0, entry))
+    return found
+
+
+def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
+    source = ENGLISH if entry.source == ENGLISH else f"freedict:{entry.source}"
+    return Gloss(start, start + len(term), term, entry.gloss, source, "en")

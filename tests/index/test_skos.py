@@ -1,0 +1,115 @@
+"""SKOS in and out: one mapping, JSON-LD and Turtle, validated import, graph-identical round trips."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from index.__main__ import main
+from index.concepts import import_skos, load_catalogue, parse_skos, to_graph, to_skos_jsonld, to_turtle
+from index.errors import CatalogueError
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def turtle(catalogue) -> str:
+    return to_turtle(catalogue)
+
+
+def test_turtle_and_json_ld_are_the_same_graph(catalogue, turtle):
+    from_jsonld = Graph().parse(data=json.dumps(to_skos_jsonld(catalogue)), format="json-ld")
+    assert isomorphic(Graph().parse(data=turtle, format="turtle"), from_jsonld)
+    assert "@prefix skos: <http://www.w3.org/2004/02/skos/core#>" in turtle
+    assert 'skos:prefLabel' in turtle and '"Kundennähe"@de' in turtle
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "json-ld"])
+def test_round_trip_of_the_shipped_catalogue_is_graph_identical(catalogue, turtle, fmt):
+    text = turtle if fmt == "turtle" else json.dumps(to_skos_jsonld(catalogue), ensure_ascii=False)
+    imported = import_skos(text, fmt)
+    assert isomorphic(to_graph(catalogue), to_graph(imported))
+    assert set(imported.concepts) == set(catalogue.concepts)
+    assert imported.scheme == catalogue.scheme
+    for concept in catalogue:
+        again = imported.get(concept.id)
+        assert again.labels == concept.labels and again.broader == concept.broader
+        assert again.definition == concept.definition
+        assert {k: sorted(v) for k, v in again.aliases.items()} == {k: sorted(v) for k, v in concept.aliases.items()}
+        assert sorted(again.contrasts) == sorted(concept.contrasts)
+    # and once more: export -> import -> export -> import changes nothing
+    assert isomorphic(to_graph(imported), to_graph(import_skos(to_turtle(imported), "turtle")))
+
+
+PREFIXES = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix ex: <https://trainer.example/vocab/> .
+"""
+
+
+def _concept(local: str, en: str, extra: str = "") -> str:
+    return (f'ex:{local} a skos:Concept ; skos:prefLabel "{en}"@en ; '
+            f'skos:definition "About {en}."@en {extra}.\n')
+
+
+def test_imports_a_foreign_vocabulary_without_notations():
+    ttl = PREFIXES + 'ex:scheme a skos:ConceptScheme ; skos:prefLabel "Five forces"@en .\n' + \
+        _concept("FiveForces", "Five forces", '; skos:prefLabel "Fünf Kräfte"@de') + \
+        _concept("BuyerPower", "Buyer power", '; skos:broader ex:FiveForces ; skos:altLabel "Verhandlungsmacht der Abnehmer"@de')
+    catalogue = import_skos(ttl, "turtle")
+    assert list(catalogue.concepts) == ["buyer-power", "five-forces"]
+    assert catalogue.get("buyer-power").broader == "five-forces"
+    assert catalogue.label("five-forces", "de") == "Fünf Kräfte"
+    assert catalogue.scheme == {"base": "https://trainer.example/vocab/", "id": "scheme", "title": "Five forces"}
+
+
+@pytest.mark.parametrize("body, message", [
+    (_concept("a", "A", "; skos:broader ex:b") + _concept("b", "B", "; skos:broader ex:a"), "'a' is in a cycle"),
+    (_concept("a", "A") + _concept("b", "A"), "concept 'b' has the en label 'A' of concept 'a'"),
+    (_concept("a", "A", '; skos:prefLabel "Other"@en'), "concept 'a': two prefLabels in language 'en'"),
+    (_concept("a", "A", "; skos:broader ex:nowhere"), "concept 'a' has unknown parent (broader) 'nowhere'"),
+    (_concept("a", "A", "; skos:related ex:ghost"), "concept 'a' has unknown related id 'ghost'"),
+    (_concept("a", "A", '; skos:altLabel "Ding"@tlh'), "concept 'a' uses unknown language 'tlh'"),
+    (_concept("a", "A", '; skos:altLabel "untagged"'), "concept 'a': altLabel 'untagged' has no language tag"),
+    ('ex:a a skos:Concept ; skos:prefLabel "A"@en .\n', "concept 'a': missing English definition"),
+    ('ex:a a skos:Concept ; skos:prefLabel "A"@de ; skos:definition "x"@en .\n', "concept 'a': missing English label"),
+    ('ex:s a skos:ConceptScheme .\n', "no skos:Concept"),
+])
+def test_invalid_vocabularies_are_refused_naming_the_concept(body, message):
+    with pytest.raises(CatalogueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        import_skos(PREFIXES + body, "turtle", source="vocab.ttl")
+
+
+@pytest.mark.parametrize("text, fmt, message", [
+    ("garbage {", "turtle", "not valid turtle"),
+    ("{not json", "json-ld", "not JSON"),
+    (json.dumps({"@context": "https://example.org/context.jsonld", "@id": "x"}), "json-ld", "remote JSON-LD"),
+    ("[" * 100000 + "]" * 100000, "json-ld", "not JSON"),
+    ("x", "rdf/xml", "format must be"),
+])
+def test_malformed_input_is_a_catalogue_error(text, fmt, message):
+    with pytest.raises(CatalogueError, match=message):
+        parse_skos(text, fmt)
+
+
+def test_cli_import_check(tmp_path, turtle, capsys):
+    good = tmp_path / "catalogue.ttl"
+    good.write_text(turtle, encoding="utf-8")
+    assert main(["concepts", "import", str(good), "--check"]) == 0
+    assert "51 concepts" in capsys.readouterr().out
+    bad = tmp_path / "cycle.ttl"
+    bad.write_text(turtle.replace("skos:broader kb:customer-loyalty", "skos:broader kb:customer-churn"), encoding="utf-8")
+    assert main(["concepts", "import", str(bad), "--check"]) == 1
+    assert "customer-churn" in capsys.readouterr().err
+    assert main(["concepts", "import", str(good)]) == 2          # storing comes with the catalogue-as-data step
+    assert main(["concepts", "import", str(tmp_path / "missing.ttl"), "--check"]) == 1
+    unknown = tmp_path / "vocab.xml"
+    unknown.write_text("<rdf/>")
+    assert main(["concepts", "import", str(unknown), "--check"]) == 2
+    jsonld = tmp_path / "catalogue.jsonld"
+    jsonld.write_text(json.dumps(to_skos_jsonld(load_catalogue())), encoding="utf-8")
+    assert main(["concepts", "import", str(jsonld), "--check"]) == 0

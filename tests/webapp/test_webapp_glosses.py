@@ -1,0 +1,71 @@
+"""Glosses over HTTP: search results, documents and word look-ups, every answer checked against /openapi.json."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+
+@pytest.mark.parametrize("reader", ["en", "de", "fr"])
+def test_search_results_carry_glosses_in_the_readers_language(api, app, reader):
+    _, body = api(f"/api/search?q={quote('What are the three value disciplines?')}&k=5&glosses={reader}", 200)
+    catalogue = app.extensions["kb"].get()._state.catalogue
+    assert all("glosses" in r for r in body["results"])
+    for result in body["results"]:
+        for g in result["glosses"]:
+            assert result["text"][g["start"]:g["end"]] == g["term"]
+            if g["source"].startswith("concept:"):
+                assert g["lang"] == reader and g["gloss"] == catalogue.label(g["source"].split(":", 1)[1], reader)
+            else:
+                assert g["lang"] == "en"
+    first = body["results"][0]
+    assert any(g["source"].startswith("freedict:") for g in first["glosses"])
+    assert any(g["source"].startswith("concept:") for g in first["glosses"])
+
+
+def test_search_without_glosses_has_no_gloss_field(api):
+    _, body = api("/api/search?q=customer+lock-on&k=2", 200)
+    assert all("glosses" not in r for r in body["results"])
+
+
+@pytest.mark.parametrize("value", ["sv", "english", "EN-GB", "<script>", "xx"])
+def test_invalid_glosses_value_is_a_400(api, value):
+    _, body = api(f"/api/search?q=kundelojalitet&glosses={quote(value)}", 400)
+    assert body["error"]["code"] == "invalid_query" and "glosses" in body["error"]["message"]
+
+
+def test_document_glosses(api):
+    _, docs = api("/api/documents", 200)
+    doc_id = next(d["doc_id"] for d in docs["documents"] if d["lang"] == "no")
+    _, body = api(f"/api/documents/{doc_id}?glosses=de", 200)
+    assert body["glosses"]
+    assert all(body["text"][g["start"]:g["end"]] == g["term"] for g in body["glosses"])
+    assert any(g["lang"] == "de" for g in body["glosses"])
+    api(f"/api/documents/{doc_id}?glosses=nope", 400)
+    _, plain = api(f"/api/documents/{doc_id}", 200)
+    assert "glosses" not in plain
+
+
+@pytest.mark.parametrize("term, lang, to, expected", [
+    ("och", "sv", "en", "and"),
+    ("kundnöjdheten", "sv", "en", "+"),              # a compound, inflected
+    ("kundereise", "no", "fr", "Parcours client"),   # a concept term: its French label
+    ("klanten", "nl", None, "client"),
+])
+def test_glossary_looks_up_any_word(api, term, lang, to, expected):
+    url = f"/api/glossary?term={quote(term)}&lang={lang}" + (f"&to={to}" if to else "")
+    _, body = api(url, 200)
+    assert body["to"] == (to or "en")
+    assert any(expected in g["gloss"] for g in body["glosses"]), body
+
+
+@pytest.mark.parametrize("query", ["lang=sv", "term=och", "term=och&lang=sv&to=sv", "term=%20&lang=sv",
+                                   "term=och&lang=%3Cscript%3E", "term=" + "a" * 1001 + "&lang=sv"])
+def test_glossary_rejects_bad_parameters(api, query):
+    _, body = api(f"/api/glossary?{query}", 400)
+    assert body["error"]["code"] == "invalid_query"
+
+
+def test_glossary_of_an_unknown_word_is_empty(api):
+    _, body = api("/api/glossary?term=xyzzyqwerty&lang=sv", 200)
+    assert body["glosses"] == []
