@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from index.language import ALIASES
 from index.glosses import READER_LANGUAGES
+from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 
 from .params import PATH_CONTROLS, TEXT_CONTROLS
