@@ -118,9 +118,12 @@ def load_text(data: bytes, name: str) -> str:
 
 def prepare(
     data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None,
-    name: str | None = None,
+    name: str | None = None, on_progress: Callable[[int, int], None] | None = None,
 ) -> Prepared:
-    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`."""
+    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`.
+
+    `on_progress(done, total)` hears about chunks as they are language-tagged (long files take minutes).
+    """
     name = name or source
     text = load_text(data, name)
     metadata = dict(metadata or {})
@@ -136,11 +139,12 @@ def prepare(
         meta=metadata,
     )
     spans = chunk_text(text, count_tokens, config)
-    chunks = [
-        Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
-              lang=_chunk_lang(s.text, lang), tokens=s.tokens)
-        for i, s in enumerate(spans)
-    ]
+    chunks = []
+    for i, s in enumerate(spans):
+        chunks.append(Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
+                            lang=_chunk_lang(s.text, lang), tokens=s.tokens))
+        if on_progress:
+            on_progress(i + 1, len(spans))
     return Prepared(doc, chunks)
 
 

@@ -239,8 +239,9 @@ def _paths() -> dict:
         "/api/jobs": _get("Recent write jobs", _json("JobList", "The newest jobs first, and whether the runner runs."),
                           errors=()),
         "/api/jobs/{job_id}": _get(
-            "One write job", _json("Job", "State, stage, progress (distinct chunk texts embedded / to embed), the "
-                                          "version that serves the result once done, the error once failed."),
+            "One write job", _json("Job", "State, stage, progress (chunks language-tagged while preparing, distinct "
+                                          "chunk texts embedded while embedding), the version that serves the "
+                                          "result once done, the error once failed."),
             (_param("job_id", STR, "Job id (from the Location of a write).", where="path"),), ("404",),
         ),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),

@@ -87,10 +87,17 @@ class Runner:
         self.poll_s = poll_s
         self.max_attempts = max_attempts
         self.stopping = False
+        self._in_job = False
 
     def stop(self, *_: object) -> None:
-        """Ask the runner to stop: between jobs, or at the running job's next progress report."""
+        """Stop the runner (a signal handler): between jobs, or now, putting the running job back in the queue.
+
+        Interrupting a job anywhere is safe: it publishes atomically and runs again from scratch.
+        """
         self.stopping = True
+        if self._in_job:
+            self._in_job = False
+            raise Stopped()
 
     def serve(self, once: bool = False) -> None:
         """Recover after a dead runner, then run jobs as they come until `stop()` (or, `once`, until none waits)."""
@@ -127,7 +134,11 @@ class Runner:
             return None
         started = time.perf_counter()
         try:
-            outcome = self._run(job)
+            self._in_job = True
+            try:
+                outcome = self._run(job)
+            finally:
+                self._in_job = False
         except Stopped:
             self.queue.requeue(job.id, count_attempt=False)
             log.info("job %s back in the queue: the runner is stopping", job.id)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 import uuid
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from .base import DELETE, UPLOAD, Job, JobQueue
 
 
 def text_key(text: str) -> str:
-    """Hash of a document's normalised text: the same content in another encoding or layout gets the same key."""
-    normal = " ".join(unicodedata.normalize("NFC", text).split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+    """Hash of a document's cleaned text (NFC, whitespace and line ends unified by cleaning): the same content
+    in another encoding or with other line ends gets the same key."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, name: str) -> tuple[Job, bool]:

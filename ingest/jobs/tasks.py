@@ -59,7 +59,8 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     settings = ctx.settings()
     report("preparing", 0, 0)
     item = prepare(data, source, get_embedder(settings.embedder).count_tokens, ctx.chunking,
-                   {"original_name": job.file_name}, name=job.file_name)
+                   {"original_name": job.file_name}, name=job.file_name,
+                   on_progress=lambda done, total: report("preparing", done, total))
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
