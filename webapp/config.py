@@ -12,7 +12,6 @@ _SETTINGS = (
     ("KB_MAX_UPLOAD_MB", "KB_MAX_UPLOAD_MB", 10, float),
     ("KB_ADMIN_TOKEN", "KB_ADMIN_TOKEN", None, str),
     ("KB_LOG_LEVEL", "KB_LOG_LEVEL", "INFO", str.upper),
-    ("KB_LOCK_TIMEOUT_S", "KB_LOCK_TIMEOUT_S", 10.0, float),
 )
 
 

@@ -148,9 +148,10 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
     kept: dict[int, str] = {}
     requeued = 0
     for n in range(20):
+        kill_in = rng.choice(("upload", "delete") if n % 2 == 0 else ("upload",)) if n in kills else None
         status, body, _ = upload(base, note(n), f"cycle-{n}.txt")
         assert status == 202, body
-        if n in kills:
+        if kill_in == "upload":
             time.sleep(rng.uniform(0.0, 6.0))  # preparing, embedding, publishing or already done
             service.kill_runner()
         done = wait_for_job(base, body["job"]["id"])
@@ -161,8 +162,13 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
             continue
         status, body, _ = delete(base, done["doc_id"])
         assert status == 202, body
-        assert wait_for_job(base, body["job"]["id"])["state"] == "done"
-    print(f"5 kills, {requeued} upload jobs ran again after one")
+        if kill_in == "delete":
+            time.sleep(rng.uniform(0.0, 3.0))
+            service.kill_runner()
+        deleted = wait_for_job(base, body["job"]["id"])
+        assert deleted["state"] == "done", deleted
+        requeued += deleted["attempts"] > 1
+    print(f"5 kills, {requeued} jobs ran again after one")
 
     kb = KnowledgeBase(index_dir)
     docs = kb.documents()
