@@ -21,7 +21,7 @@ from index.writer import IndexSettings, IndexWriter
 from .chunking import ChunkingConfig, chunk_text
 from .cleaning import clean_text
 from .engines import EmbeddingEngine, get_engine
-from .loaders import SUPPORTED_SUFFIXES, load_bytes
+from .loaders import load_bytes
 
 log = logging.getLogger(__name__)
 

@@ -42,11 +42,6 @@ class Job:
     started: float | None = None
     finished: float | None = None
 
-    @property
-    def pending(self) -> bool:
-        """Queued or running."""
-        return self.state in PENDING
-
     def to_dict(self) -> dict:
         """The job as the HTTP API shows it."""
         return {

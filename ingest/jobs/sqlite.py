@@ -111,11 +111,6 @@ class SqliteQueue:
         with self._connect() as conn:
             return {r[0] for r in conn.execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
 
-    def counts(self) -> dict[str, int]:
-        """Jobs per state."""
-        with self._connect() as conn:
-            return dict(conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())
-
     def claim(self) -> Job | None:
         """Mark the oldest queued job running and return it."""
         with self._transaction() as conn:

@@ -6,11 +6,9 @@ upload/delete cycles with the runner killed (SIGKILL) at random moments.
 from __future__ import annotations
 
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
