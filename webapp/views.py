@@ -25,6 +25,7 @@ def _write_context() -> dict:
 
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 JOB_REFRESH_S = 2
+RECENT_JOBS_SHOWN = 10
 
 
 def _concept_index() -> tuple[dict[str, dict], dict[str, str]]:
@@ -90,16 +91,17 @@ def upload():
     """Upload form (token and file); a queued upload continues on its job's page."""
     if not writes_enabled():
         raise WritesDisabled()
-    if request.method == "GET":
-        return render_template("upload.html", result=None, error=None)
-    try:
-        result, status = writes.upload()
-    except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
-        status, _, message, _ = describe(exc)
-        return render_template("upload.html", result=None, error=message), status
-    if status == 202:
-        return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
-    return render_template("upload.html", result=result, error=None), status
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        try:
+            result, status = writes.upload()
+        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
+            status, _, error, _ = describe(exc)
+        if status == 202:
+            return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+    recent = writes.recent_jobs(RECENT_JOBS_SHOWN)
+    return render_template("upload.html", result=result, error=error, jobs=recent["jobs"],
+                           runner_alive=recent["runner"]["alive"]), status
 
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])

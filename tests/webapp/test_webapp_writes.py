@@ -255,6 +255,8 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     writer.drain()
     finished = client.get(job_page).get_data(as_text=True)
     assert "Added" in finished and "Kundelojalitet i praksis" in finished and "refresh" not in finished
+    form = client.get("/upload").get_data(as_text=True)
+    assert "Recent writes" in form and f'href="{job_page}"' in form and "note.txt</a>:" in form
     doc_id = next(d["doc_id"] for d in client.get("/api/documents").get_json()["documents"]
                   if d["title"] == "Kundelojalitet i praksis")
     again = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "copy.txt")},
