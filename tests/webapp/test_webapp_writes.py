@@ -256,7 +256,7 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     finished = client.get(job_page).get_data(as_text=True)
     assert "Added" in finished and "Kundelojalitet i praksis" in finished and "refresh" not in finished
     form = client.get("/upload").get_data(as_text=True)
-    assert "Recent writes" in form and f'href="{job_page}"' in form and "note.txt</a>:" in form
+    assert "Recent writes" in form and f'href="{job_page}"' in form and "Upload of “note.txt”</a>" in form
     doc_id = next(d["doc_id"] for d in client.get("/api/documents").get_json()["documents"]
                   if d["title"] == "Kundelojalitet i praksis")
     again = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "copy.txt")},
