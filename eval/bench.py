@@ -18,7 +18,8 @@ import numpy as np
 from index.embedders import get_embedder
 from index.service import KnowledgeBase
 from index.vectors.faiss import FaissIndex
-from ingest.pipeline import BATCH_SIZE, ingest
+from ingest.engines.local import BATCH_SIZE
+from ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 

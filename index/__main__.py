@@ -7,16 +7,18 @@ import logging
 import sys
 from pathlib import Path
 
-from . import settings, versions
-from .errors import IndexCorrupt, IndexNotFound, KBError
+from . import settings, uploads, versions
 from .concepts.skos import FORMATS as SKOS_FORMATS
+from .errors import IndexBusy, IndexCorrupt, IndexNotFound, KBError
 from .ranking import MODES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_INDEX = 0, 1, 2, 3
+UPLOADS_LOCK_WAIT_S = 10.0
 
 EPILOG = """\
-exit codes: 0 ok; 1 a check failed (verify, concepts check, concepts import --check) or a bad query;
-2 bad command line; 3 no index found or it cannot be opened.
+exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned or missing stored
+uploads; concepts check, concepts import --check) or a bad query; 2 bad command line;
+3 no index found or it cannot be opened.
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small).
 """
 
@@ -38,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--group", action="store_true", help="one best passage per document")
     search.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
 
-    commands.add_parser("verify", help="check every version's checksums and database; non-zero when the current one is damaged")
+    commands.add_parser("verify", help="check every version's checksums and database, and the stored uploads;"
+                        " non-zero when the current version is damaged or uploads are orphaned or missing")
     commands.add_parser("stats", help="counts, languages and embedder of the served version (JSON)")
-    gc = commands.add_parser("gc", help="delete old versions and abandoned builds")
+    gc = commands.add_parser("gc", help="delete old versions, abandoned builds and orphaned uploads")
     gc.add_argument("--keep", type=int, default=versions.DEFAULT_KEEP, help="versions to keep (default %(default)s)")
 
     concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import")
@@ -91,7 +94,24 @@ def _verify(index_dir: Path) -> int:
     if current not in names:
         print(f"CURRENT points at {current!r}, which is not a complete version")
         status = EXIT_FAIL
-    return status
+    return max(status, _verify_uploads(index_dir))
+
+
+def _verify_uploads(index_dir: Path) -> int:
+    # Under the writer lock: a write in progress places its file just before it publishes.
+    try:
+        with versions.writer_lock(index_dir, timeout=UPLOADS_LOCK_WAIT_S):
+            orphans, missing = uploads.orphans(index_dir), uploads.missing(index_dir)
+    except IndexBusy:
+        print("uploads: not checked, a writer is busy (try again)")
+        return EXIT_OK
+    print(f"uploads: {len(uploads.stored(index_dir)) - len(orphans)} stored for indexed documents, "
+          f"{len(orphans)} orphaned, {len(missing)} missing")
+    for path in orphans:
+        print(f"    orphan: {uploads.UPLOADS}/{path.name} (no document names it; `gc` removes it)")
+    for source in missing:
+        print(f"    missing: {source} (an indexed document's stored upload is gone)")
+    return EXIT_FAIL if orphans or missing else EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "gc":
         with versions.writer_lock(index_dir):
             removed = versions.collect_garbage(index_dir, args.keep)
+            orphans = uploads.collect(index_dir)
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
+        print(f"removed {len(orphans)} orphaned upload(s)")
         return EXIT_OK
     from .service import KnowledgeBase
 

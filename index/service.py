@@ -270,6 +270,11 @@ class KnowledgeBase:
             for d in store.documents(conn)
         ]
 
+    def document_with_hash(self, content_hash: str) -> dict | None:
+        """Metadata of the document whose file had these bytes (sha256), or None."""
+        doc_id = store.document_with_hash(self._state.conn, content_hash)
+        return next((d for d in self.documents() if d["doc_id"] == doc_id), None) if doc_id else None
+
     def document(self, doc_id: str) -> dict:
         """One document with its cleaned text and chunk boundaries."""
         conn = self._state.conn

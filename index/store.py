@@ -151,6 +151,12 @@ def document(conn: sqlite3.Connection, doc_id: str) -> Document | None:
     return _document(row) if row else None
 
 
+def document_with_hash(conn: sqlite3.Connection, content_hash: str) -> str | None:
+    """Id of a document whose file had these bytes (sha256), if any."""
+    row = conn.execute("SELECT doc_id FROM documents WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()
+    return row[0] if row else None
+
+
 def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
     """doc_id -> (doc_id, title, source) for a few documents, without loading their text."""
     if not doc_ids:

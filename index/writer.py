@@ -211,13 +211,3 @@ class IndexWriter:
         ]
         with self._conn:
             store.replace_groundings(self._conn, rows)
-
-
-def delete_document(index_dir: Path, doc_id: str, settings: IndexSettings = IndexSettings(),
-                    lock_timeout: float = 30.0) -> str | None:
-    """Delete a document and publish; returns the new version, or None when the id was unknown."""
-    with IndexWriter(index_dir, settings, lock_timeout=lock_timeout) as writer:
-        if not writer.delete(doc_id):
-            return None
-        published = writer.commit()
-    return published.version if published else None

@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from tqdm import tqdm
@@ -20,12 +20,12 @@ from index.writer import IndexSettings, IndexWriter
 
 from .chunking import ChunkingConfig, chunk_text
 from .cleaning import clean_text
-from .loaders import SUPPORTED_SUFFIXES, load_bytes
+from .engines import EmbeddingEngine, get_engine
+from .loaders import load_bytes
 
 log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
-BATCH_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -108,15 +108,24 @@ def _title(text: str, fallback: str) -> str:
     return first if 0 < len(first) <= 120 else fallback
 
 
-def prepare(
-    data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None,
-    name: str | None = None,
-) -> Prepared:
-    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`."""
-    name = name or source
+def load_text(data: bytes, name: str) -> str:
+    """A file's cleaned text; DocumentError (citing `name`) when it cannot become a document."""
     text = clean_text(load_bytes(data, name))
     if not text:
         raise DocumentError(f"{name}: no text left after cleaning")
+    return text
+
+
+def prepare(
+    data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None,
+    name: str | None = None, on_progress: Callable[[int, int], None] | None = None,
+) -> Prepared:
+    """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`.
+
+    `on_progress(done, total)` hears about chunks as they are language-tagged (long files take minutes).
+    """
+    name = name or source
+    text = load_text(data, name)
     metadata = dict(metadata or {})
     lang = normalize_lang(metadata.pop("lang", None)) if metadata.get("lang") else detect(text)
     doc = Document(
@@ -130,11 +139,12 @@ def prepare(
         meta=metadata,
     )
     spans = chunk_text(text, count_tokens, config)
-    chunks = [
-        Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
-              lang=_chunk_lang(s.text, lang), tokens=s.tokens)
-        for i, s in enumerate(spans)
-    ]
+    chunks = []
+    for i, s in enumerate(spans):
+        chunks.append(Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
+                            lang=_chunk_lang(s.text, lang), tokens=s.tokens))
+        if on_progress:
+            on_progress(i + 1, len(spans))
     return Prepared(doc, chunks)
 
 
@@ -143,8 +153,13 @@ def _chunk_lang(text: str, doc_lang: str) -> str:
     return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 
 
-def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool) -> tuple[list[np.ndarray], int, int, float]:
-    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts."""
+def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool = False,
+              engine: EmbeddingEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
+              ) -> tuple[list[np.ndarray], int, int, float]:
+    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts.
+
+    The engine embeds only the new chunk texts; `on_progress(done, total)` counts distinct chunk texts.
+    """
     hashes = {c.text: text_hash(c.text) for p in prepared for c in p.chunks}
     vectors_by_hash = writer.cached_vectors(hashes.values())
     todo = [t for t, h in hashes.items() if h not in vectors_by_hash]
@@ -152,11 +167,14 @@ def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool)
     tokens = sum(c.tokens for p in prepared for c in p.chunks if c.text in pending)
     started = time.perf_counter()
     with tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or not todo) as bar:
-        for i in range(0, len(todo), BATCH_SIZE):
-            batch = todo[i : i + BATCH_SIZE]
-            for text, vector in zip(batch, writer.embedder.embed_passages(batch)):
-                vectors_by_hash[hashes[text]] = vector
-            bar.update(len(batch))
+        def report(done: int) -> None:
+            bar.update(done - bar.n)
+            if on_progress:
+                on_progress(len(hashes) - len(todo) + done, len(hashes))
+
+        embedded = (engine or get_engine()).embed(todo, writer.settings.embedder, report)
+    for text, vector in zip(todo, embedded):
+        vectors_by_hash[hashes[text]] = vector
     seconds = time.perf_counter() - started
     vectors = [np.stack([vectors_by_hash[hashes[c.text]] for c in p.chunks]) for p in prepared]
     return vectors, len(todo), tokens, seconds
@@ -235,51 +253,3 @@ def _prune(writer: IndexWriter, folders: set[Path], files: Sequence[SourceFile])
         if root in roots and (root, doc.source) not in present and writer.delete(doc.doc_id):
             removed += 1
     return removed
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """What an upload did: the document it became, and whether it was already there."""
-
-    doc_id: str
-    source: str
-    title: str
-    lang: str
-    chunks: int
-    duplicate: bool
-    version: str | None
-
-
-UPLOADS = "uploads"
-
-
-def ingest_upload(
-    data: bytes, filename: str, index_dir: Path, settings: IndexSettings = IndexSettings(),
-    chunking: ChunkingConfig = ChunkingConfig(), lock_timeout: float = 30.0,
-) -> UploadResult:
-    """Store an uploaded file under its content hash and publish it as a document.
-
-    The client's file name only chooses the loader (by suffix) and the fallback title; it never
-    becomes a path. A file whose content is already indexed is reported as a duplicate.
-    """
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"{filename}: unsupported file type {suffix or '(none)'}")
-    digest = hashlib.sha256(data).hexdigest()
-    source = f"{UPLOADS}/{digest[:32]}{suffix}"
-    with IndexWriter(index_dir, settings, lock_timeout=lock_timeout) as writer:
-        for doc_id, content_hash in writer.known_documents().values():
-            if content_hash == digest:
-                doc = writer.document(doc_id)
-                return UploadResult(doc_id, doc.source, doc.title, doc.lang, writer.counts_of(doc_id), True, None)
-        item = prepare(data, source, writer.embedder.count_tokens, chunking,
-                       {"original_name": Path(filename).name[:200]}, name=Path(filename).name)
-        (vectors,), _, _, _ = embed_all(writer, [item], progress=False)
-        store_path = Path(index_dir) / UPLOADS / Path(source).name
-        store_path.parent.mkdir(parents=True, exist_ok=True)
-        store_path.write_bytes(data)
-        writer.put(item.doc, item.chunks, vectors)
-        published = writer.commit()
-    return UploadResult(item.doc.doc_id, source, item.doc.title, item.doc.lang, len(item.chunks), False,
-                        published.version if published else None)
-

@@ -10,7 +10,6 @@ Configuration comes from environment variables (a `config` mapping passed to `cr
 | `KB_MAX_UPLOAD_MB` | `10`         | Largest request body accepted, in MB (larger ones get a JSON 413).       |
 | `KB_ADMIN_TOKEN`   | (unset)      | Token for write operations; unset means writes are switched off.         |
 | `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
-| `KB_LOCK_TIMEOUT_S`| `10`         | Seconds a write waits for another writer before answering 503.          |
 | `OMP_NUM_THREADS`  | `1`          | Encoder threads per worker (gunicorn already runs one worker per core).  |
 
 `python -m webapp.serve` (make run) also reads `KB_WORKERS`, `KB_THREADS`, `KB_RUN_DIR`, `KB_CLIENT_TIMEOUT_S` and

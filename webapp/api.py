@@ -1,7 +1,7 @@
 """The JSON API: /api/*, /healthz and /openapi.json."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from index.errors import KBError
 from index.language import QUERY_LANGUAGES
@@ -72,11 +72,15 @@ def documents() -> Response:
     return jsonify(documents=get_kb().documents())
 
 
+def _accepted(body: dict, status: int) -> tuple[Response, int, dict]:
+    headers = {"Location": url_for("api.job", job_id=body["job"]["id"])} if body["job"] else {}
+    return jsonify(body), status, headers
+
+
 @bp.post("/api/documents")
-def upload_document() -> tuple[Response, int]:
-    """Add a document from a multipart upload (needs the admin token); 200 when its content is already indexed."""
-    body, status = writes.upload()
-    return jsonify(body), status
+def upload_document() -> tuple[Response, int, dict]:
+    """Queue a document from a multipart upload (needs the admin token): 202 and the job; 200 for a duplicate."""
+    return _accepted(*writes.upload())
 
 
 @bp.get("/api/documents/<doc_id>")
@@ -98,9 +102,21 @@ def glossary() -> Response:
 
 
 @bp.delete("/api/documents/<doc_id>")
-def delete_document(doc_id: str) -> Response:
-    """Remove a document and publish a new version (needs the admin token)."""
-    return jsonify(writes.delete(doc_id))
+def delete_document(doc_id: str) -> tuple[Response, int, dict]:
+    """Queue the removal of a document (needs the admin token): 202 and the job."""
+    return _accepted(*writes.delete(doc_id))
+
+
+@bp.get("/api/jobs")
+def jobs() -> Response:
+    """The newest write jobs, and whether the job runner is running."""
+    return jsonify(writes.recent_jobs())
+
+
+@bp.get("/api/jobs/<job_id>")
+def job(job_id: str) -> Response:
+    """One write job: state, stage, progress, the version that serves it, its error."""
+    return jsonify(writes.job(job_id).to_dict())
 
 
 @bp.get("/api/stats")

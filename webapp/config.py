@@ -12,7 +12,6 @@ _SETTINGS = (
     ("KB_MAX_UPLOAD_MB", "KB_MAX_UPLOAD_MB", 10, float),
     ("KB_ADMIN_TOKEN", "KB_ADMIN_TOKEN", None, str),
     ("KB_LOG_LEVEL", "KB_LOG_LEVEL", "INFO", str.upper),
-    ("KB_LOCK_TIMEOUT_S", "KB_LOCK_TIMEOUT_S", 10.0, float),
     # Serving (`python -m webapp.serve`, i.e. make run): nginx in front of gunicorn.
     ("KB_WORKERS", "KB_WORKERS", 2, int),
     ("KB_THREADS", "KB_THREADS", 4, int),

@@ -1,4 +1,4 @@
-"""The process's one KnowledgeBase: opened at app creation, refreshed at most once a second."""
+"""The process's one KnowledgeBase: opened at app creation, checked for a newer version on every request."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ from index.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
-REFRESH_INTERVAL_S = 1.0
+MISSING_RETRY_S = 1.0
 
 
 class KBHolder:
@@ -37,30 +37,29 @@ class KBHolder:
             log.warning("index unavailable in %s: %s", self.index_dir, exc)
             self._error = exc
 
-    def refresh(self, force: bool = False) -> None:
-        """Open or refresh the index when the last check is more than a second old.
+    def refresh(self) -> None:
+        """Serve the published version on this request: a newly published one is loaded before answering.
 
-        `force` (after this process published a write) checks now, waiting for a check in progress,
-        so the very next request sees the new version.
+        The check reads the small CURRENT file, cheap enough for every request; so once a write's job
+        reports done, every worker serves its version on its next request. A missing index is looked
+        for again at most once a second.
         """
-        now = time.monotonic()
-        if force:
-            self._lock.acquire()
-        elif now - self._checked < REFRESH_INTERVAL_S or not self._lock.acquire(blocking=False):
-            return
-        try:
-            self._checked = now
-            if self._kb is None:
-                self._open()
+        if self._kb is None:
+            now = time.monotonic()
+            if now - self._checked < MISSING_RETRY_S or not self._lock.acquire(blocking=False):
                 return
             try:
-                if self._kb.refresh():
-                    log.info("now serving %s", self._kb.version)
-            except KBError as exc:
-                # A bad newer version must not take down the one being served.
-                log.error("could not load the newer index version: %s", exc)
-        finally:
-            self._lock.release()
+                self._checked = now
+                self._open()
+            finally:
+                self._lock.release()
+            return
+        try:
+            if self._kb.refresh():
+                log.info("now serving %s", self._kb.version)
+        except KBError as exc:
+            # A bad newer version must not take down the one being served (it is examined once).
+            log.error("could not load the newer index version: %s", exc)
 
     def get(self) -> KnowledgeBase:
         """The knowledge base, or the error that keeps it from opening (answered as 503)."""

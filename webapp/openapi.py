@@ -6,6 +6,7 @@ import functools
 from index.glosses import READER_LANGUAGES
 from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
+from ingest.jobs.base import KINDS, STAGES, STATES
 
 from .params import PATH_CONTROLS, TEXT_CONTROLS
 
@@ -93,11 +94,21 @@ SCHEMAS = {
         "chunk_languages": COUNTS, "language_bias_directions": INT,
         "warnings": STR_LIST,
     }),
-    "UploadResult": _object({
-        "doc_id": STR, "source": STR, "title": STR, "lang": STR, "chunks": {"type": "integer", "minimum": 0},
-        "duplicate": {"type": "boolean"}, "version": STR,
+    "Job": _object({
+        "id": STR, "kind": {"enum": list(KINDS)}, "state": {"enum": list(STATES)}, "stage": {"enum": list(STAGES)},
+        "progress": _object({"done": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0}}),
+        "doc_id": NULLABLE_STR, "file_name": NULLABLE_STR, "version": NULLABLE_STR, "duplicate": {"type": "boolean"},
+        "error": {"oneOf": [{"type": "null"}, _object({"code": STR, "message": STR})]},
+        "attempts": {"type": "integer", "minimum": 0},
+        "created": STR, "started": NULLABLE_STR, "finished": NULLABLE_STR,
     }),
-    "DeleteResult": _object({"doc_id": STR, "deleted": {"const": True}, "version": STR}),
+    "JobList": _object({"jobs": _array(_ref("Job")), "runner": _object({"alive": {"type": "boolean"}})}),
+    "UploadAccepted": _object({
+        "duplicate": {"type": "boolean"},
+        "document": {"oneOf": [{"type": "null"}, _ref("DocumentSummary")]},
+        "job": {"oneOf": [{"type": "null"}, _ref("Job")]},
+    }),
+    "DeleteAccepted": _object({"job": _ref("Job")}),
     "Health": _object({
         "status": {"const": "ok"}, "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
@@ -161,21 +172,23 @@ WRITE_ERRORS = {
     "401": {**_json("Error", "No admin token was sent."),
             "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": STR}}},
     "403": _json("Error", "Writes are switched off on this server (code writes_disabled), or the token is wrong."),
-    "503": {**_json("Error", "No index is available, or another writer held the index too long (index_busy)."),
-            "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": INT}}},
+    "503": _json("Error", "No index is available."),
 }
+LOCATION = {"Location": {"description": "The job to follow: /api/jobs/{job_id}.", "schema": STR}}
 
 
 def _upload() -> dict:
     """POST /api/documents."""
     responses = {
-        "201": _json("UploadResult", "The document was added and a new version published (duplicate is false)."),
-        "200": _json("UploadResult", "The same content is already indexed (duplicate is true); nothing changed."),
+        "202": {**_json("UploadAccepted", "The file was checked and queued (duplicate is false): follow the job."),
+                "headers": LOCATION},
+        "200": {**_json("UploadAccepted", "The same content is already indexed (document) or queued (job); "
+                                          "duplicate is true and nothing new was queued."),
+                "headers": LOCATION},
         "400": _json("Error", "No file field, an empty file, a binary or unreadable file, or one without text."),
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "413": _json("Error", "The upload is larger than KB_MAX_UPLOAD_MB."),
         "415": _json("Error", "The file type is not one of .txt, .md, .html, .pdf, .docx."),
-        "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }
     body = {"type": "object", "required": ["file"], "properties": {
@@ -184,7 +197,8 @@ def _upload() -> dict:
     }}
     return {"post": {
         "summary": "Add a document (needs the admin token)",
-        "description": "Stored under its content hash and published atomically as a new index version. "
+        "description": "Checked at once (type, parse, duplicate by content hash), then queued as a job that the job "
+                       "runner embeds and publishes as a new index version; GET the Location to follow it. "
                        "Answers 403 writes_disabled when the server has no KB_ADMIN_TOKEN.",
         "security": SECURITY,
         "requestBody": {"required": True, "content": {"multipart/form-data": {
@@ -196,7 +210,8 @@ def _upload() -> dict:
 def _delete() -> dict:
     """DELETE /api/documents/{doc_id}."""
     responses = {
-        "200": _json("DeleteResult", "The document was removed and a new version published."),
+        "202": {**_json("DeleteAccepted", "The removal was queued (or one already was): follow the job."),
+                "headers": LOCATION},
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "404": ERRORS["404"],
         "414": URI_TOO_LONG,
@@ -205,6 +220,7 @@ def _delete() -> dict:
     }
     return {"delete": {
         "summary": "Remove a document (needs the admin token)",
+        "description": "Queued as a job; when it is done, the document and its stored upload are gone.",
         "security": SECURITY,
         "parameters": [DOC_ID],
         "responses": responses,
@@ -263,6 +279,14 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),
             ("400", "404", "503"),
         ) | _delete(),
+        "/api/jobs": _get("Recent write jobs", _json("JobList", "The newest jobs first, and whether the runner runs."),
+                          errors=()),
+        "/api/jobs/{job_id}": _get(
+            "One write job", _json("Job", "State, stage, progress (chunks language-tagged while preparing, distinct "
+                                          "chunk texts embedded while embedding), the version that serves the "
+                                          "result once done, the error once failed."),
+            (_param("job_id", STR, "Job id (from the Location of a write).", where="path"),), ("404",),
+        ),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),
         "/healthz": _get("Readiness", _json("Health", "The index is loaded.")),
         "/openapi.json": _get(

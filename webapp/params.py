@@ -25,6 +25,9 @@ TEXT_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # regex escapes, also us
 _TEXT_CONTROL = re.compile(f"[{TEXT_CONTROLS}]")
 PATH_CONTROLS = r"\x00-\x1f\x7f-\x9f"  # every control character: paths and names hold no tabs or newlines
 _PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
+# Line and paragraph separators and bidi overrides can make a shown or logged name read as something else.
+_BIDI = re.compile("[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_NAME_CHARS = 200
 _PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
 
 
@@ -88,11 +91,14 @@ def filled(args: Mapping[str, str]) -> dict[str, str]:
 
 
 def file_name(raw: str | None) -> str:
-    """An upload's own name without folders; control characters or undecodable bytes in it are a 400."""
+    """An upload's own name without folders, as shown and logged: bidi controls dropped, capped in length.
+
+    Control characters or undecodable bytes in it are a 400.
+    """
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     if _PATH_CONTROL.search(name) or "\ufffd" in name:
         raise InvalidQuery("the file name contains control characters or bytes that are not UTF-8")
-    return name
+    return _BIDI.sub("", name).strip()[:MAX_NAME_CHARS]
 
 
 def _decoded(raw: bytes, what: str, controls: re.Pattern) -> str:

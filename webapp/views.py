@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, make_response, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from index.errors import InvalidQuery, KBError
@@ -27,6 +27,8 @@ def _write_context() -> dict:
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 READER_COOKIE = "kb_glosses"
 READER_CHOICES = (*READER_LANGUAGES, "off")
+JOB_REFRESH_S = 2
+RECENT_JOBS_SHOWN = 10
 
 
 def _reader() -> tuple[str, bool]:
@@ -114,33 +116,51 @@ def documents():
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    """Upload form (token and file) and, after a POST, what became of the file."""
+    """Upload form (token and file); a queued upload continues on its job's page."""
     if not writes_enabled():
         raise WritesDisabled()
-    if request.method == "GET":
-        return render_template("upload.html", result=None, error=None)
-    try:
-        result, status = writes.upload()
-    except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
-        status, _, message, _ = describe(exc)
-        return render_template("upload.html", result=None, error=message), status
-    return render_template("upload.html", result=result, error=None), status
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        try:
+            result, status = writes.upload()
+        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
+            status, _, error, _ = describe(exc)
+        if status == 202:
+            return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+    recent = writes.recent_jobs(RECENT_JOBS_SHOWN)
+    return render_template("upload.html", result=result, error=error, jobs=recent["jobs"],
+                           runner_alive=recent["runner"]["alive"]), status
 
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
 def delete(doc_id: str):
-    """Confirm with the token (GET shows the form), then remove the document (POST)."""
+    """Confirm with the token (GET shows the form), then queue the removal (POST) and follow its job."""
     if not writes_enabled():
         raise WritesDisabled()
     doc = get_kb().document(doc_id)
     if request.method == "GET":
-        return render_template("delete.html", doc=doc, result=None, error=None)
+        return render_template("delete.html", doc=doc, error=None)
     try:
-        result = writes.delete(doc_id)
+        result, _ = writes.delete(doc_id)
     except (HTTPException, KBError) as exc:  # a refused deletion is explained on the form
         status, _, message, _ = describe(exc)
-        return render_template("delete.html", doc=doc, result=None, error=message), status
-    return render_template("delete.html", doc=doc, result=result, error=None)
+        return render_template("delete.html", doc=doc, error=message), status
+    return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    """A write job's progress; the page reloads itself (no JavaScript) until the job has ended."""
+    found = writes.job(job_id).to_dict()
+    document = None
+    if found["state"] == "done" and found["kind"] == "upload":
+        try:
+            document = get_kb().document(found["doc_id"])
+        except KBError:
+            document = None
+    pending = found["state"] in ("queued", "running")
+    return render_template("job.html", job=found, document=document, pending=pending,
+                           runner_alive=writes.runner_is_alive(), refresh_s=JOB_REFRESH_S)
 
 
 @bp.get("/documents/<doc_id>")

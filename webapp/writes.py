@@ -1,20 +1,23 @@
-"""Uploads and deletions, shared by the API and the UI: authorise, write through the index writer, refresh.
+"""Uploads and deletions, shared by the API and the UI: authorise, check at once, queue a job.
 
-Every write goes through `ingest.pipeline.ingest_upload` or `index.writer.delete_document`, which take the
-writer lock and publish a new version atomically; readers keep serving the old version until then.
+No request waits on the encoder: a write is validated (token, file type, the file parses) and queued
+in `<index dir>/jobs/`; the job runner (`python -m ingest.jobs`) embeds and publishes it. Clients follow
+the job at /api/jobs/<id>; once it is done every worker serves the version it names.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, ServiceUnavailable, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from index.errors import DocumentError, IndexBusy, KBError, NotFound
-from index.settings import index_settings
-from index.writer import IndexSettings, delete_document
-from ingest.pipeline import SUPPORTED_SUFFIXES, ingest_upload
+from index.errors import DocumentError, KBError, NotFound
+from ingest.jobs import Job, JobQueue, jobs_dir, open_queue
+from ingest.jobs.runner import runner_alive
+from ingest.jobs.submit import submit_delete, submit_upload
+from ingest.loaders import SUPPORTED_SUFFIXES
 
 from . import params
 from .auth import require_writer
@@ -24,8 +27,7 @@ log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
-RETRY_AFTER_S = 5
-# The pipeline names an upload by its content-hash source; the client knows it by its own name.
+RECENT_JOBS = 50
 
 
 class NoFile(BadRequest):
@@ -37,38 +39,26 @@ class UnsupportedType(UnsupportedMediaType):
     name = "Unsupported Type"
 
 
-class IndexBusyError(ServiceUnavailable):
-    name = "Index Busy"
-
-
-def _settings() -> IndexSettings:
-    """Build settings for the served index: its embedder and vector backend, the rest from `$KB_*`."""
-    embedder, backend = current_app.config.get("KB_EMBEDDER"), None
-    try:
-        manifest = get_kb().manifest()
-        embedder, backend = embedder or manifest["embedder"], manifest["backend"]
-    except KBError:
-        pass  # no index yet: the first upload creates one with the configured settings
-    return index_settings(embedder=embedder, backend=backend)
-
-
-def _lock_timeout() -> float:
-    return float(current_app.config["KB_LOCK_TIMEOUT_S"])
-
-
 def _index_dir() -> Path:
     return Path(current_app.config["KB_INDEX_DIR"])
 
 
-def _published() -> str:
-    """Make this process serve the version just published, and name the version it serves."""
-    holder = current_app.extensions["kb"]
-    holder.refresh(force=True)
-    return holder.get().version
+def queue() -> JobQueue:
+    """This app's job queue (opened on first use, so a server without writes never creates it)."""
+    if "jobs" not in current_app.extensions:
+        current_app.extensions["jobs"] = open_queue(_index_dir())
+    return current_app.extensions["jobs"]
+
+
+def _indexed_copy(content_hash: str) -> dict | None:
+    try:
+        return get_kb().document_with_hash(content_hash)
+    except KBError:
+        return None  # no index yet: the first upload creates it
 
 
 def upload() -> tuple[dict, int]:
-    """Ingest the request's file; (body, 201) when added, (body, 200) when its content was already there."""
+    """Queue the request's file: (body, 202) with the job, (body, 200) when the content is indexed or queued."""
     require_writer()
     file = request.files.get(FILE_FIELD)
     if file is None:
@@ -81,27 +71,37 @@ def upload() -> tuple[dict, int]:
     data = file.read()
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
-    try:
-        result = ingest_upload(data, name, _index_dir(), _settings(), lock_timeout=_lock_timeout())
-    except IndexBusy as exc:
-        raise IndexBusyError(str(exc), retry_after=RETRY_AFTER_S) from None
-    version = result.version if not result.duplicate else None
-    served = _published()
-    log.info("upload %s doc_id=%s duplicate=%s version=%s", name, result.doc_id, result.duplicate, served)
-    body = {"doc_id": result.doc_id, "source": result.source, "title": result.title, "lang": result.lang,
-            "chunks": result.chunks, "duplicate": result.duplicate, "version": version or served}
-    return body, 200 if result.duplicate else 201
+    indexed = _indexed_copy(hashlib.sha256(data).hexdigest())
+    if indexed is not None:
+        log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
+        return {"duplicate": True, "document": indexed, "job": None}, 200
+    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, name)
+    log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
+    return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
 
 
-def delete(doc_id: str) -> dict:
-    """Delete a document and publish; 404 for an unknown id."""
+def delete(doc_id: str) -> tuple[dict, int]:
+    """Queue a deletion of a served document (404 for an unknown id); (body, 202)."""
     require_writer()
-    try:
-        version = delete_document(_index_dir(), doc_id, _settings(), lock_timeout=_lock_timeout())
-    except IndexBusy as exc:
-        raise IndexBusyError(str(exc), retry_after=RETRY_AFTER_S) from None
-    if version is None:
-        raise NotFound(f"no document {doc_id!r}")
-    served = _published()
-    log.info("delete doc_id=%s version=%s", doc_id, version)
-    return {"doc_id": doc_id, "deleted": True, "version": version or served}
+    get_kb().document(doc_id)  # raises NotFound
+    job, created = submit_delete(queue(), doc_id)
+    log.info("delete %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
+    return {"job": job.to_dict()}, 202
+
+
+def job(job_id: str) -> Job:
+    """One job, or 404."""
+    found = queue().get(job_id) if len(job_id) <= 64 else None
+    if found is None:
+        raise NotFound(f"no job {job_id!r}")
+    return found
+
+
+def runner_is_alive() -> bool:
+    """Whether a job runner serves this index directory now."""
+    return runner_alive(_index_dir())
+
+
+def recent_jobs(limit: int = RECENT_JOBS) -> dict:
+    """The newest jobs and whether a runner is there to run them."""
+    return {"jobs": [j.to_dict() for j in queue().recent(limit)], "runner": {"alive": runner_is_alive()}}

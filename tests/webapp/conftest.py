@@ -240,21 +240,34 @@ def stop_gunicorn(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     proc.wait(timeout=30)
 
 
+def start_runner(index_dir: Path, log_path: Path) -> subprocess.Popen:
+    """Start the job runner as `make run` does (`python -m ingest.jobs`), in its own process group."""
+    with log_path.open("a") as log:
+        return subprocess.Popen([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_dir)], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 @pytest.fixture(scope="module")
 def write_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """gunicorn with KB_ADMIN_TOKEN set, over a private copy of the seed index: (base URL, index dir)."""
+    """gunicorn with KB_ADMIN_TOKEN set and the job runner, over a private copy of the seed index: (base URL, index dir)."""
     import shutil
 
     root = tmp_path_factory.mktemp("write-server")
     index_dir = root / "index"
     shutil.copytree(seed_index, index_dir)
-    proc, base = start_gunicorn(index_dir, root / "gunicorn.log", {"KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    runner = start_runner(index_dir, root / "runner.log")
+    try:
+        proc, base = start_gunicorn(index_dir, root / "gunicorn.log", {"KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    except BaseException:
+        stop_gunicorn(runner)
+        raise
     try:
         for _ in range(2):  # load the embedding model in both workers before anything is timed
             urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
         yield base, index_dir
     finally:
         stop_gunicorn(proc)
+        stop_gunicorn(runner)
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
@@ -268,3 +281,29 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tu
                      f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def http_json(method: str, url: str, body: bytes | None = None, headers: dict | None = None,
+              timeout: float = 120) -> tuple[int, object, dict]:
+    """(status, JSON body, headers) of one request, error statuses included."""
+    import json
+    import urllib.error
+
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null"), dict(error.headers)
+
+
+def wait_for_job(base: str, job_id: str, timeout: float = 300) -> dict:
+    """Poll /api/jobs/<id> until the job is done or failed; return it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, job, _ = http_json("GET", f"{base}/api/jobs/{job_id}", timeout=30)
+        assert status == 200, job
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} not finished after {timeout}s: {job}")

@@ -15,7 +15,7 @@ from webapp.config import from_env
 def test_config_defaults_and_environment():
     assert from_env({}) == {
         "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
-        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO", "KB_LOCK_TIMEOUT_S": 10.0,
+        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
         "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
         "KB_REQUEST_TIMEOUT_S": 120,
     }
@@ -64,7 +64,7 @@ def test_unexpected_error_is_a_logged_generic_json_500(seed_index, caplog):
 
 
 def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monkeypatch):
-    monkeypatch.setattr(kb_module, "REFRESH_INTERVAL_S", 0)
+    monkeypatch.setattr(kb_module, "MISSING_RETRY_S", 0)
     index_dir = tmp_path / "index"
     app = create_app({"KB_INDEX_DIR": str(index_dir)})
     client = app.test_client()
@@ -78,8 +78,7 @@ def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monke
     assert client.get("/healthz").status_code == 200
 
 
-def test_newly_published_version_is_served(index_copy: Path, tmp_path, monkeypatch):
-    monkeypatch.setattr(kb_module, "REFRESH_INTERVAL_S", 0)
+def test_newly_published_version_is_served_on_the_very_next_request(index_copy: Path, tmp_path):
     client = create_app({"KB_INDEX_DIR": str(index_copy)}).test_client()
     before = client.get("/healthz").get_json()
     extra = tmp_path / "extra"

@@ -1,0 +1,79 @@
+"""Stored uploads: `<index dir>/uploads/<content hash><suffix>`, one file per indexed uploaded document.
+
+A document whose source is `uploads/<name>` keeps its original bytes there. Files that no document of
+the published version names are orphans (left by a deletion or an interrupted write); `collect`
+removes them. Callers that change the folder hold the writer lock, so a publish in progress never
+loses its file.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import store, versions
+from .errors import IndexNotFound
+
+UPLOADS = "uploads"
+
+
+def folder(index_dir: Path) -> Path:
+    """The uploads folder of an index directory."""
+    return Path(index_dir) / UPLOADS
+
+
+def source_for(content_hash: str, suffix: str) -> str:
+    """The source name an upload is indexed under: content-addressed, never the client's name."""
+    return f"{UPLOADS}/{content_hash[:32]}{suffix}"
+
+
+def save(index_dir: Path, source: str, data: bytes) -> Path:
+    """Write an upload's bytes under its source name, atomically and durably."""
+    target = Path(index_dir) / source
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    with open(partial, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, target)
+    return target
+
+
+def referenced(index_dir: Path) -> set[str]:
+    """Upload file names that documents of the published version point at."""
+    version, _ = versions.open_current(index_dir)
+    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
+    try:
+        rows = conn.execute("SELECT source FROM documents WHERE source LIKE ?", (f"{UPLOADS}/%",)).fetchall()
+    finally:
+        conn.close()
+    return {row[0].split("/", 1)[1] for row in rows}
+
+
+def stored(index_dir: Path) -> list[Path]:
+    """Every file in the uploads folder, partial writes included."""
+    root = folder(index_dir)
+    return sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else []
+
+
+def orphans(index_dir: Path) -> list[Path]:
+    """Stored files that no indexed document names."""
+    try:
+        names = referenced(index_dir)
+    except IndexNotFound:  # no index at all: nothing can name a stored file (a damaged one raises)
+        names = set()
+    return [p for p in stored(index_dir) if p.name not in names]
+
+
+def missing(index_dir: Path) -> list[str]:
+    """Upload sources of indexed documents whose bytes are not stored."""
+    present = {p.name for p in stored(index_dir)}
+    return sorted(f"{UPLOADS}/{name}" for name in referenced(index_dir) - present)
+
+
+def collect(index_dir: Path) -> list[Path]:
+    """Delete orphaned upload files; the caller holds the writer lock."""
+    doomed = orphans(index_dir)
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed

@@ -1,0 +1,70 @@
+"""python -m ingest.jobs : the job runner, the one process that writes the index for the web app."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from index import settings
+from index.errors import KBError
+
+from ..engines import DEFAULT_ENGINE, ENGINES, get_engine
+from .runner import MAX_ATTEMPTS, POLL_S, Runner, RunnerBusy
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+EPILOG = """\
+Uploads and deletions made over HTTP are queued as jobs in <index dir>/jobs/; this process runs them
+one at a time, in order, and publishes each as a new index version. `make run` starts it beside
+gunicorn. SIGTERM or SIGINT stops it cleanly: a job in progress goes back to the queue and runs again
+at the next start, as does one whose runner was killed.
+
+exit codes: 0 stopped cleanly (or --once drained the queue); 1 a job or index error stopped it;
+2 bad command line; 3 another runner already serves this index directory.
+environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER, KB_VECTOR_BACKEND, KB_KEEP_VERSIONS
+(used when the first job creates the index).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `python -m ingest.jobs`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest.jobs", description="Run the web app's ingest jobs (uploads, deletions) in order.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
+    parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="where passages are embedded (default %(default)s)")
+    parser.add_argument("--poll", type=float, default=POLL_S, metavar="SECONDS", help="how often to look for new jobs (default %(default)s)")
+    parser.add_argument("--max-attempts", type=int, default=MAX_ATTEMPTS, metavar="N",
+                        help="give up a job that stopped its runner N times (default %(default)s)")
+    parser.add_argument("--once", action="store_true", help="run the queued jobs, then exit")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the job runner; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.poll <= 0 or args.max_attempts < 1:
+        parser.error("--poll must be positive and --max-attempts at least 1")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    index_dir = args.index_dir or settings.index_dir()
+    try:
+        runner = Runner(index_dir, get_engine(args.engine), poll_s=args.poll, max_attempts=args.max_attempts)
+        signal.signal(signal.SIGTERM, runner.stop)
+        signal.signal(signal.SIGINT, runner.stop)
+        runner.serve(once=args.once)
+    except RunnerBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (KBError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""What a job is, and the queue protocol every queue implementation (SQLite today) follows."""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+UPLOAD, DELETE = "upload", "delete"
+KINDS = (UPLOAD, DELETE)
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+STATES = (QUEUED, RUNNING, DONE, FAILED)
+PENDING = (QUEUED, RUNNING)
+# Where a running job is: shown to users while the state is "running".
+STAGES = ("waiting", "preparing", "embedding", "publishing", "finished")
+
+
+def _iso(ts: float | None) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)) if ts else None
+
+
+@dataclass
+class Job:
+    """One write: an upload (its bytes wait in the spool) or a deletion, and how far it got."""
+
+    id: str
+    kind: str
+    key: str  # what makes two pending jobs the same: the upload's text hash, the deleted doc_id
+    state: str = QUEUED
+    stage: str = "waiting"
+    doc_id: str | None = None
+    file_name: str | None = None
+    content_hash: str | None = None
+    suffix: str | None = None
+    chunks_done: int = 0
+    chunks_total: int = 0
+    version: str | None = None
+    duplicate: bool = False
+    error_code: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+
+    def to_dict(self) -> dict:
+        """The job as the HTTP API shows it."""
+        return {
+            "id": self.id, "kind": self.kind, "state": self.state, "stage": self.stage,
+            "progress": {"done": self.chunks_done, "total": self.chunks_total},
+            "doc_id": self.doc_id, "file_name": self.file_name, "version": self.version,
+            "duplicate": self.duplicate,
+            "error": {"code": self.error_code, "message": self.error_message or ""} if self.error_code else None,
+            "attempts": self.attempts,
+            "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished),
+        }
+
+    def row(self) -> dict:
+        """Every field, for storage."""
+        return asdict(self)
+
+
+class JobQueue(Protocol):
+    """A durable FIFO of jobs shared by the web workers (submit, read) and the one runner (claim, update)."""
+
+    def submit(self, job: Job) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new)."""
+        ...
+
+    def get(self, job_id: str) -> Job | None:
+        """One job by id."""
+        ...
+
+    def recent(self, limit: int = 50) -> list[Job]:
+        """The newest jobs first."""
+        ...
+
+    def pending_ids(self) -> set[str]:
+        """Ids of queued and running jobs."""
+        ...
+
+    def claim(self) -> Job | None:
+        """Mark the oldest queued job running (one more attempt) and return it; None when none waits."""
+        ...
+
+    def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:
+        """Record how far a running job got."""
+        ...
+
+    def finish(self, job_id: str, version: str | None, doc_id: str | None, duplicate: bool = False) -> None:
+        """Mark a job done with the version that serves its result."""
+        ...
+
+    def fail(self, job_id: str, code: str, message: str) -> None:
+        """Mark a job failed with an error code and a message for the user."""
+        ...
+
+    def requeue(self, job_id: str, count_attempt: bool = True) -> None:
+        """Put a running job back in the queue (its runner stopped); `count_attempt=False` forgives the attempt."""
+        ...
+
+    def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
+        """After a runner died: running jobs go back to the queue, or fail after `max_attempts`; (requeued, failed)."""
+        ...

@@ -1,0 +1,185 @@
+"""The one writer: claims jobs in order, runs them, records how they ended; survives any failing job.
+
+Only one runner serves an index directory (it holds `<jobs dir>/runner.lock` for its life). Jobs found
+running when it starts belonged to a runner that died: they run again from scratch (publishing is
+atomic, so the index never holds half a job) until they have used `max_attempts`.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import time
+from pathlib import Path
+from typing import Iterator
+
+from index.errors import IndexBusy, KBError
+
+from ..chunking import ChunkingConfig
+from ..engines import EmbeddingEngine
+from . import jobs_dir, open_queue, spool
+from .base import DELETE, UPLOAD, Job
+from .tasks import Context, Outcome, run_delete, run_upload
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "runner.lock"
+POLL_S = 0.2
+MAX_ATTEMPTS = 3
+PROGRESS_EVERY_S = 0.5
+BUSY_BACKOFF_S = 1.0
+TASKS = {UPLOAD: run_upload, DELETE: run_delete}
+
+
+class RunnerBusy(KBError):
+    """Another runner already serves this index directory."""
+
+    code = "runner_busy"
+
+
+class Stopped(Exception):
+    """The runner was asked to stop while a job ran; the job goes back to the queue."""
+
+
+@contextlib.contextmanager
+def runner_lock(folder: Path, wait_s: float = 5.0) -> Iterator[None]:
+    """Hold the runner lock; RunnerBusy when another runner keeps it for `wait_s` seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK_FILE, "a+") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    raise RunnerBusy(f"another job runner serves {folder.parent}") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def runner_alive(index_dir: Path) -> bool:
+    """Whether a runner holds the lock of this index directory now."""
+    path = jobs_dir(index_dir) / LOCK_FILE
+    if not path.exists():
+        return False
+    with open(path, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+class Runner:
+    """Runs the jobs of one index directory, one at a time, in the order they were queued."""
+
+    def __init__(self, index_dir: Path, engine: EmbeddingEngine, chunking: ChunkingConfig = ChunkingConfig(),
+                 poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0) -> None:
+        self.index_dir = Path(index_dir)
+        self.queue = open_queue(self.index_dir)
+        self.context = Context(self.index_dir, jobs_dir(self.index_dir), engine, chunking, lock_timeout)
+        self.poll_s = poll_s
+        self.max_attempts = max_attempts
+        self.stopping = False
+        self._in_job = False
+
+    def stop(self, *_: object) -> None:
+        """Stop the runner (a signal handler): between jobs, or now, putting the running job back in the queue.
+
+        Interrupting a job anywhere is safe: it publishes atomically and runs again from scratch.
+        """
+        self.stopping = True
+        if self._in_job:
+            self._in_job = False
+            raise Stopped()
+
+    def serve(self, once: bool = False) -> None:
+        """Recover after a dead runner, then run jobs as they come until `stop()` (or, `once`, until none waits)."""
+        with runner_lock(self.context.jobs_dir):
+            self.recover()
+            log.info("job runner serving %s", self.index_dir)
+            while not self.stopping:
+                if self.run_next() is None:
+                    if once:
+                        break
+                    time.sleep(self.poll_s)
+        log.info("job runner stopped")
+
+    def recover(self) -> None:
+        """Requeue (or give up) jobs a dead runner left running; drop spool files nothing needs."""
+        requeued, failed = self.queue.recover(self.max_attempts)
+        for job_id in requeued:
+            log.warning("job %s was running when its runner stopped; it runs again", job_id)
+        for job_id in failed:
+            log.error("job %s stopped its runner %d times; given up", job_id, self.max_attempts)
+        spool.sweep(self.context.jobs_dir, self.queue.pending_ids())
+
+    def drain(self) -> int:
+        """Run queued jobs until none is left (or `stop()`); returns how many ran."""
+        ran = 0
+        while not self.stopping and self.run_next() is not None:
+            ran += 1
+        return ran
+
+    def run_next(self) -> Job | None:
+        """Claim and run the oldest queued job; None when none waits."""
+        job = self.queue.claim()
+        if job is None:
+            return None
+        started = time.perf_counter()
+        try:
+            self._in_job = True
+            try:
+                outcome = self._run(job)
+            finally:
+                self._in_job = False
+        except Stopped:
+            self.queue.requeue(job.id, count_attempt=False)
+            log.info("job %s back in the queue: the runner is stopping", job.id)
+            return job
+        except IndexBusy:
+            # Another writer (a command-line ingest) holds the index: wait for it, this is no failure.
+            self.queue.requeue(job.id, count_attempt=False)
+            time.sleep(BUSY_BACKOFF_S)
+            return job
+        except KBError as exc:
+            self._failed(job, exc.code, str(exc))
+        except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
+            log.exception("job %s failed unexpectedly", job.id)
+            self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__})")
+        else:
+            self.queue.finish(job.id, outcome.version, outcome.doc_id, outcome.duplicate)
+            if job.kind == UPLOAD:
+                spool.remove(self.context.jobs_dir, job)
+            log.info("job %s %s %r done in %.1fs: version %s, doc %s%s", job.id, job.kind, job.file_name,
+                     time.perf_counter() - started, outcome.version, outcome.doc_id,
+                     " (duplicate)" if outcome.duplicate else "")
+        return job
+
+    def _failed(self, job: Job, code: str, message: str) -> None:
+        self.queue.fail(job.id, code, message)
+        if job.kind == UPLOAD:
+            spool.remove(self.context.jobs_dir, job)
+        log.warning("job %s %s %r failed: %s", job.id, job.kind, job.file_name, message)
+
+    def _run(self, job: Job) -> Outcome:
+        task = TASKS.get(job.kind)
+        if task is None:
+            raise KBError(f"unknown job kind {job.kind!r}")
+        last = [0.0, ""]
+
+        def report(stage: str, done: int, total: int) -> None:
+            if self.stopping:
+                raise Stopped()
+            now = time.monotonic()
+            if stage != last[1] or now - last[0] >= PROGRESS_EVERY_S or done == total:
+                last[:] = [now, stage]
+                self.queue.progress(job.id, stage, done, total)
+
+        return task(job, self.context, report)

@@ -1,0 +1,164 @@
+"""The job queue in one SQLite file (`<index dir>/jobs/jobs.sqlite`, WAL), shared by web workers and the runner."""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Iterator
+
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job
+
+FILE = "jobs.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    doc_id TEXT,
+    file_name TEXT,
+    content_hash TEXT,
+    suffix TEXT,
+    chunks_done INTEGER NOT NULL DEFAULT 0,
+    chunks_total INTEGER NOT NULL DEFAULT 0,
+    version TEXT,
+    duplicate INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    error_message TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
+CREATE INDEX IF NOT EXISTS jobs_key ON jobs(kind, key, state);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created);
+"""
+_COLUMNS = [f.name for f in fields(Job)]
+_PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
+
+
+class SqliteQueue:
+    """A `JobQueue` in SQLite; every call opens its own connection, so any thread or process may call it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = Path(folder) / FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so check-then-insert and claim are atomic across processes.
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @staticmethod
+    def _job(row: sqlite3.Row | None) -> Job | None:
+        if row is None:
+            return None
+        values = {name: row[name] for name in _COLUMNS}
+        values["duplicate"] = bool(values["duplicate"])
+        return Job(**values)
+
+    def submit(self, job: Job) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key."""
+        with self._transaction() as conn:
+            found = conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
+                                 (job.kind, job.key)).fetchone()
+            if found:
+                return self._job(found), False
+            row = job.row()
+            row["seq"] = (conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0])
+            names = ", ".join(row)
+            conn.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
+        return job, True
+
+    def get(self, job_id: str) -> Job | None:
+        """One job by id."""
+        with self._connect() as conn:
+            return self._job(conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone())
+
+    def recent(self, limit: int = 50) -> list[Job]:
+        """The newest jobs first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM jobs ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        return [self._job(r) for r in rows]
+
+    def pending_ids(self) -> set[str]:
+        """Ids of queued and running jobs."""
+        with self._connect() as conn:
+            return {r[0] for r in conn.execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
+
+    def claim(self) -> Job | None:
+        """Mark the oldest queued job running and return it."""
+        with self._transaction() as conn:
+            row = conn.execute("SELECT id FROM jobs WHERE state = ? ORDER BY seq LIMIT 1", (QUEUED,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("UPDATE jobs SET state = ?, stage = 'preparing', attempts = attempts + 1, started = ?,"
+                         " error_code = NULL, error_message = NULL WHERE id = ?", (RUNNING, time.time(), row[0]))
+            return self._job(conn.execute("SELECT * FROM jobs WHERE id = ?", (row[0],)).fetchone())
+
+    def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:
+        """Record how far a running job got."""
+        with self._connect() as conn:
+            conn.execute("UPDATE jobs SET stage = ?, chunks_done = ?, chunks_total = ? WHERE id = ? AND state = ?",
+                         (stage, done, total, job_id, RUNNING))
+
+    def finish(self, job_id: str, version: str | None, doc_id: str | None, duplicate: bool = False) -> None:
+        """Mark a job done with the version that serves its result."""
+        with self._connect() as conn:
+            conn.execute("UPDATE jobs SET state = ?, stage = 'finished', version = ?, doc_id = ?, duplicate = ?,"
+                         " chunks_done = chunks_total, finished = ? WHERE id = ?",
+                         (DONE, version, doc_id, int(duplicate), time.time(), job_id))
+
+    def fail(self, job_id: str, code: str, message: str) -> None:
+        """Mark a job failed."""
+        with self._connect() as conn:
+            conn.execute("UPDATE jobs SET state = ?, stage = 'finished', error_code = ?, error_message = ?,"
+                         " finished = ? WHERE id = ?", (FAILED, code, message, time.time(), job_id))
+
+    def requeue(self, job_id: str, count_attempt: bool = True) -> None:
+        """Put a running job back in the queue, at its old place."""
+        forgive = 0 if count_attempt else 1
+        with self._connect() as conn:
+            conn.execute("UPDATE jobs SET state = ?, stage = 'waiting', chunks_done = 0, started = NULL,"
+                         " attempts = attempts - ? WHERE id = ? AND state = ?", (QUEUED, forgive, job_id, RUNNING))
+
+    def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
+        """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
+        with self._transaction() as conn:
+            rows = conn.execute("SELECT id, attempts FROM jobs WHERE state = ?", (RUNNING,)).fetchall()
+            requeued = [r[0] for r in rows if r[1] < max_attempts]
+            failed = [r[0] for r in rows if r[1] >= max_attempts]
+            for job_id in requeued:
+                conn.execute("UPDATE jobs SET state = ?, stage = 'waiting', chunks_done = 0, started = NULL"
+                             " WHERE id = ?", (QUEUED, job_id))
+            for job_id in failed:
+                conn.execute("UPDATE jobs SET state = ?, stage = 'finished', error_code = 'runner_stopped',"
+                             " error_message = ?, finished = ? WHERE id = ?",
+                             (FAILED, f"the job runner stopped {max_attempts} times while running this job;"
+                                      " it was given up", time.time(), job_id))
+        return requeued, failed

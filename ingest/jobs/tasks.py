@@ -1,0 +1,93 @@
+"""The work of each job kind. Each is idempotent: run again after a kill, it ends in the same index."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from index import uploads, versions
+from index.embedders import get_embedder
+from index.errors import DocumentError, IndexNotFound
+from index.settings import index_settings
+from index.writer import IndexSettings, IndexWriter
+
+from ..chunking import ChunkingConfig
+from ..engines import EmbeddingEngine
+from ..pipeline import embed_all, prepare
+from . import spool
+from .base import Job
+
+# (stage, done, total): how far the job got; it raises to abort the job (the runner is stopping).
+Report = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished job left: the version that serves it and the document it concerned."""
+
+    version: str | None
+    doc_id: str | None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every job needs: where the index is, how to embed, how long to wait for the writer lock."""
+
+    index_dir: Path
+    jobs_dir: Path
+    engine: EmbeddingEngine
+    chunking: ChunkingConfig = ChunkingConfig()
+    lock_timeout: float = 5.0
+
+    def settings(self) -> IndexSettings:
+        """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
+        try:
+            version, _ = versions.open_current(self.index_dir)
+        except IndexNotFound:
+            return index_settings()
+        return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])
+
+
+def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
+    """Prepare the spooled file, embed it, store its bytes under uploads/ and publish."""
+    try:
+        data = spool.path_of(ctx.jobs_dir, job).read_bytes()
+    except FileNotFoundError:
+        raise DocumentError(f"{job.file_name}: the uploaded bytes are gone from the spool") from None
+    source = uploads.source_for(job.content_hash, job.suffix)
+    settings = ctx.settings()
+    report("preparing", 0, 0)
+    item = prepare(data, source, get_embedder(settings.embedder).count_tokens, ctx.chunking,
+                   {"original_name": job.file_name}, name=job.file_name,
+                   on_progress=lambda done, total: report("preparing", done, total))
+    total = len({c.text for c in item.chunks})
+    report("waiting", 0, total)  # for the writer lock
+    with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
+        same = next((doc_id for doc_id, digest in writer.known_documents().values() if digest == job.content_hash),
+                    None)
+        if same is not None:  # indexed meanwhile, or by this very job before a kill
+            doc = writer.document(same)
+            if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
+                uploads.save(ctx.index_dir, doc.source, data)
+            uploads.collect(ctx.index_dir)
+            return Outcome(versions.current_name(ctx.index_dir), same, duplicate=same != item.doc.doc_id)
+        report("embedding", 0, total)
+        (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine,
+                                        on_progress=lambda done, all_: report("embedding", done, all_))
+        report("publishing", total, total)
+        uploads.save(ctx.index_dir, source, data)
+        writer.put(item.doc, item.chunks, vectors)
+        published = writer.commit()
+        uploads.collect(ctx.index_dir)
+    return Outcome(published.version if published else versions.current_name(ctx.index_dir), item.doc.doc_id)
+
+
+def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
+    """Remove the document, publish, then its stored upload; a document already gone is done."""
+    report("waiting", 0, 0)
+    with IndexWriter(ctx.index_dir, ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
+        report("publishing", 0, 0)
+        published = writer.commit() if writer.delete(job.doc_id) else None
+        uploads.collect(ctx.index_dir)
+    return Outcome(published.version if published else versions.current_name(ctx.index_dir), job.doc_id)

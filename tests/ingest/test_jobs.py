@@ -1,0 +1,244 @@
+"""Ingest jobs: the queue battery (every implementation), the runner over a real index, orphans, recovery."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from index import uploads, versions
+from index.errors import DocumentError
+from index.service import KnowledgeBase
+from ingest.engines import get_engine
+from ingest.jobs import DELETE, DONE, FAILED, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
+from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
+from ingest.jobs.sqlite import SqliteQueue
+from ingest.jobs.submit import submit_delete, submit_upload
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUES = {"sqlite": SqliteQueue}
+NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
+        "vanskelig å bytte leverandør. Quorvexian tillit bygges over tid.\n").encode("utf-8")
+
+
+def a_job(kind: str = UPLOAD, key: str | None = None) -> Job:
+    return Job(id=uuid.uuid4().hex, kind=kind, key=key or uuid.uuid4().hex, file_name="a.txt", suffix=".txt")
+
+
+# -- the queue battery, run against every implementation ---------------------------------------------------------
+
+@pytest.fixture(params=sorted(QUEUES))
+def queue(request, tmp_path):
+    return QUEUES[request.param](tmp_path / "jobs")
+
+
+def test_queue_runs_jobs_first_in_first_out_and_records_their_end(queue):
+    first, second, third = a_job(), a_job(DELETE), a_job()
+    for job in (first, second, third):
+        assert queue.submit(job) == (job, True)
+    claimed = queue.claim()
+    assert (claimed.id, claimed.state, claimed.attempts) == (first.id, RUNNING, 1) and claimed.started
+    queue.progress(first.id, "embedding", 3, 10)
+    got = queue.get(first.id)
+    assert (got.stage, got.chunks_done, got.chunks_total) == ("embedding", 3, 10)
+    queue.finish(first.id, "v000009", "doc1")
+    done = queue.get(first.id)
+    assert (done.state, done.version, done.doc_id, done.chunks_done) == (DONE, "v000009", "doc1", 10)
+    assert done.to_dict()["error"] is None and done.to_dict()["finished"]
+    assert queue.claim().id == second.id
+    queue.fail(second.id, "invalid_document", "a.txt: binary content")
+    failed = queue.get(second.id).to_dict()
+    assert failed["state"] == FAILED and failed["error"] == {"code": "invalid_document", "message": "a.txt: binary content"}
+    assert queue.claim().id == third.id
+    assert queue.claim() is None
+    assert [j.id for j in queue.recent(2)] == [third.id, second.id]
+    assert queue.get("no-such-job") is None
+
+
+def test_queue_refuses_a_second_pending_job_with_the_same_key_only_while_pending(queue):
+    job = a_job(key="text-hash")
+    assert queue.submit(job) == (job, True)
+    same, created = queue.submit(a_job(key="text-hash"))
+    assert same.id == job.id and not created
+    assert queue.submit(a_job(DELETE, key="text-hash"))[1]  # another kind is another job
+    queue.claim()
+    assert queue.submit(a_job(key="text-hash"))[0].id == job.id  # still pending while running
+    queue.finish(job.id, "v1", "d")
+    assert queue.submit(a_job(key="text-hash"))[1]
+
+
+def test_queue_requeues_jobs_of_a_dead_runner_and_gives_up_after_max_attempts(queue):
+    job = a_job()
+    queue.submit(job)
+    for attempt in (1, 2):
+        assert queue.claim().attempts == attempt
+        assert queue.recover(max_attempts=3) == ([job.id], [])
+        assert queue.get(job.id).state == QUEUED
+    queue.claim()
+    assert queue.recover(max_attempts=3) == ([], [job.id])
+    assert queue.get(job.id).to_dict()["error"]["code"] == "runner_stopped"
+    stopped = a_job()
+    queue.submit(stopped)
+    queue.claim()
+    queue.requeue(stopped.id, count_attempt=False)
+    assert (queue.get(stopped.id).state, queue.get(stopped.id).attempts) == (QUEUED, 0)
+    assert queue.pending_ids() == {stopped.id}
+
+
+def _claim_all(path: str, out) -> None:
+    q = SqliteQueue(Path(path))
+    claimed = []
+    while (job := q.claim()) is not None:
+        claimed.append(job.id)
+    out.put(claimed)
+
+
+def test_sqlite_queue_never_hands_a_job_to_two_processes(tmp_path):
+    queue = SqliteQueue(tmp_path / "jobs")
+    ids = {queue.submit(a_job())[0].id for _ in range(60)}
+    out = multiprocessing.get_context("spawn").Queue()
+    procs = [multiprocessing.get_context("spawn").Process(target=_claim_all, args=(str(tmp_path / "jobs"), out))
+             for _ in range(3)]
+    for proc in procs:
+        proc.start()
+    claimed = [job_id for _ in procs for job_id in out.get(timeout=60)]
+    for proc in procs:
+        proc.join()
+    assert sorted(claimed) == sorted(ids)
+
+
+# -- the runner over a real index ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def runner(index_copy: Path) -> Runner:
+    return Runner(index_copy, get_engine())
+
+
+def submit(index_dir: Path, data: bytes, name: str) -> Job:
+    job, created = submit_upload(open_queue(index_dir), jobs_dir(index_dir), data, name)
+    assert created
+    return job
+
+
+def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy):
+    before = versions.current_name(index_copy)
+    queue = open_queue(index_copy)
+    job = submit(index_copy, NOTE, "../../etc/kunde nærhet.txt")
+    assert spool.path_of(jobs_dir(index_copy), job).read_bytes() == NOTE
+    assert not uploads.stored(index_copy)  # pending bytes never sit in uploads/
+    same, created = submit_upload(queue, jobs_dir(index_copy), NOTE.replace(b"\n", b"\r\n"), "copy.txt")
+    assert not created and same.id == job.id  # the same text, laid out otherwise, is pending already
+    assert runner.drain() == 1
+    done = queue.get(job.id)
+    assert done.state == DONE and done.version != before and done.version == versions.current_name(index_copy)
+    kb = KnowledgeBase(index_copy)
+    assert kb.search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
+    doc = kb.document(done.doc_id)
+    assert doc["title"] == "Kundelojalitet i praksis" and doc["source"].startswith("uploads/")
+    assert [p.name for p in uploads.stored(index_copy)] == [doc["source"].split("/")[1]]
+    assert (index_copy / doc["source"]).read_bytes() == NOTE
+    assert not list(spool.folder(jobs_dir(index_copy)).iterdir())
+
+    deletion, _ = submit_delete(queue, done.doc_id)
+    assert submit_delete(queue, done.doc_id)[0].id == deletion.id
+    runner.drain()
+    gone = queue.get(deletion.id)
+    assert gone.state == DONE and gone.version == versions.current_name(index_copy)
+    assert KnowledgeBase(index_copy).stats()["documents"] == 5
+    assert uploads.stored(index_copy) == [] and uploads.orphans(index_copy) == []
+
+
+def test_a_failing_job_is_marked_failed_and_the_next_one_still_runs(runner, index_copy):
+    queue = open_queue(index_copy)
+    lost = submit(index_copy, NOTE, "lost.txt")
+    spool.path_of(jobs_dir(index_copy), lost).unlink()  # its bytes vanished (a disk cleaner, say)
+    unknown, _ = queue.submit(Job(id=uuid.uuid4().hex, kind="reindex-everything", key="x"))
+    gone, _ = submit_delete(queue, "no-such-doc")
+    good = submit(index_copy, NOTE + "Tilliten vokser.\n".encode(), "note.txt")
+    assert runner.drain() == 4
+    assert queue.get(lost.id).to_dict()["error"] == {
+        "code": "invalid_document", "message": "lost.txt: the uploaded bytes are gone from the spool"}
+    assert queue.get(unknown.id).state == FAILED and "unknown job kind" in queue.get(unknown.id).error_message
+    assert queue.get(gone.id).state == DONE  # deleting what is not there is done, not an error
+    assert queue.get(good.id).state == DONE
+    assert len(uploads.stored(index_copy)) == 1
+
+
+def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy):
+    queue = open_queue(index_copy)
+    for name, data, reason in [("evil.exe", b"MZ\x90\x00", "unsupported file type .exe"),
+                               ("disguised.txt", b"\x7fELF\x02\x01\x01" + bytes(200), "binary content"),
+                               ("disguised.pdf", b"\x7fELF" + bytes(200), "not a readable PDF")]:
+        with pytest.raises(DocumentError, match=reason):
+            submit_upload(queue, jobs_dir(index_copy), data, name)
+    assert queue.recent() == [] and not list(spool.folder(jobs_dir(index_copy)).glob("*"))
+
+
+def test_a_stopping_runner_puts_its_job_back_unharmed(runner, index_copy):
+    queue = open_queue(index_copy)
+    job = submit(index_copy, NOTE, "note.txt")
+    before = versions.current_name(index_copy)
+    runner.stop()
+    assert runner.run_next().id == job.id
+    back = queue.get(job.id)
+    assert (back.state, back.attempts) == (QUEUED, 0) and versions.current_name(index_copy) == before
+    runner.stopping = False
+    runner.drain()
+    assert queue.get(job.id).state == DONE
+
+
+def test_one_runner_per_index_and_its_liveness_is_visible(index_copy):
+    assert not runner_alive(index_copy)
+    with runner_lock(jobs_dir(index_copy)):
+        assert runner_alive(index_copy)
+        with pytest.raises(RunnerBusy):
+            with runner_lock(jobs_dir(index_copy), wait_s=0.2):
+                pass
+        proc = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_copy), "--once"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 3 and "another job runner" in proc.stderr
+    assert not runner_alive(index_copy)
+
+
+def test_spool_sweep_keeps_young_and_pending_files(tmp_path):
+    folder = tmp_path / "jobs"
+    pending, stale, young = a_job(), a_job(), a_job()
+    for job in (pending, stale, young):
+        spool.write(folder, job, b"x")
+    old = time.time() - 3600
+    for job in (pending, stale):
+        os.utime(spool.path_of(folder, job), (old, old))
+    assert spool.sweep(folder, {pending.id}) == [spool.path_of(folder, stale)]
+    assert spool.path_of(folder, pending).exists() and spool.path_of(folder, young).exists()
+
+
+def test_verify_reports_orphaned_uploads_and_gc_removes_them(index_copy):
+    stray = uploads.folder(index_copy) / "0123456789abcdef0123456789abcdef.txt"
+    stray.parent.mkdir()
+    stray.write_bytes(b"left behind")
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "index", "--index-dir", str(index_copy), *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    verify = cli("verify")
+    assert verify.returncode == 1 and f"orphan: uploads/{stray.name}" in verify.stdout
+    gc = cli("gc")
+    assert gc.returncode == 0 and "removed 1 orphaned upload" in gc.stdout
+    assert not stray.exists()
+    assert cli("verify").returncode == 0
+
+
+def test_runner_cli_runs_the_queue_once_and_exits(index_copy):
+    job = submit(index_copy, NOTE, "note.txt")
+    proc = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_copy), "--once"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert open_queue(index_copy).get(job.id).state == DONE
+    assert subprocess.run([sys.executable, "-m", "ingest.jobs", "--poll", "0"], cwd=ROOT,
+                          capture_output=True).returncode == 2
