@@ -36,3 +36,22 @@ def _repeated_short_lines(lines: list[str]) -> set[str]:
 
 def _is_boilerplate(line: str, repeated: set[str]) -> bool:
     return bool(line) and (bool(_PLACEHOLDER.match(line)) or line in repeated)
+
+
+# A word: a run of letters or digits, or one CJK character (those scripts write no spaces).
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
+_TITLE_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def word_count(text: str) -> int:
+    """Words in a text, counting each CJK character as one."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def clean_title(raw: str, limit: int) -> str:
+    """A title fit for display and logs: control and bidi characters removed, whitespace collapsed, at most `limit` chars."""
+    title = " ".join(_TITLE_JUNK.sub(" ", unicodedata.normalize("NFC", raw)).split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip(" ,.;:-") + "…"
