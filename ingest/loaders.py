@@ -84,9 +84,15 @@ def decode(data: bytes, name: str) -> str:
         return _capped(data.decode("utf-8"), name)
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise DocumentError(f"{name}: cannot detect the text encoding")
+    # Short texts often tie between code pages (ø reads as ř in cp1250); a tie goes to cp1252, the
+    # legacy encoding of the corpus's Western European languages.
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence - 0.01:
+            best = match
     return _capped(str(best), name)
 
 
