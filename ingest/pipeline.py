@@ -292,7 +292,8 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
         metadata = dict(_sidecar(walked.root, sidecars).get(walked.source) or {})
         metadata["root"] = str(file.root)
         state = states.get(file.source)
-        if state and (state.content_hash, state.chunking, state.meta_hash) == (digest, key, metadata_hash(metadata)):
+        if state and (state.content_hash, state.chunking, state.meta_hash, state.root) == (
+                digest, key, metadata_hash(metadata), metadata["root"]):
             report.unchanged += 1
             continue
         try:

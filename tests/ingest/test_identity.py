@@ -106,9 +106,27 @@ def test_an_index_from_before_is_migrated_without_duplicates(index_copy, seeds_d
     assert ingest([seeds_dir], index_copy, progress=False).unchanged == 5
 
 
+def _rewrite_current(index_dir: Path, sql: str, *args) -> None:
+    version, _ = versions.open_current(index_dir)
+    conn = sqlite3.connect(version.path / versions.DB_FILE)
+    with conn:
+        conn.execute(sql, args)
+    conn.close()
+    manifest = json.loads((version.path / versions.MANIFEST).read_text())
+    versions.write_manifest(version.path, {k: v for k, v in manifest.items() if k not in ("files", "created")})
+
+
 def test_a_moved_corpus_updates_its_documents_in_place(index_copy, seeds_dir, tmp_path):
-    moved = tmp_path / "moved-seeds"
-    shutil.copytree(seeds_dir, moved)
-    report = ingest([moved], index_copy, progress=False)
-    assert (report.added, report.total_documents, report.chunks_embedded) == (0, 5, 0)
+    # The index remembers the seeds at a place that no longer exists (the checkout was moved).
+    _rewrite_current(index_copy, "UPDATE documents SET meta = json_set(meta, '$.root', ?)", str(tmp_path / "gone"))
+    report = ingest([seeds_dir], index_copy, progress=False)
+    assert (report.added, report.updated, report.duplicates, report.chunks_embedded) == (0, 5, [], 0)
     assert set(sources(index_copy)) == {p.name for p in seeds_dir.glob("*.txt")}
+
+
+def test_a_copy_of_an_indexed_file_is_a_duplicate_not_a_second_document(index_copy, seeds_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(seeds_dir, copy)
+    report = ingest([copy], index_copy, progress=False)
+    assert (report.added, len(report.duplicates), report.total_documents) == (0, 5, 5)
+    assert "duplicate of 000_9d0087e6402345a6.txt" in report.duplicates[0]
