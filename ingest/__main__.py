@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index import settings
 from index.embedders import get_embedder
-from index.errors import InvalidSetting, KBError
+from index.errors import InvalidSetting, KBError, UnknownEmbedder
 from index.writer import check_factory
 
 from .chunking import ChunkingConfig
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     index_dir = args.index_dir or settings.index_dir()
     try:
         index_settings = _checked_settings(args)
-    except InvalidSetting as exc:
+    except (InvalidSetting, UnknownEmbedder) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:

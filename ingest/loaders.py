@@ -42,7 +42,7 @@ _MD_SYNTAX = [
 ]
 # Navigation blocks by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's nav header and footer.
 _NAVIGATION = (
-    "//script|//style|//noscript|//template|//nav|//aside|//form|//*[@role='navigation']"
+    "//script|//style|//noscript|//template|//nav|//aside|//*[@role='navigation']"
     "|//header[not(ancestor::article or ancestor::main)]|//footer[not(ancestor::article or ancestor::main)]"
     "|//*[contains(concat(' ', normalize-space(@class), ' '), ' nav-panel ')]"
     "|//*[contains(concat(' ', normalize-space(@class), ' '), ' navheader ')]"
@@ -52,6 +52,7 @@ _NAVIGATION = (
     "|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
@@ -115,7 +116,8 @@ def load_html(data: bytes, name: str) -> Extracted:
     from lxml import html as lxml_html
 
     # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
-    markup = _XML_DECLARATION.sub("", decode(data, name), count=1)
+    # Control characters are not XML text: lxml refuses them when it moves text around.
+    markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
     try:
         tree = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):

@@ -237,7 +237,7 @@ def assign_sources(files: Sequence[SourceFile], states: dict[str, DocState]) -> 
     (`b/notes.txt`). A name whose file is gone (moved, deleted) is taken over. A file named twice
     in one run counts once.
     """
-    owners: dict[str, Path | None] = {source: _origin(state) for source, state in states.items()}
+    owners: dict[str, object] = {source: _origin(state) for source, state in states.items()}
     stored = {origin: source for source, origin in owners.items() if origin is not None}
     claimed: set[str] = set()
     seen: set[Path] = set()
@@ -267,14 +267,14 @@ def assign_sources(files: Sequence[SourceFile], states: dict[str, DocState]) -> 
     return assigned, notes
 
 
-_FREE = Path()
+_FREE = object()  # a source nobody holds
 
 
 def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: IngestReport,
           chunking: ChunkingConfig, count_tokens, progress: bool) -> list[Prepared]:
     """Read and prepare every new or changed file; count the unchanged, duplicate and failed ones."""
     assigned, report.renamed = assign_sources(files, states)
-    walk_roots = {(f.root / f.source): f for f in files}
+    walked = {f.origin: f for f in files}
     texts = {state.text_hash: source for source, state in states.items()}
     key = chunking_key(chunking)
     sidecars: dict[Path, dict] = {}
@@ -282,14 +282,14 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
     bar = tqdm(assigned, unit="file", desc="reading", disable=not progress)
     for file in bar:
         bar.set_postfix_str(file.path.name[:40], refresh=False)
-        walked = walk_roots[file.origin]
+        given = walked[file.origin]
         try:
             data = read_file(file.path)
         except DocumentError as exc:
             report.failed.append(str(exc))
             continue
         digest = hashlib.sha256(data).hexdigest()
-        metadata = dict(_sidecar(walked.root, sidecars).get(walked.source) or {})
+        metadata = dict(_sidecar(given.root, sidecars).get(given.source) or {})
         metadata["root"] = str(file.root)
         state = states.get(file.source)
         if state and (state.content_hash, state.chunking, state.meta_hash, state.root) == (

@@ -22,6 +22,7 @@ def manifest(index_dir):
     (["--factory", "PQ7"], {}, "--factory"),
     ([], {"KB_FAISS_FACTORY": "NoSuchIndex"}, "KB_FAISS_FACTORY"),
     ([], {"KB_KEEP_VERSIONS": "-1"}, "KB_KEEP_VERSIONS"),
+    (["--embedder", "no-such-model"], {}, "unknown embedder"),
 ])
 def test_bad_configuration_is_exit_2_on_one_line_before_any_work(tmp_path, capsys, monkeypatch, argv, env, origin):
     for key, value in env.items():
