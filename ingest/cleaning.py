@@ -5,7 +5,10 @@ import re
 import unicodedata
 from collections import Counter
 
-_INLINE_SPACE = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SPACES = "\\t\\f\\v\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000"
+# Runs of inline white space that are not already one plain space: matching every lone space
+# tripled the cleaning time of a 10 MB text.
+_INLINE_SPACE = re.compile(f"(?:[{_SPACES}]| (?=[ {_SPACES}]))[ {_SPACES}]*")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MANY_BLANKS = re.compile(r"\n{3,}")
@@ -21,8 +24,8 @@ def clean_text(raw: str) -> str:
     """Return normalised text: NFC, unified whitespace, placeholder and repeated boilerplate lines removed."""
     text = unicodedata.normalize("NFC", raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", _CONTROL.sub("", text))
-    lines = [_INLINE_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    text = _INLINE_SPACE.sub(" ", _ZERO_WIDTH.sub("", _CONTROL.sub("", text)))
+    lines = [line.strip() for line in text.split("\n")]
     repeated = _repeated_short_lines(lines)
     kept = [line for line in lines if not _is_boilerplate(line, repeated)]
     return _MANY_BLANKS.sub("\n\n", "\n".join(kept)).strip()
@@ -43,9 +46,14 @@ _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W
 _TITLE_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
-def word_count(text: str) -> int:
-    """Words in a text, counting each CJK character as one."""
-    return sum(1 for _ in _WORD.finditer(text))
+def word_count(text: str, at_most: int | None = None) -> int:
+    """Words in a text, counting each CJK character as one; stops counting at `at_most`."""
+    count = 0
+    for _ in _WORD.finditer(text):
+        count += 1
+        if count == at_most:
+            break
+    return count
 
 
 def clean_title(raw: str, limit: int) -> str:

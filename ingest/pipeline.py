@@ -137,7 +137,7 @@ def _title(text: str, fallback: str) -> str:
 def _load(data: bytes, name: str) -> Extracted:
     extracted = extract(data, name)
     text = clean_text(extracted.text)
-    words = word_count(text)
+    words = word_count(text, at_most=limits.MIN_WORDS)
     if words < limits.MIN_WORDS:
         raise DocumentError(
             f"{name}: only {words} word{'' if words == 1 else 's'} of text after cleaning"
