@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import settings, uploads, versions
 from .concepts.skos import FORMATS as SKOS_FORMATS
-from .errors import IndexBusy, IndexCorrupt, IndexNotFound, KBError
+from .errors import IndexBusy, IndexCorrupt, IndexNotFound, InvalidSetting, KBError
 from .ranking import MODES
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_INDEX = 0, 1, 2, 3
@@ -18,14 +18,28 @@ UPLOADS_LOCK_WAIT_S = 10.0
 EPILOG = """\
 exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned or missing stored
 uploads; concepts check, concepts import --check) or a bad query; 2 bad command line;
-3 no index found or it cannot be opened.
-environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small).
+3 no index found or it cannot be opened (nothing is created then). A bad KB_* setting is a 2.
+environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small),
+KB_KEEP_VERSIONS (versions gc keeps, default 3).
 """
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a bad command line reported on one line (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"need a whole number, at least 1, not {value!r}")
+    return int(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m index`."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m index", description="Query and check the knowledge base index.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                         " non-zero when the current version is damaged or uploads are orphaned or missing")
     commands.add_parser("stats", help="counts, languages and embedder of the served version (JSON)")
     gc = commands.add_parser("gc", help="delete old versions, abandoned builds and orphaned uploads")
-    gc.add_argument("--keep", type=int, default=versions.DEFAULT_KEEP, help="versions to keep (default %(default)s)")
+    gc.add_argument("--keep", type=_positive, default=None,
+                    help=f"versions to keep, at least 1 (default $KB_KEEP_VERSIONS, else {versions.DEFAULT_KEEP})")
 
     concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import")
     concept_commands = concepts.add_subparsers(dest="concepts_command", required=True, metavar="ACTION")
@@ -122,8 +137,11 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "concepts" and args.concepts_command == "import":
         return _import(args)
     if args.command == "gc":
+        keep = args.keep or settings.keep_versions()
+        if not versions.current_name(index_dir) and not versions.published(index_dir):
+            raise IndexNotFound(f"no index in {index_dir}")
         with versions.writer_lock(index_dir):
-            removed = versions.collect_garbage(index_dir, args.keep)
+            removed = versions.collect_garbage(index_dir, keep)
             orphans = uploads.collect(index_dir)
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
         print(f"removed {len(orphans)} orphaned upload(s)")
@@ -194,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return run(args)
+    except InvalidSetting as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (IndexNotFound, IndexCorrupt) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NO_INDEX

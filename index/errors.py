@@ -59,3 +59,9 @@ class DocumentError(KBError):
     """A file cannot become a document: unsupported, empty, binary, undecodable or without text."""
 
     code = "invalid_document"
+
+
+class InvalidSetting(KBError):
+    """A setting (command-line option or environment variable) has a value the index cannot use."""
+
+    code = "invalid_setting"

@@ -270,9 +270,9 @@ class KnowledgeBase:
             for d in store.documents(conn)
         ]
 
-    def document_with_hash(self, content_hash: str) -> dict | None:
-        """Metadata of the document whose file had these bytes (sha256), or None."""
-        doc_id = store.document_with_hash(self._state.conn, content_hash)
+    def duplicate_of(self, content_hash: str, text_hash: str) -> dict | None:
+        """Metadata of a document with these bytes or the same normalised text, or None."""
+        doc_id = store.duplicate_of(self._state.conn, content_hash, text_hash)
         return next((d for d in self.documents() if d["doc_id"] == doc_id), None) if doc_id else None
 
     def document(self, doc_id: str) -> dict:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import versions
 from .embedders import DEFAULT_EMBEDDER
+from .errors import InvalidSetting
 from .glosses import DEFAULT_DICT_DIR
 from .writer import IndexSettings
 
@@ -19,14 +21,26 @@ def embedder_name() -> str:
     return os.environ.get("KB_EMBEDDER") or DEFAULT_EMBEDDER
 
 
+def keep_versions() -> int:
+    """`$KB_KEEP_VERSIONS` (at least 1), else 3."""
+    raw = os.environ.get("KB_KEEP_VERSIONS") or str(versions.DEFAULT_KEEP)
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise InvalidSetting(f"KB_KEEP_VERSIONS={raw!r}: need a whole number of versions, at least 1")
+    return int(raw)
+
+
 def index_settings(embedder: str | None = None, factory: str | None = None, backend: str | None = None) -> IndexSettings:
-    """Build settings: explicit arguments first, then `$KB_*` variables, then defaults."""
+    """Build settings: explicit arguments first, then `$KB_*` variables, then defaults.
+
+    An explicit `factory` applies at the next publish; `$KB_FAISS_FACTORY` only to new or rebuilt indexes.
+    """
     return IndexSettings(
         embedder=embedder or embedder_name(),
         backend=backend or os.environ.get("KB_VECTOR_BACKEND") or "faiss",
-        factory=factory or os.environ.get("KB_FAISS_FACTORY") or "Flat",
+        factory=factory or None,
+        default_factory=os.environ.get("KB_FAISS_FACTORY") or "Flat",
         search_params=os.environ.get("KB_FAISS_SEARCH") or None,
-        keep=int(os.environ.get("KB_KEEP_VERSIONS") or 3),
+        keep=keep_versions(),
     )
 
 

@@ -7,13 +7,27 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, Union
 
 import numpy as np
 
-MIGRATIONS: list[str] = [
+def document_hash(text: str) -> str:
+    """Hash of a document's cleaned text with whitespace collapsed: the same content from another
+    encoding or format hashes the same, so it is recognised as a duplicate."""
+    normalised = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+def _backfill_text_hashes(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("SELECT doc_id, text FROM documents").fetchall()
+    conn.executemany("UPDATE documents SET text_hash = ? WHERE doc_id = ?", [(document_hash(t), d) for d, t in rows])
+
+
+# A migration is a SQL script or a function of the connection (for data SQL cannot compute).
+MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [
     # 1: documents, chunks (vectors kept beside their text so unchanged chunks are never re-embedded)
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,6 +71,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX concept_passages_chunk ON concept_passages(chunk_id);
     """,
+    # 3: what a document was made with, so re-ingest notices changed metadata or chunking, and
+    # the hash of its normalised text, so the same content under another encoding is a duplicate.
+    # Rows from before have no chunking or metadata hash: the next ingest of their file re-applies it.
+    """
+    ALTER TABLE documents ADD COLUMN text_hash TEXT;
+    ALTER TABLE documents ADD COLUMN chunking TEXT;
+    ALTER TABLE documents ADD COLUMN meta_hash TEXT;
+    CREATE INDEX documents_text_hash ON documents(text_hash);
+    """,
+    # 4: text hashes of the documents stored before migration 3
+    _backfill_text_hashes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -74,6 +99,21 @@ class Document:
     author: str | None = None
     meta: dict = field(default_factory=dict)
     added_at: str = ""
+    chunking: str | None = None
+    meta_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class DocState:
+    """What incremental ingest needs to know of a stored document, without its text."""
+
+    doc_id: str
+    source: str
+    content_hash: str
+    text_hash: str
+    chunking: str | None
+    meta_hash: str | None
+    root: str | None
 
 
 @dataclass
@@ -110,9 +150,12 @@ def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
 def migrate(conn: sqlite3.Connection) -> int:
     """Apply pending migrations in order; returns the schema version reached."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
-    for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+    for number, step in enumerate(MIGRATIONS[current:], start=current + 1):
         with conn:
-            conn.executescript(script)
+            if callable(step):
+                step(conn)
+            else:
+                conn.executescript(step)
             conn.execute(f"PRAGMA user_version = {number}")
     return SCHEMA_VERSION
 
@@ -127,7 +170,13 @@ def _document(row: sqlite3.Row) -> Document:
         doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
         text=row["text"], content_hash=row["content_hash"], author=row["author"],
         meta=json.loads(row["meta"]), added_at=row["added_at"],
+        chunking=_optional(row, "chunking"), meta_hash=_optional(row, "meta_hash"),
     )
+
+
+def _optional(row: sqlite3.Row, column: str):
+    # Read-only connections may open a version written before the column existed.
+    return row[column] if column in row.keys() else None
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
@@ -151,9 +200,14 @@ def document(conn: sqlite3.Connection, doc_id: str) -> Document | None:
     return _document(row) if row else None
 
 
-def document_with_hash(conn: sqlite3.Connection, content_hash: str) -> str | None:
-    """Id of a document whose file had these bytes (sha256), if any."""
-    row = conn.execute("SELECT doc_id FROM documents WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()
+def duplicate_of(conn: sqlite3.Connection, content_hash: str, text_hash: str) -> str | None:
+    """Id of a document with these bytes (sha256) or the same normalised text (`document_hash`), if any."""
+    if "text_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(documents)")}:
+        # A version written before migration 3: bytes are all it can compare.
+        row = conn.execute("SELECT doc_id FROM documents WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()
+    else:
+        row = conn.execute("SELECT doc_id FROM documents WHERE content_hash = ? OR text_hash = ? LIMIT 1",
+                           (content_hash, text_hash)).fetchone()
     return row[0] if row else None
 
 
@@ -169,6 +223,23 @@ def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str
 def document_hashes(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
     """source -> (doc_id, content_hash), for incremental ingest."""
     return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT source, doc_id, content_hash FROM documents")}
+
+
+def document_states(conn: sqlite3.Connection) -> dict[str, DocState]:
+    """source -> DocState of every document (text hashes computed when the version predates them)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+    extra = [c if c in columns else f"NULL AS {c}" for c in ("text_hash", "chunking", "meta_hash")]
+    states = {}
+    for row in conn.execute(f"SELECT doc_id, source, content_hash, meta, {', '.join(extra)} FROM documents"):
+        text_hash = row["text_hash"]
+        if text_hash is None:
+            text = conn.execute("SELECT text FROM documents WHERE doc_id = ?", (row["doc_id"],)).fetchone()[0]
+            text_hash = document_hash(text)
+        states[row["source"]] = DocState(
+            row["doc_id"], row["source"], row["content_hash"], text_hash, row["chunking"], row["meta_hash"],
+            json.loads(row["meta"]).get("root"),
+        )
+    return states
 
 
 def chunks_of(conn: sqlite3.Connection, doc_id: str) -> list[Chunk]:
@@ -234,10 +305,10 @@ def put_document(conn: sqlite3.Connection, doc: Document, chunks: Sequence[Chunk
     """Insert or replace a document with its chunks and their vectors."""
     conn.execute("DELETE FROM documents WHERE doc_id = ? OR source = ?", (doc.doc_id, doc.source))
     conn.execute(
-        "INSERT INTO documents(doc_id, source, title, author, lang, text, content_hash, meta)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO documents(doc_id, source, title, author, lang, text, content_hash, meta,"
+        " text_hash, chunking, meta_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (doc.doc_id, doc.source, doc.title, doc.author, doc.lang, doc.text, doc.content_hash,
-         json.dumps(doc.meta, ensure_ascii=False)),
+         json.dumps(doc.meta, ensure_ascii=False), document_hash(doc.text), doc.chunking, doc.meta_hash),
     )
     conn.executemany(
         "INSERT INTO chunks(doc_id, ord, start, end, text, lang, tokens, text_hash, vector)"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import re
+
 import numpy as np
 
 from . import store, versions
@@ -23,7 +25,7 @@ from .centroids import save_centroids
 from .concepts import ground, load_catalogue, load_or_build_concept_index
 from .debias import language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
-from .errors import EmbedderMismatch
+from .errors import EmbedderMismatch, InvalidSetting
 from .lexical import LexicalIndex
 from .vectors import build_index
 from .vectors.faiss import default_search_params
@@ -35,11 +37,16 @@ VECTOR_FILES = {"faiss": "vectors.faiss", "numpy": "vectors.npz"}
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """How an index is built: embedder, vector backend and FAISS factory string, versions kept."""
+    """How an index is built: embedder, vector backend and FAISS factory string, versions kept.
+
+    `factory` is an explicit choice that applies to the next publish; None keeps the factory the
+    index was built with, and `default_factory` is what a new (or rebuilt) index gets.
+    """
 
     embedder: str = DEFAULT_EMBEDDER
     backend: str = "faiss"
-    factory: str = "Flat"
+    factory: str | None = None
+    default_factory: str = "Flat"
     search_params: str | None = None
     keep: int = versions.DEFAULT_KEEP
 
@@ -67,6 +74,7 @@ class IndexWriter:
         self._build: Path | None = None
         self._conn: sqlite3.Connection | None = None
         self._previous: Path | None = None
+        self._previous_manifest: dict = {}
 
     def __enter__(self) -> "IndexWriter":
         self._lock = versions.writer_lock(self.index_dir, self.lock_timeout)
@@ -88,12 +96,8 @@ class IndexWriter:
         if versions.current_name(self.index_dir) and not self.rebuild:
             version, _ = versions.open_current(self.index_dir)
             self._previous = version.path
-            built_with = version.manifest.get("embedder")
-            if built_with != self.settings.embedder:
-                raise EmbedderMismatch(
-                    f"the index was built with {built_with!r}, not {self.settings.embedder!r};"
-                    " use --rebuild to re-embed everything with the new embedder"
-                )
+            self._previous_manifest = version.manifest
+            check_embedder(version.manifest, self.settings)
             source = sqlite3.connect(f"file:{version.path / versions.DB_FILE}?mode=ro", uri=True)
             target = sqlite3.connect(db_path)
             with target:
@@ -118,6 +122,21 @@ class IndexWriter:
     def embedder(self) -> Embedder:
         """The embedder this index is built with."""
         return get_embedder(self.settings.embedder)
+
+    @property
+    def base_version(self) -> str | None:
+        """Name of the published version this build started from (None for a new or rebuilt index)."""
+        return self._previous.name if self._previous else None
+
+    @property
+    def factory(self) -> str:
+        """The FAISS factory the next publish asks for: explicit, else the index's own, else the default."""
+        previous = self._previous_manifest.get("requested_factory") or self._previous_manifest.get("factory")
+        return self.settings.factory or previous or self.settings.default_factory
+
+    def document_states(self) -> dict[str, store.DocState]:
+        """source -> what incremental ingest compares (hashes, chunking, metadata, root)."""
+        return store.document_states(self._conn)
 
     def known_documents(self) -> dict[str, tuple[str, str]]:
         """source -> (doc_id, content_hash) of every stored document."""
@@ -159,14 +178,22 @@ class IndexWriter:
 
     def commit(self) -> Published | None:
         """Build the derived files and publish the new version; None when nothing changed."""
-        if not (self.changed or self.rebuild):
+        factory_changed = self._previous_manifest and self.factory != (
+            self._previous_manifest.get("requested_factory") or self._previous_manifest.get("factory"))
+        if not (self.changed or self.rebuild or factory_changed):
             return None
         conn, build = self._conn, self._build
         chunks = store.all_chunks(conn)
         ids, vectors = store.all_vectors(conn, self.embedder.dim)
         vector_file = VECTOR_FILES[self.settings.backend]
         factory = self._factory(len(ids))
-        build_index(self.settings.backend, ids, vectors, factory).save(build / vector_file)
+        try:
+            built = build_index(self.settings.backend, ids, vectors, factory)
+        except RuntimeError as exc:  # too few vectors to train this factory (e.g. IVF1024 on 1,000)
+            log.warning("cannot train %s on %d vectors (%s); using exact search", factory, len(ids), _faiss_message(exc))
+            factory = "Flat"
+            built = build_index(self.settings.backend, ids, vectors, factory)
+        built.save(build / vector_file)
         LexicalIndex.build(ids, [c.text for c in chunks], [c.lang for c in chunks]).save(build)
         np.save(build / "debias.npy", language_subspace(vectors, [c.lang for c in chunks]))
         save_centroids(build / "documents.npz", [c.doc_id for c in chunks], vectors)
@@ -182,6 +209,7 @@ class IndexWriter:
             "backend": self.settings.backend,
             "vector_file": vector_file,
             "factory": factory,
+            "requested_factory": self.factory,
             "search_params": self.settings.search_params or default_search_params(factory),
             "schema": store.SCHEMA_VERSION,
             **counts,
@@ -192,8 +220,9 @@ class IndexWriter:
         return Published(name, counts["documents"], counts["chunks"])
 
     def _factory(self, n: int) -> str:
-        # A trainable factory needs enough vectors to train on; tiny corpora fall back to exact search.
-        return self.settings.factory if n >= 1000 or self.settings.factory == "Flat" else "Flat"
+        # A trainable factory needs enough vectors to train on; tiny corpora fall back to exact search
+        # (the requested factory stays in the manifest and applies once the corpus is large enough).
+        return self.factory if n >= 1000 else "Flat"
 
     def _ground(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
         catalogue = load_catalogue()
@@ -211,3 +240,31 @@ class IndexWriter:
         ]
         with self._conn:
             store.replace_groundings(self._conn, rows)
+
+
+def check_embedder(manifest: dict, settings: IndexSettings) -> None:
+    """Raise EmbedderMismatch unless a version (by its manifest) was built with the settings' embedder."""
+    built_with = manifest.get("embedder")
+    if built_with != settings.embedder:
+        raise EmbedderMismatch(
+            f"the index was built with {built_with!r}, not {settings.embedder!r};"
+            " use --rebuild to re-embed everything with the new embedder"
+        )
+
+
+def check_factory(factory: str, dim: int) -> None:
+    """Raise InvalidSetting unless FAISS can build `factory` for vectors of `dim` dimensions."""
+    import faiss
+
+    try:
+        faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise InvalidSetting(f"invalid FAISS factory {factory!r} for {dim}-dimensional vectors: {_faiss_message(exc)}") from None
+
+
+def _faiss_message(exc: Exception) -> str:
+    # FAISS errors carry a C++ signature and source position before the message itself.
+    text = " ".join(str(exc).split())
+    found = re.search(r" at \S+:\d+: (?:Error: '[^']*' failed: )?(.*)$", text)
+    return found.group(1) if found else text
+

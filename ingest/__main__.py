@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from index import settings
-from index.errors import KBError
+from index.embedders import get_embedder
+from index.errors import InvalidSetting, KBError, UnknownEmbedder
+from index.writer import check_factory
 
 from .chunking import ChunkingConfig
+from . import limits
 from .loaders import SUPPORTED_SUFFIXES
 from .pipeline import ingest
 
@@ -18,6 +22,13 @@ EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_PARTIAL, EXIT_INDEX = 0, 1, 2, 3, 4
 EPILOG = f"""\
 formats: {', '.join(sorted(SUPPORTED_SUFFIXES))}; folders are read recursively, and a
 metadata.json beside the files may give title, author and lang per file name.
+A document is known by its file's location: re-ingesting a file updates its document (also when
+only its metadata or the chunking settings changed). A file whose name is already the source of
+another existing file keeps both: the newcomer's source gains its folder (b/notes.txt). A file
+with the same text as an indexed document (even in another encoding) is skipped as a duplicate.
+
+limits: files up to {limits.MAX_FILE_BYTES // limits.MiB} MB, {limits.MAX_TEXT_CHARS:,} characters of text, at least
+{limits.MIN_WORDS} words; PDF up to {limits.MAX_PDF_PAGES:,} pages; DOCX checked for zip bombs (see README).
 
 exit codes:
   0  everything ingested (or nothing had changed)
@@ -27,13 +38,21 @@ exit codes:
   4  index error (busy, damaged, built with another embedder)
 
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small),
-KB_FAISS_FACTORY (default Flat), KB_VECTOR_BACKEND (faiss|numpy), KB_KEEP_VERSIONS (default 3)
+KB_FAISS_FACTORY (factory of a new index, default Flat), KB_VECTOR_BACKEND (faiss|numpy),
+KB_KEEP_VERSIONS (default 3)
 """
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a bad command line reported on one line (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m ingest`."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m ingest",
         description="Ingest articles (txt, md, html, pdf, docx) into the knowledge base index. "
         "Unchanged files are skipped by content hash; every run publishes one new index version atomically.",
@@ -43,13 +62,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
     parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
     parser.add_argument("--embedder", default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
-    parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat (default) or IVF1024,Flat")
+    parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat or IVF1024,Flat: applies"
+                        " from this run on (vectors are reused, nothing is re-embedded); without it an existing"
+                        " index keeps its factory and a new one gets $KB_FAISS_FACTORY or Flat")
     parser.add_argument("--prune", action="store_true", help="remove documents whose files are gone from the folders given")
-    parser.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh index (e.g. after changing embedder)")
+    parser.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh index (e.g. after"
+                        " changing embedder); its factory is --factory, else $KB_FAISS_FACTORY, else Flat")
     parser.add_argument("--max-tokens", type=int, default=ChunkingConfig.max_tokens, help="chunk size in model tokens (default %(default)s)")
     parser.add_argument("--overlap-tokens", type=int, default=ChunkingConfig.overlap_tokens, help="overlap budget in tokens (default %(default)s)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return parser
+
+
+def _checked_settings(args: argparse.Namespace):
+    # Configuration errors are a bad command line, found before any file is read.
+    index_settings = settings.index_settings(args.embedder, args.factory)
+    if index_settings.backend == "faiss":
+        dim = get_embedder(index_settings.embedder).dim
+        for factory, origin in ((args.factory, "--factory"), (os.environ.get("KB_FAISS_FACTORY"), "KB_FAISS_FACTORY")):
+            if factory:
+                try:
+                    check_factory(factory, dim)
+                except InvalidSetting as exc:
+                    raise InvalidSetting(f"{origin}: {exc}") from None
+    return index_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,14 +97,23 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     index_dir = args.index_dir or settings.index_dir()
     try:
+        index_settings = _checked_settings(args)
+    except (InvalidSetting, UnknownEmbedder) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         report = ingest(
-            args.paths, index_dir, settings.index_settings(args.embedder, args.factory),
+            args.paths, index_dir, index_settings,
             ChunkingConfig(args.max_tokens, args.overlap_tokens), prune=args.prune, rebuild=args.rebuild,
             progress=not args.quiet,
         )
     except KBError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INDEX
+    for line in report.renamed:
+        print(f"note: {line}", file=sys.stderr)
+    for line in report.duplicates:
+        print(f"skipped: {line}", file=sys.stderr)
     for line in report.failed:
         print(f"skipped: {line}", file=sys.stderr)
     rate = report.chunks_embedded / report.embed_seconds if report.embed_seconds > 0 else 0.0
@@ -76,13 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     languages = ", ".join(f"{k}={v}" for k, v in sorted(report.languages.items())) or "-"
     print(
         f"ingested {report.ingested} document(s) (added {report.added}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, removed {report.removed}, failed {len(report.failed)}); "
+        f"unchanged {report.unchanged}, removed {report.removed}, duplicate {len(report.duplicates)}, "
+        f"failed {len(report.failed)}); "
         f"{report.chunks} chunks, languages: {languages}\n"
         f"embedded {report.chunks_embedded} chunks / {report.tokens_embedded} tokens in {report.embed_seconds:.1f}s "
         f"({rate:.1f} chunks/s, {tokens_rate:.0f} tokens/s); total {report.seconds:.1f}s\n"
         f"index {index_dir}: {report.version or 'unchanged'}, {report.total_documents} documents, {report.total_chunks} chunks"
     )
-    if not (report.ingested or report.unchanged or report.removed):
+    if not (report.ingested or report.unchanged or report.removed or report.duplicates):
         if not report.failed:
             print("error: no files found to ingest", file=sys.stderr)
         return EXIT_NOTHING

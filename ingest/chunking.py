@@ -45,11 +45,17 @@ def _split_long(text: str, start: int, end: int, count: Callable[[str], int], li
     yield Span(piece_start, last_end, text[piece_start:last_end], count(text[piece_start:last_end]))
 
 
-def units(text: str, count: Callable[[str], int], limit: int) -> list[Span]:
-    """Sentences of the text as spans, each within the token limit; `tokens` excludes the model's fixed overhead."""
+def units(text: str, count: Callable[[str], int], limit: int,
+          progress: Callable[[int], None] | None = None) -> list[Span]:
+    """Sentences of the text as spans, each within the token limit; `tokens` excludes the model's fixed overhead.
+
+    `progress`, if given, is called with the offset reached after each sentence.
+    """
     overhead = count("")
     spans = []
     for start, end in sentence_spans(text):
+        if progress is not None:
+            progress(end)
         tokens = count(text[start:end])
         if tokens > limit:
             spans.extend(_split_long(text, start, end, count, limit))
@@ -58,13 +64,14 @@ def units(text: str, count: Callable[[str], int], limit: int) -> list[Span]:
     return [Span(s.start, s.end, s.text, max(1, s.tokens - overhead)) for s in spans]
 
 
-def chunk_text(text: str, count: Callable[[str], int], config: ChunkingConfig = ChunkingConfig()) -> list[Span]:
+def chunk_text(text: str, count: Callable[[str], int], config: ChunkingConfig = ChunkingConfig(),
+               progress: Callable[[int], None] | None = None) -> list[Span]:
     """Pack sentences into chunks of at most `max_tokens`, repeating a short tail sentence as overlap.
 
     Chunks prefer to end at a paragraph break once they are half full, so a passage rarely
     straddles two topics; the overlap is one trailing sentence, only when it fits the budget.
     """
-    pieces = units(text, count, config.max_tokens)
+    pieces = units(text, count, config.max_tokens, progress)
     chunks: list[Span] = []
     current: list[Span] = []
     budget = config.max_tokens - count("")  # special tokens and role prefix come once per chunk

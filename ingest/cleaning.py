@@ -5,9 +5,10 @@ import re
 import unicodedata
 from collections import Counter
 
-_SPACES = r"\t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000"
-# Runs of inline whitespace, except a lone ASCII space (the common case: leaving it alone is much faster).
-_INLINE_SPACE = re.compile(rf"(?:[{_SPACES}]| (?=[ {_SPACES}]))[ {_SPACES}]*")
+_SPACES = "\\t\\f\\v\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000"
+# Runs of inline white space that are not already one plain space: matching every lone space
+# tripled the cleaning time of a 10 MB text.
+_INLINE_SPACE = re.compile(f"(?:[{_SPACES}]| (?=[ {_SPACES}]))[ {_SPACES}]*")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MANY_BLANKS = re.compile(r"\n{3,}")
@@ -23,9 +24,8 @@ def clean_text(raw: str) -> str:
     """Return normalised text: NFC, unified whitespace, placeholder and repeated boilerplate lines removed."""
     text = unicodedata.normalize("NFC", raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", _CONTROL.sub("", text))
-    # One pass over the whole text (the pattern never spans a newline): per-line calls cost seconds on 10 MB.
-    lines = [line.strip() for line in _INLINE_SPACE.sub(" ", text).split("\n")]
+    text = _INLINE_SPACE.sub(" ", _ZERO_WIDTH.sub("", _CONTROL.sub("", text)))
+    lines = [line.strip() for line in text.split("\n")]
     repeated = _repeated_short_lines(lines)
     kept = [line for line in lines if not _is_boilerplate(line, repeated)]
     return _MANY_BLANKS.sub("\n\n", "\n".join(kept)).strip()
@@ -39,3 +39,27 @@ def _repeated_short_lines(lines: list[str]) -> set[str]:
 
 def _is_boilerplate(line: str, repeated: set[str]) -> bool:
     return bool(line) and (bool(_PLACEHOLDER.match(line)) or line in repeated)
+
+
+# A word: a run of letters or digits, or one CJK character (those scripts write no spaces).
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[^\W_]+")
+_TITLE_JUNK = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def word_count(text: str, at_most: int | None = None) -> int:
+    """Words in a text, counting each CJK character as one; stops counting at `at_most`."""
+    count = 0
+    for _ in _WORD.finditer(text):
+        count += 1
+        if count == at_most:
+            break
+    return count
+
+
+def clean_title(raw: str, limit: int) -> str:
+    """A title fit for display and logs: control and bidi characters removed, whitespace collapsed, at most `limit` chars."""
+    title = " ".join(_TITLE_JUNK.sub(" ", unicodedata.normalize("NFC", raw)).split())
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip(" ,.;:-") + "…"

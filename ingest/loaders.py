@@ -1,8 +1,15 @@
-"""One loader per format, each turning a file's bytes into raw text; encodings detected."""
+"""One loader per format, each turning a file's bytes into raw text and, where the format says, a title.
+
+Every loader is bounded (see `limits`): hostile input costs seconds and tens of MB at most, and
+every failure is a DocumentError naming the file.
+"""
 from __future__ import annotations
 
+import codecs
+import copy
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -10,8 +17,17 @@ from charset_normalizer import from_bytes
 
 from index.errors import DocumentError
 
+from . import limits
+from .safezip import SafeZip
+
 # Bytes that never occur in text; their presence marks a binary file wearing a text extension.
 _BINARY_MARKERS = (b"\x00",)
+# UTF-32 first: its little-endian BOM starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+)
 _MD_SYNTAX = [
     (re.compile(r"```.*?```", re.DOTALL), ""),
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
@@ -24,100 +40,253 @@ _MD_SYNTAX = [
     (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),
     (re.compile(r"<[^>\n]+>"), ""),
 ]
+# Navigation blocks by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's nav header and footer.
+_NAVIGATION = (
+    "//script|//style|//noscript|//template|//nav|//aside|//*[@role='navigation']"
+    "|//header[not(ancestor::article or ancestor::main)]|//footer[not(ancestor::article or ancestor::main)]"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' nav-panel ')]"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' navheader ')]"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' navfooter ')]"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' breadcrumb ')]"
+    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' breadcrumbs ')]"
+    "|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Raw text of a file and the title its format declares (None when it declares none)."""
+
+    text: str
+    title: str | None = None
+
+
+def _capped(text: str, name: str) -> str:
+    if len(text) > limits.MAX_TEXT_CHARS:
+        raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+    return text
 
 
 def decode(data: bytes, name: str) -> str:
-    """Decode text bytes: UTF-8 (with or without BOM) first, else the detected legacy encoding."""
+    """Decode text bytes: a BOM's encoding (UTF-8/16/32), else UTF-8, else the detected legacy encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _capped(data.decode(encoding), name)
+            except UnicodeDecodeError:
+                raise DocumentError(f"{name}: invalid {encoding.upper()} text") from None
     if any(marker in data for marker in _BINARY_MARKERS):
         raise DocumentError(f"{name}: binary content, not text")
     try:
-        return data.decode("utf-8-sig")
+        return _capped(data.decode("utf-8"), name)
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         raise DocumentError(f"{name}: cannot detect the text encoding")
-    return str(best)
+    # Short texts often tie between code pages (ø reads as ř in cp1250); a tie goes to cp1252, the
+    # legacy encoding of the corpus's Western European languages.
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence - 0.01:
+            best = match
+    return _capped(str(best), name)
 
 
-def load_text(data: bytes, name: str) -> str:
+def load_plain(data: bytes, name: str) -> Extracted:
     """Plain text."""
-    return decode(data, name)
+    return Extracted(decode(data, name))
 
 
-def load_markdown(data: bytes, name: str) -> str:
+def load_markdown(data: bytes, name: str) -> Extracted:
     """Markdown, with the markup stripped to its visible text."""
     text = decode(data, name)
     for pattern, replacement in _MD_SYNTAX:
         text = pattern.sub(replacement, text)
-    return text
+    return Extracted(text)
 
 
-def load_html(data: bytes, name: str) -> str:
-    """An HTML page's main text, without navigation, scripts, headers and footers."""
-    import trafilatura
-
-    html = decode(data, name)
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
-    )
-    if not text:
-        text = _visible_html_text(html)
-    return text or ""
-
-
-def _visible_html_text(html: str) -> str:
-    # Fallback for pages too small for trafilatura's main-content heuristics.
+def load_html(data: bytes, name: str) -> Extracted:
+    """An HTML page's main text without navigation, scripts, headers and footers; title from <title> or <h1>."""
+    from lxml import etree
     from lxml import html as lxml_html
 
+    # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
+    # Control characters are not XML text: lxml refuses them when it moves text around.
+    markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
     try:
-        tree = lxml_html.fromstring(html)
-    except Exception:  # lxml raises several unrelated types on junk markup
-        return ""
-    for element in tree.xpath("//script|//style|//nav|//header|//footer|//aside|//noscript|//form"):
+        tree = lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        raise DocumentError(f"{name}: no HTML content") from None
+    title = _first_text(tree, "//head/title") or None
+    for element in tree.xpath(_NAVIGATION):
         element.drop_tree()
-    blocks = tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//p|//li|//td|//pre|//blockquote")
-    lines = [b.text_content().strip() for b in blocks] or [tree.text_content()]
+    title = title or _first_text(tree, "//h1") or None
+    text = ""
+    if len(markup) <= limits.MAX_TRAFILATURA_CHARS:
+        import trafilatura
+
+        text = trafilatura.extract(
+            copy.deepcopy(tree), include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
+        ) or ""
+    return Extracted(_capped(text or _visible_html_text(tree), name), title)
+
+
+def _first_text(tree, xpath: str) -> str:
+    for element in tree.xpath(xpath):
+        text = " ".join(element.text_content().split())
+        if text:
+            return text
+    return ""
+
+
+def _visible_html_text(tree) -> str:
+    # Linear extraction for pages too small for trafilatura's heuristics or too large for its speed.
+    blocks = tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//p|//li|//td|//th|//pre|//blockquote|//dt|//dd")
+    lines = [b.text_content().strip() for b in blocks if not b.xpath("ancestor::p|ancestor::li|ancestor::td")]
+    if not any(lines):
+        body = tree.find("body")
+        lines = [(body if body is not None else tree).text_content()]
     return "\n".join(line for line in lines if line)
 
 
-def load_pdf(data: bytes, name: str) -> str:
-    """Text of every page of a PDF; a scanned PDF without a text layer is an error."""
+def load_pdf(data: bytes, name: str) -> Extracted:
+    """Text of the pages of a PDF (at most MAX_PDF_PAGES); a scanned PDF without a text layer is an error."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
+    pages: list[str] = []
+    size = 0
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        count = len(reader.pages)
+        if count > limits.MAX_PDF_PAGES:
+            raise DocumentError(f"{name}: {count:,} pages (limit {limits.MAX_PDF_PAGES:,})")
+        for page in reader.pages:
+            text = (page.extract_text() or "").strip()
+            size += len(text)
+            if size > limits.MAX_TEXT_CHARS:
+                raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+            if text:
+                pages.append(text)
+        title = _pdf_title(reader)
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises a dozen unrelated types (and RecursionError) on damaged files
         raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
+    if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
-    return text
+    return Extracted("\n\n".join(pages), title)
 
 
-def load_docx(data: bytes, name: str) -> str:
-    """Paragraphs and table cells of a Word document, in order."""
-    import zipfile
+def _pdf_title(reader) -> str | None:
+    title = reader.metadata.title if reader.metadata else None
+    # Producers often leave a file name or a template's default as the title.
+    if not isinstance(title, str) or not title.strip() or re.search(r"\.(docx?|pdf|indd|tex)$|^untitled", title.strip(), re.I):
+        return None
+    return title
 
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
 
+def load_docx(data: bytes, name: str) -> Extracted:
+    """Paragraphs and table rows of a Word document, in document order, streamed with bounded memory."""
+    from lxml import etree
+
+    archive = SafeZip(data, name, "DOCX")
     try:
-        document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        part = _docx_main_part(archive)
+        if part not in archive.names():
+            raise DocumentError(f"{name}: not a readable DOCX (no {part})")
+        with archive.open(part) as stream:
+            text = _wordprocessing_text(stream, name)
+        title = _docx_title(archive)
+    except DocumentError:
+        raise
+    except etree.XMLSyntaxError as exc:
+        raise DocumentError(f"{name}: not a readable DOCX (damaged XML: {exc.msg})") from None
+    except Exception as exc:  # zipfile, zlib and lxml raise many unrelated types on damaged input
         raise DocumentError(f"{name}: not a readable DOCX ({exc.__class__.__name__})") from None
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return "\n".join(parts)
+    return Extracted(text, title)
 
 
-LOADERS: dict[str, Callable[[bytes, str], str]] = {
-    ".txt": load_text,
-    ".text": load_text,
+def _parse_small(archive: SafeZip, member: str):
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    return etree.fromstring(archive.read(member), parser)
+
+
+def _docx_main_part(archive: SafeZip) -> str:
+    if "_rels/.rels" in archive.names():
+        for rel in _parse_small(archive, "_rels/.rels"):
+            if rel.get("Type") == _OFFICE_DOCUMENT and rel.get("Target"):
+                return rel.get("Target").lstrip("/")
+    return "word/document.xml"
+
+
+def _docx_title(archive: SafeZip) -> str | None:
+    if "docProps/core.xml" not in archive.names():
+        return None
+    found = _parse_small(archive, "docProps/core.xml").find("{http://purl.org/dc/elements/1.1/}title")
+    return found.text if found is not None and found.text and found.text.strip() else None
+
+
+def _wordprocessing_text(stream, name: str) -> str:
+    from lxml import etree
+
+    out: list[str] = []
+    size = 0
+    paragraphs: list[list[str]] = []  # nested: text boxes hold paragraphs inside paragraphs
+    cells: list[list[str]] = []
+    rows: list[list[str]] = []
+
+    def emit(line: str) -> None:
+        nonlocal size
+        if cells:
+            cells[-1].append(line)
+            return
+        size += len(line) + 1
+        if size > limits.MAX_TEXT_CHARS:
+            raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+        out.append(line)
+
+    events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False)
+    for event, element in events:
+        tag = element.tag
+        if event == "start":
+            if tag == _W + "p":
+                paragraphs.append([])
+            elif tag == _W + "tc":
+                cells.append([])
+            elif tag == _W + "tr":
+                rows.append([])
+            continue
+        if tag == _W + "t" and paragraphs:
+            paragraphs[-1].append(element.text or "")
+        elif tag == _W + "tab" and paragraphs:
+            paragraphs[-1].append("\t")
+        elif tag in (_W + "br", _W + "cr") and paragraphs:
+            paragraphs[-1].append("\n")
+        elif tag == _W + "p" and paragraphs:
+            emit("".join(paragraphs.pop()))
+        elif tag == _W + "tc" and cells:
+            cell = " ".join(p.strip() for p in cells.pop() if p.strip())
+            if rows:
+                rows[-1].append(cell)
+        elif tag == _W + "tr" and rows:
+            emit(" | ".join(rows.pop()))
+        # Finished elements are dropped at once, so memory stays flat however long the document is.
+        element.clear(keep_tail=False)
+        while element.getprevious() is not None:
+            del element.getparent()[0]
+    return "\n".join(out)
+
+
+LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {
+    ".txt": load_plain,
+    ".text": load_plain,
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".html": load_html,
@@ -128,22 +297,31 @@ LOADERS: dict[str, Callable[[bytes, str], str]] = {
 SUPPORTED_SUFFIXES = frozenset(LOADERS)
 
 
-def load_bytes(data: bytes, name: str) -> str:
-    """Extract raw text from a file's bytes, choosing the loader by the name's suffix."""
+def extract(data: bytes, name: str) -> Extracted:
+    """Raw text and declared title of a file's bytes, choosing the loader by the name's suffix."""
     suffix = Path(name).suffix.lower()
     loader = LOADERS.get(suffix)
     if loader is None:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'} (supported: {supported})")
+    if len(data) > limits.MAX_FILE_BYTES:
+        raise DocumentError(f"{name}: {len(data) // limits.MiB:,} MB (limit {limits.MAX_FILE_BYTES // limits.MiB} MB)")
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
     return loader(data, name)
 
 
-def load_file(path: Path, name: str | None = None) -> str:
-    """Read a file and extract its raw text."""
+def load_bytes(data: bytes, name: str) -> str:
+    """Extract raw text from a file's bytes, choosing the loader by the name's suffix."""
+    return extract(data, name).text
+
+
+def read_file(path: Path, name: str | None = None) -> bytes:
+    """A file's bytes, refusing files over MAX_FILE_BYTES before reading them."""
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise DocumentError(f"{name or path}: {size // limits.MiB:,} MB (limit {limits.MAX_FILE_BYTES // limits.MiB} MB)")
+        return path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{name or path}: cannot read ({exc.strerror})") from None
-    return load_bytes(data, name or str(path))

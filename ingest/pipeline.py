@@ -13,28 +13,40 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from index import store, versions
+from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.language import detect, detect_part, normalize_lang
-from index.store import Chunk, Document, text_hash
-from index.writer import IndexSettings, IndexWriter
+from index.store import Chunk, Document, DocState, document_hash, text_hash
+from index.writer import IndexSettings, IndexWriter, check_embedder
 
+from . import limits
 from .chunking import ChunkingConfig, chunk_text
-from .cleaning import clean_text
+from .cleaning import clean_text, clean_title, word_count
 from .engines import EmbeddingEngine, get_engine
-from .loaders import load_bytes
+from .loaders import Extracted, extract, read_file
 
 log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
+# Bump when loading or cleaning changes what a file becomes: the next ingest re-applies every document.
+EXTRACTION_VERSION = 2
+# Documents at least this long show their own chunking and language-tagging progress.
+PROGRESS_CHARS = 100_000
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to ingest: where it is and the source name it is stored under."""
+    """A file to ingest: where it is, the source name it is stored under, and the root that name is relative to."""
 
     path: Path
     source: str
     root: Path
+
+    @property
+    def origin(self) -> Path:
+        """The file's absolute location: its identity across runs."""
+        return self.root / self.source
 
 
 @dataclass
@@ -54,6 +66,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
     chunks: int = 0
     chunks_embedded: int = 0
     tokens_embedded: int = 0
@@ -74,6 +88,17 @@ class IngestReport:
 def doc_id_for(source: str) -> str:
     """Stable id of a document: derived from its source name, so re-ingesting keeps it."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def chunking_key(config: ChunkingConfig) -> str:
+    """What a document's chunks depend on besides its text, as stored with it."""
+    return json.dumps({"max_tokens": config.max_tokens, "overlap_tokens": config.overlap_tokens,
+                       "extraction": EXTRACTION_VERSION}, sort_keys=True)
+
+
+def metadata_hash(metadata: dict) -> str:
+    """Hash of the metadata a document was made with (sidecar entry and root)."""
+    return hashlib.sha256(json.dumps(metadata, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def walk(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
@@ -97,7 +122,8 @@ def walk(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
 def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:
     if root not in cache:
         try:
-            cache[root] = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
+            loaded = json.loads((root / METADATA_FILE).read_text(encoding="utf-8"))
+            cache[root] = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
             cache[root] = {}
     return cache[root]
@@ -108,39 +134,61 @@ def _title(text: str, fallback: str) -> str:
     return first if 0 < len(first) <= 120 else fallback
 
 
+def _load(data: bytes, name: str) -> Extracted:
+    extracted = extract(data, name)
+    text = clean_text(extracted.text)
+    words = word_count(text, at_most=limits.MIN_WORDS)
+    if words < limits.MIN_WORDS:
+        raise DocumentError(
+            f"{name}: only {words} word{'' if words == 1 else 's'} of text after cleaning"
+            f" (a document needs at least {limits.MIN_WORDS})"
+        )
+    return Extracted(text, extracted.title)
+
+
 def load_text(data: bytes, name: str) -> str:
-    """A file's cleaned text; DocumentError (citing `name`) when it cannot become a document."""
-    text = clean_text(load_bytes(data, name))
-    if not text:
-        raise DocumentError(f"{name}: no text left after cleaning")
-    return text
+    """A file's cleaned text, within every parsing limit; DocumentError (naming `name`) when it cannot be a document.
+
+    Fast and memory-bounded (no model involved), so a web request can validate an upload with it.
+    """
+    return _load(data, name).text
 
 
 def prepare(
     data: bytes, source: str, count_tokens, config: ChunkingConfig, metadata: dict | None = None,
-    name: str | None = None, on_progress: Callable[[int, int], None] | None = None,
+    name: str | None = None, progress: bool = False, on_progress: Callable[[int, int], None] | None = None,
 ) -> Prepared:
     """Turn a file's bytes into a cleaned document and its chunks (no vectors yet); errors cite `name`.
 
-    `on_progress(done, total)` hears about chunks as they are language-tagged (long files take minutes).
+    `progress` shows bars for long files; `on_progress(done, total)` hears about chunks as they are language-tagged.
     """
     name = name or source
-    text = load_text(data, name)
+    loaded = _load(data, name)
+    text = loaded.text
     metadata = dict(metadata or {})
+    meta_hash = metadata_hash(metadata)
     lang = normalize_lang(metadata.pop("lang", None)) if metadata.get("lang") else detect(text)
+    title = str(metadata.pop("title", None) or loaded.title or _title(text, Path(name).stem))
+    author = metadata.pop("author", None)
     doc = Document(
         doc_id=doc_id_for(source),
         source=source,
-        title=metadata.pop("title", None) or _title(text, Path(name).stem),
+        title=clean_title(title, limits.MAX_TITLE_CHARS) or clean_title(Path(name).stem, limits.MAX_TITLE_CHARS),
         lang=lang,
         text=text,
         content_hash=hashlib.sha256(data).hexdigest(),
-        author=metadata.pop("author", None),
+        author=clean_title(str(author), limits.MAX_TITLE_CHARS) if author else None,
         meta=metadata,
+        chunking=chunking_key(config),
+        meta_hash=meta_hash,
     )
-    spans = chunk_text(text, count_tokens, config)
+    show = progress and len(text) >= PROGRESS_CHARS
+    label = Path(name).name[:40]
+    with tqdm(total=len(text), unit="char", unit_scale=True, desc=f"chunking {label}", disable=not show) as bar:
+        spans = chunk_text(text, count_tokens, config, progress=lambda offset: bar.update(offset - bar.n))
+        bar.update(len(text) - bar.n)
     chunks = []
-    for i, s in enumerate(spans):
+    for i, s in enumerate(tqdm(spans, unit="chunk", desc=f"languages {label}", disable=not show)):
         chunks.append(Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
                             lang=_chunk_lang(s.text, lang), tokens=s.tokens))
         if on_progress:
@@ -180,31 +228,115 @@ def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool 
     return vectors, len(todo), tokens, seconds
 
 
-def _changed(files: Sequence[SourceFile], known: dict[str, tuple[str, str]], report: IngestReport,
-             settings_chunking: ChunkingConfig, count_tokens, progress: bool) -> Iterator[Prepared]:
+def _candidates(file: SourceFile) -> Iterator[tuple[str, Path]]:
+    # The name relative to its root first, then with ever more of its parent folders, then the whole path.
+    origin = file.origin
+    depth = len(Path(file.source).parts)
+    for d in range(depth, len(origin.parts)):
+        yield "/".join(origin.parts[-d:]), origin.parents[d - 1]
+    yield origin.as_posix(), Path(origin.anchor)
+
+
+def _origin(state: DocState) -> Path | None:
+    return Path(state.root) / state.source if state.root else None
+
+
+def assign_sources(files: Sequence[SourceFile], states: dict[str, DocState]) -> tuple[list[SourceFile], list[str]]:
+    """Give every file a source no other file holds, and one note per file that could not keep its plain name.
+
+    A file already indexed keeps its source (found by its location). A name held by another file
+    that still exists is never taken over: the newcomer's source gains its parent folders
+    (`b/notes.txt`). A name whose file is gone (moved, deleted) is taken over. A file named twice
+    in one run counts once.
+    """
+    owners: dict[str, object] = {source: _origin(state) for source, state in states.items()}
+    stored = {origin: source for source, origin in owners.items() if origin is not None}
+    claimed: set[str] = set()
+    seen: set[Path] = set()
+    assigned, notes = [], []
+    for file in files:
+        origin = file.origin
+        if origin in seen:
+            continue
+        seen.add(origin)
+        if origin in stored:
+            source = stored[origin]
+            root = origin.parents[len(Path(source).parts) - 1]
+        else:
+            for source, root in _candidates(file):
+                if source in claimed:
+                    continue
+                owner = owners.get(source, _FREE)
+                if owner is _FREE or (owner is not None and not owner.is_file()):
+                    break
+            if source != file.source:
+                holder = owners.get(file.source)
+                notes.append(f"{file.path}: {file.source} is already the source of"
+                             f" {holder or 'an uploaded document'}; stored as {source}")
+        claimed.add(source)
+        owners[source] = origin
+        assigned.append(SourceFile(file.path, source, root))
+    return assigned, notes
+
+
+_FREE = object()  # a source nobody holds
+
+
+def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: IngestReport,
+          chunking: ChunkingConfig, count_tokens, progress: bool) -> list[Prepared]:
+    """Read and prepare every new or changed file; count the unchanged, duplicate and failed ones."""
+    assigned, report.renamed = assign_sources(files, states)
+    walked = {f.origin: f for f in files}
+    texts = {state.text_hash: source for source, state in states.items()}
+    key = chunking_key(chunking)
     sidecars: dict[Path, dict] = {}
-    for file in tqdm(files, unit="file", desc="reading", disable=not progress or len(files) < 2):
+    prepared = []
+    bar = tqdm(assigned, unit="file", desc="reading", disable=not progress)
+    for file in bar:
+        bar.set_postfix_str(file.path.name[:40], refresh=False)
+        given = walked[file.origin]
         try:
-            data = file.path.read_bytes()
-        except OSError as exc:
-            report.failed.append(f"{file.path}: cannot read ({exc.strerror})")
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        if file.source in known and known[file.source][1] == digest:
-            report.unchanged += 1
-            continue
-        metadata = dict(_sidecar(file.root, sidecars).get(file.source, {}))
-        metadata["root"] = str(file.root)
-        try:
-            item = prepare(data, file.source, count_tokens, settings_chunking, metadata, name=str(file.path))
+            data = read_file(file.path)
         except DocumentError as exc:
             report.failed.append(str(exc))
             continue
-        if file.source in known:
+        digest = hashlib.sha256(data).hexdigest()
+        metadata = dict(_sidecar(given.root, sidecars).get(given.source) or {})
+        metadata["root"] = str(file.root)
+        state = states.get(file.source)
+        if state and (state.content_hash, state.chunking, state.meta_hash, state.root) == (
+                digest, key, metadata_hash(metadata), metadata["root"]):
+            report.unchanged += 1
+            continue
+        try:
+            item = prepare(data, file.source, count_tokens, chunking, metadata, name=str(file.path), progress=progress)
+        except DocumentError as exc:
+            report.failed.append(str(exc))
+            continue
+        fingerprint = document_hash(item.doc.text)
+        if state is None and fingerprint in texts:
+            report.duplicates.append(f"{file.path}: duplicate of {texts[fingerprint]}")
+            continue
+        texts.setdefault(fingerprint, file.source)
+        if state:
             report.updated += 1
         else:
             report.added += 1
-        yield item
+        prepared.append(item)
+    bar.close()
+    return prepared
+
+
+def _published(index_dir: Path) -> tuple[versions.Version | None, dict[str, DocState]]:
+    # The published version and its documents, read without the writer lock (planning happens before it).
+    if not versions.current_name(index_dir) and not versions.published(index_dir):
+        return None, {}
+    version, _ = versions.open_current(index_dir)
+    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
+    try:
+        return version, store.document_states(conn)
+    finally:
+        conn.close()
 
 
 def ingest(
@@ -216,14 +348,32 @@ def ingest(
     rebuild: bool = False,
     progress: bool = True,
 ) -> IngestReport:
-    """Ingest files and folders into the index at `index_dir`, publishing one new version if anything changed."""
+    """Ingest files and folders into the index at `index_dir`, publishing one new version if anything changed.
+
+    Files are read and chunked before the writer lock is taken (and again under it only if another
+    writer published meanwhile); a run with nothing to write never creates an index directory.
+    """
     started = time.perf_counter()
     report = IngestReport()
-    files, report.failed = walk(paths)
+    files, walk_failures = walk(paths)
+    index_dir = Path(index_dir)
+    version, states = _published(index_dir)
+    planned_on = version.name if version and not rebuild else None
+    if planned_on:
+        check_embedder(version.manifest, settings)
+    count_tokens = get_embedder(settings.embedder).count_tokens
+    report.failed = list(walk_failures)
+    prepared = _plan(files, {} if rebuild else states, report, chunking, count_tokens, progress)
+    if not (prepared or (version and (rebuild or prune or settings.factory))):
+        if version:
+            report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
+        report.seconds = time.perf_counter() - started
+        return report
     with IndexWriter(index_dir, settings, rebuild=rebuild) as writer:
-        known = {} if rebuild else writer.known_documents()
+        if writer.base_version != planned_on:
+            report = IngestReport(failed=list(walk_failures))
+            prepared = _plan(files, writer.document_states(), report, chunking, count_tokens, progress)
         embedder = writer.embedder
-        prepared = list(_changed(files, known, report, chunking, embedder.count_tokens, progress))
         vectors, report.chunks_embedded, report.tokens_embedded, report.embed_seconds = embed_all(
             writer, prepared, progress
         )
@@ -233,8 +383,8 @@ def ingest(
             report.languages[item.doc.lang] += 1
             report.document_tokens += embedder.count_tokens(item.doc.text)
         if prune:
-            roots = {Path(p).resolve() for p in paths if Path(p).is_dir()}
-            report.removed = _prune(writer, roots, files)
+            folders = [Path(p).resolve() for p in paths if Path(p).is_dir()]
+            report.removed = _prune(writer, folders, files)
         totals = writer.counts()
         report.total_documents, report.total_chunks = totals["documents"], totals["chunks"]
         published = writer.commit()
@@ -243,13 +393,23 @@ def ingest(
     return report
 
 
-def _prune(writer: IndexWriter, folders: set[Path], files: Sequence[SourceFile]) -> int:
-    # Only documents that came from one of the folders walked now can be "gone".
-    roots = {str(f) for f in folders}
-    present = {(str(f.root), f.source) for f in files}
+def _prune(writer: IndexWriter, folders: Sequence[Path], files: Sequence[SourceFile]) -> int:
+    # Only documents whose file lies in one of the folders walked now can be "gone".
+    present = {f.origin for f in files}
     removed = 0
-    for doc in writer.documents():
-        root = doc.meta.get("root")
-        if root in roots and (root, doc.source) not in present and writer.delete(doc.doc_id):
+    for state in writer.document_states().values():
+        origin = _origin(state)
+        if origin is None or origin in present or not any(origin.is_relative_to(f) for f in folders):
+            continue
+        if writer.delete(state.doc_id):
             removed += 1
     return removed
+
+
+def find_duplicate(states: Iterable[DocState], content_hash: str, fingerprint: str | None = None) -> DocState | None:
+    """The stored document with the same bytes, or (given `fingerprint`) the same normalised text."""
+    for state in states:
+        if state.content_hash == content_hash or (fingerprint is not None and state.text_hash == fingerprint):
+            return state
+    return None
+

@@ -6,7 +6,6 @@ the job at /api/jobs/<id>; once it is done every worker serves the version it na
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from index.errors import DocumentError, KBError, NotFound
 from ingest.jobs import Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
-from ingest.jobs.submit import submit_delete, submit_upload
+from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
 
 from . import params
@@ -50,9 +49,9 @@ def queue() -> JobQueue:
     return current_app.extensions["jobs"]
 
 
-def _indexed_copy(content_hash: str) -> dict | None:
+def _indexed_copy(upload: CheckedUpload) -> dict | None:
     try:
-        return get_kb().document_with_hash(content_hash)
+        return get_kb().duplicate_of(upload.content_hash, upload.text_hash)
     except KBError:
         return None  # no index yet: the first upload creates it
 
@@ -71,11 +70,12 @@ def upload() -> tuple[dict, int]:
     data = file.read()
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
-    indexed = _indexed_copy(hashlib.sha256(data).hexdigest())
+    checked = check_upload(data, name)
+    indexed = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         return {"duplicate": True, "document": indexed, "job": None}, 200
-    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, name)
+    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from index import uploads
 from index.errors import DocumentError
+from index.store import document_hash
 
 from ..loaders import SUPPORTED_SUFFIXES
 from ..pipeline import doc_id_for, load_text
@@ -14,14 +16,18 @@ from . import spool
 from .base import DELETE, UPLOAD, Job, JobQueue
 
 
-def text_key(text: str) -> str:
-    """Hash of a document's cleaned text (NFC, whitespace and line ends unified by cleaning): the same content
-    in another encoding or with other line ends gets the same key."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that can become a document: its client name, suffix, and hashes of its bytes and of its text."""
+
+    name: str
+    suffix: str
+    content_hash: str
+    text_hash: str
 
 
-def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, name: str) -> tuple[Job, bool]:
-    """Queue an upload after checking that it can become a document; (job, False) when the same is pending.
+def check_upload(data: bytes, name: str) -> CheckedUpload:
+    """Check that an upload can become a document (type, parsing limits, enough text); DocumentError otherwise.
 
     `name` is the client's (already sanitised) file name: it picks the loader and names errors.
     """
@@ -29,9 +35,14 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, name: str) -> tu
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{name}: unsupported file type {suffix or '(none)'}")
     text = load_text(data, name)
-    content_hash = hashlib.sha256(data).hexdigest()
-    job = Job(id=uuid.uuid4().hex, kind=UPLOAD, key=text_key(text), file_name=name, content_hash=content_hash,
-              suffix=suffix, doc_id=doc_id_for(uploads.source_for(content_hash, suffix)))
+    return CheckedUpload(name, suffix, hashlib.sha256(data).hexdigest(), document_hash(text))
+
+
+def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedUpload) -> tuple[Job, bool]:
+    """Spool a checked upload and queue its job; (job, False) when the same text is already pending."""
+    job = Job(id=uuid.uuid4().hex, kind=UPLOAD, key=upload.text_hash, file_name=upload.name,
+              content_hash=upload.content_hash, suffix=upload.suffix,
+              doc_id=doc_id_for(uploads.source_for(upload.content_hash, upload.suffix)))
     spool.write(jobs_dir, job, data)
     queued, created = queue.submit(job)
     if not created:

@@ -9,11 +9,12 @@ from index import uploads, versions
 from index.embedders import get_embedder
 from index.errors import DocumentError, IndexNotFound
 from index.settings import index_settings
+from index.store import document_hash
 from index.writer import IndexSettings, IndexWriter
 
 from ..chunking import ChunkingConfig
 from ..engines import EmbeddingEngine
-from ..pipeline import embed_all, prepare
+from ..pipeline import embed_all, find_duplicate, prepare
 from . import spool
 from .base import Job
 
@@ -64,8 +65,8 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
-        same = next((doc_id for doc_id, digest in writer.known_documents().values() if digest == job.content_hash),
-                    None)
+        original = find_duplicate(writer.document_states().values(), job.content_hash, document_hash(item.doc.text))
+        same = original.doc_id if original else None
         if same is not None:  # indexed meanwhile, or by this very job before a kill
             doc = writer.document(same)
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+
+import pytest
 
 from index import versions
 from index.__main__ import main as index_main
@@ -51,3 +54,38 @@ def test_old_versions_are_collected(index_copy, tmp_path):
     assert versions.current_name(index_copy) == names[-1]
     manifest = json.loads((versions.versions_dir(index_copy) / names[-1] / versions.MANIFEST).read_text())
     assert manifest["documents"] == 6 and manifest["embedder"] == "e5-small"
+
+
+def _fake_versions(index_dir, count: int) -> None:
+    # More complete versions: copies of the current one under newer numbers.
+    current = versions.versions_dir(index_dir) / versions.current_name(index_dir)
+    for number in range(2, 2 + count):
+        shutil.copytree(current, versions.versions_dir(index_dir) / f"v{number:06d}")
+
+
+def test_gc_honours_keep_versions_and_refuses_a_bad_keep(index_copy, capsys, monkeypatch):
+    _fake_versions(index_copy, 5)
+    for bad in ("-5", "0", "two"):
+        with pytest.raises(SystemExit) as done:
+            index_main(["--index-dir", str(index_copy), "gc", "--keep", bad])
+        assert done.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--keep" in err
+    monkeypatch.setenv("KB_KEEP_VERSIONS", "10")
+    assert index_main(["--index-dir", str(index_copy), "gc"]) == 0
+    assert len(versions.published(index_copy)) == 6
+    monkeypatch.setenv("KB_KEEP_VERSIONS", "nope")
+    assert index_main(["--index-dir", str(index_copy), "gc"]) == 2
+    assert "KB_KEEP_VERSIONS" in capsys.readouterr().err
+    monkeypatch.delenv("KB_KEEP_VERSIONS")
+    assert index_main(["--index-dir", str(index_copy), "gc", "--keep", "2"]) == 0
+    # The current version (v000001) is never collected, whatever its age.
+    assert versions.published(index_copy) == ["v000001", "v000005", "v000006"]
+
+
+@pytest.mark.parametrize("command", ["gc", "verify"])
+def test_commands_on_a_missing_index_create_nothing(tmp_path, capsys, command):
+    missing = tmp_path / "nonexistent"
+    assert index_main(["--index-dir", str(missing), command]) == 3
+    assert "no index" in capsys.readouterr().err
+    assert not missing.exists()

@@ -72,3 +72,44 @@ Därför investerar många organisationer i kundinsikt och i att använda den i 
 <script>console.log("MORE_SCRIPT_TEXT")</script>
 </body></html>
 """
+
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="application/xml"/></Types>'
+)
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"'
+    ' Target="word/document.xml"/></Relationships>'
+)
+W_OPEN = '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+W_CLOSE = "</w:body></w:document>"
+
+
+def make_docx_package(parts: dict[str, bytes | str], stream: dict[str, tuple[bytes, int]] | None = None) -> bytes:
+    """A zip-based DOCX package written member by member; `stream` members repeat a block n times (bombs)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("_rels/.rels", RELS)
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        for name, (block, times) in (stream or {}).items():
+            with archive.open(name, "w", force_zip64=True) as member:
+                for _ in range(times):
+                    member.write(block)
+    return buffer.getvalue()
+
+
+def docx_paragraphs_xml(paragraphs: list[str]) -> str:
+    """word/document.xml holding the given paragraphs."""
+    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
+    return W_OPEN + body + W_CLOSE
+
+
+def zeros_bomb_docx(megabytes: int = 211) -> bytes:
+    """The issue's bomb: word/document.xml is `megabytes` MB of zeros, compressed to well under 1 MB."""
+    return make_docx_package({}, {"word/document.xml": (bytes(1 << 20), megabytes)})

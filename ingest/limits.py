@@ -1,0 +1,27 @@
+"""Every limit that keeps parsing a hostile file bounded in time and memory, in one place (see README)."""
+from __future__ import annotations
+
+MiB = 1 << 20
+
+# Any single input file; larger ones are refused before they are read.
+MAX_FILE_BYTES = 64 * MiB
+# Extracted text of one document, in characters (a 10 MB upload of plain text fits).
+MAX_TEXT_CHARS = 12_000_000
+# A document needs this many words after cleaning; fewer is a page of navigation or a stub.
+MIN_WORDS = 5
+# Titles keep this many characters at most.
+MAX_TITLE_CHARS = 200
+
+# Zip-based formats (DOCX): checked on the central directory before anything is decompressed.
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_UNCOMPRESSED_BYTES = 256 * MiB  # declared total, and a hard cap on what is actually inflated
+MAX_ZIP_RATIO = 100  # uncompressed / compressed, for entries above ZIP_RATIO_FLOOR
+ZIP_RATIO_FLOOR = 1 * MiB
+# Parts read whole (relationships, core properties) rather than streamed.
+MAX_ZIP_SMALL_PART_BYTES = 1 * MiB
+
+# PDF: pages read at most (pypdf itself caps every decompressed stream at 75 MB).
+MAX_PDF_PAGES = 2_000
+
+# HTML above this many characters skips trafilatura (superlinear: 8 MB took 14 s) for a linear extraction.
+MAX_TRAFILATURA_CHARS = 1_000_000

@@ -1,0 +1,172 @@
+"""Hostile and damaged files are refused with a DocumentError naming the file, in bounded time and memory."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.errors import DocumentError
+from ingest import limits
+from ingest.loaders import extract
+from ingest.pipeline import load_text
+
+from .files import (
+    W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, make_pdf, zeros_bomb_docx,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SENTENCE = "Kundelojalitet bygger på tillit som må fortjenes hver eneste dag."
+
+
+def refused(data: bytes, name: str) -> str:
+    with pytest.raises(DocumentError) as error:
+        load_text(data, name)
+    message = str(error.value)
+    assert message.startswith(f"{name}: ")
+    return message
+
+
+def test_zeros_bomb_is_refused_by_its_compression_ratio():
+    bomb = zeros_bomb_docx(211)
+    assert len(bomb) < 1 << 20
+    assert "compresses" in refused(bomb, "bomb.docx") and "zip bomb" in refused(bomb, "bomb.docx")
+
+
+def test_declared_total_over_the_cap_is_refused(monkeypatch):
+    # Many entries each below the ratio floor still add up: the declared total is checked first.
+    monkeypatch.setattr(limits, "MAX_ZIP_UNCOMPRESSED_BYTES", 4 * limits.MiB)
+    parts = {f"word/media/pad{i}.bin": bytes(512 * 1024) for i in range(10)}
+    parts["word/document.xml"] = docx_paragraphs_xml([SENTENCE])
+    assert "expands to" in refused(make_docx_package(parts), "wide.docx")
+
+
+def test_too_many_entries_are_refused(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_ZIP_ENTRIES", 50)
+    parts = {f"customXml/item{i}.xml": "<a/>" for i in range(60)}
+    parts["word/document.xml"] = docx_paragraphs_xml([SENTENCE])
+    assert "zip entries" in refused(make_docx_package(parts), "entries.docx")
+
+
+def test_inflation_is_capped_even_when_the_directory_looks_fine(monkeypatch):
+    # A legitimate-looking ratio but more inflated bytes than the cap allows.
+    monkeypatch.setattr(limits, "MAX_ZIP_UNCOMPRESSED_BYTES", 64 * 1024)
+    xml = docx_paragraphs_xml([f"{SENTENCE} ({i})" for i in range(2000)])
+    data = make_docx_package({"word/document.xml": xml})
+    monkeypatch.setattr("ingest.safezip._check_directory", lambda entries, name: None)
+    assert "inflates beyond" in refused(data, "sneaky.docx")
+
+
+def test_text_cap_stops_a_long_docx_early(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
+    data = make_docx_package({"word/document.xml": docx_paragraphs_xml([f"{SENTENCE} {i}" for i in range(1000)])})
+    assert "characters of text" in refused(data, "long.docx")
+
+
+def test_docx_cut_in_half_and_damaged_xml():
+    good = make_docx([SENTENCE, "Andre avsnitt om kundenærhet og verdier."])
+    assert "not a readable DOCX" in refused(good[: len(good) // 2], "truncated.docx")
+    xml = docx_paragraphs_xml([SENTENCE] * 20)
+    half = make_docx_package({"word/document.xml": xml[: len(xml) // 2]})
+    assert "damaged XML" in refused(half, "half.docx")
+    no_body = make_docx_package({"word/other.xml": "<a/>"})
+    assert "no word/document.xml" in refused(no_body, "empty-package.docx")
+
+
+def test_docx_entities_are_not_expanded():
+    laughs = ('<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+              '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>' + W_OPEN[W_OPEN.index("<w:document"):]
+              + f"<w:p><w:r><w:t>{SENTENCE} &c;</w:t></w:r></w:p>" + W_CLOSE)
+    try:
+        text = load_text(make_docx_package({"word/document.xml": laughs}), "laughs.docx")
+    except DocumentError as error:
+        assert "laughs.docx" in str(error)
+    else:
+        assert "hahaha" not in text
+
+
+def test_docx_text_in_document_order_with_table_rows_and_title():
+    core = ('<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties"'
+            ' xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Kundenærhet i praksis</dc:title></cp:coreProperties>')
+    body = (W_OPEN + f"<w:p><w:r><w:t>Før tabellen: {SENTENCE}</w:t></w:r></w:p>"
+            "<w:tbl><w:tr><w:tc><w:p><w:r><w:t>Fase</w:t></w:r></w:p></w:tc>"
+            "<w:tc><w:p><w:r><w:t>Gjenkjenne</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+            "<w:p><w:r><w:t>Etter</w:t><w:tab/><w:t>tabellen.</w:t></w:r></w:p>" + W_CLOSE)
+    extracted = extract(make_docx_package({"word/document.xml": body, "docProps/core.xml": core}), "ordered.docx")
+    assert extracted.text.split("\n") == [f"Før tabellen: {SENTENCE}", "Fase | Gjenkjenne", "Etter\ttabellen."]
+    assert extracted.title == "Kundenærhet i praksis"
+
+
+def test_pdf_page_cap_and_garbage(monkeypatch):
+    assert "not a readable PDF" in refused(b"%PDF-1.7\n" + bytes(range(256)) * 40, "garbage.pdf")
+    assert "not a readable PDF" in refused(make_pdf([SENTENCE])[:300], "cut.pdf")
+    monkeypatch.setattr(limits, "MAX_PDF_PAGES", 0)
+    assert "1 pages (limit 0)" in refused(make_pdf([SENTENCE]), "pages.pdf")
+
+
+@pytest.mark.parametrize("name, data", [
+    ("huge.txt", ("ord " * 3000).encode()),
+    ("huge.md", ("ord " * 3000).encode()),
+    ("huge.html", (f"<html><body>{'<p>ord ord ord</p>' * 1000}</body></html>").encode()),
+    ("huge.pdf", make_pdf(["ord " * 60] * 40)),
+])
+def test_text_cap_applies_to_every_format(monkeypatch, name, data):
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 2_000)
+    assert "characters of text" in refused(data, name)
+
+
+def test_files_over_the_size_limit_are_refused_unread(monkeypatch, tmp_path):
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 1000)
+    assert "limit 0 MB" in refused(b"a " * 1000, "big.txt")
+
+
+def test_near_empty_documents_are_refused_with_a_reason():
+    page = b"<html><head><script>var x = 1;</script></head><body><nav>Home</nav></body></html>"
+    assert "only 0 words" in refused(page, "nav-only.html")
+    assert "only 3 words" in refused(b"Hei, hallo der.", "short.txt")
+    assert load_text("Kunder som stoler på deg.".encode(), "five.txt") == "Kunder som stoler på deg."
+
+
+MEMORY_PROBE = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from index.errors import DocumentError
+from ingest.pipeline import load_text
+from tests.ingest.files import docx_paragraphs_xml, make_docx_package, zeros_bomb_docx
+
+sentence = "Kundelojalitet bygger på tillit som må fortjenes hver eneste dag, skriver han i boken sin. "
+cases = {
+    "zeros-211mb.docx": zeros_bomb_docx(211),
+    # Real XML, 1.2 GB when inflated, in one entry whose declared size is honest.
+    "xml-1200mb.docx": make_docx_package({}, {"word/document.xml": (("<w:p><w:r><w:t>" + sentence * 20 + "</w:t></w:r></w:p>").encode() * 600, 1000)}),
+    # Distinct paragraphs (ratio well under the cap) with more text than allowed: streamed, stopped at the text cap.
+    "long-text.docx": make_docx_package({"word/document.xml": docx_paragraphs_xml([f"{i} {sentence}" for i in range(150_000)])}),
+}
+result = {}
+for name, data in cases.items():
+    started = time.perf_counter()
+    try:
+        load_text(data, name)
+        outcome = "accepted"
+    except DocumentError as error:
+        outcome = str(error)
+    result[name] = {"bytes": len(data), "seconds": round(time.perf_counter() - started, 3), "outcome": outcome}
+result["VmHWM_kB"] = int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.slow
+def test_bombs_are_refused_with_bounded_memory():
+    """Peak RSS of a fresh process that parses every bomb stays far below 1 GB."""
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(ROOT)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    print(result)
+    assert "zip bomb" in result["zeros-211mb.docx"]["outcome"]
+    assert "zip bomb" in result["xml-1200mb.docx"]["outcome"]
+    assert "characters of text" in result["long-text.docx"]["outcome"]
+    assert result["VmHWM_kB"] < 1024 * 1024
