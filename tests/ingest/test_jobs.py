@@ -18,7 +18,7 @@ from ingest.engines import get_engine
 from ingest.jobs import DELETE, DONE, FAILED, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
-from ingest.jobs.submit import submit_delete, submit_upload
+from ingest.jobs.submit import check_upload, submit_delete, submit_upload
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = {"sqlite": SqliteQueue}
@@ -120,7 +120,7 @@ def runner(index_copy: Path) -> Runner:
 
 
 def submit(index_dir: Path, data: bytes, name: str) -> Job:
-    job, created = submit_upload(open_queue(index_dir), jobs_dir(index_dir), data, name)
+    job, created = submit_upload(open_queue(index_dir), jobs_dir(index_dir), data, check_upload(data, name))
     assert created
     return job
 
@@ -131,7 +131,7 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     job = submit(index_copy, NOTE, "../../etc/kunde nærhet.txt")
     assert spool.path_of(jobs_dir(index_copy), job).read_bytes() == NOTE
     assert not uploads.stored(index_copy)  # pending bytes never sit in uploads/
-    same, created = submit_upload(queue, jobs_dir(index_copy), NOTE.replace(b"\n", b"\r\n"), "copy.txt")
+    same, created = submit_upload(queue, jobs_dir(index_copy), NOTE.replace(b"\n", b"\r\n"), check_upload(NOTE.replace(b"\n", b"\r\n"), "copy.txt"))
     assert not created and same.id == job.id  # the same text, laid out otherwise, is pending already
     assert runner.drain() == 1
     done = queue.get(job.id)
@@ -175,7 +175,7 @@ def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy)
                                ("disguised.txt", b"\x7fELF\x02\x01\x01" + bytes(200), "binary content"),
                                ("disguised.pdf", b"\x7fELF" + bytes(200), "not a readable PDF")]:
         with pytest.raises(DocumentError, match=reason):
-            submit_upload(queue, jobs_dir(index_copy), data, name)
+            submit_upload(queue, jobs_dir(index_copy), data, check_upload(data, name))
     assert queue.recent() == [] and not list(spool.folder(jobs_dir(index_copy)).glob("*"))
 
 
