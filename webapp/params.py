@@ -53,4 +53,5 @@ def search_options(args: Mapping[str, str]) -> dict:
         "lang": args.get("lang") or None,
         "mode": args.get("mode") or "hybrid",
         "group": boolean(args, "group"),
+        "ui_lang": args.get("ui_lang") or None,
     }

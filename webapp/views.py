@@ -15,6 +15,7 @@ from .errors import describe
 from .kb import get_kb
 
 bp = Blueprint("views", __name__)
+UI_LANG = "en"  # the language the templates are written in
 
 
 @bp.app_context_processor
@@ -49,7 +50,9 @@ def search():
     result, error, status = None, None, 200
     if query.strip():
         try:
-            result = kb.search(query, **params.search_options(request.args)).to_dict()
+            # Concept cards of an uncertain-language query come in the UI's own language.
+            options = params.search_options(request.args) | {"ui_lang": UI_LANG}
+            result = kb.search(query, **options).to_dict()
         except InvalidQuery as exc:
             error, status = str(exc), 400
     concepts, families = _concept_index()
