@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from index import settings
+from index.cliargs import embedder
 from index.errors import KBError
 
 from .chunking import ChunkingConfig
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
     parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
-    parser.add_argument("--embedder", default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
+    parser.add_argument("--embedder", type=embedder, default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
     parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat (default) or IVF1024,Flat")
     parser.add_argument("--prune", action="store_true", help="remove documents whose files are gone from the folders given")
     parser.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh index (e.g. after changing embedder)")
