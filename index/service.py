@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +88,8 @@ class SearchResponse:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, the shape of the HTTP API."""
-        return asdict(self)
+        # Shallow: the fields are already plain values (dataclasses.asdict deep-copies, ~1 ms a search).
+        return {**vars(self), "results": [dict(vars(r)) for r in self.results]}
 
 
 @dataclass
