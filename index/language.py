@@ -71,7 +71,15 @@ def detect_part(text: str, whole: str, min_prob: float = 0.9) -> str:
     # runs this once per chunk.
     probs = _probabilities(text, trials=3)
     best = max(probs, key=probs.get) if probs else whole
-    return best if probs.get(best, 0.0) >= min_prob else whole
+    if best == whole or probs.get(best, 0.0) < min_prob:
+        return whole
+    if {best, whole} <= set(QUERY_LANGUAGES):
+        # langdetect can be sure and wrong between close languages (a Norwegian passage read as
+        # Danish); lingua, better on short text, must agree before a passage leaves its document's.
+        votes = {_lingua_code(v.language): v.value for v in query_detector().compute_language_confidence_values(text)}
+        if votes.get(whole, 0.0) >= votes.get(best, 0.0):
+            return whole
+    return best
 
 
 class QueryLanguage(NamedTuple):

@@ -23,7 +23,7 @@ from .concepts import (
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .highlight import sentence_highlighter
-from .language import QUERY_LANGUAGES, UNKNOWN, detect_query, normalize_lang, query_detector
+from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
 from .lexical import LexicalIndex
 from .ranking import MODES, Corpus, RankingConfig, rank
 from .vectors import load_index
@@ -210,7 +210,7 @@ class KnowledgeBase:
         lang = self._check(query, k, mode, lang)
         card_lang = _ui_lang(ui_lang)
         state = self._state
-        detected = detect_query(query, state.corpus.lexical.words_by_lang)
+        detected = self.query_language(query)
         query_lang = detected.lang
         vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
@@ -219,6 +219,10 @@ class KnowledgeBase:
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
                               results, cards)
+
+    def query_language(self, text: str) -> QueryLanguage:
+        """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
+        return detect_query(text, self._state.corpus.lexical.words_by_lang)
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]
