@@ -23,6 +23,8 @@ from urllib.parse import urlencode
 
 from eval.load import ROOT, _env_number, native_threads, queries, start_server, stop_server, warm_up
 
+PAUSE_S = 0.05
+
 
 def _alternate(args: tuple[str, int, int]) -> tuple[list[float], list[float]]:
     """In a fresh process: (encoder ms, HTTP ms) per query, alternating."""
@@ -36,10 +38,14 @@ def _alternate(args: tuple[str, int, int]) -> tuple[list[float], list[float]]:
     for r in range(rounds):
         for q in queries():
             text = f"{q} {r}" if r else q  # a new text each round: nothing is answered from a cache
+            # Each timed call starts from idle, as a served request does: a process that has just
+            # been computing is scheduled behind one that slept, which would flatter the server.
+            time.sleep(PAUSE_S)
             started = time.perf_counter()
             embedder.embed_queries([text])
             encode.append((time.perf_counter() - started) * 1000)
             url = f"{base}/api/search?" + urlencode({"q": text, "k": k})
+            time.sleep(PAUSE_S)
             started = time.perf_counter()
             with urllib.request.urlopen(url, timeout=60) as response:
                 body = json.loads(response.read())
