@@ -1,5 +1,6 @@
-"""`make bench`: ingest throughput against the bare encoder, search latency, exact vs approximate FAISS,
-and HTTP load on the served app against the bare query encoder (`eval.load`).
+"""`make bench`: ingest throughput against the bare encoder, search latency, HTTP search latency against
+the bare query encoder (`eval.latency`), exact vs approximate FAISS, and HTTP load on the served app
+against the bare query encoder (`eval.load`).
 
 Every ratio is measured side by side in one run; absolute numbers vary with the machine's load.
 """
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
     parser.add_argument("--ann-vectors", type=int, default=100_000)
     parser.add_argument("--skip-ann", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true", help="skip HTTP search p50 against the bare encoder")
     parser.add_argument("--skip-load", action="store_true", help="skip the HTTP load run (LOAD_SECONDS, default 60)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args(argv)
@@ -157,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         ingest([args.corpus], Path(tmp), progress=False)
         report["search"] = bench_search(Path(tmp), queries)
         print(json.dumps({"search": report["search"]}, indent=2), flush=True)
+        if not args.skip_latency:
+            from eval.latency import run as latency_run
+
+            # One request at a time through the served app, alternating with the bare encoder.
+            report["latency"] = latency_run(Path(tmp))
+            print(json.dumps({"latency": report["latency"]}, indent=2), flush=True)
         if not args.skip_ann:
             report["ann"] = bench_ann(args.ann_vectors)
             print(json.dumps({"ann": report["ann"]}, indent=2), flush=True)

@@ -1,7 +1,8 @@
 """`make eval`: retrieval and concept-lookup quality through the same calls the HTTP API makes.
 
 Environment: EVAL_QUERIES (default eval/dev-queries.jsonl), EVAL_CONCEPTS (default
-eval/dev-concepts.jsonl, "" to skip), EVAL_CORPUS (a folder to ingest into a temporary index
+eval/dev-concepts.jsonl, "" to skip), EVAL_SHORT (labelled short queries for language detection,
+default eval/short-queries.jsonl, "" to skip), EVAL_CORPUS (a folder to ingest into a temporary index
 instead of using KB_INDEX_DIR), EVAL_K (results per query, default 10).
 """
 from __future__ import annotations
@@ -65,6 +66,36 @@ def score_concepts(kb: KnowledgeBase, lookups: list[dict]) -> dict:
     return {"accuracy@1": statistics.fmean(at1), "accuracy@3": statistics.fmean(at3), "n": len(lookups)}
 
 
+def score_languages(kb: KnowledgeBase, records: list[dict]) -> dict:
+    """Short-query language detection as search does it: right (query_lang equals the label; `und`
+    counts as wrong), best guess right, uncertain, per language, and the detection's p50."""
+    kb.query_language("warm up")
+    per_lang: dict[str, dict] = {}
+    latency = []
+    for r in records:
+        started = time.perf_counter()
+        found = kb.query_language(r["query"])
+        latency.append((time.perf_counter() - started) * 1000)
+        row = per_lang.setdefault(r["lang"], {"n": 0, "right": 0, "guess_right": 0, "uncertain": 0})
+        row["n"] += 1
+        row["right"] += found.lang == r["lang"]
+        row["guess_right"] += found.guess == r["lang"]
+        row["uncertain"] += found.lang == "und"
+    total = {key: sum(row[key] for row in per_lang.values()) for key in ("n", "right", "guess_right", "uncertain")}
+    return {"accuracy": total["right"] / total["n"], "guess_accuracy": total["guess_right"] / total["n"],
+            "uncertain": total["uncertain"], "n": total["n"], "p50_ms": statistics.median(latency),
+            "per_language": per_lang}
+
+
+def _print_languages(result: dict, path: Path) -> None:
+    print(f"\nshort-query language ({result['n']} queries from {path}): query_lang right {result['accuracy']:.3f}"
+          f" (und counts as wrong), best guess right {result['guess_accuracy']:.3f}, uncertain {result['uncertain']},"
+          f" p50 {result['p50_ms']:.2f} ms")
+    print(f"{'lang':<6} {'n':>3} {'right':>6} {'guess':>6} {'und':>4}")
+    for lang, row in sorted(result["per_language"].items()):
+        print(f"{lang:<6} {row['n']:>3} {row['right'] / row['n']:>6.2f} {row['guess_right'] / row['n']:>6.2f} {row['uncertain']:>4}")
+
+
 def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows = [(mode, mode, base) for mode in MODES]
     # Ablation rows show what the language-bias correction contributes.
@@ -72,7 +103,7 @@ def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     return rows
 
 
-def run(index_dir: Path, queries: Path, concepts: Path | None, k: int) -> dict:
+def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, short: Path | None = None) -> dict:
     """Every mode side by side, plus concept accuracy; returns the numbers it printed."""
     records = read_jsonl(queries)
     report: dict = {"queries": str(queries), "modes": {}}
@@ -88,6 +119,9 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int) -> dict:
         result = score_concepts(KnowledgeBase(index_dir), read_jsonl(concepts))
         report["concepts"] = result
         print(f"\nconcept look-ups ({result['n']}): accuracy@1 {result['accuracy@1']:.2f}  accuracy@3 {result['accuracy@3']:.2f}")
+    if short:
+        report["languages"] = score_languages(KnowledgeBase(index_dir), read_jsonl(short))
+        _print_languages(report["languages"], short)
     return report
 
 
@@ -98,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path, default=Path(os.environ.get("EVAL_QUERIES") or HERE / "dev-queries.jsonl"))
     concepts_default = os.environ.get("EVAL_CONCEPTS", str(HERE / "dev-concepts.jsonl"))
     parser.add_argument("--concepts", type=Path, default=Path(concepts_default) if concepts_default else None)
+    short_default = os.environ.get("EVAL_SHORT", str(HERE / "short-queries.jsonl"))
+    parser.add_argument("--short", type=Path, default=Path(short_default) if short_default else None,
+                        help="labelled short queries for language detection")
     parser.add_argument("--corpus", type=Path, default=Path(os.environ["EVAL_CORPUS"]) if os.environ.get("EVAL_CORPUS") else None)
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("-k", type=int, default=int(os.environ.get("EVAL_K") or 10))
@@ -109,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
             report = ingest([args.corpus], Path(tmp), progress=True)
             print(f"ingested {report.total_documents} documents, {report.total_chunks} chunks from {args.corpus}")
-            result = run(Path(tmp), args.queries, args.concepts, args.k)
+            result = run(Path(tmp), args.queries, args.concepts, args.k, args.short)
     else:
-        result = run(args.index_dir or settings.index_dir(), args.queries, args.concepts, args.k)
+        result = run(args.index_dir or settings.index_dir(), args.queries, args.concepts, args.k, args.short)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

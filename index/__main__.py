@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from . import settings, uploads, versions
+from .cliargs import index_dir_option
 from .concepts.skos import FORMATS as SKOS_FORMATS
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound, InvalidSetting, KBError
 from .ranking import MODES
@@ -39,39 +40,40 @@ def _positive(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m index`."""
+    common = index_dir_option()
     parser = OneLineParser(
         prog="python -m index", description="Query and check the knowledge base index.", epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
     )
-    parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    search = commands.add_parser("search", help="rank passages for a query in any language")
-    search.add_argument("query")
-    search.add_argument("-k", type=int, default=10, help="number of results, 1-50 (default 10)")
+    search = commands.add_parser("search", help="rank passages for a query in any language", parents=[common])
+    search.add_argument("query", metavar="QUERY", type=_text, help="the question or keywords, in any language")
+    search.add_argument("-k", "--k", type=_count, default=10, help="number of results, 1-50 (default 10)")
     search.add_argument("--lang", default=None, help="only passages in this language (ISO 639-1, e.g. sv)")
     search.add_argument("--mode", choices=MODES, default="hybrid", help="ranking mode (default hybrid)")
     search.add_argument("--group", action="store_true", help="one best passage per document")
     search.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
 
     commands.add_parser("verify", help="check every version's checksums and database, and the stored uploads;"
-                        " non-zero when the current version is damaged or uploads are orphaned or missing")
-    commands.add_parser("stats", help="counts, languages and embedder of the served version (JSON)")
-    gc = commands.add_parser("gc", help="delete old versions, abandoned builds and orphaned uploads")
+                        " non-zero when the current version is damaged or uploads are orphaned or missing",
+                        parents=[common])
+    commands.add_parser("stats", help="counts, languages and embedder of the served version (JSON)", parents=[common])
+    gc = commands.add_parser("gc", help="delete old versions, abandoned builds and orphaned uploads", parents=[common])
     gc.add_argument("--keep", type=_positive, default=None,
                     help=f"versions to keep, at least 1 (default $KB_KEEP_VERSIONS, else {versions.DEFAULT_KEEP})")
 
-    concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import")
+    concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import", parents=[common])
     concept_commands = concepts.add_subparsers(dest="concepts_command", required=True, metavar="ACTION")
-    lookup = concept_commands.add_parser("lookup", help="free text in any language -> ranked concepts")
-    lookup.add_argument("text")
-    lookup.add_argument("-k", type=int, default=5)
-    lookup.add_argument("--json", action="store_true")
-    concept_commands.add_parser("check", help="report concepts with no grounded passage (exit 1 if any)")
-    export = concept_commands.add_parser("export", help="export the catalogue")
+    lookup = concept_commands.add_parser("lookup", help="free text in any language -> ranked concepts", parents=[common])
+    lookup.add_argument("text", metavar="TEXT", type=_text, help="a concept's name or a phrase, in any language")
+    lookup.add_argument("-k", "--k", type=_count, default=5, help="number of matches, 1-50 (default 5)")
+    lookup.add_argument("--json", action="store_true", help="print the API's JSON")
+    concept_commands.add_parser("check", help="report concepts with no grounded passage (exit 1 if any)", parents=[common])
+    export = concept_commands.add_parser("export", help="export the catalogue", parents=[common])
     export.add_argument("--format", choices=("skos-jsonld", "skos-turtle", "markdown"), default="skos-jsonld")
     load = concept_commands.add_parser(
-        "import", help="validate a SKOS vocabulary (JSON-LD or Turtle) as a catalogue",
+        "import", help="validate a SKOS vocabulary (JSON-LD or Turtle) as a catalogue", parents=[common],
         description="Parse and validate a SKOS vocabulary; with --check nothing is changed (the only mode until the "
                     "catalogue is stored with the index). Exit 0 when valid, 1 when not, with the offending concept.")
     load.add_argument("file", type=Path, help="a .ttl (Turtle) or .jsonld/.json (JSON-LD) file")
@@ -80,8 +82,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _text(raw: str) -> str:
+    """argparse type of QUERY and TEXT: what the knowledge base accepts, checked before it loads."""
+    from .service import MAX_QUERY_CHARS
+
+    if not raw.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    if len(raw) > MAX_QUERY_CHARS:
+        raise argparse.ArgumentTypeError(f"is longer than {MAX_QUERY_CHARS} characters")
+    return raw
+
+
+def _count(raw: str) -> int:
+    """argparse type of -k/--k."""
+    from .service import MAX_K
+
+    if not raw.strip().lstrip("+-").isdigit() or not 1 <= int(raw) <= MAX_K:
+        raise argparse.ArgumentTypeError(f"must be an integer between 1 and {MAX_K}, not {raw!r}")
+    return int(raw)
+
+
 def _print_search(response) -> None:
-    print(f"query language: {response.query_lang}   mode: {response.mode}   {response.took_ms:.1f} ms")
+    detected = response.query_lang if response.query_lang != "und" else f"uncertain (maybe {response.query_lang_guess})"
+    print(f"query language: {detected}, confidence {response.query_lang_confidence:.2f}   mode: {response.mode}"
+          f"   {response.took_ms:.1f} ms")
     for card in response.concepts:
         print(f"concept: {card['label']} ({card['id']}): {card['definition']}")
     for r in response.results:
@@ -131,7 +155,7 @@ def _verify_uploads(index_dir: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed command line."""
-    index_dir = args.index_dir or settings.index_dir()
+    index_dir = getattr(args, "index_dir", None) or settings.index_dir()
     if args.command == "verify":
         return _verify(index_dir)
     if args.command == "concepts" and args.concepts_command == "import":

@@ -5,6 +5,7 @@ Across languages the shared surface is small, so the signal is a blend of charac
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -35,11 +36,28 @@ def _ngrams(text: str) -> Counter:
     return grams
 
 
-def _cosine(a: Counter, b: Counter) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    return dot / (sqrt(sum(v * v for v in a.values())) * sqrt(sum(v * v for v in b.values())))
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    grams: Counter
+    norm: float
+    terms: frozenset[str]
+    damp: float
+
+
+@functools.lru_cache(maxsize=4096)
+def _sentences(text: str, lang: str) -> tuple[_Sentence, ...]:
+    """Each sentence of a passage with what matching needs; cached, since the passages that rank
+    for one query rank for many, and preparing them costs more than scoring them."""
+    found = []
+    for start, end in sentence_spans(text) or [(0, len(text))]:
+        sentence = text[start:end]
+        grams = _ngrams(sentence)
+        # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
+        found.append(_Sentence(start, end, grams, sqrt(sum(v * v for v in grams.values())),
+                               frozenset(analyze(sentence, lang)), min(1.0, len(sentence) / 40)))
+    return tuple(found)
 
 
 def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Highlight]:
@@ -49,20 +67,20 @@ def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Hi
     The first sentence stands in when nothing matches.
     """
     query_grams = _ngrams(query)
+    query_norm = sqrt(sum(v * v for v in query_grams.values()))
     query_terms = set(analyze_query(query, query_lang))
 
     def best_sentence(text: str, text_lang: str) -> Highlight:
-        spans = sentence_spans(text) or [(0, len(text))]
-        best, best_score = spans[0], 0.0
-        for start, end in spans:
-            sentence = text[start:end]
-            terms = set(analyze(sentence, text_lang))
-            overlap = len(query_terms & terms) / (len(query_terms) or 1)
-            # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
-            length_damp = min(1.0, len(sentence) / 40)
-            score = (_cosine(query_grams, _ngrams(sentence)) + overlap) * length_damp
+        sentences = _sentences(text, text_lang)
+        best, best_score = sentences[0], 0.0
+        for sentence in sentences:
+            overlap = len(query_terms & sentence.terms) / (len(query_terms) or 1)
+            cosine = 0.0
+            if query_norm and sentence.norm:
+                cosine = sum(v * sentence.grams.get(k, 0) for k, v in query_grams.items()) / (query_norm * sentence.norm)
+            score = (cosine + overlap) * sentence.damp
             if score > best_score:
-                best, best_score = (start, end), score
-        return Highlight(text[best[0] : best[1]], best[0], best[1])
+                best, best_score = sentence, score
+        return Highlight(text[best.start : best.end], best.start, best.end)
 
     return best_sentence

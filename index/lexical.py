@@ -75,6 +75,11 @@ class LexicalIndex:
     idf: np.ndarray  # (len(langs), len(vocab))
     words_by_lang: dict[str, frozenset[str]]
 
+    def __post_init__(self) -> None:
+        # Column-major copy: a query reads a few terms' columns, never rows (slicing rows of a CSR
+        # matrix per language and query cost more than the rest of lexical scoring).
+        self._by_term = self.tf.tocsc()
+
     @classmethod
     def build(cls, chunk_ids: Sequence[int], texts: Sequence[str], langs: Sequence[str]) -> "LexicalIndex":
         """Analyse each chunk in its own language and precompute BM25 weights."""
@@ -120,9 +125,9 @@ class LexicalIndex:
         cols = [self.vocab[t] for t in unique if t in self.vocab]
         idf = self.idf[li]
         bound = float(idf[cols].sum() + idf.mean() * (len(unique) - len(cols))) * (K1 + 1)
-        rows = np.flatnonzero(self.chunk_lang == li)
-        if cols and len(rows):
-            result[rows] = self.tf[rows][:, cols] @ idf[cols]
+        if cols:
+            in_lang = self.chunk_lang == li
+            result[in_lang] = (self._by_term[:, cols] @ idf[cols])[in_lang]
         return result, max(bound, 1e-6)
 
     def save(self, directory: Path) -> list[Path]:

@@ -41,8 +41,7 @@ class Corpus:
     lexical: LexicalIndex
     basis: np.ndarray
     chunk_docs: np.ndarray
-    chunk_langs: np.ndarray
-    chunk_doc_langs: np.ndarray
+    chunk_langs: np.ndarray  # a passage's own language where langdetect was sure, else its document's
     doc_ids: list[str]
     doc_centroids: np.ndarray
     fetch_vectors: Callable[[Sequence[int]], np.ndarray]
@@ -96,11 +95,14 @@ def rank(
     group: bool = False,
     config: RankingConfig = RankingConfig(),
 ) -> list[tuple[int, float]]:
-    """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages of documents in that language."""
+    """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
+
+    `query_lang` `und` (unsure) treats every corpus language alike: only longer words count lexically.
+    """
     n = len(corpus.lexical.chunk_ids)
     if n == 0:
         return []
-    allowed = np.ones(n, bool) if lang is None else corpus.chunk_doc_langs == lang
+    allowed = np.ones(n, bool) if lang is None else corpus.chunk_langs == lang
     # A language filter keeps only part of the candidates; widen the pool by that part's inverse share.
     pool = min(n, max(config.candidates, 20 * k) * n // max(1, int(allowed.sum())))
     query_vector = project_out(query_vector[None, :], corpus.basis)[0] if config.debias else query_vector

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
-from .language import QUERY_LANGUAGES, detect_query, normalize_lang
+from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
 from .lexical import LexicalIndex
 from .ranking import MODES, Corpus, RankingConfig, rank
 from .vectors import load_index
@@ -36,6 +36,16 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _ui_lang(ui_lang: str | None) -> str:
+    """The reader's language for concept cards when the query's is unsure; English by default."""
+    if ui_lang in (None, ""):
+        return "en"
+    code = normalize_lang(ui_lang)
+    if not _LANG_CODE.match(code):
+        raise InvalidQuery(f"ui_lang must be a language code such as en or de, not {ui_lang!r}")
+    return code
 
 
 def _check_text(text: str, k: int) -> None:
@@ -71,7 +81,9 @@ class SearchResponse:
     """A search's results plus the concept cards the query names."""
 
     query: str
-    query_lang: str
+    query_lang: str  # the language the search acted on: `und` when detection was unsure
+    query_lang_confidence: float  # calibrated probability that query_lang_guess is right
+    query_lang_guess: str
     mode: str
     took_ms: float
     results: list[SearchResult]
@@ -79,7 +91,8 @@ class SearchResponse:
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, the shape of the HTTP API."""
-        return asdict(self)
+        # Shallow: the fields are already plain values (dataclasses.asdict deep-copies, ~1 ms a search).
+        return {**vars(self), "results": [dict(vars(r)) for r in self.results]}
 
 
 @dataclass
@@ -103,6 +116,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._examined = versions.current_name(self.index_dir)
         self._state = self._load()
+        query_detector()  # its models take seconds to load: at start, not in the first search
 
     def _load(self) -> _Loaded:
         version, warnings = versions.open_current(self.index_dir)
@@ -114,7 +128,7 @@ class KnowledgeBase:
             )
         conn = store.connect(version.path / versions.DB_FILE, readonly=True)
         lexical = LexicalIndex.load(version.path)
-        chunk_ids, chunk_docs, chunk_langs, doc_langs = store.chunk_map(conn)
+        chunk_ids, chunk_docs, chunk_langs = store.chunk_map(conn)
         if not np.array_equal(chunk_ids, lexical.chunk_ids):
             raise versions.IndexCorrupt(f"{version.name}: lexical index does not match the chunks")
         doc_ids, centroids = load_centroids(version.path / "documents.npz")
@@ -127,7 +141,6 @@ class KnowledgeBase:
             basis=np.load(version.path / "debias.npy"),
             chunk_docs=chunk_docs,
             chunk_langs=chunk_langs,
-            chunk_doc_langs=doc_langs,
             doc_ids=doc_ids,
             doc_centroids=centroids,
             fetch_vectors=lambda ids: store.vectors_by_id(conn, ids, dim),
@@ -175,7 +188,7 @@ class KnowledgeBase:
         return list(self._state.warnings)
 
     def languages(self) -> list[str]:
-        """Languages of the indexed chunks."""
+        """Languages a `lang` filter can return: those of the indexed passages."""
         return list(self._state.languages)
 
     def _check(self, query: str, k: int, mode: str, lang: str | None) -> str | None:
@@ -190,18 +203,29 @@ class KnowledgeBase:
         return code
 
     def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid",
-               group: bool = False) -> SearchResponse:
-        """Rank passages for a query in any language; `lang` filters by passage language."""
+               group: bool = False, ui_lang: str | None = None) -> SearchResponse:
+        """Rank passages for a query in any language; `lang` filters by passage language.
+
+        Concept cards come in the query's language when it was detected with confidence, else in
+        `ui_lang` (the reader's language), else in English.
+        """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
+        card_lang = _ui_lang(ui_lang)
         state = self._state
-        query_lang, _ = detect_query(query, state.corpus.lexical.words_by_lang)
+        detected = self.query_language(query)
+        query_lang = detected.lang
         vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
         results = self._results(state, query, query_lang, ranked)
-        cards = self._query_concepts(query, query_lang)
+        cards = self._query_concepts(query, card_lang if query_lang == UNKNOWN else query_lang)
         took = (time.perf_counter() - started) * 1000
-        return SearchResponse(query, query_lang, mode, round(took, 2), results, cards)
+        return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
+                              results, cards)
+
+    def query_language(self, text: str) -> QueryLanguage:
+        """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
+        return detect_query(text, self._state.corpus.lexical.words_by_lang)
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]
@@ -303,8 +327,10 @@ class KnowledgeBase:
             "factory": manifest.get("factory"),
             "documents": manifest["documents"],
             "chunks": manifest["chunks"],
-            "languages": store.languages(state.conn),
-            "chunk_languages": {str(k): int(v) for k, v in zip(*np.unique(state.corpus.chunk_langs.astype(str), return_counts=True))},
+            # What a `lang` filter can return: passages per language (a passage's own language where
+            # it was detected with confidence, else its document's).
+            "languages": {str(k): int(v) for k, v in zip(*np.unique(state.corpus.chunk_langs.astype(str), return_counts=True))},
+            "document_languages": store.languages(state.conn),
             "language_bias_directions": int(len(state.corpus.basis)),
             "warnings": state.warnings,
         }
@@ -324,11 +350,11 @@ class KnowledgeBase:
             "definition": concept.definitions.get(lang) or concept.definition,
         }
 
-    def _query_concepts(self, query: str, query_lang: str) -> list[dict]:
+    def _query_concepts(self, query: str, card_lang: str) -> list[dict]:
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
         state = self._state
-        matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=query_lang)
-        return [self._card(state, m.id, query_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
+        matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=card_lang)
+        return [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first."""

@@ -280,13 +280,10 @@ def vectors_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int], dim: int) 
     return np.frombuffer(b"".join(found[int(c)] for c in chunk_ids), dtype=np.float32).reshape(-1, dim)
 
 
-def chunk_map(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(chunk ids, their doc ids, their languages, their documents' languages), ordered by chunk id."""
-    rows = conn.execute(
-        "SELECT c.chunk_id, c.doc_id, c.lang, d.lang FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-        " ORDER BY c.chunk_id"
-    ).fetchall()
-    return tuple(np.asarray([r[i] for r in rows], dtype=np.int64 if i == 0 else object) for i in range(4))
+def chunk_map(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk ids, their doc ids, their languages), ordered by chunk id."""
+    rows = conn.execute("SELECT chunk_id, doc_id, lang FROM chunks ORDER BY chunk_id").fetchall()
+    return tuple(np.asarray([r[i] for r in rows], dtype=np.int64 if i == 0 else object) for i in range(3))
 
 
 def vectors_by_hash(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, bytes]:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from index import settings
+from index.cliargs import embedder
 from index.embedders import get_embedder
 from index.errors import InvalidSetting, KBError, UnknownEmbedder
 from index.writer import check_factory
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
     parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
-    parser.add_argument("--embedder", default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
+    parser.add_argument("--embedder", type=embedder, default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
     parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat or IVF1024,Flat: applies"
                         " from this run on (vectors are reused, nothing is re-embedded); without it an existing"
                         " index keeps its factory and a new one gets $KB_FAISS_FACTORY or Flat")

@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 
+from index.cliargs import index_dir_option
 from index.errors import KBError
 
 
@@ -16,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
         "For real use run `make run`, which serves the same app with gunicorn.",
         epilog="environment: KB_INDEX_DIR, KB_EMBEDDER, KB_ADMIN_TOKEN, KB_MAX_UPLOAD_MB, KB_LOG_LEVEL (see README). "
         "exit codes: 0 stopped normally; 2 bad command line; 3 the app could not be created.",
+        parents=[index_dir_option()],
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000), help="port (default $PORT or 5000)")
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     from . import create_app
 
     try:
-        app = create_app()
+        app = create_app({"KB_INDEX_DIR": args.index_dir} if hasattr(args, "index_dir") else None)
     except KBError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

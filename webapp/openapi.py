@@ -56,7 +56,8 @@ SCHEMAS = {
         "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
     "SearchResponse": _object({
-        "query": STR, "query_lang": STR, "mode": {"enum": list(MODES)}, "took_ms": NUM,
+        "query": STR, "query_lang": STR, "query_lang_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "query_lang_guess": STR, "mode": {"enum": list(MODES)}, "took_ms": NUM,
         "results": _array(_ref("SearchResult")), "concepts": _array(_ref("ConceptCard")),
     }),
     "LookupMatch": _object({"id": STR, "label": STR, "family": STR, "score": NUM, "via": STR}),
@@ -91,7 +92,7 @@ SCHEMAS = {
     "Stats": _object({
         "version": STR, "created": NULLABLE_STR, "embedder": STR, "dim": INT, "backend": STR,
         "factory": NULLABLE_STR, "documents": INT, "chunks": INT, "languages": COUNTS,
-        "chunk_languages": COUNTS, "language_bias_directions": INT,
+        "document_languages": COUNTS, "language_bias_directions": INT,
         "warnings": STR_LIST,
     }),
     "Job": _object({
@@ -237,6 +238,9 @@ def _paths(languages: tuple[str, ...]) -> dict:
             _json("SearchResponse", "Ranked passages, best first."),
             (Q, _k(10),
              _lang(languages),
+             _param("ui_lang", {"type": "string", "pattern": "^[a-zA-Z_-]{2,8}$"},
+                    "The reader's language: concept cards use it when the query's language is uncertain"
+                    " (query_lang und); default English."),
              _param("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "Ranking mode."),
              _param("group", {"type": "boolean", "default": False}, "At most one passage per document."),
              GLOSSES),

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 LANGUAGE_NAMES = {
     "en": "English", "no": "Norwegian", "nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk", "sv": "Swedish",
-    "nl": "Dutch", "da": "Danish", "de": "German", "fr": "French",
+    "nl": "Dutch", "da": "Danish", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese",
 }
 
 

@@ -16,6 +16,7 @@ from .errors import describe
 from .kb import get_kb
 
 bp = Blueprint("views", __name__)
+UI_LANG = "en"  # the language the templates are written in
 
 
 @bp.app_context_processor
@@ -43,6 +44,11 @@ def _reader() -> tuple[str, bool]:
     if remembered in READER_CHOICES:
         return remembered, False
     return request.accept_languages.best_match(READER_LANGUAGES) or "en", False
+
+
+def _ui_lang(reader: str) -> str:
+    """The reader's language for concept cards: their gloss language, else the templates' own."""
+    return reader if reader in READER_LANGUAGES else UI_LANG
 
 
 def _remember(response, reader: str, chosen: bool):
@@ -75,7 +81,9 @@ def search():
     result, error, status = None, None, 200
     if query.strip():
         try:
-            result = kb.search(query, **params.search_options(params.filled(request.args))).to_dict()
+            # Concept cards of an uncertain-language query come in the reader's own language.
+            options = params.search_options(params.filled(request.args)) | {"ui_lang": _ui_lang(reader)}
+            result = kb.search(query, **options).to_dict()
         except InvalidQuery as exc:
             error, status = str(exc), 400
     if result and reader != "off":

@@ -177,8 +177,9 @@ def _label_language(query_lang: str, langs: set[str], via: str) -> str:
     if query_lang in langs:
         return query_lang
     # A string match says the query is in one of the matched term's languages even when short-text
-    # detection guesses otherwise ("Kundeintimitet" is both Norwegian and Danish).
-    if via != "embedding" and langs - {"en"}:
+    # detection is unsure or guesses otherwise ("Kundeintimitet" is both Norwegian and Danish);
+    # a term that is English too ("lock-on") is read in English, the default reading language.
+    if via != "embedding" and langs - {"en"} and "en" not in langs:
         return min(langs - {"en"})
     return "en"
 

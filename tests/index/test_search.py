@@ -38,6 +38,16 @@ def test_modes_filters_and_grouping(kb):
         assert response.mode == mode and response.results
     only_dutch = kb.search("customer loyalty", lang="nl", k=5).results
     assert only_dutch and {r.lang for r in only_dutch} == {"nl"}
+
+def test_every_language_offered_filters_to_passages_in_it(kb):
+    offered = kb.languages()
+    # langdetect reads one Norwegian seed passage as Danish; lingua must agree before a passage leaves its document's language.
+    assert offered == sorted(kb.stats()["languages"]) == ["nl", "no", "sv"]
+    for lang in offered:
+        for mode in ("hybrid", "dense"):  # lexical mode returns only passages sharing a word
+            results = kb.search("kunder og kundeopplevelser", lang=lang, mode=mode, k=5).results
+            assert results and {r.lang for r in results} == {lang}, (lang, mode)
+    assert kb.stats()["document_languages"] == {"nl": 1, "no": 3, "sv": 1}
     grouped = kb.search("customers", group=True, k=10).results
     assert len({r.doc_id for r in grouped}) == len(grouped) == 5
 
@@ -53,6 +63,7 @@ def test_results_carry_highlight_inside_the_chunk(kb):
 @pytest.mark.parametrize("kwargs", [
     {"query": ""}, {"query": "   "}, {"query": "x" * 1001}, {"query": "ok", "k": 0}, {"query": "ok", "k": 51},
     {"query": "ok", "mode": "fuzzy"}, {"query": "ok", "lang": "klingon"}, {"query": "ok", "lang": "zz"},
+    {"query": "ok", "ui_lang": "not a code"},
 ])
 def test_invalid_parameters_are_domain_errors(kb, kwargs):
     with pytest.raises(InvalidQuery):
@@ -71,6 +82,65 @@ def test_cli_text_output_and_errors(seed_index, tmp_path, capsys):
     assert index_main(["--index-dir", str(seed_index), "search", "värdediscipliner", "-k", "2"]) == 0
     assert "002_2866088025c4b51b.txt" in capsys.readouterr().out
     assert index_main(["--index-dir", str(tmp_path / "none"), "search", "x"]) == 3
-    assert index_main(["--index-dir", str(seed_index), "search", "x", "-k", "99"]) == 1
+    assert "no index" in capsys.readouterr().err
+    assert index_main(["--index-dir", str(seed_index), "search", "x", "--lang", "zz"]) == 1
+    assert capsys.readouterr().err.strip() == "error: unknown language 'zz'"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["search", "x", "-k", "99"], "argument -k/--k: must be an integer between 1 and 50, not '99'"),
+    (["search", "x", "--k", "zero"], "argument -k/--k: must be an integer between 1 and 50, not 'zero'"),
+    (["search", "  "], "argument QUERY: must not be empty"),
+    (["search", "x" * 1001], "argument QUERY: is longer than 1000 characters"),
+    (["concepts", "lookup", ""], "argument TEXT: must not be empty"),
+    (["concepts", "lookup", "lock-on", "-k", "0"], "argument -k/--k: must be an integer between 1 and 50, not '0'"),
+])
+def test_cli_bad_arguments_exit_2_naming_the_argument(seed_index, capsys, argv, message):
+    with pytest.raises(SystemExit) as exited:
+        index_main([*argv, "--index-dir", str(seed_index)])
     err = capsys.readouterr().err
-    assert "no index" in err and "k must be between" in err and "Traceback" not in err
+    assert exited.value.code == 2 and err.strip().endswith(f"error: {message}"), err
+    assert "q must" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, expect", [
+    (["search", "kundereise", "-k", "1"], "Tilkoblet strategi"),
+    (["stats"], '"chunks": '),
+    (["verify"], ": ok"),
+    (["gc", "--keep", "5"], "removed 0 version(s)"),
+    (["concepts", "lookup", "lock-on", "-k", "1"], "customer-lock-on"),
+    (["concepts", "check"], "concepts grounded"),
+    (["concepts", "export", "--format", "markdown"], "# "),
+])
+def test_cli_index_dir_before_or_after_any_subcommand(index_copy, monkeypatch, capsys, argv, expect):
+    monkeypatch.setenv("KB_INDEX_DIR", str(index_copy / "absent"))  # only the option can find the index
+    where = str(index_copy)
+    placements = [["--index-dir", where, *argv], [*argv, "--index-dir", where]]
+    if argv[0] == "concepts":
+        placements.append([argv[0], "--index-dir", where, *argv[1:]])
+    for placed in placements:
+        assert index_main(placed) in (0, 1), placed  # concepts check exits 1 when a concept is ungrounded
+        assert expect in capsys.readouterr().out, placed
+
+
+def test_cli_index_dir_after_the_subcommand_wins_over_before(seed_index, tmp_path, capsys):
+    assert index_main(["--index-dir", str(tmp_path / "absent"), "verify", "--index-dir", str(seed_index)]) == 0
+    assert ": ok" in capsys.readouterr().out
+
+
+def test_a_passage_confidently_in_another_language_filters_by_its_own(tmp_path):
+    from index.service import KnowledgeBase
+    from ingest.pipeline import ingest
+
+    dutch = ("De klant is koning in de nieuwe economie. Bedrijven die hun klanten vrijwillig binden, winnen hun "
+             "loyaliteit voor jaren. Dat vraagt om een andere manier van denken over service en waarde. ") * 3
+    english = ("Customers stay because they want to, not because they are trapped by contracts or switching costs. "
+               "The best companies earn that loyalty every day with services that solve whole problems. ") * 3
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "artikel.txt").write_text(dutch + "\n\n" + english + "\n\n" + dutch, encoding="utf-8")
+    ingest([tmp_path / "docs"], tmp_path / "index", progress=False)
+    kb = KnowledgeBase(tmp_path / "index")
+    assert kb.languages() == ["en", "nl"] and kb.stats()["document_languages"] == {"nl": 1}
+    english_hits = kb.search("loyalty", lang="en", k=10).results
+    assert english_hits and all(r.lang == "en" and "Customers stay" in r.text for r in english_hits)
+    assert all(r.lang == "nl" for r in kb.search("loyalty", lang="nl", k=10).results)

@@ -131,7 +131,8 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     job = submit(index_copy, NOTE, "../../etc/kunde nærhet.txt")
     assert spool.path_of(jobs_dir(index_copy), job).read_bytes() == NOTE
     assert not uploads.stored(index_copy)  # pending bytes never sit in uploads/
-    same, created = submit_upload(queue, jobs_dir(index_copy), NOTE.replace(b"\n", b"\r\n"), check_upload(NOTE.replace(b"\n", b"\r\n"), "copy.txt"))
+    copy = NOTE.replace(b"\n", b"\r\n")
+    same, created = submit_upload(queue, jobs_dir(index_copy), copy, check_upload(copy, "copy.txt"))
     assert not created and same.id == job.id  # the same text, laid out otherwise, is pending already
     assert runner.drain() == 1
     done = queue.get(job.id)

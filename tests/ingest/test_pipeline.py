@@ -150,3 +150,13 @@ def test_killed_ingest_leaves_previous_index_searchable(index_copy, tmp_path, se
         # Killed before publishing (the usual case here) or just after: never anything in between.
         assert (current, kb.stats()["documents"]) in {(before, 5)} or (current > before and kb.stats()["documents"] == 11)
         assert kb.search("customer lock-on", k=1).results[0].source == "004_d0c1bd57fb5bdf5c.txt"
+
+
+@pytest.mark.parametrize("name", ["bogus", "st:", "st:/no/such/model"])
+def test_an_embedder_that_cannot_load_is_a_bad_command_line(tmp_path, seeds_dir, capsys, name):
+    with pytest.raises(SystemExit) as exited:
+        ingest_main([str(seeds_dir), "--index-dir", str(tmp_path / "index"), "--embedder", name, "-q"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith(f"python -m ingest: error: argument --embedder: cannot use embedder {name!r}")
+    assert not (tmp_path / "index").exists()

@@ -132,6 +132,23 @@ def test_stats_and_healthz(api):
     assert health["documents"] == stats["documents"] == 5
     assert health["writes_enabled"] is False
     assert health["concepts"] > 0
+    # What is offered is what a language filter returns.
+    assert health["languages"] == sorted(stats["languages"])
+    for lang in health["languages"]:
+        _, body = api(f"/api/search?q=customers&k=3&lang={lang}", 200)
+        assert body["results"] and {r["lang"] for r in body["results"]} == {lang}
+
+
+def test_search_says_how_sure_it_is_of_the_query_language(api):
+    _, sure = api("/api/search?q=" + quote("Kundennähe") + "&k=1", 200)
+    assert sure["query_lang"] == sure["query_lang_guess"] == "de" and sure["query_lang_confidence"] > 0.9
+    _, unsure = api("/api/search?q=" + quote("lock-on vs lock-in") + "&k=1", 200)
+    assert unsure["query_lang"] == "und" and unsure["query_lang_confidence"] < 0.5 and unsure["query_lang_guess"]
+    _, german = api("/api/search?q=" + quote("lock-on vs lock-in") + "&k=1&ui_lang=de", 200)
+    assert [c["id"] for c in german["concepts"]] == [c["id"] for c in unsure["concepts"]]
+    assert [c["label"] for c in german["concepts"]] != [c["label"] for c in unsure["concepts"]]
+    _, error = api("/api/search?q=x&ui_lang=" + quote("not a code"), 400)
+    assert "ui_lang" in error["error"]["message"]
 
 
 def test_unknown_api_route_is_json_404(api):

@@ -90,3 +90,36 @@ def test_newly_published_version_is_served_on_the_very_next_request(index_copy: 
     after = client.get("/healthz").get_json()
     assert after["version"] != before["version"]
     assert after["documents"] == before["documents"] + 1
+
+
+def test_dev_server_takes_index_dir(seed_index, tmp_path):
+    import json
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "absent"), "KB_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "webapp", "--port", str(port), "--index-dir", str(seed_index)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                    assert json.loads(response.read())["documents"] == 5
+                    break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    bad = subprocess.run([sys.executable, "-m", "webapp", "--index-dir"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "argument --index-dir: expected one argument" in bad.stderr
