@@ -27,3 +27,19 @@ def index_settings(embedder: str | None = None, factory: str | None = None, back
         search_params=os.environ.get("KB_FAISS_SEARCH") or None,
         keep=int(os.environ.get("KB_KEEP_VERSIONS") or 3),
     )
+
+
+# Calibrated on the project's eval sets (README, "How ranking works"): above every answer's score
+# distribution's floor, below the best off-topic passages.
+DEFAULT_MIN_SCORE = 0.0
+
+
+def min_score() -> float:
+    """`$KB_MIN_SCORE` (results scoring below it are not shown), else the calibrated default."""
+    raw = os.environ.get("KB_MIN_SCORE")
+    if not raw:
+        return DEFAULT_MIN_SCORE
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"KB_MIN_SCORE must be a number, not {raw!r}") from None
