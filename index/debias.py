@@ -23,6 +23,9 @@ import numpy as np
 MIN_CHUNKS_PER_LANGUAGE = 3
 # Directions carrying less than this share of the language-mean variance are noise, not language.
 MIN_ENERGY = 0.02
+# A language mean estimated from few documents is partly their topic: it is shrunk towards the
+# corpus mean by n_docs / (n_docs + SHRINK_DOCS), so one document's language keeps its topic.
+SHRINK_DOCS = 0.5
 
 
 def language_subspace(vectors: np.ndarray, langs: Sequence[str]) -> np.ndarray:
@@ -58,13 +61,16 @@ class Centring:
     corpus_mean: np.ndarray  # (dim,)
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, langs: Sequence[str]) -> "Centring":
-        """Means of the languages with enough chunks; other chunks are centred on the corpus mean."""
+    def fit(cls, vectors: np.ndarray, langs: Sequence[str], docs: Sequence[str]) -> "Centring":
+        """Means of the languages with enough chunks, shrunk by their number of documents; others get the corpus mean."""
         dim = vectors.shape[1] if vectors.ndim == 2 else 0
-        labels = np.asarray(langs)
+        labels, doc_ids = np.asarray(langs), np.asarray(docs)
         kept = [lang for lang in sorted(set(langs)) if (labels == lang).sum() >= MIN_CHUNKS_PER_LANGUAGE]
-        means = np.stack([vectors[labels == lang].mean(axis=0) for lang in kept]) if kept else np.zeros((0, dim))
         overall = vectors.mean(axis=0) if len(vectors) else np.zeros(dim)
+        means = np.zeros((len(kept), dim))
+        for i, lang in enumerate(kept):
+            n_docs = len(set(doc_ids[labels == lang]))
+            means[i] = overall + (vectors[labels == lang].mean(axis=0) - overall) * n_docs / (n_docs + SHRINK_DOCS)
         return cls(kept, means.astype(np.float32), overall.astype(np.float32))
 
     @classmethod

@@ -41,7 +41,7 @@ class RankingConfig:
     feedback_weight: float = 0.7
     feedback_share: int = 20
     # Subtracted from the score of a passage that says nothing (content prior 0), in proportion.
-    filler_weight: float = 0.1
+    filler_weight: float = 0.5
     candidates: int = 200
 
 
@@ -204,7 +204,8 @@ def rank(
             # likely by chance as not; only the part of BM25 above the floor counts as evidence.
             evidence = np.maximum(0.0, lexical[rows] - config.lexical_floor) / (1 - config.lexical_floor)
             scores = scores + config.lexical_weight * evidence
-    scores = scores - config.filler_weight * (1 - corpus.content[rows])
+    # Squared: a passage of running text (prior near 1) loses next to nothing, a menu or heading much.
+    scores = scores - config.filler_weight * (1 - corpus.content[rows]) ** 2
     order = np.argsort(-scores, kind="stable")
     if group:
         _, first = np.unique(corpus.chunk_doc_row[rows][order], return_index=True)

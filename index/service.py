@@ -100,10 +100,11 @@ class KnowledgeBase:
     """A read-only view of the newest sound version of an index directory."""
 
     def __init__(self, index_dir: Path, embedder: str | None = None, ranking: RankingConfig = RankingConfig(),
-                 min_score: float | None = None) -> None:
+                 min_score: float | None = None, min_score_ratio: float | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking
         self.min_score = settings.min_score() if min_score is None else min_score
+        self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
         self._examined = versions.current_name(self.index_dir)
@@ -205,7 +206,8 @@ class KnowledgeBase:
                group: bool = False) -> SearchResponse:
         """Rank passages for a query in any language; `lang` filters by passage language.
 
-        Results scoring below `min_score` are dropped and counted; with `group`, one per document.
+        Results too weak to show (below `min_score`, or below `min_score_ratio` of the best) are
+        dropped and counted; with `group`, one passage per document.
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
@@ -213,14 +215,19 @@ class KnowledgeBase:
         query_lang, _ = detect_query(query, state.corpus.lexical.words_by_lang)
         vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
-        # Lexical scores are on another scale (0..1 BM25); the threshold is calibrated for the others.
-        floor = self.min_score if mode != "lexical" else 0.0
+        floor = self._floor(ranked, mode)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
         cards = self._query_concepts(query, query_lang)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, mode, round(took, 2), results, cards, group,
-                              len(ranked) - len(shown), floor)
+                              len(ranked) - len(shown), round(floor, 4))
+
+    def _floor(self, ranked: list[tuple[int, float]], mode: str) -> float:
+        # Lexical scores are on another scale (0..1 BM25); the thresholds are calibrated for the others.
+        if mode == "lexical" or not ranked:
+            return 0.0 if mode == "lexical" else self.min_score
+        return max(self.min_score, self.min_score_ratio * ranked[0][1])
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]

@@ -170,14 +170,14 @@ class IndexWriter:
         vector_file = VECTOR_FILES[self.settings.backend]
         factory = self._factory(len(ids))
         langs = [c.lang for c in chunks]
-        centring = Centring.fit(vectors, langs)
+        centring = Centring.fit(vectors, langs, [c.doc_id for c in chunks])
         centred = centre(vectors, centring.table[centring.rows(langs)]) if len(ids) else vectors
         # Search and document context use the centred vectors; the database keeps them as embedded.
         build_index(self.settings.backend, ids, centred, factory).save(build / vector_file)
         LexicalIndex.build(ids, [c.text for c in chunks], langs).save(build)
         np.save(build / "debias.npy", language_subspace(vectors, langs))
         centring.save(build / CENTRING_FILE)
-        np.save(build / CONTENT_FILE, content_priors([c.text for c in chunks]))
+        np.save(build / CONTENT_FILE, content_priors([c.text for c in chunks], [c.doc_id for c in chunks]))
         save_centroids(build / "documents.npz", [c.doc_id for c in chunks], centred, vectors)
         self._ground(chunks, vectors)
         counts = store.counts(conn)
