@@ -206,8 +206,8 @@ class KnowledgeBase:
                group: bool = False) -> SearchResponse:
         """Rank passages for a query in any language; `lang` filters by passage language.
 
-        Results too weak to show (below `min_score`, or below `min_score_ratio` of the best) are
-        dropped and counted; with `group`, one passage per document.
+        Results too weak to show (below `min_score`, or, ungrouped, below `min_score_ratio` of the
+        best) are dropped and counted; with `group`, one passage per document.
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
@@ -215,7 +215,7 @@ class KnowledgeBase:
         query_lang, _ = detect_query(query, state.corpus.lexical.words_by_lang)
         vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
-        floor = self._floor(ranked, mode)
+        floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
         cards = self._query_concepts(query, query_lang)
@@ -223,10 +223,13 @@ class KnowledgeBase:
         return SearchResponse(query, query_lang, mode, round(took, 2), results, cards, group,
                               len(ranked) - len(shown), round(floor, 4))
 
-    def _floor(self, ranked: list[tuple[int, float]], mode: str) -> float:
+    def _floor(self, ranked: list[tuple[int, float]], mode: str, group: bool) -> float:
         # Lexical scores are on another scale (0..1 BM25); the thresholds are calibrated for the others.
-        if mode == "lexical" or not ranked:
-            return 0.0 if mode == "lexical" else self.min_score
+        # Document-level search lists documents for API clients: only the absolute floor applies.
+        if mode == "lexical":
+            return 0.0
+        if group or not ranked:
+            return self.min_score
         return max(self.min_score, self.min_score_ratio * ranked[0][1])
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
