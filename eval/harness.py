@@ -3,7 +3,12 @@
 Environment: EVAL_QUERIES (default eval/dev-queries.jsonl), EVAL_CONCEPTS (default
 eval/dev-concepts.jsonl, "" to skip), EVAL_SHORT (labelled short queries for language detection,
 default eval/short-queries.jsonl, "" to skip), EVAL_CORPUS (a folder to ingest into a temporary index
-instead of using KB_INDEX_DIR), EVAL_K (results per query, default 10).
+instead of using KB_INDEX_DIR), EVAL_K (results per query, default 10), EVAL_VARIANTS (all or modes).
+
+A query record: {"query", "lang", "docs": [relevant document names], "phrases": [text of an
+answering passage], "exclude": [documents left out when scoring]}; `phrases` may be empty
+(document-level sets). Passage metrics come from the ranked passages, document metrics from
+`group=true`; both through `KnowledgeBase.search`, the call the HTTP API makes.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from pathlib import Path
 
 from index import settings
 from index.ranking import MODES, RankingConfig
-from index.service import KnowledgeBase
+from index.service import MAX_K, KnowledgeBase
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,22 +43,58 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def score_queries(kb: KnowledgeBase, queries: list[dict], mode: str, k: int) -> dict:
-    """hit@1, hit@3 (an expected phrase in a top result), doc MRR and latency percentiles for one mode."""
-    hit1, hit3, rr, latency = [], [], [], []
-    for q in queries:
-        started = time.perf_counter()
-        results = kb.search(q["query"], k=k, mode=mode).to_dict()["results"]
-        latency.append((time.perf_counter() - started) * 1000)
+def _relevant(result: dict, docs: list[str]) -> bool:
+    return any(d in _doc_key(result) for d in docs)
+
+
+def _without_excluded(results: list[dict], q: dict, k: int) -> list[dict]:
+    # A query derived from one document's own text (a translated corpus) would find that document;
+    # `exclude` names it so that only the other versions count.
+    return [r for r in results if not _relevant(r, q.get("exclude", []))][:k]
+
+
+def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int) -> dict:
+    """Passage-level (hit@1, hit@3, doc MRR, passage recall) and document-level (group=true) numbers of one query."""
+    extra = min(MAX_K, k + 5 * len(q.get("exclude", [])))
+    started = time.perf_counter()
+    response = kb.search(q["query"], k=extra, mode=mode).to_dict()
+    latency = (time.perf_counter() - started) * 1000
+    results = _without_excluded(response["results"], q, k)
+    row = {"lang": q.get("lang", "?"), "p50_ms": latency, "dropped": response.get("dropped", 0)}
+    if q.get("phrases"):
         phrases = [_norm(p) for p in q["phrases"]]
         hits = [any(p in _norm(r["text"]) for p in phrases) for r in results]
-        hit1.append(float(bool(hits[:1] and hits[0])))
-        hit3.append(float(any(hits[:3])))
-        ranks = [i for i, r in enumerate(results) if any(d in _doc_key(r) for d in q["docs"])]
-        rr.append(1.0 / (ranks[0] + 1) if ranks else 0.0)
-    mean = statistics.fmean
-    return {"hit@1": mean(hit1), "hit@3": mean(hit3), "doc_mrr": mean(rr),
-            "p50_ms": statistics.median(latency), "n": len(queries)}
+        row["hit@1"] = float(bool(hits[:1] and hits[0]))
+        row["hit@3"] = float(any(hits[:3]))
+    ranks = [i for i, r in enumerate(results) if _relevant(r, q["docs"])]
+    row["doc_mrr"] = 1.0 / (ranks[0] + 1) if ranks else 0.0
+    row["passage_recall"] = sum(any(d in _doc_key(r) for r in results) for d in q["docs"]) / len(q["docs"])
+    grouped = _without_excluded(kb.search(q["query"], k=extra, mode=mode, group=True).to_dict()["results"], q, k)
+    found = [i for i, r in enumerate(grouped) if _relevant(r, q["docs"])]
+    row["doc_recall@k"] = sum(any(d in _doc_key(r) for r in grouped) for d in q["docs"]) / len(q["docs"])
+    row["doc_mrr@k"] = 1.0 / (found[0] + 1) if found else 0.0
+    return row
+
+
+METRICS = ("hit@1", "hit@3", "doc_mrr", "passage_recall", "doc_recall@k", "doc_mrr@k")
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Means of every metric (those the queries support), latency p50, dropped results and count."""
+    summary = {m: statistics.fmean(r[m] for r in rows if m in r) for m in METRICS if any(m in r for r in rows)}
+    summary["p50_ms"] = statistics.median(r["p50_ms"] for r in rows)
+    summary["dropped"] = sum(r["dropped"] for r in rows)
+    summary["n"] = len(rows)
+    return summary
+
+
+def score_queries(kb: KnowledgeBase, queries: list[dict], mode: str, k: int) -> dict:
+    """Summary over all queries plus one per query language (`lang` of each record)."""
+    rows = [score_query(kb, q, mode, k) for q in queries]
+    by_lang: dict[str, list[dict]] = {}
+    for row in rows:
+        by_lang.setdefault(row["lang"], []).append(row)
+    return {**summarise(rows), "by_lang": {lang: summarise(r) for lang, r in sorted(by_lang.items())}}
 
 
 def score_concepts(kb: KnowledgeBase, lookups: list[dict]) -> dict:
@@ -98,23 +139,43 @@ def _print_languages(result: dict, path: Path) -> None:
 
 def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows = [(mode, mode, base) for mode in MODES]
-    # Ablation rows show what the language-bias correction contributes.
-    rows += [(f"{m} (no language correction)", m, replace(base, debias=False)) for m in ("hybrid", "dense")]
+    # Ablations: what each part of ranking v2 contributes to the default mode.
+    off = replace(base, debias=False, centring=False)
+    rows += [(f"{m} without language correction", m, off) for m in ("hybrid", "dense")]
+    rows += [("hybrid without centring", "hybrid", replace(base, centring=False)),
+             ("hybrid without feedback", "hybrid", replace(base, feedback_weight=0.0)),
+             ("hybrid without filler demotion", "hybrid", replace(base, filler_weight=0.0))]
     return rows
 
 
-def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, short: Path | None = None) -> dict:
-    """Every mode side by side, plus concept accuracy; returns the numbers it printed."""
+def _line(label: str, row: dict) -> str:
+    cells = " ".join(f"{row[m]:>7.3f}" if m in row else f"{'-':>7}" for m in METRICS)
+    return f"{label:<32} {cells} {row['p50_ms']:>7.1f} {row['dropped']:>4} {row['n']:>4}"
+
+
+def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants: str = "all",
+        short: Path | None = None) -> dict:
+    """Every mode and ablation side by side, per query language for the default; returns the numbers printed."""
     records = read_jsonl(queries)
     report: dict = {"queries": str(queries), "modes": {}}
-    print(f"{len(records)} queries from {queries}, index {index_dir}, k={k}\n")
-    print(f"{'mode':<34} {'hit@1':>6} {'hit@3':>6} {'docMRR':>7} {'p50 ms':>7}")
-    for label, mode, config in _variants(RankingConfig()):
+    print(f"{len(records)} queries from {queries}, index {index_dir}, k={k}")
+    print("hit@1/hit@3: an expected phrase in the top 1/3 passages; doc_mrr: first passage of a relevant document;")
+    print("passage_recall: share of relevant documents among the top-k passages; doc_recall@k, doc_mrr@k: group=true.\n")
+    header = f"{'':<32} " + " ".join(f"{m[:7]:>7}" for m in METRICS) + f" {'p50 ms':>7} {'drop':>4} {'n':>4}"
+    print(header)
+    chosen = _variants(RankingConfig())
+    if variants == "modes":
+        chosen = chosen[: len(MODES)]
+    for label, mode, config in chosen:
         kb = KnowledgeBase(index_dir, ranking=config)
         kb.search("warm-up", k=1)
         row = score_queries(kb, records, mode, k)
         report["modes"][label] = row
-        print(f"{label:<34} {row['hit@1']:>6.2f} {row['hit@3']:>6.2f} {row['doc_mrr']:>7.2f} {row['p50_ms']:>7.1f}")
+        print(_line(label, row), flush=True)
+    for label in ("hybrid", "dense"):
+        print(f"\n{label}, per query language\n{header}")
+        for lang, row in report["modes"][label]["by_lang"].items():
+            print(_line(lang, row))
     if concepts:
         result = score_concepts(KnowledgeBase(index_dir), read_jsonl(concepts))
         report["concepts"] = result
@@ -139,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("-k", type=int, default=int(os.environ.get("EVAL_K") or 10))
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
+    parser.add_argument("--variants", choices=("all", "modes"), default=os.environ.get("EVAL_VARIANTS") or "all",
+                        help="all: modes and ablations (default); modes: the three modes only")
     args = parser.parse_args(argv)
     if args.corpus:
         from ingest.pipeline import ingest
@@ -146,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
             report = ingest([args.corpus], Path(tmp), progress=True)
             print(f"ingested {report.total_documents} documents, {report.total_chunks} chunks from {args.corpus}")
-            result = run(Path(tmp), args.queries, args.concepts, args.k, args.short)
+            result = run(Path(tmp), args.queries, args.concepts, args.k, args.variants, args.short)
     else:
-        result = run(args.index_dir or settings.index_dir(), args.queries, args.concepts, args.k, args.short)
+        result = run(args.index_dir or settings.index_dir(), args.queries, args.concepts, args.k, args.variants, args.short)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store, versions
+from . import settings, store, versions
 from .centroids import load_centroids
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
 )
+from .debias import Centring
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
@@ -30,6 +31,7 @@ from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, nor
 from .lexical import LexicalIndex
 from .ranking import MODES, Corpus, RankingConfig, rank
 from .vectors import load_index
+from .writer import CENTRING_FILE, CONTENT_FILE
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,10 @@ class SearchResponse:
     took_ms: float
     results: list[SearchResult]
     concepts: list[dict] = field(default_factory=list)
+    group: bool = False
+    # Results among the best k whose score fell below the threshold (too weak to show).
+    dropped: int = 0
+    min_score: float = 0.0
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, the shape of the HTTP API."""
@@ -109,9 +115,12 @@ class _Loaded:
 class KnowledgeBase:
     """A read-only view of the newest sound version of an index directory."""
 
-    def __init__(self, index_dir: Path, embedder: str | None = None, ranking: RankingConfig = RankingConfig()) -> None:
+    def __init__(self, index_dir: Path, embedder: str | None = None, ranking: RankingConfig = RankingConfig(),
+                 min_score: float | None = None, min_score_ratio: float | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking
+        self.min_score = settings.min_score() if min_score is None else min_score
+        self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
         self._examined = versions.current_name(self.index_dir)
@@ -131,10 +140,12 @@ class KnowledgeBase:
         chunk_ids, chunk_docs, chunk_langs = store.chunk_map(conn)
         if not np.array_equal(chunk_ids, lexical.chunk_ids):
             raise versions.IndexCorrupt(f"{version.name}: lexical index does not match the chunks")
-        doc_ids, centroids = load_centroids(version.path / "documents.npz")
+        doc_ids, centroids, raw_centroids = load_centroids(version.path / "documents.npz")
         dim = manifest["dim"]
         vectors = load_index(manifest["backend"], version.path / manifest["vector_file"])
         vectors.set_search_params(manifest.get("search_params") or "")
+        centring = Centring.load(version.path / CENTRING_FILE, dim)
+        content_file = version.path / CONTENT_FILE
         corpus = Corpus(
             vectors=vectors,
             lexical=lexical,
@@ -143,7 +154,12 @@ class KnowledgeBase:
             chunk_langs=chunk_langs,
             doc_ids=doc_ids,
             doc_centroids=centroids,
+            raw_centroids=raw_centroids,
             fetch_vectors=lambda ids: store.vectors_by_id(conn, ids, dim),
+            centres=centring.table,
+            centre_row=centring.rows(chunk_langs),
+            # Versions published before the content prior existed rank every passage as content.
+            content=np.load(content_file) if content_file.exists() else np.ones(len(chunk_ids), np.float32),
         )
         catalogue = load_catalogue()
         concept_index = ConceptIndex.load(version.path / "concepts.npz", catalogue)
@@ -207,7 +223,8 @@ class KnowledgeBase:
         """Rank passages for a query in any language; `lang` filters by passage language.
 
         Concept cards come in the query's language when it was detected with confidence, else in
-        `ui_lang` (the reader's language), else in English.
+        `ui_lang` (the reader's language), else in English. Results too weak to show (below
+        `min_score`, or, ungrouped, below `min_score_ratio` of the best) are dropped and counted.
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
@@ -217,15 +234,26 @@ class KnowledgeBase:
         query_lang = detected.lang
         vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
-        results = self._results(state, query, query_lang, ranked)
+        floor = self._floor(ranked, mode, group)
+        shown = [(c, s) for c, s in ranked if s >= floor]
+        results = self._results(state, query, query_lang, shown)
         cards = self._query_concepts(query, card_lang if query_lang == UNKNOWN else query_lang)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
-                              results, cards)
+                              results, cards, group, len(ranked) - len(shown), round(floor, 4))
 
     def query_language(self, text: str) -> QueryLanguage:
         """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
         return detect_query(text, self._state.corpus.lexical.words_by_lang)
+
+    def _floor(self, ranked: list[tuple[int, float]], mode: str, group: bool) -> float:
+        # Lexical scores are on another scale (0..1 BM25); the thresholds are calibrated for the others.
+        # Document-level search lists documents for API clients: only the absolute floor applies.
+        if mode == "lexical":
+            return 0.0
+        if group or not ranked:
+            return self.min_score
+        return max(self.min_score, self.min_score_ratio * ranked[0][1])
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]

@@ -23,7 +23,8 @@ import numpy as np
 from . import store, versions
 from .centroids import save_centroids
 from .concepts import ground, load_catalogue, load_or_build_concept_index
-from .debias import language_subspace
+from .content import content_priors
+from .debias import Centring, centre, language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidSetting
 from .lexical import LexicalIndex
@@ -33,6 +34,8 @@ from .vectors.faiss import default_search_params
 log = logging.getLogger(__name__)
 
 VECTOR_FILES = {"faiss": "vectors.faiss", "numpy": "vectors.npz"}
+CENTRING_FILE = "centring.npz"
+CONTENT_FILE = "content.npy"
 
 
 @dataclass(frozen=True)
@@ -187,16 +190,22 @@ class IndexWriter:
         ids, vectors = store.all_vectors(conn, self.embedder.dim)
         vector_file = VECTOR_FILES[self.settings.backend]
         factory = self._factory(len(ids))
+        langs = [c.lang for c in chunks]
+        centring = Centring.fit(vectors, langs, [c.doc_id for c in chunks])
+        centred = centre(vectors, centring.table[centring.rows(langs)]) if len(ids) else vectors
+        # Search and document context use the centred vectors; the database keeps them as embedded.
         try:
-            built = build_index(self.settings.backend, ids, vectors, factory)
+            built = build_index(self.settings.backend, ids, centred, factory)
         except RuntimeError as exc:  # too few vectors to train this factory (e.g. IVF1024 on 1,000)
             log.warning("cannot train %s on %d vectors (%s); using exact search", factory, len(ids), _faiss_message(exc))
             factory = "Flat"
-            built = build_index(self.settings.backend, ids, vectors, factory)
+            built = build_index(self.settings.backend, ids, centred, factory)
         built.save(build / vector_file)
-        LexicalIndex.build(ids, [c.text for c in chunks], [c.lang for c in chunks]).save(build)
-        np.save(build / "debias.npy", language_subspace(vectors, [c.lang for c in chunks]))
-        save_centroids(build / "documents.npz", [c.doc_id for c in chunks], vectors)
+        LexicalIndex.build(ids, [c.text for c in chunks], langs).save(build)
+        np.save(build / "debias.npy", language_subspace(vectors, langs))
+        centring.save(build / CENTRING_FILE)
+        np.save(build / CONTENT_FILE, content_priors([c.text for c in chunks], [c.doc_id for c in chunks]))
+        save_centroids(build / "documents.npz", [c.doc_id for c in chunks], centred, vectors)
         self._ground(chunks, vectors)
         counts = store.counts(conn)
         conn.commit()
