@@ -2,8 +2,9 @@
 copyright lines and navigation below passages of running text.
 
 General signals only, the same in every language written in Latin script: length in words, the
-share of words that sit in full statements (several words ending in a full stop; questions and
-exclamations, the form of headings and calls to action, count half), the share of words that
+share of words that sit in full statements (several words ending in a full stop; questions, the
+form of headings, count half; exclamations, the form of calls to action and advertising, count
+against), the share of words that
 start in lower case (running text is mostly lower-case function words; headings, names, bylines
 and menus are capitalised or upper case), and position: a document's last passage is where
 footers live (calls to action, copyright lines, author boxes, links to more).
@@ -22,7 +23,10 @@ SENTENCE_MIN_WORDS = 6
 RUNNING_TEXT_LOWER_SHARE = 0.5  # running text has at least this share of lower-case words
 FOOTER_FACTOR = 0.8  # a document's last passage, where footers live
 _STATEMENT_END = re.compile(r"[.…:;][\"'”’»)\]]*$")
-_OTHER_END = re.compile(r"[!?][\"'”’»)\]]*$")
+_QUESTION_END = re.compile(r"[?][\"'”’»)\]]*$")
+_EXCLAMATION_END = re.compile(r"[!][\"'”’»)\]]*$")
+# Expository text almost never exclaims; "Contact me!" does. An exclamation cancels twice its words.
+EXCLAMATION_WEIGHT = 2
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -35,11 +39,13 @@ def _sentence_share(text: str) -> float:
         n = len(sentence.split())
         # A passage may stop mid-sentence at its boundary: a long last span counts as a sentence.
         ended = bool(_STATEMENT_END.search(sentence)) or (i == len(spans) - 1 and n >= 2 * SENTENCE_MIN_WORDS)
-        if n >= SENTENCE_MIN_WORDS and ended:
+        if _EXCLAMATION_END.search(sentence):
+            inside -= EXCLAMATION_WEIGHT * n
+        elif n >= SENTENCE_MIN_WORDS and ended:
             inside += n
-        elif n >= SENTENCE_MIN_WORDS and _OTHER_END.search(sentence):
+        elif n >= SENTENCE_MIN_WORDS and _QUESTION_END.search(sentence):
             inside += n / 2
-    return inside / total
+    return max(0.0, inside) / total
 
 
 def _lower_share(text: str) -> float:

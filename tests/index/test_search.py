@@ -104,7 +104,7 @@ def test_cli_bad_arguments_exit_2_naming_the_argument(seed_index, capsys, argv, 
     with pytest.raises(SystemExit) as exited:
         index_main([*argv, "--index-dir", str(seed_index)])
     err = capsys.readouterr().err
-    assert exited.value.code == 2 and err.strip().endswith(f"error: {message}"), err
+    assert exited.value.code == 2 and f"error: {message}" in err and err.count("\n") == 1, err
     assert "q must" not in err and "Traceback" not in err
 
 
@@ -151,7 +151,7 @@ def test_a_passage_confidently_in_another_language_filters_by_its_own(tmp_path):
     assert all(r.lang == "nl" for r in kb.search("loyalty", lang="nl", k=10).results)
 
 
-FILLER_QUERIES = ["product leadership", "fidélité client", "kundeloyalitet", "customer lock-on"]
+FILLER_QUERIES = ["customer loyalty", "product leadership", "fidélité client", "kundeloyalitet", "customer lock-on"]
 
 
 @pytest.mark.parametrize("query", FILLER_QUERIES)
@@ -173,6 +173,9 @@ def test_content_prior_ranks_running_text_above_filler():
                    "Copyright © 2024 Nordic Business Media AS. All rights reserved.",
                    "Av: Peter Thomasson, Advisory Business Solutions Manager, SAS Institute"):
         assert content_prior(filler) < 0.3 < 0.9 <= content_prior(running), filler
+    invitation = ("Vil du lære mer? Ta kontakt med meg! Kanskje du også har lyst til å dykke ned i denne e-boken, "
+                  "hvor vi har samlet den seneste forskningen om kundelojalitet.")
+    assert content_prior(invitation) < 0.7 < content_prior(running)
 
 
 def test_threshold_drops_weak_results_and_says_how_many(seed_index):
