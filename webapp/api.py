@@ -96,7 +96,7 @@ def document(doc_id: str) -> Response:
 @bp.get("/api/glossary")
 def glossary() -> Response:
     """Glosses of one word or term of a passage language, for a reader of English, German or French."""
-    term, lang = params.required(request.args, "term"), params.required(request.args, "lang")
+    term, lang = params.required(request.args, "term"), params.language({"lang": params.required(request.args, "lang")})
     to = params.reader(request.args, "to") or "en"
     return jsonify(term=term, lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
 

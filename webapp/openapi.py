@@ -8,7 +8,7 @@ from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 from ingest.jobs.base import KINDS, STAGES, STATES
 
-from .params import PATH_CONTROLS, TEXT_CONTROLS
+from .params import LANG_TAG as LANG_TAG_PATTERN, PATH_CONTROLS, TEXT_CONTROLS
 
 
 def _ref(name: str) -> dict:
@@ -34,6 +34,7 @@ INT = {"type": "integer"}
 NUM = {"type": "number"}
 NULLABLE_STR = {"type": ["string", "null"]}
 PATH_TEXT = {"type": "string", "minLength": 1, "pattern": f"^[^{PATH_CONTROLS}]*$"}  # see webapp/params.py
+LANG_TAG = {"type": "string", "pattern": f"^{LANG_TAG_PATTERN}$"}  # a language code, optional region
 STR_LIST = _array(STR)
 LANG_MAP = {"type": "object", "additionalProperties": STR}
 COUNTS = {"type": "object", "additionalProperties": INT}
@@ -132,8 +133,9 @@ GLOSSES = _param("glosses", {"type": "string", "enum": list(READER_LANGUAGES)},
                  "Add glosses for a reader of this language (offsets into the text): concept terms get the "
                  "concept's label in it, other content words an English FreeDict gloss where one is found.")
 # Not blank, and no control characters other than tab, newline and carriage return (see webapp/params.py).
-Q = _param("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
-                 "pattern": f"^[^{TEXT_CONTROLS}]*[^\\s{TEXT_CONTROLS}][^{TEXT_CONTROLS}]*$"},
+TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+        "pattern": f"^[^{TEXT_CONTROLS}]*[^\\s{TEXT_CONTROLS}][^{TEXT_CONTROLS}]*$"}
+Q = _param("q", TEXT,
            "Free text in any language (up to 1,000 characters, not blank, no control characters).", required=True,
            example="customer lock-on")
 
@@ -242,7 +244,7 @@ def _paths(languages: tuple[str, ...]) -> dict:
             _json("SearchResponse", "Ranked passages, best first."),
             (Q, _k(10),
              _lang(languages),
-             _param("ui_lang", {"type": "string", "pattern": "^[a-zA-Z_-]{2,8}$"},
+             _param("ui_lang", LANG_TAG,
                     "The reader's language: concept cards use it when the query's language is uncertain"
                     " (query_lang und); default English."),
              _param("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "Ranking mode."),
@@ -254,10 +256,9 @@ def _paths(languages: tuple[str, ...]) -> dict:
         "/api/glossary": _get(
             "Gloss one word or term of a passage language",
             _json("Glossary", "Concept glosses, then the dictionary gloss; empty when none is known."),
-            (_param("term", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+            (_param("term", TEXT,
                     "The word or term as written in the passage.", required=True, example="kundnöjdhet"),
-             _param("lang", {"type": "string", "pattern": "^[a-zA-Z_-]{2,8}$"},
-                    "Language of the passage (ISO 639-1).", required=True, example="sv"),
+             _param("lang", LANG_TAG, "Language of the passage (ISO 639-1).", required=True, example="sv"),
              _param("to", {"type": "string", "enum": list(READER_LANGUAGES), "default": "en"},
                     "The reader's language.")),
             ("400", "503"),
@@ -294,7 +295,7 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "One write job", _json("Job", "State, stage, progress (chunks language-tagged while preparing, distinct "
                                           "chunk texts embedded while embedding), the version that serves the "
                                           "result once done, the error once failed."),
-            (_param("job_id", STR, "Job id (from the Location of a write).", where="path"),), ("404",),
+            (_param("job_id", PATH_TEXT, "Job id (from the Location of a write).", where="path"),), ("404",),
         ),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),
         "/healthz": _get("Readiness", _json("Health", "The index is loaded.")),

@@ -82,7 +82,7 @@ def search_options(args: Mapping[str, str]) -> dict:
         "lang": language(args),
         "mode": args.get("mode", "hybrid"),
         "group": boolean(args, "group"),
-        "ui_lang": args.get("ui_lang") or None,
+        "ui_lang": language(args, "ui_lang"),
     }
 
 

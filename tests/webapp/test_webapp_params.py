@@ -37,7 +37,7 @@ def test_present_parameters_must_be_valid(args):
 
 def test_the_ui_drops_empty_form_fields_first():
     assert params.search_options(params.filled({"k": "", "lang": "", "mode": "", "group": ""})) == {
-        "k": 10, "lang": None, "mode": "hybrid", "group": False}
+        "k": 10, "lang": None, "mode": "hybrid", "group": False, "ui_lang": None}
 
 
 @pytest.mark.parametrize("name", ["a\nb.txt", "a\x1b.txt", "bad\ufffd.txt"])
