@@ -1,8 +1,10 @@
 """Web app fixtures: a Flask test client, the OpenAPI checker, the live server (nginx -> gunicorn) and a browser."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from webapp import create_app
+from webapp.serve import RESTARTS_PER_MINUTE
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -111,9 +114,10 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 @dataclass
 class Server:
-    """A running `python -m webapp.serve`: its URL, run directory (nginx.conf, socket) and combined log."""
+    """A running `python -m webapp.serve`: its URL, index and run directories (nginx.conf, socket), combined log."""
 
     base: str
+    index_dir: Path
     run_dir: Path
     log: Path
     proc: subprocess.Popen
@@ -138,7 +142,7 @@ def start_server(index_dir: Path, run_dir: Path, env: dict | None = None, worker
              "--run-dir", str(run_dir)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
-    server = Server(f"http://127.0.0.1:{port}", run_dir, log_path, proc)
+    server = Server(f"http://127.0.0.1:{port}", Path(index_dir), run_dir, log_path, proc)
     try:
         _wait_ready(f"{server.base}/healthz", proc)
     except BaseException:
@@ -165,15 +169,22 @@ def warm_up(base: str, workers: int = 2) -> None:
         urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
 
 
-@pytest.fixture(scope="session")
-def stack(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app served the way `make run` serves it: nginx in front of gunicorn's threaded workers."""
-    server = start_server(seed_index, tmp_path_factory.mktemp("server"))
+@contextlib.contextmanager
+def serving(index_dir: Path, run_dir: Path, env: dict | None = None) -> Iterator[Server]:
+    """The full stack over `index_dir`, its models loaded in every worker; stopped (cleanly) on exit."""
+    server = start_server(index_dir, run_dir, env)
     try:
         warm_up(server.base)
         yield server
     finally:
         stop_server(server)
+
+
+@pytest.fixture(scope="session")
+def stack(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app served the way `make run` serves it: nginx in front of gunicorn's threaded workers."""
+    with serving(seed_index, tmp_path_factory.mktemp("server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -211,63 +222,98 @@ def page(browser, live_server: str):
 ADMIN_TOKEN = "test-admin-token-5f1c"
 
 
-def start_gunicorn(index_dir: Path, log_path: Path, env: dict | None = None, workers: int = 2) -> tuple[subprocess.Popen, str]:
-    """Start gunicorn as `make run` does, in its own process group (so a test can kill master and workers)."""
-    port = _free_port()
-    env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "PORT": str(port), "KB_LOG_LEVEL": "WARNING", **(env or {})}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    with log_path.open("a") as log:
-        proc = subprocess.Popen(
-            [str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120",
-             "--limit-request-line", "8190", "webapp:create_app()"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(f"{base}/healthz", proc)
-    except BaseException:
-        stop_gunicorn(proc, signal.SIGKILL)
-        raise
-    return proc, base
-
-
-def stop_gunicorn(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Signal the server's whole process group (master and workers) and reap the master."""
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
-    proc.wait(timeout=30)
-
-
-def start_runner(index_dir: Path, log_path: Path) -> subprocess.Popen:
-    """Start the job runner as `make run` does (`python -m ingest.jobs`), in its own process group."""
-    with log_path.open("a") as log:
-        return subprocess.Popen([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_dir)], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
 @pytest.fixture(scope="module")
 def write_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """gunicorn with KB_ADMIN_TOKEN set and the job runner, over a private copy of the seed index: (base URL, index dir)."""
-    import shutil
-
+    """The full stack with KB_ADMIN_TOKEN set, over a private copy of the seed index: (base URL, index dir)."""
     root = tmp_path_factory.mktemp("write-server")
-    index_dir = root / "index"
-    shutil.copytree(seed_index, index_dir)
-    runner = start_runner(index_dir, root / "runner.log")
+    shutil.copytree(seed_index, root / "index")
+    with serving(root / "index", root / "run", {"KB_ADMIN_TOKEN": ADMIN_TOKEN}) as server:
+        yield server.base, server.index_dir
+
+
+@pytest.fixture
+def write_stack(index_copy: Path, tmp_path: Path) -> Iterator[Server]:
+    """The full stack with KB_ADMIN_TOKEN set over this test's own copy of the seed index."""
+    with serving(index_copy, tmp_path / "run", {"KB_ADMIN_TOKEN": ADMIN_TOKEN}) as server:
+        yield server
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid` (zombies excluded)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # state, ppid, ...; the command name may hold spaces
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> str:
     try:
-        proc, base = start_gunicorn(index_dir, root / "gunicorn.log", {"KB_ADMIN_TOKEN": ADMIN_TOKEN})
-    except BaseException:
-        stop_gunicorn(runner)
-        raise
-    try:
-        for _ in range(2):  # load the embedding model in both workers before anything is timed
-            urllib.request.urlopen(f"{base}/api/search?q=warm+up&k=1", timeout=120).read()
-        yield base, index_dir
-    finally:
-        stop_gunicorn(proc)
-        stop_gunicorn(runner)
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def service_pid(server: Server, module: str) -> int | None:
+    """The pid of the launcher's child running `python -m <module>` (gunicorn, ingest.jobs), if one runs."""
+    return next((pid for pid in _children(server.proc.pid) if f" -m {module} " in _cmdline(pid)), None)
+
+
+def worker_pids(server: Server) -> list[int]:
+    """The gunicorn workers (children of the master the launcher started)."""
+    master = service_pid(server, "gunicorn")
+    assert master is not None, f"no gunicorn under the launcher; see {server.log}"
+    return sorted(_children(master))
+
+
+def peak_rss_kb(pid: int) -> int:
+    """VmHWM: the highest resident set size of a process since it started, in kB."""
+    status = (Path("/proc") / str(pid) / "status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
+
+
+def runner_alive(base: str) -> bool:
+    """Whether the server reports a job runner holding its index."""
+    status, body, _ = http_json("GET", f"{base}/api/jobs", timeout=30)
+    assert status == 200, body
+    return body["runner"]["alive"]
+
+
+class RunnerKiller:
+    """SIGKILLs the launcher's job runner and waits for the launcher to restart it (and the new one to serve).
+
+    The launcher restarts the runner at most RESTARTS_PER_MINUTE times a minute (then it stops everything),
+    so a kill waits when that many happened in the last minute.
+    """
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.kills: list[float] = []
+
+    def kill(self, timeout: float = 120) -> tuple[int, int]:
+        """Kill the runner now; return (old pid, new pid) once its successor holds the runner lock."""
+        recent = [t for t in self.kills if time.monotonic() - t < 61]
+        if len(recent) >= RESTARTS_PER_MINUTE:
+            time.sleep(61 - (time.monotonic() - recent[0]))
+        old = service_pid(self.server, "ingest.jobs")
+        assert old is not None, f"no job runner under the launcher; see {self.server.log}"
+        os.killpg(old, signal.SIGKILL)  # the runner leads its own process group
+        self.kills.append(time.monotonic())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.server.proc.poll() is None, f"the launcher stopped; see {self.server.log}"
+            new = service_pid(self.server, "ingest.jobs")
+            if new not in (None, old) and runner_alive(self.server.base):
+                return old, new
+            time.sleep(0.1)
+        raise AssertionError(f"the launcher did not restart the job runner in {timeout}s; see {self.server.log}")
 
 
 def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:

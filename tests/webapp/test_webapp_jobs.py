@@ -1,25 +1,26 @@
-"""Ingest jobs through the real server: gunicorn (2 workers) beside the job runner process.
+"""Ingest jobs through the real server as `make run` starts it: nginx -> gunicorn (2 workers), and the job
+runner the launcher keeps alive.
 
 Read-after-write across workers, a 10 MB upload that never blocks searches or other uploads, and 20
-upload/delete cycles with the runner killed (SIGKILL) at random moments.
+upload/delete cycles with the runner killed (SIGKILL) at random moments and restarted by the launcher.
 """
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from index import uploads, versions
 from index.service import KnowledgeBase
+from ingest.jobs import QUEUED, open_queue
+from ingest.jobs.runner import runner_alive
 
-from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, start_gunicorn, start_runner,  # tests/webapp/conftest.py
-                      stop_gunicorn, wait_for_job)
+from conftest import (ADMIN_TOKEN, ROOT, RunnerKiller, http_json, multipart,  # tests/webapp/conftest.py
+                      stop_server, wait_for_job)
 
 pytestmark = pytest.mark.slow
 
@@ -39,32 +40,6 @@ def upload(base: str, data: bytes, name: str, timeout: float = 120):
 
 def delete(base: str, doc_id: str):
     return http_json("DELETE", f"{base}/api/documents/{doc_id}", headers=AUTH)
-
-
-class Service:
-    """gunicorn and the job runner over one index directory, as `make run` starts them."""
-
-    def __init__(self, index_dir: Path, logs: Path) -> None:
-        self.index_dir, self.logs = index_dir, logs
-        self.runner = start_runner(index_dir, logs / "runner.log")
-        self.proc, self.base = start_gunicorn(index_dir, logs / "gunicorn.log", {"KB_ADMIN_TOKEN": ADMIN_TOKEN})
-
-    def kill_runner(self) -> None:
-        stop_gunicorn(self.runner, signal.SIGKILL)
-        self.runner = start_runner(self.index_dir, self.logs / "runner.log")
-
-    def stop(self) -> None:
-        stop_gunicorn(self.proc)
-        stop_gunicorn(self.runner)
-
-
-@pytest.fixture
-def service(index_copy: Path, tmp_path: Path):
-    svc = Service(index_copy, tmp_path)
-    try:
-        yield svc
-    finally:
-        svc.stop()
 
 
 def test_every_worker_serves_a_finished_write_on_the_next_request(write_server):
@@ -99,8 +74,8 @@ def big_text(size: int) -> bytes:
     return b"".join(parts)[:size].rsplit(b"\n", 1)[0] + b"\n"
 
 
-def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_uploads(service):
-    base = service.base
+def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_uploads(write_stack):
+    base = write_stack.base
     data = big_text(10 * 1024 * 1024 - 4096)
     started = time.monotonic()
     status, body, headers = upload(base, data, "big.txt")
@@ -108,7 +83,7 @@ def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_u
     assert status == 202, body
     job_url = f"{base}{headers['Location']}"
     print(f"10 MB upload answered 202 in {accepted_s:.2f}s")
-    assert accepted_s < 10  # generous: the acceptance figure (2 s) is measured, see the README
+    assert accepted_s < 5  # generous: the acceptance figure (2 s) is measured on an idle machine, see the README
 
     latencies, failures = [], []
     second = None
@@ -129,19 +104,23 @@ def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_u
     assert job["state"] == "running" and job["stage"] in ("preparing", "waiting", "embedding"), job
     print(f"after 20 s the job is {job['stage']} ({job['progress']['done']}/{job['progress']['total']})")
 
-    # A clean stop (SIGTERM) puts the job back in the queue; nothing half-done is published.
-    before = versions.current_name(service.index_dir)
-    stop_gunicorn(service.runner)
-    assert service.runner.returncode == 0
-    job = http_json("GET", job_url)[1]
-    assert (job["state"], job["attempts"]) == ("queued", 0), job
-    assert versions.current_name(service.index_dir) == before
-    assert http_json("GET", f"{base}/api/jobs")[1]["runner"] == {"alive": False}
+    # A clean stop (SIGTERM to the launcher, which stops the runner with SIGTERM) puts the job back in the
+    # queue; nothing half-done is published.
+    before = versions.current_name(write_stack.index_dir)
+    stop_server(write_stack)
+    log = write_stack.log.read_text(encoding="utf-8", errors="replace")
+    assert f"job {job['id']} back in the queue: the runner is stopping" in log, log[-3000:]
+    assert "job runner stopped" in log, log[-3000:]
+    queued = open_queue(write_stack.index_dir).get(job["id"])
+    assert (queued.state, queued.attempts) == (QUEUED, 0), queued
+    assert versions.current_name(write_stack.index_dir) == before
+    assert not runner_alive(write_stack.index_dir)
 
 
-def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_nothing(service):
+def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_nothing(write_stack):
     rng = random.Random(10)
-    base, index_dir = service.base, service.index_dir
+    base, index_dir = write_stack.base, write_stack.index_dir
+    killer = RunnerKiller(write_stack)
     kills = set(rng.sample(range(20), 5))
     kept: dict[int, str] = {}
     requeued = 0
@@ -151,7 +130,7 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
         assert status == 202, body
         if kill_in == "upload":
             time.sleep(rng.uniform(0.0, 6.0))  # preparing, embedding, publishing or already done
-            service.kill_runner()
+            print("killed the runner %d, the launcher restarted it as %d" % killer.kill())
         done = wait_for_job(base, body["job"]["id"])
         assert done["state"] == "done", done
         requeued += done["attempts"] > 1
@@ -162,10 +141,11 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
         assert status == 202, body
         if kill_in == "delete":
             time.sleep(rng.uniform(0.0, 3.0))
-            service.kill_runner()
+            print("killed the runner %d, the launcher restarted it as %d" % killer.kill())
         deleted = wait_for_job(base, body["job"]["id"])
         assert deleted["state"] == "done", deleted
         requeued += deleted["attempts"] > 1
+    assert len(killer.kills) == 5
     print(f"5 kills, {requeued} jobs ran again after one")
 
     kb = KnowledgeBase(index_dir)
