@@ -173,7 +173,9 @@ class KnowledgeBase:
     def refresh(self) -> bool:
         """Load a newer published version if there is one; True when it switched.
 
-        A CURRENT that names a damaged version is examined once, not on every call.
+        A CURRENT that names a damaged version is examined once, not on every call. A thread that
+        sees a newer CURRENT while another loads it waits for that load, so no request after a
+        publish is answered from the older version.
         """
         pointer = versions.current_name(self.index_dir)
         if pointer in (self._state.version.name, self._examined):
@@ -181,8 +183,10 @@ class KnowledgeBase:
         with self._lock:
             if pointer in (self._state.version.name, self._examined):
                 return False
-            self._examined = pointer
-            fresh = self._load()
+            try:
+                fresh = self._load()
+            finally:
+                self._examined = pointer  # only once examined: a damaged version is not retried per request
             if fresh.version.name == self._state.version.name:
                 return False
             self._state = fresh
