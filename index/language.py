@@ -72,7 +72,7 @@ def detect_part(text: str, whole: str, min_prob: float = 0.9) -> str:
         # lingua (about 0.5 ms a passage, twenty times faster than langdetect) confirms the document's
         # language for almost every passage; only the others pay for langdetect.
         votes = {_lingua_code(v.language): v.value for v in query_detector().compute_language_confidence_values(text)}
-        if votes.get(whole, 0.0) >= 0.5:
+        if votes and max(votes, key=votes.get) == whole:
             return whole
     # Three sampling trials instead of seven: a passage has enough text to converge.
     probs = _probabilities(text, trials=3)
