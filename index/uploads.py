@@ -7,10 +7,10 @@ loses its file.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from . import store, versions
+from .files import write_atomically
 from .errors import IndexNotFound
 
 UPLOADS = "uploads"
@@ -29,14 +29,7 @@ def source_for(content_hash: str, suffix: str) -> str:
 def save(index_dir: Path, source: str, data: bytes) -> Path:
     """Write an upload's bytes under its source name, atomically and durably."""
     target = Path(index_dir) / source
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-    return target
+    return write_atomically(target, data)
 
 
 def referenced(index_dir: Path) -> set[str]:

@@ -10,8 +10,6 @@ Layout of an index directory::
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -22,9 +20,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound
+from .files import exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -64,24 +62,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@contextlib.contextmanager
-def writer_lock(index_dir: Path, timeout: float = 30.0) -> Iterator[None]:
+def writer_lock(index_dir: Path, timeout: float = 30.0) -> contextlib.AbstractContextManager[None]:
     """Hold the index's writer lock; raises IndexBusy after `timeout` seconds of waiting."""
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
-    with open(Path(index_dir) / ".lock", "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise IndexBusy(f"another writer holds {index_dir}/.lock") from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(Path(index_dir) / ".lock", timeout,
+                          lambda: IndexBusy(f"another writer holds {index_dir}/.lock"))
 
 
 def new_build_dir(index_dir: Path) -> Path:

@@ -7,14 +7,13 @@ atomic, so the index never holds half a job) until they have used `max_attempts`
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import logging
 import time
 from pathlib import Path
-from typing import Iterator
 
 from index.errors import IndexBusy, KBError
+from index.files import exclusive_lock
 
 from ..chunking import ChunkingConfig
 from ..engines import EmbeddingEngine
@@ -42,24 +41,9 @@ class Stopped(Exception):
     """The runner was asked to stop while a job ran; the job goes back to the queue."""
 
 
-@contextlib.contextmanager
-def runner_lock(folder: Path, wait_s: float = 5.0) -> Iterator[None]:
+def runner_lock(folder: Path, wait_s: float = 5.0) -> contextlib.AbstractContextManager[None]:
     """Hold the runner lock; RunnerBusy when another runner keeps it for `wait_s` seconds."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK_FILE, "a+") as handle:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
-                    raise RunnerBusy(f"another job runner serves {folder.parent}") from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(folder / LOCK_FILE, wait_s, lambda: RunnerBusy(f"another job runner serves {folder.parent}"))
 
 
 def runner_alive(index_dir: Path) -> bool:

@@ -5,9 +5,10 @@ the files of indexed documents; the runner removes spool files that no pending j
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
+
+from index.files import write_atomically
 
 from .base import Job
 
@@ -29,14 +30,7 @@ def path_of(jobs_dir: Path, job: Job) -> Path:
 def write(jobs_dir: Path, job: Job, data: bytes) -> Path:
     """Store an upload job's bytes durably (written beside, then renamed)."""
     target = path_of(jobs_dir, job)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-    return target
+    return write_atomically(target, data)
 
 
 def remove(jobs_dir: Path, job: Job) -> None:
