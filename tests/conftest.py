@@ -42,9 +42,14 @@ def kb(seed_index: Path):
     return KnowledgeBase(seed_index)
 
 
+def copy_index(source: Path, target: Path) -> Path:
+    """Copy an index directory without its job queue: a server over the seed index may be running
+    its job runner, whose SQLite side files come and go while the copy is made."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("jobs"))
+    return target
+
+
 @pytest.fixture
 def index_copy(seed_index: Path, tmp_path: Path) -> Path:
     """A private copy of the seed index that a test may change."""
-    target = tmp_path / "index"
-    shutil.copytree(seed_index, target)
-    return target
+    return copy_index(seed_index, tmp_path / "index")

@@ -11,7 +11,7 @@ from index.__main__ import main as index_main
 from index.content import content_prior
 from index.errors import InvalidQuery
 from index.service import KnowledgeBase
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, copy_index
 
 SWEDISH = "002_2866088025c4b51b.txt"
 DUTCH = "004_d0c1bd57fb5bdf5c.txt"
@@ -202,7 +202,7 @@ def test_off_topic_documents_stay_out_of_the_top(seed_index, tmp_path):
     (corpus / "zz_recipe.txt").write_text(
         "Chocolate cake\nPreheat the oven to 180 degrees. Melt 200 g of dark chocolate with 150 g of butter, "
         "whisk four eggs with sugar, fold in the chocolate and a little flour, and bake for 25 minutes.\n")
-    shutil.copytree(seed_index, tmp_path / "index")
+    copy_index(seed_index, tmp_path / "index")
     ingest([corpus], tmp_path / "index", progress=False)
     kb = KnowledgeBase(tmp_path / "index")
     results = kb.search("customer lock-on", k=10).results

@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import copy_index
 from webapp import create_app
 from webapp.serve import RESTARTS_PER_MINUTE
 
@@ -226,7 +226,7 @@ ADMIN_TOKEN = "test-admin-token-5f1c"
 def write_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The full stack with KB_ADMIN_TOKEN set, over a private copy of the seed index: (base URL, index dir)."""
     root = tmp_path_factory.mktemp("write-server")
-    shutil.copytree(seed_index, root / "index")
+    copy_index(seed_index, root / "index")
     with serving(root / "index", root / "run", {"KB_ADMIN_TOKEN": ADMIN_TOKEN}) as server:
         yield server.base, server.index_dir
 

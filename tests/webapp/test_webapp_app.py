@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import ingest
+from tests.conftest import copy_index
 from webapp import create_app, kb as kb_module
 from webapp.config import from_env
 
@@ -74,7 +74,7 @@ def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monke
         assert response.get_json()["error"]["code"] == "index_not_found"
     page = client.get("/")
     assert page.status_code == 503 and b"not available" in page.data
-    shutil.copytree(seed_index, index_dir)
+    copy_index(seed_index, index_dir)
     assert client.get("/healthz").status_code == 200
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import statistics
@@ -23,6 +22,7 @@ import pytest
 
 from webapp.hooks import SECURITY_HEADERS
 
+from tests.conftest import copy_index
 from conftest import ADMIN_TOKEN, ROOT, Server, multipart, start_server, stop_server  # tests/webapp/conftest.py
 
 
@@ -148,7 +148,7 @@ FORGED = "2026-11-24 00:00:00,000 ERROR webapp.writes: forged"
 def logged_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory):
     """A private stack that logs every request (INFO) and accepts writes."""
     root = tmp_path_factory.mktemp("logged")
-    shutil.copytree(seed_index, root / "index")  # it writes
+    copy_index(seed_index, root / "index")  # it writes
     server = start_server(root / "index", root / "run", {"KB_LOG_LEVEL": "INFO", "KB_ADMIN_TOKEN": ADMIN_TOKEN})
     try:
         yield server
