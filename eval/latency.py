@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from eval.load import ROOT, _env_number, native_threads, queries, start_server, stop_server, warm_up
+from eval.load import _env_number, native_threads, queries, serving
 
 PAUSE_S = 0.05
 
@@ -60,23 +60,12 @@ def run(index_dir: Path | None = None, rounds: int | None = None, workers: int |
     rounds = rounds or int(_env_number("LATENCY_ROUNDS", 5))
     workers = workers or int(_env_number("LOAD_WORKERS", 2))
     k = int(_env_number("LOAD_K", 10))
-    with tempfile.TemporaryDirectory(prefix="kb-latency-") as tmp:
-        work = Path(tmp)
-        if index_dir is None:
-            from ingest.pipeline import ingest
-
-            index_dir = work / "index"
-            ingest([ROOT / "seeds"], index_dir, progress=False)
-        proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
-        try:
-            warm_up(base, workers)
-            with multiprocessing.get_context("spawn").Pool(1) as pool:
-                encode, http = pool.apply(_alternate, ((base, rounds, k),))
-        finally:
-            stop_server(proc)
+    with tempfile.TemporaryDirectory(prefix="kb-latency-") as tmp, serving(index_dir, workers, Path(tmp)) as base:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            encode, http = pool.apply(_alternate, ((base, rounds, k),))
     encode_p50, http_p50 = statistics.median(encode), statistics.median(http)
     return {
-        "server": f"gunicorn --workers {workers} (as make run), one request at a time",
+        "server": f"nginx -> gunicorn gthread --workers {workers} (as make run), one request at a time",
         "requests": len(http),
         "k": k,
         "http_search_p50_ms": round(http_p50, 2),

@@ -11,6 +11,7 @@ Environment: LOAD_SECONDS (60), LOAD_ENCODER_SECONDS (10), LOAD_CONNECTIONS (4),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import itertools
@@ -25,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +194,23 @@ def run_wrk(base: str, seconds: float, connections: int, workdir: Path) -> dict:
     }
 
 
+
+@contextlib.contextmanager
+def serving(index_dir: Path | None, workers: int, work: Path) -> Iterator[str]:
+    """`index_dir` (default: a fresh index of the seeds in `work`) served as `make run` serves it, warmed up."""
+    if index_dir is None:
+        from ingest.pipeline import ingest
+
+        index_dir = work / "index"
+        ingest([ROOT / "seeds"], index_dir, progress=False)
+    proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
+    try:
+        warm_up(base, workers)
+        yield base
+    finally:
+        stop_server(proc)
+
+
 def run(index_dir: Path | None = None, seconds: float | None = None, encoder_seconds: float | None = None,
         connections: int | None = None, workers: int | None = None) -> dict:
     """The whole load run; builds an index of the seeds unless `index_dir` is given."""
@@ -199,21 +218,10 @@ def run(index_dir: Path | None = None, seconds: float | None = None, encoder_sec
     encoder_seconds = encoder_seconds if encoder_seconds is not None else _env_number("LOAD_ENCODER_SECONDS", 10)
     connections = connections or int(_env_number("LOAD_CONNECTIONS", 4))
     workers = workers or int(_env_number("LOAD_WORKERS", 2))
-    with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp:
-        work = Path(tmp)
-        if index_dir is None:
-            from ingest.pipeline import ingest
-
-            index_dir = work / "index"
-            ingest([ROOT / "seeds"], index_dir, progress=False)
-        proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
-        try:
-            warm_up(base, workers)
-            # Same cores, one after the other: the ceiling while the server idles, then the server under load.
-            ceiling = encoder_ceiling(encoder_seconds, workers)
-            load = run_wrk(base, seconds, connections, work)
-        finally:
-            stop_server(proc)
+    with tempfile.TemporaryDirectory(prefix="kb-load-") as tmp, serving(index_dir, workers, Path(tmp)) as base:
+        # Same cores, one after the other: the ceiling while the server idles, then the server under load.
+        ceiling = encoder_ceiling(encoder_seconds, workers)
+        load = run_wrk(base, seconds, connections, Path(tmp))
     return {
         "server": f"nginx -> gunicorn gthread --workers {workers} on 127.0.0.1 (as make run)",
         "cpus": os.cpu_count(),
