@@ -59,6 +59,12 @@ def _check_text(text: str, k: int) -> None:
         raise InvalidQuery(f"k must be between 1 and {MAX_K}")
 
 
+
+def _summary(doc: store.Document, chunks: int) -> dict:
+    """A document's metadata as the API lists it (no text)."""
+    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang, "author": doc.author,
+            "chars": len(doc.text), "chunks": chunks, "added_at": doc.added_at}
+
 @dataclass
 class SearchResult:
     """One ranked passage with its provenance, best sentence and concepts."""
@@ -320,16 +326,14 @@ class KnowledgeBase:
         """Metadata of every document (no text)."""
         conn = self._state.conn
         chunk_counts = dict(conn.execute("SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id").fetchall())
-        return [
-            {"doc_id": d.doc_id, "title": d.title, "source": d.source, "lang": d.lang, "author": d.author,
-             "chars": len(d.text), "chunks": chunk_counts.get(d.doc_id, 0), "added_at": d.added_at}
-            for d in store.documents(conn)
-        ]
+        return [_summary(d, chunk_counts.get(d.doc_id, 0)) for d in store.documents(conn)]
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> dict | None:
         """Metadata of a document with these bytes or the same normalised text, or None."""
-        doc_id = store.duplicate_of(self._state.conn, content_hash, text_hash)
-        return next((d for d in self.documents() if d["doc_id"] == doc_id), None) if doc_id else None
+        conn = self._state.conn
+        doc_id = store.duplicate_of(conn, content_hash, text_hash)
+        doc = store.document(conn, doc_id) if doc_id else None
+        return _summary(doc, len(store.chunks_of(conn, doc.doc_id))) if doc else None
 
     def document(self, doc_id: str) -> dict:
         """One document with its cleaned text and chunk boundaries."""
