@@ -141,6 +141,10 @@ class IndexWriter:
         """source -> what incremental ingest compares (hashes, chunking, metadata, root)."""
         return store.document_states(self._conn)
 
+    def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
+        """Id of a stored document with these bytes or the same normalised text, if any."""
+        return store.duplicate_of(self._conn, content_hash, text_hash)
+
     def known_documents(self) -> dict[str, tuple[str, str]]:
         """source -> (doc_id, content_hash) of every stored document."""
         return store.document_hashes(self._conn)

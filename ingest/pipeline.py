@@ -404,12 +404,3 @@ def _prune(writer: IndexWriter, folders: Sequence[Path], files: Sequence[SourceF
         if writer.delete(state.doc_id):
             removed += 1
     return removed
-
-
-def find_duplicate(states: Iterable[DocState], content_hash: str, fingerprint: str | None = None) -> DocState | None:
-    """The stored document with the same bytes, or (given `fingerprint`) the same normalised text."""
-    for state in states:
-        if state.content_hash == content_hash or (fingerprint is not None and state.text_hash == fingerprint):
-            return state
-    return None
-

@@ -14,7 +14,7 @@ from index.writer import IndexSettings, IndexWriter
 
 from ..chunking import ChunkingConfig
 from ..engines import EmbeddingEngine
-from ..pipeline import embed_all, find_duplicate, prepare
+from ..pipeline import embed_all, prepare
 from . import spool
 from .base import Job
 
@@ -65,8 +65,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
-        original = find_duplicate(writer.document_states().values(), job.content_hash, document_hash(item.doc.text))
-        same = original.doc_id if original else None
+        same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
         if same is not None:  # indexed meanwhile, or by this very job before a kill
             doc = writer.document(same)
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
