@@ -219,7 +219,7 @@ class SegmentWriter:
             for chunk in doc_chunks:
                 chunks.append(dataclasses.replace(chunk, chunk_id=self._next["chunk"], doc_id=doc.doc_id))
                 self._next["chunk"] += 1
-            vectors.append(doc_vectors.reshape(len(doc_chunks), -1))
+            vectors.append(doc_vectors.reshape(len(doc_chunks), self.embedder.dim))
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
         rows = NewRows(docs, chunks, matrix, self._groundings(chunks, matrix))
         centring = self._centring_with(chunks, matrix)
@@ -351,15 +351,17 @@ class SegmentWriter:
                 groundings += self._groundings([found[i] for i in ids], vectors[-1])
         order = {d.doc_id: i for i, d in enumerate(docs)}
         keyed = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].doc_id], chunks[i].ord))
-        matrix = np.concatenate(vectors)[keyed] if vectors else np.zeros((0, self.embedder.dim), np.float32)
+        matrix = np.concatenate(vectors)[keyed].reshape(len(keyed), self.embedder.dim)
         chunks = [chunks[i] for i in keyed]
+        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
+        if not docs:  # everything in them was deleted
+            return self._publish(kept_parts, self._stats)
         name = f"s{self._next['segment']:06d}"
         self._next["segment"] += 1
         centring = self._stats.centring(self.embedder.dim)
         write_segment(self.index_dir, name, NewRows(docs, chunks, matrix, groundings), centring.table,
                       {l: i for i, l in enumerate(centring.langs)}, self.settings.backend,
                       self.factory if len(chunks) >= 1000 else "Flat", digest)
-        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
         log.info("merging %d segments (%d rows) into %s", len(chosen), len(chunks), name)
         return self._publish(kept_parts + [(Segment(self.index_dir, name), Deletions.none())], self._stats)
 
