@@ -18,8 +18,10 @@ import numpy as np
 
 from . import settings, store, versions
 from .centroids import load_centroids
+from .concepts.edit import concept_body
+from .concepts.storage import stored_catalogue
 from .concepts import (
-    Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
 )
 from .debias import Centring
@@ -167,7 +169,7 @@ class KnowledgeBase:
             # Versions published before the content prior existed rank every passage as content.
             content=np.load(content_file) if content_file.exists() else np.ones(len(chunk_ids), np.float32),
         )
-        catalogue = load_catalogue()
+        catalogue = stored_catalogue(version.path)
         concept_index = ConceptIndex.load(version.path / "concepts.npz", catalogue)
         if concept_index is None or not concept_index.is_fresh(catalogue, manifest["embedder"]):
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
@@ -420,7 +422,7 @@ class KnowledgeBase:
             **self._card(state, concept_id),
             "labels": dict(c.labels),
             "aliases": {k: list(v) for k, v in c.aliases.items()},
-            "definitions": dict(c.definitions),
+            "definitions": concept_body(c)["definitions"],
             "broader": c.broader,
             "narrower": state.catalogue.children(concept_id),
             "related": list(c.related),
