@@ -18,7 +18,7 @@ import numpy as np
 
 from . import settings, store, versions
 from .centroids import load_centroids
-from .concepts.edit import concept_body
+from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts.storage import stored_catalogue
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
@@ -393,6 +393,16 @@ class KnowledgeBase:
         state = self._state
         matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=card_lang)
         return [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the served version."""
+        return self._state.catalogue
+
+    def check_concept_change(self, change: ConceptChange) -> list[str]:
+        """Validate a trainer's change against the served catalogue (domain errors name the concept and field);
+        returns the ids of the concepts it changes. Nothing is written: a job publishes it."""
+        before = self._state.catalogue
+        return changed_concepts(before, check_change(before, change))
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first."""
