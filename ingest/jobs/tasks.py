@@ -10,7 +10,7 @@ from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.embedders import get_embedder
 from index.errors import DocumentError, IndexNotFound
-from index.settings import index_settings
+from index.settings import settings_of
 from index.store import document_hash
 from index.writer import IndexSettings, IndexWriter
 
@@ -45,11 +45,7 @@ class Context:
 
     def settings(self) -> IndexSettings:
         """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
-        try:
-            version, _ = versions.open_current(self.index_dir)
-        except IndexNotFound:
-            return index_settings()
-        return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])
+        return settings_of(self.index_dir)
 
 
 def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
