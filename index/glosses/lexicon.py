@@ -331,6 +331,10 @@ class Lexicons:
                                     dict, dict) if present else {}
         return self._english
 
+    def cached(self, name: str, dictionaries: list[tuple[Dictionary, str]], build):
+        """A JSON-able table built from some dictionaries, cached on disk beside the lexicons."""
+        return _cached(self._cache_path(name, dictionaries), build, lambda v: v, lambda v: v)
+
     def _cache_path(self, name: str, dictionaries: list[tuple[Dictionary, str]]) -> Path | None:
         if self.cache_dir is None:
             return None
