@@ -43,6 +43,7 @@ SAME_SPELLING_LABEL = 0.85
 # How much a term counts by the word classes of its words (see index/glosses/wordclass.py): a concept is named
 # by a noun or a phrase around one; a lone verb or adjective rarely, a function word never.
 CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0}
+_BLOCK = 512
 # Per document, this many more candidates than shown are grouped, so a merge never empties a list.
 POOL_FACTOR = 2
 
@@ -313,29 +314,36 @@ def _known_terms(catalogue: Catalogue | None) -> tuple[set, set]:
 
 
 def _group(terms: list[Term], embed, chunk_vectors) -> list[list[Term]]:
-    """Best terms first: each joins the first group that has no term of its language and means the same."""
+    """Best terms first: each joins the group of the best earlier term of another language that means the same
+    (and has no term of its language yet), else starts its own."""
     if embed is None or chunk_vectors is None or len({t.lang for t in terms}) < 2:
         return [[t] for t in terms]
-    labels = embed([t.label for t in terms]) if terms else np.zeros((0, 1), np.float32)
+    labels = np.asarray(embed([t.label for t in terms]), np.float32)
     contexts = np.stack([_mean(chunk_vectors(sorted({p.chunk_id for p in t.passages}))) for t in terms])
-    label_sim = labels @ labels.T
-    context_sim = contexts @ contexts.T
-    groups: list[list[int]] = []
-    for i, term in enumerate(terms):
-        best, best_sim = None, 0.0
-        for g, members in enumerate(groups):
-            if any(terms[m].lang == term.lang for m in members):
-                continue
-            seed = members[0]
-            same_spelling = fold(terms[seed].label) == fold(term.label)
-            close = label_sim[i, seed] >= SAME_LABEL and context_sim[i, seed] >= SAME_CONTEXT
-            if (close or (same_spelling and label_sim[i, seed] >= SAME_SPELLING_LABEL)) and label_sim[i, seed] > best_sim:
-                best, best_sim = g, float(label_sim[i, seed])
-        if best is None:
-            groups.append([i])
-        else:
-            groups[best].append(i)
-    return [[terms[m] for m in members] for members in groups]
+    folded = [fold(t.label) for t in terms]
+    group_of: list[int] = []
+    members: list[list[int]] = []
+    for block in range(0, len(terms), _BLOCK):
+        rows = range(block, min(block + _BLOCK, len(terms)))
+        label_sim = labels[rows.start:rows.stop] @ labels[:rows.stop].T
+        for i in rows:
+            sims = label_sim[i - block, :i]
+            near = np.flatnonzero(sims >= SAME_SPELLING_LABEL)
+            chosen = None
+            for j in near[np.argsort(-sims[near])]:
+                g = group_of[j]
+                if any(terms[m].lang == terms[i].lang for m in members[g]):
+                    continue
+                same = sims[j] >= SAME_LABEL and float(contexts[i] @ contexts[j]) >= SAME_CONTEXT
+                if same or folded[i] == folded[j]:
+                    chosen = g
+                    break
+            if chosen is None:
+                chosen = len(members)
+                members.append([])
+            members[chosen].append(i)
+            group_of.append(chosen)
+    return [[terms[m] for m in group] for group in members]
 
 
 def _mean(vectors: np.ndarray) -> np.ndarray:
