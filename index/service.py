@@ -18,8 +18,10 @@ import numpy as np
 
 from . import settings, store, versions
 from .centroids import load_centroids
+from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
+from .concepts.storage import stored_catalogue
 from .concepts import (
-    Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
 )
 from .debias import Centring
@@ -167,7 +169,7 @@ class KnowledgeBase:
             # Versions published before the content prior existed rank every passage as content.
             content=np.load(content_file) if content_file.exists() else np.ones(len(chunk_ids), np.float32),
         )
-        catalogue = load_catalogue()
+        catalogue = stored_catalogue(version.path)
         concept_index = ConceptIndex.load(version.path / "concepts.npz", catalogue)
         if concept_index is None or not concept_index.is_fresh(catalogue, manifest["embedder"]):
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
@@ -392,6 +394,16 @@ class KnowledgeBase:
         matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=card_lang)
         return [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the served version."""
+        return self._state.catalogue
+
+    def check_concept_change(self, change: ConceptChange) -> list[str]:
+        """Validate a trainer's change against the served catalogue (domain errors name the concept and field);
+        returns the ids of the concepts it changes. Nothing is written: a job publishes it."""
+        before = self._state.catalogue
+        return changed_concepts(before, check_change(before, change))
+
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first."""
         _check_text(text, k)
@@ -420,7 +432,7 @@ class KnowledgeBase:
             **self._card(state, concept_id),
             "labels": dict(c.labels),
             "aliases": {k: list(v) for k, v in c.aliases.items()},
-            "definitions": dict(c.definitions),
+            "definitions": concept_body(c)["definitions"],
             "broader": c.broader,
             "narrower": state.catalogue.children(concept_id),
             "related": list(c.related),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from . import versions
 from .embedders import DEFAULT_EMBEDDER
-from .errors import InvalidSetting
+from .errors import IndexNotFound, InvalidSetting
 from .glosses import DEFAULT_DICT_DIR
 from .writer import IndexSettings
 
@@ -79,3 +79,13 @@ def min_score() -> float:
 def min_score_ratio() -> float:
     """`$KB_MIN_SCORE_RATIO`: results scoring below this share of the query's best are not shown."""
     return _number("KB_MIN_SCORE_RATIO", DEFAULT_MIN_SCORE_RATIO)
+
+
+def settings_of(index_dir: Path) -> IndexSettings:
+    """Settings to write the index in `index_dir`: its own embedder and backend, the rest (or all, for a new index)
+    from `$KB_*`."""
+    try:
+        version, _ = versions.open_current(index_dir)
+    except IndexNotFound:
+        return index_settings()
+    return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])

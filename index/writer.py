@@ -22,12 +22,13 @@ import numpy as np
 
 from . import store, suggestions, versions
 from .centroids import save_centroids
-from .concepts import ground, load_catalogue, load_or_build_concept_index
+from .concepts import Catalogue, ground, load_or_build_concept_index
+from .concepts.storage import save_catalogue, stored_catalogue
 from .concepts.suggest import source_documents, suggest
 from .content import content_priors
 from .debias import Centring, centre, language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
-from .errors import EmbedderMismatch, InvalidSetting
+from .errors import EmbedderMismatch, InvalidSetting, KBError
 from .lexical import LexicalIndex
 from .vectors import build_index
 from .vectors.faiss import default_search_params
@@ -79,6 +80,7 @@ class IndexWriter:
         self._conn: sqlite3.Connection | None = None
         self._previous: Path | None = None
         self._previous_manifest: dict = {}
+        self._catalogue: Catalogue | None = None
         self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
 
     def __enter__(self) -> "IndexWriter":
@@ -112,6 +114,7 @@ class IndexWriter:
         self._conn = store.connect(db_path)
         store.migrate(self._conn)
         store.set_meta(self._conn, "embedder", self.settings.embedder)
+        self._open_catalogue()
 
     def _discard(self) -> None:
         if self._conn is not None:
@@ -186,6 +189,31 @@ class IndexWriter:
         self.changed = self.changed or removed
         return removed
 
+    # -- the catalogue: data of the index, carried forward by every write ---------------------------
+
+    def _open_catalogue(self) -> None:
+        # A rebuild re-embeds the documents but keeps the trainers' catalogue; a new index (or one from
+        # before catalogues were stored) starts from the shipped one.
+        folder = self._previous
+        if folder is None and versions.current_name(self.index_dir):
+            try:
+                folder = versions.open_current(self.index_dir)[0].path
+            except KBError as exc:
+                log.warning("rebuilding with the shipped concept catalogue: %s", exc)
+        self._catalogue = stored_catalogue(folder)
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the version being prepared."""
+        return self._catalogue
+
+    def set_catalogue(self, catalogue: Catalogue) -> bool:
+        """Make `catalogue` (already validated, see `index.concepts.edit`) the next version's; True when it changed."""
+        if catalogue.digest == self._catalogue.digest:
+            return False
+        self._catalogue = catalogue
+        self.changed = True
+        return True
+
     def commit(self) -> Published | None:
         """Build the derived files and publish the new version; None when nothing changed."""
         factory_changed = self._previous_manifest and self.factory != (
@@ -215,6 +243,7 @@ class IndexWriter:
         save_centroids(build / "documents.npz", [c.doc_id for c in chunks], centred, vectors)
         self._ground(chunks, vectors)
         self._suggest(ids, vectors)
+        save_catalogue(build, self._catalogue)
         counts = store.counts(conn)
         conn.commit()
         conn.execute("VACUUM")
@@ -229,6 +258,7 @@ class IndexWriter:
             "requested_factory": self.factory,
             "search_params": self.settings.search_params or default_search_params(factory),
             "schema": store.SCHEMA_VERSION,
+            "catalogue": {"digest": self._catalogue.digest, "concepts": len(self._catalogue)},
             **counts,
         })
         name = versions.publish(self.index_dir, build, self.settings.keep)
@@ -242,7 +272,7 @@ class IndexWriter:
         return self.factory if n >= 1000 else "Flat"
 
     def _ground(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
-        catalogue = load_catalogue()
+        catalogue = self._catalogue
         # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions
         # (or in $KB_CACHE_DIR, shared by several indexes).
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
@@ -272,7 +302,7 @@ class IndexWriter:
         if fresh_ids:
             row = {int(c): i for i, c in enumerate(ids)}
             classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
-            found = suggest(documents, sorted(fresh_ids), load_catalogue(), embed=self.embedder.embed_queries,
+            found = suggest(documents, sorted(fresh_ids), self._catalogue, embed=self.embedder.embed_queries,
                             chunk_vectors=lambda chunk_ids: vectors[[row[c] for c in chunk_ids]],
                             classify=classes.classify)
             fresh = [s.to_dict() for s in found]

@@ -7,7 +7,8 @@ from index.errors import KBError
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
-from . import params, writes
+from . import concept_writes, params, writes
+from .auth import require_writer
 from .kb import get_kb
 from .openapi import spec
 
@@ -64,6 +65,26 @@ def export() -> Response:
 def concept(concept_id: str) -> Response:
     """One concept with its labels, relations and grounded passages."""
     return jsonify(get_kb().concept(concept_id))
+
+
+@bp.post("/api/concepts")
+def add_concept() -> tuple[Response, int, dict]:
+    """Queue a new concept (needs the admin token): 202 and the job."""
+    require_writer()  # before reading the body: no token, no parsing
+    return _accepted(*concept_writes.add(concept_writes.json_body()))
+
+
+@bp.put("/api/concepts/<concept_id>")
+def replace_concept(concept_id: str) -> tuple[Response, int, dict]:
+    """Queue a concept's replacement (needs the admin token): 202 and the job."""
+    require_writer()
+    return _accepted(*concept_writes.replace(concept_id, concept_writes.json_body()))
+
+
+@bp.delete("/api/concepts/<concept_id>")
+def remove_concept(concept_id: str) -> tuple[Response, int, dict]:
+    """Queue a concept's removal (needs the admin token): 202 and the job."""
+    return _accepted(*concept_writes.remove(concept_id))
 
 
 @bp.get("/api/documents")

@@ -18,8 +18,8 @@ from index.files import exclusive_lock
 from ..chunking import ChunkingConfig
 from ..engines import EmbeddingEngine
 from . import jobs_dir, open_queue, spool
-from .base import DELETE, UPLOAD, Job
-from .tasks import Context, Outcome, run_delete, run_upload
+from .base import CONCEPT, DELETE, UPLOAD, Job
+from .tasks import Context, Outcome, run_concept, run_delete, run_upload
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ POLL_S = 0.2
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 0.5
 BUSY_BACKOFF_S = 1.0
-TASKS = {UPLOAD: run_upload, DELETE: run_delete}
+TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept}
 
 
 class RunnerBusy(KBError):

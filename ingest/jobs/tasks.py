@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Callable
 
 from index import uploads, versions
+from index.catalogue_writes import apply_concept_change
+from index.concepts.edit import ConceptChange
 from index.embedders import get_embedder
 from index.errors import DocumentError, IndexNotFound
-from index.settings import index_settings
+from index.settings import settings_of
 from index.store import document_hash
 from index.writer import IndexSettings, IndexWriter
 
@@ -43,11 +45,7 @@ class Context:
 
     def settings(self) -> IndexSettings:
         """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
-        try:
-            version, _ = versions.open_current(self.index_dir)
-        except IndexNotFound:
-            return index_settings()
-        return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])
+        return settings_of(self.index_dir)
 
 
 def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
@@ -91,3 +89,18 @@ def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
         published = writer.commit() if writer.delete(job.doc_id) else None
         uploads.collect(ctx.index_dir)
     return Outcome(published.version if published else versions.current_name(ctx.index_dir), job.doc_id)
+
+
+def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
+    """Apply a concept change to the catalogue of the current version and publish it with fresh groundings.
+
+    The change was checked when it was queued; it is checked again against the catalogue it is applied to
+    (an earlier job may have changed it), and a change that no longer fits fails the job with its reason.
+    """
+    report("waiting", 0, 0)
+    change = ConceptChange.from_json(job.payload)
+    if versions.current_name(ctx.index_dir) is None:
+        raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
+    report("publishing", 0, 0)
+    update = apply_concept_change(ctx.index_dir, ctx.settings(), change, ctx.lock_timeout)
+    return Outcome(update.version or versions.current_name(ctx.index_dir), None)
