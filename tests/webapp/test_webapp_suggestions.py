@@ -92,3 +92,20 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert status == 200 and concept["labels"]["no"] == pick["labels"]["no"]
     assert concept["passages"], "the accepted concept is grounded in the article it came from"
     assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
+
+
+def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_form(index_copy):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    client = app.test_client()
+    page = client.get("/suggestions")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    first = client.get("/api/suggestions").get_json()["suggestions"][0]
+    assert f'id="suggestion-{first["id"]}"' in html and "Accept as a concept" in html
+    refused = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": "wrong"})
+    assert refused.status_code == 403 and "Not done" in refused.get_data(as_text=True)
+    done = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": ADMIN_TOKEN})
+    assert done.status_code == 200 and f'id="suggestion-{first["id"]}"' not in done.get_data(as_text=True)
+    accepted = client.post(f"/suggestions/{client.get('/api/suggestions').get_json()['suggestions'][0]['id']}/accept",
+                           data={"token": ADMIN_TOKEN, "label-en": "Trainer's term"})
+    assert accepted.status_code == 303 and "/jobs/" in accepted.headers["Location"]
