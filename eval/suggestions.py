@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -94,6 +95,22 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -
             entry[f"p@{k}"] = round(sum(r["verdict"] is not None for r in rows[:k]) / k, 3)
             entry[f"p@{k}_without_names"] = round(sum(r["verdict"] in ("concept", "term") for r in rows[:k]) / k, 3)
         report["documents"][name] = entry
+    # A translated corpus (files NAME.LANG.txt) shows whether a document's suggestions are found again, grouped
+    # across languages, in its translations: a term the other versions also yield is no accident of one text.
+    versions_of = {}
+    for doc in documents:
+        match = re.match(r"^(.+)\.([a-z]{2})\.txt$", Path(titles[doc.doc_id]).name)
+        if match:
+            versions_of.setdefault(match.group(1), set()).add(doc.doc_id)
+    if versions_of:
+        shares = []
+        for doc in documents:
+            match = re.match(r"^(.+)\.([a-z]{2})\.txt$", Path(titles[doc.doc_id]).name)
+            others = versions_of.get(match.group(1), set()) - {doc.doc_id} if match else set()
+            mine = sorted((s for s in suggestions if doc.doc_id in s.documents), key=lambda s: -s.documents[doc.doc_id])[:10]
+            if others and mine:
+                shares.append(sum(bool(others & set(s.documents)) for s in mine) / len(mine))
+        report["translations_agree_at_10"] = round(statistics.mean(shares), 3) if shares else None
     judged_docs = [e for n, e in report["documents"].items() if n in judged]
     for k in ks:
         report[f"mean_p@{k}"] = round(statistics.mean(e[f"p@{k}"] for e in judged_docs), 3) if judged_docs else None
@@ -128,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{report['suggestions']} suggestions; without a cited passage: {len(report['uncited'])};"
           f" cited spans not matching the passage: {len(report['misplaced'])};"
           f" grouped across languages: {len(report['groups_across_languages'])}")
+    if report.get("translations_agree_at_10") is not None:
+        print(f"top-10 suggestions also suggested for a translation of the document: {report['translations_agree_at_10']}")
     return 0
 
 
