@@ -358,8 +358,6 @@ def _top_per_document(suggestions: list[Suggestion], new: list[str], per_documen
         mine = sorted((s for s in suggestions if doc_id in s.documents), key=lambda s: -s.documents[doc_id])
         for s in mine[:per_document]:
             keep[s.id] = s
-    for s in keep.values():  # a suggestion lists only the documents it is among the top of
-        s.documents = {d: v for d, v in s.documents.items()}
     return sorted(keep.values(), key=lambda s: -s.score)
 
 

@@ -7,7 +7,6 @@ corpus's own most common words for a language without one), a digit or a punctua
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -32,11 +31,6 @@ class Occurrence:
     surface: str
     start: int
     end: int
-
-
-def normalise(text: str) -> str:
-    """NFC form (what the offsets of stored texts refer to is left intact: NFC never changes their length here)."""
-    return unicodedata.normalize("NFC", text)
 
 
 def is_word(token: str) -> bool:
