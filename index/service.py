@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings, store, versions
+from . import settings, store, suggestions, versions
 from .centroids import load_centroids
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts.storage import stored_catalogue
@@ -469,3 +469,32 @@ class KnowledgeBase:
             sources = {d.doc_id: f"{d.title}, {d.source}" for d in store.documents(state.conn)}
             return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")
+
+    # -- suggested concepts ------------------------------------------------------------------
+
+    def _suggestions(self) -> list[dict]:
+        state = self._state
+        cached = self.__dict__.get("_suggestions_of")
+        if cached is None or cached[0] != state.version.name:
+            cached = (state.version.name, suggestions.load(state.version.path))
+            self.__dict__["_suggestions_of"] = cached
+        return cached[1]
+
+    def _with_titles(self, found: list[dict]) -> list[dict]:
+        heads = store.document_heads(self._state.conn, list({d["doc_id"] for s in found for d in s["documents"]}))
+        return [{**s, "documents": [{**d, "title": heads[d["doc_id"]]["title"]} for d in s["documents"]
+                                    if d["doc_id"] in heads]} for s in found]
+
+    def suggestions(self, doc_id: str | None = None) -> list[dict]:
+        """Suggested concepts no trainer has decided on, best first; those of one document (best there first)."""
+        if doc_id is not None:
+            self.document(doc_id)  # NotFound for an unknown document
+        found = suggestions.pending(self._suggestions(), suggestions.decisions(self.index_dir), doc_id)
+        if doc_id is not None:
+            found = sorted(found, key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == doc_id))
+        return self._with_titles(found)
+
+    def suggestion(self, suggestion_id: str) -> dict:
+        """One suggestion of the served version with the decision taken on it, if any (`NotFound` otherwise)."""
+        found = suggestions.find(self._suggestions(), suggestion_id)
+        return {**self._with_titles([found])[0], "decision": suggestions.decisions(self.index_dir).get(suggestion_id)}

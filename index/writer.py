@@ -20,10 +20,11 @@ import re
 
 import numpy as np
 
-from . import store, versions
+from . import store, suggestions, versions
 from .centroids import save_centroids
 from .concepts import Catalogue, ground, load_or_build_concept_index
 from .concepts.storage import save_catalogue, stored_catalogue
+from .concepts.suggest import source_documents, suggest
 from .content import content_priors
 from .debias import Centring, centre, language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
@@ -80,6 +81,7 @@ class IndexWriter:
         self._previous: Path | None = None
         self._previous_manifest: dict = {}
         self._catalogue: Catalogue | None = None
+        self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
 
     def __enter__(self) -> "IndexWriter":
         self._lock = versions.writer_lock(self.index_dir, self.lock_timeout)
@@ -177,6 +179,7 @@ class IndexWriter:
         """Add or replace a document with its chunks and their vectors."""
         with self._conn:
             store.put_document(self._conn, doc, chunks, vectors)
+        self._put.add(doc.doc_id)
         self.changed = True
 
     def delete(self, doc_id: str) -> bool:
@@ -239,6 +242,7 @@ class IndexWriter:
         np.save(build / CONTENT_FILE, content_priors([c.text for c in chunks], [c.doc_id for c in chunks]))
         save_centroids(build / "documents.npz", [c.doc_id for c in chunks], centred, vectors)
         self._ground(chunks, vectors)
+        self._suggest(ids, vectors)
         save_catalogue(build, self._catalogue)
         counts = store.counts(conn)
         conn.commit()
@@ -283,6 +287,26 @@ class IndexWriter:
         ]
         with self._conn:
             store.replace_groundings(self._conn, rows)
+
+
+    def _suggest(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        from . import settings  # settings imports this module
+        from .glosses import lexicons
+        from .glosses.wordclass import WordClasses
+
+        documents = source_documents(self._conn)
+        present = {d.doc_id for d in documents}
+        fresh_ids = self._put & present
+        previous = suggestions.load(self._previous) if self._previous else []
+        fresh = []
+        if fresh_ids:
+            row = {int(c): i for i, c in enumerate(ids)}
+            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
+            found = suggest(documents, sorted(fresh_ids), self._catalogue, embed=self.embedder.embed_queries,
+                            chunk_vectors=lambda chunk_ids: vectors[[row[c] for c in chunk_ids]],
+                            classify=classes.classify)
+            fresh = [s.to_dict() for s in found]
+        suggestions.save(self._build, suggestions.carry_over(previous, fresh, present, fresh_ids))
 
 
 def check_embedder(manifest: dict, settings: IndexSettings) -> None:

@@ -149,6 +149,27 @@ SCHEMAS = {
     "ConceptAccepted": _object({"job": _ref("Job"), "concepts": {
         **STR_LIST, "description": "Ids of the concepts the change adds, changes or removes (links dropped included)."}}),
     "ConceptBody": _concept_body(),
+    "Suggestion": _object({
+        "id": STR,
+        "labels": {**LANG_MAP, "description": "The suggestion's term per language, as the corpus writes it."},
+        "score": {**NUM, "description": "How characteristic the term is of its best document (higher: more)."},
+        "terms": _array(_object({"lang": STR, "label": STR, "ref": {**STR, "description": "lang:stems, the "
+                                 "term's identity"}, "count": INT})),
+        "documents": _array(_object({"doc_id": STR, "score": NUM, "title": STR})),
+        "passages": {**_array(_object({"chunk_id": INT, "doc_id": STR, "lang": STR, "start": INT, "end": INT,
+                                       "text": STR})),
+                     "minItems": 1, "description": "Where the terms occur: text == chunk text[start:end]."},
+        "decision": {"description": "Only on GET /api/suggestions/{suggestion_id}: the trainer's decision, if any.",
+                     "oneOf": [{"type": "null"}, _object({
+                         "status": {"enum": ["accepted", "dismissed"]}, "refs": STR_LIST,
+                         "concept_id": NULLABLE_STR, "at": STR})]},
+    }, optional=("decision",)),
+    "SuggestionList": _object({"version": STR, "doc_id": NULLABLE_STR, "suggestions": _array(_ref("Suggestion"))}),
+    "SuggestionAccepted": _object({"job": _ref("Job"), "concepts": STR_LIST, "concept": _ref("ConceptBody"),
+                                   "suggestion": _ref("Suggestion")}),
+    "SuggestionEdits": {**_concept_body(), "required": [],
+                        "description": "Optional edits of the concept the suggestion becomes (labels default to the "
+                                       "suggestion's; an English label, if missing, to the dictionary gloss)."},
     "Health": _object({
         "status": {"const": "ok"}, "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
@@ -300,6 +321,28 @@ def _concept_write(method: str, summary: str, description: str, with_body: bool,
     return {method: operation}
 
 
+SUGGESTION_ID = _param("suggestion_id", PATH_TEXT, "Suggestion id (see /api/suggestions).", where="path",
+                       example="s-5854f1f51410")
+
+
+def _suggestion_write(summary: str, ok: dict, accept: bool) -> dict:
+    """POST /api/suggestions/{suggestion_id}/accept and /dismiss."""
+    responses = {
+        ("202" if accept else "200"): {**ok, "headers": LOCATION} if accept else ok,
+        **({"400": CONCEPT_ERRORS["400"]} if accept else {}),
+        **{code: WRITE_ERRORS[code] for code in ("401", "403")},
+        "404": _json("Error", "No suggestion with this id in the served version."),
+        **({"409": CONCEPT_ERRORS["409"], "415": _json("Error", "The body is not JSON.")} if accept else {}),
+        "503": WRITE_ERRORS["503"],
+        "default": ERRORS["default"],
+    }
+    operation = {"summary": summary, "security": SECURITY, "responses": responses, "parameters": [SUGGESTION_ID]}
+    if accept:
+        operation["requestBody"] = {"required": False,
+                                    "content": {"application/json": {"schema": _ref("SuggestionEdits")}}}
+    return {"post": operation}
+
+
 DOC_ID = _param("doc_id", PATH_TEXT, "Document id (see /api/documents).", where="path", example="7d0f6757e4f3c3b7")
 
 
@@ -360,6 +403,21 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "Related and contrasting links to it are dropped from the other concepts; a concept with narrower "
             "concepts is refused (409).", False, True,
         ),
+        "/api/suggestions": _get(
+            "Suggested concepts not yet decided on",
+            _json("SuggestionList", "Best first (for one document: best there first)."),
+            (_param("doc_id", PATH_TEXT, "Only the suggestions of this document."),), ("404", "503"),
+        ),
+        "/api/suggestions/{suggestion_id}": _get(
+            "One suggestion with its decision", _json("Suggestion", "The suggestion."), (SUGGESTION_ID,),
+            ("404", "503"),
+        ),
+        "/api/suggestions/{suggestion_id}/accept": _suggestion_write(
+            "Accept a suggestion: it becomes a concept (needs the admin token)",
+            _json("SuggestionAccepted", "The concept is valid and queued as a job (see POST /api/concepts)."), True),
+        "/api/suggestions/{suggestion_id}/dismiss": _suggestion_write(
+            "Dismiss a suggestion (needs the admin token)",
+            _json("Suggestion", "The suggestion with its decision; it is not listed again."), False),
         "/api/documents": _get("Every document", _json("DocumentList", "Document metadata.")) | _upload(),
         "/api/documents/{doc_id}": _get(
             "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),

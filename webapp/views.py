@@ -10,7 +10,7 @@ from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
 
-from . import concept_forms, concept_writes, params, render, trainer, writes
+from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
 from .errors import describe
 from .kb import get_kb
@@ -156,6 +156,49 @@ def delete(doc_id: str):
         status, _, message, _ = describe(exc)
         return render_template("delete.html", doc=doc, error=message), status
     return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+
+
+@bp.get("/suggestions")
+def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
+    """Suggested concepts per document, with accept (labels editable) and dismiss forms for trainers."""
+    kb = get_kb()
+    doc_id = request.args.get("doc_id") or None
+    found = kb.suggestions(doc_id)
+    documents = {d["doc_id"]: d for d in kb.documents()}
+    groups = []
+    for doc_id_ in ([doc_id] if doc_id else list(documents)):
+        mine = [s for s in found if s["documents"] and s["documents"][0]["doc_id"] == doc_id_] if not doc_id else found
+        if mine:
+            groups.append((documents[doc_id_], mine))
+    return render_template("suggestions.html", groups=groups, message=message, error=error), status
+
+
+def _decided(action, done: str):
+    try:
+        result = action()
+    except (HTTPException, KBError) as exc:  # a refused decision is explained on the page
+        status, _, message, _ = describe(exc)
+        return suggestions(error=f"Not done: {message}", status=status)
+    if isinstance(result, tuple) and result[0].get("job"):
+        return redirect(url_for("views.job", job_id=result[0]["job"]["id"]), 303)
+    return suggestions(message=done)
+
+
+@bp.post("/suggestions/<suggestion_id>/accept")
+def accept_suggestion(suggestion_id: str):
+    """Accept a suggestion with the labels of the form; the concept's job page follows."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    labels = {k.removeprefix("label-"): v.strip() for k, v in request.form.items() if k.startswith("label-") and v.strip()}
+    return _decided(lambda: suggestion_writes.accept(suggestion_id, {"labels": labels} if labels else {}), "Accepted.")
+
+
+@bp.post("/suggestions/<suggestion_id>/dismiss")
+def dismiss_suggestion(suggestion_id: str):
+    """Dismiss a suggestion."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    return _decided(lambda: suggestion_writes.dismiss(suggestion_id), "Dismissed: it is not suggested again.")
 
 
 @bp.get("/jobs/<job_id>")
