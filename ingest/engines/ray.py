@@ -12,6 +12,7 @@ import math
 import os
 import pickle
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
@@ -23,6 +24,8 @@ from index.embedders import get_embedder
 from .base import EngineUnavailable, Progress, Steps
 
 BATCH_SIZE = 16
+# Ray waits minutes for a head that does not answer; a plain TCP connect tells sooner.
+CONNECT_TIMEOUT_S = 5.0
 # Enough blocks for every actor to stay busy and progress to move, few enough to keep scheduling cheap.
 MAX_BLOCKS = 2048
 T = TypeVar("T")
@@ -72,6 +75,7 @@ class RayEngine:
         options: dict = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         if self.address:
             where = f"the Ray cluster at {self.address}"
+            _check_reachable(self.address, where)
             options.update(address=self.address, runtime_env={"py_modules": [str(p) for p in _PACKAGES]})
         else:
             where = f"a local Ray with {self.num_cpus} CPUs"
@@ -132,8 +136,8 @@ class RayEngine:
         import ray
         import ray.data
 
-        actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         blocks = min(math.ceil(len(passages) / self.batch_size), MAX_BLOCKS)
+        actors = min(self.actors or max(1, int(ray.cluster_resources().get("CPU", 1))), blocks)
         dataset = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(passages)],
                                       override_num_blocks=blocks)
         dataset = dataset.map_batches(_Encoder, fn_constructor_kwargs={"embedder": embedder},
@@ -149,6 +153,17 @@ class RayEngine:
             if progress:
                 progress(done)
         return vectors
+
+
+def _check_reachable(address: str, where: str) -> None:
+    """EngineUnavailable unless something listens at `host:port` (`ray://host:port`); other forms are Ray's to resolve."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise EngineUnavailable(f"cannot start {where}: nothing answers at {host}:{port} ({exc.strerror or exc})") from None
 
 
 def _batches(dataset) -> Iterator[dict]:
