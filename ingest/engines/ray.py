@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence, TypeVar
 
 import numpy as np
+import psutil
 
 from index.embedders import get_embedder
 
@@ -26,6 +27,8 @@ from .base import EngineUnavailable, Progress, Steps
 BATCH_SIZE = 16
 # Ray waits minutes for a head that does not answer; a plain TCP connect tells sooner.
 CONNECT_TIMEOUT_S = 5.0
+# How long the processes of a stopped local Ray get to exit before they are killed.
+EXIT_GRACE_S = 5.0
 # Enough blocks for every actor to stay busy and progress to move, few enough to keep scheduling cheap.
 MAX_BLOCKS = 2048
 T = TypeVar("T")
@@ -99,8 +102,12 @@ class RayEngine:
         if self._owned:
             import ray
 
+            # Ray's agents may outlive a shutdown by a minute: whatever this local Ray started goes now.
+            started = _processes_of(self._temp_dir) if self._temp_dir else []
             ray.shutdown()
             self._owned = False
+            for process in psutil.wait_procs(started, timeout=EXIT_GRACE_S)[1]:
+                process.kill()
         self._remove_temp_dir()
 
     def _remove_temp_dir(self) -> None:
@@ -153,6 +160,18 @@ class RayEngine:
             if progress:
                 progress(done)
         return vectors
+
+
+def _processes_of(temp_dir: str) -> list[psutil.Process]:
+    """The processes of the local Ray whose session lives in `temp_dir`, and everything they started."""
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if any(temp_dir in arg for arg in child.cmdline()):
+                found += [child, *child.children(recursive=True)]
+        except psutil.Error:
+            continue
+    return found
 
 
 def _check_reachable(address: str, where: str) -> None:
