@@ -36,7 +36,6 @@ def seed_passages(n: int, embedder: str = DEFAULT_EMBEDDER, seeds: Path = ROOT /
 
 
 def _load(embedder: str) -> None:
-    os.environ["OMP_NUM_THREADS"] = THREADS  # before the encoder's OpenMP runtime loads
     get_embedder(embedder)
 
 
@@ -48,16 +47,28 @@ def _encode(args: tuple[str, list[str]]):
 def bare_seconds(passages: list[str], embedder: str, cpus: int) -> float:
     """Seconds for `cpus` fresh encoder processes to embed every passage, batch by batch from one queue."""
     batches = [(embedder, passages[i:i + BATCH_SIZE]) for i in range(0, len(passages), BATCH_SIZE)]
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(cpus, initializer=_load, initargs=(embedder,)) as pool:
-        vectors = pool.map(_encode, batches, chunksize=1)
-    seconds = time.perf_counter() - started
+    # In the environment before the workers start: FAISS, imported with this module, loads OpenMP early.
+    saved = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = THREADS
+    try:
+        started = time.perf_counter()
+        with multiprocessing.get_context("spawn").Pool(cpus, initializer=_load, initargs=(embedder,)) as pool:
+            vectors = pool.map(_encode, batches, chunksize=1)
+        seconds = time.perf_counter() - started
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS")
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
     assert sum(len(v) for v in vectors) == len(passages)
     return seconds
 
 
-def measure(passages: list[str], embedder: str = DEFAULT_EMBEDDER, cpus: int = 2, repeats: int = 3) -> dict:
-    """Ray's passages/s against bare encoder processes on `cpus` cores, medians of `repeats` alternating runs."""
+def measure(passages: list[str], embedder: str = DEFAULT_EMBEDDER, cpus: int = 2, repeats: int = 3,
+            log=None) -> dict:
+    """Ray's passages/s against bare encoder processes on `cpus` cores, medians of `repeats` alternating runs.
+
+    `log(line)`, if given, hears each run as it ends."""
     engine = RayEngine(num_cpus=cpus)
     started = time.perf_counter()
     engine.start()
@@ -70,6 +81,8 @@ def measure(passages: list[str], embedder: str = DEFAULT_EMBEDDER, cpus: int = 2
             vectors = engine.embed(passages, embedder)
             ray_s.append(time.perf_counter() - started)
             assert len(vectors) == len(passages)
+            if log:
+                log(f"  run {len(ray_s)}: bare {bare_s[-1]:.1f}s, ray {ray_s[-1]:.1f}s")
     finally:
         engine.close()
     ray_rate = len(passages) / statistics.median(ray_s)
@@ -94,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.passages < 1 or args.cpus < 1 or args.repeats < 1:
         parser.error("--passages, --cpus and --repeats must be at least 1")
-    result = measure(seed_passages(args.passages, args.embedder), args.embedder, args.cpus, args.repeats)
+    result = measure(seed_passages(args.passages, args.embedder), args.embedder, args.cpus, args.repeats,
+                     log=None if args.json else lambda line: print(line, flush=True))
     if args.json:
         print(json.dumps(result))
         return 0

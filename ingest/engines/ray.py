@@ -27,6 +27,8 @@ from .base import EngineUnavailable, Progress, Steps
 BATCH_SIZE = 16
 # Ray waits minutes for a head that does not answer; a plain TCP connect tells sooner.
 CONNECT_TIMEOUT_S = 5.0
+# The longest temp folder (`$TMPDIR`) Ray's sessions may go under; longer ones use /tmp.
+MAX_TEMP_BASE = 40
 # How long the processes of a stopped local Ray get to exit before they are killed.
 EXIT_GRACE_S = 5.0
 # Enough blocks for every actor to stay busy and progress to move, few enough to keep scheduling cheap.
@@ -83,7 +85,8 @@ class RayEngine:
         else:
             where = f"a local Ray with {self.num_cpus} CPUs"
             # A short path of our own: Ray's socket paths must stay under the 107-byte limit of Unix sockets.
-            self._temp_dir = tempfile.mkdtemp(prefix="kb-ray-", dir="/tmp")
+            base = tempfile.gettempdir()
+            self._temp_dir = tempfile.mkdtemp(prefix="kb-ray-", dir=base if len(base) <= MAX_TEMP_BASE else "/tmp")
             options.update(address="local", num_cpus=self.num_cpus, _temp_dir=self._temp_dir)
         try:
             ray.init(**options)
