@@ -21,6 +21,14 @@ def embedder_name() -> str:
     return os.environ.get("KB_EMBEDDER") or DEFAULT_EMBEDDER
 
 
+DEFAULT_INGEST_ENGINE = "local"
+
+
+def ingest_engine() -> str:
+    """`$KB_INGEST_ENGINE` (`local` or `ray`), else `local`: where ingest parses, chunks and embeds."""
+    return os.environ.get("KB_INGEST_ENGINE") or DEFAULT_INGEST_ENGINE
+
+
 def keep_versions() -> int:
     """`$KB_KEEP_VERSIONS` (at least 1), else 3."""
     raw = os.environ.get("KB_KEEP_VERSIONS") or str(versions.DEFAULT_KEEP)

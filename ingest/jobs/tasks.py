@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from index import uploads, versions
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
-from index.embedders import get_embedder
 from index.errors import DocumentError, IndexNotFound
 from index.settings import settings_of
 from index.store import document_hash
 from index.writer import IndexSettings, IndexWriter
 
 from ..chunking import ChunkingConfig
-from ..engines import EmbeddingEngine
-from ..pipeline import embed_all, prepare
+from ..engines import IngestEngine
+from ..pipeline import FileTask, embed_all, prepare_file
 from . import spool
 from .base import Job
 
@@ -35,11 +35,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Context:
-    """What every job needs: where the index is, how to embed, how long to wait for the writer lock."""
+    """What every job needs: where the index is, the engine that prepares and embeds, how long to wait for the lock."""
 
     index_dir: Path
     jobs_dir: Path
-    engine: EmbeddingEngine
+    engine: IngestEngine
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
 
@@ -57,9 +57,11 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     source = uploads.source_for(job.content_hash, job.suffix)
     settings = ctx.settings()
     report("preparing", 0, 0)
-    item = prepare(data, source, get_embedder(settings.embedder).count_tokens, ctx.chunking,
-                   {"original_name": job.file_name}, name=job.file_name,
-                   on_progress=lambda done, total: report("preparing", done, total))
+    (item,) = ctx.engine.map(partial(prepare_file, embedder=settings.embedder, config=ctx.chunking),
+                             [FileTask(data, source, {"original_name": job.file_name}, job.file_name)],
+                             steps=lambda done, total: report("preparing", done, total))
+    if isinstance(item, DocumentError):
+        raise item
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
