@@ -24,7 +24,7 @@ from . import store, suggestions, versions
 from .centroids import save_centroids
 from .concepts import Catalogue, ground, load_or_build_concept_index
 from .concepts.storage import save_catalogue, stored_catalogue
-from .concepts.suggest import source_documents, suggest
+from .concepts.suggest import reference_sample, source_documents, suggest
 from .content import content_priors
 from .debias import Centring, centre, language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
@@ -294,9 +294,9 @@ class IndexWriter:
         from .glosses import lexicons
         from .glosses.wordclass import WordClasses
 
-        documents = source_documents(self._conn)
-        present = {d.doc_id for d in documents}
+        present = {doc_id for doc_id, _ in store.document_hashes(self._conn).values()}
         fresh_ids = self._put & present
+        documents = source_documents(self._conn, reference_sample(present, fresh_ids)) if fresh_ids else []
         previous = suggestions.load(self._previous) if self._previous else []
         fresh = []
         if fresh_ids:

@@ -26,6 +26,9 @@ from .terms import function_words, key_of, occurrences
 from .text import compact, fold
 
 PER_DOCUMENT = 20
+# The contrast corpus a write reads: enough documents for reliable word rates, and bounded, so suggesting
+# for one new document costs the same in a corpus of any size.
+REFERENCE_DOCUMENTS = 400
 MAX_PASSAGES = 5
 MIN_COUNT = 2
 # A word seen once still counts when it is long: a compound this long is rarely there by chance.
@@ -361,12 +364,24 @@ def _top_per_document(suggestions: list[Suggestion], new: list[str], per_documen
     return sorted(keep.values(), key=lambda s: -s.score)
 
 
-def source_documents(conn) -> list[SourceDocument]:
-    """Every document of a version's database as the suggester reads it."""
+def reference_sample(doc_ids: Iterable[str], new: Iterable[str], size: int = REFERENCE_DOCUMENTS) -> list[str]:
+    """The new documents plus at most `size` others, chosen by a hash of their ids (the same ones write after write)."""
+    fresh = set(new)
+    others = sorted((d for d in doc_ids if d not in fresh), key=lambda d: hashlib.sha256(d.encode()).digest())
+    return sorted(fresh) + others[:size]
+
+
+def source_documents(conn, doc_ids: Iterable[str] | None = None) -> list[SourceDocument]:
+    """Documents of a version's database as the suggester reads it: these ids, or every document."""
     from .. import store  # the store is the caller's; concepts otherwise never read SQLite
 
+    if doc_ids is None:
+        docs, chunks = store.documents(conn), store.all_chunks(conn)
+    else:
+        docs = [d for d in map(lambda i: store.document(conn, i), doc_ids) if d is not None]
+        chunks = [c for d in docs for c in store.chunks_of(conn, d.doc_id)]
     regions: dict[str, list[tuple[int, Region]]] = defaultdict(list)
-    for chunk in store.all_chunks(conn):
+    for chunk in chunks:
         regions[chunk.doc_id].append((chunk.ord, Region(chunk.chunk_id, chunk.start, chunk.end, chunk.lang)))
     return [SourceDocument(d.doc_id, d.text, tuple(r for _, r in sorted(regions[d.doc_id], key=lambda x: x[0])))
-            for d in store.documents(conn)]
+            for d in docs]

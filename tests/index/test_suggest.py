@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.concepts import parse_catalogue
-from index.concepts.suggest import Region, SourceDocument, suggest
+from index.concepts.suggest import Region, SourceDocument, reference_sample, suggest
 from index.concepts.terms import occurrences
 
 NEW = ("Das Dateisystem FAT ist alt. Ein FAT-Dateisystem kennt keine Rechte. Das Dateisystem FAT taugt für "
@@ -54,3 +54,13 @@ def test_terms_meaning_the_same_in_two_languages_are_one_suggestion():
     found = suggest(corpus, ["de", "en"], None, embed=embed, chunk_vectors=lambda ids: np.ones((len(ids), 2)) / 2 ** 0.5)
     grouped = [s.labels for s in found if len(s.labels) == 2]
     assert grouped and all("FAT" in s["de"].upper() and "FAT" in s["en"].upper() for s in grouped)
+
+
+def test_a_write_reads_the_new_documents_and_a_bounded_stable_sample_of_the_rest():
+    corpus = [f"doc-{i}" for i in range(5000)]
+    sample = reference_sample(corpus, ["doc-7", "doc-4000"], size=100)
+    assert sample[:2] == ["doc-4000", "doc-7"] and len(sample) == 102 and len(set(sample)) == 102
+    # The same others, write after write, whatever the order the ids come in or which document is new.
+    again = reference_sample(list(reversed(corpus)), ["doc-9"], size=100)
+    assert set(sample[2:]) - {"doc-9"} <= set(again[1:]) | {"doc-7", "doc-4000"}
+    assert reference_sample(["a", "b"], ["a"], size=100) == ["a", "b"]
