@@ -58,6 +58,7 @@ test: $(STAMP) $(AXE) dictionaries
 eval: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m eval.harness
 	$(BIN)/python -m eval.glosses
+	$(BIN)/python -m eval.suggestions
 
 ## throughput, latency and approximate-search benchmarks
 bench: $(KB_INDEX_DIR)/CURRENT

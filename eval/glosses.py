@@ -89,6 +89,31 @@ def latency(kb: KnowledgeBase, reader: str = "en", rounds: int = 5) -> dict[str,
             "glossing_max_ms": round(max(gloss_only), 2)}
 
 
+def api_latency(index_dir, reader: str = "en", rounds: int = 5) -> dict[str, float]:
+    """p50 of `GET /api/search?q=...` and of the same request with `&glosses=<reader>`, through the Flask app."""
+    from urllib.parse import quote
+
+    from webapp import create_app
+
+    client = create_app({"KB_INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    timings: dict[str, list[float]] = {"plain": [], "glossed": []}
+    for warm in (True, False):
+        for _ in range(1 if warm else rounds):
+            for query in QUERIES:
+                for kind, extra in (("plain", ""), ("glossed", f"&glosses={reader}")):
+                    started = time.perf_counter()
+                    response = client.get(f"/api/search?q={quote(query)}{extra}")
+                    elapsed = (time.perf_counter() - started) * 1000
+                    assert response.status_code == 200, response.get_json()
+                    if not warm:
+                        timings[kind].append(elapsed)
+    plain, glossed = statistics.median(timings["plain"]), statistics.median(timings["glossed"])
+    # Each glossed request follows the same plain one: their difference is glossing's cost, whatever the load.
+    added = statistics.median(g - p for p, g in zip(timings["plain"], timings["glossed"]))
+    return {"api_search_p50_ms": round(plain, 2), "api_search_glosses_p50_ms": round(glossed, 2),
+            "api_glossing_adds_p50_ms": round(added, 2)}
+
+
 def cold_start(kb: KnowledgeBase) -> dict[str, float]:
     """Time to load every installed lexicon in a fresh process's registry (from the disk cache when warm)."""
     from index.glosses import Lexicons
@@ -108,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kb = KnowledgeBase(args.index_dir or settings.index_dir())
     report = {"dictionaries": kb.gloss_languages(), "coverage": coverage(kb, args.reader),
-              "latency": latency(kb, args.reader), "cold_start": cold_start(kb)}
+              "latency": latency(kb, args.reader), "api": api_latency(kb.index_dir, args.reader),
+              "cold_start": cold_start(kb)}
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
@@ -121,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"search p50 {lat['search_p50_ms']} ms, with glosses {lat['search_with_glosses_p50_ms']} ms"
           f" (glossing 10 results: p50 {lat['glossing_p50_ms']} ms, max {lat['glossing_max_ms']} ms);"
           f" lexicons load {report['cold_start']['lexicons_load_ms']} ms per process")
+    api = report["api"]
+    print(f"GET /api/search p50 {api['api_search_p50_ms']} ms, with &glosses={args.reader}"
+          f" {api['api_search_glosses_p50_ms']} ms: glossing adds {api['api_glossing_adds_p50_ms']} ms"
+          " (median of paired differences)")
     return 0
 
 

@@ -18,7 +18,7 @@ UPLOADS_LOCK_WAIT_S = 10.0
 
 EPILOG = """\
 exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned or missing stored
-uploads; concepts check, concepts import --check) or a bad query; 2 bad command line;
+uploads; concepts check; concepts import: an invalid vocabulary) or a bad query; 2 bad command line;
 3 no index found or it cannot be opened (nothing is created then). A bad KB_* setting is a 2.
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small),
 KB_KEEP_VERSIONS (versions gc keeps, default 3).
@@ -73,9 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = concept_commands.add_parser("export", help="export the catalogue", parents=[common])
     export.add_argument("--format", choices=("skos-jsonld", "skos-turtle", "markdown"), default="skos-jsonld")
     load = concept_commands.add_parser(
-        "import", help="validate a SKOS vocabulary (JSON-LD or Turtle) as a catalogue", parents=[common],
-        description="Parse and validate a SKOS vocabulary; with --check nothing is changed (the only mode until the "
-                    "catalogue is stored with the index). Exit 0 when valid, 1 when not, with the offending concept.")
+        "import", help="replace the index's catalogue with a SKOS vocabulary (JSON-LD or Turtle)", parents=[common],
+        description="Parse and validate a SKOS vocabulary, then publish it as the index's catalogue (a new index "
+                    "version, with the concepts grounded afresh); an index directory without an index gets one with "
+                    "no documents. With --check nothing is changed. Exit 0 when imported (or valid), 1 when the "
+                    "vocabulary is invalid (the offending concept is named; nothing is changed).")
     load.add_argument("file", type=Path, help="a .ttl (Turtle) or .jsonld/.json (JSON-LD) file")
     load.add_argument("--format", choices=SKOS_FORMATS, default=None, help="default: from the file's extension")
     load.add_argument("--check", action="store_true", help="validate only, change nothing")
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return _verify(index_dir)
     if args.command == "concepts" and args.concepts_command == "import":
-        return _import(args)
+        return _import(args, index_dir)
     if args.command == "gc":
         keep = args.keep or settings.keep_versions()
         if not versions.current_name(index_dir) and not versions.published(index_dir):
@@ -189,13 +191,10 @@ def run(args: argparse.Namespace) -> int:
 _SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
 
 
-def _import(args: argparse.Namespace) -> int:
+def _import(args: argparse.Namespace, index_dir: Path) -> int:
+    from .catalogue_writes import update_catalogue
     from .concepts import import_skos
 
-    if not args.check:
-        print("error: only `import FILE --check` is available: the catalogue is not yet stored with the index",
-              file=sys.stderr)
-        return EXIT_USAGE
     fmt = args.format or _SKOS_SUFFIXES.get(args.file.suffix.lower())
     if fmt is None:
         print(f"error: cannot tell the format of {args.file.name}; pass --format json-ld|turtle", file=sys.stderr)
@@ -207,8 +206,17 @@ def _import(args: argparse.Namespace) -> int:
         return EXIT_FAIL
     catalogue = import_skos(data, fmt, source=args.file.name)  # CatalogueError -> exit 1 in main
     terms = catalogue.all_terms()
-    print(f"{args.file.name}: valid; {len(catalogue)} concepts, {len(terms)} labels and aliases in "
-          f"{len(catalogue.languages())} languages ({', '.join(catalogue.languages())}); nothing changed (--check)")
+    summary = (f"{len(catalogue)} concepts, {len(terms)} labels and aliases in {len(catalogue.languages())} languages"
+               f" ({', '.join(catalogue.languages())})")
+    if args.check:
+        print(f"{args.file.name}: valid; {summary}; nothing changed (--check)")
+        return EXIT_OK
+    update = update_catalogue(index_dir, settings.settings_of(index_dir), lambda current: catalogue)
+    if update.version is None:
+        print(f"{args.file.name}: the index's catalogue is this vocabulary already; nothing changed")
+    else:
+        print(f"{args.file.name}: imported {summary}; {len(update.changed)} concepts added, changed or removed;"
+              f" published {update.version}")
     return EXIT_OK
 
 

@@ -65,3 +65,15 @@ class InvalidSetting(KBError):
     """A setting (command-line option or environment variable) has a value the index cannot use."""
 
     code = "invalid_setting"
+
+
+class InvalidConcept(CatalogueError):
+    """A concept change is malformed or would break the catalogue (unknown language, reference or field, a cycle)."""
+
+    code = "invalid_concept"
+
+
+class ConceptConflict(CatalogueError):
+    """A concept change clashes with the catalogue: the id is taken, a label names another concept, it has narrower concepts."""
+
+    code = "concept_conflict"

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings, store
+from . import settings, store, suggestions
+from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts import (
-    Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
+    Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
 )
 from .embedders import Embedder, get_embedder
@@ -135,7 +136,7 @@ class KnowledgeBase:
                 f"the index in {self.index_dir} was built with {snapshot.embedder!r};"
                 f" it cannot be queried with {self._wanted_embedder!r}"
             )
-        catalogue = load_catalogue()
+        catalogue = snapshot.catalogue()
         saved = getattr(snapshot, "path", None)  # the embedded store keeps the label vectors with each version
         concept_index = ConceptIndex.load(saved / "concepts.npz", catalogue) if saved else None
         if concept_index is None or not concept_index.is_fresh(catalogue, snapshot.embedder):
@@ -361,6 +362,16 @@ class KnowledgeBase:
         matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=card_lang)
         return [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the served version."""
+        return self._state.catalogue
+
+    def check_concept_change(self, change: ConceptChange) -> list[str]:
+        """Validate a trainer's change against the served catalogue (domain errors name the concept and field);
+        returns the ids of the concepts it changes. Nothing is written: a job publishes it."""
+        before = self._state.catalogue
+        return changed_concepts(before, check_change(before, change))
+
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first."""
         _check_text(text, k)
@@ -388,7 +399,7 @@ class KnowledgeBase:
             **self._card(state, concept_id),
             "labels": dict(c.labels),
             "aliases": {k: list(v) for k, v in c.aliases.items()},
-            "definitions": dict(c.definitions),
+            "definitions": concept_body(c)["definitions"],
             "broader": c.broader,
             "narrower": state.catalogue.children(concept_id),
             "related": list(c.related),
@@ -425,3 +436,32 @@ class KnowledgeBase:
             sources = {d.doc_id: f"{d.title}, {d.source}" for d in state.snapshot.documents()}
             return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")
+
+    # -- suggested concepts ------------------------------------------------------------------
+
+    def _suggestions(self) -> list[dict]:
+        state = self._state
+        cached = self.__dict__.get("_suggestions_of")
+        if cached is None or cached[0] != state.snapshot.version:
+            cached = (state.snapshot.version, state.snapshot.suggestions())
+            self.__dict__["_suggestions_of"] = cached
+        return cached[1]
+
+    def _with_titles(self, found: list[dict]) -> list[dict]:
+        heads = self._state.snapshot.document_heads(list({d["doc_id"] for s in found for d in s["documents"]}))
+        return [{**s, "documents": [{**d, "title": heads[d["doc_id"]].title} for d in s["documents"]
+                                    if d["doc_id"] in heads]} for s in found]
+
+    def suggestions(self, doc_id: str | None = None) -> list[dict]:
+        """Suggested concepts no trainer has decided on, best first; those of one document (best there first)."""
+        if doc_id is not None:
+            self.document(doc_id)  # NotFound for an unknown document
+        found = suggestions.pending(self._suggestions(), suggestions.decisions(self.index_dir), doc_id)
+        if doc_id is not None:
+            found = sorted(found, key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == doc_id))
+        return self._with_titles(found)
+
+    def suggestion(self, suggestion_id: str) -> dict:
+        """One suggestion of the served version with the decision taken on it, if any (`NotFound` otherwise)."""
+        found = suggestions.find(self._suggestions(), suggestion_id)
+        return {**self._with_titles([found])[0], "decision": suggestions.decisions(self.index_dir).get(suggestion_id)}

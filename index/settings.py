@@ -6,8 +6,9 @@ from pathlib import Path
 
 from . import versions
 from .embedders import DEFAULT_EMBEDDER
-from .errors import InvalidSetting
+from .errors import IndexNotFound, InvalidSetting
 from .glosses import DEFAULT_DICT_DIR
+from .segments.layout import outside
 from .stores.base import IndexSettings
 
 
@@ -19,6 +20,14 @@ def index_dir() -> Path:
 def embedder_name() -> str:
     """`$KB_EMBEDDER`, else the bundled e5-small."""
     return os.environ.get("KB_EMBEDDER") or DEFAULT_EMBEDDER
+
+
+DEFAULT_INGEST_ENGINE = "local"
+
+
+def ingest_engine() -> str:
+    """`$KB_INGEST_ENGINE` (`local` or `ray`), else `local`: where ingest parses, chunks and embeds."""
+    return os.environ.get("KB_INGEST_ENGINE") or DEFAULT_INGEST_ENGINE
 
 
 def keep_versions() -> int:
@@ -84,3 +93,13 @@ def min_score_ratio() -> float:
 def database_url() -> str | None:
     """`$KB_DATABASE_URL` (postgresql://...): serve and write the index in PostgreSQL instead of `KB_INDEX_DIR`."""
     return os.environ.get("KB_DATABASE_URL") or None
+
+
+def settings_of(index_dir: Path) -> IndexSettings:
+    """Settings to write the index in `index_dir`: its own embedder and backend, the rest (or all, for a new index)
+    from `$KB_*`."""
+    try:
+        version, _ = versions.open_current(index_dir, shallow=outside)  # the manifest, not every segment's checksum
+    except IndexNotFound:
+        return index_settings()
+    return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])

@@ -15,10 +15,11 @@ from index.vectors.faiss import check_factory
 
 from .chunking import ChunkingConfig
 from . import limits
+from .engines import ENGINES, EngineUnavailable, UnknownEngine, get_engine
 from .loaders import SUPPORTED_SUFFIXES
 from .pipeline import ingest
 
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_PARTIAL, EXIT_INDEX = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_PARTIAL, EXIT_INDEX, EXIT_ENGINE = 0, 1, 2, 3, 4, 5
 
 EPILOG = f"""\
 formats: {', '.join(sorted(SUPPORTED_SUFFIXES))}; folders are read recursively, and a
@@ -37,10 +38,12 @@ exit codes:
   2  bad command line
   3  some files failed, the rest were ingested and published
   4  index error (busy, damaged, built with another embedder)
+  5  the ingest engine could not start (Ray not reachable)
 
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small),
 KB_FAISS_FACTORY (factory of a new index, default Flat), KB_VECTOR_BACKEND (faiss|numpy),
-KB_KEEP_VERSIONS (default 3)
+KB_KEEP_VERSIONS (default 3), KB_INGEST_ENGINE (local|ray, default local),
+RAY_ADDRESS (with the ray engine: a Ray cluster to join instead of a local Ray)
 """
 
 
@@ -66,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat or IVF1024,Flat: applies"
                         " from this run on (vectors are reused, nothing is re-embedded); without it an existing"
                         " index keeps its factory and a new one gets $KB_FAISS_FACTORY or Flat")
+    parser.add_argument("--engine", choices=ENGINES, default=None,
+                        help="where files are parsed, chunked and embedded: local (this process) or ray (Ray Data"
+                        " on this machine's cores, or the cluster at $RAY_ADDRESS); default $KB_INGEST_ENGINE or local")
     parser.add_argument("--prune", action="store_true", help="remove documents whose files are gone from the folders given")
     parser.add_argument("--rebuild", action="store_true", help="re-embed everything into a fresh index (e.g. after"
                         " changing embedder); its factory is --factory, else $KB_FAISS_FACTORY, else Flat")
@@ -99,18 +105,24 @@ def main(argv: list[str] | None = None) -> int:
     index_dir = args.index_dir or settings.index_dir()
     try:
         index_settings = _checked_settings(args)
-    except (InvalidSetting, UnknownEmbedder) as exc:
+        engine = get_engine(args.engine)
+    except (InvalidSetting, UnknownEmbedder, UnknownEngine) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         report = ingest(
             args.paths, index_dir, index_settings,
             ChunkingConfig(args.max_tokens, args.overlap_tokens), prune=args.prune, rebuild=args.rebuild,
-            progress=not args.quiet,
+            progress=not args.quiet, engine=engine,
         )
+    except EngineUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
     except KBError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INDEX
+    finally:
+        engine.close()
     for line in report.renamed:
         print(f"note: {line}", file=sys.stderr)
     for line in report.duplicates:

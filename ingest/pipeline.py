@@ -7,6 +7,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -24,7 +25,7 @@ from index.stores.base import check_embedder
 from . import limits
 from .chunking import ChunkingConfig, chunk_text
 from .cleaning import clean_text, clean_title, word_count
-from .engines import EmbeddingEngine, get_engine
+from .engines import IngestEngine, Steps, get_engine
 from .loaders import Extracted, extract, read_file
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,16 @@ class Prepared:
 
     doc: Document
     chunks: list[Chunk]
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """A file's bytes and what to store them as: what an engine prepares, here or on a worker."""
+
+    data: bytes
+    source: str
+    metadata: dict
+    name: str
 
 
 @dataclass
@@ -197,13 +208,23 @@ def prepare(
     return Prepared(doc, chunks)
 
 
+def prepare_file(task: FileTask, steps: Steps | None, *, embedder: str, config: ChunkingConfig,
+                 progress: bool = False) -> Prepared | DocumentError:
+    """`prepare` one file where an engine runs it; a file that cannot be a document gives its DocumentError back."""
+    try:
+        return prepare(task.data, task.source, get_embedder(embedder).count_tokens, config, task.metadata,
+                       name=task.name, progress=progress, on_progress=steps)
+    except DocumentError as exc:
+        return exc
+
+
 def _chunk_lang(text: str, doc_lang: str) -> str:
     # Short chunks (a heading, a list item) carry too little signal to overrule the document.
     return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 
 
 def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = False,
-              engine: EmbeddingEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
+              engine: IngestEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
               ) -> tuple[list[np.ndarray], int, int, float]:
     """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts.
 
@@ -284,14 +305,13 @@ _FREE = object()  # a source nobody holds
 
 
 def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: IngestReport,
-          chunking: ChunkingConfig, count_tokens, progress: bool) -> list[Prepared]:
-    """Read and prepare every new or changed file; count the unchanged, duplicate and failed ones."""
+          chunking: ChunkingConfig, embedder: str, progress: bool, engine: IngestEngine) -> list[Prepared]:
+    """Read every new or changed file, have the engine prepare them; count the unchanged, duplicate and failed ones."""
     assigned, report.renamed = assign_sources(files, states)
     walked = {f.origin: f for f in files}
-    texts = {state.text_hash: source for source, state in states.items()}
     key = chunking_key(chunking)
     sidecars: dict[Path, dict] = {}
-    prepared = []
+    tasks = []
     bar = tqdm(assigned, unit="file", desc="reading", disable=not progress)
     for file in bar:
         bar.set_postfix_str(file.path.name[:40], refresh=False)
@@ -309,22 +329,27 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
                 digest, key, metadata_hash(metadata), metadata["root"]):
             report.unchanged += 1
             continue
-        try:
-            item = prepare(data, file.source, count_tokens, chunking, metadata, name=str(file.path), progress=progress)
-        except DocumentError as exc:
-            report.failed.append(str(exc))
+        tasks.append(FileTask(data, file.source, metadata, str(file.path)))
+    bar.close()
+    with tqdm(total=len(tasks), unit="file", desc="preparing", disable=not progress or len(tasks) < 2) as bar:
+        results = engine.map(partial(prepare_file, embedder=embedder, config=chunking, progress=progress), tasks,
+                             progress=lambda done: bar.update(done - bar.n))
+    texts = {state.text_hash: source for source, state in states.items()}
+    prepared = []
+    for task, item in zip(tasks, results):
+        if isinstance(item, DocumentError):
+            report.failed.append(str(item))
             continue
         fingerprint = document_hash(item.doc.text)
-        if state is None and fingerprint in texts:
-            report.duplicates.append(f"{file.path}: duplicate of {texts[fingerprint]}")
+        if task.source not in states and fingerprint in texts:
+            report.duplicates.append(f"{task.name}: duplicate of {texts[fingerprint]}")
             continue
-        texts.setdefault(fingerprint, file.source)
-        if state:
+        texts.setdefault(fingerprint, task.source)
+        if task.source in states:
             report.updated += 1
         else:
             report.added += 1
         prepared.append(item)
-    bar.close()
     return prepared
 
 
@@ -344,12 +369,20 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     progress: bool = True,
+    engine: IngestEngine | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the index at `index_dir`, publishing one new version if anything changed.
 
-    Files are read and chunked before the writer lock is taken (and again under it only if another
-    writer published meanwhile); a run with nothing to write never creates an index directory.
+    Files are read and chunked (by `engine`, else the one `$KB_INGEST_ENGINE` names) before the writer
+    lock is taken, and again under it only if another writer published meanwhile; a run with nothing to
+    write never creates an index directory. An engine made here is closed here; one given stays open.
     """
+    if engine is None:
+        engine = get_engine()
+        try:
+            return ingest(paths, index_dir, settings, chunking, prune, rebuild, progress, engine)
+        finally:
+            engine.close()
     started = time.perf_counter()
     report = IngestReport()
     files, walk_failures = walk(paths)
@@ -358,9 +391,9 @@ def ingest(
     planned_on = version.version if version and not rebuild else None
     if planned_on:
         check_embedder(version.manifest, settings)
-    count_tokens = get_embedder(settings.embedder).count_tokens
+    get_embedder(settings.embedder)  # a bad name fails here, not on an engine's worker
     report.failed = list(walk_failures)
-    prepared = _plan(files, {} if rebuild else states, report, chunking, count_tokens, progress)
+    prepared = _plan(files, {} if rebuild else states, report, chunking, settings.embedder, progress, engine)
     if not (prepared or (version and (rebuild or prune or settings.factory))):
         if version:
             report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
@@ -369,10 +402,10 @@ def ingest(
     with open_store(index_dir).writer(settings, rebuild=rebuild) as writer:
         if writer.base_version != planned_on:
             report = IngestReport(failed=list(walk_failures))
-            prepared = _plan(files, writer.document_states(), report, chunking, count_tokens, progress)
+            prepared = _plan(files, writer.document_states(), report, chunking, settings.embedder, progress, engine)
         embedder = writer.embedder
         vectors, report.chunks_embedded, report.tokens_embedded, report.embed_seconds = embed_all(
-            writer, prepared, progress
+            writer, prepared, progress, engine
         )
         for item, item_vectors in zip(prepared, vectors):
             writer.put(item.doc, item.chunks, item_vectors)

@@ -7,7 +7,8 @@ from index.errors import KBError
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
-from . import params, writes
+from . import concept_writes, params, suggestion_writes, writes
+from .auth import require_writer
 from .kb import get_kb
 from .openapi import spec
 
@@ -64,6 +65,54 @@ def export() -> Response:
 def concept(concept_id: str) -> Response:
     """One concept with its labels, relations and grounded passages."""
     return jsonify(get_kb().concept(concept_id))
+
+
+@bp.post("/api/concepts")
+def add_concept() -> tuple[Response, int, dict]:
+    """Queue a new concept (needs the admin token): 202 and the job."""
+    require_writer()  # before reading the body: no token, no parsing
+    return _accepted(*concept_writes.add(concept_writes.json_body()))
+
+
+@bp.put("/api/concepts/<concept_id>")
+def replace_concept(concept_id: str) -> tuple[Response, int, dict]:
+    """Queue a concept's replacement (needs the admin token): 202 and the job."""
+    require_writer()
+    return _accepted(*concept_writes.replace(concept_id, concept_writes.json_body()))
+
+
+@bp.delete("/api/concepts/<concept_id>")
+def remove_concept(concept_id: str) -> tuple[Response, int, dict]:
+    """Queue a concept's removal (needs the admin token): 202 and the job."""
+    return _accepted(*concept_writes.remove(concept_id))
+
+
+@bp.get("/api/suggestions")
+def suggestions() -> Response:
+    """Suggested concepts of the served index that no trainer decided on; `doc_id` narrows them to one document."""
+    doc_id = request.args.get("doc_id") or None
+    kb = get_kb()
+    return jsonify(version=kb.version, doc_id=doc_id, suggestions=kb.suggestions(doc_id))
+
+
+@bp.get("/api/suggestions/<suggestion_id>")
+def suggestion(suggestion_id: str) -> Response:
+    """One suggestion, with the decision taken on it."""
+    return jsonify(get_kb().suggestion(suggestion_id))
+
+
+@bp.post("/api/suggestions/<suggestion_id>/accept")
+def accept_suggestion(suggestion_id: str) -> tuple[Response, int, dict]:
+    """Make a suggestion a concept, with optional edits (needs the admin token): 202 and the concept job."""
+    require_writer()
+    edits = concept_writes.json_body() if request.content_length else None
+    return _accepted(*suggestion_writes.accept(suggestion_id, edits))
+
+
+@bp.post("/api/suggestions/<suggestion_id>/dismiss")
+def dismiss_suggestion(suggestion_id: str) -> Response:
+    """Dismiss a suggestion (needs the admin token): it is not suggested again."""
+    return jsonify(suggestion_writes.dismiss(suggestion_id))
 
 
 @bp.get("/api/documents")

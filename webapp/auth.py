@@ -7,6 +7,8 @@ from flask import current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from . import trainer
+
 # The UI's forms carry the token in this field (no JavaScript needed); the API uses the header.
 TOKEN_FIELD = "token"
 
@@ -52,12 +54,16 @@ def _presented_token() -> str | None:
 
 
 def require_writer() -> None:
-    """Raise 403 when writes are off, 401 without a token, 403 with a wrong one."""
+    """Raise 403 when writes are off, 401 without a token (or a trainer's session), 403 with a wrong one (or a
+    session's write without its CSRF token)."""
     expected = current_app.config.get("KB_ADMIN_TOKEN")
     if not expected:
         raise WritesDisabled()
     presented = _presented_token()
     if presented is None:
+        if trainer.signed_in():  # the browser UI of a signed-in trainer: the cookie, and the form's CSRF token
+            trainer.check_csrf()
+            return
         raise TokenMissing()
     if not hmac.compare_digest(presented.encode("utf-8"), str(expected).encode("utf-8")):
         raise TokenInvalid()

@@ -6,12 +6,12 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocumentError, InvalidQuery, KBError, NotFound
+from index.errors import ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound
 
 log = logging.getLogger(__name__)
 
 # Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
-_KB_STATUS = {InvalidQuery: 400, DocumentError: 400, NotFound: 404}
+_KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, NotFound: 404, ConceptConflict: 409}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
 
 

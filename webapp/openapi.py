@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import functools
 
+from index.concepts.catalogue import KNOWN_LANGUAGES
+from index.concepts.edit import ACTIONS, FIELDS, MAX_ALIASES, MAX_DEFINITION_CHARS, MAX_ID_CHARS, MAX_LABEL_CHARS, MAX_LINKS, READ_ONLY
 from index.glosses import READER_LANGUAGES
 from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
@@ -38,6 +40,33 @@ LANG_TAG = {"type": "string", "pattern": f"^{LANG_TAG_PATTERN}$"}  # a language 
 STR_LIST = _array(STR)
 LANG_MAP = {"type": "object", "additionalProperties": STR}
 COUNTS = {"type": "object", "additionalProperties": INT}
+
+def _concept_body() -> dict:
+    """What POST and PUT /api/concepts take: the editable part of GET /api/concepts/{concept_id}."""
+    langs = {"enum": sorted(KNOWN_LANGUAGES)}
+    label = {"type": "string", "minLength": 1, "maxLength": MAX_LABEL_CHARS, "pattern": "\\S"}
+    definition = {"type": "string", "minLength": 1, "maxLength": MAX_DEFINITION_CHARS, "pattern": "\\S"}
+    ids = {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": MAX_LINKS}
+    editable = {
+        "id": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "maxLength": MAX_ID_CHARS,
+               "description": "Kebab-case; on PUT it may be left out and must otherwise be the path's id."},
+        "labels": {"type": "object", "propertyNames": langs, "additionalProperties": label, "required": ["en"],
+                   "description": "One preferred label per language; English is required. A label or alias names "
+                                  "one concept per language."},
+        "aliases": {"type": "object", "propertyNames": langs,
+                    "additionalProperties": {"type": "array", "items": label, "maxItems": MAX_ALIASES}},
+        "definitions": {"type": "object", "propertyNames": langs, "additionalProperties": definition,
+                        "required": ["en"], "description": "Definitions per language; English is required."},
+        "broader": {"type": ["string", "null"], "minLength": 1,
+                    "description": "The id of the broader concept (no cycles), or null for a top concept."},
+        "related": ids,
+        "contrasts": ids,
+    }
+    assert tuple(editable) == FIELDS
+    return {"type": "object", "required": ["labels", "definitions"], "additionalProperties": False,
+            "properties": {**editable, **{name: {"description": "Read-only (as GET answers it); ignored."}
+                                          for name in READ_ONLY}}}
+
 
 SCHEMAS = {
     "Error": _object({"error": _object({"code": STR, "message": STR, "request_id": STR}, optional=("request_id",))}),
@@ -106,6 +135,8 @@ SCHEMAS = {
         "doc_id": NULLABLE_STR, "file_name": NULLABLE_STR, "version": NULLABLE_STR, "duplicate": {"type": "boolean"},
         "error": {"oneOf": [{"type": "null"}, _object({"code": STR, "message": STR})]},
         "attempts": {"type": "integer", "minimum": 0},
+        "concept": {"oneOf": [{"type": "null"}, _object({"action": {"enum": list(ACTIONS)}, "id": STR})],
+                    "description": "A concept job's change; null for uploads and deletions."},
         "created": STR, "started": NULLABLE_STR, "finished": NULLABLE_STR,
     }),
     "JobList": _object({"jobs": _array(_ref("Job")), "runner": _object({"alive": {"type": "boolean"}})}),
@@ -115,6 +146,30 @@ SCHEMAS = {
         "job": {"oneOf": [{"type": "null"}, _ref("Job")]},
     }),
     "DeleteAccepted": _object({"job": _ref("Job")}),
+    "ConceptAccepted": _object({"job": _ref("Job"), "concepts": {
+        **STR_LIST, "description": "Ids of the concepts the change adds, changes or removes (links dropped included)."}}),
+    "ConceptBody": _concept_body(),
+    "Suggestion": _object({
+        "id": STR,
+        "labels": {**LANG_MAP, "description": "The suggestion's term per language, as the corpus writes it."},
+        "score": {**NUM, "description": "How characteristic the term is of its best document (higher: more)."},
+        "terms": _array(_object({"lang": STR, "label": STR, "ref": {**STR, "description": "lang:stems, the "
+                                 "term's identity"}, "count": INT})),
+        "documents": _array(_object({"doc_id": STR, "score": NUM, "title": STR})),
+        "passages": {**_array(_object({"chunk_id": INT, "doc_id": STR, "lang": STR, "start": INT, "end": INT,
+                                       "text": STR})),
+                     "minItems": 1, "description": "Where the terms occur: text == chunk text[start:end]."},
+        "decision": {"description": "Only on GET /api/suggestions/{suggestion_id}: the trainer's decision, if any.",
+                     "oneOf": [{"type": "null"}, _object({
+                         "status": {"enum": ["accepted", "dismissed"]}, "refs": STR_LIST,
+                         "concept_id": NULLABLE_STR, "at": STR})]},
+    }, optional=("decision",)),
+    "SuggestionList": _object({"version": STR, "doc_id": NULLABLE_STR, "suggestions": _array(_ref("Suggestion"))}),
+    "SuggestionAccepted": _object({"job": _ref("Job"), "concepts": STR_LIST, "concept": _ref("ConceptBody"),
+                                   "suggestion": _ref("Suggestion")}),
+    "SuggestionEdits": {**_concept_body(), "required": [],
+                        "description": "Optional edits of the concept the suggestion becomes (labels default to the "
+                                       "suggestion's; an English label, if missing, to the dictionary gloss)."},
     "Health": _object({
         "status": {"const": "ok"}, "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
@@ -234,6 +289,60 @@ def _delete() -> dict:
     }}
 
 
+CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy")
+CONCEPT_ERRORS = {
+    "400": _json("Error", "The concept is malformed or would break the catalogue (code invalid_concept: a missing "
+                          "English label or definition, an unknown language, field or referenced id, a broader "
+                          "cycle); the message names the concept and the field."),
+    "409": _json("Error", "The change clashes with the catalogue (code concept_conflict: the id exists, a label or "
+                          "alias already names another concept in that language, the concept has narrower ones)."),
+}
+
+
+def _concept_write(method: str, summary: str, description: str, with_body: bool, path_id: bool) -> dict:
+    """POST /api/concepts, PUT and DELETE /api/concepts/{concept_id}: validated now, applied by a job."""
+    responses = {
+        "202": {**_json("ConceptAccepted", "The change is valid and queued (or the same change already was): "
+                                           "follow the job; once done, the served catalogue has it."),
+                "headers": LOCATION},
+        **({"400": CONCEPT_ERRORS["400"]} if with_body or path_id else {}),
+        **{code: WRITE_ERRORS[code] for code in ("401", "403")},
+        **({"404": _json("Error", "No concept with this id.")} if path_id else {}),
+        "409": CONCEPT_ERRORS["409"],
+        **({"414": URI_TOO_LONG} if path_id else {}),
+        **({"415": _json("Error", "The body is not JSON (Content-Type: application/json).")} if with_body else {}),
+        "503": WRITE_ERRORS["503"],
+        "default": ERRORS["default"],
+    }
+    operation = {"summary": summary, "description": description, "security": SECURITY, "responses": responses,
+                 "parameters": [CONCEPT_ID] if path_id else []}
+    if with_body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref("ConceptBody")}}}
+    return {method: operation}
+
+
+SUGGESTION_ID = _param("suggestion_id", PATH_TEXT, "Suggestion id (see /api/suggestions).", where="path",
+                       example="s-5854f1f51410")
+
+
+def _suggestion_write(summary: str, ok: dict, accept: bool) -> dict:
+    """POST /api/suggestions/{suggestion_id}/accept and /dismiss."""
+    responses = {
+        ("202" if accept else "200"): {**ok, "headers": LOCATION} if accept else ok,
+        **({"400": CONCEPT_ERRORS["400"]} if accept else {}),
+        **{code: WRITE_ERRORS[code] for code in ("401", "403")},
+        "404": _json("Error", "No suggestion with this id in the served version."),
+        **({"409": CONCEPT_ERRORS["409"], "415": _json("Error", "The body is not JSON.")} if accept else {}),
+        "503": WRITE_ERRORS["503"],
+        "default": ERRORS["default"],
+    }
+    operation = {"summary": summary, "security": SECURITY, "responses": responses, "parameters": [SUGGESTION_ID]}
+    if accept:
+        operation["requestBody"] = {"required": False,
+                                    "content": {"application/json": {"schema": _ref("SuggestionEdits")}}}
+    return {"post": operation}
+
+
 DOC_ID = _param("doc_id", PATH_TEXT, "Document id (see /api/documents).", where="path", example="7d0f6757e4f3c3b7")
 
 
@@ -263,7 +372,10 @@ def _paths(languages: tuple[str, ...]) -> dict:
                     "The reader's language.")),
             ("400", "503"),
         ),
-        "/api/concepts": _get("Every concept", _json("ConceptList", "The catalogue.")),
+        "/api/concepts": _get("Every concept", _json("ConceptList", "The catalogue.")) | _concept_write(
+            "post", "Add a concept (needs the admin token)",
+            "Checked at once against the served catalogue, then queued as a job that publishes the new catalogue "
+            "and grounds the concept in the corpus; GET the Location to follow it.", True, False),
         "/api/concepts/lookup": _get(
             "Concepts named by a piece of text", _json("LookupResponse", "Matches, best first."),
             (Q, _k(5)), ("400", "503"),
@@ -280,10 +392,32 @@ def _paths(languages: tuple[str, ...]) -> dict:
             ("400", "503"),
         ),
         "/api/concepts/{concept_id}": _get(
-            "One concept with its grounded passages", _json("Concept", "The concept."),
-            (_param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy"),),
+            "One concept with its grounded passages", _json("Concept", "The concept."), (CONCEPT_ID,),
+            ("404", "503"),
+        ) | _concept_write(
+            "put", "Replace a concept (needs the admin token)",
+            "The whole concept as POST takes it (its id cannot change); checked at once, applied by a job that "
+            "recomputes the groundings.", True, True,
+        ) | _concept_write(
+            "delete", "Remove a concept (needs the admin token)",
+            "Related and contrasting links to it are dropped from the other concepts; a concept with narrower "
+            "concepts is refused (409).", False, True,
+        ),
+        "/api/suggestions": _get(
+            "Suggested concepts not yet decided on",
+            _json("SuggestionList", "Best first (for one document: best there first)."),
+            (_param("doc_id", PATH_TEXT, "Only the suggestions of this document."),), ("404", "503"),
+        ),
+        "/api/suggestions/{suggestion_id}": _get(
+            "One suggestion with its decision", _json("Suggestion", "The suggestion."), (SUGGESTION_ID,),
             ("404", "503"),
         ),
+        "/api/suggestions/{suggestion_id}/accept": _suggestion_write(
+            "Accept a suggestion: it becomes a concept (needs the admin token)",
+            _json("SuggestionAccepted", "The concept is valid and queued as a job (see POST /api/concepts)."), True),
+        "/api/suggestions/{suggestion_id}/dismiss": _suggestion_write(
+            "Dismiss a suggestion (needs the admin token)",
+            _json("Suggestion", "The suggestion with its decision; it is not listed again."), False),
         "/api/documents": _get("Every document", _json("DocumentList", "Document metadata.")) | _upload(),
         "/api/documents/{doc_id}": _get(
             "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),
@@ -323,7 +457,7 @@ def spec(languages: tuple[str, ...]) -> dict:
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",
-                "description": "The server's KB_ADMIN_TOKEN; only uploads and deletions need it, reads are open.",
+                "description": "The server's KB_ADMIN_TOKEN; only writes (documents, concepts) need it, reads are open.",
             }},
         },
     }

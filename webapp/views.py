@@ -10,7 +10,7 @@ from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
 
-from . import params, render, writes
+from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
 from .errors import describe
 from .kb import get_kb
@@ -21,8 +21,10 @@ UI_LANG = "en"  # the language the templates are written in
 
 @bp.app_context_processor
 def _write_context() -> dict:
-    # Upload and delete controls appear only on a server that accepts writes.
-    return {"writes_enabled": writes_enabled()}
+    # Write controls appear only on a server that accepts writes; a signed-in trainer's forms carry the CSRF token.
+    enabled = writes_enabled()
+    signed_in = enabled and trainer.signed_in()
+    return {"writes_enabled": enabled, "signed_in": signed_in, "csrf_token": trainer.csrf_token() if signed_in else ""}
 
 
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
@@ -156,6 +158,49 @@ def delete(doc_id: str):
     return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
 
 
+@bp.get("/suggestions")
+def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
+    """Suggested concepts per document, with accept (labels editable) and dismiss forms for trainers."""
+    kb = get_kb()
+    doc_id = request.args.get("doc_id") or None
+    found = kb.suggestions(doc_id)
+    documents = {d["doc_id"]: d for d in kb.documents()}
+    groups = []
+    for doc_id_ in ([doc_id] if doc_id else list(documents)):
+        mine = [s for s in found if s["documents"] and s["documents"][0]["doc_id"] == doc_id_] if not doc_id else found
+        if mine:
+            groups.append((documents[doc_id_], mine))
+    return render_template("suggestions.html", groups=groups, message=message, error=error), status
+
+
+def _decided(action, done: str):
+    try:
+        result = action()
+    except (HTTPException, KBError) as exc:  # a refused decision is explained on the page
+        status, _, message, _ = describe(exc)
+        return suggestions(error=f"Not done: {message}", status=status)
+    if isinstance(result, tuple) and result[0].get("job"):
+        return redirect(url_for("views.job", job_id=result[0]["job"]["id"]), 303)
+    return suggestions(message=done)
+
+
+@bp.post("/suggestions/<suggestion_id>/accept")
+def accept_suggestion(suggestion_id: str):
+    """Accept a suggestion with the labels of the form; the concept's job page follows."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    labels = {k.removeprefix("label-"): v.strip() for k, v in request.form.items() if k.startswith("label-") and v.strip()}
+    return _decided(lambda: suggestion_writes.accept(suggestion_id, {"labels": labels} if labels else {}), "Accepted.")
+
+
+@bp.post("/suggestions/<suggestion_id>/dismiss")
+def dismiss_suggestion(suggestion_id: str):
+    """Dismiss a suggestion."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    return _decided(lambda: suggestion_writes.dismiss(suggestion_id), "Dismissed: it is not suggested again.")
+
+
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
     """A write job's progress; the page reloads itself (no JavaScript) until the job has ended."""
@@ -199,3 +244,88 @@ def document(doc_id: str):
 def pack():
     """The trainer's course pack, kept in the browser's localStorage."""
     return render_template("pack.html")
+
+
+# -- trainers: sign-in and the concept catalogue --------------------------------------------------------------
+
+def _local(target: str) -> str:
+    """A redirect target on this site only (no scheme, no host, no '//'), else the concepts page."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else url_for("views.concepts")
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin():
+    """Trainers sign in with the admin token; the browser then keeps a session cookie (8 hours)."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    target = _local(request.values.get("next", ""))
+    if request.method == "GET":
+        return render_template("signin.html", next=target, error=None)
+    response = redirect(target, 303)
+    if trainer.sign_in(response, request.form.get("token", "")):
+        return response
+    return render_template("signin.html", next=target, error="that is not the admin token"), 403
+
+
+@bp.post("/signout")
+def signout():
+    """Forget the trainer's session (a form with its CSRF token, so no other site can sign anyone out)."""
+    if trainer.signed_in():
+        trainer.check_csrf()
+    response = redirect(url_for("views.concepts"), 303)
+    trainer.sign_out(response)
+    return response
+
+
+def _trainer_page():
+    """None when the trainer may use the concept forms, else the redirect to sign in (403 when writes are off)."""
+    if not writes_enabled():
+        raise WritesDisabled()
+    if not trainer.signed_in():
+        return redirect(url_for("views.signin", next=request.full_path.rstrip("?")), 303)
+    return None
+
+
+def _concept_form(mode: str, body: dict, concept_id: str | None = None):
+    """Show (GET) or submit (POST) the add or edit form; a queued change continues on its job's page."""
+    error, status = None, 200
+    if request.method == "POST":
+        body = concept_forms.body_from_form(request.form, concept_id)
+        try:
+            result, _ = concept_writes.add(body) if mode == "add" else concept_writes.replace(concept_id, body)
+            return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+        except (HTTPException, KBError) as exc:  # a refused change is explained on the form, as typed
+            status, _, error, _ = describe(exc)
+    catalogue = get_kb().catalogue()
+    return render_template("concept_form.html", mode=mode, body=body, error=error, concept_id=concept_id,
+                           languages=concept_forms.LANGUAGES, options=concept_forms.options(catalogue, concept_id)), status
+
+
+@bp.route("/concepts/new", methods=["GET", "POST"])
+def concept_new():
+    """A trainer adds a concept: labels, aliases and definitions per language, broader, related, contrasts."""
+    return _trainer_page() or _concept_form("add", concept_forms.EMPTY)
+
+
+@bp.route("/concepts/<concept_id>/edit", methods=["GET", "POST"])
+def concept_edit(concept_id: str):
+    """A trainer changes a concept (its id stays)."""
+    return _trainer_page() or _concept_form("replace", concept_forms.body_of(get_kb().catalogue().get(concept_id)),
+                                            concept_id)
+
+
+@bp.route("/concepts/<concept_id>/delete", methods=["GET", "POST"])
+def concept_delete(concept_id: str):
+    """Confirm (GET), then queue the removal of a concept (POST) and follow its job."""
+    page = _trainer_page()
+    if page:
+        return page
+    concept = get_kb().concept(concept_id)
+    if request.method == "GET":
+        return render_template("concept_delete.html", concept=concept, error=None)
+    try:
+        result, _ = concept_writes.remove(concept_id)
+    except (HTTPException, KBError) as exc:
+        status, _, message, _ = describe(exc)
+        return render_template("concept_delete.html", concept=concept, error=message), status
+    return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)

@@ -62,6 +62,16 @@ _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
                     ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("a", ""),
                     ("e", ""))
+# Verbs and nouns borrowed from Latin and French carry these endings in the Nordic languages and Dutch
+# (fokus-era, kommunic-erade, decentralis-ering, introduc-eren), and adjectives and nouns their inflection
+# (extrem-t, exakt): what is left, a Nordic k read as c, is the English word's Snowball stem.
+_LOAN_ENDINGS = ("eringarna", "eringar", "eringen", "eringer", "ering", "erades", "erade", "erad", "erat", "erar",
+                 "era", "erende", "eren", "erer", "erte", "ert", "ere", "ende", "ande", "isk", "iska", "el", "er", "ar", "or",
+                 "en", "t", "a", "e", "s", "")
+_MIN_LOAN_ROOT = 5
+# How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
+_LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
+                   ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"))
 
 
 @dataclass(frozen=True)
@@ -146,7 +156,37 @@ class Lexicon:
             for ending, english in _COGNATE_ENDINGS:
                 if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english:
                     return WordGloss(candidate, candidate, ENGLISH, "english")
+            return self._loanword(word)
         return None
+
+    def _loanword(self, word: str) -> WordGloss | None:
+        for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
+            for ending, english in _LOAN_SPELLINGS:
+                for inflected in ("", "en", "er", "et", "erna", "ar", "a", "s", "t"):
+                    tail = ending + inflected
+                    candidate = base[:len(base) - len(tail)] + english
+                    if base.endswith(tail) and len(base) - len(tail) >= 3 and candidate in self.english:
+                        return WordGloss(candidate, candidate, ENGLISH, "english")
+        stems = self._english_stems()
+        for ending in _LOAN_ENDINGS:
+            root = word[:len(word) - len(ending)]
+            if not word.endswith(ending) or len(root) < _MIN_LOAN_ROOT:
+                continue
+            for candidate in dict.fromkeys((root, root.replace("k", "c"), root + "l" if ending == "el" else root)):
+                english = stems.get(candidate) or (stems.get(candidate[:-2] + "le") if ending == "el" else None)
+                if english:
+                    return WordGloss(english, english, ENGLISH, "english")
+        return None
+
+    def _english_stems(self) -> dict[str, str]:
+        """English Snowball stem -> its most common word, for loanwords (built once per lexicon)."""
+        if "_stems" not in self.__dict__:
+            snowball, found = stemmer("en"), {}
+            for w, n in sorted(self.english.items(), key=lambda x: -x[1]):
+                if len(w) >= _MIN_LOAN_ROOT:
+                    found.setdefault(snowball.stemWord(w), w)
+            self.__dict__["_stems"] = found
+        return self.__dict__["_stems"]
 
     def _compound(self, word: str, depth: int) -> WordGloss | None:
         if depth == 0 or len(word) < _MIN_COMPOUND:
@@ -330,6 +370,10 @@ class Lexicons:
             self._english = _cached(self._cache_path(ENGLISH, present), lambda: build_english(present),
                                     dict, dict) if present else {}
         return self._english
+
+    def cached(self, name: str, dictionaries: list[tuple[Dictionary, str]], build):
+        """A JSON-able table built from some dictionaries, cached on disk beside the lexicons."""
+        return _cached(self._cache_path(name, dictionaries), build, lambda v: v, lambda v: v)
 
     def _cache_path(self, name: str, dictionaries: list[tuple[Dictionary, str]]) -> Path | None:
         if self.cache_dir is None:

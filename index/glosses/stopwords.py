@@ -43,6 +43,45 @@ _LISTS = {
         solches soll sollte sondern sonst über um und uns unsere unserem unseren unser unseres unter viel vom von
         vor während war waren warst was weg weil weiter welche welchem welchen welcher welches wenn werde werden
         wie wieder will wir wird wirst wo wollen wollte würde würden zu zum zur zwar zwischen""",
+    "fr": """au aux avec ce ces dans de des du elle en et eux il ils je la le les leur lui ma mais me même mes moi
+        mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre
+        vous c d j l à m n s t y été étée étées étés étant étante étants étantes suis es est sommes êtes sont serai
+        seras sera serons serez seront serais serait serions seriez seraient étais était étions étiez étaient fus
+        fut fûmes fûtes furent sois soit soyons soyez soient fusse fusses fût fussions fussiez fussent ayant ayante
+        ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront aurais aurait
+        aurions auriez auraient avais avait avions aviez avaient eut eûmes eûtes eurent aie aies ait ayons ayez
+        aient eusse eusses eût eussions eussiez eussent""",
+    "es": """de la que el en y a los del se las por un para con no una su al lo como más pero sus le ya o este sí
+        porque esta entre cuando muy sin sobre también me hasta hay donde quien desde todo nos durante todos uno
+        les ni contra otros ese eso ante ellos e esto mí antes algunos qué unos yo otro otras otra él tanto esa
+        estos mucho quienes nada muchos cual poco ella estar estas algunas algo nosotros mi mis tú te ti tu tus
+        ellas nosotras vosotros vosotras os mío mía míos mías tuyo tuya tuyos tuyas suyo suya suyos suyas nuestro
+        nuestra nuestros nuestras vuestro vuestra vuestros vuestras esos esas estoy estás está estamos estáis
+        están esté estés estemos estéis estén estaré estarás estará estaremos estaréis estarán estaba estabas
+        estábamos estabais estaban estuve estuvo estuvimos estuvieron he has ha hemos habéis han haya hayas
+        hayamos hayan habrá habría había habían hube hubo soy eres es somos sois son sea seas seamos sean será
+        serán sería serían era eras éramos erais eran fui fue fuimos fueron tengo tienes tiene tenemos tenéis
+        tienen tenga tengan tendrá tenía tenían tuve tuvo siendo sido tenido teniendo habiendo estado""",
+    "it": """ad al allo ai agli all agl alla alle con col coi da dal dallo dai dagli dall dagl dalla dalle di del
+        dello dei degli dell degl della delle in nel nello nei negli nell negl nella nelle su sul sullo sui sugli
+        sull sugl sulla sulle per tra contro io tu lui lei noi voi loro mio mia miei mie tuo tua tuoi tue suo sua
+        suoi sue nostro nostra nostri nostre vostro vostra vostri vostre mi ti ci vi lo la li le gli ne il un uno
+        una ma ed se perché anche come dov dove che chi cui non più quale quanto quanti quanta quante quello
+        quelli quella quelle questo questi questa queste si tutto tutti a c e i l o ho hai ha abbiamo avete hanno
+        abbia abbiate abbiano avrò avrai avrà avremo avrete avranno avrei avresti avrebbe avremmo avreste
+        avrebbero avevo avevi aveva avevamo avevate avevano ebbi avesti ebbe avemmo aveste ebbero avessi avesse
+        avessimo avessero avendo avuto avuta avuti avute sono sei è siamo siete sia siate siano sarò sarai sarà
+        saremo sarete saranno sarei saresti sarebbe saremmo sareste sarebbero ero eri era eravamo eravate erano
+        fui fosti fu fummo foste furono fossi fosse fossimo fossero essendo stato stata stati state""",
+    "pt": """de a o que e do da em um para com não uma os no se na por mais as dos como mas ao ele das à seu sua
+        ou quando muito nos já eu também só pelo pela até isso ela entre depois sem mesmo aos seus quem nas me
+        esse eles você essa num nem suas meu às minha numa pelos elas qual nós lhe deles essas esses pelas este
+        dele tu te vocês vos lhes meus minhas teu tua teus tuas nosso nossa nossos nossas dela delas esta estes
+        estas aquele aquela aqueles aquelas isto aquilo estou está estamos estão estive esteve estivemos
+        estiveram estava estávamos estavam esteja estejam estivesse estiver hei há havemos hão houve houvesse
+        haja hajam houver houverá haveria havia é sou somos são era éramos eram fui foi fomos foram seja sejam
+        fosse fossem for forem será serão seria seriam tenho tem temos têm tinha tínhamos tinham tive teve
+        tivemos tiveram tivesse tiver tenha tenham terá terão teria teriam""",
     "en": """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
         herself it its itself they them their theirs themselves what which who whom this that these those am is
         are was were be been being have has had having do does did doing would should could ought a an the and

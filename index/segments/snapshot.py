@@ -7,7 +7,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import versions
+from .. import suggestions as suggested, versions
+from ..concepts import Catalogue
+from ..concepts.storage import stored_catalogue
 from ..debias import centre
 from ..lexical import B, K1, analyze_query, words
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS
@@ -157,16 +159,6 @@ class SegmentSnapshot(SegmentView):
                                                float(segment.content[row]), prev, nxt)
         return found
 
-    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
-        """Raw vectors of live chunks, in the order asked."""
-        ids = np.asarray(chunk_ids, np.int64)
-        out = np.zeros((len(ids), self.dim), np.float32)
-        for pi, (segment, _) in enumerate(self.parts):
-            found, rows = segment.rows_of(ids)
-            if found.any():
-                out[found] = segment.raw[rows]
-        return out
-
     def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(centred, raw) normalised mean passage vectors, centred with this version's centring."""
         centred = np.zeros((len(doc_ids), self.dim), np.float64)
@@ -184,6 +176,18 @@ class SegmentSnapshot(SegmentView):
             raw_means[i] = raw.sum(axis=0)
         unit = lambda m: (m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)).astype(np.float32)
         return unit(centred), unit(raw_means)
+
+    @functools.cached_property
+    def _catalogue(self) -> Catalogue:
+        return stored_catalogue(self.path)
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue this version was published with (`catalogue.json`)."""
+        return self._catalogue
+
+    def suggestions(self) -> list[dict]:
+        """Suggested concepts of this version's documents, best first (`suggestions.json`)."""
+        return suggested.load(self.path)
 
     def close(self) -> None:
         """Nothing to release: segments belong to the store's cache."""

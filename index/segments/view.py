@@ -92,6 +92,17 @@ class SegmentView:
             if keep.any():
                 yield pi, ids[found][keep], rows[keep]
 
+    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Raw vectors of live chunks, in the order asked (zeros for unknown ids)."""
+        ids = np.asarray(chunk_ids, np.int64)
+        width = self.parts[0][0].raw.shape[1] if self.parts else int(getattr(self, "dim", 0))
+        out = np.zeros((len(ids), width), np.float32)
+        for segment, _ in self.parts:
+            found, rows = segment.rows_of(ids)
+            if found.any():
+                out[found] = segment.raw[rows]
+        return out
+
     def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, store.Chunk]:
         """Live chunks for a set of ids."""
         found: dict[int, store.Chunk] = {}

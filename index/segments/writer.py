@@ -9,7 +9,6 @@ Segments pile up; `merge` rewrites a tier of small ones into one (tiered, in the
 from __future__ import annotations
 
 import copy
-import functools
 import dataclasses
 import hashlib
 import logging
@@ -20,8 +19,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .. import store, versions
-from ..concepts import ground, load_catalogue, load_or_build_concept_index
+from .. import store, suggestions, versions
+from ..concepts import Catalogue, ground, load_or_build_concept_index
+from ..concepts.storage import save_catalogue, stored_catalogue
+from ..concepts.suggest import documents_as_sources, reference_sample, suggest
 from ..embedders import Embedder, get_embedder
 from ..stores.base import IndexSettings, Published, check_embedder
 from . import layout
@@ -81,24 +82,24 @@ class SegmentWriter:
         self._parts: list[tuple[Segment, Deletions]] = []
         self._stats = Stats()
         self._next = {"chunk": 1, "segment": 1, "delete": 1}
-        if versions.current_name(self.index_dir) and not self.rebuild:
-            version, _ = versions.open_current(self.index_dir, shallow=layout.outside)
+        self._suggested: list[dict] = []  # suggestions.json of the version being prepared
+        self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
+        version = versions.open_current(self.index_dir, shallow=layout.outside)[0] \
+            if versions.current_name(self.index_dir) else None
+        if version is not None and not self.rebuild:
             check_embedder(version.manifest, self.settings)
             self._parts = layout.load_parts(self.index_dir, version.manifest, {}, {})
             self._stats = Stats.load(version.manifest["stats"], version.path / SUMS)
-            self._next = dict(version.manifest["next"])
             self._manifest = version.manifest
             self._base_name = version.name
-        elif versions.current_name(self.index_dir):
-            self._next = dict(versions.open_current(self.index_dir, shallow=layout.outside)[0].manifest.get("next", self._next))
+            self._suggested = suggestions.load(version.path)
+        if version is not None:
+            self._next = dict(version.manifest.get("next", self._next))
+        # A rebuild re-embeds the documents but keeps the trainers' catalogue; a new index starts from the shipped one.
+        self._catalogue: Catalogue = stored_catalogue(version.path if version is not None else None)
         self._base_parts = list(self._parts)
         self._buffer: dict[str, tuple[store.Document, list[store.Chunk], np.ndarray]] = {}
         self._view: SegmentView | None = None
-
-    @functools.cached_property
-    def _catalogue(self):
-        # Parsed once per write: the YAML takes about a second.
-        return load_catalogue()
 
     @property
     def embedder(self) -> Embedder:
@@ -192,6 +193,7 @@ class SegmentWriter:
         same_source = next((d for d, (old, _, _) in self._buffer.items() if old.source == doc.source), None)
         self._remove(same_source or self.view.doc_by_source(doc.source) or "")
         self._buffer[doc.doc_id] = (doc, sorted(chunks, key=lambda c: c.ord), np.asarray(vectors, np.float32))
+        self._put.add(doc.doc_id)
         self.changed = True
         if sum(len(c) for _, c, _ in self._buffer.values()) >= FLUSH_CHUNKS:
             self._flush()
@@ -263,6 +265,39 @@ class SegmentWriter:
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
 
+    # -- the catalogue: data of the index, carried forward by every write ---------------------------
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the version being prepared."""
+        return self._catalogue
+
+    def set_catalogue(self, catalogue: Catalogue) -> bool:
+        """Make `catalogue` (validated, see `index.concepts.edit`) the next version's; True when it changed."""
+        if catalogue.digest == self._catalogue.digest:
+            return False
+        self._catalogue = catalogue
+        self.changed = True
+        return True
+
+    def _suggest(self) -> None:
+        """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""
+        from .. import settings  # settings imports the stores
+        from ..glosses import lexicons
+        from ..glosses.wordclass import WordClasses
+
+        present = set(self.view.chunk_counts())
+        fresh_ids = self._put & present
+        fresh = []
+        if fresh_ids:
+            docs = [d for d in map(self.view.document, reference_sample(present, fresh_ids)) if d is not None]
+            documents = documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
+            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
+            found = suggest(documents, sorted(fresh_ids), self._catalogue, embed=self.embedder.embed_queries,
+                            chunk_vectors=self.view.vectors, classify=classes.classify)
+            fresh = [s.to_dict() for s in found]
+        self._suggested = suggestions.carry_over(self._suggested, fresh, present, fresh_ids)
+        self._put = set()
+
     # -- publishing ----------------------------------------------------------------------------
 
     def commit(self) -> Published | None:
@@ -272,6 +307,10 @@ class SegmentWriter:
             return None
         self._flush()
         stats = self._next_stats()
+        stale = [i for i, part in enumerate(self._parts) if _stale(part, self._catalogue.digest)]
+        if stale:  # the catalogue changed: those segments are rewritten with groundings of the new one
+            self._parts, self._view = self._rewrite(stale, stats), None
+        self._suggest()
         published = self._publish(self._parts, stats)
         self._merge(force=factory_changed)
         return published
@@ -295,6 +334,8 @@ class SegmentWriter:
         build = versions.new_build_dir(self.index_dir)
         try:
             stats.save_sums(build / SUMS)
+            save_catalogue(build, self._catalogue)
+            suggestions.save(build, self._suggested)
             concept_index, _ = self._concept_index()
             concept_index.save(build / CONCEPTS_FILE)
             requested = self.factory
@@ -304,6 +345,7 @@ class SegmentWriter:
                 "search_params": self.settings.search_params, "schema": store.SCHEMA_VERSION,
                 "documents": stats.documents, "chunks": stats.chunks, "segments": entries,
                 "stats": stats.to_manifest(), "next": dict(self._next),
+                "catalogue": {"digest": self._catalogue.digest, "concepts": len(self._catalogue)},
             }, shared)
             name = versions.publish(self.index_dir, build, self.settings.keep)
         except BaseException:
@@ -340,6 +382,10 @@ class SegmentWriter:
         chosen = merge_plan(self._parts, max_rows, self._catalogue.digest) if not force else list(range(len(self._parts)))
         if not chosen:
             return None
+        return self._publish(self._rewrite(chosen, self._stats), self._stats)
+
+    def _rewrite(self, chosen: Sequence[int], stats: Stats) -> list[tuple[Segment, Deletions]]:
+        """The parts with the chosen ones replaced by one segment of their live rows (groundings of stale ones redone)."""
         docs, chunks, vectors, groundings, digest = [], [], [], [], self._catalogue.digest
         for pi in chosen:
             segment, deleted = self._parts[pi]
@@ -355,21 +401,21 @@ class SegmentWriter:
                                if r["chunk_id"] in kept]
             else:
                 groundings += self._groundings([found[i] for i in ids], vectors[-1])
+        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
+        if not docs:  # everything in them was deleted
+            return kept_parts
         order = {d.doc_id: i for i, d in enumerate(docs)}
         keyed = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].doc_id], chunks[i].ord))
         matrix = np.concatenate(vectors)[keyed].reshape(len(keyed), self.embedder.dim)
         chunks = [chunks[i] for i in keyed]
-        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
-        if not docs:  # everything in them was deleted
-            return self._publish(kept_parts, self._stats)
         name = f"s{self._next['segment']:06d}"
         self._next["segment"] += 1
-        centring = self._stats.centring(self.embedder.dim)
+        centring = stats.centring(self.embedder.dim)
         write_segment(self.index_dir, name, NewRows(docs, chunks, matrix, groundings), centring.table,
                       {l: i for i, l in enumerate(centring.langs)}, self.settings.backend,
                       self.factory if len(chunks) >= 1000 else "Flat", digest)
-        log.info("merging %d segments (%d rows) into %s", len(chosen), len(chunks), name)
-        return self._publish(kept_parts + [(Segment(self.index_dir, name), Deletions.none())], self._stats)
+        log.info("rewriting %d segments (%d rows) into %s", len(chosen), len(chunks), name)
+        return kept_parts + [(Segment(self.index_dir, name), Deletions.none())]
 
     def merge(self, max_rows: int | None = None) -> list[Published]:
         """Merge until no tier is due (`max_rows` None: any size); the versions published."""

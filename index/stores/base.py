@@ -12,6 +12,7 @@ from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
+from ..concepts import Catalogue
 from ..debias import Centring
 from ..embedders import DEFAULT_EMBEDDER, Embedder
 from ..errors import EmbedderMismatch
@@ -156,6 +157,14 @@ class Writer(Protocol):
         """Remove a document; True when it existed."""
         ...
 
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the version being prepared (the base version's, or the shipped one)."""
+        ...
+
+    def set_catalogue(self, catalogue: Catalogue) -> bool:
+        """Make an already validated catalogue the next version's (groundings follow); True when it changed."""
+        ...
+
     def commit(self) -> Published | None:
         """Publish the new version atomically; None when nothing changed."""
         ...
@@ -253,6 +262,14 @@ class Snapshot(Protocol):
 
     def concept_counts(self) -> dict[str, int]:
         """concept_id -> number of grounded passages."""
+        ...
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue this version was published with."""
+        ...
+
+    def suggestions(self) -> list[dict]:
+        """Suggested concepts computed for this version's documents (`index.suggestions`), best first."""
         ...
 
     def close(self) -> None:

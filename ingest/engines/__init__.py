@@ -1,12 +1,13 @@
-"""Embedding engines behind one protocol: `local` (in process); a distributed one plugs in beside it."""
+"""Ingest engines behind one protocol: `local` (in process) and `ray` (Ray Data, on this machine or a cluster)."""
 from __future__ import annotations
 
+from index import settings
 from index.errors import KBError
 
-from .base import EmbeddingEngine, Progress
+from .base import EngineUnavailable, IngestEngine, Progress, Steps
 
-DEFAULT_ENGINE = "local"
-ENGINES = ("local",)
+DEFAULT_ENGINE = settings.DEFAULT_INGEST_ENGINE
+ENGINES = ("local", "ray")
 
 
 class UnknownEngine(KBError):
@@ -15,13 +16,19 @@ class UnknownEngine(KBError):
     code = "unknown_engine"
 
 
-def get_engine(name: str = DEFAULT_ENGINE) -> EmbeddingEngine:
-    """The engine called `name`."""
+def get_engine(name: str | None = None) -> IngestEngine:
+    """The engine called `name`, else the one `$KB_INGEST_ENGINE` names, else `local`; nothing starts yet."""
+    name = name or settings.ingest_engine()
     if name == "local":
         from .local import LocalEngine
 
         return LocalEngine()
-    raise UnknownEngine(f"unknown embedding engine {name!r}: use one of {', '.join(ENGINES)}")
+    if name == "ray":
+        from .ray import RayEngine
+
+        return RayEngine()
+    raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "EmbeddingEngine", "Progress", "get_engine"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineUnavailable", "IngestEngine", "Progress", "Steps", "UnknownEngine",
+           "get_engine"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
+from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
 
 JOBS = "jobs"
@@ -23,5 +23,5 @@ def open_queue(index_dir: Path) -> JobQueue:
     return SqliteQueue(jobs_dir(index_dir))
 
 
-__all__ = ["DELETE", "DONE", "FAILED", "KINDS", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",
+__all__ = ["CONCEPT", "DELETE", "DONE", "FAILED", "KINDS", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",
            "jobs_dir", "open_queue"]

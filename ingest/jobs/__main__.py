@@ -10,10 +10,10 @@ from pathlib import Path
 from index import settings
 from index.errors import KBError
 
-from ..engines import DEFAULT_ENGINE, ENGINES, get_engine
+from ..engines import ENGINES, EngineUnavailable, UnknownEngine, get_engine
 from .runner import MAX_ATTEMPTS, POLL_S, Runner, RunnerBusy
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY, EXIT_ENGINE = 0, 1, 2, 3, 4
 
 EPILOG = """\
 Uploads and deletions made over HTTP are queued as jobs in <index dir>/jobs/; this process runs them
@@ -22,9 +22,11 @@ gunicorn. SIGTERM or SIGINT stops it cleanly: a job in progress goes back to the
 at the next start, as does one whose runner was killed.
 
 exit codes: 0 stopped cleanly (or --once drained the queue); 1 a job or index error stopped it;
-2 bad command line; 3 another runner already serves this index directory.
+2 bad command line; 3 another runner already serves this index directory; 4 the ingest engine could
+not start (Ray not reachable).
 environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER, KB_VECTOR_BACKEND, KB_KEEP_VERSIONS
-(used when the first job creates the index).
+(used when the first job creates the index), KB_INGEST_ENGINE (local|ray, default local), RAY_ADDRESS
+(with the ray engine: a Ray cluster to join instead of a local Ray on this machine's cores).
 """
 
 
@@ -35,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
-    parser.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="where passages are embedded (default %(default)s)")
+    parser.add_argument("--engine", choices=ENGINES, default=None, help="where uploads are parsed, chunked and"
+                        " embedded: local or ray (default $KB_INGEST_ENGINE or local)")
     parser.add_argument("--poll", type=float, default=POLL_S, metavar="SECONDS", help="how often to look for new jobs (default %(default)s)")
     parser.add_argument("--max-attempts", type=int, default=MAX_ATTEMPTS, metavar="N",
                         help="give up a job that stopped its runner N times (default %(default)s)")
@@ -53,16 +56,26 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     index_dir = args.index_dir or settings.index_dir()
     try:
-        runner = Runner(index_dir, get_engine(args.engine), poll_s=args.poll, max_attempts=args.max_attempts)
+        engine = get_engine(args.engine)
+    except UnknownEngine as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        runner = Runner(index_dir, engine, poll_s=args.poll, max_attempts=args.max_attempts)
         signal.signal(signal.SIGTERM, runner.stop)
         signal.signal(signal.SIGINT, runner.stop)
         runner.serve(once=args.once)
     except RunnerBusy as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except EngineUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
     except (KBError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAIL
+    finally:
+        engine.close()
     return EXIT_OK
 
 

@@ -1,12 +1,13 @@
 """What a job is, and the queue protocol every queue implementation (SQLite today) follows."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-UPLOAD, DELETE = "upload", "delete"
-KINDS = (UPLOAD, DELETE)
+UPLOAD, DELETE, CONCEPT = "upload", "delete", "concept"
+KINDS = (UPLOAD, DELETE, CONCEPT)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
 PENDING = (QUEUED, RUNNING)
@@ -20,11 +21,11 @@ def _iso(ts: float | None) -> str | None:
 
 @dataclass
 class Job:
-    """One write: an upload (its bytes wait in the spool) or a deletion, and how far it got."""
+    """One write: an upload (its bytes wait in the spool), a deletion or a concept change, and how far it got."""
 
     id: str
     kind: str
-    key: str  # what makes two pending jobs the same: the upload's text hash, the deleted doc_id
+    key: str  # what makes two pending jobs the same: the upload's text hash, the deleted doc_id, the change's hash
     state: str = QUEUED
     stage: str = "waiting"
     doc_id: str | None = None
@@ -41,6 +42,7 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    payload: str | None = None  # a concept change as JSON (index.concepts.edit.ConceptChange)
 
     def to_dict(self) -> dict:
         """The job as the HTTP API shows it."""
@@ -51,8 +53,16 @@ class Job:
             "duplicate": self.duplicate,
             "error": {"code": self.error_code, "message": self.error_message or ""} if self.error_code else None,
             "attempts": self.attempts,
+            "concept": self.concept(),
             "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished),
         }
+
+    def concept(self) -> dict | None:
+        """A concept job's change as the API shows it: {action, id}; None for other jobs."""
+        if self.kind != CONCEPT or not self.payload:
+            return None
+        change = json.loads(self.payload)
+        return {"action": change["action"], "id": change["id"]}
 
     def row(self) -> dict:
         """Every field, for storage."""

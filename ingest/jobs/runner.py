@@ -16,10 +16,10 @@ from index.errors import IndexBusy, KBError
 from index.files import exclusive_lock
 
 from ..chunking import ChunkingConfig
-from ..engines import EmbeddingEngine
+from ..engines import IngestEngine
 from . import jobs_dir, open_queue, spool
-from .base import DELETE, UPLOAD, Job
-from .tasks import Context, Outcome, run_delete, run_upload
+from .base import CONCEPT, DELETE, UPLOAD, Job
+from .tasks import Context, Outcome, run_concept, run_delete, run_upload
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ POLL_S = 0.2
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 0.5
 BUSY_BACKOFF_S = 1.0
-TASKS = {UPLOAD: run_upload, DELETE: run_delete}
+TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept}
 
 
 class RunnerBusy(KBError):
@@ -63,7 +63,7 @@ def runner_alive(index_dir: Path) -> bool:
 class Runner:
     """Runs the jobs of one index directory, one at a time, in the order they were queued."""
 
-    def __init__(self, index_dir: Path, engine: EmbeddingEngine, chunking: ChunkingConfig = ChunkingConfig(),
+    def __init__(self, index_dir: Path, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
                  poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0) -> None:
         self.index_dir = Path(index_dir)
         self.queue = open_queue(self.index_dir)
@@ -84,8 +84,10 @@ class Runner:
             raise Stopped()
 
     def serve(self, once: bool = False) -> None:
-        """Recover after a dead runner, then run jobs as they come until `stop()` (or, `once`, until none waits)."""
+        """Start the engine, recover after a dead runner, then run jobs as they come until `stop()` (or, `once`,
+        until none waits). The engine starts before any job runs, so an unreachable cluster fails none."""
         with runner_lock(self.context.jobs_dir):
+            self.context.engine.start()
             self.recover()
             log.info("job runner serving %s", self.index_dir)
             while not self.stopping:

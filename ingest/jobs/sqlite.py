@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created REAL NOT NULL,
     started REAL,
     finished REAL,
-    seq INTEGER
+    seq INTEGER,
+    payload TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, seq);
 CREATE INDEX IF NOT EXISTS jobs_key ON jobs(kind, key, state);
@@ -51,6 +52,8 @@ class SqliteQueue:
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+            if "payload" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}:
+                conn.execute("ALTER TABLE jobs ADD COLUMN payload TEXT")  # a queue from before concept jobs
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index import uploads
+from index.concepts.edit import ConceptChange
 from index.errors import DocumentError
 from index.store import document_hash
 
 from ..loaders import SUPPORTED_SUFFIXES
 from ..pipeline import doc_id_for, load_text
 from . import spool
-from .base import DELETE, UPLOAD, Job, JobQueue
+from .base import CONCEPT, DELETE, UPLOAD, Job, JobQueue
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,10 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedU
 def submit_delete(queue: JobQueue, doc_id: str) -> tuple[Job, bool]:
     """Queue a deletion; (job, False) when one for this document is already pending."""
     return queue.submit(Job(id=uuid.uuid4().hex, kind=DELETE, key=doc_id, doc_id=doc_id))
+
+
+def submit_concept_change(queue: JobQueue, change: ConceptChange) -> tuple[Job, bool]:
+    """Queue a (validated) concept change; (job, False) when the very same change is already pending."""
+    payload = change.to_json()
+    key = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return queue.submit(Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload))

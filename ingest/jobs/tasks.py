@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from index import uploads, versions
-from index.embedders import get_embedder
+from index.catalogue_writes import apply_concept_change
+from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound
-from index.settings import index_settings
+from index.settings import settings_of
 from index.store import document_hash
 from index.stores import IndexSettings, open_store
 
 from ..chunking import ChunkingConfig
-from ..engines import EmbeddingEngine
-from ..pipeline import embed_all, prepare
+from ..engines import IngestEngine
+from ..pipeline import FileTask, embed_all, prepare_file
 from . import spool
 from .base import Job
 
@@ -33,21 +35,17 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Context:
-    """What every job needs: where the index is, how to embed, how long to wait for the writer lock."""
+    """What every job needs: where the index is, the engine that prepares and embeds, how long to wait for the lock."""
 
     index_dir: Path
     jobs_dir: Path
-    engine: EmbeddingEngine
+    engine: IngestEngine
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
 
     def settings(self) -> IndexSettings:
         """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
-        try:
-            version, _ = versions.open_current(self.index_dir)
-        except IndexNotFound:
-            return index_settings()
-        return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])
+        return settings_of(self.index_dir)
 
 
 def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
@@ -59,9 +57,11 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     source = uploads.source_for(job.content_hash, job.suffix)
     settings = ctx.settings()
     report("preparing", 0, 0)
-    item = prepare(data, source, get_embedder(settings.embedder).count_tokens, ctx.chunking,
-                   {"original_name": job.file_name}, name=job.file_name,
-                   on_progress=lambda done, total: report("preparing", done, total))
+    (item,) = ctx.engine.map(partial(prepare_file, embedder=settings.embedder, config=ctx.chunking),
+                             [FileTask(data, source, {"original_name": job.file_name}, job.file_name)],
+                             steps=lambda done, total: report("preparing", done, total))
+    if isinstance(item, DocumentError):
+        raise item
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with open_store(ctx.index_dir).writer(settings, lock_timeout=ctx.lock_timeout) as writer:
@@ -91,3 +91,18 @@ def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
         published = writer.commit() if writer.delete(job.doc_id) else None
         uploads.collect(ctx.index_dir)
     return Outcome(published.version if published else versions.current_name(ctx.index_dir), job.doc_id)
+
+
+def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
+    """Apply a concept change to the catalogue of the current version and publish it with fresh groundings.
+
+    The change was checked when it was queued; it is checked again against the catalogue it is applied to
+    (an earlier job may have changed it), and a change that no longer fits fails the job with its reason.
+    """
+    report("waiting", 0, 0)
+    change = ConceptChange.from_json(job.payload)
+    if versions.current_name(ctx.index_dir) is None:
+        raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
+    report("publishing", 0, 0)
+    update = apply_concept_change(ctx.index_dir, ctx.settings(), change, ctx.lock_timeout)
+    return Outcome(update.version or versions.current_name(ctx.index_dir), None)

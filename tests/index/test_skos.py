@@ -7,6 +7,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from index import versions
 from index.__main__ import main
 from index.concepts import import_skos, load_catalogue, parse_skos, to_graph, to_skos_jsonld, to_turtle
 from index.errors import CatalogueError
@@ -96,7 +97,8 @@ def test_malformed_input_is_a_catalogue_error(text, fmt, message):
         parse_skos(text, fmt)
 
 
-def test_cli_import_check(tmp_path, turtle, capsys):
+def test_cli_import_check(tmp_path, turtle, capsys, monkeypatch):
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
     good = tmp_path / "catalogue.ttl"
     good.write_text(turtle, encoding="utf-8")
     assert main(["concepts", "import", str(good), "--check"]) == 0
@@ -105,7 +107,6 @@ def test_cli_import_check(tmp_path, turtle, capsys):
     bad.write_text(turtle.replace("skos:broader kb:customer-loyalty", "skos:broader kb:customer-churn"), encoding="utf-8")
     assert main(["concepts", "import", str(bad), "--check"]) == 1
     assert "customer-churn" in capsys.readouterr().err
-    assert main(["concepts", "import", str(good)]) == 2          # storing comes with the catalogue-as-data step
     assert main(["concepts", "import", str(tmp_path / "missing.ttl"), "--check"]) == 1
     unknown = tmp_path / "vocab.xml"
     unknown.write_text("<rdf/>")
@@ -113,3 +114,51 @@ def test_cli_import_check(tmp_path, turtle, capsys):
     jsonld = tmp_path / "catalogue.jsonld"
     jsonld.write_text(json.dumps(to_skos_jsonld(load_catalogue())), encoding="utf-8")
     assert main(["concepts", "import", str(jsonld), "--check"]) == 0
+    assert not (tmp_path / "index").exists()  # --check changes nothing
+
+
+def _export(index_dir, fmt: str, capsys) -> str:
+    capsys.readouterr()
+    assert main(["--index-dir", str(index_dir), "concepts", "export", "--format", fmt]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt, suffix", [("skos-turtle", "ttl"), ("skos-jsonld", "jsonld")])
+def test_export_import_into_an_empty_index_export_again_is_graph_identical(tmp_path, capsys, catalogue, fmt, suffix):
+    first = tmp_path / "first"
+    shipped = tmp_path / f"shipped.{suffix}"
+    shipped.write_text(to_turtle(catalogue) if suffix == "ttl" else json.dumps(to_skos_jsonld(catalogue)))
+    assert main(["--index-dir", str(first), "concepts", "import", str(shipped)]) == 0
+    assert "published v000001" in capsys.readouterr().out
+    exported = tmp_path / f"exported.{suffix}"
+    exported.write_text(_export(first, fmt, capsys), encoding="utf-8")
+    second = tmp_path / "second"  # an empty index directory
+    assert main(["--index-dir", str(second), "concepts", "import", str(exported)]) == 0
+    again = _export(second, fmt, capsys)
+    parse = "turtle" if suffix == "ttl" else "json-ld"
+    assert isomorphic(Graph().parse(data=again, format=parse), Graph().parse(data=exported.read_text(), format=parse))
+    assert isomorphic(Graph().parse(data=again, format=parse), to_graph(catalogue))
+    # The same vocabulary again publishes nothing.
+    assert main(["--index-dir", str(second), "concepts", "import", str(exported)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert versions.published(second) == ["v000001"]
+
+
+@pytest.mark.parametrize("broken, named", [
+    (("skos:broader kb:customer-loyalty", "skos:broader kb:customer-churn"), "customer-churn"),
+    (('"Kundintimitet"@sv', '"Kundlojalitet"@sv'), "'Kundlojalitet'"),
+])
+def test_an_invalid_vocabulary_is_refused_naming_the_concept_and_nothing_changes(tmp_path, capsys, turtle, broken,
+                                                                                 named):
+    index_dir = tmp_path / "index"
+    good = tmp_path / "good.ttl"
+    good.write_text(turtle, encoding="utf-8")
+    assert main(["--index-dir", str(index_dir), "concepts", "import", str(good)]) == 0
+    before = (versions.published(index_dir), _export(index_dir, "skos-turtle", capsys))
+    bad = tmp_path / "bad.ttl"
+    assert broken[0] in turtle
+    bad.write_text(turtle.replace(*broken), encoding="utf-8")
+    assert main(["--index-dir", str(index_dir), "concepts", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert named in err and "concept '" in err
+    assert (versions.published(index_dir), _export(index_dir, "skos-turtle", capsys)) == before

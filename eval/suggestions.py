@@ -1,0 +1,154 @@
+"""Precision of suggested concepts per document (`python -m eval.suggestions [--index-dir D] [--judged F]`).
+
+Every document of the served index is treated as new material against the rest of the corpus, with an
+empty catalogue (the shipped catalogue was written for the seeds: excluding its terms would hide exactly
+the suggestions that prove the method finds concepts). A document's top-k suggestion is correct when a label
+of its term from that document names
+
+- a concept of the shipped catalogue (index/concepts/catalogue.yaml): same Snowball stem key as one of its
+  labels or aliases in that language, or the same folded spelling in any language; or
+- a true term of the article in the judged list (eval/suggestions-judged.json for the seeds, with how it
+  was made): same stem key in the article's language, or the same folded spelling.
+
+Also checked: every suggestion cites at least one passage, and each cited span is the term as written there.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+from index import settings
+from index.concepts import Catalogue, load_catalogue
+from index.concepts.suggest import documents_as_sources, suggest
+from index.concepts.terms import key_of
+from index.concepts.text import compact, fold
+from index.embedders import get_embedder
+from index.glosses import lexicons
+from index.stores import open_store
+from index.glosses.wordclass import WordClasses
+
+DEFAULT_JUDGED = Path(__file__).with_name("suggestions-judged.json")
+
+
+def _forms(texts: list[str], lang: str) -> tuple[set, set]:
+    return {key_of(t, lang) for t in texts}, {compact(fold(t)) for t in texts}
+
+
+def judge(label: str, lang: str, catalogue_forms: dict, judged: dict | None) -> str | None:
+    """'concept', 'term', 'name' or None: what a suggested label names."""
+    key, form = key_of(label, lang), compact(fold(label))
+    keys, forms = catalogue_forms.get(lang, (set(), set()))
+    if key in keys or form in catalogue_forms["*"]:
+        return "concept"
+    if judged:
+        for kind in ("terms", "names"):
+            keys, forms = _forms(judged.get(kind, []), judged.get("lang", lang))
+            if key in keys or form in forms:
+                return kind[:-1]
+    return None
+
+
+def catalogue_forms(catalogue: Catalogue) -> dict:
+    """Per language (stem keys, folded forms) of every label and alias; '*' holds all folded forms."""
+    out: dict = {"*": set()}
+    for term in catalogue.all_terms():
+        keys, forms = out.setdefault(term.lang, (set(), set()))
+        keys.add(key_of(term.text, term.lang))
+        forms.add(compact(fold(term.text)))
+        out["*"].add(compact(fold(term.text)))
+    return out
+
+
+def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -> dict:
+    """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check."""
+    snapshot = open_store(index_dir).snapshot()
+    embedder = get_embedder(snapshot.embedder)
+    stored = snapshot.documents()
+    documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
+    classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(index_dir)))
+    suggestions = suggest(documents, [d.doc_id for d in documents], None, embed=embedder.embed_queries,
+                          chunk_vectors=snapshot.vectors, classify=classes.classify,
+                          per_document=max(ks))
+    chunks = snapshot.chunks_by_id(sorted({p.chunk_id for s in suggestions for t in s.terms for p in t.passages}))
+    uncited = [s.id for s in suggestions if not any(t.passages for t in s.terms)]
+    misplaced = [s.id for s in suggestions for t in s.terms for p in t.passages
+                 if chunks[p.chunk_id].text[p.start:p.end] != p.text]
+    forms = catalogue_forms(catalogue)
+    titles = {d.doc_id: d.source for d in stored}
+    report: dict = {"documents": {}, "suggestions": len(suggestions), "uncited": uncited, "misplaced": misplaced}
+    for doc in documents:
+        mine = sorted((s for s in suggestions if doc.doc_id in s.documents), key=lambda s: -s.documents[doc.doc_id])
+        name = Path(titles[doc.doc_id]).name
+        truth = judged.get(name)
+        rows = []
+        for s in mine[:max(ks)]:
+            term = next(t for t in s.terms if doc.doc_id in t.scores)
+            verdict = judge(term.label, term.lang, forms, truth)
+            rows.append({"label": term.label, "lang": term.lang, "verdict": verdict,
+                         "labels": s.labels, "passages": len([p for t in s.terms for p in t.passages])})
+        entry = {"rows": rows}
+        for k in ks:
+            entry[f"p@{k}"] = round(sum(r["verdict"] is not None for r in rows[:k]) / k, 3)
+            entry[f"p@{k}_without_names"] = round(sum(r["verdict"] in ("concept", "term") for r in rows[:k]) / k, 3)
+        report["documents"][name] = entry
+    # A translated corpus (files NAME.LANG.txt) shows whether a document's suggestions are found again, grouped
+    # across languages, in its translations: a term the other versions also yield is no accident of one text.
+    versions_of = {}
+    for doc in documents:
+        match = re.match(r"^(.+)\.([a-z]{2})\.txt$", Path(titles[doc.doc_id]).name)
+        if match:
+            versions_of.setdefault(match.group(1), set()).add(doc.doc_id)
+    if versions_of:
+        shares = []
+        for doc in documents:
+            match = re.match(r"^(.+)\.([a-z]{2})\.txt$", Path(titles[doc.doc_id]).name)
+            others = versions_of.get(match.group(1), set()) - {doc.doc_id} if match else set()
+            mine = sorted((s for s in suggestions if doc.doc_id in s.documents), key=lambda s: -s.documents[doc.doc_id])[:10]
+            if others and mine:
+                shares.append(sum(bool(others & set(s.documents)) for s in mine) / len(mine))
+        report["translations_agree_at_10"] = round(statistics.mean(shares), 3) if shares else None
+    judged_docs = [e for n, e in report["documents"].items() if n in judged]
+    for k in ks:
+        report[f"mean_p@{k}"] = round(statistics.mean(e[f"p@{k}"] for e in judged_docs), 3) if judged_docs else None
+        report[f"min_p@{k}"] = min((e[f"p@{k}"] for e in judged_docs), default=None)
+    report["groups_across_languages"] = [s.labels for s in suggestions if len(s.terms) > 1]
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.suggestions", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index-dir", default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
+    parser.add_argument("--judged", default=str(DEFAULT_JUDGED), help="judged true terms per document (JSON)")
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    parser.add_argument("--show", action="store_true", help="list every document's top suggestions with verdicts")
+    args = parser.parse_args(argv)
+    judged = json.loads(Path(args.judged).read_text(encoding="utf-8"))["documents"] if args.judged else {}
+    report = evaluate(Path(args.index_dir or settings.index_dir()), judged, load_catalogue())
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    for name, entry in report["documents"].items():
+        if name not in judged and not args.show:
+            continue
+        print(f"{name}: p@10 {entry['p@10']:.2f}  p@20 {entry['p@20']:.2f}  (without names: p@10"
+              f" {entry['p@10_without_names']:.2f}, p@20 {entry['p@20_without_names']:.2f})")
+        if args.show:
+            for i, row in enumerate(entry["rows"], 1):
+                print(f"   {i:2d}. {row['label']} [{row['lang']}] {row['verdict'] or '-'}"
+                      + (f"  = {row['labels']}" if len(row["labels"]) > 1 else ""))
+    print(f"mean p@10 {report['mean_p@10']}, min p@10 {report['min_p@10']}; mean p@20 {report['mean_p@20']},"
+          f" min p@20 {report['min_p@20']} over {len([n for n in report['documents'] if n in judged])} judged documents")
+    print(f"{report['suggestions']} suggestions; without a cited passage: {len(report['uncited'])};"
+          f" cited spans not matching the passage: {len(report['misplaced'])};"
+          f" grouped across languages: {len(report['groups_across_languages'])}")
+    if report.get("translations_agree_at_10") is not None:
+        print(f"top-10 suggestions also suggested for a translation of the document: {report['translations_agree_at_10']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

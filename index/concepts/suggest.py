@@ -1,0 +1,380 @@
+"""Suggested concepts for new documents: their characteristic terms, grouped across languages, grounded in passages.
+
+A term is characteristic of a document when it is frequent there and rare in the rest of the corpus in the
+same language: its score is its count in the document times the log of how much likelier it is there than
+in the rest (smoothed, so a term the rest never uses is not infinitely likely, and a language the rest of the
+corpus lacks ranks by frequency). Terms are stem keys (index/lexical.py's Snowball stemmers) of word n-grams
+bounded by function words (terms.py), labelled as the corpus most often writes them. A term mostly seen inside
+a longer one is a fragment of it and gives way. Terms already naming a concept of the catalogue are left out.
+
+Terms of different languages are one suggestion when they mean the same: their label vectors (the embedder's)
+are close, and so are the passages they occur in (the mean vector of those passages: what the corpus says
+around them), or they are spelt the same.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from .catalogue import Catalogue
+from .terms import function_words, key_of, occurrences
+from .text import compact, fold
+
+PER_DOCUMENT = 20
+# The contrast corpus a write reads: enough documents for reliable word rates, and bounded, so suggesting
+# for one new document costs the same in a corpus of any size.
+REFERENCE_DOCUMENTS = 400
+MAX_PASSAGES = 5
+MIN_COUNT = 2
+# A word seen once still counts when it is long: a compound this long is rarely there by chance.
+MIN_LETTERS_ONCE = 12
+# Longer terms are more specific: the score grows with the square root of the letters, relative to this many.
+TYPICAL_LETTERS = 8
+# A shorter term seen inside one longer term at least this often is that term's fragment.
+FRAGMENT_SHARE = 0.7
+# Each extra word of a term makes it likelier a term of art than a chance phrase.
+LENGTH_BONUS = 0.35
+# Cross-language grouping: label vectors and passage contexts this close mean the same thing.
+SAME_LABEL = 0.925
+SAME_CONTEXT = 0.80
+SAME_SPELLING_LABEL = 0.85
+# How much a term counts by the word classes of its words (see index/glosses/wordclass.py): a concept is named
+# by a noun or a phrase around one; a lone verb or adjective rarely, a function word never.
+CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0}
+_BLOCK = 512
+# Per document, this many more candidates than shown are grouped, so a merge never empties a list.
+POOL_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of a document in one language, cited as a chunk: text[start:end] is chunk `chunk_id`'s own."""
+
+    chunk_id: int
+    start: int
+    end: int
+    lang: str
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A document as the suggester reads it: its text and its chunks (which may overlap)."""
+
+    doc_id: str
+    text: str
+    regions: tuple[Region, ...]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Where a term occurs: a chunk and offsets into the chunk's text, plus the words as written there."""
+
+    chunk_id: int
+    doc_id: str
+    lang: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"chunk_id": self.chunk_id, "doc_id": self.doc_id, "lang": self.lang, "start": self.start,
+                "end": self.end, "text": self.text}
+
+
+@dataclass
+class Term:
+    """One language's term: its stem key, label as written, per-document scores and where it occurs."""
+
+    lang: str
+    key: tuple[str, ...]
+    label: str
+    scores: dict[str, float]
+    counts: dict[str, int]
+    passages: list[Passage]
+
+    @property
+    def score(self) -> float:
+        return max(self.scores.values())
+
+    @property
+    def ref(self) -> str:
+        """`lang:stem stem`, the term's identity across index versions."""
+        return f"{self.lang}:{' '.join(self.key)}"
+
+
+@dataclass
+class Suggestion:
+    """A candidate concept: terms of one meaning (at most one per language), best first."""
+
+    id: str
+    terms: list[Term]
+    documents: dict[str, float] = field(default_factory=dict)  # doc_id -> score of its best term there
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {t.lang: t.label for t in self.terms}
+
+    @property
+    def score(self) -> float:
+        return max(self.documents.values())
+
+    def to_dict(self) -> dict:
+        """The JSON shape stored in a version and served by the API (without a trainer's decision)."""
+        passages = [p for t in self.terms for p in t.passages]
+        return {
+            "id": self.id,
+            "labels": self.labels,
+            "score": round(self.score, 3),
+            "terms": [{"lang": t.lang, "label": t.label, "ref": t.ref, "count": sum(t.counts.values())}
+                      for t in self.terms],
+            "documents": [{"doc_id": d, "score": round(s, 3)}
+                          for d, s in sorted(self.documents.items(), key=lambda x: -x[1])],
+            "passages": [p.to_dict() for p in passages],
+        }
+
+
+@dataclass
+class _Counts:
+    """One language's counts: per new document, per term, and over the whole corpus."""
+
+    per_doc: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # doc -> key -> n
+    words: Counter = field(default_factory=Counter)  # doc -> words in this language
+    total: Counter = field(default_factory=Counter)  # key -> n in the whole corpus
+    inside: dict[str, dict] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))  # doc -> key -> longer -> n
+
+
+def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: Catalogue | None,
+            embed: Callable[[list[str]], np.ndarray] | None = None,
+            chunk_vectors: Callable[[list[int]], np.ndarray] | None = None,
+            classify: Callable[[str, str], str] | None = None,
+            per_document: int = PER_DOCUMENT) -> list[Suggestion]:
+    """Suggestions for the `new` documents against the whole corpus `documents` (which holds them too).
+
+    `embed` turns labels into unit vectors and `chunk_vectors` fetches passages' unit vectors: with both,
+    terms of different languages can be grouped; without, every term is its own suggestion. `classify`
+    names a word's class (word, lang) -> noun | other | function | unknown; without it every word is a noun.
+    """
+    present = {doc.doc_id for doc in documents}
+    new = [d for d in dict.fromkeys(new) if d in present]
+    if not new:
+        return []
+    by_lang, stops = _count(documents, set(new))
+    known = _known_terms(catalogue)
+    terms: dict[tuple[str, tuple], Term] = {}
+    by_id = {doc.doc_id: doc for doc in documents}
+    for doc_id in new:
+        for term in _characteristic(by_id[doc_id], by_lang, stops, known, per_document * POOL_FACTOR, classify):
+            found = terms.get((term.lang, term.key))
+            if found is None:
+                terms[(term.lang, term.key)] = term
+            else:
+                found.scores.update(term.scores)
+                found.counts.update(term.counts)
+                found.passages.extend(p for p in term.passages if p not in found.passages)
+    groups = _group(sorted(terms.values(), key=lambda t: -t.score), embed, chunk_vectors)
+    suggestions = []
+    for group in groups:
+        documents_scores: dict[str, float] = {}
+        for term in group:
+            for doc_id, score in term.scores.items():
+                documents_scores[doc_id] = max(score, documents_scores.get(doc_id, 0.0))
+        for term in group:
+            term.passages = term.passages[:MAX_PASSAGES]
+        suggestions.append(Suggestion(suggestion_id(group), group, documents_scores))
+    return _top_per_document(suggestions, new, per_document)
+
+
+def suggestion_id(terms: Sequence[Term]) -> str:
+    """A stable id from the terms' identities."""
+    digest = hashlib.sha256("|".join(sorted(t.ref for t in terms)).encode()).hexdigest()
+    return f"s-{digest[:12]}"
+
+
+def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str, _Counts], dict[str, frozenset]]:
+    texts: dict[str, list[str]] = defaultdict(list)
+    for doc in documents:
+        for region in doc.regions:
+            texts[region.lang].append(doc.text[region.start:region.end])
+    stops = {lang: function_words(lang, passages) for lang, passages in texts.items()}
+    by_lang: dict[str, _Counts] = defaultdict(_Counts)
+    for doc in documents:
+        for region, begin in _stretches(doc):
+            counts = by_lang[region.lang]
+            for occ in occurrences(doc.text, region.lang, stops[region.lang], begin, region.end):
+                counts.total[occ.key] += 1
+                if len(occ.key) == 1:
+                    counts.words[doc.doc_id] += 1
+                if doc.doc_id in new:
+                    counts.per_doc[doc.doc_id][occ.key] += 1
+                    if len(occ.key) > 1:  # the two one-word-shorter terms sit inside this one
+                        counts.inside[doc.doc_id][occ.key[:-1]][occ.key] += 1
+                        counts.inside[doc.doc_id][occ.key[1:]][occ.key] += 1
+    return by_lang, stops
+
+
+def _stretches(doc: SourceDocument):
+    """(region, where to begin in it): chunks overlap, and each stretch of text is read once."""
+    covered = 0
+    for region in doc.regions:
+        begin = max(covered, region.start)
+        if begin < region.end:
+            yield region, begin
+        covered = max(covered, region.end)
+
+
+def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dict[str, frozenset],
+                    known: tuple[set, set], limit: int, classify) -> list[Term]:
+    known_keys, known_forms = known
+    chosen: dict[str, dict[tuple, float]] = {}
+    for lang, counts in by_lang.items():
+        mine = counts.per_doc.get(doc.doc_id)
+        if not mine:
+            continue
+        words = counts.words[doc.doc_id]
+        rest_words = sum(counts.words.values()) - words
+        inside = counts.inside[doc.doc_id]
+        scored = {}
+        for key, n in mine.items():
+            letters = sum(map(len, key))
+            once_ok = len(key) == 1 and letters >= MIN_LETTERS_ONCE
+            if (n < MIN_COUNT and not once_ok) or (lang, key) in known_keys:
+                continue
+            rest = counts.total[key] - n
+            likelier = (n / words) / ((rest + 1) / (rest_words + words))
+            if likelier > 1:
+                specific = (1 + LENGTH_BONUS * (len(key) - 1)) * math.sqrt(letters / TYPICAL_LETTERS)
+                scored[key] = n * math.log(likelier) * specific
+        if classify is not None:
+            _weigh(doc, lang, scored, stops[lang], classify)
+        for key in list(scored):
+            if any(m >= FRAGMENT_SHARE * mine[key] and longer in scored for longer, m in inside[key].items()):
+                del scored[key]
+        chosen[lang] = dict(sorted(scored.items(), key=lambda x: -x[1])[:limit])
+    found = []
+    for lang, scored in chosen.items():
+        surfaces, passages = _locate(doc, lang, set(scored), stops[lang])
+        for key, score in scored.items():
+            label = _label(surfaces[key])
+            if compact(fold(label)) in known_forms:
+                continue
+            found.append(Term(lang, key, label, {doc.doc_id: score}, {doc.doc_id: by_lang[lang].per_doc[doc.doc_id][key]},
+                              passages[key]))
+    return sorted(found, key=lambda t: -t.score)[:limit]
+
+
+def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset, classify) -> None:
+    """Weigh scored terms by their words' classes; drop those a function word begins or ends."""
+    surfaces, _ = _locate(doc, lang, set(scored), stops)
+    for key in list(scored):
+        words = _label(surfaces[key]).split()
+        classes = [classify(w, lang) for w in words]
+        if "function" in (classes[0], classes[-1]):
+            del scored[key]
+        else:
+            scored[key] *= max(CLASS_WEIGHT[c] for c in classes)
+
+
+def _locate(doc: SourceDocument, lang: str, keys: set, stops: frozenset) -> tuple[dict, dict]:
+    """How a document writes some terms (surface -> count) and where (passages)."""
+    surfaces: dict[tuple, Counter] = defaultdict(Counter)
+    passages: dict[tuple, list[Passage]] = defaultdict(list)
+    for region, begin in _stretches(doc):
+        if region.lang != lang:
+            continue
+        for occ in occurrences(doc.text, lang, stops, begin, region.end):
+            if occ.key in keys:
+                surfaces[occ.key][occ.surface] += 1
+                passages[occ.key].append(Passage(region.chunk_id, doc.doc_id, lang, occ.start - region.start,
+                                                 occ.end - region.start, occ.surface))
+    return surfaces, passages
+
+
+def _label(surfaces: Counter) -> str:
+    """The form the corpus writes most often; lower-case unless the corpus never writes it so (names)."""
+    folded: Counter = Counter()
+    for surface, n in surfaces.items():
+        folded[surface.casefold()] += n
+    best = max(folded, key=lambda f: (folded[f], -len(f)))
+    written = [s for s in surfaces if s.casefold() == best]
+    if best in written:
+        return best
+    return max(written, key=lambda s: surfaces[s])
+
+
+def _known_terms(catalogue: Catalogue | None) -> tuple[set, set]:
+    if catalogue is None:
+        return set(), set()
+    keys, forms = set(), set()
+    for term in catalogue.all_terms():
+        keys.add((term.lang, key_of(term.text, term.lang)))
+        forms.add(compact(fold(term.text)))
+    return keys, forms
+
+
+def _group(terms: list[Term], embed, chunk_vectors) -> list[list[Term]]:
+    """Best terms first: each joins the group of the best earlier term of another language that means the same
+    (and has no term of its language yet), else starts its own."""
+    if embed is None or chunk_vectors is None or len({t.lang for t in terms}) < 2:
+        return [[t] for t in terms]
+    labels = np.asarray(embed([t.label for t in terms]), np.float32)
+    contexts = np.stack([_mean(chunk_vectors(sorted({p.chunk_id for p in t.passages}))) for t in terms])
+    folded = [fold(t.label) for t in terms]
+    group_of: list[int] = []
+    members: list[list[int]] = []
+    for block in range(0, len(terms), _BLOCK):
+        rows = range(block, min(block + _BLOCK, len(terms)))
+        label_sim = labels[rows.start:rows.stop] @ labels[:rows.stop].T
+        for i in rows:
+            sims = label_sim[i - block, :i]
+            near = np.flatnonzero(sims >= SAME_SPELLING_LABEL)
+            chosen = None
+            for j in near[np.argsort(-sims[near])]:
+                g = group_of[j]
+                if any(terms[m].lang == terms[i].lang for m in members[g]):
+                    continue
+                same = sims[j] >= SAME_LABEL and float(contexts[i] @ contexts[j]) >= SAME_CONTEXT
+                if same or folded[i] == folded[j]:
+                    chosen = g
+                    break
+            if chosen is None:
+                chosen = len(members)
+                members.append([])
+            members[chosen].append(i)
+            group_of.append(chosen)
+    return [[terms[m] for m in group] for group in members]
+
+
+def _mean(vectors: np.ndarray) -> np.ndarray:
+    mean = vectors.mean(axis=0) if len(vectors) else vectors.sum(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm else mean
+
+
+def _top_per_document(suggestions: list[Suggestion], new: list[str], per_document: int) -> list[Suggestion]:
+    keep: dict[str, Suggestion] = {}
+    for doc_id in new:
+        mine = sorted((s for s in suggestions if doc_id in s.documents), key=lambda s: -s.documents[doc_id])
+        for s in mine[:per_document]:
+            keep[s.id] = s
+    return sorted(keep.values(), key=lambda s: -s.score)
+
+
+def reference_sample(doc_ids: Iterable[str], new: Iterable[str], size: int = REFERENCE_DOCUMENTS) -> list[str]:
+    """The new documents plus at most `size` others, chosen by a hash of their ids (the same ones write after write)."""
+    fresh = set(new)
+    others = sorted((d for d in doc_ids if d not in fresh), key=lambda d: hashlib.sha256(d.encode()).digest())
+    return sorted(fresh) + others[:size]
+
+
+def documents_as_sources(docs: Iterable, chunks: Iterable) -> list[SourceDocument]:
+    """Stored documents and their chunks (`index.store` rows, from any store) as the suggester reads them."""
+    regions: dict[str, list[tuple[int, Region]]] = defaultdict(list)
+    for chunk in chunks:
+        regions[chunk.doc_id].append((chunk.ord, Region(chunk.chunk_id, chunk.start, chunk.end, chunk.lang)))
+    return [SourceDocument(d.doc_id, d.text, tuple(r for _, r in sorted(regions[d.doc_id], key=lambda x: x[0])))
+            for d in docs]

@@ -1,0 +1,82 @@
+"""Word classes through the dictionaries: is a word of a passage a noun, some other content word, or a function word?
+
+FreeDict's eng-nor tags its English headwords (<n>, <v>, <adj>, <preposition>, ...). A word of any language with
+a lexicon is classed by its English gloss ("vurdere" -> consider: a verb; "kunden" -> customer: a noun), an
+English word by its own headword or what its regular inflection comes from. Words no dictionary classes are "unknown" (names, new
+compounds), never guessed.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .freedict import Dictionary, DictionaryError, entries
+from .lexicon import Lexicons
+
+NOUN, OTHER, FUNCTION, UNKNOWN = "noun", "other", "function", "unknown"
+CLASS_SOURCE = "eng-nor"
+_NOUNS = frozenset({"n", "pn"})
+_FUNCTION = frozenset({"preposition", "conjunction", "pronoun", "determiner", "article", "particle", "postposition",
+                       "numeral", "interjection", "adv", "adverb"})
+_TAG = re.compile(r"<([^>,]*)")
+
+
+def english_classes(dictionary: Dictionary) -> dict[str, list[str]]:
+    """English headword (casefolded) -> the word classes its entries carry."""
+    found: dict[str, set[str]] = {}
+    for headword, entry in entries(dictionary):
+        tags = {t.strip() for t in _TAG.findall(entry.split("\n", 1)[0]) if t.strip()}
+        if tags and " " not in headword:
+            found.setdefault(headword.casefold(), set()).update(tags)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def _english_forms(word: str) -> list[str]:
+    """A word and the dictionary forms its regular English inflection may come from (packages -> package)."""
+    forms = [word]
+    for ending, replacements in (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")),
+                                 ("ing", ("", "e"))):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            forms.extend(word[:-len(ending)] + r for r in replacements)
+    return forms
+
+
+class WordClasses:
+    """Classes words of passages in any language with a lexicon (and English), memoised per process."""
+
+    def __init__(self, lexicons: Lexicons) -> None:
+        self.lexicons = lexicons
+        self._table: dict[str, list[str]] | None = None
+        self.classify = lru_cache(maxsize=100_000)(self._classify)
+
+    def _english(self) -> dict[str, list[str]]:
+        if self._table is None:
+            dictionary = Dictionary(CLASS_SOURCE, self.lexicons.dict_dir)
+            try:
+                self._table = self.lexicons.cached(f"classes-{CLASS_SOURCE}", [(dictionary, "classes")],
+                                                   lambda: english_classes(dictionary)) if dictionary.exists() else {}
+            except DictionaryError:
+                self._table = {}
+        return self._table
+
+    def _tags(self, english: str) -> set[str]:
+        table = self._english()
+        words = english.casefold().removeprefix("to ").split()
+        return set(next((table[f] for f in _english_forms(words[-1]) if f in table), ())) if words else set()
+
+    def _classify(self, word: str, lang: str) -> str:
+        if lang == "en":
+            tags = self._tags(word)
+        else:
+            lexicon = self.lexicons.get(lang)
+            found = lexicon.lookup(word) if lexicon is not None else None
+            if found is None:
+                return UNKNOWN
+            head = found.gloss.rsplit(" + ", 1)[-1]  # a compound means what its head means
+            # The first translation the dictionary classes is the word's main sense.
+            tags = next((t for t in map(self._tags, head.split(", ")) if t), set())
+        if tags & _NOUNS:
+            return NOUN
+        if not tags:
+            return UNKNOWN
+        return FUNCTION if tags <= _FUNCTION else OTHER

@@ -1,0 +1,108 @@
+"""Suggested concepts as stored: computed with each version (`suggestions.json`), decided on by trainers.
+
+A version's file holds the suggestions of every document it serves: a publish that adds documents
+computes theirs and carries the others' over from the version it started from (dropping documents that
+are gone). Trainers' decisions (accepted, dismissed) live beside the versions in
+`<index dir>/suggestions/decisions.json`, keyed by the suggestion's terms (`lang:stems`): a decision
+outlives the version it was taken on, and a later suggestion with a decided term is not shown again.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Iterable
+
+from .errors import IndexBusy, InvalidQuery, NotFound
+from .files import exclusive_lock, write_atomically
+
+FILE = "suggestions.json"
+FOLDER = "suggestions"
+DECISIONS = "decisions.json"
+STATUSES = ("accepted", "dismissed")
+
+
+def save(build_dir: Path, suggestions: list[dict]) -> Path:
+    """Write a version's suggestions (best first)."""
+    path = Path(build_dir) / FILE
+    path.write_text(json.dumps({"suggestions": suggestions}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def load(version_dir: Path) -> list[dict]:
+    """A version's suggestions; none for a version published before suggestions existed."""
+    try:
+        return json.loads((Path(version_dir) / FILE).read_text(encoding="utf-8"))["suggestions"]
+    except FileNotFoundError:
+        return []
+
+
+def carry_over(previous: list[dict], fresh: list[dict], present: set[str], recomputed: set[str]) -> list[dict]:
+    """The previous version's suggestions for documents still served and not recomputed, merged with fresh ones."""
+    by_id: dict[str, dict] = {}
+    for old in previous:
+        documents = [d for d in old["documents"] if d["doc_id"] in present and d["doc_id"] not in recomputed]
+        if documents:
+            keep = {d["doc_id"] for d in documents}
+            by_id[old["id"]] = {**old, "documents": documents,
+                                "passages": [p for p in old["passages"] if p["doc_id"] in keep]}
+    for new in fresh:
+        old = by_id.get(new["id"])
+        if old is not None:  # the same terms in an older document too: one suggestion for both
+            new = {**new, "documents": sorted(old["documents"] + new["documents"], key=lambda d: -d["score"]),
+                   "passages": new["passages"] + old["passages"], "score": max(old["score"], new["score"])}
+        by_id[new["id"]] = new
+    return sorted(by_id.values(), key=lambda s: -s["score"])
+
+
+def _decisions_path(index_dir: Path) -> Path:
+    return Path(index_dir) / FOLDER / DECISIONS
+
+
+def decisions(index_dir: Path) -> dict[str, dict]:
+    """suggestion id -> {status, refs, concept_id, at} of every decision taken."""
+    try:
+        return json.loads(_decisions_path(index_dir).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def decide(index_dir: Path, suggestion: dict, status: str, concept_id: str | None = None,
+           timeout: float = 10.0) -> dict:
+    """Record a trainer's decision on a suggestion, atomically; returns the decision."""
+    if status not in STATUSES:
+        raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
+    folder = Path(index_dir) / FOLDER
+    with exclusive_lock(folder / ".lock", timeout, lambda: IndexBusy(f"another decision is being written in {folder}")):
+        taken = decisions(index_dir)
+        decision = {"status": status, "refs": [t["ref"] for t in suggestion["terms"]], "concept_id": concept_id,
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        taken[suggestion["id"]] = decision
+        write_atomically(_decisions_path(index_dir), json.dumps(taken, ensure_ascii=False, indent=1).encode("utf-8"))
+    return decision
+
+
+def decided_refs(taken: dict[str, dict]) -> set[str]:
+    """Every term some decision covers."""
+    return {ref for d in taken.values() for ref in d["refs"]}
+
+
+def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | None = None) -> list[dict]:
+    """Suggestions not decided on (none of their terms decided), optionally those of one document."""
+    covered = decided_refs(taken)
+    out = []
+    for s in suggestions:
+        if s["id"] in taken or any(t["ref"] in covered for t in s["terms"]):
+            continue
+        if doc_id is not None and all(d["doc_id"] != doc_id for d in s["documents"]):
+            continue
+        out.append(s)
+    return out
+
+
+def find(suggestions: Iterable[dict], suggestion_id: str) -> dict:
+    """One suggestion by id; `NotFound` otherwise."""
+    for s in suggestions:
+        if s["id"] == suggestion_id:
+            return s
+    raise NotFound(f"no suggestion {suggestion_id!r}")

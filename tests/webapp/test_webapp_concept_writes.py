@@ -1,0 +1,131 @@
+"""Trainers' concept changes over the API: token, validation in the request (400/404/409, nothing queued), jobs.
+
+Every answer is checked against /openapi.json; the queued jobs run with the real runner in this process.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from index import versions
+from ingest.engines import get_engine
+from ingest.jobs import open_queue
+from ingest.jobs.runner import Runner
+from webapp import create_app
+
+from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+BODY = {
+    "id": "five-forces",
+    "labels": {"en": "Five forces", "sv": "Fem krafter", "nl": "Vijf krachten"},
+    "aliases": {"en": ["Porter's five forces"]},
+    "definitions": {"en": "Porter's model of the five competitive forces that shape every industry."},
+    "broader": None,
+    "related": ["competitive-advantage"],
+    "contrasts": [],
+}
+
+
+class Trainer:
+    """A test client with the token, checking each answer against the spec."""
+
+    def __init__(self, client, check_spec) -> None:
+        self.client, self.check_spec = client, check_spec
+
+    def send(self, method: str, path: str, body=None, headers: dict | None = AUTH, raw: str | None = None,
+             content_type: str = "application/json"):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = self.client.open(path, method=method, data=data, headers=headers or {},
+                                    content_type=content_type if data is not None else None)
+        answer = response.get_json()
+        self.check_spec(path.split("?")[0], response.status_code, response.content_type, answer, method=method.lower())
+        return response.status_code, answer, response.headers
+
+    def drain(self) -> int:
+        return Runner(self.client.application.config["KB_INDEX_DIR"], get_engine()).drain()
+
+
+@pytest.fixture
+def trainer(index_copy: Path, check_spec) -> Trainer:
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    return Trainer(app.test_client(), check_spec)
+
+
+def _nothing_queued(index_dir: Path) -> bool:
+    return not (index_dir / "jobs").exists() or not open_queue(index_dir).recent()
+
+
+def test_a_concept_is_added_edited_and_removed_through_jobs(trainer, index_copy):
+    status, body, headers = trainer.send("POST", "/api/concepts", BODY)
+    assert status == 202 and body["concepts"] == ["five-forces"]
+    assert body["job"]["kind"] == "concept" and body["job"]["concept"] == {"action": "add", "id": "five-forces"}
+    assert headers["Location"] == f"/api/jobs/{body['job']['id']}"
+    assert trainer.client.get("/api/concepts/five-forces").status_code == 404  # not before its job ran
+    assert trainer.drain() == 1
+    job = trainer.send("GET", f"/api/jobs/{body['job']['id']}")[1]
+    assert job["state"] == "done" and job["version"] == versions.current_name(index_copy)
+    status, concept, _ = trainer.send("GET", "/api/concepts/five-forces")
+    assert status == 200 and {k: concept[k] for k in BODY} == BODY  # GET answers what POST took
+    for label in BODY["labels"].values():
+        matches = trainer.send("GET", f"/api/concepts/lookup?q={quote(label)}")[1]["matches"]
+        assert matches[0]["id"] == "five-forces", (label, matches)
+
+    edited = {**concept, "labels": {**BODY["labels"], "de": "Fünf Kräfte"}}  # the GET answer, changed, goes back
+    status, body, _ = trainer.send("PUT", "/api/concepts/five-forces", edited)
+    assert status == 202 and body["job"]["concept"] == {"action": "replace", "id": "five-forces"}
+    trainer.drain()
+    assert trainer.send("GET", "/api/concepts/five-forces")[1]["labels"]["de"] == "Fünf Kräfte"
+    assert trainer.send("GET", "/api/concepts/lookup?q=F%C3%BCnf%20Kr%C3%A4fte")[1]["matches"][0]["id"] == "five-forces"
+
+    status, body, _ = trainer.send("DELETE", "/api/concepts/five-forces")
+    assert status == 202 and body["concepts"] == ["five-forces"]
+    trainer.drain()
+    assert trainer.send("GET", "/api/concepts/five-forces")[0] == 404
+    assert all(c["id"] != "five-forces" for c in trainer.send("GET", "/api/concepts")[1]["concepts"])
+
+
+@pytest.mark.parametrize("method, path, body, status, code, words", [
+    ("POST", "/api/concepts", {**BODY, "id": "customer-loyalty"}, 409, "concept_conflict", ["customer-loyalty"]),
+    ("POST", "/api/concepts", {**BODY, "labels": {"en": "Five forces", "sv": "Kundlojalitet"}}, 409,
+     "concept_conflict", ["five-forces", "sv", "customer-loyalty"]),
+    ("POST", "/api/concepts", {**BODY, "labels": {"sv": "Fem krafter"}}, 400, "invalid_concept", ["labels.en"]),
+    ("POST", "/api/concepts", {**BODY, "labels": {"en": "Five forces", "tlh": "x"}}, 400, "invalid_concept",
+     ["five-forces", "'tlh'"]),
+    ("POST", "/api/concepts", {**BODY, "broader": "five-forces"}, 400, "invalid_concept", ["five-forces", "cycle"]),
+    ("POST", "/api/concepts", {**BODY, "related": ["ghost"]}, 400, "invalid_concept", ["five-forces", "ghost"]),
+    ("POST", "/api/concepts", {**BODY, "id": "lookup"}, 400, "invalid_concept", ["lookup", "reserved"]),
+    ("POST", "/api/concepts", [BODY], 400, "invalid_concept", ["JSON object"]),
+    ("PUT", "/api/concepts/value-disciplines", {**BODY, "id": "value-disciplines", "broader": "product-leadership"},
+     400, "invalid_concept", ["value-disciplines", "cycle"]),
+    ("PUT", "/api/concepts/customer-loyalty", BODY, 400, "invalid_concept", ["cannot change"]),
+    ("PUT", "/api/concepts/no-such-concept", BODY, 404, "not_found", ["no-such-concept"]),
+    ("DELETE", "/api/concepts/no-such-concept", None, 404, "not_found", ["no-such-concept"]),
+    ("DELETE", "/api/concepts/value-disciplines", None, 409, "concept_conflict", ["narrower"]),
+])
+def test_a_refused_change_is_answered_at_once_and_queues_nothing(trainer, index_copy, method, path, body, status,
+                                                                  code, words):
+    got, answer, _ = trainer.send(method, path, body)
+    assert (got, answer["error"]["code"]) == (status, code), answer
+    for word in words:
+        assert word in answer["error"]["message"]
+    assert _nothing_queued(index_copy)
+
+
+def test_bodies_that_are_not_json_and_missing_tokens_are_refused(trainer, index_copy):
+    assert trainer.send("POST", "/api/concepts", raw="id=x", content_type="application/x-www-form-urlencoded")[0] == 415
+    status, answer, _ = trainer.send("POST", "/api/concepts", raw="{not json")
+    assert (status, answer["error"]["code"]) == (400, "invalid_concept")
+    assert trainer.send("POST", "/api/concepts", BODY, headers=None)[0] == 401
+    assert trainer.send("PUT", "/api/concepts/customer-loyalty", BODY, headers={"Authorization": "Bearer x"})[0] == 403
+    assert trainer.send("DELETE", "/api/concepts/customer-loyalty", headers=None)[0] == 401
+    assert _nothing_queued(index_copy)
+
+
+def test_concept_writes_are_403_when_writes_are_off(index_copy, check_spec):
+    client = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True}).test_client()
+    status, answer, _ = Trainer(client, check_spec).send("POST", "/api/concepts", BODY)
+    assert (status, answer["error"]["code"]) == (403, "writes_disabled")

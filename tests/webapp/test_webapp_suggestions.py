@@ -1,0 +1,111 @@
+"""Suggested concepts over the API: listing (per document), dismissing and accepting with the admin token.
+
+Every answer is checked against /openapi.json; an accepted suggestion's concept job runs with the real runner.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index import suggestions
+from ingest.engines import get_engine
+from ingest.jobs.runner import Runner
+from webapp import create_app
+
+from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def trainer(index_copy: Path, check_spec):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    client = app.test_client()
+
+    def send(method: str, path: str, body=None, headers: dict | None = AUTH):
+        data = json.dumps(body) if body is not None else None
+        response = client.open(path, method=method, data=data, headers=headers or {},
+                               content_type="application/json" if data is not None else None)
+        answer = response.get_json()
+        check_spec(path.split("?")[0], response.status_code, response.content_type, answer, method=method.lower())
+        return response.status_code, answer
+
+    send.client = client
+    return send
+
+
+def test_every_seed_document_has_cited_suggestions(api, kb):
+    _, body = api("/api/suggestions", 200)
+    assert body["suggestions"] and body["version"] == kb.version
+    texts = {c["chunk_id"]: c for d in kb.documents() for c in kb.document(d["doc_id"])["chunks"]}
+    for doc in kb.documents():
+        _, mine = api(f"/api/suggestions?doc_id={doc['doc_id']}", 200)
+        assert len(mine["suggestions"]) >= 10, doc["title"]
+        scores = [next(d["score"] for d in s["documents"] if d["doc_id"] == doc["doc_id"]) for s in mine["suggestions"]]
+        assert scores == sorted(scores, reverse=True)  # best in this document first
+        for s in mine["suggestions"]:
+            assert s["passages"], s["labels"]
+            full = kb.document(s["passages"][0]["doc_id"])
+            chunk = texts[s["passages"][0]["chunk_id"]]
+            p = s["passages"][0]
+            assert full["text"][chunk["start"]:chunk["end"]][p["start"]:p["end"]] == p["text"]
+
+
+def test_a_suggestion_never_repeats_a_catalogue_term(kb):
+    known = {t.text.casefold() for t in kb.catalogue().all_terms()}
+    assert not [s["labels"] for s in kb.suggestions() if any(v.casefold() in known for v in s["labels"].values())]
+
+
+def test_unknown_document_and_suggestion_are_404(api, trainer):
+    api("/api/suggestions?doc_id=nope", 404)
+    api("/api/suggestions/s-000000000000", 404)
+    assert trainer("POST", "/api/suggestions/s-000000000000/dismiss")[0] == 404
+
+
+def test_dismissing_needs_the_token_and_hides_the_suggestion_for_good(trainer, index_copy):
+    _, listed = trainer("GET", "/api/suggestions")
+    first = listed["suggestions"][0]
+    assert trainer("POST", f"/api/suggestions/{first['id']}/dismiss", headers={})[0] == 401
+    assert trainer("POST", f"/api/suggestions/{first['id']}/dismiss", headers={"Authorization": "Bearer nope"})[0] == 403
+    status, body = trainer("POST", f"/api/suggestions/{first['id']}/dismiss")
+    assert status == 200 and body["decision"]["status"] == "dismissed"
+    assert first["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
+    assert trainer("GET", f"/api/suggestions/{first['id']}")[1]["decision"]["status"] == "dismissed"
+    # A later computation with the same term is hidden too: decisions are kept by term, beside the versions.
+    again = {**first, "id": "s-later"}
+    assert suggestions.pending([again], suggestions.decisions(index_copy)) == []
+
+
+def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_copy):
+    _, listed = trainer("GET", "/api/suggestions")
+    pick = next(s for s in listed["suggestions"] if "no" in s["labels"] and len(s["passages"]) >= 2)
+    edits = {"labels": {**pick["labels"], "en": f"Suggested {pick['labels']['no']}"}}
+    assert trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"nonsense": 1})[0] == 400
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", edits)
+    assert status == 202 and body["job"]["kind"] == "concept"
+    concept_id = body["concept"]["id"]
+    assert body["concept"]["labels"]["en"] == edits["labels"]["en"]
+    assert Runner(index_copy, get_engine()).drain() == 1
+    status, concept = trainer("GET", f"/api/concepts/{concept_id}")
+    assert status == 200 and concept["labels"]["no"] == pick["labels"]["no"]
+    assert concept["passages"], "the accepted concept is grounded in the article it came from"
+    assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
+
+
+def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_form(index_copy):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    client = app.test_client()
+    page = client.get("/suggestions")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    first = client.get("/api/suggestions").get_json()["suggestions"][0]
+    assert f'id="suggestion-{first["id"]}"' in html and "Accept as a concept" in html
+    refused = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": "wrong"})
+    assert refused.status_code == 403 and "Not done" in refused.get_data(as_text=True)
+    done = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": ADMIN_TOKEN})
+    assert done.status_code == 200 and f'id="suggestion-{first["id"]}"' not in done.get_data(as_text=True)
+    accepted = client.post(f"/suggestions/{client.get('/api/suggestions').get_json()['suggestions'][0]['id']}/accept",
+                           data={"token": ADMIN_TOKEN, "label-en": "Trainer's term"})
+    assert accepted.status_code == 303 and "/jobs/" in accepted.headers["Location"]

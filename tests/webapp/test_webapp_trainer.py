@@ -1,0 +1,86 @@
+"""Trainer sign-in and CSRF: the session cookie's flags, forged cross-site posts refused, no open redirects."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.jobs import open_queue
+from webapp import create_app
+
+from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+
+FORM = {"id": "five-forces", "label_en": "Five forces", "label_sv": "Fem krafter", "label_nl": "Vijf krachten",
+        "definition_en": "Porter's model of competition.", "related": ["competitive-advantage"]}
+
+
+@pytest.fixture
+def client(index_copy: Path):
+    return create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True}).test_client()
+
+
+def _sign_in(client) -> str:
+    response = client.post("/signin", data={"token": ADMIN_TOKEN, "next": "/concepts/new"})
+    assert response.status_code == 303 and response.headers["Location"] == "/concepts/new"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    page = client.get("/concepts/new").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page).group(1)
+
+
+def _queued(index_dir: Path) -> int:
+    return len(open_queue(index_dir).recent()) if (index_dir / "jobs").exists() else 0
+
+
+def test_concept_pages_need_a_signed_in_trainer(client):
+    assert client.get("/concepts/new").headers["Location"] == "/signin?next=/concepts/new"
+    assert client.get("/concepts/customer-loyalty/edit").status_code == 303
+    assert client.post("/signin", data={"token": "wrong"}).status_code == 403
+    assert "kb_trainer" not in client.get("/concepts").headers.get("Set-Cookie", "")
+
+
+def test_a_forged_cross_site_post_is_refused_and_changes_nothing(client, index_copy):
+    csrf = _sign_in(client)
+    for forged in ({**FORM}, {**FORM, "csrf_token": "0" * 64}, {**FORM, "csrf_token": csrf[:-1] + "x"}):
+        response = client.post("/concepts/new", data=forged)
+        assert response.status_code == 403 and "security token" in response.get_data(as_text=True)
+    assert client.post("/concepts/customer-loyalty/delete", data={}).status_code == 403
+    assert client.post("/upload", data={}).status_code == 403
+    # The JSON API with the cookie but without the header is refused as well.
+    assert client.delete("/api/concepts/customer-loyalty").status_code == 403
+    assert _queued(index_copy) == 0
+    response = client.post("/concepts/new", data={**FORM, "csrf_token": csrf})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/jobs/")
+    assert _queued(index_copy) == 1
+
+
+def test_a_refused_change_is_explained_on_the_form_as_typed(client, index_copy):
+    csrf = _sign_in(client)
+    response = client.post("/concepts/new", data={**FORM, "label_sv": "Kundintimitet", "csrf_token": csrf})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'role="alert"' in page and "customer-intimacy" in page
+    assert 'value="Kundintimitet"' in page and 'value="Vijf krachten"' in page
+    assert _queued(index_copy) == 0
+
+
+def test_sign_out_needs_the_csrf_token_and_the_session_ends(client):
+    csrf = _sign_in(client)
+    assert client.post("/signout").status_code == 403
+    assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/concepts/new").status_code == 303
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+def test_sign_in_never_redirects_off_site(client, target):
+    response = client.post("/signin", data={"token": ADMIN_TOKEN, "next": target})
+    assert response.headers["Location"] == "/concepts"
+
+
+def test_a_session_from_another_token_is_not_valid(index_copy, client):
+    _sign_in(client)
+    cookie = client.get_cookie("kb_trainer").value
+    other = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": "another-token", "TESTING": True})
+    stranger = other.test_client()
+    stranger.set_cookie("kb_trainer", cookie)
+    assert stranger.get("/concepts/new").status_code == 303

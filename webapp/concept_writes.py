@@ -1,0 +1,69 @@
+"""Trainers' concept changes, shared by the API and the UI: authorise, validate against the served catalogue, queue.
+
+A change is checked in the request (the body's shape, then the catalogue it would make: unique ids and labels,
+known languages and references, no broader cycle), so a refused change answers at once with the concept and
+field named, and nothing is queued. The job runner applies it to the catalogue of the newest version (checking
+it again: an earlier job may have changed that catalogue) and publishes it with the groundings recomputed.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
+from index.errors import InvalidConcept
+from ingest.jobs.submit import submit_concept_change
+
+from .auth import require_writer
+from .kb import get_kb
+from .writes import queue
+
+log = logging.getLogger(__name__)
+
+# /api/concepts/<these> are other routes: a concept so named could never be read back.
+RESERVED_IDS = ("lookup", "export", "new")
+
+
+class NotJson(UnsupportedMediaType):
+    name = "Unsupported Type"
+    description = "send the concept as a JSON object (Content-Type: application/json)"
+
+
+def json_body() -> object:
+    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse."""
+    if not request.is_json:
+        raise NotJson()
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidConcept("the request body is not valid JSON")
+    return body
+
+
+def queue_change(change: ConceptChange) -> tuple[dict, int]:
+    """Check a change against the served catalogue and queue its job: ({job, concepts}, 202)."""
+    require_writer()
+    changed = get_kb().check_concept_change(change)
+    job, created = submit_concept_change(queue(), change)
+    log.info("concept %s %s: %s job %s", change.action, change.concept_id,
+             "queued as" if created else "is already pending as", job.id)
+    return {"job": job.to_dict(), "concepts": changed}, 202
+
+
+def add(body: object) -> tuple[dict, int]:
+    """Queue a new concept (POST /api/concepts)."""
+    concept_id = body.get("id") if isinstance(body, dict) else None
+    if concept_id in RESERVED_IDS:
+        raise InvalidConcept(f"concept id {concept_id!r} is reserved (it names a page); choose another id")
+    return queue_change(ConceptChange(ADD, concept_id if isinstance(concept_id, str) else "", body))
+
+
+def replace(concept_id: str, body: object) -> tuple[dict, int]:
+    """Queue the replacement of a concept (PUT /api/concepts/<id>)."""
+    return queue_change(ConceptChange(REPLACE, concept_id, body))
+
+
+def remove(concept_id: str) -> tuple[dict, int]:
+    """Queue the removal of a concept (DELETE /api/concepts/<id>)."""
+    return queue_change(ConceptChange(REMOVE, concept_id))

@@ -1,0 +1,98 @@
+"""Trainers' decisions on suggested concepts, shared by the API and the UI: accept (it becomes a concept), dismiss.
+
+Accepting builds a concept from the suggestion (its labels per language, or the trainer's edited ones) and queues
+it like `POST /api/concepts` does (validated now, published by a job); the decision is recorded once the concept
+is queued, so a refused concept leaves the suggestion pending. Dismissing records the decision at once.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+
+from index import suggestions
+from index.concepts.edit import ADD, ConceptChange
+from index.errors import InvalidConcept
+
+from . import concept_writes
+from .auth import require_writer
+from .kb import get_kb
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+EDITABLE = ("id", "labels", "aliases", "definitions", "broader", "related", "contrasts")
+
+
+def _index_dir():
+    return current_app.config["KB_INDEX_DIR"]
+
+
+def dismiss(suggestion_id: str) -> dict:
+    """Record that a trainer dismissed a suggestion; returns the suggestion with its decision."""
+    require_writer()
+    kb = get_kb()
+    found = kb.suggestion(suggestion_id)
+    decision = suggestions.decide(_index_dir(), found, "dismissed")
+    return {**found, "decision": decision}
+
+
+def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
+    """Queue the concept a suggestion becomes (with a trainer's edits) and record the decision: ({job, ...}, 202)."""
+    require_writer()
+    if edits is None:
+        edits = {}
+    if not isinstance(edits, dict):
+        raise InvalidConcept("the body must be a JSON object such as {\"labels\": {\"en\": ...}}")
+    unknown = sorted(set(edits) - set(EDITABLE))
+    if unknown:
+        raise InvalidConcept(f"unknown field(s) {', '.join(unknown)}; a suggestion's concept takes {', '.join(EDITABLE)}")
+    kb = get_kb()
+    found = kb.suggestion(suggestion_id)
+    body = concept_from(found, edits)
+    answer, status = concept_writes.queue_change(ConceptChange(ADD, body["id"], body))
+    decision = suggestions.decide(_index_dir(), found, "accepted", concept_id=body["id"])
+    return {**answer, "concept": body, "suggestion": {**found, "decision": decision}}, status
+
+
+def concept_from(suggestion: dict, edits: dict) -> dict:
+    """The concept body (shape of GET /api/concepts/<id>) a suggestion becomes, a trainer's edits applied.
+
+    English is required: the suggestion's English term, else the English glosses of its first label's words.
+    The definition cites the passage the term was found in.
+    """
+    kb = get_kb()
+    labels = {k: v for k, v in (edits.get("labels") or suggestion["labels"]).items()}
+    if not isinstance(labels, dict) or not labels:
+        raise InvalidConcept("labels must be an object of language -> label")
+    if "en" not in labels:
+        lang, label = next(iter(labels.items()))
+        labels["en"] = _english(kb, label, lang)
+    passage = suggestion["passages"][0] if suggestion["passages"] else None
+    cited = f" As in {suggestion['documents'][0]['title']!r}: “{passage['text']}”." if passage and suggestion["documents"] else ""
+    definitions = dict(edits.get("definitions") or {})
+    definitions.setdefault("en", f"Suggested from the corpus: {labels['en']}.{cited}")
+    taken = {c["id"] for c in kb.concepts()}
+    concept_id = edits.get("id") or _unique(_slug(labels["en"]) or suggestion["id"], taken)
+    return {"id": concept_id, "labels": labels, "aliases": edits.get("aliases") or {}, "definitions": definitions,
+            "broader": edits.get("broader"), "related": edits.get("related") or [],
+            "contrasts": edits.get("contrasts") or []}
+
+
+def _english(kb, label: str, lang: str) -> str:
+    words = []
+    for word in label.split():
+        glosses = kb.glossary(word, lang, "en") if lang != "en" else []
+        words.append(glosses[0]["gloss"].split(", ")[0].replace(" + ", " ") if glosses else word)
+    return " ".join(words)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _SLUG.sub("-", ascii_text.lower()).strip("-")
+
+
+def _unique(slug: str, taken: set[str]) -> str:
+    candidate, n = slug, 2
+    while candidate in taken or candidate in concept_writes.RESERVED_IDS:
+        candidate, n = f"{slug}-{n}", n + 1
+    return candidate
