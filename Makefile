@@ -12,7 +12,7 @@ Q ?= customer lock-on
 DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor
 DICT_DIR ?= /usr/share/dictd
 
-.PHONY: setup dictionaries run serve ingest search test eval bench clean
+.PHONY: setup dictionaries run serve ingest search test eval bench bench-scale clean
 
 setup: $(STAMP)
 
@@ -63,6 +63,10 @@ eval: $(KB_INDEX_DIR)/CURRENT
 ## throughput, latency and approximate-search benchmarks
 bench: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m eval.bench
+
+## one small write and one search as the embedded index grows (SCALE_SIZES=10000,100000,1000000), then Ray's throughput
+bench-scale:
+	$(BIN)/python -m eval.bench_scale
 
 clean:
 	rm -rf data .pytest_cache .hypothesis

@@ -4,8 +4,9 @@ Synthetic corpora (SCALE_SIZES chunks, default 10000,100000,1000000) are written
 writer with the deterministic `hash:384` embedder (index/embedders/hashing.py: real vectors of real
 text, no model) from a Zipf vocabulary of pseudo-words in three languages. At each size, in one run:
 the time to add, replace and delete one small document (publish included), search p50 through
-`KnowledgeBase.search` (query encoding included) and peak memory. Helpers' `eval.bench_ray` and
-`eval.bench_pg` are called when importable. Last line: `scale add_s@N=.. ... search_p50_ms@N=..`.
+`KnowledgeBase.search` (query encoding included) and peak memory; then `eval.bench_ray` (Ray Data against
+bare encoder processes, SCALE_RAY_PASSAGES seed passages, 0 skips it) and `eval.bench_pg` where installed.
+SCALE_FACTORY / SCALE_SEARCH pick the FAISS factory (default IVF1024,Flat) and its search parameters (nprobe=32). Last line: `scale add_s@N=.. ... search_p50_ms@N=..`.
 """
 from __future__ import annotations
 
@@ -95,13 +96,23 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
             "peak_rss_mb": round(_peak_mb())}
 
 
-def _optional(module: str) -> dict | None:
-    # Ray and PostgreSQL figures come from the helpers' own benchmarks when they are installed here.
+def _ray() -> dict | None:
+    """Ray Data against bare encoder processes on the same cores and seed passages (SCALE_RAY_PASSAGES, 0: skip)."""
+    n = int(os.environ.get("SCALE_RAY_PASSAGES") or 2000)
+    if n <= 0:
+        return None
+    from eval import bench_ray
+
+    return bench_ray.measure(bench_ray.seed_passages(n))
+
+
+def _pg() -> dict | None:
+    # The PostgreSQL store's figures come from its own benchmark where that is installed.
     try:
-        found = __import__(module, fromlist=["measure"])
+        from eval import bench_pg
     except ImportError:
         return None
-    return found.measure()
+    return bench_pg.measure()
 
 
 def main() -> int:
@@ -114,10 +125,10 @@ def main() -> int:
             row = measure(size, Path(tmp), settings)
             rows.append(row)
             print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    for module in ("eval.bench_ray", "eval.bench_pg"):
-        found = _optional(module)
+    for name, part in (("ray", _ray), ("pg", _pg)):
+        found = part()
         if found is not None:
-            print(module, found, flush=True)
+            print(name, " ".join(f"{k}={v}" for k, v in found.items()), flush=True)
     print("scale " + " ".join(f"add_s@{r['size']}={r['add_s']}" for r in rows) + " "
           + " ".join(f"search_p50_ms@{r['size']}={r['search_p50_ms']}" for r in rows))
     return 0

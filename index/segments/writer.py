@@ -26,6 +26,7 @@ from ..concepts.suggest import documents_as_sources, reference_sample, suggest
 from ..embedders import Embedder, get_embedder
 from ..stores.base import IndexSettings, Published, check_embedder
 from . import layout
+from .legacy import is_legacy, legacy_rows
 from .segment import ALL_CANDIDATES, DELETES, Deletions, NewRows, Segment, write_segment
 from .stats import SUMS, Stats, term_df
 from .view import SegmentView
@@ -86,7 +87,13 @@ class SegmentWriter:
         self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
         version = versions.open_current(self.index_dir, shallow=layout.outside)[0] \
             if versions.current_name(self.index_dir) else None
-        if version is not None and not self.rebuild:
+        legacy = version is not None and not self.rebuild and is_legacy(version.manifest)
+        if legacy:
+            check_embedder(version.manifest, self.settings)
+            self._manifest = {k: version.manifest[k] for k in ("requested_factory",) if version.manifest.get(k)}
+            self._base_name = version.name
+            self._suggested = suggestions.load(version.path)
+        elif version is not None and not self.rebuild:
             check_embedder(version.manifest, self.settings)
             self._parts = layout.load_parts(self.index_dir, version.manifest, {}, {})
             self._stats = Stats.load(version.manifest["stats"], version.path / SUMS)
@@ -100,6 +107,12 @@ class SegmentWriter:
         self._base_parts = list(self._parts)
         self._buffer: dict[str, tuple[store.Document, list[store.Chunk], np.ndarray]] = {}
         self._view: SegmentView | None = None
+        if legacy:  # a version from before segments: its rows become the first segments of the next publish
+            log.info("importing %s (written before segments) into segments", version.name)
+            for doc, chunks, vectors in legacy_rows(version):
+                self.put(doc, chunks, vectors)
+            self._put = set()  # its suggestions were computed when it was written
+            self.changed = True
 
     @property
     def embedder(self) -> Embedder:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import versions
 from ..segments import layout
+from ..segments.legacy import is_legacy
 from ..segments.segment import Deletions, Segment
 from ..segments.snapshot import SegmentSnapshot
 from ..segments.writer import SegmentWriter
@@ -35,6 +36,9 @@ class EmbeddedStore:
         """The newest sound version; segments already loaded (by this store) are reused, not reread."""
         with self._lock:
             version, warnings = versions.open_current(self.index_dir, shallow=self._checked.__contains__)
+            if is_legacy(version.manifest):
+                self._import(version.manifest)
+                version, warnings = versions.open_current(self.index_dir, shallow=self._checked.__contains__)
             self._checked.update(name for name in version.manifest.get("files", {}) if layout.outside(name))
             parts = layout.load_parts(self.index_dir, version.manifest, self._segments, self._deletions)
             named = {e["name"] for e in version.manifest["segments"]}
@@ -43,6 +47,11 @@ class EmbeddedStore:
             self._segments = {k: v for k, v in self._segments.items() if k in named}
             self._deletions = {k: v for k, v in self._deletions.items() if k in named_deletes}
             return SegmentSnapshot(version, parts, warnings)
+
+    def _import(self, manifest: dict) -> None:
+        # A version written before segments is imported once, by whoever opens it first (under the writer lock).
+        with self.writer(IndexSettings(embedder=manifest["embedder"], backend=manifest["backend"])) as writer:
+            writer.commit()
 
     def verify(self) -> list[str]:
         """Problems of the current version, every checksum read."""

@@ -2,12 +2,12 @@
 duplicate whatever its encoding, and changed metadata or chunking settings are re-applied."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
-from index import store, versions
+from index.stores import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.chunking import ChunkingConfig
 from ingest.pipeline import ingest
@@ -17,12 +17,7 @@ TEXT_B = "Klantintimiteit betekent dat je de klant beter kent dan de concurrent.
 
 
 def sources(index_dir: Path) -> dict[str, str]:
-    version, _ = versions.open_current(index_dir)
-    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
-    try:
-        return {d.source: d.title for d in store.documents(conn)}
-    finally:
-        conn.close()
+    return {d.source: d.title for d in open_store(index_dir).snapshot().documents()}
 
 
 def test_same_name_from_two_roots_keeps_both(tmp_path, capsys):
@@ -80,45 +75,20 @@ def test_metadata_and_chunking_changes_are_reapplied(tmp_path):
     assert ingest([folder], index_dir, chunking=ChunkingConfig(max_tokens=20, overlap_tokens=4), progress=False).unchanged == 2
 
 
-def _downgrade_to_schema_2(index_dir: Path) -> None:
-    # What an index written before document identity looked like: no text_hash, chunking or meta_hash.
-    version, _ = versions.open_current(index_dir)
-    conn = sqlite3.connect(version.path / versions.DB_FILE)
-    conn.executescript(
-        "DROP INDEX documents_text_hash; ALTER TABLE documents DROP COLUMN text_hash;"
-        " ALTER TABLE documents DROP COLUMN chunking; ALTER TABLE documents DROP COLUMN meta_hash;"
-        " PRAGMA user_version = 2;"
-    )
-    conn.close()
-    manifest = json.loads((version.path / versions.MANIFEST).read_text())
-    versions.write_manifest(version.path, {k: v for k, v in manifest.items() if k not in ("files", "created")})
-
-
-def test_an_index_from_before_is_migrated_without_duplicates(index_copy, seeds_dir):
-    _downgrade_to_schema_2(index_copy)
-    report = ingest([seeds_dir], index_copy, progress=False)
-    assert (report.added, report.duplicates, report.total_documents, report.chunks_embedded) == (0, [], 5, 0)
-    version, _ = versions.open_current(index_copy)
-    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION
-    assert conn.execute("SELECT COUNT(*) FROM documents WHERE text_hash IS NULL OR chunking IS NULL").fetchone()[0] == 0
-    conn.close()
-    assert ingest([seeds_dir], index_copy, progress=False).unchanged == 5
-
-
-def _rewrite_current(index_dir: Path, sql: str, *args) -> None:
-    version, _ = versions.open_current(index_dir)
-    conn = sqlite3.connect(version.path / versions.DB_FILE)
-    with conn:
-        conn.execute(sql, args)
-    conn.close()
-    manifest = json.loads((version.path / versions.MANIFEST).read_text())
-    versions.write_manifest(version.path, {k: v for k, v in manifest.items() if k not in ("files", "created")})
+def _move_roots(index_dir: Path, root: str) -> None:
+    # Documents re-put through the writer as if ingested from `root` (same texts, chunks and vectors).
+    snapshot = open_store(index_dir).snapshot()
+    with open_store(index_dir).writer() as writer:
+        for doc in snapshot.documents():
+            chunks = snapshot.chunks_of(doc.doc_id)
+            writer.put(dataclasses.replace(doc, meta={**doc.meta, "root": root}), chunks,
+                       snapshot.vectors([c.chunk_id for c in chunks]))
+        writer.commit()
 
 
 def test_a_moved_corpus_updates_its_documents_in_place(index_copy, seeds_dir, tmp_path):
     # The index remembers the seeds at a place that no longer exists (the checkout was moved).
-    _rewrite_current(index_copy, "UPDATE documents SET meta = json_set(meta, '$.root', ?)", str(tmp_path / "gone"))
+    _move_roots(index_copy, str(tmp_path / "gone"))
     report = ingest([seeds_dir], index_copy, progress=False)
     assert (report.added, report.updated, report.duplicates, report.chunks_embedded) == (0, 5, [], 0)
     assert set(sources(index_copy)) == {p.name for p in seeds_dir.glob("*.txt")}

@@ -11,22 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from index import store, versions
+from index import versions
 from index.service import KnowledgeBase
+from index.stores import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import doc_id_for, ingest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def current_db(index_dir: Path):
-    version, _ = versions.open_current(index_dir)
-    return store.connect(version.path / versions.DB_FILE, readonly=True)
+def current(index_dir: Path):
+    """The published version as readers see it."""
+    return open_store(index_dir).snapshot()
+
+
+def all_chunks(snapshot) -> list:
+    return [c for d in snapshot.documents() for c in snapshot.chunks_of(d.doc_id)]
 
 
 def test_seeds_give_five_documents_in_three_languages(seed_index):
-    conn = current_db(seed_index)
-    docs = store.documents(conn)
+    snap = current(seed_index)
+    docs = snap.documents()
     assert len(docs) == 5
     assert {d.source: d.lang for d in docs} == {
         "000_9d0087e6402345a6.txt": "no",
@@ -40,9 +45,9 @@ def test_seeds_give_five_documents_in_three_languages(seed_index):
 
 
 def test_chunks_cover_cleaned_text_with_exact_offsets(seed_index):
-    conn = current_db(seed_index)
-    for doc in store.documents(conn):
-        chunks = store.chunks_of(conn, doc.doc_id)
+    snap = current(seed_index)
+    for doc in snap.documents():
+        chunks = snap.chunks_of(doc.doc_id)
         assert chunks and all(doc.text[c.start : c.end] == c.text for c in chunks)
         covered = {i for c in chunks for i in range(c.start, c.end)}
         assert covered >= {i for i, ch in enumerate(doc.text) if not ch.isspace()}
@@ -50,15 +55,15 @@ def test_chunks_cover_cleaned_text_with_exact_offsets(seed_index):
 
 
 def test_boilerplate_is_gone(seed_index):
-    conn = current_db(seed_index)
-    assert all("Your Content Goes Here" not in d.text for d in store.documents(conn))
-    assert conn.execute("SELECT COUNT(*) FROM chunks WHERE text LIKE '%Your Content Goes Here%'").fetchone()[0] == 0
+    snap = current(seed_index)
+    assert all("Your Content Goes Here" not in d.text for d in snap.documents())
+    assert not any("Your Content Goes Here" in c.text for c in all_chunks(snap))
 
 
 def test_overlap_stays_modest(seed_index):
-    conn = current_db(seed_index)
-    chunk_chars = sum(len(c.text) for c in store.all_chunks(conn))
-    doc_chars = sum(len(d.text) for d in store.documents(conn))
+    snap = current(seed_index)
+    chunk_chars = sum(len(c.text) for c in all_chunks(snap))
+    doc_chars = sum(len(d.text) for d in snap.documents())
     assert chunk_chars <= 1.25 * doc_chars
 
 
@@ -75,10 +80,9 @@ def test_incremental_skip_replace_prune(corpus, tmp_path):
     index_dir = tmp_path / "index"
     first = ingest([corpus], index_dir, progress=False)
     assert (first.added, first.total_documents) == (2, 2)
-    conn = current_db(index_dir)
-    assert {d.source for d in store.documents(conn)} == {"nl/lock-on.txt", "kort.md"}
-    lock_on_chunks = {c.chunk_id for c in store.chunks_of(conn, doc_id_for("nl/lock-on.txt"))}
-    conn.close()
+    snap = current(index_dir)
+    assert {d.source for d in snap.documents()} == {"nl/lock-on.txt", "kort.md"}
+    lock_on_chunks = {c.chunk_id for c in snap.chunks_of(doc_id_for("nl/lock-on.txt"))}
 
     again = ingest([corpus], index_dir, progress=False)
     assert (again.added, again.updated, again.unchanged, again.version) == (0, 0, 2, None)
@@ -87,19 +91,18 @@ def test_incremental_skip_replace_prune(corpus, tmp_path):
     (corpus / "kort.md").write_text("# Lojalitet\n\nTillit må vinnes om og om igjen, skriver han.\n", encoding="utf-8")
     changed = ingest([corpus], index_dir, progress=False)
     assert (changed.updated, changed.unchanged, changed.chunks_embedded) == (1, 1, 1)
-    conn = current_db(index_dir)
-    assert {c.chunk_id for c in store.chunks_of(conn, doc_id_for("nl/lock-on.txt"))} == lock_on_chunks
-    assert "Tillit må vinnes" in store.document(conn, doc_id_for("kort.md")).text
-    conn.close()
+    snap = current(index_dir)
+    assert {c.chunk_id for c in snap.chunks_of(doc_id_for("nl/lock-on.txt"))} == lock_on_chunks
+    assert "Tillit må vinnes" in snap.document(doc_id_for("kort.md")).text
 
     (corpus / "kort.md").unlink()
     kept = ingest([corpus], index_dir, progress=False)
     assert kept.total_documents == 2  # without --prune nothing is removed
     pruned = ingest([corpus], index_dir, prune=True, progress=False)
     assert (pruned.removed, pruned.total_documents) == (1, 1)
-    conn = current_db(index_dir)
-    assert store.document(conn, doc_id_for("kort.md")) is None
-    assert conn.execute("SELECT COUNT(*) FROM chunks WHERE doc_id = ?", (doc_id_for("kort.md"),)).fetchone()[0] == 0
+    snap = current(index_dir)
+    assert snap.document(doc_id_for("kort.md")) is None
+    assert snap.chunks_of(doc_id_for("kort.md")) == [] and doc_id_for("kort.md") not in snap.chunk_counts()
 
 
 def test_bad_inputs_are_reported_and_the_rest_ingested(tmp_path, capsys, seeds_dir):
