@@ -325,8 +325,8 @@ class SegmentWriter:
             self._parts, self._view = self._rewrite(stale, stats), None
         self._suggest()
         published = self._publish(self._parts, stats)
-        self._merge(force=factory_changed)
-        return published
+        # A merge due now publishes once more, with the same content: that version is the one serving the change.
+        return self._merge(force=factory_changed) or published
 
     def _publish(self, parts: list[tuple[Segment, Deletions]], stats: Stats) -> Published:
         entries, shared = [], {}
