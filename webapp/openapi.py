@@ -406,7 +406,7 @@ def _paths(languages: tuple[str, ...]) -> dict:
         "/api/suggestions": _get(
             "Suggested concepts not yet decided on",
             _json("SuggestionList", "Best first (for one document: best there first)."),
-            (_param("doc_id", PATH_TEXT, "Only the suggestions of this document."),), ("404", "503"),
+            (_param("doc_id", {**PATH_TEXT, "minLength": 0}, "Only the suggestions of this document (empty: every document)."),), ("404", "503"),
         ),
         "/api/suggestions/{suggestion_id}": _get(
             "One suggestion with its decision", _json("Suggestion", "The suggestion."), (SUGGESTION_ID,),
