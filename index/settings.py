@@ -8,7 +8,7 @@ from . import versions
 from .embedders import DEFAULT_EMBEDDER
 from .errors import InvalidSetting
 from .glosses import DEFAULT_DICT_DIR
-from .writer import IndexSettings
+from .stores.base import IndexSettings
 
 
 def index_dir() -> Path:
@@ -87,3 +87,8 @@ def min_score() -> float:
 def min_score_ratio() -> float:
     """`$KB_MIN_SCORE_RATIO`: results scoring below this share of the query's best are not shown."""
     return _number("KB_MIN_SCORE_RATIO", DEFAULT_MIN_SCORE_RATIO)
+
+
+def database_url() -> str | None:
+    """`$KB_DATABASE_URL` (postgresql://...): serve and write the index in PostgreSQL instead of `KB_INDEX_DIR`."""
+    return os.environ.get("KB_DATABASE_URL") or None

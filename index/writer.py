@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -28,6 +27,7 @@ from .debias import Centring, centre, language_subspace
 from .embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidSetting
 from .lexical import LexicalIndex
+from .stores.base import IndexSettings, Published
 from .vectors import build_index
 from .vectors.faiss import default_search_params
 
@@ -36,31 +36,6 @@ log = logging.getLogger(__name__)
 VECTOR_FILES = {"faiss": "vectors.faiss", "numpy": "vectors.npz"}
 CENTRING_FILE = "centring.npz"
 CONTENT_FILE = "content.npy"
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """How an index is built: embedder, vector backend and FAISS factory string, versions kept.
-
-    `factory` is an explicit choice that applies to the next publish; None keeps the factory the
-    index was built with, and `default_factory` is what a new (or rebuilt) index gets.
-    """
-
-    embedder: str = DEFAULT_EMBEDDER
-    backend: str = "faiss"
-    factory: str | None = None
-    default_factory: str = "Flat"
-    search_params: str | None = None
-    keep: int = versions.DEFAULT_KEEP
-
-
-@dataclass(frozen=True)
-class Published:
-    """What a commit published."""
-
-    version: str
-    documents: int
-    chunks: int
 
 
 class IndexWriter:

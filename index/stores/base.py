@@ -1,0 +1,269 @@
+"""The store protocol: a `Store` opens a single `Writer` and read-only `Snapshot`s of published versions.
+
+Two implementations sit beside this file: `embedded.py` (immutable segments on disk: FAISS/NumPy
+plus SQLite) and `postgres.py` (PostgreSQL with pgvector). Ranking (`index/ranking.py`) is one
+Python code path over the candidates a `Snapshot` returns; it never sees whole-corpus arrays.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Iterable, Protocol, Sequence
+
+import numpy as np
+
+from ..debias import Centring
+from ..embedders import DEFAULT_EMBEDDER, Embedder
+from ..store import Chunk, DocState, Document
+from ..versions import DEFAULT_KEEP
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How an index is built: embedder, vector backend and FAISS factory, versions kept.
+
+    `factory` is an explicit choice for the next publish; None keeps the index's own, else `default_factory`.
+    """
+
+    embedder: str = DEFAULT_EMBEDDER
+    backend: str = "faiss"
+    factory: str | None = None
+    default_factory: str = "Flat"
+    search_params: str | None = None
+    keep: int = DEFAULT_KEEP
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a commit published."""
+
+    version: str
+    documents: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """What ranking needs of one candidate: its document, language, content prior and neighbours.
+
+    `prev`/`next` are the chunk ids of the same document's previous/next passage (its own id at an end).
+    """
+
+    chunk_id: int
+    doc_id: str
+    lang: str
+    content: float
+    prev: int
+    next: int
+
+
+@dataclass(frozen=True)
+class DocHead:
+    """A document's title and source, without its text."""
+
+    doc_id: str
+    title: str
+    source: str
+
+
+@dataclass(frozen=True)
+class GroundedPassage:
+    """A concept grounding joined with its chunk and document, as the API shows it."""
+
+    concept_id: str
+    chunk_id: int
+    score: float
+    via: str
+    sentence: str
+    start: int
+    end: int
+    doc_id: str
+    ord: int
+    lang: str
+    text: str
+    title: str
+    source: str
+
+
+class Writer(Protocol):
+    """The single writer: a context manager holding the writer lock while one new version is prepared."""
+
+    changed: bool
+
+    def __enter__(self) -> "Writer": ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder this index is built with."""
+        ...
+
+    @property
+    def base_version(self) -> str | None:
+        """Name of the published version this write started from (None for a new or rebuilt index)."""
+        ...
+
+    def document_states(self) -> dict[str, DocState]:
+        """source -> what incremental ingest compares (hashes, chunking, metadata, root)."""
+        ...
+
+    def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
+        """Id of a stored document with these bytes or the same normalised text, if any."""
+        ...
+
+    def known_documents(self) -> dict[str, tuple[str, str]]:
+        """source -> (doc_id, content_hash) of every stored document."""
+        ...
+
+    def documents(self) -> list[Document]:
+        """Every stored document (with its text)."""
+        ...
+
+    def document(self, doc_id: str) -> Document | None:
+        """One stored document."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """{"documents": n, "chunks": n} in the version being prepared."""
+        ...
+
+    def counts_of(self, doc_id: str) -> int:
+        """Number of chunks of one document."""
+        ...
+
+    def cached_vectors(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for chunk texts with these hashes (`store.text_hash`), keyed by hash."""
+        ...
+
+    def put(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add or replace (same doc_id or source) a document with its chunks and their vectors."""
+        ...
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove a document; True when it existed."""
+        ...
+
+    def commit(self) -> Published | None:
+        """Publish the new version atomically; None when nothing changed."""
+        ...
+
+
+class Snapshot(Protocol):
+    """One published version, read-only and immutable: what `KnowledgeBase` serves from."""
+
+    version: str
+    manifest: dict  # facts of the version: embedder, dim, backend, factory, documents, chunks, created
+    embedder: str
+    dim: int
+    n_documents: int
+    n_chunks: int
+    centring: Centring  # per-language means of the passage vectors, and the corpus mean
+    basis: np.ndarray  # (r, dim) language subspace projected out of queries
+    warnings: list[str]  # problems met while opening (a damaged newer version skipped)
+
+    @property
+    def words_by_lang(self) -> dict[str, frozenset[str]]:
+        """Words seen per passage language (query language detection)."""
+        ...
+
+    def chunk_languages(self) -> dict[str, int]:
+        """Passages per language (what a `lang` filter can return)."""
+        ...
+
+    def document_languages(self) -> dict[str, int]:
+        """Documents per language."""
+        ...
+
+    def dense(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Approximate top-k (chunk_id, inner product) of a corrected query against centred passages."""
+        ...
+
+    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
+        """The k best chunk ids by `lexical_of`'s score, only those above 0."""
+        ...
+
+    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 on 0..1 per chunk: all terms for same-language passages, longer words for the rest."""
+        ...
+
+    def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
+        """Ranking facts of live chunks (unknown ids are left out)."""
+        ...
+
+    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Passage vectors as embedded (before centring), in the order asked."""
+        ...
+
+    def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(centred, raw) normalised mean passage vectors of documents, in the order asked."""
+        ...
+
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
+        """Chunks (with text) for a set of ids."""
+        ...
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order."""
+        ...
+
+    def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
+        """Title and source of a few documents."""
+        ...
+
+    def documents(self) -> list[Document]:
+        """Every document, ordered by source."""
+        ...
+
+    def document(self, doc_id: str) -> Document | None:
+        """One document by id."""
+        ...
+
+    def chunk_counts(self) -> dict[str, int]:
+        """doc_id -> number of chunks."""
+        ...
+
+    def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
+        """Id of a document with these bytes or the same normalised text, if any."""
+        ...
+
+    def concepts_by_chunk(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Concept ids each chunk is grounded in, strongest first."""
+        ...
+
+    def groundings(self, concept_id: str | None = None) -> list[GroundedPassage]:
+        """Grounded passages by concept, best first."""
+        ...
+
+    def concept_counts(self) -> dict[str, int]:
+        """concept_id -> number of grounded passages."""
+        ...
+
+    def close(self) -> None:
+        """Release files or connections (the snapshot is unusable afterwards)."""
+        ...
+
+
+class Store(Protocol):
+    """An index: writes through one `Writer` at a time, reads through `Snapshot`s."""
+
+    def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
+               lock_timeout: float = 30.0) -> Writer:
+        """A writer (enter it to take the lock); `rebuild` starts from an empty index."""
+        ...
+
+    def current(self) -> str | None:
+        """Name of the newest published version, cheaply (readers poll it), or None."""
+        ...
+
+    def snapshot(self, previous: Snapshot | None = None) -> Snapshot:
+        """The newest sound version; `previous` lets it reuse what did not change.
+
+        Raises IndexNotFound when nothing was published, IndexCorrupt when no version is sound.
+        """
+        ...
+
+    def verify(self) -> list[str]:
+        """Problems of the current version; an empty list means it is sound and searchable."""
+        ...
