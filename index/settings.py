@@ -16,14 +16,6 @@ def index_dir() -> Path:
     return Path(os.environ.get("KB_INDEX_DIR") or "data/index")
 
 
-def database_url() -> str | None:
-    """`$KB_DATABASE_URL` (postgresql://...): the index and its job queue live in PostgreSQL; unset: on disk."""
-    raw = os.environ.get("KB_DATABASE_URL") or None
-    if raw and not raw.startswith(("postgresql://", "postgres://")):
-        raise InvalidSetting(f"KB_DATABASE_URL={raw!r}: need a postgresql:// URL")
-    return raw
-
-
 def embedder_name() -> str:
     """`$KB_EMBEDDER`, else the bundled e5-small."""
     return os.environ.get("KB_EMBEDDER") or DEFAULT_EMBEDDER
@@ -91,4 +83,7 @@ def min_score_ratio() -> float:
 
 def database_url() -> str | None:
     """`$KB_DATABASE_URL` (postgresql://...): serve and write the index in PostgreSQL instead of `KB_INDEX_DIR`."""
-    return os.environ.get("KB_DATABASE_URL") or None
+    raw = os.environ.get("KB_DATABASE_URL") or None
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        raise InvalidSetting(f"KB_DATABASE_URL={raw!r}: need a postgresql:// URL")
+    return raw
