@@ -24,8 +24,9 @@ Migration = Union[str, Callable[[psycopg.Connection], None]]
 class Database:
     """A PostgreSQL database by URL; `connection()` is this thread's own autocommit connection."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, configure: Callable[[psycopg.Connection], None] | None = None) -> None:
         self.url = url
+        self.configure = configure  # called on every new connection (type adapters)
         self._local = threading.local()
 
     def connection(self) -> psycopg.Connection:
@@ -37,6 +38,8 @@ class Database:
             conn = None
         if conn is None:
             conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
+            if self.configure:
+                self.configure(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
