@@ -148,6 +148,19 @@ def register_vector(conn: psycopg.Connection) -> None:
     conn.adapters.register_loader(info.oid, VectorTextLoader)
 
 
+def packed(column: str, order: str) -> str:
+    """SQL aggregate of a vector column into one bytea of pgvector binary values, in `order`."""
+    return f"string_agg(vector_send({column}), ''::bytea ORDER BY {order})"
+
+
+def unpack(blob: bytes | None, dim: int) -> np.ndarray:
+    """What `packed` aggregated, as a (rows, dim) float32 matrix (one value instead of a row per vector)."""
+    if not blob:
+        return np.zeros((0, dim), np.float32)
+    record = np.dtype([("dim", ">u2"), ("unused", ">u2"), ("v", ">f4", (dim,))])
+    return np.frombuffer(bytes(blob), dtype=record)["v"].astype(np.float32)
+
+
 def to_bytes(matrix: np.ndarray) -> bytes:
     """A float32 matrix as bytes for a BYTEA column."""
     return np.ascontiguousarray(matrix, dtype=np.float32).tobytes()

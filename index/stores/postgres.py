@@ -36,12 +36,13 @@ from ..pgconn import Database, migrate
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS
 from ..store import Chunk, DocState, Document, document_hash, text_hash
 from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published
-from .pgschema import MIGRATIONS, from_bytes, hnsw_index, register_vector, to_bytes, visible
+from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vector, to_bytes, unpack, visible
 
 log = logging.getLogger(__name__)
 
 WRITER_LOCK = 0x6B62_7772  # advisory lock key held by the one writer ("kbwr")
 EF_SEARCH_MIN, EF_SEARCH_MAX = 64, 1000
+HNSW_BUILD_MEMORY = "512MB"
 BACKEND = "pgvector"
 FACTORY = "hnsw"
 _DOC_COLUMNS = "doc_id, source, title, author, lang, text, content_hash, meta, added_at, chunking, meta_hash"
@@ -141,6 +142,8 @@ class PostgresWriter:
         self._previous: dict | None = None
         self._new_chunks: list[int] = []
         self._regroup_all = rebuild
+        self._term_delta: Counter = Counter()  # (lang, term) -> change of document frequency
+        self._word_delta: Counter = Counter()  # (word, lang) -> change of passages holding it
 
     def __enter__(self) -> "PostgresWriter":
         self._conn = psycopg.connect(self.store.url, row_factory=dict_row)
@@ -172,13 +175,19 @@ class PostgresWriter:
 
         conn = self._conn
         self._previous = conn.execute(
-            "SELECT number, manifest FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
+            "SELECT number, manifest, centring FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
         last = self._previous["number"] if self._previous else 0
         if self._previous and not self.rebuild:
             check_embedder(self._previous["manifest"], self.settings)
         self.v = last + 1
         self._collect_garbage(last)
         dim = self.embedder.dim
+        # New chunks go into the HNSW index centred with the language means of the version they start
+        # from; a first load is centred with its own means at commit, before the index is built.
+        self._centring = None
+        if self._previous and not self.rebuild:
+            table = from_bytes(self._previous["centring"], dim)
+            self._centring = Centring(list(self._previous["manifest"]["centring_langs"]), table[:-1], table[-1])
         if self.rebuild:
             stale = conn.execute("SELECT 1 FROM kb_chunks WHERE vector_dims(vector) <> %s LIMIT 1", (dim,)).fetchone()
             if stale:  # another embedder: older versions cannot be served by this one, drop them
@@ -188,7 +197,6 @@ class PostgresWriter:
                 conn.execute(f"UPDATE {table} SET removed_in = %s WHERE removed_in IS NULL", (self.v,))
             conn.execute("DELETE FROM kb_term_df")
             conn.execute("DELETE FROM kb_words")
-        conn.execute(hnsw_index(dim))
 
     def _collect_garbage(self, last: int) -> None:
         # Versions older than the `keep` newest are forgotten, with the rows only they could see.
@@ -280,16 +288,19 @@ class PostgresWriter:
             (len(chunks),)).fetchall()]
         priors = content_priors([c.text for c in chunks], [doc.doc_id] * len(chunks))
         terms = [Counter(analyze(c.text, c.lang)) for c in chunks]
+        vectors = np.asarray(vectors, np.float32)
+        centred = (centre(vectors, self._centring.table[self._centring.rows([c.lang for c in chunks])])
+                   if self._centring is not None else [None] * len(chunks))
         rows = []
-        for i, (c, vector, counts) in enumerate(zip(chunks, np.asarray(vectors, np.float32), terms)):
+        for i, (c, counts) in enumerate(zip(chunks, terms)):
             rows.append((ids[i], doc.doc_id, c.ord, c.start, c.end, c.text, c.lang, c.tokens, text_hash(c.text),
                          sum(counts.values()), float(priors[i]), ids[max(0, i - 1)], ids[min(len(ids) - 1, i + 1)],
-                         vector, v))
+                         vectors[i], centred[i], v))
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO kb_chunks (chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens, text_hash,"
-                " n_terms, content, prev, next, vector, added_in)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+                " n_terms, content, prev, next, vector, centred, added_in)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
             with cur.copy("COPY kb_postings (lang, term, chunk_id, tf) FROM STDIN") as copy:
                 for chunk_id, c, counts in zip(ids, chunks, terms):
                     for term, tf in counts.items():
@@ -327,11 +338,12 @@ class PostgresWriter:
         return True
 
     def _count_terms(self, counts: Counter, sign: int) -> None:
-        self._add_counts("kb_term_df", ("lang", "term"), "df", [(lang, term, sign * n) for (lang, term), n in counts.items()])
+        for key, n in counts.items():
+            self._term_delta[key] += sign * n
 
     def _count_words(self, chunks: Sequence[Chunk], sign: int) -> None:
-        counts = Counter((w, c.lang) for c in chunks for w in set(words(c.text)))
-        self._add_counts("kb_words", ("word", "lang"), "n", [(w, lang, sign * n) for (w, lang), n in counts.items()])
+        for key in ((w, c.lang) for c in chunks for w in set(words(c.text))):
+            self._word_delta[key] += sign
 
     def _add_counts(self, table: str, keys: tuple[str, str], column: str, rows: list[tuple]) -> None:
         if not rows:
@@ -354,10 +366,15 @@ class PostgresWriter:
             return None
         conn, v, dim = self._conn, self.v, self.embedder.dim
         live = "removed_in IS NULL"
+        self._add_counts("kb_term_df", ("lang", "term"), "df", [(*key, n) for key, n in self._term_delta.items() if n])
+        self._add_counts("kb_words", ("word", "lang"), "n", [(*key, n) for key, n in self._word_delta.items() if n])
         stats = conn.execute(f"SELECT lang, count(*) AS n, count(DISTINCT doc_id) AS docs, sum(vector) AS total,"
                              f" sum(n_terms) AS terms FROM kb_chunks WHERE {live} GROUP BY lang ORDER BY lang").fetchall()
         centring, basis = _correction(stats, dim)
         self._centre_new(centring)
+        # Built once over a first load (much faster than row by row), then kept up to date by each write.
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
+        conn.execute(hnsw_index(dim))
         n_chunks = sum(r["n"] for r in stats)
         lexical = self._lexical_stats(stats, n_chunks)
         doc_langs = {r["lang"]: r["n"] for r in conn.execute(
@@ -381,9 +398,9 @@ class PostgresWriter:
         return Published(name, manifest["documents"], n_chunks)
 
     def _centre_new(self, centring: Centring) -> None:
-        # Chunks of this version are indexed centred with its language means; older ones keep theirs
-        # (ranking rescores every candidate with the current means).
-        if not self._new_chunks:
+        # A first load is indexed centred with its own means; later chunks were centred at `put` with
+        # their base version's, older ones keep theirs (ranking rescores candidates with the current means).
+        if not self._new_chunks or self._centring is not None:
             return
         with self._conn.cursor(binary=True) as cur:
             rows = cur.execute("SELECT chunk_id, lang, vector FROM kb_chunks WHERE chunk_id = ANY(%s)"
@@ -537,6 +554,7 @@ class PostgresSnapshot:
         with conn.transaction(), conn.cursor() as cur:
             # The index scan yields ef_search rows before the version filter: ask for enough.
             cur.execute(f"SET LOCAL hnsw.ef_search = {min(EF_SEARCH_MAX, max(EF_SEARCH_MIN, k))}")
+            cur.execute("SET LOCAL enable_seqscan = off")  # the planner misjudges the filtered ORDER BY ... LIMIT
             rows = cur.execute(
                 f"SELECT c.chunk_id, (c.centred::vector({self.dim}) <#> %(q)s) AS d FROM kb_chunks c"
                 f" WHERE {visible('c')} ORDER BY c.centred::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
@@ -610,26 +628,29 @@ class PostgresSnapshot:
         """Passage vectors as embedded, in the order asked."""
         if not len(chunk_ids):
             return np.zeros((0, self.dim), np.float32)
-        rows = self._rows("SELECT chunk_id, vector FROM kb_chunks WHERE chunk_id = ANY(%(ids)s)",
-                          {"ids": [int(c) for c in chunk_ids]}, binary=True)
-        found = {r["chunk_id"]: r["vector"] for r in rows}
-        return np.stack([found[int(c)] for c in chunk_ids])
+        row = self._rows(f"SELECT array_agg(chunk_id ORDER BY chunk_id) AS ids, {packed('vector', 'chunk_id')} AS blob"
+                         f" FROM kb_chunks WHERE chunk_id = ANY(%(ids)s)", {"ids": [int(c) for c in chunk_ids]},
+                         binary=True)[0]
+        matrix = unpack(row["blob"], self.dim)
+        position = {c: i for i, c in enumerate(row["ids"] or [])}
+        return matrix[[position[int(c)] for c in chunk_ids]]
 
     def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(centred, raw) normalised mean passage vectors of documents, centred with this version's means."""
         missing = [d for d in set(doc_ids) if d not in self._centroids]
         if missing:
-            rows = self._rows(f"SELECT doc_id, lang, vector FROM kb_chunks c WHERE doc_id = ANY(%(d)s) AND {visible('c')}",
-                              {"d": missing}, binary=True)
+            row = self._rows(
+                f"SELECT array_agg(doc_id ORDER BY chunk_id) AS docs, array_agg(lang ORDER BY chunk_id) AS langs,"
+                f" {packed('vector', 'chunk_id')} AS blob FROM kb_chunks c WHERE doc_id = ANY(%(d)s) AND {visible('c')}",
+                {"d": missing}, binary=True)[0]
             if len(self._centroids) > 50_000:
                 self._centroids.clear()
-            by_doc: dict[str, list[dict]] = {}
-            for r in rows:
-                by_doc.setdefault(r["doc_id"], []).append(r)
-            for doc_id, members in by_doc.items():
-                raw = np.stack([m["vector"] for m in members])
-                centred = centre(raw, self.centring.table[self.centring.rows([m["lang"] for m in members])])
-                self._centroids[doc_id] = (_unit_mean(centred), _unit_mean(raw))
+            raw = unpack(row["blob"], self.dim)
+            centred = centre(raw, self.centring.table[self.centring.rows(row["langs"] or [])])
+            docs = np.asarray(row["docs"] or [], dtype=object)
+            for doc_id in set(row["docs"] or []):
+                members = docs == doc_id
+                self._centroids[doc_id] = (_unit_mean(centred[members]), _unit_mean(raw[members]))
         zero = (np.zeros(self.dim, np.float32),) * 2
         pairs = [self._centroids.get(d, zero) for d in doc_ids]
         if not pairs:
