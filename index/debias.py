@@ -30,19 +30,25 @@ SHRINK_DOCS = 0.5
 
 def language_subspace(vectors: np.ndarray, langs: Sequence[str]) -> np.ndarray:
     """Orthonormal basis (r, dim) of the directions that separate the corpus languages; r may be 0."""
-    dim = vectors.shape[1] if vectors.ndim == 2 else 0
-    labels = np.asarray(langs)
-    means = [
-        vectors[labels == lang].mean(axis=0)
-        for lang in sorted(set(langs))
-        if (labels == lang).sum() >= MIN_CHUNKS_PER_LANGUAGE
-    ]
+    sums, counts = _sums(vectors, langs)
+    return subspace_of(sums, counts, vectors.shape[1] if vectors.ndim == 2 else 0)
+
+
+def subspace_of(sums: dict[str, np.ndarray], counts: dict[str, int], dim: int) -> np.ndarray:
+    """`language_subspace` from per-language vector sums and chunk counts (kept running by the segments)."""
+    means = [sums[lang] / counts[lang] for lang in sorted(sums) if counts[lang] >= MIN_CHUNKS_PER_LANGUAGE]
     if len(means) < 2:
         return np.zeros((0, dim), np.float32)
     centred = np.stack(means) - np.mean(means, axis=0)
     _, singular, basis = np.linalg.svd(centred, full_matrices=False)
     energy = singular**2 / max(float((singular**2).sum()), 1e-12)
     return basis[energy > MIN_ENERGY].astype(np.float32)
+
+
+def _sums(vectors: np.ndarray, langs: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    labels = np.asarray(langs)
+    sums = {lang: vectors[labels == lang].astype(np.float64).sum(axis=0) for lang in sorted(set(langs))}
+    return sums, {lang: int((labels == lang).sum()) for lang in sums}
 
 
 def project_out(queries: np.ndarray, basis: np.ndarray) -> np.ndarray:
@@ -63,15 +69,23 @@ class Centring:
     @classmethod
     def fit(cls, vectors: np.ndarray, langs: Sequence[str], docs: Sequence[str]) -> "Centring":
         """Means of the languages with enough chunks, shrunk by their number of documents; others get the corpus mean."""
-        dim = vectors.shape[1] if vectors.ndim == 2 else 0
+        sums, counts = _sums(vectors, langs)
         labels, doc_ids = np.asarray(langs), np.asarray(docs)
-        kept = [lang for lang in sorted(set(langs)) if (labels == lang).sum() >= MIN_CHUNKS_PER_LANGUAGE]
-        overall = vectors.mean(axis=0) if len(vectors) else np.zeros(dim)
+        n_docs = {lang: len(set(doc_ids[labels == lang])) for lang in sums}
+        return cls.of_sums(sums, counts, n_docs, vectors.shape[1] if vectors.ndim == 2 else 0)
+
+    @classmethod
+    def of_sums(cls, sums: dict[str, np.ndarray], counts: dict[str, int], n_docs: dict[str, int],
+                dim: int) -> "Centring":
+        """`fit` from per-language vector sums, chunk counts and document counts (kept running by the segments)."""
+        total = sum(counts.values())
+        overall = sum(sums.values()) / total if total else np.zeros(dim)
+        kept = [lang for lang in sorted(sums) if counts[lang] >= MIN_CHUNKS_PER_LANGUAGE]
         means = np.zeros((len(kept), dim))
         for i, lang in enumerate(kept):
-            n_docs = len(set(doc_ids[labels == lang]))
-            means[i] = overall + (vectors[labels == lang].mean(axis=0) - overall) * n_docs / (n_docs + SHRINK_DOCS)
-        return cls(kept, means.astype(np.float32), overall.astype(np.float32))
+            n = n_docs[lang]
+            means[i] = overall + (sums[lang] / counts[lang] - overall) * n / (n + SHRINK_DOCS)
+        return cls(kept, means.astype(np.float32), np.asarray(overall, np.float32))
 
     @classmethod
     def none(cls, dim: int) -> "Centring":

@@ -16,22 +16,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings, store, versions
-from .centroids import load_centroids
+from . import settings, store
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, load_catalogue, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
 )
-from .debias import Centring
 from .embedders import Embedder, get_embedder
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
 from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
-from .lexical import LexicalIndex
-from .ranking import MODES, Corpus, RankingConfig, rank
-from .vectors import load_index
-from .writer import CENTRING_FILE, CONTENT_FILE
+from .ranking import MODES, RankingConfig, rank
+from .stores import Snapshot, open_store
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +105,10 @@ class SearchResponse:
 
 @dataclass
 class _Loaded:
-    version: versions.Version
-    conn: object
-    corpus: Corpus
+    snapshot: Snapshot
     catalogue: Catalogue
     concept_index: ConceptIndex
     languages: list[str]
-    warnings: list[str]
 
 
 class KnowledgeBase:
@@ -129,52 +122,27 @@ class KnowledgeBase:
         self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
-        self._examined = versions.current_name(self.index_dir)
+        self._store = open_store(self.index_dir, settings.database_url())
+        self._examined = self._store.current()
         self._state = self._load()
         query_detector()  # its models take seconds to load: at start, not in the first search
 
     def _load(self) -> _Loaded:
-        version, warnings = versions.open_current(self.index_dir)
-        manifest = version.manifest
-        if self._wanted_embedder and manifest["embedder"] != self._wanted_embedder:
+        previous = getattr(self, "_state", None)
+        snapshot = self._store.snapshot(previous.snapshot if previous else None)
+        if self._wanted_embedder and snapshot.embedder != self._wanted_embedder:
             raise EmbedderMismatch(
-                f"the index in {self.index_dir} was built with {manifest['embedder']!r};"
+                f"the index in {self.index_dir} was built with {snapshot.embedder!r};"
                 f" it cannot be queried with {self._wanted_embedder!r}"
             )
-        conn = store.connect(version.path / versions.DB_FILE, readonly=True)
-        lexical = LexicalIndex.load(version.path)
-        chunk_ids, chunk_docs, chunk_langs = store.chunk_map(conn)
-        if not np.array_equal(chunk_ids, lexical.chunk_ids):
-            raise versions.IndexCorrupt(f"{version.name}: lexical index does not match the chunks")
-        doc_ids, centroids, raw_centroids = load_centroids(version.path / "documents.npz")
-        dim = manifest["dim"]
-        vectors = load_index(manifest["backend"], version.path / manifest["vector_file"])
-        vectors.set_search_params(manifest.get("search_params") or "")
-        centring = Centring.load(version.path / CENTRING_FILE, dim)
-        content_file = version.path / CONTENT_FILE
-        corpus = Corpus(
-            vectors=vectors,
-            lexical=lexical,
-            basis=np.load(version.path / "debias.npy"),
-            chunk_docs=chunk_docs,
-            chunk_langs=chunk_langs,
-            doc_ids=doc_ids,
-            doc_centroids=centroids,
-            raw_centroids=raw_centroids,
-            fetch_vectors=lambda ids: store.vectors_by_id(conn, ids, dim),
-            centres=centring.table,
-            centre_row=centring.rows(chunk_langs),
-            # Versions published before the content prior existed rank every passage as content.
-            content=np.load(content_file) if content_file.exists() else np.ones(len(chunk_ids), np.float32),
-        )
         catalogue = load_catalogue()
-        concept_index = ConceptIndex.load(version.path / "concepts.npz", catalogue)
-        if concept_index is None or not concept_index.is_fresh(catalogue, manifest["embedder"]):
+        saved = getattr(snapshot, "path", None)  # the embedded store keeps the label vectors with each version
+        concept_index = ConceptIndex.load(saved / "concepts.npz", catalogue) if saved else None
+        if concept_index is None or not concept_index.is_fresh(catalogue, snapshot.embedder):
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
-            concept_index = build_concept_index(catalogue, get_embedder(manifest["embedder"]))
-        log.info("serving %s from %s", version.name, self.index_dir)
-        languages = sorted(set(chunk_langs))
-        return _Loaded(version, conn, corpus, catalogue, concept_index, languages, warnings)
+            concept_index = build_concept_index(catalogue, get_embedder(snapshot.embedder))
+        log.info("serving %s from %s", snapshot.version, self.index_dir)
+        return _Loaded(snapshot, catalogue, concept_index, sorted(snapshot.chunk_languages()))
 
     def refresh(self) -> bool:
         """Load a newer published version if there is one; True when it switched.
@@ -183,17 +151,17 @@ class KnowledgeBase:
         sees a newer CURRENT while another loads it waits for that load, so no request after a
         publish is answered from the older version.
         """
-        pointer = versions.current_name(self.index_dir)
-        if pointer in (self._state.version.name, self._examined):
+        pointer = self._store.current()
+        if pointer in (self._state.snapshot.version, self._examined):
             return False
         with self._lock:
-            if pointer in (self._state.version.name, self._examined):
+            if pointer in (self._state.snapshot.version, self._examined):
                 return False
             try:
                 fresh = self._load()
             finally:
                 self._examined = pointer  # only once examined: a damaged version is not retried per request
-            if fresh.version.name == self._state.version.name:
+            if fresh.snapshot.version == self._state.snapshot.version:
                 return False
             self._state = fresh
         return True
@@ -201,17 +169,17 @@ class KnowledgeBase:
     @property
     def version(self) -> str:
         """Name of the version being served."""
-        return self._state.version.name
+        return self._state.snapshot.version
 
     @property
     def embedder(self) -> Embedder:
         """The embedder the served index was built with."""
-        return get_embedder(self._state.version.manifest["embedder"])
+        return get_embedder(self._state.snapshot.embedder)
 
     @property
     def warnings(self) -> list[str]:
         """Problems met while opening (a damaged newer version that was skipped)."""
-        return list(self._state.warnings)
+        return list(self._state.snapshot.warnings)
 
     def languages(self) -> list[str]:
         """Languages a `lang` filter can return: those of the indexed passages."""
@@ -243,7 +211,7 @@ class KnowledgeBase:
         detected = self.query_language(query)
         query_lang = detected.lang
         vector = self.embedder.embed_queries([query])[0]
-        ranked = rank(state.corpus, query, vector, query_lang, mode, k, lang, group, self.ranking)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
@@ -254,7 +222,7 @@ class KnowledgeBase:
 
     def query_language(self, text: str) -> QueryLanguage:
         """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
-        return detect_query(text, self._state.corpus.lexical.words_by_lang)
+        return detect_query(text, self._state.snapshot.words_by_lang)
 
     def _floor(self, ranked: list[tuple[int, float]], mode: str, group: bool) -> float:
         # Lexical scores are on another scale (0..1 BM25); the thresholds are calibrated for the others.
@@ -267,9 +235,10 @@ class KnowledgeBase:
 
     def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]
-        chunks = store.chunks_by_id(state.conn, ids)
-        concepts = store.concepts_by_chunk(state.conn, ids)
-        docs = store.document_heads(state.conn, list({c.doc_id for c in chunks.values()}))
+        snapshot = state.snapshot
+        chunks = snapshot.chunks_by_id(ids)
+        concepts = snapshot.concepts_by_chunk(ids)
+        docs = snapshot.document_heads(list({c.doc_id for c in chunks.values()}))
         highlight_for = sentence_highlighter(query, query_lang)
         results = []
         for position, (chunk_id, score) in enumerate(ranked, start=1):
@@ -277,7 +246,7 @@ class KnowledgeBase:
             doc = docs[chunk.doc_id]
             highlight = highlight_for(chunk.text, chunk.lang)
             results.append(SearchResult(
-                rank=position, score=round(score, 4), doc_id=chunk.doc_id, source=doc["source"], title=doc["title"],
+                rank=position, score=round(score, 4), doc_id=chunk.doc_id, source=doc.source, title=doc.title,
                 lang=chunk.lang, chunk_id=chunk_id, ord=chunk.ord, start=chunk.start, end=chunk.end,
                 text=chunk.text, highlight={"sentence": highlight.sentence, "start": highlight.start, "end": highlight.end},
                 concepts=concepts.get(chunk_id, []),
@@ -324,24 +293,24 @@ class KnowledgeBase:
 
     def documents(self) -> list[dict]:
         """Metadata of every document (no text)."""
-        conn = self._state.conn
-        chunk_counts = dict(conn.execute("SELECT doc_id, COUNT(*) FROM chunks GROUP BY doc_id").fetchall())
-        return [_summary(d, chunk_counts.get(d.doc_id, 0)) for d in store.documents(conn)]
+        snapshot = self._state.snapshot
+        chunk_counts = snapshot.chunk_counts()
+        return [_summary(d, chunk_counts.get(d.doc_id, 0)) for d in snapshot.documents()]
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> dict | None:
         """Metadata of a document with these bytes or the same normalised text, or None."""
-        conn = self._state.conn
-        doc_id = store.duplicate_of(conn, content_hash, text_hash)
-        doc = store.document(conn, doc_id) if doc_id else None
-        return _summary(doc, len(store.chunks_of(conn, doc.doc_id))) if doc else None
+        snapshot = self._state.snapshot
+        doc_id = snapshot.duplicate_of(content_hash, text_hash)
+        doc = snapshot.document(doc_id) if doc_id else None
+        return _summary(doc, len(snapshot.chunks_of(doc.doc_id))) if doc else None
 
     def document(self, doc_id: str) -> dict:
         """One document with its cleaned text and chunk boundaries."""
-        conn = self._state.conn
-        doc = store.document(conn, doc_id)
+        snapshot = self._state.snapshot
+        doc = snapshot.document(doc_id)
         if doc is None:
             raise NotFound(f"no document {doc_id!r}")
-        chunks = store.chunks_of(conn, doc_id)
+        chunks = snapshot.chunks_of(doc_id)
         return {
             "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang,
             "author": doc.author, "content_hash": doc.content_hash, "added_at": doc.added_at,
@@ -352,10 +321,10 @@ class KnowledgeBase:
 
     def stats(self) -> dict:
         """Counts, languages, version and embedder of the served index."""
-        state = self._state
-        manifest = state.version.manifest
+        snapshot = self._state.snapshot
+        manifest = snapshot.manifest
         return {
-            "version": state.version.name,
+            "version": snapshot.version,
             "created": manifest.get("created"),
             "embedder": manifest["embedder"],
             "dim": manifest["dim"],
@@ -365,15 +334,15 @@ class KnowledgeBase:
             "chunks": manifest["chunks"],
             # What a `lang` filter can return: passages per language (a passage's own language where
             # it was detected with confidence, else its document's).
-            "languages": {str(k): int(v) for k, v in zip(*np.unique(state.corpus.chunk_langs.astype(str), return_counts=True))},
-            "document_languages": store.languages(state.conn),
-            "language_bias_directions": int(len(state.corpus.basis)),
-            "warnings": state.warnings,
+            "languages": snapshot.chunk_languages(),
+            "document_languages": snapshot.document_languages(),
+            "language_bias_directions": int(len(snapshot.basis)),
+            "warnings": list(snapshot.warnings),
         }
 
     def manifest(self) -> dict:
         """The served version's manifest."""
-        return json.loads(json.dumps(self._state.version.manifest))
+        return json.loads(json.dumps(self._state.snapshot.manifest))
 
     # -- concepts ----------------------------------------------------------------------------
 
@@ -402,8 +371,7 @@ class KnowledgeBase:
     def concepts(self) -> list[dict]:
         """Every concept with its labels, family and number of grounded passages."""
         state = self._state
-        counts = dict(state.conn.execute(
-            "SELECT concept_id, COUNT(*) FROM concept_passages GROUP BY concept_id").fetchall())
+        counts = state.snapshot.concept_counts()
         return [
             {**self._card(state, c.id), "labels": dict(c.labels), "broader": c.broader,
              "related": list(c.related), "contrasts": list(c.contrasts), "passages": counts.get(c.id, 0)}
@@ -426,19 +394,19 @@ class KnowledgeBase:
             "related": list(c.related),
             "contrasts": list(c.contrasts),
             "passages": [
-                {"chunk_id": r["chunk_id"], "doc_id": r["doc_id"], "title": r["title"], "source": r["source"],
-                 "lang": r["lang"], "ord": r["ord"], "score": round(r["score"], 4), "via": r["via"], "text": r["text"],
-                 "highlight": {"sentence": r["sentence"], "start": r["start"], "end": r["end"]}}
-                for r in store.groundings(state.conn, concept_id)
+                {"chunk_id": r.chunk_id, "doc_id": r.doc_id, "title": r.title, "source": r.source,
+                 "lang": r.lang, "ord": r.ord, "score": round(r.score, 4), "via": r.via, "text": r.text,
+                 "highlight": {"sentence": r.sentence, "start": r.start, "end": r.end}}
+                for r in state.snapshot.groundings(concept_id)
             ],
         }
 
     def _groundings(self, state: _Loaded) -> dict[str, list[Grounding]]:
         found: dict[str, list[Grounding]] = {}
-        for r in store.groundings(state.conn):
-            found.setdefault(r["concept_id"], []).append(Grounding(
-                concept_id=r["concept_id"], chunk_id=r["chunk_id"], doc_id=r["doc_id"], lang=r["lang"],
-                score=r["score"], via=r["via"], sentence=r["sentence"], start=r["start"], end=r["end"]))
+        for r in state.snapshot.groundings():
+            found.setdefault(r.concept_id, []).append(Grounding(
+                concept_id=r.concept_id, chunk_id=r.chunk_id, doc_id=r.doc_id, lang=r.lang,
+                score=r.score, via=r.via, sentence=r.sentence, start=r.start, end=r.end))
         return found
 
     def ungrounded_concepts(self) -> list[str]:
@@ -454,6 +422,6 @@ class KnowledgeBase:
         if fmt == "skos-turtle":
             return to_turtle(state.catalogue)
         if fmt == "markdown":
-            sources = {d.doc_id: f"{d.title}, {d.source}" for d in store.documents(state.conn)}
+            sources = {d.doc_id: f"{d.title}, {d.source}" for d in state.snapshot.documents()}
             return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")

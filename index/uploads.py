@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import store, versions
+from . import versions
 from .files import write_atomically
 from .errors import IndexNotFound
 
@@ -34,13 +34,12 @@ def save(index_dir: Path, source: str, data: bytes) -> Path:
 
 def referenced(index_dir: Path) -> set[str]:
     """Upload file names that documents of the published version point at."""
-    version, _ = versions.open_current(index_dir)
-    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
-    try:
-        rows = conn.execute("SELECT source FROM documents WHERE source LIKE ?", (f"{UPLOADS}/%",)).fetchall()
-    finally:
-        conn.close()
-    return {row[0].split("/", 1)[1] for row in rows}
+    from .segments import layout
+    from .segments.view import SegmentView
+
+    version, _ = versions.open_current(index_dir, shallow=layout.outside)
+    view = SegmentView(layout.load_parts(index_dir, version.manifest, {}, {}))
+    return {source.split("/", 1)[1] for source in view.document_states() if source.startswith(f"{UPLOADS}/")}
 
 
 def stored(index_dir: Path) -> list[Path]:

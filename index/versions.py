@@ -3,7 +3,9 @@
 Layout of an index directory::
 
     CURRENT                 name of the published version (replaced atomically)
-    versions/v000007/       one complete version: kb.sqlite, vectors.*, lexical.*, manifest.json
+    versions/v000007/       one version: its manifest.json (naming segments) and small version-level files
+    segments/s000003/       an immutable segment, shared by the versions that name it (index/segments)
+    deletes/                per-segment deletion files, named by the versions that use them
     versions/.build-*/      a version being written; never read
     .lock                   writers serialise on it; readers never take it
 """
@@ -20,6 +22,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound
 from .files import exclusive_lock
@@ -52,6 +55,16 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def file_record(path: Path) -> dict:
+    """Size and checksum of a file, as a manifest records it."""
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new file in a folder durable."""
+    _fsync_dir(path)
 
 
 def _sha256(path: Path) -> str:
@@ -91,9 +104,12 @@ def published(index_dir: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name.startswith("v") and (p / MANIFEST).is_file())
 
 
-def write_manifest(build_dir: Path, info: dict) -> dict:
-    """Record every file of a version with its size and checksum, plus the given facts."""
-    files = {
+def write_manifest(build_dir: Path, info: dict, shared: dict | None = None) -> dict:
+    """Record every file of a version with its size and checksum, plus the given facts.
+
+    `shared` adds files outside the folder (segments), by relative path, with their recorded size and checksum.
+    """
+    files = dict(shared or {}) | {
         p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
         for p in sorted(build_dir.iterdir())
         if p.is_file() and p.name != MANIFEST
@@ -141,8 +157,11 @@ def collect_garbage(index_dir: Path, keep: int = DEFAULT_KEEP) -> list[str]:
     return doomed
 
 
-def verify_version(path: Path) -> list[str]:
-    """Problems found in one version folder; an empty list means it is sound."""
+def verify_version(path: Path, shallow: Callable[[str], bool] = lambda name: False) -> list[str]:
+    """Problems found in one version folder; an empty list means it is sound.
+
+    Files for which `shallow(name)` holds are checked by size only (immutable segment files checked before).
+    """
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         return [f"{path.name}: no manifest (partial or damaged version)"]
@@ -157,7 +176,7 @@ def verify_version(path: Path) -> list[str]:
             problems.append(f"{path.name}/{name}: missing")
         elif file.stat().st_size != expected["bytes"]:
             problems.append(f"{path.name}/{name}: size {file.stat().st_size} != {expected['bytes']}")
-        elif _sha256(file) != expected["sha256"]:
+        elif not shallow(name) and _sha256(file) != expected["sha256"]:
             problems.append(f"{path.name}/{name}: checksum mismatch")
     if not problems and (path / DB_FILE).is_file():
         try:
@@ -176,7 +195,7 @@ def verify_version(path: Path) -> list[str]:
     return problems
 
 
-def open_current(index_dir: Path) -> tuple[Version, list[str]]:
+def open_current(index_dir: Path, shallow: Callable[[str], bool] = lambda name: False) -> tuple[Version, list[str]]:
     """The current version if sound, else the newest sound one; returns it with the warnings met on the way."""
     index_dir = Path(index_dir)
     current = current_name(index_dir)
@@ -187,7 +206,7 @@ def open_current(index_dir: Path) -> tuple[Version, list[str]]:
     warnings: list[str] = []
     for name in order:
         path = versions_dir(index_dir) / name
-        problems = verify_version(path)
+        problems = verify_version(path, shallow)
         if not problems:
             for warning in warnings:
                 log.warning("%s; serving %s instead", warning, name)

@@ -11,7 +11,7 @@ from index import settings
 from index.cliargs import embedder
 from index.embedders import get_embedder
 from index.errors import InvalidSetting, KBError, UnknownEmbedder
-from index.writer import check_factory
+from index.vectors.faiss import check_factory
 
 from .chunking import ChunkingConfig
 from . import limits

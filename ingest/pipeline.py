@@ -18,7 +18,8 @@ from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.language import detect, detect_part, normalize_lang
 from index.store import Chunk, Document, DocState, document_hash, text_hash
-from index.writer import IndexSettings, IndexWriter, check_embedder
+from index.stores import IndexSettings, Snapshot, Writer, open_store
+from index.stores.base import check_embedder
 
 from . import limits
 from .chunking import ChunkingConfig, chunk_text
@@ -201,7 +202,7 @@ def _chunk_lang(text: str, doc_lang: str) -> str:
     return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 
 
-def embed_all(writer: IndexWriter, prepared: Sequence[Prepared], progress: bool = False,
+def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = False,
               engine: EmbeddingEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
               ) -> tuple[list[np.ndarray], int, int, float]:
     """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts.
@@ -327,16 +328,12 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
     return prepared
 
 
-def _published(index_dir: Path) -> tuple[versions.Version | None, dict[str, DocState]]:
+def _published(index_dir: Path) -> tuple[Snapshot | None, dict[str, DocState]]:
     # The published version and its documents, read without the writer lock (planning happens before it).
     if not versions.current_name(index_dir) and not versions.published(index_dir):
         return None, {}
-    version, _ = versions.open_current(index_dir)
-    conn = store.connect(version.path / versions.DB_FILE, readonly=True)
-    try:
-        return version, store.document_states(conn)
-    finally:
-        conn.close()
+    snapshot = open_store(index_dir).snapshot()
+    return snapshot, snapshot.document_states()
 
 
 def ingest(
@@ -358,7 +355,7 @@ def ingest(
     files, walk_failures = walk(paths)
     index_dir = Path(index_dir)
     version, states = _published(index_dir)
-    planned_on = version.name if version and not rebuild else None
+    planned_on = version.version if version and not rebuild else None
     if planned_on:
         check_embedder(version.manifest, settings)
     count_tokens = get_embedder(settings.embedder).count_tokens
@@ -369,7 +366,7 @@ def ingest(
             report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
         report.seconds = time.perf_counter() - started
         return report
-    with IndexWriter(index_dir, settings, rebuild=rebuild) as writer:
+    with open_store(index_dir).writer(settings, rebuild=rebuild) as writer:
         if writer.base_version != planned_on:
             report = IngestReport(failed=list(walk_failures))
             prepared = _plan(files, writer.document_states(), report, chunking, count_tokens, progress)
@@ -393,7 +390,7 @@ def ingest(
     return report
 
 
-def _prune(writer: IndexWriter, folders: Sequence[Path], files: Sequence[SourceFile]) -> int:
+def _prune(writer: Writer, folders: Sequence[Path], files: Sequence[SourceFile]) -> int:
     # Only documents whose file lies in one of the folders walked now can be "gone".
     present = {f.origin for f in files}
     removed = 0

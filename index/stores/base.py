@@ -14,6 +14,7 @@ import numpy as np
 
 from ..debias import Centring
 from ..embedders import DEFAULT_EMBEDDER, Embedder
+from ..errors import EmbedderMismatch
 from ..store import Chunk, DocState, Document
 from ..versions import DEFAULT_KEEP
 
@@ -83,6 +84,16 @@ class GroundedPassage:
     text: str
     title: str
     source: str
+
+
+def check_embedder(manifest: dict, settings: IndexSettings) -> None:
+    """Raise EmbedderMismatch unless a version (by its manifest) was built with the settings' embedder."""
+    built_with = manifest.get("embedder")
+    if built_with != settings.embedder:
+        raise EmbedderMismatch(
+            f"the index was built with {built_with!r}, not {settings.embedder!r};"
+            " use --rebuild to re-embed everything with the new embedder"
+        )
 
 
 class Writer(Protocol):
@@ -214,6 +225,10 @@ class Snapshot(Protocol):
 
     def documents(self) -> list[Document]:
         """Every document, ordered by source."""
+        ...
+
+    def document_states(self) -> dict[str, DocState]:
+        """source -> what incremental ingest compares (planning before the writer lock)."""
         ...
 
     def document(self, doc_id: str) -> Document | None:

@@ -21,8 +21,8 @@ class VectorIndex(Protocol):
         """Approximate-search knobs such as "nprobe=128"; empty means the backend's default."""
         ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Return (scores, ids), each (n_queries, k); missing neighbours have id -1."""
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return (scores, ids), each (n_queries, k); missing neighbours have id -1; `exclude` ids never come back."""
         ...
 
     def save(self, path: Path) -> None:

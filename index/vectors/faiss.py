@@ -1,10 +1,13 @@
 """FAISS backend: exact inner product by default, any FAISS factory string for large corpora."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from ..errors import InvalidSetting
 
 DEFAULT_FACTORY = "Flat"
 
@@ -25,6 +28,8 @@ class FaissIndex:
 
     def __init__(self, index: "faiss.Index") -> None:
         self._index = index
+        self._params: dict[str, float] = {}
+        self._excluded: tuple[np.ndarray | None, object] = (None, None)
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, factory: str = DEFAULT_FACTORY) -> "FaissIndex":
@@ -53,23 +58,53 @@ class FaissIndex:
         """Approximate-search knobs as FAISS spells them, e.g. "nprobe=128" (IVF) or "efSearch=64" (HNSW)."""
         if params:
             faiss.ParameterSpace().set_index_parameters(faiss.downcast_index(self._index.index), params)
+            self._params = {k.strip(): float(v) for k, v in (p.split("=") for p in params.split(","))}
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunk ids by inner product."""
+    def _search_parameters(self, exclude: np.ndarray) -> "faiss.SearchParameters":
+        # A selector per deletion set, built once: the same array comes back for every search of a version.
+        if self._excluded[0] is not exclude:
+            self._excluded = (exclude, faiss.IDSelectorNot(faiss.IDSelectorBatch(np.ascontiguousarray(exclude, np.int64))))
+        selector = self._excluded[1]
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=int(self._params.get("nprobe", inner.nprobe)))
+        if isinstance(inner, faiss.IndexHNSW):
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=int(self._params.get("efSearch", inner.hnsw.efSearch)))
+        return faiss.SearchParameters(sel=selector)
+
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunk ids by inner product, never those in `exclude`."""
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if self.ntotal == 0:
             n = len(queries)
             return np.zeros((n, k), np.float32), np.full((n, k), -1, np.int64)
+        params = self._search_parameters(exclude) if exclude is not None and len(exclude) else None
         if len(queries) > 1:
-            return self._index.search(queries, k)
+            return self._index.search(queries, k, params=params)
         # For one query, OpenMP's thread start-up costs more than the scan itself (measured 4x on 2 cores).
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            return self._index.search(queries, k)
+            return self._index.search(queries, k, params=params)
         finally:
             faiss.omp_set_num_threads(threads)
 
     def save(self, path: Path) -> None:
         """Write to one file."""
         faiss.write_index(self._index, str(path))
+
+
+def check_factory(factory: str, dim: int) -> None:
+    """Raise InvalidSetting unless FAISS can build `factory` for vectors of `dim` dimensions."""
+    try:
+        faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise InvalidSetting(f"invalid FAISS factory {factory!r} for {dim}-dimensional vectors: {_faiss_message(exc)}") from None
+
+
+def _faiss_message(exc: Exception) -> str:
+    # FAISS errors carry a C++ signature and source position before the message itself.
+    text = " ".join(str(exc).split())
+    found = re.search(r" at \S+:\d+: (?:Error: '[^']*' failed: )?(.*)$", text)
+    return found.group(1) if found else text
+

@@ -38,8 +38,8 @@ class NumpyIndex:
         if params:
             raise ValueError(f"the numpy backend takes no search parameters, not {params!r}")
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k chunk ids by inner product."""
+    def search(self, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k chunk ids by inner product, never those in `exclude`."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         scores = np.full((len(queries), k), -np.inf, np.float32)
         ids = np.full((len(queries), k), -1, np.int64)
@@ -47,6 +47,11 @@ class NumpyIndex:
             return np.zeros_like(scores), ids
         sims = queries @ self._vectors.T
         top = min(k, self.ntotal)
+        if exclude is not None and len(exclude):
+            sims[:, np.isin(self._ids, exclude)] = -np.inf
+            top = min(top, self.ntotal - int(np.isin(self._ids, exclude).sum()))
+            if top <= 0:
+                return np.zeros_like(scores), ids
         part = np.argpartition(-sims, top - 1, axis=1)[:, :top]
         for row, cand in enumerate(part):
             order = cand[np.argsort(-sims[row, cand], kind="stable")]

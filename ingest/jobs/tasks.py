@@ -10,7 +10,7 @@ from index.embedders import get_embedder
 from index.errors import DocumentError, IndexNotFound
 from index.settings import index_settings
 from index.store import document_hash
-from index.writer import IndexSettings, IndexWriter
+from index.stores import IndexSettings, open_store
 
 from ..chunking import ChunkingConfig
 from ..engines import EmbeddingEngine
@@ -64,7 +64,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
                    on_progress=lambda done, total: report("preparing", done, total))
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
-    with IndexWriter(ctx.index_dir, settings, lock_timeout=ctx.lock_timeout) as writer:
+    with open_store(ctx.index_dir).writer(settings, lock_timeout=ctx.lock_timeout) as writer:
         same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
         if same is not None:  # indexed meanwhile, or by this very job before a kill
             doc = writer.document(same)
@@ -86,7 +86,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
 def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
     """Remove the document, publish, then its stored upload; a document already gone is done."""
     report("waiting", 0, 0)
-    with IndexWriter(ctx.index_dir, ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
+    with open_store(ctx.index_dir).writer(ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
         report("publishing", 0, 0)
         published = writer.commit() if writer.delete(job.doc_id) else None
         uploads.collect(ctx.index_dir)

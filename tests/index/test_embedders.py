@@ -9,7 +9,7 @@ from index.embedders import get_embedder
 from index.errors import EmbedderMismatch, UnknownEmbedder
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
-from index.writer import IndexSettings
+from index.stores import IndexSettings
 
 
 def test_e5_vectors_are_normalised_and_role_aware():

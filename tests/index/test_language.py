@@ -95,7 +95,7 @@ def test_an_uncertain_query_ranks_as_a_query_of_no_language(kb):
     for query in uncertain:
         response = kb.search(query, k=10)
         vector = kb.embedder.embed_queries([query])[0]
-        unknown = rank(state.corpus, query, vector, UNKNOWN, "hybrid", 10, None, False, kb.ranking)
+        unknown = rank(state.snapshot, query, vector, UNKNOWN, "hybrid", 10, None, False, kb.ranking)
         assert [r.chunk_id for r in response.results] == [c for c, _ in unknown]
         guessed = kb.query_language(query).guess
         assert response.query_lang == UNKNOWN and response.query_lang_guess == guessed

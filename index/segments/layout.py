@@ -1,0 +1,67 @@
+"""Versions made of segments: open one (checking what it names), load its parts, collect what no version names."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .. import versions
+from ..errors import IndexCorrupt
+from .segment import DELETES, SEGMENTS, Deletions, Segment
+
+
+def outside(name: str) -> bool:
+    """A manifest entry outside the version folder (a segment or deletion file): immutable once written."""
+    return name.startswith("../")
+
+
+def segment_files(index_dir: Path, meta_name: str) -> dict:
+    """A segment's files as a version manifest records them (relative to the version folder)."""
+    meta = json.loads((Path(index_dir) / SEGMENTS / meta_name / "meta.json").read_text())
+    return {f"../../{SEGMENTS}/{meta_name}/{name}": record for name, record in meta["files"].items()}
+
+
+def delete_path(index_dir: Path, name: str) -> Path:
+    """Path of a deletion file."""
+    return Path(index_dir) / DELETES / name
+
+
+def load_parts(index_dir: Path, manifest: dict, segments: dict[str, Segment],
+               deletions: dict[str, Deletions]) -> list[tuple[Segment, Deletions]]:
+    """The segments and deletions a manifest names, reusing (and filling) the given caches by name."""
+    if "segments" not in manifest:
+        raise IndexCorrupt("this index was written by an older release: rebuild it (`python -m ingest PATH --rebuild`)")
+    parts = []
+    for entry in manifest["segments"]:
+        name, deleted = entry["name"], entry.get("deletes")
+        if name not in segments:
+            segments[name] = Segment(index_dir, name)
+        if deleted and deleted not in deletions:
+            deletions[deleted] = Deletions.load(delete_path(index_dir, deleted))
+        parts.append((segments[name], deletions[deleted] if deleted else Deletions.none()))
+    return parts
+
+
+def collect_garbage(index_dir: Path, keep: int) -> list[str]:
+    """Old versions beyond `keep`, abandoned builds, and segments or deletion files no kept version names."""
+    removed = versions.collect_garbage(index_dir, keep)
+    named_segments, named_deletes = set(), set()
+    for name in versions.published(index_dir):
+        try:
+            manifest = json.loads((versions.versions_dir(index_dir) / name / versions.MANIFEST).read_text())
+        except (OSError, ValueError):
+            continue
+        for entry in manifest.get("segments", []):
+            named_segments.add(entry["name"])
+            named_deletes.add(entry.get("deletes"))
+    root = Path(index_dir) / SEGMENTS
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name not in named_segments:
+                shutil.rmtree(path, ignore_errors=True)
+    root = Path(index_dir) / DELETES
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name not in named_deletes:
+                path.unlink(missing_ok=True)
+    return removed

@@ -1,0 +1,189 @@
+"""A published segmented version as the store protocol's `Snapshot`: candidates for ranking, rows for the API."""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Sequence
+
+import numpy as np
+
+from .. import versions
+from ..debias import centre
+from ..lexical import B, K1, analyze_query, words
+from ..ranking import CROSS_LANGUAGE_MIN_CHARS
+from ..stores.base import Passage
+from ..vectors.faiss import default_search_params
+from .segment import Deletions, Segment
+from .stats import SUMS, Stats, term_df
+from .view import SegmentView
+
+_LEXICAL_CACHE = 4
+
+
+class SegmentSnapshot(SegmentView):
+    """One published version: its segments (shared with other versions), deletions and running statistics."""
+
+    def __init__(self, version: versions.Version, parts: Sequence[tuple[Segment, Deletions]],
+                 warnings: list[str]) -> None:
+        super().__init__(parts)
+        manifest = version.manifest
+        self.version = version.name
+        self.path = version.path
+        self.manifest = manifest
+        self.embedder = manifest["embedder"]
+        self.dim = int(manifest["dim"])
+        self.stats = Stats.load(manifest["stats"], version.path / SUMS)
+        self.n_documents, self.n_chunks = self.stats.documents, self.stats.chunks
+        self.centring = self.stats.centring(self.dim)
+        self.basis = self.stats.basis(self.dim)
+        self.warnings = warnings
+        self.langs = sorted(lang for lang, n in self.stats.lang_chunks.items() if n)
+        self._excluded = [segment.ids[deleted.rows] if len(deleted.rows) else None for segment, deleted in self.parts]
+        for segment, _ in self.parts:
+            segment.dense.set_search_params(manifest.get("search_params") or default_search_params(segment.meta["factory"]))
+        self._lexical_lock = threading.Lock()
+        self._lexical_cache: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    @functools.cached_property
+    def words_by_lang(self) -> dict[str, frozenset[str]]:
+        """Words seen per passage language, over every segment."""
+        merged: dict[str, set[str]] = {}
+        for segment, _ in self.parts:
+            for lang, seen in segment.words_by_lang.items():
+                merged.setdefault(lang, set()).update(seen)
+        return {lang: frozenset(seen) for lang, seen in merged.items()}
+
+    def chunk_languages(self) -> dict[str, int]:
+        """Passages per language."""
+        return {lang: self.stats.lang_chunks[lang] for lang in self.langs}
+
+    # -- candidates ----------------------------------------------------------------------------
+
+    def dense(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Approximate top-k by inner product with the centred passages, over every segment."""
+        found: list[tuple[float, int]] = []
+        query = np.asarray(q, np.float32)[None, :]
+        for (segment, _), excluded in zip(self.parts, self._excluded):
+            scores, ids = segment.dense.search(query, min(k, segment.rows), exclude=excluded)
+            found += [(float(s), int(i)) for s, i in zip(scores[0], ids[0]) if i >= 0]
+        found.sort(key=lambda x: -x[0])
+        return [(i, s) for s, i in found[:k]]
+
+    def _lexical(self, query: str, query_lang: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per part: (rows, 0..1 BM25) of the passages sharing a term with the query."""
+        key = (query, query_lang)
+        with self._lexical_lock:
+            if key in self._lexical_cache:
+                return self._lexical_cache[key]
+        long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
+        avgdl = np.float32(self.stats.avgdl)
+        postings: list[tuple[list, list]] = [([], []) for _ in self.parts]
+        for lang in self.langs:
+            text = query if lang == query_lang else long_words
+            if not text:
+                continue
+            terms = list(dict.fromkeys(analyze_query(text, lang)))
+            dfs = term_df(self.parts, terms)
+            known = [t for t in terms if dfs[t]]
+            idf = self.stats.idf(lang, np.asarray([dfs[t].get(lang, 0) for t in known], np.int64))
+            bound = max(float(idf.sum() + self.stats.mean_idf(lang) * (len(terms) - len(known))) * (K1 + 1), 1e-6)
+            for pi, (segment, _) in enumerate(self.parts):
+                li = segment.lang_index.get(lang)
+                if li is None:
+                    continue
+                for col, weight in zip(segment.columns(known), idf):
+                    if col < 0:
+                        continue
+                    a, b = int(segment.post_ptr[col]), int(segment.post_ptr[col + 1])
+                    rows = np.asarray(segment.post_rows[a:b])
+                    keep = (segment.lang[rows] == li) & self.live[pi][rows]
+                    rows = rows[keep]
+                    tf = np.asarray(segment.post_tf[a:b][keep], np.float32)
+                    norm = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * segment.length[rows].astype(np.float32) / avgdl)
+                    postings[pi][0].append(rows)
+                    postings[pi][1].append(tf * np.float32(K1 + 1) / (tf + norm) * weight / np.float32(bound))
+        result = []
+        for pi, (rows, scores) in enumerate(postings):
+            if not rows:
+                result.append((np.zeros(0, np.int64), np.zeros(0, np.float32)))
+                continue
+            rows_all = np.concatenate(rows)
+            unique, inverse = np.unique(rows_all, return_inverse=True)
+            summed = np.bincount(inverse, weights=np.concatenate(scores), minlength=len(unique)).astype(np.float32)
+            result.append((unique, summed))
+        with self._lexical_lock:
+            if len(self._lexical_cache) >= _LEXICAL_CACHE:
+                self._lexical_cache.pop(next(iter(self._lexical_cache)))
+            self._lexical_cache[key] = result
+        return result
+
+    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
+        """The k best chunk ids by BM25 (0..1), only those above 0."""
+        ids, scores = [], []
+        for (segment, _), (rows, found) in zip(self.parts, self._lexical(query, query_lang)):
+            keep = found > 0
+            ids.append(np.asarray(segment.ids)[rows[keep]])
+            scores.append(found[keep])
+        ids_all, scores_all = np.concatenate(ids), np.concatenate(scores)
+        if len(ids_all) > k:
+            top = np.argpartition(-scores_all, k - 1)[:k]
+            ids_all, scores_all = ids_all[top], scores_all[top]
+        return {int(i): float(s) for i, s in zip(ids_all, scores_all)}
+
+    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 (0..1) of the given chunks; 0 for those sharing no term."""
+        result = {int(c): 0.0 for c in chunk_ids}
+        lexical = self._lexical(query, query_lang)
+        for pi, ids, rows in self._split(chunk_ids):
+            hits, scores = lexical[pi]
+            at = np.minimum(np.searchsorted(hits, rows), max(0, len(hits) - 1))
+            for chunk_id, row, pos in zip(ids, rows, at):
+                if len(hits) and hits[pos] == row:
+                    result[int(chunk_id)] = float(scores[pos])
+        return result
+
+    def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
+        """Document, language, content prior and neighbours of live chunks."""
+        found: dict[int, Passage] = {}
+        for pi, ids, rows in self._split(chunk_ids):
+            segment, _ = self.parts[pi]
+            doc, seg_ids = segment.doc, segment.ids
+            for chunk_id, row in zip(ids, rows):
+                row = int(row)
+                d = doc[row]
+                prev = int(seg_ids[row - 1]) if row > 0 and doc[row - 1] == d else int(chunk_id)
+                nxt = int(seg_ids[row + 1]) if row + 1 < segment.rows and doc[row + 1] == d else int(chunk_id)
+                found[int(chunk_id)] = Passage(int(chunk_id), segment.doc_ids[d], segment.langs[segment.lang[row]],
+                                               float(segment.content[row]), prev, nxt)
+        return found
+
+    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Raw vectors of live chunks, in the order asked."""
+        ids = np.asarray(chunk_ids, np.int64)
+        out = np.zeros((len(ids), self.dim), np.float32)
+        for pi, (segment, _) in enumerate(self.parts):
+            found, rows = segment.rows_of(ids)
+            if found.any():
+                out[found] = segment.raw[rows]
+        return out
+
+    def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(centred, raw) normalised mean passage vectors, centred with this version's centring."""
+        centred = np.zeros((len(doc_ids), self.dim), np.float64)
+        raw_means = np.zeros((len(doc_ids), self.dim), np.float64)
+        table = self.centring.table
+        for i, doc_id in enumerate(doc_ids):
+            where = self.locate(doc_id)
+            if where is None:
+                continue
+            segment, _ = self.parts[where[0]]
+            start, end = int(segment.doc_start[where[1]]), int(segment.doc_end[where[1]])
+            raw = np.asarray(segment.raw[start:end])
+            langs = [segment.langs[x] for x in segment.lang[start:end]]
+            centred[i] = centre(raw, table[self.centring.rows(langs)]).sum(axis=0)
+            raw_means[i] = raw.sum(axis=0)
+        unit = lambda m: (m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+        return unit(centred), unit(raw_means)
+
+    def close(self) -> None:
+        """Nothing to release: segments belong to the store's cache."""

@@ -1,0 +1,174 @@
+"""Rows of a list of segments with their deletions: documents, chunks and groundings as one corpus."""
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+import numpy as np
+
+from .. import store
+from ..concepts.grounding import MAX_EMBEDDING_PASSAGES
+from ..stores.base import DocHead, GroundedPassage
+from .segment import Deletions, Segment
+
+
+class SegmentView:
+    """Live rows of segments (newest last): what the writer and a snapshot read the same way."""
+
+    def __init__(self, parts: Sequence[tuple[Segment, Deletions]]) -> None:
+        self.parts = list(parts)
+        self.live = [deleted.live(segment.rows) for segment, deleted in self.parts]
+
+    def locate(self, doc_id: str) -> tuple[int, int] | None:
+        """(part, document index) of a live document."""
+        for pi in range(len(self.parts) - 1, -1, -1):
+            segment, deleted = self.parts[pi]
+            index = segment.doc_row.get(doc_id)
+            if index is not None and index not in deleted.doc_set:
+                return pi, index
+        return None
+
+    def _live_docs(self, pi: int, doc_ids) -> list[str]:
+        segment, deleted = self.parts[pi]
+        return [d for d in doc_ids if segment.doc_row.get(d) is not None and segment.doc_row[d] not in deleted.doc_set]
+
+    def document(self, doc_id: str) -> store.Document | None:
+        """One live document."""
+        found = self.locate(doc_id)
+        return store.document(self.parts[found[0]][0].conn, doc_id) if found else None
+
+    def documents(self) -> list[store.Document]:
+        """Every live document, ordered by source."""
+        docs = []
+        for pi, (segment, deleted) in enumerate(self.parts):
+            docs += [d for d in store.documents(segment.conn) if segment.doc_row[d.doc_id] not in deleted.doc_set]
+        return sorted(docs, key=lambda d: d.source)
+
+    def document_states(self) -> dict[str, store.DocState]:
+        """source -> DocState of every live document."""
+        states: dict[str, store.DocState] = {}
+        for segment, deleted in self.parts:
+            states.update({s: st for s, st in store.document_states(segment.conn).items()
+                           if segment.doc_row[st.doc_id] not in deleted.doc_set})
+        return states
+
+    def doc_by_source(self, source: str) -> str | None:
+        """Id of the live document with this source."""
+        for segment, deleted in reversed(self.parts):
+            row = segment.conn.execute("SELECT doc_id FROM documents WHERE source = ?", (source,)).fetchone()
+            if row and segment.doc_row[row[0]] not in deleted.doc_set:
+                return row[0]
+        return None
+
+    def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
+        """Id of a live document with these bytes or the same normalised text."""
+        for segment, deleted in self.parts:
+            rows = segment.conn.execute("SELECT doc_id FROM documents WHERE content_hash = ? OR text_hash = ?",
+                                        (content_hash, text_hash)).fetchall()
+            for (doc_id,) in rows:
+                if segment.doc_row[doc_id] not in deleted.doc_set:
+                    return doc_id
+        return None
+
+    def chunk_counts(self) -> dict[str, int]:
+        """doc_id -> chunks of every live document."""
+        counts: dict[str, int] = {}
+        for segment, deleted in self.parts:
+            sizes = segment.doc_end - segment.doc_start
+            counts.update({d: int(sizes[i]) for i, d in enumerate(segment.doc_ids) if i not in deleted.doc_set})
+        return counts
+
+    def chunks_of(self, doc_id: str) -> list[store.Chunk]:
+        """A live document's chunks in order."""
+        found = self.locate(doc_id)
+        return store.chunks_of(self.parts[found[0]][0].conn, doc_id) if found else []
+
+    def _split(self, chunk_ids: Sequence[int]):
+        # Per part: the live chunk ids it holds.
+        ids = np.asarray(chunk_ids, np.int64)
+        for pi, (segment, _) in enumerate(self.parts):
+            found, rows = segment.rows_of(ids)
+            keep = self.live[pi][rows]
+            if keep.any():
+                yield pi, ids[found][keep], rows[keep]
+
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, store.Chunk]:
+        """Live chunks for a set of ids."""
+        found: dict[int, store.Chunk] = {}
+        for pi, ids, _ in self._split(chunk_ids):
+            found.update(store.chunks_by_id(self.parts[pi][0].conn, [int(i) for i in ids]))
+        return found
+
+    def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
+        """Title and source of a few live documents."""
+        heads: dict[str, DocHead] = {}
+        for pi, (segment, _) in enumerate(self.parts):
+            wanted = self._live_docs(pi, doc_ids)
+            for d, row in store.document_heads(segment.conn, wanted).items():
+                heads[d] = DocHead(d, row["title"], row["source"])
+        return heads
+
+    def document_languages(self) -> dict[str, int]:
+        """Live documents per document language."""
+        counts: dict[str, int] = {}
+        for segment, deleted in self.parts:
+            for i, lang in enumerate(segment.meta["doc_langs"]):
+                if i not in deleted.doc_set:
+                    counts[lang] = counts.get(lang, 0) + 1
+        return dict(sorted(counts.items()))
+
+    # -- concept groundings: label hits stand; by meaning, each concept keeps its best live passages --
+
+    @functools.cached_property
+    def _by_meaning(self) -> set[tuple[str, int]]:
+        best: dict[str, list[tuple[float, int]]] = {}
+        for pi, (segment, _) in enumerate(self.parts):
+            rows = segment.conn.execute(
+                "SELECT concept_id, chunk_id, score FROM concept_passages WHERE via = 'embedding'").fetchall()
+            if not rows:
+                continue
+            ids = np.asarray([r[1] for r in rows], np.int64)
+            _, at = segment.rows_of(ids)
+            for (cid, chunk_id, score), live in zip(rows, self.live[pi][at]):
+                if live:
+                    best.setdefault(cid, []).append((-score, chunk_id))
+        return {(cid, c) for cid, found in best.items() for _, c in sorted(found)[:MAX_EMBEDDING_PASSAGES]}
+
+    def _kept(self, pi: int, rows: list) -> list:
+        if not rows:
+            return []
+        _, at = self.parts[pi][0].rows_of(np.asarray([r["chunk_id"] for r in rows], np.int64))
+        live = self.live[pi][at]
+        return [r for r, ok in zip(rows, live)
+                if ok and (r["via"] != "embedding" or (r["concept_id"], r["chunk_id"]) in self._by_meaning)]
+
+    def groundings(self, concept_id: str | None = None) -> list[GroundedPassage]:
+        """Grounded passages by concept, best first (ties in chunk order)."""
+        found = []
+        for pi, (segment, _) in enumerate(self.parts):
+            for r in self._kept(pi, store.groundings(segment.conn, concept_id)):
+                found.append(GroundedPassage(r["concept_id"], r["chunk_id"], r["score"], r["via"], r["sentence"],
+                                             r["start"], r["end"], r["doc_id"], r["ord"], r["lang"], r["text"],
+                                             r["title"], r["source"]))
+        return sorted(found, key=lambda g: (g.concept_id, -g.score, g.chunk_id))
+
+    def concepts_by_chunk(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Concept ids each live chunk is grounded in, strongest first."""
+        result: dict[int, list[tuple[float, str]]] = {}
+        for pi, ids, _ in self._split(chunk_ids):
+            marks = ",".join("?" * len(ids))
+            rows = self.parts[pi][0].conn.execute(
+                f"SELECT concept_id, chunk_id, score, via FROM concept_passages WHERE chunk_id IN ({marks})",
+                [int(i) for i in ids]).fetchall()
+            for r in self._kept(pi, rows):
+                result.setdefault(r["chunk_id"], []).append((-r["score"], r["concept_id"]))
+        return {c: [cid for _, cid in sorted(found, key=lambda x: x[0])] for c, found in result.items()}
+
+    def concept_counts(self) -> dict[str, int]:
+        """concept_id -> grounded live passages."""
+        counts: dict[str, int] = {}
+        for pi, (segment, _) in enumerate(self.parts):
+            rows = segment.conn.execute("SELECT concept_id, chunk_id, via FROM concept_passages").fetchall()
+            for r in self._kept(pi, rows):
+                counts[r["concept_id"]] = counts.get(r["concept_id"], 0) + 1
+        return counts

@@ -1,0 +1,52 @@
+"""The embedded store: an index folder of immutable segments (index/segments), FAISS or NumPy plus SQLite."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .. import versions
+from ..segments import layout
+from ..segments.segment import Deletions, Segment
+from ..segments.snapshot import SegmentSnapshot
+from ..segments.writer import SegmentWriter
+from .base import IndexSettings
+
+
+class EmbeddedStore:
+    """Segments on disk; snapshots share the segments they have in common (loaded once per process)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = Path(index_dir)
+        self._segments: dict[str, Segment] = {}
+        self._deletions: dict[str, Deletions] = {}
+        self._checked: set[str] = set()  # segment files whose checksum this process verified
+        self._lock = threading.Lock()
+
+    def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
+               lock_timeout: float = 30.0) -> SegmentWriter:
+        """The single writer (enter it to take the lock)."""
+        return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout)
+
+    def current(self) -> str | None:
+        """Name of the newest published version."""
+        return versions.current_name(self.index_dir)
+
+    def snapshot(self, previous: SegmentSnapshot | None = None) -> SegmentSnapshot:
+        """The newest sound version; segments already loaded (by this store) are reused, not reread."""
+        with self._lock:
+            version, warnings = versions.open_current(self.index_dir, shallow=self._checked.__contains__)
+            self._checked.update(name for name in version.manifest.get("files", {}) if layout.outside(name))
+            parts = layout.load_parts(self.index_dir, version.manifest, self._segments, self._deletions)
+            named = {e["name"] for e in version.manifest["segments"]}
+            named_deletes = {e.get("deletes") for e in version.manifest["segments"]}
+            # Only what this version names stays cached; older snapshots keep their own references.
+            self._segments = {k: v for k, v in self._segments.items() if k in named}
+            self._deletions = {k: v for k, v in self._deletions.items() if k in named_deletes}
+            return SegmentSnapshot(version, parts, warnings)
+
+    def verify(self) -> list[str]:
+        """Problems of the current version, every checksum read."""
+        name = versions.current_name(self.index_dir)
+        if name is None:
+            return [f"no index in {self.index_dir}"]
+        return versions.verify_version(versions.versions_dir(self.index_dir) / name)
