@@ -35,7 +35,7 @@ from ..lexical import B, K1, analyze, analyze_query, words
 from ..pgconn import Database, migrate
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS
 from ..store import Chunk, DocState, Document, document_hash, text_hash
-from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published
+from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published, check_embedder
 from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vector, to_bytes, unpack, visible
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,14 @@ def _document(row: dict) -> Document:
 def _chunk(row: dict) -> Chunk:
     return Chunk(chunk_id=row["chunk_id"], doc_id=row["doc_id"], ord=row["ord"], start=row["start_at"],
                  end=row["end_at"], text=row["text"], lang=row["lang"], tokens=row["tokens"])
+
+
+_STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
+
+
+def _states(rows: list[dict]) -> dict[str, DocState]:
+    return {r["source"]: DocState(r["doc_id"], r["source"], r["content_hash"], r["text_hash"], r["chunking"],
+                                  r["meta_hash"], r["root"]) for r in rows}
 
 
 def _cache_dir() -> Path:
@@ -171,8 +179,6 @@ class PostgresWriter:
             time.sleep(0.1)
 
     def _open(self) -> None:
-        from ..writer import check_embedder  # the writer module imports the stores package
-
         conn = self._conn
         self._previous = conn.execute(
             "SELECT number, manifest, centring FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
@@ -222,10 +228,7 @@ class PostgresWriter:
 
     def document_states(self) -> dict[str, DocState]:
         """source -> what incremental ingest compares (hashes, chunking, metadata, root)."""
-        rows = self._live("SELECT doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
-                          " FROM kb_documents WHERE removed_in IS NULL")
-        return {r["source"]: DocState(r["doc_id"], r["source"], r["content_hash"], r["text_hash"], r["chunking"],
-                                      r["meta_hash"], r["root"]) for r in rows}
+        return _states(self._live(f"SELECT {_STATE_COLUMNS} FROM kb_documents WHERE removed_in IS NULL"))
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
         """Id of a stored document with these bytes or the same normalised text, if any."""
@@ -679,6 +682,10 @@ class PostgresSnapshot:
         """Every document, ordered by source."""
         return [_document(r) for r in self._rows(
             f"SELECT {_DOC_COLUMNS} FROM kb_documents d WHERE {visible('d')} ORDER BY source")]
+
+    def document_states(self) -> dict[str, DocState]:
+        """source -> what incremental ingest compares (planning before the writer lock)."""
+        return _states(self._rows(f"SELECT {_STATE_COLUMNS} FROM kb_documents d WHERE {visible('d')}"))
 
     def document(self, doc_id: str) -> Document | None:
         """One document by id."""
