@@ -138,6 +138,8 @@ class KnowledgeBase:
         catalogue = load_catalogue()
         saved = getattr(snapshot, "path", None)  # the embedded store keeps the label vectors with each version
         concept_index = ConceptIndex.load(saved / "concepts.npz", catalogue) if saved else None
+        if concept_index is None and previous and previous.concept_index.is_fresh(catalogue, snapshot.embedder):
+            concept_index = previous.concept_index  # a store without label vectors per version (PostgreSQL)
         if concept_index is None or not concept_index.is_fresh(catalogue, snapshot.embedder):
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
             concept_index = build_concept_index(catalogue, get_embedder(snapshot.embedder))

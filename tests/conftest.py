@@ -90,3 +90,16 @@ def pg_url(pg_server) -> Iterator[str]:
     yield url
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def pour_into_postgres(index_dir: Path, url: str) -> None:
+    """Write the documents, chunks and vectors of an embedded index into the PostgreSQL store at `url` (one version)."""
+    from index.stores import IndexSettings, open_store
+    from index.stores.postgres import PostgresStore
+
+    source = open_store(index_dir).snapshot()
+    with PostgresStore(url).writer(IndexSettings(embedder=source.embedder)) as writer:
+        for doc in source.documents():
+            chunks = source.chunks_of(doc.doc_id)
+            writer.put(doc, chunks, source.vectors([c.chunk_id for c in chunks]))
+        writer.commit()

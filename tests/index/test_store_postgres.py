@@ -14,75 +14,51 @@ import numpy as np
 import pytest
 
 from index import store as sq
-from index import versions
-from index.debias import Centring
 from index.errors import IndexBusy, IndexNotFound
-from index.lexical import LexicalIndex, analyze_query, words
-from index.ranking import CROSS_LANGUAGE_MIN_CHARS
-from index.stores.base import IndexSettings
+from index.stores import IndexSettings, open_store
 from index.stores.postgres import PostgresStore
+
+from tests.conftest import pour_into_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = [("kundelojalitet strategi", "no"), ("Filerna och kunderna", "sv"), ("customer lock-on Disney", "en"),
            ("klantreis van bedrijven", "nl"), ("data", "und")]
 
 
-def pour(index_dir: Path, store: PostgresStore, settings: IndexSettings) -> None:
-    """Write every document of an embedded index's current version, with its chunks and vectors, into `store`."""
-    version, _ = versions.open_current(index_dir)
-    conn = sq.connect(version.path / versions.DB_FILE, readonly=True)
-    with store.writer(settings) as writer:
-        for doc in sq.documents(conn):
-            chunks = sq.chunks_of(conn, doc.doc_id)
-            writer.put(doc, chunks, sq.vectors_by_id(conn, [c.chunk_id for c in chunks], version.manifest["dim"]))
-        writer.commit()
-    conn.close()
-
-
 @pytest.fixture
 def poured(seed_index, pg_url) -> PostgresStore:
-    store = PostgresStore(pg_url)
-    pour(seed_index, store, IndexSettings())
-    return store
+    pour_into_postgres(seed_index, pg_url)
+    return PostgresStore(pg_url)
 
 
-def _embedded_lexical(lex: LexicalIndex, query: str, query_lang: str) -> np.ndarray:
-    total = np.zeros(len(lex.chunk_ids))
-    long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
-    for lang in lex.langs:
-        text = query if lang == query_lang else long_words
-        if text:
-            scores, bound = lex.scores(analyze_query(text, lang), lang)
-            total += scores / bound
-    return total
-
-
-def test_postgres_store_computes_what_the_embedded_index_computes(seed_index, poured):
-    """BM25, language correction, content priors and groundings equal the embedded index's, from the same chunks."""
-    version, _ = versions.open_current(seed_index)
-    conn = sq.connect(version.path / versions.DB_FILE, readonly=True)
-    snap = poured.snapshot()
-    assert (snap.n_documents, snap.n_chunks) == (version.manifest["documents"], version.manifest["chunks"])
-    pg_id = {(c.doc_id, c.ord): c.chunk_id for d in snap.documents() for c in snap.chunks_of(d.doc_id)}
-    ids = [pg_id[(c.doc_id, c.ord)] for c in sq.all_chunks(conn)]  # embedded row order
-    lex = LexicalIndex.load(version.path)
+def test_postgres_store_computes_what_the_embedded_store_computes(seed_index, poured):
+    """BM25, language correction, content priors, vectors and groundings equal the embedded store's, same chunks."""
+    embedded, snap = open_store(seed_index).snapshot(), poured.snapshot()
+    assert (snap.n_documents, snap.n_chunks) == (embedded.n_documents, embedded.n_chunks)
+    assert snap.chunk_languages() == embedded.chunk_languages()
+    assert snap.document_languages() == embedded.document_languages()
+    pairs = [(e.chunk_id, p.chunk_id) for d in embedded.documents()
+             for e, p in zip(embedded.chunks_of(d.doc_id), snap.chunks_of(d.doc_id), strict=True)]
+    ours, theirs = [p for _, p in pairs], [e for e, _ in pairs]
     for query, lang in QUERIES:
-        expected = _embedded_lexical(lex, query, lang)
-        got = snap.lexical_of(query, lang, ids)
-        assert np.allclose([got[i] for i in ids], expected, atol=1e-5), query
-        top = snap.lexical_top(query, lang, 5)
-        assert sorted(top.values(), reverse=True) == pytest.approx(sorted(expected[expected > 0])[::-1][:5], abs=1e-5)
-    centring = Centring.load(version.path / "centring.npz", snap.dim)
-    assert centring.langs == snap.centring.langs and np.allclose(centring.table, snap.centring.table, atol=1e-6)
-    basis = np.load(version.path / "debias.npy")
-    assert np.allclose(basis.T @ basis, snap.basis.T @ snap.basis, atol=1e-5)
-    passages = snap.passages(ids)
-    assert np.allclose([passages[i].content for i in ids], np.load(version.path / "content.npy"), atol=1e-6)
-    embedded = sorted((r["concept_id"], r["doc_id"], r["ord"], r["via"]) for r in sq.groundings(conn))
-    assert embedded and embedded == sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in snap.groundings())
-    vectors = sq.vectors_by_id(conn, [c.chunk_id for c in sq.all_chunks(conn)], snap.dim)
-    assert np.array_equal(snap.vectors(ids), vectors)
-    conn.close()
+        expected, got = embedded.lexical_of(query, lang, theirs), snap.lexical_of(query, lang, ours)
+        assert np.allclose([got[p] for p in ours], [expected[e] for e in theirs], atol=1e-5), query
+        top, expected_top = snap.lexical_top(query, lang, 5), embedded.lexical_top(query, lang, 5)
+        assert sorted(top.values()) == pytest.approx(sorted(expected_top.values()), abs=1e-5), query
+    assert snap.centring.langs == embedded.centring.langs
+    assert np.allclose(snap.centring.table, embedded.centring.table, atol=1e-5)
+    assert np.allclose(snap.basis.T @ snap.basis, embedded.basis.T @ embedded.basis, atol=1e-4)
+    mine, its = snap.passages(ours), embedded.passages(theirs)
+    assert np.allclose([mine[p].content for p in ours], [its[e].content for e in theirs], atol=1e-6)
+    assert np.array_equal(snap.vectors(ours), embedded.vectors(theirs))
+    docs = [d.doc_id for d in embedded.documents()]
+    for a, b in zip(snap.doc_centroids(docs), embedded.doc_centroids(docs)):
+        assert np.allclose(a, b, atol=1e-5)
+    grounded = sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in embedded.groundings())
+    assert grounded and grounded == sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in snap.groundings())
+    assert set(embedded.words_by_lang) == set(snap.words_by_lang)
+    for lang, vocabulary in embedded.words_by_lang.items():
+        assert all(word in snap.words_by_lang[lang] for word in sorted(vocabulary)[:50])
 
 
 def test_dense_finds_the_exact_nearest_passages_of_the_seeds(poured):
