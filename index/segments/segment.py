@@ -87,7 +87,7 @@ def write_segment(index_dir: Path, name: str, rows: NewRows, centres: np.ndarray
     langs = sorted({c.lang for c in chunks})
     lang_index = {lang: i for i, lang in enumerate(langs)}
     ids = np.asarray([c.chunk_id for c in chunks], np.int64)
-    raw = np.ascontiguousarray(rows.vectors, dtype=np.float32).reshape(n, -1)
+    raw = np.ascontiguousarray(rows.vectors, dtype=np.float32).reshape(n, rows.vectors.shape[-1])
     lang_of = np.asarray([lang_index[c.lang] for c in chunks], np.int16)
     _save(build / "ids.npy", ids)
     _save(build / "doc.npy", np.asarray([doc_index[c.doc_id] for c in chunks], np.int32))

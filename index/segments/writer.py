@@ -9,6 +9,7 @@ Segments pile up; `merge` rewrites a tier of small ones into one (tiered, in the
 from __future__ import annotations
 
 import copy
+import functools
 import dataclasses
 import hashlib
 import logging
@@ -93,6 +94,11 @@ class SegmentWriter:
         self._base_parts = list(self._parts)
         self._buffer: dict[str, tuple[store.Document, list[store.Chunk], np.ndarray]] = {}
         self._view: SegmentView | None = None
+
+    @functools.cached_property
+    def _catalogue(self):
+        # Parsed once per write: the YAML takes about a second.
+        return load_catalogue()
 
     @property
     def embedder(self) -> Embedder:
@@ -219,7 +225,7 @@ class SegmentWriter:
             for chunk in doc_chunks:
                 chunks.append(dataclasses.replace(chunk, chunk_id=self._next["chunk"], doc_id=doc.doc_id))
                 self._next["chunk"] += 1
-            vectors.append(doc_vectors.reshape(len(doc_chunks), -1))
+            vectors.append(doc_vectors.reshape(len(doc_chunks), self.embedder.dim))
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
         rows = NewRows(docs, chunks, matrix, self._groundings(chunks, matrix))
         centring = self._centring_with(chunks, matrix)
@@ -227,7 +233,7 @@ class SegmentWriter:
         self._next["segment"] += 1
         factory = self.factory if len(chunks) >= 1000 else "Flat"
         write_segment(self.index_dir, name, rows, centring.table, {l: i for i, l in enumerate(centring.langs)},
-                      self.settings.backend, factory, load_catalogue().digest)
+                      self.settings.backend, factory, self._catalogue.digest)
         self._parts.append((Segment(self.index_dir, name), Deletions.none()))
         self._buffer.clear()
         self._view = None
@@ -248,12 +254,12 @@ class SegmentWriter:
         # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions.
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
         cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
-        return load_or_build_concept_index(load_catalogue(), self.embedder, cache), cache
+        return load_or_build_concept_index(self._catalogue, self.embedder, cache), cache
 
     def _groundings(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> list[tuple]:
         """Grounding candidates of new chunks: label hits, and every passage close enough by meaning."""
         concept_index, _ = self._concept_index()
-        found = ground(load_catalogue(), chunks, vectors, concept_index, max_embedding_passages=ALL_CANDIDATES)
+        found = ground(self._catalogue, chunks, vectors, concept_index, max_embedding_passages=ALL_CANDIDATES)
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
 
@@ -331,10 +337,10 @@ class SegmentWriter:
 
     def _merge(self, force: bool = False, max_rows: int = INLINE_MERGE_ROWS) -> Published | None:
         """Rewrite a tier of small segments (or all, `force`) into one, and publish it; None when nothing is due."""
-        chosen = merge_plan(self._parts, max_rows, load_catalogue().digest) if not force else list(range(len(self._parts)))
+        chosen = merge_plan(self._parts, max_rows, self._catalogue.digest) if not force else list(range(len(self._parts)))
         if not chosen:
             return None
-        docs, chunks, vectors, groundings, digest = [], [], [], [], load_catalogue().digest
+        docs, chunks, vectors, groundings, digest = [], [], [], [], self._catalogue.digest
         for pi in chosen:
             segment, deleted = self._parts[pi]
             live = deleted.live(segment.rows)
@@ -351,15 +357,17 @@ class SegmentWriter:
                 groundings += self._groundings([found[i] for i in ids], vectors[-1])
         order = {d.doc_id: i for i, d in enumerate(docs)}
         keyed = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].doc_id], chunks[i].ord))
-        matrix = np.concatenate(vectors)[keyed] if vectors else np.zeros((0, self.embedder.dim), np.float32)
+        matrix = np.concatenate(vectors)[keyed].reshape(len(keyed), self.embedder.dim)
         chunks = [chunks[i] for i in keyed]
+        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
+        if not docs:  # everything in them was deleted
+            return self._publish(kept_parts, self._stats)
         name = f"s{self._next['segment']:06d}"
         self._next["segment"] += 1
         centring = self._stats.centring(self.embedder.dim)
         write_segment(self.index_dir, name, NewRows(docs, chunks, matrix, groundings), centring.table,
                       {l: i for i, l in enumerate(centring.langs)}, self.settings.backend,
                       self.factory if len(chunks) >= 1000 else "Flat", digest)
-        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
         log.info("merging %d segments (%d rows) into %s", len(chosen), len(chunks), name)
         return self._publish(kept_parts + [(Segment(self.index_dir, name), Deletions.none())], self._stats)
 

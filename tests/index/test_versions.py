@@ -24,11 +24,13 @@ def test_damaged_current_version_is_detected_and_skipped(index_copy, tmp_path, c
     good = versions.current_name(index_copy)
     newer = ingest([extra], index_copy, progress=False).version
     assert newer != good
-    faiss_file = versions.versions_dir(index_copy) / newer / "vectors.faiss"
+    # The segment the newer version added (segments are immutable; only that version names it).
+    manifest = json.loads((versions.versions_dir(index_copy) / newer / versions.MANIFEST).read_text())
+    faiss_file = index_copy / "segments" / manifest["segments"][-1]["name"] / "dense.faiss"
     faiss_file.write_bytes(faiss_file.read_bytes()[:-100])
 
     assert index_main(["--index-dir", str(index_copy), "verify"]) == 1
-    assert "vectors.faiss" in capsys.readouterr().out
+    assert "dense.faiss" in capsys.readouterr().out
     kb = KnowledgeBase(index_copy)
     assert kb.version == good and kb.warnings
     assert kb.stats()["documents"] == 5
