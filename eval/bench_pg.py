@@ -32,6 +32,7 @@ LANGS = ("no", "sv", "nl")
 CHUNKS_PER_DOC = 20
 WORDS_PER_CHUNK = 40
 CANDIDATES = 200
+EF_SEARCH = (40, 64, 100, 200)  # hnsw.ef_search values whose recall is measured (the store's default among them)
 
 
 @contextlib.contextmanager
@@ -108,7 +109,8 @@ def _search(snapshot, q: np.ndarray, text: str, lang: str) -> None:
     snapshot.doc_centroids(sorted({p.doc_id for p in passages.values()}))
 
 
-def _exact_recall(store: PostgresStore, data: Synthetic, n_queries: int, k: int = 10) -> float:
+def _exact_recall(store: PostgresStore, data: Synthetic, n_queries: int, ef_search: int, k: int = 10) -> float:
+    store.ef_search = ef_search
     snapshot = store.snapshot()
     with store.db.connection().cursor(binary=True) as cur:
         rows = cur.execute("SELECT chunk_id, centred FROM kb_chunks WHERE removed_in IS NULL").fetchall()
@@ -128,7 +130,8 @@ def measure(sizes: Sequence[int] = (10_000, 100_000), url: str | None = None, di
 
     Keys per size N: `build_s@N` (writing up to N), `add_s@N` / `delete_s@N` (publishing one document of
     20 chunks / deleting it), `search_p50_ms@N` / `search_p95_ms@N` (the store's side of one hybrid
-    search), `dense_p50_ms@N`; and `recall@10` of HNSW against exact search at `recall_at` chunks.
+    search), `dense_p50_ms@N`; and `recall@10` of HNSW against exact search at `recall_at` chunks (at the
+    store's ef_search, and `recall@10_efE` at each of EF_SEARCH).
     """
     settings = IndexSettings(embedder=f"hash:{dim}")
     data = Synthetic(dim)
@@ -167,7 +170,11 @@ def measure(sizes: Sequence[int] = (10_000, 100_000), url: str | None = None, di
             result[f"search_p95_ms@{size}"] = round(float(np.percentile(took, 95)), 2)
             result[f"dense_p50_ms@{size}"] = round(statistics.median(dense), 2)
             if size == recall_at:
-                result["recall@10"] = round(_exact_recall(store, data, queries), 4)
+                default = store.ef_search
+                for ef in sorted({*EF_SEARCH, default}):
+                    result[f"recall@10_ef{ef}"] = round(_exact_recall(store, data, queries, ef), 4)
+                store.ef_search = default
+                result["recall@10"] = result[f"recall@10_ef{default}"]
                 result["recall_at"] = size
             say({k: v for k, v in result.items() if k.endswith(f"@{size}") or k.startswith("recall")}, flush=True)
     return result

@@ -41,7 +41,7 @@ from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vecto
 log = logging.getLogger(__name__)
 
 WRITER_LOCK = 0x6B62_7772  # advisory lock key held by the one writer ("kbwr")
-EF_SEARCH_MIN, EF_SEARCH_MAX = 64, 1000
+EF_SEARCH_MAX = 1000
 HNSW_BUILD_MEMORY = "512MB"
 BACKEND = "pgvector"
 FACTORY = "hnsw"
@@ -80,8 +80,10 @@ def _cache_dir() -> Path:
 class PostgresStore:
     """An index in one PostgreSQL database (with the pgvector extension)."""
 
-    def __init__(self, url: str, cache_dir: Path | None = None) -> None:
+    def __init__(self, url: str, cache_dir: Path | None = None, ef_search: int | None = None) -> None:
         self.url = url
+        # HNSW candidates examined per query, at least (more when more results are asked for).
+        self.ef_search = ef_search or int(os.environ.get("KB_PG_EF_SEARCH") or 100)
         self.cache_dir = Path(cache_dir) if cache_dir else _cache_dir()
         setup = Database(url)
         try:
@@ -556,7 +558,7 @@ class PostgresSnapshot:
         conn = self.db.connection()
         with conn.transaction(), conn.cursor() as cur:
             # The index scan yields ef_search rows before the version filter: ask for enough.
-            cur.execute(f"SET LOCAL hnsw.ef_search = {min(EF_SEARCH_MAX, max(EF_SEARCH_MIN, k))}")
+            cur.execute(f"SET LOCAL hnsw.ef_search = {min(EF_SEARCH_MAX, max(self.store.ef_search, k))}")
             cur.execute("SET LOCAL enable_seqscan = off")  # the planner misjudges the filtered ORDER BY ... LIMIT
             rows = cur.execute(
                 f"SELECT c.chunk_id, (c.centred::vector({self.dim}) <#> %(q)s) AS d FROM kb_chunks c"
