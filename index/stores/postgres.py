@@ -556,14 +556,21 @@ class PostgresSnapshot:
         if k <= 0 or not self.n_chunks:
             return []
         conn = self.db.connection()
-        with conn.transaction(), conn.cursor() as cur:
-            # The index scan yields ef_search rows before the version filter: ask for enough.
-            cur.execute(f"SET LOCAL hnsw.ef_search = {min(EF_SEARCH_MAX, max(self.store.ef_search, k))}")
-            cur.execute("SET LOCAL enable_seqscan = off")  # the planner misjudges the filtered ORDER BY ... LIMIT
-            rows = cur.execute(
-                f"SELECT c.chunk_id, (c.centred::vector({self.dim}) <#> %(q)s) AS d FROM kb_chunks c"
-                f" WHERE {visible('c')} ORDER BY c.centred::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
-                {"v": self.number, "q": np.asarray(q, np.float32), "k": k}).fetchall()
+        want = min(k, self.n_chunks)
+        ef = min(EF_SEARCH_MAX, max(self.store.ef_search, k))
+        while True:
+            with conn.transaction(), conn.cursor() as cur:
+                # The index scan yields ef_search rows before the version filter drops rows of other versions.
+                cur.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+                cur.execute("SET LOCAL enable_seqscan = off")  # the planner misjudges the filtered ORDER BY ... LIMIT
+                rows = cur.execute(
+                    f"SELECT c.chunk_id, (c.centred::vector({self.dim}) <#> %(q)s) AS d FROM kb_chunks c"
+                    f" WHERE {visible('c')} ORDER BY c.centred::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
+                    {"v": self.number, "q": np.asarray(q, np.float32), "k": k}).fetchall()
+            # Too few: most rows near the query belong to other versions; look further, up to the limit.
+            if len(rows) >= want or ef >= EF_SEARCH_MAX:
+                break
+            ef = min(EF_SEARCH_MAX, ef * 4)
         return [(r["chunk_id"], -float(r["d"])) for r in rows]
 
     def _plans(self, query: str, query_lang: str) -> dict[str, list[str]]:

@@ -159,20 +159,28 @@ def test_kill_9_of_a_writer_at_any_moment_leaves_the_old_or_the_new_version(pg_u
     store = PostgresStore(pg_url)
     assert _write(pg_url, 0).wait(120) == 0
     started = time.monotonic()
-    assert _write(pg_url, 1).wait(120) == 0
-    duration = time.monotonic() - started
+    timing = _write(pg_url, 1)
+    assert timing.stdout.readline().strip() == "committing"
+    committing = time.monotonic()
+    assert timing.wait(120) == 0
+    whole, commit = committing - started, time.monotonic() - committing
     rng, outcomes = random.Random(13), []
     for n in range(2, 22):
         before = store.snapshot()
         old_round = before.document("doc0").title
         proc = _write(pg_url, n)
-        time.sleep(rng.uniform(0.0, 1.1 * duration))
+        if n % 2:  # a moment anywhere in the run, else one during the commit (the publishing transaction)
+            time.sleep(rng.uniform(0.0, whole + commit))
+        else:
+            proc.stdout.readline()
+            time.sleep(rng.uniform(0.0, 1.5 * commit))
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
         assert store.verify() == [], n
         after = store.snapshot(previous=before)
         titles = {d.title for d in after.documents()}
         assert titles in ({old_round}, {f"round {n}"}), (n, titles)
-        assert after.n_chunks == 120 and len(after.chunks_by_id([c for c, _ in after.dense(np.ones(64) / 8, 5)])) == 5
+        found = [c for c, _ in after.dense(np.ones(64) / 8, 5)]
+        assert after.n_chunks == 120 and len(found) == 5 and len(after.chunks_by_id(found)) == 5
         outcomes.append(titles == {f"round {n}"})
     assert any(outcomes) and not all(outcomes), outcomes  # kills landed both before and after the commit
