@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 from . import settings, store, suggestions
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
@@ -139,6 +138,8 @@ class KnowledgeBase:
         catalogue = snapshot.catalogue()
         saved = getattr(snapshot, "path", None)  # the embedded store keeps the label vectors with each version
         concept_index = ConceptIndex.load(saved / "concepts.npz", catalogue) if saved else None
+        if concept_index is None and previous and previous.concept_index.is_fresh(catalogue, snapshot.embedder):
+            concept_index = previous.concept_index  # a store without label vectors per version (PostgreSQL)
         if concept_index is None or not concept_index.is_fresh(catalogue, snapshot.embedder):
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
             concept_index = build_concept_index(catalogue, get_embedder(snapshot.embedder))

@@ -92,14 +92,22 @@ def min_score_ratio() -> float:
 
 def database_url() -> str | None:
     """`$KB_DATABASE_URL` (postgresql://...): serve and write the index in PostgreSQL instead of `KB_INDEX_DIR`."""
-    return os.environ.get("KB_DATABASE_URL") or None
+    raw = os.environ.get("KB_DATABASE_URL") or None
+    if raw and not raw.startswith(("postgresql://", "postgres://")):
+        raise InvalidSetting(f"KB_DATABASE_URL={raw!r}: need a postgresql:// URL")
+    return raw
 
 
 def settings_of(index_dir: Path) -> IndexSettings:
-    """Settings to write the index in `index_dir`: its own embedder and backend, the rest (or all, for a new index)
-    from `$KB_*`."""
+    """Settings to write the index (in `$KB_DATABASE_URL`'s database, else in `index_dir`): its own embedder and
+    backend, the rest (or all, for a new index) from `$KB_*`."""
     try:
-        version, _ = versions.open_current(index_dir, shallow=outside)  # the manifest, not every segment's checksum
+        if database_url():
+            from .stores import open_store  # stores read these settings
+
+            manifest = open_store(index_dir, database_url()).snapshot().manifest
+        else:
+            manifest = versions.open_current(index_dir, shallow=outside)[0].manifest  # not every segment's checksum
     except IndexNotFound:
         return index_settings()
-    return index_settings(embedder=version.manifest["embedder"], backend=version.manifest["backend"])
+    return index_settings(embedder=manifest["embedder"], backend=manifest["backend"])

@@ -36,10 +36,16 @@ def referenced(index_dir: Path) -> set[str]:
     """Upload file names that documents of the published version point at."""
     from .segments import layout
     from .segments.view import SegmentView
+    from .settings import database_url
 
-    version, _ = versions.open_current(index_dir, shallow=layout.outside)
-    view = SegmentView(layout.load_parts(index_dir, version.manifest, {}, {}))
-    return {source.split("/", 1)[1] for source in view.document_states() if source.startswith(f"{UPLOADS}/")}
+    if database_url():  # the index is in PostgreSQL; the uploaded files stay in the index directory
+        from .stores.postgres import PostgresStore
+
+        sources = PostgresStore(database_url()).snapshot().document_states()
+    else:
+        version, _ = versions.open_current(index_dir, shallow=layout.outside)
+        sources = SegmentView(layout.load_parts(index_dir, version.manifest, {}, {})).document_states()
+    return {source.split("/", 1)[1] for source in sources if source.startswith(f"{UPLOADS}/")}
 
 
 def stored(index_dir: Path) -> list[Path]:

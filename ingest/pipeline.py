@@ -14,11 +14,12 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from index import store, versions
+from index import versions
 from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.language import detect, detect_part, normalize_lang
 from index.store import Chunk, Document, DocState, document_hash, text_hash
+from index.settings import database_url
 from index.stores import IndexSettings, Snapshot, Writer, open_store
 from index.stores.base import check_embedder
 
@@ -355,9 +356,13 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
 
 def _published(index_dir: Path) -> tuple[Snapshot | None, dict[str, DocState]]:
     # The published version and its documents, read without the writer lock (planning happens before it).
-    if not versions.current_name(index_dir) and not versions.published(index_dir):
+    url = database_url()
+    if not url and not versions.current_name(index_dir) and not versions.published(index_dir):
         return None, {}
-    snapshot = open_store(index_dir).snapshot()
+    store = open_store(index_dir, url)
+    if url and store.current() is None:
+        return None, {}
+    snapshot = store.snapshot()
     return snapshot, snapshot.document_states()
 
 
@@ -399,7 +404,7 @@ def ingest(
             report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
         report.seconds = time.perf_counter() - started
         return report
-    with open_store(index_dir).writer(settings, rebuild=rebuild) as writer:
+    with open_store(index_dir, database_url()).writer(settings, rebuild=rebuild) as writer:
         if writer.base_version != planned_on:
             report = IngestReport(failed=list(walk_failures))
             prepared = _plan(files, writer.document_states(), report, chunking, settings.embedder, progress, engine)

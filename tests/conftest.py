@@ -1,10 +1,13 @@
-"""Shared fixtures: one real index of the seeds per session, built with the default e5 embedder."""
+"""Shared fixtures: one real index of the seeds per session, built with the default e5 embedder, and one
+real PostgreSQL server (pgserver: PostgreSQL 16 with pgvector) per session, started only when a test asks."""
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -53,3 +56,50 @@ def copy_index(source: Path, target: Path) -> Path:
 def index_copy(seed_index: Path, tmp_path: Path) -> Path:
     """A private copy of the seed index that a test may change."""
     return copy_index(seed_index, tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A real PostgreSQL 16 with pgvector in a temporary folder, stopped and deleted after the session.
+
+    Under /tmp, not pytest's private temp folder: run as root, pgserver runs PostgreSQL as its own
+    unprivileged user, which must be able to reach the data folder.
+    """
+    import pgserver
+
+    folder = tempfile.mkdtemp(prefix="kb-test-pg-")
+    server = pgserver.get_server(folder, cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """The URL of a new empty database on the session's server (with pgvector), dropped after the test."""
+    import psycopg
+
+    name = f"kb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg_server.get_uri(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector")
+    yield url
+    with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def pour_into_postgres(index_dir: Path, url: str) -> None:
+    """Write the documents, chunks and vectors of an embedded index into the PostgreSQL store at `url` (one version)."""
+    from index.stores import IndexSettings, open_store
+    from index.stores.postgres import PostgresStore
+
+    source = open_store(index_dir).snapshot()
+    with PostgresStore(url).writer(IndexSettings(embedder=source.embedder)) as writer:
+        for doc in source.documents():
+            chunks = source.chunks_of(doc.doc_id)
+            writer.put(doc, chunks, source.vectors([c.chunk_id for c in chunks]))
+        writer.commit()

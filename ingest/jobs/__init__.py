@@ -1,11 +1,13 @@
 """Ingest jobs: every web write is a job in a durable queue, run in order by one runner process.
 
-`python -m ingest.jobs --index-dir DIR` is the runner. The queue lives in `<index dir>/jobs/`
-(SQLite), the bytes of pending uploads in `<index dir>/jobs/spool/`.
+`python -m ingest.jobs --index-dir DIR` is the runner. The queue lives in `<index dir>/jobs/` (SQLite),
+or in PostgreSQL when `KB_DATABASE_URL` is set; the bytes of pending uploads in `<index dir>/jobs/spool/`.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+from index import settings
 
 from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
@@ -19,7 +21,12 @@ def jobs_dir(index_dir: Path) -> Path:
 
 
 def open_queue(index_dir: Path) -> JobQueue:
-    """The job queue of an index directory."""
+    """The job queue of an index directory: in `KB_DATABASE_URL`'s database when it is set."""
+    url = settings.database_url()
+    if url:
+        from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
+
+        return PostgresQueue(url)
     return SqliteQueue(jobs_dir(index_dir))
 
 

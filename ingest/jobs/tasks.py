@@ -10,9 +10,9 @@ from index import uploads, versions
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound
-from index.settings import settings_of
 from index.store import document_hash
-from index.stores import IndexSettings, open_store
+from index.settings import database_url, settings_of
+from index.stores import IndexSettings, Store, open_store
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
@@ -43,6 +43,14 @@ class Context:
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
 
+    def store(self) -> Store:
+        """Where the index lives: `KB_DATABASE_URL`'s database, else the index directory."""
+        return open_store(self.index_dir, database_url())
+
+    def current(self) -> str | None:
+        """Name of the published version."""
+        return self.store().current() if database_url() else versions.current_name(self.index_dir)
+
     def settings(self) -> IndexSettings:
         """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
         return settings_of(self.index_dir)
@@ -64,14 +72,14 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
         raise item
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
-    with open_store(ctx.index_dir).writer(settings, lock_timeout=ctx.lock_timeout) as writer:
+    with ctx.store().writer(settings, lock_timeout=ctx.lock_timeout) as writer:
         same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
         if same is not None:  # indexed meanwhile, or by this very job before a kill
             doc = writer.document(same)
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
                 uploads.save(ctx.index_dir, doc.source, data)
             uploads.collect(ctx.index_dir)
-            return Outcome(versions.current_name(ctx.index_dir), same, duplicate=same != item.doc.doc_id)
+            return Outcome(ctx.current(), same, duplicate=same != item.doc.doc_id)
         report("embedding", 0, total)
         (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine,
                                         on_progress=lambda done, all_: report("embedding", done, all_))
@@ -80,17 +88,17 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
         writer.put(item.doc, item.chunks, vectors)
         published = writer.commit()
         uploads.collect(ctx.index_dir)
-    return Outcome(published.version if published else versions.current_name(ctx.index_dir), item.doc.doc_id)
+    return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
 
 
 def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
     """Remove the document, publish, then its stored upload; a document already gone is done."""
     report("waiting", 0, 0)
-    with open_store(ctx.index_dir).writer(ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
+    with ctx.store().writer(ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
         report("publishing", 0, 0)
         published = writer.commit() if writer.delete(job.doc_id) else None
         uploads.collect(ctx.index_dir)
-    return Outcome(published.version if published else versions.current_name(ctx.index_dir), job.doc_id)
+    return Outcome(published.version if published else ctx.current(), job.doc_id)
 
 
 def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
@@ -101,8 +109,8 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     """
     report("waiting", 0, 0)
     change = ConceptChange.from_json(job.payload)
-    if versions.current_name(ctx.index_dir) is None:
+    if ctx.current() is None:
         raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
     report("publishing", 0, 0)
     update = apply_concept_change(ctx.index_dir, ctx.settings(), change, ctx.lock_timeout)
-    return Outcome(update.version or versions.current_name(ctx.index_dir), None)
+    return Outcome(update.version or ctx.current(), None)

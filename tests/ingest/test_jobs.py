@@ -16,12 +16,13 @@ from index.errors import DocumentError
 from index.service import KnowledgeBase
 from ingest.engines import get_engine
 from ingest.jobs import DELETE, DONE, FAILED, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
+from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
 from ingest.jobs.submit import check_upload, submit_delete, submit_upload
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUES = {"sqlite": SqliteQueue}
+QUEUES = {"sqlite": SqliteQueue, "postgres": PostgresQueue}
 NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
         "vanskelig å bytte leverandør. Quorvexian tillit bygges over tid.\n").encode("utf-8")
 
@@ -33,8 +34,17 @@ def a_job(kind: str = UPLOAD, key: str | None = None) -> Job:
 # -- the queue battery, run against every implementation ---------------------------------------------------------
 
 @pytest.fixture(params=sorted(QUEUES))
-def queue(request, tmp_path):
-    return QUEUES[request.param](tmp_path / "jobs")
+def queue_place(request, tmp_path) -> tuple[str, str]:
+    """(implementation, where its queue lives): a folder for SQLite, a fresh database's URL for PostgreSQL."""
+    if request.param == "postgres":
+        return request.param, request.getfixturevalue("pg_url")
+    return request.param, str(tmp_path / "jobs")
+
+
+@pytest.fixture
+def queue(queue_place):
+    kind, place = queue_place
+    return QUEUES[kind](place)
 
 
 def test_queue_runs_jobs_first_in_first_out_and_records_their_end(queue):
@@ -90,19 +100,18 @@ def test_queue_requeues_jobs_of_a_dead_runner_and_gives_up_after_max_attempts(qu
     assert queue.pending_ids() == {stopped.id}
 
 
-def _claim_all(path: str, out) -> None:
-    q = SqliteQueue(Path(path))
+def _claim_all(kind: str, place: str, out) -> None:
+    q = QUEUES[kind](place)
     claimed = []
     while (job := q.claim()) is not None:
         claimed.append(job.id)
     out.put(claimed)
 
 
-def test_sqlite_queue_never_hands_a_job_to_two_processes(tmp_path):
-    queue = SqliteQueue(tmp_path / "jobs")
+def test_queue_never_hands_a_job_to_two_processes(queue, queue_place):
     ids = {queue.submit(a_job())[0].id for _ in range(60)}
     out = multiprocessing.get_context("spawn").Queue()
-    procs = [multiprocessing.get_context("spawn").Process(target=_claim_all, args=(str(tmp_path / "jobs"), out))
+    procs = [multiprocessing.get_context("spawn").Process(target=_claim_all, args=(*queue_place, out))
              for _ in range(3)]
     for proc in procs:
         proc.start()

@@ -1,0 +1,79 @@
+"""PostgreSQL connections shared by the PostgreSQL store and job queue, and their numbered migrations.
+
+One connection per thread and process: a gunicorn gthread worker's threads never share one (a psycopg
+connection runs one statement at a time), a forked worker never inherits its parent's socket, and a
+connection the server dropped (restart, failover to a replica) is replaced at the next call.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import zlib
+from typing import Callable, Iterator, Sequence, Union
+
+import psycopg
+from psycopg.rows import dict_row
+
+CONNECT_TIMEOUT_S = 10
+
+# A migration is SQL or a function of the connection (inside the migration's transaction).
+Migration = Union[str, Callable[[psycopg.Connection], None]]
+
+
+class Database:
+    """A PostgreSQL database by URL; `connection()` is this thread's own autocommit connection."""
+
+    def __init__(self, url: str, configure: Callable[[psycopg.Connection], None] | None = None) -> None:
+        self.url = url
+        self.configure = configure  # called on every new connection (type adapters)
+        self._local = threading.local()
+
+    def connection(self) -> psycopg.Connection:
+        """This thread's connection, opened on first use, after a fork, or when the last one broke."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and (conn.closed or conn.broken or self._local.pid != os.getpid()):
+            if self._local.pid == os.getpid():
+                conn.close()
+            conn = None
+        if conn is None:
+            conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
+            if self.configure:
+                self.configure(conn)
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """This thread's connection inside one transaction: committed on success, rolled back on any error."""
+        conn = self.connection()
+        with conn.transaction():
+            yield conn
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local.conn = None
+
+
+def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> int:
+    """Bring `component`'s tables up to date: apply the migrations not yet recorded, all in one transaction.
+
+    An advisory lock serialises processes starting together (two gunicorn workers, a runner), so each
+    migration runs once; returns the schema version.
+    """
+    with db.transaction() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(b"kb_schema"),))
+        conn.execute("CREATE TABLE IF NOT EXISTS kb_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM kb_schema WHERE component = %s", (component,)).fetchone()
+        done = row["version"] if row else 0
+        for step in migrations[done:]:
+            if callable(step):
+                step(conn)
+            else:
+                conn.execute(step)
+        conn.execute("INSERT INTO kb_schema VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET version = %s",
+                     (component, len(migrations), len(migrations)))
+    return len(migrations)

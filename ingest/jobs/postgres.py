@@ -1,0 +1,132 @@
+"""The job queue in PostgreSQL (`KB_DATABASE_URL`), shared by web replicas on any machine and the runner.
+
+Claims take the oldest queued row with `FOR UPDATE SKIP LOCKED`: concurrent claimers never wait on
+each other and never get the same job. A partial unique index on (kind, key) of pending jobs makes
+"one pending job per key" hold across processes without a table lock.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import fields
+
+from index.pgconn import Database, migrate
+
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job
+
+MIGRATIONS = [
+    f"""
+    CREATE TABLE jobs (
+        seq BIGSERIAL UNIQUE,
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        doc_id TEXT,
+        file_name TEXT,
+        content_hash TEXT,
+        suffix TEXT,
+        chunks_done INTEGER NOT NULL DEFAULT 0,
+        chunks_total INTEGER NOT NULL DEFAULT 0,
+        version TEXT,
+        duplicate BOOLEAN NOT NULL DEFAULT FALSE,
+        error_code TEXT,
+        error_message TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created DOUBLE PRECISION NOT NULL,
+        started DOUBLE PRECISION,
+        finished DOUBLE PRECISION
+    );
+    CREATE INDEX jobs_queued ON jobs (seq) WHERE state = '{QUEUED}';
+    CREATE UNIQUE INDEX jobs_pending_key ON jobs (kind, key) WHERE state IN ('{QUEUED}', '{RUNNING}');
+    """,
+]
+_COLUMNS = [f.name for f in fields(Job)]
+_PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
+
+
+def _job(row: dict | None) -> Job | None:
+    return Job(**{name: row[name] for name in _COLUMNS}) if row else None
+
+
+class PostgresQueue:
+    """A `JobQueue` in PostgreSQL; safe from any thread of any process on any machine."""
+
+    def __init__(self, url: str | Database) -> None:
+        self.db = url if isinstance(url, Database) else Database(url)
+        migrate(self.db, "jobs", MIGRATIONS)
+
+    def submit(self, job: Job) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key."""
+        row = job.row()
+        insert = (f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('%(' + n + ')s' for n in row)})"
+                  f" ON CONFLICT (kind, key) WHERE {_PENDING} DO NOTHING RETURNING id")
+        conn = self.db.connection()
+        while True:
+            if conn.execute(insert, row).fetchone():
+                return job, True
+            found = conn.execute(f"{_SELECT} WHERE kind = %s AND key = %s AND {_PENDING}", (job.kind, job.key)).fetchone()
+            if found:  # else it finished between the two statements: try again
+                return _job(found), False
+
+    def get(self, job_id: str) -> Job | None:
+        """One job by id."""
+        return _job(self.db.connection().execute(f"{_SELECT} WHERE id = %s", (job_id,)).fetchone())
+
+    def recent(self, limit: int = 50) -> list[Job]:
+        """The newest jobs first."""
+        rows = self.db.connection().execute(f"{_SELECT} ORDER BY seq DESC LIMIT %s", (limit,)).fetchall()
+        return [_job(r) for r in rows]
+
+    def pending_ids(self) -> set[str]:
+        """Ids of queued and running jobs."""
+        return {r["id"] for r in self.db.connection().execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
+
+    def claim(self) -> Job | None:
+        """Mark the oldest queued job running and return it; rows another claimer holds are skipped."""
+        row = self.db.connection().execute(
+            f"UPDATE jobs SET state = %s, stage = 'preparing', attempts = attempts + 1, started = %s,"
+            f" error_code = NULL, error_message = NULL"
+            f" WHERE id = (SELECT id FROM jobs WHERE state = %s ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {', '.join(_COLUMNS)}", (RUNNING, time.time(), QUEUED)).fetchone()
+        return _job(row)
+
+    def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:
+        """Record how far a running job got."""
+        self.db.connection().execute(
+            "UPDATE jobs SET stage = %s, chunks_done = %s, chunks_total = %s WHERE id = %s AND state = %s",
+            (stage, done, total, job_id, RUNNING))
+
+    def finish(self, job_id: str, version: str | None, doc_id: str | None, duplicate: bool = False) -> None:
+        """Mark a job done with the version that serves its result."""
+        self.db.connection().execute(
+            "UPDATE jobs SET state = %s, stage = 'finished', version = %s, doc_id = %s, duplicate = %s,"
+            " chunks_done = chunks_total, finished = %s WHERE id = %s",
+            (DONE, version, doc_id, duplicate, time.time(), job_id))
+
+    def fail(self, job_id: str, code: str, message: str) -> None:
+        """Mark a job failed."""
+        self.db.connection().execute(
+            "UPDATE jobs SET state = %s, stage = 'finished', error_code = %s, error_message = %s, finished = %s"
+            " WHERE id = %s", (FAILED, code, message, time.time(), job_id))
+
+    def requeue(self, job_id: str, count_attempt: bool = True) -> None:
+        """Put a running job back in the queue, at its old place."""
+        self.db.connection().execute(
+            "UPDATE jobs SET state = %s, stage = 'waiting', chunks_done = 0, started = NULL, attempts = attempts - %s"
+            " WHERE id = %s AND state = %s", (QUEUED, 0 if count_attempt else 1, job_id, RUNNING))
+
+    def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
+        """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
+        with self.db.transaction() as conn:
+            requeued = conn.execute(
+                "UPDATE jobs SET state = %s, stage = 'waiting', chunks_done = 0, started = NULL"
+                " WHERE state = %s AND attempts < %s RETURNING id, seq", (QUEUED, RUNNING, max_attempts)).fetchall()
+            failed = conn.execute(
+                "UPDATE jobs SET state = %s, stage = 'finished', error_code = 'runner_stopped', error_message = %s,"
+                " finished = %s WHERE state = %s RETURNING id, seq",
+                (FAILED, f"the job runner stopped {max_attempts} times while running this job; it was given up",
+                 time.time(), RUNNING)).fetchall()
+        return ([r["id"] for r in sorted(requeued, key=lambda r: r["seq"])],
+                [r["id"] for r in sorted(failed, key=lambda r: r["seq"])])

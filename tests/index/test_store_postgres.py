@@ -1,0 +1,186 @@
+"""The PostgreSQL store on a real PostgreSQL 16 + pgvector: same numbers as the embedded index, versions
+that readers see whole, one writer at a time, and kill -9 of a writer at random moments."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import store as sq
+from index.errors import IndexBusy, IndexNotFound
+from index.stores import IndexSettings, open_store
+from index.stores.postgres import PostgresStore
+
+from tests.conftest import pour_into_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERIES = [("kundelojalitet strategi", "no"), ("Filerna och kunderna", "sv"), ("customer lock-on Disney", "en"),
+           ("klantreis van bedrijven", "nl"), ("data", "und")]
+
+
+@pytest.fixture
+def poured(seed_index, pg_url) -> PostgresStore:
+    pour_into_postgres(seed_index, pg_url)
+    return PostgresStore(pg_url)
+
+
+def test_postgres_store_computes_what_the_embedded_store_computes(seed_index, poured):
+    """BM25, language correction, content priors, vectors and groundings equal the embedded store's, same chunks."""
+    embedded, snap = open_store(seed_index).snapshot(), poured.snapshot()
+    assert (snap.n_documents, snap.n_chunks) == (embedded.n_documents, embedded.n_chunks)
+    assert snap.chunk_languages() == embedded.chunk_languages()
+    assert snap.document_languages() == embedded.document_languages()
+    pairs = [(e.chunk_id, p.chunk_id) for d in embedded.documents()
+             for e, p in zip(embedded.chunks_of(d.doc_id), snap.chunks_of(d.doc_id), strict=True)]
+    ours, theirs = [p for _, p in pairs], [e for e, _ in pairs]
+    for query, lang in QUERIES:
+        expected, got = embedded.lexical_of(query, lang, theirs), snap.lexical_of(query, lang, ours)
+        assert np.allclose([got[p] for p in ours], [expected[e] for e in theirs], atol=1e-5), query
+        top, expected_top = snap.lexical_top(query, lang, 5), embedded.lexical_top(query, lang, 5)
+        assert sorted(top.values()) == pytest.approx(sorted(expected_top.values()), abs=1e-5), query
+    assert snap.centring.langs == embedded.centring.langs
+    assert np.allclose(snap.centring.table, embedded.centring.table, atol=1e-5)
+    assert np.allclose(snap.basis.T @ snap.basis, embedded.basis.T @ embedded.basis, atol=1e-4)
+    mine, its = snap.passages(ours), embedded.passages(theirs)
+    assert np.allclose([mine[p].content for p in ours], [its[e].content for e in theirs], atol=1e-6)
+    assert np.array_equal(snap.vectors(ours), embedded.vectors(theirs))
+    docs = [d.doc_id for d in embedded.documents()]
+    for a, b in zip(snap.doc_centroids(docs), embedded.doc_centroids(docs)):
+        assert np.allclose(a, b, atol=1e-5)
+    grounded = sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in embedded.groundings())
+    assert grounded and grounded == sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in snap.groundings())
+    assert set(embedded.words_by_lang) == set(snap.words_by_lang)
+    for lang, vocabulary in embedded.words_by_lang.items():
+        assert all(word in snap.words_by_lang[lang] for word in sorted(vocabulary)[:50])
+
+
+def test_dense_finds_the_exact_nearest_passages_of_the_seeds(poured):
+    snap = poured.snapshot()
+    ids = [c.chunk_id for d in snap.documents() for c in snap.chunks_of(d.doc_id)]
+    raw = snap.vectors(ids)
+    centred = raw - snap.centring.table[snap.centring.rows([snap.passages(ids)[i].lang for i in ids])]
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    q = centred[7] + 0.3 * centred[40]
+    q /= np.linalg.norm(q)
+    exact = [ids[i] for i in np.argsort(-(centred @ q))[:10]]
+    found = snap.dense(q, 10)
+    assert [c for c, _ in found] == exact
+    assert [s for _, s in found] == pytest.approx(sorted((centred @ q).tolist(), reverse=True)[:10], abs=1e-5)
+
+
+def test_a_snapshot_keeps_serving_its_version_while_writes_publish_newer_ones(poured):
+    old = poured.snapshot()
+    doc = old.documents()[0]
+    with poured.writer() as writer:
+        assert writer.base_version == old.version
+        assert writer.delete(doc.doc_id) and not writer.delete("no-such-doc")
+        assert poured.current() == old.version  # nothing visible before the commit
+        published = writer.commit()
+    new = poured.snapshot(previous=old)
+    assert poured.current() == published.version == new.version != old.version
+    assert new.document(doc.doc_id) is None and new.n_documents == old.n_documents - 1
+    assert old.document(doc.doc_id) is not None and len(old.documents()) == old.n_documents
+    assert {c.chunk_id for c in old.chunks_of(doc.doc_id)} <= set(old.chunks_by_id([c.chunk_id for c in old.chunks_of(doc.doc_id)]))
+    assert poured.snapshot(previous=new) is new
+    assert poured.verify() == []
+
+
+def test_adding_a_document_grounds_concepts_as_a_full_recomputation_would(seed_index, poured, pg_url, pg_server):
+    """Incremental groundings (new chunks plus the old best few) equal grounding everything afresh."""
+    snap = poured.snapshot()
+    donor = snap.documents()[-1]
+    chunks = snap.chunks_of(donor.doc_id)
+    vectors = snap.vectors([c.chunk_id for c in chunks])
+    copy = sq.Document(**{**vars(donor), "doc_id": "copy-doc", "source": "copy.txt"})
+    with poured.writer() as writer:
+        writer.put(copy, chunks, vectors)
+        writer.commit()
+    incremental = sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in poured.snapshot().groundings())
+    with poured.writer(rebuild=True) as writer:
+        for doc in poured.snapshot().documents():
+            own = poured.snapshot().chunks_of(doc.doc_id)
+            writer.put(doc, own, poured.snapshot().vectors([c.chunk_id for c in own]))
+        writer.commit()
+    full = sorted((g.concept_id, g.doc_id, g.ord, g.via) for g in poured.snapshot().groundings())
+    assert any(doc_id == "copy-doc" for _, doc_id, _, _ in incremental) and incremental == full
+
+
+def test_one_writer_at_a_time_and_nothing_published_is_not_found(pg_url):
+    store = PostgresStore(pg_url)
+    assert store.current() is None and store.verify() == ["no version is published"]
+    with pytest.raises(IndexNotFound):
+        store.snapshot()
+    settings = IndexSettings(embedder="hash:64")
+    with store.writer(settings):
+        with pytest.raises(IndexBusy):
+            with store.writer(settings, lock_timeout=0.3):
+                pass
+    with store.writer(settings, lock_timeout=0.3) as writer:
+        assert writer.commit() is None  # nothing changed, nothing published
+    assert store.current() is None
+
+
+# -- kill -9 of a writer at random moments --------------------------------------------------------------------
+
+WRITE = r"""
+import sys, numpy as np
+from index.store import Chunk, Document
+from index.stores.base import IndexSettings
+from index.stores.postgres import PostgresStore
+url, n = sys.argv[1], int(sys.argv[2])
+store = PostgresStore(url)
+rng = np.random.default_rng(n)
+with store.writer(IndexSettings(embedder="hash:64")) as writer:
+    for d in range(3):
+        text = " ".join(f"ord{n}x{d}x{i} kunde strategi" for i in range(60))
+        doc = Document(doc_id=f"doc{d}", source=f"doc{d}.txt", title=f"round {n}", lang="no", text=text, content_hash=f"{n}-{d}")
+        chunks = [Chunk(0, doc.doc_id, i, 0, len(text), text, "no", 100) for i in range(40)]
+        vectors = rng.normal(size=(40, 64)).astype(np.float32)
+        writer.put(doc, chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    print("committing", flush=True)
+    writer.commit()
+print("published", flush=True)
+"""
+
+
+def _write(url: str, n: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", WRITE, url, str(n)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_kill_9_of_a_writer_at_any_moment_leaves_the_old_or_the_new_version(pg_url):
+    store = PostgresStore(pg_url)
+    assert _write(pg_url, 0).wait(120) == 0
+    started = time.monotonic()
+    timing = _write(pg_url, 1)
+    assert timing.stdout.readline().strip() == "committing"
+    committing = time.monotonic()
+    assert timing.wait(120) == 0
+    whole, commit = committing - started, time.monotonic() - committing
+    rng, outcomes = random.Random(13), []
+    for n in range(2, 22):
+        before = store.snapshot()
+        old_round = before.document("doc0").title
+        proc = _write(pg_url, n)
+        if n % 2:  # a moment anywhere in the run, else one during the commit (the publishing transaction)
+            time.sleep(rng.uniform(0.0, whole + commit))
+        else:
+            proc.stdout.readline()
+            time.sleep(rng.uniform(0.0, 1.5 * commit))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        assert store.verify() == [], n
+        after = store.snapshot(previous=before)
+        titles = {d.title for d in after.documents()}
+        assert titles in ({old_round}, {f"round {n}"}), (n, titles)
+        found = [c for c, _ in after.dense(np.ones(64) / 8, 5)]
+        assert after.n_chunks == 120 and len(found) == 5 and len(after.chunks_by_id(found)) == 5
+        outcomes.append(titles == {f"round {n}"})
+    assert any(outcomes) and not all(outcomes), outcomes  # kills landed both before and after the commit

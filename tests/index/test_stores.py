@@ -1,0 +1,161 @@
+"""The store battery: every implementation of the store protocol (index/stores/base.py) passes the same tests.
+
+Small synthetic documents with the deterministic `hash:64` embedder's dimension; the embedded store in a
+temporary folder, the PostgreSQL store in a fresh database of the session's real PostgreSQL server.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.errors import IndexBusy, IndexNotFound
+from index.store import Chunk, Document, text_hash
+from index.stores import IndexSettings, open_store
+
+SETTINGS = IndexSettings(embedder="hash:64")
+TEXTS = {
+    "no": "Kundelojalitet bygges over tid. En lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi "
+          "det er vanskelig å bytte leverandør. Strategien handler om tillit.",
+    "sv": "Filerna visar att kunderna stannar när tjänsten är bra. Lojalitet är en följd av förtroende, inte "
+          "av inlåsning. Strategin bygger på kundens upplevelse.",
+    "nl": "Klantloyaliteit groeit wanneer bedrijven hun klanten serieus nemen. De klantreis begint bij "
+          "vertrouwen en een goede ervaring met de dienstverlening.",
+}
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def store(request, tmp_path):
+    if request.param == "postgres":
+        return open_store(tmp_path / "index", request.getfixturevalue("pg_url"))
+    return open_store(tmp_path / "index")
+
+
+def document(n: int, lang: str, chunks: int = 3, source: str | None = None) -> tuple[Document, list[Chunk], np.ndarray]:
+    """Document `n`: `chunks` passages of one language, with unit vectors that depend only on n and position."""
+    parts = [f"{TEXTS[lang]} Avsnitt {n}-{i} zq{n}x{i}." for i in range(chunks)]
+    text = "\n\n".join(parts)
+    out, start = [], 0
+    for i, part in enumerate(parts):
+        out.append(Chunk(0, f"doc{n}", i, start, start + len(part), part, lang, len(part.split())))
+        start += len(part) + 2
+    rng = np.random.default_rng(n)
+    vectors = rng.normal(size=(chunks, 64)).astype(np.float32)
+    doc = Document(doc_id=f"doc{n}", source=source or f"doc{n}.txt", title=f"Dokument {n}", lang=lang, text=text,
+                   content_hash=f"hash{n}")
+    return doc, out, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def publish(store, *docs, delete=(), rebuild=False):
+    with store.writer(SETTINGS, rebuild=rebuild) as writer:
+        for doc in docs:
+            writer.put(*doc)
+        for doc_id in delete:
+            writer.delete(doc_id)
+        return writer.commit()
+
+
+def test_nothing_published_is_not_found_and_a_write_without_change_publishes_nothing(store):
+    assert store.current() is None
+    with pytest.raises(IndexNotFound):
+        store.snapshot()
+    with store.writer(SETTINGS) as writer:
+        assert writer.base_version is None and writer.counts() == {"documents": 0, "chunks": 0}
+        assert writer.commit() is None
+    assert store.current() is None
+
+
+def test_a_published_version_holds_what_was_written(store):
+    langs = ["no", "sv", "nl", "no", "sv"]
+    published = publish(store, *(document(n, lang) for n, lang in enumerate(langs)))
+    assert (published.documents, published.chunks) == (5, 15)
+    assert store.current() == published.version and store.verify() == []
+    snap = store.snapshot()
+    assert (snap.version, snap.n_documents, snap.n_chunks, snap.dim) == (published.version, 5, 15, 64)
+    assert snap.chunk_languages() == {"nl": 3, "no": 6, "sv": 6}
+    assert snap.document_languages() == {"nl": 1, "no": 2, "sv": 2}
+    assert [d.doc_id for d in snap.documents()] == [f"doc{n}" for n in range(5)]  # by source
+    doc = snap.document("doc1")
+    assert doc.text == document(1, "sv")[0].text and snap.document("nope") is None
+    chunks = snap.chunks_of("doc1")
+    assert [c.ord for c in chunks] == [0, 1, 2] and all(doc.text[c.start:c.end] == c.text for c in chunks)
+    ids = [c.chunk_id for c in chunks]
+    assert set(snap.chunks_by_id(ids)) == set(ids)
+    assert np.allclose(snap.vectors(ids[::-1]), document(1, "sv")[2][::-1], atol=1e-6)
+    passages = snap.passages(ids + [10**9])
+    assert set(passages) == set(ids)
+    assert [(passages[i].prev, passages[i].next) for i in ids] == [(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])]
+    assert all(p.doc_id == "doc1" and p.lang == "sv" and 0 <= p.content <= 1 for p in passages.values())
+    assert snap.chunk_counts() == {f"doc{n}": 3 for n in range(5)}
+    assert snap.document_heads(["doc2"])["doc2"].title == "Dokument 2"
+    assert snap.duplicate_of("hash3", "none") == "doc3" and snap.duplicate_of("x", "y") is None
+    states = snap.document_states()
+    assert states["doc4.txt"].doc_id == "doc4" and states["doc4.txt"].content_hash == "hash4"
+    assert "kunderna" in snap.words_by_lang["sv"] and "kunderna" not in snap.words_by_lang["no"]
+
+
+def test_lexical_scores_follow_bm25_per_language(store):
+    publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl", "no"])))
+    snap = store.snapshot()
+    marked = snap.chunks_of("doc3")[1].chunk_id
+    top = snap.lexical_top("zq3x1", "no", 5)
+    assert list(top)[:1] == [marked] and all(0 < s <= 1 for s in top.values())
+    # Same-language passages match every term; other languages only the longer words.
+    same = snap.lexical_of("er", "no", [c.chunk_id for c in snap.chunks_of("doc0")])
+    assert all(s > 0 for s in same.values())
+    other = snap.lexical_of("er", "sv", [c.chunk_id for c in snap.chunks_of("doc0")])
+    assert all(s == 0 for s in other.values())
+    ids = [c.chunk_id for c in snap.chunks_of("doc1")]
+    assert set(snap.lexical_of("kunderna", "sv", ids)) == set(ids)
+
+
+def test_dense_returns_the_nearest_centred_passages(store):
+    publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl", "no", "sv", "nl"])))
+    snap = store.snapshot()
+    ids = [c.chunk_id for d in snap.documents() for c in snap.chunks_of(d.doc_id)]
+    langs = [p.lang for p in (snap.passages(ids)[i] for i in ids)]
+    raw = snap.vectors(ids)
+    centred = raw - snap.centring.table[snap.centring.rows(langs)]
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    q = centred[4]
+    found = snap.dense(q, 5)
+    assert [c for c, _ in found][0] == ids[4] and found[0][1] == pytest.approx(1.0, abs=1e-4)
+    assert [s for _, s in found] == sorted((s for _, s in found), reverse=True)
+    centroids, raw_centroids = snap.doc_centroids(["doc0", "doc1"])
+    assert centroids.shape == raw_centroids.shape == (2, 64)
+    assert np.allclose(np.linalg.norm(centroids, axis=1), 1, atol=1e-5)
+
+
+def test_replace_delete_and_old_snapshots(store):
+    first = publish(store, document(1, "no"), document(2, "sv"))
+    old = store.snapshot()
+    with store.writer(SETTINGS) as writer:
+        assert writer.base_version == first.version
+        assert writer.duplicate_of("hash2", "x") == "doc2"
+        assert writer.known_documents()["doc1.txt"] == ("doc1", "hash1")
+        assert writer.counts_of("doc1") == 3 and writer.document("doc1").title == "Dokument 1"
+        _, chunks, vectors = document(1, "no")
+        cached = writer.cached_vectors([text_hash(c.text) for c in chunks] + ["unknown"])
+        assert set(cached) == {text_hash(c.text) for c in chunks}
+        assert np.allclose(cached[text_hash(chunks[2].text)], vectors[2], atol=1e-6)
+        writer.put(*document(3, "nl", chunks=2, source="doc1.txt"))  # same source: replaces doc1
+        assert writer.delete("doc2") and not writer.delete("doc2")
+        assert writer.counts() == {"documents": 1, "chunks": 2}
+        second = writer.commit()
+    new = store.snapshot(previous=old)
+    # A store may publish more versions of the same content after a commit (a background merge).
+    assert new.version == store.current() >= second.version != old.version and store.verify() == []
+    assert [d.doc_id for d in new.documents()] == ["doc3"] and new.document("doc1") is None
+    assert [d.doc_id for d in old.documents()] == ["doc1", "doc2"]  # the old version is still whole
+    assert len(old.chunks_of("doc2")) == 3 and old.document("doc2") is not None
+    assert store.snapshot(previous=new).version == new.version
+
+
+def test_one_writer_at_a_time_and_a_rebuild_starts_empty(store):
+    publish(store, document(1, "no"))
+    with store.writer(SETTINGS):
+        with pytest.raises(IndexBusy):
+            with store.writer(SETTINGS, lock_timeout=0.3):
+                pass
+    published = publish(store, document(2, "sv"), rebuild=True)
+    assert (published.documents, published.chunks) == (1, 3)
+    assert [d.doc_id for d in store.snapshot().documents()] == ["doc2"]

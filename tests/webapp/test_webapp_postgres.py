@@ -1,0 +1,101 @@
+"""Many web replicas on one PostgreSQL index (`KB_DATABASE_URL`): two gunicorn instances on different ports
+and one job runner share a database (index and job queue) and an index directory (the upload spool and the
+stored files, a shared volume in a real deployment); a new upload is served by both within a second of its
+job ending."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
+from tests.conftest import pour_into_postgres
+
+pytestmark = pytest.mark.slow
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+NOTE = ("Replikanotat\n\nTo webtjenere deler én database. Kunder som stoler på leverandøren kommer tilbake; "
+        "dette notatet handler om tillit og kundeopplevelse over tid (merke qvx7replika).\n").encode("utf-8")
+
+
+def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with log.open("w") as handle:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+@pytest.fixture
+def replicas(seed_index: Path, pg_url: str, tmp_path: Path):
+    """Two gunicorn instances (1 worker x 4 threads each) and a job runner on one database: their base URLs."""
+    pour_into_postgres(seed_index, pg_url)
+    shared = tmp_path / "shared"
+    env = {**os.environ, "KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(shared), "KB_ADMIN_TOKEN": ADMIN_TOKEN,
+           "KB_LOG_LEVEL": "WARNING"}
+    procs, bases = [], []
+    try:
+        for i in range(2):
+            port = _free_port()
+            procs.append(_start([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "--bind",
+                                 f"127.0.0.1:{port}", "webapp:create_app()"], env, tmp_path / f"gunicorn{i}.log"))
+            bases.append(f"http://127.0.0.1:{port}")
+        procs.append(_start([sys.executable, "-m", "ingest.jobs", "--index-dir", str(shared)], env,
+                            tmp_path / "runner.log"))
+        for base, proc in zip(bases, procs):
+            _wait_ready(f"{base}/healthz", proc, timeout=180)
+            warm_up(base, workers=1)
+        yield bases
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def _first_served(base: str, doc_id: str, seen: dict, stop: threading.Event) -> None:
+    while not stop.is_set():
+        if http_json("GET", f"{base}/api/documents/{doc_id}", timeout=30)[0] == 200:
+            seen[base] = time.time()
+            return
+        time.sleep(0.02)
+
+
+def test_two_gunicorn_replicas_on_one_database_serve_a_new_upload_within_a_second(replicas, pg_url):
+    a, b = replicas
+    assert http_json("GET", f"{a}/api/stats")[1]["version"] == http_json("GET", f"{b}/api/stats")[1]["version"]
+    body, content_type = multipart({}, {"file": ("replika.txt", NOTE)})
+    status, queued, _ = http_json("POST", f"{a}/api/documents", body, {**AUTH, "Content-Type": content_type})
+    assert status == 202, queued
+    doc_id = queued["job"]["doc_id"]
+    seen: dict[str, float] = {}
+    stop = threading.Event()
+    pollers = [threading.Thread(target=_first_served, args=(base, doc_id, seen, stop)) for base in (a, b)]
+    for poller in pollers:
+        poller.start()
+    try:
+        done = wait_for_job(b, queued["job"]["id"])  # the queue is in the database: any replica answers for it
+    finally:
+        for poller in pollers:
+            poller.join(timeout=30)
+        stop.set()
+    assert done["state"] == "done", done
+    with psycopg.connect(pg_url) as conn:
+        finished = conn.execute("SELECT finished FROM jobs WHERE id = %s", (done["id"],)).fetchone()[0]
+    lags = {base: round(seen[base] - finished, 3) for base in (a, b)}
+    assert all(lag <= 1.0 for lag in lags.values()), lags
+    for base in (a, b):
+        stats = http_json("GET", f"{base}/api/stats")[1]
+        assert stats["version"] == done["version"], (base, stats["version"], done["version"])
+        hits = http_json("GET", f"{base}/api/search?q=" + quote("qvx7replika tillit") + "&k=5")[1]["results"]
+        assert hits and hits[0]["doc_id"] == doc_id, hits[:2]
+    print(f"served after the job ended: {lags} s")
