@@ -40,6 +40,7 @@ MIGRATIONS = [
     CREATE INDEX jobs_queued ON jobs (seq) WHERE state = '{QUEUED}';
     CREATE UNIQUE INDEX jobs_pending_key ON jobs (kind, key) WHERE state IN ('{QUEUED}', '{RUNNING}');
     """,
+    "ALTER TABLE jobs ADD COLUMN payload TEXT",  # concept jobs carry their change as JSON
 ]
 _COLUMNS = [f.name for f in fields(Job)]
 _PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
