@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import versions
+from index import uploads, versions
 from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.service import KnowledgeBase
@@ -130,7 +130,7 @@ def _big_folder(seeds_dir: Path, folder: Path, copies: int = 2) -> Path:
 
 
 def _verified(index_dir: Path, pending: str | None = None) -> None:
-    """`index verify` passes; with `pending` (a killed job's content hash), that job's stored bytes may be orphaned.
+    """`index verify` passes; with `pending` (a killed job's stored upload, `uploads/...`), it may be orphaned.
 
     The runner stores an upload's bytes before it publishes (a published document never lacks them): a kill in
     between leaves them unreferenced until the job runs again and adopts them, or `gc` removes them.
@@ -141,7 +141,7 @@ def _verified(index_dir: Path, pending: str | None = None) -> None:
         problems = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith(("orphan", "missing"))]
         versions_ok = all(line.rstrip().endswith(": ok") for line in proc.stdout.splitlines() if ": " in line
                           and line.lstrip("* ").startswith("v"))
-        assert versions_ok and problems and all(p.startswith(f"orphan: uploads/{pending}") for p in problems), \
+        assert versions_ok and problems and all(p.startswith(f"orphan: {pending} ") for p in problems), \
             proc.stdout + proc.stderr
         return
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -194,7 +194,7 @@ def test_a_killed_runner_leaves_a_verified_index_and_its_job_runs_again(engine, 
     job, _ = submit_upload(open_queue(index_copy), jobs_dir(index_copy), data, check_upload(data, "big.txt"))
     args = ["-m", "ingest.jobs", "--index-dir", str(index_copy), "--engine", engine.name, "--once"]
     _killed(args, cli_env, random.Random(7).uniform(2.0, 8.0))
-    _verified(index_copy, pending=job.content_hash)
+    _verified(index_copy, pending=uploads.source_for(job.content_hash, job.suffix))
     again = subprocess.run([sys.executable, *args], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert open_queue(index_copy).get(job.id).state == DONE
