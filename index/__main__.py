@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     gc.add_argument("--keep", type=_positive, default=None,
                     help=f"versions to keep, at least 1 (default $KB_KEEP_VERSIONS, else {versions.DEFAULT_KEEP})")
 
+    merge = commands.add_parser(
+        "merge", parents=[common],
+        help="merge segments that writes left behind (tiers of ten, mostly deleted ones) into bigger ones;"
+             " writes inline only merges up to 200k rows, this merges any size (writes wait meanwhile)")
+    merge.add_argument("--max-rows", type=_positive, default=None,
+                       help="leave merges bigger than this many rows for later (default: no limit)")
+
     concepts = commands.add_parser("concepts", help="concept catalogue: lookup, check, export, import", parents=[common])
     concept_commands = concepts.add_subparsers(dest="concepts_command", required=True, metavar="ACTION")
     lookup = concept_commands.add_parser("lookup", help="free text in any language -> ranked concepts", parents=[common])
@@ -115,6 +122,20 @@ def _print_search(response) -> None:
         print(f"    » {r.highlight['sentence']}")
         if r.concepts:
             print(f"    concepts: {', '.join(r.concepts)}")
+
+
+def _merge(index_dir: Path, max_rows: int | None) -> int:
+    from .stores import open_store
+
+    store = open_store(index_dir, settings.database_url())
+    if store.current() is None:
+        raise IndexNotFound(f"no index in {index_dir}")
+    with store.writer(settings.settings_of(index_dir)) as writer:
+        published = writer.merge(max_rows)
+    for version in published:
+        print(f"published {version.version} ({version.documents} documents, {version.chunks} chunks)")
+    print(f"{len(published)} merge(s)" if published else "nothing to merge")
+    return EXIT_OK
 
 
 def _verify(index_dir: Path) -> int:
@@ -172,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
         print(f"removed {len(orphans)} orphaned upload(s)")
         return EXIT_OK
+    if args.command == "merge":
+        return _merge(index_dir, args.max_rows)
     from .service import KnowledgeBase
 
     kb = KnowledgeBase(index_dir)

@@ -49,6 +49,12 @@ class CatalogueError(KBError):
     code = "catalogue_error"
 
 
+class StoreUnavailable(KBError):
+    """The database holding the index or the job queue cannot be reached (down, restarting, refusing connections)."""
+
+    code = "store_unavailable"
+
+
 class IndexBusy(KBError):
     """Another writer holds the index lock."""
 

@@ -7,15 +7,37 @@ connection the server dropped (restart, failover to a replica) is replaced at th
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
 import os
 import threading
 import zlib
-from typing import Callable, Iterator, Sequence, Union
+from typing import Callable, Iterator, Sequence, TypeVar, Union
 
 import psycopg
 from psycopg.rows import dict_row
 
+from .errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
 CONNECT_TIMEOUT_S = 10
+
+F = TypeVar("F", bound=Callable)
+
+
+def reported_unavailable(fn: F) -> F:
+    """Let a lost or refused connection surface as StoreUnavailable (a 503 at the web edge), not a crash."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            # The reason names hosts and ports: it goes to the log, not to clients.
+            log.warning("database unreachable in %s: %s", fn.__qualname__, str(exc).strip().replace("\n", " "))
+            raise StoreUnavailable("the index database cannot be reached; try again shortly") from exc
+    return wrapper  # type: ignore[return-value]
+
 
 # A migration is SQL or a function of the connection (inside the migration's transaction).
 Migration = Union[str, Callable[[psycopg.Connection], None]]
@@ -58,12 +80,18 @@ class Database:
         self._local.conn = None
 
 
+_MIGRATED: set[tuple[str, str, int]] = set()  # (url, component, version) brought up to date by this process
+
+
+@reported_unavailable
 def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> int:
     """Bring `component`'s tables up to date: apply the migrations not yet recorded, all in one transaction.
 
     An advisory lock serialises processes starting together (two gunicorn workers, a runner), so each
     migration runs once; returns the schema version.
     """
+    if (db.url, component, len(migrations)) in _MIGRATED:  # a queue or store opened per request checks once
+        return len(migrations)
     with db.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(b"kb_schema"),))
         conn.execute("CREATE TABLE IF NOT EXISTS kb_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
@@ -76,4 +104,5 @@ def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> in
                 conn.execute(step)
         conn.execute("INSERT INTO kb_schema VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET version = %s",
                      (component, len(migrations), len(migrations)))
+    _MIGRATED.add((db.url, component, len(migrations)))
     return len(migrations)

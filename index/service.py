@@ -136,8 +136,7 @@ class KnowledgeBase:
                 f" it cannot be queried with {self._wanted_embedder!r}"
             )
         catalogue = snapshot.catalogue()
-        saved = getattr(snapshot, "path", None)  # the embedded store keeps the label vectors with each version
-        concept_index = ConceptIndex.load(saved / "concepts.npz", catalogue) if saved else None
+        concept_index = snapshot.concept_index(catalogue)
         if concept_index is None and previous and previous.concept_index.is_fresh(catalogue, snapshot.embedder):
             concept_index = previous.concept_index  # a store without label vectors per version (PostgreSQL)
         if concept_index is None or not concept_index.is_fresh(catalogue, snapshot.embedder):

@@ -50,6 +50,7 @@ def index_settings(embedder: str | None = None, factory: str | None = None, back
         default_factory=os.environ.get("KB_FAISS_FACTORY") or "Flat",
         search_params=os.environ.get("KB_FAISS_SEARCH") or None,
         keep=keep_versions(),
+        suggest=os.environ.get("KB_SUGGEST", "1").strip().lower() not in ("0", "false", "no", "off"),
     )
 
 

@@ -10,7 +10,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, Sequence, Union
 
 import numpy as np
 
@@ -82,6 +82,8 @@ MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [
     """,
     # 4: text hashes of the documents stored before migration 3
     _backfill_text_hashes,
+    # 5: an upload's duplicate check looks documents up by their bytes' hash too (one row, not a scan)
+    "CREATE INDEX IF NOT EXISTS documents_content_hash ON documents(content_hash);",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -160,11 +162,6 @@ def migrate(conn: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
-def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-    """Store a value in the meta table."""
-    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-
 def _document(row: sqlite3.Row) -> Document:
     return Document(
         doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
@@ -220,11 +217,6 @@ def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str
     return {r["doc_id"]: r for r in rows}
 
 
-def document_hashes(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
-    """source -> (doc_id, content_hash), for incremental ingest."""
-    return {r[0]: (r[1], r[2]) for r in conn.execute("SELECT source, doc_id, content_hash FROM documents")}
-
-
 def document_states(conn: sqlite3.Connection) -> dict[str, DocState]:
     """source -> DocState of every document (text hashes computed when the version predates them)."""
     columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
@@ -257,19 +249,6 @@ def chunks_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int
     return {r["chunk_id"]: _chunk(r) for r in rows}
 
 
-def all_chunks(conn: sqlite3.Connection) -> list[Chunk]:
-    """Every chunk, ordered by id."""
-    return [_chunk(r) for r in conn.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks ORDER BY chunk_id")]
-
-
-def all_vectors(conn: sqlite3.Connection, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """(chunk ids, float32 vectors) of every chunk, ordered by id."""
-    rows = conn.execute("SELECT chunk_id, vector FROM chunks ORDER BY chunk_id").fetchall()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim)
-    return ids, vectors
-
-
 def vectors_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int], dim: int) -> np.ndarray:
     """Vectors of the given chunks, in the order asked."""
     if not len(chunk_ids):
@@ -278,68 +257,6 @@ def vectors_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int], dim: int) 
     found = dict(conn.execute(f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({marks})",
                               [int(c) for c in chunk_ids]).fetchall())
     return np.frombuffer(b"".join(found[int(c)] for c in chunk_ids), dtype=np.float32).reshape(-1, dim)
-
-
-def chunk_map(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(chunk ids, their doc ids, their languages), ordered by chunk id."""
-    rows = conn.execute("SELECT chunk_id, doc_id, lang FROM chunks ORDER BY chunk_id").fetchall()
-    return tuple(np.asarray([r[i] for r in rows], dtype=np.int64 if i == 0 else object) for i in range(3))
-
-
-def vectors_by_hash(conn: sqlite3.Connection, hashes: Iterable[str]) -> dict[str, bytes]:
-    """Stored vectors for chunk texts already embedded, keyed by text hash."""
-    wanted = list(set(hashes))
-    found: dict[str, bytes] = {}
-    for i in range(0, len(wanted), 500):
-        batch = wanted[i : i + 500]
-        marks = ",".join("?" * len(batch))
-        for row in conn.execute(f"SELECT text_hash, vector FROM chunks WHERE text_hash IN ({marks})", batch):
-            found[row[0]] = row[1]
-    return found
-
-
-def put_document(conn: sqlite3.Connection, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-    """Insert or replace a document with its chunks and their vectors."""
-    conn.execute("DELETE FROM documents WHERE doc_id = ? OR source = ?", (doc.doc_id, doc.source))
-    conn.execute(
-        "INSERT INTO documents(doc_id, source, title, author, lang, text, content_hash, meta,"
-        " text_hash, chunking, meta_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (doc.doc_id, doc.source, doc.title, doc.author, doc.lang, doc.text, doc.content_hash,
-         json.dumps(doc.meta, ensure_ascii=False), document_hash(doc.text), doc.chunking, doc.meta_hash),
-    )
-    conn.executemany(
-        "INSERT INTO chunks(doc_id, ord, start, end, text, lang, tokens, text_hash, vector)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (doc.doc_id, c.ord, c.start, c.end, c.text, c.lang, c.tokens, text_hash(c.text),
-             np.asarray(v, dtype=np.float32).tobytes())
-            for c, v in zip(chunks, vectors)
-        ],
-    )
-
-
-def delete_document(conn: sqlite3.Connection, doc_id: str) -> bool:
-    """Remove a document and its chunks; True when something was removed."""
-    return conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
-
-
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Number of documents and chunks."""
-    return {
-        "documents": conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
-        "chunks": conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0],
-    }
-
-
-def languages(conn: sqlite3.Connection) -> dict[str, int]:
-    """Documents per language."""
-    return dict(conn.execute("SELECT lang, COUNT(*) FROM documents GROUP BY lang ORDER BY lang").fetchall())
-
-
-def replace_groundings(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
-    """Replace every concept grounding: rows of (concept_id, chunk_id, score, via, sentence, start, end)."""
-    conn.execute("DELETE FROM concept_passages")
-    conn.executemany("INSERT OR REPLACE INTO concept_passages VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def groundings(conn: sqlite3.Connection, concept_id: str | None = None) -> list[sqlite3.Row]:
@@ -353,16 +270,3 @@ def groundings(conn: sqlite3.Connection, concept_id: str | None = None) -> list[
         args,
     ).fetchall()
 
-
-def concepts_by_chunk(conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Concept ids each chunk is grounded in, strongest first."""
-    if not chunk_ids:
-        return {}
-    marks = ",".join("?" * len(chunk_ids))
-    result: dict[int, list[str]] = {}
-    for row in conn.execute(
-        f"SELECT chunk_id, concept_id FROM concept_passages WHERE chunk_id IN ({marks}) ORDER BY score DESC",
-        list(chunk_ids),
-    ):
-        result.setdefault(row[0], []).append(row[1])
-    return result

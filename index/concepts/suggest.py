@@ -13,7 +13,9 @@ around them), or they are spelt the same.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -175,7 +177,8 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
             else:
                 found.scores.update(term.scores)
                 found.counts.update(term.counts)
-                found.passages.extend(p for p in term.passages if p not in found.passages)
+                seen = set(found.passages)
+                found.passages.extend(p for p in term.passages if p not in seen)
     groups = _group(sorted(terms.values(), key=lambda t: -t.score), embed, chunk_vectors)
     suggestions = []
     for group in groups:
@@ -202,19 +205,43 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
             texts[region.lang].append(doc.text[region.start:region.end])
     stops = {lang: function_words(lang, passages) for lang, passages in texts.items()}
     by_lang: dict[str, _Counts] = defaultdict(_Counts)
+    reference = tuple(doc for doc in documents if doc.doc_id not in new)
+    for lang, (total, words) in _reference_counts(reference, tuple(sorted(stops.items()))).items():
+        by_lang[lang].total.update(total)  # into an empty Counter: a copy, so the cached one stays as it is
+        by_lang[lang].words.update(words)
     for doc in documents:
+        if doc.doc_id not in new:
+            continue
         for region, begin in _stretches(doc):
             counts = by_lang[region.lang]
             for occ in occurrences(doc.text, region.lang, stops[region.lang], begin, region.end):
                 counts.total[occ.key] += 1
                 if len(occ.key) == 1:
                     counts.words[doc.doc_id] += 1
-                if doc.doc_id in new:
-                    counts.per_doc[doc.doc_id][occ.key] += 1
-                    if len(occ.key) > 1:  # the two one-word-shorter terms sit inside this one
-                        counts.inside[doc.doc_id][occ.key[:-1]][occ.key] += 1
-                        counts.inside[doc.doc_id][occ.key[1:]][occ.key] += 1
+                counts.per_doc[doc.doc_id][occ.key] += 1
+                if len(occ.key) > 1:  # the two one-word-shorter terms sit inside this one
+                    counts.inside[doc.doc_id][occ.key[:-1]][occ.key] += 1
+                    counts.inside[doc.doc_id][occ.key[1:]][occ.key] += 1
     return by_lang, stops
+
+
+@functools.lru_cache(maxsize=2)
+def _reference_counts(reference: tuple[SourceDocument, ...], stops: tuple[tuple[str, frozenset], ...]
+                      ) -> dict[str, tuple[Counter, Counter]]:
+    """lang -> (term counts, words per document) of the reference documents.
+
+    Cached: a write reads the same reference sample as the writes before it (chosen by a hash of the ids),
+    so a long-lived job runner counts it once, not once per upload."""
+    stop_of = dict(stops)
+    counted: dict[str, tuple[Counter, Counter]] = defaultdict(lambda: (Counter(), Counter()))
+    for doc in reference:
+        for region, begin in _stretches(doc):
+            total, words = counted[region.lang]
+            for occ in occurrences(doc.text, region.lang, stop_of[region.lang], begin, region.end):
+                total[occ.key] += 1
+                if len(occ.key) == 1:
+                    words[doc.doc_id] += 1
+    return dict(counted)
 
 
 def _stretches(doc: SourceDocument):
@@ -367,8 +394,17 @@ def _top_per_document(suggestions: list[Suggestion], new: list[str], per_documen
 def reference_sample(doc_ids: Iterable[str], new: Iterable[str], size: int = REFERENCE_DOCUMENTS) -> list[str]:
     """The new documents plus at most `size` others, chosen by a hash of their ids (the same ones write after write)."""
     fresh = set(new)
-    others = sorted((d for d in doc_ids if d not in fresh), key=lambda d: hashlib.sha256(d.encode()).digest())
-    return sorted(fresh) + others[:size]
+    return sorted(fresh) + heapq.nsmallest(size, (d for d in doc_ids if d not in fresh), key=_sample_key)
+
+
+def sample_order(doc_ids: Iterable[str], keep: int = 2 * REFERENCE_DOCUMENTS) -> list[str]:
+    """The first `keep` ids in the order reference samples are drawn (a segment stores its own, so a write
+    draws from a few hundred ids per segment instead of hashing every id in the corpus)."""
+    return heapq.nsmallest(keep, doc_ids, key=_sample_key)
+
+
+def _sample_key(doc_id: str) -> bytes:
+    return hashlib.sha256(doc_id.encode()).digest()
 
 
 def documents_as_sources(docs: Iterable, chunks: Iterable) -> list[SourceDocument]:

@@ -15,10 +15,9 @@ def outside(name: str) -> bool:
     return name.startswith("../")
 
 
-def segment_files(index_dir: Path, meta_name: str) -> dict:
+def segment_files(segment: Segment) -> dict:
     """A segment's files as a version manifest records them (relative to the version folder)."""
-    meta = json.loads((Path(index_dir) / SEGMENTS / meta_name / "meta.json").read_text())
-    return {f"../../{SEGMENTS}/{meta_name}/{name}": record for name, record in meta["files"].items()}
+    return {f"../../{SEGMENTS}/{segment.name}/{name}": record for name, record in segment.meta["files"].items()}
 
 
 def delete_path(index_dir: Path, name: str) -> Path:

@@ -24,6 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import store, versions
+from ..concepts.suggest import sample_order
 from ..content import content_priors
 from ..debias import centre
 from ..lexical import analyze, words
@@ -34,6 +35,7 @@ DELETES = "deletes"
 META = "meta.json"
 ROWS_DB = "rows.sqlite"
 DENSE_FILES = {"faiss": "dense.faiss", "numpy": "dense.npz"}
+CONCEPTS_FILE = "concepts.npz"  # label vectors of a version's catalogue, in its version folder
 # Grounding candidates: every passage past the threshold is kept; the version picks each concept's best.
 ALL_CANDIDATES = 1 << 30
 
@@ -124,6 +126,7 @@ def write_segment(index_dir: Path, name: str, rows: NewRows, centres: np.ndarray
     _write_rows(build / ROWS_DB, rows)
     meta = {
         "name": name, "rows": n, "docs": doc_ids, "doc_langs": [d.lang for d in rows.docs], "langs": langs,
+        "sample": sample_order(doc_ids),
         "length_sum": int(lengths.sum()), "backend": backend, "factory": factory, "catalogue": catalogue_digest,
     }
     for path in build.iterdir():
@@ -196,6 +199,11 @@ class Segment:
     def doc_row(self) -> dict[str, int]:
         """doc_id -> index in `doc_ids`."""
         return {d: i for i, d in enumerate(self.doc_ids)}
+
+    @functools.cached_property
+    def sample(self) -> list[str]:
+        """Its documents that reference samples draw from first (stored with the segment; computed for older ones)."""
+        return self.meta["sample"] if "sample" in self.meta else sample_order(self.doc_ids)
 
     @functools.cached_property
     def words_by_lang(self) -> dict[str, frozenset[str]]:

@@ -6,16 +6,17 @@ import threading
 from typing import Sequence
 
 import numpy as np
+from scipy import sparse
 
 from .. import suggestions as suggested, versions
-from ..concepts import Catalogue
+from ..concepts import Catalogue, ConceptIndex
 from ..concepts.storage import stored_catalogue
 from ..debias import centre
 from ..lexical import B, K1, analyze_query, words
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS
 from ..stores.base import Passage
 from ..vectors.faiss import default_search_params
-from .segment import Deletions, Segment
+from .segment import CONCEPTS_FILE, Deletions, Segment
 from .stats import SUMS, Stats, term_df
 from .view import SegmentView
 
@@ -149,14 +150,19 @@ class SegmentSnapshot(SegmentView):
         found: dict[int, Passage] = {}
         for pi, ids, rows in self._split(chunk_ids):
             segment, _ = self.parts[pi]
-            doc, seg_ids = segment.doc, segment.ids
-            for chunk_id, row in zip(ids, rows):
-                row = int(row)
-                d = doc[row]
-                prev = int(seg_ids[row - 1]) if row > 0 and doc[row - 1] == d else int(chunk_id)
-                nxt = int(seg_ids[row + 1]) if row + 1 < segment.rows and doc[row + 1] == d else int(chunk_id)
-                found[int(chunk_id)] = Passage(int(chunk_id), segment.doc_ids[d], segment.langs[segment.lang[row]],
-                                               float(segment.content[row]), prev, nxt)
+            # One gather per array: candidates are hundreds, and memory-mapped element reads add up.
+            last = segment.rows - 1
+            before, after = np.maximum(rows - 1, 0), np.minimum(rows + 1, last)
+            doc = np.asarray(segment.doc[rows])
+            ids_near = np.asarray(segment.ids[np.concatenate([before, after])])
+            doc_near = np.asarray(segment.doc[np.concatenate([before, after])])
+            n = len(rows)
+            prev = np.where((rows > 0) & (doc_near[:n] == doc), ids_near[:n], ids)
+            nxt = np.where((rows < last) & (doc_near[n:] == doc), ids_near[n:], ids)
+            langs, content = np.asarray(segment.lang[rows]), np.asarray(segment.content[rows])
+            for i, chunk_id in enumerate(ids.tolist()):
+                found[chunk_id] = Passage(chunk_id, segment.doc_ids[doc[i]], segment.langs[langs[i]],
+                                          float(content[i]), int(prev[i]), int(nxt[i]))
         return found
 
     def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -164,16 +170,25 @@ class SegmentSnapshot(SegmentView):
         centred = np.zeros((len(doc_ids), self.dim), np.float64)
         raw_means = np.zeros((len(doc_ids), self.dim), np.float64)
         table = self.centring.table
+        by_part: dict[int, list[tuple[int, int]]] = {}
         for i, doc_id in enumerate(doc_ids):
             where = self.locate(doc_id)
-            if where is None:
-                continue
-            segment, _ = self.parts[where[0]]
-            start, end = int(segment.doc_start[where[1]]), int(segment.doc_end[where[1]])
-            raw = np.asarray(segment.raw[start:end])
-            langs = [segment.langs[x] for x in segment.lang[start:end]]
-            centred[i] = centre(raw, table[self.centring.rows(langs)]).sum(axis=0)
-            raw_means[i] = raw.sum(axis=0)
+            if where is not None and self.parts[where[0]][0].doc_end[where[1]] > self.parts[where[0]][0].doc_start[where[1]]:
+                by_part.setdefault(where[0], []).append((i, where[1]))
+        for pi, wanted in by_part.items():
+            segment, _ = self.parts[pi]
+            slots = np.asarray([i for i, _ in wanted])
+            docs = np.asarray([d for _, d in wanted])
+            starts, ends = segment.doc_start[docs], segment.doc_end[docs]
+            rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+            raw = np.asarray(segment.raw[rows])
+            centre_of = self.centring.rows(segment.langs)[np.asarray(segment.lang[rows])]
+            # Sum each document's rows with a sparse indicator matrix (np.add.reduceat is ten times slower).
+            pointers = np.concatenate([[0], np.cumsum(ends - starts)])
+            members = sparse.csr_matrix((np.ones(len(rows), np.float32), np.arange(len(rows)), pointers),
+                                        shape=(len(docs), len(rows)))
+            centred[slots] = members @ centre(raw, table[centre_of])
+            raw_means[slots] = members @ raw
         unit = lambda m: (m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)).astype(np.float32)
         return unit(centred), unit(raw_means)
 
@@ -188,6 +203,10 @@ class SegmentSnapshot(SegmentView):
     def suggestions(self) -> list[dict]:
         """Suggested concepts of this version's documents, best first (`suggestions.json`)."""
         return suggested.load(self.path)
+
+    def concept_index(self, catalogue: Catalogue) -> ConceptIndex | None:
+        """The label vectors the writer published beside this version (`concepts.npz`)."""
+        return ConceptIndex.load(self.path / CONCEPTS_FILE, catalogue)
 
     def close(self) -> None:
         """Nothing to release: segments belong to the store's cache."""

@@ -70,6 +70,13 @@ class SegmentView:
                     return doc_id
         return None
 
+    def sample_candidates(self, exclude: set[str]) -> list[str]:
+        """Live documents a reference sample draws from (`Segment.sample` of each segment), less `exclude`."""
+        found = []
+        for segment, deleted in self.parts:
+            found += [d for d in segment.sample if segment.doc_row[d] not in deleted.doc_set and d not in exclude]
+        return found
+
     def chunk_counts(self) -> dict[str, int]:
         """doc_id -> chunks of every live document."""
         counts: dict[str, int] = {}

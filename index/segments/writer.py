@@ -27,7 +27,7 @@ from ..embedders import Embedder, get_embedder
 from ..stores.base import IndexSettings, Published, check_embedder
 from . import layout
 from .legacy import is_legacy, legacy_rows
-from .segment import ALL_CANDIDATES, DELETES, Deletions, NewRows, Segment, write_segment
+from .segment import ALL_CANDIDATES, CONCEPTS_FILE, DELETES, Deletions, NewRows, Segment, write_segment
 from .stats import SUMS, Stats, term_df
 from .view import SegmentView
 
@@ -41,7 +41,8 @@ MERGE_FACTOR = 10
 INLINE_MERGE_ROWS = 200_000
 # A segment with more than this share of its rows deleted is rewritten.
 MAX_DELETED_SHARE = 0.5
-CONCEPTS_FILE = "concepts.npz"
+# Documents whose concepts are suggested together (beside one reference sample of the others).
+SUGGEST_BATCH = 100
 
 
 class SegmentWriter:
@@ -106,6 +107,8 @@ class SegmentWriter:
         self._catalogue: Catalogue = stored_catalogue(version.path if version is not None else None)
         self._base_parts = list(self._parts)
         self._buffer: dict[str, tuple[store.Document, list[store.Chunk], np.ndarray]] = {}
+        self._buffered_source: dict[str, str] = {}  # source -> doc_id in the buffer
+        self._buffered_chunks = 0
         self._view: SegmentView | None = None
         if legacy:  # a version from before segments: its rows become the first segments of the next publish
             log.info("importing %s (written before segments) into segments", version.name)
@@ -203,12 +206,13 @@ class SegmentWriter:
     def put(self, doc: store.Document, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
         """Add or replace (same doc_id or source) a document with its chunks and their vectors."""
         self._remove(doc.doc_id)
-        same_source = next((d for d, (old, _, _) in self._buffer.items() if old.source == doc.source), None)
-        self._remove(same_source or self.view.doc_by_source(doc.source) or "")
+        self._remove(self._buffered_source.get(doc.source) or self.view.doc_by_source(doc.source) or "")
         self._buffer[doc.doc_id] = (doc, sorted(chunks, key=lambda c: c.ord), np.asarray(vectors, np.float32))
+        self._buffered_source[doc.source] = doc.doc_id
+        self._buffered_chunks += len(chunks)
         self._put.add(doc.doc_id)
         self.changed = True
-        if sum(len(c) for _, c, _ in self._buffer.values()) >= FLUSH_CHUNKS:
+        if self._buffered_chunks >= FLUSH_CHUNKS:
             self._flush()
 
     def delete(self, doc_id: str) -> bool:
@@ -219,7 +223,9 @@ class SegmentWriter:
 
     def _remove(self, doc_id: str) -> bool:
         if doc_id in self._buffer:
-            del self._buffer[doc_id]
+            doc, chunks, _ = self._buffer.pop(doc_id)
+            del self._buffered_source[doc.source]
+            self._buffered_chunks -= len(chunks)
             return True
         found = self.view.locate(doc_id) if doc_id else None
         if found is None:
@@ -251,6 +257,8 @@ class SegmentWriter:
                       self.settings.backend, factory, self._catalogue.digest)
         self._parts.append((Segment(self.index_dir, name), Deletions.none()))
         self._buffer.clear()
+        self._buffered_source.clear()
+        self._buffered_chunks = 0
         self._view = None
 
     def _centring_with(self, chunks: Sequence[store.Chunk], vectors: np.ndarray):
@@ -294,21 +302,28 @@ class SegmentWriter:
 
     def _suggest(self) -> None:
         """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""
-        from .. import settings  # settings imports the stores
-        from ..glosses import lexicons
-        from ..glosses.wordclass import WordClasses
-
-        present = set(self.view.chunk_counts())
-        fresh_ids = self._put & present
-        fresh = []
+        # Only the documents this write put or that earlier suggestions name: a set of every id costs O(corpus).
+        named = {d["doc_id"] for s in self._suggested for d in s["documents"]} | self._put
+        present = {d for d in named if self.view.locate(d) is not None}
+        fresh_ids = self._put & present if self.settings.suggest else set()
+        fresh: list[dict] = []
         if fresh_ids:
-            docs = [d for d in map(self.view.document, reference_sample(present, fresh_ids)) if d is not None]
-            documents = documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
+            from .. import settings  # settings imports the stores
+            from ..glosses import lexicons
+            from ..glosses.wordclass import WordClasses
+
             classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
-            found = suggest(documents, sorted(fresh_ids), self._catalogue, embed=self.embedder.embed_queries,
-                            chunk_vectors=self.view.vectors, classify=classes.classify)
-            fresh = [s.to_dict() for s in found]
-        self._suggested = suggestions.carry_over(self._suggested, fresh, present, fresh_ids)
+            ordered = sorted(fresh_ids)
+            # In batches beside one reference sample: the cost of a big write grows with its documents, not faster.
+            for i in range(0, len(ordered), SUGGEST_BATCH):
+                batch = ordered[i:i + SUGGEST_BATCH]
+                others = self.view.sample_candidates(exclude=fresh_ids)
+                docs = [d for d in map(self.view.document, reference_sample(others, batch)) if d is not None]
+                documents = documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
+                found = suggest(documents, batch, self._catalogue, embed=self.embedder.embed_queries,
+                                chunk_vectors=self.view.vectors, classify=classes.classify)
+                fresh += [s.to_dict() for s in found]
+        self._suggested = suggestions.carry_over(self._suggested, fresh, present, self._put & present)
         self._put = set()
 
     # -- publishing ----------------------------------------------------------------------------
@@ -342,7 +357,7 @@ class SegmentWriter:
             if name:
                 shared[f"../../{DELETES}/{name}"] = versions.file_record(layout.delete_path(self.index_dir, name))
             entries.append({"name": segment.name, "deletes": name})
-            shared.update(layout.segment_files(self.index_dir, segment.name))
+            shared.update(layout.segment_files(segment))
         versions.fsync_dir(self.index_dir / DELETES)
         build = versions.new_build_dir(self.index_dir)
         try:
@@ -390,9 +405,11 @@ class SegmentWriter:
 
     # -- merging -------------------------------------------------------------------------------
 
-    def _merge(self, force: bool = False, max_rows: int = INLINE_MERGE_ROWS) -> Published | None:
-        """Rewrite a tier of small segments (or all, `force`) into one, and publish it; None when nothing is due."""
-        chosen = merge_plan(self._parts, max_rows, self._catalogue.digest) if not force else list(range(len(self._parts)))
+    def _merge(self, force: bool = False, max_rows: int | None = None) -> Published | None:
+        """Rewrite a tier of segments (or all, `force`) of at most `max_rows` (default: the inline limit) into one
+        and publish it; None when nothing is due."""
+        limit = INLINE_MERGE_ROWS if max_rows is None else max_rows
+        chosen = merge_plan(self._parts, limit, self._catalogue.digest) if not force else list(range(len(self._parts)))
         if not chosen:
             return None
         return self._publish(self._rewrite(chosen, self._stats), self._stats)

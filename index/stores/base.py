@@ -12,7 +12,7 @@ from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
-from ..concepts import Catalogue
+from ..concepts import Catalogue, ConceptIndex
 from ..debias import Centring
 from ..embedders import DEFAULT_EMBEDDER, Embedder
 from ..errors import EmbedderMismatch
@@ -33,6 +33,7 @@ class IndexSettings:
     default_factory: str = "Flat"
     search_params: str | None = None
     keep: int = DEFAULT_KEEP
+    suggest: bool = True  # suggest concepts for the documents each write puts
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,10 @@ class Writer(Protocol):
         """Publish the new version atomically; None when nothing changed."""
         ...
 
+    def merge(self, max_rows: int | None = None) -> list[Published]:
+        """Compact what writes left behind (merged segments of at most `max_rows`, None: any size); the versions published."""
+        ...
+
 
 class Snapshot(Protocol):
     """One published version, read-only and immutable: what `KnowledgeBase` serves from."""
@@ -270,6 +275,10 @@ class Snapshot(Protocol):
 
     def suggestions(self) -> list[dict]:
         """Suggested concepts computed for this version's documents (`index.suggestions`), best first."""
+        ...
+
+    def concept_index(self, catalogue: Catalogue) -> ConceptIndex | None:
+        """The label vectors published with this version for `catalogue`, if the store keeps them."""
         ...
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -32,7 +33,7 @@ from ..debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, lan
 from ..embedders import Embedder, get_embedder
 from ..errors import IndexBusy, IndexNotFound, InvalidSetting
 from ..lexical import B, K1, analyze, analyze_query, words
-from ..pgconn import Database, migrate
+from ..pgconn import Database, migrate, reported_unavailable
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS
 from ..store import Chunk, DocState, Document, document_hash, text_hash
 from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published, check_embedder
@@ -101,11 +102,13 @@ class PostgresStore:
         return self.db.connection().execute(
             "SELECT number, manifest, centring, basis FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
 
+    @reported_unavailable
     def current(self) -> str | None:
         """Name of the newest published version (one indexed row: readers poll it per request)."""
         row = self.db.connection().execute("SELECT max(number) AS n FROM kb_versions").fetchone()
         return version_name(row["n"]) if row and row["n"] else None
 
+    @reported_unavailable
     def snapshot(self, previous: "PostgresSnapshot | None" = None) -> "PostgresSnapshot":
         """The newest published version; IndexNotFound when none was published."""
         row = self._newest()
@@ -153,6 +156,8 @@ class PostgresWriter:
         self._new_chunks: list[int] = []
         self._regroup_all = rebuild
         self._term_delta: Counter = Counter()  # (lang, term) -> change of document frequency
+        self._lang_delta: dict[str, _LanguageStats] = {}  # chunk language -> what this write added less what it removed
+        self._doc_lang_delta: Counter = Counter()  # document language -> documents added less removed
         self._word_delta: Counter = Counter()  # (word, lang) -> change of passages holding it
 
     def catalogue(self) -> Catalogue:
@@ -288,6 +293,7 @@ class PostgresWriter:
         """Add or replace (same doc_id or source) a document with its chunks and their vectors."""
         conn, v = self._conn, self.v
         self._remove("doc_id = %s OR source = %s", (doc.doc_id, doc.source))
+        self._doc_lang_delta[doc.lang] += 1
         conn.execute(
             "INSERT INTO kb_documents (doc_id, source, title, author, lang, text, content_hash, text_hash, meta,"
             " added_at, chunking, meta_hash, added_in) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -321,6 +327,7 @@ class PostgresWriter:
                         copy.write_row((c.lang, term, chunk_id, tf))
         self._count_terms(Counter((c.lang, t) for c, counts in zip(chunks, terms) for t in counts), +1)
         self._count_words(chunks, +1)
+        self._count_languages([c.lang for c in chunks], vectors, [sum(t.values()) for t in terms], +1)
         self._new_chunks.extend(ids)
         self.changed = True
 
@@ -333,13 +340,22 @@ class PostgresWriter:
     def _remove(self, where: str, args: Sequence) -> bool:
         """Mark live documents matching `where` removed in this version, with their chunks and groundings."""
         conn, v = self._conn, self.v
-        docs = [r["doc_id"] for r in conn.execute(
-            f"UPDATE kb_documents SET removed_in = %s WHERE removed_in IS NULL AND ({where}) RETURNING doc_id",
-            (v, *args)).fetchall()]
-        if not docs:
+        removed = conn.execute(
+            f"UPDATE kb_documents SET removed_in = %s WHERE removed_in IS NULL AND ({where}) RETURNING doc_id, lang",
+            (v, *args)).fetchall()
+        if not removed:
             return False
-        chunks = conn.execute("UPDATE kb_chunks SET removed_in = %s WHERE removed_in IS NULL AND doc_id = ANY(%s)"
-                              " RETURNING chunk_id, lang, text", (v, docs)).fetchall()
+        docs = [r["doc_id"] for r in removed]
+        for r in removed:
+            self._doc_lang_delta[r["lang"]] -= 1
+        with conn.cursor(binary=True) as cur:
+            chunks = cur.execute("UPDATE kb_chunks SET removed_in = %s WHERE removed_in IS NULL AND doc_id = ANY(%s)"
+                                 " RETURNING chunk_id, doc_id, lang, text, vector, n_terms", (v, docs)).fetchall()
+        for doc_id in docs:
+            mine = [r for r in chunks if r["doc_id"] == doc_id]
+            if mine:
+                self._count_languages([r["lang"] for r in mine], np.stack([r["vector"] for r in mine]),
+                                      [r["n_terms"] for r in mine], -1)
         ids = [r["chunk_id"] for r in chunks]
         terms = conn.execute("SELECT lang, term, count(*) AS n FROM kb_postings WHERE chunk_id = ANY(%s)"
                              " GROUP BY lang, term", (ids,)).fetchall()
@@ -354,6 +370,16 @@ class PostgresWriter:
     def _count_terms(self, counts: Counter, sign: int) -> None:
         for key, n in counts.items():
             self._term_delta[key] += sign * n
+
+    def _count_languages(self, langs: Sequence[str], vectors: np.ndarray, terms: Sequence[int], sign: int) -> None:
+        """Move the per-language figures by one document's chunks (added: +1, removed: -1)."""
+        for lang in set(langs):
+            rows = [i for i, other in enumerate(langs) if other == lang]
+            moved = self._lang_delta.setdefault(lang, _LanguageStats(lang, 0, 0, np.zeros(vectors.shape[1]), 0))
+            moved.n += sign * len(rows)
+            moved.docs += sign
+            moved.total = moved.total + sign * np.asarray(vectors[rows], np.float64).sum(axis=0)
+            moved.terms += sign * int(sum(terms[i] for i in rows))
 
     def _count_words(self, chunks: Sequence[Chunk], sign: int) -> None:
         for key in ((w, c.lang) for c in chunks for w in set(words(c.text))):
@@ -374,32 +400,34 @@ class PostgresWriter:
             cur.execute(f"DELETE FROM {table} t USING delta_{table} d WHERE t.{a} = d.{a} AND t.{b} = d.{b}"
                         f" AND t.{column} <= 0")
 
+    def merge(self, max_rows: int | None = None) -> list[Published]:
+        """Nothing to merge: rows live in tables and their indexes, which PostgreSQL's autovacuum keeps compact."""
+        return []
+
     def commit(self) -> Published | None:
         """Publish the new version in one transaction; None when nothing changed."""
         if not (self.changed or self.rebuild):
             return None
         conn, v, dim = self._conn, self.v, self.embedder.dim
-        live = "removed_in IS NULL"
         self._add_counts("kb_term_df", ("lang", "term"), "df", [(*key, n) for key, n in self._term_delta.items() if n])
         self._add_counts("kb_words", ("word", "lang"), "n", [(*key, n) for key, n in self._word_delta.items() if n])
-        stats = conn.execute(f"SELECT lang, count(*) AS n, count(DISTINCT doc_id) AS docs, sum(vector) AS total,"
-                             f" sum(n_terms) AS terms FROM kb_chunks WHERE {live} GROUP BY lang ORDER BY lang").fetchall()
+        stats = self._language_stats()
         centring, basis = _correction(stats, dim)
         self._centre_new(centring)
         # Built once over a first load (much faster than row by row), then kept up to date by each write.
         conn.execute(f"SET LOCAL maintenance_work_mem = '{HNSW_BUILD_MEMORY}'")
         conn.execute(hnsw_index(dim))
-        n_chunks = sum(r["n"] for r in stats)
+        n_chunks = sum(r.n for r in stats)
         lexical = self._lexical_stats(stats, n_chunks)
-        doc_langs = {r["lang"]: r["n"] for r in conn.execute(
-            f"SELECT lang, count(*) AS n FROM kb_documents WHERE {live} GROUP BY lang ORDER BY lang")}
+        doc_langs = self._document_languages()
         self._ground()
         manifest = {
             "embedder": self.settings.embedder, "dim": dim, "backend": BACKEND, "factory": FACTORY,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "documents": sum(doc_langs.values()), "chunks": n_chunks,
-            "document_languages": doc_langs, "chunk_languages": {r["lang"]: r["n"] for r in stats},
+            "document_languages": doc_langs, "chunk_languages": {r.lang: r.n for r in stats},
             "centring_langs": centring.langs, "lexical": lexical,
+            "language_stats": [{**vars(r), "total": r.total.tolist()} for r in stats],
             "catalogue_digest": self._catalogue_digest,
         }
         conn.execute("INSERT INTO kb_versions (number, manifest, centring, basis) VALUES (%s, %s, %s, %s)",
@@ -410,6 +438,37 @@ class PostgresWriter:
         name = version_name(v)
         log.info("published %s (%d documents, %d chunks)", name, manifest["documents"], n_chunks)
         return Published(name, manifest["documents"], n_chunks)
+
+    def _running(self) -> bool:
+        # Figures move from the previous version's unless everything is recounted: a first load, a rebuild,
+        # or a version written before they were kept.
+        return bool(self._previous and not self.rebuild and "language_stats" in self._previous["manifest"])
+
+    def _language_stats(self) -> list["_LanguageStats"]:
+        """Per chunk language: live chunks, documents, vector sum and terms (the language correction and BM25's
+        average length), the previous version's moved by this write: no pass over the corpus."""
+        if not self._running():
+            rows = self._conn.execute(
+                "SELECT lang, count(*) AS n, count(DISTINCT doc_id) AS docs, sum(vector) AS total, sum(n_terms) AS terms"
+                " FROM kb_chunks WHERE removed_in IS NULL GROUP BY lang ORDER BY lang").fetchall()
+            return [_LanguageStats(r["lang"], r["n"], r["docs"], np.asarray(r["total"], np.float64), int(r["terms"]))
+                    for r in rows]
+        found = {r["lang"]: _LanguageStats(r["lang"], r["n"], r["docs"], np.asarray(r["total"], np.float64), r["terms"])
+                 for r in self._previous["manifest"]["language_stats"]}
+        for lang, moved in self._lang_delta.items():
+            base = found.setdefault(lang, _LanguageStats(lang, 0, 0, np.zeros_like(moved.total), 0))
+            found[lang] = _LanguageStats(lang, base.n + moved.n, base.docs + moved.docs, base.total + moved.total,
+                                         base.terms + moved.terms)
+        return [found[lang] for lang in sorted(found) if found[lang].n > 0]
+
+    def _document_languages(self) -> dict[str, int]:
+        """Live documents per document language, the previous version's moved by this write."""
+        if not self._running():
+            return {r["lang"]: r["n"] for r in self._conn.execute(
+                "SELECT lang, count(*) AS n FROM kb_documents WHERE removed_in IS NULL GROUP BY lang ORDER BY lang")}
+        counts = Counter(self._previous["manifest"]["document_languages"])
+        counts.update(self._doc_lang_delta)
+        return {lang: n for lang, n in sorted(counts.items()) if n > 0}
 
     def _centre_new(self, centring: Centring) -> None:
         # A first load is indexed centred with its own means; later chunks were centred at `put` with
@@ -430,19 +489,19 @@ class PostgresWriter:
                     copy.write_row((row["chunk_id"], "[" + ",".join(map(repr, vector.tolist())) + "]"))
             cur.execute("UPDATE kb_chunks c SET centred = n.centred FROM centred_new n WHERE c.chunk_id = n.chunk_id")
 
-    def _lexical_stats(self, stats: list[dict], n_chunks: int) -> dict:
+    def _lexical_stats(self, stats: list["_LanguageStats"], n_chunks: int) -> dict:
         # BM25 as index/lexical.py computes it: idf per language over the whole vocabulary, average
         # length over every chunk; the mean idf bounds scores of query terms the corpus never saw.
         vocabulary = self._conn.execute("SELECT count(DISTINCT term) AS n FROM kb_term_df").fetchone()["n"]
         langs = {}
         for r in stats:
-            n = r["n"]
+            n = r.n
             seen = self._conn.execute(
                 "SELECT count(*) AS terms, coalesce(sum(ln(1 + (%s - df + 0.5) / (df + 0.5))), 0) AS idf"
-                " FROM kb_term_df WHERE lang = %s", (n, r["lang"])).fetchone()
+                " FROM kb_term_df WHERE lang = %s", (n, r.lang)).fetchone()
             unseen = (vocabulary - seen["terms"]) * math.log1p((n + 0.5) / 0.5)
-            langs[r["lang"]] = {"n": n, "mean_idf": (float(seen["idf"]) + unseen) / max(1, vocabulary)}
-        total = sum(int(r["terms"]) for r in stats)
+            langs[r.lang] = {"n": n, "mean_idf": (float(seen["idf"]) + unseen) / max(1, vocabulary)}
+        total = sum(r.terms for r in stats)
         return {"avgdl": max(1.0, total / n_chunks) if n_chunks else 1.0, "langs": langs}
 
     def _ground(self) -> None:
@@ -485,22 +544,33 @@ class PostgresWriter:
                 [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end, v) for g in keep])
 
 
-def _correction(stats: list[dict], dim: int) -> tuple[Centring, np.ndarray]:
+@dataclass
+class _LanguageStats:
+    """Live chunks of one language: how many, in how many documents, their vector sum and terms."""
+
+    lang: str
+    n: int
+    docs: int
+    total: np.ndarray
+    terms: int
+
+
+def _correction(stats: list[_LanguageStats], dim: int) -> tuple[Centring, np.ndarray]:
     """The language correction (`index/debias.py`) from per-language sums: Centring.fit and language_subspace."""
-    n_total = sum(r["n"] for r in stats)
+    n_total = sum(r.n for r in stats)
     if not n_total:
         return Centring.none(dim), np.zeros((0, dim), np.float32)
-    sums = {r["lang"]: np.asarray(r["total"], np.float64) for r in stats}
+    sums = {r.lang: np.asarray(r.total, np.float64) for r in stats}
     overall = sum(sums.values()) / n_total
-    kept = [r for r in stats if r["n"] >= MIN_CHUNKS_PER_LANGUAGE]
+    kept = [r for r in stats if r.n >= MIN_CHUNKS_PER_LANGUAGE]
     means = np.zeros((len(kept), dim))
     for i, r in enumerate(kept):
-        means[i] = overall + (sums[r["lang"]] / r["n"] - overall) * r["docs"] / (r["docs"] + SHRINK_DOCS)
-    centring = Centring([r["lang"] for r in kept], means.astype(np.float32), overall.astype(np.float32))
+        means[i] = overall + (sums[r.lang] / r.n - overall) * r.docs / (r.docs + SHRINK_DOCS)
+    centring = Centring([r.lang for r in kept], means.astype(np.float32), overall.astype(np.float32))
     # language_subspace wants vectors and labels; the per-language means stand for them exactly.
-    lang_means = np.stack([sums[r["lang"]] / r["n"] for r in kept]) if kept else np.zeros((0, dim))
+    lang_means = np.stack([sums[r.lang] / r.n for r in kept]) if kept else np.zeros((0, dim))
     repeated = np.repeat(lang_means, MIN_CHUNKS_PER_LANGUAGE, axis=0)
-    labels = [r["lang"] for r in kept for _ in range(MIN_CHUNKS_PER_LANGUAGE)]
+    labels = [r.lang for r in kept for _ in range(MIN_CHUNKS_PER_LANGUAGE)]
     return centring, language_subspace(repeated, labels)
 
 
@@ -543,6 +613,11 @@ class PostgresSnapshot:
         """None: suggested concepts are computed by the embedded store's writer only, for now."""
         return []
 
+    def concept_index(self, catalogue: Catalogue) -> None:
+        """None: label vectors are not kept in the database; the service embeds them once per process."""
+        return None
+
+    @reported_unavailable
     def _rows(self, sql: str, args: dict | None = None, binary: bool = False) -> list[dict]:
         with self.db.connection().cursor(binary=binary) as cur:
             return cur.execute(sql, {"v": self.number, **(args or {})}).fetchall()
@@ -568,6 +643,7 @@ class PostgresSnapshot:
         """Documents per language."""
         return dict(self.manifest["document_languages"])
 
+    @reported_unavailable
     def dense(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Approximate top-k by inner product of the corrected query with centred passages (HNSW)."""
         if k <= 0 or not self.n_chunks:

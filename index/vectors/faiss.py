@@ -56,8 +56,10 @@ class FaissIndex:
 
     def set_search_params(self, params: str) -> None:
         """Approximate-search knobs as FAISS spells them, e.g. "nprobe=128" (IVF) or "efSearch=64" (HNSW)."""
-        if params:
-            faiss.ParameterSpace().set_index_parameters(faiss.downcast_index(self._index.index), params)
+        inner = faiss.downcast_index(self._index.index)
+        # Exact search has no knobs: a small segment written Flat beside IVF ones ignores the index's nprobe.
+        if params and not isinstance(inner, faiss.IndexFlat):
+            faiss.ParameterSpace().set_index_parameters(inner, params)
             self._params = {k.strip(): float(v) for k, v in (p.split("=") for p in params.split(","))}
 
     def _search_parameters(self, exclude: np.ndarray) -> "faiss.SearchParameters":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import fields
 
-from index.pgconn import Database, migrate
+from index.pgconn import Database, migrate, reported_unavailable
 
 from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job
 
@@ -58,6 +58,7 @@ class PostgresQueue:
         self.db = url if isinstance(url, Database) else Database(url)
         migrate(self.db, "jobs", MIGRATIONS)
 
+    @reported_unavailable
     def submit(self, job: Job) -> tuple[Job, bool]:
         """Add `job` unless a pending job of the same kind has its key."""
         row = job.row()
@@ -71,15 +72,18 @@ class PostgresQueue:
             if found:  # else it finished between the two statements: try again
                 return _job(found), False
 
+    @reported_unavailable
     def get(self, job_id: str) -> Job | None:
         """One job by id."""
         return _job(self.db.connection().execute(f"{_SELECT} WHERE id = %s", (job_id,)).fetchone())
 
+    @reported_unavailable
     def recent(self, limit: int = 50) -> list[Job]:
         """The newest jobs first."""
         rows = self.db.connection().execute(f"{_SELECT} ORDER BY seq DESC LIMIT %s", (limit,)).fetchall()
         return [_job(r) for r in rows]
 
+    @reported_unavailable
     def pending_ids(self) -> set[str]:
         """Ids of queued and running jobs."""
         return {r["id"] for r in self.db.connection().execute(f"SELECT id FROM jobs WHERE {_PENDING}")}

@@ -92,6 +92,34 @@ def test_a_snapshot_keeps_serving_its_version_while_writes_publish_newer_ones(po
     assert poured.verify() == []
 
 
+def test_a_write_moves_the_language_figures_as_a_full_recount_would(poured):
+    """Chunks, documents, vector sums and terms per language move by what a write changed, never recounted."""
+    snap = poured.snapshot()
+    donor, other = snap.documents()[-1], snap.documents()[0]
+    chunks = snap.chunks_of(donor.doc_id)
+    copy = sq.Document(**{**vars(donor), "doc_id": "copy-doc", "source": "copy.txt"})
+    with poured.writer() as writer:
+        writer.put(copy, chunks, snap.vectors([c.chunk_id for c in chunks]))
+        writer.delete(other.doc_id)
+        writer.put(sq.Document(**{**vars(donor), "title": "Replaced"}), chunks[:2],
+                   snap.vectors([c.chunk_id for c in chunks[:2]]))
+        writer.commit()
+    running = poured.snapshot().manifest
+    with poured.writer(rebuild=True) as writer:  # a rebuild counts every live row afresh
+        now = poured.snapshot()
+        for doc in now.documents():
+            own = now.chunks_of(doc.doc_id)
+            writer.put(doc, own, now.vectors([c.chunk_id for c in own]))
+        writer.commit()
+    recounted = poured.snapshot().manifest
+    assert running["document_languages"] == recounted["document_languages"]
+    assert running["chunk_languages"] == recounted["chunk_languages"]
+    for mine, full in zip(running["language_stats"], recounted["language_stats"], strict=True):
+        assert (mine["lang"], mine["n"], mine["docs"], mine["terms"]) == (full["lang"], full["n"], full["docs"], full["terms"])
+        assert np.allclose(mine["total"], full["total"], atol=1e-4)
+    assert running["lexical"]["avgdl"] == pytest.approx(recounted["lexical"]["avgdl"])
+
+
 def test_adding_a_document_grounds_concepts_as_a_full_recomputation_would(seed_index, poured, pg_url, pg_server):
     """Incremental groundings (new chunks plus the old best few) equal grounding everything afresh."""
     snap = poured.snapshot()

@@ -46,3 +46,11 @@ def test_faiss_factory_string_builds_an_approximate_index():
 def test_numpy_backend_refuses_approximate_settings():
     with pytest.raises(ValueError):
         build_index("numpy", np.arange(3), unit_vectors(3, 4), "IVF16,Flat")
+
+
+def test_an_exact_segment_ignores_the_approximate_search_knobs_of_its_index():
+    # KB_FAISS_SEARCH=nprobe=... applies to every segment of an IVF index, the small ones written Flat too.
+    vectors = unit_vectors(50, 16)
+    index = build_index("faiss", np.arange(50), vectors, "Flat")
+    index.set_search_params("nprobe=32")
+    assert list(index.search(vectors[:3], 1)[1][:, 0]) == [0, 1, 2]

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from index import versions
+from index import settings, versions
 from index.__main__ import main as index_main
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
@@ -85,7 +85,33 @@ def test_gc_honours_keep_versions_and_refuses_a_bad_keep(index_copy, capsys, mon
     assert versions.published(index_copy) == ["v000001", "v000005", "v000006"]
 
 
-@pytest.mark.parametrize("command", ["gc", "verify"])
+def test_merge_compacts_segments_and_leaves_a_verified_index(index_copy, capsys, monkeypatch):
+    from index.segments import writer as segment_writer
+    from index.stores import open_store
+
+    monkeypatch.setattr(segment_writer, "MERGE_FACTOR", 2)  # two segments of one size make a tier...
+    monkeypatch.setattr(segment_writer, "INLINE_MERGE_ROWS", 0)  # ...which no write merges inline
+    store = open_store(index_copy)
+    snapshot = store.snapshot()
+    doc = snapshot.documents()[0]
+    chunks = snapshot.chunks_of(doc.doc_id)
+    for n in range(2):  # two copies of one document, one write each: two segments of the same size
+        copy = type(doc)(**{**vars(doc), "doc_id": f"copy-{n}", "source": f"copy-{n}.txt"})
+        with store.writer(settings.settings_of(index_copy)) as writer:
+            writer.put(copy, [type(c)(**{**vars(c), "doc_id": copy.doc_id}) for c in chunks],
+                       snapshot.vectors([c.chunk_id for c in chunks]))
+            writer.commit()
+    segments = len(store.snapshot().manifest["segments"])
+    assert index_main(["--index-dir", str(index_copy), "merge", "--max-rows", "1000000"]) == 0
+    assert "merge(s)" in capsys.readouterr().out
+    merged = store.snapshot()
+    assert len(merged.manifest["segments"]) < segments and len(merged.documents()) == len(snapshot.documents()) + 2
+    assert index_main(["--index-dir", str(index_copy), "merge"]) == 0
+    assert "nothing to merge" in capsys.readouterr().out
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
+
+
+@pytest.mark.parametrize("command", ["gc", "verify", "merge"])
 def test_commands_on_a_missing_index_create_nothing(tmp_path, capsys, command):
     missing = tmp_path / "nonexistent"
     assert index_main(["--index-dir", str(missing), command]) == 3

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
 from tests.conftest import pour_into_postgres
@@ -99,3 +100,32 @@ def test_two_gunicorn_replicas_on_one_database_serve_a_new_upload_within_a_secon
         hits = http_json("GET", f"{base}/api/search?q=" + quote("qvx7replika tillit") + "&k=5")[1]["results"]
         assert hits and hits[0]["doc_id"] == doc_id, hits[:2]
     print(f"served after the job ended: {lags} s")
+
+
+def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes(seed_index, pg_server, pg_url,
+                                                                                tmp_path, monkeypatch):
+    from webapp import create_app
+
+    pour_into_postgres(seed_index, pg_url)
+    monkeypatch.setenv("KB_DATABASE_URL", pg_url)
+    client = create_app({"KB_INDEX_DIR": str(tmp_path / "local"), "TESTING": True}).test_client()
+    assert client.get("/api/search?q=kundelojalitet").status_code == 200
+    name, admin = conninfo_to_dict(pg_url)["dbname"], pg_server.get_uri()
+
+    def allow(ok: bool) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(ok).lower()}")
+            if not ok:  # what a restart or failover does to the connections the app holds
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    allow(False)
+    try:
+        for path in ("/api/search?q=kundelojalitet", "/api/jobs"):
+            answer = client.get(path, headers=AUTH)
+            assert answer.status_code == 503, (path, answer.get_json())
+            error = answer.get_json()["error"]
+            assert error["code"] == "store_unavailable" and "/tmp" not in error["message"]
+    finally:
+        allow(True)
+    answer = client.get("/api/search?q=kundelojalitet")
+    assert answer.status_code == 200 and answer.get_json()["results"]
