@@ -336,11 +336,18 @@ def _label(surfaces: Counter) -> str:
 def _known_terms(catalogue: Catalogue | None) -> tuple[set, set]:
     if catalogue is None:
         return set(), set()
-    keys, forms = set(), set()
-    for term in catalogue.all_terms():
-        keys.add((term.lang, key_of(term.text, term.lang)))
-        forms.add(compact(fold(term.text)))
-    return keys, forms
+    if catalogue.digest not in _KNOWN:
+        keys, forms = set(), set()
+        for term in catalogue.all_terms():
+            keys.add((term.lang, key_of(term.text, term.lang)))
+            forms.add(compact(fold(term.text)))
+        if len(_KNOWN) >= 4:
+            _KNOWN.clear()
+        _KNOWN[catalogue.digest] = (frozenset(keys), frozenset(forms))
+    return _KNOWN[catalogue.digest]
+
+
+_KNOWN: dict[str, tuple[frozenset, frozenset]] = {}  # catalogue digest -> its terms' keys and forms
 
 
 def _group(terms: list[Term], embed, chunk_vectors) -> list[list[Term]]:

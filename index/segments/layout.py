@@ -33,12 +33,19 @@ def load_parts(index_dir: Path, manifest: dict, segments: dict[str, Segment],
     parts = []
     for entry in manifest["segments"]:
         name, deleted = entry["name"], entry.get("deletes")
-        if name not in segments:
+        if name not in segments or not _same_files(segments[name], manifest):
             segments[name] = Segment(index_dir, name)
         if deleted and deleted not in deletions:
             deletions[deleted] = Deletions.load(delete_path(index_dir, deleted))
         parts.append((segments[name], deletions[deleted] if deleted else Deletions.none()))
     return parts
+
+
+def _same_files(segment: Segment, manifest: dict) -> bool:
+    # A cached segment is the one a manifest names only if its files are (an index folder deleted and
+    # written anew reuses segment names).
+    named = manifest.get("files", {})
+    return all(named.get(path) == record for path, record in segment_files(segment).items())
 
 
 def collect_garbage(index_dir: Path, keep: int) -> list[str]:

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .. import store, suggestions, versions
-from ..concepts import Catalogue, ground, load_or_build_concept_index
+from ..concepts import Catalogue, ConceptIndex, ground, load_or_build_concept_index
 from ..concepts.storage import save_catalogue, stored_catalogue
 from ..concepts.suggest import documents_as_sources, reference_sample, suggest
 from ..embedders import Embedder, get_embedder
@@ -41,6 +41,8 @@ MERGE_FACTOR = 10
 INLINE_MERGE_ROWS = 200_000
 # A segment with more than this share of its rows deleted is rewritten.
 MAX_DELETED_SHARE = 0.5
+# (cache file, catalogue digest) -> label vectors, for the writes of this process
+_CONCEPT_INDEXES: dict[tuple[str, str], ConceptIndex] = {}
 # Documents whose concepts are suggested together (beside one reference sample of the others).
 SUGGEST_BATCH = 100
 
@@ -49,8 +51,10 @@ class SegmentWriter:
     """A context manager holding the writer lock while one new version is prepared."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
-                 lock_timeout: float = 30.0) -> None:
+                 lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None) -> None:
         self.index_dir = Path(index_dir)
+        # Loaded segments by name, shared by the writers of one store (one at a time: the writer lock).
+        self._segment_cache = {} if segments is None else segments
         self.settings = settings
         self.rebuild = rebuild
         self.lock_timeout = lock_timeout
@@ -96,7 +100,10 @@ class SegmentWriter:
             self._suggested = suggestions.load(version.path)
         elif version is not None and not self.rebuild:
             check_embedder(version.manifest, self.settings)
-            self._parts = layout.load_parts(self.index_dir, version.manifest, {}, {})
+            self._parts = layout.load_parts(self.index_dir, version.manifest, self._segment_cache, {})
+            named = {e["name"] for e in version.manifest["segments"]}
+            for gone in [name for name in self._segment_cache if name not in named]:
+                del self._segment_cache[gone]
             self._stats = Stats.load(version.manifest["stats"], version.path / SUMS)
             self._manifest = version.manifest
             self._base_name = version.name
@@ -273,15 +280,21 @@ class SegmentWriter:
             stats.lang_docs[lang] = stats.lang_docs.get(lang, 0) + len(docs)
         return stats.centring(self.embedder.dim)
 
-    def _concept_index(self):
-        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions.
+    def _concept_index(self) -> ConceptIndex:
+        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions and in
+        # this process (a job runner writes again and again with the same catalogue).
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
         cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
-        return load_or_build_concept_index(self._catalogue, self.embedder, cache), cache
+        key = (str(cache), self._catalogue.digest)
+        if key not in _CONCEPT_INDEXES:
+            if len(_CONCEPT_INDEXES) >= 4:
+                _CONCEPT_INDEXES.clear()
+            _CONCEPT_INDEXES[key] = load_or_build_concept_index(self._catalogue, self.embedder, cache)
+        return _CONCEPT_INDEXES[key]
 
     def _groundings(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> list[tuple]:
         """Grounding candidates of new chunks: label hits, and every passage close enough by meaning."""
-        concept_index, _ = self._concept_index()
+        concept_index = self._concept_index()
         found = ground(self._catalogue, chunks, vectors, concept_index, max_embedding_passages=ALL_CANDIDATES)
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
@@ -364,8 +377,7 @@ class SegmentWriter:
             stats.save_sums(build / SUMS)
             save_catalogue(build, self._catalogue)
             suggestions.save(build, self._suggested)
-            concept_index, _ = self._concept_index()
-            concept_index.save(build / CONCEPTS_FILE)
+            self._concept_index().save(build / CONCEPTS_FILE)
             requested = self.factory
             manifest = versions.write_manifest(build, {
                 "format": "segments", "embedder": self.settings.embedder, "dim": self.embedder.dim,

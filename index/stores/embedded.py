@@ -21,12 +21,13 @@ class EmbeddedStore:
         self._segments: dict[str, Segment] = {}
         self._deletions: dict[str, Deletions] = {}
         self._checked: set[str] = set()  # segment files whose checksum this process verified
+        self._writer_segments: dict[str, Segment] = {}  # the writers' own: they run beside snapshots
         self._lock = threading.Lock()
 
     def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
                lock_timeout: float = 30.0) -> SegmentWriter:
         """The single writer (enter it to take the lock)."""
-        return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout)
+        return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout, self._writer_segments)
 
     def current(self) -> str | None:
         """Name of the newest published version."""

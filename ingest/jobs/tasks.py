@@ -1,6 +1,7 @@
 """The work of each job kind. Each is idempotent: run again after a kill, it ends in the same index."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -44,8 +45,8 @@ class Context:
     lock_timeout: float = 5.0
 
     def store(self) -> Store:
-        """Where the index lives: `KB_DATABASE_URL`'s database, else the index directory."""
-        return open_store(self.index_dir, database_url())
+        """Where the index lives: `KB_DATABASE_URL`'s database, else the index directory (one per runner)."""
+        return _store(self.index_dir, database_url())
 
     def current(self) -> str | None:
         """Name of the published version."""
@@ -54,6 +55,12 @@ class Context:
     def settings(self) -> IndexSettings:
         """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
         return settings_of(self.index_dir)
+
+
+@functools.lru_cache(maxsize=8)
+def _store(index_dir: Path, url: str | None) -> Store:
+    # Kept: a store holds the segments its writers loaded, so a job does not reopen the whole index.
+    return open_store(index_dir, url)
 
 
 def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
