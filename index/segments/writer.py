@@ -326,12 +326,16 @@ class SegmentWriter:
             from ..glosses.wordclass import WordClasses
 
             classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
-            ordered, others = sorted(fresh_ids), self.view.sample_candidates(exclude=fresh_ids)
+            def sources(doc_ids: list[str]) -> list:
+                docs = [d for d in map(self.view.document, doc_ids) if d is not None]
+                return documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
+
+            ordered = sorted(fresh_ids)
+            reference = sources(reference_sample(self.view.sample_candidates(exclude=fresh_ids), []))
             # In batches beside one reference sample: the cost of a big write grows with its documents, not faster.
             for i in range(0, len(ordered), SUGGEST_BATCH):
                 batch = ordered[i:i + SUGGEST_BATCH]
-                docs = [d for d in map(self.view.document, reference_sample(others, batch)) if d is not None]
-                documents = documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
+                documents = sources(batch) + reference
                 found = suggest(documents, batch, self._catalogue, embed=self.embedder.embed_queries,
                                 chunk_vectors=self.view.vectors, classify=classes.classify)
                 fresh += [s.to_dict() for s in found]
