@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from index.errors import IndexNotFound, KBError
+from index.errors import IndexNotFound, KBError, StoreUnavailable
 from index.service import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ class KBHolder:
         self.embedder = embedder
         self._kb: KnowledgeBase | None = None
         self._error: KBError | None = None
+        self._unreachable: StoreUnavailable | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
         self._open()
@@ -57,6 +58,10 @@ class KBHolder:
         try:
             if self._kb.refresh():
                 log.info("now serving %s", self._kb.version)
+            self._unreachable = None
+        except StoreUnavailable as exc:
+            # The index's database is down: answer 503 (readiness included) until a request finds it back.
+            self._unreachable = exc
         except KBError as exc:
             # A bad newer version must not take down the one being served (it is examined once).
             log.error("could not load the newer index version: %s", exc)
@@ -65,6 +70,8 @@ class KBHolder:
         """The knowledge base, or the error that keeps it from opening (answered as 503)."""
         if self._kb is None:
             raise self._error or IndexNotFound(f"no index in {self.index_dir}")
+        if self._unreachable is not None:
+            raise self._unreachable
         return self._kb
 
 

@@ -120,7 +120,7 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
 
     allow(False)
     try:
-        for path in ("/api/search?q=kundelojalitet", "/api/jobs"):
+        for path in ("/api/search?q=kundelojalitet", "/api/jobs", "/healthz"):
             answer = client.get(path, headers=AUTH)
             assert answer.status_code == 503, (path, answer.get_json())
             error = answer.get_json()["error"]
@@ -129,3 +129,4 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
         allow(True)
     answer = client.get("/api/search?q=kundelojalitet")
     assert answer.status_code == 200 and answer.get_json()["results"]
+    assert client.get("/healthz").status_code == 200
