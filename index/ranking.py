@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .debias import centre, project_out
 from .stores.base import Passage, Snapshot
@@ -69,6 +70,17 @@ class _Candidates:
     next: np.ndarray
     docs: np.ndarray  # row in `centroids` of each candidate's document
     centroids: np.ndarray  # of the candidates' documents, centred or not like `vectors`
+
+
+def document_centroids(vectors: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """Per group (a document), the normalised sum of its rows: `group[i]` is row i's; a group without rows is zero.
+
+    What every store returns from `Snapshot.doc_centroids`; one sparse product (np.add.reduceat or a loop
+    per document is ten times slower on a search's few thousand candidate rows)."""
+    members = sparse.csr_matrix((np.ones(len(group), np.float32), (np.asarray(group), np.arange(len(group)))),
+                                shape=(groups, len(group)))
+    sums = np.asarray(members @ np.asarray(vectors, np.float32), np.float64)
+    return (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def _gather(snapshot: Snapshot, ids: list[int], passages: dict[int, Passage], config: RankingConfig) -> _Candidates:

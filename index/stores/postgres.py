@@ -34,7 +34,7 @@ from ..embedders import Embedder, get_embedder
 from ..errors import IndexBusy, IndexNotFound, InvalidSetting
 from ..lexical import B, K1, analyze, analyze_query, words
 from ..pgconn import Database, migrate, reported_unavailable
-from ..ranking import CROSS_LANGUAGE_MIN_CHARS
+from ..ranking import CROSS_LANGUAGE_MIN_CHARS, document_centroids
 from ..store import Chunk, DocState, Document, document_hash, text_hash
 from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published, check_embedder
 from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vector, to_bytes, unpack, visible
@@ -351,11 +351,12 @@ class PostgresWriter:
         with conn.cursor(binary=True) as cur:
             chunks = cur.execute("UPDATE kb_chunks SET removed_in = %s WHERE removed_in IS NULL AND doc_id = ANY(%s)"
                                  " RETURNING chunk_id, doc_id, lang, text, vector, n_terms", (v, docs)).fetchall()
-        for doc_id in docs:
-            mine = [r for r in chunks if r["doc_id"] == doc_id]
-            if mine:
-                self._count_languages([r["lang"] for r in mine], np.stack([r["vector"] for r in mine]),
-                                      [r["n_terms"] for r in mine], -1)
+        by_doc: dict[str, list[dict]] = {}
+        for r in chunks:
+            by_doc.setdefault(r["doc_id"], []).append(r)
+        for mine in by_doc.values():
+            self._count_languages([r["lang"] for r in mine], np.stack([r["vector"] for r in mine]),
+                                  [r["n_terms"] for r in mine], -1)
         ids = [r["chunk_id"] for r in chunks]
         terms = conn.execute("SELECT lang, term, count(*) AS n FROM kb_postings WHERE chunk_id = ANY(%s)"
                              " GROUP BY lang, term", (ids,)).fetchall()
@@ -752,10 +753,9 @@ class PostgresSnapshot:
                 self._centroids.clear()
             raw = unpack(row["blob"], self.dim)
             centred = centre(raw, self.centring.table[self.centring.rows(row["langs"] or [])])
-            docs = np.asarray(row["docs"] or [], dtype=object)
-            for doc_id in set(row["docs"] or []):
-                members = docs == doc_id
-                self._centroids[doc_id] = (_unit_mean(centred[members]), _unit_mean(raw[members]))
+            found, group = np.unique(np.asarray(row["docs"] or [], dtype=object), return_inverse=True)
+            pairs = zip(document_centroids(centred, group, len(found)), document_centroids(raw, group, len(found)))
+            self._centroids.update(zip(found.tolist(), pairs))
         zero = (np.zeros(self.dim, np.float32),) * 2
         pairs = [self._centroids.get(d, zero) for d in doc_ids]
         if not pairs:
@@ -833,8 +833,3 @@ class PostgresSnapshot:
 
     def close(self) -> None:
         """Nothing to release: connections belong to threads, not to snapshots."""
-
-
-def _unit_mean(vectors: np.ndarray) -> np.ndarray:
-    total = vectors.astype(np.float64).sum(axis=0)
-    return (total / max(float(np.linalg.norm(total)), 1e-12)).astype(np.float32)
