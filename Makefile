@@ -12,7 +12,7 @@ Q ?= customer lock-on
 DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor
 DICT_DIR ?= /usr/share/dictd
 
-.PHONY: setup dictionaries run serve ingest search test eval bench bench-scale clean
+.PHONY: setup dictionaries run serve ingest search test eval bench bench-scale soak clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,11 @@ bench: $(KB_INDEX_DIR)/CURRENT
 ## one small write and one search as the embedded index grows (SCALE_SIZES=10000,100000,1000000), then Ray's throughput
 bench-scale:
 	$(BIN)/python -m eval.bench_scale
+
+## sustained writes through the served stack, then every document and passage read back (SOAK_WRITES=2000)
+SOAK_WRITES ?= 2000
+soak: $(STAMP)
+	$(BIN)/python -m eval.soak --writes $(SOAK_WRITES)
 
 clean:
 	rm -rf data .pytest_cache .hypothesis

@@ -7,7 +7,7 @@ text, no model) from a Zipf vocabulary of pseudo-words in three languages, witho
 replace and delete one small two-chunk document (publish included; these writes suggest concepts as every
 write does by default, after three warm-up writes, so that the word lists and the reference sample's counts
 are held as a long-lived job runner holds them), search p50 through `KnowledgeBase.search` (query encoding
-included) and peak memory; then `eval.bench_ray` (Ray Data against
+included), `verify` (every passage read back) and peak memory; then `eval.bench_ray` (Ray Data against
 bare encoder processes, SCALE_RAY_PASSAGES seed passages, 0 skips it) and `eval.bench_pg` where installed.
 SCALE_FACTORY / SCALE_SEARCH pick the FAISS factory (default IVF1024,Flat) and its search parameters (nprobe=32). Last line: `scale add_s@N=.. ... search_p50_ms@N=..`.
 """
@@ -94,6 +94,9 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
     changed, changed_chunks = _document(10**9, vocab, rng, chunks=2)
     replace_s = write(lambda w: w.put(changed, changed_chunks, embedder.embed_passages([c.text for c in changed_chunks])))
     delete_s = write(lambda w: w.delete(small.doc_id))
+    began = time.perf_counter()
+    problems = store.verify()  # checksums, segment invariants, every passage read back through search's read paths
+    verify_s = time.perf_counter() - began
 
     kb = KnowledgeBase(workdir / f"index-{size}")
     queries = [" ".join(vocab[rng.integers(0, 2000, size=2)]) for _ in range(SEARCHES)]
@@ -105,6 +108,7 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
         times.append((time.perf_counter() - began) * 1000)
     return {"size": size, "build_s": round(build_s, 1), "add_s": round(add_s, 3), "replace_s": round(replace_s, 3),
             "delete_s": round(delete_s, 3), "search_p50_ms": round(statistics.median(times), 2),
+            "verify_s": round(verify_s, 1), "read_back": "ok" if not problems else f"{len(problems)} problems",
             "peak_rss_mb": round(_peak_mb())}
 
 

@@ -55,6 +55,22 @@ class NewRows:
     groundings: list[tuple] | None = None  # (concept_id, chunk_id, score, via, sentence, start, end); None: compute
 
 
+def check_rows(ids: np.ndarray, doc: np.ndarray, n_docs: int) -> list[str]:
+    """Problems with a segment's row order: ids strictly increasing (lookups binary-search them), rows grouped
+    by document in the order of its document list (neighbours and deletions read a document as one range)."""
+    ids, doc = np.asarray(ids), np.asarray(doc)
+    problems = []
+    if len(ids) != len(doc):
+        problems.append(f"{len(ids)} ids but {len(doc)} document rows")
+    elif len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+        problems.append(f"chunk ids are not strictly increasing ({int(np.sum(ids[1:] <= ids[:-1]))} rows out of order)")
+    if len(doc) > 1 and not bool(np.all(doc[1:] >= doc[:-1])):
+        problems.append("rows are not grouped by document in document order")
+    if len(doc) and (int(doc.min()) < 0 or int(doc.max()) >= n_docs):
+        problems.append(f"rows name documents outside 0..{n_docs - 1}")
+    return problems
+
+
 def _save(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as handle:
         np.save(handle, array)
@@ -89,6 +105,9 @@ def write_segment(index_dir: Path, name: str, rows: NewRows, centres: np.ndarray
     langs = sorted({c.lang for c in chunks})
     lang_index = {lang: i for i, lang in enumerate(langs)}
     ids = np.asarray([c.chunk_id for c in chunks], np.int64)
+    problems = check_rows(ids, np.asarray([doc_index[c.doc_id] for c in chunks], np.int64), len(doc_ids))
+    if problems:  # a writer bug: refuse to write a segment that reads would get wrong
+        raise ValueError(f"segment {name}: " + "; ".join(problems))
     raw = np.ascontiguousarray(rows.vectors, dtype=np.float32).reshape(n, rows.vectors.shape[-1])
     lang_of = np.asarray([lang_index[c.lang] for c in chunks], np.int16)
     _save(build / "ids.npy", ids)
@@ -216,12 +235,38 @@ class Segment:
         backend = self.meta["backend"]
         return load_index(backend, self.path / DENSE_FILES[backend])
 
+    @functools.cached_property
+    def _id_order(self) -> np.ndarray | None:
+        # Rows in id order, for segments written before ids were kept sorted (None: they are sorted).
+        ids = np.asarray(self.ids)
+        return None if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])) else np.argsort(ids, kind="stable")
+
     def rows_of(self, chunk_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mask of the ids held here, their rows)."""
-        ids = np.asarray(self.ids)
+        chunk_ids = np.asarray(chunk_ids, np.int64)
+        order = self._id_order
+        ids = np.asarray(self.ids) if order is None else np.asarray(self.ids)[order]
         pos = np.minimum(np.searchsorted(ids, chunk_ids), max(0, len(ids) - 1))
         found = (ids[pos] == chunk_ids) if len(ids) else np.zeros(len(chunk_ids), bool)
-        return found, pos[found]
+        rows = pos[found]
+        return found, rows if order is None else order[rows]
+
+    def check(self) -> list[str]:
+        """Problems with this segment's invariants: row order, array lengths, its rows database, its vector index."""
+        n = self.rows
+        problems = [f"{self.name}: {p}" for p in check_rows(self.ids, self.doc, len(self.doc_ids))]
+        for label, array in (("ids", self.ids), ("doc", self.doc), ("lang", self.lang), ("content", self.content),
+                             ("length", self.length), ("vectors", self.raw)):
+            if len(array) != n:
+                problems.append(f"{self.name}: {label} has {len(array)} rows, meta says {n}")
+        if len(self.post_ptr) != len(self.vocab) + 1 or (len(self.post_ptr) and int(self.post_ptr[-1]) != len(self.post_rows)):
+            problems.append(f"{self.name}: postings pointers do not match the vocabulary")
+        stored = np.asarray([r[0] for r in self.conn.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")], np.int64)
+        if not np.array_equal(stored, np.sort(np.asarray(self.ids))):
+            problems.append(f"{self.name}: rows.sqlite holds {len(stored)} chunks that differ from the {n} ids")
+        if self.dense.ntotal != n:
+            problems.append(f"{self.name}: the vector index holds {self.dense.ntotal} vectors for {n} rows")
+        return problems
 
     def columns(self, terms: Sequence[str]) -> np.ndarray:
         """Column of each term in this segment's vocabulary, -1 where absent."""

@@ -449,10 +449,15 @@ class SegmentWriter:
         kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
         if not docs:  # everything in them was deleted
             return kept_parts
-        order = {d.doc_id: i for i, d in enumerate(docs)}
-        keyed = sorted(range(len(chunks)), key=lambda i: (order[chunks[i].doc_id], chunks[i].ord))
+        # Rows in chunk-id order, which keeps each document's rows together (a document's ids are consecutive):
+        # the segment invariant `check_rows` states.
+        keyed = sorted(range(len(chunks)), key=lambda i: chunks[i].chunk_id)
         matrix = np.concatenate(vectors)[keyed].reshape(len(keyed), self.embedder.dim)
         chunks = [chunks[i] for i in keyed]
+        first = {}
+        for chunk in chunks:
+            first.setdefault(chunk.doc_id, len(first))
+        docs = sorted(docs, key=lambda d: first.get(d.doc_id, len(first)))
         name = f"s{self._next['segment']:06d}"
         self._next["segment"] += 1
         centring = stats.centring(self.embedder.dim)

@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 from .. import versions
+from ..audit import audit_reads
 from ..segments import layout
 from ..segments.legacy import is_legacy
 from ..segments.segment import Deletions, Segment
@@ -55,8 +56,16 @@ class EmbeddedStore:
             writer.commit()
 
     def verify(self) -> list[str]:
-        """Problems of the current version, every checksum read."""
+        """Problems of the current version: every checksum read, every segment's invariants, every passage read back."""
         name = versions.current_name(self.index_dir)
         if name is None:
             return [f"no index in {self.index_dir}"]
-        return versions.verify_version(versions.versions_dir(self.index_dir) / name)
+        problems = versions.verify_version(versions.versions_dir(self.index_dir) / name)
+        if problems:
+            return problems
+        snapshot = self.snapshot()
+        for segment, deleted in snapshot.parts:
+            problems += segment.check()
+            if len(deleted.rows) and (int(deleted.rows.min()) < 0 or int(deleted.rows.max()) >= segment.rows):
+                problems.append(f"{segment.name}: deletions name rows outside the segment")
+        return problems + audit_reads(snapshot)

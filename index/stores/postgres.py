@@ -27,6 +27,7 @@ import numpy as np
 import psycopg
 from psycopg.rows import dict_row
 
+from ..audit import audit_reads
 from ..concepts import Catalogue, ground, load_catalogue, load_or_build_concept_index
 from ..content import content_priors
 from ..debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
@@ -139,7 +140,7 @@ class PostgresStore:
             f" (SELECT 1 FROM kb_documents d WHERE d.doc_id = c.doc_id AND {visible('d')})", args).fetchone()["n"]
         if orphans:
             problems.append(f"{version_name(v)}: {orphans} chunks belong to no document")
-        return problems
+        return problems + audit_reads(self.snapshot())
 
 
 class PostgresWriter:
