@@ -223,12 +223,12 @@ class KnowledgeBase:
         lang = self._check(query, k, mode, lang)
         card_lang = _ui_lang(ui_lang)
         state = self._state
-        detected = self.query_language(query)
-        query_lang = detected.lang
         encoded, vector = None, None
         if mode != "lexical":  # lexical ranking and concept cards read the text only
             encoded = fit_query(self.embedder, query)
-            vector = self._encode(encoded)
+            vector = self._encode(encoded)  # first: a query refused for want of the encoder costs little
+        detected = self.query_language(query)
+        query_lang = detected.lang
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
