@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 import index.service
-from index.embedders.base import QUERY_TOKEN_BUDGET, fit_query
+from index.embedders.base import QUERY_TOKEN_BUDGET
 from index.embedders.gate import EncoderGate
-from index.embedders.hashing import HashingEmbedder
 from index.errors import Overloaded
 
 rng = random.Random(18)
@@ -91,13 +90,6 @@ def test_lexical_search_never_runs_the_encoder(kb, recording, query):
 def test_concept_lookup_encodes_the_cut_text(kb, recording):
     kb.lookup(HOSTILE["cjk"])
     assert len(recording.queries) == 1 and recording.count_query_tokens(recording.queries[0]) <= QUERY_TOKEN_BUDGET
-
-
-def test_every_embedder_honours_the_budget():
-    hashing = HashingEmbedder(64)
-    fitted = fit_query(hashing, "word " * 300)
-    assert fitted.cut and hashing.count_query_tokens(fitted.text) == fitted.tokens <= hashing.max_query_tokens
-    assert fit_query(hashing, "short question").cut is False
 
 
 def _holding(gate: EncoderGate, tokens: int) -> tuple[threading.Event, threading.Thread]:

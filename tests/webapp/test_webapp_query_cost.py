@@ -2,17 +2,21 @@
 JSON 503 / 429 with Retry-After, and ordinary searches still answer beside costly ones."""
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlencode, urlsplit
 
+import pytest
 from flask import Flask
 
 from index.embedders.base import QUERY_TOKEN_BUDGET
 from index.service import ENCODER_QUEUE_TOKENS
+from webapp.config import from_env
 from webapp.hooks import SECURITY_HEADERS
+from webapp.serve import _prepare, make_plan
 
 rng = random.Random(18)
 HOSTILE = [
@@ -101,3 +105,16 @@ def test_a_client_over_its_search_limits_gets_a_json_429(live_server):
     assert_refusal(*refused[0])
     status, _, body = get(live_server, "/api/search?q=customer+lock-on")  # other clients are not limited
     assert status == 200 and json.loads(body)["results"]
+
+
+@pytest.mark.parametrize("environ", [{}, {"KB_SEARCH_RATE": "0", "KB_SEARCH_CONNECTIONS": "0"},
+                                     {"KB_SEARCH_RATE": "3", "KB_TRUSTED_PROXIES": "10.0.0.7 192.168.0.0/16"}])
+def test_limit_settings_render_a_config_nginx_accepts(tmp_path, environ):
+    args = argparse.Namespace(host="127.0.0.1", port=5999, run_dir=str(tmp_path), workers=1, threads=1, nginx=None)
+    _prepare(make_plan(args, from_env(environ)))  # renders nginx.conf and has `nginx -t` check it
+    conf = (tmp_path / "nginx.conf").read_text()
+    rate = environ.get("KB_SEARCH_RATE", "10")
+    assert (f"rate={rate}r/s" in conf and "limit_req zone=search burst=20 nodelay;" in conf) == (rate != "0")
+    assert ("limit_conn search_connections 4;" in conf) == ("KB_SEARCH_CONNECTIONS" not in environ)
+    trusted = "set_real_ip_from 10.0.0.7/32;" in conf and "set_real_ip_from 192.168.0.0/16;" in conf
+    assert trusted == ("KB_TRUSTED_PROXIES" in environ) == ("real_ip_header X-Forwarded-For;" in conf)
