@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import random
 import statistics
 import sys
@@ -113,7 +114,7 @@ def run_round(host: str, port: int, hostile: int, seconds: float) -> dict:
         "ordinary": {
             "answered": len(latencies),
             "p50_s": round(statistics.median(latencies), 3) if latencies else None,
-            "p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
+            "p95_s": round(latencies[math.ceil(0.95 * len(latencies)) - 1], 3) if latencies else None,
             "max_s": round(latencies[-1], 3) if latencies else None,
             "statuses": dict(sorted(ordinary_statuses.items())),
         },
