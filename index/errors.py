@@ -83,3 +83,10 @@ class ConceptConflict(CatalogueError):
     """A concept change clashes with the catalogue: the id is taken, a label names another concept, it has narrower concepts."""
 
     code = "concept_conflict"
+
+
+class Overloaded(KBError):
+    """The query encoder has more work queued than a query may wait behind; retry after `retry_after_s`."""
+
+    code = "overloaded"
+    retry_after_s = 1

@@ -130,7 +130,7 @@ def _feedback(snapshot: Snapshot, cands: _Candidates, scores: np.ndarray, q: np.
 def rank(
     snapshot: Snapshot,
     query: str,
-    query_vector: np.ndarray,
+    query_vector: np.ndarray | None,
     query_lang: str,
     mode: str = "hybrid",
     k: int = 10,
@@ -140,17 +140,20 @@ def rank(
 ) -> list[tuple[int, float]]:
     """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
 
-    `query_lang` `und` (unsure) treats every corpus language alike: only longer words count lexically.
+    `query_vector` may be None in lexical mode, which never reads it. `query_lang` `und` (unsure) treats
+    every corpus language alike: only longer words count lexically.
     With `group`, one passage per document, its best; the document's score is that passage's
     (its own similarity blended with its document's centroid similarity and its best neighbour's).
     """
+    if query_vector is None and mode != "lexical":
+        raise ValueError(f"{mode} ranking needs the query vector")
     n = snapshot.n_chunks
     if n == 0:
         return []
     allowed = n if lang is None else snapshot.chunk_languages().get(lang, 0)
     # A language filter keeps only part of the candidates; widen the pool by that part's inverse share.
     pool = min(n, max(config.candidates, 20 * k) * n // max(1, allowed))
-    q = corrected_query(snapshot, query_vector, config)
+    q = None if query_vector is None else corrected_query(snapshot, query_vector, config)
 
     candidates: set[int] = set()
     lexical: dict[int, float] = {}

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 
 from . import settings, store, suggestions
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
@@ -22,6 +23,8 @@ from .concepts import (
     to_turtle,
 )
 from .embedders import Embedder, get_embedder
+from .embedders.base import QUERY_TOKEN_BUDGET, QueryText, fit_query
+from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
@@ -33,6 +36,11 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 50
+# A query waits for the encoder behind at most this many tokens of other queries' work (about 0.3 s on one
+# core): two queries cut to the budget, with room beside them for short ones, which go first.
+ENCODER_QUEUE_TOKENS = 2 * QUERY_TOKEN_BUDGET + 32
+# The longest a query waits for its turn while shorter ones keep passing it.
+ENCODER_WAIT_S = 5.0
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -96,6 +104,11 @@ class SearchResponse:
     # Results among the best k whose score fell below the threshold (too weak to show).
     dropped: int = 0
     min_score: float = 0.0
+    # What the encoder read: query[:query_encoded_chars], query_tokens model tokens (None: nothing was
+    # encoded, mode lexical); query_truncated when that is less than the whole query.
+    query_truncated: bool = False
+    query_tokens: int | None = None
+    query_encoded_chars: int | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready form, the shape of the HTTP API."""
@@ -122,6 +135,7 @@ class KnowledgeBase:
         self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
+        self.encoder_gate = EncoderGate(ENCODER_QUEUE_TOKENS, ENCODER_WAIT_S)  # this process's turns on the encoder
         self._store = open_store(self.index_dir, settings.database_url())
         self._examined = self._store.current()
         self._state = self._load()
@@ -209,9 +223,12 @@ class KnowledgeBase:
         lang = self._check(query, k, mode, lang)
         card_lang = _ui_lang(ui_lang)
         state = self._state
+        encoded, vector = None, None
+        if mode != "lexical":  # lexical ranking and concept cards read the text only
+            encoded = fit_query(self.embedder, query)
+            vector = self._encode(encoded)  # first: a query refused for want of the encoder costs little
         detected = self.query_language(query)
         query_lang = detected.lang
-        vector = self.embedder.embed_queries([query])[0]
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
@@ -219,7 +236,14 @@ class KnowledgeBase:
         cards = self._query_concepts(query, card_lang if query_lang == UNKNOWN else query_lang)
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
-                              results, cards, group, len(ranked) - len(shown), round(floor, 4))
+                              results, cards, group, len(ranked) - len(shown), round(floor, 4),
+                              encoded is not None and encoded.cut, encoded.tokens if encoded else None,
+                              len(encoded.text) if encoded else None)
+
+    def _encode(self, query: QueryText) -> np.ndarray:
+        """The query's vector, encoded in its turn (`Overloaded` when the encoder has too much work queued)."""
+        with self.encoder_gate.turn(query.tokens):
+            return self.embedder.embed_queries([query.text])[0]
 
     def query_language(self, text: str) -> QueryLanguage:
         """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
@@ -373,9 +397,11 @@ class KnowledgeBase:
         return changed_concepts(before, check_change(before, change))
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
-        """Free text in any language -> ranked concept matches, best first."""
+        """Free text in any language -> ranked concept matches, best first; a long text is cut as a search's is."""
         _check_text(text, k)
-        matches = lookup(self._state.concept_index, text, k=k, embedder=self.embedder)
+        fitted = fit_query(self.embedder, text)
+        with self.encoder_gate.turn(fitted.tokens):  # the lookup may encode the text
+            matches = lookup(self._state.concept_index, fitted.text, k=k, embedder=self.embedder)
         return [{"id": m.id, "label": m.label, "family": m.family, "score": round(float(m.score), 4), "via": m.via}
                 for m in matches]
 

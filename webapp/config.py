@@ -1,8 +1,23 @@
 """Settings read from environment variables, with the defaults `make run` relies on."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
+
+
+def _count(raw: str) -> int:
+    """A whole number, at least 0."""
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"{raw!r} is negative")
+    return value
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR), separated by spaces or commas."""
+    return tuple(str(ipaddress.ip_network(part, strict=False)) for part in raw.replace(",", " ").split())
+
 
 # (environment variable, Flask config key, default, converter)
 _SETTINGS = (
@@ -18,6 +33,13 @@ _SETTINGS = (
     ("KB_RUN_DIR", "KB_RUN_DIR", "data/run", str),
     ("KB_CLIENT_TIMEOUT_S", "KB_CLIENT_TIMEOUT_S", 10, int),
     ("KB_REQUEST_TIMEOUT_S", "KB_REQUEST_TIMEOUT_S", 120, int),
+    # nginx's per-client limits on the requests that run the query encoder (searches, concept lookups):
+    # requests per second (0: no limits), how many more may come at once, concurrent requests.
+    ("KB_SEARCH_RATE", "KB_SEARCH_RATE", 10, _count),
+    ("KB_SEARCH_BURST", "KB_SEARCH_BURST", 20, _count),
+    ("KB_SEARCH_CONNECTIONS", "KB_SEARCH_CONNECTIONS", 4, _count),
+    # Proxies in front of nginx whose X-Forwarded-For names the client the limits apply to.
+    ("KB_TRUSTED_PROXIES", "KB_TRUSTED_PROXIES", (), _networks),
 )
 
 

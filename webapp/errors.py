@@ -6,7 +6,7 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound
+from index.errors import ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,9 @@ def describe(exc: Exception) -> tuple[int, str, str, dict]:
     """(status, code, message, headers) for an exception; unexpected ones are logged and become a 500."""
     if isinstance(exc, KBError):
         status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
-        return status, exc.code, str(exc), {}
+        # An overloaded encoder frees up within a second or so; say when to come back.
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else {}
+        return status, exc.code, str(exc), headers
     if isinstance(exc, HTTPException):
         # Keep headers such as Allow (405) but not the HTML content type.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}

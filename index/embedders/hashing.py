@@ -11,6 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import QUERY_TOKEN_BUDGET
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -18,6 +20,7 @@ class HashingEmbedder:
     """Signed feature hashing of lower-cased words and adjacent word pairs, L2-normalised."""
 
     max_tokens = 512
+    max_query_tokens = QUERY_TOKEN_BUDGET
 
     def __init__(self, dim: int = 384) -> None:
         self.dim = dim
@@ -48,3 +51,7 @@ class HashingEmbedder:
     def count_tokens(self, text: str) -> int:
         """Words, plus the two special tokens a transformer would add."""
         return len(_WORD.findall(text)) + 2
+
+    def count_query_tokens(self, text: str) -> int:
+        """As for passages: queries and passages are hashed alike."""
+        return self.count_tokens(text)

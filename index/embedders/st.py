@@ -5,6 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .base import QUERY_TOKEN_BUDGET
+
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model; e5-style prefixes are applied when the model name says e5."""
@@ -16,6 +18,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(model, device=device)
         self.dim = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length or 512)
+        self.max_query_tokens = min(QUERY_TOKEN_BUDGET, self.max_tokens)
         is_e5 = "e5" in model.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""
@@ -37,3 +40,7 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Tokens the model's tokenizer produces, special tokens included."""
         return len(self._model.tokenizer(self._passage_prefix + text)["input_ids"])
+
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer produces for a query, prefix and special tokens included."""
+        return len(self._model.tokenizer(self._query_prefix + text)["input_ids"])

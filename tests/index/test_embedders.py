@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from index.embedders import get_embedder
+from index.embedders.base import fit_query
 from index.errors import EmbedderMismatch, UnknownEmbedder
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
@@ -45,6 +46,10 @@ def test_embedder_protocol_battery(any_embedder):
     assert any_embedder.embed_queries(["lock-on"]).shape == (1, any_embedder.dim)
     assert any_embedder.count_tokens("one two three four") > any_embedder.count_tokens("one") > 0
     assert any_embedder.name and any_embedder.max_tokens >= 128
+    # Every implementation cuts a query to its budget with its own tokenizer.
+    fitted = fit_query(any_embedder, "kundelojalitet og tillit 中文 😀 " * 100)
+    assert fitted.cut and any_embedder.count_query_tokens(fitted.text) == fitted.tokens <= any_embedder.max_query_tokens
+    assert fit_query(any_embedder, "customer lock-on").cut is False
 
 
 def test_hashing_embedder_is_deterministic_and_word_sensitive():

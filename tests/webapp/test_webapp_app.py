@@ -17,12 +17,18 @@ def test_config_defaults_and_environment():
         "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
         "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
         "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
-        "KB_REQUEST_TIMEOUT_S": 120,
+        "KB_REQUEST_TIMEOUT_S": 120, "KB_SEARCH_RATE": 10, "KB_SEARCH_BURST": 20, "KB_SEARCH_CONNECTIONS": 4,
+        "KB_TRUSTED_PROXIES": (),
     }
     config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
                        "KB_LOG_LEVEL": "debug"})
     assert (config["KB_INDEX_DIR"], config["PORT"], config["KB_MAX_UPLOAD_MB"]) == ("/x", 8080, 2)
     assert config["KB_ADMIN_TOKEN"] is None and config["KB_LOG_LEVEL"] == "DEBUG"
+    assert from_env({"KB_TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16"})["KB_TRUSTED_PROXIES"] == (
+        "10.0.0.7/32", "192.168.0.0/16")
+    for bad in ({"KB_SEARCH_RATE": "-1"}, {"KB_TRUSTED_PROXIES": "proxy.local"}):
+        with pytest.raises(ValueError):
+            from_env(bad)
 
 
 def test_upload_limit_follows_config(seed_index):
