@@ -83,3 +83,16 @@ class ConceptConflict(CatalogueError):
     """A concept change clashes with the catalogue: the id is taken, a label names another concept, it has narrower concepts."""
 
     code = "concept_conflict"
+
+
+class QueueFull(KBError):
+    """The job queue holds as many pending writes as it may: the client should retry later."""
+
+    code = "queue_full"
+    retry_after_s = 10
+
+
+class InsufficientStorage(KBError):
+    """A write ran out of disk space (or quota) where the index keeps its files."""
+
+    code = "insufficient_storage"
