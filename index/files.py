@@ -67,4 +67,5 @@ def naming_full_disk(folder: Path) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _NO_SPACE:
             raise
-        raise InsufficientStorage(f"no space left on device in {folder} ({exc.strerror})") from exc
+        reason = "disk quota exceeded" if exc.errno == errno.EDQUOT else "no space left on device"
+        raise InsufficientStorage(f"{reason} in {folder}") from exc

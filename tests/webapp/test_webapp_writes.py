@@ -244,7 +244,7 @@ def test_an_upload_after_a_pending_delete_of_its_copy_is_queued_behind_it_and_ke
     writer.drain()
     doc_id = writer.job(queued["job"]["id"])[1]["doc_id"]
     count = writer.count()
-    for _ in range(3):
+    for _ in range(2):
         status, deleting, _ = writer.delete(doc_id)
         assert status == 202
         status, again, _ = writer.upload(NOTE, "again.txt")  # before the delete runs: not a duplicate of doc_id
