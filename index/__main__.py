@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import settings, uploads, versions
 from .cliargs import index_dir_option
-from .concepts.skos import FORMATS as SKOS_FORMATS
+from .concepts.skos import FORMATS as SKOS_FORMATS, MAX_SKOS_BYTES
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound, InvalidSetting, KBError
 from .ranking import MODES
 
@@ -233,7 +233,8 @@ def _import(args: argparse.Namespace, index_dir: Path) -> int:
         print(f"error: cannot tell the format of {args.file.name}; pass --format json-ld|turtle", file=sys.stderr)
         return EXIT_USAGE
     try:
-        data = args.file.read_bytes()
+        with open(args.file, "rb") as handle:
+            data = handle.read(MAX_SKOS_BYTES + 1)  # one byte more tells a file that is too big
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_FAIL

@@ -5,6 +5,7 @@ class KBError(Exception):
     """Base class for every error the knowledge base reports to a user."""
 
     code = "kb_error"
+    retry_after_s: int | None = None  # set where retrying later can succeed (the web edge sends Retry-After)
 
 
 class IndexNotFound(KBError):
@@ -90,3 +91,16 @@ class Overloaded(KBError):
 
     code = "overloaded"
     retry_after_s = 1
+
+
+class QueueFull(KBError):
+    """The job queue holds as many pending writes as it may: the client should retry later."""
+
+    code = "queue_full"
+    retry_after_s = 10
+
+
+class InsufficientStorage(KBError):
+    """A write ran out of disk space (or quota) where the index keeps its files."""
+
+    code = "insufficient_storage"

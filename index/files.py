@@ -1,4 +1,4 @@
-"""File primitives every writer shares: an exclusive lock file, and durable atomic writes."""
+"""File primitives every writer shares: an exclusive lock file, durable atomic writes, and naming a full disk."""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +8,13 @@ import os
 import time
 from pathlib import Path
 from typing import Callable, Iterator
+
+from .errors import InsufficientStorage
+
+# A full disk and an exhausted quota are the same to a user: no room left where the index keeps its files.
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+# Below this much free space a failing write is taken for a full disk (some, like SQLite's, say only "I/O error").
+LOW_SPACE_BYTES = 1 << 20
 
 
 @contextlib.contextmanager
@@ -34,9 +41,31 @@ def write_atomically(target: Path, data: bytes) -> Path:
     """Write `data` beside `target`, fsync it, then rename it into place: readers see all or nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.part")
-    with open(partial, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk must not keep half a file
+        raise
     return target
+
+
+def nearly_full(folder: Path) -> bool:
+    """Whether the file system holding `folder` has less than LOW_SPACE_BYTES left for this process."""
+    stats = os.statvfs(folder)
+    return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
+
+
+@contextlib.contextmanager
+def naming_full_disk(folder: Path) -> Iterator[None]:
+    """Turn running out of disk space or quota while writing under `folder` into InsufficientStorage naming it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _NO_SPACE:
+            raise
+        reason = "disk quota exceeded" if exc.errno == errno.EDQUOT else "no space left on device"
+        raise InsufficientStorage(f"{reason} in {folder}") from exc

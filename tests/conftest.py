@@ -2,8 +2,10 @@
 real PostgreSQL server (pgserver: PostgreSQL 16 with pgvector) per session, started only when a test asks."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import subprocess
 import tempfile
 import uuid
 from pathlib import Path
@@ -103,3 +105,34 @@ def pour_into_postgres(index_dir: Path, url: str) -> None:
             chunks = source.chunks_of(doc.doc_id)
             writer.put(doc, chunks, source.vectors([c.chunk_id for c in chunks]))
         writer.commit()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on its own 24 MB tmpfs, to fill (skipped where mounting is not permitted: it needs root)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    if done.returncode:
+        pytest.skip(f"cannot mount a small tmpfs to fill: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def fill(folder: Path, leave: int = 0) -> Path:
+    """Fill the file system of `folder` with a file until `leave` bytes (rounded to pages) are free; the file."""
+    reserve = folder / "reserve"
+    reserve.write_bytes(b"\0" * leave)
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 20, 4096, 1):
+            try:
+                while handle.write(b"\0" * size):
+                    pass
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+    reserve.unlink()
+    return filler

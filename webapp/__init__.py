@@ -9,6 +9,7 @@ Configuration comes from environment variables (a `config` mapping passed to `cr
 | `PORT`             | `5000`       | Port `make run` binds on 127.0.0.1.                                      |
 | `KB_MAX_UPLOAD_MB` | `10`         | Largest request body accepted, in MB (larger ones get a JSON 413).       |
 | `KB_ADMIN_TOKEN`   | (unset)      | Token for write operations; unset means writes are switched off.         |
+| `KB_MAX_PENDING_JOBS` | `1000`    | Queued or running writes at most; more get a JSON 429 `queue_full`.      |
 | `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
 | `OMP_NUM_THREADS`  | `1`          | Encoder threads per worker (gunicorn already runs one worker per core).  |
 

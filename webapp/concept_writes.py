@@ -16,6 +16,7 @@ from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
 from index.errors import InvalidConcept
 from ingest.jobs.submit import submit_concept_change
 
+from . import params
 from .auth import require_writer
 from .kb import get_kb
 from .writes import queue
@@ -32,13 +33,10 @@ class NotJson(UnsupportedMediaType):
 
 
 def json_body() -> object:
-    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse."""
+    """The request's JSON body; 415 when it is not JSON, 400 when it does not parse or nests too deeply, 413 over 1 MB."""
     if not request.is_json:
         raise NotJson()
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidConcept("the request body is not valid JSON")
-    return body
+    return params.json_document(request.get_data(cache=False))
 
 
 def queue_change(change: ConceptChange) -> tuple[dict, int]:

@@ -26,6 +26,7 @@ _SETTINGS = (
     ("PORT", "PORT", 5000, int),
     ("KB_MAX_UPLOAD_MB", "KB_MAX_UPLOAD_MB", 10, float),
     ("KB_ADMIN_TOKEN", "KB_ADMIN_TOKEN", None, str),
+    ("KB_MAX_PENDING_JOBS", "KB_MAX_PENDING_JOBS", 1000, int),
     ("KB_LOG_LEVEL", "KB_LOG_LEVEL", "INFO", str.upper),
     # Serving (`python -m webapp.serve`, i.e. make run): nginx in front of gunicorn.
     ("KB_WORKERS", "KB_WORKERS", 2, int),

@@ -6,12 +6,14 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound, Overloaded
+from index.errors import (ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidQuery, KBError,
+                          NotFound, QueueFull)
 
 log = logging.getLogger(__name__)
 
 # Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
-_KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, NotFound: 404, ConceptConflict: 409}
+_KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, NotFound: 404, ConceptConflict: 409,
+              QueueFull: 429, InsufficientStorage: 507}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
 
 
@@ -24,9 +26,8 @@ def describe(exc: Exception) -> tuple[int, str, str, dict]:
     """(status, code, message, headers) for an exception; unexpected ones are logged and become a 500."""
     if isinstance(exc, KBError):
         status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
-        # An overloaded encoder frees up within a second or so; say when to come back.
-        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else {}
-        return status, exc.code, str(exc), headers
+        retry = exc.retry_after_s
+        return status, exc.code, str(exc), {"Retry-After": str(retry)} if retry else {}
     if isinstance(exc, HTTPException):
         # Keep headers such as Allow (405) but not the HTML content type.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}

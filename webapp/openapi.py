@@ -261,6 +261,10 @@ WRITE_ERRORS = {
             "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": STR}}},
     "403": _json("Error", "Writes are switched off on this server (code writes_disabled), or the token is wrong."),
     "503": _json("Error", "No index is available."),
+    "429": {**_json("Error", "KB_MAX_PENDING_JOBS writes are queued or running already (code queue_full): "
+                             "nothing was queued; retry after Retry-After seconds."),
+            "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}},
+    "413": _json("Error", "The JSON body is larger than 1 MB (or the request than KB_MAX_UPLOAD_MB)."),
 }
 LOCATION = {"Location": {"description": "The job to follow: /api/jobs/{job_id}.", "schema": STR}}
 
@@ -277,6 +281,9 @@ def _upload() -> dict:
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "413": _json("Error", "The upload is larger than KB_MAX_UPLOAD_MB."),
         "415": _json("Error", "The file type is not one of .txt, .md, .html, .pdf, .docx."),
+        "429": WRITE_ERRORS["429"],
+        "507": _json("Error", "The disk of the index directory is full (code insufficient_storage): nothing was "
+                              "queued or kept; the message names the folder."),
         "default": ERRORS["default"],
     }
     body = {"type": "object", "required": ["file"], "properties": {
@@ -303,6 +310,7 @@ def _delete() -> dict:
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "404": ERRORS["404"],
         "414": URI_TOO_LONG,
+        "429": WRITE_ERRORS["429"],
         "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }
@@ -319,7 +327,8 @@ CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", exampl
 CONCEPT_ERRORS = {
     "400": _json("Error", "The concept is malformed or would break the catalogue (code invalid_concept: a missing "
                           "English label or definition, an unknown language, field or referenced id, a broader "
-                          "cycle); the message names the concept and the field."),
+                          "cycle); the message names the concept and the field. Code invalid_json: the body does "
+                          "not parse or nests deeper than 32 levels."),
     "409": _json("Error", "The change clashes with the catalogue (code concept_conflict: the id exists, a label or "
                           "alias already names another concept in that language, the concept has narrower ones)."),
 }
@@ -335,8 +344,10 @@ def _concept_write(method: str, summary: str, description: str, with_body: bool,
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         **({"404": _json("Error", "No concept with this id.")} if path_id else {}),
         "409": CONCEPT_ERRORS["409"],
+        **({"413": WRITE_ERRORS["413"]} if with_body else {}),
         **({"414": URI_TOO_LONG} if path_id else {}),
         **({"415": _json("Error", "The body is not JSON (Content-Type: application/json).")} if with_body else {}),
+        "429": WRITE_ERRORS["429"],
         "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }
@@ -358,7 +369,8 @@ def _suggestion_write(summary: str, ok: dict, accept: bool) -> dict:
         **({"400": CONCEPT_ERRORS["400"]} if accept else {}),
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "404": _json("Error", "No suggestion with this id in the served version."),
-        **({"409": CONCEPT_ERRORS["409"], "415": _json("Error", "The body is not JSON.")} if accept else {}),
+        **({"409": CONCEPT_ERRORS["409"], "413": WRITE_ERRORS["413"], "415": _json("Error", "The body is not JSON."),
+            "429": WRITE_ERRORS["429"]} if accept else {}),
         "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }

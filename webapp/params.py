@@ -6,9 +6,12 @@ parameter that is not UTF-8 or holds control characters, so no endpoint sees suc
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote_to_bytes
+
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from index.errors import InvalidQuery
 from index.glosses import check_reader
@@ -29,6 +32,19 @@ _PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
 _BIDI = re.compile("[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_NAME_CHARS = 200
 _PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
+# A JSON request body (a concept, a suggestion's edits) is small and shallow; the whole request may be 10 MB.
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+class InvalidJson(BadRequest):
+    name = "Invalid JSON"
+
+
+class JsonTooLarge(RequestEntityTooLarge):
+    name = "Request Entity Too Large"
 
 
 def integer(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -84,6 +100,25 @@ def search_options(args: Mapping[str, str]) -> dict:
         "group": boolean(args, "group"),
         "ui_lang": language(args, "ui_lang"),
     }
+
+
+def json_document(data: bytes) -> object:
+    """A JSON request body parsed; 413 over MAX_JSON_BYTES, 400 (invalid_json) when malformed or nested too deeply.
+
+    The depth is measured on the bytes before parsing, so a body of 100,000 brackets costs one scan, not a recursion.
+    """
+    if len(data) > MAX_JSON_BYTES:
+        raise JsonTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes, not {len(data)}")
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b'""', data)):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_JSON_DEPTH:
+        raise InvalidJson(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(data)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
 
 
 def filled(args: Mapping[str, str]) -> dict[str, str]:

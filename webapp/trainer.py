@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import unicodedata
+from urllib.parse import unquote
 
 from flask import current_app, request
 from werkzeug.exceptions import Forbidden
@@ -26,6 +28,20 @@ class CsrfRefused(Forbidden):
 
     name = "CSRF Refused"
     description = "the form's security token is missing or wrong (a request from another site?); reload the form"
+
+
+def local_target(target: str) -> str | None:
+    """`target` when it is a path on this site to return to after signing in, else None.
+
+    It starts with one "/", not "//" or "/\\" (a browser reads both as another host), also once percent-decoded,
+    and holds no control, format or space character: browsers drop tabs and newlines from a Location, so a
+    tab after the first "/" would lead to another host, and a newline cannot go in a header at all.
+    """
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp") for c in target):
+        return None
+    if any(not text.startswith("/") or text.startswith(("//", "/\\")) for text in (target, unquote(target))):
+        return None
+    return target
 
 
 def _sign(purpose: str, value: str) -> str:

@@ -249,8 +249,8 @@ def pack():
 # -- trainers: sign-in and the concept catalogue --------------------------------------------------------------
 
 def _local(target: str) -> str:
-    """A redirect target on this site only (no scheme, no host, no '//'), else the concepts page."""
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else url_for("views.concepts")
+    """A redirect target on this site only (see `trainer.local_target`), else the concepts page."""
+    return trainer.local_target(target) or url_for("views.concepts")
 
 
 @bp.route("/signin", methods=["GET", "POST"])

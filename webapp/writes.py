@@ -13,7 +13,7 @@ from flask import current_app, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from index.errors import DocumentError, KBError, NotFound
-from ingest.jobs import Job, JobQueue, jobs_dir, open_queue
+from ingest.jobs import DELETE, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
 from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -45,15 +45,32 @@ def _index_dir() -> Path:
 def queue() -> JobQueue:
     """This app's job queue (opened on first use, so a server without writes never creates it)."""
     if "jobs" not in current_app.extensions:
-        current_app.extensions["jobs"] = open_queue(_index_dir())
+        current_app.extensions["jobs"] = open_queue(_index_dir(), current_app.config["KB_MAX_PENDING_JOBS"])
     return current_app.extensions["jobs"]
 
 
-def _indexed_copy(upload: CheckedUpload) -> dict | None:
+def _served_copy(upload: CheckedUpload) -> dict | None:
     try:
         return get_kb().duplicate_of(upload.content_hash, upload.text_hash)
     except KBError:
         return None  # no index yet: the first upload creates it
+
+
+def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
+    """(the indexed document with this content, None) or, when a pending job deletes it, (None, that job).
+
+    An upload is a duplicate only of a document that stays: one whose deletion is pending is queued anew,
+    behind the deletion. A deletion that finished after this request's version was loaded is seen by
+    looking at the newest version once more.
+    """
+    indexed = _served_copy(upload)
+    if indexed is None:
+        return None, None
+    deleting = queue().pending(DELETE, indexed["doc_id"])
+    if deleting is not None:
+        return None, deleting
+    current_app.extensions["kb"].refresh()
+    return _served_copy(upload), None
 
 
 def upload() -> tuple[dict, int]:
@@ -71,11 +88,11 @@ def upload() -> tuple[dict, int]:
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
     checked = check_upload(data, name)
-    indexed = _indexed_copy(checked)
+    indexed, deleting = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         return {"duplicate": True, "document": indexed, "job": None}, 200
-    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked)
+    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, after=deleting)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
 

@@ -13,16 +13,36 @@ from collections import defaultdict
 from typing import Any
 
 from rdflib import RDF, SKOS as SKOS_NS, Graph, Literal, URIRef
-from rdflib.exceptions import ParserError
+from rdflib.plugins.stores.memory import Memory
 
-from ..errors import CatalogueError
+from ..errors import CatalogueError, InvalidConcept
 from ..language import normalize_lang
 from .catalogue import Catalogue, parse_catalogue
+from .edit import entry_from_body
 
 SKOS = str(SKOS_NS)
 DEFAULT_BASE = "https://example.org/kb/concepts/"
 FORMATS = ("json-ld", "turtle")
 _NOT_KEBAB = re.compile(r"[^a-z0-9]+")
+# A vocabulary this big is no catalogue for a knowledge base: refused before (bytes) or while (triples) parsing,
+# so a huge file costs neither minutes nor gigabytes. Each concept's fields have the API's caps (edit.py).
+MAX_SKOS_BYTES = 16 * 1024 * 1024
+MAX_SKOS_TRIPLES = 200_000
+MAX_SKOS_CONCEPTS = 10_000
+
+
+class _BoundedMemory(Memory):
+    """An rdflib in-memory store that refuses its MAX_SKOS_TRIPLES + 1st triple, stopping the parser there."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source, self.count = source, 0
+
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+        self.count += 1
+        if self.count > MAX_SKOS_TRIPLES:
+            raise CatalogueError(f"{self.source}: more than {MAX_SKOS_TRIPLES} triples; a catalogue is smaller")
+        super().add(triple, context, quoted)
 
 
 def to_skos_jsonld(catalogue: Catalogue) -> dict[str, Any]:
@@ -88,34 +108,49 @@ def to_turtle(catalogue: Catalogue) -> str:
 
 
 def parse_skos(data: str | bytes, fmt: str, source: str = "SKOS") -> Graph:
-    """Parse SKOS text in `json-ld` or `turtle`; `CatalogueError` when it is not well-formed.
+    """Parse SKOS text in `json-ld` or `turtle`; `CatalogueError` when it is not well-formed or too big.
 
     JSON-LD that names a remote @context is refused: nothing is fetched from the network.
     """
     if fmt not in FORMATS:
         raise CatalogueError(f"SKOS format must be one of {', '.join(FORMATS)}")
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if size > MAX_SKOS_BYTES:
+        raise CatalogueError(f"{source}: larger than {MAX_SKOS_BYTES} bytes, the most a SKOS file may have")
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(f"{source}: not UTF-8 (byte {exc.start})") from None
     if fmt == "json-ld":
         try:
             document = json.loads(text)
-            _refuse_remote_contexts(document, source)
         except (ValueError, RecursionError) as exc:
             raise CatalogueError(f"{source}: not JSON: {exc}") from exc
+        if not isinstance(document, (dict, list)):
+            raise CatalogueError(f"{source}: JSON-LD must be an object or an array, not {type(document).__name__}")
+        _check_contexts(document, source)
     try:
-        return Graph().parse(data=text, format=fmt)
-    except (ParserError, ValueError, SyntaxError, TypeError, KeyError, RecursionError) as exc:
+        return Graph(store=_BoundedMemory(source)).parse(data=text, format=fmt)
+    except CatalogueError:
+        raise
+    except Exception as exc:  # rdflib's parsers fail on malformed input with many exception types
         raise CatalogueError(f"{source}: not valid {fmt}: {' '.join(str(exc).split())[:300]}") from exc
 
 
-def _refuse_remote_contexts(node: Any, source: str) -> None:
+def _check_contexts(node: Any, source: str) -> None:
+    """Refuse remote (@context or @import naming a URL) and malformed (neither an object nor null) contexts."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("@context", "@import") and _names_url(value):
-                raise CatalogueError(f"{source}: remote JSON-LD contexts are not fetched; inline the @context")
-            _refuse_remote_contexts(value, source)
+            if key in ("@context", "@import"):
+                if _names_url(value):
+                    raise CatalogueError(f"{source}: remote JSON-LD contexts are not fetched; inline the @context")
+                items = value if isinstance(value, list) else [value]
+                if not all(item is None or isinstance(item, dict) for item in items):
+                    raise CatalogueError(f"{source}: {key} must be an object (or a list of objects), not {value!r:.40}")
+            _check_contexts(value, source)
     elif isinstance(node, list):
         for item in node:
-            _refuse_remote_contexts(item, source)
+            _check_contexts(item, source)
 
 
 def _names_url(value: Any) -> bool:
@@ -136,6 +171,8 @@ def from_graph(graph: Graph, source: str = "SKOS") -> Catalogue:
     nodes = sorted(set(graph.subjects(RDF.type, SKOS_NS.Concept)))
     if not nodes:
         raise CatalogueError(f"{source}: no skos:Concept")
+    if len(nodes) > MAX_SKOS_CONCEPTS:
+        raise CatalogueError(f"{source}: {len(nodes)} concepts; a catalogue may have at most {MAX_SKOS_CONCEPTS}")
     ids = {node: _concept_id(graph, node) for node in nodes}
     base = _common_base(nodes, ids)
     contrasts = URIRef(base + "contrasts")
@@ -154,16 +191,19 @@ def from_graph(graph: Graph, source: str = "SKOS") -> Catalogue:
         broader = sorted(ref(o) for o in graph.objects(node, SKOS_NS.broader))
         if len(broader) > 1:
             raise CatalogueError(f"{where}: {len(broader)} broader concepts; the catalogue allows one")
-        entries.append({
+        body = {
             "id": ids[node],
             "broader": broader[0] if broader else None,
             "labels": labels,
             "aliases": {lang: sorted(texts) for lang, texts in sorted(aliases.items())},
-            "definition": definitions.get("en"),
-            "definitions": {lang: text for lang, text in definitions.items() if lang != "en"},
+            "definitions": definitions,
             "related": sorted(ref(o) for o in graph.objects(node, SKOS_NS.related)),
             "contrasts": sorted(ref(o) for o in graph.objects(node, contrasts)),
-        })
+        }
+        try:  # the shape and field caps a concept has through the API
+            entries.append(entry_from_body(body))
+        except InvalidConcept as exc:
+            raise CatalogueError(f"{source}: {exc}") from None
     scheme: dict[str, str] = {"base": base}
     if schemes:
         scheme["id"] = str(schemes[0])[len(base):] if str(schemes[0]).startswith(base) else _slug(_local_name(str(schemes[0])))

@@ -20,14 +20,17 @@ def jobs_dir(index_dir: Path) -> Path:
     return Path(index_dir) / JOBS
 
 
-def open_queue(index_dir: Path) -> JobQueue:
-    """The job queue of an index directory: in `KB_DATABASE_URL`'s database when it is set."""
+def open_queue(index_dir: Path, max_pending: int | None = None) -> JobQueue:
+    """The job queue of an index directory: in `KB_DATABASE_URL`'s database when it is set.
+
+    `max_pending` bounds how many jobs may be queued or running (submitters get QueueFull); None: no bound.
+    """
     url = settings.database_url()
     if url:
         from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
 
-        return PostgresQueue(url)
-    return SqliteQueue(jobs_dir(index_dir))
+        return PostgresQueue(url, max_pending)
+    return SqliteQueue(jobs_dir(index_dir), max_pending)
 
 
 __all__ = ["CONCEPT", "DELETE", "DONE", "FAILED", "KINDS", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",

@@ -1,10 +1,12 @@
-"""What a job is, and the queue protocol every queue implementation (SQLite today) follows."""
+"""What a job is, and the queue protocol every queue implementation (SQLite, PostgreSQL) follows."""
 from __future__ import annotations
 
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
+
+from index.errors import QueueFull
 
 UPLOAD, DELETE, CONCEPT = "upload", "delete", "concept"
 KINDS = (UPLOAD, DELETE, CONCEPT)
@@ -69,11 +71,27 @@ class Job:
         return asdict(self)
 
 
+def full(max_pending: int) -> QueueFull:
+    """The error a bounded queue answers a new job with once `max_pending` jobs are pending."""
+    return QueueFull(f"the job queue is full ({max_pending} writes pending); retry in a few seconds")
+
+
 class JobQueue(Protocol):
     """A durable FIFO of jobs shared by the web workers (submit, read) and the one runner (claim, update)."""
 
     def submit(self, job: Job) -> tuple[Job, bool]:
-        """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new)."""
+        """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new).
+
+        QueueFull when the queue was opened with `max_pending` and that many jobs are pending already.
+        """
+        ...
+
+    def pending(self, kind: str, key: str) -> Job | None:
+        """The queued or running job of this kind with this key, if any."""
+        ...
+
+    def pending_count(self) -> int:
+        """How many jobs are queued or running."""
         ...
 
     def get(self, job_id: str) -> Job | None:

@@ -11,7 +11,7 @@ from dataclasses import fields
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full
 
 MIGRATIONS = [
     f"""
@@ -52,10 +52,15 @@ def _job(row: dict | None) -> Job | None:
 
 
 class PostgresQueue:
-    """A `JobQueue` in PostgreSQL; safe from any thread of any process on any machine."""
+    """A `JobQueue` in PostgreSQL; safe from any thread of any process on any machine.
 
-    def __init__(self, url: str | Database) -> None:
+    With `max_pending`, `submit` refuses a new job (QueueFull) while that many are queued or running; the
+    count is not locked, so concurrent submitters may overshoot it by a few jobs (it is back-pressure, not a quota).
+    """
+
+    def __init__(self, url: str | Database, max_pending: int | None = None) -> None:
         self.db = url if isinstance(url, Database) else Database(url)
+        self.max_pending = max_pending
         migrate(self.db, "jobs", MIGRATIONS)
 
     @reported_unavailable
@@ -66,11 +71,28 @@ class PostgresQueue:
                   f" ON CONFLICT (kind, key) WHERE {_PENDING} DO NOTHING RETURNING id")
         conn = self.db.connection()
         while True:
+            if self.max_pending is not None:
+                found = self.pending(job.kind, job.key)
+                if found:
+                    return found, False
+                if self.pending_count() >= self.max_pending:
+                    raise full(self.max_pending)
             if conn.execute(insert, row).fetchone():
                 return job, True
-            found = conn.execute(f"{_SELECT} WHERE kind = %s AND key = %s AND {_PENDING}", (job.kind, job.key)).fetchone()
+            found = self.pending(job.kind, job.key)
             if found:  # else it finished between the two statements: try again
-                return _job(found), False
+                return found, False
+
+    @reported_unavailable
+    def pending(self, kind: str, key: str) -> Job | None:
+        """The queued or running job of this kind with this key, if any."""
+        return _job(self.db.connection().execute(f"{_SELECT} WHERE kind = %s AND key = %s AND {_PENDING}",
+                                                 (kind, key)).fetchone())
+
+    @reported_unavailable
+    def pending_count(self) -> int:
+        """How many jobs are queued or running."""
+        return self.db.connection().execute(f"SELECT COUNT(*) AS n FROM jobs WHERE {_PENDING}").fetchone()["n"]
 
     @reported_unavailable
     def get(self, job_id: str) -> Job | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from index.files import write_atomically
+from index.files import naming_full_disk, write_atomically
 
 from .base import Job
 
@@ -28,9 +28,9 @@ def path_of(jobs_dir: Path, job: Job) -> Path:
 
 
 def write(jobs_dir: Path, job: Job, data: bytes) -> Path:
-    """Store an upload job's bytes durably (written beside, then renamed)."""
-    target = path_of(jobs_dir, job)
-    return write_atomically(target, data)
+    """Store an upload job's bytes durably (written beside, then renamed); InsufficientStorage on a full disk."""
+    with naming_full_disk(folder(jobs_dir)):
+        return write_atomically(path_of(jobs_dir, job), data)
 
 
 def remove(jobs_dir: Path, job: Job) -> None:

@@ -8,7 +8,10 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job
+from index.errors import InsufficientStorage
+from index.files import nearly_full
+
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -44,10 +47,14 @@ _PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
 
 
 class SqliteQueue:
-    """A `JobQueue` in SQLite; every call opens its own connection, so any thread or process may call it."""
+    """A `JobQueue` in SQLite; every call opens its own connection, so any thread or process may call it.
 
-    def __init__(self, folder: Path) -> None:
+    With `max_pending`, `submit` refuses a new job (QueueFull) while that many are queued or running.
+    """
+
+    def __init__(self, folder: Path, max_pending: int | None = None) -> None:
         self.path = Path(folder) / FILE
+        self.max_pending = max_pending
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -59,9 +66,16 @@ class SqliteQueue:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA synchronous=FULL")
         try:
+            conn.execute("PRAGMA synchronous=FULL")
             yield conn
+        except sqlite3.OperationalError as exc:
+            # A full disk is SQLITE_FULL, or an I/O error creating the WAL's shared-memory file.
+            full = exc.sqlite_errorcode == sqlite3.SQLITE_FULL or (
+                exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_IOERR and nearly_full(self.path.parent))
+            if not full:
+                raise
+            raise InsufficientStorage(f"no space left on device in {self.path.parent} (the job queue)") from exc
         finally:
             conn.close()
 
@@ -92,11 +106,26 @@ class SqliteQueue:
                                  (job.kind, job.key)).fetchone()
             if found:
                 return self._job(found), False
+            if self.max_pending is not None:
+                count = conn.execute(f"SELECT COUNT(*) FROM jobs WHERE {_PENDING}").fetchone()[0]
+                if count >= self.max_pending:
+                    raise full(self.max_pending)
             row = job.row()
             row["seq"] = (conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0])
             names = ", ".join(row)
             conn.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
         return job, True
+
+    def pending(self, kind: str, key: str) -> Job | None:
+        """The queued or running job of this kind with this key, if any."""
+        with self._connect() as conn:
+            return self._job(conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
+                                          (kind, key)).fetchone())
+
+    def pending_count(self) -> int:
+        """How many jobs are queued or running."""
+        with self._connect() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM jobs WHERE {_PENDING}").fetchone()[0]
 
     def get(self, job_id: str) -> Job | None:
         """One job by id."""

@@ -39,13 +39,23 @@ def check_upload(data: bytes, name: str) -> CheckedUpload:
     return CheckedUpload(name, suffix, hashlib.sha256(data).hexdigest(), document_hash(text))
 
 
-def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedUpload) -> tuple[Job, bool]:
-    """Spool a checked upload and queue its job; (job, False) when the same text is already pending."""
-    job = Job(id=uuid.uuid4().hex, kind=UPLOAD, key=upload.text_hash, file_name=upload.name,
+def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedUpload,
+                  after: Job | None = None) -> tuple[Job, bool]:
+    """Spool a checked upload and queue its job; (job, False) when the same text is already pending.
+
+    `after` is a pending deletion of the indexed copy of this text: the upload must then run after it, so it
+    is not merged with an upload of the same text queued before the deletion (that one ends as a duplicate).
+    """
+    key = upload.text_hash if after is None else f"{upload.text_hash} after {after.id}"
+    job = Job(id=uuid.uuid4().hex, kind=UPLOAD, key=key, file_name=upload.name,
               content_hash=upload.content_hash, suffix=upload.suffix,
               doc_id=doc_id_for(uploads.source_for(upload.content_hash, upload.suffix)))
     spool.write(jobs_dir, job, data)
-    queued, created = queue.submit(job)
+    try:
+        queued, created = queue.submit(job)
+    except BaseException:
+        spool.remove(jobs_dir, job)  # a refused job (the queue is full) leaves no bytes behind
+        raise
     if not created:
         spool.remove(jobs_dir, job)
     return queued, created

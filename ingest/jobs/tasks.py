@@ -11,6 +11,7 @@ from index import uploads, versions
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound
+from index.files import naming_full_disk
 from index.store import document_hash
 from index.settings import database_url, settings_of
 from index.stores import IndexSettings, Store, open_store
@@ -63,6 +64,19 @@ def _store(index_dir: Path, url: str | None) -> Store:
     return open_store(index_dir, url)
 
 
+Task = Callable[[Job, Context, Report], Outcome]
+
+
+def _naming_full_disk(task: Task) -> Task:
+    """A task whose running out of disk space fails its job as insufficient_storage naming the index directory."""
+    @functools.wraps(task)
+    def run(job: Job, ctx: Context, report: Report) -> Outcome:
+        with naming_full_disk(ctx.index_dir):
+            return task(job, ctx, report)
+    return run
+
+
+@_naming_full_disk
 def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     """Prepare the spooled file, embed it, store its bytes under uploads/ and publish."""
     try:
@@ -98,6 +112,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
 
 
+@_naming_full_disk
 def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
     """Remove the document, publish, then its stored upload; a document already gone is done."""
     report("waiting", 0, 0)
@@ -108,6 +123,7 @@ def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
     return Outcome(published.version if published else ctx.current(), job.doc_id)
 
 
+@_naming_full_disk
 def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     """Apply a concept change to the catalogue of the current version and publish it with fresh groundings.
 

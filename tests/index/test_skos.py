@@ -10,6 +10,9 @@ from rdflib.compare import isomorphic
 from index import versions
 from index.__main__ import main
 from index.concepts import import_skos, load_catalogue, parse_skos, to_graph, to_skos_jsonld, to_turtle
+from index.concepts.edit import MAX_ALIASES, MAX_LABEL_CHARS
+from index.concepts import skos
+from index.concepts.skos import MAX_SKOS_BYTES
 from index.errors import CatalogueError
 
 
@@ -74,10 +77,10 @@ def test_imports_a_foreign_vocabulary_without_notations():
     (_concept("a", "A", '; skos:prefLabel "Other"@en'), "concept 'a': two prefLabels in language 'en'"),
     (_concept("a", "A", "; skos:broader ex:nowhere"), "concept 'a' has unknown parent (broader) 'nowhere'"),
     (_concept("a", "A", "; skos:related ex:ghost"), "concept 'a' has unknown related id 'ghost'"),
-    (_concept("a", "A", '; skos:altLabel "Ding"@tlh'), "concept 'a' uses unknown language 'tlh'"),
+    (_concept("a", "A", '; skos:altLabel "Ding"@tlh'), "concept 'a': field 'aliases' has unknown language 'tlh'"),
     (_concept("a", "A", '; skos:altLabel "untagged"'), "concept 'a': altLabel 'untagged' has no language tag"),
-    ('ex:a a skos:Concept ; skos:prefLabel "A"@en .\n', "concept 'a': missing English definition"),
-    ('ex:a a skos:Concept ; skos:prefLabel "A"@de ; skos:definition "x"@en .\n', "concept 'a': missing English label"),
+    ('ex:a a skos:Concept ; skos:prefLabel "A"@en .\n', "concept 'a': field 'definitions.en' is required"),
+    ('ex:a a skos:Concept ; skos:prefLabel "A"@de ; skos:definition "x"@en .\n', "concept 'a': field 'labels.en' is required"),
     ('ex:s a skos:ConceptScheme .\n', "no skos:Concept"),
 ])
 def test_invalid_vocabularies_are_refused_naming_the_concept(body, message):
@@ -115,6 +118,51 @@ def test_cli_import_check(tmp_path, turtle, capsys, monkeypatch):
     jsonld.write_text(json.dumps(to_skos_jsonld(load_catalogue())), encoding="utf-8")
     assert main(["concepts", "import", str(jsonld), "--check"]) == 0
     assert not (tmp_path / "index").exists()  # --check changes nothing
+
+
+SMALL_TRIPLES, SMALL_CONCEPTS = 1000, 100
+
+
+def _many_concepts(count: int) -> str:
+    return PREFIXES + "".join(f'ex:c{i} a skos:Concept .\n' for i in range(count))
+
+
+def _many_aliases(count: int) -> str:
+    aliases = ", ".join(f'"alias {i}"@en' for i in range(count))
+    return PREFIXES + _concept("a", "A", f"; skos:altLabel {aliases}")
+
+
+# Every bad file is one `error:` line naming it and exit code 1, never a traceback (main would raise it here).
+@pytest.mark.parametrize("name, content, message", [
+    ("latin1.ttl", PREFIXES.encode() + _concept("a", "Kundnära").encode("latin-1"), "not UTF-8"),
+    ("latin1.jsonld", b'{"@graph": "\xe9"}', "not UTF-8"),
+    ("string.jsonld", b'"a string"', "must be an object or an array, not str"),
+    ("null.jsonld", b"null", "must be an object or an array, not NoneType"),
+    ("number.jsonld", b"5", "not int"),
+    ("context.jsonld", b'{"@context": 5, "@graph": []}', "@context must be an object"),
+    ("contexts.jsonld", b'{"@context": [{}, 5], "@graph": []}', "@context must be an object"),
+    ("nested.jsonld", b'{"@graph": [{"@context": true, "@id": "x"}]}', "@context must be an object"),
+    ("deep.jsonld", b"[" * 100_000 + b"]" * 100_000, "not JSON"),
+    ("odd.jsonld", b'{"@id": {"@id": 5}}', ""),
+    ("malformed.ttl", PREFIXES.encode() + b"ex:a a skos:Concept ; skos:prefLabel", "not valid turtle"),
+    ("big.ttl", PREFIXES.encode() + b"#" * MAX_SKOS_BYTES, f"larger than {MAX_SKOS_BYTES} bytes"),
+    ("triples.ttl", _many_aliases(SMALL_TRIPLES + 1).encode(), f"more than {SMALL_TRIPLES} triples"),
+    ("concepts.ttl", _many_concepts(SMALL_CONCEPTS + 1).encode(), f"{SMALL_CONCEPTS + 1} concepts; a catalogue may"),
+    ("aliases.ttl", _many_aliases(MAX_ALIASES + 1).encode(), f"at most {MAX_ALIASES} strings"),
+    ("label.ttl", (PREFIXES + _concept("a", "A" * (MAX_LABEL_CHARS + 1))).encode(),
+     f"'labels.en' is longer than {MAX_LABEL_CHARS} characters"),
+])
+def test_cli_refuses_every_bad_file_with_one_error_line(tmp_path, capsys, monkeypatch, name, content, message):
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "index"))
+    # The same refusals as at 200,000 triples and 10,000 concepts, in a fraction of a second.
+    monkeypatch.setattr(skos, "MAX_SKOS_TRIPLES", SMALL_TRIPLES)
+    monkeypatch.setattr(skos, "MAX_SKOS_CONCEPTS", SMALL_CONCEPTS)
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["concepts", "import", str(path), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {name}: ") and err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "index").exists()
 
 
 def _export(index_dir, fmt: str, capsys) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index import uploads, versions
-from index.errors import DocumentError
+from index.errors import DocumentError, InsufficientStorage, QueueFull
 from index.service import KnowledgeBase
 from ingest.engines import get_engine
 from ingest.jobs import DELETE, DONE, FAILED, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
@@ -20,6 +20,7 @@ from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
 from ingest.jobs.submit import check_upload, submit_delete, submit_upload
+from tests.conftest import fill
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = {"sqlite": SqliteQueue, "postgres": PostgresQueue}
@@ -80,6 +81,38 @@ def test_queue_refuses_a_second_pending_job_with_the_same_key_only_while_pending
     assert queue.submit(a_job(key="text-hash"))[0].id == job.id  # still pending while running
     queue.finish(job.id, "v1", "d")
     assert queue.submit(a_job(key="text-hash"))[1]
+
+
+def test_queue_finds_pending_jobs_by_key_and_counts_them(queue):
+    job, deletion = a_job(key="text-hash"), a_job(DELETE, key="doc1")
+    assert queue.pending(UPLOAD, "text-hash") is None and queue.pending_count() == 0
+    queue.submit(job)
+    queue.submit(deletion)
+    assert queue.pending(UPLOAD, "text-hash").id == job.id and queue.pending(DELETE, "text-hash") is None
+    assert queue.pending_count() == 2
+    queue.claim()
+    assert queue.pending(UPLOAD, "text-hash").id == job.id and queue.pending_count() == 2  # running is pending
+    queue.finish(job.id, "v1", "d")
+    assert queue.pending(UPLOAD, "text-hash") is None and queue.pending_count() == 1
+
+
+def test_a_bounded_queue_refuses_new_jobs_while_full_but_still_merges_pending_ones(queue_place):
+    kind, place = queue_place
+    queue = QUEUES[kind](place, max_pending=2)
+    first, second = a_job(key="a"), a_job(key="b")
+    queue.submit(first)
+    queue.submit(second)
+    with pytest.raises(QueueFull, match="2 writes pending"):
+        queue.submit(a_job(key="c"))
+    assert queue.submit(a_job(key="a")) == (queue.get(first.id), False)  # the same write adds nothing: no refusal
+    assert queue.pending_count() == 2 and QUEUES[kind](place).submit(a_job(key="c"))[1]  # unbounded: accepted
+    queue.claim()
+    queue.finish(first.id, "v1", "d")
+    queue.claim()
+    queue.fail(second.id, "invalid_document", "x")
+    assert queue.submit(a_job(key="d"))[1]
+    with pytest.raises(QueueFull):
+        queue.submit(a_job(key="e"))
 
 
 def test_queue_requeues_jobs_of_a_dead_runner_and_gives_up_after_max_attempts(queue):
@@ -163,6 +196,23 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     assert uploads.stored(index_copy) == [] and uploads.orphans(index_copy) == []
 
 
+def test_an_upload_queued_after_a_deletion_of_its_copy_runs_after_it_and_is_kept(runner, index_copy):
+    queue = open_queue(index_copy)
+    first = submit(index_copy, NOTE, "note.txt")
+    runner.drain()
+    doc_id = queue.get(first.id).doc_id
+    early = submit(index_copy, NOTE, "early.txt")  # pending before the deletion (a runner died after publishing it)
+    deletion, _ = submit_delete(queue, doc_id)
+    late, created = submit_upload(queue, jobs_dir(index_copy), NOTE, check_upload(NOTE, "late.txt"), after=deletion)
+    assert created and late.id != early.id  # not merged with the upload that runs before the deletion
+    assert runner.drain() == 3
+    assert [queue.get(j.id).state for j in (early, deletion, late)] == [DONE, DONE, DONE]
+    assert queue.get(early.id).doc_id == doc_id and queue.get(late.id).doc_id == doc_id
+    kb = KnowledgeBase(index_copy)
+    assert kb.search("Quorvexian tillit", k=1).results[0].doc_id == doc_id
+    assert (index_copy / kb.document(doc_id)["source"]).read_bytes() == NOTE
+
+
 def test_a_failing_job_is_marked_failed_and_the_next_one_still_runs(runner, index_copy):
     queue = open_queue(index_copy)
     lost = submit(index_copy, NOTE, "lost.txt")
@@ -213,6 +263,15 @@ def test_one_runner_per_index_and_its_liveness_is_visible(index_copy):
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 3 and "another job runner" in proc.stderr
     assert not runner_alive(index_copy)
+
+
+def test_a_spool_write_on_a_full_disk_names_it_and_leaves_no_partial_file(small_disk):
+    folder = small_disk / "jobs"
+    fill(small_disk, leave=16 * 1024)
+    with pytest.raises(InsufficientStorage, match=f"no space left on device in {spool.folder(folder)}"):
+        spool.write(folder, a_job(), b"x" * 100_000)
+    assert list(spool.folder(folder).iterdir()) == []  # its .part file went too
+    spool.write(folder, a_job(), b"x" * 1000)  # what fits still works
 
 
 def test_spool_sweep_keeps_young_and_pending_files(tmp_path):

@@ -115,10 +115,25 @@ def test_a_refused_change_is_answered_at_once_and_queues_nothing(trainer, index_
     assert _nothing_queued(index_copy)
 
 
+@pytest.mark.parametrize("method, path", [("POST", "/api/concepts"), ("PUT", "/api/concepts/customer-loyalty"),
+                                          ("POST", "/api/suggestions/s-0/accept")])
+def test_deep_or_oversized_json_bodies_are_refused_clearly(trainer, index_copy, method, path):
+    status, answer, _ = trainer.send(method, path, raw="[" * 100_000 + "]" * 100_000)
+    assert (status, answer["error"]["code"]) == (400, "invalid_json") and "32 levels" in answer["error"]["message"]
+    status, answer, _ = trainer.send(method, path, raw='{"a": ' * 100_000)  # unbalanced, as deep
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
+    status, answer, _ = trainer.send(method, path, raw=json.dumps({**BODY, "padding": "x" * 2_000_000}))
+    assert (status, answer["error"]["code"]) == (413, "request_entity_too_large")
+    # Brackets inside strings are text, not depth.
+    status, answer, _ = trainer.send(method, path, raw=json.dumps({**BODY, "id": "[" * 1000 + '\\"{'}))
+    assert status in (400, 404) and answer["error"]["code"] != "invalid_json"
+    assert _nothing_queued(index_copy)
+
+
 def test_bodies_that_are_not_json_and_missing_tokens_are_refused(trainer, index_copy):
     assert trainer.send("POST", "/api/concepts", raw="id=x", content_type="application/x-www-form-urlencoded")[0] == 415
     status, answer, _ = trainer.send("POST", "/api/concepts", raw="{not json")
-    assert (status, answer["error"]["code"]) == (400, "invalid_concept")
+    assert (status, answer["error"]["code"]) == (400, "invalid_json")
     assert trainer.send("POST", "/api/concepts", BODY, headers=None)[0] == 401
     assert trainer.send("PUT", "/api/concepts/customer-loyalty", BODY, headers={"Authorization": "Bearer x"})[0] == 403
     assert trainer.send("DELETE", "/api/concepts/customer-loyalty", headers=None)[0] == 401

@@ -62,6 +62,22 @@ def test_every_worker_serves_a_finished_write_on_the_next_request(write_server):
     assert done["doc_id"] not in {h["doc_id"] for h in hits}
 
 
+def test_deleting_a_file_and_at_once_uploading_it_again_keeps_it_every_round(write_server):
+    base, _ = write_server
+    status, body, _ = upload(base, note(7), "again.txt")
+    doc_id = wait_for_job(base, body["job"]["id"])["doc_id"]
+    for _ in range(5):
+        status, deleting, _ = delete(base, doc_id)
+        assert status == 202, deleting
+        status, again, _ = upload(base, note(7), "again.txt")  # the deletion is queued or running: not a duplicate
+        assert status == 202 and again["duplicate"] is False, again
+        assert wait_for_job(base, again["job"]["id"])["state"] == "done"
+        assert wait_for_job(base, deleting["job"]["id"])["state"] == "done"
+        listed = [d["doc_id"] for d in http_json("GET", f"{base}/api/documents")[1]["documents"]]
+        hits = http_json("GET", f"{base}/api/search?q=" + quote("zq7x kundeopplevelse") + "&k=3")[1]["results"]
+        assert listed.count(doc_id) == 1 and hits[0]["doc_id"] == doc_id
+
+
 def big_text(size: int) -> bytes:
     """`size` bytes of real prose: the seed articles repeated, each copy numbered so no chunk repeats."""
     seeds = sorted((ROOT / "seeds").glob("*.txt"))

@@ -71,10 +71,31 @@ def test_sign_out_needs_the_csrf_token_and_the_session_ends(client):
     assert client.get("/concepts/new").status_code == 303
 
 
-@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
+OFF_SITE = ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/x", "/\r/x",
+            "/ /evil.example", "/\u200b/evil.example", "/\u2028/x", "/\x00/x", "/\x85/x", "/%2F/evil.example",
+            "/%5Cevil.example", "javascript:alert(1)", "JaVaScRiPt:alert(1)", "evil.example", "", " /x", "\\/evil"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
 def test_sign_in_never_redirects_off_site(client, target):
     response = client.post("/signin", data={"token": ADMIN_TOKEN, "next": target})
-    assert response.headers["Location"] == "/concepts"
+    assert (response.status_code, response.headers["Location"]) == (303, "/concepts")
+    page = client.get("/signin", query_string={"next": target})  # 400 for a control character in the URL itself
+    assert page.status_code in (200, 400) and "evil" not in page.get_data(as_text=True)
+
+
+# The form field as a browser percent-encodes it: what the issue sent (a tab became //evil.example, a newline a 500).
+@pytest.mark.parametrize("raw", ["next=/%09/evil.example", "next=/%0A/x", "next=/%0D%0ASet-Cookie:x=1", "next=%2F%2Fevil"])
+def test_sign_in_with_encoded_control_characters_falls_back_to_the_concepts_page(client, raw):
+    response = client.post("/signin", data=f"token={ADMIN_TOKEN}&{raw}",
+                           content_type="application/x-www-form-urlencoded")
+    assert (response.status_code, response.headers["Location"]) == (303, "/concepts")
+
+
+@pytest.mark.parametrize("target", ["/ok/path?x=1", "/concepts/new", "/concepts/kundn%C3%A4he/edit", "/search?q=a+b"])
+def test_sign_in_returns_to_a_page_of_this_site(client, target):
+    response = client.post("/signin", data={"token": ADMIN_TOKEN, "next": target})
+    assert (response.status_code, response.headers["Location"]) == (303, target)
 
 
 def test_a_session_from_another_token_is_not_valid(index_copy, client):

@@ -6,6 +6,8 @@ Writes are queued as jobs; these tests run them with the real runner in this pro
 from __future__ import annotations
 
 import io
+import threading
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,7 +16,10 @@ from playwright.sync_api import expect
 
 from index import versions
 from ingest.engines import get_engine
+from ingest.jobs import jobs_dir, open_queue
 from ingest.jobs.runner import Runner
+from index.service import KnowledgeBase
+from tests.conftest import copy_index, fill
 from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
@@ -225,6 +230,128 @@ def test_upload_is_queued_then_searchable_duplicates_are_not_stored_twice_delete
 
     status, body, _ = writer.delete(done["doc_id"])
     assert (status, body["error"]["code"]) == (404, "not_found")
+
+
+def _indexed_once(writer: Writer, doc_id: str) -> bool:
+    """The document is listed and answers the note's question, once."""
+    listed = [d["doc_id"] for d in writer.client.get("/api/documents").get_json()["documents"]]
+    hits = writer.client.get("/api/search?q=" + quote("Quorvexian tillit") + "&k=3").get_json()["results"]
+    return listed.count(doc_id) == 1 and hits[0]["doc_id"] == doc_id
+
+
+def test_an_upload_after_a_pending_delete_of_its_copy_is_queued_behind_it_and_kept(writer, index_copy):
+    status, queued, _ = writer.upload(NOTE)
+    writer.drain()
+    doc_id = writer.job(queued["job"]["id"])[1]["doc_id"]
+    count = writer.count()
+    for _ in range(2):
+        status, deleting, _ = writer.delete(doc_id)
+        assert status == 202
+        status, again, _ = writer.upload(NOTE, "again.txt")  # before the delete runs: not a duplicate of doc_id
+        assert status == 202 and again["duplicate"] is False and again["job"]["doc_id"] == doc_id
+        status, same, _ = writer.upload(NOTE.replace(b"\n", b"\r\n"), "same-text.txt")  # merged with that upload
+        assert status == 200 and same["job"]["id"] == again["job"]["id"]
+        assert writer.drain() == 2
+        assert writer.job(deleting["job"]["id"])[1]["state"] == writer.job(again["job"]["id"])[1]["state"] == "done"
+        assert _indexed_once(writer, doc_id) and writer.count() == count
+        assert snapshot(index_copy)[2] == 1  # its stored upload is back too
+
+
+def test_deletes_and_uploads_of_one_file_racing_a_running_runner_never_lose_it(writer, index_copy):
+    status, queued, _ = writer.upload(NOTE)
+    writer.drain()
+    doc_id = writer.job(queued["job"]["id"])[1]["doc_id"]
+    count = writer.count()
+    stop, answers = threading.Event(), []
+
+    def run_jobs() -> None:  # the real runner, claiming jobs as they come (what `python -m ingest.jobs` does)
+        runner = Runner(index_copy, get_engine())
+        while not stop.is_set():
+            if runner.run_next() is None:
+                time.sleep(0.02)
+
+    def delete_then_upload() -> None:  # each client deletes the file and puts it back: it must stay indexed
+        client = writer.client.application.test_client()
+        for _ in range(3):
+            answers.append(client.delete(f"/api/documents/{doc_id}", headers=AUTH).status_code)
+            upload = client.post("/api/documents", data={"file": (io.BytesIO(NOTE), "again.txt")}, headers=AUTH,
+                                 content_type="multipart/form-data")
+            answers.append(upload.status_code)
+
+    runner = threading.Thread(target=run_jobs)
+    runner.start()
+    clients = [threading.Thread(target=delete_then_upload) for _ in range(3)]
+    try:
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+    finally:
+        stop.set()
+        runner.join()
+    writer.drain()
+    assert set(answers) <= {200, 202, 404} and 202 in answers
+    assert _indexed_once(writer, doc_id) and writer.count() == count
+
+
+def test_a_full_queue_answers_429_with_retry_after_and_keeps_nothing(index_copy, check_spec):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "KB_MAX_PENDING_JOBS": 2})
+    writer = Writer(app.test_client(), check_spec)
+    assert writer.upload(NOTE)[0] == 202
+    assert writer.delete(a_doc_id(index_copy))[0] == 202
+    for status, body, headers in (writer.upload(b"En helt annan text om kundresan och lojalitet i dag.", "b.txt"),
+                                  writer.delete(KnowledgeBase(index_copy).documents()[1]["doc_id"])):
+        assert (status, body["error"]["code"]) == (429, "queue_full") and int(headers["Retry-After"]) > 0
+    assert writer.upload(NOTE, "same.txt")[0] == 200  # the same upload again adds nothing: not refused
+    assert len(list((jobs_dir(index_copy) / "spool").iterdir())) == 1  # the refused upload left no bytes
+    assert open_queue(index_copy).pending_count() == 2
+    assert writer.drain() == 2
+    assert writer.upload(b"En helt annan text om kundresan och lojalitet i dag.", "b.txt")[0] == 202
+
+
+def test_a_full_disk_answers_507_naming_it_keeps_no_partial_file_and_the_index_serves_on(small_disk, index_copy,
+                                                                                      check_spec):
+    index_dir = copy_index(index_copy, small_disk / "index")
+    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    writer = Writer(app.test_client(), check_spec)
+    before = snapshot(index_dir)
+    open_queue(index_dir)  # the runner made it when it started
+    filler = fill(small_disk)
+    status, body, _ = writer.upload(NOTE * 200, "big.txt")
+    assert (status, body["error"]["code"]) == (507, "insufficient_storage")
+    assert "no space left on device" in body["error"]["message"] and str(index_dir) in body["error"]["message"]
+    assert not [p for p in index_dir.rglob("*") if p.name.endswith(".part")]
+    assert snapshot(index_dir) == before
+    assert writer.client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"]
+    filler.unlink()
+    status, queued, _ = writer.upload(NOTE)
+    assert status == 202
+    writer.drain()
+    assert writer.job(queued["job"]["id"])[1]["state"] == "done" and writer.count() == before[1] + 1
+
+
+def test_a_job_that_fills_the_disk_fails_naming_it_and_the_served_version_stays(small_disk, index_copy,
+                                                                                check_spec):
+    index_dir = copy_index(index_copy, small_disk / "index")
+    (index_copy / "jobs").mkdir()
+    (index_dir / "jobs").symlink_to(index_copy / "jobs")  # the queue on another disk: only the index's is full
+    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    writer = Writer(app.test_client(), check_spec)
+    before = snapshot(index_dir)
+    status, queued, _ = writer.upload(NOTE * 200, "big.txt")
+    assert status == 202
+    filler = fill(small_disk)
+    writer.drain()
+    status, job = writer.job(queued["job"]["id"])
+    assert job["state"] == "failed" and job["error"]["code"] == "insufficient_storage"
+    assert job["error"]["message"].startswith(f"no space left on device in {index_dir}")
+    assert snapshot(index_dir) == before
+    assert not [p for p in index_dir.rglob("*") if p.name.endswith(".part")]
+    assert writer.client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"]
+    filler.unlink()
+    status, queued, _ = writer.upload(NOTE)
+    writer.drain()
+    assert writer.job(queued["job"]["id"])[1]["state"] == "done" and writer.count() == before[1] + 1
 
 
 # -- the UI without JavaScript ---------------------------------------------------------------------------------------
