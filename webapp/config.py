@@ -18,6 +18,9 @@ _SETTINGS = (
     ("KB_RUN_DIR", "KB_RUN_DIR", "data/run", str),
     ("KB_CLIENT_TIMEOUT_S", "KB_CLIENT_TIMEOUT_S", 10, int),
     ("KB_REQUEST_TIMEOUT_S", "KB_REQUEST_TIMEOUT_S", 120, int),
+    ("KB_RUNNER_BACKOFF_MAX_S", "KB_RUNNER_BACKOFF_MAX_S", 30.0, float),
+    # Below this much free space on the index directory's disk, writes are refused and /healthz is degraded.
+    ("KB_MIN_FREE_MB", "KB_MIN_FREE_MB", 100.0, float),
 )
 
 

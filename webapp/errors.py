@@ -6,13 +6,16 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound
+from index.errors import (ConceptConflict, DocumentError, InvalidConcept, InvalidQuery, KBError, NotFound,
+                          StoreUnavailable)
 
 log = logging.getLogger(__name__)
 
 # Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
 _KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, NotFound: 404, ConceptConflict: 409}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+# Seconds a client should wait before retrying a 503 that passes (the index's database down, a full disk).
+RETRY_AFTER_S = 10
 
 
 def wants_json() -> bool:
@@ -24,7 +27,8 @@ def describe(exc: Exception) -> tuple[int, str, str, dict]:
     """(status, code, message, headers) for an exception; unexpected ones are logged and become a 500."""
     if isinstance(exc, KBError):
         status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
-        return status, exc.code, str(exc), {}
+        passing = isinstance(exc, StoreUnavailable)  # the database comes back; a missing index does not
+        return status, exc.code, str(exc), {"Retry-After": str(RETRY_AFTER_S)} if passing else {}
     if isinstance(exc, HTTPException):
         # Keep headers such as Allow (405) but not the HTML content type.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}

@@ -10,6 +10,7 @@ from ingest.pipeline import ingest
 from tests.conftest import copy_index
 from webapp import create_app, kb as kb_module
 from webapp.config import from_env
+from webapp.serve import die_with_parent
 
 
 def test_config_defaults_and_environment():
@@ -107,7 +108,8 @@ def test_dev_server_takes_index_dir(seed_index, tmp_path):
         port = s.getsockname()[1]
     env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "absent"), "KB_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "webapp", "--port", str(port), "--index-dir", str(seed_index)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=die_with_parent)
     try:
         deadline = time.monotonic() + 120
         while True:
