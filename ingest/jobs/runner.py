@@ -34,7 +34,9 @@ BUSY_BACKOFF_S = 1.0
 # While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 5.0
-SQLITE_FULL = 13  # sqlite3.Error.sqlite_errorcode of "database or disk is full"
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF): an I/O error (what a full disk gives
+# when the WAL index cannot grow) and "database or disk is full".
+SQLITE_IOERR, SQLITE_FULL = 10, 13
 TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept}
 T = TypeVar("T")
 
@@ -75,15 +77,19 @@ def disk_full(exc: BaseException) -> bool:
         seen.add(id(exc))
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return True
-        if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+        if _sqlite_code(exc) == SQLITE_FULL:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
 
 
+def _sqlite_code(exc: BaseException) -> int:
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
 def _outage(exc: BaseException) -> bool:
     """Whether an error is the queue's or the index's resources failing (database, disk), not a job's."""
-    return isinstance(exc, (StoreUnavailable, OSError)) or disk_full(exc)
+    return isinstance(exc, (StoreUnavailable, OSError)) or _sqlite_code(exc) == SQLITE_IOERR or disk_full(exc)
 
 
 class Runner:
