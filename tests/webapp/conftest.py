@@ -146,7 +146,7 @@ def start_server(index_dir: Path, run_dir: Path, env: dict | None = None, worker
         )
     server = Server(f"http://127.0.0.1:{port}", Path(index_dir), run_dir, log_path, proc)
     try:
-        _wait_ready(f"{server.base}/healthz", proc)
+        _wait_ready(f"{server.base}/healthz", proc, timeout=180)  # a first start embeds the concept labels
     except BaseException:
         stop_server(server)
         raise
