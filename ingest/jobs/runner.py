@@ -200,12 +200,13 @@ class Runner:
             # Another writer (a command-line ingest) holds the index: wait for it, this is no failure.
             self.queue.requeue(job.id, count_attempt=False)
             time.sleep(BUSY_BACKOFF_S)
-        except StoreUnavailable:
-            raise  # the database went away mid-job: no fault of the job, which runs again once it is back
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
-            if disk_full(exc):
-                self._failed(job, "disk_full", f"{job.file_name or job.kind}: no space left on the disk of "
-                                               f"{self.index_dir}; free some space, then send the write again")
+            if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
+                raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
+            if disk_full(exc):  # the message is public (GET /api/jobs): the log names the folder
+                log.error("job %s: no space left on the disk of %s", job.id, self.index_dir)
+                self._failed(job, "disk_full", "no space left on the index directory's disk; free some space, then "
+                                               "send the write again")
             elif isinstance(exc, KBError):
                 self._failed(job, exc.code, str(exc))
             else:

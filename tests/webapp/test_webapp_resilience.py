@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from tests.conftest import pour_into_postgres
+from tests.conftest import copy_index, fill_disk, pour_into_postgres
 from webapp.serve import backoff
 
 from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid,  # tests/webapp/conftest.py
@@ -176,43 +176,13 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
     assert "job queue or index unavailable" in server.log.read_text()
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 32 MB tmpfs mounted at tmp_path/disk (needs root and a kernel that lets it mount)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(disk)], capture_output=True,
-                             text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill ({mounted.stderr.strip() or 'mount failed'})")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk has no space left; returns it."""
-    filler = disk / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * (1 << 20))
-                handle.flush()
-        except OSError:
-            pass
-    return filler
-
-
 @pytest.mark.slow
 def test_a_full_disk_keeps_reads_refuses_writes_with_a_reason_and_recovers(seed_index, small_disk, tmp_path):
-    from tests.conftest import copy_index
-
     index_dir = copy_index(seed_index, small_disk / "index")
     env = {**WRITABLE, "KB_MIN_FREE_MB": "8"}
     with serving(index_dir, tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
         base, runner = server.base, service_pid(server, "ingest.jobs")
-        filler = fill(small_disk)
+        filler = fill_disk(small_disk)
         time.sleep(2)  # the runner polls its queue on the full disk meanwhile
         status, body = health(base)
         assert status == 200 and body["status"] == "degraded", body
