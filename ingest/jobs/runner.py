@@ -84,6 +84,7 @@ def disk_full(exc: BaseException) -> bool:
 
 
 def _sqlite_code(exc: BaseException) -> int:
+    """SQLite's primary result code of an error; 0 for any other error."""
     return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
 
 
@@ -160,6 +161,7 @@ class Runner:
         return None
 
     def _reason(self, exc: BaseException) -> str:
+        """An outage's cause for the log."""
         if disk_full(exc):
             return f"no space left on the disk of {self.index_dir}"
         return f"{type(exc).__name__}: {exc}"
