@@ -109,6 +109,7 @@ def runner_pid(launcher: int) -> int | None:
 @contextlib.contextmanager
 def served(index_dir: Path, work: Path, **env: str) -> Iterator[tuple[object, str]]:
     """The stack over `index_dir`, with `env` added to this process's environment while it starts."""
+    work.mkdir(parents=True, exist_ok=True)
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             from ingest.pipeline import ingest
 
             ingest([ROOT / "seeds"], index_dir, progress=False)
+        os.environ.setdefault("KB_CACHE_DIR", str(work / "cache"))  # both phases share the concept-label vectors
         summary = {"runner_kills": runner_kills(index_dir, work, clients)}
         if not args.skip_postgres:
             summary["postgres_outage"] = postgres_outage(index_dir, work, clients, outage_s)

@@ -23,6 +23,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from tests.conftest import copy_index, fill_disk, pour_into_postgres
+from webapp import create_app
 from webapp.serve import backoff
 
 from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid,  # tests/webapp/conftest.py
@@ -98,6 +99,36 @@ def test_runner_restarts_back_off_doubling_to_the_cap_and_start_over_after_a_lon
         waits.append(delay)
     assert waits == [1, 2, 4, 8, 16, 30, 30]
     assert backoff(30, lasted_s=600, cap_s=30) == 1
+
+
+def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_is_below_the_floor(index_copy,
+                                                                                                 check_spec):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True, "KB_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "KB_MIN_FREE_MB": 1e12})  # no disk has that much free: below the floor
+    client = app.test_client()
+    answer = client.get("/healthz")
+    check_spec("/healthz", answer.status_code, answer.content_type, answer.get_json())
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["status"] == "degraded", body
+    assert [r["code"] for r in body["reasons"]] == ["disk_full", "runner_down"]  # no runner serves this copy
+    assert client.get("/api/search?q=kundelojalitet").status_code == 200  # reads go on
+    doc_id = client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
+    writes = {"post /api/documents": dict(data=form, content_type=content_type),
+              f"delete /api/documents/{doc_id}": {}, "delete /api/concepts/customer-intimacy": {}}
+    for write, options in writes.items():
+        method, path = write.split()
+        refused = client.open(path, method=method.upper(), headers=AUTH, **options)
+        check_spec(path, refused.status_code, refused.content_type, refused.get_json(), method)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "10", refused.get_json()
+        error = refused.get_json()["error"]
+        assert error["code"] == "disk_full" and "free some space" in error["message"], error
+        assert str(index_copy) not in error["message"]  # clients see no server path
+    app.config["KB_MIN_FREE_MB"] = 0
+    form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
+    accepted = client.post("/api/documents", data=form, content_type=content_type, headers=AUTH)
+    assert accepted.status_code == 202, accepted.get_json()  # a stopped runner refuses nothing: the job waits
+    assert [r["code"] for r in client.get("/healthz").get_json()["reasons"]] == ["runner_down"]
 
 
 @pytest.mark.slow
