@@ -113,7 +113,7 @@ def served(index_dir: Path, work: Path, **env: str) -> Iterator[tuple[object, st
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        proc, base = start_server(index_dir, 2, work / "server.log")
+        proc, base = start_server(index_dir, 2, work / "server.log", ready_s=600)  # a busy machine starts slowly
     finally:
         os.environ.clear()
         os.environ.update(saved)
