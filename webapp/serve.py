@@ -82,7 +82,7 @@ class Plan:
     request_timeout: int
     max_body_bytes: int
     nginx: str
-    restart_max_s: float = 30.0
+    restart_max_s: float
 
 
 @dataclass
@@ -355,7 +355,7 @@ class Supervisor:
             _stop(service, signal.SIGKILL, 1)  # what it left in its process group
             service.delay = backoff(service.delay, now - service.started, self.plan.restart_max_s)
             service.due = now + service.delay
-            print(f"serve: {service.name} exited with {code}; restarting it in {service.delay:.0f} s",
+            print(f"serve: {service.name} exited with {code}; restarting it in {service.delay:g} s",
                   file=sys.stderr, flush=True)
         return False
 
