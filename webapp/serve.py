@@ -374,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse options, start nginx, gunicorn and the job runner, and supervise them; returns the exit code."""
     try:
         settings = from_env()
+        if settings["KB_RUNNER_BACKOFF_MAX_S"] <= 0:
+            raise ValueError("KB_RUNNER_BACKOFF_MAX_S must be a positive number of seconds")
     except ValueError as exc:
         print(f"error: bad environment setting: {exc}", file=sys.stderr)
         return 2
