@@ -18,7 +18,7 @@ def test_config_defaults_and_environment():
         "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
         "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
         "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
-        "KB_REQUEST_TIMEOUT_S": 120,
+        "KB_REQUEST_TIMEOUT_S": 120, "KB_RUNNER_BACKOFF_MAX_S": 30.0, "KB_MIN_FREE_MB": 100.0,
     }
     config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
                        "KB_LOG_LEVEL": "debug"})
