@@ -67,7 +67,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(index_dir: Path, workers: int, log_path: Path, ready_s: float = 120) -> tuple[subprocess.Popen, str]:
     """nginx and gunicorn as `make run` starts them (`python -m webapp.serve`); returns the launcher and base URL."""
     port = _free_port()
     env = {**os.environ, "KB_INDEX_DIR": str(index_dir), "PORT": str(port), "KB_LOG_LEVEL": "WARNING"}
@@ -78,7 +78,7 @@ def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subproc
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + ready_s
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}; see {log_path}")
@@ -89,7 +89,7 @@ def start_server(index_dir: Path, workers: int, log_path: Path) -> tuple[subproc
         except OSError:
             if time.monotonic() > deadline:
                 stop_server(proc)
-                raise RuntimeError("the server is not ready after 120 s") from None
+                raise RuntimeError(f"the server is not ready after {ready_s:.0f} s") from None
             time.sleep(0.25)
 
 

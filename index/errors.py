@@ -54,6 +54,7 @@ class StoreUnavailable(KBError):
     """The database holding the index or the job queue cannot be reached (down, restarting, refusing connections)."""
 
     code = "store_unavailable"
+    retry_after_s = 10  # it comes back by itself (a restart, a failover)
 
 
 class IndexBusy(KBError):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -60,9 +62,37 @@ def index_copy(seed_index: Path, tmp_path: Path) -> Path:
     return copy_index(seed_index, tmp_path / "index")
 
 
+# Waits for the SIGTERM the test process's death sends (whatever killed it), then stops PostgreSQL (fast
+# shutdown) and deletes its folder: pgserver daemonises the server, so nothing else would stop it.
+PG_WATCHDOG = """
+import os, shutil, signal, sys, time
+signal.sigwait({signal.SIGTERM})
+try:
+    with open(os.path.join(sys.argv[1], "postmaster.pid")) as handle:
+        pid = int(handle.readline())
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        os.kill(pid, 0)
+        time.sleep(0.1)
+except (OSError, ValueError):
+    pass
+shutil.rmtree(sys.argv[1], ignore_errors=True)
+"""
+
+
+def _watch_parent() -> None:
+    # SIGTERM stays blocked across exec, so the watchdog's sigwait gets it even if it comes early.
+    from webapp.serve import die_with_parent
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    die_with_parent()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
-    """A real PostgreSQL 16 with pgvector in a temporary folder, stopped and deleted after the session.
+    """A real PostgreSQL 16 with pgvector in a temporary folder, stopped and deleted after the session (or
+    by a watchdog, when the test process is killed).
 
     Under /tmp, not pytest's private temp folder: run as root, pgserver runs PostgreSQL as its own
     unprivileged user, which must be able to reach the data folder.
@@ -71,9 +101,12 @@ def pg_server() -> Iterator[object]:
 
     folder = tempfile.mkdtemp(prefix="kb-test-pg-")
     server = pgserver.get_server(folder, cleanup_mode="delete")
+    watchdog = subprocess.Popen([sys.executable, "-c", PG_WATCHDOG, folder], preexec_fn=_watch_parent)
     try:
         yield server
     finally:
+        watchdog.kill()
+        watchdog.wait()
         server.cleanup()
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -109,10 +142,10 @@ def pour_into_postgres(index_dir: Path, url: str) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on its own 24 MB tmpfs, to fill (skipped where mounting is not permitted: it needs root)."""
+    """A folder on its own 32 MB tmpfs, to fill (skipped where mounting is not permitted: it needs root)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True,
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(mount)], capture_output=True,
                           text=True)
     if done.returncode:
         pytest.skip(f"cannot mount a small tmpfs to fill: {done.stderr.strip() or done.returncode}")

@@ -7,7 +7,7 @@ from index.errors import KBError
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
-from . import concept_writes, params, suggestion_writes, writes
+from . import concept_writes, health, params, suggestion_writes, writes
 from .auth import require_writer
 from .kb import get_kb
 from .openapi import spec
@@ -176,12 +176,14 @@ def stats() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness and readiness: 200 with the served version when the index is loaded, else 503."""
+    """Liveness and readiness: 200 with the served version when the index is loaded (status "degraded", with its
+    reasons, while reads work but something else does not), else 503."""
     kb = get_kb()
     stats = kb.stats()
+    reasons = health.problems()
     return jsonify(
-        status="ok", version=stats["version"], embedder=stats["embedder"], documents=stats["documents"],
-        chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),
+        status="degraded" if reasons else "ok", reasons=reasons, version=stats["version"], embedder=stats["embedder"],
+        documents=stats["documents"], chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),
         writes_enabled=bool(current_app.config["KB_ADMIN_TOKEN"]), warnings=stats["warnings"],
     )
 

@@ -16,7 +16,7 @@ from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
 from index.errors import InvalidConcept
 from ingest.jobs.submit import submit_concept_change
 
-from . import params
+from . import health, params
 from .auth import require_writer
 from .kb import get_kb
 from .writes import queue
@@ -42,6 +42,7 @@ def json_body() -> object:
 def queue_change(change: ConceptChange) -> tuple[dict, int]:
     """Check a change against the served catalogue and queue its job: ({job, concepts}, 202)."""
     require_writer()
+    health.require_writable()
     changed = get_kb().check_concept_change(change)
     job, created = submit_concept_change(queue(), change)
     log.info("concept %s %s: %s job %s", change.action, change.concept_id,

@@ -41,6 +41,9 @@ _SETTINGS = (
     ("KB_SEARCH_CONNECTIONS", "KB_SEARCH_CONNECTIONS", 4, _count),
     # Proxies in front of nginx whose X-Forwarded-For names the client the limits apply to.
     ("KB_TRUSTED_PROXIES", "KB_TRUSTED_PROXIES", (), _networks),
+    ("KB_RUNNER_BACKOFF_MAX_S", "KB_RUNNER_BACKOFF_MAX_S", 30.0, float),
+    # Below this much free space on the index directory's disk, writes are refused and /healthz is degraded.
+    ("KB_MIN_FREE_MB", "KB_MIN_FREE_MB", 100.0, float),
 )
 
 

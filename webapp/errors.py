@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 _KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, NotFound: 404, ConceptConflict: 409,
               QueueFull: 429, InsufficientStorage: 507}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+# Seconds a client should wait before retrying a 503 that passes (the index's database down, a full disk).
+RETRY_AFTER_S = 10
 
 
 def wants_json() -> bool:

@@ -66,12 +66,16 @@ class KBHolder:
             # A bad newer version must not take down the one being served (it is examined once).
             log.error("could not load the newer index version: %s", exc)
 
+    def check_reachable(self) -> None:
+        """Raise StoreUnavailable while the index's database cannot be reached (as the last request found it)."""
+        if self._unreachable is not None:
+            raise self._unreachable
+
     def get(self) -> KnowledgeBase:
         """The knowledge base, or the error that keeps it from opening (answered as 503)."""
         if self._kb is None:
             raise self._error or IndexNotFound(f"no index in {self.index_dir}")
-        if self._unreachable is not None:
-            raise self._unreachable
+        self.check_reachable()
         return self._kb
 
 

@@ -181,7 +181,9 @@ SCHEMAS = {
                         "description": "Optional edits of the concept the suggestion becomes (labels default to the "
                                        "suggestion's; an English label, if missing, to the dictionary gloss)."},
     "Health": _object({
-        "status": {"const": "ok"}, "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
+        "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
+        "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down"]}, "message": STR})),
+        "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
     }),
 }
@@ -227,7 +229,9 @@ def _json(schema: str, description: str) -> dict:
 ERRORS = {
     "400": _json("Error", "A parameter is missing, malformed or out of range."),
     "404": _json("Error", "No such id."),
-    "503": _json("Error", "No index is available."),
+    "503": {**_json("Error", "No index is available, or (code store_unavailable, with Retry-After) its database "
+                             "cannot be reached."),
+            "headers": {"Retry-After": {"description": "Seconds to wait (store_unavailable only).", "schema": STR}}},
     "default": _json("Error", "Any other error, always as JSON."),
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": STR}}
@@ -260,7 +264,11 @@ WRITE_ERRORS = {
     "401": {**_json("Error", "No admin token was sent."),
             "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": STR}}},
     "403": _json("Error", "Writes are switched off on this server (code writes_disabled), or the token is wrong."),
-    "503": _json("Error", "No index is available."),
+    "503": {**_json("Error", "No index is available, or the write cannot be accepted now: the index database cannot "
+                             "be reached (store_unavailable) or the index directory's disk is below KB_MIN_FREE_MB "
+                             "(disk_full). A stopped job runner refuses nothing: the job waits in the queue."),
+            "headers": {"Retry-After": {"description": "Seconds to wait before sending the write again.",
+                                        "schema": STR}}},
     "429": {**_json("Error", "KB_MAX_PENDING_JOBS writes are queued or running already (code queue_full): "
                              "nothing was queued; retry after Retry-After seconds."),
             "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}},
@@ -284,6 +292,7 @@ def _upload() -> dict:
         "429": WRITE_ERRORS["429"],
         "507": _json("Error", "The disk of the index directory is full (code insufficient_storage): nothing was "
                               "queued or kept; the message names the folder."),
+        "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }
     body = {"type": "object", "required": ["file"], "properties": {
@@ -470,7 +479,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
             (_param("job_id", PATH_TEXT, "Job id (from the Location of a write).", where="path"),), ("404",),
         ),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),
-        "/healthz": _get("Readiness", _json("Health", "The index is loaded.")),
+        "/healthz": _get("Readiness", _json("Health", "The index is loaded and reads are served; status degraded "
+                                                      "lists what else is wrong (a full disk, a stopped job runner).")),
         "/openapi.json": _get(
             "This document",
             {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}},

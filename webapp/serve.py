@@ -4,8 +4,9 @@ nginx (Debian's, no root needed) listens on HOST:PORT, reads every request whole
 passes it to gunicorn's threaded workers on a private unix socket; the ingest job runner (`python -m
 ingest.jobs`, when the installed code has it) runs beside them. The launcher supervises the three: when nginx
 or gunicorn dies it stops everything and exits 1 (let systemd, a container or the shell restart the whole);
-the job runner is restarted, since its jobs survive restarts. SIGTERM or SIGINT stop all three in order
-(nginx first, so no new request reaches a stopping gunicorn) and exit 0.
+the job runner is restarted, forever, with exponential backoff (its jobs survive restarts), and its deaths
+never touch nginx or gunicorn: reads go on while writes wait in the queue. SIGTERM or SIGINT stop all three
+in order (nginx first, so no new request reaches a stopping gunicorn) and exit 0.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import from_env, limit_native_threads
@@ -56,7 +57,10 @@ NGINX_ERRORS = (
     (505, 505, "http_version_not_supported", "HTTP version not supported"),
 )
 JOB_RUNNER = "ingest.jobs"
-RESTARTS_PER_MINUTE = 5
+# A dead job runner is restarted after 1 s, then 2, 4, ... up to the cap (KB_RUNNER_BACKOFF_MAX_S); a run
+# that lasted RESTART_RESET_S starts the sequence over, so one crash after hours of work waits 1 s again.
+RESTART_FIRST_S = 1.0
+RESTART_RESET_S = 30.0
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
@@ -79,6 +83,7 @@ class Plan:
     request_timeout: int
     max_body_bytes: int
     nginx: str
+    restart_max_s: float
     search_rate: int = 0  # per client and second; 0: no per-client limits
     search_burst: int = 0
     search_connections: int = 0  # 0: no limit on concurrent requests
@@ -93,7 +98,9 @@ class Service:
     argv: list[str]
     restart: bool = False
     proc: subprocess.Popen | None = None
-    restarts: list[float] = field(default_factory=list)
+    started: float = 0.0  # monotonic time of the last start
+    delay: float = 0.0  # the wait before the next restart; 0 until it died quickly
+    due: float | None = None  # when a dead service is started again
 
 
 def _nginx_string(text: str) -> str:
@@ -189,9 +196,9 @@ def make_plan(args: argparse.Namespace, settings: dict) -> Plan:
         index_dir=Path(settings["KB_INDEX_DIR"]).resolve(), workers=args.workers, threads=args.threads,
         client_timeout=settings["KB_CLIENT_TIMEOUT_S"], request_timeout=settings["KB_REQUEST_TIMEOUT_S"],
         max_body_bytes=int(settings["KB_MAX_UPLOAD_MB"] * 1024 * 1024) + BODY_SLACK_BYTES,
-        nginx=_find_nginx(args.nginx), search_rate=settings["KB_SEARCH_RATE"],
-        search_burst=settings["KB_SEARCH_BURST"], search_connections=settings["KB_SEARCH_CONNECTIONS"],
-        trusted_proxies=settings["KB_TRUSTED_PROXIES"],
+        nginx=_find_nginx(args.nginx), restart_max_s=settings["KB_RUNNER_BACKOFF_MAX_S"],
+        search_rate=settings["KB_SEARCH_RATE"], search_burst=settings["KB_SEARCH_BURST"],
+        search_connections=settings["KB_SEARCH_CONNECTIONS"], trusted_proxies=settings["KB_TRUSTED_PROXIES"],
     )
 
 
@@ -208,8 +215,11 @@ def services(plan: Plan) -> list[Service]:
     return found
 
 
-def _die_with_parent() -> None:
-    # Linux: a child gets SIGTERM when the launcher dies, even by SIGKILL, so nothing outlives it.
+def die_with_parent() -> None:
+    """Have this (forked, not yet exec'd) process get SIGTERM when its parent dies, even by SIGKILL (Linux).
+
+    A `preexec_fn`: the launcher's children never outlive it; tests start servers with it too.
+    """
     import ctypes
 
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -223,7 +233,15 @@ def _environment(plan: Plan) -> dict[str, str]:
 
 
 def _start(service: Service, env: dict[str, str]) -> None:
-    service.proc = subprocess.Popen(service.argv, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    service.proc = subprocess.Popen(service.argv, env=env, start_new_session=True, preexec_fn=die_with_parent)
+    service.started, service.due = time.monotonic(), None
+
+
+def backoff(delay: float, lasted_s: float, cap_s: float) -> float:
+    """The wait before restarting a service that died after `lasted_s`, `delay` being the previous wait."""
+    if lasted_s >= RESTART_RESET_S or delay <= 0:
+        return min(RESTART_FIRST_S, cap_s)
+    return min(delay * 2, cap_s)
 
 
 def _stop(service: Service, sig: int, wait_s: float) -> None:
@@ -344,21 +362,29 @@ class Supervisor:
         return True
 
     def _check(self) -> bool:
-        """Restart a dead job runner; report whether nginx or gunicorn died."""
+        """Restart a dead job runner when its backoff is over; report whether nginx or gunicorn died.
+
+        Never sleeps: the loop keeps watching nginx and gunicorn while the runner waits for its restart.
+        """
+        now = time.monotonic()
         for service in self.services:
+            if self.signal is not None:
+                break
+            if service.due is not None:  # dead, waiting for its restart
+                if now >= service.due:
+                    _start(service, self.env)
+                continue
             code = service.proc.poll()
-            if code is None or self.signal is not None:
+            if code is None:
                 continue
-            now = time.monotonic()
-            service.restarts = [t for t in service.restarts if now - t < 60]
-            if service.restart and len(service.restarts) < RESTARTS_PER_MINUTE:
-                print(f"serve: {service.name} exited with {code}; restarting it", file=sys.stderr, flush=True)
-                service.restarts.append(now)
-                time.sleep(1)
-                _start(service, self.env)
-                continue
-            print(f"serve: {service.name} exited with {code}; stopping everything", file=sys.stderr, flush=True)
-            return True
+            if not service.restart:
+                print(f"serve: {service.name} exited with {code}; stopping everything", file=sys.stderr, flush=True)
+                return True
+            _stop(service, signal.SIGKILL, 1)  # what it left in its process group
+            service.delay = backoff(service.delay, now - service.started, self.plan.restart_max_s)
+            service.due = now + service.delay
+            print(f"serve: {service.name} exited with {code}; restarting it in {service.delay:g} s",
+                  file=sys.stderr, flush=True)
         return False
 
     def stop(self) -> None:
@@ -366,7 +392,7 @@ class Supervisor:
         waits = {"nginx": (signal.SIGQUIT, 10), "gunicorn": (signal.SIGTERM, 25), "job runner": (signal.SIGTERM, 15)}
         for name in ("nginx", "gunicorn", "job runner"):
             for service in self.services:
-                if service.name == name:
+                if service.name == name and service.due is None:  # a runner awaiting its restart is gone already
                     _stop(service, *waits[name])
         if self.plan.socket.parent != self.plan.run_dir:
             shutil.rmtree(self.plan.socket.parent, ignore_errors=True)
@@ -376,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse options, start nginx, gunicorn and the job runner, and supervise them; returns the exit code."""
     try:
         settings = from_env()
+        if settings["KB_RUNNER_BACKOFF_MAX_S"] <= 0:
+            raise ValueError("KB_RUNNER_BACKOFF_MAX_S must be a positive number of seconds")
     except ValueError as exc:
         print(f"error: bad environment setting: {exc}", file=sys.stderr)
         return 2
@@ -385,9 +413,9 @@ def main(argv: list[str] | None = None) -> int:
         "threaded workers on a unix socket, plus the ingest job runner when available. Runs in the foreground; "
         "Ctrl-C or SIGTERM stops everything.",
         epilog="environment: KB_INDEX_DIR, KB_ADMIN_TOKEN, KB_MAX_UPLOAD_MB, KB_WORKERS, KB_THREADS, KB_RUN_DIR, "
-        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, KB_SEARCH_RATE, KB_SEARCH_BURST, KB_SEARCH_CONNECTIONS, "
-        "KB_TRUSTED_PROXIES, PORT (see README). exit codes: 0 stopped by a signal; "
-        "1 nginx or gunicorn died; 2 bad command line; 3 could not start (nginx missing, port taken, bad config).",
+        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, KB_RUNNER_BACKOFF_MAX_S, KB_MIN_FREE_MB, KB_SEARCH_RATE, "
+        "KB_SEARCH_BURST, KB_SEARCH_CONNECTIONS, KB_TRUSTED_PROXIES, PORT (see README). exit codes: 0 stopped by a "
+        "signal; 1 nginx or gunicorn died; 2 bad command line; 3 could not start (nginx missing, port taken, bad config).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on (default %(default)s)")
     parser.add_argument("--port", type=int, default=settings["PORT"], help="port (default $PORT or 5000)")

@@ -15,7 +15,7 @@ from index import suggestions
 from index.concepts.edit import ADD, ConceptChange
 from index.errors import InvalidConcept
 
-from . import concept_writes
+from . import concept_writes, health
 from .auth import require_writer
 from .kb import get_kb
 
@@ -30,6 +30,7 @@ def _index_dir():
 def dismiss(suggestion_id: str) -> dict:
     """Record that a trainer dismissed a suggestion; returns the suggestion with its decision."""
     require_writer()
+    health.require_writable()
     kb = get_kb()
     found = kb.suggestion(suggestion_id)
     decision = suggestions.decide(_index_dir(), found, "dismissed")

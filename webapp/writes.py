@@ -18,7 +18,7 @@ from ingest.jobs.runner import runner_alive
 from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
 
-from . import params
+from . import health, params
 from .auth import require_writer
 from .kb import get_kb
 
@@ -76,6 +76,7 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
 def upload() -> tuple[dict, int]:
     """Queue the request's file: (body, 202) with the job, (body, 200) when the content is indexed or queued."""
     require_writer()
+    health.require_writable()
     file = request.files.get(FILE_FIELD)
     if file is None:
         raise NoFile()
@@ -100,6 +101,7 @@ def upload() -> tuple[dict, int]:
 def delete(doc_id: str) -> tuple[dict, int]:
     """Queue a deletion of a served document (404 for an unknown id); (body, 202)."""
     require_writer()
+    health.require_writable()
     get_kb().document(doc_id)  # raises NotFound
     job, created = submit_delete(queue(), doc_id)
     log.info("delete %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)

@@ -110,6 +110,7 @@ class PostgresQueue:
         """Ids of queued and running jobs."""
         return {r["id"] for r in self.db.connection().execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
 
+    @reported_unavailable
     def claim(self) -> Job | None:
         """Mark the oldest queued job running and return it; rows another claimer holds are skipped."""
         row = self.db.connection().execute(
@@ -119,12 +120,14 @@ class PostgresQueue:
             f" RETURNING {', '.join(_COLUMNS)}", (RUNNING, time.time(), QUEUED)).fetchone()
         return _job(row)
 
+    @reported_unavailable
     def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:
         """Record how far a running job got."""
         self.db.connection().execute(
             "UPDATE jobs SET stage = %s, chunks_done = %s, chunks_total = %s WHERE id = %s AND state = %s",
             (stage, done, total, job_id, RUNNING))
 
+    @reported_unavailable
     def finish(self, job_id: str, version: str | None, doc_id: str | None, duplicate: bool = False) -> None:
         """Mark a job done with the version that serves its result."""
         self.db.connection().execute(
@@ -132,18 +135,21 @@ class PostgresQueue:
             " chunks_done = chunks_total, finished = %s WHERE id = %s",
             (DONE, version, doc_id, duplicate, time.time(), job_id))
 
+    @reported_unavailable
     def fail(self, job_id: str, code: str, message: str) -> None:
         """Mark a job failed."""
         self.db.connection().execute(
             "UPDATE jobs SET state = %s, stage = 'finished', error_code = %s, error_message = %s, finished = %s"
             " WHERE id = %s", (FAILED, code, message, time.time(), job_id))
 
+    @reported_unavailable
     def requeue(self, job_id: str, count_attempt: bool = True) -> None:
         """Put a running job back in the queue, at its old place."""
         self.db.connection().execute(
             "UPDATE jobs SET state = %s, stage = 'waiting', chunks_done = 0, started = NULL, attempts = attempts - %s"
             " WHERE id = %s AND state = %s", (QUEUED, 0 if count_attempt else 1, job_id, RUNNING))
 
+    @reported_unavailable
     def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
         """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
         with self.db.transaction() as conn:

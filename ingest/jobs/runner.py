@@ -2,17 +2,20 @@
 
 Only one runner serves an index directory (it holds `<jobs dir>/runner.lock` for its life). Jobs found
 running when it starts belonged to a runner that died: they run again from scratch (publishing is
-atomic, so the index never holds half a job) until they have used `max_attempts`.
+atomic, so the index never holds half a job) until they have used `max_attempts`. An unreachable
+database or a full disk never stops it: it waits with backoff and resumes where it was.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import time
 from pathlib import Path
+from typing import Callable, TypeVar
 
-from index.errors import IndexBusy, KBError
+from index.errors import IndexBusy, KBError, StoreUnavailable
 from index.files import exclusive_lock
 
 from ..chunking import ChunkingConfig
@@ -28,7 +31,14 @@ POLL_S = 0.2
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY_S = 0.5
 BUSY_BACKOFF_S = 1.0
+# While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 5.0
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF): an I/O error (what a full disk gives
+# when the WAL index cannot grow) and "database or disk is full".
+SQLITE_IOERR, SQLITE_FULL = 10, 13
 TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept}
+T = TypeVar("T")
 
 
 class RunnerBusy(KBError):
@@ -60,6 +70,29 @@ def runner_alive(index_dir: Path) -> bool:
     return False
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error, or one it was raised from, means the disk is full (ENOSPC, or SQLite's SQLITE_FULL)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if _sqlite_code(exc) == SQLITE_FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _sqlite_code(exc: BaseException) -> int:
+    """SQLite's primary result code of an error; 0 for any other error."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _outage(exc: BaseException) -> bool:
+    """Whether an error is the queue's or the index's resources failing (database, disk), not a job's."""
+    return isinstance(exc, (StoreUnavailable, OSError)) or _sqlite_code(exc) == SQLITE_IOERR or disk_full(exc)
+
+
 class Runner:
     """Runs the jobs of one index directory, one at a time, in the order they were queued."""
 
@@ -72,6 +105,7 @@ class Runner:
         self.max_attempts = max_attempts
         self.stopping = False
         self._in_job = False
+        self._unrecorded: Job | None = None  # claimed, its end not recorded yet: requeued after an outage
 
     def stop(self, *_: object) -> None:
         """Stop the runner (a signal handler): between jobs, or now, putting the running job back in the queue.
@@ -88,14 +122,49 @@ class Runner:
         until none waits). The engine starts before any job runs, so an unreachable cluster fails none."""
         with runner_lock(self.context.jobs_dir):
             self.context.engine.start()
-            self.recover()
+            self._outlast(self.recover)
             log.info("job runner serving %s", self.index_dir)
             while not self.stopping:
-                if self.run_next() is None:
+                if self._outlast(self.run_next) is None and not self.stopping:
                     if once:
                         break
                     time.sleep(self.poll_s)
         log.info("job runner stopped")
+
+    def _outlast(self, step: Callable[[], T]) -> T | None:
+        """Run `step`, waiting out an unreachable database or a full disk with backoff; None once stopping.
+
+        Nothing is lost by waiting (the queue is durable), while exiting would only restart into the same
+        outage. A job whose end could not be recorded goes back to the queue, its attempt forgiven.
+        """
+        delay, failing = RETRY_FIRST_S, False
+        while not self.stopping:
+            try:
+                if self._unrecorded is not None:
+                    self.queue.requeue(self._unrecorded.id, count_attempt=False)
+                    log.info("job %s back in the queue after the outage", self._unrecorded.id)
+                    self._unrecorded = None
+                result = step()
+            except Exception as exc:
+                if not _outage(exc):
+                    raise
+                if not failing:
+                    log.warning("job queue or index unavailable (%s); retrying every %.1f-%.0f s", self._reason(exc),
+                                RETRY_FIRST_S, RETRY_MAX_S)
+                failing = True
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            if failing:
+                log.info("job queue and index available again; resuming")
+            return result
+        return None
+
+    def _reason(self, exc: BaseException) -> str:
+        """An outage's cause for the log."""
+        if disk_full(exc):
+            return f"no space left on the disk of {self.index_dir}"
+        return f"{type(exc).__name__}: {exc}"
 
     def recover(self) -> None:
         """Requeue (or give up) jobs a dead runner left running; drop spool files nothing needs."""
@@ -118,6 +187,7 @@ class Runner:
         job = self.queue.claim()
         if job is None:
             return None
+        self._unrecorded = job
         started = time.perf_counter()
         try:
             self._in_job = True
@@ -128,17 +198,22 @@ class Runner:
         except Stopped:
             self.queue.requeue(job.id, count_attempt=False)
             log.info("job %s back in the queue: the runner is stopping", job.id)
-            return job
         except IndexBusy:
             # Another writer (a command-line ingest) holds the index: wait for it, this is no failure.
             self.queue.requeue(job.id, count_attempt=False)
             time.sleep(BUSY_BACKOFF_S)
-            return job
-        except KBError as exc:
-            self._failed(job, exc.code, str(exc))
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
-            log.exception("job %s failed unexpectedly", job.id)
-            self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__})")
+            if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
+                raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
+            if disk_full(exc):  # the message is public (GET /api/jobs): the log names the folder
+                log.error("job %s: no space left on the disk of %s", job.id, self.index_dir)
+                self._failed(job, "disk_full", "no space left on the index directory's disk; free some space, then "
+                                               "send the write again")
+            elif isinstance(exc, KBError):
+                self._failed(job, exc.code, str(exc))
+            else:
+                log.exception("job %s failed unexpectedly", job.id)
+                self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__})")
         else:
             self.queue.finish(job.id, outcome.version, outcome.doc_id, outcome.duplicate)
             if job.kind == UPLOAD:
@@ -146,6 +221,7 @@ class Runner:
             log.info("job %s %s %r done in %.1fs: version %s, doc %s%s", job.id, job.kind, job.file_name,
                      time.perf_counter() - started, outcome.version, outcome.doc_id,
                      " (duplicate)" if outcome.duplicate else "")
+        self._unrecorded = None
         return job
 
     def _failed(self, job: Job, code: str, message: str) -> None:

@@ -10,6 +10,7 @@ from ingest.pipeline import ingest
 from tests.conftest import copy_index
 from webapp import create_app, kb as kb_module
 from webapp.config import from_env
+from webapp.serve import die_with_parent
 
 
 def test_config_defaults_and_environment():
@@ -18,7 +19,7 @@ def test_config_defaults_and_environment():
         "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
         "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
         "KB_REQUEST_TIMEOUT_S": 120, "KB_SEARCH_RATE": 10, "KB_SEARCH_BURST": 20, "KB_SEARCH_CONNECTIONS": 4,
-        "KB_TRUSTED_PROXIES": (),
+        "KB_TRUSTED_PROXIES": (), "KB_RUNNER_BACKOFF_MAX_S": 30.0, "KB_MIN_FREE_MB": 100.0,
     }
     config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
                        "KB_LOG_LEVEL": "debug"})
@@ -113,7 +114,8 @@ def test_dev_server_takes_index_dir(seed_index, tmp_path):
         port = s.getsockname()[1]
     env = {**os.environ, "KB_INDEX_DIR": str(tmp_path / "absent"), "KB_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "webapp", "--port", str(port), "--index-dir", str(seed_index)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=die_with_parent)
     try:
         deadline = time.monotonic() + 120
         while True:

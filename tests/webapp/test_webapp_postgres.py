@@ -18,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
 from tests.conftest import pour_into_postgres
+from webapp.serve import die_with_parent
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ NOTE = ("Replikanotat\n\nTo webtjenere deler én database. Kunder som stoler på
 def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
     with log.open("w") as handle:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=die_with_parent)
 
 
 @pytest.fixture

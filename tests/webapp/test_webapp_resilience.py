@@ -1,0 +1,269 @@
+"""The stack as `make run` serves it (nginx -> gunicorn -> app, and the real job runner), under failure: a
+crash-looping runner, a PostgreSQL outage, a full disk, and a test process killed outright. Reads go on
+throughout, /healthz says what is wrong, writes wait in the queue or are refused with a reason, and
+everything recovers by itself.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from tests.conftest import copy_index, fill, pour_into_postgres
+from webapp import create_app
+from webapp.serve import backoff
+
+from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid,  # tests/webapp/conftest.py
+                      serving, wait_for_job)
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# The runner's restart backoff capped at 2 s, so that six quick deaths take seconds, not minutes.
+WRITABLE = {"KB_ADMIN_TOKEN": ADMIN_TOKEN, "KB_RUNNER_BACKOFF_MAX_S": "2"}
+SEARCH = "/api/search?q=" + quote("kundelojalitet") + "&k=3"
+
+
+def note(marker: str) -> bytes:
+    return (f"Notat om motstandskraft\n\nKunder som stoler på leverandøren kommer tilbake, også når systemene "
+            f"svikter. Dette notatet handler om tillit og kundeopplevelse over tid (merke {marker}).\n").encode()
+
+
+def upload(base: str, data: bytes, name: str) -> tuple[int, dict, dict]:
+    body, content_type = multipart({}, {"file": (name, data)})
+    return http_json("POST", f"{base}/api/documents", body, {**AUTH, "Content-Type": content_type})
+
+
+def assert_searchable(base: str, marker: str, doc_id: str) -> None:
+    status, body, _ = http_json("GET", f"{base}/api/search?q=" + quote(f"{marker} tillit") + "&k=3")
+    assert status == 200 and body["results"] and body["results"][0]["doc_id"] == doc_id, body
+
+
+class Reader(threading.Thread):
+    """Searches through the front in a loop, counting the answers by status (a refused connection by its name)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.seen, self.done = url, collections.Counter(), threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                status = http_json("GET", self.url, timeout=60)[0]
+            except OSError as exc:
+                status = type(exc).__name__
+            self.seen[status] += 1
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def reading(url: str) -> Iterator[Reader]:
+    reader = Reader(url)
+    reader.start()
+    try:
+        yield reader
+    finally:
+        reader.done.set()
+        reader.join(timeout=90)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie has exited: its files, locks included, are closed)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def health(base: str) -> tuple[int, dict]:
+    status, body, _ = http_json("GET", f"{base}/healthz", timeout=30)
+    return status, body
+
+
+def test_runner_restarts_back_off_doubling_to_the_cap_and_start_over_after_a_long_run():
+    waits, delay = [], 0.0
+    for _ in range(7):
+        delay = backoff(delay, lasted_s=0.5, cap_s=30)
+        waits.append(delay)
+    assert waits == [1, 2, 4, 8, 16, 30, 30]
+    assert backoff(30, lasted_s=600, cap_s=30) == 1
+
+
+def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_is_below_the_floor(index_copy,
+                                                                                                 check_spec):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True, "KB_ADMIN_TOKEN": ADMIN_TOKEN,
+                      "KB_MIN_FREE_MB": 1e12})  # no disk has that much free: below the floor
+    client = app.test_client()
+    answer = client.get("/healthz")
+    check_spec("/healthz", answer.status_code, answer.content_type, answer.get_json())
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["status"] == "degraded", body
+    assert [r["code"] for r in body["reasons"]] == ["disk_full", "runner_down"]  # no runner serves this copy
+    assert client.get("/api/search?q=kundelojalitet").status_code == 200  # reads go on
+    doc_id = client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
+    writes = {"post /api/documents": dict(data=form, content_type=content_type),
+              f"delete /api/documents/{doc_id}": {}, "delete /api/concepts/customer-intimacy": {}}
+    for write, options in writes.items():
+        method, path = write.split()
+        refused = client.open(path, method=method.upper(), headers=AUTH, **options)
+        check_spec(path, refused.status_code, refused.content_type, refused.get_json(), method)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "10", refused.get_json()
+        error = refused.get_json()["error"]
+        assert error["code"] == "disk_full" and "free some space" in error["message"], error
+        assert str(index_copy) not in error["message"]  # clients see no server path
+    app.config["KB_MIN_FREE_MB"] = 0
+    form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
+    accepted = client.post("/api/documents", data=form, content_type=content_type, headers=AUTH)
+    assert accepted.status_code == 202, accepted.get_json()  # a stopped runner refuses nothing: the job waits
+    assert [r["code"] for r in client.get("/healthz").get_json()["reasons"]] == ["runner_down"]
+
+
+@pytest.mark.slow
+def test_six_runner_kills_in_a_minute_never_stop_reads_and_a_queued_upload_is_indexed(index_copy, tmp_path):
+    with serving(index_copy, tmp_path / "run", WRITABLE) as server, reading(server.base + SEARCH) as reader:
+        base, killed, states, started = server.base, [], [], time.monotonic()
+        queued = None
+        while len(killed) < 6:
+            pid = service_pid(server, "ingest.jobs")
+            if pid is None or pid in killed:  # waiting for its restart
+                time.sleep(0.05)
+                continue
+            os.killpg(pid, signal.SIGKILL)  # the runner leads its own process group
+            killed.append(pid)
+            while _alive(pid):
+                time.sleep(0.01)
+            states.append(health(base))
+            if queued is None:  # queued while the runner is down: it waits, it is not refused
+                status, queued, _ = upload(base, note("qx6kills"), "kills.txt")
+                assert status == 202, queued
+        assert time.monotonic() - started < 60
+        assert server.proc.poll() is None, server.log.read_text()[-3000:]
+        for status, body in states:
+            assert status == 200 and body["status"] == "degraded", body
+            assert [r["code"] for r in body["reasons"]] == ["runner_down"], body
+        done = wait_for_job(base, queued["job"]["id"], timeout=120)  # the last restart runs it
+        assert done["state"] == "done", done
+        assert_searchable(base, "qx6kills", done["doc_id"])
+        assert runner_alive(base)
+        status, body = health(base)
+        assert status == 200 and body["status"] == "ok" and body["reasons"] == [], body
+    assert set(reader.seen) == {200}, reader.seen
+    log = server.log.read_text()
+    assert "restarting it in 2 s" in log and "stopping everything" not in log
+
+
+@pytest.mark.slow
+def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(seed_index, pg_server, pg_url,
+                                                                             tmp_path):
+    pour_into_postgres(seed_index, pg_url)
+    name, admin = conninfo_to_dict(pg_url)["dbname"], pg_server.get_uri()
+
+    def allow(ok: bool) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(ok).lower()}")
+            if not ok:  # what a restart or failover does to the connections the stack holds
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    env = {**WRITABLE, "KB_DATABASE_URL": pg_url}
+    with serving(tmp_path / "shared", tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
+        base, runner = server.base, service_pid(server, "ingest.jobs")
+        assert runner is not None
+        allow(False)
+        try:
+            time.sleep(6)  # the runner polls the queue 30 times meanwhile: it used to die at the first
+            status, body, headers = http_json("GET", base + SEARCH)
+            assert status == 503 and body["error"]["code"] == "store_unavailable", body
+            assert headers.get("Retry-After") == "10"
+            assert health(base)[0] == 503
+            status, body, headers = upload(base, note("qxoutage"), "outage.txt")
+            assert status == 503 and body["error"]["code"] == "store_unavailable" and headers.get("Retry-After")
+        finally:
+            allow(True)
+        back, deadline = time.monotonic(), time.monotonic() + 10
+        while http_json("GET", base + SEARCH)[0] != 200:
+            assert time.monotonic() < deadline, "reads did not come back within 10 s of the database"
+            time.sleep(0.1)
+        print(f"reads back {time.monotonic() - back:.2f} s after the database")
+        assert service_pid(server, "ingest.jobs") == runner  # it waited the outage out, it never died
+        status, queued, _ = upload(base, note("qxoutage"), "outage.txt")
+        assert status == 202, queued
+        done = wait_for_job(base, queued["job"]["id"], timeout=120)
+        assert done["state"] == "done", done
+        assert_searchable(base, "qxoutage", done["doc_id"])
+    assert set(reader.seen) <= {200, 503}, reader.seen  # never a refused connection, never a 502
+    assert "job queue or index unavailable" in server.log.read_text()
+
+
+@pytest.mark.slow
+def test_a_full_disk_keeps_reads_refuses_writes_with_a_reason_and_recovers(seed_index, small_disk, tmp_path):
+    index_dir = copy_index(seed_index, small_disk / "index")
+    env = {**WRITABLE, "KB_MIN_FREE_MB": "8"}
+    with serving(index_dir, tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
+        base, runner = server.base, service_pid(server, "ingest.jobs")
+        filler = fill(small_disk)
+        time.sleep(2)  # the runner polls its queue on the full disk meanwhile
+        status, body = health(base)
+        assert status == 200 and body["status"] == "degraded", body
+        assert [r["code"] for r in body["reasons"]] == ["disk_full"] and "disk is full" in body["reasons"][0]["message"]
+        status, refused, headers = upload(base, note("qxdisk"), "disk.txt")
+        assert status in (503, 507) and refused["error"]["code"] == "disk_full", refused
+        assert "free some space" in refused["error"]["message"] and headers.get("Retry-After")
+        assert str(index_dir) not in refused["error"]["message"]  # clients see no server path
+        filler.unlink()
+        assert health(base)[1]["status"] == "ok"
+        status, queued, _ = upload(base, note("qxdisk"), "disk.txt")
+        assert status == 202, queued
+        done = wait_for_job(base, queued["job"]["id"], timeout=120)
+        assert done["state"] == "done", done
+        assert_searchable(base, "qxdisk", done["doc_id"])
+        assert service_pid(server, "ingest.jobs") == runner
+    assert set(reader.seen) == {200}, reader.seen
+
+
+# Starts a stack the way a test does, prints every pid under it, then waits to be killed.
+INTERMEDIATE = """
+import json, sys, time
+from pathlib import Path
+sys.path[:0] = [sys.argv[1], sys.argv[1] + "/tests/webapp"]
+from conftest import _children, service_pid, start_server
+server = start_server(Path(sys.argv[2]), Path(sys.argv[3]), workers=1)
+while service_pid(server, "ingest.jobs") is None:
+    time.sleep(0.1)
+pids, todo = [], [server.proc.pid]
+while todo:
+    pid = todo.pop()
+    pids.append(pid)
+    todo.extend(_children(pid))
+print(json.dumps(pids), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_stack_dies_with_the_test_process_that_started_it_even_by_sigkill(seed_index, tmp_path):
+    test = subprocess.Popen([sys.executable, "-c", INTERMEDIATE, str(ROOT), str(seed_index), str(tmp_path / "run")],
+                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        pids = json.loads(test.stdout.readline())
+        commands = " ".join((Path("/proc") / str(pid) / "cmdline").read_text() for pid in pids)
+    finally:
+        test.kill()  # SIGKILL: no cleanup code of the test process runs
+        test.wait()
+    assert "nginx" in commands and "gunicorn" in commands and "ingest.jobs" in commands, commands
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, [pid for pid in pids if _alive(pid)]
+        time.sleep(0.2)

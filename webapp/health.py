@@ -1,0 +1,71 @@
+"""What degrades the service while reads still work (for /healthz), and the early refusal of writes that cannot
+be accepted now: the index's database is unreachable, or the index directory's disk is below KB_MIN_FREE_MB.
+
+A job runner that is down degrades the service but refuses nothing: jobs wait in the queue until it is back.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.exceptions import ServiceUnavailable
+
+from ingest.jobs.runner import runner_alive
+
+from .auth import writes_enabled
+from .errors import RETRY_AFTER_S
+
+log = logging.getLogger(__name__)
+
+DISK_FULL = "disk_full"
+RUNNER_DOWN = "runner_down"
+
+
+class DiskFull(ServiceUnavailable):
+    """A write refused because the index directory's disk has less free space than KB_MIN_FREE_MB."""
+
+    name = "Disk Full"
+
+
+def _index_dir() -> Path:
+    return Path(current_app.config["KB_INDEX_DIR"])
+
+
+def free_mb(path: Path) -> float:
+    """Free space, in MB, on the disk holding `path` (or, before it exists, its nearest existing parent)."""
+    path = path.resolve()
+    while not path.exists():
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**20
+
+
+def _disk_problem() -> str | None:
+    """Why the index directory's disk cannot take writes, or None. Clients see no server path."""
+    floor, free = current_app.config["KB_MIN_FREE_MB"], free_mb(_index_dir())
+    if free >= floor:
+        return None
+    log.warning("disk of %s: %.1f MB free, below KB_MIN_FREE_MB (%g MB)", _index_dir(), free, floor)
+    return f"the index directory's disk is full: {free:.0f} MB free, below the {floor:g} MB the server keeps free"
+
+
+def problems() -> list[dict]:
+    """What degrades the service now, each {code, message}; empty when all is well."""
+    found = []
+    disk = _disk_problem()
+    if disk:
+        found.append({"code": DISK_FULL, "message": disk + "; writes are refused until space is freed"})
+    if writes_enabled() and not runner_alive(_index_dir()):
+        found.append({"code": RUNNER_DOWN, "message": "the job runner is not running; writes are queued and "
+                                                      "applied once it is back"})
+    return found
+
+
+def require_writable() -> None:
+    """Refuse a write early (503 with Retry-After) while it cannot be accepted: the index's database is
+    unreachable (store_unavailable) or the index directory's disk is below the free-space floor (disk_full)."""
+    current_app.extensions["kb"].check_reachable()
+    disk = _disk_problem()
+    if disk:
+        raise DiskFull(f"{disk}; free some space, then send the write again", retry_after=RETRY_AFTER_S)
