@@ -152,7 +152,7 @@ def postgres_outage(index_dir: Path, work: Path, clients: int, outage_s: float) 
     from psycopg.conninfo import conninfo_to_dict
 
     from eval.bench_pg import database
-    from tests.conftest import pour_into_postgres
+    from tests.conftest import allow_connections, pour_into_postgres
 
     with database() as admin:  # a private server's "postgres" database: the outage needs a database of its own
         name = "kb_chaos"
@@ -164,10 +164,8 @@ def postgres_outage(index_dir: Path, work: Path, clients: int, outage_s: float) 
         pour_into_postgres(index_dir, url)
 
         def allow(ok: bool) -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(ok).lower()}")
-                if not ok:
-                    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+            allow_connections(admin, name, ok)
 
         shared = work / "shared"
         with served(shared, work / "pg", KB_DATABASE_URL=url) as (proc, base), \

@@ -127,6 +127,17 @@ def pg_url(pg_server) -> Iterator[str]:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+def allow_connections(admin_url: str, database: str, ok: bool) -> None:
+    """Let a database take connections again, or refuse them and end those it holds (what a restart or a
+    failover does to the connections a stack keeps): a PostgreSQL outage and its end."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS {str(ok).lower()}")
+        if not ok:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
+
+
 def pour_into_postgres(index_dir: Path, url: str) -> None:
     """Write the documents, chunks and vectors of an embedded index into the PostgreSQL store at `url` (one version)."""
     from index.stores import IndexSettings, open_store

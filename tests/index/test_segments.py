@@ -10,7 +10,7 @@ import pytest
 from index.segments.segment import Segment, check_rows
 from index.stores import open_store
 
-from .test_stores import SETTINGS, document, publish
+from .test_stores import document, publish
 
 
 def test_check_rows_names_each_broken_invariant():

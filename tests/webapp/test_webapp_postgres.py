@@ -17,7 +17,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
-from tests.conftest import pour_into_postgres
+from tests.conftest import allow_connections, pour_into_postgres
 from webapp.serve import die_with_parent
 
 pytestmark = pytest.mark.slow
@@ -114,10 +114,8 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
     name, admin = conninfo_to_dict(pg_url)["dbname"], pg_server.get_uri()
 
     def allow(ok: bool) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(ok).lower()}")
-            if not ok:  # what a restart or failover does to the connections the app holds
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+        allow_connections(admin, name, ok)
 
     allow(False)
     try:

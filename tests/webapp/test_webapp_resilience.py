@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
-import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from tests.conftest import copy_index, fill, pour_into_postgres
+from tests.conftest import allow_connections, copy_index, fill, pour_into_postgres
 from webapp import create_app
 from webapp.serve import backoff
 
@@ -172,10 +171,8 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
     name, admin = conninfo_to_dict(pg_url)["dbname"], pg_server.get_uri()
 
     def allow(ok: bool) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS {str(ok).lower()}")
-            if not ok:  # what a restart or failover does to the connections the stack holds
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+        allow_connections(admin, name, ok)
 
     env = {**WRITABLE, "KB_DATABASE_URL": pg_url}
     with serving(tmp_path / "shared", tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
