@@ -2,8 +2,8 @@
 
 Serves an index of the seeds as `make run` does (nginx -> gunicorn, the real job runner). THREADS clients upload
 WRITES one-passage documents, each carrying a code word of its own, while a deleter removes a share of those
-already indexed, a reader searches, and `python -m index merge` runs twice (inline merges happen as small
-segments pile up). Once the queue has drained: every live document is searched by its code word in every mode,
+already indexed, a reader searches, and `python -m index merge` runs twice beside the job runner, once a third
+and two thirds of the uploads are indexed (inline merges happen as small segments pile up). Once the queue has drained: every live document is searched by its code word in every mode,
 every document is read, every deleted one must be gone, and `python -m index verify` reads back every passage
 through the read paths search uses. Prints the figures; exits 1 on any miss, any answer >= 500 or a failed verify.
 """
@@ -93,6 +93,8 @@ class Soak:
         self.deleting: dict[int, str] = {}  # n -> delete job id
         self.doc_of: dict[int, str] = {}
         self.done_writing = threading.Event()
+        self.merge_at: list[int] = []  # documents indexed at which `python -m index merge` runs beside the runner
+        self.merges: list[threading.Thread] = []
 
     def _call(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict | None]:
         status, answer = request(method, self.base + path, body, {"Authorization": f"Bearer {TOKEN}"})
@@ -148,6 +150,10 @@ class Soak:
                     self.figures.failed_jobs.append(f"upload {n}: {job['error']}")
                     continue
                 self.doc_of[n] = job["doc_id"]
+                if self.merge_at and len(self.doc_of) >= self.merge_at[0]:
+                    self.merge_at.pop(0)
+                    self.merges.append(threading.Thread(target=self._merge))
+                    self.merges[-1].start()
                 if rng.random() < share:
                     status, answer = self._write(lambda: self._call("DELETE", f"/api/documents/{job['doc_id']}"))
                     if status == 202:
@@ -182,19 +188,16 @@ class Soak:
         reader = threading.Thread(target=self._reader, args=(writes, random.Random(rng.random())))
         deleter.start()
         reader.start()
-        merge_at = {writes // 3, 2 * writes // 3}
+        self.merge_at = [writes // 3, 2 * writes // 3]  # while the runner works through the queue
         with ThreadPoolExecutor(threads) as pool:
-            futures = []
-            for n in range(writes):
-                futures.append(pool.submit(self._upload, n))
-                if n in merge_at:
-                    futures.append(pool.submit(self._merge))
-            for future in futures:
+            for future in [pool.submit(self._upload, n) for n in range(writes)]:
                 future.result()
         self.figures.write_s = time.perf_counter() - started
         self.done_writing.set()
         deleter.join()  # it has seen every upload end
         reader.join()
+        for merge in self.merges:
+            merge.join()
         self.figures.drain_s = time.perf_counter() - started - self.figures.write_s
 
     def drain(self, timeout_s: float) -> None:

@@ -62,8 +62,9 @@ def audit_reads(snapshot: Snapshot) -> list[str]:
         batch = doc_ids[start:start + BATCH]
         heads = snapshot.document_heads(batch)
         found.add("documents without a title record", [d for d in batch if d not in heads])
-        centred, _ = snapshot.doc_centroids(batch)
-        empty = ~np.isfinite(centred).all(axis=1) | (np.linalg.norm(centred, axis=1) == 0)
+        # The raw centroid: a centred one is zero where a language has a single passage (its own mean).
+        _, raw = snapshot.doc_centroids(batch)
+        empty = ~np.isfinite(raw).all(axis=1) | (np.linalg.norm(raw, axis=1) == 0)
         found.add("documents without a centroid", [d for d, bad in zip(batch, empty) if bad])
     return problems + found.report(snapshot.version)
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from index.errors import IndexBusy, KBError, StoreUnavailable
+from index.errors import IndexBusy, InsufficientStorage, KBError, StoreUnavailable
 from index.files import exclusive_lock
 
 from ..chunking import ChunkingConfig
@@ -90,7 +90,8 @@ def _sqlite_code(exc: BaseException) -> int:
 
 def _outage(exc: BaseException) -> bool:
     """Whether an error is the queue's or the index's resources failing (database, disk), not a job's."""
-    return isinstance(exc, (StoreUnavailable, OSError)) or _sqlite_code(exc) == SQLITE_IOERR or disk_full(exc)
+    return (isinstance(exc, (StoreUnavailable, InsufficientStorage, OSError)) or _sqlite_code(exc) == SQLITE_IOERR
+            or disk_full(exc))
 
 
 class Runner:
@@ -205,12 +206,10 @@ class Runner:
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
             if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
                 raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
-            if disk_full(exc):  # the message is public (GET /api/jobs): the log names the folder
-                log.error("job %s: no space left on the disk of %s", job.id, self.index_dir)
-                self._failed(job, "disk_full", "no space left on the index directory's disk; free some space, then "
-                                               "send the write again")
-            elif isinstance(exc, KBError):
+            if isinstance(exc, KBError):  # InsufficientStorage among them: it names the folder that filled up
                 self._failed(job, exc.code, str(exc))
+            elif disk_full(exc):
+                self._failed(job, InsufficientStorage.code, f"no space left on device in {self.index_dir}")
             else:
                 log.exception("job %s failed unexpectedly", job.id)
                 self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__})")

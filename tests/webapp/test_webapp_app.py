@@ -19,7 +19,7 @@ def test_config_defaults_and_environment():
         "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
         "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
         "KB_REQUEST_TIMEOUT_S": 120, "KB_SEARCH_RATE": 10, "KB_SEARCH_BURST": 20, "KB_SEARCH_CONNECTIONS": 4,
-        "KB_TRUSTED_PROXIES": (), "KB_RUNNER_BACKOFF_MAX_S": 30.0, "KB_MIN_FREE_MB": 100.0,
+        "KB_TRUSTED_PROXIES": (), "KB_RUNNER_BACKOFF_MAX_S": 30.0, "KB_MIN_FREE_MB": 100.0, "KB_MAX_PENDING_JOBS": 1000,
     }
     config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
                        "KB_LOG_LEVEL": "debug"})

@@ -312,7 +312,7 @@ def test_a_full_queue_answers_429_with_retry_after_and_keeps_nothing(index_copy,
 def test_a_full_disk_answers_507_naming_it_keeps_no_partial_file_and_the_index_serves_on(small_disk, index_copy,
                                                                                       check_spec):
     index_dir = copy_index(index_copy, small_disk / "index")
-    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "KB_MIN_FREE_MB": 0})  # no early refusal
     writer = Writer(app.test_client(), check_spec)
     before = snapshot(index_dir)
     open_queue(index_dir)  # the runner made it when it started
@@ -335,7 +335,7 @@ def test_a_job_that_fills_the_disk_fails_naming_it_and_the_served_version_stays(
     index_dir = copy_index(index_copy, small_disk / "index")
     (index_copy / "jobs").mkdir()
     (index_dir / "jobs").symlink_to(index_copy / "jobs")  # the queue on another disk: only the index's is full
-    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN})
+    app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "KB_MIN_FREE_MB": 0})  # no early refusal
     writer = Writer(app.test_client(), check_spec)
     before = snapshot(index_dir)
     status, queued, _ = writer.upload(NOTE * 200, "big.txt")
