@@ -24,8 +24,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.store import Chunk, Document
-from index.stores.base import IndexSettings
+from index.records import Chunk, Document
+from index.records import IndexSettings
 from index.stores.postgres import PostgresStore
 
 LANGS = ("no", "sv", "nl")

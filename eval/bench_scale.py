@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from index.embedders import get_embedder
 from index.service import KnowledgeBase
-from index.store import Chunk, Document, text_hash
+from index.records import Chunk, Document, text_hash
 from index.stores import IndexSettings, open_store
 
 EMBEDDER = "hash:384"

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store import Chunk, Document
-from index.stores.base import IndexSettings
+from index.records import Chunk, Document
+from index.records import IndexSettings
 from index.stores.postgres import PostgresStore
 
 from .bench_pg import database

@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 from . import settings, uploads, versions
+from .catalogue_writes import update_catalogue
 from .cliargs import index_dir_option
+from .concepts import import_skos
 from .concepts.skos import FORMATS as SKOS_FORMATS, MAX_SKOS_BYTES
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound, InvalidSetting, KBError
 from .ranking import MODES
+from .service import MAX_K, MAX_QUERY_CHARS, KnowledgeBase
+from .stores import open_store
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_INDEX = 0, 1, 2, 3
 UPLOADS_LOCK_WAIT_S = 10.0
@@ -93,8 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _text(raw: str) -> str:
     """argparse type of QUERY and TEXT: what the knowledge base accepts, checked before it loads."""
-    from .service import MAX_QUERY_CHARS
-
     if not raw.strip():
         raise argparse.ArgumentTypeError("must not be empty")
     if len(raw) > MAX_QUERY_CHARS:
@@ -104,8 +106,6 @@ def _text(raw: str) -> str:
 
 def _count(raw: str) -> int:
     """argparse type of -k/--k."""
-    from .service import MAX_K
-
     if not raw.strip().lstrip("+-").isdigit() or not 1 <= int(raw) <= MAX_K:
         raise argparse.ArgumentTypeError(f"must be an integer between 1 and {MAX_K}, not {raw!r}")
     return int(raw)
@@ -125,9 +125,8 @@ def _print_search(response) -> None:
 
 
 def _merge(index_dir: Path, max_rows: int | None) -> int:
-    from .stores import open_store
-
-    store = open_store(index_dir, settings.database_url())
+    store = open_store(index_dir, settings.database_url(), cache_dir=settings.cache_dir(index_dir),
+                       dict_dir=settings.dict_dir())
     if store.current() is None:
         raise IndexNotFound(f"no index in {index_dir}")
     with store.writer(settings.settings_of(index_dir)) as writer:
@@ -139,8 +138,6 @@ def _merge(index_dir: Path, max_rows: int | None) -> int:
 
 
 def _verify(index_dir: Path) -> int:
-    from .stores import open_store
-
     store = open_store(index_dir, settings.database_url())
     current = store.current()
     names = versions.published(index_dir)
@@ -205,8 +202,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "merge":
         return _merge(index_dir, args.max_rows)
-    from .service import KnowledgeBase
-
     kb = KnowledgeBase(index_dir)
     if args.command == "search":
         response = kb.search(args.query, k=args.k, lang=args.lang, mode=args.mode, group=args.group)
@@ -225,9 +220,6 @@ _SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", "
 
 
 def _import(args: argparse.Namespace, index_dir: Path) -> int:
-    from .catalogue_writes import update_catalogue
-    from .concepts import import_skos
-
     fmt = args.format or _SKOS_SUFFIXES.get(args.file.suffix.lower())
     if fmt is None:
         print(f"error: cannot tell the format of {args.file.name}; pass --format json-ld|turtle", file=sys.stderr)

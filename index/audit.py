@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .stores.base import Snapshot
+from .protocols import Snapshot
 
 BATCH = 1000  # ids per read call: what a search asks for at most, with room to spare
 EXAMPLES = 5  # ids named per kind of problem

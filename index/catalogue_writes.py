@@ -11,6 +11,7 @@ from typing import Callable
 
 from .concepts import Catalogue
 from .concepts.edit import ConceptChange, changed_concepts, check_change
+from .settings import cache_dir, dict_dir
 from .stores import IndexSettings, open_store
 
 
@@ -28,7 +29,8 @@ def update_catalogue(index_dir: Path, settings: IndexSettings, change: Callable[
 
     A refused change (its domain error) leaves the index as it was.
     """
-    with open_store(index_dir).writer(settings, lock_timeout=lock_timeout) as writer:
+    store = open_store(index_dir, cache_dir=cache_dir(index_dir), dict_dir=dict_dir())
+    with store.writer(settings, lock_timeout=lock_timeout) as writer:
         before = writer.catalogue()
         after = change(before)
         if not writer.set_catalogue(after):

@@ -17,7 +17,8 @@ import numpy as np
 from scipy import sparse
 
 from .debias import centre, project_out
-from .stores.base import Passage, Snapshot
+from .protocols import Snapshot
+from .records import Passage
 
 MODES = ("hybrid", "dense", "lexical")
 CROSS_LANGUAGE_MIN_CHARS = 4

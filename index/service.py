@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings, store, suggestions
+from . import settings, suggestions
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
@@ -64,7 +64,7 @@ def _check_text(text: str, k: int) -> None:
 
 
 
-def _summary(doc: store.Document, chunks: int) -> dict:
+def _summary(doc: Document, chunks: int) -> dict:
     """A document's metadata as the API lists it (no text)."""
     return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang, "author": doc.author,
             "chars": len(doc.text), "chunks": chunks, "added_at": doc.added_at}
@@ -136,7 +136,8 @@ class KnowledgeBase:
         self._wanted_embedder = embedder
         self._lock = threading.Lock()
         self.encoder_gate = EncoderGate(ENCODER_QUEUE_TOKENS, ENCODER_WAIT_S)  # this process's turns on the encoder
-        self._store = open_store(self.index_dir, settings.database_url())
+        self._store = open_store(self.index_dir, settings.database_url(), cache_dir=settings.cache_dir(self.index_dir),
+                                 dict_dir=settings.dict_dir())
         self._examined = self._store.current()
         self._state = self._load()
         query_detector()  # its models take seconds to load: at start, not in the first search
@@ -282,8 +283,6 @@ class KnowledgeBase:
 
     @functools.cached_property
     def _lexicons(self) -> Lexicons:
-        from . import settings  # settings reads the environment; only glossing needs it here
-
         return lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir))
 
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:

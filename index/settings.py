@@ -9,7 +9,8 @@ from .embedders import DEFAULT_EMBEDDER
 from .errors import IndexNotFound, InvalidSetting
 from .glosses import DEFAULT_DICT_DIR
 from .segments.layout import outside
-from .stores.base import IndexSettings
+from .records import IndexSettings
+from .stores import open_store
 
 
 def index_dir() -> Path:
@@ -104,8 +105,6 @@ def settings_of(index_dir: Path) -> IndexSettings:
     backend, the rest (or all, for a new index) from `$KB_*`."""
     try:
         if database_url():
-            from .stores import open_store  # stores read these settings
-
             manifest = open_store(index_dir, database_url()).snapshot().manifest
         else:
             manifest = versions.open_current(index_dir, shallow=outside)[0].manifest  # not every segment's checksum

@@ -12,6 +12,9 @@ from pathlib import Path
 from . import versions
 from .files import write_atomically
 from .errors import IndexNotFound
+from .segments import layout
+from .segments.view import SegmentView
+from .settings import database_url
 
 UPLOADS = "uploads"
 
@@ -34,12 +37,8 @@ def save(index_dir: Path, source: str, data: bytes) -> Path:
 
 def referenced(index_dir: Path) -> set[str]:
     """Upload file names that documents of the published version point at."""
-    from .segments import layout
-    from .segments.view import SegmentView
-    from .settings import database_url
-
     if database_url():  # the index is in PostgreSQL; the uploaded files stay in the index directory
-        from .stores.postgres import PostgresStore
+        from .stores.postgres import PostgresStore  # psycopg is loaded only where PostgreSQL is used
 
         sources = PostgresStore(database_url()).snapshot().document_states()
     else:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from charset_normalizer import from_bytes
+from lxml import etree
+from lxml import html as lxml_html
 
 from index.errors import DocumentError
 
@@ -112,9 +114,6 @@ def load_markdown(data: bytes, name: str) -> Extracted:
 
 def load_html(data: bytes, name: str) -> Extracted:
     """An HTML page's main text without navigation, scripts, headers and footers; title from <title> or <h1>."""
-    from lxml import etree
-    from lxml import html as lxml_html
-
     # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
     # Control characters are not XML text: lxml refuses them when it moves text around.
     markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
@@ -128,7 +127,7 @@ def load_html(data: bytes, name: str) -> Extracted:
     title = title or _first_text(tree, "//h1") or None
     text = ""
     if len(markup) <= limits.MAX_TRAFILATURA_CHARS:
-        import trafilatura
+        import trafilatura  # ~0.6 s to import: only when an HTML page is parsed
 
         text = trafilatura.extract(
             copy.deepcopy(tree), include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
@@ -156,7 +155,7 @@ def _visible_html_text(tree) -> str:
 
 def load_pdf(data: bytes, name: str) -> Extracted:
     """Text of the pages of a PDF (at most MAX_PDF_PAGES); a scanned PDF without a text layer is an error."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # ~0.2 s to import: only when a PDF is parsed
 
     pages: list[str] = []
     size = 0
@@ -192,8 +191,6 @@ def _pdf_title(reader) -> str | None:
 
 def load_docx(data: bytes, name: str) -> Extracted:
     """Paragraphs and table rows of a Word document, in document order, streamed with bounded memory."""
-    from lxml import etree
-
     archive = SafeZip(data, name, "DOCX")
     try:
         part = _docx_main_part(archive)
@@ -212,8 +209,6 @@ def load_docx(data: bytes, name: str) -> Extracted:
 
 
 def _parse_small(archive: SafeZip, member: str):
-    from lxml import etree
-
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     return etree.fromstring(archive.read(member), parser)
 
@@ -234,8 +229,6 @@ def _docx_title(archive: SafeZip) -> str | None:
 
 
 def _wordprocessing_text(stream, name: str) -> str:
-    from lxml import etree
-
     out: list[str] = []
     size = 0
     paragraphs: list[list[str]] = []  # nested: text boxes hold paragraphs inside paragraphs

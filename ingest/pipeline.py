@@ -18,10 +18,10 @@ from index import versions
 from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.language import detect, detect_part, normalize_lang
-from index.store import Chunk, Document, DocState, document_hash, text_hash
-from index.settings import database_url
+from index.records import Chunk, Document, DocState, document_hash, text_hash
+from index.settings import cache_dir, database_url, dict_dir
 from index.stores import IndexSettings, Snapshot, Writer, open_store
-from index.stores.base import check_embedder
+from index.records import check_embedder
 
 from . import limits
 from .chunking import ChunkingConfig, chunk_text
@@ -404,7 +404,8 @@ def ingest(
             report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
         report.seconds = time.perf_counter() - started
         return report
-    with open_store(index_dir, database_url()).writer(settings, rebuild=rebuild) as writer:
+    store = open_store(index_dir, database_url(), cache_dir=cache_dir(index_dir), dict_dir=dict_dir())
+    with store.writer(settings, rebuild=rebuild) as writer:
         if writer.base_version != planned_on:
             report = IngestReport(failed=list(walk_failures))
             prepared = _plan(files, writer.document_states(), report, chunking, settings.embedder, progress, engine)

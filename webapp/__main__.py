@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000), help="port (default $PORT or 5000)")
     parser.add_argument("--debug", action="store_true", help="reload on code changes and show the debugger")
     args = parser.parse_args(argv)
-    from . import create_app
+    from . import create_app  # Flask and the index load after the options parse: --help stays quick
 
     try:
         app = create_app({"KB_INDEX_DIR": args.index_dir} if hasattr(args, "index_dir") else None)

@@ -11,6 +11,7 @@ in order (nginx first, so no new request reaches a stopping gunicorn) and exit 0
 from __future__ import annotations
 
 import argparse
+import ctypes
 import fcntl
 import http.client
 import importlib.util
@@ -220,8 +221,6 @@ def die_with_parent() -> None:
 
     A `preexec_fn`: the launcher's children never outlive it; tests start servers with it too.
     """
-    import ctypes
-
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 

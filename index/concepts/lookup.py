@@ -115,6 +115,11 @@ def _definition_texts(catalogue: Catalogue) -> list[str]:
     return [f"{c.labels['en']}: {c.definition}" for c in catalogue]
 
 
+def embedded_texts(catalogue: Catalogue) -> set[str]:
+    """Every text a concept index embeds: the wordings (labels, aliases) and definitions of the catalogue."""
+    return {t.text for t in catalogue.all_terms()} | set(_definition_texts(catalogue))
+
+
 def build_concept_index(catalogue: Catalogue, embedder: Embedder,
                         known: dict[str, np.ndarray] | None = None) -> ConceptIndex:
     """Embed every label, alias and definition of the catalogue once; texts in `known` reuse their vector."""
@@ -124,7 +129,7 @@ def build_concept_index(catalogue: Catalogue, embedder: Embedder,
     # held-out lookups against 0.93 for passage-role ones; lookups compare short text to short text.
     vectors = dict(known or {})
     # Many wordings repeat across languages: embed each once; a trainer's edit embeds only what is new.
-    missing = sorted(({t.text for t in terms} | set(definitions)) - set(vectors))
+    missing = sorted(embedded_texts(catalogue) - set(vectors))
     if missing:
         vectors.update(zip(missing, np.asarray(embedder.embed_queries(missing), np.float32)))
     term_vectors = np.asarray([vectors[t.text] for t in terms], np.float32).reshape(len(terms), -1)
@@ -132,20 +137,27 @@ def build_concept_index(catalogue: Catalogue, embedder: Embedder,
     return ConceptIndex(catalogue, embedder.name, catalogue.digest, terms, term_vectors, definition_vectors)
 
 
-def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: Path) -> ConceptIndex:
-    """The cached index at `path` when it matches catalogue and embedder; else rebuild and save it."""
-    path = Path(path)
+def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: Path | None,
+                                reuse: Path | None = None) -> ConceptIndex:
+    """The cached index at `path` when it matches catalogue and embedder; else build it and save it there (if any).
+
+    A build reuses the vectors of the saved indexes (of any catalogue) at `path` and `reuse` for the texts they share.
+    """
     known: dict[str, np.ndarray] = {}
-    if path.exists():
+    for saved in (reuse, path):  # the cache file's vectors last: they win
+        if saved is None or not Path(saved).exists():
+            continue
         try:
-            index = ConceptIndex.load(path, catalogue)
-            if index is not None and index.is_fresh(catalogue, embedder.name):
-                return index
-            known = _known_vectors(path, embedder.name)  # another catalogue: reuse what it embedded
+            if saved is path:
+                index = ConceptIndex.load(path, catalogue)
+                if index is not None and index.is_fresh(catalogue, embedder.name):
+                    return index
+            known.update(_known_vectors(Path(saved), embedder.name))
         except IndexCorrupt:
             pass  # a broken cache is just rebuilt
     index = build_concept_index(catalogue, embedder, known)
-    index.save(path)
+    if path is not None:
+        index.save(Path(path))
     return index
 
 

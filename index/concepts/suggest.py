@@ -415,7 +415,7 @@ def _sample_key(doc_id: str) -> bytes:
 
 
 def documents_as_sources(docs: Iterable, chunks: Iterable) -> list[SourceDocument]:
-    """Stored documents and their chunks (`index.store` rows, from any store) as the suggester reads them."""
+    """Stored documents and their chunks (`index.records`, from any store) as the suggester reads them."""
     regions: dict[str, list[tuple[int, Region]]] = defaultdict(list)
     for chunk in chunks:
         regions[chunk.doc_id].append((chunk.ord, Region(chunk.chunk_id, chunk.start, chunk.end, chunk.lang)))

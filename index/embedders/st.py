@@ -12,7 +12,7 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model; e5-style prefixes are applied when the model name says e5."""
 
     def __init__(self, model: str, device: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # torch: seconds to import, only for st: models
 
         self.name = f"st:{model}"
         self._model = SentenceTransformer(model, device=device)

@@ -12,7 +12,9 @@ from typing import Iterator
 
 import numpy as np
 
-from .. import store, versions
+from .. import versions
+from ..records import Chunk, Document
+from . import tables
 
 
 def is_legacy(manifest: dict) -> bool:
@@ -20,18 +22,18 @@ def is_legacy(manifest: dict) -> bool:
     return "segments" not in manifest
 
 
-def legacy_rows(version: versions.Version) -> Iterator[tuple[store.Document, list[store.Chunk], np.ndarray]]:
+def legacy_rows(version: versions.Version) -> Iterator[tuple[Document, list[Chunk], np.ndarray]]:
     """Every document of a legacy version with its chunks and their vectors, schema brought up to date."""
     with tempfile.TemporaryDirectory(prefix=".build-", dir=version.path.parent) as scratch:
         # The version's files are immutable (checksummed): older schemas are migrated on a copy.
         path = Path(scratch) / versions.DB_FILE
         shutil.copyfile(version.path / versions.DB_FILE, path)
-        conn = store.connect(path)
+        conn = tables.connect(path)
         try:
-            store.migrate(conn)
+            tables.migrate(conn)
             dim = int(version.manifest["dim"])
-            for doc in store.documents(conn):
-                chunks = store.chunks_of(conn, doc.doc_id)
-                yield doc, chunks, store.vectors_by_id(conn, [c.chunk_id for c in chunks], dim)
+            for doc in tables.documents(conn):
+                chunks = tables.chunks_of(conn, doc.doc_id)
+                yield doc, chunks, tables.vectors_by_id(conn, [c.chunk_id for c in chunks], dim)
         finally:
             conn.close()

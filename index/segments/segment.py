@@ -23,12 +23,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import store, versions
+from .. import versions
 from ..concepts.suggest import sample_order
 from ..content import content_priors
 from ..debias import centre
 from ..lexical import analyze, words
+from ..records import Chunk, Document, document_hash, text_hash
 from ..vectors import VectorIndex, build_index, load_index
+from . import tables
 
 SEGMENTS = "segments"
 DELETES = "deletes"
@@ -49,8 +51,8 @@ def segment_dir(index_dir: Path, name: str) -> Path:
 class NewRows:
     """What a segment is written from: documents with their chunks (ids assigned) and raw vectors."""
 
-    docs: list[store.Document]
-    chunks: list[store.Chunk]  # grouped by document in `docs` order, each document's in `ord` order
+    docs: list[Document]
+    chunks: list[Chunk]  # grouped by document in `docs` order, each document's in `ord` order
     vectors: np.ndarray
     groundings: list[tuple] | None = None  # (concept_id, chunk_id, score, via, sentence, start, end); None: compute
 
@@ -76,7 +78,7 @@ def _save(path: Path, array: np.ndarray) -> None:
         np.save(handle, array)
 
 
-def _postings(chunks: Sequence[store.Chunk]) -> tuple[dict, np.ndarray, dict[str, set[str]]]:
+def _postings(chunks: Sequence[Chunk]) -> tuple[dict, np.ndarray, dict[str, set[str]]]:
     """Raw term counts per row, row lengths and words per language."""
     terms: dict[tuple[str, int], int] = {}
     lengths = np.zeros(len(chunks), np.int32)
@@ -161,21 +163,21 @@ def write_segment(index_dir: Path, name: str, rows: NewRows, centres: np.ndarray
 
 
 def _write_rows(path: Path, rows: NewRows) -> None:
-    conn = store.connect(path)
-    store.migrate(conn)
+    conn = tables.connect(path)
+    tables.migrate(conn)
     with conn:
         conn.executemany(
             "INSERT INTO documents(doc_id, source, title, author, lang, text, content_hash, meta, added_at,"
             " text_hash, chunking, meta_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''),"
             " strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), ?, ?, ?)",
             [(d.doc_id, d.source, d.title, d.author, d.lang, d.text, d.content_hash,
-              json.dumps(d.meta, ensure_ascii=False), d.added_at, store.document_hash(d.text), d.chunking,
+              json.dumps(d.meta, ensure_ascii=False), d.added_at, document_hash(d.text), d.chunking,
               d.meta_hash) for d in rows.docs])
         # Vectors live in vectors.npy (memory-mapped); the column stays empty.
         conn.executemany(
             "INSERT INTO chunks(chunk_id, doc_id, ord, start, end, text, lang, tokens, text_hash, vector)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, x'')",
-            [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.text, c.lang, c.tokens, store.text_hash(c.text))
+            [(c.chunk_id, c.doc_id, c.ord, c.start, c.end, c.text, c.lang, c.tokens, text_hash(c.text))
              for c in rows.chunks])
         conn.executemany("INSERT OR REPLACE INTO concept_passages VALUES (?, ?, ?, ?, ?, ?, ?)", rows.groundings or [])
     conn.close()
@@ -203,7 +205,7 @@ class Segment:
         self.doc_ids: list[str] = self.meta["docs"]
         self.langs: list[str] = self.meta["langs"]
         self.lang_index = {lang: i for i, lang in enumerate(self.langs)}
-        self.conn = store.connect(self.path / ROWS_DB, readonly=True)
+        self.conn = tables.connect(self.path / ROWS_DB, readonly=True)
         # Rows of each document: they are consecutive, in the order of `docs`.
         doc = np.asarray(self.doc)
         self.doc_start = np.searchsorted(doc, np.arange(len(self.doc_ids)), side="left")
@@ -335,7 +337,7 @@ class Deletions:
         df = dict(self.df)
         if end > start:
             ids = [int(i) for i in segment.ids[start:end]]
-            for chunk in store.chunks_by_id(segment.conn, ids).values():
+            for chunk in tables.chunks_by_id(segment.conn, ids).values():
                 li = segment.lang_index[chunk.lang]
                 for c in segment.columns(sorted(set(analyze(chunk.text, chunk.lang)))):
                     if c >= 0:

@@ -13,7 +13,7 @@ from ..concepts.storage import stored_catalogue
 from ..debias import centre
 from ..lexical import B, K1, analyze_query, words
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS, document_centroids
-from ..stores.base import Passage
+from ..records import Passage
 from ..vectors.faiss import default_search_params
 from .segment import CONCEPTS_FILE, Deletions, Segment
 from .stats import SUMS, Stats, term_df

@@ -5,6 +5,7 @@ vector sums in `sums.npz`. A write adds what it adds and subtracts what it delet
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -12,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ..debias import Centring, subspace_of
+from ..records import Chunk
 from .segment import Deletions, Segment
 
 SUMS = "sums.npz"
@@ -98,3 +100,103 @@ def term_df(parts: Sequence[tuple[Segment, Deletions]], terms: Sequence[str]) ->
                 if n:
                     found[t][lang] = found[t].get(lang, 0) + n
     return found
+
+
+def centring_with(stats: Stats, chunks: Sequence[Chunk], vectors: np.ndarray, dim: int) -> Centring:
+    """The centring of a new segment's time: the published sums plus its rows (deletions aside)."""
+    stats = copy.deepcopy(stats)
+    docs_by_lang: dict[str, set[str]] = {}
+    for chunk, vector in zip(chunks, vectors):
+        stats.sums[chunk.lang] = stats.sums.get(chunk.lang, 0) + vector.astype(np.float64)
+        stats.lang_chunks[chunk.lang] = stats.lang_chunks.get(chunk.lang, 0) + 1
+        docs_by_lang.setdefault(chunk.lang, set()).add(chunk.doc_id)
+    for lang, docs in docs_by_lang.items():
+        stats.lang_docs[lang] = stats.lang_docs.get(lang, 0) + len(docs)
+    return stats.centring(dim)
+
+
+def next_stats(stats: Stats, base_parts: Sequence[tuple[Segment, Deletions]],
+               parts: Sequence[tuple[Segment, Deletions]]) -> Stats:
+    """The statistics of `base_parts` (the published version's) moved by the deletions and new segments of `parts`."""
+    stats = copy.deepcopy(stats)
+    base = {s.name: d for s, d in base_parts}
+    delta: dict[tuple[str, str], int] = {}
+    for segment, deleted in parts:
+        before = base.get(segment.name)
+        if before is None:  # a new segment: add its live rows
+            docs = set(range(len(segment.doc_ids))) - deleted.doc_set
+            _count_rows(stats, segment, deleted.live(segment.rows), docs, +1)
+            _df_delta(delta, segment, {k: -v for k, v in deleted.df.items()}, include_all=True)
+        elif deleted is not before:  # new deletions in a published segment: subtract them
+            gone = np.zeros(segment.rows, bool)
+            gone[np.setdiff1d(deleted.rows, before.rows)] = True
+            _count_rows(stats, segment, gone, deleted.doc_set - before.doc_set, -1)
+            _df_delta(delta, segment, {k: -(v - before.df.get(k, 0)) for k, v in deleted.df.items()})
+    _move_df(stats, delta, term_df(base_parts, sorted({t for _, t in delta})))
+    return stats
+
+
+def _count_rows(stats: Stats, segment: Segment, rows: np.ndarray, docs: set[int], sign: int) -> None:
+    """Move counts, lengths, vector sums and document counts by some rows and documents of a segment."""
+    lang = np.asarray(segment.lang)
+    stats.chunks += sign * int(rows.sum())
+    stats.documents += sign * len(docs)
+    stats.length_sum += sign * int(np.asarray(segment.length)[rows].sum())
+    for li, name in enumerate(segment.langs):
+        mask = rows & (lang == li)
+        n = int(mask.sum())
+        if n:
+            stats.lang_chunks[name] = stats.lang_chunks.get(name, 0) + sign * n
+            stats.sums[name] = stats.sums.get(name, np.zeros(segment.raw.shape[1])) + sign * np.asarray(
+                segment.raw[mask], np.float64).sum(axis=0)
+    for d in docs:
+        doc_lang = segment.meta["doc_langs"][d]
+        stats.doc_langs[doc_lang] = stats.doc_langs.get(doc_lang, 0) + sign
+        for li in set(int(x) for x in lang[segment.doc_start[d]:segment.doc_end[d]]):
+            name = segment.langs[li]
+            stats.lang_docs[name] = stats.lang_docs.get(name, 0) + sign
+    for table in (stats.lang_chunks, stats.lang_docs, stats.doc_langs):
+        for key in [k for k, v in table.items() if v <= 0]:
+            del table[key]
+    for key in [k for k in stats.sums if k not in stats.lang_chunks]:
+        del stats.sums[key]
+
+
+def _df_delta(delta: dict[tuple[str, str], int], segment: Segment, adjust: dict[tuple[int, int], int],
+              include_all: bool = False) -> None:
+    """Add a segment's document frequencies (all of them with `include_all`) plus `adjust` to `delta`."""
+    counts: dict[tuple[int, int], int] = dict(adjust)
+    if include_all:
+        df = np.asarray(segment.df)
+        for li, col in zip(*np.nonzero(df)):
+            counts[(int(li), int(col))] = counts.get((int(li), int(col)), 0) + int(df[li, col])
+    for (li, col), n in counts.items():
+        if n:
+            key = (segment.langs[li], str(segment.vocab[col]))
+            delta[key] = delta.get(key, 0) + n
+
+
+def _move_df(stats: Stats, delta: dict[tuple[str, str], int], before: dict[str, dict[str, int]]) -> None:
+    """Update the per-language df histograms and the vocabulary size by a df delta."""
+    by_term: dict[str, dict[str, int]] = {}
+    for (lang, term), n in delta.items():
+        by_term.setdefault(term, {})[lang] = n
+    for term, changes in by_term.items():
+        old = before.get(term, {})
+        new = dict(old)
+        for lang, n in changes.items():
+            new[lang] = new.get(lang, 0) + n
+            o, m = old.get(lang, 0), new[lang]
+            if o == m:
+                continue
+            hist = stats.df_hist.setdefault(lang, {})
+            if o > 0:
+                hist[o] -= 1
+                if not hist[o]:
+                    del hist[o]
+            if m > 0:
+                hist[m] = hist.get(m, 0) + 1
+        stats.vocab_size += (sum(new.values()) > 0) - (sum(old.values()) > 0)
+    for lang in [k for k, h in stats.df_hist.items() if not h]:
+        del stats.df_hist[lang]
+

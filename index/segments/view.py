@@ -6,9 +6,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import store
 from ..concepts.grounding import MAX_EMBEDDING_PASSAGES
-from ..stores.base import DocHead, GroundedPassage
+from ..records import Chunk, DocHead, DocState, Document, GroundedPassage
+from . import tables
 from .segment import Deletions, Segment
 
 
@@ -32,23 +32,23 @@ class SegmentView:
         segment, deleted = self.parts[pi]
         return [d for d in doc_ids if segment.doc_row.get(d) is not None and segment.doc_row[d] not in deleted.doc_set]
 
-    def document(self, doc_id: str) -> store.Document | None:
+    def document(self, doc_id: str) -> Document | None:
         """One live document."""
         found = self.locate(doc_id)
-        return store.document(self.parts[found[0]][0].conn, doc_id) if found else None
+        return tables.document(self.parts[found[0]][0].conn, doc_id) if found else None
 
-    def documents(self) -> list[store.Document]:
+    def documents(self) -> list[Document]:
         """Every live document, ordered by source."""
         docs = []
         for pi, (segment, deleted) in enumerate(self.parts):
-            docs += [d for d in store.documents(segment.conn) if segment.doc_row[d.doc_id] not in deleted.doc_set]
+            docs += [d for d in tables.documents(segment.conn) if segment.doc_row[d.doc_id] not in deleted.doc_set]
         return sorted(docs, key=lambda d: d.source)
 
-    def document_states(self) -> dict[str, store.DocState]:
+    def document_states(self) -> dict[str, DocState]:
         """source -> DocState of every live document."""
-        states: dict[str, store.DocState] = {}
+        states: dict[str, DocState] = {}
         for segment, deleted in self.parts:
-            states.update({s: st for s, st in store.document_states(segment.conn).items()
+            states.update({s: st for s, st in tables.document_states(segment.conn).items()
                            if segment.doc_row[st.doc_id] not in deleted.doc_set})
         return states
 
@@ -85,10 +85,10 @@ class SegmentView:
             counts.update({d: int(sizes[i]) for i, d in enumerate(segment.doc_ids) if i not in deleted.doc_set})
         return counts
 
-    def chunks_of(self, doc_id: str) -> list[store.Chunk]:
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
         """A live document's chunks in order."""
         found = self.locate(doc_id)
-        return store.chunks_of(self.parts[found[0]][0].conn, doc_id) if found else []
+        return tables.chunks_of(self.parts[found[0]][0].conn, doc_id) if found else []
 
     def _split(self, chunk_ids: Sequence[int]):
         # Per part: the live chunk ids it holds.
@@ -110,11 +110,11 @@ class SegmentView:
                 out[found] = segment.raw[rows]
         return out
 
-    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, store.Chunk]:
+    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
         """Live chunks for a set of ids."""
-        found: dict[int, store.Chunk] = {}
+        found: dict[int, Chunk] = {}
         for pi, ids, _ in self._split(chunk_ids):
-            found.update(store.chunks_by_id(self.parts[pi][0].conn, [int(i) for i in ids]))
+            found.update(tables.chunks_by_id(self.parts[pi][0].conn, [int(i) for i in ids]))
         return found
 
     def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
@@ -122,7 +122,7 @@ class SegmentView:
         heads: dict[str, DocHead] = {}
         for pi, (segment, _) in enumerate(self.parts):
             wanted = self._live_docs(pi, doc_ids)
-            for d, row in store.document_heads(segment.conn, wanted).items():
+            for d, row in tables.document_heads(segment.conn, wanted).items():
                 heads[d] = DocHead(d, row["title"], row["source"])
         return heads
 
@@ -164,7 +164,7 @@ class SegmentView:
         """Grounded passages by concept, best first (ties in chunk order)."""
         found = []
         for pi, (segment, _) in enumerate(self.parts):
-            for r in self._kept(pi, store.groundings(segment.conn, concept_id)):
+            for r in self._kept(pi, tables.groundings(segment.conn, concept_id)):
                 found.append(GroundedPassage(r["concept_id"], r["chunk_id"], r["score"], r["via"], r["sentence"],
                                              r["start"], r["end"], r["doc_id"], r["ord"], r["lang"], r["text"],
                                              r["title"], r["source"]))

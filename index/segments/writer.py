@@ -5,54 +5,52 @@ postings, vectors, FAISS index and concept groundings computed for them alone), 
 deleted documents become deletion files of the segments holding them, and the global statistics
 (BM25 document frequencies and lengths, the language correction's sums) move by what changed.
 Segments pile up; `merge` rewrites a tier of small ones into one (tiered, in the manner of Lucene).
+
+The writer keeps the lock, the buffer of new documents and publishing; beside it: `merge` (which segments are due,
+their rows gathered), `stats` (the statistics moved by a write), `caches` (the catalogue's label vectors) and
+`suggesting` (suggested concepts for the documents a write put).
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
-import hashlib
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from .. import store, suggestions, versions
-from ..concepts import Catalogue, ConceptIndex, ground, load_or_build_concept_index
+from .. import suggestions, versions
+from ..concepts import Catalogue, ConceptIndex, ground
 from ..concepts.storage import save_catalogue, stored_catalogue
-from ..concepts.suggest import documents_as_sources, reference_sample, suggest
+from ..debias import Centring
 from ..embedders import Embedder, get_embedder
-from ..stores.base import IndexSettings, Published, check_embedder
-from . import layout
+from ..glosses import DEFAULT_DICT_DIR
+from ..records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
+from . import layout, tables
+from . import merge as merging
+from .caches import concept_index
 from .legacy import is_legacy, legacy_rows
 from .segment import ALL_CANDIDATES, CONCEPTS_FILE, DELETES, Deletions, NewRows, Segment, write_segment
-from .stats import SUMS, Stats, term_df
+from .stats import SUMS, Stats, centring_with, next_stats
+from .suggesting import suggest_for
 from .view import SegmentView
 
 log = logging.getLogger(__name__)
 
 # New documents are written out as a segment once this many chunks wait in memory.
 FLUSH_CHUNKS = 50_000
-# Tiered merge: this many segments of one size tier (powers of ten of live rows) become one...
-MERGE_FACTOR = 10
-# ...inline after a commit while their rows stay below this; bigger merges wait for `python -m index merge`.
-INLINE_MERGE_ROWS = 200_000
-# A segment with more than this share of its rows deleted is rewritten.
-MAX_DELETED_SHARE = 0.5
-# (cache file, catalogue digest) -> label vectors, for the writes of this process
-_CONCEPT_INDEXES: dict[tuple[str, str], ConceptIndex] = {}
-# Documents whose concepts are suggested together (beside one reference sample of the others).
-SUGGEST_BATCH = 100
 
 
 class SegmentWriter:
     """A context manager holding the writer lock while one new version is prepared."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
-                 lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None) -> None:
+                 lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None, *,
+                 cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR) -> None:
         self.index_dir = Path(index_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None  # label vectors, gloss lexicons
+        self.dict_dir = Path(dict_dir)  # FreeDict dictionaries: word classes of suggested terms
         # Loaded segments by name, shared by the writers of one store (one at a time: the writer lock).
         self._segment_cache = {} if segments is None else segments
         self.settings = settings
@@ -112,8 +110,10 @@ class SegmentWriter:
             self._next = dict(version.manifest.get("next", self._next))
         # A rebuild re-embeds the documents but keeps the trainers' catalogue; a new index starts from the shipped one.
         self._catalogue: Catalogue = stored_catalogue(version.path if version is not None else None)
+        # Label vectors of the base version's catalogue: a trainer's edit embeds only the texts it changed.
+        self._base_concepts = version.path / CONCEPTS_FILE if version is not None else None
         self._base_parts = list(self._parts)
-        self._buffer: dict[str, tuple[store.Document, list[store.Chunk], np.ndarray]] = {}
+        self._buffer: dict[str, tuple[Document, list[Chunk], np.ndarray]] = {}
         self._buffered_source: dict[str, str] = {}  # source -> doc_id in the buffer
         self._buffered_chunks = 0
         self._view: SegmentView | None = None
@@ -148,18 +148,18 @@ class SegmentWriter:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def document_states(self) -> dict[str, store.DocState]:
+    def document_states(self) -> dict[str, DocState]:
         """source -> what incremental ingest compares."""
         states = self.view.document_states()
         for doc, _, _ in self._buffer.values():
-            states[doc.source] = store.DocState(doc.doc_id, doc.source, doc.content_hash, store.document_hash(doc.text),
+            states[doc.source] = DocState(doc.doc_id, doc.source, doc.content_hash, document_hash(doc.text),
                                                 doc.chunking, doc.meta_hash, doc.meta.get("root"))
         return states
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
         """Id of a stored document with these bytes or the same normalised text, if any."""
         for doc, _, _ in self._buffer.values():
-            if doc.content_hash == content_hash or store.document_hash(doc.text) == text_hash:
+            if doc.content_hash == content_hash or document_hash(doc.text) == text_hash:
                 return doc.doc_id
         return self.view.duplicate_of(content_hash, text_hash)
 
@@ -167,11 +167,11 @@ class SegmentWriter:
         """source -> (doc_id, content_hash) of every stored document."""
         return {s: (st.doc_id, st.content_hash) for s, st in self.document_states().items()}
 
-    def documents(self) -> list[store.Document]:
+    def documents(self) -> list[Document]:
         """Every stored document."""
         return sorted(self.view.documents() + [d for d, _, _ in self._buffer.values()], key=lambda d: d.source)
 
-    def document(self, doc_id: str) -> store.Document | None:
+    def document(self, doc_id: str) -> Document | None:
         """One stored document."""
         return self._buffer[doc_id][0] if doc_id in self._buffer else self.view.document(doc_id)
 
@@ -193,7 +193,7 @@ class SegmentWriter:
         found: dict[str, np.ndarray] = {}
         for _, chunks, vectors in self._buffer.values():
             for chunk, vector in zip(chunks, vectors):
-                found.setdefault(store.text_hash(chunk.text), np.asarray(vector, np.float32))
+                found.setdefault(text_hash(chunk.text), np.asarray(vector, np.float32))
         for segment, _ in self._parts:
             for i in range(0, len(wanted), 500):
                 batch = [h for h in wanted[i:i + 500] if h not in found]
@@ -210,7 +210,7 @@ class SegmentWriter:
 
     # -- changing ------------------------------------------------------------------------------
 
-    def put(self, doc: store.Document, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> None:
+    def put(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """Add or replace (same doc_id or source) a document with its chunks and their vectors."""
         self._remove(doc.doc_id)
         self._remove(self._buffered_source.get(doc.source) or self.view.doc_by_source(doc.source) or "")
@@ -256,46 +256,29 @@ class SegmentWriter:
             vectors.append(doc_vectors.reshape(len(doc_chunks), self.embedder.dim))
         matrix = np.concatenate(vectors) if vectors else np.zeros((0, self.embedder.dim), np.float32)
         rows = NewRows(docs, chunks, matrix, self._groundings(chunks, matrix))
-        centring = self._centring_with(chunks, matrix)
-        name = f"s{self._next['segment']:06d}"
-        self._next["segment"] += 1
-        factory = self.factory if len(chunks) >= 1000 else "Flat"
-        write_segment(self.index_dir, name, rows, centring.table, {l: i for i, l in enumerate(centring.langs)},
-                      self.settings.backend, factory, self._catalogue.digest)
-        self._parts.append((Segment(self.index_dir, name), Deletions.none()))
+        self._parts.append((self._write_segment(rows, centring_with(self._stats, chunks, matrix, self.embedder.dim)),
+                            Deletions.none()))
         self._buffer.clear()
         self._buffered_source.clear()
         self._buffered_chunks = 0
         self._view = None
 
-    def _centring_with(self, chunks: Sequence[store.Chunk], vectors: np.ndarray):
-        # The centring of the segment's time: the published sums plus the new rows (deletions aside).
-        stats = copy.deepcopy(self._stats)
-        docs_by_lang: dict[str, set[str]] = {}
-        for chunk, vector in zip(chunks, vectors):
-            stats.sums[chunk.lang] = stats.sums.get(chunk.lang, 0) + vector.astype(np.float64)
-            stats.lang_chunks[chunk.lang] = stats.lang_chunks.get(chunk.lang, 0) + 1
-            docs_by_lang.setdefault(chunk.lang, set()).add(chunk.doc_id)
-        for lang, docs in docs_by_lang.items():
-            stats.lang_docs[lang] = stats.lang_docs.get(lang, 0) + len(docs)
-        return stats.centring(self.embedder.dim)
+    def _write_segment(self, rows: NewRows, centring: Centring) -> Segment:
+        """Write rows as the next segment (named by no version until a publish), centred as given."""
+        name = f"s{self._next['segment']:06d}"
+        self._next["segment"] += 1
+        write_segment(self.index_dir, name, rows, centring.table, {l: i for i, l in enumerate(centring.langs)},
+                      self.settings.backend, self.factory if len(rows.chunks) >= 1000 else "Flat",
+                      self._catalogue.digest)
+        return Segment(self.index_dir, name)
 
     def _concept_index(self) -> ConceptIndex:
-        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions and in
-        # this process (a job runner writes again and again with the same catalogue).
-        slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
-        cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
-        key = (str(cache), self._catalogue.digest)
-        if key not in _CONCEPT_INDEXES:
-            if len(_CONCEPT_INDEXES) >= 4:
-                _CONCEPT_INDEXES.clear()
-            _CONCEPT_INDEXES[key] = load_or_build_concept_index(self._catalogue, self.embedder, cache)
-        return _CONCEPT_INDEXES[key]
+        # Label vectors are a one-time cost per catalogue and embedder (a job runner writes again and again).
+        return concept_index(self._catalogue, self.embedder, self.cache_dir, self._base_concepts)
 
-    def _groundings(self, chunks: Sequence[store.Chunk], vectors: np.ndarray) -> list[tuple]:
+    def _groundings(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> list[tuple]:
         """Grounding candidates of new chunks: label hits, and every passage close enough by meaning."""
-        concept_index = self._concept_index()
-        found = ground(self._catalogue, chunks, vectors, concept_index, max_embedding_passages=ALL_CANDIDATES)
+        found = ground(self._catalogue, chunks, vectors, self._concept_index(), max_embedding_passages=ALL_CANDIDATES)
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
 
@@ -319,26 +302,7 @@ class SegmentWriter:
         named = {d["doc_id"] for s in self._suggested for d in s["documents"]} | self._put
         present = {d for d in named if self.view.locate(d) is not None}
         fresh_ids = self._put & present if self.settings.suggest else set()
-        fresh: list[dict] = []
-        if fresh_ids:
-            from .. import settings  # settings imports the stores
-            from ..glosses import lexicons
-            from ..glosses.wordclass import WordClasses
-
-            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
-            def sources(doc_ids: list[str]) -> list:
-                docs = [d for d in map(self.view.document, doc_ids) if d is not None]
-                return documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
-
-            ordered = sorted(fresh_ids)
-            reference = sources(reference_sample(self.view.sample_candidates(exclude=fresh_ids), []))
-            # In batches beside one reference sample: the cost of a big write grows with its documents, not faster.
-            for i in range(0, len(ordered), SUGGEST_BATCH):
-                batch = ordered[i:i + SUGGEST_BATCH]
-                documents = sources(batch) + reference
-                found = suggest(documents, batch, self._catalogue, embed=self.embedder.embed_queries,
-                                chunk_vectors=self.view.vectors, classify=classes.classify)
-                fresh += [s.to_dict() for s in found]
+        fresh = suggest_for(self.view, fresh_ids, self._catalogue, self.embedder, self.dict_dir, self.cache_dir)
         self._suggested = suggestions.carry_over(self._suggested, fresh, present, self._put & present)
         self._put = set()
 
@@ -350,8 +314,8 @@ class SegmentWriter:
         if not (self.changed or self.rebuild or factory_changed):
             return None
         self._flush()
-        stats = self._next_stats()
-        stale = [i for i, part in enumerate(self._parts) if _stale(part, self._catalogue.digest)]
+        stats = next_stats(self._stats, self._base_parts, self._parts)
+        stale = [i for i, part in enumerate(self._parts) if merging.stale(part, self._catalogue.digest)]
         if stale:  # the catalogue changed: those segments are rewritten with groundings of the new one
             self._parts, self._view = self._rewrite(stale, stats), None
         self._suggest()
@@ -385,7 +349,7 @@ class SegmentWriter:
             manifest = versions.write_manifest(build, {
                 "format": "segments", "embedder": self.settings.embedder, "dim": self.embedder.dim,
                 "backend": self.settings.backend, "factory": _served_factory(parts), "requested_factory": requested,
-                "search_params": self.settings.search_params, "schema": store.SCHEMA_VERSION,
+                "search_params": self.settings.search_params, "schema": tables.SCHEMA_VERSION,
                 "documents": stats.documents, "chunks": stats.chunks, "segments": entries,
                 "stats": stats.to_manifest(), "next": dict(self._next),
                 "catalogue": {"digest": self._catalogue.digest, "concepts": len(self._catalogue)},
@@ -400,72 +364,28 @@ class SegmentWriter:
         log.info("published %s (%d documents, %d chunks, %d segments)", name, stats.documents, stats.chunks, len(parts))
         return Published(name, stats.documents, stats.chunks)
 
-    def _next_stats(self) -> Stats:
-        """The published statistics moved by this write's deletions and new segments."""
-        stats = copy.deepcopy(self._stats)
-        base = {s.name: d for s, d in self._base_parts}
-        delta: dict[tuple[str, str], int] = {}
-        for segment, deleted in self._parts:
-            before = base.get(segment.name)
-            if before is None:  # a new segment: add its live rows
-                _count_rows(stats, segment, deleted.live(segment.rows), set(range(len(segment.doc_ids))) - deleted.doc_set, +1)
-                _df_delta(delta, segment, {k: -v for k, v in deleted.df.items()}, include_all=True)
-            elif deleted is not before:  # new deletions in a published segment: subtract them
-                gone = np.zeros(segment.rows, bool)
-                gone[np.setdiff1d(deleted.rows, before.rows)] = True
-                _count_rows(stats, segment, gone, deleted.doc_set - before.doc_set, -1)
-                _df_delta(delta, segment, {k: -(v - before.df.get(k, 0)) for k, v in deleted.df.items()})
-        _move_df(stats, delta, term_df(self._base_parts, sorted({t for _, t in delta})))
-        return stats
-
     # -- merging -------------------------------------------------------------------------------
 
     def _merge(self, force: bool = False, max_rows: int | None = None) -> Published | None:
         """Rewrite a tier of segments (or all, `force`) of at most `max_rows` (default: the inline limit) into one
         and publish it; None when nothing is due."""
-        limit = INLINE_MERGE_ROWS if max_rows is None else max_rows
-        chosen = merge_plan(self._parts, limit, self._catalogue.digest) if not force else list(range(len(self._parts)))
+        limit = merging.INLINE_MERGE_ROWS if max_rows is None else max_rows
+        digest = self._catalogue.digest
+        chosen = list(range(len(self._parts))) if force else merging.merge_plan(self._parts, limit, digest)
         if not chosen:
             return None
         return self._publish(self._rewrite(chosen, self._stats), self._stats)
 
     def _rewrite(self, chosen: Sequence[int], stats: Stats) -> list[tuple[Segment, Deletions]]:
         """The parts with the chosen ones replaced by one segment of their live rows (groundings of stale ones redone)."""
-        docs, chunks, vectors, groundings, digest = [], [], [], [], self._catalogue.digest
-        for pi in chosen:
-            segment, deleted = self._parts[pi]
-            live = deleted.live(segment.rows)
-            ids = [int(i) for i in np.asarray(segment.ids)[live]]
-            docs += [d for d in store.documents(segment.conn) if segment.doc_row[d.doc_id] not in deleted.doc_set]
-            found = store.chunks_by_id(segment.conn, ids)
-            chunks += [found[i] for i in ids]
-            vectors.append(np.asarray(segment.raw[live]))
-            if segment.meta["catalogue"] == digest:
-                kept = set(ids)
-                groundings += [tuple(r) for r in segment.conn.execute("SELECT * FROM concept_passages")
-                               if r["chunk_id"] in kept]
-            else:
-                groundings += self._groundings([found[i] for i in ids], vectors[-1])
-        kept_parts = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
-        if not docs:  # everything in them was deleted
-            return kept_parts
-        # Rows in chunk-id order, which keeps each document's rows together (a document's ids are consecutive):
-        # the segment invariant `check_rows` states.
-        keyed = sorted(range(len(chunks)), key=lambda i: chunks[i].chunk_id)
-        matrix = np.concatenate(vectors)[keyed].reshape(len(keyed), self.embedder.dim)
-        chunks = [chunks[i] for i in keyed]
-        first = {}
-        for chunk in chunks:
-            first.setdefault(chunk.doc_id, len(first))
-        docs = sorted(docs, key=lambda d: first.get(d.doc_id, len(first)))
-        name = f"s{self._next['segment']:06d}"
-        self._next["segment"] += 1
-        centring = stats.centring(self.embedder.dim)
-        write_segment(self.index_dir, name, NewRows(docs, chunks, matrix, groundings), centring.table,
-                      {l: i for i, l in enumerate(centring.langs)}, self.settings.backend,
-                      self.factory if len(chunks) >= 1000 else "Flat", digest)
-        log.info("rewriting %d segments (%d rows) into %s", len(chosen), len(chunks), name)
-        return kept_parts + [(Segment(self.index_dir, name), Deletions.none())]
+        kept = [p for i, p in enumerate(self._parts) if i not in set(chosen)]
+        digest, dim = self._catalogue.digest, self.embedder.dim
+        rows = merging.merged_rows(self._parts, chosen, digest, self._groundings, dim)
+        if rows is None:  # everything in them was deleted
+            return kept
+        segment = self._write_segment(rows, stats.centring(dim))
+        log.info("rewriting %d segments (%d rows) into %s", len(chosen), len(rows.chunks), segment.name)
+        return kept + [(segment, Deletions.none())]
 
     def merge(self, max_rows: int | None = None) -> list[Published]:
         """Merge until no tier is due (`max_rows` None: any size); the versions published."""
@@ -475,95 +395,7 @@ class SegmentWriter:
         return done
 
 
-def merge_plan(parts: Sequence[tuple[Segment, Deletions]], max_rows: int, digest: str) -> list[int]:
-    """Indices of the segments due for a merge: a full tier, a mostly deleted or a stale segment."""
-    tiers: dict[int, list[int]] = {}
-    for i, (segment, deleted) in enumerate(parts):
-        live = segment.rows - len(deleted.rows)
-        if segment.rows and (len(deleted.rows) / segment.rows > MAX_DELETED_SHARE or _stale(parts[i], digest)):
-            if live <= max_rows:
-                return [i]
-        tiers.setdefault(len(str(max(1, live))), []).append(i)
-    for tier in sorted(tiers):
-        members = tiers[tier]
-        if len(members) >= MERGE_FACTOR:
-            chosen = members[:MERGE_FACTOR]
-            if sum(parts[i][0].rows for i in chosen) <= max_rows:
-                return chosen
-    return []
-
-
-def _stale(part: tuple[Segment, Deletions], digest: str) -> bool:
-    # Groundings made with another concept catalogue.
-    return part[0].meta["catalogue"] != digest
-
-
 def _served_factory(parts: Sequence[tuple[Segment, Deletions]]) -> str:
     # The factory of the biggest segment: what most searches go through.
     return max(parts, key=lambda p: p[0].rows)[0].meta["factory"] if parts else "Flat"
-
-
-def _count_rows(stats: Stats, segment: Segment, rows: np.ndarray, docs: set[int], sign: int) -> None:
-    """Move counts, lengths, vector sums and document counts by some rows and documents of a segment."""
-    lang = np.asarray(segment.lang)
-    stats.chunks += sign * int(rows.sum())
-    stats.documents += sign * len(docs)
-    stats.length_sum += sign * int(np.asarray(segment.length)[rows].sum())
-    for li, name in enumerate(segment.langs):
-        mask = rows & (lang == li)
-        n = int(mask.sum())
-        if n:
-            stats.lang_chunks[name] = stats.lang_chunks.get(name, 0) + sign * n
-            stats.sums[name] = stats.sums.get(name, np.zeros(segment.raw.shape[1])) + sign * np.asarray(
-                segment.raw[mask], np.float64).sum(axis=0)
-    for d in docs:
-        doc_lang = segment.meta["doc_langs"][d]
-        stats.doc_langs[doc_lang] = stats.doc_langs.get(doc_lang, 0) + sign
-        for li in set(int(x) for x in lang[segment.doc_start[d]:segment.doc_end[d]]):
-            name = segment.langs[li]
-            stats.lang_docs[name] = stats.lang_docs.get(name, 0) + sign
-    for table in (stats.lang_chunks, stats.lang_docs, stats.doc_langs):
-        for key in [k for k, v in table.items() if v <= 0]:
-            del table[key]
-    for key in [k for k in stats.sums if k not in stats.lang_chunks]:
-        del stats.sums[key]
-
-
-def _df_delta(delta: dict[tuple[str, str], int], segment: Segment, adjust: dict[tuple[int, int], int],
-              include_all: bool = False) -> None:
-    """Add a segment's document frequencies (all of them with `include_all`) plus `adjust` to `delta`."""
-    counts: dict[tuple[int, int], int] = dict(adjust)
-    if include_all:
-        df = np.asarray(segment.df)
-        for li, col in zip(*np.nonzero(df)):
-            counts[(int(li), int(col))] = counts.get((int(li), int(col)), 0) + int(df[li, col])
-    for (li, col), n in counts.items():
-        if n:
-            key = (segment.langs[li], str(segment.vocab[col]))
-            delta[key] = delta.get(key, 0) + n
-
-
-def _move_df(stats: Stats, delta: dict[tuple[str, str], int], before: dict[str, dict[str, int]]) -> None:
-    """Update the per-language df histograms and the vocabulary size by a df delta."""
-    by_term: dict[str, dict[str, int]] = {}
-    for (lang, term), n in delta.items():
-        by_term.setdefault(term, {})[lang] = n
-    for term, changes in by_term.items():
-        old = before.get(term, {})
-        new = dict(old)
-        for lang, n in changes.items():
-            new[lang] = new.get(lang, 0) + n
-            o, m = old.get(lang, 0), new[lang]
-            if o == m:
-                continue
-            hist = stats.df_hist.setdefault(lang, {})
-            if o > 0:
-                hist[o] -= 1
-                if not hist[o]:
-                    del hist[o]
-            if m > 0:
-                hist[m] = hist.get(m, 0) + 1
-        stats.vocab_size += (sum(new.values()) > 0) - (sum(old.values()) > 0)
-    for lang in [k for k, h in stats.df_hist.items() if not h]:
-        del stats.df_hist[lang]
 

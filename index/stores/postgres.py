@@ -36,8 +36,8 @@ from ..errors import IndexBusy, IndexNotFound, InvalidSetting
 from ..lexical import B, K1, analyze, analyze_query, words
 from ..pgconn import Database, migrate, reported_unavailable
 from ..ranking import CROSS_LANGUAGE_MIN_CHARS, document_centroids
-from ..store import Chunk, DocState, Document, document_hash, text_hash
-from .base import DocHead, GroundedPassage, IndexSettings, Passage, Published, check_embedder
+from ..records import (Chunk, DocHead, DocState, Document, GroundedPassage, IndexSettings, Passage, Published,
+                       check_embedder, document_hash, text_hash)
 from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vector, to_bytes, unpack, visible
 
 log = logging.getLogger(__name__)

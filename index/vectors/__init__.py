@@ -6,18 +6,17 @@ from pathlib import Path
 import numpy as np
 
 from .base import VectorIndex
+from .numpy import NumpyIndex
 
 BACKENDS = ("faiss", "numpy")
 
 
 def _backend(name: str):
     if name == "faiss":
-        from .faiss import FaissIndex
+        from .faiss import FaissIndex  # faiss takes ~0.5 s to import: not for CLIs that never open a segment
 
         return FaissIndex
     if name == "numpy":
-        from .numpy import NumpyIndex
-
         return NumpyIndex
     raise ValueError(f"unknown vector backend {name!r} (choose from {', '.join(BACKENDS)})")
 

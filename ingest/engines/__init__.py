@@ -5,6 +5,8 @@ from index import settings
 from index.errors import KBError
 
 from .base import EngineUnavailable, IngestEngine, Progress, Steps
+from .local import LocalEngine
+from .ray import RayEngine
 
 DEFAULT_ENGINE = settings.DEFAULT_INGEST_ENGINE
 ENGINES = ("local", "ray")
@@ -20,12 +22,8 @@ def get_engine(name: str | None = None) -> IngestEngine:
     """The engine called `name`, else the one `$KB_INGEST_ENGINE` names, else `local`; nothing starts yet."""
     name = name or settings.ingest_engine()
     if name == "local":
-        from .local import LocalEngine
-
         return LocalEngine()
     if name == "ray":
-        from .ray import RayEngine
-
         return RayEngine()
     raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")
 

@@ -71,7 +71,7 @@ class RayEngine:
     def start(self) -> None:
         """Start local Ray or connect to the cluster, unless Ray already runs in this process."""
         try:
-            import ray
+            import ray  # Ray takes seconds to import and is optional: only when this engine starts
             import ray.data
         except ImportError as exc:
             raise EngineUnavailable(f"the Ray engine needs ray[data] installed ({exc})") from None
@@ -103,7 +103,7 @@ class RayEngine:
     def close(self) -> None:
         """Stop the Ray this engine started (its local processes and temp folder go with it)."""
         if self._owned:
-            import ray
+            import ray  # optional and slow to import (see start)
 
             # Ray's agents may outlive a shutdown by a minute: whatever this local Ray started goes now.
             started = _processes_of(self._temp_dir) if self._temp_dir else []
@@ -124,7 +124,7 @@ class RayEngine:
         if not items:
             return []
         self.start()
-        import ray.data
+        import ray.data  # optional and slow to import (see start)
 
         rows = [{"i": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map(_apply, fn_kwargs={"fn": fn})
@@ -143,7 +143,7 @@ class RayEngine:
         if not passages:
             return np.zeros((0, get_embedder(embedder).dim), dtype=np.float32)
         self.start()
-        import ray
+        import ray  # optional and slow to import (see start)
         import ray.data
 
         blocks = min(math.ceil(len(passages) / self.batch_size), MAX_BLOCKS)

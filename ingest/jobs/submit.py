@@ -9,7 +9,7 @@ from pathlib import Path
 from index import uploads
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError
-from index.store import document_hash
+from index.records import document_hash
 
 from ..loaders import SUPPORTED_SUFFIXES
 from ..pipeline import doc_id_for, load_text

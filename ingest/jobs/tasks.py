@@ -12,8 +12,8 @@ from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound
 from index.files import naming_full_disk
-from index.store import document_hash
-from index.settings import database_url, settings_of
+from index.records import document_hash
+from index.settings import cache_dir, database_url, dict_dir, settings_of
 from index.stores import IndexSettings, Store, open_store
 
 from ..chunking import ChunkingConfig
@@ -61,7 +61,7 @@ class Context:
 @functools.lru_cache(maxsize=8)
 def _store(index_dir: Path, url: str | None) -> Store:
     # Kept: a store holds the segments its writers loaded, so a job does not reopen the whole index.
-    return open_store(index_dir, url)
+    return open_store(index_dir, url, cache_dir=cache_dir(index_dir), dict_dir=dict_dir())
 
 
 Task = Callable[[Job, Context, Report], Outcome]

@@ -22,6 +22,7 @@ from index.concepts import (
 )
 from index.embedders import get_embedder
 from index.errors import CatalogueError, InvalidQuery, NotFound
+from index.segments import caches
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -324,6 +325,27 @@ def test_concept_index_cache_roundtrip_and_staleness(tmp_path, catalogue, concep
     rebuilt = load_or_build_concept_index(small, embedder, path)
     assert rebuilt.concept_ids == ["parent"] and ConceptIndex.load(path, small) is not None
     assert load_or_build_concept_index(small, embedder, path).catalogue_digest == small.digest
+
+
+
+def test_label_vector_cache_files_name_the_embedder_and_every_embedded_text(tmp_path):
+    # A cache folder may serve every index of the machine: catalogues with other texts never share a file.
+    child = "\n  - id: child\n    broader: parent\n    labels: {en: Child}\n    definition: A child.\n"
+    for name in ("small", "linked", "unlinked"):
+        (tmp_path / name).mkdir()
+    small = load_catalogue(_write(tmp_path / "small", _OK))
+    linked = load_catalogue(_write(tmp_path / "linked", _OK + child))
+    unlinked = load_catalogue(_write(tmp_path / "unlinked", _OK + child.replace("    broader: parent\n", "")))
+    cache, file = tmp_path / "cache", caches.concept_cache_file
+    assert linked.digest != unlinked.digest and file(cache, linked, "hash:64") == file(cache, unlinked, "hash:64")
+    assert file(cache, linked, "hash:64") != file(cache, small, "hash:64")
+    assert file(cache, linked, "hash:64") != file(cache, linked, "hash:32")
+
+    embedder = get_embedder("hash:64")
+    built = caches.concept_index(linked, embedder, cache)
+    assert built.is_fresh(linked, embedder.name) and file(cache, linked, embedder.name).exists()
+    assert caches.concept_index(small, embedder, cache).concept_ids == ["parent"]
+    assert ConceptIndex.load(file(cache, linked, embedder.name), linked) is not None  # not overwritten
 
 
 # ---------------------------------------------------------------- grounding

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import store as sq
+from index import records as sq
 from index.errors import IndexBusy, IndexNotFound
 from index.stores import IndexSettings, open_store
 from index.stores.postgres import PostgresStore
@@ -159,8 +159,8 @@ def test_one_writer_at_a_time_and_nothing_published_is_not_found(pg_url):
 
 WRITE = r"""
 import sys, numpy as np
-from index.store import Chunk, Document
-from index.stores.base import IndexSettings
+from index.records import Chunk, Document
+from index.records import IndexSettings
 from index.stores.postgres import PostgresStore
 url, n = sys.argv[1], int(sys.argv[2])
 store = PostgresStore(url)

@@ -1,4 +1,4 @@
-"""The store battery: every implementation of the store protocol (index/stores/base.py) passes the same tests.
+"""The store battery: every implementation of the store protocol (index/protocols.py) passes the same tests.
 
 Small synthetic documents with the deterministic `hash:64` embedder's dimension; the embedded store in a
 temporary folder, the PostgreSQL store in a fresh database of the session's real PostgreSQL server.
@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from index.errors import IndexBusy, IndexNotFound
-from index.store import Chunk, Document, text_hash
+from index.records import Chunk, Document, text_hash
+from index.segments import merge
 from index.stores import IndexSettings, open_store
 
 SETTINGS = IndexSettings(embedder="hash:64")
@@ -131,9 +132,7 @@ def test_dense_returns_the_nearest_centred_passages(store):
 
 
 def test_merging_keeps_every_document_and_answer(store, monkeypatch):
-    from index.segments import writer as segment_writer
-
-    monkeypatch.setattr(segment_writer, "INLINE_MERGE_ROWS", 0)  # writes leave their segments for `merge`
+    monkeypatch.setattr(merge, "INLINE_MERGE_ROWS", 0)  # writes leave their segments for `merge`
     for n in range(12):
         publish(store, document(n, ["no", "sv", "nl"][n % 3]))
     publish(store, delete=["doc4"])
@@ -213,3 +212,10 @@ def test_after_many_small_writes_deletes_and_merges_every_passage_reads_back(sto
         if f"doc{n}" in live:
             top = snap.lexical_top(f"zq{n}x0", langs[n % 3], 3)
             assert ids[next(iter(top))] == f"doc{n}"
+
+
+def test_the_embedded_store_keeps_label_vectors_in_the_cache_folder_it_is_handed(tmp_path):
+    store = open_store(tmp_path / "index", cache_dir=tmp_path / "machine-cache")
+    publish(store, document(0, "sv"))
+    assert len(list((tmp_path / "machine-cache").glob("concepts-*.npz"))) == 1
+    assert not (tmp_path / "index" / "cache").exists()

@@ -8,6 +8,7 @@ import pytest
 
 from index import settings, versions
 from index.__main__ import main as index_main
+from index.segments import merge
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
 
@@ -86,11 +87,10 @@ def test_gc_honours_keep_versions_and_refuses_a_bad_keep(index_copy, capsys, mon
 
 
 def test_merge_compacts_segments_and_leaves_a_verified_index(index_copy, capsys, monkeypatch):
-    from index.segments import writer as segment_writer
     from index.stores import open_store
 
-    monkeypatch.setattr(segment_writer, "MERGE_FACTOR", 2)  # two segments of one size make a tier...
-    monkeypatch.setattr(segment_writer, "INLINE_MERGE_ROWS", 0)  # ...which no write merges inline
+    monkeypatch.setattr(merge, "MERGE_FACTOR", 2)  # two segments of one size make a tier...
+    monkeypatch.setattr(merge, "INLINE_MERGE_ROWS", 0)  # ...which no write merges inline
     store = open_store(index_copy)
     snapshot = store.snapshot()
     doc = snapshot.documents()[0]

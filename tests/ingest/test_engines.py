@@ -19,7 +19,7 @@ from index import uploads, versions
 from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.service import KnowledgeBase
-from index.store import text_hash
+from index.records import text_hash
 from index.stores import open_store
 from ingest.chunking import ChunkingConfig
 from ingest.engines import ENGINES

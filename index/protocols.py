@@ -1,101 +1,22 @@
 """The store protocol: a `Store` opens a single `Writer` and read-only `Snapshot`s of published versions.
 
-Two implementations sit beside this file: `embedded.py` (immutable segments on disk: FAISS/NumPy
-plus SQLite) and `postgres.py` (PostgreSQL with pgvector). Ranking (`index/ranking.py`) is one
+Two implementations live in `index/stores/`: `embedded.py` (immutable segments on disk: FAISS/NumPy
+plus SQLite) and `postgres.py` (PostgreSQL with pgvector); the records they exchange are in
+`index/records.py`. The protocols sit outside `index/stores/`, whose `__init__` opens the stores, so that
+ranking and the stores can both import them without a cycle. Ranking (`index/ranking.py`) is one
 Python code path over the candidates a `Snapshot` returns; it never sees whole-corpus arrays.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
-from ..concepts import Catalogue, ConceptIndex
-from ..debias import Centring
-from ..embedders import DEFAULT_EMBEDDER, Embedder
-from ..errors import EmbedderMismatch
-from ..store import Chunk, DocState, Document
-from ..versions import DEFAULT_KEEP
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """How an index is built: embedder, vector backend and FAISS factory, versions kept.
-
-    `factory` is an explicit choice for the next publish; None keeps the index's own, else `default_factory`.
-    """
-
-    embedder: str = DEFAULT_EMBEDDER
-    backend: str = "faiss"
-    factory: str | None = None
-    default_factory: str = "Flat"
-    search_params: str | None = None
-    keep: int = DEFAULT_KEEP
-    suggest: bool = True  # suggest concepts for the documents each write puts
-
-
-@dataclass(frozen=True)
-class Published:
-    """What a commit published."""
-
-    version: str
-    documents: int
-    chunks: int
-
-
-@dataclass(frozen=True)
-class Passage:
-    """What ranking needs of one candidate: its document, language, content prior and neighbours.
-
-    `prev`/`next` are the chunk ids of the same document's previous/next passage (its own id at an end).
-    """
-
-    chunk_id: int
-    doc_id: str
-    lang: str
-    content: float
-    prev: int
-    next: int
-
-
-@dataclass(frozen=True)
-class DocHead:
-    """A document's title and source, without its text."""
-
-    doc_id: str
-    title: str
-    source: str
-
-
-@dataclass(frozen=True)
-class GroundedPassage:
-    """A concept grounding joined with its chunk and document, as the API shows it."""
-
-    concept_id: str
-    chunk_id: int
-    score: float
-    via: str
-    sentence: str
-    start: int
-    end: int
-    doc_id: str
-    ord: int
-    lang: str
-    text: str
-    title: str
-    source: str
-
-
-def check_embedder(manifest: dict, settings: IndexSettings) -> None:
-    """Raise EmbedderMismatch unless a version (by its manifest) was built with the settings' embedder."""
-    built_with = manifest.get("embedder")
-    if built_with != settings.embedder:
-        raise EmbedderMismatch(
-            f"the index was built with {built_with!r}, not {settings.embedder!r};"
-            " use --rebuild to re-embed everything with the new embedder"
-        )
+from .concepts import Catalogue, ConceptIndex
+from .debias import Centring
+from .embedders import Embedder
+from .records import Chunk, DocHead, DocState, Document, GroundedPassage, IndexSettings, Passage, Published
 
 
 class Writer(Protocol):

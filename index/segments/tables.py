@@ -1,24 +1,17 @@
-"""The SQLite side of an index version: documents, chunks with offsets and vectors, concept links.
+"""The SQLite rows of a segment: documents, chunks with offsets and vectors, concept links.
 
 The schema evolves through numbered migrations recorded in `PRAGMA user_version`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, Union
 
 import numpy as np
 
-def document_hash(text: str) -> str:
-    """Hash of a document's cleaned text with whitespace collapsed: the same content from another
-    encoding or format hashes the same, so it is recognised as a duplicate."""
-    normalised = " ".join(unicodedata.normalize("NFC", text).split())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+from ..records import Chunk, DocState, Document, document_hash
 
 
 def _backfill_text_hashes(conn: sqlite3.Connection) -> None:
@@ -86,55 +79,6 @@ MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [
     "CREATE INDEX IF NOT EXISTS documents_content_hash ON documents(content_hash);",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass
-class Document:
-    """A cleaned document as stored."""
-
-    doc_id: str
-    source: str
-    title: str
-    lang: str
-    text: str
-    content_hash: str
-    author: str | None = None
-    meta: dict = field(default_factory=dict)
-    added_at: str = ""
-    chunking: str | None = None
-    meta_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class DocState:
-    """What incremental ingest needs to know of a stored document, without its text."""
-
-    doc_id: str
-    source: str
-    content_hash: str
-    text_hash: str
-    chunking: str | None
-    meta_hash: str | None
-    root: str | None
-
-
-@dataclass
-class Chunk:
-    """A passage of a document: text == document.text[start:end]."""
-
-    chunk_id: int
-    doc_id: str
-    ord: int
-    start: int
-    end: int
-    text: str
-    lang: str
-    tokens: int
-
-
-def text_hash(text: str) -> str:
-    """Content hash used to skip unchanged files and reuse unchanged chunk vectors."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:

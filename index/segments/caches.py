@@ -1,0 +1,38 @@
+"""The concept catalogue's label vectors, kept between writes in this process and in a cache folder.
+
+The cache folder may be one per machine, shared by every index on it: a file is named by everything its vectors
+depend on (the embedder and every text it embedded), so indexes with other catalogues never overwrite each other's.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from ..concepts import Catalogue, ConceptIndex, load_or_build_concept_index
+from ..concepts.lookup import embedded_texts
+from ..embedders import Embedder
+
+# (cache file or None, embedder, catalogue digest) -> label vectors: a job runner writes again and again with one
+# catalogue; a few entries cover a trainer's edits without holding every catalogue ever seen.
+_CONCEPT_INDEXES: dict[tuple[str | None, str, str], ConceptIndex] = {}
+MEMO_SIZE = 4
+
+
+def concept_cache_file(cache_dir: Path, catalogue: Catalogue, embedder_name: str) -> Path:
+    """Where the label vectors of `catalogue` by `embedder_name` are cached in `cache_dir`."""
+    key = json.dumps([embedder_name, sorted(embedded_texts(catalogue))], ensure_ascii=False)
+    return Path(cache_dir) / f"concepts-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+
+
+def concept_index(catalogue: Catalogue, embedder: Embedder, cache_dir: Path | None,
+                  reuse: Path | None = None) -> ConceptIndex:
+    """Label vectors of `catalogue`: from this process, else the cache folder (if any), else embedded (the texts
+    that `reuse`, a saved index of another catalogue, shares are not embedded again)."""
+    path = concept_cache_file(cache_dir, catalogue, embedder.name) if cache_dir is not None else None
+    key = (str(path) if path else None, embedder.name, catalogue.digest)
+    if key not in _CONCEPT_INDEXES:
+        if len(_CONCEPT_INDEXES) >= MEMO_SIZE:
+            _CONCEPT_INDEXES.clear()
+        _CONCEPT_INDEXES[key] = load_or_build_concept_index(catalogue, embedder, path, reuse)
+    return _CONCEPT_INDEXES[key]
