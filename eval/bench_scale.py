@@ -65,7 +65,7 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
     rng = np.random.default_rng(size)
     vocab = _vocabulary(20_000, rng)
     embedder = get_embedder(EMBEDDER)
-    store = open_store(workdir / f"index-{size}")
+    store = store_for(workdir / f"index-{size}")
     started = time.perf_counter()
     # The synthetic base is written without suggested concepts (pseudo-words have none worth reading);
     # the timed writes below suggest concepts for what they put, as every write does by default.
@@ -98,7 +98,7 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
     problems = store.verify()  # checksums, segment invariants, every passage read back through search's read paths
     verify_s = time.perf_counter() - began
 
-    kb = KnowledgeBase(workdir / f"index-{size}")
+    kb = KnowledgeBase(config_for(workdir / f"index-{size}"))
     queries = [" ".join(vocab[rng.integers(0, 2000, size=2)]) for _ in range(SEARCHES)]
     kb.search(queries[0])
     times = []

@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from ingest.pipeline import ingest
 
-            ingest([ROOT / "seeds"], index_dir, progress=False)
+            ingest([ROOT / "seeds"], store_for(index_dir), progress=False)
         os.environ.setdefault("KB_CACHE_DIR", str(work / "cache"))  # both phases share the concept-label vectors
         summary = {"runner_kills": runner_kills(index_dir, work, clients)}
         if not args.skip_postgres:

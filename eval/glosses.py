@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", default="en", choices=("en", "de", "fr"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    kb = KnowledgeBase(args.index_dir or settings.index_dir())
+    kb = KnowledgeBase(config_for(args.index_dir or settings.index_dir()))
     report = {"dictionaries": kb.gloss_languages(), "coverage": coverage(kb, args.reader),
               "latency": latency(kb, args.reader), "api": api_latency(kb.index_dir, args.reader),
               "cold_start": cold_start(kb)}

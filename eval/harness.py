@@ -177,11 +177,11 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants:
         for lang, row in report["modes"][label]["by_lang"].items():
             print(_line(lang, row))
     if concepts:
-        result = score_concepts(KnowledgeBase(index_dir), read_jsonl(concepts))
+        result = score_concepts(KnowledgeBase(config_for(index_dir)), read_jsonl(concepts))
         report["concepts"] = result
         print(f"\nconcept look-ups ({result['n']}): accuracy@1 {result['accuracy@1']:.2f}  accuracy@3 {result['accuracy@3']:.2f}")
     if short:
-        report["languages"] = score_languages(KnowledgeBase(index_dir), read_jsonl(short))
+        report["languages"] = score_languages(KnowledgeBase(config_for(index_dir)), read_jsonl(short))
         _print_languages(report["languages"], short)
     return report
 
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         from ingest.pipeline import ingest
 
         with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
-            report = ingest([args.corpus], Path(tmp), progress=True)
+            report = ingest([args.corpus], store_for(Path(tmp)), progress=True)
             print(f"ingested {report.total_documents} documents, {report.total_chunks} chunks from {args.corpus}")
             result = run(Path(tmp), args.queries, args.concepts, args.k, args.variants, args.short)
     else:

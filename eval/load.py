@@ -202,7 +202,7 @@ def serving(index_dir: Path | None, workers: int, work: Path) -> Iterator[str]:
         from ingest.pipeline import ingest
 
         index_dir = work / "index"
-        ingest([ROOT / "seeds"], index_dir, progress=False)
+        ingest([ROOT / "seeds"], store_for(index_dir), progress=False)
     proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
     try:
         warm_up(base, workers)

@@ -65,7 +65,7 @@ def catalogue_forms(catalogue: Catalogue) -> dict:
 
 def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -> dict:
     """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check."""
-    snapshot = open_store(index_dir).snapshot()
+    snapshot = store_for(index_dir).snapshot()
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])

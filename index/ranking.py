@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from .choices import MODES
 from .debias import centre, project_out
 from .stores.base import Passage, Snapshot
 
-MODES = ("hybrid", "dense", "lexical")
 CROSS_LANGUAGE_MIN_CHARS = 4
 
 

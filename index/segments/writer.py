@@ -12,7 +12,6 @@ import copy
 import dataclasses
 import hashlib
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -24,6 +23,7 @@ from ..concepts import Catalogue, ConceptIndex, ground, load_or_build_concept_in
 from ..concepts.storage import save_catalogue, stored_catalogue
 from ..concepts.suggest import documents_as_sources, reference_sample, suggest
 from ..embedders import Embedder, get_embedder
+from ..glosses.lexicon import DEFAULT_DICT_DIR, lexicons
 from ..stores.base import IndexSettings, Published, check_embedder
 from . import layout
 from .legacy import is_legacy, legacy_rows
@@ -51,8 +51,11 @@ class SegmentWriter:
     """A context manager holding the writer lock while one new version is prepared."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
-                 lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None) -> None:
+                 lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None, *,
+                 cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR) -> None:
         self.index_dir = Path(index_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else self.index_dir / "cache"
+        self.dict_dir = Path(dict_dir)
         # Loaded segments by name, shared by the writers of one store (one at a time: the writer lock).
         self._segment_cache = {} if segments is None else segments
         self.settings = settings
@@ -284,7 +287,7 @@ class SegmentWriter:
         # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions and in
         # this process (a job runner writes again and again with the same catalogue).
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
-        cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
+        cache = self.cache_dir / f"concepts-{slug}.npz"
         key = (str(cache), self._catalogue.digest)
         if key not in _CONCEPT_INDEXES:
             if len(_CONCEPT_INDEXES) >= 4:
@@ -321,11 +324,9 @@ class SegmentWriter:
         fresh_ids = self._put & present if self.settings.suggest else set()
         fresh: list[dict] = []
         if fresh_ids:
-            from .. import settings  # settings imports the stores
-            from ..glosses import lexicons
             from ..glosses.wordclass import WordClasses
 
-            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
+            classes = WordClasses(lexicons(self.dict_dir, self.cache_dir))
             def sources(doc_ids: list[str]) -> list:
                 docs = [d for d in map(self.view.document, doc_ids) if d is not None]
                 return documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])

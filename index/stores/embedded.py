@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import versions
 from ..audit import audit_reads
+from ..glosses.lexicon import DEFAULT_DICT_DIR
 from ..segments import layout
 from ..segments.legacy import is_legacy
 from ..segments.segment import Deletions, Segment
@@ -17,8 +18,10 @@ from .base import IndexSettings
 class EmbeddedStore:
     """Segments on disk; snapshots share the segments they have in common (loaded once per process)."""
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR) -> None:
         self.index_dir = Path(index_dir)
+        self.cache_dir = Path(cache_dir) if cache_dir else self.index_dir / "cache"
+        self.dict_dir = Path(dict_dir)
         self._segments: dict[str, Segment] = {}
         self._deletions: dict[str, Deletions] = {}
         self._checked: set[str] = set()  # segment files whose checksum this process verified
@@ -28,7 +31,8 @@ class EmbeddedStore:
     def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
                lock_timeout: float = 30.0) -> SegmentWriter:
         """The single writer (enter it to take the lock)."""
-        return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout, self._writer_segments)
+        return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout, self._writer_segments,
+                             cache_dir=self.cache_dir, dict_dir=self.dict_dir)
 
     def current(self) -> str | None:
         """Name of the newest published version."""
