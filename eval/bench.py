@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.stores import open_store
+from index.config import Config
 from index.embedders import get_embedder
 from index.service import KnowledgeBase
 from index.vectors.faiss import FaissIndex
@@ -44,8 +46,8 @@ def bench_ingest(corpus: Path) -> dict:
         (index_dir / "cache").mkdir(parents=True)
         for cached in (Path(tmp) / "cold" / "cache").glob("*"):
             (index_dir / "cache" / cached.name).write_bytes(cached.read_bytes())
-        report = ingest([corpus], index_dir, progress=False)
-        kb = KnowledgeBase(index_dir)
+        report = ingest([corpus], open_store(Config.from_env().replace(index_dir=index_dir)), progress=False)
+        kb = KnowledgeBase(Config.from_env().replace(index_dir=index_dir))
         texts = [c for d in kb.documents() for c in _chunk_texts(kb, d["doc_id"])]
     started = time.perf_counter()
     for i in range(0, len(texts), BATCH_SIZE):
@@ -73,7 +75,7 @@ def _chunk_texts(kb: KnowledgeBase, doc_id: str) -> list[str]:
 
 def bench_search(index_dir: Path, queries: list[str], rounds: int = 5) -> dict:
     """Latency of full searches (query embedding included) on an index, hybrid mode."""
-    kb = KnowledgeBase(index_dir)
+    kb = KnowledgeBase(Config.from_env().replace(index_dir=index_dir))
     kb.search("warm-up")
     latencies = []
     for r in range(rounds):
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"ingest": bench_ingest(args.corpus)}
     print(json.dumps({"ingest": report["ingest"]}, indent=2), flush=True)
     with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
-        ingest([args.corpus], Path(tmp), progress=False)
+        ingest([args.corpus], open_store(Config.from_env().replace(index_dir=Path(tmp))), progress=False)
         report["search"] = bench_search(Path(tmp), queries)
         print(json.dumps({"search": report["search"]}, indent=2), flush=True)
         if not args.skip_latency:

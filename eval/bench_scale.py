@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from index.config import Config
 from index.embedders import get_embedder
 from index.service import KnowledgeBase
 from index.records import Chunk, Document, text_hash
@@ -65,7 +66,7 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
     rng = np.random.default_rng(size)
     vocab = _vocabulary(20_000, rng)
     embedder = get_embedder(EMBEDDER)
-    store = open_store(workdir / f"index-{size}")
+    store = open_store(Config.from_env().replace(index_dir=workdir / f"index-{size}"))
     started = time.perf_counter()
     # The synthetic base is written without suggested concepts (pseudo-words have none worth reading);
     # the timed writes below suggest concepts for what they put, as every write does by default.
@@ -98,7 +99,7 @@ def measure(size: int, workdir: Path, settings: IndexSettings) -> dict:
     problems = store.verify()  # checksums, segment invariants, every passage read back through search's read paths
     verify_s = time.perf_counter() - began
 
-    kb = KnowledgeBase(workdir / f"index-{size}")
+    kb = KnowledgeBase(Config.from_env().replace(index_dir=workdir / f"index-{size}"))
     queries = [" ".join(vocab[rng.integers(0, 2000, size=2)]) for _ in range(SEARCHES)]
     kb.search(queries[0])
     times = []

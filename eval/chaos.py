@@ -196,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.index_dir:
             shutil.copytree(args.index_dir, index_dir, ignore=shutil.ignore_patterns("jobs"))
         else:
+            from index.config import Config
+            from index.stores import open_store
             from ingest.pipeline import ingest
 
-            ingest([ROOT / "seeds"], index_dir, progress=False)
+            ingest([ROOT / "seeds"], open_store(Config.from_env().replace(index_dir=index_dir)), progress=False)
         os.environ.setdefault("KB_CACHE_DIR", str(work / "cache"))  # both phases share the concept-label vectors
         summary = {"runner_kills": runner_kills(index_dir, work, clients)}
         if not args.skip_postgres:

@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 
-from index import settings
+from index.config import Config
 from index.glosses import content_words
 from index.service import KnowledgeBase
 
@@ -118,7 +118,7 @@ def cold_start(kb: KnowledgeBase) -> dict[str, float]:
     """Time to load every installed lexicon in a fresh process's registry (from the disk cache when warm)."""
     from index.glosses import Lexicons
 
-    fresh = Lexicons(settings.dict_dir(), settings.cache_dir(kb.index_dir))
+    fresh = Lexicons(kb.config.dict_dir, kb.config.cache_dir)
     started = time.perf_counter()
     for lang in kb.languages():
         fresh.get(lang)
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reader", default="en", choices=("en", "de", "fr"))
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    kb = KnowledgeBase(args.index_dir or settings.index_dir())
+    kb = KnowledgeBase(Config.from_env().replace(index_dir=args.index_dir or Config.from_env().index_dir))
     report = {"dictionaries": kb.gloss_languages(), "coverage": coverage(kb, args.reader),
               "latency": latency(kb, args.reader), "api": api_latency(kb.index_dir, args.reader),
               "cold_start": cold_start(kb)}

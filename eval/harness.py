@@ -23,7 +23,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from index import settings
+from index.stores import open_store
+from index.config import Config
 from index.ranking import MODES, RankingConfig
 from index.service import MAX_K, KnowledgeBase
 
@@ -167,7 +168,7 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants:
     if variants == "modes":
         chosen = chosen[: len(MODES)]
     for label, mode, config in chosen:
-        kb = KnowledgeBase(index_dir, ranking=config)
+        kb = KnowledgeBase(Config.from_env().replace(index_dir=index_dir), ranking=config)
         kb.search("warm-up", k=1)
         row = score_queries(kb, records, mode, k)
         report["modes"][label] = row
@@ -177,11 +178,11 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants:
         for lang, row in report["modes"][label]["by_lang"].items():
             print(_line(lang, row))
     if concepts:
-        result = score_concepts(KnowledgeBase(index_dir), read_jsonl(concepts))
+        result = score_concepts(KnowledgeBase(Config.from_env().replace(index_dir=index_dir)), read_jsonl(concepts))
         report["concepts"] = result
         print(f"\nconcept look-ups ({result['n']}): accuracy@1 {result['accuracy@1']:.2f}  accuracy@3 {result['accuracy@3']:.2f}")
     if short:
-        report["languages"] = score_languages(KnowledgeBase(index_dir), read_jsonl(short))
+        report["languages"] = score_languages(KnowledgeBase(Config.from_env().replace(index_dir=index_dir)), read_jsonl(short))
         _print_languages(report["languages"], short)
     return report
 
@@ -207,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         from ingest.pipeline import ingest
 
         with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
-            report = ingest([args.corpus], Path(tmp), progress=True)
+            report = ingest([args.corpus], open_store(Config.from_env().replace(index_dir=Path(tmp))), progress=True)
             print(f"ingested {report.total_documents} documents, {report.total_chunks} chunks from {args.corpus}")
             result = run(Path(tmp), args.queries, args.concepts, args.k, args.variants, args.short)
     else:
-        result = run(args.index_dir or settings.index_dir(), args.queries, args.concepts, args.k, args.variants, args.short)
+        result = run(args.index_dir or Config.from_env().index_dir, args.queries, args.concepts, args.k, args.variants, args.short)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -199,10 +199,12 @@ def run_wrk(base: str, seconds: float, connections: int, workdir: Path) -> dict:
 def serving(index_dir: Path | None, workers: int, work: Path) -> Iterator[str]:
     """`index_dir` (default: a fresh index of the seeds in `work`) served as `make run` serves it, warmed up."""
     if index_dir is None:
+        from index.config import Config
+        from index.stores import open_store
         from ingest.pipeline import ingest
 
         index_dir = work / "index"
-        ingest([ROOT / "seeds"], index_dir, progress=False)
+        ingest([ROOT / "seeds"], open_store(Config.from_env().replace(index_dir=index_dir)), progress=False)
     proc, base = start_server(Path(index_dir), workers, work / "gunicorn.log")
     try:
         warm_up(base, workers)

@@ -21,7 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from index import settings
+from index.config import Config
 from index.concepts import Catalogue, load_catalogue
 from index.concepts.suggest import documents_as_sources, suggest
 from index.concepts.terms import key_of
@@ -65,11 +65,11 @@ def catalogue_forms(catalogue: Catalogue) -> dict:
 
 def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -> dict:
     """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check."""
-    snapshot = open_store(index_dir).snapshot()
+    snapshot = open_store(Config.from_env().replace(index_dir=index_dir)).snapshot()
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
-    classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(index_dir)))
+    classes = WordClasses(lexicons(Config.from_env().dict_dir, Config.from_env().cache_dir))
     suggestions = suggest(documents, [d.doc_id for d in documents], None, embed=embedder.embed_queries,
                           chunk_vectors=snapshot.vectors, classify=classes.classify,
                           per_document=max(ks))
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", action="store_true", help="list every document's top suggestions with verdicts")
     args = parser.parse_args(argv)
     judged = json.loads(Path(args.judged).read_text(encoding="utf-8"))["documents"] if args.judged else {}
-    report = evaluate(Path(args.index_dir or settings.index_dir()), judged, load_catalogue())
+    report = evaluate(Path(args.index_dir or Config.from_env().index_dir), judged, load_catalogue())
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0

@@ -23,6 +23,7 @@ class Writer(Protocol):
     """The single writer: a context manager holding the writer lock while one new version is prepared."""
 
     changed: bool
+    settings: IndexSettings  # how this write builds the index (its embedder: what ingest embeds with)
 
     def __enter__(self) -> "Writer": ...
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from .choices import MODES
 from .debias import centre, project_out
 from .protocols import Snapshot
 from .records import Passage
 
-MODES = ("hybrid", "dense", "lexical")
 CROSS_LANGUAGE_MIN_CHARS = 4
 
 

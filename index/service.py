@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import settings, suggestions
+from . import suggestions
+from .choices import MAX_K, MAX_QUERY_CHARS
+from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
@@ -30,12 +32,11 @@ from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
 from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
 from .ranking import MODES, RankingConfig, rank
+from .records import Document
 from .stores import Snapshot, open_store
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_CHARS = 1000
-MAX_K = 50
 # A query waits for the encoder behind at most this many tokens of other queries' work (about 0.3 s on one
 # core): two queries cut to the budget, with room beside them for short ones, which go first.
 ENCODER_QUEUE_TOKENS = 2 * QUERY_TOKEN_BUDGET + 32
@@ -127,17 +128,17 @@ class _Loaded:
 class KnowledgeBase:
     """A read-only view of the newest sound version of an index directory."""
 
-    def __init__(self, index_dir: Path, embedder: str | None = None, ranking: RankingConfig = RankingConfig(),
-                 min_score: float | None = None, min_score_ratio: float | None = None) -> None:
-        self.index_dir = Path(index_dir)
+    def __init__(self, config: Config, ranking: RankingConfig = RankingConfig()) -> None:
+        """Serve the index `config` names; `config.embedder`, when set, is the embedder it must be built with."""
+        self.config = config
+        self.index_dir = config.index_dir
         self.ranking = ranking
-        self.min_score = settings.min_score() if min_score is None else min_score
-        self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
-        self._wanted_embedder = embedder
+        self.min_score = config.min_score
+        self.min_score_ratio = config.min_score_ratio
+        self._wanted_embedder = config.embedder
         self._lock = threading.Lock()
         self.encoder_gate = EncoderGate(ENCODER_QUEUE_TOKENS, ENCODER_WAIT_S)  # this process's turns on the encoder
-        self._store = open_store(self.index_dir, settings.database_url(), cache_dir=settings.cache_dir(self.index_dir),
-                                 dict_dir=settings.dict_dir())
+        self._store = open_store(config)
         self._examined = self._store.current()
         self._state = self._load()
         query_detector()  # its models take seconds to load: at start, not in the first search
@@ -283,7 +284,7 @@ class KnowledgeBase:
 
     @functools.cached_property
     def _lexicons(self) -> Lexicons:
-        return lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir))
+        return lexicons(self.config.dict_dir, self.config.cache_dir)
 
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
         """Glosses of a passage for a reader of en, de or fr: concept terms, then dictionary words (into English)."""

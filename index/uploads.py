@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import versions
 from .files import write_atomically
 from .errors import IndexNotFound
-from .segments import layout
-from .segments.view import SegmentView
-from .settings import database_url
+from .protocols import Store
 
 UPLOADS = "uploads"
 
@@ -35,15 +32,10 @@ def save(index_dir: Path, source: str, data: bytes) -> Path:
     return write_atomically(target, data)
 
 
-def referenced(index_dir: Path) -> set[str]:
-    """Upload file names that documents of the published version point at."""
-    if database_url():  # the index is in PostgreSQL; the uploaded files stay in the index directory
-        from .stores.postgres import PostgresStore  # psycopg is loaded only where PostgreSQL is used
-
-        sources = PostgresStore(database_url()).snapshot().document_states()
-    else:
-        version, _ = versions.open_current(index_dir, shallow=layout.outside)
-        sources = SegmentView(layout.load_parts(index_dir, version.manifest, {}, {})).document_states()
+def referenced(store: Store) -> set[str]:
+    """Upload file names that documents of the store's published version point at (the files stay in the index
+    directory whichever store holds the index)."""
+    sources = store.snapshot().document_states()
     return {source.split("/", 1)[1] for source in sources if source.startswith(f"{UPLOADS}/")}
 
 
@@ -53,24 +45,24 @@ def stored(index_dir: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_file()) if root.is_dir() else []
 
 
-def orphans(index_dir: Path) -> list[Path]:
-    """Stored files that no indexed document names."""
+def orphans(index_dir: Path, store: Store) -> list[Path]:
+    """Stored files that no document indexed in `store` names."""
     try:
-        names = referenced(index_dir)
+        names = referenced(store)
     except IndexNotFound:  # no index at all: nothing can name a stored file (a damaged one raises)
         names = set()
     return [p for p in stored(index_dir) if p.name not in names]
 
 
-def missing(index_dir: Path) -> list[str]:
-    """Upload sources of indexed documents whose bytes are not stored."""
+def missing(index_dir: Path, store: Store) -> list[str]:
+    """Upload sources of documents indexed in `store` whose bytes are not stored."""
     present = {p.name for p in stored(index_dir)}
-    return sorted(f"{UPLOADS}/{name}" for name in referenced(index_dir) - present)
+    return sorted(f"{UPLOADS}/{name}" for name in referenced(store) - present)
 
 
-def collect(index_dir: Path) -> list[Path]:
+def collect(index_dir: Path, store: Store) -> list[Path]:
     """Delete orphaned upload files; the caller holds the writer lock."""
-    doomed = orphans(index_dir)
+    doomed = orphans(index_dir, store)
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed

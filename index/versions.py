@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .config import DEFAULT_KEEP_VERSIONS as DEFAULT_KEEP
 from .errors import IndexBusy, IndexCorrupt, IndexNotFound
 from .files import exclusive_lock
 
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 DB_FILE = "kb.sqlite"
-DEFAULT_KEEP = 3
 
 
 @dataclass(frozen=True)

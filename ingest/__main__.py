@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-from index import settings
-from index.cliargs import embedder
+from index.cliargs import config_from, config_options, embedder
+from index.config import Config
 from index.embedders import get_embedder
 from index.errors import InvalidSetting, KBError, UnknownEmbedder
+from index.stores import index_settings, open_store
 from index.vectors.faiss import check_factory
 
 from .chunking import ChunkingConfig
@@ -40,10 +40,9 @@ exit codes:
   4  index error (busy, damaged, built with another embedder)
   5  the ingest engine could not start (Ray not reachable)
 
-environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER (default e5-small),
-KB_FAISS_FACTORY (factory of a new index, default Flat), KB_VECTOR_BACKEND (faiss|numpy),
-KB_KEEP_VERSIONS (default 3), KB_INGEST_ENGINE (local|ray, default local),
-RAY_ADDRESS (with the ray engine: a Ray cluster to join instead of a local Ray)
+settings: KB_INDEX_DIR, KB_DATABASE_URL, KB_EMBEDDER, KB_FAISS_FACTORY (factory of a new index),
+KB_VECTOR_BACKEND, KB_KEEP_VERSIONS, KB_INGEST_ENGINE, RAY_ADDRESS and the rest of docs/configuration.md;
+a bad one is a bad command line (2). The options override them.
 """
 
 
@@ -61,10 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingest articles (txt, md, html, pdf, docx) into the knowledge base index. "
         "Unchanged files are skipped by content hash; every run publishes one new index version atomically.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter, parents=[config_options()],
     )
     parser.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
-    parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
     parser.add_argument("--embedder", type=embedder, default=None, help="e5-small (default) or st:<sentence-transformers model name or path>")
     parser.add_argument("--factory", default=None, help="FAISS index factory string, e.g. Flat or IVF1024,Flat: applies"
                         " from this run on (vectors are reused, nothing is re-embedded); without it an existing"
@@ -81,18 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _checked_settings(args: argparse.Namespace):
+def _checked_settings(args: argparse.Namespace, config: Config):
     # Configuration errors are a bad command line, found before any file is read.
-    index_settings = settings.index_settings(args.embedder, args.factory)
-    if index_settings.backend == "faiss":
-        dim = get_embedder(index_settings.embedder).dim
-        for factory, origin in ((args.factory, "--factory"), (os.environ.get("KB_FAISS_FACTORY"), "KB_FAISS_FACTORY")):
+    settings = index_settings(config, factory=args.factory)
+    if settings.backend == "faiss":
+        dim = get_embedder(settings.embedder).dim
+        for factory, origin in ((args.factory, "--factory"), (config.faiss_factory, "KB_FAISS_FACTORY")):
             if factory:
                 try:
                     check_factory(factory, dim)
                 except InvalidSetting as exc:
                     raise InvalidSetting(f"{origin}: {exc}") from None
-    return index_settings
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,16 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_tokens < 16 or not 0 <= args.overlap_tokens < args.max_tokens:
         print("error: need --max-tokens >= 16 and 0 <= --overlap-tokens < --max-tokens", file=sys.stderr)
         return EXIT_USAGE
-    index_dir = args.index_dir or settings.index_dir()
     try:
-        index_settings = _checked_settings(args)
-        engine = get_engine(args.engine)
+        config = config_from(args)
+        settings = _checked_settings(args, config)
+        engine = get_engine(config.ingest_engine, config.ray_address)
     except (InvalidSetting, UnknownEmbedder, UnknownEngine) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    where = "in the database" if config.database_url else config.index_dir
     try:
         report = ingest(
-            args.paths, index_dir, index_settings,
+            args.paths, open_store(config), settings,
             ChunkingConfig(args.max_tokens, args.overlap_tokens), prune=args.prune, rebuild=args.rebuild,
             progress=not args.quiet, engine=engine,
         )
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{report.chunks} chunks, languages: {languages}\n"
         f"embedded {report.chunks_embedded} chunks / {report.tokens_embedded} tokens in {report.embed_seconds:.1f}s "
         f"({rate:.1f} chunks/s, {tokens_rate:.0f} tokens/s); total {report.seconds:.1f}s\n"
-        f"index {index_dir}: {report.version or 'unchanged'}, {report.total_documents} documents, {report.total_chunks} chunks"
+        f"index {where}: {report.version or 'unchanged'}, {report.total_documents} documents, {report.total_chunks} chunks"
     )
     if not (report.ingested or report.unchanged or report.removed or report.duplicates):
         if not report.failed:

@@ -14,14 +14,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from index import versions
 from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.language import detect, detect_part, normalize_lang
-from index.records import Chunk, Document, DocState, document_hash, text_hash
-from index.settings import cache_dir, database_url, dict_dir
-from index.stores import IndexSettings, Snapshot, Writer, open_store
-from index.records import check_embedder
+from index.records import Chunk, Document, DocState, check_embedder, document_hash, text_hash
+from index.stores import IndexSettings, Snapshot, Store, Writer
 
 from . import limits
 from .chunking import ChunkingConfig, chunk_text
@@ -354,13 +351,9 @@ def _plan(files: Sequence[SourceFile], states: dict[str, DocState], report: Inge
     return prepared
 
 
-def _published(index_dir: Path) -> tuple[Snapshot | None, dict[str, DocState]]:
+def _published(store: Store) -> tuple[Snapshot | None, dict[str, DocState]]:
     # The published version and its documents, read without the writer lock (planning happens before it).
-    url = database_url()
-    if not url and not versions.current_name(index_dir) and not versions.published(index_dir):
-        return None, {}
-    store = open_store(index_dir, url)
-    if url and store.current() is None:
+    if store.current() is None:
         return None, {}
     snapshot = store.snapshot()
     return snapshot, snapshot.document_states()
@@ -368,7 +361,7 @@ def _published(index_dir: Path) -> tuple[Snapshot | None, dict[str, DocState]]:
 
 def ingest(
     paths: Sequence[Path],
-    index_dir: Path,
+    store: Store,
     settings: IndexSettings = IndexSettings(),
     chunking: ChunkingConfig = ChunkingConfig(),
     prune: bool = False,
@@ -376,23 +369,22 @@ def ingest(
     progress: bool = True,
     engine: IngestEngine | None = None,
 ) -> IngestReport:
-    """Ingest files and folders into the index at `index_dir`, publishing one new version if anything changed.
+    """Ingest files and folders into `store`'s index, publishing one new version if anything changed.
 
-    Files are read and chunked (by `engine`, else the one `$KB_INGEST_ENGINE` names) before the writer
+    Files are read and chunked (by `engine`, else the local one) before the writer
     lock is taken, and again under it only if another writer published meanwhile; a run with nothing to
     write never creates an index directory. An engine made here is closed here; one given stays open.
     """
     if engine is None:
         engine = get_engine()
         try:
-            return ingest(paths, index_dir, settings, chunking, prune, rebuild, progress, engine)
+            return ingest(paths, store, settings, chunking, prune, rebuild, progress, engine)
         finally:
             engine.close()
     started = time.perf_counter()
     report = IngestReport()
     files, walk_failures = walk(paths)
-    index_dir = Path(index_dir)
-    version, states = _published(index_dir)
+    version, states = _published(store)
     planned_on = version.version if version and not rebuild else None
     if planned_on:
         check_embedder(version.manifest, settings)
@@ -404,7 +396,6 @@ def ingest(
             report.total_documents, report.total_chunks = version.manifest["documents"], version.manifest["chunks"]
         report.seconds = time.perf_counter() - started
         return report
-    store = open_store(index_dir, database_url(), cache_dir=cache_dir(index_dir), dict_dir=dict_dir())
     with store.writer(settings, rebuild=rebuild) as writer:
         if writer.base_version != planned_on:
             report = IngestReport(failed=list(walk_failures))

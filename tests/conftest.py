@@ -37,7 +37,7 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ingest.pipeline import ingest
 
     index_dir = tmp_path_factory.mktemp("seed-index")
-    ingest([SEEDS], index_dir, progress=False)
+    ingest([SEEDS], store_for(index_dir), progress=False)
     return index_dir
 
 
@@ -46,7 +46,7 @@ def kb(seed_index: Path):
     """The knowledge base over the seed index."""
     from index.service import KnowledgeBase
 
-    return KnowledgeBase(seed_index)
+    return KnowledgeBase(config_for(seed_index))
 
 
 def copy_index(source: Path, target: Path) -> Path:
@@ -66,6 +66,7 @@ def index_copy(seed_index: Path, tmp_path: Path) -> Path:
 # shutdown) and deletes its folder: pgserver daemonises the server, so nothing else would stop it.
 PG_WATCHDOG = """
 import os, shutil, signal, sys, time
+from tests.configs import config_for, store_for
 signal.sigwait({signal.SIGTERM})
 try:
     with open(os.path.join(sys.argv[1], "postmaster.pid")) as handle:
@@ -143,7 +144,7 @@ def pour_into_postgres(index_dir: Path, url: str) -> None:
     from index.stores import IndexSettings, open_store
     from index.stores.postgres import PostgresStore
 
-    source = open_store(index_dir).snapshot()
+    source = store_for(index_dir).snapshot()
     with PostgresStore(url).writer(IndexSettings(embedder=source.embedder)) as writer:
         for doc in source.documents():
             chunks = source.chunks_of(doc.doc_id)

@@ -1,42 +1,44 @@
 """Flask web app: the JSON API and the browser UI over one `index.service.KnowledgeBase` per process.
 
-Configuration comes from environment variables (a `config` mapping passed to `create_app` overrides them):
-
-| Variable           | Default      | Meaning                                                                  |
-|--------------------|--------------|--------------------------------------------------------------------------|
-| `KB_INDEX_DIR`     | `data/index` | Index directory to serve; newer published versions are picked up live.  |
-| `KB_EMBEDDER`      | (from index) | Embedder the index must have been built with (`e5-small`, `st:<model>`). |
-| `PORT`             | `5000`       | Port `make run` binds on 127.0.0.1.                                      |
-| `KB_MAX_UPLOAD_MB` | `10`         | Largest request body accepted, in MB (larger ones get a JSON 413).       |
-| `KB_ADMIN_TOKEN`   | (unset)      | Token for write operations; unset means writes are switched off.         |
-| `KB_MAX_PENDING_JOBS` | `1000`    | Queued or running writes at most; more get a JSON 429 `queue_full`.      |
-| `KB_LOG_LEVEL`     | `INFO`       | Log level (`DEBUG`, `INFO`, `WARNING`, ...); lines carry the request id. |
-| `OMP_NUM_THREADS`  | `1`          | Encoder threads per worker (gunicorn already runs one worker per core).  |
-
-`python -m webapp.serve` (make run) also reads `KB_WORKERS`, `KB_THREADS`, `KB_RUN_DIR`, `KB_CLIENT_TIMEOUT_S` and
-`KB_REQUEST_TIMEOUT_S` (see README).
+Settings are an `index.config.Config` (docs/configuration.md): `create_app` reads them from the environment, or
+takes a `Config`, or a mapping of overrides (keys: `Config` field names or their `KB_*` variables; other keys are
+Flask's). The app keeps its `Config` in `app.config["KB"]`. `OMP_NUM_THREADS` (default 1) sets the encoder threads
+per worker (gunicorn already runs one worker per core).
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 
+from index.config import ENV_FIELDS, FIELDS, Config
+
 from . import api, errors, hooks, logs, render, views
-from .config import from_env, limit_native_threads
+from .config import limit_native_threads
 from .kb import KBHolder
 
 
-def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app: read settings, open the knowledge base, register blueprints, hooks and errors."""
-    limit_native_threads()  # before anything can load the query encoder
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settle the settings, open the knowledge base, register blueprints, hooks and errors.
+
+    A bad setting raises InvalidSetting naming it (the server does not start).
+    """
+    limit_native_threads(os.environ)  # before anything can load the query encoder
+    if isinstance(config, Config):
+        settings, flask_keys = config, {}
+    else:
+        overrides = dict(config or {})
+        ours = {key: overrides.pop(key) for key in list(overrides) if key in FIELDS or key in ENV_FIELDS}
+        settings, flask_keys = Config.from_env().replace(**ours), overrides
     app = Flask(__name__)
-    app.config.update({**from_env(), **(config or {})})
+    app.config.update(flask_keys, KB=settings)
     if app.config["MAX_CONTENT_LENGTH"] is None:  # Flask's default; an explicit value wins
-        app.config["MAX_CONTENT_LENGTH"] = int(app.config["KB_MAX_UPLOAD_MB"] * 1024 * 1024)
-    logs.configure(app.config["KB_LOG_LEVEL"])  # under gunicorn nothing has configured logging yet
+        app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
+    logs.configure(settings.log_level)  # under gunicorn nothing has configured logging yet
     app.json.sort_keys = False
-    app.extensions["kb"] = KBHolder(app.config["KB_INDEX_DIR"], app.config["KB_EMBEDDER"])
+    app.extensions["kb"] = KBHolder(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.add_template_filter(render.lang_name)

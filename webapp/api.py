@@ -184,7 +184,7 @@ def healthz() -> Response:
     return jsonify(
         status="degraded" if reasons else "ok", reasons=reasons, version=stats["version"], embedder=stats["embedder"],
         documents=stats["documents"], chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),
-        writes_enabled=bool(current_app.config["KB_ADMIN_TOKEN"]), warnings=stats["warnings"],
+        writes_enabled=bool(current_app.config["KB"].admin_token), warnings=stats["warnings"],
     )
 
 

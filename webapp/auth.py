@@ -39,7 +39,7 @@ class TokenInvalid(Forbidden):
 
 def writes_enabled() -> bool:
     """Whether this server accepts uploads and deletions at all."""
-    return bool(current_app.config.get("KB_ADMIN_TOKEN"))
+    return bool(current_app.config["KB"].admin_token)
 
 
 def _presented_token() -> str | None:
@@ -56,7 +56,7 @@ def _presented_token() -> str | None:
 def require_writer() -> None:
     """Raise 403 when writes are off, 401 without a token (or a trainer's session), 403 with a wrong one (or a
     session's write without its CSRF token)."""
-    expected = current_app.config.get("KB_ADMIN_TOKEN")
+    expected = current_app.config["KB"].admin_token
     if not expected:
         raise WritesDisabled()
     presented = _presented_token()

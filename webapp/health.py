@@ -30,7 +30,7 @@ class DiskFull(ServiceUnavailable):
 
 
 def _index_dir() -> Path:
-    return Path(current_app.config["KB_INDEX_DIR"])
+    return Path(current_app.config["KB"].index_dir)
 
 
 def free_mb(path: Path) -> float:
@@ -43,7 +43,7 @@ def free_mb(path: Path) -> float:
 
 def _disk_problem() -> str | None:
     """Why the index directory's disk cannot take writes, or None. Clients see no server path."""
-    floor, free = current_app.config["KB_MIN_FREE_MB"], free_mb(_index_dir())
+    floor, free = current_app.config["KB"].min_free_mb, free_mb(_index_dir())
     if free >= floor:
         return None
     log.warning("disk of %s: %.1f MB free, below KB_MIN_FREE_MB (%g MB)", _index_dir(), free, floor)

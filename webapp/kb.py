@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 
 from flask import current_app
 
+from index.config import Config
 from index.errors import IndexNotFound, KBError, StoreUnavailable
 from index.service import KnowledgeBase
 
@@ -19,9 +19,9 @@ MISSING_RETRY_S = 1.0
 class KBHolder:
     """Opens the index lazily again when it was missing, and picks up newly published versions."""
 
-    def __init__(self, index_dir: Path, embedder: str | None) -> None:
-        self.index_dir = Path(index_dir)
-        self.embedder = embedder
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.index_dir = config.index_dir
         self._kb: KnowledgeBase | None = None
         self._error: KBError | None = None
         self._unreachable: StoreUnavailable | None = None
@@ -31,7 +31,7 @@ class KBHolder:
 
     def _open(self) -> None:
         try:
-            self._kb = KnowledgeBase(self.index_dir, embedder=self.embedder)
+            self._kb = KnowledgeBase(self.config)
             self._error = None
         except KBError as exc:
             # Serve 503s instead of refusing to start: an ingest may publish the index later.

@@ -26,10 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import from_env, limit_native_threads
+from index.cliargs import config_from, config_options
+from index.config import Config
+from index.errors import InvalidSetting
+
+from .config import limit_native_threads
 from .hooks import SECURITY_HEADERS
 
 DEPLOY = Path(__file__).with_name("deploy")
@@ -89,6 +93,7 @@ class Plan:
     search_burst: int = 0
     search_connections: int = 0  # 0: no limit on concurrent requests
     trusted_proxies: tuple[str, ...] = ()
+    settings: dict[str, str] = field(default_factory=dict)  # the configuration as variables, for the children
 
 
 @dataclass
@@ -189,17 +194,18 @@ def _find_nginx(explicit: str | None) -> str:
     return found
 
 
-def make_plan(args: argparse.Namespace, settings: dict) -> Plan:
-    """Resolve paths and limits from the command line and the KB_* settings."""
-    run_dir = Path(args.run_dir).resolve()
+def make_plan(args: argparse.Namespace, config: Config) -> Plan:
+    """Resolve paths and limits from the command line (`--host`, `--nginx`) and the configuration."""
+    run_dir = Path(config.run_dir).resolve()
     return Plan(
-        host=args.host, port=args.port, run_dir=run_dir, socket=_socket_path(run_dir),
-        index_dir=Path(settings["KB_INDEX_DIR"]).resolve(), workers=args.workers, threads=args.threads,
-        client_timeout=settings["KB_CLIENT_TIMEOUT_S"], request_timeout=settings["KB_REQUEST_TIMEOUT_S"],
-        max_body_bytes=int(settings["KB_MAX_UPLOAD_MB"] * 1024 * 1024) + BODY_SLACK_BYTES,
-        nginx=_find_nginx(args.nginx), restart_max_s=settings["KB_RUNNER_BACKOFF_MAX_S"],
-        search_rate=settings["KB_SEARCH_RATE"], search_burst=settings["KB_SEARCH_BURST"],
-        search_connections=settings["KB_SEARCH_CONNECTIONS"], trusted_proxies=settings["KB_TRUSTED_PROXIES"],
+        host=args.host, port=config.port, run_dir=run_dir, socket=_socket_path(run_dir),
+        index_dir=Path(config.index_dir).resolve(), workers=config.workers, threads=config.threads,
+        client_timeout=config.client_timeout_s, request_timeout=config.request_timeout_s,
+        max_body_bytes=int(config.max_upload_mb * 1024 * 1024) + BODY_SLACK_BYTES,
+        nginx=_find_nginx(args.nginx), restart_max_s=config.runner_backoff_max_s,
+        search_rate=config.search_rate, search_burst=config.search_burst,
+        search_connections=config.search_connections, trusted_proxies=config.trusted_proxies,
+        settings=config.environment(),
     )
 
 
@@ -225,7 +231,8 @@ def die_with_parent() -> None:
 
 
 def _environment(plan: Plan) -> dict[str, str]:
-    env = {**os.environ, "KB_INDEX_DIR": str(plan.index_dir)}
+    # The children (gunicorn's workers, the runner) build their Config from this: the command line's overrides included.
+    env = {**os.environ, **plan.settings, "KB_INDEX_DIR": str(plan.index_dir)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
     limit_native_threads(env)
     return env
@@ -399,40 +406,35 @@ class Supervisor:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse options, start nginx, gunicorn and the job runner, and supervise them; returns the exit code."""
-    try:
-        settings = from_env()
-        if settings["KB_RUNNER_BACKOFF_MAX_S"] <= 0:
-            raise ValueError("KB_RUNNER_BACKOFF_MAX_S must be a positive number of seconds")
-    except ValueError as exc:
-        print(f"error: bad environment setting: {exc}", file=sys.stderr)
-        return 2
     parser = argparse.ArgumentParser(
         prog="python -m webapp.serve",
         description="Serve the knowledge base as `make run` does: nginx on HOST:PORT in front of gunicorn's "
         "threaded workers on a unix socket, plus the ingest job runner when available. Runs in the foreground; "
         "Ctrl-C or SIGTERM stops everything.",
-        epilog="environment: KB_INDEX_DIR, KB_ADMIN_TOKEN, KB_MAX_UPLOAD_MB, KB_WORKERS, KB_THREADS, KB_RUN_DIR, "
-        "KB_CLIENT_TIMEOUT_S, KB_REQUEST_TIMEOUT_S, KB_RUNNER_BACKOFF_MAX_S, KB_MIN_FREE_MB, KB_SEARCH_RATE, "
-        "KB_SEARCH_BURST, KB_SEARCH_CONNECTIONS, KB_TRUSTED_PROXIES, PORT (see README). exit codes: 0 stopped by a "
-        "signal; 1 nginx or gunicorn died; 2 bad command line; 3 could not start (nginx missing, port taken, bad config).",
+        epilog="settings: every KB_* variable and PORT (docs/configuration.md); the options override them. "
+        "exit codes: 0 stopped by a signal; 1 nginx or gunicorn died; 2 bad command line or setting; 3 could not "
+        "start (nginx missing, port taken, bad config).",
+        parents=[config_options()],
     )
     parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on (default %(default)s)")
-    parser.add_argument("--port", type=int, default=settings["PORT"], help="port (default $PORT or 5000)")
-    parser.add_argument("--workers", type=int, default=settings["KB_WORKERS"],
-                        help="gunicorn worker processes (default $KB_WORKERS or 2)")
-    parser.add_argument("--threads", type=int, default=settings["KB_THREADS"],
-                        help="threads per worker (default $KB_THREADS or 4)")
-    parser.add_argument("--run-dir", default=settings["KB_RUN_DIR"],
+    parser.add_argument("--port", type=int, default=None, help="port (default $PORT or 5000)")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn worker processes (default $KB_WORKERS or 2)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default $KB_THREADS or 4)")
+    parser.add_argument("--run-dir", default=None,
                         help="nginx.conf, pid file, temp files and the socket (default $KB_RUN_DIR or data/run)")
     parser.add_argument("--nginx", help="nginx binary (default: nginx on PATH or /usr/sbin/nginx)")
     args = parser.parse_args(argv)
-    if not 1 <= args.port <= 65535 or args.workers < 1 or args.threads < 1:
-        parser.error("--port must be 1-65535 and --workers, --threads at least 1")
     try:
-        Path(args.run_dir).mkdir(parents=True, exist_ok=True)
-        lock = _lock(Path(args.run_dir))
-        _check_port(args.host, args.port)
-        plan = make_plan(args, settings)
+        options = {"port": args.port, "workers": args.workers, "threads": args.threads, "run_dir": args.run_dir}
+        config = config_from(args).replace(**{name: value for name, value in options.items() if value is not None})
+    except InvalidSetting as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        Path(config.run_dir).mkdir(parents=True, exist_ok=True)
+        lock = _lock(Path(config.run_dir))
+        _check_port(args.host, config.port)
+        plan = make_plan(args, config)
         _prepare(plan)
     except (StartError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

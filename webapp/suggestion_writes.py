@@ -24,7 +24,7 @@ EDITABLE = ("id", "labels", "aliases", "definitions", "broader", "related", "con
 
 
 def _index_dir():
-    return current_app.config["KB_INDEX_DIR"]
+    return current_app.config["KB"].index_dir
 
 
 def dismiss(suggestion_id: str) -> dict:

@@ -45,7 +45,7 @@ def local_target(target: str) -> str | None:
 
 
 def _sign(purpose: str, value: str) -> str:
-    key = str(current_app.config.get("KB_ADMIN_TOKEN") or "").encode("utf-8")
+    key = str(current_app.config["KB"].admin_token or "").encode("utf-8")
     return hmac.new(key, f"{purpose}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -59,7 +59,7 @@ def session() -> str | None:
     """The request's trainer cookie when it is genuine and not expired (and writes are on)."""
     value = request.cookies.get(COOKIE, "")
     issued, _, signature = value.partition(".")
-    if not current_app.config.get("KB_ADMIN_TOKEN") or not issued.isdigit() or len(signature) != 64:
+    if not current_app.config["KB"].admin_token or not issued.isdigit() or len(signature) != 64:
         return None
     if not hmac.compare_digest(signature, _sign("trainer", issued)):
         return None
@@ -89,7 +89,7 @@ def check_csrf() -> None:
 
 def sign_in(response, token: str):
     """Set the session cookie on `response` when `token` is the admin token; False (nothing set) otherwise."""
-    expected = str(current_app.config.get("KB_ADMIN_TOKEN") or "")
+    expected = str(current_app.config["KB"].admin_token or "")
     if not expected or not hmac.compare_digest(token.encode("utf-8"), expected.encode("utf-8")):
         return False
     response.set_cookie(COOKIE, new_session(), max_age=SESSION_S, httponly=True, samesite="Strict",

@@ -39,13 +39,13 @@ class UnsupportedType(UnsupportedMediaType):
 
 
 def _index_dir() -> Path:
-    return Path(current_app.config["KB_INDEX_DIR"])
+    return Path(current_app.config["KB"].index_dir)
 
 
 def queue() -> JobQueue:
     """This app's job queue (opened on first use, so a server without writes never creates it)."""
     if "jobs" not in current_app.extensions:
-        current_app.extensions["jobs"] = open_queue(_index_dir(), current_app.config["KB_MAX_PENDING_JOBS"])
+        current_app.extensions["jobs"] = open_queue(current_app.config["KB"], current_app.config["KB"].max_pending_jobs)
     return current_app.extensions["jobs"]
 
 

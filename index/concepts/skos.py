@@ -15,6 +15,7 @@ from typing import Any
 from rdflib import RDF, SKOS as SKOS_NS, Graph, Literal, URIRef
 from rdflib.plugins.stores.memory import Memory
 
+from ..choices import SKOS_FORMATS
 from ..errors import CatalogueError, InvalidConcept
 from ..language import normalize_lang
 from .catalogue import Catalogue, parse_catalogue
@@ -22,7 +23,7 @@ from .edit import entry_from_body
 
 SKOS = str(SKOS_NS)
 DEFAULT_BASE = "https://example.org/kb/concepts/"
-FORMATS = ("json-ld", "turtle")
+FORMATS = SKOS_FORMATS
 _NOT_KEBAB = re.compile(r"[^a-z0-9]+")
 # A vocabulary this big is no catalogue for a knowledge base: refused before (bytes) or while (triples) parsing,
 # so a huge file costs neither minutes nor gigabytes. Each concept's fields have the API's caps (edit.py).

@@ -18,12 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
 from .freedict import Dictionary, DictionaryError, entries, forward, reverse
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DICT_DIR = Path("/usr/share/dictd")
 _FORMAT = 4
 # Per passage language, the dictionaries to read, most trusted first. Norwegian has no FreeDict
 # nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to fill its gaps.

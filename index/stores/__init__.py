@@ -1,24 +1,46 @@
 """Where an index lives: the embedded store (segments in a folder) or PostgreSQL (`KB_DATABASE_URL`)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..glosses import DEFAULT_DICT_DIR
+from ..config import Config
+from ..embedders import DEFAULT_EMBEDDER
+from ..errors import IndexNotFound
 from ..protocols import Snapshot, Store, Writer
 from ..records import DocHead, GroundedPassage, IndexSettings, Passage, Published
-from .embedded import EmbeddedStore
 
 
-def open_store(index_dir: Path, database_url: str | None = None, *, cache_dir: Path | None = None,
-               dict_dir: Path = DEFAULT_DICT_DIR) -> Store:
-    """The PostgreSQL store when `database_url` is given, else the embedded store in `index_dir` (its writers keep
-    derived data in `cache_dir` and read dictionaries in `dict_dir`)."""
-    if database_url:
-        from .postgres import PostgresStore  # psycopg is loaded only where PostgreSQL is used
+def open_store(config: Config) -> Store:
+    """The PostgreSQL store when `config.database_url` is set, else the embedded store in `config.index_dir`."""
+    if config.database_url:
+        from .postgres import PostgresStore  # psycopg and pgvector load only for a PostgreSQL index
 
-        return PostgresStore(database_url)
-    return EmbeddedStore(Path(index_dir), cache_dir=cache_dir, dict_dir=dict_dir)
+        return PostgresStore(config.database_url, cache_dir=config.cache_dir, dict_dir=config.dict_dir,
+                             ef_search=config.pg_ef_search)
+    from .embedded import EmbeddedStore  # FAISS loads only for an embedded index
+
+    return EmbeddedStore(config.index_dir, cache_dir=config.cache_dir, dict_dir=config.dict_dir)
+
+
+def index_settings(config: Config, embedder: str | None = None, factory: str | None = None,
+                   backend: str | None = None) -> IndexSettings:
+    """How to write an index: explicit arguments first (an index's own embedder and backend), then `config`.
+
+    An explicit `factory` applies at the next publish; `config.faiss_factory` only to new or rebuilt indexes.
+    """
+    return IndexSettings(
+        embedder=embedder or config.embedder or DEFAULT_EMBEDDER, backend=backend or config.vector_backend,
+        factory=factory or None, default_factory=config.faiss_factory, search_params=config.faiss_search,
+        keep=config.keep_versions, suggest=config.suggest,
+    )
+
+
+def write_settings(store: Store, config: Config) -> IndexSettings:
+    """Settings to write `store`'s index: its own embedder and backend, the rest (all, for a new index) from `config`."""
+    try:
+        manifest = store.snapshot().manifest
+    except IndexNotFound:
+        return index_settings(config)
+    return index_settings(config, embedder=manifest["embedder"], backend=manifest["backend"])
 
 
 __all__ = ["DocHead", "GroundedPassage", "IndexSettings", "Passage", "Published", "Snapshot", "Store", "Writer",
-           "open_store"]
+           "index_settings", "open_store", "write_settings"]

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import tempfile
 import time
 from collections import Counter
@@ -32,6 +31,7 @@ from ..concepts import Catalogue, ground, load_catalogue, load_or_build_concept_
 from ..content import content_priors
 from ..debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
 from ..embedders import Embedder, get_embedder
+from ..glosses.lexicon import DEFAULT_DICT_DIR
 from ..errors import IndexBusy, IndexNotFound, InvalidSetting
 from ..lexical import B, K1, analyze, analyze_query, words
 from ..pgconn import Database, migrate, reported_unavailable
@@ -75,18 +75,16 @@ def _states(rows: list[dict]) -> dict[str, DocState]:
                                   r["meta_hash"], r["root"]) for r in rows}
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("KB_CACHE_DIR") or Path(tempfile.gettempdir()) / "kb-cache")
-
-
 class PostgresStore:
     """An index in one PostgreSQL database (with the pgvector extension)."""
 
-    def __init__(self, url: str, cache_dir: Path | None = None, ef_search: int | None = None) -> None:
+    def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
+                 ef_search: int = 100) -> None:
         self.url = url
         # HNSW candidates examined per query, at least (more when more results are asked for).
-        self.ef_search = ef_search or int(os.environ.get("KB_PG_EF_SEARCH") or 100)
-        self.cache_dir = Path(cache_dir) if cache_dir else _cache_dir()
+        self.ef_search = ef_search
+        self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "kb-cache"
+        self.dict_dir = Path(dict_dir)
         setup = Database(url)
         try:
             migrate(setup, "store", MIGRATIONS)

@@ -1,15 +1,15 @@
 """Ingest engines behind one protocol: `local` (in process) and `ray` (Ray Data, on this machine or a cluster)."""
 from __future__ import annotations
 
-from index import settings
+from index.config import DEFAULT_INGEST_ENGINE, INGEST_ENGINES
 from index.errors import KBError
 
 from .base import EngineUnavailable, IngestEngine, Progress, Steps
 from .local import LocalEngine
 from .ray import RayEngine
 
-DEFAULT_ENGINE = settings.DEFAULT_INGEST_ENGINE
-ENGINES = ("local", "ray")
+DEFAULT_ENGINE = DEFAULT_INGEST_ENGINE
+ENGINES = INGEST_ENGINES
 
 
 class UnknownEngine(KBError):
@@ -18,13 +18,12 @@ class UnknownEngine(KBError):
     code = "unknown_engine"
 
 
-def get_engine(name: str | None = None) -> IngestEngine:
-    """The engine called `name`, else the one `$KB_INGEST_ENGINE` names, else `local`; nothing starts yet."""
-    name = name or settings.ingest_engine()
+def get_engine(name: str = DEFAULT_ENGINE, ray_address: str | None = None) -> IngestEngine:
+    """The engine called `name` (`ray`: joining the cluster at `ray_address`, else a private one); nothing starts yet."""
     if name == "local":
         return LocalEngine()
     if name == "ray":
-        return RayEngine()
+        return RayEngine(address=ray_address)
     raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")
 
 

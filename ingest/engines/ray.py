@@ -61,7 +61,7 @@ class RayEngine:
 
     def __init__(self, num_cpus: int | None = None, address: str | None = None, actors: int | None = None,
                  batch_size: int = BATCH_SIZE) -> None:
-        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.address = address
         self.num_cpus = num_cpus or len(os.sched_getaffinity(0))
         self.actors = actors
         self.batch_size = batch_size

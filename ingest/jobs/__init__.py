@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index import settings
+from index.config import Config
 
 from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
@@ -20,17 +20,16 @@ def jobs_dir(index_dir: Path) -> Path:
     return Path(index_dir) / JOBS
 
 
-def open_queue(index_dir: Path, max_pending: int | None = None) -> JobQueue:
-    """The job queue of an index directory: in `KB_DATABASE_URL`'s database when it is set.
+def open_queue(config: Config, max_pending: int | None = None) -> JobQueue:
+    """The job queue: in `config.database_url`'s database when it is set, else in the index directory.
 
     `max_pending` bounds how many jobs may be queued or running (submitters get QueueFull); None: no bound.
     """
-    url = settings.database_url()
-    if url:
+    if config.database_url:
         from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
 
-        return PostgresQueue(url, max_pending)
-    return SqliteQueue(jobs_dir(index_dir), max_pending)
+        return PostgresQueue(config.database_url, max_pending)
+    return SqliteQueue(jobs_dir(config.index_dir), max_pending)
 
 
 __all__ = ["CONCEPT", "DELETE", "DONE", "FAILED", "KINDS", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",

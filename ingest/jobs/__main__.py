@@ -5,10 +5,9 @@ import argparse
 import logging
 import signal
 import sys
-from pathlib import Path
 
-from index import settings
-from index.errors import KBError
+from index.cliargs import config_from, config_options
+from index.errors import InvalidSetting, KBError
 
 from ..engines import ENGINES, EngineUnavailable, UnknownEngine, get_engine
 from .runner import MAX_ATTEMPTS, POLL_S, Runner, RunnerBusy
@@ -27,9 +26,8 @@ restarts the runner with backoff.)
 exit codes: 0 stopped cleanly (or --once drained the queue); 1 a job or index error stopped it;
 2 bad command line; 3 another runner already serves this index directory; 4 the ingest engine could
 not start (Ray not reachable).
-environment: KB_INDEX_DIR (default data/index), KB_EMBEDDER, KB_VECTOR_BACKEND, KB_KEEP_VERSIONS
-(used when the first job creates the index), KB_INGEST_ENGINE (local|ray, default local), RAY_ADDRESS
-(with the ray engine: a Ray cluster to join instead of a local Ray on this machine's cores).
+settings: KB_INDEX_DIR, KB_DATABASE_URL, KB_EMBEDDER, KB_VECTOR_BACKEND, KB_KEEP_VERSIONS (used when the
+first job creates the index), KB_INGEST_ENGINE, RAY_ADDRESS (docs/configuration.md); a bad one exits 2.
 """
 
 
@@ -37,9 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m ingest.jobs`."""
     parser = argparse.ArgumentParser(
         prog="python -m ingest.jobs", description="Run the web app's ingest jobs (uploads, deletions) in order.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[config_options()],
     )
-    parser.add_argument("--index-dir", type=Path, default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
     parser.add_argument("--engine", choices=ENGINES, default=None, help="where uploads are parsed, chunked and"
                         " embedded: local or ray (default $KB_INGEST_ENGINE or local)")
     parser.add_argument("--poll", type=float, default=POLL_S, metavar="SECONDS", help="how often to look for new jobs (default %(default)s)")
@@ -57,14 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.poll <= 0 or args.max_attempts < 1:
         parser.error("--poll must be positive and --max-attempts at least 1")
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    index_dir = args.index_dir or settings.index_dir()
     try:
-        engine = get_engine(args.engine)
-    except UnknownEngine as exc:
+        config = config_from(args)
+        engine = get_engine(config.ingest_engine, config.ray_address)
+    except (InvalidSetting, UnknownEngine) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        runner = Runner(index_dir, engine, poll_s=args.poll, max_attempts=args.max_attempts)
+        runner = Runner(config, engine, poll_s=args.poll, max_attempts=args.max_attempts)
         signal.signal(signal.SIGTERM, runner.stop)
         signal.signal(signal.SIGINT, runner.stop)
         runner.serve(once=args.once)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from index.config import Config
 from index.errors import IndexBusy, InsufficientStorage, KBError, StoreUnavailable
 from index.files import exclusive_lock
 
@@ -97,11 +98,11 @@ def _outage(exc: BaseException) -> bool:
 class Runner:
     """Runs the jobs of one index directory, one at a time, in the order they were queued."""
 
-    def __init__(self, index_dir: Path, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
+    def __init__(self, config: Config, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
                  poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0) -> None:
-        self.index_dir = Path(index_dir)
-        self.queue = open_queue(self.index_dir)
-        self.context = Context(self.index_dir, jobs_dir(self.index_dir), engine, chunking, lock_timeout)
+        self.index_dir = config.index_dir
+        self.queue = open_queue(config)
+        self.context = Context(config, jobs_dir(self.index_dir), engine, chunking, lock_timeout)
         self.poll_s = poll_s
         self.max_attempts = max_attempts
         self.stopping = False

@@ -7,14 +7,14 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from index import uploads, versions
+from index import uploads
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound
 from index.files import naming_full_disk
 from index.records import document_hash
-from index.settings import cache_dir, database_url, dict_dir, settings_of
-from index.stores import IndexSettings, Store, open_store
+from index.config import Config
+from index.stores import IndexSettings, Store, open_store, write_settings
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
@@ -37,31 +37,37 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Context:
-    """What every job needs: where the index is, the engine that prepares and embeds, how long to wait for the lock."""
+    """What every job needs: the configuration (where the index is), the engine that prepares and embeds, how long
+    to wait for the lock."""
 
-    index_dir: Path
+    config: Config
     jobs_dir: Path
     engine: IngestEngine
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
 
+    @property
+    def index_dir(self) -> Path:
+        """The index directory: uploads are stored there whichever store holds the index."""
+        return self.config.index_dir
+
     def store(self) -> Store:
-        """Where the index lives: `KB_DATABASE_URL`'s database, else the index directory (one per runner)."""
-        return _store(self.index_dir, database_url())
+        """Where the index lives (one per configuration and process)."""
+        return _store(self.config)
 
     def current(self) -> str | None:
         """Name of the published version."""
-        return self.store().current() if database_url() else versions.current_name(self.index_dir)
+        return self.store().current()
 
     def settings(self) -> IndexSettings:
-        """Settings of the index being written: its embedder and backend, the rest from `$KB_*`."""
-        return settings_of(self.index_dir)
+        """Settings of the index being written: its embedder and backend, the rest from the configuration."""
+        return write_settings(self.store(), self.config)
 
 
 @functools.lru_cache(maxsize=8)
-def _store(index_dir: Path, url: str | None) -> Store:
+def _store(config: Config) -> Store:
     # Kept: a store holds the segments its writers loaded, so a job does not reopen the whole index.
-    return open_store(index_dir, url, cache_dir=cache_dir(index_dir), dict_dir=dict_dir())
+    return open_store(config)
 
 
 Task = Callable[[Job, Context, Report], Outcome]
@@ -99,7 +105,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             doc = writer.document(same)
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
                 uploads.save(ctx.index_dir, doc.source, data)
-            uploads.collect(ctx.index_dir)
+            uploads.collect(ctx.index_dir, ctx.store())
             return Outcome(ctx.current(), same, duplicate=same != item.doc.doc_id)
         report("embedding", 0, total)
         (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine,
@@ -108,7 +114,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
         uploads.save(ctx.index_dir, source, data)
         writer.put(item.doc, item.chunks, vectors)
         published = writer.commit()
-        uploads.collect(ctx.index_dir)
+        uploads.collect(ctx.index_dir, ctx.store())
     return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
 
 
@@ -119,7 +125,7 @@ def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
     with ctx.store().writer(ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
         report("publishing", 0, 0)
         published = writer.commit() if writer.delete(job.doc_id) else None
-        uploads.collect(ctx.index_dir)
+        uploads.collect(ctx.index_dir, ctx.store())
     return Outcome(published.version if published else ctx.current(), job.doc_id)
 
 
@@ -135,5 +141,5 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     if ctx.current() is None:
         raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
     report("publishing", 0, 0)
-    update = apply_concept_change(ctx.index_dir, ctx.settings(), change, ctx.lock_timeout)
+    update = apply_concept_change(ctx.store(), ctx.settings(), change, ctx.lock_timeout)
     return Outcome(update.version or ctx.current(), None)

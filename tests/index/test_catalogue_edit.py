@@ -17,6 +17,8 @@ from index.concepts.storage import FILE, stored_catalogue
 from index.errors import ConceptConflict, InvalidConcept, NotFound
 from index.service import KnowledgeBase
 from index.stores import IndexSettings, open_store
+from tests.configs import config_for, store_for
+from tests.configs import store_for
 
 FIVE_FORCES = {
     "id": "five-forces",
@@ -111,7 +113,7 @@ def small_index(tmp_path_factory, seeds_dir) -> Path:
     from ingest.pipeline import ingest
 
     index_dir = tmp_path_factory.mktemp("catalogue") / "index"
-    ingest([seeds_dir], index_dir, settings=SETTINGS, progress=False)
+    ingest([seeds_dir], store_for(index_dir), settings=SETTINGS, progress=False)
     return index_dir
 
 
@@ -130,19 +132,19 @@ def test_a_published_change_is_served_grounded_and_carried_forward(small_index, 
     import shutil
 
     index_dir = shutil.copytree(small_index, tmp_path / "index")
-    update = apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
+    update = apply_concept_change(store_for(index_dir), SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
     assert update.changed == ["five-forces"] and update.version == versions.current_name(index_dir)
-    kb = KnowledgeBase(index_dir, embedder=SETTINGS.embedder)
+    kb = KnowledgeBase(config_for(index_dir, embedder=SETTINGS.embedder))
     assert kb.concept("five-forces")["labels"] == FIVE_FORCES["labels"]
     assert [m["id"] for m in kb.lookup("Vijf krachten", k=1)] == ["five-forces"]
     # Another write (a deletion) carries the catalogue forward.
-    with open_store(index_dir).writer(SETTINGS) as writer:
+    with store_for(index_dir).writer(SETTINGS) as writer:
         assert "five-forces" in writer.catalogue()
         writer.delete(writer.documents()[0].doc_id)
         writer.commit()
     assert "five-forces" in stored_catalogue(_current(index_dir))
     # A rebuild re-embeds the documents and keeps the trainers' catalogue.
-    with open_store(index_dir).writer(SETTINGS, rebuild=True) as writer:
+    with store_for(index_dir).writer(SETTINGS, rebuild=True) as writer:
         assert "five-forces" in writer.catalogue()
 
 
@@ -152,7 +154,7 @@ def test_a_refused_change_publishes_nothing(small_index, tmp_path):
     index_dir = shutil.copytree(small_index, tmp_path / "index")
     before = versions.current_name(index_dir)
     with pytest.raises(ConceptConflict):
-        apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "x", {**FIVE_FORCES, "id": "customer-loyalty"}))
+        apply_concept_change(store_for(index_dir), SETTINGS, ConceptChange("add", "x", {**FIVE_FORCES, "id": "customer-loyalty"}))
     assert versions.current_name(index_dir) == before and versions.published(index_dir) == [before]
 
 
@@ -165,7 +167,7 @@ def test_an_index_from_before_stored_catalogues_gets_one_at_its_next_write(small
     manifest = json.loads((folder / versions.MANIFEST).read_text())
     del manifest["files"][FILE]
     (folder / versions.MANIFEST).write_text(json.dumps(manifest))
-    assert KnowledgeBase(index_dir, embedder=SETTINGS.embedder).catalogue().digest == catalogue.digest
-    apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
+    assert KnowledgeBase(config_for(index_dir, embedder=SETTINGS.embedder)).catalogue().digest == catalogue.digest
+    apply_concept_change(store_for(index_dir), SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
     stored = stored_catalogue(_current(index_dir))
     assert len(stored) == len(catalogue) + 1

@@ -13,6 +13,7 @@ from pathlib import Path
 from index import versions
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
+from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +32,7 @@ def test_ingest_killed_at_random_points_never_damages_the_index(index_copy, tmp_
     for round_ in range(20):
         batch = tmp_path / f"batch{round_}"
         make_batch(batch, seeds_dir, f"r{round_}", copies=2)
-        before = KnowledgeBase(index_copy).stats()["documents"]
+        before = KnowledgeBase(config_for(index_copy)).stats()["documents"]
         expected_counts |= {before, before + 2}
         proc = subprocess.Popen([sys.executable, "-m", "ingest", str(batch), "--index-dir", str(index_copy), "-q"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -40,16 +41,16 @@ def test_ingest_killed_at_random_points_never_damages_the_index(index_copy, tmp_
         proc.wait()
         current = versions.current_name(index_copy)
         assert versions.verify_version(versions.versions_dir(index_copy) / current) == []
-        kb = KnowledgeBase(index_copy)
+        kb = KnowledgeBase(config_for(index_copy))
         assert kb.stats()["documents"] in (before, before + 2)
         assert kb.search("kundens antagelser etter pandemien", k=3).results
     # Builds abandoned by the killed writers are collected by the next one.
-    ingest([tmp_path / "batch0"], index_copy, progress=False)
+    ingest([tmp_path / "batch0"], store_for(index_copy), progress=False)
     assert not list(versions.versions_dir(index_copy).glob(".build-*"))
 
 
 def test_searches_during_reingests_see_only_complete_versions(index_copy, tmp_path, seeds_dir):
-    kb = KnowledgeBase(index_copy)
+    kb = KnowledgeBase(config_for(index_copy))
     errors: list[BaseException] = []
     seen_versions: set[str] = set()
     stop = threading.Event()
@@ -73,7 +74,7 @@ def test_searches_during_reingests_see_only_complete_versions(index_copy, tmp_pa
     folder = tmp_path / "rolling"
     for round_ in range(4):
         make_batch(folder, seeds_dir, f"v{round_}", copies=1)
-        ingest([folder], index_copy, prune=True, progress=False)
+        ingest([folder], store_for(index_copy), prune=True, progress=False)
     stop.set()
     for thread in threads:
         thread.join()

@@ -11,6 +11,7 @@ from index.errors import EmbedderMismatch, UnknownEmbedder
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
 from index.stores import IndexSettings
+from tests.configs import config_for, store_for
 
 
 def test_e5_vectors_are_normalised_and_role_aware():
@@ -72,12 +73,12 @@ def test_sentence_transformers_backend_builds_and_searches(minilm_path, tmp_path
     (folder / "a.txt").write_text("Customer lock-on means customers stay because they want to.", encoding="utf-8")
     (folder / "b.txt").write_text("Operational excellence is about the lowest total cost.", encoding="utf-8")
     name = f"st:{minilm_path}"
-    report = ingest([folder], tmp_path / "index", IndexSettings(embedder=name), progress=False)
+    report = ingest([folder], store_for(tmp_path / "index"), IndexSettings(embedder=name), progress=False)
     assert report.total_documents == 2
-    kb = KnowledgeBase(tmp_path / "index")
+    kb = KnowledgeBase(config_for(tmp_path / "index"))
     assert kb.stats()["embedder"] == name and kb.stats()["dim"] == 384
     assert kb.search("why do customers stay?", k=1).results[0].source == "a.txt"
     with pytest.raises(EmbedderMismatch):
-        ingest([folder], tmp_path / "index", IndexSettings(embedder="e5-small"), progress=False)
+        ingest([folder], store_for(tmp_path / "index"), IndexSettings(embedder="e5-small"), progress=False)
     with pytest.raises(EmbedderMismatch):
-        KnowledgeBase(tmp_path / "index", embedder="e5-small")
+        KnowledgeBase(config_for(tmp_path / "index", embedder="e5-small"))

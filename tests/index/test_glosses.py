@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from index import settings
 from index.concepts import load_catalogue
 from index.errors import InvalidQuery
 from index.glosses import (
@@ -27,6 +26,7 @@ from index.glosses import (
 )
 from index.glosses.freedict import entries, gloss_of, senses
 from index.service import KnowledgeBase
+from tests.configs import config_for
 
 DICTIONARIES = ("swe-eng", "nld-eng", "dan-eng", "deu-eng", "eng-nor")
 
@@ -256,9 +256,7 @@ def test_document_glosses_cover_the_whole_text_once(kb):
 def test_without_dictionaries_glossing_degrades_to_concepts(seed_index, tmp_path, monkeypatch):
     empty = tmp_path / "no-dictionaries"
     empty.mkdir()
-    monkeypatch.setenv("KB_DICT_DIR", str(empty))
-    assert settings.dict_dir() == empty
-    kb = KnowledgeBase(seed_index)
+    kb = KnowledgeBase(config_for(seed_index, dict_dir=empty))
     assert kb.gloss_languages() == {}
     glosses = kb.glosses(SV, "sv", "en")
     assert [g["source"] for g in glosses] == ["concept:customer-intimacy", "concept:customer-loyalty"]

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from index.stores import IndexSettings
 from ingest.pipeline import ingest
+from tests.configs import config_for, store_for
 
 corpus, index_dir, window = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 corpus.mkdir(exist_ok=True)
@@ -37,7 +38,7 @@ while True:
     for path in corpus.glob("d*.txt"):
         if path.name not in wanted:
             path.unlink()
-    ingest([corpus], index_dir, IndexSettings(embedder="hash:64"), prune=True, progress=False)
+    ingest([corpus], store_for(index_dir), IndexSettings(embedder="hash:64"), prune=True, progress=False)
     print(step, flush=True)
     step += 1
 """
@@ -65,8 +66,8 @@ def test_twenty_kills_at_random_moments_leave_a_verified_index_with_one_publishs
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         assert index_main(["verify", "--index-dir", str(index_dir)]) == 0, f"kill {kill}, seed {seed}"
-        assert open_store(index_dir).verify() == [], f"kill {kill}, seed {seed}"
-        kb = KnowledgeBase(index_dir, embedder="hash:64")
+        assert store_for(index_dir).verify() == [], f"kill {kill}, seed {seed}"
+        kb = KnowledgeBase(config_for(index_dir, embedder="hash:64"))
         sources = {d["source"] for d in kb.documents()}
         assert _valid_state(sources), f"kill {kill}, seed {seed}: {sorted(sources)}"
         assert kb.stats()["documents"] == len(sources)

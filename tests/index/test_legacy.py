@@ -16,6 +16,7 @@ from index import versions
 from index.__main__ import main as index_main
 from index.service import KnowledgeBase
 from index.stores import IndexSettings, open_store
+from tests.configs import config_for, store_for
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy-index"
 SETTINGS = IndexSettings(embedder="hash:64")
@@ -36,24 +37,24 @@ def _legacy_documents(index_dir: Path) -> dict[str, str]:
 
 def test_a_reader_imports_it_once_and_serves_the_same_documents(legacy):
     before = _legacy_documents(legacy)
-    kb = KnowledgeBase(legacy, embedder="hash:64")
+    kb = KnowledgeBase(config_for(legacy, embedder="hash:64"))
     assert kb.version != "v000001"  # a segmented version was published over it
     assert {d["source"]: kb.document(d["doc_id"])["text"] for d in kb.documents()} == before
     hits = kb.search("Kundelojalitet tillit", k=2, mode="lexical").results
     assert hits and hits[0].source == "tillit.txt"
-    assert open_store(legacy).verify() == []
+    assert store_for(legacy).verify() == []
     assert versions.published(legacy)[0] == "v000001"  # the old version stays until collected
-    assert KnowledgeBase(legacy, embedder="hash:64").version == kb.version  # imported once, not on every open
+    assert KnowledgeBase(config_for(legacy, embedder="hash:64")).version == kb.version  # imported once, not on every open
 
 
 def test_a_writer_imports_it_and_applies_its_change_in_the_same_publish(legacy):
-    with open_store(legacy).writer(SETTINGS) as writer:
+    with store_for(legacy).writer(SETTINGS) as writer:
         assert writer.base_version == "v000001"
         assert len(writer.documents()) == 2
         writer.delete(next(d.doc_id for d in writer.documents() if d.source == "klant.txt"))
         published = writer.commit()
     assert (published.documents, published.chunks) == (1, 1)
-    snapshot = open_store(legacy).snapshot()
+    snapshot = store_for(legacy).snapshot()
     assert [d.source for d in snapshot.documents()] == ["tillit.txt"] and "segments" in snapshot.manifest
     assert index_main(["verify", "--index-dir", str(legacy)]) == 0
 
@@ -71,7 +72,7 @@ def test_an_older_schema_is_migrated_on_a_copy_not_in_the_published_version(lega
     manifest = json.loads((folder / versions.MANIFEST).read_text())
     versions.write_manifest(folder, {k: v for k, v in manifest.items() if k not in ("files", "created")})
     sealed = (folder / versions.DB_FILE).read_bytes()
-    snapshot = open_store(legacy).snapshot()
+    snapshot = store_for(legacy).snapshot()
     states = snapshot.document_states()
     assert sorted(states) == ["klant.txt", "tillit.txt"]
     assert all(s.text_hash for s in states.values())  # backfilled; chunking stays unknown until the next ingest
@@ -86,7 +87,7 @@ def test_an_interrupted_import_leaves_the_old_version_served(legacy, monkeypatch
 
     monkeypatch.setattr(segment_writer.versions, "publish", crash)
     with pytest.raises(OSError):
-        open_store(legacy).snapshot()
+        store_for(legacy).snapshot()
     monkeypatch.undo()
-    assert versions.current_name(legacy) == "v000001" and open_store(legacy).verify() == []
-    assert len(open_store(legacy).snapshot().documents()) == 2
+    assert versions.current_name(legacy) == "v000001" and store_for(legacy).verify() == []
+    assert len(store_for(legacy).snapshot().documents()) == 2

@@ -12,6 +12,7 @@ from index.content import content_prior
 from index.errors import InvalidQuery
 from index.service import KnowledgeBase
 from tests.conftest import SEEDS, copy_index
+from tests.configs import config_for, store_for
 
 SWEDISH = "002_2866088025c4b51b.txt"
 DUTCH = "004_d0c1bd57fb5bdf5c.txt"
@@ -143,8 +144,8 @@ def test_a_passage_confidently_in_another_language_filters_by_its_own(tmp_path):
                "The best companies earn that loyalty every day with services that solve whole problems. ") * 3
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "artikel.txt").write_text(dutch + "\n\n" + english + "\n\n" + dutch, encoding="utf-8")
-    ingest([tmp_path / "docs"], tmp_path / "index", progress=False)
-    kb = KnowledgeBase(tmp_path / "index")
+    ingest([tmp_path / "docs"], store_for(tmp_path / "index"), progress=False)
+    kb = KnowledgeBase(config_for(tmp_path / "index"))
     assert kb.languages() == ["en", "nl"] and kb.stats()["document_languages"] == {"nl": 1}
     english_hits = kb.search("loyalty", lang="en", k=10).results
     assert english_hits and all(r.lang == "en" and "Customers stay" in r.text for r in english_hits)
@@ -179,15 +180,15 @@ def test_content_prior_ranks_running_text_above_filler():
 
 
 def test_threshold_drops_weak_results_and_says_how_many(seed_index):
-    everything = KnowledgeBase(seed_index, min_score=-1.0, min_score_ratio=0.0).search("customer lock-on", k=10)
+    everything = KnowledgeBase(config_for(seed_index, min_score=-1.0, min_score_ratio=0.0)).search("customer lock-on", k=10)
     assert everything.dropped == 0 and len(everything.results) == 10
     cut = sorted(r.score for r in everything.results)[4]
-    strict = KnowledgeBase(seed_index, min_score=cut, min_score_ratio=0.0).search("customer lock-on", k=10)
+    strict = KnowledgeBase(config_for(seed_index, min_score=cut, min_score_ratio=0.0)).search("customer lock-on", k=10)
     assert [r.chunk_id for r in strict.results] == [r.chunk_id for r in everything.results][: len(strict.results)]
     assert strict.dropped == 10 - len(strict.results) >= 4 and all(r.score >= cut for r in strict.results)
-    nothing = KnowledgeBase(seed_index, min_score=10.0).search("customer lock-on", k=5)
+    nothing = KnowledgeBase(config_for(seed_index, min_score=10.0)).search("customer lock-on", k=5)
     assert nothing.results == [] and nothing.dropped == 5
-    relative = KnowledgeBase(seed_index, min_score=-1.0, min_score_ratio=0.9).search("customer lock-on", k=10)
+    relative = KnowledgeBase(config_for(seed_index, min_score=-1.0, min_score_ratio=0.9)).search("customer lock-on", k=10)
     best = everything.results[0].score
     assert relative.results and all(r.score >= 0.9 * best for r in relative.results)
     assert relative.dropped == 10 - len(relative.results) and relative.min_score == pytest.approx(0.9 * best, abs=1e-3)
@@ -203,8 +204,8 @@ def test_off_topic_documents_stay_out_of_the_top(seed_index, tmp_path):
         "Chocolate cake\nPreheat the oven to 180 degrees. Melt 200 g of dark chocolate with 150 g of butter, "
         "whisk four eggs with sugar, fold in the chocolate and a little flour, and bake for 25 minutes.\n")
     copy_index(seed_index, tmp_path / "index")
-    ingest([corpus], tmp_path / "index", progress=False)
-    kb = KnowledgeBase(tmp_path / "index")
+    ingest([corpus], store_for(tmp_path / "index"), progress=False)
+    kb = KnowledgeBase(config_for(tmp_path / "index"))
     results = kb.search("customer lock-on", k=10).results
     # Known gap: lone English off-topic files (a copyright notice, a recipe) still show below the
     # answer for an English query, their language shared with it; the threshold cuts the tail.
@@ -214,7 +215,7 @@ def test_off_topic_documents_stay_out_of_the_top(seed_index, tmp_path):
 
 
 def test_group_returns_one_best_passage_per_document_in_score_order(seed_index):
-    kb = KnowledgeBase(seed_index, min_score=-1.0, min_score_ratio=0.0)
+    kb = KnowledgeBase(config_for(seed_index, min_score=-1.0, min_score_ratio=0.0))
     grouped = kb.search("customer loyalty", group=True, k=10)
     passages = kb.search("customer loyalty", k=50).results
     assert grouped.group and len({r.doc_id for r in grouped.results}) == len(grouped.results) == 5

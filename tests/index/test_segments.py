@@ -11,6 +11,7 @@ from index.segments.segment import Segment, check_rows
 from index.stores import open_store
 
 from .test_stores import document, publish
+from tests.configs import store_for
 
 
 def test_check_rows_names_each_broken_invariant():
@@ -32,7 +33,7 @@ def test_a_writer_never_writes_a_segment_with_unsorted_ids(tmp_path):
 
 
 def test_a_segment_from_before_the_invariant_reads_right_and_verify_reports_it(tmp_path):
-    store = open_store(tmp_path / "index")
+    store = store_for(tmp_path / "index")
     publish(store, *(document(n, "no", chunks=2, source=f"z{9 - n}.txt") for n in range(4)))
     snap = store.snapshot()
     segment = snap.parts[0][0]

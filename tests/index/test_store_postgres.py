@@ -33,7 +33,7 @@ def poured(seed_index, pg_url) -> PostgresStore:
 
 def test_postgres_store_computes_what_the_embedded_store_computes(seed_index, poured):
     """BM25, language correction, content priors, vectors and groundings equal the embedded store's, same chunks."""
-    embedded, snap = open_store(seed_index).snapshot(), poured.snapshot()
+    embedded, snap = store_for(seed_index).snapshot(), poured.snapshot()
     assert (snap.n_documents, snap.n_chunks) == (embedded.n_documents, embedded.n_chunks)
     assert snap.chunk_languages() == embedded.chunk_languages()
     assert snap.document_languages() == embedded.document_languages()
@@ -162,6 +162,7 @@ import sys, numpy as np
 from index.records import Chunk, Document
 from index.records import IndexSettings
 from index.stores.postgres import PostgresStore
+from tests.configs import store_for
 url, n = sys.argv[1], int(sys.argv[2])
 store = PostgresStore(url)
 rng = np.random.default_rng(n)

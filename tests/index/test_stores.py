@@ -12,6 +12,7 @@ from index.errors import IndexBusy, IndexNotFound
 from index.records import Chunk, Document, text_hash
 from index.segments import merge
 from index.stores import IndexSettings, open_store
+from tests.configs import store_for
 
 SETTINGS = IndexSettings(embedder="hash:64")
 TEXTS = {
@@ -27,8 +28,8 @@ TEXTS = {
 @pytest.fixture(params=["embedded", "postgres"])
 def store(request, tmp_path):
     if request.param == "postgres":
-        return open_store(tmp_path / "index", request.getfixturevalue("pg_url"))
-    return open_store(tmp_path / "index")
+        return store_for(tmp_path / "index", database_url=request.getfixturevalue("pg_url"))
+    return store_for(tmp_path / "index")
 
 
 def document(n: int, lang: str, chunks: int = 3, source: str | None = None) -> tuple[Document, list[Chunk], np.ndarray]:

@@ -6,11 +6,12 @@ import shutil
 
 import pytest
 
-from index import settings, versions
+from index import versions
 from index.__main__ import main as index_main
 from index.segments import merge
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
+from tests.configs import config_for, store_for
 
 
 def test_verify_reports_a_sound_index(seed_index, capsys):
@@ -23,7 +24,7 @@ def test_damaged_current_version_is_detected_and_skipped(index_copy, tmp_path, c
     extra.mkdir()
     (extra / "note.txt").write_text("Kundenes tillit må vinnes hver dag, også etter pandemien.", encoding="utf-8")
     good = versions.current_name(index_copy)
-    newer = ingest([extra], index_copy, progress=False).version
+    newer = ingest([extra], store_for(index_copy), progress=False).version
     assert newer != good
     # The segment the newer version added (segments are immutable; only that version names it).
     manifest = json.loads((versions.versions_dir(index_copy) / newer / versions.MANIFEST).read_text())
@@ -32,7 +33,7 @@ def test_damaged_current_version_is_detected_and_skipped(index_copy, tmp_path, c
 
     assert index_main(["--index-dir", str(index_copy), "verify"]) == 1
     assert "dense.faiss" in capsys.readouterr().out
-    kb = KnowledgeBase(index_copy)
+    kb = KnowledgeBase(config_for(index_copy))
     assert kb.version == good and kb.warnings
     assert kb.stats()["documents"] == 5
 
@@ -43,7 +44,7 @@ def test_partial_version_without_manifest_is_ignored(index_copy):
     partial.mkdir()
     (partial / "kb.sqlite").write_bytes(b"half a database")
     (index_copy / versions.CURRENT).write_text("v999999\n")
-    assert KnowledgeBase(index_copy).version == good
+    assert KnowledgeBase(config_for(index_copy)).version == good
 
 
 def test_old_versions_are_collected(index_copy, tmp_path):
@@ -51,7 +52,7 @@ def test_old_versions_are_collected(index_copy, tmp_path):
     folder.mkdir()
     for i in range(4):
         (folder / "note.txt").write_text(f"Versjon {i}: kundelojalitet handler om tillit.", encoding="utf-8")
-        ingest([folder], index_copy, progress=False)
+        ingest([folder], store_for(index_copy), progress=False)
     names = versions.published(index_copy)
     assert len(names) == versions.DEFAULT_KEEP
     assert versions.current_name(index_copy) == names[-1]
@@ -87,17 +88,17 @@ def test_gc_honours_keep_versions_and_refuses_a_bad_keep(index_copy, capsys, mon
 
 
 def test_merge_compacts_segments_and_leaves_a_verified_index(index_copy, capsys, monkeypatch):
-    from index.stores import open_store
+    from index.stores import write_settings
 
     monkeypatch.setattr(merge, "MERGE_FACTOR", 2)  # two segments of one size make a tier...
     monkeypatch.setattr(merge, "INLINE_MERGE_ROWS", 0)  # ...which no write merges inline
-    store = open_store(index_copy)
+    store = store_for(index_copy)
     snapshot = store.snapshot()
     doc = snapshot.documents()[0]
     chunks = snapshot.chunks_of(doc.doc_id)
     for n in range(2):  # two copies of one document, one write each: two segments of the same size
         copy = type(doc)(**{**vars(doc), "doc_id": f"copy-{n}", "source": f"copy-{n}.txt"})
-        with store.writer(settings.settings_of(index_copy)) as writer:
+        with store.writer(write_settings(store, config_for(index_copy))) as writer:
             writer.put(copy, [type(c)(**{**vars(c), "doc_id": copy.doc_id}) for c in chunks],
                        snapshot.vectors([c.chunk_id for c in chunks]))
             writer.commit()

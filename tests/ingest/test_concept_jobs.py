@@ -15,6 +15,7 @@ from ingest.jobs import CONCEPT, DONE, FAILED, jobs_dir, open_queue
 from ingest.jobs.runner import Runner
 from ingest.jobs.sqlite import FILE
 from ingest.jobs.submit import submit_concept_change
+from tests.configs import config_for, store_for
 
 SETTINGS = IndexSettings(embedder="hash:64")
 BODY = {
@@ -30,7 +31,7 @@ def hashed_index(tmp_path_factory, seeds_dir) -> Path:
     from ingest.pipeline import ingest
 
     index_dir = tmp_path_factory.mktemp("concept-jobs") / "index"
-    ingest([seeds_dir], index_dir, settings=SETTINGS, progress=False)
+    ingest([seeds_dir], store_for(index_dir), settings=SETTINGS, progress=False)
     return index_dir
 
 
@@ -42,27 +43,27 @@ def index_dir(hashed_index, tmp_path) -> Path:
 
 
 def test_concept_jobs_add_edit_and_remove_in_order_and_a_stale_change_fails_alone(index_dir):
-    queue = open_queue(index_dir)
+    queue = open_queue(config_for(index_dir))
     add, created = submit_concept_change(queue, ConceptChange("add", BODY["id"], BODY))
     assert created and add.kind == CONCEPT and add.to_dict()["concept"] == {"action": "add", "id": BODY["id"]}
     assert submit_concept_change(queue, ConceptChange("add", BODY["id"], BODY))[0].id == add.id  # the same change
     clash, _ = submit_concept_change(queue, ConceptChange("add", BODY["id"], {**BODY, "labels": {"en": "Forces"}}))
     edited = {**BODY, "aliases": {"en": ["Porter's five forces"]}}
     edit, _ = submit_concept_change(queue, ConceptChange("replace", BODY["id"], edited))
-    assert Runner(index_dir, get_engine()).drain() == 3
+    assert Runner(config_for(index_dir), get_engine()).drain() == 3
     assert queue.get(add.id).state == DONE and queue.get(edit.id).state == DONE
     failed = queue.get(clash.id).to_dict()
     assert failed["state"] == FAILED and failed["error"]["code"] == "concept_conflict"
     assert BODY["id"] in failed["error"]["message"]
-    kb = KnowledgeBase(index_dir, embedder=SETTINGS.embedder)
+    kb = KnowledgeBase(config_for(index_dir, embedder=SETTINGS.embedder))
     assert kb.version == queue.get(edit.id).version
     assert kb.concept(BODY["id"])["aliases"] == {"en": ["Porter's five forces"]}
     assert [m["id"] for m in kb.lookup("Fem krafter", k=1)] == [BODY["id"]]
 
     remove, _ = submit_concept_change(queue, ConceptChange("remove", BODY["id"]))
-    Runner(index_dir, get_engine()).drain()
+    Runner(config_for(index_dir), get_engine()).drain()
     assert queue.get(remove.id).state == DONE
-    assert BODY["id"] not in KnowledgeBase(index_dir, embedder=SETTINGS.embedder).catalogue()
+    assert BODY["id"] not in KnowledgeBase(config_for(index_dir, embedder=SETTINGS.embedder)).catalogue()
 
 
 def test_a_queue_from_before_concept_jobs_is_upgraded(index_dir):
@@ -76,8 +77,8 @@ def test_a_queue_from_before_concept_jobs_is_upgraded(index_dir):
                  " attempts INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, started REAL, finished REAL, seq INTEGER)")
     conn.commit()
     conn.close()
-    job, created = submit_concept_change(open_queue(index_dir), ConceptChange("remove", "collective-intimacy"))
+    job, created = submit_concept_change(open_queue(config_for(index_dir)), ConceptChange("remove", "collective-intimacy"))
     assert created
     before = versions.current_name(index_dir)
-    Runner(index_dir, get_engine()).drain()
-    assert open_queue(index_dir).get(job.id).state == DONE and versions.current_name(index_dir) != before
+    Runner(config_for(index_dir), get_engine()).drain()
+    assert open_queue(config_for(index_dir)).get(job.id).state == DONE and versions.current_name(index_dir) != before

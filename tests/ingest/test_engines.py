@@ -29,6 +29,7 @@ from ingest.jobs import DONE, jobs_dir, open_queue
 from ingest.jobs.runner import Runner
 from ingest.jobs.submit import check_upload, submit_upload
 from ingest.pipeline import FileTask, ingest, prepare, prepare_file
+from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HASH = "hash:64"
@@ -54,14 +55,14 @@ def passages(n: int) -> list[str]:
 
 def index_contents(index_dir: Path) -> list[tuple]:
     """Every chunk of an index as (source, ord, start, end, lang, text), sorted, and its vectors in that order."""
-    kb = KnowledgeBase(index_dir)
+    kb = KnowledgeBase(config_for(index_dir))
     rows = []
     for summary in kb.documents():
         doc = kb.document(summary["doc_id"])
         rows += [(doc["source"], c["ord"], c["start"], c["end"], c["lang"], doc["text"][c["start"]:c["end"]])
                  for c in doc["chunks"]]
     rows.sort()
-    with open_store(index_dir).writer() as writer:  # read only: nothing is committed
+    with store_for(index_dir).writer() as writer:  # read only: nothing is committed
         cached = writer.cached_vectors([text_hash(r[-1]) for r in rows])
     return rows, np.stack([cached[text_hash(r[-1])] for r in rows])
 
@@ -99,7 +100,7 @@ def test_map_prepares_files_in_order_and_returns_their_errors(engine, seeds_dir)
 
 
 def test_ingest_makes_the_same_index_as_the_local_engine(engine, seed_index, seeds_dir, tmp_path):
-    ingest([seeds_dir], tmp_path / "index", progress=False, engine=engine)
+    ingest([seeds_dir], store_for(tmp_path / "index"), progress=False, engine=engine)
     rows, vectors = index_contents(tmp_path / "index")
     expected_rows, expected_vectors = index_contents(seed_index)
     assert len(rows) == 122 and rows == expected_rows
@@ -109,12 +110,12 @@ def test_ingest_makes_the_same_index_as_the_local_engine(engine, seed_index, see
 def test_the_runner_indexes_an_upload_with_the_engine(engine, index_copy):
     note = ("Leverandørbytte i praksis\n\nEn kunde bytter leverandør når opplevelsen svikter, ikke når prisen"
             " stiger litt. Zentrovisk lojalitet vokser av gode samtaler.\n").encode()
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     job, _ = submit_upload(queue, jobs_dir(index_copy), note, check_upload(note, "bytte.txt"))
-    assert Runner(index_copy, engine).drain() == 1
+    assert Runner(config_for(index_copy), engine).drain() == 1
     done = queue.get(job.id)
     assert done.state == DONE, done.to_dict()
-    assert KnowledgeBase(index_copy).search("Zentrovisk lojalitet", k=1).results[0].doc_id == done.doc_id
+    assert KnowledgeBase(config_for(index_copy)).search("Zentrovisk lojalitet", k=1).results[0].doc_id == done.doc_id
 
 
 # -- kill -9 of a process using the engine, mid-job --------------------------------------------------------------------
@@ -181,25 +182,25 @@ def test_a_killed_ingest_leaves_a_verified_index_and_runs_again(engine, index_co
     for delay in random.Random(13).sample([1.0, 3.0, 6.0, 9.0], 2):
         _killed(args, cli_env, delay)
         _verified(index_copy)
-        assert KnowledgeBase(index_copy).stats()["documents"] in (5, 7)
+        assert KnowledgeBase(config_for(index_copy)).stats()["documents"] in (5, 7)
     again = subprocess.run([sys.executable, *args], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     _verified(index_copy)
-    assert versions.current_name(index_copy) > before and KnowledgeBase(index_copy).stats()["documents"] == 7
+    assert versions.current_name(index_copy) > before and KnowledgeBase(config_for(index_copy)).stats()["documents"] == 7
 
 
 def test_a_killed_runner_leaves_a_verified_index_and_its_job_runs_again(engine, index_copy, seeds_dir, tmp_path,
                                                                         cli_env):
     data = (_big_folder(seeds_dir, tmp_path / "big", copies=1) / "copy0.txt").read_bytes()
-    job, _ = submit_upload(open_queue(index_copy), jobs_dir(index_copy), data, check_upload(data, "big.txt"))
+    job, _ = submit_upload(open_queue(config_for(index_copy)), jobs_dir(index_copy), data, check_upload(data, "big.txt"))
     args = ["-m", "ingest.jobs", "--index-dir", str(index_copy), "--engine", engine.name, "--once"]
     _killed(args, cli_env, random.Random(7).uniform(2.0, 8.0))
     _verified(index_copy, pending=uploads.source_for(job.content_hash, job.suffix))
     again = subprocess.run([sys.executable, *args], cwd=ROOT, env=cli_env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert open_queue(index_copy).get(job.id).state == DONE
+    assert open_queue(config_for(index_copy)).get(job.id).state == DONE
     _verified(index_copy)
-    assert KnowledgeBase(index_copy).stats()["documents"] == 6
+    assert KnowledgeBase(config_for(index_copy)).stats()["documents"] == 6
 
 
 # -- Ray that cannot start ---------------------------------------------------------------------------------------------

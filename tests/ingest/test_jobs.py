@@ -21,6 +21,8 @@ from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
 from ingest.jobs.submit import check_upload, submit_delete, submit_upload
 from tests.conftest import fill
+from tests.configs import config_for
+from tests.configs import store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = {"sqlite": SqliteQueue, "postgres": PostgresQueue}
@@ -158,18 +160,18 @@ def test_queue_never_hands_a_job_to_two_processes(queue, queue_place):
 
 @pytest.fixture
 def runner(index_copy: Path) -> Runner:
-    return Runner(index_copy, get_engine())
+    return Runner(config_for(index_copy), get_engine())
 
 
 def submit(index_dir: Path, data: bytes, name: str) -> Job:
-    job, created = submit_upload(open_queue(index_dir), jobs_dir(index_dir), data, check_upload(data, name))
+    job, created = submit_upload(open_queue(config_for(index_dir)), jobs_dir(index_dir), data, check_upload(data, name))
     assert created
     return job
 
 
 def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy):
     before = versions.current_name(index_copy)
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     job = submit(index_copy, NOTE, "../../etc/kunde nærhet.txt")
     assert spool.path_of(jobs_dir(index_copy), job).read_bytes() == NOTE
     assert not uploads.stored(index_copy)  # pending bytes never sit in uploads/
@@ -179,7 +181,7 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     assert runner.drain() == 1
     done = queue.get(job.id)
     assert done.state == DONE and done.version != before and done.version == versions.current_name(index_copy)
-    kb = KnowledgeBase(index_copy)
+    kb = KnowledgeBase(config_for(index_copy))
     assert kb.search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
     doc = kb.document(done.doc_id)
     assert doc["title"] == "Kundelojalitet i praksis" and doc["source"].startswith("uploads/")
@@ -192,12 +194,12 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     runner.drain()
     gone = queue.get(deletion.id)
     assert gone.state == DONE and gone.version == versions.current_name(index_copy)
-    assert KnowledgeBase(index_copy).stats()["documents"] == 5
-    assert uploads.stored(index_copy) == [] and uploads.orphans(index_copy) == []
+    assert KnowledgeBase(config_for(index_copy)).stats()["documents"] == 5
+    assert uploads.stored(index_copy) == [] and uploads.orphans(index_copy, store_for(index_copy)) == []
 
 
 def test_an_upload_queued_after_a_deletion_of_its_copy_runs_after_it_and_is_kept(runner, index_copy):
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     first = submit(index_copy, NOTE, "note.txt")
     runner.drain()
     doc_id = queue.get(first.id).doc_id
@@ -208,13 +210,13 @@ def test_an_upload_queued_after_a_deletion_of_its_copy_runs_after_it_and_is_kept
     assert runner.drain() == 3
     assert [queue.get(j.id).state for j in (early, deletion, late)] == [DONE, DONE, DONE]
     assert queue.get(early.id).doc_id == doc_id and queue.get(late.id).doc_id == doc_id
-    kb = KnowledgeBase(index_copy)
+    kb = KnowledgeBase(config_for(index_copy))
     assert kb.search("Quorvexian tillit", k=1).results[0].doc_id == doc_id
     assert (index_copy / kb.document(doc_id)["source"]).read_bytes() == NOTE
 
 
 def test_a_failing_job_is_marked_failed_and_the_next_one_still_runs(runner, index_copy):
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     lost = submit(index_copy, NOTE, "lost.txt")
     spool.path_of(jobs_dir(index_copy), lost).unlink()  # its bytes vanished (a disk cleaner, say)
     unknown, _ = queue.submit(Job(id=uuid.uuid4().hex, kind="reindex-everything", key="x"))
@@ -230,7 +232,7 @@ def test_a_failing_job_is_marked_failed_and_the_next_one_still_runs(runner, inde
 
 
 def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy):
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     for name, data, reason in [("evil.exe", b"MZ\x90\x00", "unsupported file type .exe"),
                                ("disguised.txt", b"\x7fELF\x02\x01\x01" + bytes(200), "binary content"),
                                ("disguised.pdf", b"\x7fELF" + bytes(200), "not a readable PDF")]:
@@ -240,7 +242,7 @@ def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy)
 
 
 def test_a_stopping_runner_puts_its_job_back_unharmed(runner, index_copy):
-    queue = open_queue(index_copy)
+    queue = open_queue(config_for(index_copy))
     job = submit(index_copy, NOTE, "note.txt")
     before = versions.current_name(index_copy)
     runner.stop()
@@ -308,6 +310,6 @@ def test_runner_cli_runs_the_queue_once_and_exits(index_copy):
     proc = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_copy), "--once"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert open_queue(index_copy).get(job.id).state == DONE
+    assert open_queue(config_for(index_copy)).get(job.id).state == DONE
     assert subprocess.run([sys.executable, "-m", "ingest.jobs", "--poll", "0"], cwd=ROOT,
                           capture_output=True).returncode == 2

@@ -16,13 +16,14 @@ from index.service import KnowledgeBase
 from index.stores import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import doc_id_for, ingest
+from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def current(index_dir: Path):
     """The published version as readers see it."""
-    return open_store(index_dir).snapshot()
+    return store_for(index_dir).snapshot()
 
 
 def all_chunks(snapshot) -> list:
@@ -78,27 +79,27 @@ def corpus(tmp_path, seeds_dir) -> Path:
 
 def test_incremental_skip_replace_prune(corpus, tmp_path):
     index_dir = tmp_path / "index"
-    first = ingest([corpus], index_dir, progress=False)
+    first = ingest([corpus], store_for(index_dir), progress=False)
     assert (first.added, first.total_documents) == (2, 2)
     snap = current(index_dir)
     assert {d.source for d in snap.documents()} == {"nl/lock-on.txt", "kort.md"}
     lock_on_chunks = {c.chunk_id for c in snap.chunks_of(doc_id_for("nl/lock-on.txt"))}
 
-    again = ingest([corpus], index_dir, progress=False)
+    again = ingest([corpus], store_for(index_dir), progress=False)
     assert (again.added, again.updated, again.unchanged, again.version) == (0, 0, 2, None)
     assert versions.current_name(index_dir) == first.version
 
     (corpus / "kort.md").write_text("# Lojalitet\n\nTillit må vinnes om og om igjen, skriver han.\n", encoding="utf-8")
-    changed = ingest([corpus], index_dir, progress=False)
+    changed = ingest([corpus], store_for(index_dir), progress=False)
     assert (changed.updated, changed.unchanged, changed.chunks_embedded) == (1, 1, 1)
     snap = current(index_dir)
     assert {c.chunk_id for c in snap.chunks_of(doc_id_for("nl/lock-on.txt"))} == lock_on_chunks
     assert "Tillit må vinnes" in snap.document(doc_id_for("kort.md")).text
 
     (corpus / "kort.md").unlink()
-    kept = ingest([corpus], index_dir, progress=False)
+    kept = ingest([corpus], store_for(index_dir), progress=False)
     assert kept.total_documents == 2  # without --prune nothing is removed
-    pruned = ingest([corpus], index_dir, prune=True, progress=False)
+    pruned = ingest([corpus], store_for(index_dir), prune=True, progress=False)
     assert (pruned.removed, pruned.total_documents) == (1, 1)
     snap = current(index_dir)
     assert snap.document(doc_id_for("kort.md")) is None
@@ -119,7 +120,7 @@ def test_bad_inputs_are_reported_and_the_rest_ingested(tmp_path, capsys, seeds_d
     for name in ("empty.txt", "binary.txt", "image.png", "broken.pdf", "missing"):
         assert name in err
     assert "Traceback" not in err
-    assert KnowledgeBase(tmp_path / "index").stats()["documents"] == 1
+    assert KnowledgeBase(config_for(tmp_path / "index")).stats()["documents"] == 1
 
 
 def test_nothing_ingestible_exits_non_zero(tmp_path, capsys):
@@ -149,7 +150,7 @@ def test_killed_ingest_leaves_previous_index_searchable(index_copy, tmp_path, se
         proc.wait()
         current = versions.current_name(index_copy)
         assert versions.verify_version(versions.versions_dir(index_copy) / current) == []
-        kb = KnowledgeBase(index_copy)
+        kb = KnowledgeBase(config_for(index_copy))
         # Killed before publishing (the usual case here) or just after: never anything in between.
         assert (current, kb.stats()["documents"]) in {(before, 5)} or (current > before and kb.stats()["documents"] == 11)
         assert kb.search("customer lock-on", k=1).results[0].source == "004_d0c1bd57fb5bdf5c.txt"

@@ -15,6 +15,7 @@ from ingest.jobs import DONE, FAILED, RUNNING, jobs_dir, open_queue
 from ingest.jobs.submit import check_upload, submit_upload
 from tests.conftest import copy_index, fill
 from webapp.serve import die_with_parent
+from tests.configs import config_for
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +36,7 @@ def wait_for(predicate, timeout: float, what: str) -> None:
 
 def test_a_disk_filling_up_mid_job_never_stops_the_runner(seed_index, small_disk, tmp_path):
     index_dir = copy_index(seed_index, small_disk / "index")
-    queue = open_queue(index_dir)
+    queue = open_queue(config_for(index_dir))
     first, _ = submit_upload(queue, jobs_dir(index_dir), note("qxfull1"), check_upload(note("qxfull1"), "a.txt"))
     log = tmp_path / "runner.log"
     with log.open("w") as handle:
@@ -60,6 +61,6 @@ def test_a_disk_filling_up_mid_job_never_stops_the_runner(seed_index, small_disk
     finally:
         runner.terminate()
         runner.wait(timeout=30)
-    assert KnowledgeBase(index_dir).document(queue.get(second.id).doc_id)
+    assert KnowledgeBase(config_for(index_dir)).document(queue.get(second.id).doc_id)
     print(f"first job: {ended.state} {ended.error_code or ''}; runner log: "
           + " | ".join(line for line in log.read_text().splitlines() if "unavailable" in line or "failed" in line))

@@ -9,27 +9,8 @@ import pytest
 from ingest.pipeline import ingest
 from tests.conftest import copy_index
 from webapp import create_app, kb as kb_module
-from webapp.config import from_env
 from webapp.serve import die_with_parent
-
-
-def test_config_defaults_and_environment():
-    assert from_env({}) == {
-        "KB_INDEX_DIR": "data/index", "KB_EMBEDDER": None, "PORT": 5000, "KB_MAX_UPLOAD_MB": 10,
-        "KB_ADMIN_TOKEN": None, "KB_LOG_LEVEL": "INFO",
-        "KB_WORKERS": 2, "KB_THREADS": 4, "KB_RUN_DIR": "data/run", "KB_CLIENT_TIMEOUT_S": 10,
-        "KB_REQUEST_TIMEOUT_S": 120, "KB_SEARCH_RATE": 10, "KB_SEARCH_BURST": 20, "KB_SEARCH_CONNECTIONS": 4,
-        "KB_TRUSTED_PROXIES": (), "KB_RUNNER_BACKOFF_MAX_S": 30.0, "KB_MIN_FREE_MB": 100.0, "KB_MAX_PENDING_JOBS": 1000,
-    }
-    config = from_env({"KB_INDEX_DIR": "/x", "PORT": "8080", "KB_MAX_UPLOAD_MB": "2", "KB_ADMIN_TOKEN": "",
-                       "KB_LOG_LEVEL": "debug"})
-    assert (config["KB_INDEX_DIR"], config["PORT"], config["KB_MAX_UPLOAD_MB"]) == ("/x", 8080, 2)
-    assert config["KB_ADMIN_TOKEN"] is None and config["KB_LOG_LEVEL"] == "DEBUG"
-    assert from_env({"KB_TRUSTED_PROXIES": "10.0.0.7, 192.168.0.0/16"})["KB_TRUSTED_PROXIES"] == (
-        "10.0.0.7/32", "192.168.0.0/16")
-    for bad in ({"KB_SEARCH_RATE": "-1"}, {"KB_TRUSTED_PROXIES": "proxy.local"}):
-        with pytest.raises(ValueError):
-            from_env(bad)
+from tests.configs import store_for
 
 
 def test_upload_limit_follows_config(seed_index):
@@ -93,7 +74,7 @@ def test_newly_published_version_is_served_on_the_very_next_request(index_copy: 
     (extra / "note.txt").write_text(
         "Kundelojalitet handler om tillit.\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, "
         "ikke fordi det er vanskelig å bytte leverandør.\n", encoding="utf-8")
-    ingest([extra], index_copy, progress=False)
+    ingest([extra], store_for(index_copy), progress=False)
     after = client.get("/healthz").get_json()
     assert after["version"] != before["version"]
     assert after["documents"] == before["documents"] + 1

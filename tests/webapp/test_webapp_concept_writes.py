@@ -17,6 +17,7 @@ from ingest.jobs.runner import Runner
 from webapp import create_app
 
 from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 BODY = {
@@ -46,7 +47,7 @@ class Trainer:
         return response.status_code, answer, response.headers
 
     def drain(self) -> int:
-        return Runner(self.client.application.config["KB_INDEX_DIR"], get_engine()).drain()
+        return Runner(config_for(self.client.application.config["KB"].index_dir), get_engine()).drain()
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def trainer(index_copy: Path, check_spec) -> Trainer:
 
 
 def _nothing_queued(index_dir: Path) -> bool:
-    return not (index_dir / "jobs").exists() or not open_queue(index_dir).recent()
+    return not (index_dir / "jobs").exists() or not open_queue(config_for(index_dir)).recent()
 
 
 def test_a_concept_is_added_edited_and_removed_through_jobs(trainer, index_copy):

@@ -20,6 +20,7 @@ from ingest.jobs import QUEUED, open_queue
 from ingest.jobs.runner import runner_alive
 
 from conftest import (ADMIN_TOKEN, ROOT, RunnerKiller, http_json, multipart,  # tests/webapp/conftest.py
+from tests.configs import config_for
                       stop_server, wait_for_job)
 
 pytestmark = pytest.mark.slow
@@ -129,7 +130,7 @@ def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_u
     log = write_stack.log.read_text(encoding="utf-8", errors="replace")
     assert f"job {job['id']} back in the queue: the runner is stopping" in log, log[-3000:]
     assert "job runner stopped" in log, log[-3000:]
-    queued = open_queue(write_stack.index_dir).get(job["id"])
+    queued = open_queue(config_for(write_stack.index_dir)).get(job["id"])
     assert (queued.state, queued.attempts) == (QUEUED, 0), queued
     assert versions.current_name(write_stack.index_dir) == before
     assert not runner_alive(write_stack.index_dir)
@@ -166,7 +167,7 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
     assert len(killer.kills) == 5
     print(f"5 kills, {requeued} jobs ran again after one")
 
-    kb = KnowledgeBase(index_dir)
+    kb = KnowledgeBase(config_for(index_dir))
     docs = kb.documents()
     assert len(docs) == 5 + len(kept)
     assert sorted(d["doc_id"] for d in docs if d["source"].startswith("uploads/")) == sorted(kept.values())

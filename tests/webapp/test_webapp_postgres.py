@@ -108,8 +108,7 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
     from webapp import create_app
 
     pour_into_postgres(seed_index, pg_url)
-    monkeypatch.setenv("KB_DATABASE_URL", pg_url)
-    client = create_app({"KB_INDEX_DIR": str(tmp_path / "local"), "TESTING": True}).test_client()
+    client = create_app({"index_dir": tmp_path / "local", "database_url": pg_url, "TESTING": True}).test_client()
     assert client.get("/api/search?q=kundelojalitet").status_code == 200
     name, admin = conninfo_to_dict(pg_url)["dbname"], pg_server.get_uri()
 

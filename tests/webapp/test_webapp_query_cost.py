@@ -14,7 +14,7 @@ from flask import Flask
 
 from index.embedders.base import QUERY_TOKEN_BUDGET
 from index.service import ENCODER_QUEUE_TOKENS
-from webapp.config import from_env
+from index.config import Config
 from webapp.hooks import SECURITY_HEADERS
 from webapp.serve import _prepare, make_plan
 
@@ -111,7 +111,7 @@ def test_a_client_over_its_search_limits_gets_a_json_429(live_server):
                                      {"KB_SEARCH_RATE": "3", "KB_TRUSTED_PROXIES": "10.0.0.7 192.168.0.0/16"}])
 def test_limit_settings_render_a_config_nginx_accepts(tmp_path, environ):
     args = argparse.Namespace(host="127.0.0.1", port=5999, run_dir=str(tmp_path), workers=1, threads=1, nginx=None)
-    _prepare(make_plan(args, from_env(environ)))  # renders nginx.conf and has `nginx -t` check it
+    _prepare(make_plan(args, Config.from_env(environ)))  # renders nginx.conf and has `nginx -t` check it
     conf = (tmp_path / "nginx.conf").read_text()
     rate = environ.get("KB_SEARCH_RATE", "10")
     assert (f"rate={rate}r/s" in conf and "limit_req zone=search burst=20 nodelay;" in conf) == (rate != "0")

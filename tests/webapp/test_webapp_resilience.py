@@ -123,7 +123,7 @@ def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_
         error = refused.get_json()["error"]
         assert error["code"] == "disk_full" and "free some space" in error["message"], error
         assert str(index_copy) not in error["message"]  # clients see no server path
-    app.config["KB_MIN_FREE_MB"] = 0
+    app.config["KB"] = app.config["KB"].replace(min_free_mb=0)
     form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
     accepted = client.post("/api/documents", data=form, content_type=content_type, headers=AUTH)
     assert accepted.status_code == 202, accepted.get_json()  # a stopped runner refuses nothing: the job waits

@@ -15,6 +15,7 @@ from ingest.jobs.runner import Runner
 from webapp import create_app
 
 from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -87,7 +88,7 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert status == 202 and body["job"]["kind"] == "concept"
     concept_id = body["concept"]["id"]
     assert body["concept"]["labels"]["en"] == edits["labels"]["en"]
-    assert Runner(index_copy, get_engine()).drain() == 1
+    assert Runner(config_for(index_copy), get_engine()).drain() == 1
     status, concept = trainer("GET", f"/api/concepts/{concept_id}")
     assert status == 200 and concept["labels"]["no"] == pick["labels"]["no"]
     assert concept["passages"], "the accepted concept is grounded in the article it came from"

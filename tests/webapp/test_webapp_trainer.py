@@ -10,6 +10,7 @@ from ingest.jobs import open_queue
 from webapp import create_app
 
 from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from tests.configs import config_for
 
 FORM = {"id": "five-forces", "label_en": "Five forces", "label_sv": "Fem krafter", "label_nl": "Vijf krachten",
         "definition_en": "Porter's model of competition.", "related": ["competitive-advantage"]}
@@ -30,7 +31,7 @@ def _sign_in(client) -> str:
 
 
 def _queued(index_dir: Path) -> int:
-    return len(open_queue(index_dir).recent()) if (index_dir / "jobs").exists() else 0
+    return len(open_queue(config_for(index_dir)).recent()) if (index_dir / "jobs").exists() else 0
 
 
 def test_concept_pages_need_a_signed_in_trainer(client):

@@ -24,6 +24,7 @@ from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
 from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
@@ -71,7 +72,7 @@ class Writer:
 
     def drain(self) -> int:
         """Run every queued job with the real runner, as `python -m ingest.jobs` would."""
-        return Runner(self.client.application.config["KB_INDEX_DIR"], get_engine()).drain()
+        return Runner(config_for(self.client.application.config["KB"].index_dir), get_engine()).drain()
 
     def count(self) -> int:
         return self.client.get("/api/stats").get_json()["documents"]
@@ -80,7 +81,7 @@ class Writer:
 def a_doc_id(index_dir: Path) -> str:
     from index.service import KnowledgeBase
 
-    return KnowledgeBase(index_dir).documents()[0]["doc_id"]
+    return KnowledgeBase(config_for(index_dir)).documents()[0]["doc_id"]
 
 
 # -- switched off, missing and wrong tokens --------------------------------------------------------------------
@@ -171,7 +172,7 @@ def test_writes_never_wait_for_another_writer(writer, index_copy):
         assert headers["Location"] == f"/api/jobs/{queued['job']['id']}"
         status, deleting, _ = writer.delete(a_doc_id(index_copy))
         assert status == 202 and deleting["job"]["kind"] == "delete"
-        runner = Runner(index_copy, get_engine(), lock_timeout=0.2)
+        runner = Runner(config_for(index_copy), get_engine(), lock_timeout=0.2)
         assert runner.run_next().id == queued["job"]["id"]
         assert writer.job(queued["job"]["id"])[1]["state"] == "queued"  # it waits, it does not fail
         assert snapshot(index_copy) == before
@@ -265,7 +266,7 @@ def test_deletes_and_uploads_of_one_file_racing_a_running_runner_never_lose_it(w
     stop, answers = threading.Event(), []
 
     def run_jobs() -> None:  # the real runner, claiming jobs as they come (what `python -m ingest.jobs` does)
-        runner = Runner(index_copy, get_engine())
+        runner = Runner(config_for(index_copy), get_engine())
         while not stop.is_set():
             if runner.run_next() is None:
                 time.sleep(0.02)
@@ -300,11 +301,11 @@ def test_a_full_queue_answers_429_with_retry_after_and_keeps_nothing(index_copy,
     assert writer.upload(NOTE)[0] == 202
     assert writer.delete(a_doc_id(index_copy))[0] == 202
     for status, body, headers in (writer.upload(b"En helt annan text om kundresan och lojalitet i dag.", "b.txt"),
-                                  writer.delete(KnowledgeBase(index_copy).documents()[1]["doc_id"])):
+                                  writer.delete(KnowledgeBase(config_for(index_copy)).documents()[1]["doc_id"])):
         assert (status, body["error"]["code"]) == (429, "queue_full") and int(headers["Retry-After"]) > 0
     assert writer.upload(NOTE, "same.txt")[0] == 200  # the same upload again adds nothing: not refused
     assert len(list((jobs_dir(index_copy) / "spool").iterdir())) == 1  # the refused upload left no bytes
-    assert open_queue(index_copy).pending_count() == 2
+    assert open_queue(config_for(index_copy)).pending_count() == 2
     assert writer.drain() == 2
     assert writer.upload(b"En helt annan text om kundresan och lojalitet i dag.", "b.txt")[0] == 202
 
@@ -315,7 +316,7 @@ def test_a_full_disk_answers_507_naming_it_keeps_no_partial_file_and_the_index_s
     app = create_app({"KB_INDEX_DIR": str(index_dir), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "KB_MIN_FREE_MB": 0})  # no early refusal
     writer = Writer(app.test_client(), check_spec)
     before = snapshot(index_dir)
-    open_queue(index_dir)  # the runner made it when it started
+    open_queue(config_for(index_dir))  # the runner made it when it started
     filler = fill(small_disk)
     status, body, _ = writer.upload(NOTE * 200, "big.txt")
     assert (status, body["error"]["code"]) == (507, "insufficient_storage")

@@ -1,0 +1,170 @@
+"""What each `python -m index` command does (the parser is in `index.__main__`, which loads this only to run one)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import uploads, versions
+from .catalogue_writes import update_catalogue
+from .cliargs import EXIT_FAIL, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE
+from .concepts import import_skos
+from .concepts.skos import MAX_SKOS_BYTES
+from .config import Config
+from .errors import IndexBusy, IndexNotFound
+from .service import KnowledgeBase
+from .stores import Store, open_store, write_settings
+
+UPLOADS_LOCK_WAIT_S = 10.0
+
+
+def _print_search(response) -> None:
+    detected = response.query_lang if response.query_lang != "und" else f"uncertain (maybe {response.query_lang_guess})"
+    print(f"query language: {detected}, confidence {response.query_lang_confidence:.2f}   mode: {response.mode}"
+          f"   {response.took_ms:.1f} ms")
+    for card in response.concepts:
+        print(f"concept: {card['label']} ({card['id']}): {card['definition']}")
+    for r in response.results:
+        print(f"\n{r.rank:>2}. [{r.lang}] {r.title}  ({r.source}, chunk {r.chunk_id})  score {r.score:.3f}")
+        print(f"    » {r.highlight['sentence']}")
+        if r.concepts:
+            print(f"    concepts: {', '.join(r.concepts)}")
+
+
+def _merge(store: Store, config: Config, max_rows: int | None) -> int:
+    if store.current() is None:
+        raise IndexNotFound(f"no index in {config.index_dir}")
+    with store.writer(write_settings(store, config)) as writer:
+        published = writer.merge(max_rows)
+    for version in published:
+        print(f"published {version.version} ({version.documents} documents, {version.chunks} chunks)")
+    print(f"{len(published)} merge(s)" if published else "nothing to merge")
+    return EXIT_OK
+
+
+def _verify(store: Store, index_dir: Path) -> int:
+    current = store.current()
+    names = versions.published(index_dir)
+    if current is None and not names:
+        print(f"no index in {index_dir}", file=sys.stderr)
+        return EXIT_NO_INDEX
+    status = EXIT_OK
+    # Older versions: their checksums. The current one: the store's whole check, every passage read back.
+    for name in [n for n in names if n != current] + ([current] if current else []):
+        problems = store.verify() if name == current else versions.verify_version(versions.versions_dir(index_dir) / name)
+        marker = "*" if name == current else " "
+        print(f"{marker} {name}: {'ok' if not problems else 'DAMAGED'}"
+              + (_read_back(store) if name == current and not problems else ""))
+        for problem in problems:
+            print(f"    {problem}")
+        if problems and name == current:
+            status = EXIT_FAIL
+    if names and current not in names:  # only the embedded store keeps versions in the index directory
+        print(f"CURRENT points at {current!r}, which is not a complete version")
+        status = EXIT_FAIL
+    return max(status, _verify_uploads(store, index_dir))
+
+
+def _read_back(store) -> str:
+    snapshot = store.snapshot()
+    return f" (every one of {snapshot.n_documents} documents and {snapshot.n_chunks} passages read back)"
+
+
+def _verify_uploads(store: Store, index_dir: Path) -> int:
+    # Under the writer lock: a write in progress places its file just before it publishes.
+    try:
+        with versions.writer_lock(index_dir, timeout=UPLOADS_LOCK_WAIT_S):
+            orphans, missing = uploads.orphans(index_dir, store), uploads.missing(index_dir, store)
+    except IndexBusy:
+        print("uploads: not checked, a writer is busy (try again)")
+        return EXIT_OK
+    print(f"uploads: {len(uploads.stored(index_dir)) - len(orphans)} stored for indexed documents, "
+          f"{len(orphans)} orphaned, {len(missing)} missing")
+    for path in orphans:
+        print(f"    orphan: {uploads.UPLOADS}/{path.name} (no document names it; `gc` removes it)")
+    for source in missing:
+        print(f"    missing: {source} (an indexed document's stored upload is gone)")
+    return EXIT_FAIL if orphans or missing else EXIT_OK
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Run a parsed command line against the index `config` names."""
+    index_dir = config.index_dir
+    if args.command == "concepts" and args.concepts_command == "import":
+        return _import(args, config)
+    store = open_store(config)
+    if args.command == "verify":
+        return _verify(store, index_dir)
+    if args.command == "gc":
+        if store.current() is None and not versions.published(index_dir):
+            raise IndexNotFound(f"no index in {index_dir}")
+        with versions.writer_lock(index_dir):
+            removed = versions.collect_garbage(index_dir, args.keep or config.keep_versions)
+            orphans = uploads.collect(index_dir, store)
+        print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
+        print(f"removed {len(orphans)} orphaned upload(s)")
+        return EXIT_OK
+    if args.command == "merge":
+        return _merge(store, config, args.max_rows)
+    kb = KnowledgeBase(config)
+    if args.command == "search":
+        response = kb.search(args.query, k=args.k, lang=args.lang, mode=args.mode, group=args.group)
+        if args.json:
+            print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_search(response)
+        return EXIT_OK
+    if args.command == "stats":
+        print(json.dumps(kb.stats(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    return _concepts(kb, args)
+
+
+_SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
+
+
+def _import(args: argparse.Namespace, config: Config) -> int:
+    fmt = args.format or _SKOS_SUFFIXES.get(args.file.suffix.lower())
+    if fmt is None:
+        print(f"error: cannot tell the format of {args.file.name}; pass --format json-ld|turtle", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with open(args.file, "rb") as handle:
+            data = handle.read(MAX_SKOS_BYTES + 1)  # one byte more tells a file that is too big
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAIL
+    catalogue = import_skos(data, fmt, source=args.file.name)  # CatalogueError -> exit 1 in main
+    terms = catalogue.all_terms()
+    summary = (f"{len(catalogue)} concepts, {len(terms)} labels and aliases in {len(catalogue.languages())} languages"
+               f" ({', '.join(catalogue.languages())})")
+    if args.check:
+        print(f"{args.file.name}: valid; {summary}; nothing changed (--check)")
+        return EXIT_OK
+    store = open_store(config)
+    update = update_catalogue(store, write_settings(store, config), lambda current: catalogue)
+    if update.version is None:
+        print(f"{args.file.name}: the index's catalogue is this vocabulary already; nothing changed")
+    else:
+        print(f"{args.file.name}: imported {summary}; {len(update.changed)} concepts added, changed or removed;"
+              f" published {update.version}")
+    return EXIT_OK
+
+
+def _concepts(kb, args: argparse.Namespace) -> int:
+    if args.concepts_command == "lookup":
+        matches = kb.lookup(args.text, k=args.k)
+        if args.json:
+            print(json.dumps({"query": args.text, "matches": matches}, ensure_ascii=False, indent=2))
+        for m in [] if args.json else matches:
+            print(f"{m['score']:.3f}  {m['id']:<32} {m['label']}  [{m['family']}, {m['via']}]")
+        return EXIT_OK
+    if args.concepts_command == "check":
+        missing = kb.ungrounded_concepts()
+        for concept_id in missing:
+            print(f"no supporting passage: {concept_id}")
+        print(f"{len(kb.concepts()) - len(missing)} of {len(kb.concepts())} concepts grounded")
+        return EXIT_FAIL if missing else EXIT_OK
+    print(kb.export_concepts(args.format))
+    return EXIT_OK
