@@ -25,7 +25,8 @@ from pathlib import Path
 
 from index.stores import open_store
 from index.config import Config
-from index.ranking import MODES, RankingConfig
+from index.choices import MODES
+from index.ranking import RankingConfig
 from index.service import MAX_K, KnowledgeBase
 
 HERE = Path(__file__).resolve().parent

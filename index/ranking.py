@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from .choices import MODES
 from .debias import centre, project_out
 from .protocols import Snapshot
 from .records import Passage

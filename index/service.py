@@ -12,12 +12,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import suggestions
-from .choices import MAX_K, MAX_QUERY_CHARS
+from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts import (
@@ -31,7 +30,7 @@ from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
 from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
-from .ranking import MODES, RankingConfig, rank
+from .ranking import RankingConfig, rank
 from .records import Document
 from .stores import Snapshot, open_store
 

@@ -15,6 +15,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.configs import config_for, store_for
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -66,7 +68,6 @@ def index_copy(seed_index: Path, tmp_path: Path) -> Path:
 # shutdown) and deletes its folder: pgserver daemonises the server, so nothing else would stop it.
 PG_WATCHDOG = """
 import os, shutil, signal, sys, time
-from tests.configs import config_for, store_for
 signal.sigwait({signal.SIGTERM})
 try:
     with open(os.path.join(sys.argv[1], "postmaster.pid")) as handle:

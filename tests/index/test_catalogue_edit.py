@@ -16,9 +16,8 @@ from index.concepts.edit import (
 from index.concepts.storage import FILE, stored_catalogue
 from index.errors import ConceptConflict, InvalidConcept, NotFound
 from index.service import KnowledgeBase
-from index.stores import IndexSettings, open_store
+from index.stores import IndexSettings
 from tests.configs import config_for, store_for
-from tests.configs import store_for
 
 FIVE_FORCES = {
     "id": "five-forces",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from index.__main__ import main as index_main
 from index.service import KnowledgeBase
-from index.stores import open_store
+from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from index.stores import IndexSettings
 from ingest.pipeline import ingest
-from tests.configs import config_for, store_for
+from tests.configs import store_for
 
 corpus, index_dir, window = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 corpus.mkdir(exist_ok=True)

@@ -15,7 +15,7 @@ import pytest
 
 from index import records as sq
 from index.errors import IndexBusy, IndexNotFound
-from index.stores import IndexSettings, open_store
+from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
 from tests.conftest import pour_into_postgres
@@ -162,7 +162,6 @@ import sys, numpy as np
 from index.records import Chunk, Document
 from index.records import IndexSettings
 from index.stores.postgres import PostgresStore
-from tests.configs import store_for
 url, n = sys.argv[1], int(sys.argv[2])
 store = PostgresStore(url)
 rng = np.random.default_rng(n)

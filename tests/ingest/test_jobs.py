@@ -21,8 +21,7 @@ from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
 from ingest.jobs.submit import check_upload, submit_delete, submit_upload
 from tests.conftest import fill
-from tests.configs import config_for
-from tests.configs import store_for
+from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUES = {"sqlite": SqliteQueue, "postgres": PostgresQueue}

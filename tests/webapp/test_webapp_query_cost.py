@@ -110,8 +110,9 @@ def test_a_client_over_its_search_limits_gets_a_json_429(live_server):
 @pytest.mark.parametrize("environ", [{}, {"KB_SEARCH_RATE": "0", "KB_SEARCH_CONNECTIONS": "0"},
                                      {"KB_SEARCH_RATE": "3", "KB_TRUSTED_PROXIES": "10.0.0.7 192.168.0.0/16"}])
 def test_limit_settings_render_a_config_nginx_accepts(tmp_path, environ):
-    args = argparse.Namespace(host="127.0.0.1", port=5999, run_dir=str(tmp_path), workers=1, threads=1, nginx=None)
-    _prepare(make_plan(args, Config.from_env(environ)))  # renders nginx.conf and has `nginx -t` check it
+    config = Config.from_env({**environ, "PORT": "5999", "KB_RUN_DIR": str(tmp_path), "KB_WORKERS": "1",
+                              "KB_THREADS": "1"})
+    _prepare(make_plan(argparse.Namespace(host="127.0.0.1", nginx=None), config))  # renders nginx.conf and has `nginx -t` check it
     conf = (tmp_path / "nginx.conf").read_text()
     rate = environ.get("KB_SEARCH_RATE", "10")
     assert (f"rate={rate}r/s" in conf and "limit_req zone=search burst=20 nodelay;" in conf) == (rate != "0")
