@@ -11,7 +11,7 @@ import pytest
 from index.errors import IndexBusy, IndexNotFound
 from index.records import Chunk, Document, text_hash
 from index.segments import merge
-from index.stores import IndexSettings, open_store
+from index.stores import IndexSettings
 from tests.configs import store_for
 
 SETTINGS = IndexSettings(embedder="hash:64")
@@ -216,7 +216,7 @@ def test_after_many_small_writes_deletes_and_merges_every_passage_reads_back(sto
 
 
 def test_the_embedded_store_keeps_label_vectors_in_the_cache_folder_it_is_handed(tmp_path):
-    store = open_store(tmp_path / "index", cache_dir=tmp_path / "machine-cache")
+    store = store_for(tmp_path / "index", cache_dir=tmp_path / "machine-cache")
     publish(store, document(0, "sv"))
     assert len(list((tmp_path / "machine-cache").glob("concepts-*.npz"))) == 1
     assert not (tmp_path / "index" / "cache").exists()
