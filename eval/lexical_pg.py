@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.queryplan import plan_query
 from index.store import Chunk, Document
 from index.stores.base import IndexSettings
 from index.stores.postgres import PostgresStore
@@ -76,7 +77,7 @@ def _snowball(store: PostgresStore, query: str, lang: str, k: int) -> list[str]:
 
 
 def _bm25(store: PostgresStore, snapshot, query: str, lang: str, k: int) -> list[str]:
-    top = snapshot.lexical_top(query, lang, k)
+    top = snapshot.lexical_top(plan_query(query, lang, snapshot.chunk_languages()), k)
     heads = {c.chunk_id: c.doc_id for c in snapshot.chunks_by_id(list(top)).values()}
     return [heads[c] for c, _ in sorted(top.items(), key=lambda item: -item[1])]
 

@@ -227,6 +227,7 @@ _SKOS_SUFFIXES = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", "
 def _import(args: argparse.Namespace, index_dir: Path) -> int:
     from .catalogue_writes import update_catalogue
     from .concepts import import_skos
+    from .stores import open_store
 
     fmt = args.format or _SKOS_SUFFIXES.get(args.file.suffix.lower())
     if fmt is None:
@@ -245,7 +246,8 @@ def _import(args: argparse.Namespace, index_dir: Path) -> int:
     if args.check:
         print(f"{args.file.name}: valid; {summary}; nothing changed (--check)")
         return EXIT_OK
-    update = update_catalogue(index_dir, settings.settings_of(index_dir), lambda current: catalogue)
+    update = update_catalogue(open_store(index_dir, settings.database_url()), settings.settings_of(index_dir),
+                              lambda current: catalogue)
     if update.version is None:
         print(f"{args.file.name}: the index's catalogue is this vocabulary already; nothing changed")
     else:

@@ -6,12 +6,11 @@ change is checked against the catalogue of the version it is applied to, never a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from .concepts import Catalogue
 from .concepts.edit import ConceptChange, changed_concepts, check_change
-from .stores import IndexSettings, open_store
+from .stores import IndexSettings, Store
 
 
 @dataclass(frozen=True)
@@ -22,13 +21,13 @@ class CatalogueUpdate:
     changed: list[str]
 
 
-def update_catalogue(index_dir: Path, settings: IndexSettings, change: Callable[[Catalogue], Catalogue],
+def update_catalogue(store: Store, settings: IndexSettings, change: Callable[[Catalogue], Catalogue],
                      lock_timeout: float = 30.0) -> CatalogueUpdate:
     """Apply `change` (the current catalogue -> a validated new one) and publish; groundings are recomputed.
 
     A refused change (its domain error) leaves the index as it was.
     """
-    with open_store(index_dir).writer(settings, lock_timeout=lock_timeout) as writer:
+    with store.writer(settings, lock_timeout=lock_timeout) as writer:
         before = writer.catalogue()
         after = change(before)
         if not writer.set_catalogue(after):
@@ -37,7 +36,7 @@ def update_catalogue(index_dir: Path, settings: IndexSettings, change: Callable[
     return CatalogueUpdate(published.version if published else None, changed_concepts(before, after))
 
 
-def apply_concept_change(index_dir: Path, settings: IndexSettings, change: ConceptChange,
+def apply_concept_change(store: Store, settings: IndexSettings, change: ConceptChange,
                          lock_timeout: float = 30.0) -> CatalogueUpdate:
     """Add, replace or remove one concept of the index's catalogue and publish the result."""
-    return update_catalogue(index_dir, settings, lambda catalogue: check_change(catalogue, change), lock_timeout)
+    return update_catalogue(store, settings, lambda catalogue: check_change(catalogue, change), lock_timeout)

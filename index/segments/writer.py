@@ -22,7 +22,6 @@ import numpy as np
 from .. import store, suggestions, versions
 from ..concepts import Catalogue, ConceptIndex, ground, load_or_build_concept_index
 from ..concepts.storage import save_catalogue, stored_catalogue
-from ..concepts.suggest import documents_as_sources, reference_sample, suggest
 from ..embedders import Embedder, get_embedder
 from ..stores.base import IndexSettings, Published, check_embedder
 from . import layout
@@ -43,8 +42,6 @@ INLINE_MERGE_ROWS = 200_000
 MAX_DELETED_SHARE = 0.5
 # (cache file, catalogue digest) -> label vectors, for the writes of this process
 _CONCEPT_INDEXES: dict[tuple[str, str], ConceptIndex] = {}
-# Documents whose concepts are suggested together (beside one reference sample of the others).
-SUGGEST_BATCH = 100
 
 
 class SegmentWriter:
@@ -315,31 +312,12 @@ class SegmentWriter:
 
     def _suggest(self) -> None:
         """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""
-        # Only the documents this write put or that earlier suggestions name: a set of every id costs O(corpus).
-        named = {d["doc_id"] for s in self._suggested for d in s["documents"]} | self._put
-        present = {d for d in named if self.view.locate(d) is not None}
-        fresh_ids = self._put & present if self.settings.suggest else set()
-        fresh: list[dict] = []
-        if fresh_ids:
-            from .. import settings  # settings imports the stores
-            from ..glosses import lexicons
-            from ..glosses.wordclass import WordClasses
+        from .. import settings  # settings imports the stores
 
-            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
-            def sources(doc_ids: list[str]) -> list:
-                docs = [d for d in map(self.view.document, doc_ids) if d is not None]
-                return documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
-
-            ordered = sorted(fresh_ids)
-            reference = sources(reference_sample(self.view.sample_candidates(exclude=fresh_ids), []))
-            # In batches beside one reference sample: the cost of a big write grows with its documents, not faster.
-            for i in range(0, len(ordered), SUGGEST_BATCH):
-                batch = ordered[i:i + SUGGEST_BATCH]
-                documents = sources(batch) + reference
-                found = suggest(documents, batch, self._catalogue, embed=self.embedder.embed_queries,
-                                chunk_vectors=self.view.vectors, classify=classes.classify)
-                fresh += [s.to_dict() for s in found]
-        self._suggested = suggestions.carry_over(self._suggested, fresh, present, self._put & present)
+        view = self.view
+        self._suggested = suggestions.next_suggestions(
+            self._suggested, self._put, view, lambda doc_id: view.locate(doc_id) is not None, self._catalogue,
+            self.embedder, self.settings.suggest, settings.dict_dir(), settings.cache_dir(self.index_dir))
         self._put = set()
 
     # -- publishing ----------------------------------------------------------------------------

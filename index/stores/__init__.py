@@ -11,7 +11,7 @@ def open_store(index_dir: Path, database_url: str | None = None) -> Store:
     if database_url:
         from .postgres import PostgresStore
 
-        return PostgresStore(database_url)
+        return PostgresStore(database_url, cache_dir=Path(index_dir) / "cache")
     from .embedded import EmbeddedStore
 
     return EmbeddedStore(Path(index_dir))

@@ -1,7 +1,7 @@
 """The store protocol: a `Store` opens a single `Writer` and read-only `Snapshot`s of published versions.
 
 Two implementations sit beside this file: `embedded.py` (immutable segments on disk: FAISS/NumPy
-plus SQLite) and `postgres.py` (PostgreSQL with pgvector). Ranking (`index/ranking.py`) is one
+plus SQLite) and the `postgres` package (PostgreSQL with pgvector). Ranking (`index/ranking.py`) is one
 Python code path over the candidates a `Snapshot` returns; it never sees whole-corpus arrays.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..concepts import Catalogue, ConceptIndex
 from ..debias import Centring
 from ..embedders import DEFAULT_EMBEDDER, Embedder
 from ..errors import EmbedderMismatch
+from ..queryplan import QueryPlan
 from ..store import Chunk, DocState, Document
 from ..versions import DEFAULT_KEEP
 
@@ -205,12 +206,12 @@ class Snapshot(Protocol):
         """Approximate top-k (chunk_id, inner product) of a corrected query against centred passages."""
         ...
 
-    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
+    def lexical_top(self, plan: QueryPlan, k: int) -> dict[int, float]:
         """The k best chunk ids by `lexical_of`'s score, only those above 0."""
         ...
 
-    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
-        """BM25 on 0..1 per chunk: all terms for same-language passages, longer words for the rest."""
+    def lexical_of(self, plan: QueryPlan, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 on 0..1 per chunk: the plan's terms of each passage's language (`index.queryplan`)."""
         ...
 
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
@@ -307,4 +308,12 @@ class Store(Protocol):
 
     def verify(self) -> list[str]:
         """Problems of the current version; an empty list means it is sound and searchable."""
+        ...
+
+    def decisions(self) -> dict[str, dict]:
+        """suggestion id -> {status, refs, concept_id, at} of every decision trainers took (`index.suggestions`)."""
+        ...
+
+    def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+        """Record a trainer's decision on a suggestion; it outlives the version it was taken on."""
         ...

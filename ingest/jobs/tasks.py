@@ -135,5 +135,5 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     if ctx.current() is None:
         raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
     report("publishing", 0, 0)
-    update = apply_concept_change(ctx.index_dir, ctx.settings(), change, ctx.lock_timeout)
+    update = apply_concept_change(ctx.store(), ctx.settings(), change, ctx.lock_timeout)
     return Outcome(update.version or ctx.current(), None)

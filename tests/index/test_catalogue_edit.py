@@ -130,7 +130,7 @@ def test_a_published_change_is_served_grounded_and_carried_forward(small_index, 
     import shutil
 
     index_dir = shutil.copytree(small_index, tmp_path / "index")
-    update = apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
+    update = apply_concept_change(open_store(index_dir), SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
     assert update.changed == ["five-forces"] and update.version == versions.current_name(index_dir)
     kb = KnowledgeBase(index_dir, embedder=SETTINGS.embedder)
     assert kb.concept("five-forces")["labels"] == FIVE_FORCES["labels"]
@@ -152,7 +152,7 @@ def test_a_refused_change_publishes_nothing(small_index, tmp_path):
     index_dir = shutil.copytree(small_index, tmp_path / "index")
     before = versions.current_name(index_dir)
     with pytest.raises(ConceptConflict):
-        apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "x", {**FIVE_FORCES, "id": "customer-loyalty"}))
+        apply_concept_change(open_store(index_dir), SETTINGS, ConceptChange("add", "x", {**FIVE_FORCES, "id": "customer-loyalty"}))
     assert versions.current_name(index_dir) == before and versions.published(index_dir) == [before]
 
 
@@ -166,6 +166,6 @@ def test_an_index_from_before_stored_catalogues_gets_one_at_its_next_write(small
     del manifest["files"][FILE]
     (folder / versions.MANIFEST).write_text(json.dumps(manifest))
     assert KnowledgeBase(index_dir, embedder=SETTINGS.embedder).catalogue().digest == catalogue.digest
-    apply_concept_change(index_dir, SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
+    apply_concept_change(open_store(index_dir), SETTINGS, ConceptChange("add", "five-forces", FIVE_FORCES))
     stored = stored_catalogue(_current(index_dir))
     assert len(stored) == len(catalogue) + 1
