@@ -144,7 +144,9 @@ def pour_into_postgres(index_dir: Path, url: str) -> None:
     from index.stores.postgres import PostgresStore
 
     source = open_store(index_dir).snapshot()
-    with PostgresStore(url).writer(IndexSettings(embedder=source.embedder)) as writer:
+    # The session's cache: the seed ingest built the lexicons that suggesting reads.
+    store = PostgresStore(url, cache_dir=Path(os.environ["KB_CACHE_DIR"]))
+    with store.writer(IndexSettings(embedder=source.embedder)) as writer:
         for doc in source.documents():
             chunks = source.chunks_of(doc.doc_id)
             writer.put(doc, chunks, source.vectors([c.chunk_id for c in chunks]))
