@@ -24,8 +24,8 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from index.records import Chunk, Document
-from index.records import IndexSettings
+from index.queryplan import plan_query
+from index.records import Chunk, Document, IndexSettings
 from index.stores.postgres import PostgresStore
 
 LANGS = ("no", "sv", "nl")
@@ -101,11 +101,12 @@ def _grow(store: PostgresStore, data: Synthetic, settings: IndexSettings, have: 
 
 
 def _search(snapshot, q: np.ndarray, text: str, lang: str) -> None:
-    ids = {c for c, _ in snapshot.dense(q, CANDIDATES)} | set(snapshot.lexical_top(text, lang, CANDIDATES))
+    plan = plan_query(text, lang, snapshot.chunk_languages())
+    ids = {c for c, _ in snapshot.dense(q, CANDIDATES)} | set(snapshot.lexical_top(plan, CANDIDATES))
     passages = snapshot.passages(sorted(ids))
     around = sorted({i for p in passages.values() for i in (p.chunk_id, p.prev, p.next)})
     snapshot.vectors(around)
-    snapshot.lexical_of(text, lang, sorted(ids))
+    snapshot.lexical_of(plan, sorted(ids))
     snapshot.doc_centroids(sorted({p.doc_id for p in passages.values()}))
 
 

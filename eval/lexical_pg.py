@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.records import Chunk, Document
-from index.records import IndexSettings
+from index.queryplan import plan_query
+from index.records import Chunk, Document, IndexSettings
 from index.stores.postgres import PostgresStore
 
 from .bench_pg import database
@@ -76,7 +76,7 @@ def _snowball(store: PostgresStore, query: str, lang: str, k: int) -> list[str]:
 
 
 def _bm25(store: PostgresStore, snapshot, query: str, lang: str, k: int) -> list[str]:
-    top = snapshot.lexical_top(query, lang, k)
+    top = snapshot.lexical_top(plan_query(query, lang, snapshot.chunk_languages()), k)
     heads = {c.chunk_id: c.doc_id for c in snapshot.chunks_by_id(list(top)).values()}
     return [heads[c] for c, _ in sorted(top.items(), key=lambda item: -item[1])]
 

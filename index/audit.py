@@ -10,6 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .queryplan import QueryPlan
 from .protocols import Snapshot
 
 BATCH = 1000  # ids per read call: what a search asks for at most, with room to spare
@@ -86,4 +87,4 @@ def _audit_batch(snapshot: Snapshot, batch: list[int], owner: dict[int, str], or
     norms = np.linalg.norm(np.asarray(vectors, np.float32), axis=1) if len(batch) else np.zeros(0)
     found.add("passages without a vector", [i for i, n in zip(batch, norms) if not np.isfinite(n) or n == 0])
     snapshot.concepts_by_chunk(batch)  # must not fail on any live id
-    snapshot.lexical_of("", "und", batch)
+    snapshot.lexical_of(QueryPlan(), batch)

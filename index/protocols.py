@@ -1,7 +1,7 @@
 """The store protocol: a `Store` opens a single `Writer` and read-only `Snapshot`s of published versions.
 
 Two implementations live in `index/stores/`: `embedded.py` (immutable segments on disk: FAISS/NumPy
-plus SQLite) and `postgres.py` (PostgreSQL with pgvector); the records they exchange are in
+plus SQLite) and the `postgres` package (PostgreSQL with pgvector); the records they exchange are in
 `index/records.py`. The protocols sit outside `index/stores/`, whose `__init__` opens the stores, so that
 ranking and the stores can both import them without a cycle. Ranking (`index/ranking.py`) is one
 Python code path over the candidates a `Snapshot` returns; it never sees whole-corpus arrays.
@@ -16,6 +16,7 @@ import numpy as np
 from .concepts import Catalogue, ConceptIndex
 from .debias import Centring
 from .embedders import Embedder
+from .queryplan import QueryPlan
 from .records import Chunk, DocHead, DocState, Document, GroundedPassage, IndexSettings, Passage, Published
 
 
@@ -127,12 +128,12 @@ class Snapshot(Protocol):
         """Approximate top-k (chunk_id, inner product) of a corrected query against centred passages."""
         ...
 
-    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
+    def lexical_top(self, plan: QueryPlan, k: int) -> dict[int, float]:
         """The k best chunk ids by `lexical_of`'s score, only those above 0."""
         ...
 
-    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
-        """BM25 on 0..1 per chunk: all terms for same-language passages, longer words for the rest."""
+    def lexical_of(self, plan: QueryPlan, chunk_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 on 0..1 per chunk: the plan's terms of each passage's language (`index.queryplan`)."""
         ...
 
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
@@ -229,4 +230,12 @@ class Store(Protocol):
 
     def verify(self) -> list[str]:
         """Problems of the current version; an empty list means it is sound and searchable."""
+        ...
+
+    def decisions(self) -> dict[str, dict]:
+        """suggestion id -> {status, refs, concept_id, at} of every decision trainers took (`index.suggestions`)."""
+        ...
+
+    def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+        """Record a trainer's decision on a suggestion; it outlives the version it was taken on."""
         ...

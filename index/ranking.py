@@ -6,7 +6,8 @@ mean, the query on the corpus mean with the language subspace projected out), re
 feedback from the best documents when the corpus has enough of them for the best few to be a
 selection. Hybrid adds BM25 where it is trustworthy: all query terms against passages in the
 query's language, and only longer words (names, shared loan words: Disney, Kindle, data) against
-passages in other languages, where short words are false friends ("de", "in", "is"). Every
+passages in other languages, where short words are false friends ("de", "in", "is"): the query plan
+(`index/queryplan.py`), built here once per search and handed to the store. Every
 mode subtracts a demotion for passages that say little (headings, calls to action, bylines).
 """
 from __future__ import annotations
@@ -18,9 +19,8 @@ from scipy import sparse
 
 from .debias import centre, project_out
 from .protocols import Snapshot
+from .queryplan import plan_query
 from .records import Passage
-
-CROSS_LANGUAGE_MIN_CHARS = 4
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,9 @@ def rank(
 
     candidates: set[int] = set()
     lexical: dict[int, float] = {}
-    if mode in ("hybrid", "lexical"):
-        lexical = snapshot.lexical_top(query, query_lang, pool)
+    plan = plan_query(query, query_lang, snapshot.chunk_languages()) if mode != "dense" else None
+    if plan is not None:
+        lexical = snapshot.lexical_top(plan, pool)
         candidates.update(lexical)
     if mode in ("hybrid", "dense"):
         candidates.update(c for c, _ in snapshot.dense(q, pool))
@@ -166,8 +167,8 @@ def rank(
     ids = [c for c in sorted(passages) if lang is None or passages[c].lang == lang]
     if not ids:
         return []
-    if mode != "dense":
-        lexical.update(snapshot.lexical_of(query, query_lang, [c for c in ids if c not in lexical]))
+    if plan is not None:
+        lexical.update(snapshot.lexical_of(plan, [c for c in ids if c not in lexical]))
     lexical_rows = np.asarray([lexical.get(c, 0.0) for c in ids], np.float32)
 
     if mode == "lexical":

@@ -481,7 +481,7 @@ class KnowledgeBase:
         """Suggested concepts no trainer has decided on, best first; those of one document (best there first)."""
         if doc_id is not None:
             self.document(doc_id)  # NotFound for an unknown document
-        found = suggestions.pending(self._suggestions(), suggestions.decisions(self.index_dir), doc_id)
+        found = suggestions.pending(self._suggestions(), self._store.decisions(), doc_id)
         if doc_id is not None:
             found = sorted(found, key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == doc_id))
         return self._with_titles(found)
@@ -489,4 +489,8 @@ class KnowledgeBase:
     def suggestion(self, suggestion_id: str) -> dict:
         """One suggestion of the served version with the decision taken on it, if any (`NotFound` otherwise)."""
         found = suggestions.find(self._suggestions(), suggestion_id)
-        return {**self._with_titles([found])[0], "decision": suggestions.decisions(self.index_dir).get(suggestion_id)}
+        return {**self._with_titles([found])[0], "decision": self._store.decisions().get(suggestion_id)}
+
+    def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+        """Record a trainer's decision on a suggestion (accepted, dismissed) where the index keeps them."""
+        return self._store.decide(suggestion, status, concept_id)

@@ -5,21 +5,44 @@ computes theirs and carries the others' over from the version it started from (d
 are gone). Trainers' decisions (accepted, dismissed) live beside the versions in
 `<index dir>/suggestions/decisions.json`, keyed by the suggestion's terms (`lang:stems`): a decision
 outlives the version it was taken on, and a later suggestion with a decided term is not shown again.
+Every store computes a version's suggestions with `next_suggestions` and keeps decisions made by `decision`.
 """
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Protocol, Sequence
 
+import numpy as np
+
+from .concepts import Catalogue
+from .concepts.suggest import documents_as_sources, reference_sample, suggest
+from .embedders import Embedder
 from .errors import IndexBusy, InvalidQuery, NotFound
 from .files import exclusive_lock, write_atomically
+from .glosses import lexicons
+from .glosses.wordclass import WordClasses
+from .records import Chunk, Document
 
 FILE = "suggestions.json"
 FOLDER = "suggestions"
 DECISIONS = "decisions.json"
 STATUSES = ("accepted", "dismissed")
+# Documents whose concepts are suggested together (beside one reference sample of the others).
+SUGGEST_BATCH = 100
+
+
+class Corpus(Protocol):
+    """What suggesting reads of the version being prepared: a writer's live rows."""
+
+    def document(self, doc_id: str) -> Document | None: ...
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]: ...
+
+    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray: ...
+
+    def sample_candidates(self, exclude: set[str]) -> list[str]: ...
 
 
 def save(build_dir: Path, suggestions: list[dict]) -> Path:
@@ -55,6 +78,34 @@ def carry_over(previous: list[dict], fresh: list[dict], present: set[str], recom
     return sorted(by_id.values(), key=lambda s: -s["score"])
 
 
+def next_suggestions(previous: list[dict], put: set[str], corpus: Corpus, is_live: Callable[[str], bool],
+                     catalogue: Catalogue, embedder: Embedder, enabled: bool, dict_dir: Path,
+                     cache_dir: Path | None) -> list[dict]:
+    """The next version's suggestions: computed for the documents `put` (unless not `enabled`), read beside a
+    bounded sample of the others, and the previous version's carried over for documents still live."""
+    # Only the documents this write put or that earlier suggestions name: a set of every id costs O(corpus).
+    named = {d["doc_id"] for s in previous for d in s["documents"]} | put
+    present = {d for d in named if is_live(d)}
+    fresh_ids = put & present if enabled else set()
+    fresh: list[dict] = []
+    if fresh_ids:
+        classes = WordClasses(lexicons(dict_dir, cache_dir))
+
+        def sources(doc_ids: list[str]) -> list:
+            docs = [d for d in map(corpus.document, doc_ids) if d is not None]
+            return documents_as_sources(docs, [c for d in docs for c in corpus.chunks_of(d.doc_id)])
+
+        ordered = sorted(fresh_ids)
+        reference = sources(reference_sample(corpus.sample_candidates(exclude=fresh_ids), []))
+        # In batches beside one reference sample: the cost of a big write grows with its documents, not faster.
+        for i in range(0, len(ordered), SUGGEST_BATCH):
+            batch = ordered[i:i + SUGGEST_BATCH]
+            found = suggest(sources(batch) + reference, batch, catalogue, embed=embedder.embed_queries,
+                            chunk_vectors=corpus.vectors, classify=classes.classify)
+            fresh += [s.to_dict() for s in found]
+    return carry_over(previous, fresh, present, put & present)
+
+
 def _decisions_path(index_dir: Path) -> Path:
     return Path(index_dir) / FOLDER / DECISIONS
 
@@ -70,16 +121,21 @@ def decisions(index_dir: Path) -> dict[str, dict]:
 def decide(index_dir: Path, suggestion: dict, status: str, concept_id: str | None = None,
            timeout: float = 10.0) -> dict:
     """Record a trainer's decision on a suggestion, atomically; returns the decision."""
-    if status not in STATUSES:
-        raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
+    made = decision(suggestion, status, concept_id)
     folder = Path(index_dir) / FOLDER
     with exclusive_lock(folder / ".lock", timeout, lambda: IndexBusy(f"another decision is being written in {folder}")):
         taken = decisions(index_dir)
-        decision = {"status": status, "refs": [t["ref"] for t in suggestion["terms"]], "concept_id": concept_id,
-                    "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        taken[suggestion["id"]] = decision
+        taken[suggestion["id"]] = made
         write_atomically(_decisions_path(index_dir), json.dumps(taken, ensure_ascii=False, indent=1).encode("utf-8"))
-    return decision
+    return made
+
+
+def decision(suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+    """A trainer's decision on a suggestion as every store records it: {status, refs, concept_id, at}."""
+    if status not in STATUSES:
+        raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
+    return {"status": status, "refs": [t["ref"] for t in suggestion["terms"]], "concept_id": concept_id,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def decided_refs(taken: dict[str, dict]) -> set[str]:

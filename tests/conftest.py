@@ -142,11 +142,13 @@ def allow_connections(admin_url: str, database: str, ok: bool) -> None:
 
 def pour_into_postgres(index_dir: Path, url: str) -> None:
     """Write the documents, chunks and vectors of an embedded index into the PostgreSQL store at `url` (one version)."""
-    from index.stores import IndexSettings, open_store
+    from index.stores import IndexSettings
     from index.stores.postgres import PostgresStore
 
     source = store_for(index_dir).snapshot()
-    with PostgresStore(url).writer(IndexSettings(embedder=source.embedder)) as writer:
+    # The session's cache: the seed ingest built the lexicons that suggesting reads.
+    store = PostgresStore(url, cache_dir=config_for(index_dir).cache_dir)
+    with store.writer(IndexSettings(embedder=source.embedder)) as writer:
         for doc in source.documents():
             chunks = source.chunks_of(doc.doc_id)
             writer.put(doc, chunks, source.vectors([c.chunk_id for c in chunks]))

@@ -9,9 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask import current_app
-
-from index import suggestions
 from index.concepts.edit import ADD, ConceptChange
 from index.errors import InvalidConcept
 
@@ -23,17 +20,13 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 EDITABLE = ("id", "labels", "aliases", "definitions", "broader", "related", "contrasts")
 
 
-def _index_dir():
-    return current_app.config["KB"].index_dir
-
-
 def dismiss(suggestion_id: str) -> dict:
     """Record that a trainer dismissed a suggestion; returns the suggestion with its decision."""
     require_writer()
     health.require_writable()
     kb = get_kb()
     found = kb.suggestion(suggestion_id)
-    decision = suggestions.decide(_index_dir(), found, "dismissed")
+    decision = kb.decide(found, "dismissed")
     return {**found, "decision": decision}
 
 
@@ -51,7 +44,7 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
     found = kb.suggestion(suggestion_id)
     body = concept_from(found, edits)
     answer, status = concept_writes.queue_change(ConceptChange(ADD, body["id"], body))
-    decision = suggestions.decide(_index_dir(), found, "accepted", concept_id=body["id"])
+    decision = kb.decide(found, "accepted", concept_id=body["id"])
     return {**answer, "concept": body, "suggestion": {**found, "decision": decision}}, status
 
 

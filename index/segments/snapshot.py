@@ -11,8 +11,9 @@ from .. import suggestions as suggested, versions
 from ..concepts import Catalogue, ConceptIndex
 from ..concepts.storage import stored_catalogue
 from ..debias import centre
-from ..lexical import B, K1, analyze_query, words
-from ..ranking import CROSS_LANGUAGE_MIN_CHARS, document_centroids
+from ..lexical import B, K1
+from ..queryplan import QueryPlan
+from ..ranking import document_centroids
 from ..records import Passage
 from ..vectors.faiss import default_search_params
 from .segment import CONCEPTS_FILE, Deletions, Segment
@@ -44,7 +45,7 @@ class SegmentSnapshot(SegmentView):
         for segment, _ in self.parts:
             segment.dense.set_search_params(manifest.get("search_params") or default_search_params(segment.meta["factory"]))
         self._lexical_lock = threading.Lock()
-        self._lexical_cache: dict[tuple[str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._lexical_cache: dict[QueryPlan, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     @functools.cached_property
     def words_by_lang(self) -> dict[str, frozenset[str]]:
@@ -71,20 +72,16 @@ class SegmentSnapshot(SegmentView):
         found.sort(key=lambda x: -x[0])
         return [(i, s) for s, i in found[:k]]
 
-    def _lexical(self, query: str, query_lang: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per part: (rows, 0..1 BM25) of the passages sharing a term with the query."""
-        key = (query, query_lang)
+    def _lexical(self, plan: QueryPlan) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per part: (rows, 0..1 BM25) of the passages sharing a term of the plan."""
         with self._lexical_lock:
-            if key in self._lexical_cache:
-                return self._lexical_cache[key]
-        long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
+            if plan in self._lexical_cache:
+                return self._lexical_cache[plan]
         avgdl = np.float32(self.stats.avgdl)
         postings: list[tuple[list, list]] = [([], []) for _ in self.parts]
-        for lang in self.langs:
-            text = query if lang == query_lang else long_words
-            if not text:
+        for lang, terms in plan:
+            if lang not in self.langs:  # a plan made for other languages scores nothing here
                 continue
-            terms = list(dict.fromkeys(analyze_query(text, lang)))
             dfs = term_df(self.parts, terms)
             known = [t for t in terms if dfs[t]]
             idf = self.stats.idf(lang, np.asarray([dfs[t].get(lang, 0) for t in known], np.int64))
@@ -116,13 +113,13 @@ class SegmentSnapshot(SegmentView):
         with self._lexical_lock:
             if len(self._lexical_cache) >= _LEXICAL_CACHE:
                 self._lexical_cache.pop(next(iter(self._lexical_cache)))
-            self._lexical_cache[key] = result
+            self._lexical_cache[plan] = result
         return result
 
-    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
+    def lexical_top(self, plan: QueryPlan, k: int) -> dict[int, float]:
         """The k best chunk ids by BM25 (0..1), only those above 0."""
         ids, scores = [], []
-        for (segment, _), (rows, found) in zip(self.parts, self._lexical(query, query_lang)):
+        for (segment, _), (rows, found) in zip(self.parts, self._lexical(plan)):
             keep = found > 0
             ids.append(np.asarray(segment.ids)[rows[keep]])
             scores.append(found[keep])
@@ -132,10 +129,10 @@ class SegmentSnapshot(SegmentView):
             ids_all, scores_all = ids_all[top], scores_all[top]
         return {int(i): float(s) for i, s in zip(ids_all, scores_all)}
 
-    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
+    def lexical_of(self, plan: QueryPlan, chunk_ids: Sequence[int]) -> dict[int, float]:
         """BM25 (0..1) of the given chunks; 0 for those sharing no term."""
         result = {int(c): 0.0 for c in chunk_ids}
-        lexical = self._lexical(query, query_lang)
+        lexical = self._lexical(plan)
         for pi, ids, rows in self._split(chunk_ids):
             hits, scores = lexical[pi]
             at = np.minimum(np.searchsorted(hits, rows), max(0, len(hits) - 1))

@@ -7,8 +7,8 @@ deleted documents become deletion files of the segments holding them, and the gl
 Segments pile up; `merge` rewrites a tier of small ones into one (tiered, in the manner of Lucene).
 
 The writer keeps the lock, the buffer of new documents and publishing; beside it: `merge` (which segments are due,
-their rows gathered), `stats` (the statistics moved by a write), `caches` (the catalogue's label vectors) and
-`suggesting` (suggested concepts for the documents a write put).
+their rows gathered), `stats` (the statistics moved by a write) and `caches` (the catalogue's label vectors); suggested concepts come
+from `index.suggestions`, shared with the PostgreSQL store.
 """
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from .caches import concept_index
 from .legacy import is_legacy, legacy_rows
 from .segment import ALL_CANDIDATES, CONCEPTS_FILE, DELETES, Deletions, NewRows, Segment, write_segment
 from .stats import SUMS, Stats, centring_with, next_stats
-from .suggesting import suggest_for
 from .view import SegmentView
 
 log = logging.getLogger(__name__)
@@ -298,12 +297,10 @@ class SegmentWriter:
 
     def _suggest(self) -> None:
         """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""
-        # Only the documents this write put or that earlier suggestions name: a set of every id costs O(corpus).
-        named = {d["doc_id"] for s in self._suggested for d in s["documents"]} | self._put
-        present = {d for d in named if self.view.locate(d) is not None}
-        fresh_ids = self._put & present if self.settings.suggest else set()
-        fresh = suggest_for(self.view, fresh_ids, self._catalogue, self.embedder, self.dict_dir, self.cache_dir)
-        self._suggested = suggestions.carry_over(self._suggested, fresh, present, self._put & present)
+        view = self.view
+        self._suggested = suggestions.next_suggestions(
+            self._suggested, self._put, view, lambda doc_id: view.locate(doc_id) is not None, self._catalogue,
+            self.embedder, self.settings.suggest, self.dict_dir, self.cache_dir)
         self._put = set()
 
     # -- publishing ----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .. import versions
+from .. import suggestions, versions
 from ..audit import audit_reads
 from ..glosses import DEFAULT_DICT_DIR
 from ..records import IndexSettings
@@ -73,3 +73,11 @@ class EmbeddedStore:
             if len(deleted.rows) and (int(deleted.rows.min()) < 0 or int(deleted.rows.max()) >= segment.rows):
                 problems.append(f"{segment.name}: deletions name rows outside the segment")
         return problems + audit_reads(snapshot)
+
+    def decisions(self) -> dict[str, dict]:
+        """suggestion id -> decision, from `<index dir>/suggestions/decisions.json`."""
+        return suggestions.decisions(self.index_dir)
+
+    def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+        """Record a trainer's decision on a suggestion beside the versions; returns the decision."""
+        return suggestions.decide(self.index_dir, suggestion, status, concept_id)

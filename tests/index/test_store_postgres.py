@@ -15,6 +15,7 @@ import pytest
 
 from index import records as sq
 from index.errors import IndexBusy, IndexNotFound
+from index.queryplan import plan_query
 from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
@@ -41,9 +42,10 @@ def test_postgres_store_computes_what_the_embedded_store_computes(seed_index, po
              for e, p in zip(embedded.chunks_of(d.doc_id), snap.chunks_of(d.doc_id), strict=True)]
     ours, theirs = [p for _, p in pairs], [e for e, _ in pairs]
     for query, lang in QUERIES:
-        expected, got = embedded.lexical_of(query, lang, theirs), snap.lexical_of(query, lang, ours)
+        plan = plan_query(query, lang, snap.chunk_languages())
+        expected, got = embedded.lexical_of(plan, theirs), snap.lexical_of(plan, ours)
         assert np.allclose([got[p] for p in ours], [expected[e] for e in theirs], atol=1e-5), query
-        top, expected_top = snap.lexical_top(query, lang, 5), embedded.lexical_top(query, lang, 5)
+        top, expected_top = snap.lexical_top(plan, 5), embedded.lexical_top(plan, 5)
         assert sorted(top.values()) == pytest.approx(sorted(expected_top.values()), abs=1e-5), query
     assert snap.centring.langs == embedded.centring.langs
     assert np.allclose(snap.centring.table, embedded.centring.table, atol=1e-5)

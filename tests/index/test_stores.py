@@ -5,10 +5,18 @@ temporary folder, the PostgreSQL store in a fresh database of the session's real
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
-from index.errors import IndexBusy, IndexNotFound
+from index import suggestions
+from index.concepts import import_skos, load_catalogue, to_turtle
+from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, add_concept, check_change
+from index.errors import IndexBusy, IndexNotFound, InvalidQuery
+from index.queryplan import plan_query
 from index.records import Chunk, Document, text_hash
 from index.segments import merge
 from index.stores import IndexSettings
@@ -55,6 +63,10 @@ def publish(store, *docs, delete=(), rebuild=False):
             writer.delete(doc_id)
         return writer.commit()
 
+def plan(snap, query: str, lang: str):
+    """The query plan ranking hands the store, over the snapshot's languages."""
+    return plan_query(query, lang, snap.chunk_languages())
+
 
 def test_nothing_published_is_not_found_and_a_write_without_change_publishes_nothing(store):
     assert store.current() is None
@@ -99,15 +111,15 @@ def test_lexical_scores_follow_bm25_per_language(store):
     publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl", "no"])))
     snap = store.snapshot()
     marked = snap.chunks_of("doc3")[1].chunk_id
-    top = snap.lexical_top("zq3x1", "no", 5)
+    top = snap.lexical_top(plan(snap, "zq3x1", "no"), 5)
     assert list(top)[:1] == [marked] and all(0 < s <= 1 for s in top.values())
     # Same-language passages match every term; other languages only the longer words.
-    same = snap.lexical_of("er", "no", [c.chunk_id for c in snap.chunks_of("doc0")])
+    same = snap.lexical_of(plan(snap, "er", "no"), [c.chunk_id for c in snap.chunks_of("doc0")])
     assert all(s > 0 for s in same.values())
-    other = snap.lexical_of("er", "sv", [c.chunk_id for c in snap.chunks_of("doc0")])
+    other = snap.lexical_of(plan(snap, "er", "sv"), [c.chunk_id for c in snap.chunks_of("doc0")])
     assert all(s == 0 for s in other.values())
     ids = [c.chunk_id for c in snap.chunks_of("doc1")]
-    assert set(snap.lexical_of("kunderna", "sv", ids)) == set(ids)
+    assert set(snap.lexical_of(plan(snap, "kunderna", "sv"), ids)) == set(ids)
 
 
 def test_dense_returns_the_nearest_centred_passages(store):
@@ -140,13 +152,13 @@ def test_merging_keeps_every_document_and_answer(store, monkeypatch):
     before = store.snapshot()
     target = before.chunks_of("doc7")[0].chunk_id
     q = before.vectors([target])[0] - before.centring.table[before.centring.rows(["sv"])][0]
-    expected = (before.documents(), before.lexical_top("zq7x1", "sv", 5), target)
+    expected = (before.documents(), before.lexical_top(plan(before, "zq7x1", "sv"), 5), target)
     with store.writer(SETTINGS) as writer:
         merged = writer.merge()
     after = store.snapshot()
     # Dense scores of segments written under an older language correction are approximate (ranking rescores
     # its candidates exactly), so only the nearest passage is compared.
-    assert (after.documents(), after.lexical_top("zq7x1", "sv", 5), after.dense(q / np.linalg.norm(q), 1)[0][0]) == expected
+    assert (after.documents(), after.lexical_top(plan(after, "zq7x1", "sv"), 5), after.dense(q / np.linalg.norm(q), 1)[0][0]) == expected
     assert before.dense(q / np.linalg.norm(q), 1)[0][0] == target
     if store.__class__.__name__ == "EmbeddedStore":
         assert merged and len(after.manifest["segments"]) < len(before.manifest["segments"])
@@ -211,7 +223,7 @@ def test_after_many_small_writes_deletes_and_merges_every_passage_reads_back(sto
         assert np.all(np.linalg.norm(snap.vectors(order), axis=1) > 0)
     for n in (0, 17, 35):
         if f"doc{n}" in live:
-            top = snap.lexical_top(f"zq{n}x0", langs[n % 3], 3)
+            top = snap.lexical_top(plan(snap, f"zq{n}x0", langs[n % 3]), 3)
             assert ids[next(iter(top))] == f"doc{n}"
 
 
@@ -220,3 +232,97 @@ def test_the_embedded_store_keeps_label_vectors_in_the_cache_folder_it_is_handed
     publish(store, document(0, "sv"))
     assert len(list((tmp_path / "machine-cache").glob("concepts-*.npz"))) == 1
     assert not (tmp_path / "index" / "cache").exists()
+# -- the catalogue, suggested concepts and decisions: data of the index in every store -------------------------
+
+PORTAL = {"id": "quality-portal", "labels": {"en": "Quality portal", "no": "Kvalitetsportal"},
+          "aliases": {"no": ["Kvalitetsportalen"]},
+          "definitions": {"en": "Where a supplier publishes how well its service runs."}, "broader": None,
+          "related": [], "contrasts": []}
+# A document whose repeated compound is characteristic of it: what suggesting picks out.
+PORTAL_TEXT = ("Kvalitetsportalen viser leveransetid og svartid. Kvalitetsportalen oppdateres hver uke, og "
+               "kundene leser kvalitetsportalen før de fornyer avtalen. Leveransetiden i kvalitetsportalen er lav.")
+
+
+def portal_document(n: int) -> tuple[Document, list[Chunk], np.ndarray]:
+    doc, _, vectors = document(n, "no", chunks=1)
+    chunk = Chunk(0, doc.doc_id, 0, 0, len(PORTAL_TEXT), PORTAL_TEXT, "no", len(PORTAL_TEXT.split()))
+    return Document(doc.doc_id, doc.source, doc.title, "no", PORTAL_TEXT, f"portal{n}"), [chunk], vectors
+
+
+def change_catalogue(store, change: ConceptChange):
+    with store.writer(SETTINGS) as writer:
+        assert writer.set_catalogue(check_change(writer.catalogue(), change))
+        return writer.commit()
+
+
+def test_concepts_are_added_edited_and_removed_through_the_writer_and_versioned(store):
+    publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl"])), portal_document(3))
+    shipped = store.snapshot()
+    assert shipped.catalogue().digest == load_catalogue().digest and "quality-portal" not in shipped.catalogue()
+    added = change_catalogue(store, ConceptChange(ADD, PORTAL["id"], PORTAL))
+    snap = store.snapshot()
+    assert snap.version == added.version and snap.catalogue().get("quality-portal").labels["no"] == "Kvalitetsportal"
+    assert "quality-portal" in snap.concept_counts()  # grounded in the portal document
+    with store.writer(SETTINGS) as writer:  # the same catalogue again changes nothing
+        assert not writer.set_catalogue(writer.catalogue()) and writer.commit() is None
+    edited = {**PORTAL, "labels": {**PORTAL["labels"], "en": "Service quality portal"}}
+    change_catalogue(store, ConceptChange(REPLACE, PORTAL["id"], edited))
+    assert store.snapshot().catalogue().get("quality-portal").labels["en"] == "Service quality portal"
+    publish(store, document(4, "sv"))  # a later write carries the catalogue forward
+    assert store.snapshot().catalogue().get("quality-portal").labels["en"] == "Service quality portal"
+    change_catalogue(store, ConceptChange(REMOVE, PORTAL["id"], None))
+    last = store.snapshot()
+    assert "quality-portal" not in last.catalogue() and "quality-portal" not in last.concept_counts()
+    assert snap.catalogue().get("quality-portal")  # an older snapshot keeps serving its own version's
+    assert store.verify() == []
+
+
+def test_a_skos_import_is_published_and_exported_as_the_same_graph(store):
+    publish(store, document(0, "no"))
+    vocabulary = add_concept(load_catalogue(), PORTAL)
+    imported = import_skos(to_turtle(vocabulary), "turtle")
+    change_catalogue_to(store, imported)
+    served = store.snapshot().catalogue()
+    assert served.digest == imported.digest
+    assert isomorphic(Graph().parse(data=to_turtle(served), format="turtle"),
+                      Graph().parse(data=to_turtle(vocabulary), format="turtle"))
+
+
+def change_catalogue_to(store, catalogue):
+    with store.writer(SETTINGS) as writer:
+        assert writer.set_catalogue(catalogue)
+        return writer.commit()
+
+
+def test_suggestions_follow_the_documents_and_decisions_outlive_versions(store):
+    publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl", "no"])), portal_document(4))
+    found = store.snapshot().suggestions()
+    portal = [s for s in found if any("kvalitetsportal" in label.casefold() for label in s["labels"].values())]
+    assert portal and portal[0]["documents"][0]["doc_id"] == "doc4", [s["labels"] for s in found]
+    decision = store.decide(portal[0], "dismissed")
+    assert decision["status"] == "dismissed" and store.decisions()[portal[0]["id"]] == decision
+    publish(store, document(5, "sv"))  # a later write carries suggestions over and keeps the decision
+    later = store.snapshot().suggestions()
+    assert portal[0]["id"] in {s["id"] for s in later}
+    assert suggestions.pending(later, store.decisions()) == [s for s in later if s["id"] != portal[0]["id"]]
+    publish(store, delete=["doc4"])  # a document gone takes its suggestions with it
+    assert portal[0]["id"] not in {s["id"] for s in store.snapshot().suggestions()}
+    assert store.decisions()[portal[0]["id"]]["status"] == "dismissed"
+    with pytest.raises(InvalidQuery):
+        store.decide(portal[0], "maybe")
+
+
+def test_collected_versions_keep_what_the_served_one_names(store):
+    keep2 = dataclasses.replace(SETTINGS, keep=2)
+    with store.writer(keep2) as writer:
+        writer.put(*portal_document(0))
+        writer.set_catalogue(add_concept(load_catalogue(), PORTAL))
+        writer.commit()
+    first = store.snapshot().suggestions()
+    for n in range(1, 5):  # older versions are collected; the catalogue and suggestions they share are kept
+        with store.writer(keep2) as writer:
+            writer.put(*document(n, "sv"))
+            writer.commit()
+    snap = store.snapshot()
+    assert "quality-portal" in snap.catalogue() and first and {s["id"] for s in first} <= {s["id"] for s in snap.suggestions()}
+    assert store.verify() == [] and snap.n_documents == 5

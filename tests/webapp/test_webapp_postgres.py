@@ -4,6 +4,7 @@ stored files, a shared volume in a real deployment); a new upload is served by b
 job ending."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,9 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
+
+from index.concepts import import_skos, to_turtle
+from index.concepts.edit import ConceptChange, check_change, concept_body
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
 from tests.conftest import allow_connections, pour_into_postgres
@@ -128,3 +132,83 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
     answer = client.get("/api/search?q=kundelojalitet")
     assert answer.status_code == 200 and answer.get_json()["results"]
     assert client.get("/healthz").status_code == 200
+
+
+CONCEPT = {"id": "five-forces", "labels": {"en": "Five forces", "sv": "Fem krafter", "nl": "Vijf krachten"},
+           "aliases": {"en": ["Porter's five forces"]},
+           "definitions": {"en": "Porter's model of the five competitive forces that shape every industry."},
+           "broader": None, "related": ["competitive-advantage"], "contrasts": []}
+
+
+def _finished(pg_url: str, job_id: str) -> float:
+    with psycopg.connect(pg_url) as conn:
+        return conn.execute("SELECT finished FROM jobs WHERE id = %s", (job_id,)).fetchone()[0]
+
+
+def _lag(base: str, served, since: float) -> float:
+    """Seconds from `since` (epoch) until `served()` holds on a replica, polled for at most a second more."""
+    while not served():
+        assert time.time() - since <= 1.0, f"{base} does not serve the change 1 s after it was published"
+        time.sleep(0.02)
+    return round(time.time() - since, 3)
+
+
+def _queued_and_served(a: str, b: str, pg_url: str, method: str, path: str, body: dict | None, served) -> float:
+    """Send a change to replica a, wait for its job (asked of b), then the lag until b serves it."""
+    data = json.dumps(body).encode() if body is not None else None
+    status, queued, _ = http_json(method, f"{a}{path}", data, {**AUTH, "Content-Type": "application/json"})
+    assert status == 202, queued
+    done = wait_for_job(b, queued["job"]["id"])
+    assert done["state"] == "done", done
+    return _lag(b, served, _finished(pg_url, done["id"]))
+
+
+def _concept(base: str, concept_id: str) -> tuple[int, dict]:
+    status, body, _ = http_json("GET", f"{base}/api/concepts/{concept_id}")
+    return status, body
+
+
+def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_second(replicas, pg_url, tmp_path):
+    """Concept add, edit and remove over the API, a SKOS import with the CLI, an accepted suggestion: the
+    catalogue and the decisions are data of the database, so the second replica serves each change."""
+    a, b = replicas
+    lags = {}
+    lags["add"] = _queued_and_served(a, b, pg_url, "POST", "/api/concepts", CONCEPT,
+                                     lambda: _concept(b, "five-forces")[0] == 200)
+    edited = {**CONCEPT, "labels": {**CONCEPT["labels"], "de": "Fünf Kräfte"}}
+    lags["edit"] = _queued_and_served(a, b, pg_url, "PUT", "/api/concepts/five-forces", edited,
+                                      lambda: _concept(b, "five-forces")[1]["labels"].get("de") == "Fünf Kräfte")
+    lags["remove"] = _queued_and_served(a, b, pg_url, "DELETE", "/api/concepts/five-forces", None,
+                                        lambda: _concept(b, "five-forces")[0] == 404)
+
+    # SKOS: the served catalogue exported, one concept relabelled, imported with the CLI against the database.
+    turtle = http_json("GET", f"{b}/api/concepts/export?format=skos-jsonld")[1]
+    vocabulary = import_skos(json.dumps(turtle), "json-ld")
+    loyalty = concept_body(vocabulary.get("customer-loyalty"))
+    changed = check_change(vocabulary, ConceptChange("replace", "customer-loyalty",
+                                                     {**loyalty, "labels": {**loyalty["labels"], "en": "Client loyalty"}}))
+    path = tmp_path / "vocabulary.ttl"
+    path.write_text(to_turtle(changed), encoding="utf-8")
+    env = {**os.environ, "KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(tmp_path / "shared")}
+    done = subprocess.run([sys.executable, "-m", "index", "concepts", "import", str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    ended = time.time()
+    assert done.returncode == 0 and "published" in done.stdout, done.stdout + done.stderr
+    lags["skos import"] = _lag(b, lambda: _concept(b, "customer-loyalty")[1]["labels"]["en"] == "Client loyalty", ended)
+    exported = http_json("GET", f"{b}/api/concepts/export?format=skos-jsonld")[1]
+    assert import_skos(json.dumps(exported), "json-ld").digest == changed.digest
+
+    # A suggestion computed by the database's writer, accepted on a: b lists it no more and serves its concept.
+    listed = http_json("GET", f"{b}/api/suggestions")[1]["suggestions"]
+    assert listed, "the PostgreSQL store suggests concepts"
+    pick = listed[0]
+    status, accepted, _ = http_json("POST", f"{a}/api/suggestions/{pick['id']}/accept", b"{}",
+                                    {**AUTH, "Content-Type": "application/json"})
+    assert status == 202, accepted
+    assert pick["id"] not in {s["id"] for s in http_json("GET", f"{b}/api/suggestions")[1]["suggestions"]}
+    assert http_json("GET", f"{b}/api/suggestions/{pick['id']}")[1]["decision"]["status"] == "accepted"
+    done = wait_for_job(b, accepted["job"]["id"])
+    assert done["state"] == "done", done
+    concept_id = accepted["concept"]["id"]
+    lags["accept"] = _lag(b, lambda: _concept(b, concept_id)[0] == 200, _finished(pg_url, done["id"]))
+    print(f"served by the second replica after each change: {lags} s")

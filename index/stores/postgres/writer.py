@@ -1,150 +1,51 @@
-"""The index in PostgreSQL with pgvector (`KB_DATABASE_URL`): any number of web replicas serve one database.
+"""The PostgreSQL store's one writer: a transaction under an advisory lock that ends by inserting a version row.
 
-A write is one transaction under an advisory lock: rows for the next version (documents, chunks with
-their vectors and BM25 postings, groundings) go in beside the old ones, old rows are marked removed,
-and the version's row (language correction, BM25 statistics, counts) is inserted last. Readers poll
-the newest version number, a one-row query, and read only rows visible in the version they serve.
-Dense candidates come from an HNSW index over vectors centred with the language means of the version
-that added them; ranking (`index/ranking.py`) rescores every candidate exactly. Lexical scores are the
-project's BM25 (`index/lexical.py`: Snowball stems per language, idf per language) computed in SQL
-from postings and document frequencies kept in tables.
+Rows for the next version (documents, chunks with their vectors and BM25 postings, groundings) go in beside
+the old ones, old rows are marked removed, and the version's row (language correction, BM25 statistics,
+counts, the catalogue's digest) is inserted last, with the version's catalogue and suggested concepts.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
-from ..audit import audit_reads
-from ..concepts import Catalogue, ground, load_catalogue, load_or_build_concept_index
-from ..content import content_priors
-from ..debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
-from ..embedders import Embedder, get_embedder
-from ..glosses.lexicon import DEFAULT_DICT_DIR
-from ..errors import IndexBusy, IndexNotFound, InvalidSetting
-from ..lexical import B, K1, analyze, analyze_query, words
-from ..pgconn import Database, migrate, reported_unavailable
-from ..ranking import CROSS_LANGUAGE_MIN_CHARS, document_centroids
-from ..records import (Chunk, DocHead, DocState, Document, GroundedPassage, IndexSettings, Passage, Published,
-                       check_embedder, document_hash, text_hash)
-from .pgschema import MIGRATIONS, from_bytes, hnsw_index, packed, register_vector, to_bytes, unpack, visible
+from ... import suggestions
+from ...concepts import Catalogue, ConceptIndex, build_concept_index, ground, load_or_build_concept_index
+from ...concepts.storage import catalogue_data
+from ...content import content_priors
+from ...debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
+from ...embedders import Embedder, get_embedder
+from ...errors import IndexBusy
+from ...lexical import analyze, words
+from ...records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
+from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, concepts_file, document_of,
+                     from_bytes, hnsw_index, register_vector, states_of, to_bytes, version_name)
+
+if TYPE_CHECKING:
+    from .store import PostgresStore
 
 log = logging.getLogger(__name__)
 
 WRITER_LOCK = 0x6B62_7772  # advisory lock key held by the one writer ("kbwr")
-EF_SEARCH_MAX = 1000
 HNSW_BUILD_MEMORY = "512MB"
 BACKEND = "pgvector"
 FACTORY = "hnsw"
-_DOC_COLUMNS = "doc_id, source, title, author, lang, text, content_hash, meta, added_at, chunking, meta_hash"
-_CHUNK_COLUMNS = "chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens"
-
-
-def version_name(number: int) -> str:
-    """A version's name, as the embedded store writes them."""
-    return f"v{number:06d}"
-
-
-def _document(row: dict) -> Document:
-    return Document(doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
-                    text=row["text"], content_hash=row["content_hash"], author=row["author"], meta=row["meta"],
-                    added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
-
-
-def _chunk(row: dict) -> Chunk:
-    return Chunk(chunk_id=row["chunk_id"], doc_id=row["doc_id"], ord=row["ord"], start=row["start_at"],
-                 end=row["end_at"], text=row["text"], lang=row["lang"], tokens=row["tokens"])
-
-
-_STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
-
-
-def _states(rows: list[dict]) -> dict[str, DocState]:
-    return {r["source"]: DocState(r["doc_id"], r["source"], r["content_hash"], r["text_hash"], r["chunking"],
-                                  r["meta_hash"], r["root"]) for r in rows}
-
-
-class PostgresStore:
-    """An index in one PostgreSQL database (with the pgvector extension)."""
-
-    def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
-                 ef_search: int = 100) -> None:
-        self.url = url
-        # HNSW candidates examined per query, at least (more when more results are asked for).
-        self.ef_search = ef_search
-        self.cache_dir = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "kb-cache"
-        self.dict_dir = Path(dict_dir)
-        setup = Database(url)
-        try:
-            migrate(setup, "store", MIGRATIONS)
-        finally:
-            setup.close()
-        self.db = Database(url, configure=register_vector)
-
-    def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
-               lock_timeout: float = 30.0) -> "PostgresWriter":
-        """The single writer (enter it to take the lock)."""
-        return PostgresWriter(self, settings, rebuild, lock_timeout)
-
-    def _newest(self) -> dict | None:
-        return self.db.connection().execute(
-            "SELECT number, manifest, centring, basis FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
-
-    @reported_unavailable
-    def current(self) -> str | None:
-        """Name of the newest published version (one indexed row: readers poll it per request)."""
-        row = self.db.connection().execute("SELECT max(number) AS n FROM kb_versions").fetchone()
-        return version_name(row["n"]) if row and row["n"] else None
-
-    @reported_unavailable
-    def snapshot(self, previous: "PostgresSnapshot | None" = None) -> "PostgresSnapshot":
-        """The newest published version; IndexNotFound when none was published."""
-        row = self._newest()
-        if row is None:
-            raise IndexNotFound("no index version is published in the database")
-        if previous is not None and previous.number == row["number"]:
-            return previous
-        return PostgresSnapshot(self, row)
-
-    def verify(self) -> list[str]:
-        """Problems of the newest version: counts against its manifest, chunks without documents or vectors."""
-        row = self._newest()
-        if row is None:
-            return ["no version is published"]
-        v, manifest, problems = row["number"], row["manifest"], []
-        conn = self.db.connection()
-        args = {"v": v}
-        docs = conn.execute(f"SELECT count(*) AS n FROM kb_documents d WHERE {visible('d')}", args).fetchone()["n"]
-        chunks = conn.execute(f"SELECT count(*) AS n, count(c.centred) AS centred FROM kb_chunks c WHERE {visible('c')}",
-                              args).fetchone()
-        if (docs, chunks["n"]) != (manifest["documents"], manifest["chunks"]):
-            problems.append(f"{version_name(v)}: {docs} documents and {chunks['n']} chunks, the manifest says"
-                            f" {manifest['documents']} and {manifest['chunks']}")
-        if chunks["centred"] != chunks["n"]:
-            problems.append(f"{version_name(v)}: {chunks['n'] - chunks['centred']} chunks have no indexed vector")
-        orphans = conn.execute(
-            f"SELECT count(*) AS n FROM kb_chunks c WHERE {visible('c')} AND NOT EXISTS"
-            f" (SELECT 1 FROM kb_documents d WHERE d.doc_id = c.doc_id AND {visible('d')})", args).fetchone()["n"]
-        if orphans:
-            problems.append(f"{version_name(v)}: {orphans} chunks belong to no document")
-        return problems + audit_reads(self.snapshot())
 
 
 class PostgresWriter:
     """One write: a transaction on its own connection, holding the writer's advisory lock until it ends."""
 
-    def __init__(self, store: PostgresStore, settings: IndexSettings, rebuild: bool, lock_timeout: float) -> None:
+    def __init__(self, store: "PostgresStore", settings: IndexSettings, rebuild: bool, lock_timeout: float) -> None:
         self.store = store
         self.settings = settings
         self.rebuild = rebuild
@@ -158,15 +59,19 @@ class PostgresWriter:
         self._lang_delta: dict[str, _LanguageStats] = {}  # chunk language -> what this write added less what it removed
         self._doc_lang_delta: Counter = Counter()  # document language -> documents added less removed
         self._word_delta: Counter = Counter()  # (word, lang) -> change of passages holding it
+        self._put: set[str] = set()  # documents added or replaced: the commit suggests concepts for them
 
     def catalogue(self) -> Catalogue:
-        """The shipped catalogue: in PostgreSQL the catalogue is not yet data of the index."""
-        return load_catalogue()
+        """The concept catalogue of the version being prepared (the base version's, or the shipped one)."""
+        return self._catalogue
 
     def set_catalogue(self, catalogue: Catalogue) -> bool:
-        """Refused: trainers' concept changes need the embedded store for now."""
-        raise InvalidSetting("concept changes are not stored in PostgreSQL yet (KB_DATABASE_URL): "
-                             "the catalogue is the shipped one")
+        """Make `catalogue` (validated, see `index.concepts.edit`) the next version's; True when it changed."""
+        if catalogue.digest == self._catalogue.digest:
+            return False
+        self._catalogue = catalogue
+        self.changed = True
+        return True
 
     def __enter__(self) -> "PostgresWriter":
         self._conn = psycopg.connect(self.store.url, row_factory=dict_row)
@@ -201,6 +106,12 @@ class PostgresWriter:
         if self._previous and not self.rebuild:
             check_embedder(self._previous["manifest"], self.settings)
         self.v = last + 1
+        # A rebuild re-embeds the documents but keeps the trainers' catalogue; a new index starts from the shipped one.
+        self._catalogue = catalogue_of(conn, self._previous["manifest"].get("catalogue_digest") if self._previous else None)
+        self._suggested: list[dict] = []  # the suggestions of the version being prepared
+        if self._previous and not self.rebuild:
+            row = conn.execute("SELECT data FROM kb_suggestions WHERE version = %s", (last,)).fetchone()
+            self._suggested = row["data"] if row else []
         self._collect_garbage(last)
         dim = self.embedder.dim
         # New chunks go into the HNSW index centred with the language means of the version they start
@@ -212,7 +123,7 @@ class PostgresWriter:
         if self.rebuild:
             stale = conn.execute("SELECT 1 FROM kb_chunks WHERE vector_dims(vector) <> %s LIMIT 1", (dim,)).fetchone()
             if stale:  # another embedder: older versions cannot be served by this one, drop them
-                for table in ("kb_groundings", "kb_postings", "kb_chunks", "kb_documents", "kb_versions"):
+                for table in ("kb_groundings", "kb_postings", "kb_chunks", "kb_documents", "kb_versions", "kb_suggestions"):
                     conn.execute(f"DELETE FROM {table}")
             for table in ("kb_documents", "kb_chunks", "kb_groundings"):
                 conn.execute(f"UPDATE {table} SET removed_in = %s WHERE removed_in IS NULL", (self.v,))
@@ -227,6 +138,10 @@ class PostgresWriter:
         for table in ("kb_groundings", "kb_chunks", "kb_documents"):
             self._conn.execute(f"DELETE FROM {table} WHERE removed_in <= %s", (oldest,))
         self._conn.execute("DELETE FROM kb_versions WHERE number < %s", (oldest,))
+        self._conn.execute("DELETE FROM kb_suggestions WHERE version < %s", (oldest,))
+        # The next version's catalogue is inserted at commit, after this.
+        self._conn.execute("DELETE FROM kb_catalogues WHERE digest NOT IN"
+                           " (SELECT manifest->>'catalogue_digest' FROM kb_versions WHERE manifest ? 'catalogue_digest')")
 
     @property
     def embedder(self) -> Embedder:
@@ -243,7 +158,7 @@ class PostgresWriter:
 
     def document_states(self) -> dict[str, DocState]:
         """source -> what incremental ingest compares (hashes, chunking, metadata, root)."""
-        return _states(self._live(f"SELECT {_STATE_COLUMNS} FROM kb_documents WHERE removed_in IS NULL"))
+        return states_of(self._live(f"SELECT {STATE_COLUMNS} FROM kb_documents WHERE removed_in IS NULL"))
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
         """Id of a stored document with these bytes or the same normalised text, if any."""
@@ -258,13 +173,13 @@ class PostgresWriter:
 
     def documents(self) -> list[Document]:
         """Every stored document, ordered by source."""
-        rows = self._live(f"SELECT {_DOC_COLUMNS} FROM kb_documents WHERE removed_in IS NULL ORDER BY source")
-        return [_document(r) for r in rows]
+        rows = self._live(f"SELECT {DOC_COLUMNS} FROM kb_documents WHERE removed_in IS NULL ORDER BY source")
+        return [document_of(r) for r in rows]
 
     def document(self, doc_id: str) -> Document | None:
         """One stored document."""
-        rows = self._live(f"SELECT {_DOC_COLUMNS} FROM kb_documents WHERE removed_in IS NULL AND doc_id = %s", (doc_id,))
-        return _document(rows[0]) if rows else None
+        rows = self._live(f"SELECT {DOC_COLUMNS} FROM kb_documents WHERE removed_in IS NULL AND doc_id = %s", (doc_id,))
+        return document_of(rows[0]) if rows else None
 
     def counts(self) -> dict[str, int]:
         """Documents and chunks in the version being prepared."""
@@ -292,6 +207,7 @@ class PostgresWriter:
         """Add or replace (same doc_id or source) a document with its chunks and their vectors."""
         conn, v = self._conn, self.v
         self._remove("doc_id = %s OR source = %s", (doc.doc_id, doc.source))
+        self._put.add(doc.doc_id)
         self._doc_lang_delta[doc.lang] += 1
         conn.execute(
             "INSERT INTO kb_documents (doc_id, source, title, author, lang, text, content_hash, text_hash, meta,"
@@ -421,6 +337,13 @@ class PostgresWriter:
         lexical = self._lexical_stats(stats, n_chunks)
         doc_langs = self._document_languages()
         self._ground()
+        rows = _LiveRows(conn, dim)
+        self._suggested = suggestions.next_suggestions(
+            self._suggested, self._put, rows, rows.live_documents().__contains__, self._catalogue, self.embedder,
+            self.settings.suggest, self.store.dict_dir, self.store.cache_dir)
+        conn.execute("INSERT INTO kb_suggestions (version, data) VALUES (%s, %s)", (v, Jsonb(self._suggested)))
+        conn.execute("INSERT INTO kb_catalogues (digest, data) VALUES (%s, %s) ON CONFLICT (digest) DO NOTHING",
+                     (self._catalogue.digest, Jsonb(catalogue_data(self._catalogue))))
         manifest = {
             "embedder": self.settings.embedder, "dim": dim, "backend": BACKEND, "factory": FACTORY,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -428,7 +351,7 @@ class PostgresWriter:
             "document_languages": doc_langs, "chunk_languages": {r.lang: r.n for r in stats},
             "centring_langs": centring.langs, "lexical": lexical,
             "language_stats": [{**vars(r), "total": r.total.tolist()} for r in stats],
-            "catalogue_digest": self._catalogue_digest,
+            "catalogue_digest": self._catalogue.digest, "concepts": len(self._catalogue),
         }
         conn.execute("INSERT INTO kb_versions (number, manifest, centring, basis) VALUES (%s, %s, %s, %s)",
                      (v, json.dumps(manifest), to_bytes(centring.table), to_bytes(basis)))
@@ -504,14 +427,17 @@ class PostgresWriter:
         total = sum(r.terms for r in stats)
         return {"avgdl": max(1.0, total / n_chunks) if n_chunks else 1.0, "langs": langs}
 
+    def _concept_index(self) -> ConceptIndex:
+        # Label vectors: kept in the cache folder, where snapshots on this machine read them; else embedded afresh.
+        if self.store.cache_dir is None:
+            return build_concept_index(self._catalogue, self.embedder)
+        return load_or_build_concept_index(self._catalogue, self.embedder,
+                                           concepts_file(self.store.cache_dir, self.embedder.name))
+
     def _ground(self) -> None:
         """Concept groundings of the new version: of new chunks, and re-selected where evidence moved."""
         conn, v = self._conn, self.v
-        catalogue = load_catalogue()
-        self._catalogue_digest = catalogue.digest
-        slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
-        concept_index = load_or_build_concept_index(catalogue, self.embedder,
-                                                     self.store.cache_dir / f"concepts-{slug}.npz")
+        catalogue = self._catalogue
         previous_digest = self._previous["manifest"].get("catalogue_digest") if self._previous else None
         full = self._regroup_all or previous_digest != catalogue.digest
         if full:
@@ -527,11 +453,12 @@ class PostgresWriter:
         else:
             return
         with conn.cursor(binary=True) as cur:
-            rows = cur.execute(f"SELECT {_CHUNK_COLUMNS}, vector FROM kb_chunks WHERE {subject} ORDER BY chunk_id",
+            rows = cur.execute(f"SELECT {CHUNK_COLUMNS}, vector FROM kb_chunks WHERE {subject} ORDER BY chunk_id",
                                args).fetchall()
         if not rows:
             return
-        found = ground(catalogue, [_chunk(r) for r in rows], np.stack([r["vector"] for r in rows]), concept_index)
+        found = ground(catalogue, [chunk_of(r) for r in rows], np.stack([r["vector"] for r in rows]),
+                       self._concept_index())
         new = set(self._new_chunks)
         if not full:
             conn.execute("UPDATE kb_groundings SET removed_in = %s WHERE removed_in IS NULL AND via = 'embedding'", (v,))
@@ -574,261 +501,38 @@ def _correction(stats: list[_LanguageStats], dim: int) -> tuple[Centring, np.nda
     return centring, language_subspace(repeated, labels)
 
 
-class _Words:
-    """Whether a word occurs in a language's passages, asked of the database (query language detection)."""
+class _LiveRows:
+    """The live rows of the version being prepared, as suggesting reads them (`index.suggestions.Corpus`)."""
 
-    def __init__(self, snapshot: "PostgresSnapshot", lang: str) -> None:
-        self.snapshot, self.lang = snapshot, lang
+    def __init__(self, conn: psycopg.Connection, dim: int) -> None:
+        self.conn, self.dim = conn, dim
 
-    def __contains__(self, word: object) -> bool:
-        return self.lang in self.snapshot._word_langs(str(word))
-
-
-class PostgresSnapshot:
-    """One published version in the database, read through this thread's connection."""
-
-    def __init__(self, store: PostgresStore, row: dict) -> None:
-        self.store = store
-        self.db = store.db
-        self.number = row["number"]
-        self.version = version_name(self.number)
-        self.manifest = dict(row["manifest"])
-        self.embedder = self.manifest["embedder"]
-        self.dim = self.manifest["dim"]
-        self.n_documents = self.manifest["documents"]
-        self.n_chunks = self.manifest["chunks"]
-        table = from_bytes(row["centring"], self.dim)
-        self.centring = Centring(list(self.manifest["centring_langs"]), table[:-1], table[-1])
-        self.basis = from_bytes(row["basis"], self.dim)
-        self.warnings: list[str] = []
-        self._bm25 = self.manifest["lexical"]
-        self._centroids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._words: dict[str, frozenset[str]] = {}
-
-    def catalogue(self) -> Catalogue:
-        """The shipped catalogue (not yet data of a PostgreSQL index)."""
-        return load_catalogue()
-
-    def suggestions(self) -> list[dict]:
-        """None: suggested concepts are computed by the embedded store's writer only, for now."""
-        return []
-
-    def concept_index(self, catalogue: Catalogue) -> None:
-        """None: label vectors are not kept in the database; the service embeds them once per process."""
-        return None
-
-    @reported_unavailable
-    def _rows(self, sql: str, args: dict | None = None, binary: bool = False) -> list[dict]:
-        with self.db.connection().cursor(binary=binary) as cur:
-            return cur.execute(sql, {"v": self.number, **(args or {})}).fetchall()
-
-    @property
-    def words_by_lang(self) -> dict[str, _Words]:
-        """Words seen per passage language, looked up per word (the newest version's words)."""
-        return {lang: _Words(self, lang) for lang in self.manifest["chunk_languages"]}
-
-    def _word_langs(self, word: str) -> frozenset[str]:
-        if word not in self._words:
-            if len(self._words) > 10_000:
-                self._words.clear()
-            rows = self._rows("SELECT lang FROM kb_words WHERE word = %(w)s", {"w": word})
-            self._words[word] = frozenset(r["lang"] for r in rows)
-        return self._words[word]
-
-    def chunk_languages(self) -> dict[str, int]:
-        """Passages per language."""
-        return dict(self.manifest["chunk_languages"])
-
-    def document_languages(self) -> dict[str, int]:
-        """Documents per language."""
-        return dict(self.manifest["document_languages"])
-
-    @reported_unavailable
-    def dense(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Approximate top-k by inner product of the corrected query with centred passages (HNSW)."""
-        if k <= 0 or not self.n_chunks:
-            return []
-        conn = self.db.connection()
-        want = min(k, self.n_chunks)
-        ef = min(EF_SEARCH_MAX, max(self.store.ef_search, k))
-        while True:
-            with conn.transaction(), conn.cursor() as cur:
-                # The index scan yields ef_search rows before the version filter drops rows of other versions.
-                cur.execute(f"SET LOCAL hnsw.ef_search = {ef}")
-                cur.execute("SET LOCAL enable_seqscan = off")  # the planner misjudges the filtered ORDER BY ... LIMIT
-                rows = cur.execute(
-                    f"SELECT c.chunk_id, (c.centred::vector({self.dim}) <#> %(q)s) AS d FROM kb_chunks c"
-                    f" WHERE {visible('c')} ORDER BY c.centred::vector({self.dim}) <#> %(q)s LIMIT %(k)s",
-                    {"v": self.number, "q": np.asarray(q, np.float32), "k": k}).fetchall()
-            # Too few: most rows near the query belong to other versions; look further, up to the limit.
-            if len(rows) >= want or ef >= EF_SEARCH_MAX:
-                break
-            ef = min(EF_SEARCH_MAX, ef * 4)
-        return [(r["chunk_id"], -float(r["d"])) for r in rows]
-
-    def _plans(self, query: str, query_lang: str) -> dict[str, list[str]]:
-        # All terms against passages in the query's language, longer words against the others.
-        long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
-        plans = {}
-        for lang in self._bm25["langs"]:
-            text = query if lang == query_lang else long_words
-            if text:
-                plans[lang] = list(dict.fromkeys(analyze_query(text, lang)))
-        return plans
-
-    def _lexical(self, query: str, query_lang: str, k: int | None, chunk_ids: Sequence[int] | None) -> dict[int, float]:
-        plans = self._plans(query, query_lang)
-        terms = sorted({t for ts in plans.values() for t in ts})
-        if not terms:
-            return {}
-        df: dict[tuple[str, str], int] = {}
-        for r in self._rows("SELECT lang, term, df FROM kb_term_df WHERE term = ANY(%(t)s)", {"t": terms}):
-            df[(r["lang"], r["term"])] = r["df"]
-        vocabulary = {t for _, t in df}
-        scores: dict[int, float] = {}
-        for lang, unique in plans.items():
-            stats = self._bm25["langs"][lang]
-            n = stats["n"]
-            known = [t for t in unique if t in vocabulary]
-            idf = {t: math.log1p((n - df.get((lang, t), 0) + 0.5) / (df.get((lang, t), 0) + 0.5)) for t in known}
-            bound = max(1e-6, (sum(idf.values()) + stats["mean_idf"] * (len(unique) - len(known))) * (K1 + 1))
-            present = [t for t in known if (lang, t) in df]
-            if not present:
-                continue
-            restrict = "AND p.chunk_id = ANY(%(ids)s)" if chunk_ids is not None else ""
-            limit = "ORDER BY s DESC LIMIT %(k)s" if k is not None else ""
-            rows = self._rows(
-                f"SELECT p.chunk_id, sum(w.idf * p.tf * {K1 + 1} / (p.tf + {K1} * (1 - {B} + {B} * c.n_terms"
-                f" / %(avgdl)s))) AS s FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS w(term, idf)"
-                f" JOIN kb_postings p ON p.lang = %(lang)s AND p.term = w.term"
-                f" JOIN kb_chunks c ON c.chunk_id = p.chunk_id WHERE {visible('c')} {restrict}"
-                f" GROUP BY p.chunk_id {limit}",
-                {"terms": present, "idfs": [idf[t] for t in present], "lang": lang, "avgdl": self._bm25["avgdl"],
-                 "ids": [int(c) for c in chunk_ids] if chunk_ids is not None else None, "k": k})
-            for r in rows:
-                scores[r["chunk_id"]] = scores.get(r["chunk_id"], 0.0) + float(r["s"]) / bound
-        return scores
-
-    def lexical_top(self, query: str, query_lang: str, k: int) -> dict[int, float]:
-        """The k best chunk ids by BM25 on 0..1, only those above 0."""
-        found = self._lexical(query, query_lang, k, None)
-        best = sorted(found.items(), key=lambda item: -item[1])[:k]
-        return {c: s for c, s in best if s > 0}
-
-    def lexical_of(self, query: str, query_lang: str, chunk_ids: Sequence[int]) -> dict[int, float]:
-        """BM25 on 0..1 of the given chunks: all terms for same-language passages, longer words for the rest."""
-        if not len(chunk_ids):
-            return {}
-        found = self._lexical(query, query_lang, None, chunk_ids)
-        return {int(c): found.get(int(c), 0.0) for c in chunk_ids}
-
-    def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:
-        """Ranking facts of live chunks (unknown ids are left out)."""
-        rows = self._rows(f"SELECT chunk_id, doc_id, lang, content, prev, next FROM kb_chunks c"
-                          f" WHERE chunk_id = ANY(%(ids)s) AND {visible('c')}", {"ids": [int(c) for c in chunk_ids]})
-        return {r["chunk_id"]: Passage(r["chunk_id"], r["doc_id"], r["lang"], float(r["content"]), r["prev"], r["next"])
-                for r in rows}
-
-    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
-        """Passage vectors as embedded, in the order asked."""
-        if not len(chunk_ids):
-            return np.zeros((0, self.dim), np.float32)
-        row = self._rows(f"SELECT array_agg(chunk_id ORDER BY chunk_id) AS ids, {packed('vector', 'chunk_id')} AS blob"
-                         f" FROM kb_chunks WHERE chunk_id = ANY(%(ids)s)", {"ids": [int(c) for c in chunk_ids]},
-                         binary=True)[0]
-        matrix = unpack(row["blob"], self.dim)
-        position = {c: i for i, c in enumerate(row["ids"] or [])}
-        return matrix[[position[int(c)] for c in chunk_ids]]
-
-    def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(centred, raw) normalised mean passage vectors of documents, centred with this version's means."""
-        missing = [d for d in set(doc_ids) if d not in self._centroids]
-        if missing:
-            row = self._rows(
-                f"SELECT array_agg(doc_id ORDER BY chunk_id) AS docs, array_agg(lang ORDER BY chunk_id) AS langs,"
-                f" {packed('vector', 'chunk_id')} AS blob FROM kb_chunks c WHERE doc_id = ANY(%(d)s) AND {visible('c')}",
-                {"d": missing}, binary=True)[0]
-            if len(self._centroids) > 50_000:
-                self._centroids.clear()
-            raw = unpack(row["blob"], self.dim)
-            centred = centre(raw, self.centring.table[self.centring.rows(row["langs"] or [])])
-            found, group = np.unique(np.asarray(row["docs"] or [], dtype=object), return_inverse=True)
-            pairs = zip(document_centroids(centred, group, len(found)), document_centroids(raw, group, len(found)))
-            self._centroids.update(zip(found.tolist(), pairs))
-        zero = (np.zeros(self.dim, np.float32),) * 2
-        pairs = [self._centroids.get(d, zero) for d in doc_ids]
-        if not pairs:
-            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
-        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
-
-    def chunks_by_id(self, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
-        """Chunks (with text) for a set of ids."""
-        rows = self._rows(f"SELECT {_CHUNK_COLUMNS} FROM kb_chunks c WHERE chunk_id = ANY(%(ids)s) AND {visible('c')}",
-                          {"ids": [int(c) for c in chunk_ids]})
-        return {r["chunk_id"]: _chunk(r) for r in rows}
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        """A document's chunks in order."""
-        rows = self._rows(f"SELECT {_CHUNK_COLUMNS} FROM kb_chunks c WHERE doc_id = %(d)s AND {visible('c')}"
-                          f" ORDER BY ord", {"d": doc_id})
-        return [_chunk(r) for r in rows]
-
-    def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
-        """Title and source of a few documents."""
-        rows = self._rows(f"SELECT doc_id, title, source FROM kb_documents d WHERE doc_id = ANY(%(d)s)"
-                          f" AND {visible('d')}", {"d": list(doc_ids)})
-        return {r["doc_id"]: DocHead(r["doc_id"], r["title"], r["source"]) for r in rows}
-
-    def documents(self) -> list[Document]:
-        """Every document, ordered by source."""
-        return [_document(r) for r in self._rows(
-            f"SELECT {_DOC_COLUMNS} FROM kb_documents d WHERE {visible('d')} ORDER BY source")]
-
-    def document_states(self) -> dict[str, DocState]:
-        """source -> what incremental ingest compares (planning before the writer lock)."""
-        return _states(self._rows(f"SELECT {_STATE_COLUMNS} FROM kb_documents d WHERE {visible('d')}"))
+    def live_documents(self) -> set[str]:
+        """Ids of every live document."""
+        return {r["doc_id"] for r in self.conn.execute("SELECT doc_id FROM kb_documents WHERE removed_in IS NULL")}
 
     def document(self, doc_id: str) -> Document | None:
-        """One document by id."""
-        rows = self._rows(f"SELECT {_DOC_COLUMNS} FROM kb_documents d WHERE doc_id = %(d)s AND {visible('d')}",
-                          {"d": doc_id})
-        return _document(rows[0]) if rows else None
+        """One live document."""
+        row = self.conn.execute(f"SELECT {DOC_COLUMNS} FROM kb_documents WHERE removed_in IS NULL AND doc_id = %s",
+                                (doc_id,)).fetchone()
+        return document_of(row) if row else None
 
-    def chunk_counts(self) -> dict[str, int]:
-        """doc_id -> number of chunks."""
-        return {r["doc_id"]: r["n"] for r in self._rows(
-            f"SELECT doc_id, count(*) AS n FROM kb_chunks c WHERE {visible('c')} GROUP BY doc_id")}
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A live document's chunks in order."""
+        return [chunk_of(r) for r in self.conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM kb_chunks WHERE removed_in IS NULL AND doc_id = %s ORDER BY ord", (doc_id,))]
 
-    def duplicate_of(self, content_hash: str, text_hash: str) -> str | None:
-        """Id of a document with these bytes or the same normalised text, if any."""
-        rows = self._rows(f"SELECT doc_id FROM kb_documents d WHERE (content_hash = %(c)s OR text_hash = %(t)s)"
-                          f" AND {visible('d')} LIMIT 1", {"c": content_hash, "t": text_hash})
-        return rows[0]["doc_id"] if rows else None
+    def vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """Vectors as embedded, in the order asked (zeros for unknown ids)."""
+        out = np.zeros((len(chunk_ids), self.dim), np.float32)
+        with self.conn.cursor(binary=True) as cur:
+            found = {r["chunk_id"]: r["vector"] for r in cur.execute(
+                "SELECT chunk_id, vector FROM kb_chunks WHERE chunk_id = ANY(%s)", ([int(c) for c in chunk_ids],))}
+        for i, c in enumerate(chunk_ids):
+            if int(c) in found:
+                out[i] = found[int(c)]
+        return out
 
-    def concepts_by_chunk(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Concept ids each chunk is grounded in, strongest first."""
-        result: dict[int, list[str]] = {}
-        for r in self._rows(f"SELECT chunk_id, concept_id FROM kb_groundings g WHERE chunk_id = ANY(%(ids)s)"
-                            f" AND {visible('g')} ORDER BY score DESC, concept_id", {"ids": [int(c) for c in chunk_ids]}):
-            result.setdefault(r["chunk_id"], []).append(r["concept_id"])
-        return result
-
-    def groundings(self, concept_id: str | None = None) -> list[GroundedPassage]:
-        """Grounded passages by concept, best first."""
-        where = "AND g.concept_id = %(cid)s" if concept_id else ""
-        rows = self._rows(
-            f"SELECT g.concept_id, g.chunk_id, g.score, g.via, g.sentence, g.start_at, g.end_at, c.doc_id, c.ord,"
-            f" c.lang, c.text, d.title, d.source FROM kb_groundings g JOIN kb_chunks c ON c.chunk_id = g.chunk_id"
-            f" JOIN kb_documents d ON d.doc_id = c.doc_id AND {visible('d')}"
-            f" WHERE {visible('g')} {where} ORDER BY g.concept_id, g.score DESC, g.chunk_id", {"cid": concept_id})
-        return [GroundedPassage(r["concept_id"], r["chunk_id"], float(r["score"]), r["via"], r["sentence"], r["start_at"],
-                                r["end_at"], r["doc_id"], r["ord"], r["lang"], r["text"], r["title"], r["source"])
-                for r in rows]
-
-    def concept_counts(self) -> dict[str, int]:
-        """concept_id -> number of grounded passages."""
-        return {r["concept_id"]: r["n"] for r in self._rows(
-            f"SELECT concept_id, count(*) AS n FROM kb_groundings g WHERE {visible('g')} GROUP BY concept_id")}
-
-    def close(self) -> None:
-        """Nothing to release: connections belong to threads, not to snapshots."""
+    def sample_candidates(self, exclude: set[str]) -> list[str]:
+        """Live documents a reference sample draws from, less `exclude`."""
+        return sorted(self.live_documents() - exclude)

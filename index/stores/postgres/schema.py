@@ -4,16 +4,24 @@ Every row of documents, chunks and groundings carries the version that added it 
 that removed it; version v sees `added_in <= v AND (removed_in IS NULL OR removed_in > v)`. A write
 is one transaction that adds rows for the next version and ends by inserting that version's row,
 so a reader sees a version whole or not at all, and a writer killed at any moment leaves nothing.
+The catalogue is stored once per content (`kb_catalogues`, by digest) and named by each version's manifest;
+suggested concepts are stored per version; trainers' decisions on them outlive versions, as in the
+embedded store. A database created before those tables gets them on open (the second migration).
 """
 from __future__ import annotations
 
+import hashlib
 import struct
+from pathlib import Path
 
 import numpy as np
 import psycopg
 from psycopg.adapt import Dumper, Loader
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
+
+from ...concepts import Catalogue, load_catalogue, parse_catalogue
+from ...records import Chunk, DocState, Document
 
 MIGRATIONS = [
     """
@@ -96,7 +104,39 @@ MIGRATIONS = [
     CREATE INDEX kb_groundings_concept ON kb_groundings (concept_id, score DESC);
     CREATE INDEX kb_groundings_chunk ON kb_groundings (chunk_id);
     """,
+    """
+    CREATE TABLE kb_catalogues (digest TEXT PRIMARY KEY, data JSONB NOT NULL);  -- `catalogue_data` of each
+    CREATE TABLE kb_suggestions (version INTEGER PRIMARY KEY, data JSONB NOT NULL);  -- a version's, best first
+    CREATE TABLE kb_decisions (suggestion_id TEXT PRIMARY KEY, decision JSONB NOT NULL);
+    """,
 ]
+DOC_COLUMNS = "doc_id, source, title, author, lang, text, content_hash, meta, added_at, chunking, meta_hash"
+CHUNK_COLUMNS = "chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens"
+STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
+
+
+def version_name(number: int) -> str:
+    """A version's name, as the embedded store writes them."""
+    return f"v{number:06d}"
+
+
+def document_of(row: dict) -> Document:
+    """A `kb_documents` row (DOC_COLUMNS) as a record."""
+    return Document(doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
+                    text=row["text"], content_hash=row["content_hash"], author=row["author"], meta=row["meta"],
+                    added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
+
+
+def chunk_of(row: dict) -> Chunk:
+    """A `kb_chunks` row (CHUNK_COLUMNS) as a record."""
+    return Chunk(chunk_id=row["chunk_id"], doc_id=row["doc_id"], ord=row["ord"], start=row["start_at"],
+                 end=row["end_at"], text=row["text"], lang=row["lang"], tokens=row["tokens"])
+
+
+def states_of(rows: list[dict]) -> dict[str, DocState]:
+    """`kb_documents` rows (STATE_COLUMNS) as source -> what incremental ingest compares."""
+    return {r["source"]: DocState(r["doc_id"], r["source"], r["content_hash"], r["text_hash"], r["chunking"],
+                                  r["meta_hash"], r["root"]) for r in rows}
 
 
 def visible(alias: str) -> str:
@@ -169,3 +209,16 @@ def to_bytes(matrix: np.ndarray) -> bytes:
 def from_bytes(data: bytes, dim: int) -> np.ndarray:
     """What `to_bytes` wrote, as a (rows, dim) float32 matrix."""
     return np.frombuffer(bytes(data), dtype=np.float32).reshape(-1, dim).copy()
+
+
+def catalogue_of(conn: psycopg.Connection, digest: str | None) -> Catalogue:
+    """The catalogue stored under `digest`; the shipped one for a version written before catalogues were stored."""
+    row = conn.execute("SELECT data FROM kb_catalogues WHERE digest = %s", (digest,)).fetchone() if digest else None
+    if row is None:
+        return load_catalogue()
+    return parse_catalogue(row["data"], source=f"the database's catalogue {digest}")
+
+
+def concepts_file(cache_dir: Path, embedder: str) -> Path:
+    """Where the writer keeps the label vectors of one embedder (`cache_dir`), which snapshots on this machine read."""
+    return cache_dir / f"concepts-{hashlib.sha256(embedder.encode()).hexdigest()[:12]}.npz"

@@ -1,0 +1,100 @@
+"""The PostgreSQL store: opens the database (migrating its tables), the one writer, snapshots, verify."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from psycopg.types.json import Jsonb
+
+from ... import suggestions
+from ...audit import audit_reads
+from ...errors import IndexNotFound
+from ...glosses import DEFAULT_DICT_DIR
+from ...pgconn import Database, migrate, reported_unavailable
+from ...records import IndexSettings
+from .schema import MIGRATIONS, register_vector, version_name, visible
+from .snapshot import PostgresSnapshot
+from .writer import PostgresWriter
+
+
+class PostgresStore:
+    """An index in one PostgreSQL database (with the pgvector extension).
+
+    `cache_dir` keeps derived data between runs (label vectors, dictionary lexicons; None: nothing kept);
+    `ef_search` is the HNSW candidates examined per query, at least (more when more results are asked for).
+    """
+
+    def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
+                 ef_search: int = 100) -> None:
+        self.url = url
+        self.ef_search = ef_search
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.dict_dir = Path(dict_dir)
+        setup = Database(url)
+        try:
+            migrate(setup, "store", MIGRATIONS)
+        finally:
+            setup.close()
+        self.db = Database(url, configure=register_vector)
+
+    def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
+               lock_timeout: float = 30.0) -> PostgresWriter:
+        """The single writer (enter it to take the lock)."""
+        return PostgresWriter(self, settings, rebuild, lock_timeout)
+
+    def _newest(self) -> dict | None:
+        return self.db.connection().execute(
+            "SELECT number, manifest, centring, basis FROM kb_versions ORDER BY number DESC LIMIT 1").fetchone()
+
+    @reported_unavailable
+    def current(self) -> str | None:
+        """Name of the newest published version (one indexed row: readers poll it per request)."""
+        row = self.db.connection().execute("SELECT max(number) AS n FROM kb_versions").fetchone()
+        return version_name(row["n"]) if row and row["n"] else None
+
+    @reported_unavailable
+    def snapshot(self, previous: PostgresSnapshot | None = None) -> PostgresSnapshot:
+        """The newest published version; IndexNotFound when none was published."""
+        row = self._newest()
+        if row is None:
+            raise IndexNotFound("no index version is published in the database")
+        if previous is not None and previous.number == row["number"]:
+            return previous
+        return PostgresSnapshot(self, row)
+
+    @reported_unavailable
+    def decisions(self) -> dict[str, dict]:
+        """suggestion id -> {status, refs, concept_id, at} of every decision trainers took."""
+        rows = self.db.connection().execute("SELECT suggestion_id, decision FROM kb_decisions").fetchall()
+        return {r["suggestion_id"]: r["decision"] for r in rows}
+
+    @reported_unavailable
+    def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
+        """Record a trainer's decision on a suggestion (it outlives versions); returns the decision."""
+        decision = suggestions.decision(suggestion, status, concept_id)
+        self.db.connection().execute(
+            "INSERT INTO kb_decisions VALUES (%s, %s) ON CONFLICT (suggestion_id) DO UPDATE SET decision = %s",
+            (suggestion["id"], Jsonb(decision), Jsonb(decision)))
+        return decision
+
+    def verify(self) -> list[str]:
+        """Problems of the newest version: counts against its manifest, chunks without documents or vectors."""
+        row = self._newest()
+        if row is None:
+            return ["no version is published"]
+        v, manifest, problems = row["number"], row["manifest"], []
+        conn = self.db.connection()
+        args = {"v": v}
+        docs = conn.execute(f"SELECT count(*) AS n FROM kb_documents d WHERE {visible('d')}", args).fetchone()["n"]
+        chunks = conn.execute(f"SELECT count(*) AS n, count(c.centred) AS centred FROM kb_chunks c WHERE {visible('c')}",
+                              args).fetchone()
+        if (docs, chunks["n"]) != (manifest["documents"], manifest["chunks"]):
+            problems.append(f"{version_name(v)}: {docs} documents and {chunks['n']} chunks, the manifest says"
+                            f" {manifest['documents']} and {manifest['chunks']}")
+        if chunks["centred"] != chunks["n"]:
+            problems.append(f"{version_name(v)}: {chunks['n'] - chunks['centred']} chunks have no indexed vector")
+        orphans = conn.execute(
+            f"SELECT count(*) AS n FROM kb_chunks c WHERE {visible('c')} AND NOT EXISTS"
+            f" (SELECT 1 FROM kb_documents d WHERE d.doc_id = c.doc_id AND {visible('d')})", args).fetchone()["n"]
+        if orphans:
+            problems.append(f"{version_name(v)}: {orphans} chunks belong to no document")
+        return problems + audit_reads(self.snapshot())
