@@ -111,7 +111,7 @@ def _search(snapshot, q: np.ndarray, text: str, lang: str) -> None:
 
 
 def _exact_recall(store: PostgresStore, data: Synthetic, n_queries: int, ef_search: int, k: int = 10) -> float:
-    store.ef_search = ef_search
+    store.handle.ef_search = ef_search
     snapshot = store.snapshot()
     with store.db.connection().cursor(binary=True) as cur:
         rows = cur.execute("SELECT chunk_id, centred FROM kb_chunks WHERE removed_in IS NULL").fetchall()
@@ -171,10 +171,10 @@ def measure(sizes: Sequence[int] = (10_000, 100_000), url: str | None = None, di
             result[f"search_p95_ms@{size}"] = round(float(np.percentile(took, 95)), 2)
             result[f"dense_p50_ms@{size}"] = round(statistics.median(dense), 2)
             if size == recall_at:
-                default = store.ef_search
+                default = store.handle.ef_search
                 for ef in sorted({*EF_SEARCH, default}):
                     result[f"recall@10_ef{ef}"] = round(_exact_recall(store, data, queries, ef), 4)
-                store.ef_search = default
+                store.handle.ef_search = default
                 result["recall@10"] = result[f"recall@10_ef{default}"]
                 result["recall_at"] = size
             say({k: v for k, v in result.items() if k.endswith(f"@{size}") or k.startswith("recall")}, flush=True)

@@ -19,6 +19,7 @@ from index.queryplan import plan_query
 from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
+from tests.configs import store_for
 from tests.conftest import pour_into_postgres
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ means of the version that added them; ranking (`index/ranking.py`) rescores ever
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -20,11 +20,9 @@ from ...pgconn import reported_unavailable
 from ...queryplan import QueryPlan
 from ...ranking import document_centroids
 from ...records import Chunk, DocHead, DocState, Document, GroundedPassage, Passage
+from .handle import Handle
 from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, concepts_file, document_of,
                      from_bytes, packed, states_of, unpack, version_name, visible)
-
-if TYPE_CHECKING:
-    from .store import PostgresStore
 
 EF_SEARCH_MAX = 1000
 
@@ -42,7 +40,7 @@ class _Words:
 class PostgresSnapshot:
     """One published version in the database, read through this thread's connection."""
 
-    def __init__(self, store: "PostgresStore", row: dict) -> None:
+    def __init__(self, store: Handle, row: dict) -> None:
         self.store = store
         self.db = store.db
         self.number = row["number"]

@@ -11,35 +11,30 @@ from ...errors import IndexNotFound
 from ...glosses import DEFAULT_DICT_DIR
 from ...pgconn import Database, migrate, reported_unavailable
 from ...records import IndexSettings
+from .handle import Handle
 from .schema import MIGRATIONS, register_vector, version_name, visible
 from .snapshot import PostgresSnapshot
 from .writer import PostgresWriter
 
 
 class PostgresStore:
-    """An index in one PostgreSQL database (with the pgvector extension).
-
-    `cache_dir` keeps derived data between runs (label vectors, dictionary lexicons; None: nothing kept);
-    `ef_search` is the HNSW candidates examined per query, at least (more when more results are asked for).
-    """
+    """An index in one PostgreSQL database (with the pgvector extension); see `Handle` for the arguments."""
 
     def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
                  ef_search: int = 100) -> None:
-        self.url = url
-        self.ef_search = ef_search
-        self.cache_dir = Path(cache_dir) if cache_dir else None
-        self.dict_dir = Path(dict_dir)
         setup = Database(url)
         try:
             migrate(setup, "store", MIGRATIONS)
         finally:
             setup.close()
-        self.db = Database(url, configure=register_vector)
+        self.handle = Handle(url, Database(url, configure=register_vector), Path(cache_dir) if cache_dir else None,
+                             Path(dict_dir), ef_search)
+        self.db = self.handle.db
 
     def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
                lock_timeout: float = 30.0) -> PostgresWriter:
         """The single writer (enter it to take the lock)."""
-        return PostgresWriter(self, settings, rebuild, lock_timeout)
+        return PostgresWriter(self.handle, settings, rebuild, lock_timeout)
 
     def _newest(self) -> dict | None:
         return self.db.connection().execute(
@@ -59,7 +54,7 @@ class PostgresStore:
             raise IndexNotFound("no index version is published in the database")
         if previous is not None and previous.number == row["number"]:
             return previous
-        return PostgresSnapshot(self, row)
+        return PostgresSnapshot(self.handle, row)
 
     @reported_unavailable
     def decisions(self) -> dict[str, dict]:

@@ -12,7 +12,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import psycopg
@@ -28,11 +28,9 @@ from ...embedders import Embedder, get_embedder
 from ...errors import IndexBusy
 from ...lexical import analyze, words
 from ...records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
+from .handle import Handle
 from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, concepts_file, document_of,
                      from_bytes, hnsw_index, register_vector, states_of, to_bytes, version_name)
-
-if TYPE_CHECKING:
-    from .store import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ FACTORY = "hnsw"
 class PostgresWriter:
     """One write: a transaction on its own connection, holding the writer's advisory lock until it ends."""
 
-    def __init__(self, store: "PostgresStore", settings: IndexSettings, rebuild: bool, lock_timeout: float) -> None:
+    def __init__(self, store: Handle, settings: IndexSettings, rebuild: bool, lock_timeout: float) -> None:
         self.store = store
         self.settings = settings
         self.rebuild = rebuild
