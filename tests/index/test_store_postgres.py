@@ -18,6 +18,7 @@ from index.errors import IndexBusy, IndexNotFound
 from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
+from tests.configs import store_for
 from tests.conftest import pour_into_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
