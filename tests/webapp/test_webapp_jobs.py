@@ -20,8 +20,8 @@ from ingest.jobs import QUEUED, open_queue
 from ingest.jobs.runner import runner_alive
 
 from conftest import (ADMIN_TOKEN, ROOT, RunnerKiller, http_json, multipart,  # tests/webapp/conftest.py
-from tests.configs import config_for
                       stop_server, wait_for_job)
+from tests.configs import config_for
 
 pytestmark = pytest.mark.slow
 
