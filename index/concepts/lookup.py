@@ -143,18 +143,19 @@ def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: 
 
     A build reuses the vectors of the saved indexes (of any catalogue) at `path` and `reuse` for the texts they share.
     """
-    known: dict[str, np.ndarray] = {}
-    for saved in (reuse, path):  # the cache file's vectors last: they win
-        if saved is None or not Path(saved).exists():
-            continue
+    if path is not None and Path(path).exists():
         try:
-            if saved is path:
-                index = ConceptIndex.load(path, catalogue)
-                if index is not None and index.is_fresh(catalogue, embedder.name):
-                    return index
-            known.update(_known_vectors(Path(saved), embedder.name))
+            index = ConceptIndex.load(path, catalogue)
+            if index is not None and index.is_fresh(catalogue, embedder.name):
+                return index
         except IndexCorrupt:
             pass  # a broken cache is just rebuilt
+    known: dict[str, np.ndarray] = {}
+    for saved in (reuse, path):
+        try:
+            known.update(_known_vectors(Path(saved), embedder.name) if saved and Path(saved).exists() else {})
+        except IndexCorrupt:
+            pass  # nothing to reuse from a broken file
     index = build_concept_index(catalogue, embedder, known)
     if path is not None:
         index.save(Path(path))
