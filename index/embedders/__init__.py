@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from ..errors import UnknownEmbedder
+from ..errors import MissingPackage, UnknownEmbedder
 from .base import Embedder
 
 DEFAULT_EMBEDDER = "e5-small"
@@ -17,7 +17,11 @@ def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
 
         return E5Embedder()
     if name.startswith("st:") and len(name) > 3:
-        from .st import SentenceTransformerEmbedder
+        try:
+            from .st import SentenceTransformerEmbedder
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"embedder {name!r} needs sentence-transformers ({exc}): "
+                                 "pip install -r requirements-st.txt") from None
 
         return SentenceTransformerEmbedder(name[3:])
     if name.startswith("hash:") and name[5:].isdigit() and 8 <= int(name[5:]) <= 4096:

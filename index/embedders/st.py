@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from sentence_transformers import SentenceTransformer
 
 from .base import QUERY_TOKEN_BUDGET
 
@@ -12,8 +13,6 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model; e5-style prefixes are applied when the model name says e5."""
 
     def __init__(self, model: str, device: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.name = f"st:{model}"
         self._model = SentenceTransformer(model, device=device)
         self.dim = int(self._model.get_embedding_dimension())

@@ -24,7 +24,11 @@ def get_engine(name: str | None = None) -> IngestEngine:
 
         return LocalEngine()
     if name == "ray":
-        from .ray import RayEngine
+        try:
+            from .ray import RayEngine
+        except ModuleNotFoundError as exc:
+            raise EngineUnavailable(f"the Ray engine needs the scale-out packages ({exc}): "
+                                    "pip install -r requirements-scale.txt") from None
 
         return RayEngine()
     raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")

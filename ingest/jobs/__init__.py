@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index import settings
+from index.errors import MissingPackage
 
 from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
@@ -27,7 +28,11 @@ def open_queue(index_dir: Path, max_pending: int | None = None) -> JobQueue:
     """
     url = settings.database_url()
     if url:
-        from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
+        try:
+            from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"KB_DATABASE_URL needs the PostgreSQL packages ({exc}): "
+                                 "pip install -r requirements-scale.txt") from None
 
         return PostgresQueue(url, max_pending)
     return SqliteQueue(jobs_dir(index_dir), max_pending)
