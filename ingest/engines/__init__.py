@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from index import settings
-from index.errors import KBError
+from index.errors import KBError, MissingPackage
 
 from .base import EngineUnavailable, IngestEngine, Progress, Steps
 
@@ -27,8 +27,8 @@ def get_engine(name: str | None = None) -> IngestEngine:
         try:
             from .ray import RayEngine
         except ModuleNotFoundError as exc:
-            raise EngineUnavailable(f"the Ray engine needs the scale-out packages ({exc}): "
-                                    "pip install -r requirements-scale.txt") from None
+            raise MissingPackage(f"the Ray engine needs the scale-out packages ({exc}): "
+                                 "pip install -r requirements-scale.txt") from None
 
         return RayEngine()
     raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")

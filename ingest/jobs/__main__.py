@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from index import settings
-from index.errors import KBError
+from index.errors import InvalidSetting, KBError
 
 from ..engines import ENGINES, EngineUnavailable, UnknownEngine, get_engine
 from .runner import MAX_ATTEMPTS, POLL_S, Runner, RunnerBusy
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     index_dir = args.index_dir or settings.index_dir()
     try:
         engine = get_engine(args.engine)
-    except UnknownEngine as exc:
+    except (UnknownEngine, InvalidSetting) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
