@@ -118,7 +118,7 @@ def cold_start(kb: KnowledgeBase) -> dict[str, float]:
     """Time to load every installed lexicon in a fresh process's registry (from the disk cache when warm)."""
     from index.glosses import Lexicons
 
-    fresh = Lexicons(settings.dict_dir(), settings.cache_dir(kb.index_dir))
+    fresh = Lexicons(settings.dict_dir(), settings.cache_dir())
     started = time.perf_counter()
     for lang in kb.languages():
         fresh.get(lang)

@@ -69,7 +69,7 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
-    classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(index_dir)))
+    classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir()))
     suggestions = suggest(documents, [d.doc_id for d in documents], None, embed=embedder.embed_queries,
                           chunk_vectors=snapshot.vectors, classify=classes.classify,
                           per_document=max(ks))

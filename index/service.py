@@ -28,7 +28,8 @@ from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
-from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
+from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
+                       query_detector)
 from .ranking import MODES, RankingConfig, rank
 from .stores import Snapshot, open_store
 
@@ -134,12 +135,18 @@ class KnowledgeBase:
         self.min_score = settings.min_score() if min_score is None else min_score
         self.min_score_ratio = settings.min_score_ratio() if min_score_ratio is None else min_score_ratio
         self._wanted_embedder = embedder
+        load_query_detector()  # seconds of model loading, overlapping the opening below
         self._lock = threading.Lock()
         self.encoder_gate = EncoderGate(ENCODER_QUEUE_TOKENS, ENCODER_WAIT_S)  # this process's turns on the encoder
         self._store = open_store(self.index_dir, settings.database_url())
         self._examined = self._store.current()
         self._state = self._load()
-        query_detector()  # its models take seconds to load: at start, not in the first search
+
+    def warm_up(self) -> None:
+        """Load what the first search needs (query detector, encoder) now: a server does it before it forks its
+        workers, which then share the memory, and so no request waits for it."""
+        query_detector()
+        get_embedder(self._state.snapshot.embedder)
 
     def _load(self) -> _Loaded:
         previous = getattr(self, "_state", None)
@@ -284,7 +291,7 @@ class KnowledgeBase:
     def _lexicons(self) -> Lexicons:
         from . import settings  # settings reads the environment; only glossing needs it here
 
-        return lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir))
+        return lexicons(settings.dict_dir(), settings.cache_dir())
 
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
         """Glosses of a passage for a reader of en, de or fr: concept terms, then dictionary words (into English)."""

@@ -59,9 +59,11 @@ def dict_dir() -> Path:
     return Path(os.environ.get("KB_DICT_DIR") or DEFAULT_DICT_DIR)
 
 
-def cache_dir(index_dir: Path) -> Path:
-    """`$KB_CACHE_DIR`, else `<index dir>/cache`: derived data (label vectors, gloss lexicons) kept between runs."""
-    return Path(os.environ.get("KB_CACHE_DIR") or Path(index_dir) / "cache")
+def cache_dir() -> Path:
+    """`$KB_CACHE_DIR`, else one folder per machine (`$XDG_CACHE_HOME/kb`, else `~/.cache/kb`): derived data
+    (gloss lexicons, concept-label vectors) shared by every index, each file keyed by what it was built from."""
+    explicit = os.environ.get("KB_CACHE_DIR")
+    return Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kb"
 
 
 # Calibrated on the project's eval sets (README, "How ranking works"): every expected answer of

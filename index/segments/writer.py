@@ -12,7 +12,6 @@ import copy
 import dataclasses
 import hashlib
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -281,10 +280,12 @@ class SegmentWriter:
         return stats.centring(self.embedder.dim)
 
     def _concept_index(self) -> ConceptIndex:
-        # Label vectors are a one-time cost per catalogue and embedder, cached beside the versions and in
+        # Label vectors are a one-time cost per catalogue and embedder, cached once per machine and in
         # this process (a job runner writes again and again with the same catalogue).
         slug = hashlib.sha256(self.embedder.name.encode()).hexdigest()[:12]
-        cache = Path(os.environ.get("KB_CACHE_DIR") or self.index_dir / "cache") / f"concepts-{slug}.npz"
+        from .. import settings  # settings imports the stores
+
+        cache = settings.cache_dir() / f"concepts-{slug}.npz"
         key = (str(cache), self._catalogue.digest)
         if key not in _CONCEPT_INDEXES:
             if len(_CONCEPT_INDEXES) >= 4:
@@ -325,7 +326,7 @@ class SegmentWriter:
             from ..glosses import lexicons
             from ..glosses.wordclass import WordClasses
 
-            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir(self.index_dir)))
+            classes = WordClasses(lexicons(settings.dict_dir(), settings.cache_dir()))
             def sources(doc_ids: list[str]) -> list:
                 docs = [d for d in map(self.view.document, doc_ids) if d is not None]
                 return documents_as_sources(docs, [c for d in docs for c in self.view.chunks_of(d.doc_id)])
