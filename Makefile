@@ -16,19 +16,27 @@ DICT_DIR ?= /usr/share/dictd
 
 .PHONY: setup dictionaries run serve ingest search test eval bench bench-scale soak clean
 
+# pip prints nothing while it unpacks the wheels it collected (a minute or more): a line every 5 s says it works on.
+define pip_install
+	$(BIN)/pip install --progress-bar off $(1) & pip=$$!; \
+	while sleep 5; kill -0 $$pip 2>/dev/null; do \
+	  echo "setup: pip is still installing ($$(ls $(VENV)/lib/python3*/site-packages | wc -l) entries in $(VENV) so far)"; \
+	done; wait $$pip
+endef
+
 ## the serving packages only (requirements.txt); `make test` adds the test, st: and scale-out sets
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
 	@echo "setup: creating $(VENV) and installing the serving packages (requirements.txt)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --progress-bar off -r requirements.txt
+	$(call pip_install,--quiet --upgrade pip)
+	$(call pip_install,-r requirements.txt)
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP) requirements-test.txt requirements-st.txt requirements-scale.txt
 	@echo "setup: installing the test, sentence-transformers and scale-out packages (requirements-test.txt)"
-	$(BIN)/pip install --progress-bar off -r requirements-test.txt
+	$(call pip_install,-r requirements-test.txt)
 	touch $(TEST_STAMP)
 
 ## FreeDict dictionaries for glosses: installed when missing and root is available, else a note (glosses degrade)

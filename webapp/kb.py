@@ -30,6 +30,8 @@ class KBHolder:
         self._open()
 
     def _open(self) -> None:
+        if not self._checked:  # not on every retry while the index is missing
+            log.info("opening the index in %s (loading the query models takes seconds once)", self.index_dir)
         try:
             self._kb = KnowledgeBase(self.index_dir, embedder=self.embedder)
             self._kb.warm_up()
