@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# One stamp per package set: a serving-only install (make run) never satisfies make test.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 export KB_INDEX_DIR ?= data/index
 export PORT ?= 5000
@@ -14,13 +16,28 @@ DICT_DIR ?= /usr/share/dictd
 
 .PHONY: setup dictionaries run serve ingest search test eval bench bench-scale soak clean
 
+# pip prints nothing while it unpacks the wheels it collected (a minute or more): a line every 5 s says it works on.
+define pip_install
+	$(BIN)/pip install --progress-bar off $(1) & pip=$$!; \
+	while sleep 5; kill -0 $$pip 2>/dev/null; do \
+	  echo "setup: pip is still installing ($$(ls $(VENV)/lib/python3*/site-packages | wc -l) entries in $(VENV) so far)"; \
+	done; wait $$pip
+endef
+
+## the serving packages only (requirements.txt); `make test` adds the test, st: and scale-out sets
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): requirements.txt
+	@echo "setup: creating $(VENV) and installing the serving packages (requirements.txt)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt -r requirements-test.txt
+	$(call pip_install,--quiet --upgrade pip)
+	$(call pip_install,-r requirements.txt)
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt requirements-st.txt requirements-scale.txt
+	@echo "setup: installing the test, sentence-transformers and scale-out packages (requirements-test.txt)"
+	$(call pip_install,-r requirements-test.txt)
+	touch $(TEST_STAMP)
 
 ## FreeDict dictionaries for glosses: installed when missing and root is available, else a note (glosses degrade)
 dictionaries:
@@ -34,7 +51,8 @@ dictionaries:
 $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.10.3
 
-$(KB_INDEX_DIR)/CURRENT: | $(STAMP)
+$(KB_INDEX_DIR)/CURRENT: | $(STAMP) dictionaries
+	@echo "ingest: no index in $(KB_INDEX_DIR) yet: ingesting seeds/ (once; derived data is cached per machine)"
 	$(BIN)/python -m ingest seeds --index-dir $(KB_INDEX_DIR)
 
 ## ingest the seeds (incremental: unchanged files are skipped)
@@ -46,12 +64,12 @@ search: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m index search "$(Q)"
 
 ## set up, ingest the seeds if no index exists, serve the UI and API: nginx -> gunicorn (threads), job runner beside
-run: $(KB_INDEX_DIR)/CURRENT dictionaries
+run: dictionaries $(KB_INDEX_DIR)/CURRENT
 	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
 	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
 ## the whole test suite
-test: $(STAMP) $(AXE) dictionaries
+test: $(TEST_STAMP) $(AXE) dictionaries
 	$(BIN)/python -m pytest
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)
@@ -65,12 +83,12 @@ bench: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m eval.bench
 
 ## one small write and one search as the embedded index grows (SCALE_SIZES=10000,100000,1000000), then Ray's throughput
-bench-scale:
+bench-scale: $(TEST_STAMP)
 	$(BIN)/python -m eval.bench_scale
 
 ## sustained writes through the served stack, then every document and passage read back (SOAK_WRITES=2000)
 SOAK_WRITES ?= 2000
-soak: $(STAMP)
+soak: $(TEST_STAMP)
 	$(BIN)/python -m eval.soak --writes $(SOAK_WRITES)
 
 clean:

@@ -116,6 +116,10 @@ def _print_config(config, markdown: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command in ("search", "concepts"):  # lingua's seconds of loading overlap the rest of the start-up
+        from .language import load_query_detector
+
+        load_query_detector()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         config = config_from(args)

@@ -75,6 +75,12 @@ class InvalidSetting(KBError):
     code = "invalid_setting"
 
 
+class MissingPackage(InvalidSetting):
+    """A setting asks for an optional package set that is not installed (`make run` installs serving only)."""
+
+    code = "missing_package"
+
+
 class InvalidConcept(CatalogueError):
     """A concept change is malformed or would break the catalogue (unknown language, reference or field, a cycle)."""
 

@@ -1,13 +1,13 @@
 """Language detection: langdetect for documents and chunks, lingua plus the corpus for short queries."""
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from typing import Iterable, Mapping, NamedTuple
 
 from langdetect import DetectorFactory, detect_langs, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
-from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from .lexical import words as word_tokens
 
@@ -98,17 +98,32 @@ def _lingua_code(language: Language) -> str:
     return normalize_lang(language.iso_code_639_1.name)
 
 
-@functools.lru_cache(maxsize=1)
-def query_detector():
+def query_detector() -> LanguageDetector:
     """lingua's detector over QUERY_LANGUAGES, every model in memory; built once per process.
 
     The high-accuracy mode (word uni- to five-grams) is right far more often than the low-accuracy
     one on two or three words (94% against 86% on eval/short-queries.jsonl) and still takes well
-    under a millisecond per query; it holds about 330 MB, so there is one per process.
+    under a millisecond per query; it holds about 330 MB, so there is one per process (built before
+    gunicorn forks, its models are shared by the workers).
     """
-    codes = [{"no": "NB"}.get(code, code.upper()) for code in QUERY_LANGUAGES]
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code)) for code in codes]
-    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+    global _detector
+    with _detector_lock:  # a caller waits for a build under way (see `load_query_detector`)
+        if _detector is None:
+            codes = [{"no": "NB"}.get(code, code.upper()) for code in QUERY_LANGUAGES]
+            languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code)) for code in codes]
+            _detector = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+        return _detector
+
+
+def load_query_detector() -> None:
+    """Start building the query detector in a thread: its seconds of model loading (lingua releases the
+    GIL) overlap whatever the process does before its first query."""
+    if _detector is None:
+        threading.Thread(target=query_detector, name="query-detector", daemon=True).start()
+
+
+_detector: LanguageDetector | None = None
+_detector_lock = threading.Lock()
 
 
 def detect_query(

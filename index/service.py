@@ -29,7 +29,8 @@ from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
-from .language import QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, normalize_lang, query_detector
+from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
+                       query_detector)
 from .ranking import RankingConfig, rank
 from .records import Document
 from .stores import Snapshot, open_store
@@ -135,12 +136,18 @@ class KnowledgeBase:
         self.min_score = config.min_score
         self.min_score_ratio = config.min_score_ratio
         self._wanted_embedder = config.embedder
+        load_query_detector()  # seconds of model loading, overlapping the opening below
         self._lock = threading.Lock()
         self.encoder_gate = EncoderGate(ENCODER_QUEUE_TOKENS, ENCODER_WAIT_S)  # this process's turns on the encoder
         self._store = open_store(config)
         self._examined = self._store.current()
         self._state = self._load()
-        query_detector()  # its models take seconds to load: at start, not in the first search
+
+    def warm_up(self) -> None:
+        """Load what the first search needs (query detector, encoder) now: a server does it before it forks its
+        workers, which then share the memory, and so no request waits for it."""
+        query_detector()
+        get_embedder(self._state.snapshot.embedder)
 
     def _load(self) -> _Loaded:
         previous = getattr(self, "_state", None)

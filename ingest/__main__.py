@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run an ingest and print a summary; returns the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if not args.quiet:  # long steps of the index (lexicons, concept labels, suggestions) say what they are doing
+        logging.getLogger("index").setLevel(logging.INFO)
     if args.max_tokens < 16 or not 0 <= args.overlap_tokens < args.max_tokens:
         print("error: need --max-tokens >= 16 and 0 <= --overlap-tokens < --max-tokens", file=sys.stderr)
         return EXIT_USAGE

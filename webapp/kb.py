@@ -30,13 +30,23 @@ class KBHolder:
         self._open()
 
     def _open(self) -> None:
+        if not self._checked:  # not on every retry while the index is missing
+            log.info("opening the index in %s (loading the query models takes seconds once)", self.index_dir)
         try:
             self._kb = KnowledgeBase(self.config)
+            self._kb.warm_up()
             self._error = None
         except KBError as exc:
             # Serve 503s instead of refusing to start: an ingest may publish the index later.
             log.warning("index unavailable in %s: %s", self.index_dir, exc)
             self._error = exc
+
+    def reopen(self) -> None:
+        """Open the index afresh in a forked worker: its files, connections and locks are the worker's own, while
+        the models loaded before the fork (query detector, encoder) stay shared with the other workers."""
+        self._kb, self._error, self._unreachable, self._checked = None, None, None, 0.0
+        self._lock = threading.Lock()
+        self._open()
 
     def refresh(self) -> None:
         """Serve the published version on this request: a newly published one is loaded before answering.

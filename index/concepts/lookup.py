@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +15,15 @@ from rapidfuzz import fuzz, process
 from ..embedders import Embedder, get_embedder
 from ..errors import EmbedderMismatch, IndexCorrupt, InvalidQuery
 from ..language import detect_query
+from ..progress import Progress
 from .catalogue import Catalogue, Term
 from .text import Occurrence, TermSpotter, compact, fold
 
+log = logging.getLogger(__name__)
+
 _FORMAT = 1
+# Labels are embedded in batches this small, so a fresh catalogue (half a minute) shows its progress.
+LABEL_BATCH = 64
 # Scores are tiered so the order exact > fuzzy > embedding holds whatever the raw similarities:
 # exact is 1.0, fuzzy lies in (0.6, 0.98], embedding in [0, 0.6].
 _FUZZY_FLOOR, _FUZZY_TOP, _EMBED_TOP = 0.6, 0.98, 0.6
@@ -130,8 +137,16 @@ def build_concept_index(catalogue: Catalogue, embedder: Embedder,
     vectors = dict(known or {})
     # Many wordings repeat across languages: embed each once; a trainer's edit embeds only what is new.
     missing = sorted(embedded_texts(catalogue) - set(vectors))
-    if missing:
-        vectors.update(zip(missing, np.asarray(embedder.embed_queries(missing), np.float32)))
+    started, progress = time.monotonic(), Progress(log, "embedding concept labels and definitions", len(missing))
+    whole = len(missing) > LABEL_BATCH  # a whole catalogue takes long enough to report; a trainer's edit does not
+    if whole:
+        log.info("embedding %d concept labels and definitions (once per catalogue and embedder)", len(missing))
+    for i in range(0, len(missing), LABEL_BATCH):
+        progress(i)
+        batch = missing[i:i + LABEL_BATCH]
+        vectors.update(zip(batch, np.asarray(embedder.embed_queries(batch), np.float32)))
+    if whole:
+        log.info("embedded %d concept labels and definitions in %.1f s", len(missing), time.monotonic() - started)
     term_vectors = np.asarray([vectors[t.text] for t in terms], np.float32).reshape(len(terms), -1)
     definition_vectors = np.asarray([vectors[d] for d in definitions], np.float32).reshape(len(definitions), -1)
     return ConceptIndex(catalogue, embedder.name, catalogue.digest, terms, term_vectors, definition_vectors)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import heapq
+import logging
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ import numpy as np
 from .catalogue import Catalogue
 from .terms import function_words, key_of, occurrences
 from .text import compact, fold
+
+log = logging.getLogger(__name__)
 
 PER_DOCUMENT = 20
 # The contrast corpus a write reads: enough documents for reliable word rates, and bounded, so suggesting
@@ -165,6 +168,7 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
     new = [d for d in dict.fromkeys(new) if d in present]
     if not new:
         return []
+    log.info("suggesting concepts for %d document(s) against %d others", len(new), len(documents) - len(new))
     by_lang, stops = _count(documents, set(new))
     known = _known_terms(catalogue)
     terms: dict[tuple[str, tuple], Term] = {}
@@ -355,6 +359,7 @@ def _group(terms: list[Term], embed, chunk_vectors) -> list[list[Term]]:
     (and has no term of its language yet), else starts its own."""
     if embed is None or chunk_vectors is None or len({t.lang for t in terms}) < 2:
         return [[t] for t in terms]
+    log.info("suggesting concepts: embedding %d candidate terms", len(terms))
     labels = np.asarray(embed([t.label for t in terms]), np.float32)
     contexts = np.stack([_mean(chunk_vectors(sorted({p.chunk_id for p in t.passages}))) for t in terms])
     folded = [fold(t.label) for t in terms]

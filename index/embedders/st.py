@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-
+from ..errors import MissingPackage
 from .base import QUERY_TOKEN_BUDGET
 
 
@@ -12,8 +12,11 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model; e5-style prefixes are applied when the model name says e5."""
 
     def __init__(self, model: str, device: str | None = None) -> None:
-        from sentence_transformers import SentenceTransformer  # torch: seconds to import, only for st: models
-
+        try:  # torch: seconds to import, and an optional package set: only for st: models
+            from sentence_transformers import SentenceTransformer
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"embedder 'st:{model}' needs sentence-transformers ({exc}): "
+                                 "pip install -r requirements-st.txt") from None
         self.name = f"st:{model}"
         self._model = SentenceTransformer(model, device=device)
         self.dim = int(self._model.get_embedding_dimension())

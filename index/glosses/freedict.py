@@ -6,6 +6,7 @@ an entry is a header line (headword, pronunciation, part of speech) followed by 
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import zlib
 from dataclasses import dataclass
@@ -13,12 +14,14 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import KBError
+from ..progress import Progress
 
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _TRAILING_SENSE = re.compile(r"\s+\d+\.\s*$")
 _TAG = re.compile(r"<[^>]*>")
 _NOISE = re.compile(r"\b(?:sb|sth|so|jdn|jdm|etw)\.(?=\s|$|,)|\[[^\]]*\]|\([^)]*\)|\.\.\.|…")
+log = logging.getLogger(__name__)
 # A gloss is read at a glance: a few translations of the first senses are enough.
 MAX_TRANSLATIONS = 3
 
@@ -49,8 +52,8 @@ class Dictionary:
         return self.index_path.is_file() and self.dict_path.is_file()
 
     def signature(self) -> list:
-        """Size and modification time of both files: what a cache built from them depends on."""
-        return [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in (self.index_path, self.dict_path)]
+        """Path, size and modification time of both files: what a cache built from them depends on."""
+        return [[str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns] for p in (self.index_path, self.dict_path)]
 
 
 def _number(text: str) -> int:
@@ -67,7 +70,10 @@ def entries(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
         lines = dictionary.index_path.read_text(encoding="utf-8").splitlines()
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         raise DictionaryError(f"cannot read dictionary {dictionary.name}: {exc}") from exc
-    for line in lines:
+    progress = Progress(log, f"reading the {dictionary.name} dictionary (entries)", len(lines))
+    for n, line in enumerate(lines):
+        if n % 10_000 == 0:
+            progress(n)
         fields = line.split("\t")
         if len(fields) < 3 or fields[0].startswith("00database") or not fields[0].strip():
             continue

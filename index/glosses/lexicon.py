@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from .freedict import Dictionary, DictionaryError, entries, forward, reverse
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 4
+_FORMAT = 5
 # Per passage language, the dictionaries to read, most trusted first. Norwegian has no FreeDict
 # nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to fill its gaps.
 # Swedish, whose FreeDict has only 5,000 words, borrows Norwegian and Danish cognates ("forstå" for förstå,
@@ -94,6 +95,9 @@ class Lexicon:
     stems: dict[str, str]  # stem -> the dictionary form chosen for it
     english: dict[str, int] = field(default_factory=dict)  # English words (see `build_english`)
     cognates: dict[str, list] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> [gloss, source]
+    # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
+    # the lexicons that read it (see `Lexicons`) and filled on first use.
+    english_stems: dict[str, str] = field(default_factory=dict, repr=False)
     _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
 
     def lookup(self, word: str) -> WordGloss | None:
@@ -179,14 +183,13 @@ class Lexicon:
         return None
 
     def _english_stems(self) -> dict[str, str]:
-        """English Snowball stem -> its most common word, for loanwords (built once per lexicon)."""
-        if "_stems" not in self.__dict__:
+        if not self.english_stems and self.english:
             snowball, found = stemmer("en"), {}
             for w, n in sorted(self.english.items(), key=lambda x: -x[1]):
                 if len(w) >= _MIN_LOAN_ROOT:
                     found.setdefault(snowball.stemWord(w), w)
-            self.__dict__["_stems"] = found
-        return self.__dict__["_stems"]
+            self.english_stems.update(found)  # whole, in one step: a thread reading it never sees part of it
+        return self.english_stems
 
     def _compound(self, word: str, depth: int) -> WordGloss | None:
         if depth == 0 or len(word) < _MIN_COMPOUND:
@@ -220,9 +223,11 @@ class Lexicon:
                 "cognates": self.cognates}
 
     @classmethod
-    def from_json(cls, data: dict, english: dict[str, int] | None = None) -> "Lexicon":
-        """Read what `to_json` wrote."""
-        return cls(data["lang"], data["sources"], data["words"], data["stems"], english or {}, data["cognates"])
+    def from_json(cls, data: dict, english: dict[str, int] | None = None,
+                  english_stems: dict[str, str] | None = None) -> "Lexicon":
+        """Read what `to_json` wrote; `english` and `english_stems` are shared with the other lexicons."""
+        return cls(data["lang"], data["sources"], data["words"], data["stems"], english or {}, data["cognates"],
+                   {} if english_stems is None else english_stems)
 
 
 def _first(gloss: str) -> str:
@@ -326,6 +331,7 @@ class Lexicons:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._loaded: dict[str, Lexicon | None] = {}
         self._english: dict[str, int] | None = None
+        self._english_stems: dict[str, str] = {}  # filled by the first lexicon that needs it
         self._lock = threading.Lock()
 
     def available(self) -> dict[str, list[str]]:
@@ -354,8 +360,9 @@ class Lexicons:
         try:
             english = self._english_words()
             return _cached(self._cache_path(lang, dictionaries + self._english_dictionaries()),
+                           f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
                            lambda: build_lexicon(lang, dictionaries, english), Lexicon.to_json, Lexicon.from_json,
-                           english)
+                           english, self._english_stems)
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)
             return None
@@ -367,13 +374,15 @@ class Lexicons:
     def _english_words(self) -> dict[str, int]:
         if self._english is None:
             present = self._english_dictionaries()
-            self._english = _cached(self._cache_path(ENGLISH, present), lambda: build_english(present),
-                                    dict, dict) if present else {}
+            self._english = _cached(self._cache_path(ENGLISH, present),
+                                    f"the English vocabulary from {', '.join(d.name for d, _ in present)}",
+                                    lambda: build_english(present), dict, dict) if present else {}
         return self._english
 
     def cached(self, name: str, dictionaries: list[tuple[Dictionary, str]], build):
         """A JSON-able table built from some dictionaries, cached on disk beside the lexicons."""
-        return _cached(self._cache_path(name, dictionaries), build, lambda v: v, lambda v: v)
+        return _cached(self._cache_path(name, dictionaries), f"{name} from {', '.join(d.name for d, _ in dictionaries)}",
+                       build, lambda v: v, lambda v: v)
 
     def _cache_path(self, name: str, dictionaries: list[tuple[Dictionary, str]]) -> Path | None:
         if self.cache_dir is None:
@@ -382,8 +391,8 @@ class Lexicons:
         return self.cache_dir / f"glosses-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
 
 
-def _cached(path: Path | None, build, dump, load, *extra):
-    """`load(cached JSON, *extra)` from `path` when it is there and readable, else build, cache and return it."""
+def _cached(path: Path | None, what: str, build, dump, load, *extra):
+    """`load(cached JSON, *extra)` from `path` when it is there and readable, else build `what`, cache and return it."""
     if path is not None:
         try:
             return load(json.loads(path.read_text(encoding="utf-8")), *extra)
@@ -391,7 +400,12 @@ def _cached(path: Path | None, build, dump, load, *extra):
             pass
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
+    # Seconds to a minute per language, once per machine (the cache folder is shared): say so while it runs.
+    where = f"cached in {path.parent}" if path is not None else "not cached"
+    log.info("building %s (once; %s)...", what, where)
+    started = time.monotonic()
     value = build()
+    log.info("built %s in %.1f s", what, time.monotonic() - started)
     if path is not None:
         _write_cache(path, dump(value))
     return load(dump(value), *extra)

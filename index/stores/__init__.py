@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..config import Config
 from ..embedders import DEFAULT_EMBEDDER
-from ..errors import IndexNotFound
+from ..errors import IndexNotFound, MissingPackage
 from ..protocols import Snapshot, Store, Writer
 from ..records import DocHead, GroundedPassage, IndexSettings, Passage, Published
 
@@ -11,7 +11,11 @@ from ..records import DocHead, GroundedPassage, IndexSettings, Passage, Publishe
 def open_store(config: Config) -> Store:
     """The PostgreSQL store when `config.database_url` is set, else the embedded store in `config.index_dir`."""
     if config.database_url:
-        from .postgres import PostgresStore  # psycopg and pgvector load only for a PostgreSQL index
+        try:  # psycopg and pgvector load only for a PostgreSQL index, and are an optional package set
+            from .postgres import PostgresStore
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"KB_DATABASE_URL needs the PostgreSQL packages ({exc}): "
+                                 "pip install -r requirements-scale.txt") from None
 
         return PostgresStore(config.database_url, cache_dir=config.cache_dir, dict_dir=config.dict_dir,
                              ef_search=config.pg_ef_search)

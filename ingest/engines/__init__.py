@@ -1,8 +1,10 @@
 """Ingest engines behind one protocol: `local` (in process) and `ray` (Ray Data, on this machine or a cluster)."""
 from __future__ import annotations
 
+import importlib.util
+
 from index.config import DEFAULT_INGEST_ENGINE, INGEST_ENGINES
-from index.errors import KBError
+from index.errors import KBError, MissingPackage
 
 from .base import EngineUnavailable, IngestEngine, Progress, Steps
 from .local import LocalEngine
@@ -23,6 +25,8 @@ def get_engine(name: str = DEFAULT_ENGINE, ray_address: str | None = None) -> In
     if name == "local":
         return LocalEngine()
     if name == "ray":
+        if importlib.util.find_spec("ray") is None:  # Ray itself loads only when the engine starts
+            raise MissingPackage("the Ray engine needs the scale-out packages: pip install -r requirements-scale.txt")
         return RayEngine(address=ray_address)
     raise UnknownEngine(f"unknown ingest engine {name!r}: use one of {', '.join(ENGINES)}")
 

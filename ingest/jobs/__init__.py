@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from index.config import Config
+from index.errors import MissingPackage
 
 from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
@@ -26,7 +27,11 @@ def open_queue(config: Config, max_pending: int | None = None) -> JobQueue:
     `max_pending` bounds how many jobs may be queued or running (submitters get QueueFull); None: no bound.
     """
     if config.database_url:
-        from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
+        try:
+            from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"KB_DATABASE_URL needs the PostgreSQL packages ({exc}): "
+                                 "pip install -r requirements-scale.txt") from None
 
         return PostgresQueue(config.database_url, max_pending)
     return SqliteQueue(jobs_dir(config.index_dir), max_pending)

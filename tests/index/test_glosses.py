@@ -5,6 +5,7 @@ The real Debian FreeDict dictionaries are required (`.ci/run` installs dict-free
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -159,6 +160,19 @@ def test_lexicon_is_cached_on_disk_and_rebuilt_when_a_dictionary_changes(tmp_pat
     os.utime(dict_dir / "freedict-swe-eng.index", (1, 1))  # the dictionary package was upgraded
     Lexicons(dict_dir, cache).get("sv")
     assert len(list(cache.glob("glosses-sv-*.json"))) == 2
+
+
+def test_one_cache_folder_serves_every_dictionary_folder_and_says_when_it_builds(tmp_path, caplog):
+    # The cache is one per machine: copies with the same name, size and mtime in two folders are two entries.
+    caplog.set_level(logging.INFO, logger="index.glosses")
+    cache = tmp_path / "cache"
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for suffix in (".index", ".dict.dz"):
+            shutil.copy2(DEFAULT_DICT_DIR / f"freedict-swe-eng{suffix}", tmp_path / folder)
+        assert Lexicons(tmp_path / folder, cache).get("sv").lookup("kund") is not None
+    assert len(list(cache.glob("glosses-sv-*.json"))) == 2
+    assert sum("building the sv gloss lexicon" in r.getMessage() for r in caplog.records) == 2
 
 
 def test_unreadable_cache_is_rebuilt(tmp_path):

@@ -21,6 +21,9 @@ limit_request_fields = 32768
 # Errors gunicorn answers itself end up in the launcher's stderr like the app's log.
 errorlog = "-"
 loglevel = "warning"
+# The app (query detector, encoder: most of a worker's memory) loads once, in the master, before it forks the
+# workers, which share those pages; each worker then opens the index files itself (see post_fork).
+preload_app = True
 
 
 def _write_json_error(sock, status_int: int, reason: str, mesg: str, headers: dict) -> None:
@@ -39,3 +42,6 @@ def post_fork(server, worker) -> None:
     from webapp.hooks import SECURITY_HEADERS
 
     util.write_error = functools.partial(_write_json_error, headers=SECURITY_HEADERS)
+    if server.cfg.preload_app:
+        # Open files, SQLite connections and locks must not cross a fork: the worker opens the index again.
+        server.app.wsgi().extensions["kb"].reopen()
