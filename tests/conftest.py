@@ -33,6 +33,7 @@ def seeds_dir() -> Path:
     return SEEDS
 
 
+# Slow once per session (tens of seconds): ingests and embeds the seeds with the real model.
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real index of the five seeds; treat it as read-only (copy it to change it)."""

@@ -25,6 +25,7 @@ def make_batch(folder: Path, seeds_dir: Path, tag: str, copies: int = 3) -> None
         (folder / f"{tag}-{i}.txt").write_text(f"Utgave {tag}/{i}.\n{text[: 600 + 200 * i]}", encoding="utf-8")
 
 
+# Slow: each round starts a real ingest process (model load included) and kills it.
 def test_ingest_killed_at_random_points_never_damages_the_index(index_copy, tmp_path, seeds_dir):
     rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -1,4 +1,4 @@
-"""Kill safety of the segmented store: a real writer process killed 20 times at random moments of its writes
+"""Kill safety of the segmented store: a real writer process killed 8 times at random moments of its writes
 (segment writes, deletion files, publishes, inline merges) always leaves a verified, searchable index holding
 the content of one of its publishes, never a mixture."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from index.service import KnowledgeBase
 from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 20
+KILLS = 8  # a new random seed each run; slow (about a minute): each kill restarts a writer process
 WINDOW = 3  # each publish serves the last WINDOW documents written
 
 # Writes step after step: document d<k> added, d<k-WINDOW> deleted (ingest --prune), one publish per step.
@@ -50,7 +50,7 @@ def _valid_state(sources: set[str]) -> bool:
     return bool(steps) and steps == list(range(steps[-1] - min(WINDOW, steps[-1] + 1) + 1, steps[-1] + 1))
 
 
-def test_twenty_kills_at_random_moments_leave_a_verified_index_with_one_publishs_content(tmp_path):
+def test_kills_at_random_moments_leave_a_verified_index_with_one_publishs_content(tmp_path):
     seed = int.from_bytes(os.urandom(4), "little")
     rng = random.Random(seed)
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"

@@ -196,7 +196,7 @@ def test_kill_9_of_a_writer_at_any_moment_leaves_the_old_or_the_new_version(pg_u
     assert timing.wait(120) == 0
     whole, commit = committing - started, time.monotonic() - committing
     rng, outcomes = random.Random(13), []
-    for n in range(2, 22):
+    for n in range(2, 14):  # 12 kills, a writer process each: slow (about a minute)
         before = store.snapshot()
         old_round = before.document("doc0").title
         proc = _write(pg_url, n)

@@ -202,6 +202,7 @@ def test_one_writer_at_a_time_and_a_rebuild_starts_empty(store):
     assert [d.doc_id for d in store.snapshot().documents()] == ["doc2"]
 
 
+# Slow: dozens of publishes and merges, then every passage read back, on each store.
 def test_after_many_small_writes_deletes_and_merges_every_passage_reads_back(store):
     # Sources sort opposite to arrival, so a merge that ordered rows by source would scramble the ids (issue 18).
     langs = ["no", "sv", "nl"]

@@ -85,6 +85,7 @@ def test_embed_with_the_default_model_matches_it_within_float_tolerance(engine, 
     np.testing.assert_allclose(engine.embed(texts, "e5-small"), expected, atol=2e-5)
 
 
+# Slow for Ray: the first test of the module pays Ray's start.
 def test_map_prepares_files_in_order_and_returns_their_errors(engine, seeds_dir):
     files = sorted(seeds_dir.glob("*.txt"))
     tasks = [FileTask(p.read_bytes(), p.name, {"root": "x"}, p.name) for p in files]
@@ -99,6 +100,7 @@ def test_map_prepares_files_in_order_and_returns_their_errors(engine, seeds_dir)
         assert result.doc == expected.doc and result.chunks == expected.chunks
 
 
+# Slow: ingests and embeds all the seeds afresh through each engine.
 def test_ingest_makes_the_same_index_as_the_local_engine(engine, seed_index, seeds_dir, tmp_path):
     ingest([seeds_dir], store_for(tmp_path / "index"), progress=False, engine=engine)
     rows, vectors = index_contents(tmp_path / "index")
@@ -175,6 +177,7 @@ def _killed(args: list[str], env: dict, delay: float) -> None:
     proc.wait()
 
 
+# Slow: real ingest processes (and a Ray start) killed twice, then a whole ingest run, per engine.
 def test_a_killed_ingest_leaves_a_verified_index_and_runs_again(engine, index_copy, seeds_dir, tmp_path, cli_env):
     big = _big_folder(seeds_dir, tmp_path / "big")
     before = versions.current_name(index_copy)
@@ -189,6 +192,7 @@ def test_a_killed_ingest_leaves_a_verified_index_and_runs_again(engine, index_co
     assert versions.current_name(index_copy) > before and KnowledgeBase(config_for(index_copy)).stats()["documents"] == 7
 
 
+# Slow: a real runner process (and a Ray start) killed mid-job, then a whole run of the job, per engine.
 def test_a_killed_runner_leaves_a_verified_index_and_its_job_runs_again(engine, index_copy, seeds_dir, tmp_path,
                                                                         cli_env):
     data = (_big_folder(seeds_dir, tmp_path / "big", copies=1) / "copy0.txt").read_bytes()

@@ -87,6 +87,7 @@ def _move_roots(index_dir: Path, root: str) -> None:
         writer.commit()
 
 
+# Slow: a whole ingest run of the seeds (model load, grounding, suggestions), though nothing is re-embedded.
 def test_a_moved_corpus_updates_its_documents_in_place(index_copy, seeds_dir, tmp_path):
     # The index remembers the seeds at a place that no longer exists (the checkout was moved).
     _move_roots(index_copy, str(tmp_path / "gone"))

@@ -182,6 +182,7 @@ def serving(index_dir: Path, run_dir: Path, env: dict | None = None) -> Iterator
         stop_server(server)
 
 
+# Slow (tens of seconds, like every stack): nginx, gunicorn and the runner start, each worker loads the encoder.
 @pytest.fixture(scope="session")
 def stack(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app served the way `make run` serves it: nginx in front of gunicorn's threaded workers."""
@@ -233,6 +234,7 @@ def write_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         yield server.base, server.index_dir
 
 
+# Per test, so slow: only for tests that stop, kill or count the processes of their stack, or need its index alone.
 @pytest.fixture
 def write_stack(index_copy: Path, tmp_path: Path) -> Iterator[Server]:
     """The full stack with KB_ADMIN_TOKEN set over this test's own copy of the seed index."""

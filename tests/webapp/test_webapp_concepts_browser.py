@@ -38,6 +38,7 @@ def _wait_for_job(page, what: str) -> None:
     expect(page.locator("main")).to_contain_text(what, timeout=180_000)
 
 
+# Slow: its own writable stack, and several concept jobs each re-grounding every passage, driven in Chromium.
 def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write_stack):
     context = browser.new_context(base_url=write_stack.base)
     page = context.new_page()

@@ -144,6 +144,7 @@ def test_empty_or_unknown_values_are_400s_as_the_spec_says(live_server, spec, qu
 FORGED = "2026-11-24 00:00:00,000 ERROR webapp.writes: forged"
 
 
+# Slow (start-up): a stack of its own, logging at INFO, shared by the module.
 @pytest.fixture(scope="module")
 def logged_server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory):
     """A private stack that logs every request (INFO) and accepts writes."""
@@ -247,6 +248,7 @@ def report(name: str, latencies: list[float], trickler: Trickler) -> None:
           f"max {max(latencies) * 1000:.0f} ms; {trickler.connections} slow connections opened")
 
 
+# Slow: holds 50 slow connections open for seconds while searches run.
 @pytest.mark.slow
 def test_searches_answer_within_a_second_while_50_clients_trickle_headers(live_server):
     host, port = address(live_server)

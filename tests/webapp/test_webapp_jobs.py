@@ -1,8 +1,9 @@
 """Ingest jobs through the real server as `make run` starts it: nginx -> gunicorn (2 workers), and the job
 runner the launcher keeps alive.
 
-Read-after-write across workers, a 10 MB upload that never blocks searches or other uploads, and 20
+Read-after-write across workers, a 10 MB upload that never blocks searches or other uploads, and 10
 upload/delete cycles with the runner killed (SIGKILL) at random moments and restarted by the launcher.
+Slow (a minute or more each): every write is a real job through the served stack.
 """
 from __future__ import annotations
 
@@ -91,6 +92,7 @@ def big_text(size: int) -> bytes:
     return b"".join(parts)[:size].rsplit(b"\n", 1)[0] + b"\n"
 
 
+# Slow: embeds a 10 MB upload on its own stack (stopped at the end to check the queue).
 def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_uploads(write_stack):
     base = write_stack.base
     data = big_text(10 * 1024 * 1024 - 4096)
@@ -136,14 +138,14 @@ def test_a_10_mb_upload_is_accepted_at_once_and_never_blocks_searches_or_other_u
     assert not runner_alive(write_stack.index_dir)
 
 
-def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_nothing(write_stack):
+def test_upload_delete_cycles_with_the_runner_killed_3_times_lose_and_leave_nothing(write_stack):
     rng = random.Random(10)
     base, index_dir = write_stack.base, write_stack.index_dir
     killer = RunnerKiller(write_stack)
-    kills = set(rng.sample(range(20), 5))
+    kills = set(rng.sample(range(10), 3))
     kept: dict[int, str] = {}
     requeued = 0
-    for n in range(20):
+    for n in range(10):
         kill_in = rng.choice(("upload", "delete") if n % 2 == 0 else ("upload",)) if n in kills else None
         status, body, _ = upload(base, note(n), f"cycle-{n}.txt")
         assert status == 202, body
@@ -164,8 +166,8 @@ def test_20_upload_delete_cycles_with_the_runner_killed_5_times_lose_and_leave_n
         deleted = wait_for_job(base, body["job"]["id"])
         assert deleted["state"] == "done", deleted
         requeued += deleted["attempts"] > 1
-    assert len(killer.kills) == 5
-    print(f"5 kills, {requeued} jobs ran again after one")
+    assert len(killer.kills) == 3
+    print(f"3 kills, {requeued} jobs ran again after one")
 
     kb = KnowledgeBase(config_for(index_dir))
     docs = kb.documents()

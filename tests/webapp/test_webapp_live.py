@@ -29,6 +29,7 @@ def test_served_like_make_run(live_server):
     assert json.loads(health)["status"] == "ok"
 
 
+# Slow (about a minute): schemathesis generates hundreds of requests through nginx from the OpenAPI document.
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error_or_schema_violation(live_server, tmp_path: Path):
     st = Path(sys.executable).parent / "st"

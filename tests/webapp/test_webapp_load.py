@@ -45,6 +45,7 @@ def upload(base: str, data: bytes, name: str, timeout: float = 120):
     return http("POST", f"{base}/api/documents", body, {**AUTH, "Content-Type": content_type}, timeout)
 
 
+# Slow: searches run while real upload and delete jobs embed and publish.
 def test_searches_never_fail_during_uploads_and_deletes(write_server):
     base, _ = write_server
     stop = threading.Event()
@@ -82,6 +83,7 @@ def test_searches_never_fail_during_uploads_and_deletes(write_server):
     assert not bad, bad[:5]
 
 
+# Slow: starts its own stack and runs a timed load (wrk) against it and against the bare encoder.
 def test_load_report(seed_index: Path):
     from eval.load import run
 

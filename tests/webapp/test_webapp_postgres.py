@@ -37,6 +37,7 @@ def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
                                 start_new_session=True, preexec_fn=die_with_parent)
 
 
+# Slow (minutes): two stacks on one database, each loading the encoder in every worker.
 @pytest.fixture
 def replicas(seed_index: Path, pg_url: str, tmp_path: Path):
     """Two gunicorn instances (1 worker x 4 threads each) and a job runner on one database: their base URLs."""
@@ -107,6 +108,7 @@ def test_two_gunicorn_replicas_on_one_database_serve_a_new_upload_within_a_secon
     print(f"served after the job ended: {lags} s")
 
 
+# Slow: its own stack on PostgreSQL, an outage and the wait for serving to resume.
 def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes(seed_index, pg_server, pg_url,
                                                                                 tmp_path, monkeypatch):
     from webapp import create_app

@@ -130,6 +130,7 @@ def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_
     assert [r["code"] for r in client.get("/healthz").get_json()["reasons"]] == ["runner_down"]
 
 
+# Slow (about a minute): six kills spread over a minute, each waiting for the launcher's restart backoff.
 @pytest.mark.slow
 def test_six_runner_kills_in_a_minute_never_stop_reads_and_a_queued_upload_is_indexed(index_copy, tmp_path):
     with serving(index_copy, tmp_path / "run", WRITABLE) as server, reading(server.base + SEARCH) as reader:
@@ -164,6 +165,7 @@ def test_six_runner_kills_in_a_minute_never_stop_reads_and_a_queued_upload_is_in
     assert "restarting it in 2 s" in log and "stopping everything" not in log
 
 
+# Slow (minutes): pours the seeds into PostgreSQL, starts a stack on it, waits out an outage, then runs a job.
 @pytest.mark.slow
 def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(seed_index, pg_server, pg_url,
                                                                              tmp_path):
@@ -180,7 +182,7 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
         assert runner is not None
         allow(False)
         try:
-            time.sleep(6)  # the runner polls the queue 30 times meanwhile: it used to die at the first
+            time.sleep(2)  # the runner polls the queue 10 times meanwhile: it used to die at the first
             status, body, headers = http_json("GET", base + SEARCH)
             assert status == 503 and body["error"]["code"] == "store_unavailable", body
             assert headers.get("Retry-After") == "10"
@@ -204,6 +206,7 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
     assert "job queue or index unavailable" in server.log.read_text()
 
 
+# Slow: its own stack on a small disk (the disk is private to this test), then one real upload job.
 @pytest.mark.slow
 def test_a_full_disk_keeps_reads_refuses_writes_with_a_reason_and_recovers(seed_index, small_disk, tmp_path):
     index_dir = copy_index(seed_index, small_disk / "index")
@@ -249,6 +252,7 @@ time.sleep(600)
 """
 
 
+# Slow: starts a whole stack in a separate process, which must be SIGKILLed to prove the point.
 @pytest.mark.slow
 def test_a_stack_dies_with_the_test_process_that_started_it_even_by_sigkill(seed_index, tmp_path):
     test = subprocess.Popen([sys.executable, "-c", INTERMEDIATE, str(ROOT), str(seed_index), str(tmp_path / "run")],

@@ -58,6 +58,7 @@ def hostile_files() -> dict[str, bytes]:
     }
 
 
+# Slow: its own writable stack (worker pids must be its own), then each hostile file through nginx.
 def test_zip_bombs_and_damaged_docx_are_refused_at_once_in_bounded_memory_and_queue_nothing(write_stack):
     base, index_dir = write_stack.base, write_stack.index_dir
     files = hostile_files()
