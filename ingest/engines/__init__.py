@@ -8,7 +8,6 @@ from index.errors import KBError, MissingPackage
 
 from .base import EngineUnavailable, IngestEngine, Progress, Steps
 from .local import LocalEngine
-from .ray import RayEngine
 
 DEFAULT_ENGINE = DEFAULT_INGEST_ENGINE
 ENGINES = INGEST_ENGINES
@@ -25,6 +24,11 @@ def get_engine(name: str = DEFAULT_ENGINE, ray_address: str | None = None) -> In
     if name == "local":
         return LocalEngine()
     if name == "ray":
+        try:  # the scale-out package set (Ray, psutil) is optional: a serving-only install lacks it
+            from .ray import RayEngine
+        except ModuleNotFoundError as exc:
+            raise MissingPackage(f"the Ray engine needs the scale-out packages ({exc}): "
+                                 "pip install -r requirements-scale.txt") from None
         if importlib.util.find_spec("ray") is None:  # Ray itself loads only when the engine starts
             raise MissingPackage("the Ray engine needs the scale-out packages: pip install -r requirements-scale.txt")
         return RayEngine(address=ray_address)
