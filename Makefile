@@ -16,20 +16,22 @@ DICT_DIR ?= /usr/share/dictd
 
 .PHONY: setup dictionaries run serve ingest search test eval bench bench-scale soak clean
 
-# pip prints nothing while it unpacks the wheels it collected (a minute or more): a line every 5 s says it works on.
-define pip_install
-	$(BIN)/pip install --progress-bar off $(1) & pip=$$!; \
-	while sleep 5; kill -0 $$pip 2>/dev/null; do \
-	  echo "setup: pip is still installing ($$(ls $(VENV)/lib/python3*/site-packages | wc -l) entries in $(VENV) so far)"; \
-	done; wait $$pip
+# pip prints nothing while it unpacks the wheels it collected (a minute or more), and venv nothing while it
+# bootstraps pip: a line every 4 s says the work goes on.
+define with_heartbeat
+	$(1) & job=$$!; \
+	while sleep 4; kill -0 $$job 2>/dev/null; do \
+	  echo "setup: $(2) ($$(ls $(VENV)/lib/python3*/site-packages 2>/dev/null | wc -l) entries in $(VENV) so far)"; \
+	done; wait $$job
 endef
+pip_install = $(call with_heartbeat,$(BIN)/pip install --progress-bar off $(1),pip is still installing)
 
 ## the serving packages only (requirements.txt); `make test` adds the test, st: and scale-out sets
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
 	@echo "setup: creating $(VENV) and installing the serving packages (requirements.txt)"
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	test -d $(VENV) || { $(call with_heartbeat,$(PYTHON) -m venv $(VENV),creating the virtual environment); }
 	$(call pip_install,--quiet --upgrade pip)
 	$(call pip_install,-r requirements.txt)
 	touch $(STAMP)
