@@ -30,7 +30,7 @@ another existing file keeps both: the newcomer's source gains its folder (b/note
 with the same text as an indexed document (even in another encoding) is skipped as a duplicate.
 
 limits: files up to {limits.MAX_FILE_BYTES // limits.MiB} MB, {limits.MAX_TEXT_CHARS:,} characters of text, at least
-{limits.MIN_WORDS} words; PDF up to {limits.MAX_PDF_PAGES:,} pages; DOCX checked for zip bombs (see README).
+{limits.MIN_WORDS} words; PDF up to {limits.MAX_PDF_PAGES:,} pages; DOCX checked for zip bombs (docs/cli.md).
 
 exit codes:
   0  everything ingested (or nothing had changed)

@@ -1,4 +1,4 @@
-"""Every limit that keeps parsing a hostile file bounded in time and memory, in one place (see README)."""
+"""Every limit that keeps parsing a hostile file bounded in time and memory, in one place (docs/cli.md lists them)."""
 from __future__ import annotations
 
 MiB = 1 << 20

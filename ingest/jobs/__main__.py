@@ -20,7 +20,7 @@ one at a time, in order, and publishes each as a new index version. `make run` s
 gunicorn. SIGTERM or SIGINT stops it cleanly: a job in progress goes back to the queue and runs again
 at the next start, as does one whose runner was killed. Once serving, an unreachable database or a
 full disk is waited out (retrying with backoff up to 5 s), never an exit; a job the full disk stopped
-fails disk_full, or runs again when its end could not be recorded. (At start they exit 1; `make run`
+fails insufficient_storage, or runs again when its end could not be recorded. (At start they exit 1; `make run`
 restarts the runner with backoff.)
 
 exit codes: 0 stopped cleanly (or --once drained the queue); 1 a job or index error stopped it;
