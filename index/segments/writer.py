@@ -7,7 +7,7 @@ deleted documents become deletion files of the segments holding them, and the gl
 Segments pile up; `merge` rewrites a tier of small ones into one (tiered, in the manner of Lucene).
 
 The writer keeps the lock, the buffer of new documents and publishing; beside it: `merge` (which segments are due,
-their rows gathered), `stats` (the statistics moved by a write) and `caches` (the catalogue's label vectors); suggested concepts come
+their rows gathered), `stats` (the statistics moved by a write); label vectors come from `index.concepts.labelcache` and suggested concepts
 from `index.suggestions`, shared with the PostgreSQL store.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import suggestions, versions
 from ..concepts import Catalogue, ConceptIndex, ground
+from ..concepts.labelcache import concept_index
 from ..concepts.storage import save_catalogue, stored_catalogue
 from ..debias import Centring
 from ..embedders import Embedder, get_embedder
@@ -29,7 +30,6 @@ from ..glosses import DEFAULT_DICT_DIR
 from ..records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
 from . import layout, tables
 from . import merge as merging
-from .caches import concept_index
 from .legacy import is_legacy, legacy_rows
 from .segment import ALL_CANDIDATES, CONCEPTS_FILE, DELETES, Deletions, NewRows, Segment, write_segment
 from .stats import SUMS, Stats, centring_with, next_stats

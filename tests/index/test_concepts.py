@@ -22,7 +22,7 @@ from index.concepts import (
 )
 from index.embedders import get_embedder
 from index.errors import CatalogueError, InvalidQuery, NotFound
-from index.segments import caches
+from index.concepts import labelcache as caches
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 

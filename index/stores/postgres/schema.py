@@ -10,9 +10,7 @@ embedded store. A database created before those tables gets them on open (the se
 """
 from __future__ import annotations
 
-import hashlib
 import struct
-from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -218,7 +216,3 @@ def catalogue_of(conn: psycopg.Connection, digest: str | None) -> Catalogue:
         return load_catalogue()
     return parse_catalogue(row["data"], source=f"the database's catalogue {digest}")
 
-
-def concepts_file(cache_dir: Path, embedder: str) -> Path:
-    """Where the writer keeps the label vectors of one embedder (`cache_dir`), which snapshots on this machine read."""
-    return cache_dir / f"concepts-{hashlib.sha256(embedder.encode()).hexdigest()[:12]}.npz"

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from ...concepts import Catalogue, ConceptIndex
+from ...concepts.labelcache import concept_cache_file
 from ...debias import Centring, centre
 from ...errors import IndexCorrupt
 from ...lexical import B, K1
@@ -21,7 +22,7 @@ from ...queryplan import QueryPlan
 from ...ranking import document_centroids
 from ...records import Chunk, DocHead, DocState, Document, GroundedPassage, Passage
 from .handle import Handle
-from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, concepts_file, document_of,
+from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, document_of,
                      from_bytes, packed, states_of, unpack, version_name, visible)
 
 EF_SEARCH_MAX = 1000
@@ -76,7 +77,7 @@ class PostgresSnapshot:
         service embeds them)."""
         if self.store.cache_dir is None:
             return None
-        path = concepts_file(self.store.cache_dir, self.embedder)
+        path = concept_cache_file(self.store.cache_dir, catalogue, self.embedder)
         try:
             return ConceptIndex.load(path, catalogue) if path.is_file() else None
         except IndexCorrupt:

@@ -20,7 +20,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ... import suggestions
-from ...concepts import Catalogue, ConceptIndex, build_concept_index, ground, load_or_build_concept_index
+from ...concepts import Catalogue, ConceptIndex, ground
+from ...concepts.labelcache import concept_index
 from ...concepts.storage import catalogue_data
 from ...content import content_priors
 from ...debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
@@ -29,7 +30,7 @@ from ...errors import IndexBusy
 from ...lexical import analyze, words
 from ...records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
 from .handle import Handle
-from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, concepts_file, document_of,
+from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, document_of,
                      from_bytes, hnsw_index, register_vector, states_of, to_bytes, version_name)
 
 log = logging.getLogger(__name__)
@@ -427,10 +428,7 @@ class PostgresWriter:
 
     def _concept_index(self) -> ConceptIndex:
         # Label vectors: kept in the cache folder, where snapshots on this machine read them; else embedded afresh.
-        if self.store.cache_dir is None:
-            return build_concept_index(self._catalogue, self.embedder)
-        return load_or_build_concept_index(self._catalogue, self.embedder,
-                                           concepts_file(self.store.cache_dir, self.embedder.name))
+        return concept_index(self._catalogue, self.embedder, self.store.cache_dir)
 
     def _ground(self) -> None:
         """Concept groundings of the new version: of new chunks, and re-selected where evidence moved."""

@@ -1,4 +1,4 @@
-"""The concept catalogue's label vectors, kept between writes in this process and in a cache folder.
+"""The concept catalogue's label vectors, kept between writes in this process and in a cache folder (both stores).
 
 The cache folder may be one per machine, shared by every index on it: a file is named by everything its vectors
 depend on (the embedder and every text it embedded), so indexes with other catalogues never overwrite each other's.
@@ -9,9 +9,9 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..concepts import Catalogue, ConceptIndex, load_or_build_concept_index
-from ..concepts.lookup import embedded_texts
 from ..embedders import Embedder
+from .catalogue import Catalogue
+from .lookup import ConceptIndex, embedded_texts, load_or_build_concept_index
 
 # (cache file or None, embedder, catalogue digest) -> label vectors: a job runner writes again and again with one
 # catalogue; a few entries cover a trainer's edits without holding every catalogue ever seen.
