@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import threading
+import time
 import zlib
 from typing import Callable, Iterator, Sequence, TypeVar, Union
 
@@ -22,6 +23,9 @@ from .errors import StoreUnavailable
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
+# A connection idle this long is checked (one round trip) before it is used again: the server may have dropped it
+# meanwhile (restart, an outage, failover), and a request should not fail for it once the database is back.
+IDLE_CHECK_S = 1.0
 
 F = TypeVar("F", bound=Callable)
 
@@ -53,8 +57,9 @@ class Database:
 
     def connection(self) -> psycopg.Connection:
         """This thread's connection, opened on first use, after a fork, or when the last one broke."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and (conn.closed or conn.broken or self._local.pid != os.getpid()):
+        conn, now = getattr(self._local, "conn", None), time.monotonic()
+        if conn is not None and (conn.closed or conn.broken or self._local.pid != os.getpid()
+                                 or (now - self._local.used > IDLE_CHECK_S and not _answers(conn))):
             if self._local.pid == os.getpid():
                 conn.close()
             conn = None
@@ -63,6 +68,7 @@ class Database:
             if self.configure:
                 self.configure(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
+        self._local.used = now
         return conn
 
     @contextlib.contextmanager
@@ -78,6 +84,15 @@ class Database:
         if conn is not None and self._local.pid == os.getpid():
             conn.close()
         self._local.conn = None
+
+
+def _answers(conn: psycopg.Connection) -> bool:
+    """Whether a connection still reaches its server."""
+    try:
+        conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
 
 
 _MIGRATED: set[tuple[str, str, int]] = set()  # (url, component, version) brought up to date by this process

@@ -290,6 +290,16 @@ def runner_alive(base: str) -> bool:
     return body["runner"]["alive"]
 
 
+def wait_for_runner(base: str, timeout: float = 120) -> None:
+    """Wait until the job runner holds its index: the launcher starts it beside gunicorn, and a test that changes the
+    world under it (a full disk, a database outage) must not catch it still starting, when it would exit and be
+    restarted instead of waiting the trouble out."""
+    deadline = time.monotonic() + timeout
+    while not runner_alive(base):
+        assert time.monotonic() < deadline, f"no job runner after {timeout} s"
+        time.sleep(0.2)
+
+
 class RunnerKiller:
     """SIGKILLs the launcher's job runner and waits for the launcher to restart it (and the new one to serve).
 

@@ -25,7 +25,7 @@ from tests.conftest import allow_connections, copy_index, fill, pour_into_postgr
 from webapp import create_app
 from webapp.serve import backoff
 
-from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid,  # tests/webapp/conftest.py
+from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid, wait_for_runner,  # tests/webapp/conftest.py
                       serving, wait_for_job)
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -178,6 +178,7 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
 
     env = {**WRITABLE, "KB_DATABASE_URL": pg_url}
     with serving(tmp_path / "shared", tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
+        wait_for_runner(server.base)
         base, runner = server.base, service_pid(server, "ingest.jobs")
         assert runner is not None
         allow(False)
@@ -212,6 +213,7 @@ def test_a_full_disk_keeps_reads_refuses_writes_with_a_reason_and_recovers(seed_
     index_dir = copy_index(seed_index, small_disk / "index")
     env = {**WRITABLE, "KB_MIN_FREE_MB": "8"}
     with serving(index_dir, tmp_path / "run", env) as server, reading(server.base + SEARCH) as reader:
+        wait_for_runner(server.base)
         base, runner = server.base, service_pid(server, "ingest.jobs")
         filler = fill(small_disk)
         time.sleep(2)  # the runner polls its queue on the full disk meanwhile
