@@ -65,11 +65,12 @@ def catalogue_forms(catalogue: Catalogue) -> dict:
 
 def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -> dict:
     """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check."""
-    snapshot = open_store(Config.from_env().replace(index_dir=index_dir)).snapshot()
+    config = Config.from_env().replace(index_dir=index_dir)
+    snapshot = open_store(config).snapshot()
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
-    classes = WordClasses(lexicons(Config.from_env().dict_dir, Config.from_env().cache_dir))
+    classes = WordClasses(lexicons(config.dict_dir, config.cache_dir))
     suggestions = suggest(documents, [d.doc_id for d in documents], None, embed=embedder.embed_queries,
                           chunk_vectors=snapshot.vectors, classify=classes.classify,
                           per_document=max(ks))

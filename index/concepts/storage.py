@@ -56,3 +56,23 @@ def stored_catalogue(folder: Path | None) -> Catalogue:
         raise CatalogueError(f"{path}: not a catalogue this version can read (format {data.get('format')!r})"
                              if isinstance(data, dict) else f"{path}: not a catalogue")
     return parse_catalogue(data, source=str(path))
+
+
+class CatalogueSlot:
+    """A writer's catalogue for the version it prepares (both stores): `_catalogue` is the base version's until
+    a trainer's change replaces it, which marks the write `changed`."""
+
+    _catalogue: Catalogue
+    changed: bool
+
+    def catalogue(self) -> Catalogue:
+        """The concept catalogue of the version being prepared."""
+        return self._catalogue
+
+    def set_catalogue(self, catalogue: Catalogue) -> bool:
+        """Make `catalogue` (validated, see `index.concepts.edit`) the next version's; True when it changed."""
+        if catalogue.digest == self._catalogue.digest:
+            return False
+        self._catalogue = catalogue
+        self.changed = True
+        return True

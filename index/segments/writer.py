@@ -23,7 +23,7 @@ import numpy as np
 from .. import suggestions, versions
 from ..concepts import Catalogue, ConceptIndex, ground
 from ..concepts.labelcache import concept_index
-from ..concepts.storage import save_catalogue, stored_catalogue
+from ..concepts.storage import CatalogueSlot, save_catalogue, stored_catalogue
 from ..debias import Centring
 from ..embedders import Embedder, get_embedder
 from ..glosses import DEFAULT_DICT_DIR
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 FLUSH_CHUNKS = 50_000
 
 
-class SegmentWriter:
+class SegmentWriter(CatalogueSlot):
     """A context manager holding the writer lock while one new version is prepared."""
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
@@ -280,20 +280,6 @@ class SegmentWriter:
         found = ground(self._catalogue, chunks, vectors, self._concept_index(), max_embedding_passages=ALL_CANDIDATES)
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
-
-    # -- the catalogue: data of the index, carried forward by every write ---------------------------
-
-    def catalogue(self) -> Catalogue:
-        """The concept catalogue of the version being prepared."""
-        return self._catalogue
-
-    def set_catalogue(self, catalogue: Catalogue) -> bool:
-        """Make `catalogue` (validated, see `index.concepts.edit`) the next version's; True when it changed."""
-        if catalogue.digest == self._catalogue.digest:
-            return False
-        self._catalogue = catalogue
-        self.changed = True
-        return True
 
     def _suggest(self) -> None:
         """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""

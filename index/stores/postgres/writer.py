@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from ... import suggestions
 from ...concepts import Catalogue, ConceptIndex, ground
 from ...concepts.labelcache import concept_index
-from ...concepts.storage import catalogue_data
+from ...concepts.storage import CatalogueSlot, catalogue_data
 from ...content import content_priors
 from ...debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, language_subspace
 from ...embedders import Embedder, get_embedder
@@ -41,7 +41,7 @@ BACKEND = "pgvector"
 FACTORY = "hnsw"
 
 
-class PostgresWriter:
+class PostgresWriter(CatalogueSlot):
     """One write: a transaction on its own connection, holding the writer's advisory lock until it ends."""
 
     def __init__(self, store: Handle, settings: IndexSettings, rebuild: bool, lock_timeout: float) -> None:
@@ -59,18 +59,6 @@ class PostgresWriter:
         self._doc_lang_delta: Counter = Counter()  # document language -> documents added less removed
         self._word_delta: Counter = Counter()  # (word, lang) -> change of passages holding it
         self._put: set[str] = set()  # documents added or replaced: the commit suggests concepts for them
-
-    def catalogue(self) -> Catalogue:
-        """The concept catalogue of the version being prepared (the base version's, or the shipped one)."""
-        return self._catalogue
-
-    def set_catalogue(self, catalogue: Catalogue) -> bool:
-        """Make `catalogue` (validated, see `index.concepts.edit`) the next version's; True when it changed."""
-        if catalogue.digest == self._catalogue.digest:
-            return False
-        self._catalogue = catalogue
-        self.changed = True
-        return True
 
     def __enter__(self) -> "PostgresWriter":
         self._conn = psycopg.connect(self.store.url, row_factory=dict_row)
