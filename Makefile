@@ -70,9 +70,11 @@ run: dictionaries $(KB_INDEX_DIR)/CURRENT
 	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
 	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
-## the whole test suite
+## the whole test suite: two processes share the tests that assert no wall-clock time, then the few that do
+## (marked `alone`: latencies under attack, replication lag) run with the machine to themselves
 test: $(TEST_STAMP) $(AXE) dictionaries
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone"
+	$(BIN)/python -m pytest -m alone
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)
 eval: $(KB_INDEX_DIR)/CURRENT
@@ -88,9 +90,11 @@ bench: $(KB_INDEX_DIR)/CURRENT
 bench-scale: $(TEST_STAMP)
 	$(BIN)/python -m eval.bench_scale
 
-## sustained writes through the served stack, then every document and passage read back (SOAK_WRITES=2000)
+## the kill, crash and slow-client tests at their stress size, then sustained writes through the served stack and
+## every document and passage read back (SOAK_WRITES=2000)
 SOAK_WRITES ?= 2000
-soak: $(TEST_STAMP)
+soak: $(TEST_STAMP) $(AXE) dictionaries
+	$(BIN)/python -m pytest --stress -m stress
 	$(BIN)/python -m eval.soak --writes $(SOAK_WRITES)
 
 clean:

@@ -2,6 +2,7 @@
 real PostgreSQL server (pgserver: PostgreSQL 16 with pgvector) per session, started only when a test asks."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -22,9 +23,21 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--stress", action="store_true",
+                     help="run the loops of tests marked `stress` at their stress size (`make soak` does)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Share one concept-label cache across every index the tests build (it costs ~10 s to embed)."""
     os.environ.setdefault("KB_CACHE_DIR", tempfile.mkdtemp(prefix="kb-test-cache-"))
+
+
+@pytest.fixture(scope="session")
+def sized(request: pytest.FixtureRequest):
+    """`sized(quick, stress)`: a loop's size, `stress` under `--stress` (`make soak`), else `quick` (`make test`)."""
+    stress = request.config.getoption("--stress")
+    return lambda quick, stressed: stressed if stress else quick
 
 
 @pytest.fixture(scope="session")
@@ -114,9 +127,9 @@ def pg_server() -> Iterator[object]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_url(pg_server) -> Iterator[str]:
-    """The URL of a new empty database on the session's server (with pgvector), dropped after the test."""
+@contextlib.contextmanager
+def new_database(pg_server) -> Iterator[str]:
+    """The URL of a new empty database on `pg_server` (with pgvector), dropped on exit."""
     import psycopg
 
     name = f"kb_test_{uuid.uuid4().hex[:12]}"
@@ -128,6 +141,13 @@ def pg_url(pg_server) -> Iterator[str]:
     yield url
     with psycopg.connect(pg_server.get_uri(), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """The URL of a new empty database on the session's server (with pgvector), dropped after the test."""
+    with new_database(pg_server) as url:
+        yield url
 
 
 def allow_connections(admin_url: str, database: str, ok: bool) -> None:

@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from index import versions
 from index.service import KnowledgeBase
 from ingest.pipeline import ingest
@@ -25,12 +27,13 @@ def make_batch(folder: Path, seeds_dir: Path, tag: str, copies: int = 3) -> None
         (folder / f"{tag}-{i}.txt").write_text(f"Utgave {tag}/{i}.\n{text[: 600 + 200 * i]}", encoding="utf-8")
 
 
-# Slow: each round starts a real ingest process (model load included) and kills it.
-def test_ingest_killed_at_random_points_never_damages_the_index(index_copy, tmp_path, seeds_dir):
+# Each round starts a real ingest process (model load included) and kills it: 6 in `make test`, 20 in `make soak`.
+@pytest.mark.stress
+def test_ingest_killed_at_random_points_never_damages_the_index(index_copy, tmp_path, seeds_dir, sized):
     rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     expected_counts = {5}
-    for round_ in range(20):
+    for round_ in range(sized(6, 20)):
         batch = tmp_path / f"batch{round_}"
         make_batch(batch, seeds_dir, f"r{round_}", copies=2)
         before = KnowledgeBase(config_for(index_copy)).stats()["documents"]

@@ -1,4 +1,4 @@
-"""Kill safety of the segmented store: a real writer process killed 8 times at random moments of its writes
+"""Kill safety of the segmented store: a real writer process killed at random moments of its writes
 (segment writes, deletion files, publishes, inline merges) always leaves a verified, searchable index holding
 the content of one of its publishes, never a mixture."""
 from __future__ import annotations
@@ -11,12 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index.__main__ import main as index_main
 from index.service import KnowledgeBase
 from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 8  # a new random seed each run; slow (about a minute): each kill restarts a writer process
 WINDOW = 3  # each publish serves the last WINDOW documents written
 
 # Writes step after step: document d<k> added, d<k-WINDOW> deleted (ingest --prune), one publish per step.
@@ -50,12 +51,14 @@ def _valid_state(sources: set[str]) -> bool:
     return bool(steps) and steps == list(range(steps[-1] - min(WINDOW, steps[-1] + 1) + 1, steps[-1] + 1))
 
 
-def test_kills_at_random_moments_leave_a_verified_index_with_one_publishs_content(tmp_path):
+# A new random seed each run; each kill restarts a writer process (about 5 s): 3 in `make test`, 12 in `make soak`.
+@pytest.mark.stress
+def test_kills_at_random_moments_leave_a_verified_index_with_one_publishs_content(tmp_path, sized):
     seed = int.from_bytes(os.urandom(4), "little")
     rng = random.Random(seed)
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for kill in range(KILLS):
+    for kill in range(sized(3, 12)):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(corpus), str(index_dir), str(WINDOW)],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:

@@ -55,13 +55,14 @@ def document(n: int, lang: str, chunks: int = 3, source: str | None = None) -> t
     return doc, out, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def publish(store, *docs, delete=(), rebuild=False):
-    with store.writer(SETTINGS, rebuild=rebuild) as writer:
+def publish(store, *docs, delete=(), rebuild=False, settings=SETTINGS):
+    with store.writer(settings, rebuild=rebuild) as writer:
         for doc in docs:
             writer.put(*doc)
         for doc_id in delete:
             writer.delete(doc_id)
         return writer.commit()
+
 
 def plan(snap, query: str, lang: str):
     """The query plan ranking hands the store, over the snapshot's languages."""
@@ -230,9 +231,12 @@ def test_after_many_small_writes_deletes_and_merges_every_passage_reads_back(sto
 
 def test_the_embedded_store_keeps_label_vectors_in_the_cache_folder_it_is_handed(tmp_path):
     store = store_for(tmp_path / "index", cache_dir=tmp_path / "machine-cache")
-    publish(store, document(0, "sv"))
+    # Without suggestions, which would build the dictionary lexicons in the new folder too (10 s).
+    publish(store, document(0, "sv"), settings=dataclasses.replace(SETTINGS, suggest=False))
     assert len(list((tmp_path / "machine-cache").glob("concepts-*.npz"))) == 1
     assert not (tmp_path / "index" / "cache").exists()
+
+
 # -- the catalogue, suggested concepts and decisions: data of the index in every store -------------------------
 
 PORTAL = {"id": "quality-portal", "labels": {"en": "Quality portal", "no": "Kvalitetsportal"},

@@ -177,12 +177,15 @@ def _killed(args: list[str], env: dict, delay: float) -> None:
     proc.wait()
 
 
-# Slow: real ingest processes (and a Ray start) killed twice, then a whole ingest run, per engine.
-def test_a_killed_ingest_leaves_a_verified_index_and_runs_again(engine, index_copy, seeds_dir, tmp_path, cli_env):
+# Slow: real ingest processes (and a Ray start each) killed once (`make test`) or four times (`make soak`), then a
+# whole ingest run, per engine.
+@pytest.mark.stress
+def test_a_killed_ingest_leaves_a_verified_index_and_runs_again(engine, index_copy, seeds_dir, tmp_path, cli_env,
+                                                                sized):
     big = _big_folder(seeds_dir, tmp_path / "big")
     before = versions.current_name(index_copy)
     args = ["-m", "ingest", str(big), "--index-dir", str(index_copy), "--engine", engine.name, "-q"]
-    for delay in random.Random(13).sample([1.0, 3.0, 6.0, 9.0], 2):
+    for delay in random.Random(13).sample([1.0, 3.0, 6.0, 9.0], sized(1, 4)):
         _killed(args, cli_env, delay)
         _verified(index_copy)
         assert KnowledgeBase(config_for(index_copy)).stats()["documents"] in (5, 7)

@@ -248,19 +248,23 @@ def report(name: str, latencies: list[float], trickler: Trickler) -> None:
           f"max {max(latencies) * 1000:.0f} ms; {trickler.connections} slow connections opened")
 
 
-# Slow: holds 50 slow connections open for seconds while searches run.
+# Slow: holds 50 slow connections open while searches run, past nginx's client timeout (10 s) so that every one
+# is dropped and comes back: 15 s in `make test`, a minute in `make soak`.
 @pytest.mark.slow
-def test_searches_answer_within_a_second_while_50_clients_trickle_headers(live_server):
+@pytest.mark.alone
+@pytest.mark.stress
+def test_searches_answer_within_a_second_while_50_clients_trickle_headers(live_server, sized):
     host, port = address(live_server)
     with Trickler(host, port, 50) as trickler:
         time.sleep(1)  # every slow client is connected and has started its header
-        latencies = probe(live_server, 30)
+        latencies = probe(live_server, sized(15, 60))
     report("50 header tricklers", latencies, trickler)
-    assert len(latencies) >= 20
+    assert len(latencies) >= 10
     assert max(latencies) < 1.0, sorted(latencies)[-5:]
 
 
 @pytest.mark.slow
+@pytest.mark.alone
 def test_slowly_sent_bodies_do_not_block_searches(live_server):
     host, port = address(live_server)
     with Trickler(host, port, 20, body=True) as trickler:

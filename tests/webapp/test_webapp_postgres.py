@@ -10,7 +10,9 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
 import psycopg
@@ -21,10 +23,10 @@ from index.concepts import import_skos, to_turtle
 from index.concepts.edit import ConceptChange, check_change, concept_body
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
-from tests.conftest import allow_connections, pour_into_postgres
+from tests.conftest import allow_connections, new_database, pour_into_postgres
 from webapp.serve import die_with_parent
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # replication lags are wall-clock times
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NOTE = ("Replikanotat\n\nTo webtjenere deler én database. Kunder som stoler på leverandøren kommer tilbake; "
@@ -37,36 +39,49 @@ def _start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
                                 start_new_session=True, preexec_fn=die_with_parent)
 
 
-# Slow (minutes): two stacks on one database, each loading the encoder in every worker.
-@pytest.fixture
-def replicas(seed_index: Path, pg_url: str, tmp_path: Path):
-    """Two gunicorn instances (1 worker x 4 threads each) and a job runner on one database: their base URLs."""
-    pour_into_postgres(seed_index, pg_url)
-    shared = tmp_path / "shared"
-    env = {**os.environ, "KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(shared), "KB_ADMIN_TOKEN": ADMIN_TOKEN,
-           "KB_LOG_LEVEL": "WARNING"}
-    procs, bases = [], []
-    try:
-        for i in range(2):
-            port = _free_port()
-            procs.append(_start([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "--bind",
-                                 f"127.0.0.1:{port}", "webapp:create_app()"], env, tmp_path / f"gunicorn{i}.log"))
-            bases.append(f"http://127.0.0.1:{port}")
-        procs.append(_start([sys.executable, "-m", "ingest.jobs", "--index-dir", str(shared)], env,
-                            tmp_path / "runner.log"))
-        for base, proc in zip(bases, procs):
-            _wait_ready(f"{base}/healthz", proc, timeout=180)
-            warm_up(base, workers=1)
-        yield bases
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+@dataclass(frozen=True)
+class Replicas:
+    """Two web replicas (base URLs), the database they share and the index directory of their runner."""
+
+    a: str
+    b: str
+    url: str
+    shared: Path
+
+
+# Slow (tens of seconds): two stacks on one database, each loading the encoder; one for the module's tests, whose
+# writes do not disturb each other (an upload; concept changes).
+@pytest.fixture(scope="module")
+def replicas(seed_index: Path, pg_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
+    """Two gunicorn instances (1 worker x 4 threads each) and a job runner on one database."""
+    tmp_path = tmp_path_factory.mktemp("replicas")
+    with new_database(pg_server) as url:
+        pour_into_postgres(seed_index, url)
+        shared = tmp_path / "shared"
+        env = {**os.environ, "KB_DATABASE_URL": url, "KB_INDEX_DIR": str(shared), "KB_ADMIN_TOKEN": ADMIN_TOKEN,
+               "KB_LOG_LEVEL": "WARNING"}
+        procs, bases = [], []
+        try:
+            for i in range(2):
+                port = _free_port()
+                procs.append(_start([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "--bind",
+                                     f"127.0.0.1:{port}", "webapp:create_app()"], env, tmp_path / f"gunicorn{i}.log"))
+                bases.append(f"http://127.0.0.1:{port}")
+            procs.append(_start([sys.executable, "-m", "ingest.jobs", "--index-dir", str(shared)], env,
+                                tmp_path / "runner.log"))
+            for base, proc in zip(bases, procs):
+                _wait_ready(f"{base}/healthz", proc, timeout=180)
+                warm_up(base, workers=1)
+            yield Replicas(bases[0], bases[1], url, shared)
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
 
 
 def _first_served(base: str, doc_id: str, seen: dict, stop: threading.Event) -> None:
@@ -77,8 +92,8 @@ def _first_served(base: str, doc_id: str, seen: dict, stop: threading.Event) -> 
         time.sleep(0.02)
 
 
-def test_two_gunicorn_replicas_on_one_database_serve_a_new_upload_within_a_second(replicas, pg_url):
-    a, b = replicas
+def test_two_gunicorn_replicas_on_one_database_serve_a_new_upload_within_a_second(replicas):
+    a, b, pg_url = replicas.a, replicas.b, replicas.url
     assert http_json("GET", f"{a}/api/stats")[1]["version"] == http_json("GET", f"{b}/api/stats")[1]["version"]
     body, content_type = multipart({}, {"file": ("replika.txt", NOTE)})
     status, queued, _ = http_json("POST", f"{a}/api/documents", body, {**AUTH, "Content-Type": content_type})
@@ -170,10 +185,10 @@ def _concept(base: str, concept_id: str) -> tuple[int, dict]:
     return status, body
 
 
-def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_second(replicas, pg_url, tmp_path):
+def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_second(replicas, tmp_path):
     """Concept add, edit and remove over the API, a SKOS import with the CLI, an accepted suggestion: the
     catalogue and the decisions are data of the database, so the second replica serves each change."""
-    a, b = replicas
+    a, b, pg_url = replicas.a, replicas.b, replicas.url
     lags = {}
     lags["add"] = _queued_and_served(a, b, pg_url, "POST", "/api/concepts", CONCEPT,
                                      lambda: _concept(b, "five-forces")[0] == 200)
@@ -191,7 +206,7 @@ def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_seco
                                                      {**loyalty, "labels": {**loyalty["labels"], "en": "Client loyalty"}}))
     path = tmp_path / "vocabulary.ttl"
     path.write_text(to_turtle(changed), encoding="utf-8")
-    env = {**os.environ, "KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(tmp_path / "shared")}
+    env = {**os.environ, "KB_DATABASE_URL": pg_url, "KB_INDEX_DIR": str(replicas.shared)}
     done = subprocess.run([sys.executable, "-m", "index", "concepts", "import", str(path)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     ended = time.time()
