@@ -70,10 +70,11 @@ run: dictionaries $(KB_INDEX_DIR)/CURRENT
 	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
 	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
-## the whole test suite: two processes share the tests that assert no wall-clock time, then the few that do
-## (marked `alone`: latencies under attack, replication lag) run with the machine to themselves
+## the whole test suite: two processes share the tests that assert no wall-clock time (one native thread each, so
+## that their encoders do not fight over two cores), then the few that do (marked `alone`: latencies under attack,
+## replication lag) run with the machine to themselves
 test: $(TEST_STAMP) $(AXE) dictionaries
-	$(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone"
 	$(BIN)/python -m pytest -m alone
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)
