@@ -6,7 +6,7 @@
 
 A corpus is a folder with corpus.json (source, languages, split), docs/ (with metadata.json: the
 language of every document) and queries-*.jsonl, as `python -m eval.build_corpus` writes them. Each is
-ingested into data/eval/NAME (incrementally; `--fresh` rebuilds it) and every query runs through
+ingested into data/eval/NAME (`--index-root`; incrementally, `--fresh` rebuilds it) and every query runs through
 `KnowledgeBase.search`, the call `GET /api/search` makes, with the configuration from the environment,
 twice: ungrouped (passages) and `group=true` (documents). The query's own-language version is excluded,
 so every relevant document is in another language. Printed per corpus and query set, as Markdown:
@@ -35,7 +35,7 @@ from index.service import MAX_K, KnowledgeBase
 from index.stores import open_store
 
 HERE = Path(__file__).resolve().parent
-INDEX_ROOT = Path("data/eval")
+INDEX_ROOT = Path("data/eval")  # --index-root
 HIT_AT = 3
 
 
@@ -60,11 +60,11 @@ def query_sets(folder: Path) -> dict[str, Path]:
     return {p.stem.removeprefix("queries-"): p for p in sorted(folder.glob("queries-*.jsonl"))}
 
 
-def open_index(name: str, folder: Path, fresh: bool) -> KnowledgeBase:
-    """The corpus ingested into data/eval/NAME (unchanged files are skipped) and opened as the API opens it."""
+def open_index(name: str, folder: Path, fresh: bool, root: Path = INDEX_ROOT) -> KnowledgeBase:
+    """The corpus ingested into ROOT/NAME (unchanged files are skipped) and opened as the API opens it."""
     from ingest.pipeline import ingest  # eval drives ingest; the index package never imports it
 
-    config = Config.from_env().replace(index_dir=INDEX_ROOT / name)
+    config = Config.from_env().replace(index_dir=root / name)
     if fresh:
         shutil.rmtree(config.index_dir, ignore_errors=True)
     ingest([folder / "docs"], open_store(config), progress=False)
@@ -200,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated modes")
     parser.add_argument("--query-langs", default=None, help="only queries in these languages (comma-separated)")
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--index-root", type=Path, default=INDEX_ROOT, help="folder of the corpora's indexes")
     parser.add_argument("--fresh", action="store_true", help="rebuild the corpus's index from scratch")
     parser.add_argument("--json", type=Path, default=None, help="also write every number to this file")
     parser.add_argument("--compare", type=Path, default=None, help="an earlier --json file: print the changes against it")
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         folder = known[name]
         about, langs = describe(folder), doc_langs(folder)
-        kb = open_index(name, folder, args.fresh)
+        kb = open_index(name, folder, args.fresh, args.index_root)
         kb.search("warm-up", k=1)
         print(f"## {name} ({about['split']}): {about['source']}, {about['sections']} sections in "
               f"{', '.join(about['langs'])}, {len(langs)} documents\n", flush=True)
