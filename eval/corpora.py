@@ -7,8 +7,8 @@
 A corpus is a folder with corpus.json (source, languages, split), docs/ (with metadata.json: the
 language of every document) and queries-*.jsonl, as `python -m eval.build_corpus` writes them. Each is
 ingested into data/eval/NAME (`--index-root`; incrementally, `--fresh` rebuilds it) and every query runs through
-`KnowledgeBase.search`, the call `GET /api/search` makes, with the configuration from the environment,
-twice: ungrouped (passages) and `group=true` (documents). The query's own-language version is excluded,
+`KnowledgeBase.search`, the call `GET /api/search` makes, with the configuration from the environment
+and the server's native threads (OMP_NUM_THREADS, default 1), twice: ungrouped (passages) and `group=true` (documents). The query's own-language version is excluded,
 so every relevant document is in another language. Printed per corpus and query set, as Markdown:
 
 - document level (group=true): recall@k and MRR@k;
@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
 from pathlib import Path
 
 from eval.harness import read_jsonl
+from eval.load import native_threads
 from index.choices import MODES
 from index.config import Config
 from index.service import MAX_K, KnowledgeBase
@@ -205,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write every number to this file")
     parser.add_argument("--compare", type=Path, default=None, help="an earlier --json file: print the changes against it")
     args = parser.parse_args(argv)
+    # As the server's workers run the encoder (before it loads): more native threads than cores
+    # spin against each other on a shared machine and make every encode many times slower.
+    os.environ["OMP_NUM_THREADS"] = native_threads()
     names = list(args.corpus or [n for n, f in known.items() if args.split is None or describe(f)["split"] == args.split])
     modes = [m for m in args.modes.split(",") if m]
     wanted_langs = set(args.query_langs.split(",")) if args.query_langs else None
