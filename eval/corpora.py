@@ -6,9 +6,10 @@
 
 A corpus is a folder with corpus.json (source, languages, split), docs/ (with metadata.json: the
 language of every document) and queries-*.jsonl, as `python -m eval.build_corpus` writes them. Each is
-ingested into data/eval/NAME (`--index-root`; incrementally, `--fresh` rebuilds it) and every query runs through
-`KnowledgeBase.search`, the call `GET /api/search` makes, with the configuration from the environment
-and the server's native threads (OMP_NUM_THREADS, default 1), twice: ungrouped (passages) and `group=true` (documents). The query's own-language version is excluded,
+ingested into data/eval/NAME (`--index-root`; incrementally, `--fresh` rebuilds it) and every query
+runs through `KnowledgeBase.search`, the call `GET /api/search` makes, with the configuration from
+the environment and the server's native threads (OMP_NUM_THREADS, default 1), twice: ungrouped
+(passages) and `group=true` (documents). The query's own-language version is excluded,
 so every relevant document is in another language. Printed per corpus and query set, as Markdown:
 
 - document level (group=true): recall@k and MRR@k;
