@@ -60,3 +60,17 @@ def test_sections_reads_both_docbook_styles(tmp_path) -> None:
     found = sections([page])
     assert found == {"one": {"title": "Partitioning", "text": "First fdisk paragraph."},
                      "two": {"title": "Booting", "text": "Outer kept text.\n\nAn item."}}
+
+
+def test_compare_lists_every_language_pair_that_got_worse() -> None:
+    from eval.corpora import compare
+
+    cell = {"doc_recall": 1.0, "doc_mrr": 0.5, "passage_recall": 1.0}
+    row = {"doc_recall": 1.0, "doc_mrr": 0.5, "passage_recall": 1.0, "hit@3": 1.0, "distinct_docs": 5.0,
+           "pairs": {"sv": {"da": cell, "en": cell}}}
+    before = {"install": {"title": {"hybrid": row}}}
+    after = {"install": {"title": {"hybrid": {**row, "doc_mrr": 0.4, "pairs": {"sv": {"da": {**cell, "doc_mrr": 0.3}, "en": cell}}}}}}
+    assert "No language pair is worse" in compare(before, before)
+    text = compare(after, before)
+    assert "| install / title | hybrid | +0.000 | -0.100 |" in text
+    assert "- install / title / hybrid: sv -> da: doc_mrr -0.200" in text and "sv -> en" not in text
