@@ -14,7 +14,7 @@ Q ?= customer lock-on
 DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor
 DICT_DIR ?= /usr/share/dictd
 
-.PHONY: setup dictionaries run serve ingest search test eval bench bench-scale soak clean
+.PHONY: setup dictionaries run serve ingest search test eval eval-corpora bench bench-scale soak clean
 
 # pip prints nothing while it unpacks the wheels it collected (a minute or more), and venv nothing while it
 # bootstraps pip: a line every 4 s says the work goes on.
@@ -82,6 +82,11 @@ eval: $(KB_INDEX_DIR)/CURRENT
 	$(BIN)/python -m eval.harness
 	$(BIN)/python -m eval.glosses
 	$(BIN)/python -m eval.suggestions
+
+## cross-language retrieval per language pair on the translated corpora (SPLIT=dev for tuning, SPLIT=test to judge)
+SPLIT ?= dev
+eval-corpora: $(STAMP)
+	$(BIN)/python -m eval.corpora --split $(SPLIT)
 
 ## throughput, latency and approximate-search benchmarks
 bench: $(KB_INDEX_DIR)/CURRENT
