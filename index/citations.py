@@ -15,8 +15,13 @@ from typing import Sequence, Union
 from .language import lang_name
 from .records import DocHead
 
-# Names that read as "Given Family" (capitalised words, no digits or punctuation but hyphens and apostrophes).
+# Names that read as "Given Family" (capitalised words, no digits or punctuation but hyphens and apostrophes) ...
 _PERSON = re.compile(r"^(?:[A-ZÀ-Þ][\w.'’-]*\s+){1,3}[A-ZÀ-Þ][\w'’-]+$")
+# ... unless a word is an acronym (SAS, MIT) or names an organisation: those stay one literal name.
+_ACRONYM = re.compile(r"^[A-ZÀ-Þ]{2,}$")
+_ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co corp company group institute institut
+    university universitet universiteit college school review journal press media news magazine bank foundation
+    association society council agency ministry department centre center""".split())
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 HTML_STYLE = ("body{font:16px/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
@@ -49,19 +54,25 @@ class Reference:
                 "text": self.text()}
 
     def text(self) -> str:
-        """One line: authors (date). Title. Publisher. Language: name (code)."""
-        parts = [f"{'; '.join(self.authors)} ({self.date or 'n.d.'})." if self.authors else f"({self.date or 'n.d.'})."]
-        parts.append(f"{self.title}.")
-        if self.publisher:
-            parts.append(f"{self.publisher}.")
-        parts.append(f"Language: {lang_name(self.lang)} ({self.lang}).")
-        return " ".join(parts)
+        """The citation in one line (`line`)."""
+        return line(cited(self))
 
 
-def cited(head: DocHead) -> dict:
-    """What a citation of a document says, without a link (the service's; the web app adds the link)."""
-    return {"doc_id": head.doc_id, "title": head.title, "authors": list(head.authors), "date": head.date,
-            "publisher": head.publisher, "lang": head.lang}
+def line(fields: dict) -> str:
+    """A citation (`cited` fields) in one line: authors (date). Title. Publisher. Language: name (code)."""
+    date = fields["date"] or "n.d."
+    parts = [f"{'; '.join(fields['authors'])} ({date})." if fields["authors"] else f"({date})."]
+    parts.append(f"{fields['title']}.")
+    if fields["publisher"]:
+        parts.append(f"{fields['publisher']}.")
+    parts.append(f"Language: {lang_name(fields['lang'])} ({fields['lang']}).")
+    return " ".join(parts)
+
+
+def cited(ref: "Reference | DocHead") -> dict:
+    """What a citation of a document says, without a link (the service gives this; the web app adds the link)."""
+    return {"doc_id": ref.doc_id, "title": ref.title, "authors": list(ref.authors), "date": ref.date,
+            "publisher": ref.publisher, "lang": ref.lang}
 
 
 @dataclass(frozen=True)
@@ -103,12 +114,17 @@ def name_parts(name: str) -> tuple[str, str] | None:
     """(family, given) of a person's name ("Jane Doe", "Doe, Jane"); None for any other name (an organisation)."""
     if name.count(",") == 1:
         family, given = (part.strip() for part in name.split(","))
-        if family and given and _PERSON.match(f"{given} {family}"):
+        if family and given and _person(f"{given} {family}"):
             return family, given
-    if _PERSON.match(name):
+    if _person(name):
         given, family = name.rsplit(" ", 1)
         return family, given
     return None
+
+
+def _person(name: str) -> bool:
+    words = name.split()
+    return bool(_PERSON.match(name)) and not any(_ACRONYM.match(w) or w.lower() in _ORGANISATION_WORDS for w in words)
 
 
 def _date_parts(date: str | None) -> list[int]:
@@ -124,7 +140,7 @@ def csl_json(entries: Sequence[Entry]) -> str:
         if ref.date:
             item["issued"] = {"date-parts": [_date_parts(ref.date)]}
         if ref.publisher:
-            item["publisher"] = item["container-title"] = ref.publisher
+            item["publisher"] = ref.publisher
         items.append(item)
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
@@ -160,7 +176,7 @@ def _one_line(text: str) -> str:
 
 
 def bibtex(entries: Sequence[Entry]) -> str:
-    """BibTeX (biblatex fields, UTF-8): one @online entry per cited document, keyed by its document id."""
+    """BibTeX (UTF-8): one @misc entry per cited document, keyed by its document id; `date` and `language` for biblatex."""
     out = []
     for ref in references(entries):
         fields = [("title", _tex(ref.title)),
@@ -174,7 +190,7 @@ def bibtex(entries: Sequence[Entry]) -> str:
             fields.append(("publisher", _tex(ref.publisher)))
         fields += [("language", ref.lang), ("url", ref.url)]
         body = ",\n".join(f"  {key} = {{{value}}}" for key, value in fields if value)
-        out.append(f"@online{{kb-{ref.doc_id},\n{body}\n}}\n")
+        out.append(f"@misc{{kb-{ref.doc_id},\n{body}\n}}\n")
     return "\n".join(out)
 
 
@@ -202,9 +218,9 @@ def markdown(entries: Sequence[Entry], compiled: str) -> str:
             if entry.labels:
                 lines += ["Labels — " + "; ".join(f"{lang}: {_md(label)}" for lang, label in entry.labels), ""]
         lines += [f"Source: {_md(_citation(entry))} <{entry.url}>", ""]
-    cited = references(entries)
-    if cited:
-        lines += ["## References", ""] + [f"- {_md(ref.text())} <{ref.url}>" for ref in cited] + [""]
+    refs = references(entries)
+    if refs:
+        lines += ["## References", ""] + [f"- {_md(ref.text())} <{ref.url}>" for ref in refs] + [""]
     return "\n".join(lines)
 
 
@@ -237,10 +253,10 @@ def html_page(entries: Sequence[Entry], compiled: str) -> str:
                 parts.append("<p>Labels — " + "; ".join(f"{e(lang)}: {e(label)}" for lang, label in entry.labels) + "</p>")
         parts.append(f'<p class="citation">Source: {e(_citation(entry))} <a href="{e(entry.url)}">{e(entry.url)}</a></p>')
         body.append("<article>" + "".join(parts) + "</article>")
-    cited = references(entries)
-    if cited:
+    refs = references(entries)
+    if refs:
         body.append("<section><h2>References</h2><ol>" + "".join(
-            f'<li>{e(ref.text())} <a href="{e(ref.url)}">{e(ref.url)}</a></li>' for ref in cited) + "</ol></section>")
+            f'<li>{e(ref.text())} <a href="{e(ref.url)}">{e(ref.url)}</a></li>' for ref in refs) + "</ol></section>")
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Course pack</title>\n<style>{HTML_STYLE}</style>\n</head>\n<body>\n<h1>Course pack</h1>\n"

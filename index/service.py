@@ -32,7 +32,7 @@ from .highlight import sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
 from .ranking import RankingConfig, rank
-from .citations import cited
+from .citations import cited, line as citation_line
 from .records import DocHead, Document
 from .stores import Snapshot, open_store
 
@@ -442,6 +442,8 @@ class KnowledgeBase:
         if concept_id not in state.catalogue:
             raise NotFound(f"no concept {concept_id!r}")
         c = state.catalogue.get(concept_id)
+        grounded = state.snapshot.groundings(concept_id)
+        heads = state.snapshot.document_heads(list({r.doc_id for r in grounded}))
         return {
             **self._card(state, concept_id),
             "labels": dict(c.labels),
@@ -454,8 +456,9 @@ class KnowledgeBase:
             "passages": [
                 {"chunk_id": r.chunk_id, "doc_id": r.doc_id, "title": r.title, "source": r.source,
                  "lang": r.lang, "ord": r.ord, "score": round(r.score, 4), "via": r.via, "text": r.text,
-                 "highlight": {"sentence": r.sentence, "start": r.start, "end": r.end}}
-                for r in state.snapshot.groundings(concept_id)
+                 "highlight": {"sentence": r.sentence, "start": r.start, "end": r.end},
+                 "citation": cited(heads[r.doc_id])}
+                for r in grounded
             ],
         }
 
@@ -480,7 +483,7 @@ class KnowledgeBase:
         if fmt == "skos-turtle":
             return to_turtle(state.catalogue)
         if fmt == "markdown":
-            sources = {d.doc_id: f"{d.title}, {d.source}" for d in state.snapshot.documents()}
+            sources = {d.doc_id: citation_line(cited(DocHead.of(d))) for d in state.snapshot.documents()}
             return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")
 
