@@ -1,4 +1,4 @@
-"""Uploads and deletions, shared by the API and the UI: authorise, check at once, queue a job.
+"""Uploads, deletions and metadata edits, shared by the API and the UI: authorise, check at once, queue a job.
 
 No request waits on the encoder: a write is validated (token, file type, the file parses) and queued
 in `<index dir>/jobs/`; the job runner (`python -m ingest.jobs`) embeds and publishes it. Clients follow
@@ -21,6 +21,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 
 from . import health, params
 from .auth import require_writer
+from .citations import cite
 from .kb import get_kb
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ def upload() -> tuple[dict, int]:
     indexed, deleting = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
-        return {"duplicate": True, "document": indexed, "job": None}, 200
+        return {"duplicate": True, "document": {**indexed, "citation": cite(indexed["citation"])}, "job": None}, 200
     job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, after=deleting, metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
