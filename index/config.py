@@ -121,6 +121,14 @@ def _database_url(value: Any) -> str:
     return url
 
 
+def _public_url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?# "):
+        raise ValueError("need an http:// or https:// URL without query or fragment, e.g. https://kb.example.org")
+    return url
+
+
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         name = str(value).strip().lower()
@@ -191,6 +199,9 @@ class Config:
     port: int = _setting("PORT", 5000, _port, "Port the server binds on 127.0.0.1.")
     max_upload_mb: float = _setting("KB_MAX_UPLOAD_MB", 10.0, _positive, "Largest request body accepted, in MB (larger ones get a JSON 413).",
                                     shown="10")
+    public_url: str | None = _setting("KB_PUBLIC_URL", None, _public_url,
+                                      "Base URL that citations and course-pack exports link to (`https://kb.example.org`);"
+                                      " unset: the URL each request came in on.", shown="(the request's)")
     admin_token: str | None = _setting("KB_ADMIN_TOKEN", None, _text, "Token for write operations; unset: writes are switched off.")
     max_pending_jobs: int = _setting("KB_MAX_PENDING_JOBS", 1000, _count,
                                      "Queued or running writes at most; more get a JSON 429 `queue_full`.")

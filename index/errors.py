@@ -69,6 +69,12 @@ class DocumentError(KBError):
     code = "invalid_document"
 
 
+class InvalidMetadata(KBError):
+    """A document's title, authors, date, publisher or language is malformed."""
+
+    code = "invalid_metadata"
+
+
 class InvalidSetting(KBError):
     """A setting (command-line option or environment variable) has a value the index cannot use."""
 

@@ -34,6 +34,18 @@ CALIBRATION = (0.967, 0.602)
 MIN_CONFIDENCE = 0.5
 
 
+LANGUAGE_NAMES = {
+    "en": "English", "no": "Norwegian", "nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk", "sv": "Swedish",
+    "nl": "Dutch", "da": "Danish", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese",
+}
+
+
+def lang_name(code: str) -> str:
+    """English name of a language code, or the code itself."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
 def normalize_lang(code: str | None) -> str:
     """Map a language code to the ISO 639-1 form used throughout the index."""
     if not code:

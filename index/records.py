@@ -30,7 +30,10 @@ class Document:
     lang: str
     text: str
     content_hash: str
-    author: str | None = None
+    authors: list[str] = field(default_factory=list)
+    date: str | None = None  # ISO 8601, partial allowed: YYYY, YYYY-MM or YYYY-MM-DD
+    publisher: str | None = None  # who published it, or the periodical or site it appeared in
+    original_name: str | None = None  # the file name it came with (an upload's, never a storage path)
     meta: dict = field(default_factory=dict)
     added_at: str = ""
     chunking: str | None = None
@@ -111,11 +114,22 @@ class Passage:
 
 @dataclass(frozen=True)
 class DocHead:
-    """A document's title and source, without its text."""
+    """What a citation of a document needs, without its text."""
 
     doc_id: str
     title: str
     source: str
+    lang: str = ""
+    authors: tuple[str, ...] = ()
+    date: str | None = None
+    publisher: str | None = None
+    original_name: str | None = None
+
+    @classmethod
+    def of(cls, doc: "Document") -> "DocHead":
+        """The head of a whole document."""
+        return cls(doc.doc_id, doc.title, doc.source, doc.lang, tuple(doc.authors), doc.date, doc.publisher,
+                   doc.original_name)
 
 
 @dataclass(frozen=True)

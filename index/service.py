@@ -32,7 +32,8 @@ from .highlight import sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
 from .ranking import RankingConfig, rank
-from .records import Document
+from .citations import cited, line as citation_line
+from .records import DocHead, Document
 from .stores import Snapshot, open_store
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,16 @@ def _check_text(text: str, k: int) -> None:
 
 
 
+def _described(doc: Document) -> dict:
+    """A document's metadata as the API shows it, with what its citation says."""
+    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang, "authors": doc.authors,
+            "date": doc.date, "publisher": doc.publisher, "original_name": doc.original_name,
+            "added_at": doc.added_at, "citation": cited(DocHead.of(doc))}
+
+
 def _summary(doc: Document, chunks: int) -> dict:
     """A document's metadata as the API lists it (no text)."""
-    return {"doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang, "author": doc.author,
-            "chars": len(doc.text), "chunks": chunks, "added_at": doc.added_at}
+    return {**_described(doc), "chars": len(doc.text), "chunks": chunks}
 
 @dataclass
 class SearchResult:
@@ -87,6 +94,7 @@ class SearchResult:
     text: str
     highlight: dict
     concepts: list[str]
+    citation: dict  # its document's title, authors, date, publisher and language (`index.citations.cited`)
 
 
 @dataclass
@@ -282,7 +290,7 @@ class KnowledgeBase:
                 rank=position, score=round(score, 4), doc_id=chunk.doc_id, source=doc.source, title=doc.title,
                 lang=chunk.lang, chunk_id=chunk_id, ord=chunk.ord, start=chunk.start, end=chunk.end,
                 text=chunk.text, highlight={"sentence": highlight.sentence, "start": highlight.start, "end": highlight.end},
-                concepts=concepts.get(chunk_id, []),
+                concepts=concepts.get(chunk_id, []), citation=cited(doc),
             ))
         return results
 
@@ -343,12 +351,19 @@ class KnowledgeBase:
             raise NotFound(f"no document {doc_id!r}")
         chunks = snapshot.chunks_of(doc_id)
         return {
-            "doc_id": doc.doc_id, "title": doc.title, "source": doc.source, "lang": doc.lang,
-            "author": doc.author, "content_hash": doc.content_hash, "added_at": doc.added_at,
-            "text": doc.text,
+            **_described(doc), "content_hash": doc.content_hash, "text": doc.text,
             "chunks": [{"chunk_id": c.chunk_id, "ord": c.ord, "start": c.start, "end": c.end, "lang": c.lang,
                         "tokens": c.tokens} for c in chunks],
         }
+
+    def passage(self, doc_id: str, ord: int) -> dict:
+        """One passage by its document and position, with what its document's citation says; NotFound if unknown."""
+        snapshot = self._state.snapshot
+        head = snapshot.document_heads([doc_id]).get(doc_id)
+        chunk = next((c for c in snapshot.chunks_of(doc_id) if c.ord == ord), None) if head else None
+        if chunk is None:
+            raise NotFound(f"no passage {ord} in document {doc_id!r}")
+        return {"doc_id": doc_id, "ord": ord, "lang": chunk.lang, "text": chunk.text, "citation": cited(head)}
 
     def stats(self) -> dict:
         """Counts, languages, version and embedder of the served index."""
@@ -427,6 +442,8 @@ class KnowledgeBase:
         if concept_id not in state.catalogue:
             raise NotFound(f"no concept {concept_id!r}")
         c = state.catalogue.get(concept_id)
+        grounded = state.snapshot.groundings(concept_id)
+        heads = state.snapshot.document_heads(list({r.doc_id for r in grounded}))
         return {
             **self._card(state, concept_id),
             "labels": dict(c.labels),
@@ -439,8 +456,9 @@ class KnowledgeBase:
             "passages": [
                 {"chunk_id": r.chunk_id, "doc_id": r.doc_id, "title": r.title, "source": r.source,
                  "lang": r.lang, "ord": r.ord, "score": round(r.score, 4), "via": r.via, "text": r.text,
-                 "highlight": {"sentence": r.sentence, "start": r.start, "end": r.end}}
-                for r in state.snapshot.groundings(concept_id)
+                 "highlight": {"sentence": r.sentence, "start": r.start, "end": r.end},
+                 "citation": cited(heads[r.doc_id])}
+                for r in grounded
             ],
         }
 
@@ -465,7 +483,7 @@ class KnowledgeBase:
         if fmt == "skos-turtle":
             return to_turtle(state.catalogue)
         if fmt == "markdown":
-            sources = {d.doc_id: f"{d.title}, {d.source}" for d in state.snapshot.documents()}
+            sources = {d.doc_id: citation_line(cited(DocHead.of(d))) for d in state.snapshot.documents()}
             return to_markdown(state.catalogue, self._groundings(state), sources)
         raise InvalidQuery("format must be skos-jsonld, skos-turtle or markdown")
 

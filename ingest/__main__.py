@@ -23,7 +23,7 @@ EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_PARTIAL, EXIT_INDEX, EXIT_ENGINE = 0, 1,
 
 EPILOG = f"""\
 formats: {', '.join(sorted(SUPPORTED_SUFFIXES))}; folders are read recursively, and a
-metadata.json beside the files may give title, author and lang per file name.
+metadata.json beside the files may give title, authors, date, publisher and lang per file name.
 A document is known by its file's location: re-ingesting a file updates its document (also when
 only its metadata or the chunking settings changed). A file whose name is already the source of
 another existing file keeps both: the newcomer's source gains its folder (b/notes.txt). A file

@@ -9,7 +9,7 @@ import codecs
 import copy
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -55,16 +55,31 @@ _NAVIGATION = (
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_SETEXT_HEADING = re.compile(r"^(\S[^\n]*)\n\s{0,3}(=+|-+)\s*$", re.MULTILINE)
+# <meta name=...> of HTML pages (Dublin Core, Highwire Press "citation_*" tags as Google Scholar reads them) ->
+# the metadata field they fill; the first name listed for a field wins.
+_HTML_META = {
+    "citation_title": "title", "dc.title": "title",
+    "citation_author": "authors", "dc.creator": "authors", "author": "authors",
+    "citation_publication_date": "date", "citation_date": "date", "dc.date": "date",
+    "citation_publisher": "publisher", "citation_journal_title": "publisher", "dc.publisher": "publisher",
+    "citation_language": "lang", "dc.language": "lang",
+}
+_DC = "{http://purl.org/dc/elements/1.1/}"
+_DCTERMS = "{http://purl.org/dc/terms/}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
 @dataclass(frozen=True)
 class Extracted:
-    """Raw text of a file and the title its format declares (None when it declares none)."""
+    """Raw text of a file, the title its format declares (None when it declares none), and what else its properties
+    say about it (`index.docmeta.FIELDS`: authors, date, publisher, lang), unchecked."""
 
     text: str
     title: str | None = None
+    declared: dict = field(default_factory=dict)
 
 
 def _capped(text: str, name: str) -> str:
@@ -105,11 +120,14 @@ def load_plain(data: bytes, name: str) -> Extracted:
 
 
 def load_markdown(data: bytes, name: str) -> Extracted:
-    """Markdown, with the markup stripped to its visible text."""
+    """Markdown, with the markup stripped to its visible text; title from the first heading."""
     text = decode(data, name)
+    headings = [m for m in (_ATX_HEADING.search(text), _SETEXT_HEADING.search(text)) if m]
+    title = min(headings, key=lambda m: m.start())[1] if headings else None
     for pattern, replacement in _MD_SYNTAX:
         text = pattern.sub(replacement, text)
-    return Extracted(text)
+        title = pattern.sub(replacement, title) if title else title
+    return Extracted(text, title.strip() if title else None)
 
 
 def load_html(data: bytes, name: str) -> Extracted:
@@ -121,7 +139,8 @@ def load_html(data: bytes, name: str) -> Extracted:
         tree = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
         raise DocumentError(f"{name}: no HTML content") from None
-    title = _first_text(tree, "//head/title") or None
+    declared = _html_meta(tree)
+    title = declared.pop("title", None) or _first_text(tree, "//head/title") or None
     for element in tree.xpath(_NAVIGATION):
         element.drop_tree()
     title = title or _first_text(tree, "//h1") or None
@@ -132,7 +151,23 @@ def load_html(data: bytes, name: str) -> Extracted:
         text = trafilatura.extract(
             copy.deepcopy(tree), include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
         ) or ""
-    return Extracted(_capped(text or _visible_html_text(tree), name), title)
+    return Extracted(_capped(text or _visible_html_text(tree), name), title, declared)
+
+
+def _html_meta(tree) -> dict:
+    found: dict[str, list[str]] = {}
+    for element in tree.xpath("//meta[@name and @content]"):
+        field_name = _HTML_META.get(element.get("name").strip().lower())
+        if field_name:
+            found.setdefault(field_name, []).append((element.get("name").strip().lower(), element.get("content")))
+    declared: dict = {}
+    for field_name, values in found.items():
+        # Authors are every value of the best-ranked tag present (citation_author repeats, one per author).
+        order = list(_HTML_META)
+        best = min(values, key=lambda v: order.index(v[0]))[0]
+        contents = [c for tag, c in values if tag == best]
+        declared[field_name] = contents if field_name == "authors" else contents[0]
+    return declared
 
 
 def _first_text(tree, xpath: str) -> str:
@@ -171,14 +206,14 @@ def load_pdf(data: bytes, name: str) -> Extracted:
                 raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
             if text:
                 pages.append(text)
-        title = _pdf_title(reader)
+        title, declared = _pdf_title(reader), _pdf_info(reader)
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises a dozen unrelated types (and RecursionError) on damaged files
         raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
-    return Extracted("\n\n".join(pages), title)
+    return Extracted("\n\n".join(pages), title, declared)
 
 
 def _pdf_title(reader) -> str | None:
@@ -187,6 +222,12 @@ def _pdf_title(reader) -> str | None:
     if not isinstance(title, str) or not title.strip() or re.search(r"\.(docx?|pdf|indd|tex)$|^untitled", title.strip(), re.I):
         return None
     return title
+
+
+def _pdf_info(reader) -> dict:
+    info = reader.metadata or {}
+    declared = {"authors": info.get("/Author"), "date": info.get("/CreationDate")}
+    return {k: str(v) for k, v in declared.items() if isinstance(v, str) and v.strip()}
 
 
 def load_docx(data: bytes, name: str) -> Extracted:
@@ -198,14 +239,14 @@ def load_docx(data: bytes, name: str) -> Extracted:
             raise DocumentError(f"{name}: not a readable DOCX (no {part})")
         with archive.open(part) as stream:
             text = _wordprocessing_text(stream, name)
-        title = _docx_title(archive)
+        title, declared = _docx_core(archive)
     except DocumentError:
         raise
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"{name}: not a readable DOCX (damaged XML: {exc.msg})") from None
     except Exception as exc:  # zipfile, zlib and lxml raise many unrelated types on damaged input
         raise DocumentError(f"{name}: not a readable DOCX ({exc.__class__.__name__})") from None
-    return Extracted(text, title)
+    return Extracted(text, title, declared)
 
 
 def _parse_small(archive: SafeZip, member: str):
@@ -221,11 +262,18 @@ def _docx_main_part(archive: SafeZip) -> str:
     return "word/document.xml"
 
 
-def _docx_title(archive: SafeZip) -> str | None:
+def _docx_core(archive: SafeZip) -> tuple[str | None, dict]:
+    """Title and (authors, date, language) of a Word document's core properties."""
     if "docProps/core.xml" not in archive.names():
-        return None
-    found = _parse_small(archive, "docProps/core.xml").find("{http://purl.org/dc/elements/1.1/}title")
-    return found.text if found is not None and found.text and found.text.strip() else None
+        return None, {}
+    core = _parse_small(archive, "docProps/core.xml")
+
+    def text(tag: str) -> str | None:
+        found = core.find(tag)
+        return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+    declared = {"authors": text(_DC + "creator"), "date": text(_DCTERMS + "created"), "lang": text(_DC + "language")}
+    return text(_DC + "title"), {k: v for k, v in declared.items() if v}
 
 
 def _wordprocessing_text(stream, name: str) -> str:

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from index.embedders import get_embedder
 from index.errors import DocumentError
-from index.language import detect, detect_part, normalize_lang
+from index.language import detect, detect_part
 from index.records import Chunk, Document, DocState, check_embedder, document_hash, text_hash
 from index.stores import IndexSettings, Snapshot, Store, Writer
 
@@ -25,12 +25,13 @@ from .chunking import ChunkingConfig, chunk_text
 from .cleaning import clean_text, clean_title, word_count
 from .engines import IngestEngine, Steps, get_engine
 from .loaders import Extracted, extract, read_file
+from .metadata import declared_fields, first_line_title, given_fields
 
 log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 # Bump when loading or cleaning changes what a file becomes: the next ingest re-applies every document.
-EXTRACTION_VERSION = 2
+EXTRACTION_VERSION = 3
 # Documents at least this long show their own chunking and language-tagging progress.
 PROGRESS_CHARS = 100_000
 
@@ -139,11 +140,6 @@ def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:
     return cache[root]
 
 
-def _title(text: str, fallback: str) -> str:
-    first = text.split("\n", 1)[0].strip()
-    return first if 0 < len(first) <= 120 else fallback
-
-
 def _load(data: bytes, name: str) -> Extracted:
     extracted = extract(data, name)
     text = clean_text(extracted.text)
@@ -153,7 +149,7 @@ def _load(data: bytes, name: str) -> Extracted:
             f"{name}: only {words} word{'' if words == 1 else 's'} of text after cleaning"
             f" (a document needs at least {limits.MIN_WORDS})"
         )
-    return Extracted(text, extracted.title)
+    return Extracted(text, extracted.title, extracted.declared)
 
 
 def load_text(data: bytes, name: str) -> str:
@@ -177,17 +173,21 @@ def prepare(
     text = loaded.text
     metadata = dict(metadata or {})
     meta_hash = metadata_hash(metadata)
-    lang = normalize_lang(metadata.pop("lang", None)) if metadata.get("lang") else detect(text)
-    title = str(metadata.pop("title", None) or loaded.title or _title(text, Path(name).stem))
-    author = metadata.pop("author", None)
+    # An upload names its client's file; a file ingested from a folder is its own original.
+    original_name = metadata.pop("original_name", None) or Path(source).name
+    fields = {**declared_fields(loaded.declared), **given_fields(metadata, name)}
+    title = fields.get("title") or clean_title(loaded.title or "", limits.MAX_TITLE_CHARS) or first_line_title(text)
     doc = Document(
         doc_id=doc_id_for(source),
         source=source,
-        title=clean_title(title, limits.MAX_TITLE_CHARS) or clean_title(Path(name).stem, limits.MAX_TITLE_CHARS),
-        lang=lang,
+        title=title or clean_title(Path(name).stem, limits.MAX_TITLE_CHARS),
+        lang=fields.get("lang") or detect(text),
         text=text,
         content_hash=hashlib.sha256(data).hexdigest(),
-        author=clean_title(str(author), limits.MAX_TITLE_CHARS) if author else None,
+        authors=fields.get("authors", []),
+        date=fields.get("date"),
+        publisher=fields.get("publisher"),
+        original_name=original_name,
         meta=metadata,
         chunking=chunking_key(config),
         meta_hash=meta_hash,
@@ -200,7 +200,7 @@ def prepare(
     chunks = []
     for i, s in enumerate(tqdm(spans, unit="chunk", desc=f"languages {label}", disable=not show)):
         chunks.append(Chunk(chunk_id=0, doc_id=doc.doc_id, ord=i, start=s.start, end=s.end, text=s.text,
-                            lang=_chunk_lang(s.text, lang), tokens=s.tokens))
+                            lang=chunk_lang(s.text, doc.lang), tokens=s.tokens))
         if on_progress:
             on_progress(i + 1, len(spans))
     return Prepared(doc, chunks)
@@ -216,7 +216,8 @@ def prepare_file(task: FileTask, steps: Steps | None, *, embedder: str, config: 
         return exc
 
 
-def _chunk_lang(text: str, doc_lang: str) -> str:
+def chunk_lang(text: str, doc_lang: str) -> str:
+    """A passage's language: its own where it is long enough to tell, else its document's."""
     # Short chunks (a heading, a list item) carry too little signal to overrule the document.
     return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 

@@ -61,7 +61,8 @@ def _raw(spec: dataclasses.Field) -> tuple[str, object]:
                "port": ("8080", 8080), "max_upload_mb": ("2", 2.0), "admin_token": ("t", "t"),
                "log_level": ("debug", "DEBUG"), "run_dir": ("/r", Path("/r")),
                "trusted_proxies": ("10.0.0.7, 192.168.0.0/16", ("10.0.0.7/32", "192.168.0.0/16")),
-               "runner_backoff_max_s": ("2", 2.0), "min_free_mb": ("0", 0.0)}
+               "runner_backoff_max_s": ("2", 2.0), "min_free_mb": ("0", 0.0),
+               "public_url": ("https://kb.example.org/strategy/", "https://kb.example.org/strategy")}
     return samples.get(spec.name, ("7", 7))
 
 
@@ -78,7 +79,8 @@ def test_every_field_comes_from_its_variable(spec):
     ("KB_KEEP_VERSIONS", "0"), ("KB_KEEP_VERSIONS", "two"), ("KB_MIN_SCORE", "high"), ("KB_MIN_SCORE_RATIO", "2"),
     ("KB_SEARCH_RATE", "-1"), ("KB_TRUSTED_PROXIES", "proxy.local"), ("KB_DATABASE_URL", "mysql://h/db"),
     ("KB_INGEST_ENGINE", "spark"), ("KB_VECTOR_BACKEND", "annoy"), ("PORT", "70000"), ("KB_SUGGEST", "maybe"),
-    ("KB_LOG_LEVEL", "loud"), ("KB_RUNNER_BACKOFF_MAX_S", "0"), ("KB_WORKERS", "1.5"),
+    ("KB_LOG_LEVEL", "loud"), ("KB_RUNNER_BACKOFF_MAX_S", "0"), ("KB_WORKERS", "1.5"), ("KB_PUBLIC_URL", "kb.example.org"),
+    ("KB_PUBLIC_URL", "https://kb.example.org/?x=1"),
 ])
 def test_a_bad_value_names_its_variable(variable, raw):
     with pytest.raises(InvalidSetting, match=f"^{variable}="):

@@ -15,7 +15,7 @@ from flask import Flask
 
 from index.config import ENV_FIELDS, FIELDS, Config
 
-from . import api, errors, hooks, logs, render, views
+from . import api, citations, errors, hooks, logs, render, views
 from .config import limit_native_threads
 from .kb import KBHolder
 
@@ -48,6 +48,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.add_template_global(render.passage_item)
     app.add_template_global(render.concept_item)
     app.add_template_global(views.passage_url)
+    app.add_template_global(citations.cite)
     hooks.register(app)
     errors.register(app)
     return app

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
+from index.citations import FORMATS as PACK_FORMATS, export as export_pack
 from index.errors import KBError
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
 from . import concept_writes, health, params, suggestion_writes, writes
 from .auth import require_writer
+from .citations import EXPORT_CSP, cite, pack_entries, today
 from .kb import get_kb
 from .openapi import spec
 
@@ -24,8 +26,9 @@ def search() -> Response:
     options, reader = params.search_options(request.args), params.reader(request.args)
     kb = get_kb()
     body = kb.search(query, **options).to_dict()
-    if reader:
-        for result in body["results"]:
+    for result in body["results"]:
+        result["citation"] = cite(result["citation"])
+        if reader:
             result["glosses"] = kb.glosses(result["text"], result["lang"], reader)
     return jsonify(body)
 
@@ -63,8 +66,11 @@ def export() -> Response:
 
 @bp.get("/api/concepts/<concept_id>")
 def concept(concept_id: str) -> Response:
-    """One concept with its labels, relations and grounded passages."""
-    return jsonify(get_kb().concept(concept_id))
+    """One concept with its labels, relations and grounded passages (each with its citation)."""
+    body = get_kb().concept(concept_id)
+    for passage in body["passages"]:
+        passage["citation"] = cite(passage["citation"])
+    return jsonify(body)
 
 
 @bp.post("/api/concepts")
@@ -117,8 +123,8 @@ def dismiss_suggestion(suggestion_id: str) -> Response:
 
 @bp.get("/api/documents")
 def documents() -> Response:
-    """Metadata of every indexed document."""
-    return jsonify(documents=get_kb().documents())
+    """Metadata of every indexed document, each with its citation."""
+    return jsonify(documents=[{**d, "citation": cite(d["citation"])} for d in get_kb().documents()])
 
 
 def _accepted(body: dict, status: int) -> tuple[Response, int, dict]:
@@ -134,12 +140,33 @@ def upload_document() -> tuple[Response, int, dict]:
 
 @bp.get("/api/documents/<doc_id>")
 def document(doc_id: str) -> Response:
-    """One document's text and chunk boundaries; with `glosses=en|de|fr` its glosses too."""
+    """One document's metadata, citation, text and chunk boundaries; with `glosses=en|de|fr` its glosses too."""
     reader, kb = params.reader(request.args), get_kb()
     body = kb.document(doc_id)
+    body["citation"] = cite(body["citation"])
     if reader:
         body["glosses"] = kb.document_glosses(body, reader)
     return jsonify(body)
+
+
+@bp.patch("/api/documents/<doc_id>")
+def edit_document(doc_id: str) -> tuple[Response, int, dict]:
+    """Queue a change of a document's title, authors, date, publisher or language (needs the admin token): 202."""
+    require_writer()
+    return _accepted(*writes.edit_metadata(doc_id, concept_writes.json_body()))
+
+
+@bp.get("/api/pack")
+def pack() -> Response:
+    """A course pack (passages and concepts by key) exported as Markdown, HTML, CSL-JSON, RIS or BibTeX."""
+    fmt = params.choice(request.args, "format", tuple(PACK_FORMATS))
+    entries = pack_entries(params.required(request.args, "items"))
+    mimetype, suffix = PACK_FORMATS[fmt]
+    response = Response(export_pack(entries, fmt, today()), content_type=f"{mimetype}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="course-pack.{suffix}"'
+    if fmt == "html":
+        response.headers["Content-Security-Policy"] = EXPORT_CSP
+    return response
 
 
 @bp.get("/api/glossary")

@@ -29,7 +29,7 @@ RESERVED_IDS = ("lookup", "export", "new")
 
 class NotJson(UnsupportedMediaType):
     name = "Unsupported Type"
-    description = "send the concept as a JSON object (Content-Type: application/json)"
+    description = "send a JSON object (Content-Type: application/json)"
 
 
 def json_body() -> object:

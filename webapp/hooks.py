@@ -48,7 +48,8 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
-    response.headers.update(SECURITY_HEADERS)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)  # a response may narrow its own policy (an exported page)
     response.headers["X-Request-ID"] = g.get("request_id", "-")
     took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     log.info("%s %s %s %.1fms request_id=%s", request.method, request.path, response.status_code, took,

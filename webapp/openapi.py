@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import functools
 
+from index.citations import FORMATS
 from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.concepts.edit import ACTIONS, FIELDS, MAX_ALIASES, MAX_DEFINITION_CHARS, MAX_ID_CHARS, MAX_LABEL_CHARS, MAX_LINKS, READ_ONLY
+from index.docmeta import MAX_AUTHORS, MAX_CHARS as MAX_META_CHARS
 from index.embedders.base import QUERY_TOKEN_BUDGET
 from index.glosses import READER_LANGUAGES
 from index.language import ALIASES
@@ -69,6 +71,31 @@ def _concept_body() -> dict:
                                           for name in READ_ONLY}}}
 
 
+DATE = {"type": ["string", "null"], "pattern": "^\\d{4}(-\\d{2}(-\\d{2})?)?$",
+        "description": "ISO 8601, partial allowed: YYYY, YYYY-MM or YYYY-MM-DD."}
+DOCUMENT_META = {
+    "authors": STR_LIST, "date": DATE, "publisher": {**NULLABLE_STR, "description": "Publisher, or the periodical or "
+                                                                                     "site the document appeared in."},
+    "original_name": {**NULLABLE_STR, "description": "The file name the document came with (an upload's own name)."},
+}
+
+
+def _metadata_body() -> dict:
+    """What PATCH /api/documents/{doc_id} takes, and the fields an upload's form may add."""
+    text = {"type": ["string", "null"], "maxLength": MAX_META_CHARS}
+    return {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+        "title": {"type": "string", "minLength": 1, "maxLength": MAX_META_CHARS},
+        "authors": {"oneOf": [{"type": "array", "items": {"type": "string", "maxLength": MAX_META_CHARS},
+                               "maxItems": MAX_AUTHORS},
+                              {"type": "string", "description": "Names separated by ';'."}, {"type": "null"}]},
+        "date": {**DATE, "description": "ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD (a time after it is dropped); "
+                                        "null clears it."},
+        "publisher": text,
+        "language": {"type": "string", "pattern": "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+                     "description": "ISO 639 code (sv, nb, nl, ...)."},
+    }}
+
+
 SCHEMAS = {
     "Error": _object({"error": _object({"code": STR, "message": STR, "request_id": STR}, optional=("request_id",))}),
     "Highlight": _object({"sentence": STR, "start": INT, "end": INT}),
@@ -81,10 +108,17 @@ SCHEMAS = {
                                   "has none), freedict:<dictionary> (a FreeDict dictionary; always English, for "
                                   "every reader) or english (the word is English already)."},
     }),
+    "Citation": _object({
+        "doc_id": STR, "title": STR, "authors": STR_LIST, "date": DATE, "publisher": NULLABLE_STR,
+        "lang": STR, "language": {**STR, "description": "The language's English name."},
+        "url": {**STR, "format": "uri", "description": "The document's public link: KB_PUBLIC_URL (else the URL the "
+                                                       "request came in on) and /documents/{doc_id}."},
+        "text": {**STR, "description": "The citation in one line."},
+    }),
     "SearchResult": _object({
         "rank": INT, "score": NUM, "doc_id": STR, "source": STR, "title": STR, "lang": STR, "chunk_id": INT,
         "ord": INT, "start": INT, "end": INT, "text": STR, "highlight": _ref("Highlight"), "concepts": STR_LIST,
-        "glosses": _array(_ref("Gloss")),
+        "citation": _ref("Citation"), "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
     "SearchResponse": _object({
         "query": STR, "query_lang": STR, "query_lang_confidence": {"type": "number", "minimum": 0, "maximum": 1},
@@ -113,7 +147,7 @@ SCHEMAS = {
     "ConceptList": _object({"concepts": _array(_ref("ConceptSummary"))}),
     "GroundedPassage": _object({
         "chunk_id": INT, "doc_id": STR, "title": STR, "source": STR, "lang": STR, "ord": INT, "score": NUM,
-        "via": STR, "text": STR, "highlight": _ref("Highlight"),
+        "via": STR, "text": STR, "highlight": _ref("Highlight"), "citation": _ref("Citation"),
     }),
     "Concept": _object({
         "id": STR, "label": STR, "family": STR, "definition": STR, "labels": LANG_MAP,
@@ -122,15 +156,17 @@ SCHEMAS = {
         "passages": _array(_ref("GroundedPassage")),
     }),
     "DocumentSummary": _object({
-        "doc_id": STR, "title": STR, "source": STR, "lang": STR, "author": NULLABLE_STR, "chars": INT,
-        "chunks": INT, "added_at": NULLABLE_STR,
+        "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "chars": INT,
+        "chunks": INT, "added_at": NULLABLE_STR, "citation": _ref("Citation"),
     }),
     "DocumentList": _object({"documents": _array(_ref("DocumentSummary"))}),
     "Chunk": _object({"chunk_id": INT, "ord": INT, "start": INT, "end": INT, "lang": STR, "tokens": INT}),
     "Document": _object({
-        "doc_id": STR, "title": STR, "source": STR, "lang": STR, "author": NULLABLE_STR, "content_hash": STR,
-        "added_at": NULLABLE_STR, "text": STR, "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
+        "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "content_hash": STR,
+        "added_at": NULLABLE_STR, "citation": _ref("Citation"), "text": STR, "chunks": _array(_ref("Chunk")),
+        "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
+    "DocumentMetadata": _metadata_body(),
     "Glossary": _object({"term": STR, "lang": STR, "to": {"enum": list(READER_LANGUAGES)},
                          "glosses": _array(_ref("Gloss"))}),
     "Stats": _object({
@@ -147,6 +183,9 @@ SCHEMAS = {
         "attempts": {"type": "integer", "minimum": 0},
         "concept": {"oneOf": [{"type": "null"}, _object({"action": {"enum": list(ACTIONS)}, "id": STR})],
                     "description": "A concept job's change; null for uploads and deletions."},
+        "metadata": {"oneOf": [{"type": "null"}, {"type": "object"}],
+                     "description": "The metadata an upload was given or a metadata job sets (title, authors, "
+                                    "date, publisher, lang); null for other jobs."},
         "created": STR, "started": NULLABLE_STR, "finished": NULLABLE_STR,
     }),
     "JobList": _object({"jobs": _array(_ref("Job")), "runner": _object({"alive": {"type": "boolean"}})}),
@@ -156,6 +195,7 @@ SCHEMAS = {
         "job": {"oneOf": [{"type": "null"}, _ref("Job")]},
     }),
     "DeleteAccepted": _object({"job": _ref("Job")}),
+    "MetadataAccepted": _object({"job": _ref("Job")}),
     "ConceptAccepted": _object({"job": _ref("Job"), "concepts": {
         **STR_LIST, "description": "Ids of the concepts the change adds, changes or removes (links dropped included)."}}),
     "ConceptBody": _concept_body(),
@@ -285,7 +325,9 @@ def _upload() -> dict:
         "200": {**_json("UploadAccepted", "The same content is already indexed (document) or queued (job); "
                                           "duplicate is true and nothing new was queued."),
                 "headers": LOCATION},
-        "400": _json("Error", "No file field, an empty file, a binary or unreadable file, or one without text."),
+        "400": _json("Error", "No file field, an empty file, a binary or unreadable file, or one without text; "
+                              "code invalid_metadata: a malformed title, authors, date, publisher or language "
+                              "(the message names it)."),
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "413": _json("Error", "The upload is larger than KB_MAX_UPLOAD_MB."),
         "415": _json("Error", "The file type is not one of .txt, .md, .html, .pdf, .docx."),
@@ -295,9 +337,16 @@ def _upload() -> dict:
         "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],
     }
+    optional = "Optional; what is not given comes from the file's own properties (DOCX core properties, PDF " \
+               "document info, HTML <meta> tags) or, for a title, its first heading or line."
     body = {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "contentMediaType": "application/octet-stream",
                  "description": "The document: .txt, .md, .html, .pdf or .docx; its name picks the loader."},
+        "title": {"type": "string", "maxLength": MAX_META_CHARS, "description": optional},
+        "authors": {"type": "string", "description": "Authors separated by ';' (or the field repeated). " + optional},
+        "date": {"type": "string", "description": "ISO 8601: YYYY, YYYY-MM or YYYY-MM-DD. " + optional},
+        "publisher": {"type": "string", "maxLength": MAX_META_CHARS, "description": optional},
+        "language": {"type": "string", "description": "ISO 639 code; default: detected from the text."},
     }}
     return {"post": {
         "summary": "Add a document (needs the admin token)",
@@ -330,6 +379,52 @@ def _delete() -> dict:
         "parameters": [DOC_ID],
         "responses": responses,
     }}
+
+
+def _edit_metadata() -> dict:
+    """PATCH /api/documents/{doc_id}."""
+    responses = {
+        "202": {**_json("MetadataAccepted", "The change was checked and queued: follow the job; once done, every read "
+                                          "(documents, search results, citations, exports) shows it."),
+                "headers": LOCATION},
+        "400": _json("Error", "Code invalid_metadata: an unknown field, a malformed date or language, an empty "
+                              "title; code invalid_json: the body does not parse."),
+        **{code: WRITE_ERRORS[code] for code in ("401", "403")},
+        "404": ERRORS["404"],
+        "413": WRITE_ERRORS["413"],
+        "414": URI_TOO_LONG,
+        "415": _json("Error", "The body is not JSON (Content-Type: application/json)."),
+        "429": WRITE_ERRORS["429"],
+        "503": WRITE_ERRORS["503"],
+        "default": ERRORS["default"],
+    }
+    return {"patch": {
+        "summary": "Change a document's title, authors, date, publisher or language (needs the admin token)",
+        "description": "Only the fields sent change (null or [] clears authors, date or publisher). Queued as a job; "
+                       "the text and its vectors stay as they are.",
+        "security": SECURITY,
+        "parameters": [DOC_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("DocumentMetadata")}}},
+        "responses": responses,
+    }}
+
+
+PACK_TYPES = {mimetype: {"schema": STR} for mimetype, _ in FORMATS.values()}
+
+
+def _pack() -> dict:
+    """GET /api/pack."""
+    items = _param("items", {"type": "string", "minLength": 1},
+                   "Comma-separated item keys, in order: passage:<doc_id>:<ord>[:<start>-<end>] (a passage, the "
+                   "highlighted sentence's offsets into it) or concept:<id>.", required=True,
+                   example="passage:7d0f6757e4f3c3b7:2,concept:customer-intimacy")
+    fmt = _param("format", {"type": "string", "enum": list(FORMATS)},
+                 "markdown and html: the items with their citations and a reference list; csl-json, ris and "
+                 "bibtex: one reference per cited document, for a reference manager.", required=True)
+    operation = _get("A course pack as Markdown, HTML, CSL-JSON, RIS or BibTeX",
+                     {"description": "The export, as an attachment (UTF-8); links use KB_PUBLIC_URL.",
+                      "content": PACK_TYPES}, (items, fmt), ("400", "404", "503"))
+    return operation
 
 
 CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy")
@@ -469,7 +564,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
         "/api/documents/{doc_id}": _get(
             "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),
             ("400", "404", "503"),
-        ) | _delete(),
+        ) | _delete() | _edit_metadata(),
+        "/api/pack": _pack(),
         "/api/jobs": _get("Recent write jobs", _json("JobList", "The newest jobs first, and whether the runner runs."),
                           errors=()),
         "/api/jobs/{job_id}": _get(

@@ -3,16 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LANGUAGE_NAMES = {
-    "en": "English", "no": "Norwegian", "nb": "Norwegian Bokmål", "nn": "Norwegian Nynorsk", "sv": "Swedish",
-    "nl": "Dutch", "da": "Danish", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese",
-}
-
-
-def lang_name(code: str) -> str:
-    """English name of a language code, or the code itself."""
-    return LANGUAGE_NAMES.get(code, code)
+from index.language import lang_name
 
 
 def split_highlight(text: str, highlight: dict) -> tuple[str, str, str]:
@@ -99,13 +90,17 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
     ]
 
 
-def passage_item(passage: dict, url: str) -> dict:
-    """A passage as a course-pack item (what the "add to course pack" button stores)."""
+def passage_item(passage: dict, url: str, citation: dict) -> dict:
+    """A passage as a course-pack item (what the "add to course pack" button stores); `citation` as the API shows it.
+
+    `span` is the highlighted sentence's offsets into the passage, so the server exports it marked.
+    """
     before, sentence, after = split_highlight(passage["text"], passage["highlight"])
     return {
         "kind": "passage", "key": f"passage:{passage['doc_id']}:{passage['ord']}",
-        "title": passage["title"], "source": passage["source"], "lang": passage["lang"],
+        "span": [len(before), len(before) + len(sentence)], "title": passage["title"], "lang": passage["lang"],
         "langName": lang_name(passage["lang"]), "before": before, "sentence": sentence, "after": after, "url": url,
+        "citation": citation["text"],
     }
 
 

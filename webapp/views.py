@@ -12,6 +12,7 @@ from index.service import MODES
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
+from .citations import cite
 from .errors import describe
 from .kb import get_kb
 
@@ -158,6 +159,19 @@ def delete(doc_id: str):
     return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
 
 
+@bp.post("/documents/<doc_id>/metadata")
+def document_metadata(doc_id: str):
+    """Queue a trainer's change of a document's metadata (the form on its page), then follow its job.
+
+    Every field of the form is sent: an emptied date, publisher or author list is cleared; a refusal is an error page.
+    """
+    if not writes_enabled():
+        raise WritesDisabled()
+    body = {name: request.form.get(name, "") for name in ("title", "authors", "date", "publisher", "language")}
+    result, _ = writes.edit_metadata(doc_id, body)
+    return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+
+
 @bp.get("/suggestions")
 def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
     """Suggested concepts per document, with accept (labels editable) and dismiss forms for trainers."""
@@ -234,7 +248,7 @@ def document(doc_id: str):
         text = doc["text"][selected["start"]:selected["end"]]
         start, end = sentence if sentence and sentence[1] <= len(text) else (0, 0)
         passage = {**doc, **selected, "text": text, "highlight": {"start": start, "end": end}}
-        item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}")
+        item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}", cite(doc["citation"]))
     page = render_template("document.html", doc=doc, segments=segments, selected=selected, item=item, reader=reader,
                            readers=READER_CHOICES, chunk=chunk, hl=request.args.get("hl", ""))
     return _remember(make_response(page), reader, chosen)

@@ -1,4 +1,4 @@
-"""Uploads and deletions, shared by the API and the UI: authorise, check at once, queue a job.
+"""Uploads, deletions and metadata edits, shared by the API and the UI: authorise, check at once, queue a job.
 
 No request waits on the encoder: a write is validated (token, file type, the file parses) and queued
 in `<index dir>/jobs/`; the job runner (`python -m ingest.jobs`) embeds and publishes it. Clients follow
@@ -12,14 +12,16 @@ from pathlib import Path
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from index.errors import DocumentError, KBError, NotFound
+from index.docmeta import check_metadata
+from index.errors import DocumentError, InvalidMetadata, KBError, NotFound
 from ingest.jobs import DELETE, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
-from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_upload
+from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_metadata, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
 
 from . import health, params
 from .auth import require_writer
+from .citations import cite
 from .kb import get_kb
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,7 @@ def upload() -> tuple[dict, int]:
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedType(f"{name or 'the file'}: unsupported file type {suffix or '(none)'}"
                               f" (supported: {SUPPORTED})")
+    metadata = upload_metadata()
     data = file.read()
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
@@ -92,10 +95,39 @@ def upload() -> tuple[dict, int]:
     indexed, deleting = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
-        return {"duplicate": True, "document": indexed, "job": None}, 200
-    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, after=deleting)
+        return {"duplicate": True, "document": {**indexed, "citation": cite(indexed["citation"])}, "job": None}, 200
+    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, after=deleting, metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
+
+
+def upload_metadata() -> dict:
+    """The metadata an upload's form gives (title, authors, date, publisher, language), checked; empty fields left out.
+
+    Authors come as one field per author, or one field with names separated by ';'.
+    """
+    form = request.form
+    raw: dict = {name: form[name] for name in ("title", "date", "publisher", "language") if form.get(name, "").strip()}
+    authors = [a for a in form.getlist("authors") if a.strip()]
+    if authors:
+        raw["authors"] = authors[0] if len(authors) == 1 else authors
+    return {k: v for k, v in check_metadata(raw).items() if v}
+
+
+def edit_metadata(doc_id: str, body: object) -> tuple[dict, int]:
+    """Queue a change of a served document's metadata (404 for an unknown id); (body, 202) with the job."""
+    require_writer()
+    health.require_writable()
+    if not isinstance(body, dict) or not body:
+        raise InvalidMetadata("send a JSON object with at least one of title, authors, date, publisher, language")
+    changes = check_metadata(body)
+    for name in ("title", "lang"):
+        if name in changes and not changes[name]:
+            raise InvalidMetadata(f"{'language' if name == 'lang' else name} cannot be empty")
+    get_kb().document(doc_id)  # raises NotFound
+    job, created = submit_metadata(queue(), doc_id, changes)
+    log.info("metadata of %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
+    return {"job": job.to_dict()}, 202
 
 
 def delete(doc_id: str) -> tuple[dict, int]:

@@ -11,7 +11,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from ..records import Chunk, DocState, Document, document_hash
+from ..records import Chunk, DocHead, DocState, Document, document_hash
 
 
 def _backfill_text_hashes(conn: sqlite3.Connection) -> None:
@@ -77,6 +77,14 @@ MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [
     _backfill_text_hashes,
     # 5: an upload's duplicate check looks documents up by their bytes' hash too (one row, not a scan)
     "CREATE INDEX IF NOT EXISTS documents_content_hash ON documents(content_hash);",
+    # 6: what a citation needs: every author (a JSON list; the single `author` of older rows is read as one),
+    # the date (ISO, partial allowed), publisher or source, and the file name the document came with
+    """
+    ALTER TABLE documents ADD COLUMN authors TEXT;
+    ALTER TABLE documents ADD COLUMN date TEXT;
+    ALTER TABLE documents ADD COLUMN publisher TEXT;
+    ALTER TABLE documents ADD COLUMN original_name TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -107,10 +115,12 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 
 def _document(row: sqlite3.Row) -> Document:
+    meta = json.loads(row["meta"])
     return Document(
         doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
-        text=row["text"], content_hash=row["content_hash"], author=row["author"],
-        meta=json.loads(row["meta"]), added_at=row["added_at"],
+        text=row["text"], content_hash=row["content_hash"], authors=list(_authors(row)),
+        date=_optional(row, "date"), publisher=_optional(row, "publisher"),
+        original_name=_original_name(row, meta), meta=meta, added_at=row["added_at"],
         chunking=_optional(row, "chunking"), meta_hash=_optional(row, "meta_hash"),
     )
 
@@ -118,6 +128,19 @@ def _document(row: sqlite3.Row) -> Document:
 def _optional(row: sqlite3.Row, column: str):
     # Read-only connections may open a version written before the column existed.
     return row[column] if column in row.keys() else None
+
+
+def _authors(row: sqlite3.Row) -> tuple[str, ...]:
+    authors = _optional(row, "authors")
+    if authors is not None:
+        return tuple(json.loads(authors))
+    # A row written before migration 6 has one author at most.
+    return (row["author"],) if row["author"] else ()
+
+
+def _original_name(row: sqlite3.Row, meta: dict) -> str | None:
+    # Uploads stored before migration 6 kept their client file name in the metadata.
+    return _optional(row, "original_name") or meta.get("original_name")
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
@@ -152,13 +175,17 @@ def duplicate_of(conn: sqlite3.Connection, content_hash: str, text_hash: str) ->
     return row[0] if row else None
 
 
-def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, sqlite3.Row]:
-    """doc_id -> (doc_id, title, source) for a few documents, without loading their text."""
+def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str, DocHead]:
+    """doc_id -> what a citation needs of a few documents, without loading their text."""
     if not doc_ids:
         return {}
     marks = ",".join("?" * len(doc_ids))
-    rows = conn.execute(f"SELECT doc_id, title, source FROM documents WHERE doc_id IN ({marks})", list(doc_ids))
-    return {r["doc_id"]: r for r in rows}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+    extra = [c if c in columns else f"NULL AS {c}" for c in ("authors", "date", "publisher", "original_name")]
+    rows = conn.execute(f"SELECT doc_id, title, source, lang, author, meta, {', '.join(extra)} FROM documents"
+                        f" WHERE doc_id IN ({marks})", list(doc_ids))
+    return {r["doc_id"]: DocHead(r["doc_id"], r["title"], r["source"], r["lang"], _authors(r), r["date"],
+                                 r["publisher"], _original_name(r, json.loads(r["meta"]))) for r in rows}
 
 
 def document_states(conn: sqlite3.Connection) -> dict[str, DocState]:

@@ -118,12 +118,10 @@ class SegmentView:
         return found
 
     def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
-        """Title and source of a few live documents."""
+        """What citations need of a few live documents."""
         heads: dict[str, DocHead] = {}
         for pi, (segment, _) in enumerate(self.parts):
-            wanted = self._live_docs(pi, doc_ids)
-            for d, row in tables.document_heads(segment.conn, wanted).items():
-                heads[d] = DocHead(d, row["title"], row["source"])
+            heads.update(tables.document_heads(segment.conn, self._live_docs(pi, doc_ids)))
         return heads
 
     def document_languages(self) -> dict[str, int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from index.config import Config
 from index.errors import MissingPackage
 
-from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
+from .base import CONCEPT, DELETE, DONE, FAILED, KINDS, METADATA, QUEUED, RUNNING, STATES, UPLOAD, Job, JobQueue
 from .sqlite import SqliteQueue
 
 JOBS = "jobs"
@@ -37,5 +37,5 @@ def open_queue(config: Config, max_pending: int | None = None) -> JobQueue:
     return SqliteQueue(jobs_dir(config.index_dir), max_pending)
 
 
-__all__ = ["CONCEPT", "DELETE", "DONE", "FAILED", "KINDS", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",
+__all__ = ["CONCEPT", "DELETE", "DONE", "FAILED", "KINDS", "METADATA", "QUEUED", "RUNNING", "STATES", "UPLOAD", "Job", "JobQueue",
            "jobs_dir", "open_queue"]

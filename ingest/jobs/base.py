@@ -8,8 +8,8 @@ from typing import Protocol
 
 from index.errors import QueueFull
 
-UPLOAD, DELETE, CONCEPT = "upload", "delete", "concept"
-KINDS = (UPLOAD, DELETE, CONCEPT)
+UPLOAD, DELETE, CONCEPT, METADATA = "upload", "delete", "concept", "metadata"
+KINDS = (UPLOAD, DELETE, CONCEPT, METADATA)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
 PENDING = (QUEUED, RUNNING)
@@ -23,11 +23,12 @@ def _iso(ts: float | None) -> str | None:
 
 @dataclass
 class Job:
-    """One write: an upload (its bytes wait in the spool), a deletion or a concept change, and how far it got."""
+    """One write: an upload (its bytes wait in the spool), a deletion, a concept change or a document's metadata
+    edit, and how far it got."""
 
     id: str
     kind: str
-    key: str  # what makes two pending jobs the same: the upload's text hash, the deleted doc_id, the change's hash
+    key: str  # what makes two pending jobs the same: the upload's text hash, the deleted doc_id, a change's hash
     state: str = QUEUED
     stage: str = "waiting"
     doc_id: str | None = None
@@ -44,7 +45,8 @@ class Job:
     created: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
-    payload: str | None = None  # a concept change as JSON (index.concepts.edit.ConceptChange)
+    # JSON: a concept change (index.concepts.edit.ConceptChange); an upload's or an edit's metadata (index.docmeta)
+    payload: str | None = None
 
     def to_dict(self) -> dict:
         """The job as the HTTP API shows it."""
@@ -56,6 +58,7 @@ class Job:
             "error": {"code": self.error_code, "message": self.error_message or ""} if self.error_code else None,
             "attempts": self.attempts,
             "concept": self.concept(),
+            "metadata": self.metadata(),
             "created": _iso(self.created), "started": _iso(self.started), "finished": _iso(self.finished),
         }
 
@@ -65,6 +68,12 @@ class Job:
             return None
         change = json.loads(self.payload)
         return {"action": change["action"], "id": change["id"]}
+
+    def metadata(self) -> dict | None:
+        """The metadata an upload was given or an edit sets (`index.docmeta.FIELDS`); None for other jobs."""
+        if self.kind not in (UPLOAD, METADATA) or not self.payload:
+            return None
+        return json.loads(self.payload)
 
     def row(self) -> dict:
         """Every field, for storage."""

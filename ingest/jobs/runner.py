@@ -22,8 +22,8 @@ from index.files import exclusive_lock
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
 from . import jobs_dir, open_queue, spool
-from .base import CONCEPT, DELETE, UPLOAD, Job
-from .tasks import Context, Outcome, run_concept, run_delete, run_upload
+from .base import CONCEPT, DELETE, METADATA, UPLOAD, Job
+from .tasks import Context, Outcome, run_concept, run_delete, run_metadata, run_upload
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ RETRY_MAX_S = 5.0
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF): an I/O error (what a full disk gives
 # when the WAL index cannot grow) and "database or disk is full".
 SQLITE_IOERR, SQLITE_FULL = 10, 13
-TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept}
+TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept, METADATA: run_metadata}
 T = TypeVar("T")
 
 

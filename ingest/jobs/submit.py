@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from index.records import document_hash
 from ..loaders import SUPPORTED_SUFFIXES
 from ..pipeline import doc_id_for, load_text
 from . import spool
-from .base import CONCEPT, DELETE, UPLOAD, Job, JobQueue
+from .base import CONCEPT, DELETE, METADATA, UPLOAD, Job, JobQueue
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,9 @@ def check_upload(data: bytes, name: str) -> CheckedUpload:
 
 
 def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedUpload,
-                  after: Job | None = None) -> tuple[Job, bool]:
-    """Spool a checked upload and queue its job; (job, False) when the same text is already pending.
+                  after: Job | None = None, metadata: dict | None = None) -> tuple[Job, bool]:
+    """Spool a checked upload and queue its job with its (checked) metadata; (job, False) when the same text is
+    already pending.
 
     `after` is a pending deletion of the indexed copy of this text: the upload must then run after it, so it
     is not merged with an upload of the same text queued before the deletion (that one ends as a duplicate).
@@ -49,7 +51,8 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedU
     key = upload.text_hash if after is None else f"{upload.text_hash} after {after.id}"
     job = Job(id=uuid.uuid4().hex, kind=UPLOAD, key=key, file_name=upload.name,
               content_hash=upload.content_hash, suffix=upload.suffix,
-              doc_id=doc_id_for(uploads.source_for(upload.content_hash, upload.suffix)))
+              doc_id=doc_id_for(uploads.source_for(upload.content_hash, upload.suffix)),
+              payload=json.dumps(metadata, ensure_ascii=False) if metadata else None)
     spool.write(jobs_dir, job, data)
     try:
         queued, created = queue.submit(job)
@@ -64,6 +67,13 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedU
 def submit_delete(queue: JobQueue, doc_id: str) -> tuple[Job, bool]:
     """Queue a deletion; (job, False) when one for this document is already pending."""
     return queue.submit(Job(id=uuid.uuid4().hex, kind=DELETE, key=doc_id, doc_id=doc_id))
+
+
+def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, bool]:
+    """Queue a (checked) metadata edit of a document; (job, False) when the very same edit is already pending."""
+    payload = json.dumps(changes, ensure_ascii=False, sort_keys=True)
+    key = f"{doc_id} " + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return queue.submit(Job(id=uuid.uuid4().hex, kind=METADATA, key=key, doc_id=doc_id, payload=payload))
 
 
 def submit_concept_change(queue: JobQueue, change: ConceptChange) -> tuple[Job, bool]:

@@ -1,24 +1,27 @@
 """The work of each job kind. Each is idempotent: run again after a kill, it ends in the same index."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from index import uploads
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
-from index.errors import DocumentError, IndexNotFound
+from index.errors import DocumentError, IndexNotFound, NotFound
 from index.files import naming_full_disk
-from index.records import document_hash
+from index.records import document_hash, text_hash
 from index.config import Config
 from index.stores import IndexSettings, Store, open_store, write_settings
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
-from ..pipeline import FileTask, embed_all, prepare_file
+from ..pipeline import FileTask, chunk_lang, embed_all, prepare_file
 from . import spool
 from .base import Job
 
@@ -92,8 +95,9 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     source = uploads.source_for(job.content_hash, job.suffix)
     settings = ctx.settings()
     report("preparing", 0, 0)
+    metadata = {"original_name": job.file_name, **(job.metadata() or {})}
     (item,) = ctx.engine.map(partial(prepare_file, embedder=settings.embedder, config=ctx.chunking),
-                             [FileTask(data, source, {"original_name": job.file_name}, job.file_name)],
+                             [FileTask(data, source, metadata, job.file_name)],
                              steps=lambda done, total: report("preparing", done, total))
     if isinstance(item, DocumentError):
         raise item
@@ -126,6 +130,34 @@ def run_delete(job: Job, ctx: Context, report: Report) -> Outcome:
         report("publishing", 0, 0)
         published = writer.commit() if writer.delete(job.doc_id) else None
         uploads.collect(ctx.index_dir, ctx.store())
+    return Outcome(published.version if published else ctx.current(), job.doc_id)
+
+
+@_naming_full_disk
+def run_metadata(job: Job, ctx: Context, report: Report) -> Outcome:
+    """Set a document's title, authors, date, publisher or language and publish; its text and vectors stay.
+
+    A changed language re-tags the passages too short to tell their own (they follow their document's).
+    """
+    report("waiting", 0, 0)
+    changes = job.metadata() or {}
+    with ctx.store().writer(ctx.settings(), lock_timeout=ctx.lock_timeout) as writer:
+        doc = writer.document(job.doc_id)
+        if doc is None:
+            raise NotFound(f"no document {job.doc_id!r}: it was deleted before its metadata could be changed")
+        report("publishing", 0, 0)
+        edited = dataclasses.replace(doc, **changes)
+        snapshot = ctx.store().snapshot()  # the version this write starts from: the lock keeps it the newest
+        try:
+            chunks = snapshot.chunks_of(doc.doc_id)
+        finally:
+            snapshot.close()
+        if edited.lang != doc.lang:
+            chunks = [dataclasses.replace(c, lang=chunk_lang(c.text, edited.lang)) for c in chunks]
+        vectors = writer.cached_vectors(text_hash(c.text) for c in chunks)
+        writer.put(edited, [dataclasses.replace(c, chunk_id=0) for c in chunks],
+                   np.stack([vectors[text_hash(c.text)] for c in chunks]))
+        published = writer.commit()
     return Outcome(published.version if published else ctx.current(), job.doc_id)
 
 

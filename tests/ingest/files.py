@@ -4,8 +4,9 @@ from __future__ import annotations
 import io
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF with a real text layer (Helvetica, WinAnsi), written object by object."""
+def make_pdf(lines: list[str], info: dict[str, str] | None = None) -> bytes:
+    """A one-page PDF with a real text layer (Helvetica, WinAnsi), written object by object; `info` is its document
+    information dictionary (Title, Author, CreationDate)."""
     def escape(text: str) -> str:
         return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
@@ -18,6 +19,8 @@ def make_pdf(lines: list[str]) -> bytes:
         b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    if info:
+        objects.append(("<< " + " ".join(f"/{k} ({escape(v)})" for k, v in info.items()) + " >>").encode("cp1252"))
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -28,7 +31,8 @@ def make_pdf(lines: list[str]) -> bytes:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     for offset in offsets:
         out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    info_ref = f" /Info {len(objects)} 0 R" if info else ""
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
 
 
@@ -37,11 +41,13 @@ def make_image_only_pdf() -> bytes:
     return make_pdf([]).replace(b"BT /F1 12 Tf 72 720 Td 16 TL  ET", b"0 0 m 10 10 l S")
 
 
-def make_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
-    """A Word document with paragraphs and an optional table."""
+def make_docx(paragraphs: list[str], table: list[list[str]] | None = None, properties: dict | None = None) -> bytes:
+    """A Word document with paragraphs, an optional table and core properties (author, title, created, ...)."""
     from docx import Document
 
     document = Document()
+    for name, value in (properties or {}).items():
+        setattr(document.core_properties, name, value)
     for paragraph in paragraphs:
         document.add_paragraph(paragraph)
     if table:

@@ -42,7 +42,13 @@ def test_seeds_give_five_documents_in_three_languages(seed_index):
         "004_d0c1bd57fb5bdf5c.txt": "nl",
     }
     assert all(d.doc_id == doc_id_for(d.source) for d in docs)
-    assert all(d.title and d.author for d in docs)  # from seeds/metadata.json
+    # From seeds/metadata.json: a list of authors, or the single author of the older key; publishers.
+    by_source = {d.source: d for d in docs}
+    assert all(d.title for d in docs)
+    assert by_source["003_6fe408ee2d0752fd.txt"].authors == ["Peter Thomasson"]
+    assert by_source["003_6fe408ee2d0752fd.txt"].publisher == "SAS Institute"
+    assert len(by_source["004_d0c1bd57fb5bdf5c.txt"].authors) == 1
+    assert all(d.original_name == d.source for d in docs)  # a folder's file is its own original
 
 
 def test_chunks_cover_cleaned_text_with_exact_offsets(seed_index):

@@ -209,14 +209,31 @@ def browser():
         browser.close()
 
 
+# Every Content-Security-Policy violation, reported by the page itself: Chromium logs some only as warnings, or
+# not at all (a report-only policy, a violation in a document the page made).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => console.error(
+  `CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} in ${e.sourceFile || e.documentURI}`
+  + `:${e.lineNumber}`));
+"""
+
+
+def watch(page) -> list[str]:
+    """Console errors, uncaught exceptions and every CSP violation or console message naming the policy."""
+    problems: list[str] = []
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" or "Content Security Policy" in m.text or "CSP" in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    return problems
+
+
 @pytest.fixture
 def page(browser, live_server: str):
     """A fresh page (own localStorage) that fails the test on any console error, CSP violations included."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = watch(page)
     yield page
     context.close()
     assert not errors, errors

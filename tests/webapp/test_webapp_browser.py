@@ -1,10 +1,13 @@
 """The UI in headless Chromium against the live server: search, filters, concepts, course pack, XSS, phone width."""
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
+
+from conftest import watch  # tests/webapp/conftest.py (this folder is not a package)
 
 pytestmark = pytest.mark.browser
 
@@ -71,14 +74,18 @@ def test_course_pack_with_two_items_exports_markdown_with_citations(page):
     page.reload()
     expect(page.locator(".pack-item h2").first).to_have_text(titles[1])
 
-    markdown = page.get_by_label("Markdown (select and copy)").input_value()
-    assert markdown.count("Source: ") == 2
+    markdown = page.get_by_label("Markdown (select and copy)")
+    expect(markdown).to_have_value(re.compile("Source: "))
+    text = markdown.input_value()
+    assert text.count("Source: ") == 2 and "## References" in text and "#chunk-" in text
     for title in titles:
-        assert title in markdown
-    assert "002\\_2866088025c4b51b.txt" in markdown and "#chunk-" in markdown
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download Markdown").click()
-    assert open(download.value.path(), encoding="utf-8").read().count("Source: ") == 2
+        assert title in text
+    assert ".txt" not in text  # cited by title, authors, date, publisher and language, never a stored file
+    for name, check in (("Markdown", "Source: "), ("HTML", '<meta charset="utf-8">'), ("CSL-JSON", '"URL"'),
+                        ("RIS", "TY  - ELEC"), ("BibTeX", "@misc{kb-")):
+        with page.expect_download() as download:
+            page.get_by_role("link", name=f"Download {name}").click()
+        assert check in open(download.value.path(), encoding="utf-8").read()
 
     page.locator(".pack-item").first.get_by_role("button", name="Remove").click()
     expect(page.locator(".pack-item")).to_have_count(1)
@@ -88,10 +95,14 @@ def test_search_page_fits_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
     try:
         page = context.new_page()
+        errors = watch(page)
         page.goto("/?q=" + quote("What are the three value disciplines?"))
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.locator("article.passage").first.get_by_role("button", name="Add passage to course pack").click()
         page.goto("/pack")
+        expect(page.locator(".pack-item")).to_have_count(1)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        assert not errors, errors
     finally:
         context.close()
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,9 +42,7 @@ def _wait_for_job(page, what: str) -> None:
 def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write_stack):
     context = browser.new_context(base_url=write_stack.base)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = watch(page)
     try:
         # Sign in on the way to the form; the browser keeps the session.
         page.goto("/concepts")

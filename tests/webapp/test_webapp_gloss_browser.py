@@ -5,14 +5,15 @@ from urllib.parse import quote
 
 import pytest
 
+from conftest import watch  # tests/webapp/conftest.py (this folder is not a package)
+
 pytestmark = pytest.mark.browser
 
 
 def test_reader_language_follows_the_browser_then_the_readers_choice(browser, live_server):
     context = browser.new_context(base_url=live_server, locale="de-DE")
     page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    errors = watch(page)
     try:
         page.goto("/?q=" + quote("What are the three value disciplines?") + "&k=3")
         assert page.locator("#glosses").input_value() == "de"

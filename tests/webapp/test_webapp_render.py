@@ -35,7 +35,9 @@ def test_segments_ignore_a_sentence_outside_the_chunk():
 
 def test_passage_item_carries_its_citation():
     item = passage_item({"doc_id": "d", "ord": 3, "title": "T", "source": "s.txt", "lang": "sv", "text": "a b c",
-                         "highlight": {"start": 2, "end": 3}}, "/documents/d?chunk=3#chunk-3")
-    assert item["key"] == "passage:d:3"
+                         "highlight": {"start": 2, "end": 3}}, "/documents/d?chunk=3#chunk-3",
+                        {"text": "Jane Doe (2020). T. Language: Swedish (sv)."})
+    assert item["key"] == "passage:d:3" and item["span"] == [2, 3]
+    assert item["citation"] == "Jane Doe (2020). T. Language: Swedish (sv)." and "source" not in item
     assert (item["before"], item["sentence"], item["after"]) == ("a ", "b", " c")
     assert item["langName"] == lang_name("sv") == "Swedish"

@@ -23,7 +23,7 @@ from tests.conftest import copy_index, fill
 from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
-from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -415,10 +415,9 @@ def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server
     base, _ = write_server
     context = browser.new_context(base_url=base)
     page = context.new_page()
-    dialogs, errors = [], []
+    dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = watch(page)
     try:
         # Upload through the UI's form, as a user without JavaScript-specific help would.
         page.goto("/upload")

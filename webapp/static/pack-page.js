@@ -1,10 +1,11 @@
 // The course pack page: list, reorder, remove and export the collected items.
-import { clear, download, load, move, remove, renderItem, showCount, title, toHtml, toMarkdown } from './pack.js';
+import { clear, exportUrl, load, move, remove, renderItem, showCount, title } from './pack.js';
 
 const list = document.querySelector('[data-pack-list]');
 const empty = document.querySelector('[data-pack-empty]');
 const exportBox = document.querySelector('[data-pack-export]');
 const markdown = document.querySelector('[data-pack-markdown]');
+const exportLinks = document.querySelectorAll('a[data-export-format]');
 const status = document.getElementById('pack-status');
 
 function control(action, text, item, disabled) {
@@ -37,7 +38,15 @@ function render(focus) {
   });
   empty.hidden = items.length > 0;
   exportBox.hidden = items.length === 0;
-  markdown.value = toMarkdown(items);
+  // Every export is written by the server from the served index: the same citations in every format.
+  for (const link of exportLinks) link.href = items.length ? exportUrl(items, link.dataset.exportFormat) : '#';
+  markdown.value = '';
+  if (items.length) {
+    fetch(exportUrl(items, 'markdown'))
+      .then((response) => (response.ok ? response.text() : Promise.reject(new Error(`${response.status}`))))
+      .then((text) => { markdown.value = text; })
+      .catch(() => { markdown.value = 'The export is not available now: an item may have left the index.'; });
+  }
   showCount();
   if (focus) {
     // Keep keyboard users where they were: on the same control of the moved item, or the nearest one left.
@@ -63,8 +72,6 @@ list.addEventListener('click', (event) => {
 
 exportBox.addEventListener('click', (event) => {
   const kind = event.target.closest('button[data-export]')?.dataset.export;
-  if (kind === 'markdown') download('course-pack.md', 'text/markdown', toMarkdown(load()));
-  if (kind === 'html') download('course-pack.html', 'text/html', toHtml(load()));
   if (kind === 'print') window.print();
   if (kind === 'clear' && window.confirm('Remove every item from the course pack?')) {
     clear();

@@ -59,34 +59,17 @@ export function title(item) {
 }
 
 export function citation(item) {
-  if (item.kind === 'passage') return `${item.title}. ${item.source}, ${item.langName} (${item.lang}).`;
+  if (item.kind === 'passage') return item.citation || `${item.title}. ${item.langName} (${item.lang}).`;
   return `${item.label} (${item.family}), concept catalogue.`;
 }
 
-const md = (text) => String(text).replace(/([\\`*_[\]<>#|])/g, '\\$1');
-const mdQuote = (text) => text.trim().split('\n').map((line) => `> ${line}`.trimEnd()).join('\n');
-
-function itemMarkdown(item, n) {
-  const lines = [`## ${n}. ${md(title(item))}`, ''];
-  if (item.kind === 'passage') {
-    const sentence = item.sentence ? `**${md(item.sentence)}**` : '';
-    lines.push(mdQuote(md(item.before) + sentence + md(item.after)), '');
-  } else {
-    lines.push(md(item.definition), '');
-    const labels = (item.labels || []).map(([lang, label]) => `${lang}: ${md(label)}`);
-    if (labels.length) lines.push(`Labels — ${labels.join('; ')}`, '');
-  }
-  lines.push(`Source: ${md(citation(item))} <${absolute(item.url)}>`, '');
-  return lines.join('\n');
+/** The pack as the server's export API names it: item keys in order, a passage's marked sentence included. */
+export function exportUrl(items, format) {
+  const keys = items.map((i) => (i.kind === 'passage' && Array.isArray(i.span) ? `${i.key}:${i.span[0]}-${i.span[1]}` : i.key));
+  return `/api/pack?${new URLSearchParams({ items: keys.join(','), format })}`;
 }
 
-export function toMarkdown(items) {
-  const date = new Date().toISOString().slice(0, 10);
-  const body = items.map((item, i) => itemMarkdown(item, i + 1));
-  return [`# Course pack`, '', `Compiled ${date} from the strategy knowledge base.`, '', ...body].join('\n');
-}
-
-/** Fill `parent` with the readable form of an item (used on the page and in the HTML export). */
+/** Fill `parent` with the readable form of an item. */
 export function renderItem(doc, parent, item) {
   const el = (tag, text, attrs = {}) => {
     const node = doc.createElement(tag);
@@ -107,30 +90,4 @@ export function renderItem(doc, parent, item) {
   const cite = el('p', `Source: ${citation(item)} `, { class: 'citation' });
   cite.append(el('a', absolute(item.url), { href: absolute(item.url) }));
   parent.append(cite);
-}
-
-export function toHtml(items) {
-  const doc = document.implementation.createHTMLDocument('Course pack');
-  const style = doc.createElement('style');
-  style.textContent = 'body{font:16px/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem}' +
-    'blockquote{margin:0;padding-left:1rem;border-left:3px solid #888}mark{background:#fff3a3}' +
-    '.citation{font-size:.9rem;color:#333;overflow-wrap:anywhere}article{break-inside:avoid;margin-bottom:2rem}';
-  doc.head.append(style);
-  doc.body.append(Object.assign(doc.createElement('h1'), { textContent: 'Course pack' }));
-  for (const item of items) {
-    const article = doc.createElement('article');
-    renderItem(doc, article, item);
-    doc.body.append(article);
-  }
-  return `<!doctype html>\n${doc.documentElement.outerHTML}`;
-}
-
-export function download(filename, type, text) {
-  const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([text], { type }));
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }

@@ -19,7 +19,7 @@ from psycopg.pq import Format
 from psycopg.types import TypeInfo
 
 from ...concepts import Catalogue, load_catalogue, parse_catalogue
-from ...records import Chunk, DocState, Document
+from ...records import Chunk, DocHead, DocState, Document
 
 MIGRATIONS = [
     """
@@ -107,8 +107,20 @@ MIGRATIONS = [
     CREATE TABLE kb_suggestions (version INTEGER PRIMARY KEY, data JSONB NOT NULL);  -- a version's, best first
     CREATE TABLE kb_decisions (suggestion_id TEXT PRIMARY KEY, decision JSONB NOT NULL);
     """,
+    # 3: what a citation needs: every author (the single author of older rows becomes a list of one), the date
+    # (ISO, partial allowed), publisher or source, and the file name the document came with
+    """
+    ALTER TABLE kb_documents ADD COLUMN authors JSONB NOT NULL DEFAULT '[]'::jsonb;
+    ALTER TABLE kb_documents ADD COLUMN date TEXT;
+    ALTER TABLE kb_documents ADD COLUMN publisher TEXT;
+    ALTER TABLE kb_documents ADD COLUMN original_name TEXT;
+    UPDATE kb_documents SET authors = jsonb_build_array(author) WHERE author IS NOT NULL;
+    UPDATE kb_documents SET original_name = meta->>'original_name' WHERE meta ? 'original_name';
+    ALTER TABLE kb_documents DROP COLUMN author;
+    """,
 ]
-DOC_COLUMNS = "doc_id, source, title, author, lang, text, content_hash, meta, added_at, chunking, meta_hash"
+HEAD_COLUMNS = "doc_id, title, source, lang, authors, date, publisher, original_name"
+DOC_COLUMNS = f"{HEAD_COLUMNS}, text, content_hash, meta, added_at, chunking, meta_hash"
 CHUNK_COLUMNS = "chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens"
 STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
 
@@ -121,8 +133,15 @@ def version_name(number: int) -> str:
 def document_of(row: dict) -> Document:
     """A `kb_documents` row (DOC_COLUMNS) as a record."""
     return Document(doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
-                    text=row["text"], content_hash=row["content_hash"], author=row["author"], meta=row["meta"],
-                    added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
+                    text=row["text"], content_hash=row["content_hash"], authors=list(row["authors"]),
+                    date=row["date"], publisher=row["publisher"], original_name=row["original_name"],
+                    meta=row["meta"], added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
+
+
+def head_of(row: dict) -> DocHead:
+    """A `kb_documents` row (HEAD_COLUMNS) as what a citation needs."""
+    return DocHead(row["doc_id"], row["title"], row["source"], row["lang"], tuple(row["authors"]), row["date"],
+                   row["publisher"], row["original_name"])
 
 
 def chunk_of(row: dict) -> Chunk:

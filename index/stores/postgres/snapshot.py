@@ -22,8 +22,8 @@ from ...queryplan import QueryPlan
 from ...ranking import document_centroids
 from ...records import Chunk, DocHead, DocState, Document, GroundedPassage, Passage
 from .handle import Handle
-from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, document_of,
-                     from_bytes, packed, states_of, unpack, version_name, visible)
+from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, HEAD_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, document_of,
+                     from_bytes, head_of, packed, states_of, unpack, version_name, visible)
 
 EF_SEARCH_MAX = 1000
 
@@ -231,10 +231,10 @@ class PostgresSnapshot:
         return [chunk_of(r) for r in rows]
 
     def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
-        """Title and source of a few documents."""
-        rows = self._rows(f"SELECT doc_id, title, source FROM kb_documents d WHERE doc_id = ANY(%(d)s)"
+        """What citations need of a few documents."""
+        rows = self._rows(f"SELECT {HEAD_COLUMNS} FROM kb_documents d WHERE doc_id = ANY(%(d)s)"
                           f" AND {visible('d')}", {"d": list(doc_ids)})
-        return {r["doc_id"]: DocHead(r["doc_id"], r["title"], r["source"]) for r in rows}
+        return {r["doc_id"]: head_of(r) for r in rows}
 
     def documents(self) -> list[Document]:
         """Every document, ordered by source."""

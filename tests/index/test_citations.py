@@ -1,0 +1,121 @@
+"""Course-pack exports parsed back with each format's own library: the same titles, authors, dates and links."""
+from __future__ import annotations
+
+import json
+
+import bibtexparser
+import html5lib
+import pytest
+import rispy
+from bibtexparser.bparser import BibTexParser
+from bibtexparser.customization import convert_to_unicode, splitname
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+from citeproc.source.json import CiteProcJSON
+
+from index.citations import ConceptEntry, PassageEntry, Reference, bibtex, csl_json, export, name_parts, ris
+
+BASE = "https://kb.example.org"
+REFS = [
+    Reference("a1", "Kundintimitet: vad det är & hur man bygger det", ("Michael Treacy", "Wiersema, Fred"), "1993-01",
+              "Harvard Business Review", "sv", f"{BASE}/documents/a1"),
+    Reference("b2", "Blir lojaliteten borte? 100 % lojal_kunde", ("Peter Thomasson", "SAS Institute Norge AS"), "2021",
+              None, "no", f"{BASE}/documents/b2"),
+    Reference("c3", "Customer lock-on", (), "2001-05-14", "Het Financieele Dagblad", "nl", f"{BASE}/documents/c3"),
+]
+
+
+def passage(ref: Reference, n: int) -> PassageEntry:
+    return PassageEntry(ref, "Före. ", f"Mening {n}.", " Efter.", ref.lang, f"{ref.url}?chunk={n}#chunk-{n}")
+
+
+# The acceptance pack: five passages from three documents, and a concept (which no reference manager cites).
+PACK = [passage(REFS[0], 0), passage(REFS[1], 2), passage(REFS[0], 3),
+        ConceptEntry("Customer intimacy", "Value disciplines", "Knowing customers well.", (("Swedish", "kundintimitet"),),
+                     f"{BASE}/concepts/customer-intimacy"),
+        passage(REFS[2], 1), passage(REFS[1], 5)]
+
+
+def full_name(family: str, given: str) -> str:
+    return f"{given} {family}".strip()
+
+
+def expected_names(ref: Reference) -> list[str]:
+    return [full_name(*name_parts(a)) if name_parts(a) else a for a in ref.authors]
+
+
+def test_csl_json_renders_in_a_citation_style_with_every_title_author_date_and_link():
+    items = json.loads(csl_json(PACK))
+    assert [i["id"] for i in items] == ["a1", "b2", "c3"]  # one per document, in pack order
+    for item, ref in zip(items, REFS):
+        assert item["title"] == ref.title and item["URL"] == ref.url and item["language"] == ref.lang
+        names = [a.get("literal") or full_name(a["family"], a["given"]) for a in item["author"]]
+        assert names == expected_names(ref)
+        assert item["issued"]["date-parts"] == [[int(p) for p in ref.date.split("-")]]
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    rendered = [str(entry) for entry in bibliography.bibliography()]
+    assert len(rendered) == 3
+    text = "\n".join(rendered)
+    for needle in ("Treacy, M.", "Wiersema, F.", "(1993)", "Kundintimitet", "Thomasson, P.", "SAS Institute Norge AS",
+                   "(2021)", "Customer lock-on", "(2001)", f"{BASE}/documents/c3"):
+        assert needle in text, (needle, text)
+
+
+def test_ris_parses_back_with_rispy():
+    records = rispy.loads(ris(PACK))
+    assert len(records) == 3
+    for record, ref in zip(records, REFS):
+        assert record["type_of_reference"] == "ELEC" and record["id"] == ref.doc_id
+        assert record["title"] == ref.title and record["urls"] == [ref.url] and record["language"] == ref.lang
+        authors = [full_name(*a.split(", ", 1)) if ", " in a and name_parts(a) else a for a in record.get("authors", [])]
+        assert authors == expected_names(ref)
+        assert record["year"] == ref.date[:4] and record["date"].rstrip("/").replace("/", "-") == ref.date
+        assert record.get("publisher") == ref.publisher
+
+
+def bibtex_names(field: str) -> list[str]:
+    """Authors as BibTeX reads them: split at "and", each parsed into first and last names by bibtexparser."""
+    names = [splitname(n.strip()) for n in field.split(" and ") if n.strip()] if field else []
+    return [" ".join(n["first"] + n["von"] + n["last"]).strip("{}") for n in names]
+
+
+def test_bibtex_parses_back_with_bibtexparser():
+    parser = BibTexParser(common_strings=True)
+    parser.customization = convert_to_unicode
+    raw = {e["ID"]: e for e in bibtexparser.loads(bibtex(PACK), parser=BibTexParser(common_strings=True)).entries}
+    entries = {e["ID"]: e for e in bibtexparser.loads(bibtex(PACK), parser=parser).entries}
+    assert list(entries) == [f"kb-{ref.doc_id}" for ref in REFS]
+    for ref in REFS:
+        entry = entries[f"kb-{ref.doc_id}"]
+        assert entry["ENTRYTYPE"] == "misc" and entry["title"] == ref.title and entry["url"] == ref.url
+        assert bibtex_names(raw[f"kb-{ref.doc_id}"].get("author", "")) == expected_names(ref)
+        assert entry["year"] == ref.date[:4] and entry["date"] == ref.date
+        assert entry.get("publisher") == ref.publisher and entry["language"] == ref.lang
+
+
+def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
+    page = export(PACK, "html", "2026-12-03")
+    document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)  # raises on any error
+    assert document.get("lang") == "en" and document.find("head/meta").get("charset") == "utf-8"
+    assert [q.get("lang") for q in document.iter("blockquote")] == ["sv", "no", "sv", "nl", "no"]
+    assert not [e for e in document.iter() if e.tag in ("script", "link", "img")]  # nothing to fetch
+    links = {a.get("href") for a in document.iter("a")}
+    assert {ref.url for ref in REFS} <= links and all(link.startswith(BASE) for link in links)
+    assert "Treacy" in page and "1993-01" in page and "Harvard Business Review" in page
+
+
+def test_markdown_cites_every_item_and_lists_the_references():
+    text = export(PACK, "markdown", "2026-12-03")
+    assert text.count("Source: ") == 6 and text.count("\n- ") == 3
+    assert "Michael Treacy; Wiersema, Fred (1993-01)" in text and "**Mening 0.**" in text
+
+
+@pytest.mark.parametrize("name, parts", [
+    ("Jane Doe", ("Doe", "Jane")), ("Doe, Jane", ("Doe", "Jane")), ("Jean-Luc Le Goff", ("Goff", "Jean-Luc Le")),
+    ("SAS Institute", None), ("Vad är strategi", None), ("MIT Sloan Management Review", None),
+    ("Peter Thomasson, SAS Institute", None),
+])
+def test_names_split_into_family_and_given_only_where_they_read_as_a_person(name, parts):
+    assert name_parts(name) == parts

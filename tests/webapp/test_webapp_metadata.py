@@ -1,0 +1,115 @@
+"""Metadata in, metadata kept: an upload's form fields, checked at once; a trainer's later edit, as a job that every
+read path (document, list, search result, course pack) shows once it is done."""
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import pytest
+
+from test_webapp_writes import AUTH, NOTE, Writer, writer  # noqa: F401 - the fixture, shared
+
+from index import versions
+
+
+def patch(writer: Writer, doc_id: str, body, headers: dict | None = AUTH):
+    response = writer.client.patch(f"/api/documents/{doc_id}", json=body, headers=headers or {})
+    return writer._checked(response, f"/api/documents/{doc_id}", "patch")
+
+
+def test_an_upload_keeps_the_metadata_it_was_given_and_its_own_file_name(writer):
+    form = {"title": "Tillit i praksis", "authors": "Kari Nordmann; Ola Nordmann", "date": "2024-05",
+            "publisher": "Ledernytt", "language": "nb"}
+    status, queued, _ = writer.upload(NOTE, "kunde/tillit.txt", form=form)
+    assert status == 202 and queued["job"]["metadata"] == {
+        "title": "Tillit i praksis", "authors": ["Kari Nordmann", "Ola Nordmann"], "date": "2024-05",
+        "publisher": "Ledernytt", "lang": "no"}
+    writer.drain()
+    _, done = writer.job(queued["job"]["id"])
+    doc = writer.client.get(f"/api/documents/{done['doc_id']}").get_json()
+    assert (doc["title"], doc["authors"], doc["date"], doc["publisher"], doc["lang"]) == (
+        "Tillit i praksis", ["Kari Nordmann", "Ola Nordmann"], "2024-05", "Ledernytt", "no")
+    assert doc["original_name"] == "tillit.txt" and doc["source"].startswith("uploads/")
+    assert doc["citation"]["text"].startswith("Kari Nordmann; Ola Nordmann (2024-05). Tillit i praksis. Ledernytt.")
+
+
+def test_an_upload_without_metadata_is_titled_by_its_first_line_not_its_file_name(writer):
+    _, queued, _ = writer.upload(NOTE, "zz-scan-0042.txt")
+    writer.drain()
+    doc = writer.client.get(f"/api/documents/{writer.job(queued['job']['id'])[1]['doc_id']}").get_json()
+    assert doc["title"] == "Kundelojalitet i praksis" and doc["authors"] == [] and doc["date"] is None
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"date": "May 2024"}, "date must be an ISO date"), ({"date": "2024-02-30"}, "not a calendar date"),
+    ({"language": "Norwegian"}, "language must be a code"), ({"title": "x" * 201}, "title is longer than 200"),
+])
+def test_bad_upload_metadata_is_a_json_400_and_queues_nothing(writer, index_copy, form, message):
+    status, body, _ = writer.upload(NOTE, "note.txt", form=form)
+    assert status == 400 and body["error"]["code"] == "invalid_metadata" and message in body["error"]["message"]
+    assert writer.client.get("/api/jobs").get_json()["jobs"] == []
+
+
+def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, index_copy):
+    docs = writer.client.get("/api/documents").get_json()["documents"]
+    doc = next(d for d in docs if d["lang"] == "sv")
+    version0 = versions.current_name(index_copy)
+    change = {"authors": ["Michael Treacy", "Fred Wiersema"], "date": "1993-01", "publisher": "Harvard Business Review",
+              "title": "Customer intimacy and other value disciplines"}
+    status, queued, headers = patch(writer, doc["doc_id"], change)
+    job = queued["job"]
+    assert status == 202 and job["kind"] == "metadata" and headers["Location"] == f"/api/jobs/{job['id']}"
+    assert versions.current_name(index_copy) == version0  # nothing changes before the job runs
+    writer.drain()
+    _, done = writer.job(job["id"])
+    assert done["state"] == "done" and done["version"] != version0 and done["doc_id"] == doc["doc_id"]
+
+    edited = writer.client.get(f"/api/documents/{doc['doc_id']}").get_json()
+    assert {k: edited[k] for k in change} == change and edited["lang"] == "sv" and edited["text"]
+    assert edited["chunks"] == writer.client.get(f"/api/documents/{doc['doc_id']}").get_json()["chunks"]
+    listed = next(d for d in writer.client.get("/api/documents").get_json()["documents"] if d["doc_id"] == doc["doc_id"])
+    assert listed["citation"] == edited["citation"] and listed["chunks"] == doc["chunks"]
+    hits = writer.client.get("/api/search?q=" + quote("vad är kundintimitet") + "&lang=sv").get_json()["results"]
+    assert hits and hits[0]["citation"]["authors"] == change["authors"] and hits[0]["title"] == change["title"]
+    ris = writer.client.get(f"/api/pack?items=passage:{doc['doc_id']}:0&format=ris").get_data(as_text=True)
+    assert "AU  - Treacy, Michael" in ris and "PY  - 1993" in ris and "PB  - Harvard Business Review" in ris
+
+    # Clearing is an edit too; an empty title or an unknown field is refused at once.
+    patch(writer, doc["doc_id"], {"date": None, "publisher": ""})
+    writer.drain()
+    cleared = writer.client.get(f"/api/documents/{doc['doc_id']}").get_json()
+    assert cleared["date"] is None and cleared["publisher"] is None and cleared["authors"] == change["authors"]
+
+
+@pytest.mark.parametrize("body, status, code", [
+    ({"title": ""}, 400, "invalid_metadata"), ({"isbn": "1"}, 400, "invalid_metadata"), ({}, 400, "invalid_metadata"),
+    (["title"], 400, "invalid_metadata"), ({"language": ""}, 400, "invalid_metadata"),
+    ({"date": "1993-1-1"}, 400, "invalid_metadata"),
+])
+def test_bad_metadata_edits_are_json_400s_and_queue_nothing(writer, body, status, code):
+    doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    answer, error, _ = patch(writer, doc_id, body)
+    assert (answer, error["error"]["code"]) == (status, code)
+    assert writer.client.get("/api/jobs").get_json()["jobs"] == []
+
+
+def test_metadata_edits_need_the_token_and_a_known_document(writer):
+    doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    assert patch(writer, doc_id, {"title": "x"}, headers=None)[0] == 401
+    assert patch(writer, "0123456789abcdef", {"title": "x"})[0] == 404
+    response = writer.client.patch(f"/api/documents/{doc_id}", data="title=x", headers=AUTH,
+                                   content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+
+
+def test_the_document_page_edits_metadata_without_javascript(writer):
+    doc = writer.client.get("/api/documents").get_json()["documents"][0]
+    page = writer.client.get(f"/documents/{doc['doc_id']}").get_data(as_text=True)
+    assert 'name="authors"' in page and f'value="{doc["title"]}"' in page
+    form = {"token": AUTH["Authorization"].split()[1], "title": doc["title"], "authors": "Jane Doe; John Roe",
+            "date": "2020", "publisher": "", "language": doc["lang"]}
+    response = writer.client.post(f"/documents/{doc['doc_id']}/metadata", data=form)
+    assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+    writer.drain()
+    page = writer.client.get(f"/documents/{doc['doc_id']}").get_data(as_text=True)
+    assert "Jane Doe; John Roe" in page and "Cite as: Jane Doe; John Roe (2020)." in page
