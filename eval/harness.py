@@ -3,7 +3,7 @@
 Environment: EVAL_QUERIES (default eval/dev-queries.jsonl), EVAL_CONCEPTS (default
 eval/dev-concepts.jsonl, "" to skip), EVAL_SHORT (labelled short queries for language detection,
 default eval/short-queries.jsonl, "" to skip), EVAL_CORPUS (a folder to ingest into a temporary index
-instead of using KB_INDEX_DIR), EVAL_K (results per query, default 10), EVAL_VARIANTS (all or modes).
+instead of using KB_INDEX_DIR), EVAL_K (results per query, default 10), EVAL_VARIANTS (all, steering or modes).
 
 A query record: {"query", "lang", "docs": [relevant document names], "phrases": [text of an
 answering passage], "exclude": [documents left out when scoring]}; `phrases` may be empty
@@ -71,6 +71,7 @@ def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int) -> dict:
     ranks = [i for i, r in enumerate(results) if _relevant(r, q["docs"])]
     row["doc_mrr"] = 1.0 / (ranks[0] + 1) if ranks else 0.0
     row["passage_recall"] = sum(any(d in _doc_key(r) for r in results) for d in q["docs"]) / len(q["docs"])
+    row["docs@k"] = float(len({r["doc_id"] for r in results}))
     grouped = _without_excluded(kb.search(q["query"], k=extra, mode=mode, group=True).to_dict()["results"], q, k)
     found = [i for i, r in enumerate(grouped) if _relevant(r, q["docs"])]
     row["doc_recall@k"] = sum(any(d in _doc_key(r) for r in grouped) for d in q["docs"]) / len(q["docs"])
@@ -78,7 +79,7 @@ def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int) -> dict:
     return row
 
 
-METRICS = ("hit@1", "hit@3", "doc_mrr", "passage_recall", "doc_recall@k", "doc_mrr@k")
+METRICS = ("hit@1", "hit@3", "doc_mrr", "passage_recall", "docs@k", "doc_recall@k", "doc_mrr@k")
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -141,6 +142,10 @@ def _print_languages(result: dict, path: Path) -> None:
 
 def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows = [(mode, mode, base) for mode in MODES]
+    # What concept steering and the per-document cap of ungrouped pages contribute (both off: ranking v2).
+    rows += [("hybrid v2 (neither)", "hybrid", replace(base, concept_min_score=float("inf"), per_document=0)),
+             ("hybrid without concept steering", "hybrid", replace(base, concept_min_score=float("inf"))),
+             ("hybrid without per-document cap", "hybrid", replace(base, per_document=0))]
     # Ablations: what each part of ranking v2 contributes to the default mode.
     off = replace(base, debias=False, centring=False)
     rows += [(f"{m} without language correction", m, off) for m in ("hybrid", "dense")]
@@ -162,12 +167,13 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants:
     report: dict = {"queries": str(queries), "modes": {}}
     print(f"{len(records)} queries from {queries}, index {index_dir}, k={k}")
     print("hit@1/hit@3: an expected phrase in the top 1/3 passages; doc_mrr: first passage of a relevant document;")
-    print("passage_recall: share of relevant documents among the top-k passages; doc_recall@k, doc_mrr@k: group=true.\n")
+    print("passage_recall: share of relevant documents among the top-k passages; docs@k: distinct documents among them;")
+    print("doc_recall@k, doc_mrr@k: group=true.\n")
     header = f"{'':<32} " + " ".join(f"{m[:7]:>7}" for m in METRICS) + f" {'p50 ms':>7} {'drop':>4} {'n':>4}"
     print(header)
     chosen = _variants(RankingConfig())
-    if variants == "modes":
-        chosen = chosen[: len(MODES)]
+    if variants != "all":
+        chosen = chosen[: len(MODES) + (3 if variants == "steering" else 0)]
     for label, mode, config in chosen:
         kb = KnowledgeBase(Config.from_env().replace(index_dir=index_dir), ranking=config)
         kb.search("warm-up", k=1)
@@ -202,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("-k", type=int, default=int(os.environ.get("EVAL_K") or 10))
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
-    parser.add_argument("--variants", choices=("all", "modes"), default=os.environ.get("EVAL_VARIANTS") or "all",
-                        help="all: modes and ablations (default); modes: the three modes only")
+    parser.add_argument("--variants", choices=("all", "steering", "modes"), default=os.environ.get("EVAL_VARIANTS") or "all",
+                        help="all: modes and ablations (default); steering: the modes and hybrid without concept steering,"
+                             " without the per-document cap and without both; modes: the three modes only")
     args = parser.parse_args(argv)
     if args.corpus:
         from ingest.pipeline import ingest

@@ -3,9 +3,12 @@
 Starts the served app as `eval.load` does (gunicorn as `make run` starts it), then, in one client
 process whose encoder runs with the threads a worker gets, alternates for every query: the bare
 encoder on the query, then GET /api/search for it. Alternating puts both under the same machine load;
-the ratio of the medians is what the server adds to the one irreducible cost.
+the ratio of the medians is what the server adds to the one irreducible cost. Two query sets, each
+reported on its own: short queries (`eval/short-queries.jsonl`, one to three words) and full questions
+(`eval/dev-queries.jsonl` and `eval/translated-queries.jsonl`), whose encode costs more and whose
+highlighting and look-ups read more words.
 
-Environment: LATENCY_ROUNDS (5 passes over the query rotation), LOAD_WORKERS (2), LOAD_K (10).
+Environment: LATENCY_ROUNDS (3 passes over each query set), LOAD_WORKERS (2), LOAD_K (10).
 """
 from __future__ import annotations
 
@@ -21,14 +24,21 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from eval.load import _env_number, native_threads, queries, serving
+from eval.load import ROOT, _env_number, native_threads, serving
 
 PAUSE_S = 0.05
+QUERY_SETS = {"short": ("short-queries.jsonl",), "questions": ("dev-queries.jsonl", "translated-queries.jsonl")}
 
 
-def _alternate(args: tuple[str, int, int]) -> tuple[list[float], list[float]]:
+def query_set(name: str) -> list[str]:
+    """The queries of one of QUERY_SETS."""
+    lines = [line for file in QUERY_SETS[name] for line in (ROOT / "eval" / file).read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line)["query"] for line in lines if line.strip()]
+
+
+def _alternate(args: tuple[str, int, int, list[str]]) -> tuple[list[float], list[float]]:
     """In a fresh process: (encoder ms, HTTP ms) per query, alternating."""
-    base, rounds, k = args
+    base, rounds, k, queries = args
     os.environ["OMP_NUM_THREADS"] = native_threads()  # as the server's workers run it (before the engine loads)
     from index.embedders import get_embedder
 
@@ -36,7 +46,7 @@ def _alternate(args: tuple[str, int, int]) -> tuple[list[float], list[float]]:
     embedder.embed_queries(["warm up"])
     encode, http = [], []
     for r in range(rounds):
-        for q in queries():
+        for q in queries:
             text = f"{q} {r}" if r else q  # a new text each round: nothing is answered from a cache
             # Each timed call starts from idle, as a served request does: a process that has just
             # been computing is scheduled behind one that slept, which would flatter the server.
@@ -50,30 +60,34 @@ def _alternate(args: tuple[str, int, int]) -> tuple[list[float], list[float]]:
             with urllib.request.urlopen(url, timeout=60) as response:
                 body = json.loads(response.read())
             http.append((time.perf_counter() - started) * 1000)
-            if not body.get("results"):
-                raise RuntimeError(f"no results for {text!r}")
+            if "results" not in body:
+                raise RuntimeError(f"no answer for {text!r}: {body}")
     return encode, http
 
 
-def run(index_dir: Path | None = None, rounds: int | None = None, workers: int | None = None) -> dict:
-    """Median HTTP search and bare encode times, one request at a time; builds a seed index unless given."""
-    rounds = rounds or int(_env_number("LATENCY_ROUNDS", 5))
-    workers = workers or int(_env_number("LOAD_WORKERS", 2))
-    k = int(_env_number("LOAD_K", 10))
-    with tempfile.TemporaryDirectory(prefix="kb-latency-") as tmp, serving(index_dir, workers, Path(tmp)) as base:
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            encode, http = pool.apply(_alternate, ((base, rounds, k),))
+def _summary(encode: list[float], http: list[float]) -> dict:
     encode_p50, http_p50 = statistics.median(encode), statistics.median(http)
     return {
-        "server": f"nginx -> gunicorn gthread --workers {workers} (as make run), one request at a time",
         "requests": len(http),
-        "k": k,
         "http_search_p50_ms": round(http_p50, 2),
         "http_search_p90_ms": round(statistics.quantiles(http, n=10)[-1], 2),
         "bare_query_encode_p50_ms": round(encode_p50, 2),
-        "encoder_threads": int(native_threads()),
         "ratio_http_to_encoder_p50": round(http_p50 / encode_p50, 3),
     }
+
+
+def run(index_dir: Path | None = None, rounds: int | None = None, workers: int | None = None) -> dict:
+    """Median HTTP search and bare encode times per query set, one request at a time; builds a seed index unless given."""
+    rounds = rounds or int(_env_number("LATENCY_ROUNDS", 3))
+    workers = workers or int(_env_number("LOAD_WORKERS", 2))
+    k = int(_env_number("LOAD_K", 10))
+    report = {"server": f"nginx -> gunicorn gthread --workers {workers} (as make run), one request at a time",
+              "k": k, "encoder_threads": int(native_threads())}
+    with tempfile.TemporaryDirectory(prefix="kb-latency-") as tmp, serving(index_dir, workers, Path(tmp)) as base:
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            for name in QUERY_SETS:
+                report[name] = _summary(*pool.apply(_alternate, ((base, rounds, k, query_set(name)),)))
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.latency", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, default=None, help="serve this index (default: build one of the seeds)")
-    parser.add_argument("--rounds", type=int, default=None, help="passes over the queries (default $LATENCY_ROUNDS or 5)")
+    parser.add_argument("--rounds", type=int, default=None, help="passes over each query set (default $LATENCY_ROUNDS or 3)")
     args = parser.parse_args(argv)
     print(json.dumps({"latency": run(args.index_dir, args.rounds)}, indent=2), flush=True)
     return 0

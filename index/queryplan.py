@@ -7,7 +7,7 @@ Ranking builds the plan once per search and hands it to the store's `lexical_top
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from .lexical import analyze_query, words
 
@@ -28,12 +28,14 @@ class QueryPlan:
         return sorted({t for _, terms in self.terms for t in terms})
 
 
-def plan_query(query: str, query_lang: str, langs: Iterable[str]) -> QueryPlan:
-    """The plan of `query` (in `query_lang`, `und` when unsure) over the passage languages `langs`."""
+def plan_query(query: str, query_lang: str, langs: Iterable[str],
+               extra_terms: Mapping[str, Sequence[str]] | None = None) -> QueryPlan:
+    """The plan of `query` (in `query_lang`, `und` when unsure) over the passage languages `langs`;
+    `extra_terms` (per passage language, words such as a named concept's labels) join that language's terms."""
     long_words = " ".join(w for w in words(query) if len(w) >= CROSS_LANGUAGE_MIN_CHARS)
     plan = []
     for lang in sorted(langs):
-        text = query if lang == query_lang else long_words
+        text = " ".join([query if lang == query_lang else long_words, *(extra_terms or {}).get(lang, ())]).strip()
         terms = tuple(dict.fromkeys(analyze_query(text, lang))) if text else ()
         if terms:
             plan.append((lang, terms))

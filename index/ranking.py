@@ -7,8 +7,10 @@ feedback from the best documents when the corpus has enough of them for the best
 selection. Hybrid adds BM25 where it is trustworthy: all query terms against passages in the
 query's language, and only longer words (names, shared loan words: Disney, Kindle, data) against
 passages in other languages, where short words are false friends ("de", "in", "is"): the query plan
-(`index/queryplan.py`), built here once per search and handed to the store. Every
-mode subtracts a demotion for passages that say little (headings, calls to action, bylines).
+(`index/queryplan.py`), built here once per search and handed to the store. A concept the query names
+(`index/steering.py`) adds its labels to the plan and, in hybrid mode, evidence to the passages grounded in
+it. Every mode subtracts a demotion for passages that say little (headings, calls to action, bylines);
+an ungrouped ranking shows at most `per_document` passages of a document before any document's next ones.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .debias import centre, project_out
 from .protocols import Snapshot
 from .queryplan import plan_query
 from .records import Passage
+from .steering import Steering
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class RankingConfig:
     # Subtracted from the score of a passage that says nothing (content prior 0), in proportion.
     filler_weight: float = 0.5
     candidates: int = 200
+    # A concept steers a search when its look-up score reaches this (calibrated: eval/calibrate_concepts.py);
+    # a passage grounded in it then gains concept_weight x that score (summed over the steering concepts).
+    concept_min_score: float = 0.85
+    concept_weight: float = 0.1
+    # Ungrouped: at most this many passages of one document come before every other document's next
+    # ones (0: no cap); the passages beyond it follow, best first, so a page is still full.
+    per_document: int = 2
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -137,13 +147,19 @@ def rank(
     lang: str | None = None,
     group: bool = False,
     config: RankingConfig = RankingConfig(),
+    steering: Steering = Steering(),
+    shown_floor: tuple[float, float] = (float("-inf"), 0.0),
 ) -> list[tuple[int, float]]:
     """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
 
     `query_vector` may be None in lexical mode, which never reads it. `query_lang` `und` (unsure) treats
     every corpus language alike: only longer words count lexically.
     With `group`, one passage per document, its best; the document's score is that passage's
-    (its own similarity blended with its document's centroid similarity and its best neighbour's).
+    (its own similarity blended with its document's centroid similarity and its best neighbour's). Without,
+    at most `config.per_document` passages of a document come before the others' next ones, among the passages
+    a search shows: those scoring at least max(min_score, share x the best score), `shown_floor` = (min_score,
+    share); a cap among passages too weak to show would only empty the page. `steering` holds the concepts the
+    query names (`index/steering.py`).
     """
     if query_vector is None and mode != "lexical":
         raise ValueError(f"{mode} ranking needs the query vector")
@@ -157,7 +173,7 @@ def rank(
 
     candidates: set[int] = set()
     lexical: dict[int, float] = {}
-    plan = plan_query(query, query_lang, snapshot.chunk_languages()) if mode != "dense" else None
+    plan = plan_query(query, query_lang, snapshot.chunk_languages(), steering.terms) if mode != "dense" else None
     if plan is not None:
         lexical = snapshot.lexical_top(plan, pool)
         candidates.update(lexical)
@@ -183,13 +199,35 @@ def rank(
             # Weak overlap (a shared common word, an English phrase quoted in a Swedish text) is as
             # likely by chance as not; only the part of BM25 above the floor counts as evidence.
             evidence = np.maximum(0.0, lexical_rows - config.lexical_floor) / (1 - config.lexical_floor)
-            scores = scores + config.lexical_weight * evidence
+            scores = scores + config.lexical_weight * evidence + config.concept_weight * _grounded(snapshot, ids, steering)
     content = np.asarray([passages[c].content for c in ids], np.float32)
     # Squared: a passage of running text (prior near 1) loses next to nothing, a menu or heading much.
     scores = scores - config.filler_weight * (1 - content) ** 2
     order = np.argsort(-scores, kind="stable")
+    _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
     if group:
-        _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
         _, first = np.unique(docs[order], return_index=True)
         order = order[np.sort(first)]
+    elif config.per_document > 0:
+        # The shown passages are a prefix of the order, which is by score.
+        shown = int(np.count_nonzero(scores >= max(shown_floor[0], shown_floor[1] * float(scores[order[0]]))))
+        order = np.concatenate([_capped(order[:shown], docs, config.per_document), order[shown:]])
     return [(int(ids[i]), float(scores[i])) for i in order[:k]]
+
+
+def _grounded(snapshot: Snapshot, ids: list[int], steering: Steering) -> np.ndarray:
+    """Per candidate, the summed look-up scores of the steering concepts it is grounded in (0 without any)."""
+    if not steering.concepts:
+        return np.zeros(len(ids), np.float32)
+    grounded = snapshot.concepts_by_chunk(ids)
+    return np.asarray([sum(steering.concepts.get(c, 0.0) for c in grounded.get(i, ())) for i in ids], np.float32)
+
+
+def _capped(order: np.ndarray, docs: np.ndarray, cap: int) -> np.ndarray:
+    """`order` with each document's passages beyond its first `cap` moved after all the others, keeping their order."""
+    seen = np.zeros(int(docs.max()) + 1 if len(docs) else 0, np.int64)
+    within = np.empty(len(order), bool)
+    for position, i in enumerate(order):
+        within[position] = seen[docs[i]] < cap
+        seen[docs[i]] += 1
+    return np.concatenate([order[within], order[~within]])

@@ -19,6 +19,7 @@ from . import suggestions
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
+from .concepts.lookup import EMBEDDING_TOP
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
@@ -34,6 +35,7 @@ from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, lo
 from .ranking import RankingConfig, rank
 from .citations import cited, line as citation_line
 from .records import DocHead, Document
+from .steering import steering_for
 from .stores import Snapshot, open_store
 
 log = logging.getLogger(__name__)
@@ -240,16 +242,27 @@ class KnowledgeBase:
         card_lang = _ui_lang(ui_lang)
         state = self._state
         encoded, vector = None, None
-        if mode != "lexical":  # lexical ranking and concept cards read the text only
+        if mode != "lexical":  # lexical ranking reads the text only
             encoded = fit_query(self.embedder, query)
-            vector = self._encode(encoded)  # first: a query refused for want of the encoder costs little
+            # The one encode of a search, first (a query refused for want of the encoder costs little); ranking
+            # and the concept look-up share it.
+            vector = self._encode(encoded)
         detected = self.query_language(query)
         query_lang = detected.lang
-        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking)
+        card_lang = card_lang if query_lang == UNKNOWN else query_lang
+        # The embedding tier runs only when its matches could steer (cards never show them), on the search's vector.
+        semantic = vector is not None and self.ranking.concept_min_score <= EMBEDDING_TOP
+        matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang, query_vector=vector)
+        steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
+        # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
+        shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
+                      shown_floor)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
-        cards = self._query_concepts(query, card_lang if query_lang == UNKNOWN else query_lang)
+        # Only a confident lexical match means the query names a concept; embedding neighbours do not.
+        cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
                               results, cards, group, len(ranked) - len(shown), round(floor, 4),
@@ -400,12 +413,6 @@ class KnowledgeBase:
             "family": state.catalogue.family(concept.id),
             "definition": concept.definitions.get(lang) or concept.definition,
         }
-
-    def _query_concepts(self, query: str, card_lang: str) -> list[dict]:
-        # Only a confident lexical match means the query names a concept; embedding neighbours do not.
-        state = self._state
-        matches = lookup(state.concept_index, query, k=3, semantic=False, query_lang=card_lang)
-        return [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
 
     def catalogue(self) -> Catalogue:
         """The concept catalogue of the served version."""

@@ -500,7 +500,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
                     " (query_lang und); default English."),
              _param("mode", {"type": "string", "enum": list(MODES), "default": "hybrid"}, "Ranking mode."),
              _param("group", {"type": "boolean", "default": False},
-                    "Document-level search: one passage per document, its best, scored as the document."),
+                    "Document-level search: one passage per document, its best, scored as the document. Without it,"
+                    " at most two passages of one document come before every other document's next ones."),
              GLOSSES),
             ("400",),
         )),

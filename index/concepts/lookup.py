@@ -26,7 +26,7 @@ _FORMAT = 1
 LABEL_BATCH = 64
 # Scores are tiered so the order exact > fuzzy > embedding holds whatever the raw similarities:
 # exact is 1.0, fuzzy lies in (0.6, 0.98], embedding in [0, 0.6].
-_FUZZY_FLOOR, _FUZZY_TOP, _EMBED_TOP = 0.6, 0.98, 0.6
+_FUZZY_FLOOR, _FUZZY_TOP, EMBEDDING_TOP = 0.6, 0.98, 0.6
 # e5 similarities bunch up: for the blended label/definition score the median over all concepts
 # is about 0.84 and a right top hit about 0.87..0.93, so 0.80..0.95 is stretched over the tier.
 _COS_FLOOR, _COS_CEIL = 0.80, 0.95
@@ -178,10 +178,12 @@ def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: 
 
 
 def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None = None,
-           semantic: bool = True, query_lang: str | None = None) -> list[ConceptMatch]:
+           semantic: bool = True, query_lang: str | None = None,
+           query_vector: np.ndarray | None = None) -> list[ConceptMatch]:
     """Rank concepts for a free-text query in any language: exact, then fuzzy, then (if `semantic`) embedding.
 
-    `query_lang`, when the caller has detected it already, picks the language of the returned labels.
+    `query_lang`, when the caller has detected it already, picks the language of the returned labels;
+    `query_vector`, when the caller has encoded `text` already (query role), spares the embedding tier an encode.
     """
     if k < 1:
         raise InvalidQuery("k must be at least 1")
@@ -195,7 +197,7 @@ def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None
         for ci, score, lang in _fuzzy(index, text, folded, after_exact=bool(hits.best)):
             hits.add(ci, score, "fuzzy", lang)
     if semantic and len(hits.best) < k:
-        for ci, score, lang in _embedding(index, text, embedder, k, set(hits.best)):
+        for ci, score, lang in _embedding(index, text, embedder, k, set(hits.best), query_vector):
             hits.add(ci, score, "embedding", lang)
 
     query_lang = query_lang or detect_query(text, index.vocabularies, index.catalogue.languages())[0]
@@ -293,12 +295,13 @@ def _fuzzy_score(similarity: float, coverage: float) -> float:
 
 
 def _embedding(index: ConceptIndex, text: str, embedder: Embedder | None, k: int,
-               skip: set[int]) -> list[tuple[int, float, str]]:
-    """The k concepts nearest the query by blended label and definition similarity."""
-    embedder = embedder or get_embedder(index.embedder_name)
-    if embedder.name != index.embedder_name:
-        raise EmbedderMismatch(f"concept index built with {index.embedder_name!r}, not {embedder.name!r}")
-    q = embedder.embed_queries([text])[0]
+               skip: set[int], q: np.ndarray | None) -> list[tuple[int, float, str]]:
+    """The k concepts nearest the query (`q`, its vector, encoded here when None) by blended label and definition similarity."""
+    if q is None:
+        embedder = embedder or get_embedder(index.embedder_name)
+        if embedder.name != index.embedder_name:
+            raise EmbedderMismatch(f"concept index built with {index.embedder_name!r}, not {embedder.name!r}")
+        q = embedder.embed_queries([text])[0]
     term_sims = index.term_vectors @ q
     best_term = np.full(len(index.concept_ids), -1.0, dtype=np.float32)
     np.maximum.at(best_term, index.term_concept, term_sims)
@@ -314,7 +317,7 @@ def _embedding(index: ConceptIndex, text: str, embedder: Embedder | None, k: int
         members = np.flatnonzero(index.term_concept == ci)
         lang = index.terms[members[np.argmax(term_sims[members])]].lang
         scaled = (sims[ci] - _COS_FLOOR) / (_COS_CEIL - _COS_FLOOR)
-        out.append((int(ci), _EMBED_TOP * float(np.clip(scaled, 0.0, 1.0)), lang))
+        out.append((int(ci), EMBEDDING_TOP * float(np.clip(scaled, 0.0, 1.0)), lang))
     return out
 
 

@@ -21,6 +21,9 @@ from .stats import SUMS, Stats, term_df
 from .view import SegmentView
 
 _LEXICAL_CACHE = 4
+# Document centroids kept per version (about 3 KB each): a search asks for those of a few hundred candidates,
+# mostly the same documents query after query.
+_CENTROID_CACHE = 50_000
 
 
 class SegmentSnapshot(SegmentView):
@@ -46,6 +49,7 @@ class SegmentSnapshot(SegmentView):
             segment.dense.set_search_params(manifest.get("search_params") or default_search_params(segment.meta["factory"]))
         self._lexical_lock = threading.Lock()
         self._lexical_cache: dict[QueryPlan, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._centroids: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @functools.cached_property
     def words_by_lang(self) -> dict[str, frozenset[str]]:
@@ -162,26 +166,32 @@ class SegmentSnapshot(SegmentView):
         return found
 
     def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(centred, raw) normalised mean passage vectors, centred with this version's centring."""
-        centred = np.zeros((len(doc_ids), self.dim), np.float32)
-        raw_means = np.zeros((len(doc_ids), self.dim), np.float32)
-        by_part: dict[int, list[tuple[int, int]]] = {}
-        for i, doc_id in enumerate(doc_ids):
+        """(centred, raw) normalised mean passage vectors, centred with this version's centring; kept once computed."""
+        known = {d: self._centroids.get(d) for d in set(doc_ids)}
+        by_part: dict[int, list[tuple[str, int]]] = {}
+        for doc_id in [d for d, pair in known.items() if pair is None]:
             where = self.locate(doc_id)
             if where is not None:
-                by_part.setdefault(where[0], []).append((i, where[1]))
+                by_part.setdefault(where[0], []).append((doc_id, where[1]))
         for pi, wanted in by_part.items():
             segment, _ = self.parts[pi]
-            slots = np.asarray([i for i, _ in wanted])
             docs = np.asarray([d for _, d in wanted])
             starts, ends = segment.doc_start[docs], segment.doc_end[docs]
             rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
             group = np.repeat(np.arange(len(docs)), ends - starts)
             raw = np.asarray(segment.raw[rows])
             centre_of = self.centring.rows(segment.langs)[np.asarray(segment.lang[rows])]
-            centred[slots] = document_centroids(centre(raw, self.centring.table[centre_of]), group, len(docs))
-            raw_means[slots] = document_centroids(raw, group, len(docs))
-        return centred, raw_means
+            centred = document_centroids(centre(raw, self.centring.table[centre_of]), group, len(docs))
+            known.update(zip([doc_id for doc_id, _ in wanted], zip(centred, document_centroids(raw, group, len(docs)))))
+        if by_part:
+            if len(self._centroids) > _CENTROID_CACHE:
+                self._centroids.clear()
+            self._centroids.update((d, pair) for d, pair in known.items() if pair is not None)
+        zero = np.zeros(self.dim, np.float32)
+        pairs = [known[d] or (zero, zero) for d in doc_ids]
+        if not pairs:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.dim), np.float32)
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     @functools.cached_property
     def _catalogue(self) -> Catalogue:

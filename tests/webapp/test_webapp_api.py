@@ -170,3 +170,14 @@ def test_oversized_request_is_json_413(app, client):
     response = client.post("/api/search", data=b"x" * (limit + 1), content_type="application/octet-stream")
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+# "Fünf Kräfte" names no concept of the seed catalogue (it has no five-forces concept): no card, nothing to agree with.
+@pytest.mark.parametrize("query, concept", [("Fünf Kräfte", None), ("Kundennähe", "customer-intimacy"),
+                                            ("kunderejse", "customer-journey"),
+                                            ("lock-on vs lock-in", "customer-lock-in")])
+def test_the_first_passage_is_grounded_in_the_concept_the_card_shows(api, query, concept):
+    _, body = api("/api/search?q=" + quote(query), 200)
+    assert [c["id"] for c in body["concepts"]][:1] == ([concept] if concept else [])
+    if concept:
+        assert concept in body["results"][0]["concepts"], body["results"][0]
