@@ -409,12 +409,19 @@ def _edit_metadata() -> dict:
     }}
 
 
-PACK_TYPES = {mimetype: {"schema": STR} for mimetype, _ in FORMATS.values()}
+# CSL-JSON is a JSON array of references; the other formats are text.
+PACK_TYPES = {mimetype: {"schema": {"type": "array", "items": {"type": "object"}} if fmt == "csl-json" else STR}
+              for fmt, (mimetype, _) in FORMATS.items()}
+# The keys webapp/citations.py accepts, comma-separated (blanks and empty keys between them are skipped; the
+# control characters other than tab, newline and carriage return are refused, as in every parameter).
+_PACK_KEY = r"(passage:[0-9a-f]{1,64}:[0-9]{1,6}(:[0-9]{1,7}-[0-9]{1,7})?|concept:[A-Za-z0-9_.-]{1,100})"
+_BLANK = r"[ \t\n\r]"
+PACK_ITEMS = rf"^[ \t\n\r,]*{_PACK_KEY}({_BLANK}*,[ \t\n\r,]*{_PACK_KEY})*[ \t\n\r,]*$"
 
 
 def _pack() -> dict:
     """GET /api/pack."""
-    items = _param("items", {"type": "string", "minLength": 1},
+    items = _param("items", {"type": "string", "pattern": PACK_ITEMS},
                    "Comma-separated item keys, in order: passage:<doc_id>:<ord>[:<start>-<end>] (a passage, the "
                    "highlighted sentence's offsets into it) or concept:<id>.", required=True,
                    example="passage:7d0f6757e4f3c3b7:2,concept:customer-intimacy")

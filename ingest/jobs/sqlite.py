@@ -46,6 +46,25 @@ _COLUMNS = [f.name for f in fields(Job)]
 _PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
 
 
+def _use_wal(conn: sqlite3.Connection, wait_s: float = 30) -> None:
+    """Put the queue's file in WAL mode (once: the mode is kept in the file).
+
+    Changing the mode needs the file to itself, and SQLite answers "database is locked" at once rather than
+    waiting (its busy timeout does not cover it) while another process opens a new queue at the same moment:
+    the web workers and the job runner all do on a first start.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SqliteQueue:
     """A `JobQueue` in SQLite; every call opens its own connection, so any thread or process may call it.
 
@@ -57,7 +76,7 @@ class SqliteQueue:
         self.max_pending = max_pending
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             conn.executescript(SCHEMA)
             if "payload" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}:
                 conn.execute("ALTER TABLE jobs ADD COLUMN payload TEXT")  # a queue from before concept jobs

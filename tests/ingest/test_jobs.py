@@ -312,3 +312,27 @@ def test_runner_cli_runs_the_queue_once_and_exits(index_copy):
     assert open_queue(config_for(index_copy)).get(job.id).state == DONE
     assert subprocess.run([sys.executable, "-m", "ingest.jobs", "--poll", "0"], cwd=ROOT,
                           capture_output=True).returncode == 2
+
+
+def _open_at(folder: str, start, errors) -> None:
+    start.wait()
+    try:
+        SqliteQueue(Path(folder)).submit(a_job())
+    except Exception as exc:  # reported by the test
+        errors.put(repr(exc))
+
+
+def test_processes_opening_a_new_sqlite_queue_at_the_same_moment_all_succeed(tmp_path):
+    # A first start: the web workers and the job runner each open the queue that none of them has created yet.
+    for round_ in range(5):
+        folder = tmp_path / f"jobs{round_}"
+        context = multiprocessing.get_context("fork")
+        start, errors = context.Event(), context.Queue()
+        procs = [context.Process(target=_open_at, args=(str(folder), start, errors)) for _ in range(8)]
+        for proc in procs:
+            proc.start()
+        start.set()
+        for proc in procs:
+            proc.join(60)
+        assert errors.empty(), errors.get()
+        assert SqliteQueue(folder).pending_count() == 8
