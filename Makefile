@@ -73,8 +73,10 @@ run: dictionaries $(KB_INDEX_DIR)/CURRENT
 ## the whole test suite: two processes share the tests that assert no wall-clock time (one native thread each, so
 ## that their encoders do not fight over two cores), then the few that do (marked `alone`: latencies under attack,
 ## replication lag) run with the machine to themselves
+## (KB_TEST_SHARED: one folder for the run's processes, where the seed index and the caches are built once)
 test: $(TEST_STAMP) $(AXE) dictionaries
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone"
+	@shared=$$(mktemp -d); trap 'rm -rf "$$shared"' EXIT; export KB_TEST_SHARED=$$shared KB_CACHE_DIR=$$shared/cache; \
+	set -x; OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone" && \
 	$(BIN)/python -m pytest -m alone
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)

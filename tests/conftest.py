@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import shutil
 import signal
@@ -46,15 +47,28 @@ def seeds_dir() -> Path:
     return SEEDS
 
 
-# Slow once per session (tens of seconds): ingests and embeds the seeds with the real model.
+# Slow once per run (tens of seconds): ingests and embeds the seeds with the real model.
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real index of the five seeds; treat it as read-only (copy it to change it)."""
+    """A real index of the five seeds, this process's own; treat it as read-only (copy it to change it).
+
+    With KB_TEST_SHARED (a folder `make test` gives every test process of one run), the first process to need
+    it builds it there and each copies it: the run's processes would otherwise embed the seeds once each.
+    """
     from ingest.pipeline import ingest
 
-    index_dir = tmp_path_factory.mktemp("seed-index")
-    ingest([SEEDS], store_for(index_dir), progress=False)
-    return index_dir
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    shared = os.environ.get("KB_TEST_SHARED")
+    if not shared:
+        ingest([SEEDS], store_for(index_dir), progress=False)
+        return index_dir
+    built = Path(shared) / "seed-index"
+    with open(Path(shared) / "seed-index.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait for the first; a build cut short is completed
+        if not (built / "built").exists():
+            ingest([SEEDS], store_for(built), progress=False)
+            (built / "built").touch()
+    return copy_index(built, index_dir)
 
 
 @pytest.fixture(scope="session")
