@@ -21,9 +21,10 @@ from .stats import SUMS, Stats, term_df
 from .view import SegmentView
 
 _LEXICAL_CACHE = 4
-# Document centroids kept per version (about 3 KB each): a search asks for those of a few hundred candidates,
-# mostly the same documents query after query.
-_CENTROID_CACHE = 50_000
+# Document centroids kept per version (a centred and a raw vector, about 3 KB): a search asks for those of a few
+# hundred candidates, mostly the same documents query after query. 10,000 is 30 MB per serving process; 50,000
+# would be 150 MB in each gunicorn worker of a large corpus.
+_CENTROID_CACHE = 10_000
 
 
 class SegmentSnapshot(SegmentView):
