@@ -47,6 +47,14 @@ def body_from_form(form: Mapping, concept_id: str | None = None) -> dict:
     }
 
 
+def shown_languages(body: dict) -> tuple[list[str], list[str]]:
+    """The form's languages split in two: English and those the concept has text in (shown), and the rest (offered
+    by "Add a language")."""
+    used = {lang for part in ("labels", "aliases", "definitions") for lang, value in body[part].items() if value}
+    shown = [lang for lang in LANGUAGES if lang == "en" or lang in used]
+    return shown, [lang for lang in LANGUAGES if lang not in shown]
+
+
 def options(catalogue: Catalogue, concept_id: str | None) -> list[tuple[str, str]]:
     """(id, English label) of every other concept, sorted by label: the choices for broader, related, contrasts."""
     return sorted(((c.id, c.labels["en"]) for c in catalogue if c.id != concept_id), key=lambda o: o[1].casefold())

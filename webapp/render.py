@@ -35,6 +35,17 @@ def gloss_title(gloss: dict) -> str:
     return "The word is English"
 
 
+def gloss_senses(gloss: dict) -> list[str]:
+    """The dictionary's other senses of a glossed word (strings, or dicts with a "gloss"), its first one left out."""
+    senses = [s["gloss"] if isinstance(s, dict) else s for s in gloss.get("senses") or ()]
+    return [s for s in dict.fromkeys(senses) if s and s != gloss["gloss"]]
+
+
+def falls_back(glosses, reader: str) -> bool:
+    """Whether some gloss is not in the reader's language (a reader of de or fr given an English one)."""
+    return any(g["lang"] != reader for g in glosses)
+
+
 def _glossed_runs(text: str, offset: int, glosses: list[dict]) -> list[Segment]:
     """`text` (starting at `offset` of the glossed text) cut into plain runs and glossed words."""
     runs, pos = [], 0
@@ -88,6 +99,12 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
         )
         for a, b in zip(bounds, bounds[1:])
     ]
+
+
+def languages_first(labels: dict[str, str], first: tuple[str, ...]) -> list[str]:
+    """The language codes of `labels`, those of `first` (in its order) ahead of the rest (in their own order)."""
+    leading = list(dict.fromkeys(code for code in first if code in labels))
+    return leading + [code for code in labels if code not in leading]
 
 
 def passage_item(passage: dict, url: str, citation: dict) -> dict:

@@ -31,8 +31,13 @@ def _write_context() -> dict:
 _SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
 READER_COOKIE = "kb_glosses"
 READER_CHOICES = (*READER_LANGUAGES, "off")
+# How glosses show: under each word, in a popover on hover, focus or tap, or not at all. app.js switches the view
+# in place and writes this cookie itself (so it is not HttpOnly); a GET field does the same without script.
+VIEW_COOKIE = "kb_gloss_view"
+GLOSS_VIEWS = ("interlinear", "hover", "none")
 JOB_REFRESH_S = 2
 RECENT_JOBS_SHOWN = 10
+REMEMBER_S = 365 * 24 * 3600
 
 
 def _reader() -> tuple[str, bool]:
@@ -49,14 +54,27 @@ def _reader() -> tuple[str, bool]:
     return request.accept_languages.best_match(READER_LANGUAGES) or "en", False
 
 
+def _gloss_view() -> tuple[str, bool]:
+    """How glosses show (see GLOSS_VIEWS) and whether it was chosen just now: the `gloss_view` parameter, then the
+    cookie, then interlinear."""
+    chosen = request.args.get("gloss_view", "")
+    if chosen in GLOSS_VIEWS:
+        return chosen, True
+    remembered = request.cookies.get(VIEW_COOKIE, "")
+    return (remembered if remembered in GLOSS_VIEWS else GLOSS_VIEWS[0]), False
+
+
 def _ui_lang(reader: str) -> str:
     """The reader's language for concept cards: their gloss language, else the templates' own."""
     return reader if reader in READER_LANGUAGES else UI_LANG
 
 
-def _remember(response, reader: str, chosen: bool):
-    if chosen:
-        response.set_cookie(READER_COOKIE, reader, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+def _remember(response, reader: tuple[str, bool], view: tuple[str, bool]):
+    """Set the cookies of the reader's choices made just now."""
+    if reader[1]:
+        response.set_cookie(READER_COOKIE, reader[0], max_age=REMEMBER_S, samesite="Lax", httponly=True)
+    if view[1]:
+        response.set_cookie(VIEW_COOKIE, view[0], max_age=REMEMBER_S, samesite="Lax")
     return response
 
 
@@ -80,7 +98,8 @@ def search():
     """Search form and, when a query is given, the ranked passages."""
     kb = get_kb()
     query = request.args.get("q", "")
-    reader, chosen = _reader()
+    reader_choice, view_choice = _reader(), _gloss_view()
+    reader = reader_choice[0]
     result, error, status = None, None, 200
     if query.strip():
         try:
@@ -93,30 +112,45 @@ def search():
         for r in result["results"]:
             r["glosses"] = kb.glosses(r["text"], r["lang"], reader)
     concepts, families = _concept_index()
+    fallback = bool(result) and render.falls_back([g for r in result["results"] for g in r.get("glosses", ())], reader)
     page = render_template(
         "search.html", query=query, result=result, error=error, languages=kb.languages(), modes=MODES,
         lang=request.args.get("lang", ""), mode=request.args.get("mode") or MODES[0], concepts=concepts,
-        families=families, reader=reader, readers=READER_CHOICES,
+        families=families, reader=reader, readers=READER_CHOICES, view=view_choice[0], views=GLOSS_VIEWS,
+        fallback=fallback,
     )
-    return _remember(make_response(page, status), reader, chosen)
+    return _remember(make_response(page, status), reader_choice, view_choice)
+
+
+LOOKUP_MATCHES = 5
 
 
 @bp.get("/concepts")
 def concepts():
-    """Every concept, grouped by family in catalogue order."""
+    """Every concept, grouped by family in catalogue order; with `q` (the header's look-up box), the concepts that
+    text names first, in any language."""
     concepts, families = _concept_index()
     groups: dict[str, list[dict]] = {}
     for concept in concepts.values():
         groups.setdefault(concept["family"], []).append(concept)
-    return render_template("concepts.html", groups=groups, families=families)
+    lookup = request.args.get("q", "")
+    matches, error, status = None, None, 200
+    if lookup.strip():
+        try:
+            matches = get_kb().lookup(lookup, k=LOOKUP_MATCHES)
+        except InvalidQuery as exc:
+            error, status = str(exc), 400
+    return render_template("concepts.html", groups=groups, families=families, lookup=lookup, matches=matches,
+                           error=error), status
 
 
 @bp.get("/concepts/<concept_id>")
 def concept(concept_id: str):
-    """One concept: labels in every language, definition, relations and grounded passages."""
+    """One concept: labels in every language (the reader's first, then English), definition, relations, passages."""
     concept = get_kb().concept(concept_id)
     concepts, families = _concept_index()
-    return render_template("concept.html", concept=concept, concepts=concepts, families=families)
+    order = render.languages_first(concept["labels"], (_ui_lang(_reader()[0]), UI_LANG))
+    return render_template("concept.html", concept=concept, concepts=concepts, families=families, label_order=order)
 
 
 @bp.get("/documents")
@@ -235,7 +269,8 @@ def document(doc_id: str):
     """A document's text with every chunk anchored (#chunk-<ord>) and the chosen passage marked."""
     kb = get_kb()
     doc = kb.document(doc_id)
-    reader, chosen = _reader()
+    reader_choice, view_choice = _reader(), _gloss_view()
+    reader = reader_choice[0]
     chunk = request.args.get("chunk", "")
     selected = next((c for c in doc["chunks"] if chunk.isdigit() and c["ord"] == int(chunk)), None)
     span = _SPAN.match(request.args.get("hl", ""))
@@ -250,8 +285,9 @@ def document(doc_id: str):
         passage = {**doc, **selected, "text": text, "highlight": {"start": start, "end": end}}
         item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}", cite(doc["citation"]))
     page = render_template("document.html", doc=doc, segments=segments, selected=selected, item=item, reader=reader,
-                           readers=READER_CHOICES, chunk=chunk, hl=request.args.get("hl", ""))
-    return _remember(make_response(page), reader, chosen)
+                           readers=READER_CHOICES, view=view_choice[0], views=GLOSS_VIEWS,
+                           fallback=render.falls_back(glosses or (), reader), chunk=chunk, hl=request.args.get("hl", ""))
+    return _remember(make_response(page), reader_choice, view_choice)
 
 
 @bp.get("/pack")
@@ -311,8 +347,9 @@ def _concept_form(mode: str, body: dict, concept_id: str | None = None):
         except (HTTPException, KBError) as exc:  # a refused change is explained on the form, as typed
             status, _, error, _ = describe(exc)
     catalogue = get_kb().catalogue()
+    shown, more = concept_forms.shown_languages(body)
     return render_template("concept_form.html", mode=mode, body=body, error=error, concept_id=concept_id,
-                           languages=concept_forms.LANGUAGES, options=concept_forms.options(catalogue, concept_id)), status
+                           shown=shown, more=more, options=concept_forms.options(catalogue, concept_id)), status
 
 
 @bp.route("/concepts/new", methods=["GET", "POST"])

@@ -1,7 +1,9 @@
 """Pure template helpers."""
 from __future__ import annotations
 
-from webapp.render import document_segments, lang_name, passage_item, split_highlight
+from webapp.concept_forms import EMPTY, shown_languages
+from webapp.render import (document_segments, falls_back, gloss_senses, lang_name, languages_first, passage_item,
+                           split_highlight)
 
 TEXT = "One. Two three. Four five six. Seven."
 # Overlapping chunks, as the chunker makes them.
@@ -41,3 +43,22 @@ def test_passage_item_carries_its_citation():
     assert item["citation"] == "Jane Doe (2020). T. Language: Swedish (sv)." and "source" not in item
     assert (item["before"], item["sentence"], item["after"]) == ("a ", "b", " c")
     assert item["langName"] == lang_name("sv") == "Swedish"
+
+
+def test_languages_first_then_the_rest_in_their_order():
+    labels = {"de": "Kundennähe", "sv": "Kundnärhet", "en": "Customer intimacy"}
+    assert languages_first(labels, ("fr", "en")) == ["en", "de", "sv"]
+    assert languages_first(labels, ("de", "en")) == ["de", "en", "sv"]
+    assert languages_first(labels, ("en", "en")) == ["en", "de", "sv"]
+
+
+def test_the_concept_form_shows_english_and_the_languages_with_text():
+    shown, more = shown_languages({**EMPTY, "labels": {"en": "x", "de": "y"}, "aliases": {"nl": ["z"]}})
+    assert shown == ["en", "nl", "de"] and "sv" in more and not set(shown) & set(more)
+    assert shown_languages(EMPTY)[0] == ["en"]
+
+
+def test_other_senses_and_fallback_glosses():
+    gloss = {"gloss": "is called", "lang": "en", "senses": ["is called", "is named", {"gloss": "hot"}, "is named"]}
+    assert gloss_senses(gloss) == ["is named", "hot"] and gloss_senses({"gloss": "x"}) == []
+    assert falls_back([gloss], "de") and not falls_back([gloss], "en") and not falls_back([], "de")

@@ -65,6 +65,18 @@ def test_a_refused_change_is_explained_on_the_form_as_typed(client, index_copy):
     assert _queued(index_copy) == 0
 
 
+def test_the_form_shows_english_and_the_concepts_languages_the_others_on_request(client):
+    _sign_in(client)
+    new = client.get("/concepts/new").get_data(as_text=True)
+    shown, _, offered = new.partition('<details class="more-languages"')
+    assert re.findall(r'id="label-(\w+)"', shown) == ["en"]
+    assert {"sv", "nl", "de", "fr"} <= set(re.findall(r'id="label-(\w+)"', offered))
+    edit = client.get("/concepts/customer-intimacy/edit").get_data(as_text=True)
+    shown, _, offered = edit.partition('<details class="more-languages"')
+    with_label = re.findall(r'id="label-(\w+)"[^>]* value="[^"]', edit)
+    assert with_label[0] == "en" and set(with_label) <= set(re.findall(r'id="label-(\w+)"', shown))
+
+
 def test_sign_out_needs_the_csrf_token_and_the_session_ends(client):
     csrf = _sign_in(client)
     assert client.post("/signout").status_code == 403

@@ -56,6 +56,28 @@ def test_concept_page(client):
     assert "Grounded passages" in html and "<mark>" in html
 
 
+def test_concept_labels_come_in_the_readers_language_then_english(client):
+    def label_languages(reader: str) -> list[str]:
+        client.get(f"/?glosses={reader}")
+        html = client.get("/concepts/customer-intimacy").get_data(as_text=True)
+        return re.findall(r'</th>\s*<td lang="([\w-]+)">', html)  # the label column, row by row
+
+    german, english = label_languages("de"), label_languages("off")  # no gloss language: English first
+    client.get("/?glosses=en")
+    assert german[:2] == ["de", "en"] and english[0] == "en" and sorted(german) == sorted(english)
+
+
+def test_the_header_looks_up_concepts_in_any_language(client):
+    html = client.get("/concepts").get_data(as_text=True)
+    assert '<form class="lookup-form" action="/concepts" method="get" role="search" aria-label="Concept look-up">' in html
+    found = client.get("/concepts?q=" + quote("Kundennähe")).get_data(as_text=True)
+    results = found.split('<section class="lookup-results"')[1].split("</section>")[0]
+    assert re.findall(r'href="/concepts/([a-z0-9-]+)"', results)[0] == "customer-intimacy"
+    assert 'value="Kundennähe"' in found  # the box keeps what was looked up
+    refused = client.get("/concepts?q=" + "x" * 1001)
+    assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("path", ["/concepts/nope", "/documents/nope", "/nowhere"])
 def test_unknown_pages_are_html_404(client, path):
     response = client.get(path)
@@ -85,5 +107,5 @@ def test_document_view_tolerates_odd_parameters(client, query):
 
 def test_course_pack_page_and_static_files(client):
     assert b"data-pack-list" in client.get("/pack").data
-    for name in ("app.js", "pack.js", "pack-page.js", "style.css"):
+    for name in ("app.js", "pack.js", "pack-page.js", "gloss-view.js", "concept-form.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200

@@ -1,5 +1,6 @@
 // Every page: "Add to course pack" buttons and the pack counter in the navigation.
 import { add, has, remove, showCount } from './pack.js';
+import './gloss-view.js';
 
 const status = document.getElementById('pack-status');
 
