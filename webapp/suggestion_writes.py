@@ -2,7 +2,8 @@
 
 Accepting builds a concept from the suggestion (its labels per language and definitions drafted from its grounding
 sentences, or the trainer's edited ones) and queues it like `POST /api/concepts` does (validated now, published by
-a job); the decision is recorded once the concept is queued, so a refused concept leaves the suggestion pending. Dismissing records the decision at once.
+a job); the decision is recorded once the concept is queued, so a refused concept leaves the suggestion pending.
+Dismissing records the decision at once.
 """
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ def _decided(action, done: str):
 
 @bp.post("/suggestions/<suggestion_id>/accept")
 def accept_suggestion(suggestion_id: str):
-    """Accept a suggestion with the labels of the form; the concept's job page follows."""
+    """Accept a suggestion with the labels and definitions of the form; the concept's job page follows."""
     if not writes_enabled():
         raise WritesDisabled()
     edits = {field: {k.removeprefix(f"{prefix}-"): v.strip() for k, v in request.form.items()
