@@ -1,20 +1,32 @@
 """Precision of suggested concepts per document (`python -m eval.suggestions [--index-dir D] [--judged F]`).
 
-Every document of the served index is treated as new material against the rest of the corpus, with an
-empty catalogue (the shipped catalogue was written for the seeds: excluding its terms would hide exactly
-the suggestions that prove the method finds concepts). A document's top-k suggestion is correct when a label
-of its term from that document names
+The documents a judged file names (or every document, with `--new all`) are treated as new material against the
+rest of the corpus, with an empty catalogue (the shipped catalogue was written for the seeds: excluding its terms
+would hide exactly the suggestions that prove the method finds concepts).
 
-- a concept of the shipped catalogue (index/concepts/catalogue.yaml): same Snowball stem key as one of its
-  labels or aliases in that language, or the same folded spelling in any language; or
-- a true term of the article in the judged list (eval/suggestions-judged.json for the seeds, with how it
-  was made): same stem key in the article's language, or the same folded spelling.
+The rule every judgement follows: a good suggestion is a term a trainer of the document's subject would put in
+its glossary: a domain concept, a method, framework, stage, or a named piece of software, format or standard the
+document discusses. Not good: a generic word (tid, products, following, good idea), a verb, adjective or adverb on
+its own, a person's name or an organisation cited in passing, a fragment of a phrase that means nothing alone.
 
-Also checked: every suggestion cites at least one passage, and each cited span is the term as written there.
+A top-k suggestion's verdict comes from its term's label in that document, first found of:
+
+- the judged file's per-suggestion verdicts for the document (`good`, `bad`: labels as suggested, judged one by
+  one by reading each suggestion in its document);
+- a concept of the shipped catalogue (index/concepts/catalogue.yaml): same Snowball stem key as one of its labels
+  or aliases in that language, or the same folded spelling in any language;
+- the seeds' true terms, written before any ranking (`terms`: good; `names`: a name, not good), matched by stem
+  key in the article's language or folded spelling.
+
+A label none of them judges is reported as unjudged ("?") and counted as not good. precision@k is the share of good
+ones among the top k, or among all of a document's suggestions when it has fewer than k (a short document is not
+padded with wrong ones). Also checked: every suggestion cites at least one passage, each cited span is the term as
+written there, and each cited passage carries the whole sentence around it.
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import re
 import statistics
@@ -39,8 +51,12 @@ def _forms(texts: list[str], lang: str) -> tuple[set, set]:
 
 
 def judge(label: str, lang: str, catalogue_forms: dict, judged: dict | None) -> str | None:
-    """'concept', 'term', 'name' or None: what a suggested label names."""
+    """'good', 'bad', 'concept', 'term', 'name' or None (unjudged): what a suggested label is."""
     key, form = key_of(label, lang), compact(fold(label))
+    if judged:
+        for verdict in ("good", "bad"):
+            if form in {compact(fold(t)) for t in judged.get(verdict, [])}:
+                return verdict
     keys, forms = catalogue_forms.get(lang, (set(), set()))
     if key in keys or form in catalogue_forms["*"]:
         return "concept"
@@ -50,6 +66,9 @@ def judge(label: str, lang: str, catalogue_forms: dict, judged: dict | None) -> 
             if key in keys or form in forms:
                 return kind[:-1]
     return None
+
+
+GOOD = ("good", "concept", "term")
 
 
 def catalogue_forms(catalogue: Catalogue) -> dict:
@@ -63,25 +82,33 @@ def catalogue_forms(catalogue: Catalogue) -> dict:
     return out
 
 
-def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -> dict:
-    """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check."""
+def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20), new: str | None = None) -> dict:
+    """Per document: its top suggestions with verdicts and precision@k; overall: means and the passage check.
+
+    `new` is a file-name pattern of the documents suggested for (default: those `judged` names, else all)."""
     config = Config.from_env().replace(index_dir=index_dir)
     snapshot = open_store(config).snapshot()
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
     classes = WordClasses(lexicons(config.dict_dir, config.cache_dir))
-    suggestions = suggest(documents, [d.doc_id for d in documents], None, embed=embedder.embed_queries,
+    names = {d.doc_id: Path(d.source).name for d in stored}
+    chosen = [d.doc_id for d in documents
+              if (fnmatch.fnmatch(names[d.doc_id], new) if new else not judged or names[d.doc_id] in judged)]
+    suggestions = suggest(documents, chosen, None, embed=embedder.embed_queries,
                           chunk_vectors=snapshot.vectors, classify=classes.classify,
                           per_document=max(ks))
     chunks = snapshot.chunks_by_id(sorted({p.chunk_id for s in suggestions for t in s.terms for p in t.passages}))
-    uncited = [s.id for s in suggestions if not any(t.passages for t in s.terms)]
+    uncited = [s.id for s in suggestions if not any(t.passages for t in s.terms)
+               or not all(p.sentence and p.text in p.sentence for t in s.terms for p in t.passages)]
     misplaced = [s.id for s in suggestions for t in s.terms for p in t.passages
                  if chunks[p.chunk_id].text[p.start:p.end] != p.text]
     forms = catalogue_forms(catalogue)
     titles = {d.doc_id: d.source for d in stored}
     report: dict = {"documents": {}, "suggestions": len(suggestions), "uncited": uncited, "misplaced": misplaced}
     for doc in documents:
+        if doc.doc_id not in chosen:
+            continue
         mine = sorted((s for s in suggestions if doc.doc_id in s.documents), key=lambda s: -s.documents[doc.doc_id])
         name = Path(titles[doc.doc_id]).name
         truth = judged.get(name)
@@ -89,12 +116,14 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -
         for s in mine[:max(ks)]:
             term = next(t for t in s.terms if doc.doc_id in t.scores)
             verdict = judge(term.label, term.lang, forms, truth)
-            rows.append({"label": term.label, "lang": term.lang, "verdict": verdict,
+            rows.append({"label": term.label, "lang": term.lang, "verdict": verdict, "score": round(s.documents[doc.doc_id], 2),
                          "labels": s.labels, "passages": len([p for t in s.terms for p in t.passages])})
         entry = {"rows": rows}
         for k in ks:
-            entry[f"p@{k}"] = round(sum(r["verdict"] is not None for r in rows[:k]) / k, 3)
-            entry[f"p@{k}_without_names"] = round(sum(r["verdict"] in ("concept", "term") for r in rows[:k]) / k, 3)
+            top = rows[:k]
+            entry[f"p@{k}"] = round(sum(r["verdict"] in GOOD for r in top) / len(top), 3) if top else 0.0
+        entry["shown"] = len(rows)
+        entry["unjudged"] = sum(r["verdict"] is None for r in rows[:min(ks)])
         report["documents"][name] = entry
     # A translated corpus (files NAME.LANG.txt) shows whether a document's suggestions are found again, grouped
     # across languages, in its translations: a term the other versions also yield is no accident of one text.
@@ -112,7 +141,7 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20)) -
             if others and mine:
                 shares.append(sum(bool(others & set(s.documents)) for s in mine) / len(mine))
         report["translations_agree_at_10"] = round(statistics.mean(shares), 3) if shares else None
-    judged_docs = [e for n, e in report["documents"].items() if n in judged]
+    judged_docs = list(report["documents"].values())
     for k in ks:
         report[f"mean_p@{k}"] = round(statistics.mean(e[f"p@{k}"] for e in judged_docs), 3) if judged_docs else None
         report[f"min_p@{k}"] = min((e[f"p@{k}"] for e in judged_docs), default=None)
@@ -126,25 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judged", default=str(DEFAULT_JUDGED), help="judged true terms per document (JSON)")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     parser.add_argument("--show", action="store_true", help="list every document's top suggestions with verdicts")
+    parser.add_argument("--new", default=None, help="file-name pattern of the documents to suggest for "
+                                                     "(default: those the judged file names, else all)")
     args = parser.parse_args(argv)
     judged = json.loads(Path(args.judged).read_text(encoding="utf-8"))["documents"] if args.judged else {}
-    report = evaluate(Path(args.index_dir or Config.from_env().index_dir), judged, load_catalogue())
+    report = evaluate(Path(args.index_dir or Config.from_env().index_dir), judged, load_catalogue(), new=args.new)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
+    print("| document | shown | p@10 | p@20 | unjudged in top 10 |\n|---|---|---|---|---|")
     for name, entry in report["documents"].items():
-        if name not in judged and not args.show:
-            continue
-        print(f"{name}: p@10 {entry['p@10']:.2f}  p@20 {entry['p@20']:.2f}  (without names: p@10"
-              f" {entry['p@10_without_names']:.2f}, p@20 {entry['p@20_without_names']:.2f})")
+        print(f"| {name} | {entry['shown']} | {entry['p@10']:.2f} | {entry['p@20']:.2f} | {entry['unjudged']} |")
         if args.show:
             for i, row in enumerate(entry["rows"], 1):
-                print(f"   {i:2d}. {row['label']} [{row['lang']}] {row['verdict'] or '-'}"
+                print(f"   {i:2d}. {row['label']} [{row['lang']}] {row['score']} {row['verdict'] or '?'}"
                       + (f"  = {row['labels']}" if len(row["labels"]) > 1 else ""))
     print(f"mean p@10 {report['mean_p@10']}, min p@10 {report['min_p@10']}; mean p@20 {report['mean_p@20']},"
-          f" min p@20 {report['min_p@20']} over {len([n for n in report['documents'] if n in judged])} judged documents")
+          f" min p@20 {report['min_p@20']} over {len(report['documents'])} documents")
     print(f"{report['suggestions']} suggestions; without a cited passage: {len(report['uncited'])};"
-          f" cited spans not matching the passage: {len(report['misplaced'])};"
+          f" cited spans not matching the passage: {len(report['misplaced'])} (uncited counts a passage without"
+          f" its sentence too);"
           f" grouped across languages: {len(report['groups_across_languages'])}")
     if report.get("translations_agree_at_10") is not None:
         print(f"top-10 suggestions also suggested for a translation of the document: {report['translations_agree_at_10']}")

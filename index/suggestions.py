@@ -156,6 +156,18 @@ def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | N
     return out
 
 
+def drafted_definitions(suggestion: dict) -> dict[str, str]:
+    """Definitions to prefill when a suggestion is accepted: per language its best grounding sentence, and in
+    English the English one or else the best of all (for the trainer to translate and edit before saving)."""
+    drafts = dict(suggestion.get("definitions") or {})
+    for p in suggestion["passages"]:  # a version computed before sentences were kept cites only the term
+        drafts.setdefault(p["lang"], p.get("sentence") or p["text"])
+    if drafts and "en" not in drafts:
+        best = suggestion["passages"][0] if suggestion["passages"] else None
+        drafts["en"] = drafts[best["lang"]] if best else next(iter(drafts.values()))
+    return drafts
+
+
 def find(suggestions: Iterable[dict], suggestion_id: str) -> dict:
     """One suggestion by id; `NotFound` otherwise."""
     for s in suggestions:

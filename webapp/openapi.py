@@ -207,19 +207,25 @@ SCHEMAS = {
                                  "term's identity"}, "count": INT})),
         "documents": _array(_object({"doc_id": STR, "score": NUM, "title": STR})),
         "passages": {**_array(_object({"chunk_id": INT, "doc_id": STR, "lang": STR, "start": INT, "end": INT,
-                                       "text": STR})),
-                     "minItems": 1, "description": "Where the terms occur: text == chunk text[start:end]."},
+                                       "text": STR, "sentence": {**STR, "description": "The whole sentence around "
+                                                                 "the term (versions before 2026-12 lack it)."}},
+                                      optional=("sentence",))),
+                     "minItems": 1, "description": "Where the terms occur, the sentence that best explains each term "
+                                                   "first: text == chunk text[start:end]."},
+        "definitions": {**LANG_MAP, "description": "Per language, the best grounding sentence: the definition "
+                                                   "accepting drafts (versions before 2026-12 lack it)."},
         "decision": {"description": "Only on GET /api/suggestions/{suggestion_id}: the trainer's decision, if any.",
                      "oneOf": [{"type": "null"}, _object({
                          "status": {"enum": ["accepted", "dismissed"]}, "refs": STR_LIST,
                          "concept_id": NULLABLE_STR, "at": STR})]},
-    }, optional=("decision",)),
+    }, optional=("decision", "definitions")),
     "SuggestionList": _object({"version": STR, "doc_id": NULLABLE_STR, "suggestions": _array(_ref("Suggestion"))}),
     "SuggestionAccepted": _object({"job": _ref("Job"), "concepts": STR_LIST, "concept": _ref("ConceptBody"),
                                    "suggestion": _ref("Suggestion")}),
     "SuggestionEdits": {**_concept_body(), "required": [],
                         "description": "Optional edits of the concept the suggestion becomes (labels default to the "
-                                       "suggestion's; an English label, if missing, to the dictionary gloss)."},
+                                       "suggestion's, one per language; an English label, if missing, to the "
+                                       "dictionary gloss; definitions to the suggestion's best grounding sentences)."},
     "Health": _object({
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
         "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down"]}, "message": STR})),

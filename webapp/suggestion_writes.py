@@ -1,8 +1,9 @@
 """Trainers' decisions on suggested concepts, shared by the API and the UI: accept (it becomes a concept), dismiss.
 
-Accepting builds a concept from the suggestion (its labels per language, or the trainer's edited ones) and queues
-it like `POST /api/concepts` does (validated now, published by a job); the decision is recorded once the concept
-is queued, so a refused concept leaves the suggestion pending. Dismissing records the decision at once.
+Accepting builds a concept from the suggestion (its labels per language and definitions drafted from its grounding
+sentences, or the trainer's edited ones) and queues it like `POST /api/concepts` does (validated now, published by
+a job); the decision is recorded once the concept is queued, so a refused concept leaves the suggestion pending.
+Dismissing records the decision at once.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import unicodedata
 
 from index.concepts.edit import ADD, ConceptChange
 from index.errors import InvalidConcept
+from index.suggestions import drafted_definitions
 
 from . import concept_writes, health
 from .auth import require_writer
@@ -51,8 +53,9 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
 def concept_from(suggestion: dict, edits: dict) -> dict:
     """The concept body (shape of GET /api/concepts/<id>) a suggestion becomes, a trainer's edits applied.
 
-    English is required: the suggestion's English term, else the English glosses of its first label's words.
-    The definition cites the passage the term was found in.
+    Labels default to the suggestion's, one per language the corpus writes it in; English is required: the
+    suggestion's English term, else the English glosses of its first label's words. Definitions default to the
+    suggestion's best grounding sentences (index.suggestions.drafted_definitions), which the form shows to edit.
     """
     kb = get_kb()
     labels = {k: v for k, v in (edits.get("labels") or suggestion["labels"]).items()}
@@ -61,10 +64,7 @@ def concept_from(suggestion: dict, edits: dict) -> dict:
     if "en" not in labels:
         lang, label = next(iter(labels.items()))
         labels["en"] = _english(kb, label, lang)
-    passage = suggestion["passages"][0] if suggestion["passages"] else None
-    cited = f" As in {suggestion['documents'][0]['title']!r}: “{passage['text']}”." if passage and suggestion["documents"] else ""
-    definitions = dict(edits.get("definitions") or {})
-    definitions.setdefault("en", f"Suggested from the corpus: {labels['en']}.{cited}")
+    definitions = {**drafted_definitions(suggestion), **dict(edits.get("definitions") or {})}
     taken = {c["id"] for c in kb.concepts()}
     concept_id = edits.get("id") or _unique(_slug(labels["en"]) or suggestion["id"], taken)
     return {"id": concept_id, "labels": labels, "aliases": edits.get("aliases") or {}, "definitions": definitions,

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
+from index.suggestions import drafted_definitions
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
@@ -208,16 +209,20 @@ def document_metadata(doc_id: str):
 
 @bp.get("/suggestions")
 def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
-    """Suggested concepts per document, with accept (labels editable) and dismiss forms for trainers."""
+    """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled,
+    editable) and dismiss forms for trainers."""
     kb = get_kb()
     doc_id = request.args.get("doc_id") or None
     found = kb.suggestions(doc_id)
-    documents = {d["doc_id"]: d for d in kb.documents()}
-    groups = []
-    for doc_id_ in ([doc_id] if doc_id else list(documents)):
-        mine = [s for s in found if s["documents"] and s["documents"][0]["doc_id"] == doc_id_] if not doc_id else found
-        if mine:
-            groups.append((documents[doc_id_], mine))
+    documents = sorted(kb.documents(), key=lambda d: d["added_at"] or "", reverse=True)
+    newest = {d["doc_id"]: rank for rank, d in enumerate(documents)}
+    mine: dict[str, list[dict]] = {}
+    for s in found:  # each under the newest document it was found in, in that document's order
+        home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
+        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s)})
+    for home, items in mine.items():
+        items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
+    groups = [(d, mine[d["doc_id"]]) for d in documents if d["doc_id"] in mine]
     return render_template("suggestions.html", groups=groups, message=message, error=error), status
 
 
@@ -234,11 +239,13 @@ def _decided(action, done: str):
 
 @bp.post("/suggestions/<suggestion_id>/accept")
 def accept_suggestion(suggestion_id: str):
-    """Accept a suggestion with the labels of the form; the concept's job page follows."""
+    """Accept a suggestion with the labels and definitions of the form; the concept's job page follows."""
     if not writes_enabled():
         raise WritesDisabled()
-    labels = {k.removeprefix("label-"): v.strip() for k, v in request.form.items() if k.startswith("label-") and v.strip()}
-    return _decided(lambda: suggestion_writes.accept(suggestion_id, {"labels": labels} if labels else {}), "Accepted.")
+    edits = {field: {k.removeprefix(f"{prefix}-"): v.strip() for k, v in request.form.items()
+                     if k.startswith(f"{prefix}-") and v.strip()}
+             for field, prefix in (("labels", "label"), ("definitions", "definition"))}
+    return _decided(lambda: suggestion_writes.accept(suggestion_id, {k: v for k, v in edits.items() if v}), "Accepted.")
 
 
 @bp.post("/suggestions/<suggestion_id>/dismiss")

@@ -1,15 +1,20 @@
-"""Suggested concepts for new documents: their characteristic terms, grouped across languages, grounded in passages.
+"""Suggested concepts for new documents: their characteristic, concept-like terms, grouped across languages,
+grounded in sentences.
 
 A term is characteristic of a document when it is frequent there and rare in the rest of the corpus in the
 same language: its score is its count in the document times the log of how much likelier it is there than
 in the rest (smoothed, so a term the rest never uses is not infinitely likely, and a language the rest of the
-corpus lacks ranks by frequency). Terms are stem keys (index/lexical.py's Snowball stemmers) of word n-grams
-bounded by function words (terms.py), labelled as the corpus most often writes them. A term mostly seen inside
-a longer one is a fragment of it and gives way. Terms already naming a concept of the catalogue are left out.
+corpus lacks ranks by frequency), more for longer terms and for terms other documents use too. Terms are stem keys
+(index/lexical.py's Snowball stemmers) of word n-grams bounded by function words (terms.py), labelled as the corpus
+most often writes them. A term mostly seen inside a longer one is a fragment of it and gives way. A term must look
+like a concept (termhood.py): not an everyday word of the general language, not a lone verb, adjective or
+modifier, not a chance phrase, not a name. A document gets at most 20, fewer when it is short or its other terms
+score far below its best. Terms already naming a concept of the catalogue are left out.
 
 Terms of different languages are one suggestion when they mean the same: their label vectors (the embedder's)
 are close, and so are the passages they occur in (the mean vector of those passages: what the corpus says
-around them), or they are spelt the same.
+around them), or they are spelt the same. Each term cites its passages with the whole sentence around it, the
+sentence that best explains it first: what accepting drafts a definition from.
 """
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..text import sentence_spans
 from .catalogue import Catalogue
+from .termhood import chance_phrase, is_name, looks_like_noun, name_words, specificity, verb_words
 from .terms import function_words, key_of, occurrences
 from .text import compact, fold
 
@@ -38,10 +45,21 @@ MAX_PASSAGES = 5
 MIN_COUNT = 2
 # A word seen once still counts when it is long: a compound this long is rarely there by chance.
 MIN_LETTERS_ONCE = 12
+# A document this short (content words in one language) rarely repeats a word: a word seen once counts there.
+SHORT_DOCUMENT_WORDS = 400
+# A trainer reads at most one suggestion per this many words of a document (and at least a few).
+WORDS_PER_SUGGESTION = 12
+MIN_PER_DOCUMENT = 3
+# Terms scoring below this share of the document's few best (its MIN_PER_DOCUMENT-th) are noise.
+RELATIVE_FLOOR = 0.4
 # Longer terms are more specific: the score grows with the square root of the letters, relative to this many.
 TYPICAL_LETTERS = 8
 # A shorter term seen inside one longer term at least this often is that term's fragment.
 FRAGMENT_SHARE = 0.7
+# A word written before another content word this often is a modifier (an adjective), not a concept on its own.
+MODIFIER_SHARE = 0.6
+# A term no other document of the corpus (in its language) uses counts this much.
+UNREPEATED_WEIGHT = 0.5
 # Each extra word of a term makes it likelier a term of art than a chance phrase.
 LENGTH_BONUS = 0.35
 # Cross-language grouping: label vectors and passage contexts this close mean the same thing.
@@ -51,9 +69,17 @@ SAME_SPELLING_LABEL = 0.85
 # How much a term counts by the word classes of its words (see index/glosses/wordclass.py): a concept is named
 # by a noun or a phrase around one; a lone verb or adjective rarely, a function word never.
 CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0}
+# Below this concept-likeness (word class weight times specificity, termhood.py) a term is not suggested at all.
+MIN_LIKENESS = 0.5
 _BLOCK = 512
 # Per document, this many more candidates than shown are grouped, so a merge never empties a list.
 POOL_FACTOR = 2
+# A sentence that grounds a term reads best at this length (words); one saying "TERM is ..." grounds it best.
+MIN_SENTENCE_WORDS = 6
+MAX_SENTENCE_WORDS = 40
+_COPULAS = {"en": ("is", "are", "means", "refers"), "de": ("ist", "sind", "bezeichnet", "bedeutet"),
+            "sv": ("är", "betyder", "innebär"), "no": ("er", "betyr", "innebærer"), "da": ("er", "betyder"),
+            "nl": ("is", "zijn", "betekent"), "fr": ("est", "sont", "désigne")}
 
 
 @dataclass(frozen=True)
@@ -73,11 +99,13 @@ class SourceDocument:
     doc_id: str
     text: str
     regions: tuple[Region, ...]
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Passage:
-    """Where a term occurs: a chunk and offsets into the chunk's text, plus the words as written there."""
+    """Where a term occurs: a chunk and offsets into the chunk's text, the words as written there and the
+    whole sentence around them (what grounds the term for a trainer)."""
 
     chunk_id: int
     doc_id: str
@@ -85,10 +113,11 @@ class Passage:
     start: int
     end: int
     text: str
+    sentence: str = ""
 
     def to_dict(self) -> dict:
         return {"chunk_id": self.chunk_id, "doc_id": self.doc_id, "lang": self.lang, "start": self.start,
-                "end": self.end, "text": self.text}
+                "end": self.end, "text": self.text, "sentence": self.sentence}
 
 
 @dataclass
@@ -140,6 +169,8 @@ class Suggestion:
             "documents": [{"doc_id": d, "score": round(s, 3)}
                           for d, s in sorted(self.documents.items(), key=lambda x: -x[1])],
             "passages": [p.to_dict() for p in passages],
+            # Per language, the best grounding sentence: what accepting drafts the definition from.
+            "definitions": {t.lang: t.passages[0].sentence for t in self.terms if t.passages},
         }
 
 
@@ -150,6 +181,7 @@ class _Counts:
     per_doc: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # doc -> key -> n
     words: Counter = field(default_factory=Counter)  # doc -> words in this language
     total: Counter = field(default_factory=Counter)  # key -> n in the whole corpus
+    spread: Counter = field(default_factory=Counter)  # key -> reference documents it occurs in
     inside: dict[str, dict] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))  # doc -> key -> longer -> n
 
 
@@ -191,7 +223,7 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
             for doc_id, score in term.scores.items():
                 documents_scores[doc_id] = max(score, documents_scores.get(doc_id, 0.0))
         for term in group:
-            term.passages = term.passages[:MAX_PASSAGES]
+            term.passages = _grounding_first(term.passages)[:MAX_PASSAGES]
         suggestions.append(Suggestion(suggestion_id(group), group, documents_scores))
     return _top_per_document(suggestions, new, per_document)
 
@@ -210,9 +242,10 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
     stops = {lang: function_words(lang, passages) for lang, passages in texts.items()}
     by_lang: dict[str, _Counts] = defaultdict(_Counts)
     reference = tuple(doc for doc in documents if doc.doc_id not in new)
-    for lang, (total, words) in _reference_counts(reference, tuple(sorted(stops.items()))).items():
+    for lang, (total, words, spread) in _reference_counts(reference, tuple(sorted(stops.items()))).items():
         by_lang[lang].total.update(total)  # into an empty Counter: a copy, so the cached one stays as it is
         by_lang[lang].words.update(words)
+        by_lang[lang].spread = spread  # only read
     for doc in documents:
         if doc.doc_id not in new:
             continue
@@ -231,20 +264,24 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
 
 @functools.lru_cache(maxsize=2)
 def _reference_counts(reference: tuple[SourceDocument, ...], stops: tuple[tuple[str, frozenset], ...]
-                      ) -> dict[str, tuple[Counter, Counter]]:
-    """lang -> (term counts, words per document) of the reference documents.
+                      ) -> dict[str, tuple[Counter, Counter, Counter]]:
+    """lang -> (term counts, words per document, documents per term) of the reference documents.
 
     Cached: a write reads the same reference sample as the writes before it (chosen by a hash of the ids),
     so a long-lived job runner counts it once, not once per upload."""
     stop_of = dict(stops)
-    counted: dict[str, tuple[Counter, Counter]] = defaultdict(lambda: (Counter(), Counter()))
+    counted: dict[str, tuple[Counter, Counter, Counter]] = defaultdict(lambda: (Counter(), Counter(), Counter()))
     for doc in reference:
+        keys: dict[str, set] = defaultdict(set)
         for region, begin in _stretches(doc):
-            total, words = counted[region.lang]
+            total, words, _ = counted[region.lang]
             for occ in occurrences(doc.text, region.lang, stop_of[region.lang], begin, region.end):
                 total[occ.key] += 1
+                keys[region.lang].add(occ.key)
                 if len(occ.key) == 1:
                     words[doc.doc_id] += 1
+        for lang, found in keys.items():
+            counted[lang][2].update(found)
     return dict(counted)
 
 
@@ -272,20 +309,28 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
         scored = {}
         for key, n in mine.items():
             letters = sum(map(len, key))
-            once_ok = len(key) == 1 and letters >= MIN_LETTERS_ONCE
+            once_ok = len(key) == 1 and (letters >= MIN_LETTERS_ONCE or words < SHORT_DOCUMENT_WORDS)
             if (n < MIN_COUNT and not once_ok) or (lang, key) in known_keys:
                 continue
             rest = counts.total[key] - n
             likelier = (n / words) / ((rest + 1) / (rest_words + words))
             if likelier > 1:
                 specific = (1 + LENGTH_BONUS * (len(key) - 1)) * math.sqrt(letters / TYPICAL_LETTERS)
-                scored[key] = n * math.log(likelier) * specific
-        if classify is not None:
-            _weigh(doc, lang, scored, stops[lang], classify)
+                # A term other documents use too is the corpus's vocabulary, not one text's turn of phrase.
+                repeated = 1.0 if counts.spread[key] else UNREPEATED_WEIGHT
+                scored[key] = n * math.log(likelier) * specific * repeated
+        _weigh(doc, lang, scored, stops[lang], classify)
         for key in list(scored):
             if any(m >= FRAGMENT_SHARE * mine[key] and longer in scored for longer, m in inside[key].items()):
                 del scored[key]
-        chosen[lang] = dict(sorted(scored.items(), key=lambda x: -x[1])[:limit])
+            elif len(key) == 1 and sum(m for longer, m in inside[key].items()
+                                       if longer[0] == key[0]) >= MODIFIER_SHARE * mine[key]:
+                scored[key] *= CLASS_WEIGHT["other"]  # mostly written before another word: an adjective, a modifier
+        shown = min(limit, max(MIN_PER_DOCUMENT, words // WORDS_PER_SUGGESTION))
+        ranked = sorted(scored.items(), key=lambda x: -x[1])[:shown]
+        # Far below the document's few best terms is noise, however few terms the document has.
+        floor = RELATIVE_FLOOR * ranked[min(len(ranked), MIN_PER_DOCUMENT) - 1][1] if ranked else 0.0
+        chosen[lang] = {k: v for k, v in ranked if v >= floor}
     found = []
     for lang, scored in chosen.items():
         surfaces, passages = _locate(doc, lang, set(scored), stops[lang])
@@ -299,30 +344,68 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
 
 
 def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset, classify) -> None:
-    """Weigh scored terms by their words' classes; drop those a function word begins or ends."""
+    """Weigh scored terms by how concept-like they are (their words' classes, their rarity in the general
+    language); drop those a function word begins or ends and those naming a person."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
+    # Known to the document's dictionary or to English (which business and software texts of every language quote).
+    known = ((lambda word, lang_: classify(word, lang_) != "unknown" or classify(word, "en") != "unknown")
+             if classify else (lambda word, lang_: False))
+    names = name_words(doc.text, lang, doc.authors, known)
+    verbs = verb_words(doc.text, lang)
     for key in list(scored):
         words = _label(surfaces[key]).split()
-        classes = [classify(w, lang) for w in words]
-        if "function" in (classes[0], classes[-1]):
+        classes = [classify(w, lang) for w in words] if classify else ["noun"] * len(words)
+        if len(words) == 1 and (words[0].casefold() in verbs
+                                or classes[0] == "unknown" and not looks_like_noun(words[0], lang)):
+            classes = ["other"]
+        if ("function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
+                or chance_phrase(words, lang)):
             del scored[key]
         else:
-            scored[key] *= max(CLASS_WEIGHT[c] for c in classes)
+            likeness = max(CLASS_WEIGHT[c] for c in classes) * specificity(words, lang)
+            if likeness < MIN_LIKENESS:  # an everyday word, a lone verb or adjective: not worth a trainer's time
+                del scored[key]
+            else:
+                scored[key] *= likeness
 
 
 def _locate(doc: SourceDocument, lang: str, keys: set, stops: frozenset) -> tuple[dict, dict]:
-    """How a document writes some terms (surface -> count) and where (passages)."""
+    """How a document writes some terms (surface -> count) and where (passages, each with its sentence)."""
     surfaces: dict[tuple, Counter] = defaultdict(Counter)
     passages: dict[tuple, list[Passage]] = defaultdict(list)
     for region, begin in _stretches(doc):
         if region.lang != lang:
             continue
+        chunk = doc.text[region.start:region.end]
+        spans = None
         for occ in occurrences(doc.text, lang, stops, begin, region.end):
             if occ.key in keys:
+                spans = spans if spans is not None else sentence_spans(chunk)
+                start, end = occ.start - region.start, occ.end - region.start
+                sentence = next((chunk[a:b] for a, b in spans if a <= start and end <= b), occ.surface)
                 surfaces[occ.key][occ.surface] += 1
-                passages[occ.key].append(Passage(region.chunk_id, doc.doc_id, lang, occ.start - region.start,
-                                                 occ.end - region.start, occ.surface))
+                passages[occ.key].append(Passage(region.chunk_id, doc.doc_id, lang, start, end, occ.surface,
+                                                 " ".join(sentence.split())))
     return surfaces, passages
+
+
+def _grounding_first(passages: list[Passage]) -> list[Passage]:
+    """A term's passages, the sentence that best explains it first, one per sentence: a sentence of readable
+    length that says what the term is ("X is ...") beats one that only mentions it; earlier beats later."""
+    def rank(item: tuple[int, Passage]) -> tuple:
+        order, p = item
+        words = len(p.sentence.split())
+        rest = p.sentence.casefold().split(p.text.casefold(), 1)[-1].split()
+        defines = bool(rest) and rest[0] in _COPULAS.get(p.lang, ())
+        return (not defines, not MIN_SENTENCE_WORDS <= words <= MAX_SENTENCE_WORDS, order)
+
+    seen: set[str] = set()
+    distinct = []
+    for order, p in sorted(enumerate(passages), key=rank):
+        if p.sentence not in seen:
+            seen.add(p.sentence)
+            distinct.append(p)
+    return distinct
 
 
 def _label(surfaces: Counter) -> str:
@@ -424,5 +507,6 @@ def documents_as_sources(docs: Iterable, chunks: Iterable) -> list[SourceDocumen
     regions: dict[str, list[tuple[int, Region]]] = defaultdict(list)
     for chunk in chunks:
         regions[chunk.doc_id].append((chunk.ord, Region(chunk.chunk_id, chunk.start, chunk.end, chunk.lang)))
-    return [SourceDocument(d.doc_id, d.text, tuple(r for _, r in sorted(regions[d.doc_id], key=lambda x: x[0])))
+    return [SourceDocument(d.doc_id, d.text, tuple(r for _, r in sorted(regions[d.doc_id], key=lambda x: x[0])),
+                           tuple(d.authors))
             for d in docs]

@@ -304,6 +304,9 @@ def test_suggestions_follow_the_documents_and_decisions_outlive_versions(store):
     found = store.snapshot().suggestions()
     portal = [s for s in found if any("kvalitetsportal" in label.casefold() for label in s["labels"].values())]
     assert portal and portal[0]["documents"][0]["doc_id"] == "doc4", [s["labels"] for s in found]
+    # Grounded in whole sentences, the best first: what accepting drafts the definition from.
+    assert all(p["text"] in p["sentence"] and p["sentence"] in PORTAL_TEXT for p in portal[0]["passages"])
+    assert portal[0]["definitions"]["no"] == portal[0]["passages"][0]["sentence"]
     decision = store.decide(portal[0], "dismissed")
     assert decision["status"] == "dismissed" and store.decisions()[portal[0]["id"]] == decision
     publish(store, document(5, "sv"))  # a later write carries suggestions over and keeps the decision

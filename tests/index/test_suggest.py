@@ -6,6 +6,7 @@ import numpy as np
 from index.concepts import parse_catalogue
 from index.concepts.suggest import Region, SourceDocument, reference_sample, suggest
 from index.concepts.terms import occurrences
+from index.glosses.stopwords import STOPWORDS
 
 NEW = ("Das Dateisystem FAT ist alt. Ein FAT-Dateisystem kennt keine Rechte. Das Dateisystem FAT taugt für "
        "Wechseldatenträger. Wechseldatenträger mit dem Dateisystem FAT lesen alle Systeme.")
@@ -64,3 +65,61 @@ def test_a_write_reads_the_new_documents_and_a_bounded_stable_sample_of_the_rest
     again = reference_sample(list(reversed(corpus)), ["doc-9"], size=100)
     assert set(sample[2:]) - {"doc-9"} <= set(again[1:]) | {"doc-7", "doc-4000"}
     assert reference_sample(["a", "b"], ["a"], size=100) == ["a", "b"]
+
+
+# A Norwegian article about customer loyalty by a named author, against a reference article on another subject.
+LOYALTY = (
+    "Kundelojalitet er viljen en kunde har til å kjøpe igjen fra samme leverandør. Sandra Vandermerwe skriver at "
+    "kundelojalitet vokser når kundereisen er enkel. Ifølge Sandra Vandermerwe måler selskapene kundelojalitet "
+    "med kjøpefrekvens. Høy kjøpefrekvens betyr ofte høy kundelojalitet, men ikke alltid. Selskapene kan bruke "
+    "lojalitetsprogrammer for å øke kjøpefrekvens. Et lojalitetsprogram gir kunden rabatt. Kundereisen til en "
+    "lojal kunde er kort. Markedsandel følger ofte kundelojalitet. Men markedsandel er ikke det samme som "
+    "kundelojalitet, skriver Vandermerwe. Lojalitetsprogrammer har også kostnader."
+)
+WEATHER = (
+    "Været i Bergen er ofte vått. Regnet kommer fra havet, og vinden blåser fra vest. Om vinteren faller det snø "
+    "på fjellet. Selskapene som selger paraplyer tjener godt. Det er ikke det samme som i Oslo, der det er tørrere."
+)
+
+
+def _loyalty_corpus(authors=()):
+    return [SourceDocument("new", LOYALTY, (Region(1, 0, len(LOYALTY), "no"),), tuple(authors)),
+            _doc("old", WEATHER, "no", chunk_id=2)]
+
+
+def test_function_words_generic_words_and_personal_names_are_never_suggested():
+    found = suggest(_loyalty_corpus(), ["new"], None)
+    words = {w.casefold() for s in found for label in s.labels.values() for w in label.split()}
+    assert "kundelojalitet" in words  # the article's concept
+    assert not words & STOPWORDS["no"], words & STOPWORDS["no"]
+    assert not words & {"sandra", "vandermerwe"}  # a first name + surname pair, and the surname alone
+    assert not words & {"selskapene", "samme", "bruke", "ofte"}  # everyday words, however often written
+
+
+def test_a_documents_author_is_never_suggested():
+    text = "Kundelojalitet og Thomasson. " * 3 + LOYALTY
+    corpus = [SourceDocument("new", text, (Region(1, 0, len(text), "no"),), ("Peter Thomasson",)),
+              _doc("old", WEATHER, "no", chunk_id=2)]
+    assert not [s for s in suggest(corpus, ["new"], None) if "thomasson" in s.labels["no"].casefold()]
+
+
+def test_at_most_twenty_suggestions_per_document():
+    compounds = " ".join(f"Systemkomponent{i} styrer lagringsenhet{i}. Systemkomponent{i} virker." for i in range(60))
+    text = compounds.replace("0", "a").replace("1", "b").replace("2", "c").replace("3", "d").replace("4", "e") \
+        .replace("5", "f").replace("6", "g").replace("7", "h").replace("8", "i").replace("9", "j")
+    corpus = [SourceDocument("new", text, (Region(1, 0, len(text), "no"),)), _doc("old", WEATHER, "no", chunk_id=2)]
+    found = suggest(corpus, ["new"], None)
+    assert 10 <= len(found) <= 20
+
+
+def test_each_suggestion_cites_whole_sentences_the_best_first():
+    found = suggest(_loyalty_corpus(), ["new"], None)
+    loyalty = next(s for s in found if s.labels["no"].casefold() == "kundelojalitet")
+    sentences = [p.sentence for p in loyalty.terms[0].passages]
+    # The sentence saying what the term is comes first; every one is a whole sentence of the article.
+    assert sentences[0] == "Kundelojalitet er viljen en kunde har til å kjøpe igjen fra samme leverandør."
+    assert len(set(sentences)) == len(sentences) and all(s in LOYALTY and s.endswith(".") for s in sentences)
+    assert loyalty.to_dict()["definitions"] == {"no": sentences[0]}
+    for s in found:
+        for p in (p for t in s.terms for p in t.passages):
+            assert p.text in p.sentence and LOYALTY[p.start:p.end] == p.text
