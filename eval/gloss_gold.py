@@ -21,7 +21,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from index.glosses import content_words
+from index.concepts import load_catalogue
+from index.config import Config
+from index.glosses import content_words, gloss_text, lexicons, lookup_word
 
 GOLD_DIR = Path(__file__).parent / "gloss-gold"
 SEED = 20
@@ -30,6 +32,7 @@ _ROOT = Path(__file__).parent.parent
 CORPORA = {"seeds": _ROOT / "seeds", "install": Path(__file__).parent / "corpus-install" / "docs",
            "handbook": Path(__file__).parent / "corpus-handbook" / "docs"}
 BANDS = ("frequent", "middling", "rare")
+LANGS = ("sv", "no", "nl", "da")
 FIELDS = ("word", "lang", "corpus", "band", "half", "senses", "context")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -99,11 +102,90 @@ def write_gold(rows: list[dict], out) -> None:
     writer.writerows(rows)
 
 
+def _normal(text: str) -> str:
+    text = " ".join(text.casefold().replace(" + ", " ").split()).strip(" .,;:!?\"'()")
+    for article in ("to ", "a ", "an ", "the "):
+        text = text.removeprefix(article)
+    return text
+
+
+def matches(gloss: str, senses: set[str]) -> bool:
+    """Whether one of the gloss's comma-separated translations is an accepted sense (see the matching rule)."""
+    return any(_normal(part) in senses for part in gloss.split(", "))
+
+
+def score(rows: list[dict], first_gloss) -> dict:
+    """First-sense accuracy and coverage of gold rows; `first_gloss(row)` is the gloss shown first, or None.
+
+    Rows whose senses are "-" (a name, command or file name the sample drew: nothing to gloss) are left out.
+    """
+    scored = [r for r in rows if r["senses"].strip() != "-"]
+    right, glossed, misses = 0, 0, []
+    for row in scored:
+        gloss = first_gloss(row)
+        ok = gloss is not None and matches(gloss, {_normal(s) for s in row["senses"].split("|")})
+        glossed += gloss is not None
+        right += ok
+        if not ok:
+            misses.append(f"{row['word']} -> {gloss!r} (gold: {row['senses']})")
+    n = max(1, len(scored))
+    return {"words": len(scored), "first_sense_accuracy": round(right / n, 3), "coverage": round(glossed / n, 3),
+            "misses": misses}
+
+
+def evaluate(config: Config, langs: tuple[str, ...] = LANGS, folder: Path = GOLD_DIR) -> dict:
+    """Per language and half: the word glossed in its sentence, and alone as `GET /api/glossary` looks it up."""
+    catalogue, lex = load_catalogue(), lexicons(config.dict_dir, config.cache_dir)
+
+    def in_context(row: dict) -> str | None:
+        start = _position(row["context"], row["word"])
+        spans = gloss_text(row["context"], row["lang"], "en", catalogue, lex)
+        return next((g.gloss for g in spans if g.start <= start < g.end), None)
+
+    def alone(row: dict) -> str | None:
+        found = lookup_word(row["word"], row["lang"], "en", catalogue, lex)
+        return found[0].gloss if found else None
+
+    report = {}
+    for lang in langs:
+        rows = read_gold(lang, folder)
+        report[lang] = {f"{half}_{how}": score([r for r in rows if r["half"] == half], first)
+                        for half in ("dev", "test") for how, first in (("context", in_context), ("glossary", alone))}
+    return report
+
+
+def _position(sentence: str, word: str) -> int:
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", sentence, re.IGNORECASE)
+    return match.start() if match else -1
+
+
+def print_report(report: dict, misses: bool = False) -> None:
+    """A table of the evaluation, one line per language and half."""
+    print("gold gloss lists (eval/gloss-gold): first-sense accuracy / coverage, in context and alone (/api/glossary)")
+    for lang, halves in report.items():
+        for half in ("dev", "test"):
+            c, g = halves[f"{half}_context"], halves[f"{half}_glossary"]
+            print(f"  {lang} {half:4} {c['words']:3} words: context {c['first_sense_accuracy']:.3f} / {c['coverage']:.3f}"
+                  f"   glossary {g['first_sense_accuracy']:.3f} / {g['coverage']:.3f}")
+            if misses:
+                for miss in c["misses"]:
+                    print(f"      {miss}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.gloss_gold", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sample", metavar="LANG", required=True, help="print a new sample (senses to fill in)")
+    parser.add_argument("--sample", metavar="LANG", help="print a new sample (senses to fill in) instead of scoring")
+    parser.add_argument("--misses", action="store_true", help="list the words glossed wrongly in context")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    write_gold(sample(args.sample), sys.stdout)
+    if args.sample:
+        write_gold(sample(args.sample), sys.stdout)
+        return 0
+    report = evaluate(Config.from_env())
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_report(report, args.misses)
     return 0
 
 
