@@ -495,7 +495,7 @@ class Lexicons:
 
     def available(self) -> dict[str, list[str]]:
         """Per passage language, the dictionaries present on disk."""
-        return {lang: names for lang in SOURCES if (names := [d.name for d, _ in self._dictionaries(lang)])}
+        return {lang: names for lang in SOURCES if (names := list(dict.fromkeys(d.name for d, _ in self._dictionaries(lang))))}
 
     def get(self, lang: str) -> Lexicon | None:
         """The lexicon of a passage language, or None without a dictionary for it."""
