@@ -11,7 +11,7 @@ export PORT ?= 5000
 HOST ?= 127.0.0.1
 Q ?= customer lock-on
 
-DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor
+DICTIONARIES := swe-eng nld-eng dan-eng deu-eng eng-nor swe-nor swe-deu eng-swe eng-nld nld-deu
 DICT_DIR ?= /usr/share/dictd
 
 .PHONY: setup dictionaries run serve ingest search test eval eval-corpora bench bench-scale soak clean

@@ -3,7 +3,8 @@ what glossing adds to a search.
 
 Content words are alphabetic tokens of two or more letters that are not in the Snowball stop word list of
 the passage language (index/glosses/stopwords.py); a word counts as glossed when a gloss span covers it.
-Every passage of the index counts (`python -m eval.glosses [--reader en] [--json]`).
+Every passage of the index counts (`python -m eval.glosses [--reader en] [--json]`); `--gold` scores the gold
+sense lists of eval/gloss-gold instead (see eval/gloss_gold.py).
 """
 from __future__ import annotations
 
@@ -130,7 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", default=None, help="index directory (default: $KB_INDEX_DIR or data/index)")
     parser.add_argument("--reader", default="en", choices=("en", "de", "fr"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--gold", action="store_true",
+                        help="score the gold sense lists instead (eval/gloss_gold.py: first-sense accuracy, coverage)")
     args = parser.parse_args(argv)
+    if args.gold:
+        from eval.gloss_gold import main as gold
+
+        return gold(["--json"] if args.json else [])
     kb = KnowledgeBase(Config.from_env().replace(index_dir=args.index_dir or Config.from_env().index_dir))
     report = {"dictionaries": kb.gloss_languages(), "coverage": coverage(kb, args.reader),
               "latency": latency(kb, args.reader), "api": api_latency(kb.index_dir, args.reader),

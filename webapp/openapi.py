@@ -107,7 +107,10 @@ SCHEMAS = {
                    "description": "concept:<id> (the concept's label in the reader's language, English where it "
                                   "has none), freedict:<dictionary> (a FreeDict dictionary; always English, for "
                                   "every reader) or english (the word is English already)."},
-    }),
+        "senses": {"type": "array", "items": STR,
+                   "description": "The dictionary's other senses of the word, best first (the best is `gloss`); "
+                                  "may be empty."},
+    }, optional=("senses",)),
     "Citation": _object({
         "doc_id": STR, "title": STR, "authors": STR_LIST, "date": DATE, "publisher": NULLABLE_STR,
         "lang": STR, "language": {**STR, "description": "The language's English name."},

@@ -15,15 +15,18 @@ from typing import Iterator
 
 from ..errors import KBError
 from ..progress import Progress
+from .english import respace
 
 _B64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 _SENSE = re.compile(r"^\s*\d+\.\s*")
 _TRAILING_SENSE = re.compile(r"\s+\d+\.\s*$")
 _TAG = re.compile(r"<[^>]*>")
+_CLASSES = re.compile(r"<([^>]*)>")
 _NOISE = re.compile(r"\b(?:sb|sth|so|jdn|jdm|etw)\.(?=\s|$|,)|\[[^\]]*\]|\([^)]*\)|\.\.\.|…")
 log = logging.getLogger(__name__)
-# A gloss is read at a glance: a few translations of the first senses are enough.
-MAX_TRANSLATIONS = 3
+# Headwords of affixes ("terug‐": re-) and phrase fragments ("... terug": ago) are not words of a passage.
+_FRAGMENT_ENDS = ("-", "\u2010")
+_FRAGMENT_STARTS = ("...", "…")
 
 
 class DictionaryError(KBError):
@@ -63,8 +66,9 @@ def _number(text: str) -> int:
     return value
 
 
-def entries(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
-    """(index headword, entry text) for every real entry, in index order; metadata entries skipped."""
+def entries(dictionary: Dictionary, wanted: set[str] | None = None) -> Iterator[tuple[str, str]]:
+    """(index headword, entry text) for every real entry, in index order; metadata entries skipped; only the
+    headwords in `wanted` (casefolded) if given, the others not even decoded."""
     try:
         data = gzip.decompress(dictionary.dict_path.read_bytes())
         lines = dictionary.index_path.read_text(encoding="utf-8").splitlines()
@@ -76,6 +80,8 @@ def entries(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
             progress(n)
         fields = line.split("\t")
         if len(fields) < 3 or fields[0].startswith("00database") or not fields[0].strip():
+            continue
+        if wanted is not None and fields[0].strip().removeprefix("... ").strip().casefold() not in wanted:
             continue
         try:
             offset, length = _number(fields[1]), _number(fields[2])
@@ -100,41 +106,49 @@ def senses(entry: str) -> list[str]:
     return [_SENSE.sub("", line).strip() for line in body if _SENSE.match(line)]
 
 
-def translations(sense: str) -> list[str]:
+def translations(sense: str, into_english: bool = True) -> list[str]:
     """The comma-separated translations of one sense, without grammar tags and placeholders."""
     if sense.lstrip().startswith(("Note:", "Synonyms:", "see:")):
         return []
     cleaned = _NOISE.sub("", _TAG.sub("", sense))
     out = []
     for part in re.split(r"[,;]", cleaned):
+        # Some FreeDict builds dropped the spaces inside phrases ("haveto", "outerspace"): put them back.
         part = " ".join(part.split()).strip(" .:")
+        part = respace(part) if into_english else part.replace("\u0133", "ij")  # eng-nld writes ĳ for ij
         if part and part not in out:
             out.append(part)
     return out
 
 
-def gloss_of(entry: str) -> str:
-    """A short gloss: up to `MAX_TRANSLATIONS` translations, taken from the first senses in order."""
-    found: list[str] = []
-    for sense in senses(entry):
-        for word in translations(sense):
-            if word not in found:
-                found.append(word)
-        if len(found) >= MAX_TRANSLATIONS:
-            break
-    return ", ".join(found[:MAX_TRANSLATIONS])
+def word_classes(entry: str) -> frozenset[str]:
+    """The grammar tags of an entry's headword (<n, neut> -> n, neut), where the dictionary gives them."""
+    return frozenset(t.strip() for tags in _CLASSES.findall(entry.split("\n", 1)[0]) for t in tags.split(",")
+                     if t.strip())
 
 
-def forward(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
-    """(source word, gloss) pairs of a dictionary into English, e.g. swe-eng."""
+def forward(dictionary: Dictionary, into_english: bool = True) -> Iterator[tuple[str, list[list[str]], frozenset]]:
+    """(source word, its senses, each a list of translations, its word classes) of a dictionary, e.g. swe-eng.
+
+    Homographs are merged, a lower-case entry before a capitalised one (komen: come, before Komen: Comine);
+    affixes and phrase fragments are skipped.
+    """
+    merged: dict[str, list[tuple[bool, list[list[str]], frozenset]]] = {}
     for headword, entry in entries(dictionary):
-        gloss = gloss_of(entry)
-        if gloss:
-            yield headword, gloss
+        head = entry.split("\n", 1)[0].split(" /", 1)[0].strip()
+        if head.startswith(_FRAGMENT_STARTS) or head.endswith(_FRAGMENT_ENDS):
+            continue
+        groups = [found for sense in senses(entry) if (found := translations(sense, into_english))]
+        if groups:
+            merged.setdefault(headword, []).append((head[:1].isupper(), groups, word_classes(entry)))
+    for headword, found in merged.items():
+        found.sort(key=lambda f: f[0])
+        yield headword, [group for _, groups, _ in found for group in groups], frozenset().union(*(f[2] for f in found))
 
 
-def reverse(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
-    """(target word, English headword) pairs of a dictionary out of English, e.g. eng-nor read nor -> eng.
+def reverse(dictionary: Dictionary) -> Iterator[tuple[str, str, frozenset, int]]:
+    """(target word, English headword, its word classes, the word's place among its translations) of a dictionary
+    out of English, e.g. eng-nor read nor -> eng ("velge" is the first translation of choose, the third of name).
 
     Only single-word translations are kept; the English headword is the gloss (the caller merges several).
     """
@@ -142,7 +156,8 @@ def reverse(dictionary: Dictionary) -> Iterator[tuple[str, str]]:
         english = entry.split("\n", 1)[0].split(" /", 1)[0].split(" <", 1)[0].strip()
         if not english:
             continue
-        for sense in senses(entry):
-            for word in translations(sense):
-                if " " not in word and word.isalpha():
-                    yield word.casefold(), english
+        classes = word_classes(entry)
+        found = [t for sense in senses(entry) for t in translations(sense, into_english=False)]
+        for n, word in enumerate(found):
+            if " " not in word and word.isalpha():
+                yield word.casefold(), english, classes, n

@@ -14,6 +14,7 @@ from .stopwords import is_stopword
 READER_LANGUAGES = ("en", "de", "fr")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LETTERS = 2
+_SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,12 @@ class Gloss:
     gloss: str
     source: str  # "concept:<id>", "freedict:<dictionary>" or "english" (the word is English already)
     lang: str  # language of the gloss text
+    senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
 
     def to_dict(self) -> dict:
         """The JSON shape of the API."""
         return {"start": self.start, "end": self.end, "term": self.term, "gloss": self.gloss, "source": self.source,
-                "lang": self.lang}
+                "lang": self.lang, "senses": list(self.senses)}
 
 
 def check_reader(reader: str) -> str:
@@ -64,12 +66,20 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is not None:
         for match in content_words(text, lang):
-            if any(start <= match.start() < end for start, end in taken):
+            if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
+
+
+def _is_name(text: str, match: re.Match, lang: str) -> bool:
+    """A capitalised word inside a sentence is a name (Westerman, Debian), except in German, which capitalises nouns."""
+    if lang == "de" or not match.group()[:1].isupper():
+        return False
+    before = text[:match.start()].rstrip()
+    return bool(before) and before[-1] not in _SENTENCE_END
 
 
 def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
@@ -88,4 +98,4 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
     source = ENGLISH if entry.source == ENGLISH else f"freedict:{entry.source}"
-    return Gloss(start, start + len(term), term, entry.gloss, source, "en")
+    return Gloss(start, start + len(term), term, entry.gloss, source, "en", entry.senses)

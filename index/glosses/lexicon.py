@@ -1,9 +1,14 @@
 """A compact word -> English gloss lookup per passage language, built once from FreeDict and cached on disk.
 
-A word is matched, first hit wins: as written; through the language's Snowball stemmer ("kunderna" -> kund);
-with an inflection ending stripped ("nieuwe" -> nieuw); as a Norwegian/Danish cognate (Swedish only); as a
-compound of two known parts ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already, or an
-English cognate that differs in its ending ("strategiska" -> strategic).
+A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het);
+as a Norwegian/Danish/Swedish cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an
+inflection ending stripped ("nieuwe" -> nieuw); as a compound of two known parts ("kundnöjdhet" = kund +
+nöjd(het)); as a word that is English already, or an English cognate that differs in its ending
+("strategiska" -> strategic).
+
+Every dictionary word keeps all its senses, best first: the sense whose translations are the most common
+English words, helped by the dictionary's first sense and by the translations the sister languages'
+dictionaries give for the same word (Swedish "bygga", Danish "bygge", Norwegian "bygge": build).
 """
 from __future__ import annotations
 
@@ -18,25 +23,48 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
 from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
-from .freedict import Dictionary, DictionaryError, entries, forward, reverse
+from .english import zipf
+from .freedict import Dictionary, DictionaryError, entries, forward, reverse, senses, translations, word_classes
+from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 5
-# Per passage language, the dictionaries to read, most trusted first. Norwegian has no FreeDict
-# nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to fill its gaps.
-# Swedish, whose FreeDict has only 5,000 words, borrows Norwegian and Danish cognates ("forstå" for förstå,
-# "løsning" for lösning): the three languages share most of their vocabulary, spelt a little differently.
+_FORMAT = 6
+# Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
+# Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
+# fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
+# bedrift -> company) and borrows Norwegian and Danish cognates ("forstå" for förstå, "løsning" for lösning):
+# the three languages share most of their vocabulary, spelt a little differently; Norwegian and Danish read
+# swe-nor backwards through the Swedish lexicon, and that lexicon's words as cognates ("lexicon:sv", named after
+# the dictionary it needs).
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "sv": (("swe-eng", "forward"), ("eng-nor", "reverse>cognates"), ("dan-eng", "forward>cognates")),
-    "nl": (("nld-eng", "forward"),),
-    "da": (("dan-eng", "forward"),),
+    "sv": (("swe-eng", "forward"), ("swe-nor", "bridge:eng-nor"), ("swe-deu", "bridge:deu-eng"), ("eng-swe", "reverse"),
+           ("eng-nor", "reverse>cognates"), ("dan-eng", "forward>cognates")),
+    "nl": (("nld-eng", "forward"), ("eng-nld", "reverse"), ("nld-deu", "bridge:deu-eng")),
+    "da": (("dan-eng", "forward"), ("eng-nor", "reverse>cognates"), ("swe-nor", "through:sv>cognates"),
+           ("swe-nor", "lexicon:sv>cognates")),
     "de": (("deu-eng", "forward"),),
-    "no": (("eng-nor", "reverse"), ("dan-eng", "forward")),
+    "no": (("eng-nor", "reverse"), ("swe-nor", "through:sv"), ("dan-eng", "forward>cognates"),
+           ("swe-nor", "lexicon:sv>cognates")),
 }
+# A gloss is read at a glance: the best sense, in at most three translations; a few other senses on demand.
+MAX_TRANSLATIONS = 3
+MAX_SENSES = 8
+# How a translation is ranked among a word's senses: how common the English word is (Zipf, 0-8), plus these.
+_FIRST_SENSE = 1.0  # the dictionary lists it first (some dictionaries order senses by use, others alphabetically)
+# Per dictionary (or bridge-language synonym) that gives the same translation for the same word, up to a cap:
+# agreement is evidence, but a translation many synonyms share (undertaking) is not thereby the common sense.
+_AGREEMENT = 0.5
+_MAX_VOTES = 2
+_NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common word is likelier meant
+# A word among the first translations of an English headword is what the headword means in that language.
+_EARLY = 3
+# Word classes the dictionaries tag alike on both sides (swe-nor's Swedish, eng-nor's English headwords).
+_CLASSES = frozenset({"n", "v", "adj", "adv", "prep", "pron", "num", "conj", "interj"})
 # Where the English vocabulary comes from: a word missing from a passage language's dictionary but
 # listed on the English side of these ("business", "digital", "segment") is English already.
 ENGLISH_SOURCES = (("eng-nor", "headwords"), ("swe-eng", "glosses"), ("nld-eng", "glosses"),
@@ -77,12 +105,13 @@ _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("it
 
 @dataclass(frozen=True)
 class WordGloss:
-    """How a word was glossed: the dictionary form(s) it matched, the gloss and the dictionary it came from."""
+    """How a word was glossed: the dictionary form(s) it matched, the best sense, the others, and the dictionary."""
 
     form: str
     gloss: str
     source: str
-    via: str  # "word" | "stem" | "inflection" | "cognate" | "compound" | "english"
+    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "compound" | "english"
+    senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
 
 
 @dataclass
@@ -91,10 +120,11 @@ class Lexicon:
 
     lang: str
     sources: list[str]
-    words: dict[str, list]  # dictionary form -> [gloss, index into sources]
+    words: dict[str, list]  # dictionary form -> [[senses, best first], index into sources]
     stems: dict[str, str]  # stem -> the dictionary form chosen for it
     english: dict[str, int] = field(default_factory=dict)  # English words (see `build_english`)
-    cognates: dict[str, list] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> [gloss, source]
+    cognates: dict[str, list] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> [senses, source]
+    lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
@@ -107,23 +137,31 @@ class Lexicon:
             return self._memo[key]
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._inflected(key) or self._cognate(key) or self._compound(key, depth=2)
-                 or self._english(key))
+        found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._stemmed(key)
+                 or self._inflected(key) or self._compound(key, depth=2) or self._english(key))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
         return found
 
-    def _entry(self, form: str, via: str) -> WordGloss:
-        gloss, source = self.words[form]
-        return WordGloss(form, gloss, self.sources[source], via)
+    def _entry(self, form: str, via: str, table: dict[str, list] | None = None) -> WordGloss:
+        senses, source = (self.words if table is None else table)[form]
+        return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
 
     def _direct(self, word: str) -> WordGloss | None:
+        """The word as a dictionary lists it, or its lemma listed."""
         if word in self.words:
             return self._entry(word, "word")
+        lemma = self.lemmas.get(word)
+        return self._entry(lemma, "lemma") if lemma in self.words else None
+
+    def _stemmed(self, word: str) -> WordGloss | None:
         snowball = stemmer(self.lang)
         form = self.stems.get(snowball.stemWord(word) if snowball else word)
         return self._entry(form, "stem") if form else None
+
+    def _known(self, word: str) -> WordGloss | None:
+        return self._direct(word) or self._stemmed(word)
 
     def _inflected(self, word: str) -> WordGloss | None:
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
@@ -135,21 +173,20 @@ class Lexicon:
             undouble = self.lang == "nl" and base[-2:-1] * 2 == base[-3:-1]
             bases = [base, base[:-2] + base[-1]] if undouble else [base]
             for candidate in (b + ending for b in bases for ending in ("", *endings)):
-                found = self._direct(candidate) if candidate != word else None
+                found = self._known(candidate) if candidate != word else None
                 # Stemming a guessed form can cut it to a short unrelated word (innlegg -> inn); not that.
                 if found is not None and len(found.form) >= len(candidate) - 2:
                     return WordGloss(found.form, found.gloss, found.source, "inflection")
         return None
 
     def _cognate(self, word: str) -> WordGloss | None:
-        if not self.cognates:
+        if not self.cognates or len(word) < _MIN_PART:
             return None
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
         for suffix in ("", *suffixes):
             base = word[:len(word) - len(suffix)]
             if word.endswith(suffix) and len(base) >= _MIN_PART and (key := _nordic_key(base)) in self.cognates:
-                gloss, source = self.cognates[key]
-                return WordGloss(key, gloss, self.sources[source], "cognate")
+                return self._entry(key, "cognate", self.cognates)
         return None
 
     def _english(self, word: str) -> WordGloss | None:
@@ -196,7 +233,7 @@ class Lexicon:
             return None
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
-            head = self._direct(word[cut:]) or self._english(word[cut:])
+            head = self._known(word[cut:]) or self._english(word[cut:])
             if head is None or len(head.form) < _MIN_PART:  # a stem cut to a syllable (ingene -> ing) is no part
                 continue
             modifier = self._modifier(word[:cut], depth)
@@ -212,7 +249,7 @@ class Lexicon:
             stem = part[:len(part) - len(link)]
             if len(stem) < _MIN_PART:
                 continue
-            found = self._direct(stem) or self._compound(stem, depth - 1)
+            found = self._known(stem) or self._compound(stem, depth - 1)
             if found is not None and len(found.form) >= _MIN_PART:
                 return found
         return None
@@ -220,37 +257,76 @@ class Lexicon:
     def to_json(self) -> dict:
         """The lexicon as cached on disk (without the shared English vocabulary)."""
         return {"lang": self.lang, "sources": self.sources, "words": self.words, "stems": self.stems,
-                "cognates": self.cognates}
+                "cognates": self.cognates, "lemmas": self.lemmas}
 
     @classmethod
     def from_json(cls, data: dict, english: dict[str, int] | None = None,
                   english_stems: dict[str, str] | None = None) -> "Lexicon":
         """Read what `to_json` wrote; `english` and `english_stems` are shared with the other lexicons."""
         return cls(data["lang"], data["sources"], data["words"], data["stems"], english or {}, data["cognates"],
-                   {} if english_stems is None else english_stems)
+                   data["lemmas"], {} if english_stems is None else english_stems)
 
 
 def _first(gloss: str) -> str:
     return gloss.split(", ", 1)[0]
 
 
-def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english: dict[str, int] | None = None) -> Lexicon:
+def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english: dict[str, int] | None = None,
+                  through: Callable[[str], "Lexicon | None"] | None = None) -> Lexicon:
     """Read the dictionaries (most trusted first) into one lexicon for a passage language.
 
-    A direction "reverse" reads an English-to-X dictionary backwards; "cognates" marks a related language's
-    dictionary, whose words are matched by spelling key only.
+    A direction "reverse" reads an English-to-X dictionary backwards; "bridge:<pair>" reads an X-to-Y dictionary
+    and glosses Y through the English-to-Y dictionary <pair> read backwards (swe-nor through eng-nor) or forward
+    (swe-deu through deu-eng); "through:<lang>" reads a <lang>-to-X dictionary backwards and glosses X's words
+    with the lexicon of <lang> that `through` gives (Norwegian verdi -> Swedish värde -> value); "cognates" marks
+    a related language's dictionary, whose words are matched by spelling key only.
     """
-    words: dict[str, list] = {}
-    cognates: dict[str, list] = {}
+    read: list[tuple[int, str, str, list[list[str]]]] = []  # (position, kind, form, senses)
+    evidence: dict[str, Counter] = {}  # form -> English -> votes beyond the dictionaries' agreement (see below)
     for position, (dictionary, direction) in enumerate(dictionaries):
         direction, _, kind = direction.partition(">")
-        pairs = _reversed_glosses(dictionary, english or {}) if direction == "reverse" else forward(dictionary)
-        for form, gloss in pairs:
-            form = form.casefold()
-            if kind == "cognates":
-                cognates.setdefault(_nordic_key(form), [gloss, position])
+        if direction == "reverse":
+            pairs = _reversed_senses(dictionary, evidence if kind != "cognates" else {})
+        elif direction.startswith("bridge:"):
+            pairs = _bridged_senses(dictionary, Dictionary(direction.split(":", 1)[1], dictionary.directory), evidence)
+        elif direction.startswith("through:"):
+            pairs = _through_senses(dictionary, through(direction.split(":", 1)[1]) if through else None)
+        elif direction.startswith("lexicon:"):  # another language's lexicon, its words as cognates
+            other = through(direction.split(":", 1)[1]) if through else None
+            pairs = [(form, [sense.split(", ") for sense in found[0][:2]]) for form, found in (other.words.items()
+                     if other else ()) if " " not in form]
+        else:
+            pairs = ((form, groups) for form, groups, _ in forward(dictionary))
+        read.extend((position, kind, form.casefold(), groups) for form, groups in pairs)
+    # What each dictionary says a word means, its own language's by form, sister languages' by spelling key:
+    # a translation that several dictionaries give is the likelier sense (the same word's senses, not its key's).
+    key = _nordic_key if any(kind == "cognates" for _, kind, _, _ in read) else str
+    said: dict[str, dict[int, set[str]]] = {}
+    for position, kind, form, groups in read:
+        where = ("~" + key(form)) if kind == "cognates" else form
+        said.setdefault(where, {}).setdefault(position, set()).update(t.casefold() for g in groups for t in g)
+    merged: dict[str, list] = {}  # form -> [senses of every dictionary, most trusted first; most trusted position]
+    cognates: dict[str, list] = {}
+    for position, kind, form, groups in read:
+        if kind == "cognates":
+            cognates.setdefault(key(form), [[], position])[0].extend(groups)
+            if lang == "sv":
                 form = _swedish_spelling(form)
-            words.setdefault(form, [gloss, position])  # an earlier, more trusted dictionary keeps its word
+            elif dictionaries[position][0].name.startswith("swe"):
+                continue  # Norwegian and Danish share their spelling, not Swedish's: its words match by key only
+        merged.setdefault(form, [[], position])[0].extend(groups)
+
+    def ranked(table: dict[str, list], cognate: bool) -> dict[str, list]:
+        out = {}
+        for form, (groups, position) in table.items():
+            votes = Counter()
+            for where in ([] if cognate else [form]) + ["~" + (form if cognate else key(form))]:
+                votes.update(t for found in said.get(where, {}).values() for t in found)
+            votes.update(evidence.get(form, {}))
+            out[form] = [_ranked(groups, votes), position]
+        return out
+
+    words, cognates = ranked(merged, False), ranked(cognates, True)
     snowball = stemmer(lang)
     stems: dict[str, str] = {}
     for form in words:
@@ -261,7 +337,26 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
         # One form per stem: the form that is the stem itself, else the most trusted, else the shortest.
         if best is None or _rank(form, stem, words) < _rank(best, stem, words):
             stems[stem] = form
-    return Lexicon(lang, [d.name for d, _ in dictionaries], words, stems, english or {}, cognates)
+    lemmas = lemma_table(lang, lambda lemma: lemma in words or _nordic_key(lemma) in cognates)
+    return Lexicon(lang, [d.name for d, _ in dictionaries], words, stems, english or {}, cognates, lemmas)
+
+
+def _ranked(groups: list[list[str]], votes: Counter) -> list[str]:
+    """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three."""
+    def score(translation: str, first: bool) -> float:
+        return (zipf(translation) + _FIRST_SENSE * first + _AGREEMENT * min(votes[translation.casefold()], _MAX_VOTES)
+                + _NAME * translation[:1].isupper())
+
+    seen: set[str] = set()
+    ranked = []
+    for n, group in enumerate(groups):
+        members = [t for t in dict.fromkeys(group) if t.casefold() not in seen]
+        seen.update(t.casefold() for t in members)
+        if members:
+            scored = sorted(((score(t, n == 0), t) for t in members), key=lambda x: -x[0])
+            ranked.append((scored[0][0], n, [t for _, t in scored[:MAX_TRANSLATIONS]]))
+    ranked.sort(key=lambda r: (-r[0], r[1]))
+    return [", ".join(members) for _, _, members in ranked[:MAX_SENSES]]
 
 
 def build_english(dictionaries: list[tuple[Dictionary, str]]) -> dict[str, int]:
@@ -272,7 +367,7 @@ def build_english(dictionaries: list[tuple[Dictionary, str]]) -> dict[str, int]:
         if side == "headwords":
             found.update(w for w, _ in entries(dictionary))
         else:
-            found.update(w.casefold() for _, gloss in forward(dictionary) for w in gloss.split(", "))
+            found.update(t.casefold() for _, groups, _ in forward(dictionary) for group in groups for t in group)
     return {w: n for w, n in found.items() if w.isalpha()}
 
 
@@ -303,21 +398,85 @@ def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:
     return (form != stem, words[form][1], len(form), form)
 
 
-def _reversed_glosses(dictionary: Dictionary, english: dict[str, int]) -> list[tuple[str, str]]:
-    """Target word -> up to three of its English headwords, the most common English words first.
+def _reversed_senses(dictionary: Dictionary, evidence: dict[str, Counter]) -> list[tuple[str, list[list[str]]]]:
+    """Target word -> its English headwords, each a sense of its own (ranked later, see `_ranked`).
 
-    Commonness (how often the dictionaries use a word) decides: "bygg" is a building far more often than barley.
+    A headword that lists the word among its first translations means it; one that lists it late is a vaguer
+    word (get: krijgen, halen, ... creëren) and is dropped where another lists the word early; `evidence` counts
+    a headword whose first translation the word is.
     """
-    merged: dict[str, list[str]] = {}
-    for word, headword in reverse(dictionary):
-        found = merged.setdefault(word, [])
-        if headword not in found:
-            found.append(headword)
+    merged: dict[str, dict[str, int]] = {}
+    for word, headword, _, place in reverse(dictionary):
+        found = merged.setdefault(word, {})
+        found[headword] = min(place, found.get(headword, place))
+        if place == 0:
+            evidence.setdefault(word, Counter())[headword.casefold()] += 1
+    out = []
+    for word, found in merged.items():
+        early = [h for h, place in found.items() if place < _EARLY]
+        out.append((word, [[headword] for headword in (early or found)]))
+    return out
 
-    def order(headword: str) -> tuple:
-        return (-english.get(headword.casefold(), 0), len(headword))
 
-    return [(word, ", ".join(sorted(found, key=order)[:3])) for word, found in merged.items()]
+def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[tuple[str, list[list[str]]]]:
+    """Target word -> the best sense the source language's lexicon gives each source headword that lists the word
+    among its first translations (swe-nor read backwards: verdi <- värde -> value)."""
+    if lexicon is None:
+        return []
+    merged: dict[str, list[list[str]]] = {}
+    for headword, groups, _ in forward(dictionary, into_english=False):
+        found = lexicon.words.get(headword.casefold())
+        if found is None:
+            continue
+        early = [t.casefold() for t in dict.fromkeys(t for group in groups for t in group)][:_EARLY]
+        for word in early:
+            if " " not in word and word.isalpha():
+                merged.setdefault(word, []).append(found[0][0].split(", "))
+    return list(merged.items())
+
+
+def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[list[str], frozenset]]]:
+    """Bridge-language word -> [(English translations, word classes)] per entry, read forward (deu-eng) or backwards
+    (eng-nor); a forward entry gives its first few translations, plurals of another of them left out."""
+    table: dict[str, list[tuple[list[str], frozenset]]] = {}
+    if bridge.name.startswith("eng-"):
+        for word, headword, classes, place in reverse(bridge):
+            if word in wanted:
+                # A headword whose first translation the word is leads (velge: choose before name).
+                table.setdefault(word, []).insert(0 if place == 0 else len(table.get(word, [])), ([headword], classes))
+        return table
+    for headword, entry in entries(bridge, wanted):
+        found = list(dict.fromkeys(t for sense in senses(entry) for t in translations(sense)))
+        found = [t for t in found if not (t.endswith("s") and t[:-1] in found)]
+        if found:
+            table.setdefault(headword.casefold(), []).append((found[:MAX_TRANSLATIONS], word_classes(entry)))
+    return table
+
+
+def _bridged_senses(dictionary: Dictionary, bridge: Dictionary,
+                    evidence: dict[str, Counter]) -> Iterator[tuple[str, list[list[str]]]]:
+    """Source word -> the English translations of its translations in the bridge language, each a sense of its own.
+
+    A bridge word of another word class than the source word is passed over where the dictionaries say both
+    (välja <v> -> velge -> choose <v>, not choice <n>); `evidence` counts how many of a word's bridge-language
+    translations lead to each English word (företag -> Unternehmen, Betrieb: company twice).
+    """
+    if not bridge.exists():
+        return
+    read = list(forward(dictionary, into_english=False))
+    table = _bridge_table(bridge, {t.casefold() for _, groups, _ in read for g in groups for t in g})
+    for form, groups, classes in read:
+        found: dict[str, None] = {}
+        reached_by: Counter = Counter()
+        for translation in dict.fromkeys(t.casefold() for group in groups for t in group):
+            candidates = table.get(translation, [])
+            same_class = [english for english, c in candidates if classes & c & _CLASSES]
+            reached = dict.fromkeys(e for english in (same_class or [e for e, _ in candidates]) for e in english)
+            found.update(reached)
+            reached_by.update(e.casefold() for e in reached)
+        evidence.setdefault(form.casefold(), Counter()).update({e: n - 1 for e, n in reached_by.items() if n > 1})
+        if found:
+            yield form, [[english] for english in found]
 
 
 class Lexicons:
@@ -332,11 +491,11 @@ class Lexicons:
         self._loaded: dict[str, Lexicon | None] = {}
         self._english: dict[str, int] | None = None
         self._english_stems: dict[str, str] = {}  # filled by the first lexicon that needs it
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a lexicon built through another language's loads that one first
 
     def available(self) -> dict[str, list[str]]:
         """Per passage language, the dictionaries present on disk."""
-        return {lang: names for lang in SOURCES if (names := [d.name for d, _ in self._dictionaries(lang)])}
+        return {lang: names for lang in SOURCES if (names := list(dict.fromkeys(d.name for d, _ in self._dictionaries(lang))))}
 
     def get(self, lang: str) -> Lexicon | None:
         """The lexicon of a passage language, or None without a dictionary for it."""
@@ -359,13 +518,25 @@ class Lexicons:
             return None
         try:
             english = self._english_words()
-            return _cached(self._cache_path(lang, dictionaries + self._english_dictionaries()),
+            return _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
                            f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
-                           lambda: build_lexicon(lang, dictionaries, english), Lexicon.to_json, Lexicon.from_json,
+                           lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json, Lexicon.from_json,
                            english, self._english_stems)
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)
             return None
+
+    def _dependencies(self, dictionaries: list[tuple[Dictionary, str]]) -> list[tuple[Dictionary, str]]:
+        """The dictionaries a lexicon is built from: its own, the bridges they lead through, and the lexicons of
+        the languages it is read through (a cache is stale when any of them changes)."""
+        found = list(dictionaries)
+        for _, direction in dictionaries:
+            how = direction.partition(">")[0]
+            if how.startswith("bridge:") and (bridge := Dictionary(how.split(":", 1)[1], self.dict_dir)).exists():
+                found.append((bridge, "bridged"))
+            elif how.startswith(("through:", "lexicon:")):
+                found.extend(self._dependencies(self._dictionaries(how.split(":", 1)[1])))
+        return found
 
     def _english_dictionaries(self) -> list[tuple[Dictionary, str]]:
         present = [(Dictionary(name, self.dict_dir), side) for name, side in ENGLISH_SOURCES]

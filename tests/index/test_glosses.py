@@ -25,7 +25,8 @@ from index.glosses import (
     lexicons,
     lookup_word,
 )
-from index.glosses.freedict import entries, gloss_of, senses
+from index.glosses.english import respace
+from index.glosses.freedict import entries, forward, senses
 from index.service import KnowledgeBase
 from tests.configs import config_for
 
@@ -55,15 +56,23 @@ def test_reads_every_entry_of_a_real_dictionary():
     assert not any(word.startswith("00database") for word in found)
 
 
-@pytest.mark.parametrize("entry, gloss", [
-    ("möda /mˈøːda/\neffort\n", "effort"),
-    ("affär /afˈɛːr/\n1. affair, business, business deal, case\n2. boutique, shop\n", "affair, business, business deal"),
-    ("tro /tʁˈʔo/\n1. faithful\n2. account, accredit\n", "faithful, account, accredit"),
-    ("addieren /adˈiːrən/ <v>\nadd sth. <v>\n   Synonyms: {summieren}\n", "add"),
-    ("... aanvoelen /ˈaːnvˌulən/\nfeel...\n", "feel"),
-])
-def test_gloss_of_an_entry(entry, gloss):
-    assert gloss_of(entry) == gloss
+def test_multi_word_senses_keep_their_spaces(tmp_path):
+    # nld-eng lost the spaces inside its phrases ("haveto", "goonfoot"); they are put back as it is read.
+    nld = write_dictionary(tmp_path, "nld-eng", {"moeten": "1. haveto, must\n2. oughtto",
+                                                 "gaan": "1. go\n2. goonfoot", "ruimte": "outerspace, room"})
+    read = {word: groups for word, groups, _ in forward(nld)}
+    assert read == {"moeten": [["have to", "must"], ["ought to"]], "gaan": [["go"], ["go on foot"]],
+                    "ruimte": [["outer space", "room"]]}
+    # Words are left whole: common ones, rare ones, and names.
+    assert [respace(w) for w in ("nevertheless", "tillite", "decorates", "Comine")] == [
+        "nevertheless", "tillite", "decorates", "Comine"]
+
+
+@pytest.mark.parametrize("word", ["gaan", "moeten", "kunnen", "verder"])
+def test_real_phrases_are_read_with_spaces(lex, word):
+    found = lex.get("nl").lookup(word)
+    translations = [t for sense in (found.gloss, *found.senses) for t in sense.split(", ")]
+    assert translations and all(respace(t) == t for t in translations), translations
 
 
 def test_english_definitions_of_eng_nor_are_not_translations():
@@ -93,14 +102,14 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
 
 @pytest.mark.parametrize("lang, word, expected, via", [
     ("sv", "kund", "customer", "word"),
-    ("sv", "kunderna", "customer", "stem"),            # inflected: the stem matches
-    ("sv", "Kunderna", "customer", "stem"),            # case does not matter
-    ("sv", "konkurrensfördel", "competition + advantage", "compound"),
-    ("no", "kundene", "customer", "stem"),             # Norwegian through eng-nor read backwards
-    ("nl", "klanten", "client", "stem"),
-    ("nl", "nieuwe", "new", "inflection"),             # Snowball leaves it; the ending is stripped
-    ("nl", "vraagt", "question", "inflection"),        # vraag-t, long vowel written double
-    ("sv", "strategiska", "strategic", "english"),     # a learned word whose English cognate differs in ending
+    ("sv", "kunderna", "customer", "lemma"),           # inflected: its lemma is listed
+    ("sv", "Kunderna", "customer", "lemma"),           # case does not matter
+    ("sv", "kundlojalitetsprogrammet", "customer + loyalty + program", "compound"),
+    ("no", "kundene", "customer", "lemma"),            # Norwegian through eng-nor read backwards
+    ("nl", "klanten", "client", "lemma"),
+    ("nl", "nieuwe", "new", "lemma"),                  # Snowball leaves it; the lemma list knows it
+    ("nl", "vraagt", "ask", "lemma"),                  # vraag-t, a form of the verb vragen
+    ("sv", "digitaliseringen", "digitalised", "english"),  # a learned word whose English cognate differs in ending
 ])
 def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, via):
     found = lex.get(lang).lookup(word)
@@ -139,11 +148,38 @@ def write_dictionary(folder: Path, name: str, entries_: dict[str, str]) -> Dicti
 
 def test_reversed_dictionary_lists_common_english_words_first(tmp_path):
     eng_nor = write_dictionary(tmp_path, "eng-nor", {"barley": "bygg", "building": "1. bygning, bygg\na house"})
-    lexicon = build_lexicon("no", [(eng_nor, "reverse")], english={"building": 40, "barley": 2})
-    assert lexicon.lookup("bygg").gloss == "building, barley"
-    assert lexicon.lookup("bygget").gloss == "building, barley"  # through the Norwegian stemmer
+    lexicon = build_lexicon("no", [(eng_nor, "reverse")])
+    assert lexicon.lookup("bygg").gloss == "building" and lexicon.lookup("bygg").senses == ("barley",)
+    assert lexicon.lookup("bygget").gloss == "building"  # an inflected form
     assert lexicon.lookup("bygning").gloss == "building"
     assert lexicon.lookup("a") is None and lexicon.lookup("house") is None  # definitions are not translations
+
+
+@pytest.mark.parametrize("lang, word, lemma, sense", [
+    ("sv", "köper", "köpa", "buy"),          # a present-tense verb: its infinitive, not the noun köp(are)
+    ("sv", "bygger", "bygga", "build"),
+    ("nl", "gaat", "gaan", "go"),            # Snowball leaves "gaat" alone; the lemma list knows it
+    ("sv", "kunderna", "kund", "customer"),  # the definite plural
+])
+def test_a_listed_lemma_comes_before_stems_and_compounds(lex, lang, word, lemma, sense):
+    found = lex.get(lang).lookup(word)
+    assert found.via == "lemma" and found.form == lemma, found
+    assert sense in found.gloss.split(", "), found
+
+
+def test_one_best_sense_first_and_the_others_kept(lex):
+    found = lex.get("sv").lookup("välja")
+    # A sense its dictionaries list first, not the commoner English "name" that lists velge third.
+    assert found.gloss in ("choose", "pick", "select") and "name" in found.senses
+    assert found.gloss not in found.senses and len(found.senses) == len(set(found.senses))
+
+
+def test_names_and_numbers_are_left_alone(lex, catalogue):
+    text = "Enligt Westerman köper 2024 fler kunder på nätet. Kunder väljer själva."
+    glossed = {g.term: g for g in gloss_text(text, "sv", "en", catalogue, lex)}
+    assert "Westerman" not in glossed and not any(term.isdigit() for term in glossed)
+    assert "Kunder" in glossed and "köper" in glossed  # a capital at a sentence's start is no name
+    assert glossed["köper"].to_dict()["senses"] == list(glossed["köper"].senses)
 
 
 def test_lexicon_is_cached_on_disk_and_rebuilt_when_a_dictionary_changes(tmp_path):

@@ -17,7 +17,8 @@ def test_search_results_carry_glosses_in_the_readers_language(api, app, reader):
             if g["source"].startswith("concept:"):
                 assert g["lang"] == reader and g["gloss"] == catalogue.label(g["source"].split(":", 1)[1], reader)
             else:
-                assert g["lang"] == "en"
+                assert g["lang"] == "en"  # dictionary glosses are English for every reader: a UI can say so
+            assert isinstance(g["senses"], list)
     first = body["results"][0]
     assert any(g["source"].startswith("freedict:") for g in first["glosses"])
     assert any(g["source"].startswith("concept:") for g in first["glosses"])
@@ -48,7 +49,7 @@ def test_document_glosses(api):
 
 @pytest.mark.parametrize("term, lang, to, expected", [
     ("och", "sv", "en", "and"),
-    ("kundnöjdheten", "sv", "en", "+"),              # a compound, inflected
+    ("kundlojalitetsprogrammet", "sv", "en", "+"),   # a compound, inflected
     ("kundereise", "no", "fr", "Parcours client"),   # a concept term: its French label
     ("klanten", "nl", None, "client"),
 ])
@@ -64,6 +65,13 @@ def test_glossary_looks_up_any_word(api, term, lang, to, expected):
 def test_glossary_rejects_bad_parameters(api, query):
     _, body = api(f"/api/glossary?{query}", 400)
     assert body["error"]["code"] == "invalid_query"
+
+
+def test_glossary_puts_the_best_sense_first_and_keeps_the_others(api):
+    _, body = api(f"/api/glossary?term={quote('bygger')}&lang=sv&to=en", 200)
+    best = body["glosses"][0]
+    assert best["gloss"].split(", ")[0] == "build" and best["source"].startswith("freedict:")
+    assert best["senses"] and all(isinstance(s, str) and s for s in best["senses"])
 
 
 def test_glossary_of_an_unknown_word_is_empty(api):

@@ -1,0 +1,193 @@
+"""Gold lists of word senses for dictionary glosses, and their scoring (`python -m eval.glosses --gold`).
+
+A gold list (eval/gloss-gold/<lang>.tsv) holds content words drawn by `python -m eval.gloss_gold --sample <lang>`:
+a seeded random sample of the content words of several corpora of the repository, stratified by frequency (equal
+shares of each corpus's frequent, middling and rare words), each with a sentence it occurs in, the English senses a
+linguist accepts for it there ("|"-separated, written by hand before looking at the glosser's output), and its half
+(dev: tune on; test: report only), drawn by a fixed seed.
+
+Matching rule: a gloss is right when one of its comma-separated translations, casefolded, without a leading "to "
+and surrounding punctuation, equals one of the accepted senses treated the same way. First-sense accuracy scores the
+gloss shown first (the `gloss` field); coverage is the share of gold words with any gloss.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from index.concepts import load_catalogue
+from index.config import Config
+from index.glosses import content_words, gloss_text, lexicons, lookup_word
+
+GOLD_DIR = Path(__file__).parent / "gloss-gold"
+SEED = 20
+# Corpora per passage language: (name, folder, file-name pattern or seeds' metadata).
+_ROOT = Path(__file__).parent.parent
+CORPORA = {"seeds": _ROOT / "seeds", "install": Path(__file__).parent / "corpus-install" / "docs",
+           "handbook": Path(__file__).parent / "corpus-handbook" / "docs"}
+BANDS = ("frequent", "middling", "rare")
+LANGS = ("sv", "no", "nl", "da")
+FIELDS = ("word", "lang", "corpus", "band", "half", "senses", "context")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def corpus_texts(corpus: str, lang: str) -> list[tuple[str, str]]:
+    """(file name, text) of the corpus's documents in `lang`."""
+    folder = CORPORA[corpus]
+    if corpus == "seeds":
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+        names = sorted(n for n, m in meta.items() if m.get("lang") == lang)
+    else:
+        names = sorted(p.name for p in folder.glob(f"*.{lang}.txt"))
+    return [(n, (folder / n).read_text(encoding="utf-8")) for n in names]
+
+
+def sample(lang: str, per_language: int = 108, seed: int = SEED) -> list[dict]:
+    """Gold rows without senses: per corpus holding `lang`, equal shares of frequent, middling and rare words."""
+    corpora = [c for c in CORPORA if corpus_texts(c, lang)]
+    rng = random.Random(f"{seed}-{lang}")
+    taken: set[str] = set()
+    rows = []
+    for corpus in corpora:
+        counts: Counter = Counter()
+        lowercase: set[str] = set()
+        sentences: dict[str, list[str]] = {}
+        for _, text in corpus_texts(corpus, lang):
+            for sentence in _SENTENCE.split(text):
+                for match in content_words(sentence, lang):
+                    word = match.group()
+                    key = word.casefold()
+                    counts[key] += 1
+                    if word == key:
+                        lowercase.add(key)
+                    sentences.setdefault(key, []).append(" ".join(sentence.split()))
+        # Content words only: names (never written in lower case) and very short tokens are not glossed.
+        ranked = sorted((w for w in counts if w in lowercase and len(w) >= 3), key=lambda w: (-counts[w], w))
+        share = per_language // len(corpora) // len(BANDS)
+        for band, chunk in zip(BANDS, _thirds(ranked)):
+            pool = [w for w in chunk if w not in taken]
+            for word in rng.sample(pool, min(share, len(pool))):
+                taken.add(word)
+                context = min(rng.sample(sentences[word], min(3, len(sentences[word]))), key=len)[:300]
+                rows.append({"word": word, "lang": lang, "corpus": corpus, "band": band, "half": "",
+                             "senses": "", "context": context})
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    for position, index in enumerate(order):
+        rows[index]["half"] = "dev" if position % 2 == 0 else "test"
+    return rows
+
+
+def _thirds(items: list[str]) -> list[list[str]]:
+    n = len(items)
+    return [items[: n // 3], items[n // 3: 2 * n // 3], items[2 * n // 3:]]
+
+
+def read_gold(lang: str, folder: Path = GOLD_DIR) -> list[dict]:
+    """The gold rows of a language."""
+    with open(folder / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def write_gold(rows: list[dict], out) -> None:
+    """Gold rows as TSV."""
+    writer = csv.DictWriter(out, FIELDS, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _normal(text: str) -> str:
+    text = " ".join(text.casefold().replace(" + ", " ").split()).strip(" .,;:!?\"'()")
+    for article in ("to ", "a ", "an ", "the "):
+        text = text.removeprefix(article)
+    return text
+
+
+def matches(gloss: str, senses: set[str]) -> bool:
+    """Whether one of the gloss's comma-separated translations is an accepted sense (see the matching rule)."""
+    return any(_normal(part) in senses for part in gloss.split(", "))
+
+
+def score(rows: list[dict], first_gloss) -> dict:
+    """First-sense accuracy and coverage of gold rows; `first_gloss(row)` is the gloss shown first, or None.
+
+    Rows whose senses are "-" (a name, command or file name the sample drew: nothing to gloss) are left out.
+    """
+    scored = [r for r in rows if r["senses"].strip() != "-"]
+    right, glossed, misses = 0, 0, []
+    for row in scored:
+        gloss = first_gloss(row)
+        ok = gloss is not None and matches(gloss, {_normal(s) for s in row["senses"].split("|")})
+        glossed += gloss is not None
+        right += ok
+        if not ok:
+            misses.append(f"{row['word']} -> {gloss!r} (gold: {row['senses']})")
+    n = max(1, len(scored))
+    return {"words": len(scored), "first_sense_accuracy": round(right / n, 3), "coverage": round(glossed / n, 3),
+            "misses": misses}
+
+
+def evaluate(config: Config, langs: tuple[str, ...] = LANGS, folder: Path = GOLD_DIR) -> dict:
+    """Per language and half: the word glossed in its sentence, and alone as `GET /api/glossary` looks it up."""
+    catalogue, lex = load_catalogue(), lexicons(config.dict_dir, config.cache_dir)
+
+    def in_context(row: dict) -> str | None:
+        start = _position(row["context"], row["word"])
+        spans = gloss_text(row["context"], row["lang"], "en", catalogue, lex)
+        return next((g.gloss for g in spans if g.start <= start < g.end), None)
+
+    def alone(row: dict) -> str | None:
+        found = lookup_word(row["word"], row["lang"], "en", catalogue, lex)
+        return found[0].gloss if found else None
+
+    report = {}
+    for lang in langs:
+        rows = read_gold(lang, folder)
+        report[lang] = {f"{half}_{how}": score([r for r in rows if r["half"] == half], first)
+                        for half in ("dev", "test") for how, first in (("context", in_context), ("glossary", alone))}
+    return report
+
+
+def _position(sentence: str, word: str) -> int:
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", sentence, re.IGNORECASE)
+    return match.start() if match else -1
+
+
+def print_report(report: dict, misses: bool = False) -> None:
+    """A table of the evaluation, one line per language and half."""
+    print("gold gloss lists (eval/gloss-gold): first-sense accuracy / coverage, in context and alone (/api/glossary)")
+    for lang, halves in report.items():
+        for half in ("dev", "test"):
+            c, g = halves[f"{half}_context"], halves[f"{half}_glossary"]
+            print(f"  {lang} {half:4} {c['words']:3} words: context {c['first_sense_accuracy']:.3f} / {c['coverage']:.3f}"
+                  f"   glossary {g['first_sense_accuracy']:.3f} / {g['coverage']:.3f}")
+            if misses:
+                for miss in c["misses"]:
+                    print(f"      {miss}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.gloss_gold", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sample", metavar="LANG", help="print a new sample (senses to fill in) instead of scoring")
+    parser.add_argument("--misses", action="store_true", help="list the words glossed wrongly in context")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.sample:
+        write_gold(sample(args.sample), sys.stdout)
+        return 0
+    report = evaluate(Config.from_env())
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print_report(report, args.misses)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
