@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from .bridge import Bridge
 from .debias import centre, project_out
 from .protocols import Snapshot
 from .queryplan import plan_query
@@ -31,6 +32,8 @@ class RankingConfig:
     neighbour_weight: float = 0.2
     lexical_weight: float = 0.3
     lexical_floor: float = 0.2
+    # Translate the query's words into the other passage languages for BM25 (`index.bridge`) when given a bridge.
+    bridge: bool = True
     debias: bool = True
     centring: bool = True
     # Pseudo-relevance feedback: the query moves towards the mean centroid of the best documents,
@@ -42,6 +45,11 @@ class RankingConfig:
     # Subtracted from the score of a passage that says nothing (content prior 0), in proportion.
     filler_weight: float = 0.5
     candidates: int = 200
+    # Share of each passage language's offset (its candidates' median above all candidates') taken off its scores.
+    language_calibration: float = 0.0
+
+
+MIN_CALIBRATION_CANDIDATES = 10
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -127,6 +135,22 @@ def _feedback(snapshot: Snapshot, cands: _Candidates, scores: np.ndarray, q: np.
     return _unit(q + config.feedback_weight * _unit(cands.centroids[best].mean(axis=0)))
 
 
+def _calibrated(scores: np.ndarray, langs: list[str], weight: float) -> np.ndarray:
+    """Scores less `weight` x how far each passage language's median candidate stands above all candidates' median.
+
+    Most candidates answer nothing, so a language's median is how close the query sits to that language as such:
+    what is left of the same-language bias after centring, measured per query and per passage language.
+    """
+    langs_arr = np.asarray(langs, dtype=object)
+    overall = float(np.median(scores))
+    shift = np.zeros_like(scores)
+    for lang in set(langs):
+        mine = langs_arr == lang
+        if mine.sum() >= MIN_CALIBRATION_CANDIDATES:  # too few candidates say nothing about the language
+            shift[mine] = float(np.median(scores[mine])) - overall
+    return scores - weight * shift
+
+
 def rank(
     snapshot: Snapshot,
     query: str,
@@ -137,10 +161,12 @@ def rank(
     lang: str | None = None,
     group: bool = False,
     config: RankingConfig = RankingConfig(),
+    bridge: Bridge | None = None,
 ) -> list[tuple[int, float]]:
     """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
 
-    `query_vector` may be None in lexical mode, which never reads it. `query_lang` `und` (unsure) treats
+    `query_vector` may be None in lexical mode, which never reads it; `bridge` translates the query's words for
+    BM25 against passages in other languages. `query_lang` `und` (unsure) treats
     every corpus language alike: only longer words count lexically.
     With `group`, one passage per document, its best; the document's score is that passage's
     (its own similarity blended with its document's centroid similarity and its best neighbour's).
@@ -157,7 +183,8 @@ def rank(
 
     candidates: set[int] = set()
     lexical: dict[int, float] = {}
-    plan = plan_query(query, query_lang, snapshot.chunk_languages()) if mode != "dense" else None
+    translating = bridge if config.bridge else None
+    plan = plan_query(query, query_lang, snapshot.chunk_languages(), translating) if mode != "dense" else None
     if plan is not None:
         lexical = snapshot.lexical_top(plan, pool)
         candidates.update(lexical)
@@ -179,6 +206,8 @@ def rank(
         moved = _feedback(snapshot, cands, scores, q, config)
         if moved is not None:
             scores = _dense_in_context(cands, moved, config)
+        if config.language_calibration:
+            scores = _calibrated(scores, [passages[c].lang for c in ids], config.language_calibration)
         if mode == "hybrid":
             # Weak overlap (a shared common word, an English phrase quoted in a Swedish text) is as
             # likely by chance as not; only the part of BM25 above the floor counts as evidence.

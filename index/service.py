@@ -31,6 +31,7 @@ from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
+from .bridge import Bridge
 from .ranking import RankingConfig, rank
 from .records import Document
 from .stores import Snapshot, open_store
@@ -123,6 +124,7 @@ class _Loaded:
     catalogue: Catalogue
     concept_index: ConceptIndex
     languages: list[str]
+    bridge: Bridge
 
 
 class KnowledgeBase:
@@ -148,6 +150,7 @@ class KnowledgeBase:
         workers, which then share the memory, and so no request waits for it."""
         query_detector()
         get_embedder(self._state.snapshot.embedder)
+        self._state.bridge.load(self._state.languages)
 
     def _load(self) -> _Loaded:
         previous = getattr(self, "_state", None)
@@ -165,7 +168,8 @@ class KnowledgeBase:
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
             concept_index = build_concept_index(catalogue, get_embedder(snapshot.embedder))
         log.info("serving %s from %s", snapshot.version, self.index_dir)
-        return _Loaded(snapshot, catalogue, concept_index, sorted(snapshot.chunk_languages()))
+        bridge = Bridge(self._lexicons, catalogue, snapshot.term_languages)
+        return _Loaded(snapshot, catalogue, concept_index, sorted(snapshot.chunk_languages()), bridge)
 
     def refresh(self) -> bool:
         """Load a newer published version if there is one; True when it switched.
@@ -237,7 +241,7 @@ class KnowledgeBase:
             vector = self._encode(encoded)  # first: a query refused for want of the encoder costs little
         detected = self.query_language(query)
         query_lang = detected.lang
-        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
