@@ -16,6 +16,7 @@ language. The per-machine table of target words per English word is cached with 
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,7 +35,10 @@ SHARED_MIN_CHARS = 4
 NATIVE_SHARED_WEIGHT = 0.3
 # At most this many target words per English gloss; each then gets at least 1/MAX_READINGS of its share.
 MAX_READINGS = 6
+# Renderings looked at per gloss, first senses first (English "set", "run" have a hundred in German).
+MAX_CANDIDATES = 24
 _FORMAT = 1
+_MEMO_LIMIT = 100_000
 
 Terms = dict[str, float]
 # term -> {passage language: passages holding it}: what the corpus holds (`Snapshot.term_languages`).
@@ -62,6 +66,7 @@ def _english_forms(word: str) -> list[str]:
     return forms
 
 
+@functools.lru_cache(maxsize=_MEMO_LIMIT)
 def _terms(text: str, lang: str) -> tuple[str, ...]:
     """Index terms of a rendering's content words (a label's "de", "of", "and" are no evidence)."""
     return tuple(dict.fromkeys(analyze(" ".join(w for w in words(text) if not is_stopword(w, lang)), lang)))
@@ -142,6 +147,8 @@ class Bridge:
     catalogue: Catalogue | None
     term_languages: TermLanguages
     _inverses: Inverses = field(init=False, repr=False)
+    # Per (word, its language, target languages): its groups, which depend on the dictionaries only.
+    _memo: dict[tuple, list[_Group]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._inverses = inverses(self.lexicons)
@@ -175,6 +182,14 @@ class Bridge:
         return {lang: terms for lang, terms in found.items() if terms}
 
     def _word(self, word: str, source: str, targets: list[str]) -> list[_Group]:
+        key = (word, source, tuple(targets))
+        if key not in self._memo:
+            if len(self._memo) >= _MEMO_LIMIT:  # queries bring any words: keep the memo bounded
+                self._memo.clear()
+            self._memo[key] = self._groups(word, source, targets)
+        return self._memo[key]
+
+    def _groups(self, word: str, source: str, targets: list[str]) -> list[_Group]:
         groups = []
         english = self._english(word, source)
         for target in targets:
@@ -186,7 +201,7 @@ class Bridge:
         return groups
 
     def _renderings(self, english: str, target: str) -> tuple[tuple[str, ...], ...]:
-        readings = [english] if target == "en" else self._readings(english, target)
+        readings = [english] if target == "en" else self._readings(english, target)[:MAX_CANDIDATES]
         return tuple(terms for reading in readings if (terms := _terms(reading, target)))
 
     def _english(self, word: str, source: str) -> list[str]:

@@ -45,11 +45,6 @@ class RankingConfig:
     # Subtracted from the score of a passage that says nothing (content prior 0), in proportion.
     filler_weight: float = 0.5
     candidates: int = 200
-    # Share of each passage language's offset (its candidates' median above all candidates') taken off its scores.
-    language_calibration: float = 0.0
-
-
-MIN_CALIBRATION_CANDIDATES = 10
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -135,22 +130,6 @@ def _feedback(snapshot: Snapshot, cands: _Candidates, scores: np.ndarray, q: np.
     return _unit(q + config.feedback_weight * _unit(cands.centroids[best].mean(axis=0)))
 
 
-def _calibrated(scores: np.ndarray, langs: list[str], weight: float) -> np.ndarray:
-    """Scores less `weight` x how far each passage language's median candidate stands above all candidates' median.
-
-    Most candidates answer nothing, so a language's median is how close the query sits to that language as such:
-    what is left of the same-language bias after centring, measured per query and per passage language.
-    """
-    langs_arr = np.asarray(langs, dtype=object)
-    overall = float(np.median(scores))
-    shift = np.zeros_like(scores)
-    for lang in set(langs):
-        mine = langs_arr == lang
-        if mine.sum() >= MIN_CALIBRATION_CANDIDATES:  # too few candidates say nothing about the language
-            shift[mine] = float(np.median(scores[mine])) - overall
-    return scores - weight * shift
-
-
 def rank(
     snapshot: Snapshot,
     query: str,
@@ -206,8 +185,6 @@ def rank(
         moved = _feedback(snapshot, cands, scores, q, config)
         if moved is not None:
             scores = _dense_in_context(cands, moved, config)
-        if config.language_calibration:
-            scores = _calibrated(scores, [passages[c].lang for c in ids], config.language_calibration)
         if mode == "hybrid":
             # Weak overlap (a shared common word, an English phrase quoted in a Swedish text) is as
             # likely by chance as not; only the part of BM25 above the floor counts as evidence.
