@@ -5,9 +5,9 @@ mean, the query on the corpus mean with the language subspace projected out), re
 (the passage's document centroid and best neighbour), with one round of pseudo-relevance
 feedback from the best documents when the corpus has enough of them for the best few to be a
 selection. Hybrid adds BM25 where it is trustworthy: all query terms against passages in the
-query's language, and only longer words (names, shared loan words: Disney, Kindle, data) against
-passages in other languages, where short words are false friends ("de", "in", "is"): the query plan
-(`index/queryplan.py`), built here once per search and handed to the store. Every
+query's language, and the query's words translated by the lexical bridge (`index/bridge.py`), each
+weighted by its evidence, against passages in other languages: the query plan (`index/queryplan.py`),
+built here once per search and handed to the store. Every
 mode subtracts a demotion for passages that say little (headings, calls to action, bylines).
 """
 from __future__ import annotations
