@@ -92,9 +92,9 @@ def score(searcher: _Searcher, q: dict, mode: str, config: RankingConfig, k: int
     found = [i for i, s in enumerate(grouped) if any(d in s for d in q["docs"])]
     pairs = {}
     for doc in q["docs"]:
-        lang = _LANG_OF_DOC.search(doc)
+        doc_lang = _LANG_OF_DOC.search(doc)
         at = next((i for i, s in enumerate(grouped) if doc in s), None)
-        pairs[lang.group(1) if lang else "?"] = 0.0 if at is None else 1.0 / (at + 1)
+        pairs[doc_lang.group(1) if doc_lang else "?"] = 0.0 if at is None else 1.0 / (at + 1)
     return {"mrr": 0.0 if first is None else 1.0 / (first + 1), "mrr@k": 1.0 / (found[0] + 1) if found else 0.0,
             "recall@k": sum(any(d in s for s in grouped) for d in q["docs"]) / len(q["docs"]), "pairs": pairs}
 
@@ -112,8 +112,8 @@ def run(index_dir: Path, records: list[dict], k: int, variants: Sequence[str] = 
             row = score(searcher, q, mode, config, k, lang)
             by_lang[q["lang"]].append(row)
             by_lang["all"].append(row)
-            for lang, rr in row["pairs"].items():
-                by_pair[(q["lang"], lang)].append(rr)
+            for doc_lang, rr in row["pairs"].items():
+                by_pair[(q["lang"], doc_lang)].append(rr)
         report[label] = {
             "langs": {lang: {m: statistics.fmean(r[m] for r in rows) for m in ("mrr", "mrr@k", "recall@k")} | {"n": len(rows)}
                       for lang, rows in sorted(by_lang.items())},
