@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Sequence
 
 import Stemmer
 
@@ -53,3 +54,8 @@ def analyze_query(text: str, lang: str) -> list[str]:
 def stemmer(lang: str) -> "Stemmer.Stemmer | None":
     """The Snowball stemmer of a language (one per process), or None where Snowball has none."""
     return _stemmer(lang)
+
+
+def bm25_bound(weights: Sequence[float], idfs: Sequence[float]) -> float:
+    """The most a passage can score for weighted terms (an unknown term's idf is its language's mean): the 0..1 scale."""
+    return max(1e-6, float(sum(w * i for w, i in zip(weights, idfs))) * (K1 + 1))

@@ -128,6 +128,10 @@ class Snapshot(Protocol):
         """Approximate top-k (chunk_id, inner product) of a corrected query against centred passages."""
         ...
 
+    def term_languages(self, terms: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per analysed term, the passage languages holding it and in how many passages (absent terms: {})."""
+        ...
+
     def lexical_top(self, plan: QueryPlan, k: int) -> dict[int, float]:
         """The k best chunk ids by `lexical_of`'s score, only those above 0."""
         ...

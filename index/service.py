@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import suggestions
+from .bridge import Bridge
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
@@ -133,6 +134,7 @@ class _Loaded:
     catalogue: Catalogue
     concept_index: ConceptIndex
     languages: list[str]
+    bridge: Bridge
 
 
 class KnowledgeBase:
@@ -158,6 +160,7 @@ class KnowledgeBase:
         workers, which then share the memory, and so no request waits for it."""
         query_detector()
         get_embedder(self._state.snapshot.embedder)
+        self._state.bridge.load(self._state.languages)
 
     def _load(self) -> _Loaded:
         previous = getattr(self, "_state", None)
@@ -175,7 +178,8 @@ class KnowledgeBase:
             # The catalogue changed since this version was built: embed its labels afresh, in memory.
             concept_index = build_concept_index(catalogue, get_embedder(snapshot.embedder))
         log.info("serving %s from %s", snapshot.version, self.index_dir)
-        return _Loaded(snapshot, catalogue, concept_index, sorted(snapshot.chunk_languages()))
+        bridge = Bridge(self._lexicons, catalogue, snapshot.term_languages)
+        return _Loaded(snapshot, catalogue, concept_index, sorted(snapshot.chunk_languages()), bridge)
 
     def refresh(self) -> bool:
         """Load a newer published version if there is one; True when it switched.
@@ -257,7 +261,7 @@ class KnowledgeBase:
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
-                      shown_floor)
+                      shown_floor, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)

@@ -495,7 +495,7 @@ class Lexicons:
 
     def available(self) -> dict[str, list[str]]:
         """Per passage language, the dictionaries present on disk."""
-        return {lang: names for lang in SOURCES if (names := list(dict.fromkeys(d.name for d, _ in self._dictionaries(lang))))}
+        return {lang: names for lang in SOURCES if (names := list(dict.fromkeys(d.name for d, _ in self.dictionaries(lang))))}
 
     def get(self, lang: str) -> Lexicon | None:
         """The lexicon of a passage language, or None without a dictionary for it."""
@@ -506,12 +506,13 @@ class Lexicons:
                 self._loaded[lang] = self._load(lang)
             return self._loaded[lang]
 
-    def _dictionaries(self, lang: str) -> list[tuple[Dictionary, str]]:
+    def dictionaries(self, lang: str) -> list[tuple[Dictionary, str]]:
+        """The dictionaries of a passage language present on disk, most trusted first, with how each is read."""
         present = [(Dictionary(name, self.dict_dir), direction) for name, direction in SOURCES.get(lang, ())]
         return [(d, direction) for d, direction in present if d.exists()]
 
     def _load(self, lang: str) -> Lexicon | None:
-        dictionaries = self._dictionaries(lang)
+        dictionaries = self.dictionaries(lang)
         if not dictionaries:
             if lang in SOURCES:
                 log.info("no FreeDict dictionary for %s in %s: concept glosses only", lang, self.dict_dir)

@@ -11,7 +11,7 @@ from .. import suggestions as suggested, versions
 from ..concepts import Catalogue, ConceptIndex
 from ..concepts.storage import stored_catalogue
 from ..debias import centre
-from ..lexical import B, K1
+from ..lexical import B, K1, bm25_bound
 from ..queryplan import QueryPlan
 from ..ranking import document_centroids
 from ..records import Passage
@@ -77,6 +77,10 @@ class SegmentSnapshot(SegmentView):
         found.sort(key=lambda x: -x[0])
         return [(i, s) for s, i in found[:k]]
 
+    def term_languages(self, terms: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per analysed term, the passage languages holding it and in how many live passages."""
+        return term_df(self.parts, list(terms))
+
     def _lexical(self, plan: QueryPlan) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per part: (rows, 0..1 BM25) of the passages sharing a term of the plan."""
         with self._lexical_lock:
@@ -84,13 +88,16 @@ class SegmentSnapshot(SegmentView):
                 return self._lexical_cache[plan]
         avgdl = np.float32(self.stats.avgdl)
         postings: list[tuple[list, list]] = [([], []) for _ in self.parts]
-        for lang, terms in plan:
+        for lang, terms, weights in plan:
             if lang not in self.langs:  # a plan made for other languages scores nothing here
                 continue
             dfs = term_df(self.parts, terms)
             known = [t for t in terms if dfs[t]]
-            idf = self.stats.idf(lang, np.asarray([dfs[t].get(lang, 0) for t in known], np.int64))
-            bound = max(float(idf.sum() + self.stats.mean_idf(lang) * (len(terms) - len(known))) * (K1 + 1), 1e-6)
+            idf_known = self.stats.idf(lang, np.asarray([dfs[t].get(lang, 0) for t in known], np.int64))
+            by_term = dict(zip(known, idf_known.tolist()))
+            mean_idf = self.stats.mean_idf(lang)
+            bound = bm25_bound(weights, [by_term.get(t, mean_idf) for t in terms])
+            idf = np.asarray([by_term[t] * w for t, w in zip(terms, weights) if t in by_term], np.float32)
             for pi, (segment, _) in enumerate(self.parts):
                 li = segment.lang_index.get(lang)
                 if li is None:

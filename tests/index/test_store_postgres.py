@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from index import records as sq
+from index.bridge import Bridge
 from index.errors import IndexBusy, IndexNotFound
+from index.glosses import DEFAULT_DICT_DIR, lexicons
 from index.queryplan import plan_query
 from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
@@ -42,12 +44,17 @@ def test_postgres_store_computes_what_the_embedded_store_computes(seed_index, po
     pairs = [(e.chunk_id, p.chunk_id) for d in embedded.documents()
              for e, p in zip(embedded.chunks_of(d.doc_id), snap.chunks_of(d.doc_id), strict=True)]
     ours, theirs = [p for _, p in pairs], [e for e, _ in pairs]
+    lex = lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"]))
     for query, lang in QUERIES:
-        plan = plan_query(query, lang, snap.chunk_languages())
-        expected, got = embedded.lexical_of(plan, theirs), snap.lexical_of(plan, ours)
-        assert np.allclose([got[p] for p in ours], [expected[e] for e in theirs], atol=1e-5), query
-        top, expected_top = snap.lexical_top(plan, 5), embedded.lexical_top(plan, 5)
-        assert sorted(top.values()) == pytest.approx(sorted(expected_top.values()), abs=1e-5), query
+        # Each store's own statistics steer the bridge's weights: the translated plans are the same.
+        bridged = [plan_query(query, lang, s.chunk_languages(), Bridge(lex, s.catalogue(), s.term_languages))
+                   for s in (embedded, snap)]
+        assert bridged[0] == bridged[1], query
+        for plan in (plan_query(query, lang, snap.chunk_languages()), bridged[0]):
+            expected, got = embedded.lexical_of(plan, theirs), snap.lexical_of(plan, ours)
+            assert np.allclose([got[p] for p in ours], [expected[e] for e in theirs], atol=1e-5), query
+            top, expected_top = snap.lexical_top(plan, 5), embedded.lexical_top(plan, 5)
+            assert sorted(top.values()) == pytest.approx(sorted(expected_top.values()), abs=1e-5), query
     assert snap.centring.langs == embedded.centring.langs
     assert np.allclose(snap.centring.table, embedded.centring.table, atol=1e-5)
     assert np.allclose(snap.basis.T @ snap.basis, embedded.basis.T @ embedded.basis, atol=1e-4)

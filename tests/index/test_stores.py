@@ -16,7 +16,7 @@ from index import suggestions
 from index.concepts import import_skos, load_catalogue, to_turtle
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, add_concept, check_change
 from index.errors import IndexBusy, IndexNotFound, InvalidQuery
-from index.queryplan import plan_query
+from index.queryplan import QueryPlan, plan_query
 from index.records import Chunk, Document, text_hash
 from index.segments import merge
 from index.stores import IndexSettings
@@ -121,6 +121,19 @@ def test_lexical_scores_follow_bm25_per_language(store):
     assert all(s == 0 for s in other.values())
     ids = [c.chunk_id for c in snap.chunks_of("doc1")]
     assert set(snap.lexical_of(plan(snap, "kunderna", "sv"), ids)) == set(ids)
+
+
+def test_lexical_scores_honour_term_weights(store):
+    publish(store, *(document(n, lang) for n, lang in enumerate(["no", "sv", "nl"])))
+    snap = store.snapshot()
+    ids = [c.chunk_id for c in snap.chunks_of("doc1")]
+    assert snap.term_languages(["zq1x1", "nope"]) == {"zq1x1": {"sv": 1}, "nope": {}}
+    full = snap.lexical_of(QueryPlan((("sv", ("zq1x1", "zq1x2"), (1.0, 1.0)),)), ids)
+    light = snap.lexical_of(QueryPlan((("sv", ("zq1x1", "zq1x2"), (1.0, 0.25)),)), ids)
+    # Two terms of equal idf: the scale shrinks from 2 to 1.25 units, the lighter term's match counts a quarter.
+    assert light[ids[1]] == pytest.approx(full[ids[1]] * 2 / 1.25, rel=1e-5)
+    assert light[ids[2]] == pytest.approx(full[ids[2]] * 0.25 * 2 / 1.25, rel=1e-5)
+    assert light[ids[0]] == full[ids[0]] == 0
 
 
 def test_dense_returns_the_nearest_centred_passages(store):

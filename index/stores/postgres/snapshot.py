@@ -16,7 +16,7 @@ from ...concepts import Catalogue, ConceptIndex
 from ...concepts.labelcache import concept_cache_file
 from ...debias import Centring, centre
 from ...errors import IndexCorrupt
-from ...lexical import B, K1
+from ...lexical import B, K1, bm25_bound
 from ...pgconn import reported_unavailable
 from ...queryplan import QueryPlan
 from ...ranking import document_centroids
@@ -132,23 +132,30 @@ class PostgresSnapshot:
             ef = min(EF_SEARCH_MAX, ef * 4)
         return [(r["chunk_id"], -float(r["d"])) for r in rows]
 
+    def term_languages(self, terms: Sequence[str]) -> dict[str, dict[str, int]]:
+        """Per analysed term, the passage languages holding it and in how many passages."""
+        found: dict[str, dict[str, int]] = {t: {} for t in terms}
+        if found:
+            for r in self._rows("SELECT lang, term, df FROM kb_term_df WHERE term = ANY(%(t)s)", {"t": list(found)}):
+                found[r["term"]][r["lang"]] = r["df"]
+        return found
+
     def _lexical(self, plan: QueryPlan, k: int | None, chunk_ids: Sequence[int] | None) -> dict[int, float]:
         terms = plan.all_terms()
         if not terms:
             return {}
-        df: dict[tuple[str, str], int] = {}
-        for r in self._rows("SELECT lang, term, df FROM kb_term_df WHERE term = ANY(%(t)s)", {"t": terms}):
-            df[(r["lang"], r["term"])] = r["df"]
+        df = {(lang, term): n for term, langs in self.term_languages(terms).items() for lang, n in langs.items()}
         vocabulary = {t for _, t in df}
         scores: dict[int, float] = {}
-        for lang, unique in plan:
+        for lang, unique, weights in plan:
             stats = self._bm25["langs"].get(lang)
             if stats is None:  # a plan made for other languages scores nothing here
                 continue
             n = stats["n"]
             known = [t for t in unique if t in vocabulary]
             idf = {t: math.log1p((n - df.get((lang, t), 0) + 0.5) / (df.get((lang, t), 0) + 0.5)) for t in known}
-            bound = max(1e-6, (sum(idf.values()) + stats["mean_idf"] * (len(unique) - len(known))) * (K1 + 1))
+            bound = bm25_bound(weights, [idf.get(t, stats["mean_idf"]) for t in unique])
+            weight = dict(zip(unique, weights))
             present = [t for t in known if (lang, t) in df]
             if not present:
                 continue
@@ -160,7 +167,7 @@ class PostgresSnapshot:
                 f" JOIN kb_postings p ON p.lang = %(lang)s AND p.term = w.term"
                 f" JOIN kb_chunks c ON c.chunk_id = p.chunk_id WHERE {visible('c')} {restrict}"
                 f" GROUP BY p.chunk_id {limit}",
-                {"terms": present, "idfs": [idf[t] for t in present], "lang": lang, "avgdl": self._bm25["avgdl"],
+                {"terms": present, "idfs": [idf[t] * weight[t] for t in present], "lang": lang, "avgdl": self._bm25["avgdl"],
                  "ids": [int(c) for c in chunk_ids] if chunk_ids is not None else None, "k": k})
             for r in rows:
                 scores[r["chunk_id"]] = scores.get(r["chunk_id"], 0.0) + float(r["s"]) / bound
