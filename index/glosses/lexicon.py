@@ -536,7 +536,7 @@ class Lexicons:
             if how.startswith("bridge:") and (bridge := Dictionary(how.split(":", 1)[1], self.dict_dir)).exists():
                 found.append((bridge, "bridged"))
             elif how.startswith(("through:", "lexicon:")):
-                found.extend(self._dependencies(self._dictionaries(how.split(":", 1)[1])))
+                found.extend(self._dependencies(self.dictionaries(how.split(":", 1)[1])))
         return found
 
     def _english_dictionaries(self) -> list[tuple[Dictionary, str]]:
