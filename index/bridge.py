@@ -156,7 +156,8 @@ class Bridge:
     def translate(self, query: str, source: str, targets: Iterable[str]) -> dict[str, Terms]:
         """Per target language, analysed terms with weights in (0, 1]: what `query` (in `source`) says there."""
         targets = [t for t in targets if t != source]
-        groups = [g for word in dict.fromkeys(w for w in words(query) if w.isalpha() and not is_stopword(w, source))
+        # Every word may be shared as written (a product code such as "x200e" too); only letters go to the dictionaries.
+        groups = [g for word in dict.fromkeys(w for w in words(query) if not is_stopword(w, source))
                   for g in self._word(word, source, targets)]
         groups += self._concepts(query, source, targets)
         held = self.term_languages(sorted({t for g in groups for alt in g.alternatives for t in alt}))
@@ -191,7 +192,7 @@ class Bridge:
 
     def _groups(self, word: str, source: str, targets: list[str]) -> list[_Group]:
         groups = []
-        english = self._english(word, source)
+        english = self._english(word, source) if word.isalpha() else []
         for target in targets:
             # Glosses without a rendering in the target's dictionary take no share: the word's unit goes to the rest.
             renderings = [alts for gloss in english if (alts := self._renderings(gloss, target))]

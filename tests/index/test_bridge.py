@@ -73,6 +73,12 @@ def test_shared_words_count_where_the_corpus_holds_them_false_friends_little(bri
     assert gift["poison"] == 1.0 and gift["gift"] == NATIVE_SHARED_WEIGHT
 
 
+def test_a_code_with_digits_is_shared_as_written_where_the_corpus_holds_it():
+    codes = Bridge(lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None,
+                   held({"no": "Modellen x200e er ny.", "nl": "Het model is nieuw."}))
+    assert codes.translate("x200e", "sv", ["no", "nl"]) == {"no": {"x200e": 1.0}}
+
+
 def test_concept_labels_bridge_languages_without_a_dictionary(bridge):
     # French has no FreeDict dictionary here: the catalogue's labels carry "intimité client" to Dutch.
     found = bridge.translate("l'intimité client", "fr", ["nl"])["nl"]

@@ -102,7 +102,9 @@ def test_an_uncertain_query_ranks_as_a_query_of_no_language(kb):
         response = kb.search(query, k=10)
         vector = kb.embedder.embed_queries([query])[0]
         unknown = rank(state.snapshot, query, vector, UNKNOWN, "hybrid", 10, None, False, plain)
-        assert [r.chunk_id for r in response.results] == [c for c, _ in unknown]
+        # The search shows the ranking's prefix that its score threshold lets through.
+        shown = [r.chunk_id for r in response.results]
+        assert shown and shown == [c for c, _ in unknown][:len(shown)]
         guessed = kb.query_language(query).guess
         assert response.query_lang == UNKNOWN and response.query_lang_guess == guessed
 
