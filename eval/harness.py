@@ -142,10 +142,12 @@ def _print_languages(result: dict, path: Path) -> None:
 
 def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows = [(mode, mode, base) for mode in MODES]
-    # What concept steering and the per-document cap of ungrouped pages contribute (both off: ranking v2).
-    rows += [("hybrid v2 (neither)", "hybrid", replace(base, concept_min_score=float("inf"), per_document=0)),
+    # What concept steering and the spread of ungrouped pages (repeat penalty and per-document cap) contribute
+    # (both off: ranking v2).
+    spread_off = {"per_document": 0, "repeat_penalty": 0.0}
+    rows += [("hybrid v2 (neither)", "hybrid", replace(base, concept_min_score=float("inf"), **spread_off)),
              ("hybrid without concept steering", "hybrid", replace(base, concept_min_score=float("inf"))),
-             ("hybrid without per-document cap", "hybrid", replace(base, per_document=0))]
+             ("hybrid without the spread of documents", "hybrid", replace(base, **spread_off))]
     # Ablations: what each part of ranking v2 contributes to the default mode.
     off = replace(base, debias=False, centring=False)
     rows += [(f"{m} without language correction", m, off) for m in ("hybrid", "dense")]

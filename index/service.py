@@ -20,7 +20,7 @@ from .bridge import Bridge
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
-from .concepts.lookup import EMBEDDING_TOP
+from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
@@ -266,7 +266,7 @@ class KnowledgeBase:
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
-        cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= 0.85][:2]
+        cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= NAMES_A_CONCEPT][:2]
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
                               results, cards, group, len(ranked) - len(shown), round(floor, 4),

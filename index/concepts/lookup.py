@@ -30,6 +30,10 @@ _FUZZY_FLOOR, _FUZZY_TOP, EMBEDDING_TOP = 0.6, 0.98, 0.6
 # e5 similarities bunch up: for the blended label/definition score the median over all concepts
 # is about 0.84 and a right top hit about 0.87..0.93, so 0.80..0.95 is stretched over the tier.
 _COS_FLOOR, _COS_CEIL = 0.80, 0.95
+# A query names a concept when a look-up match scores at least this: a concept card is shown and, by default, the
+# concept steers the ranking (RankingConfig.concept_min_score). The lowest score whose matches are right at least
+# 9 times in 10 (`python -m eval.calibrate_concepts`); fuzzy matches above it, never embedding ones (the tier's top is 0.6).
+NAMES_A_CONCEPT = 0.85
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,10 @@ def test_the_issues_english_examples_are_english_or_uncertain(kb, query):
 def test_an_uncertain_query_ranks_as_a_query_of_no_language(kb):
     uncertain = [q for q in ISSUE_EXAMPLES + ["lock-on", "kundresan"] if kb.query_language(q).lang == UNKNOWN]
     assert len(uncertain) >= 2
-    # Without concept steering and the per-document cap, whose inputs (the concept look-up, the score threshold)
+    # Without concept steering and the spread of documents, whose inputs (the concept look-up, the score threshold)
     # the search adds: what is compared here is the query language ranking is given.
-    plain = dataclasses.replace(kb.ranking, concept_min_score=float("inf"), per_document=0)
+    plain = dataclasses.replace(kb.ranking, concept_min_score=float("inf"), per_document=0,
+                                repeat_penalty=0.0)
     kb = KnowledgeBase(kb.config, plain)
     state = kb._state
     for query in uncertain:

@@ -1,4 +1,4 @@
-"""Concept steering, the per-document cap of ungrouped results and the search's one encode, over the real seed index."""
+"""Concept steering, the spread of documents in ungrouped results and the search's one encode, over the real seed index."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 
 from index.concepts import ConceptMatch, load_catalogue, lookup
 from index.queryplan import plan_query
-from index.ranking import _capped
+from index.ranking import _capped, _spread
 from index.steering import steering_for
 
 
@@ -30,6 +30,14 @@ def test_cap_moves_a_documents_third_passage_after_the_others():
     order = np.arange(7)
     assert _capped(order, docs, 2).tolist() == [0, 1, 3, 4, 5, 2, 6]
     assert _capped(order, docs, 1).tolist() == [0, 3, 4, 1, 2, 5, 6]
+
+
+def test_a_documents_next_passage_must_beat_the_others_by_the_repeat_penalty():
+    order, docs = np.arange(5), np.array([0, 0, 1, 2, 0])
+    scores = np.array([1.0, 0.98, 0.9, 0.85, 0.5])
+    assert _spread(order, scores, docs, 0.06).tolist() == [0, 1, 2, 3, 4]  # 0.98 - 0.06 still beats 0.9
+    assert _spread(order, scores, docs, 0.2).tolist() == [0, 2, 3, 1, 4]  # 0.78 falls behind 0.85
+    assert _spread(order, scores, docs, 0.6).tolist() == [0, 2, 3, 1, 4]  # a document's own order is kept
 
 
 def test_ungrouped_results_cap_passages_per_document(kb):
@@ -61,3 +69,42 @@ def test_lookup_uses_a_given_query_vector(kb):
     vector = kb.embedder.embed_queries(["how loyal are the customers"])[0]
     given = lookup(state.concept_index, "how loyal are the customers", k=3, query_vector=vector)
     assert given == lookup(state.concept_index, "how loyal are the customers", k=3, embedder=kb.embedder)
+
+
+FIVE_FORCES = {
+    "id": "five-forces",
+    "labels": {"en": "Five forces", "de": "Fünf Kräfte", "sv": "Fem konkurrenskrafter"},
+    "aliases": {"en": ["Porter's five forces"]},
+    "definitions": {"en": "Porter's model of the five competitive forces that shape an industry."},
+    "broader": None, "related": [], "contrasts": [],
+}
+PORTER_SV = """Porters fem konkurrenskrafter
+
+Michael Porter beskrev fem konkurrenskrafter som tillsammans avgör hur lönsam en bransch kan bli: hotet från \
+nya aktörer, kundernas förhandlingsstyrka, leverantörernas förhandlingsstyrka, hotet från substitut och \
+rivaliteten mellan de företag som redan konkurrerar. Ett företag som förstår krafterna kan välja en position \
+där de är svagast.
+
+Modellen används ofta i strategiarbete innan man väljer en värdedisciplin. Om kunderna har stor \
+förhandlingsstyrka blir det svårt att ta betalt för kundnärhet, och om hotet från substitut är stort \
+räcker det inte med operationell effektivitet.
+"""
+
+
+def test_a_concept_a_trainer_added_steers_its_first_passage(index_copy, tmp_path):
+    """The concept card and the first passage agree for a concept added after the ingest ("Fünf Kräfte")."""
+    from index.catalogue_writes import apply_concept_change
+    from index.concepts.edit import ConceptChange
+    from index.service import KnowledgeBase
+    from index.stores import IndexSettings
+    from ingest.pipeline import ingest
+    from tests.configs import config_for, store_for
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "porter.txt").write_text(PORTER_SV, encoding="utf-8")
+    ingest([folder], store_for(index_copy), IndexSettings(suggest=False), progress=False)
+    apply_concept_change(store_for(index_copy), IndexSettings(suggest=False), ConceptChange("add", "five-forces", FIVE_FORCES))
+    found = KnowledgeBase(config_for(index_copy)).search("Fünf Kräfte")
+    assert [c["id"] for c in found.concepts][:1] == ["five-forces"]
+    assert "five-forces" in found.results[0].concepts, found.results[0]
