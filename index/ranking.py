@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from scipy import sparse
@@ -153,7 +154,7 @@ def _feedback(snapshot: Snapshot, cands: _Candidates, scores: np.ndarray, q: np.
 def rank(
     snapshot: Snapshot,
     query: str,
-    query_vector: np.ndarray | None,
+    query_vector: np.ndarray | Callable[[], np.ndarray] | None,
     query_lang: str,
     mode: str = "hybrid",
     k: int = 10,
@@ -166,7 +167,8 @@ def rank(
 ) -> list[tuple[int, float]]:
     """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
 
-    `query_vector` may be None in lexical mode, which never reads it; `bridge` translates the query's words for
+    `query_vector` may be None in lexical mode, which never reads it, or a call that waits for it (the lexical
+    retrieval runs first, while the query is still being encoded); `bridge` translates the query's words for
     BM25 against passages in other languages. `query_lang` `und` (unsure) treats
     every corpus language alike: only longer words count lexically.
     With `group`, one passage per document, its best; the document's score is that passage's
@@ -185,7 +187,6 @@ def rank(
     allowed = n if lang is None else snapshot.chunk_languages().get(lang, 0)
     # A language filter keeps only part of the candidates; widen the pool by that part's inverse share.
     pool = min(n, max(config.candidates, 20 * k) * n // max(1, allowed))
-    q = None if query_vector is None else corrected_query(snapshot, query_vector, config)
 
     candidates: set[int] = set()
     lexical: dict[int, float] = {}
@@ -195,6 +196,8 @@ def rank(
     if plan is not None:
         lexical = snapshot.lexical_top(plan, pool)
         candidates.update(lexical)
+    vector = query_vector() if callable(query_vector) else query_vector
+    q = None if vector is None else corrected_query(snapshot, vector, config)
     if mode in ("hybrid", "dense"):
         candidates.update(c for c, _ in snapshot.dense(q, pool))
     passages = snapshot.passages(sorted(candidates))

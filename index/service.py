@@ -11,7 +11,9 @@ import logging
 import re
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 import numpy as np
 
@@ -137,6 +139,23 @@ class _Loaded:
     bridge: Bridge
 
 
+T = TypeVar("T")
+
+
+def _in_background(call: Callable[..., T], *args) -> Future[T]:
+    """`call(*args)` on a thread of its own (one per call: nothing to re-create after a server forks)."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(call(*args))
+        except BaseException as error:  # handed to whoever waits for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="query-encode", daemon=True).start()
+    return future
+
+
 class KnowledgeBase:
     """A read-only view of the newest sound version of an index directory."""
 
@@ -248,20 +267,22 @@ class KnowledgeBase:
         encoded, vector = None, None
         if mode != "lexical":  # lexical ranking reads the text only
             encoded = fit_query(self.embedder, query)
-            # The one encode of a search, first (a query refused for want of the encoder costs little); ranking
-            # and the concept look-up share it.
-            vector = self._encode(encoded)
+            # The one encode of a search, first (a query refused for want of the encoder costs little), on a thread
+            # of its own: the encoder leaves the interpreter free, so what needs no vector (the language, the
+            # concept look-up's word tiers, the lexical retrieval) runs meanwhile; ranking and look-up share it.
+            vector = _in_background(self._encode, encoded)
         detected = self.query_language(query)
         query_lang = detected.lang
         card_lang = card_lang if query_lang == UNKNOWN else query_lang
         # The embedding tier runs only when its matches could steer (cards never show them), on the search's vector.
         semantic = vector is not None and self.ranking.concept_min_score <= EMBEDDING_TOP
-        matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang, query_vector=vector)
+        matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang,
+                         query_vector=vector.result() if semantic else None)
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
-        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
-                      shown_floor, state.bridge)
+        ranked = rank(state.snapshot, query, vector and vector.result, query_lang, mode, k, lang, group, self.ranking,
+                      steering, shown_floor, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)
