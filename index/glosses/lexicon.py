@@ -117,6 +117,7 @@ _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", 
          "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
+_NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
@@ -127,7 +128,7 @@ class WordGloss:
     form: str
     gloss: str
     source: str
-    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "compound" | "english"
+    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english"
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
 
 
@@ -155,7 +156,8 @@ class Lexicon:
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
         found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
-                 or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._english(key, loans=False)
+                 or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
+                 or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key))
         found = self._as_participle(key, found)
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
@@ -232,6 +234,19 @@ class Lexicon:
             return None
         base = word[:-1]
         return self._direct(base) or self._english_lemma(base) or self._stemmed(base) or self._inflected(base)
+
+    def _negated(self, word: str) -> WordGloss | None:
+        """A word with the negating prefix (u-stabil, o-stabil, on-stabiel) glossed with English un- where English
+        has that word (unstable; not unpossible)."""
+        prefix = _NEGATION.get(self.lang, "")
+        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART:
+            return None
+        rest = word[len(prefix):]
+        found = self._known(rest) or self._english(rest, loans=False)
+        if found is None:
+            return None
+        negated = [f"un{t}" for t in found.gloss.split(", ") if t.isalpha() and zipf(f"un{t}") >= _MIN_PAST_ZIPF]
+        return WordGloss(f"{prefix}+{found.form}", negated[0], found.source, "negation") if negated else None
 
     def _as_participle(self, word: str, found: WordGloss | None) -> WordGloss | None:
         """A past form of a verb glossed with the English past form, where English makes it regularly and uses it
@@ -414,13 +429,14 @@ def _by_sense(groups) -> Weighted:
 
 def _shares_root(word: str, translation: str) -> bool:
     """Whether a translation is the English word a loan was taken from (installera: install, pragmatisk:
-    pragmatic): the word begins with the translation's Snowball stem (five letters or more) but for its last two."""
+    pragmatic): the word begins with the translation's Snowball stem (five letters or more, no longer than the word)
+    but for its last two letters (not skab: scabies)."""
     if len(word) < _MIN_PART or not translation.isalpha():
         return False
     stem = stemmer("en").stemWord(translation.casefold())
     word = word.replace("k", "c")
     common = len(os.path.commonprefix([word, stem]))
-    return len(stem) > _MIN_PART and common >= max(_MIN_PART, len(stem) - 2)
+    return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
 
 
 def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]:
@@ -467,7 +483,9 @@ def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weig
             seen.update(t.casefold() for t in members)
             if members:
                 scored = sorted(((score(t), t) for t in members), key=lambda x: -x[0])
-                ranked.append((scored[0][0], n, [t for _, t in scored[:MAX_TRANSLATIONS]]))
+                # Evidence chooses a sense's best translations; the reader sees the commonest of them first.
+                shown = sorted((t for _, t in scored[:MAX_TRANSLATIONS]), key=lambda t: -zipf(t))
+                ranked.append((scored[0][0], n, shown))
                 n += 1
     ranked.sort(key=lambda r: (-r[0], r[1]))
     return [", ".join(members) for _, _, members in ranked[:MAX_SENSES]]

@@ -62,7 +62,8 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
     ("nl", "correcties", "correction"),   # -tie is English -tion
     ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
+    ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
 ])
-def test_past_forms_loans_and_genitives_are_found(lex, lang, word, sense):
+def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
     assert found is not None and sense in found.gloss.split(", "), found
