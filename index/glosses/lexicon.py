@@ -1,14 +1,17 @@
 """A compact word -> English gloss lookup per passage language, built once from FreeDict and cached on disk.
 
-A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het);
-as a Norwegian/Danish/Swedish cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an
-inflection ending stripped ("nieuwe" -> nieuw); as a compound of two known parts ("kundnöjdhet" = kund +
-nöjd(het)); as a word that is English already, or an English cognate that differs in its ending
-("strategiska" -> strategic).
+A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het), also
+a lemma only English lists ("geselecteerd" -> selecteren: select); as a Norwegian/Danish/Swedish cognate; through
+the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending stripped ("nieuwe" -> nieuw); with
+a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate that differs in
+its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known parts
+("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A past form of a verb is glossed with the
+English past form ("förberedd" -> prepared).
 
-Every dictionary word keeps all its senses, best first: the sense whose translations are the most common
-English words, helped by the dictionary's first sense and by the translations the sister languages'
-dictionaries give for the same word (Swedish "bygga", Danish "bygge", Norwegian "bygge": build).
+Every dictionary word keeps all its senses, best first, ranked by evidence (see `_ranked`): what each route
+through the dictionaries weighs for each translation, routes through a third language only where the word's own
+dictionaries agree or say nothing, sister languages' dictionaries as agreement (Swedish "bygga", Danish "bygge",
+Norwegian "bygge": build); then how common the English word is.
 """
 from __future__ import annotations
 
