@@ -1,6 +1,6 @@
-"""`make bench`: ingest throughput against the bare encoder, search latency, HTTP search latency against
-the bare query encoder (`eval.latency`), exact vs approximate FAISS, and HTTP load on the served app
-against the bare query encoder (`eval.load`).
+"""`make bench`: ingest throughput against the bare encoder, search latency, what glossing adds to a search
+(`eval.glosses`), HTTP search latency against the bare query encoder (`eval.latency`), exact vs approximate
+FAISS, and HTTP load on the served app against the bare query encoder (`eval.load`).
 
 Every ratio is measured side by side in one run; absolute numbers vary with the machine's load.
 """
@@ -85,6 +85,16 @@ def bench_search(index_dir: Path, queries: list[str], rounds: int = 5) -> dict:
             "p99_ms": round(percentile(latencies, 0.99), 2)}
 
 
+def bench_glosses(index_dir: Path) -> dict:
+    """What glossing the ten results (for a reader of English) adds to a search: p50 ms, and its share of the search."""
+    from eval.glosses import latency
+
+    found = latency(KnowledgeBase(Config.from_env().replace(index_dir=index_dir)))
+    return {"search_p50_ms": found["search_p50_ms"], "glossing_p50_ms": found["glossing_p50_ms"],
+            "glossing_max_ms": found["glossing_max_ms"],
+            "glossing_to_search_ratio": round(found["glossing_p50_ms"] / max(found["search_p50_ms"], 1e-9), 3)}
+
+
 def synthetic_vectors(n: int, dim: int, clusters: int, seed: int = 0) -> np.ndarray:
     """Normalised vectors drawn around random topic centres, like embeddings of a real corpus."""
     rng = np.random.default_rng(seed)
@@ -159,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         ingest([args.corpus], open_store(Config.from_env().replace(index_dir=Path(tmp))), progress=False)
         report["search"] = bench_search(Path(tmp), queries)
         print(json.dumps({"search": report["search"]}, indent=2), flush=True)
+        report["glosses"] = bench_glosses(Path(tmp))
+        print(json.dumps({"glosses": report["glosses"]}, indent=2), flush=True)
         if not args.skip_latency:
             from eval.latency import run as latency_run
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from ..concepts.catalogue import Catalogue
 from ..concepts.text import TermSpotter
 from ..errors import InvalidQuery
+from .cues import cue, prefer
 from .lexicon import ENGLISH, Lexicons, WordGloss
 from .stopwords import is_stopword
+from .wordclass import WordClasses
 
 # Reader languages: every concept has labels in these; dictionary glosses are English for all of them.
 READER_LANGUAGES = ("en", "de", "fr")
@@ -70,6 +72,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
+                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), word_classes(lexicons))
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
 
@@ -92,7 +95,18 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     if lexicon is not None and " " not in word:
         entry = lexicon.lookup(word)
         if entry is not None:
-            found.append(_dictionary_gloss(word, 0, entry))
+            found.append(_dictionary_gloss(word, 0, prefer(entry, cue(word, lexicon), word_classes(lexicons))))
+    return found
+
+
+_CLASSES: dict[int, WordClasses] = {}
+
+
+def word_classes(lexicons: Lexicons) -> WordClasses:
+    """The English word classes that choose between noun and verb senses, one table per process and lexicons."""
+    found = _CLASSES.get(id(lexicons))
+    if found is None or found.lexicons is not lexicons:
+        found = _CLASSES[id(lexicons)] = WordClasses(lexicons)
     return found
 
 

@@ -1,14 +1,17 @@
 """A compact word -> English gloss lookup per passage language, built once from FreeDict and cached on disk.
 
-A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het);
-as a Norwegian/Danish/Swedish cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an
-inflection ending stripped ("nieuwe" -> nieuw); as a compound of two known parts ("kundnöjdhet" = kund +
-nöjd(het)); as a word that is English already, or an English cognate that differs in its ending
-("strategiska" -> strategic).
+A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het), also
+a lemma only English lists ("geselecteerd" -> selecteren: select); as a Norwegian/Danish/Swedish cognate; through
+the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending stripped ("nieuwe" -> nieuw); with
+a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate that differs in
+its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known parts
+("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A past form of a verb is glossed with the
+English past form ("förberedd" -> prepared).
 
-Every dictionary word keeps all its senses, best first: the sense whose translations are the most common
-English words, helped by the dictionary's first sense and by the translations the sister languages'
-dictionaries give for the same word (Swedish "bygga", Danish "bygge", Norwegian "bygge": build).
+Every dictionary word keeps all its senses, best first, ranked by evidence (see `_ranked`): what each route
+through the dictionaries weighs for each translation, routes through a third language only where the word's own
+dictionaries agree or say nothing, sister languages' dictionaries as agreement (Swedish "bygga", Danish "bygge",
+Norwegian "bygge": build); then how common the English word is.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 6
+_FORMAT = 7
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -54,13 +57,23 @@ SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
 # A gloss is read at a glance: the best sense, in at most three translations; a few other senses on demand.
 MAX_TRANSLATIONS = 3
 MAX_SENSES = 8
-# How a translation is ranked among a word's senses: how common the English word is (Zipf, 0-8), plus these.
-_FIRST_SENSE = 1.0  # the dictionary lists it first (some dictionaries order senses by use, others alphabetically)
-# Per dictionary (or bridge-language synonym) that gives the same translation for the same word, up to a cap:
-# agreement is evidence, but a translation many synonyms share (undertaking) is not thereby the common sense.
-_AGREEMENT = 0.5
-_MAX_VOTES = 2
+# How a translation is ranked among a word's senses: by evidence, each route that gives it adding its weight (see
+# `_Evidence`), then by how common the English word is (Zipf, 0-8, a weaker prior: "get" and "be" are common
+# but rarely what a passage's word means), less a penalty for names.
+_EVIDENCE = 2.0
+_ZIPF = 0.5
 _NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common word is likelier meant
+# A route through a third language or a sister language's spelling brings that language's homographs (sv kund ->
+# de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
+# nothing, else only for translations they give too, and then as agreement.
+_PIVOT = 0.5
+# Among a word's listed translations, the English word it was borrowed from (installera: install, not mount).
+_LOOKALIKE = 1.5
+_ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
+# An English headword read backwards says little about a word it lists among many (get: krijgen, halen, ...):
+# its weight falls with its place in the list and with the number of words it lists beyond this many.
+_SPECIFIC = 3
+_PHRASE = 0.5  # an English phrase read backwards (rather than: heller) is an idiom the word renders, not its sense
 # A word among the first translations of an English headword is what the headword means in that language.
 _EARLY = 3
 # Word classes the dictionaries tag alike on both sides (swe-nor's Swedish, eng-nor's English headwords).
@@ -89,7 +102,7 @@ _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
-                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("a", ""),
+                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", ""), ("a", ""),
                     ("e", ""))
 # Verbs and nouns borrowed from Latin and French carry these endings in the Nordic languages and Dutch
 # (fokus-era, kommunic-erade, decentralis-ering, introduc-eren), and adjectives and nouns their inflection
@@ -100,7 +113,15 @@ _LOAN_ENDINGS = ("eringarna", "eringar", "eringen", "eringer", "ering", "erades"
 _MIN_LOAN_ROOT = 5
 # How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
-                   ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"))
+                   ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
+                   ("ering", "ation"))
+# Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
+_PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
+         "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
+         "nl": ("en", ("de", "te", "den", "ten"))}
+_NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
+_NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
+_MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,7 @@ class WordGloss:
     form: str
     gloss: str
     source: str
-    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "compound" | "english"
+    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english"
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
 
 
@@ -137,8 +158,11 @@ class Lexicon:
             return self._memo[key]
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._stemmed(key)
-                 or self._inflected(key) or self._compound(key, depth=2) or self._english(key))
+        found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
+                 or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
+                 or self._english(key, loans=False)
+                 or self._compound(key, depth=2) or self._english(key))
+        found = self._as_participle(key, found)
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
@@ -189,18 +213,60 @@ class Lexicon:
                 return self._entry(key, "cognate", self.cognates)
         return None
 
-    def _english(self, word: str) -> WordGloss | None:
+    def _english(self, word: str, loans: bool = True) -> WordGloss | None:
+        """The word as an English word, or a learned word that differs from its English cognate in its ending only
+        (strategi, specifika, fokusera, correctie); with `loans`, also one whose Snowball stem is an English one's."""
         if len(word) > 2 and word in self.english:
             return WordGloss(word, word, ENGLISH, "english")
-        # Learned words differ from their English cognate in the ending only: strategi, specifika, fokusera.
         if len(word) >= 6:
             for ending, english in _COGNATE_ENDINGS:
                 if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english:
                     return WordGloss(candidate, candidate, ENGLISH, "english")
-            return self._loanword(word)
+            return self._loanword(word, loans)
         return None
 
-    def _loanword(self, word: str) -> WordGloss | None:
+    def _english_lemma(self, word: str) -> WordGloss | None:
+        """A form whose lemma no dictionary lists but English does, as a loan (geselecteerd -> selecteren: select)."""
+        lemma = self.lemmas.get(word)
+        found = self._english(lemma, loans=False) if lemma is not None and lemma not in self.words else None
+        return WordGloss(found.form, found.gloss, found.source, "lemma") if found else None
+
+    def _genitive(self, word: str) -> WordGloss | None:
+        """A genitive or plural -s on a form the dictionaries know otherwise (programmets, netværks, correcties)."""
+        if len(word) <= _MIN_PART or not word.endswith("s"):
+            return None
+        base = word[:-1]
+        return self._direct(base) or self._english_lemma(base) or self._stemmed(base) or self._inflected(base)
+
+    def _negated(self, word: str) -> WordGloss | None:
+        """A word with the negating prefix (u-stabil, o-stabil, on-stabiel) glossed with English un- where English
+        has that word (unstable; not unpossible)."""
+        prefix = _NEGATION.get(self.lang, "")
+        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART:
+            return None
+        rest = word[len(prefix):]
+        found = self._known(rest) or self._english(rest, loans=False)
+        if found is None:
+            return None
+        negated = [f"un{t}" for t in found.gloss.split(", ") if t.isalpha() and zipf(f"un{t}") >= _MIN_PAST_ZIPF]
+        return WordGloss(f"{prefix}+{found.form}", negated[0], found.source, "negation") if negated else None
+
+    def _as_participle(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A past form of a verb glossed with the English past form, where English makes it regularly and uses it
+        (förberedd -> prepared, geselecteerd -> selected; grown stays grow)."""
+        infinitive, endings = _PAST.get(self.lang, ("", ()))
+        lemma = self.lemmas.get(word, "")
+        if found is None or found.via != "lemma" or not endings or not lemma.endswith(infinitive) \
+                or not (word.endswith(endings) or self.lang == "nl" and _NL_PARTICIPLE.match(word)) \
+                or word.endswith(("ande", "ende")):
+            return found
+        past = [_past(t) for t in found.gloss.split(", ")]
+        if not any(past):
+            return found
+        return WordGloss(found.form, ", ".join(p or t for p, t in zip(past, found.gloss.split(", "))), found.source,
+                         found.via, found.senses)
+
+    def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
             for ending, english in _LOAN_SPELLINGS:
                 for inflected in ("", "en", "er", "et", "erna", "ar", "a", "s", "t"):
@@ -208,6 +274,8 @@ class Lexicon:
                     candidate = base[:len(base) - len(tail)] + english
                     if base.endswith(tail) and len(base) - len(tail) >= 3 and candidate in self.english:
                         return WordGloss(candidate, candidate, ENGLISH, "english")
+        if not loans:
+            return None
         stems = self._english_stems()
         for ending in _LOAN_ENDINGS:
             root = word[:len(word) - len(ending)]
@@ -243,13 +311,17 @@ class Lexicon:
         return None
 
     def _modifier(self, part: str, depth: int) -> WordGloss | None:
-        for link in _LINKS:
+        # A linking letter before the bare part: installation-s-trin, not the plural installations.
+        for link in (*_LINKS[1:], ""):
             if link and not part.endswith(link):
                 continue
             stem = part[:len(part) - len(link)]
             if len(stem) < _MIN_PART:
                 continue
-            found = self._known(stem) or self._compound(stem, depth - 1)
+            # A modifier may be an English loan before a linking s (installation-s-trin: installation + step); not
+            # without one, where it would cut a learned word's ending (digitaliser-ingen) into a word (ring).
+            found = (self._known(stem) or link == "s" and self._english(stem, loans=False)
+                     or self._compound(stem, depth - 1))
             if found is not None and len(found.form) >= _MIN_PART:
                 return found
         return None
@@ -267,8 +339,20 @@ class Lexicon:
                    data["lemmas"], {} if english_stems is None else english_stems)
 
 
+def _past(translation: str) -> str | None:
+    """The regular English past form of a one-word translation, if English uses it (prepare -> prepared)."""
+    if not translation.isalpha() or not translation.islower():
+        return None
+    stem = translation[:-1] + "i" if translation.endswith("y") and translation[-2:-1] not in "aeiou" else translation
+    past = stem + ("d" if stem.endswith("e") else "ed")
+    return past if zipf(past) >= _MIN_PAST_ZIPF else None
+
+
 def _first(gloss: str) -> str:
     return gloss.split(", ", 1)[0]
+
+
+Weighted = list[list[tuple[str, float]]]  # a word's senses, each its translations with how much a route trusts them
 
 
 def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english: dict[str, int] | None = None,
@@ -279,51 +363,48 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
     and glosses Y through the English-to-Y dictionary <pair> read backwards (swe-nor through eng-nor) or forward
     (swe-deu through deu-eng); "through:<lang>" reads a <lang>-to-X dictionary backwards and glosses X's words
     with the lexicon of <lang> that `through` gives (Norwegian verdi -> Swedish värde -> value); "cognates" marks
-    a related language's dictionary, whose words are matched by spelling key only.
+    a related language's dictionary, whose words are matched by spelling key only. Bridges, "through", "lexicon"
+    and cognates are pivot routes (see `_PIVOT`).
     """
-    read: list[tuple[int, str, str, list[list[str]]]] = []  # (position, kind, form, senses)
-    evidence: dict[str, Counter] = {}  # form -> English -> votes beyond the dictionaries' agreement (see below)
+    read: list[tuple[int, bool, str, Weighted]] = []  # (position, pivot route, form, senses)
+    kinds: list[str] = []
     for position, (dictionary, direction) in enumerate(dictionaries):
         direction, _, kind = direction.partition(">")
+        kinds.append(kind)
         if direction == "reverse":
-            pairs = _reversed_senses(dictionary, evidence if kind != "cognates" else {})
+            pairs = _reversed_senses(dictionary)
         elif direction.startswith("bridge:"):
-            pairs = _bridged_senses(dictionary, Dictionary(direction.split(":", 1)[1], dictionary.directory), evidence)
+            pairs = _bridged_senses(dictionary, Dictionary(direction.split(":", 1)[1], dictionary.directory))
         elif direction.startswith("through:"):
             pairs = _through_senses(dictionary, through(direction.split(":", 1)[1]) if through else None)
         elif direction.startswith("lexicon:"):  # another language's lexicon, its words as cognates
             other = through(direction.split(":", 1)[1]) if through else None
-            pairs = [(form, [sense.split(", ") for sense in found[0][:2]]) for form, found in (other.words.items()
-                     if other else ()) if " " not in form]
+            pairs = [(form, _by_sense(sense.split(", ") for sense in found[0][:2]))
+                     for form, found in (other.words.items() if other else ()) if " " not in form]
         else:
-            pairs = ((form, groups) for form, groups, _ in forward(dictionary))
-        read.extend((position, kind, form.casefold(), groups) for form, groups in pairs)
-    # What each dictionary says a word means, its own language's by form, sister languages' by spelling key:
-    # a translation that several dictionaries give is the likelier sense (the same word's senses, not its key's).
-    key = _nordic_key if any(kind == "cognates" for _, kind, _, _ in read) else str
-    said: dict[str, dict[int, set[str]]] = {}
-    for position, kind, form, groups in read:
-        where = ("~" + key(form)) if kind == "cognates" else form
-        said.setdefault(where, {}).setdefault(position, set()).update(t.casefold() for g in groups for t in g)
-    merged: dict[str, list] = {}  # form -> [senses of every dictionary, most trusted first; most trusted position]
-    cognates: dict[str, list] = {}
-    for position, kind, form, groups in read:
-        if kind == "cognates":
-            cognates.setdefault(key(form), [[], position])[0].extend(groups)
+            pairs = ((form, _by_sense(groups)) for form, groups, _ in forward(dictionary))
+        pivot = kind == "cognates" or direction != "reverse" and direction != "forward"
+        read.extend((position, pivot, form.casefold(), groups) for form, groups in pairs)
+    key = _nordic_key if "cognates" in kinds else str
+    merged: dict[str, list] = {}  # form -> [[(pivot, senses) per route, most trusted first], most trusted position]
+    cognates: dict[str, list] = {}  # spelling key -> the same, for the sister languages' words
+    by_key: dict[str, list[tuple[bool, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
+    for position, pivot, form, groups in read:
+        by_key.setdefault(key(form), []).append((True, groups))
+        if kinds[position] == "cognates":
+            cognates.setdefault(key(form), [[], position])[0].append((True, groups))
             if lang == "sv":
                 form = _swedish_spelling(form)
             elif dictionaries[position][0].name.startswith("swe"):
                 continue  # Norwegian and Danish share their spelling, not Swedish's: its words match by key only
-        merged.setdefault(form, [[], position])[0].extend(groups)
+        merged.setdefault(form, [[], position])[0].append((pivot, groups))
 
     def ranked(table: dict[str, list], cognate: bool) -> dict[str, list]:
         out = {}
-        for form, (groups, position) in table.items():
-            votes = Counter()
-            for where in ([] if cognate else [form]) + ["~" + (form if cognate else key(form))]:
-                votes.update(t for found in said.get(where, {}).values() for t in found)
-            votes.update(evidence.get(form, {}))
-            out[form] = [_ranked(groups, votes), position]
+        for form, (routes, position) in table.items():
+            # A sister language's word spelt alike agrees (bygga, bygge: build) without adding senses of its own.
+            agreeing = [] if cognate else [r for r in by_key.get(key(form), []) if all(r[1] is not g for _, g in routes)]
+            out[form] = [_ranked(routes, agreeing, form), position]
         return out
 
     words, cognates = ranked(merged, False), ranked(cognates, True)
@@ -337,24 +418,78 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
         # One form per stem: the form that is the stem itself, else the most trusted, else the shortest.
         if best is None or _rank(form, stem, words) < _rank(best, stem, words):
             stems[stem] = form
-    lemmas = lemma_table(lang, lambda lemma: lemma in words or _nordic_key(lemma) in cognates)
+    # A lemma no dictionary lists may be an English loan (selecteren: select): probe it with the English words only.
+    probe = Lexicon(lang, [], {}, {}, english or {}, {}, {})
+    lemmas = lemma_table(lang, lambda lemma: lemma in words or _nordic_key(lemma) in cognates
+                         or probe._english(lemma, loans=False) is not None)
     return Lexicon(lang, [d.name for d, _ in dictionaries], words, stems, english or {}, cognates, lemmas)
 
 
-def _ranked(groups: list[list[str]], votes: Counter) -> list[str]:
-    """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three."""
-    def score(translation: str, first: bool) -> float:
-        return (zipf(translation) + _FIRST_SENSE * first + _AGREEMENT * min(votes[translation.casefold()], _MAX_VOTES)
-                + _NAME * translation[:1].isupper())
+def _by_sense(groups) -> Weighted:
+    """Senses listed best first, as most dictionaries order them: the n-th sense weighs 1/n."""
+    return [[(t, 1.0 / (1 + n)) for t in group] for n, group in enumerate(groups)]
+
+
+def _shares_root(word: str, translation: str) -> bool:
+    """Whether a translation is the English word a loan was taken from (installera: install, pragmatisk:
+    pragmatic): the word begins with the translation's Snowball stem (five letters or more, no longer than the word)
+    but for its last two letters (not skab: scabies)."""
+    if len(word) < _MIN_PART or not translation.isalpha():
+        return False
+    stem = stemmer("en").stemWord(translation.casefold())
+    word = word.replace("k", "c")
+    common = len(os.path.commonprefix([word, stem]))
+    return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
+
+
+def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]:
+    """How much one route supports each translation: its weights combined as independent votes (noisy-or)."""
+    found: dict[str, float] = {}
+    for group in groups:
+        for translation, weight in group:
+            t = translation.casefold()
+            if only is None or t in only:
+                found[t] = 1 - (1 - found.get(t, 0.0)) * (1 - weight)
+    return found
+
+
+def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weighted]] = (), form: str = "") -> list[str]:
+    """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
+
+    Each route adds its evidence for a translation; a pivot route only where the word's own dictionaries say
+    nothing or say the same (`_PIVOT`); `agreeing` routes (cognates spelt differently) only add to what is there.
+    """
+    direct = {t.casefold() for pivot, groups in routes if not pivot for group in groups for t, _ in group} or None
+    evidence: Counter = Counter()
+    aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
+    for pivot, groups in routes:
+        for t, weight in _route_evidence(groups, None).items():
+            (aside if pivot and direct and t not in direct else evidence)[t] += weight * (_PIVOT if pivot else 1.0)
+    known = set(evidence)
+    for _, groups in agreeing:
+        for t, weight in _route_evidence(groups, known).items():
+            evidence[t] += weight * _PIVOT
+
+    def score(translation: str) -> float:
+        t = translation.casefold()
+        # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last.
+        base = _EVIDENCE * evidence[t] if t in evidence else _EVIDENCE * aside[t] - _ASIDE
+        return (base + _ZIPF * zipf(translation) + _NAME * translation[:1].isupper()
+                + _LOOKALIKE * _shares_root(form, translation))
 
     seen: set[str] = set()
     ranked = []
-    for n, group in enumerate(groups):
-        members = [t for t in dict.fromkeys(group) if t.casefold() not in seen]
-        seen.update(t.casefold() for t in members)
-        if members:
-            scored = sorted(((score(t, n == 0), t) for t in members), key=lambda x: -x[0])
-            ranked.append((scored[0][0], n, [t for _, t in scored[:MAX_TRANSLATIONS]]))
+    n = 0
+    for pivot, groups in routes:
+        for group in groups:
+            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen]
+            seen.update(t.casefold() for t in members)
+            if members:
+                scored = sorted(((score(t), t) for t in members), key=lambda x: -x[0])
+                # Evidence chooses a sense's best translations; the reader sees the commonest of them first.
+                shown = sorted((t for _, t in scored[:MAX_TRANSLATIONS]), key=lambda t: -zipf(t))
+                ranked.append((scored[0][0], n, shown))
+                n += 1
     ranked.sort(key=lambda r: (-r[0], r[1]))
     return [", ".join(members) for _, _, members in ranked[:MAX_SENSES]]
 
@@ -398,85 +533,91 @@ def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:
     return (form != stem, words[form][1], len(form), form)
 
 
-def _reversed_senses(dictionary: Dictionary, evidence: dict[str, Counter]) -> list[tuple[str, list[list[str]]]]:
-    """Target word -> its English headwords, each a sense of its own (ranked later, see `_ranked`).
+def _reverse_weighted(dictionary: Dictionary) -> Iterator[tuple[str, str, frozenset, float]]:
+    """(target word, English headword, its word classes, weight) of an English-to-X dictionary read backwards.
 
-    A headword that lists the word among its first translations means it; one that lists it late is a vaguer
-    word (get: krijgen, halen, ... creëren) and is dropped where another lists the word early; `evidence` counts
-    a headword whose first translation the word is.
+    A headword that lists the word first among few means it (elect: velge); one that lists it late among many is
+    a vaguer word (get: krijgen, halen, ... creëren); one entry of a headword with several (better <adj>, <adv>,
+    <v>) is a sense the English word rarely has; a phrase (used to, look at) is an idiom the word renders.
     """
-    merged: dict[str, dict[str, int]] = {}
-    for word, headword, _, place in reverse(dictionary):
+    listed = list(reverse(dictionary))
+    counts = Counter(headword for _, headword, _, _ in listed)
+    readings = Counter(headword for headword, _ in dict.fromkeys((h, c) for _, h, c, _ in listed))
+    for word, headword, classes, place in listed:
+        weight = min(1.0, _SPECIFIC / counts[headword]) / (1 + place) / readings[headword]
+        yield word, headword, classes, weight * (_PHRASE if " " in headword else 1.0)
+
+
+def _reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
+    """Target word -> its English headwords, each a sense of its own, weighed by `_reverse_weighted`."""
+    merged: dict[str, dict[str, float]] = {}
+    for word, headword, _, weight in _reverse_weighted(dictionary):
         found = merged.setdefault(word, {})
-        found[headword] = min(place, found.get(headword, place))
-        if place == 0:
-            evidence.setdefault(word, Counter())[headword.casefold()] += 1
-    out = []
-    for word, found in merged.items():
-        early = [h for h, place in found.items() if place < _EARLY]
-        out.append((word, [[headword] for headword in (early or found)]))
-    return out
+        found[headword] = max(weight, found.get(headword, 0.0))
+    return [(word, [[(h, w)] for h, w in sorted(found.items(), key=lambda x: -x[1])]) for word, found in merged.items()]
 
 
-def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[tuple[str, list[list[str]]]]:
+def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[tuple[str, Weighted]]:
     """Target word -> the best sense the source language's lexicon gives each source headword that lists the word
     among its first translations (swe-nor read backwards: verdi <- värde -> value)."""
     if lexicon is None:
         return []
-    merged: dict[str, list[list[str]]] = {}
+    merged: dict[str, Weighted] = {}
     for headword, groups, _ in forward(dictionary, into_english=False):
         found = lexicon.words.get(headword.casefold())
         if found is None:
             continue
         early = [t.casefold() for t in dict.fromkeys(t for group in groups for t in group)][:_EARLY]
-        for word in early:
+        for place, word in enumerate(early):
             if " " not in word and word.isalpha():
-                merged.setdefault(word, []).append(found[0][0].split(", "))
+                merged.setdefault(word, []).append([(t, 1.0 / (1 + place)) for t in found[0][0].split(", ")])
     return list(merged.items())
 
 
-def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[list[str], frozenset]]]:
-    """Bridge-language word -> [(English translations, word classes)] per entry, read forward (deu-eng) or backwards
-    (eng-nor); a forward entry gives its first few translations, plurals of another of them left out."""
-    table: dict[str, list[tuple[list[str], frozenset]]] = {}
+def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[list[tuple[str, float]], frozenset]]]:
+    """Bridge-language word -> [(English translations with their weights, word classes)] per entry, read forward
+    (deu-eng: its first few translations, plurals of another of them left out) or backwards (eng-nor, see
+    `_specific`)."""
+    table: dict[str, list[tuple[list[tuple[str, float]], frozenset]]] = {}
     if bridge.name.startswith("eng-"):
-        for word, headword, classes, place in reverse(bridge):
+        for word, headword, classes, weight in _reverse_weighted(bridge):
             if word in wanted:
-                # A headword whose first translation the word is leads (velge: choose before name).
-                table.setdefault(word, []).insert(0 if place == 0 else len(table.get(word, [])), ([headword], classes))
+                table.setdefault(word, []).append(([(headword, weight)], classes))
         return table
     for headword, entry in entries(bridge, wanted):
         found = list(dict.fromkeys(t for sense in senses(entry) for t in translations(sense)))
         found = [t for t in found if not (t.endswith("s") and t[:-1] in found)]
         if found:
-            table.setdefault(headword.casefold(), []).append((found[:MAX_TRANSLATIONS], word_classes(entry)))
+            table.setdefault(headword.casefold(), []).append(
+                ([(t, 1.0 / (1 + n)) for n, t in enumerate(found[:MAX_TRANSLATIONS])], word_classes(entry)))
+    # A bridge word with many entries (deu-eng's Nachfrage: demand, enquiry, need, want...) says less of each.
+    for found in table.values():
+        share = min(1.0, _SPECIFIC / len({t for english, _ in found for t, _ in english}))
+        found[:] = [([(t, w * share) for t, w in english], classes) for english, classes in found]
     return table
 
 
-def _bridged_senses(dictionary: Dictionary, bridge: Dictionary,
-                    evidence: dict[str, Counter]) -> Iterator[tuple[str, list[list[str]]]]:
-    """Source word -> the English translations of its translations in the bridge language, each a sense of its own.
+def _bridged_senses(dictionary: Dictionary, bridge: Dictionary) -> Iterator[tuple[str, Weighted]]:
+    """Source word -> the English translations of its translations in the bridge language, each a sense of its own,
+    weighed by the product of both places (företag -> Unternehmen, Betrieb: company twice, see `_route_evidence`).
 
     A bridge word of another word class than the source word is passed over where the dictionaries say both
-    (välja <v> -> velge -> choose <v>, not choice <n>); `evidence` counts how many of a word's bridge-language
-    translations lead to each English word (företag -> Unternehmen, Betrieb: company twice).
+    (välja <v> -> velge -> choose <v>, not choice <n>).
     """
     if not bridge.exists():
         return
     read = list(forward(dictionary, into_english=False))
     table = _bridge_table(bridge, {t.casefold() for _, groups, _ in read for g in groups for t in g})
     for form, groups, classes in read:
-        found: dict[str, None] = {}
-        reached_by: Counter = Counter()
-        for translation in dict.fromkeys(t.casefold() for group in groups for t in group):
-            candidates = table.get(translation, [])
-            same_class = [english for english, c in candidates if classes & c & _CLASSES]
-            reached = dict.fromkeys(e for english in (same_class or [e for e, _ in candidates]) for e in english)
-            found.update(reached)
-            reached_by.update(e.casefold() for e in reached)
-        evidence.setdefault(form.casefold(), Counter()).update({e: n - 1 for e, n in reached_by.items() if n > 1})
+        found: Weighted = []
+        for n, group in enumerate(groups):
+            for translation in dict.fromkeys(t.casefold() for t in group):
+                candidates = table.get(translation, [])
+                same_class = [english for english, c in candidates if classes & c & _CLASSES]
+                for english in same_class or [e for e, _ in candidates]:
+                    found.extend([(e, w / (1 + n))] for e, w in english)
         if found:
-            yield form, [[english] for english in found]
+            yield form, sorted(found, key=lambda sense: -sense[0][1])
 
 
 class Lexicons:

@@ -59,14 +59,15 @@ class WordClasses:
                 self._table = {}
         return self._table
 
-    def _tags(self, english: str) -> set[str]:
+    def tags(self, english: str) -> set[str]:
+        """The eng-nor word classes of an English word or phrase (its last word, or the form it inflects)."""
         table = self._english()
         words = english.casefold().removeprefix("to ").split()
         return set(next((table[f] for f in _english_forms(words[-1]) if f in table), ())) if words else set()
 
     def _classify(self, word: str, lang: str) -> str:
         if lang == "en":
-            tags = self._tags(word)
+            tags = self.tags(word)
         else:
             lexicon = self.lexicons.get(lang)
             found = lexicon.lookup(word) if lexicon is not None else None
@@ -74,7 +75,7 @@ class WordClasses:
                 return UNKNOWN
             head = found.gloss.rsplit(" + ", 1)[-1]  # a compound means what its head means
             # The first translation the dictionary classes is the word's main sense.
-            tags = next((t for t in map(self._tags, head.split(", ")) if t), set())
+            tags = next((t for t in map(self.tags, head.split(", ")) if t), set())
         if tags & _NOUNS:
             return NOUN
         if not tags:

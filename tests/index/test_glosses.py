@@ -147,9 +147,12 @@ def write_dictionary(folder: Path, name: str, entries_: dict[str, str]) -> Dicti
 
 
 def test_reversed_dictionary_lists_common_english_words_first(tmp_path):
-    eng_nor = write_dictionary(tmp_path, "eng-nor", {"barley": "bygg", "building": "1. bygning, bygg\na house"})
+    # Where two headwords list a word alike (first), the commoner English word wins; a vague headword that lists
+    # it late among many (get) does not.
+    eng_nor = write_dictionary(tmp_path, "eng-nor", {"barley": "bygg", "building": "1. bygg, bygning\na house",
+                                                    "get": "1. få, hente, skaffe, ta, bli, bygg"})
     lexicon = build_lexicon("no", [(eng_nor, "reverse")])
-    assert lexicon.lookup("bygg").gloss == "building" and lexicon.lookup("bygg").senses == ("barley",)
+    assert lexicon.lookup("bygg").gloss == "building" and lexicon.lookup("bygg").senses == ("barley", "get")
     assert lexicon.lookup("bygget").gloss == "building"  # an inflected form
     assert lexicon.lookup("bygning").gloss == "building"
     assert lexicon.lookup("a") is None and lexicon.lookup("house") is None  # definitions are not translations

@@ -1,0 +1,65 @@
+"""Part of speech from a word's form and its neighbour, to choose between a word's noun and verb senses.
+
+Swedish "visar" is a form of the verb visa (show), not the noun visa (song): its lemma ends like an infinitive and
+its own ending is a verb's. An article before a word makes it a noun; an infinitive marker, a modal verb or a
+subject pronoun before it makes it a verb. Endings that nouns share (Norwegian and Danish -er, -et) decide nothing
+alone. The senses are then read through the English word classes of eng-nor (see wordclass.py).
+"""
+from __future__ import annotations
+
+import re
+
+from .lexicon import Lexicon, WordGloss
+from .wordclass import WordClasses
+
+VERB, NOUN = "v", "n"
+# Per language: the infinitive's ending, and the endings of verb forms no noun of that lemma has.
+_VERB_FORMS = {
+    "sv": ("a", ("ar", "er", "ade", "ades", "ats", "as", "at", "de", "te", "dde", "tte")),
+    "nl": ("en", ("t", "de", "te", "den", "ten", "d")),
+    "no": ("e", ("te", "de", "dde", "tte")),
+    "da": ("e", ("te", "de", "ede")),
+}
+# Indefinite articles only: a definite one also stands before a verb used as a noun (het creëren: creating).
+_NOUN_BEFORE = {"sv": {"en", "ett"}, "no": {"en", "ei", "et"}, "da": {"en", "et"}, "nl": {"een"}}
+_VERB_BEFORE = {
+    "sv": {"att", "ska", "skall", "kan", "kunde", "vill", "måste", "bör", "får", "jag", "du", "han", "hon", "vi", "ni"},
+    "no": {"å", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi", "dere"},
+    "da": {"at", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi"},
+    "nl": {"te", "kan", "kunnen", "wil", "moet", "moeten", "zal", "zullen", "ik", "jij", "hij", "zij", "wij", "men"},
+}
+_PREVIOUS = re.compile(r"([^\W\d_]+)\W*$")
+# English word classes (eng-nor tags) of a noun and of a verb sense.
+_TAGS = {NOUN: {"n"}, VERB: {"v"}}
+
+
+def cue(word: str, lexicon: Lexicon, before: str = "") -> str | None:
+    """VERB, NOUN or None for a word of `lexicon`'s language, from its neighbour (`before`, the text just before
+    it) and else its form."""
+    previous = _PREVIOUS.search(before[-40:])
+    if previous is not None:
+        neighbour = previous.group(1).casefold()
+        if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()):
+            return NOUN
+        if neighbour in _VERB_BEFORE.get(lexicon.lang, ()):
+            return VERB
+    infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
+    key = word.casefold()
+    lemma = lexicon.lemmas.get(key)
+    if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings):
+        return VERB
+    return None
+
+
+def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses) -> WordGloss:
+    """The entry with its first sense of the wanted class first, where its best sense is of another class."""
+    if wanted is None or entry.via not in ("word", "lemma", "stem", "inflection") or not entry.senses:
+        return entry
+    senses = (entry.gloss, *entry.senses)
+    kinds = [set().union(*map(classes.tags, sense.split(", "))) for sense in senses]
+    if not kinds[0] or kinds[0] & _TAGS[wanted]:  # a sense eng-nor does not class is left where it is
+        return entry
+    best = next((n for n, tags in enumerate(kinds) if tags & _TAGS[wanted]), None)
+    if best is None:
+        return entry
+    return WordGloss(entry.form, senses[best], entry.source, entry.via, senses[:best] + senses[best + 1:])

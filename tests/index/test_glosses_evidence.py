@@ -1,0 +1,69 @@
+"""Glosses' first sense, on the real FreeDict dictionaries: senses weighed by evidence, pivot routes kept from
+overruling a word's own dictionaries, part of speech from form and neighbour, past forms and loans found."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.concepts import load_catalogue
+from index.glosses import DEFAULT_DICT_DIR, Lexicons, gloss_text, lexicons, lookup_word
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def lex() -> Lexicons:
+    return lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"]))
+
+
+def first(glosses: list, word: str) -> str:
+    return next(g.gloss for g in glosses if g.term.casefold() == word.casefold())
+
+
+def test_a_route_through_german_does_not_overrule_the_direct_dictionary(lex):
+    # swe-eng says customer; swe-deu's Kunde/kund reaches deu-eng's "lore" (a homograph), which stays a late sense.
+    found = lex.get("sv").lookup("kund")
+    assert "customer" in found.gloss.split(", ")
+    assert "lore" not in found.gloss and ("lore" not in found.senses or found.senses.index("lore") > 0)
+
+
+def test_a_vague_english_headword_read_backwards_does_not_win(lex):
+    # eng-nld lists creëren late under "get"; nld-eng and "create" say what it means.
+    assert "create" in lex.get("nl").lookup("creëren").gloss.split(", ")
+
+
+@pytest.mark.parametrize("text, word, sense", [
+    ("Tabellen visar resultatet.", "visar", "show"),  # -ar on a verb's lemma: the verb visa, not the noun (song)
+    ("Hon sjöng en visa.", "visa", "song"),           # an article before it: the noun
+])
+def test_part_of_speech_from_form_and_neighbour_chooses_the_sense(lex, catalogue, text, word, sense):
+    assert sense in first(gloss_text(text, "sv", "en", catalogue, lex), word).split(", ")
+
+
+def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
+    assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
+
+
+def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, catalogue):
+    phrase = gloss_text("Ni bör använda data effektivt.", "sv", "en", catalogue, lex)
+    assert any(g.source == "concept:use-data-effectively" and g.term == "använda data effektivt" for g in phrase)
+    alone = gloss_text("Vi samlar data varje dag.", "sv", "en", catalogue, lex)
+    assert first(alone, "data") == "data" and not any(g.source.startswith("concept:") for g in alone)
+
+
+@pytest.mark.parametrize("lang, word, sense", [
+    ("sv", "förberedd", "prepared"),      # a past participle glossed with the English one
+    ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
+    ("nl", "correcties", "correction"),   # -tie is English -tion
+    ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
+    ("no", "programmets", "program"),     # a genitive -s on a listed form
+    ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
+])
+def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
+    found = lex.get(lang).lookup(word)
+    assert found is not None and sense in found.gloss.split(", "), found
