@@ -59,6 +59,10 @@ class WordClasses:
                 self._table = {}
         return self._table
 
+    def load(self) -> None:
+        """Read (or build and cache) the English class table now, not on the first word classed."""
+        self._english()
+
     def _tags(self, english: str) -> set[str]:
         table = self._english()
         words = english.casefold().removeprefix("to ").split()
