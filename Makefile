@@ -75,10 +75,10 @@ run: dictionaries $(KB_INDEX_DIR)/CURRENT
 ## that their encoders do not fight over two cores), then the few that do (marked `alone`: latencies under attack,
 ## replication lag) run with the machine to themselves
 ## (KB_TEST_SHARED: one folder for the run's processes, where the seed index is built once; the derived data, in
-## its cache folder, before they start)
+## its cache folder, before they start: the label vectors on one native thread, the dictionaries on the other core)
 test: $(TEST_STAMP) $(AXE) dictionaries
 	@shared=$$(mktemp -d); trap 'rm -rf "$$shared"' EXIT; export KB_TEST_SHARED=$$shared KB_CACHE_DIR=$$shared/cache; \
-	set -x; $(BIN)/python -m index cache && \
+	set -x; OMP_NUM_THREADS=1 $(BIN)/python -m index cache && \
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone" && \
 	$(BIN)/python -m pytest -m alone
 
