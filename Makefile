@@ -54,7 +54,8 @@ $(AXE):
 	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.10.3
 
 $(KB_INDEX_DIR)/CURRENT: | $(STAMP) dictionaries
-	@echo "ingest: no index in $(KB_INDEX_DIR) yet: ingesting seeds/ (once; derived data is cached per machine)"
+	@echo "ingest: no index in $(KB_INDEX_DIR) yet: building the machine's derived data (once), then ingesting seeds/"
+	$(BIN)/python -m index cache
 	$(BIN)/python -m ingest seeds --index-dir $(KB_INDEX_DIR)
 
 ## ingest the seeds (incremental: unchanged files are skipped)
@@ -73,10 +74,12 @@ run: dictionaries $(KB_INDEX_DIR)/CURRENT
 ## the whole test suite: two processes share the tests that assert no wall-clock time (one native thread each, so
 ## that their encoders do not fight over two cores), then the few that do (marked `alone`: latencies under attack,
 ## replication lag) run with the machine to themselves
-## (KB_TEST_SHARED: one folder for the run's processes, where the seed index and the caches are built once)
+## (KB_TEST_SHARED: one folder for the run's processes, where the seed index is built once; the derived data, in
+## its cache folder, before they start: the label vectors on one native thread, the dictionaries on the other core)
 test: $(TEST_STAMP) $(AXE) dictionaries
 	@shared=$$(mktemp -d); trap 'rm -rf "$$shared"' EXIT; export KB_TEST_SHARED=$$shared KB_CACHE_DIR=$$shared/cache; \
-	set -x; OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone" && \
+	set -x; OMP_NUM_THREADS=1 $(BIN)/python -m index cache && \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -m "not alone" && \
 	$(BIN)/python -m pytest -m alone
 
 ## retrieval and concept quality on the project's eval set (EVAL_QUERIES=..., EVAL_CORPUS=... for others)

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, help="a .ttl (Turtle) or .jsonld/.json (JSON-LD) file")
     load.add_argument("--format", choices=SKOS_FORMATS, default=None, help="default: from the file's extension")
     load.add_argument("--check", action="store_true", help="validate only, change nothing")
+    commands.add_parser("cache", parents=[common],
+                        help="build the per-machine data now, not on first use (cached in KB_CACHE_DIR): gloss"
+                             " lexicons and cross-language tables of every installed dictionary, the shipped"
+                             " catalogue's label vectors; read when already cached")
     config = commands.add_parser("config", help="the settings in effect (KB_*=value), or their table (--markdown)",
                                  parents=[common])
     config.add_argument("--markdown", action="store_true", help="the table of every setting, as docs/configuration.md")
@@ -120,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         from .language import load_query_detector
 
         load_query_detector()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # `cache` takes minutes on a fresh machine: its progress lines say what it is reading.
+    logging.basicConfig(level=logging.INFO if args.command == "cache" else logging.WARNING,
+                        format="%(levelname)s %(message)s")
     try:
         config = config_from(args)
         if args.command == "config":

@@ -620,6 +620,12 @@ def _bridged_senses(dictionary: Dictionary, bridge: Dictionary) -> Iterator[tupl
             yield form, sorted(found, key=lambda sense: -sense[0][1])
 
 
+def read_through(lang: str) -> set[str]:
+    """The passage languages whose lexicons the lexicon of `lang` is built from (Norwegian's: Swedish)."""
+    hows = (direction.partition(">")[0] for _, direction in SOURCES.get(lang, ()))
+    return {how.split(":", 1)[1] for how in hows if how.startswith(("through:", "lexicon:"))}
+
+
 class Lexicons:
     """The lexicons of one dictionary folder, loaded lazily per language and cached on disk.
 
@@ -659,7 +665,7 @@ class Lexicons:
                 log.info("no FreeDict dictionary for %s in %s: concept glosses only", lang, self.dict_dir)
             return None
         try:
-            english = self._english_words()
+            english = self.english_words()
             return _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
                            f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
                            lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json, Lexicon.from_json,
@@ -684,7 +690,8 @@ class Lexicons:
         present = [(Dictionary(name, self.dict_dir), side) for name, side in ENGLISH_SOURCES]
         return [(d, side) for d, side in present if d.exists()]
 
-    def _english_words(self) -> dict[str, int]:
+    def english_words(self) -> dict[str, int]:
+        """The English vocabulary every lexicon reads (see `build_english`), built first and once."""
         if self._english is None:
             present = self._english_dictionaries()
             self._english = _cached(self._cache_path(ENGLISH, present),

@@ -59,6 +59,10 @@ class WordClasses:
                 self._table = {}
         return self._table
 
+    def load(self) -> None:
+        """Read (or build and cache) the English class table now, not on the first word classed."""
+        self._english()
+
     def tags(self, english: str) -> set[str]:
         """The eng-nor word classes of an English word or phrase (its last word, or the form it inflects)."""
         table = self._english()

@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jsonschema
 import pytest
@@ -22,6 +23,9 @@ from flask.testing import FlaskClient
 from tests.conftest import copy_index
 from webapp import create_app
 from webapp.serve import die_with_parent
+
+if TYPE_CHECKING:  # Playwright loads only when a browser test runs (the `browser` fixture)
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -240,6 +244,22 @@ def page(browser, live_server: str):
 
 
 ADMIN_TOKEN = "test-admin-token-5f1c"
+
+
+@contextlib.contextmanager
+def signed_in_page(browser: Browser, server: Server, next_path: str) -> Iterator[tuple[Page, list[str]]]:
+    """A page of a fresh browser context on `server`, signed in with the admin token on its way to `next_path`,
+    and the problems it reports (`watch`); the context is closed after."""
+    context = browser.new_context(base_url=server.base)
+    page = context.new_page()
+    errors = watch(page)
+    try:
+        page.goto(f"/signin?next={next_path}")
+        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        page.get_by_role("button", name="Sign in").click()
+        yield page, errors
+    finally:
+        context.close()
 
 
 @pytest.fixture(scope="module")

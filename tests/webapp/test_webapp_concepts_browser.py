@@ -13,7 +13,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import signed_in_page  # tests/webapp/conftest.py (this folder is not a package)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,16 +60,8 @@ def _wait_for_job(page, what: str) -> None:
 
 # Slow: its own writable stack, and several concept jobs each re-grounding every passage, driven in Chromium.
 def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write_stack):
-    context = browser.new_context(base_url=write_stack.base)
-    page = context.new_page()
-    errors = watch(page)
-    try:
-        # Sign in on the way to the form; the browser keeps the session, and the header offers a visible sign-out.
-        page.goto("/concepts")
-        page.get_by_role("link", name="Add a concept").click()
-        expect(page).to_have_url(f"{write_stack.base}/signin?next=/concepts/new")
-        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
-        page.get_by_role("button", name="Sign in").click()
+    # Signed in on the way to the form; the browser keeps the session, and the header offers a visible sign-out.
+    with signed_in_page(browser, write_stack, "/concepts/new") as (page, errors):
         expect(page.get_by_role("heading", name="Add a concept")).to_be_visible()
         signout = page.get_by_role("button", name="Sign out")
         expect(signout).to_be_visible()
@@ -151,7 +143,7 @@ def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write
 
         if AXE.exists():  # every trainer page passes axe (injecting it needs a CSP bypass: its own context)
             audit = browser.new_context(base_url=write_stack.base, bypass_csp=True,
-                                        storage_state=context.storage_state())
+                                        storage_state=page.context.storage_state())
             try:
                 checker = audit.new_page()
                 for url in ("/concepts/five-competitive-forces/edit", "/concepts/new",
@@ -170,8 +162,10 @@ def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write
         page.goto("/concepts")
         expect(page.locator("main")).not_to_contain_text(LABELS["en"])
 
+        # Signed out, the way to the form leads through the sign-in page again.
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("link", name="Trainer sign-in")).to_be_visible()
+        page.goto("/concepts")
+        page.get_by_role("link", name="Add a concept").click()
+        expect(page).to_have_url(f"{write_stack.base}/signin?next=/concepts/new")
         assert not errors, errors
-    finally:
-        context.close()

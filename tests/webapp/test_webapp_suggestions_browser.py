@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import signed_in_page  # tests/webapp/conftest.py (this folder is not a package)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,13 +17,7 @@ AXE = Path(__file__).resolve().parents[2] / ".venv/npm/node_modules/axe-core/axe
 
 
 def test_a_trainer_accepts_a_suggestion_with_its_prefilled_labels_and_drafted_definition(browser, write_stack):
-    context = browser.new_context(base_url=write_stack.base)
-    page = context.new_page()
-    errors = watch(page)
-    try:
-        page.goto("/signin?next=/suggestions")
-        page.get_by_label("Admin token").fill(ADMIN_TOKEN)
-        page.get_by_role("button", name="Sign in").click()
+    with signed_in_page(browser, write_stack, "/suggestions") as (page, errors):
         expect(page.get_by_role("heading", name="Suggested concepts", exact=True)).to_be_visible()
 
         # The suggestion named in most languages: every label is prefilled, the definition drafted from a sentence.
@@ -53,7 +47,7 @@ def test_a_trainer_accepts_a_suggestion_with_its_prefilled_labels_and_drafted_de
 
         if AXE.exists():  # the page passes axe (injecting it needs a CSP bypass: its own context)
             audit = browser.new_context(base_url=write_stack.base, bypass_csp=True,
-                                        storage_state=context.storage_state())
+                                        storage_state=page.context.storage_state())
             try:
                 checker = audit.new_page()
                 checker.goto("/suggestions")
@@ -64,5 +58,3 @@ def test_a_trainer_accepts_a_suggestion_with_its_prefilled_labels_and_drafted_de
             finally:
                 audit.close()
         assert not errors, errors
-    finally:
-        context.close()
