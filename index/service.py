@@ -264,7 +264,7 @@ class KnowledgeBase:
         lang = self._check(query, k, mode, lang)
         card_lang = _ui_lang(ui_lang)
         state = self._state
-        encoded, vector = None, None
+        encoded, vector = None, None  # vector: the encode under way (a Future)
         if mode != "lexical":  # lexical ranking reads the text only
             encoded = fit_query(self.embedder, query)
             # The one encode of a search, first (a query refused for want of the encoder costs little), on a thread
@@ -281,8 +281,8 @@ class KnowledgeBase:
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
-        ranked = rank(state.snapshot, query, vector and vector.result, query_lang, mode, k, lang, group, self.ranking,
-                      steering, shown_floor, state.bridge)
+        ranked = rank(state.snapshot, query, vector.result if vector is not None else None, query_lang, mode, k, lang,
+                      group, self.ranking, steering, shown_floor, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)

@@ -1,6 +1,7 @@
 """Gloss a passage for a reader: concept terms in the reader's language, other content words from FreeDict."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -72,7 +73,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
-                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), word_classes(lexicons))
+                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons))
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
 
@@ -95,19 +96,14 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     if lexicon is not None and " " not in word:
         entry = lexicon.lookup(word)
         if entry is not None:
-            found.append(_dictionary_gloss(word, 0, prefer(entry, cue(word, lexicon), word_classes(lexicons))))
+            found.append(_dictionary_gloss(word, 0, prefer(entry, cue(word, lexicon), _english_classes(lexicons))))
     return found
 
 
-_CLASSES: dict[int, WordClasses] = {}
-
-
-def word_classes(lexicons: Lexicons) -> WordClasses:
-    """The English word classes that choose between noun and verb senses, one table per process and lexicons."""
-    found = _CLASSES.get(id(lexicons))
-    if found is None or found.lexicons is not lexicons:
-        found = _CLASSES[id(lexicons)] = WordClasses(lexicons)
-    return found
+@functools.cache  # a Lexicons is hashed by identity: one table per process and lexicons
+def _english_classes(lexicons: Lexicons) -> WordClasses:
+    """The English word classes that choose between noun and verb senses."""
+    return WordClasses(lexicons)
 
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
