@@ -161,12 +161,29 @@ function done(summary, latency, requests)
   io.write(string.format("INCOMPLETE %%d\\n", n))
 end
 """
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value).groups()
     return round(float(number) * _UNITS[unit], 2)
+
+
+def parse_wrk(out: str) -> dict:
+    """wrk's --latency report and the script's INCOMPLETE line as numbers."""
+    # wrk pads a one-letter unit ("1.24s ") with a trailing space, so a slow run's lines end in one
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
+    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    incomplete = int(re.search(r"INCOMPLETE (\d+)", out).group(1))
+    return {
+        "requests": requests,
+        "errors": max(non_2xx, incomplete) + socket,
+        "requests_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
+        "p50_ms": _ms(latency["50"]),
+        "p99_ms": _ms(latency["99"]),
+    }
 
 
 def run_wrk(base: str, seconds: float, connections: int, workdir: Path) -> dict:
@@ -180,19 +197,7 @@ def run_wrk(base: str, seconds: float, connections: int, workdir: Path) -> dict:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
                "--latency", "-s", str(script), base]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    non_2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", out) or [0, 0])[1])
-    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    incomplete = int(re.search(r"INCOMPLETE (\d+)", out).group(1))
-    return {
-        "requests": requests,
-        "errors": max(non_2xx, incomplete) + socket,
-        "requests_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
-        "p50_ms": _ms(latency["50"]),
-        "p99_ms": _ms(latency["99"]),
-    }
-
+    return parse_wrk(out)
 
 
 @contextlib.contextmanager
