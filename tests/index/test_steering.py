@@ -6,7 +6,7 @@ import pytest
 
 from index.concepts import ConceptMatch, load_catalogue, lookup
 from index.queryplan import plan_query
-from index.ranking import _capped, _spread
+from index.ranking import RankingConfig, _Candidates, _capped, _feedback, _spread
 from index.steering import steering_for
 
 
@@ -38,6 +38,26 @@ def test_a_documents_next_passage_must_beat_the_others_by_the_repeat_penalty():
     assert _spread(order, scores, docs, 0.06).tolist() == [0, 1, 2, 3, 4]  # 0.98 - 0.06 still beats 0.9
     assert _spread(order, scores, docs, 0.2).tolist() == [0, 2, 3, 1, 4]  # 0.78 falls behind 0.85
     assert _spread(order, scores, docs, 0.6).tolist() == [0, 2, 3, 1, 4]  # a document's own order is kept
+
+
+def _three_documents() -> _Candidates:
+    """One passage per document; the documents' centroids are the unit axes."""
+    axes = np.eye(3, dtype=np.float32)
+    rows = np.arange(3)
+    return _Candidates(axes, rows, rows, rows, rows, axes)
+
+
+@pytest.mark.parametrize("lead, follows", [(0.1, True), (0.01, False)])
+def test_feedback_follows_the_best_document_only_when_it_leads(lead, follows):
+    from types import SimpleNamespace
+
+    corpus = SimpleNamespace(n_documents=100)  # all _feedback reads of a snapshot: the corpus is large enough
+    q = np.asarray([0.6, 0.6, 0.529], np.float32)
+    moved = _feedback(corpus, _three_documents(), np.asarray([0.5 + lead, 0.5, 0.2], np.float32), q, RankingConfig())
+    if follows:
+        assert moved is not None and moved[0] > q[0] and moved[1] < q[1]  # towards the first document only
+    else:
+        assert moved is None
 
 
 def test_ungrouped_results_cap_passages_per_document(kb):
