@@ -49,7 +49,7 @@ MIN_LETTERS_ONCE = 12
 # A document this short (content words in one language) rarely repeats a word: a word seen once counts there.
 SHORT_DOCUMENT_WORDS = 400
 # A trainer reads at most one suggestion per this many words of a document (and at least a few).
-WORDS_PER_SUGGESTION = 12
+WORDS_PER_SUGGESTION = 20
 MIN_PER_DOCUMENT = 3
 # Terms scoring below this share of the document's few best (its MIN_PER_DOCUMENT-th) are noise.
 RELATIVE_FLOOR = 0.4

@@ -20,7 +20,7 @@ _GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
 # Per language: (infinitive endings, endings after the infinitive's stem of its forms, those of finite forms).
 _SCANDINAVIAN = {
     "sv": (("a",), ("as", "ar", "ade", "ades", "at", "ats", "ad", "ande"), ("as", "ar")),
-    "no": (("e",), ("er", "es", "et", "te", "tes", "de", "ende"), ("er", "es")),
+    "no": (("e",), ("er", "es", "et", "t", "te", "tes", "de", "ende"), ("er", "es")),
     "da": (("e",), ("er", "es", "et", "ede", "te", "tes", "ende"), ("er", "es")),
 }
 
