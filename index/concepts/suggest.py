@@ -7,9 +7,10 @@ in the rest (smoothed, so a term the rest never uses is not infinitely likely, a
 corpus lacks ranks by frequency), more for longer terms and for terms other documents use too. Terms are stem keys
 (index/lexical.py's Snowball stemmers) of word n-grams bounded by function words (terms.py), labelled as the corpus
 most often writes them. A term mostly seen inside a longer one is a fragment of it and gives way. A term must look
-like a concept (termhood.py): not an everyday word of the general language, not a lone verb, adjective or
-modifier, not a chance phrase, not a name. A document gets at most 20, fewer when it is short or its other terms
-score far below its best. Terms already naming a concept of the catalogue are left out.
+like a concept (termhood.py): not an everyday word of the general language (an inflected form as common as its
+lemma), not a lone verb, adjective or modifier, nothing holding an inflected verb (wordforms.py), not a chance
+phrase, not a name. A document gets at most 20, fewer when it is short or its other terms score far below its best:
+none rather than weak ones. Terms already naming a concept of the catalogue are left out.
 
 Terms of different languages are one suggestion when they mean the same: their label vectors (the embedder's)
 are close, and so are the passages they occur in (the mean vector of those passages: what the corpus says
