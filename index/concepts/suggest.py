@@ -353,7 +353,8 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
 def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset,
            lemmas: dict[str, str], classify) -> None:
     """Weigh scored terms by how concept-like they are (their words' classes, their rarity in the general
-    language); drop those a function word begins or ends, those a verb form ends and those naming a person."""
+    language, `lemmas` mapping inflected forms to theirs); drop those a function word begins or ends, those holding
+    an inflected verb and those naming a person."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
     # Known to the document's dictionary or to English (which business and software texts of every language quote).
     known = ((lambda word, lang_: classify(word, lang_) != "unknown" or classify(word, "en") != "unknown")
@@ -375,8 +376,9 @@ def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: fr
                                 or classes[0] == "unknown" and not looks_like_noun(words[0], lang)):
             classes = ["other"]
         # A concept is named by a noun or a noun phrase: an inflected verb makes it a verb or a piece of a clause.
-        if any(verb(w, i == 0 and len(words) > 1) for i, w in enumerate(words)) or ("function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
-                                    or chance_phrase(words, lang)):
+        clause = any(verb(w, first=i == 0 and len(words) > 1) for i, w in enumerate(words))
+        if (clause or "function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
+                or chance_phrase(words, lang)):
             del scored[key]
         else:
             likeness = max(CLASS_WEIGHT[c] for c in classes) * specificity(words, lang, lemmas)

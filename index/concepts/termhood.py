@@ -15,7 +15,6 @@ from typing import Callable, Iterable, Mapping
 
 from wordfreq import zipf_frequency
 
-NO_LEMMAS: Mapping[str, str] = MappingProxyType({})
 # The project's language codes where wordfreq names them otherwise.
 _WORDFREQ_LANG = {"no": "nb"}
 # A single word this common in everyday language (its lemma counted) is generic; one this rare or rarer is
@@ -24,6 +23,8 @@ GENERIC_ZIPF = 4.7
 SPECIFIC_ZIPF = 3.0
 # A phrase that opens with a word this common is words standing together by chance.
 OPENER_ZIPF = 5.0
+# No word known as another's inflected form (see wordforms.py).
+NO_LEMMAS: Mapping[str, str] = MappingProxyType({})
 # A word this common ends no term ("will", "use"): function words the stop lists miss.
 EVERYDAY_ZIPF = 5.5
 # A phrase is rarer than its rarest word: each further word counts as this much less frequent.
@@ -85,7 +86,8 @@ def general_zipf(word: str, lang: str, lemmas: Mapping[str, str] = NO_LEMMAS) ->
 def chance_phrase(words: list[str], lang: str) -> bool:
     """A phrase that opens with an everyday word ("new Debian system", "hjelpe kunden") or ends with a very
     common one ("installer will"): words that happen to stand together, not a term."""
-    return len(words) > 1 and (general_zipf(words[0], lang) >= OPENER_ZIPF or general_zipf(words[-1], lang) >= EVERYDAY_ZIPF)
+    return len(words) > 1 and (general_zipf(words[0], lang) >= OPENER_ZIPF
+                               or general_zipf(words[-1], lang) >= EVERYDAY_ZIPF)
 
 
 def specificity(words: Iterable[str], lang: str, lemmas: Mapping[str, str] = NO_LEMMAS) -> float:

@@ -3,7 +3,7 @@ is a verb's ("aufgelistet" of auflisten, "genereras" of generera, "installerer" 
 
 A lemma list knows a form's lemma but not its word class; the form's shape against its lemma tells a verb form:
 a German or Dutch lemma in -en with a form in -t/-d (participles ge-...-t, ge-...-d, finite forms), a Scandinavian
-infinitive with its present, passive or past endings, an English -ed or -ing form. A noun whose plural looks so
+infinitive with its present, passive or past endings, an English -ed form. A noun whose plural looks so
 (Danish "pakker" of pakke) is told apart by the dictionary's class of its lemma.
 """
 from __future__ import annotations
