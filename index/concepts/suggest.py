@@ -7,9 +7,10 @@ in the rest (smoothed, so a term the rest never uses is not infinitely likely, a
 corpus lacks ranks by frequency), more for longer terms and for terms other documents use too. Terms are stem keys
 (index/lexical.py's Snowball stemmers) of word n-grams bounded by function words (terms.py), labelled as the corpus
 most often writes them. A term mostly seen inside a longer one is a fragment of it and gives way. A term must look
-like a concept (termhood.py): not an everyday word of the general language, not a lone verb, adjective or
-modifier, not a chance phrase, not a name. A document gets at most 20, fewer when it is short or its other terms
-score far below its best. Terms already naming a concept of the catalogue are left out.
+like a concept (termhood.py): not an everyday word of the general language (an inflected form as common as its
+lemma), not a lone verb, adjective or modifier, nothing holding an inflected verb (wordforms.py), not a chance
+phrase, not a name. A document gets at most 20, fewer when it is short or its other terms score far below its best:
+none rather than weak ones. Terms already naming a concept of the catalogue are left out.
 
 Terms of different languages are one suggestion when they mean the same: their label vectors (the embedder's)
 are close, and so are the passages they occur in (the mean vector of those passages: what the corpus says
@@ -34,6 +35,7 @@ from .catalogue import Catalogue
 from .termhood import chance_phrase, is_name, looks_like_noun, name_words, specificity, verb_words
 from .terms import function_words, key_of, occurrences
 from .text import compact, fold
+from .wordforms import lemmas, verb_form
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ MIN_LETTERS_ONCE = 12
 # A document this short (content words in one language) rarely repeats a word: a word seen once counts there.
 SHORT_DOCUMENT_WORDS = 400
 # A trainer reads at most one suggestion per this many words of a document (and at least a few).
-WORDS_PER_SUGGESTION = 12
+WORDS_PER_SUGGESTION = 20
 MIN_PER_DOCUMENT = 3
 # Terms scoring below this share of the document's few best (its MIN_PER_DOCUMENT-th) are noise.
 RELATIVE_FLOOR = 0.4
@@ -183,6 +185,7 @@ class _Counts:
     total: Counter = field(default_factory=Counter)  # key -> n in the whole corpus
     spread: Counter = field(default_factory=Counter)  # key -> reference documents it occurs in
     inside: dict[str, dict] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))  # doc -> key -> longer -> n
+    written: set[str] = field(default_factory=set)  # the new documents' words as written
 
 
 def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: Catalogue | None,
@@ -202,11 +205,14 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
         return []
     log.info("suggesting concepts for %d document(s) against %d others", len(new), len(documents) - len(new))
     by_lang, stops = _count(documents, set(new))
+    # The new documents' words in each language, with their lemmas where they are inflected forms.
+    forms = {lang: lemmas(counts.written, lang) for lang, counts in by_lang.items()}
     known = _known_terms(catalogue)
     terms: dict[tuple[str, tuple], Term] = {}
     by_id = {doc.doc_id: doc for doc in documents}
     for doc_id in new:
-        for term in _characteristic(by_id[doc_id], by_lang, stops, known, per_document * POOL_FACTOR, classify):
+        for term in _characteristic(by_id[doc_id], by_lang, stops, forms, known, per_document * POOL_FACTOR,
+                                    classify):
             found = terms.get((term.lang, term.key))
             if found is None:
                 terms[(term.lang, term.key)] = term
@@ -255,6 +261,7 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
                 counts.total[occ.key] += 1
                 if len(occ.key) == 1:
                     counts.words[doc.doc_id] += 1
+                    counts.written.add(occ.surface)
                 counts.per_doc[doc.doc_id][occ.key] += 1
                 if len(occ.key) > 1:  # the two one-word-shorter terms sit inside this one
                     counts.inside[doc.doc_id][occ.key[:-1]][occ.key] += 1
@@ -296,7 +303,7 @@ def _stretches(doc: SourceDocument):
 
 
 def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dict[str, frozenset],
-                    known: tuple[set, set], limit: int, classify) -> list[Term]:
+                    forms: dict[str, dict[str, str]], known: tuple[set, set], limit: int, classify) -> list[Term]:
     known_keys, known_forms = known
     chosen: dict[str, dict[tuple, float]] = {}
     for lang, counts in by_lang.items():
@@ -319,7 +326,7 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
                 # A term other documents use too is the corpus's vocabulary, not one text's turn of phrase.
                 repeated = 1.0 if counts.spread[key] else UNREPEATED_WEIGHT
                 scored[key] = n * math.log(likelier) * specific * repeated
-        _weigh(doc, lang, scored, stops[lang], classify)
+        _weigh(doc, lang, scored, stops[lang], forms[lang], classify)
         for key in list(scored):
             if any(m >= FRAGMENT_SHARE * mine[key] and longer in scored for longer, m in inside[key].items()):
                 del scored[key]
@@ -343,26 +350,38 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
     return sorted(found, key=lambda t: -t.score)[:limit]
 
 
-def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset, classify) -> None:
+def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset,
+           lemmas: dict[str, str], classify) -> None:
     """Weigh scored terms by how concept-like they are (their words' classes, their rarity in the general
-    language); drop those a function word begins or ends and those naming a person."""
+    language, `lemmas` mapping inflected forms to theirs); drop those a function word begins or ends, those holding
+    an inflected verb and those naming a person."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
     # Known to the document's dictionary or to English (which business and software texts of every language quote).
     known = ((lambda word, lang_: classify(word, lang_) != "unknown" or classify(word, "en") != "unknown")
              if classify else (lambda word, lang_: False))
     names = name_words(doc.text, lang, doc.authors, known)
     verbs = verb_words(doc.text, lang)
+
+    def verb(word: str, first: bool) -> bool:
+        """An inflected verb; a participle only counts where it cannot modify the noun after it."""
+        folded = word.casefold()
+        kind = folded in lemmas and verb_form(folded, lemmas[folded], lang,
+                                              lambda lemma: bool(classify) and classify(lemma, lang) == "noun")
+        return kind == "finite" or kind == "participle" and not first
+
     for key in list(scored):
         words = _label(surfaces[key]).split()
         classes = [classify(w, lang) for w in words] if classify else ["noun"] * len(words)
         if len(words) == 1 and (words[0].casefold() in verbs
                                 or classes[0] == "unknown" and not looks_like_noun(words[0], lang)):
             classes = ["other"]
-        if ("function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
+        # A concept is named by a noun or a noun phrase: an inflected verb makes it a verb or a piece of a clause.
+        clause = any(verb(w, first=i == 0 and len(words) > 1) for i, w in enumerate(words))
+        if (clause or "function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
                 or chance_phrase(words, lang)):
             del scored[key]
         else:
-            likeness = max(CLASS_WEIGHT[c] for c in classes) * specificity(words, lang)
+            likeness = max(CLASS_WEIGHT[c] for c in classes) * specificity(words, lang, lemmas)
             if likeness < MIN_LIKENESS:  # an everyday word, a lone verb or adjective: not worth a trainer's time
                 del scored[key]
             else:

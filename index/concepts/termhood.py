@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Iterable
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
 
 from wordfreq import zipf_frequency
 
 # The project's language codes where wordfreq names them otherwise.
 _WORDFREQ_LANG = {"no": "nb"}
-# A single word this common in everyday language is generic; one this rare or rarer is specialised.
-GENERIC_ZIPF = 5.0
-SPECIFIC_ZIPF = 3.3
+# A single word this common in everyday language (its lemma counted) is generic; one this rare or rarer is
+# specialised ("menu", "configuration" and "dokument" sit near 4: a subject's everyday words, not its concepts).
+GENERIC_ZIPF = 4.7
+SPECIFIC_ZIPF = 3.0
+# A phrase that opens with a word this common is words standing together by chance.
+OPENER_ZIPF = 5.0
+# No word known as another's inflected form (see wordforms.py).
+NO_LEMMAS: Mapping[str, str] = MappingProxyType({})
 # A word this common ends no term ("will", "use"): function words the stop lists miss.
 EVERYDAY_ZIPF = 5.5
 # A phrase is rarer than its rarest word: each further word counts as this much less frequent.
@@ -70,19 +76,25 @@ def zipf(word: str, lang: str) -> float:
         return 0.0
 
 
+def general_zipf(word: str, lang: str, lemmas: Mapping[str, str] = NO_LEMMAS) -> float:
+    """How common a word is in general text: its own frequency or its lemma's, whichever is higher ("dokumentet"
+    is as everyday as dokument), or as an English word (which texts of every language here quote: "user")."""
+    folded = word.casefold()
+    return max(zipf(folded, lang), zipf(lemmas.get(folded, folded), lang), zipf(folded, "en"))
+
+
 def chance_phrase(words: list[str], lang: str) -> bool:
     """A phrase that opens with an everyday word ("new Debian system", "hjelpe kunden") or ends with a very
     common one ("installer will"): words that happen to stand together, not a term."""
-    def common(word: str) -> float:
-        return max(zipf(word.casefold(), lang), zipf(word.casefold(), "en"))
-    return len(words) > 1 and (common(words[0]) >= GENERIC_ZIPF or common(words[-1]) >= EVERYDAY_ZIPF)
+    return len(words) > 1 and (general_zipf(words[0], lang) >= OPENER_ZIPF
+                               or general_zipf(words[-1], lang) >= EVERYDAY_ZIPF)
 
 
-def specificity(words: Iterable[str], lang: str) -> float:
-    """1 for a specialised term, down to 0 for an everyday word: from the general frequency of its rarest word."""
+def specificity(words: Iterable[str], lang: str, lemmas: Mapping[str, str] = NO_LEMMAS) -> float:
+    """1 for a specialised term, down to 0 for an everyday word: from the general frequency of its rarest word
+    (of its lemma, `lemmas` being casefolded form -> lemma)."""
     words = list(words)
-    # English words are common in texts of every language here ("user", "features" in a Swedish manual).
-    rarest = min(max(zipf(w.casefold(), lang), zipf(w.casefold(), "en")) for w in words)
+    rarest = min(general_zipf(w, lang, lemmas) for w in words)
     rarest -= PHRASE_ZIPF_DROP * (len(words) - 1)
     return min(1.0, max(0.0, (GENERIC_ZIPF - rarest) / (GENERIC_ZIPF - SPECIFIC_ZIPF)))
 

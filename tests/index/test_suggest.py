@@ -123,3 +123,54 @@ def test_each_suggestion_cites_whole_sentences_the_best_first():
     for s in found:
         for p in (p for t in s.terms for p in t.passages):
             assert p.text in p.sentence and LOYALTY[p.start:p.end] == p.text
+
+
+# A German section of an installation manual: its concept (the partition table) beside inflected verbs and an
+# everyday noun it writes as often.
+PARTITIONS = (
+    "Die Partitionstabelle wird beim Start aufgelistet. Jede Partition der Partitionstabelle wird konfiguriert, "
+    "bevor das Menü erscheint. Im Menü wird die Partitionstabelle erneut aufgelistet, und das Menü wird "
+    "konfiguriert. Eine beschädigte Partitionstabelle verhindert den Start."
+)
+
+
+def test_inflected_verbs_and_everyday_words_are_never_suggested():
+    corpus = [_doc("new", PARTITIONS), _doc("old", OLD, chunk_id=2)]
+    labels = [s.labels["de"] for s in suggest(corpus, ["new"], None)]
+    assert labels[0] == "Partitionstabelle"
+    # Participles found through the lemma list (aufgelistet: auflisten), alone or inside a phrase; "Menü" is an
+    # everyday word, as common in general German as the subject's words are rare.
+    assert not [label for label in labels if {"aufgelistet", "konfiguriert", "Menü"} & set(label.split())], labels
+
+
+def test_verb_forms_are_told_by_their_lemma():
+    from index.concepts.wordforms import lemmas, verb_form
+    cases = {"de": ["aufgelistet", "listet", "Partitionstabelle"], "sv": ["genereras", "dokumentet"],
+             "nl": ["geïnstalleerd", "opstart", "pakketten"], "no": ["installerer", "installert"],
+             "en": ["detected", "packages"]}
+    kinds = {}
+    for lang, words in cases.items():
+        found = lemmas(words, lang)
+        kinds.update({w: verb_form(w.casefold(), found[w.casefold()], lang) if w.casefold() in found else None
+                      for w in words})
+    assert kinds == {"aufgelistet": "participle", "listet": "finite", "Partitionstabelle": None,
+                     "genereras": "finite", "dokumentet": None, "geïnstalleerd": "participle", "opstart": None,
+                     "pakketten": None, "installerer": "finite", "installert": "participle", "detected": "participle",
+                     "packages": None}
+    # A plural that reads like a present tense is a noun's when the dictionary says its lemma is one.
+    assert verb_form("pakker", "pakke", "da", is_noun=lambda lemma: lemma == "pakke") is None
+
+
+# An English section: one multi-word term it repeats, and a long word it uses once.
+VOLUMES = (
+    "The logical volume manager groups disks. With the logical volume manager a volume can grow. The installer "
+    "sets up the logical volume manager when asked, and the unpartitioned space stays free."
+)
+
+
+def test_a_repeated_multi_word_term_outranks_a_one_off_word():
+    other = "The mirror list names servers. A mirror serves packages over HTTP. Pick a mirror near you."
+    corpus = [_doc("new", VOLUMES, "en", 1), _doc("old", other, "en", 2)]
+    labels = [s.labels["en"] for s in suggest(corpus, ["new"], None)]
+    assert labels[0] == "logical volume manager"
+    assert "unpartitioned" not in labels[:1]

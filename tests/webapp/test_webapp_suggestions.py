@@ -44,7 +44,8 @@ def test_every_seed_document_has_cited_suggestions(api, kb):
     texts = {c["chunk_id"]: c for d in kb.documents() for c in kb.document(d["doc_id"])["chunks"]}
     for doc in kb.documents():
         _, mine = api(f"/api/suggestions?doc_id={doc['doc_id']}", 200)
-        assert 1 <= len(mine["suggestions"]) <= 20, doc["title"]
+        # A short article whose concepts the catalogue already names may get none: never padded with weak words.
+        assert len(mine["suggestions"]) <= 20, doc["title"]
         scores = [next(d["score"] for d in s["documents"] if d["doc_id"] == doc["doc_id"]) for s in mine["suggestions"]]
         assert scores == sorted(scores, reverse=True)  # best in this document first
         for s in mine["suggestions"]:

@@ -1,0 +1,65 @@
+"""Inflected forms of a document's words through simplemma's lemma lists: each form's lemma, and whether the form
+is a verb's ("aufgelistet" of auflisten, "genereras" of generera, "installerer" of installere, "detected").
+
+A lemma list knows a form's lemma but not its word class; the form's shape against its lemma tells a verb form:
+a German or Dutch lemma in -en with a form in -t/-d (participles ge-...-t, ge-...-d, finite forms), a Scandinavian
+infinitive with its present, passive or past endings, an English -ed form. A noun whose plural looks so
+(Danish "pakker" of pakke) is told apart by the dictionary's class of its lemma.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+# This project's language codes where simplemma's differ (Norwegian is Bokmål).
+_CODES = {"no": "nb"}
+SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
+# Endings of German and Dutch verb forms beyond the infinitive's stem (participles ge-...-t, ge-...-d; finite forms).
+_GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
+# Per language: (infinitive endings, endings after the infinitive's stem of its forms, those of finite forms).
+_SCANDINAVIAN = {
+    "sv": (("a",), ("as", "ar", "ade", "ades", "at", "ats", "ad", "ande"), ("as", "ar")),
+    "no": (("e",), ("er", "es", "et", "t", "te", "tes", "de", "ende"), ("er", "es")),
+    "da": (("e",), ("er", "es", "et", "ede", "te", "tes", "ende"), ("er", "es")),
+}
+
+
+def lemmas(words: Iterable[str], lang: str) -> dict[str, str]:
+    """Casefolded word -> its lemma (casefolded), for the words `lang`'s lemma list knows as another word's form.
+
+    The list is read once per call and let go after: it is large, and a document's words are few."""
+    if lang not in SUPPORTED:
+        return {}
+    table = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(_CODES.get(lang, lang))
+    found = {}
+    for word in set(words):
+        # German lists nouns capitalised, other words in lower case; a word may be written either way.
+        lemma = next((table[w] for w in (word, word.casefold(), word.capitalize()) if w in table), None)
+        if lemma is not None and lemma.casefold() != word.casefold():
+            found[word.casefold()] = lemma.casefold()
+    return found
+
+
+def verb_form(word: str, lemma: str, lang: str, is_noun: Callable[[str], bool] = lambda lemma: False) -> str | None:
+    """"finite" or "participle" when `word` (casefolded) is an inflected form of the verb `lemma`, else None;
+    `is_noun` says whether a dictionary classes the lemma as a noun (a Scandinavian plural in -er reads like a
+    present tense). A participle may modify a noun in a term ("gebruikte pakketten"); a finite form never."""
+    if lang == "en":
+        # An -ing form names a process as often as not ("partitioning"); an -ed form is a verb's or an adjective.
+        return "participle" if word.endswith("ed") and word[:len(lemma) - 1] == lemma[:-1] else None
+    if lang in ("de", "nl"):
+        infinitive = lemma.endswith("en") or lang == "de" and lemma.endswith(("ern", "eln"))
+        # The bare stem ("opstart" of opstarten) is as often the noun: only a form with an ending is a verb's.
+        if not (infinitive and word.endswith(_GERMANIC_PAST) and word != lemma[:-2]):
+            return None
+        added_ge = word.count("ge") > lemma.count("ge")
+        return "participle" if added_ge or word.endswith(("iert", "ierte", "eerd", "eerde")) else "finite"
+    if lang in _SCANDINAVIAN:
+        infinitives, endings, finite = _SCANDINAVIAN[lang]
+        stem = lemma[:-1]
+        if not (lemma.endswith(infinitives) and word.startswith(stem) and word[len(stem):] in endings
+                and not is_noun(lemma)):
+            return None
+        return "finite" if word[len(stem):] in finite else "participle"
+    return None
