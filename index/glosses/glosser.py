@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
-from ..concepts.text import TermSpotter
+from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
+from ..lexical import stemmer
 from .cues import cue, prefer
-from .lexicon import ENGLISH, Lexicons, WordGloss
+from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
 from .wordclass import WordClasses
 
@@ -59,14 +60,15 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     language; every other content word gets its dictionary gloss into English where one is found.
     """
     glosses = []
+    lexicon = lexicons.get(lang) if lang != "en" else None
     for occ in TermSpotter.for_catalogue(catalogue).find(text):
         concept_id = next(cid for cid in catalogue.concepts if cid in occ.concept_ids)
         labels = catalogue.get(concept_id).labels
         gloss_lang = reader if reader in labels else "en"
-        glosses.append(Gloss(occ.start, occ.end, text[occ.start:occ.end], labels[gloss_lang],
-                             f"concept:{concept_id}", gloss_lang))
+        term = text[occ.start:occ.end]
+        if _translates(term, labels["en"], lexicon):
+            glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
-    lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is not None:
         for match in content_words(text, lang):
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
@@ -76,6 +78,29 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons))
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
+
+
+def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:
+    """Whether a concept's English label renders a term spotted in a passage, as far as the dictionary can tell.
+
+    An alias may be a related phrase, not a translation (Dutch "oude economie" for Market strategy), and a one-word
+    alias a word with senses of its own (Danish "svar", answer, for Respond): a phrase's label must share a word with
+    the senses of one of its words, a listed word's label be one of its senses. Unknown words and compounds, which
+    the dictionary cannot judge, keep their concept gloss (kundintimitet: Customer intimacy).
+    """
+    if lexicon is None:
+        return True
+    words = [m.group() for m in _WORD.finditer(term)]
+    found = [lexicon.lookup(w) for w in words]
+    senses = {t.casefold() for f in found if f is not None and f.via != "compound"
+              for sense in (f.gloss, *f.senses) for t in sense.split(", ")}
+    if not senses:
+        return True
+    if len(words) == 1:
+        return label.casefold() in senses
+    english = stemmer("en")
+    stems = {english.stemWord(w) for t in senses for w in t.split()}
+    return any(english.stemWord(w) in stems for w in fold(label).split() if not is_stopword(w, "en"))
 
 
 def _is_name(text: str, match: re.Match, lang: str) -> bool:

@@ -56,6 +56,17 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
     assert first(alone, "data") == "data" and not any(g.source.startswith("concept:") for g in alone)
 
 
+@pytest.mark.parametrize("lang, text, word, sense", [
+    ("da", "Vi giver et svar.", "svar", "answer"),  # a one-word alias of Respond with senses of its own
+    ("nl", "Een woord uit de oude economie.", "economie", "economy"),  # an alias of Market strategy, not its translation
+])
+def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dictionary(lex, catalogue, lang, text,
+                                                                                        word, sense):
+    glosses = gloss_text(text, lang, "en", catalogue, lex)
+    assert not any(g.source.startswith("concept:") for g in glosses)
+    assert sense in first(glosses, word).split(", ")
+
+
 @pytest.mark.parametrize("lang, word, sense", [
     ("sv", "förberedd", "prepared"),      # a past participle glossed with the English one
     ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
