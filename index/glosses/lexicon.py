@@ -30,8 +30,9 @@ from typing import Callable, Iterator
 
 from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
-from .english import zipf
+from .english import zipf, zipf_in
 from .freedict import Dictionary, DictionaryError, entries, forward, reverse, senses, translations, word_classes
+from .kin import bokmaal_spellings
 from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "no": (("eng-nor", "reverse"), ("swe-nor", "through:sv"), ("dan-eng", "forward>cognates"),
            ("swe-nor", "lexicon:sv>cognates")),
 }
+# Sister languages whose lexicons gloss a word its own dictionaries lack, spelt their way (see kin.py): Danish has
+# only the small dan-eng of its own.
+KIN = {"da": ("no", "sv")}
 # A gloss is read at a glance: the best sense, in at most three translations; a few other senses on demand.
 MAX_TRANSLATIONS = 3
 MAX_SENSES = 8
@@ -146,6 +150,7 @@ class Lexicon:
     english: dict[str, int] = field(default_factory=dict)  # English words (see `build_english`)
     cognates: dict[str, list] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> [senses, source]
     lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
+    kin: tuple["Lexicon", ...] = field(default=(), repr=False)  # sister languages' lexicons (see `KIN`), set on load
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
@@ -158,7 +163,8 @@ class Lexicon:
             return self._memo[key]
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
+        found = (self._direct(key) or self._kin_spelling(key) or self._cognate(self.lemmas.get(key, key))
+                 or self._english_lemma(key)
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key))
@@ -178,6 +184,21 @@ class Lexicon:
             return self._entry(word, "word")
         lemma = self.lemmas.get(word)
         return self._entry(lemma, "lemma") if lemma in self.words else None
+
+    def _kin_spelling(self, word: str) -> WordGloss | None:
+        """A word its own dictionaries lack, as a sister language lists it in its regular spelling there (Danish
+        skabe -> Bokmål skape: create; overvej -> overveie: consider); before the looser routes, which would
+        match a homograph (skab: cupboard)."""
+        if not self.kin or zipf(word) > zipf_in(word, self.lang):  # an English word (can, case, log) is left as one
+            return None
+        for spelt in bokmaal_spellings(word):
+            for kin in self.kin:
+                # Swedish writes the infinitive's -e as -a (skape, skapa).
+                found = kin._direct(_swedish_spelling(spelt[:-1] + "a" if spelt.endswith("e") else spelt)
+                                    if kin.lang == "sv" else spelt)
+                if found is not None:
+                    return found
+        return None
 
     def _stemmed(self, word: str) -> WordGloss | None:
         snowball = stemmer(self.lang)
@@ -666,10 +687,12 @@ class Lexicons:
             return None
         try:
             english = self.english_words()
-            return _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
-                           f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
-                           lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json, Lexicon.from_json,
-                           english, self._english_stems)
+            lexicon = _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
+                              f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
+                              lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json,
+                              Lexicon.from_json, english, self._english_stems)
+            lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
+            return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)
             return None

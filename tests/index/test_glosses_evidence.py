@@ -78,3 +78,15 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
     assert found is not None and sense in found.gloss.split(", "), found
+
+
+@pytest.mark.parametrize("word, sense", [
+    ("skabe", "create"),  # Bokmål skape; not the Danish homograph skab (cupboard) a looser route finds
+    ("heraf", "hence"),   # Bokmål herav: dan-eng lacks it
+])
+def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, word, sense):
+    assert sense in lex.get("da").lookup(word).gloss.split(", ")
+
+
+def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
+    assert lex.get("da").lookup("case").gloss == "case"
