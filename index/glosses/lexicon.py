@@ -179,11 +179,26 @@ class Lexicon:
         return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
 
     def _direct(self, word: str) -> WordGloss | None:
-        """The word as a dictionary lists it, or its lemma listed."""
+        """The word as a dictionary lists it, or its lemma listed; a past form of a listed verb more common than the
+        lemma given is that verb's (Danish vokset: vokse, grow; not voks, wax)."""
         if word in self.words:
             return self._entry(word, "word")
         lemma = self.lemmas.get(word)
-        return self._entry(lemma, "lemma") if lemma in self.words else None
+        if lemma not in self.words:
+            return None
+        verb = self._past_of(word)
+        return self._entry(verb if verb and zipf_in(verb, self.lang) > zipf_in(lemma, self.lang) else lemma, "lemma")
+
+    def _past_of(self, word: str) -> str | None:
+        """The listed verb a word is a regular past form of (vokset -> vokse), or None."""
+        infinitive, endings = _PAST.get(self.lang, ("", ()))
+        for ending in endings:
+            verb = word[:len(word) - len(ending)] + infinitive
+            # A bare -t or -d also ends adjectives (klart, neuter of klar): not evidence of a verb.
+            if len(ending) > 1 and word.endswith(ending) and len(verb) > _MIN_PART and verb in self.words \
+                    and verb != word:
+                return verb
+        return None
 
     def _kin_spelling(self, word: str) -> WordGloss | None:
         """A word its own dictionaries lack, as a sister language lists it in its regular spelling there (Danish
@@ -277,7 +292,8 @@ class Lexicon:
         (förberedd -> prepared, geselecteerd -> selected; grown stays grow)."""
         infinitive, endings = _PAST.get(self.lang, ("", ()))
         lemma = self.lemmas.get(word, "")
-        if found is None or found.via != "lemma" or not endings or not lemma.endswith(infinitive) \
+        if found is None or found.via != "lemma" or not endings \
+                or not (lemma.endswith(infinitive) or found.form.endswith(infinitive)) \
                 or not (word.endswith(endings) or self.lang == "nl" and _NL_PARTICIPLE.match(word)) \
                 or word.endswith(("ande", "ende")):
             return found

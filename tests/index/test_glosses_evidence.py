@@ -74,6 +74,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
+    ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
+    ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
