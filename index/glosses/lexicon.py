@@ -348,6 +348,12 @@ class Lexicon:
         return None
 
     def _modifier(self, part: str, depth: int) -> WordGloss | None:
+        # A part listed as written (referens-server) is itself, not a shorter word before a linking letter (referen-s).
+        if part in self.words:
+            return self._entry(part, "word")
+        # Swedish joins a noun in -a with -u or -o (programvaru-rörelsen, kvinno-): the noun is the modifier.
+        if self.lang == "sv" and part.endswith(("u", "o")) and part[:-1] + "a" in self.words:
+            return self._entry(part[:-1] + "a", "word")
         # A linking letter before the bare part: installation-s-trin, not the plural installations.
         for link in (*_LINKS[1:], ""):
             if link and not part.endswith(link):

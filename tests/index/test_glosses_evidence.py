@@ -74,6 +74,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
+    ("sv", "referenstexten", "reference + text"),  # a modifier listed as written, not referen-s (referat)
+    ("sv", "programvarulicenser", "software + licence"),  # Swedish programvara joined with -u
     ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
     ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
 ])
