@@ -343,8 +343,8 @@ class Lexicon:
                 continue
             modifier = self._modifier(word[:cut], depth)
             if modifier is not None:
-                gloss = f"{_first(modifier.gloss)} + {_first(head.gloss)}"
-                return WordGloss(f"{modifier.form}+{head.form}", gloss, head.source, "compound")
+                return WordGloss(f"{modifier.form}+{head.form}", _joined(_first(modifier.gloss), _first(head.gloss)),
+                                 head.source, "compound")
         return None
 
     def _modifier(self, part: str, depth: int) -> WordGloss | None:
@@ -389,6 +389,13 @@ def _past(translation: str) -> str | None:
     stem = translation[:-1] + "i" if translation.endswith("y") and translation[-2:-1] not in "aeiou" else translation
     past = stem + ("d" if stem.endswith("e") else "ed")
     return past if zipf(past) >= _MIN_PAST_ZIPF else None
+
+
+def _joined(modifier: str, head: str) -> str:
+    """A compound's gloss: one English word where English writes its parts as one (brand+mur: firewall), else the
+    parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
+    word = modifier + head
+    return word if word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else f"{modifier} + {head}"
 
 
 def _first(gloss: str) -> str:
