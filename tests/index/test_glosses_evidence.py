@@ -76,7 +76,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
     ("sv", "referenstexten", "reference + text"),  # a modifier listed as written, not referen-s (referat)
     ("sv", "programvarulicenser", "software + licence"),  # Swedish programvara joined with -u
-    ("da", "arbejdsstationer", "workstation"),  # parts English writes as one word
+    ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
     ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
     ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
 ])
