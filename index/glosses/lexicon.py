@@ -124,6 +124,12 @@ _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", 
          "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
+# Endings of agent nouns made from a verb's stem, their plural and definite forms (-er alone is also the present
+# tense in Norwegian and Danish: bruker, uses).
+_AGENT = {"nl": ("aar", "aars", "aren", "er", "ers"), "sv": ("are", "aren", "arna", "arnas", "ares"),
+          "no": ("ere", "eren", "erne", "erens"), "da": ("ere", "eren", "erne", "erens")}
+# An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
+_MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
@@ -168,7 +174,7 @@ class Lexicon:
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key))
-        found = self._as_participle(key, found)
+        found = self._as_agent(key, self._as_participle(key, found))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
@@ -303,6 +309,18 @@ class Lexicon:
         return WordGloss(found.form, ", ".join(p or t for p, t in zip(past, found.gloss.split(", "))), found.source,
                          found.via, found.senses)
 
+    def _as_agent(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A noun of the one who does what a verb says, glossed with the English agent noun where English uses it
+        (ontwikkel-aars: developers; bruk-ere: users; utveckl-are: developer), not with the verb it was found by."""
+        infinitive, _ = _PAST.get(self.lang, ("", ()))
+        # Not a form the lemma list gives the verb (or a noun spelt like it: pakke-rne, the packages).
+        if found is None or found.via not in ("stem", "inflection") or not found.form.endswith(infinitive) \
+                or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form
+                           for e in _AGENT.get(self.lang, ())):
+            return found
+        agents = [a for t in found.gloss.split(", ") if (a := _agent(t))]
+        return WordGloss(found.form, ", ".join(agents), found.source, found.via) if agents else found
+
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
             for ending, english in _LOAN_SPELLINGS:
@@ -396,6 +414,15 @@ def _joined(modifier: str, head: str) -> str:
     parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
     word = modifier + head
     return word if word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else f"{modifier} + {head}"
+
+
+def _agent(verb: str) -> str | None:
+    """The English agent noun of a one-word verb, if English uses it (develop -> developer, supply -> supplier)."""
+    if not verb.isalpha() or not verb.islower():
+        return None
+    stem = verb[:-1] if verb.endswith("e") else verb
+    candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "", stem + "or" if verb.endswith("ate") else "")
+    return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
 
 
 def _first(gloss: str) -> str:
