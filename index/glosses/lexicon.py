@@ -106,7 +106,7 @@ _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
-                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", ""), ("a", ""),
+                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", "e"), ("eren", ""), ("a", ""),
                     ("e", ""))
 # Verbs and nouns borrowed from Latin and French carry these endings in the Nordic languages and Dutch
 # (fokus-era, kommunic-erade, decentralis-ering, introduc-eren), and adjectives and nouns their inflection
@@ -124,6 +124,9 @@ _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", 
          "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
+# A Dutch participle: a separable prefix, ge-, the verb's stem, -d or -t (in-ge-stel-d, ge-configureer-d).
+_NL_GE = re.compile(r"^(aan|af|bij|door|in|mee|na|om|op|over|terug|toe|uit|voor|weg|samen)?ge([^\W\d_]{3,})[dt]$")
+_NL_LONG = re.compile(r"(aa|ee|oo|uu)([^aeiou])$")  # written double in a closed syllable only: waardeer, waarderen
 # Endings of agent nouns made from a verb's stem, their plural and definite forms (-er alone is also the present
 # tense in Norwegian and Danish: bruker, uses).
 _AGENT = {"nl": ("aar", "aars", "aren", "er", "ers"), "sv": ("are", "aren", "arna", "arnas", "ares"),
@@ -169,7 +172,8 @@ class Lexicon:
             return self._memo[key]
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._kin_spelling(key) or self._cognate(self.lemmas.get(key, key))
+        found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
+                 or self._cognate(self.lemmas.get(key, key))
                  or self._english_lemma(key)
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
@@ -220,6 +224,19 @@ class Lexicon:
                 if found is not None:
                     return found
         return None
+
+    def _dutch_participle(self, word: str) -> WordGloss | None:
+        """A Dutch participle the lemma list lacks, through its infinitive, listed or an English loan, glossed with
+        the English past form (ingesteld: instellen; geconfigureerd: configureren, configured)."""
+        match = _NL_GE.match(word.replace("ï", "i")) if self.lang == "nl" else None
+        if match is None:
+            return None
+        infinitive = (match.group(1) or "") + _NL_LONG.sub(lambda m: m.group(1)[0] + m.group(2), match.group(2)) + "en"
+        found = self._direct(infinitive) or self._english(infinitive, loans=False)
+        if found is None:
+            return None
+        past = [_past(t) or t for t in found.gloss.split(", ")]
+        return WordGloss(found.form, ", ".join(past), found.source, "lemma", found.senses)
 
     def _stemmed(self, word: str) -> WordGloss | None:
         snowball = stemmer(self.lang)

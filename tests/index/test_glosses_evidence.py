@@ -78,6 +78,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("sv", "programvarulicenser", "software + licence"),  # Swedish programvara joined with -u
     ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
     ("da", "udviklerne", "developer"),    # an agent noun of udvikle: the English agent noun, not the verb
+    ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
+    ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
     ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
 ])
