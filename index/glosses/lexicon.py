@@ -37,7 +37,7 @@ from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 7
+_FORMAT = 8
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -71,8 +71,12 @@ _NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common wo
 # de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
 # nothing, else only for translations they give too, and then as agreement.
 _PIVOT = 0.5
+# An English headword read backwards (truce: bestand) tells less of a word than the word's own entry read forward
+# (bestand: file; truce second): where there is one, it counts this much.
+_BACKWARD = 0.75
 # Among a word's listed translations, the English word it was borrowed from (installera: install, not mount).
 _LOOKALIKE = 1.5
+_AFFIX = ("-", "\u2010")
 _ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
 # An English headword read backwards says little about a word it lists among many (get: krijgen, halen, ...):
 # its weight falls with its place in the list and with the number of words it lists beyond this many.
@@ -460,7 +464,7 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
     a related language's dictionary, whose words are matched by spelling key only. Bridges, "through", "lexicon"
     and cognates are pivot routes (see `_PIVOT`).
     """
-    read: list[tuple[int, bool, str, Weighted]] = []  # (position, pivot route, form, senses)
+    read: list[tuple[int, str, str, Weighted]] = []  # (position, route: forward, reverse or pivot, form, senses)
     kinds: list[str] = []
     for position, (dictionary, direction) in enumerate(dictionaries):
         direction, _, kind = direction.partition(">")
@@ -477,21 +481,21 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
                      for form, found in (other.words.items() if other else ()) if " " not in form]
         else:
             pairs = ((form, _by_sense(groups)) for form, groups, _ in forward(dictionary))
-        pivot = kind == "cognates" or direction != "reverse" and direction != "forward"
-        read.extend((position, pivot, form.casefold(), groups) for form, groups in pairs)
+        route = "pivot" if kind == "cognates" or direction not in ("reverse", "forward") else direction
+        read.extend((position, route, form.casefold(), groups) for form, groups in pairs)
     key = _nordic_key if "cognates" in kinds else str
-    merged: dict[str, list] = {}  # form -> [[(pivot, senses) per route, most trusted first], most trusted position]
+    merged: dict[str, list] = {}  # form -> [[(route, senses) per route, most trusted first], most trusted position]
     cognates: dict[str, list] = {}  # spelling key -> the same, for the sister languages' words
-    by_key: dict[str, list[tuple[bool, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
-    for position, pivot, form, groups in read:
-        by_key.setdefault(key(form), []).append((True, groups))
+    by_key: dict[str, list[tuple[str, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
+    for position, route, form, groups in read:
+        by_key.setdefault(key(form), []).append(("pivot", groups))
         if kinds[position] == "cognates":
-            cognates.setdefault(key(form), [[], position])[0].append((True, groups))
+            cognates.setdefault(key(form), [[], position])[0].append(("pivot", groups))
             if lang == "sv":
                 form = _swedish_spelling(form)
             elif dictionaries[position][0].name.startswith("swe"):
                 continue  # Norwegian and Danish share their spelling, not Swedish's: its words match by key only
-        merged.setdefault(form, [[], position])[0].append((pivot, groups))
+        merged.setdefault(form, [[], position])[0].append((route, groups))
 
     def ranked(table: dict[str, list], cognate: bool) -> dict[str, list]:
         out = {}
@@ -547,18 +551,22 @@ def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]
     return found
 
 
-def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weighted]] = (), form: str = "") -> list[str]:
+def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "") -> list[str]:
     """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
 
     Each route adds its evidence for a translation; a pivot route only where the word's own dictionaries say
-    nothing or say the same (`_PIVOT`); `agreeing` routes (cognates spelt differently) only add to what is there.
+    nothing or say the same (`_PIVOT`); an English dictionary read backwards counts less where one of the word's
+    language is read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
     """
-    direct = {t.casefold() for pivot, groups in routes if not pivot for group in groups for t, _ in group} or None
+    direct = {t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group} or None
+    backward = _BACKWARD if any(route == "forward" for route, _ in routes) else 1.0
+    weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT}
     evidence: Counter = Counter()
     aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
-    for pivot, groups in routes:
+    for route, groups in routes:
         for t, weight in _route_evidence(groups, None).items():
-            (aside if pivot and direct and t not in direct else evidence)[t] += weight * (_PIVOT if pivot else 1.0)
+            pivot = route == "pivot"
+            (aside if pivot and direct and t not in direct else evidence)[t] += weight * weights[route]
     known = set(evidence)
     for _, groups in agreeing:
         for t, weight in _route_evidence(groups, known).items():
@@ -574,9 +582,11 @@ def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weig
     seen: set[str] = set()
     ranked = []
     n = 0
-    for pivot, groups in routes:
+    for _, groups in routes:
         for group in groups:
-            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen]
+            # An affix (co‐ for samen) renders part of a compound, not the word alone.
+            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen
+                       and not t.endswith(_AFFIX)]
             seen.update(t.casefold() for t in members)
             if members:
                 scored = sorted(((score(t), t) for t in members), key=lambda x: -x[0])

@@ -37,6 +37,15 @@ def test_a_vague_english_headword_read_backwards_does_not_win(lex):
     assert "create" in lex.get("nl").lookup("creëren").gloss.split(", ")
 
 
+def test_a_words_own_entry_read_forward_outweighs_an_english_headword_read_backwards(lex):
+    # nld-eng: bestandssysteem's head bestand is "dossier, file", then "truce"; eng-nld's truce lists bestand first.
+    assert lex.get("nl").lookup("bestandssysteem").gloss == "file + system"
+
+
+def test_an_affix_is_not_a_words_gloss(lex):
+    assert "co\u2010" not in lex.get("nl").lookup("samen").gloss  # nld-eng lists co‐ among samen's translations
+
+
 @pytest.mark.parametrize("text, word, sense", [
     ("Tabellen visar resultatet.", "visar", "show"),  # -ar on a verb's lemma: the verb visa, not the noun (song)
     ("Hon sjöng en visa.", "visa", "song"),           # an article before it: the noun
