@@ -18,6 +18,8 @@ from .wordclass import WordClasses
 READER_LANGUAGES = ("en", "de", "fr")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LETTERS = 2
+_BRITISH = re.compile(r"is(e|ed|es|ing|ation|ations)$")
+_MIN_ROOT = 4  # a shorter English stem is the start of too many unrelated ones (car: care, card, cargo)
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -84,23 +86,30 @@ def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:
     """Whether a concept's English label renders a term spotted in a passage, as far as the dictionary can tell.
 
     An alias may be a related phrase, not a translation (Dutch "oude economie" for Market strategy), and a one-word
-    alias a word with senses of its own (Danish "svar", answer, for Respond): a phrase's label must share a word with
-    the senses of one of its words, a listed word's label be one of its senses. Unknown words and compounds, which
-    the dictionary cannot judge, keep their concept gloss (kundintimitet: Customer intimacy).
+    alias a word with senses of its own (Danish "svar", answer, for Respond; "læring", learning, for Learning
+    loop): a phrase's label must share a word with its words' senses (a compound's parts included), a listed
+    word's label be made of its senses' words. Words the dictionary does not know and compounds, which it cannot
+    judge, keep their concept gloss (kundintimitet: Customer intimacy).
     """
     if lexicon is None:
         return True
     words = [m.group() for m in _WORD.finditer(term)]
-    found = [lexicon.lookup(w) for w in words]
-    senses = {t.casefold() for f in found if f is not None and f.via != "compound"
-              for sense in (f.gloss, *f.senses) for t in sense.split(", ")}
-    if not senses:
+    found = [f for f in map(lexicon.lookup, words) if f is not None]
+    if len(words) == 1 and (not found or found[0].via == "compound"):
         return True
-    if len(words) == 1:
-        return label.casefold() in senses
-    english = stemmer("en")
-    stems = {english.stemWord(w) for t in senses for w in t.split()}
-    return any(english.stemWord(w) in stems for w in fold(label).split() if not is_stopword(w, "en"))
+    senses = {_root(w) for f in found for sense in (f.gloss, *f.senses)
+              for w in sense.replace(" + ", " ").replace(",", " ").split() if not is_stopword(w, "en")}
+    wanted = [_root(w) for w in fold(label).split() if not is_stopword(w, "en")]
+    if not senses or not wanted:
+        return True
+    matched = [any(a.startswith(b) or b.startswith(a) for b in senses if min(len(a), len(b)) >= _MIN_ROOT)
+               for a in wanted]
+    return all(matched) if len(words) == 1 else any(matched)
+
+
+def _root(word: str) -> str:
+    """An English word's Snowball stem, British -is- spelt -iz- (personalisation, personalization)."""
+    return stemmer("en").stemWord(_BRITISH.sub(r"iz\1", word.casefold()))
 
 
 def _is_name(text: str, match: re.Match, lang: str) -> bool:

@@ -68,6 +68,7 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
 @pytest.mark.parametrize("lang, text, word, sense", [
     ("da", "Vi giver et svar.", "svar", "answer"),  # a one-word alias of Respond with senses of its own
     ("nl", "Een woord uit de oude economie.", "economie", "economy"),  # an alias of Market strategy, not its translation
+    ("no", "Vi bygger lojaliteten.", "lojaliteten", "loyalty"),  # a lone word of the label Customer loyalty
 ])
 def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dictionary(lex, catalogue, lang, text,
                                                                                         word, sense):
