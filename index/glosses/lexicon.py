@@ -76,7 +76,7 @@ _PIVOT = 0.5
 _BACKWARD = 0.75
 # Among a word's listed translations, the English word it was borrowed from (installera: install, not mount).
 _LOOKALIKE = 1.5
-_AFFIX = ("-", "\u2010")
+_AFFIX = ("-", "\u2010")  # a translation ending so is an affix (co‐ for samen), not a word
 _ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
 # An English headword read backwards says little about a word it lists among many (get: krijgen, halen, ...):
 # its weight falls with its place in the list and with the number of words it lists beyond this many.
@@ -110,8 +110,8 @@ _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
-                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", "e"), ("eren", ""), ("a", ""),
-                    ("e", ""))
+                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", "e"),
+                    ("eren", ""), ("a", ""), ("e", ""))
 # Verbs and nouns borrowed from Latin and French carry these endings in the Nordic languages and Dutch
 # (fokus-era, kommunic-erade, decentralis-ering, introduc-eren), and adjectives and nouns their inflection
 # (extrem-t, exakt): what is left, a Nordic k read as c, is the English word's Snowball stem.
@@ -177,8 +177,7 @@ class Lexicon:
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
         found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
-                 or self._cognate(self.lemmas.get(key, key))
-                 or self._english_lemma(key)
+                 or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key))
@@ -431,8 +430,8 @@ def _past(translation: str) -> str | None:
 
 
 def _joined(modifier: str, head: str) -> str:
-    """A compound's gloss: one English word where English writes its parts as one (brand+mur: firewall), else the
-    parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
+    """A compound's gloss: one English word where English writes its parts as one (arbejds+station: workstation),
+    else the parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
     word = modifier + head
     return word if word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else f"{modifier} + {head}"
 
@@ -442,7 +441,8 @@ def _agent(verb: str) -> str | None:
     if not verb.isalpha() or not verb.islower():
         return None
     stem = verb[:-1] if verb.endswith("e") else verb
-    candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "", stem + "or" if verb.endswith("ate") else "")
+    candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "",
+                  stem + "or" if verb.endswith("ate") else "")
     return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
 
 
@@ -558,15 +558,15 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
     nothing or say the same (`_PIVOT`); an English dictionary read backwards counts less where one of the word's
     language is read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
     """
-    direct = {t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group} or None
+    direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
+              or None)
     backward = _BACKWARD if any(route == "forward" for route, _ in routes) else 1.0
     weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT}
     evidence: Counter = Counter()
     aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
     for route, groups in routes:
         for t, weight in _route_evidence(groups, None).items():
-            pivot = route == "pivot"
-            (aside if pivot and direct and t not in direct else evidence)[t] += weight * weights[route]
+            (aside if route == "pivot" and direct and t not in direct else evidence)[t] += weight * weights[route]
     known = set(evidence)
     for _, groups in agreeing:
         for t, weight in _route_evidence(groups, known).items():
