@@ -159,23 +159,26 @@ def _position(sentence: str, word: str) -> int:
     return match.start() if match else -1
 
 
-def print_report(report: dict, misses: bool = False) -> None:
-    """A table of the evaluation, one line per language and half."""
+def print_report(report: dict, misses: bool = False, listed: tuple[str, ...] = ("dev", "test")) -> None:
+    """A table of the evaluation, one line per language and listed half."""
     print("gold gloss lists (eval/gloss-gold): first-sense accuracy / coverage, in context and alone (/api/glossary)")
     for lang, halves in report.items():
-        for half in ("dev", "test"):
+        for half in listed:
             c, g = halves[f"{half}_context"], halves[f"{half}_glossary"]
             print(f"  {lang} {half:4} {c['words']:3} words: context {c['first_sense_accuracy']:.3f} / {c['coverage']:.3f}"
                   f"   glossary {g['first_sense_accuracy']:.3f} / {g['coverage']:.3f}")
             if misses:
                 for miss in c["misses"]:
                     print(f"      {miss}")
+                for miss in sorted(set(g["misses"]) - set(c["misses"])):  # wrong alone only: the context helped
+                    print(f"      alone: {miss}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.gloss_gold", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", metavar="LANG", help="print a new sample (senses to fill in) instead of scoring")
-    parser.add_argument("--misses", action="store_true", help="list the words glossed wrongly in context")
+    parser.add_argument("--misses", action="store_true", help="list the words glossed wrongly in context (and alone, where it differs)")
+    parser.add_argument("--half", choices=("dev", "test"), help="this half only (tune on dev, report test)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.sample:
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print_report(report, args.misses)
+        print_report(report, args.misses, (args.half,) if args.half else ("dev", "test"))
     return 0
 
 

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
-from ..concepts.text import TermSpotter
+from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
+from ..lexical import stemmer
 from .cues import cue, prefer
-from .lexicon import ENGLISH, Lexicons, WordGloss
+from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
 from .wordclass import WordClasses
 
@@ -17,6 +18,8 @@ from .wordclass import WordClasses
 READER_LANGUAGES = ("en", "de", "fr")
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LETTERS = 2
+_BRITISH = re.compile(r"is(e|ed|es|ing|ation|ations)$")
+_MIN_ROOT = 4  # a shorter English stem is the start of too many unrelated ones (car: care, card, cargo)
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -59,14 +62,15 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     language; every other content word gets its dictionary gloss into English where one is found.
     """
     glosses = []
+    lexicon = lexicons.get(lang) if lang != "en" else None
     for occ in TermSpotter.for_catalogue(catalogue).find(text):
         concept_id = next(cid for cid in catalogue.concepts if cid in occ.concept_ids)
         labels = catalogue.get(concept_id).labels
         gloss_lang = reader if reader in labels else "en"
-        glosses.append(Gloss(occ.start, occ.end, text[occ.start:occ.end], labels[gloss_lang],
-                             f"concept:{concept_id}", gloss_lang))
+        term = text[occ.start:occ.end]
+        if _translates(term, labels["en"], lexicon):
+            glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
-    lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is not None:
         for match in content_words(text, lang):
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
@@ -76,6 +80,36 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons))
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
+
+
+def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:
+    """Whether a concept's English label renders a term spotted in a passage, as far as the dictionary can tell.
+
+    An alias may be a related phrase, not a translation (Dutch "oude economie" for Market strategy), and a one-word
+    alias a word with senses of its own (Danish "svar", answer, for Respond; "læring", learning, for Learning
+    loop): a phrase's label must share a word with its words' senses (a compound's parts included), a listed
+    word's label be made of its senses' words. Words the dictionary does not know and compounds, which it cannot
+    judge, keep their concept gloss (kundintimitet: Customer intimacy).
+    """
+    if lexicon is None:
+        return True
+    words = [m.group() for m in _WORD.finditer(term)]
+    found = [f for f in map(lexicon.lookup, words) if f is not None]
+    if len(words) == 1 and (not found or found[0].via == "compound"):
+        return True
+    senses = {_root(w) for f in found for sense in (f.gloss, *f.senses)
+              for w in sense.replace(" + ", " ").replace(",", " ").split() if not is_stopword(w, "en")}
+    wanted = [_root(w) for w in fold(label).split() if not is_stopword(w, "en")]
+    if not senses or not wanted:
+        return True
+    matched = [any(a.startswith(b) or b.startswith(a) for b in senses if min(len(a), len(b)) >= _MIN_ROOT)
+               for a in wanted]
+    return all(matched) if len(words) == 1 else any(matched)
+
+
+def _root(word: str) -> str:
+    """An English word's Snowball stem, British -is- spelt -iz- (personalisation, personalization)."""
+    return stemmer("en").stemWord(_BRITISH.sub(r"iz\1", word.casefold()))
 
 
 def _is_name(text: str, match: re.Match, lang: str) -> bool:

@@ -30,13 +30,14 @@ from typing import Callable, Iterator
 
 from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
-from .english import zipf
+from .english import zipf, zipf_in
 from .freedict import Dictionary, DictionaryError, entries, forward, reverse, senses, translations, word_classes
+from .kin import bokmaal_spellings
 from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 7
+_FORMAT = 8
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -54,6 +55,9 @@ SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "no": (("eng-nor", "reverse"), ("swe-nor", "through:sv"), ("dan-eng", "forward>cognates"),
            ("swe-nor", "lexicon:sv>cognates")),
 }
+# Sister languages whose lexicons gloss a word its own dictionaries lack, spelt their way (see kin.py): Danish has
+# only the small dan-eng of its own.
+KIN = {"da": ("no", "sv")}
 # A gloss is read at a glance: the best sense, in at most three translations; a few other senses on demand.
 MAX_TRANSLATIONS = 3
 MAX_SENSES = 8
@@ -67,8 +71,12 @@ _NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common wo
 # de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
 # nothing, else only for translations they give too, and then as agreement.
 _PIVOT = 0.5
+# An English headword read backwards (truce: bestand) tells less of a word than the word's own entry read forward
+# (bestand: file; truce second): where there is one, it counts this much.
+_BACKWARD = 0.75
 # Among a word's listed translations, the English word it was borrowed from (installera: install, not mount).
 _LOOKALIKE = 1.5
+_AFFIX = ("-", "\u2010")  # a translation ending so is an affix (co‐ for samen), not a word
 _ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
 # An English headword read backwards says little about a word it lists among many (get: krijgen, halen, ...):
 # its weight falls with its place in the list and with the number of words it lists beyond this many.
@@ -102,8 +110,8 @@ _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
-                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", ""), ("a", ""),
-                    ("e", ""))
+                    ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", "e"),
+                    ("eren", ""), ("a", ""), ("e", ""))
 # Verbs and nouns borrowed from Latin and French carry these endings in the Nordic languages and Dutch
 # (fokus-era, kommunic-erade, decentralis-ering, introduc-eren), and adjectives and nouns their inflection
 # (extrem-t, exakt): what is left, a Nordic k read as c, is the English word's Snowball stem.
@@ -120,6 +128,15 @@ _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", 
          "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
+# A Dutch participle: a separable prefix, ge-, the verb's stem, -d or -t (in-ge-stel-d, ge-configureer-d).
+_NL_GE = re.compile(r"^(aan|af|bij|door|in|mee|na|om|op|over|terug|toe|uit|voor|weg|samen)?ge([^\W\d_]{3,})[dt]$")
+_NL_LONG = re.compile(r"(aa|ee|oo|uu)([^aeiou])$")  # written double in a closed syllable only: waardeer, waarderen
+# Endings of agent nouns made from a verb's stem, their plural and definite forms (-er alone is also the present
+# tense in Norwegian and Danish: bruker, uses).
+_AGENT = {"nl": ("aar", "aars", "aren", "er", "ers"), "sv": ("are", "aren", "arna", "arnas", "ares"),
+          "no": ("ere", "eren", "erne", "erens"), "da": ("ere", "eren", "erne", "erens")}
+# An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
+_MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
@@ -146,6 +163,7 @@ class Lexicon:
     english: dict[str, int] = field(default_factory=dict)  # English words (see `build_english`)
     cognates: dict[str, list] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> [senses, source]
     lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
+    kin: tuple["Lexicon", ...] = field(default=(), repr=False)  # sister languages' lexicons (see `KIN`), set on load
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
@@ -158,11 +176,12 @@ class Lexicon:
             return self._memo[key]
         if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
+        found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
+                 or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key))
-        found = self._as_participle(key, found)
+        found = self._as_agent(key, self._as_participle(key, found))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
@@ -173,11 +192,54 @@ class Lexicon:
         return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
 
     def _direct(self, word: str) -> WordGloss | None:
-        """The word as a dictionary lists it, or its lemma listed."""
+        """The word as a dictionary lists it, or its lemma listed; a past form of a listed verb more common than the
+        lemma given is that verb's (Danish vokset: vokse, grow; not voks, wax)."""
         if word in self.words:
             return self._entry(word, "word")
         lemma = self.lemmas.get(word)
-        return self._entry(lemma, "lemma") if lemma in self.words else None
+        if lemma not in self.words:
+            return None
+        verb = self._past_of(word)
+        return self._entry(verb if verb and zipf_in(verb, self.lang) > zipf_in(lemma, self.lang) else lemma, "lemma")
+
+    def _past_of(self, word: str) -> str | None:
+        """The listed verb a word is a regular past form of (vokset -> vokse), or None."""
+        infinitive, endings = _PAST.get(self.lang, ("", ()))
+        for ending in endings:
+            verb = word[:len(word) - len(ending)] + infinitive
+            # A bare -t or -d also ends adjectives (klart, neuter of klar): not evidence of a verb.
+            if len(ending) > 1 and word.endswith(ending) and len(verb) > _MIN_PART and verb in self.words \
+                    and verb != word:
+                return verb
+        return None
+
+    def _kin_spelling(self, word: str) -> WordGloss | None:
+        """A word its own dictionaries lack, as a sister language lists it in its regular spelling there (Danish
+        skabe -> Bokmål skape: create; overvej -> overveie: consider); before the looser routes, which would
+        match a homograph (skab: cupboard)."""
+        if not self.kin or zipf(word) > zipf_in(word, self.lang):  # an English word (can, case, log) is left as one
+            return None
+        for spelt in bokmaal_spellings(word):
+            for kin in self.kin:
+                # Swedish writes the infinitive's -e as -a (skape, skapa).
+                found = kin._direct(_swedish_spelling(spelt[:-1] + "a" if spelt.endswith("e") else spelt)
+                                    if kin.lang == "sv" else spelt)
+                if found is not None:
+                    return found
+        return None
+
+    def _dutch_participle(self, word: str) -> WordGloss | None:
+        """A Dutch participle the lemma list lacks, through its infinitive, listed or an English loan, glossed with
+        the English past form (ingesteld: instellen; geconfigureerd: configureren, configured)."""
+        match = _NL_GE.match(word.replace("ï", "i")) if self.lang == "nl" else None
+        if match is None:
+            return None
+        infinitive = (match.group(1) or "") + _NL_LONG.sub(lambda m: m.group(1)[0] + m.group(2), match.group(2)) + "en"
+        found = self._direct(infinitive) or self._english(infinitive, loans=False)
+        if found is None:
+            return None
+        past = [_past(t) or t for t in found.gloss.split(", ")]
+        return WordGloss(found.form, ", ".join(past), found.source, "lemma", found.senses)
 
     def _stemmed(self, word: str) -> WordGloss | None:
         snowball = stemmer(self.lang)
@@ -256,7 +318,8 @@ class Lexicon:
         (förberedd -> prepared, geselecteerd -> selected; grown stays grow)."""
         infinitive, endings = _PAST.get(self.lang, ("", ()))
         lemma = self.lemmas.get(word, "")
-        if found is None or found.via != "lemma" or not endings or not lemma.endswith(infinitive) \
+        if found is None or found.via != "lemma" or not endings \
+                or not (lemma.endswith(infinitive) or found.form.endswith(infinitive)) \
                 or not (word.endswith(endings) or self.lang == "nl" and _NL_PARTICIPLE.match(word)) \
                 or word.endswith(("ande", "ende")):
             return found
@@ -265,6 +328,18 @@ class Lexicon:
             return found
         return WordGloss(found.form, ", ".join(p or t for p, t in zip(past, found.gloss.split(", "))), found.source,
                          found.via, found.senses)
+
+    def _as_agent(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A noun of the one who does what a verb says, glossed with the English agent noun where English uses it
+        (ontwikkel-aars: developers; bruk-ere: users; utveckl-are: developer), not with the verb it was found by."""
+        infinitive, _ = _PAST.get(self.lang, ("", ()))
+        # Not a form the lemma list gives the verb (or a noun spelt like it: pakke-rne, the packages).
+        if found is None or found.via not in ("stem", "inflection") or not found.form.endswith(infinitive) \
+                or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form
+                           for e in _AGENT.get(self.lang, ())):
+            return found
+        agents = [a for t in found.gloss.split(", ") if (a := _agent(t))]
+        return WordGloss(found.form, ", ".join(agents), found.source, found.via) if agents else found
 
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
@@ -306,11 +381,17 @@ class Lexicon:
                 continue
             modifier = self._modifier(word[:cut], depth)
             if modifier is not None:
-                gloss = f"{_first(modifier.gloss)} + {_first(head.gloss)}"
-                return WordGloss(f"{modifier.form}+{head.form}", gloss, head.source, "compound")
+                return WordGloss(f"{modifier.form}+{head.form}", _joined(_first(modifier.gloss), _first(head.gloss)),
+                                 head.source, "compound")
         return None
 
     def _modifier(self, part: str, depth: int) -> WordGloss | None:
+        # A part listed as written (referens-server) is itself, not a shorter word before a linking letter (referen-s).
+        if part in self.words:
+            return self._entry(part, "word")
+        # Swedish joins a noun in -a with -u or -o (programvaru-rörelsen, kvinno-): the noun is the modifier.
+        if self.lang == "sv" and part.endswith(("u", "o")) and part[:-1] + "a" in self.words:
+            return self._entry(part[:-1] + "a", "word")
         # A linking letter before the bare part: installation-s-trin, not the plural installations.
         for link in (*_LINKS[1:], ""):
             if link and not part.endswith(link):
@@ -348,6 +429,23 @@ def _past(translation: str) -> str | None:
     return past if zipf(past) >= _MIN_PAST_ZIPF else None
 
 
+def _joined(modifier: str, head: str) -> str:
+    """A compound's gloss: one English word where English writes its parts as one (arbejds+station: workstation),
+    else the parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
+    word = modifier + head
+    return word if word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else f"{modifier} + {head}"
+
+
+def _agent(verb: str) -> str | None:
+    """The English agent noun of a one-word verb, if English uses it (develop -> developer, supply -> supplier)."""
+    if not verb.isalpha() or not verb.islower():
+        return None
+    stem = verb[:-1] if verb.endswith("e") else verb
+    candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "",
+                  stem + "or" if verb.endswith("ate") else "")
+    return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
+
+
 def _first(gloss: str) -> str:
     return gloss.split(", ", 1)[0]
 
@@ -366,7 +464,7 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
     a related language's dictionary, whose words are matched by spelling key only. Bridges, "through", "lexicon"
     and cognates are pivot routes (see `_PIVOT`).
     """
-    read: list[tuple[int, bool, str, Weighted]] = []  # (position, pivot route, form, senses)
+    read: list[tuple[int, str, str, Weighted]] = []  # (position, route: forward, reverse or pivot, form, senses)
     kinds: list[str] = []
     for position, (dictionary, direction) in enumerate(dictionaries):
         direction, _, kind = direction.partition(">")
@@ -383,21 +481,21 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
                      for form, found in (other.words.items() if other else ()) if " " not in form]
         else:
             pairs = ((form, _by_sense(groups)) for form, groups, _ in forward(dictionary))
-        pivot = kind == "cognates" or direction != "reverse" and direction != "forward"
-        read.extend((position, pivot, form.casefold(), groups) for form, groups in pairs)
+        route = "pivot" if kind == "cognates" or direction not in ("reverse", "forward") else direction
+        read.extend((position, route, form.casefold(), groups) for form, groups in pairs)
     key = _nordic_key if "cognates" in kinds else str
-    merged: dict[str, list] = {}  # form -> [[(pivot, senses) per route, most trusted first], most trusted position]
+    merged: dict[str, list] = {}  # form -> [[(route, senses) per route, most trusted first], most trusted position]
     cognates: dict[str, list] = {}  # spelling key -> the same, for the sister languages' words
-    by_key: dict[str, list[tuple[bool, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
-    for position, pivot, form, groups in read:
-        by_key.setdefault(key(form), []).append((True, groups))
+    by_key: dict[str, list[tuple[str, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
+    for position, route, form, groups in read:
+        by_key.setdefault(key(form), []).append(("pivot", groups))
         if kinds[position] == "cognates":
-            cognates.setdefault(key(form), [[], position])[0].append((True, groups))
+            cognates.setdefault(key(form), [[], position])[0].append(("pivot", groups))
             if lang == "sv":
                 form = _swedish_spelling(form)
             elif dictionaries[position][0].name.startswith("swe"):
                 continue  # Norwegian and Danish share their spelling, not Swedish's: its words match by key only
-        merged.setdefault(form, [[], position])[0].append((pivot, groups))
+        merged.setdefault(form, [[], position])[0].append((route, groups))
 
     def ranked(table: dict[str, list], cognate: bool) -> dict[str, list]:
         out = {}
@@ -453,18 +551,22 @@ def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]
     return found
 
 
-def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weighted]] = (), form: str = "") -> list[str]:
+def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "") -> list[str]:
     """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
 
     Each route adds its evidence for a translation; a pivot route only where the word's own dictionaries say
-    nothing or say the same (`_PIVOT`); `agreeing` routes (cognates spelt differently) only add to what is there.
+    nothing or say the same (`_PIVOT`); an English dictionary read backwards counts less where one of the word's
+    language is read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
     """
-    direct = {t.casefold() for pivot, groups in routes if not pivot for group in groups for t, _ in group} or None
+    direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
+              or None)
+    backward = _BACKWARD if any(route == "forward" for route, _ in routes) else 1.0
+    weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT}
     evidence: Counter = Counter()
     aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
-    for pivot, groups in routes:
+    for route, groups in routes:
         for t, weight in _route_evidence(groups, None).items():
-            (aside if pivot and direct and t not in direct else evidence)[t] += weight * (_PIVOT if pivot else 1.0)
+            (aside if route == "pivot" and direct and t not in direct else evidence)[t] += weight * weights[route]
     known = set(evidence)
     for _, groups in agreeing:
         for t, weight in _route_evidence(groups, known).items():
@@ -480,9 +582,11 @@ def _ranked(routes: list[tuple[bool, Weighted]], agreeing: list[tuple[bool, Weig
     seen: set[str] = set()
     ranked = []
     n = 0
-    for pivot, groups in routes:
+    for _, groups in routes:
         for group in groups:
-            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen]
+            # An affix (co‐ for samen) renders part of a compound, not the word alone.
+            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen
+                       and not t.endswith(_AFFIX)]
             seen.update(t.casefold() for t in members)
             if members:
                 scored = sorted(((score(t), t) for t in members), key=lambda x: -x[0])
@@ -666,10 +770,12 @@ class Lexicons:
             return None
         try:
             english = self.english_words()
-            return _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
-                           f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
-                           lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json, Lexicon.from_json,
-                           english, self._english_stems)
+            lexicon = _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
+                              f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
+                              lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_json,
+                              Lexicon.from_json, english, self._english_stems)
+            lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
+            return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)
             return None

@@ -37,6 +37,15 @@ def test_a_vague_english_headword_read_backwards_does_not_win(lex):
     assert "create" in lex.get("nl").lookup("creëren").gloss.split(", ")
 
 
+def test_a_words_own_entry_read_forward_outweighs_an_english_headword_read_backwards(lex):
+    # nld-eng: bestandssysteem's head bestand is "dossier, file", then "truce"; eng-nld's truce lists bestand first.
+    assert lex.get("nl").lookup("bestandssysteem").gloss == "file + system"
+
+
+def test_an_affix_is_not_a_words_gloss(lex):
+    assert "co\u2010" not in lex.get("nl").lookup("samen").gloss  # nld-eng lists co‐ among samen's translations
+
+
 @pytest.mark.parametrize("text, word, sense", [
     ("Tabellen visar resultatet.", "visar", "show"),  # -ar on a verb's lemma: the verb visa, not the noun (song)
     ("Hon sjöng en visa.", "visa", "song"),           # an article before it: the noun
@@ -56,6 +65,18 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
     assert first(alone, "data") == "data" and not any(g.source.startswith("concept:") for g in alone)
 
 
+@pytest.mark.parametrize("lang, text, word, sense", [
+    ("da", "Vi giver et svar.", "svar", "answer"),  # a one-word alias of Respond with senses of its own
+    ("nl", "Een woord uit de oude economie.", "economie", "economy"),  # an alias of Market strategy, not its translation
+    ("no", "Vi bygger lojaliteten.", "lojaliteten", "loyalty"),  # a lone word of the label Customer loyalty
+])
+def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dictionary(lex, catalogue, lang, text,
+                                                                                        word, sense):
+    glosses = gloss_text(text, lang, "en", catalogue, lex)
+    assert not any(g.source.startswith("concept:") for g in glosses)
+    assert sense in first(glosses, word).split(", ")
+
+
 @pytest.mark.parametrize("lang, word, sense", [
     ("sv", "förberedd", "prepared"),      # a past participle glossed with the English one
     ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
@@ -63,7 +84,27 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
     ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
+    ("sv", "referenstexten", "reference + text"),  # a modifier listed as written, not referen-s (referat)
+    ("sv", "programvarulicenser", "software + licence"),  # Swedish programvara joined with -u
+    ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
+    ("da", "udviklerne", "developer"),    # an agent noun of udvikle: the English agent noun, not the verb
+    ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
+    ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
+    ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
+    ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
     assert found is not None and sense in found.gloss.split(", "), found
+
+
+@pytest.mark.parametrize("word, sense", [
+    ("skabe", "create"),  # Bokmål skape; not the Danish homograph skab (cupboard) a looser route finds
+    ("heraf", "hence"),   # Bokmål herav: dan-eng lacks it
+])
+def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, word, sense):
+    assert sense in lex.get("da").lookup(word).gloss.split(", ")
+
+
+def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
+    assert lex.get("da").lookup("case").gloss == "case"
