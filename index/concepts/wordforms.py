@@ -29,11 +29,12 @@ def lemmas(words: Iterable[str], lang: str) -> dict[str, str]:
     """Casefolded word -> its lemma (casefolded), for the words `lang`'s lemma list knows as another word's form.
 
     The list is read once per call and let go after: it is large, and a document's words are few."""
-    if lang not in SUPPORTED:
+    words = set(words)
+    if lang not in SUPPORTED or not words:  # reading a list costs seconds: never for no words
         return {}
     table = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(_CODES.get(lang, lang))
     found = {}
-    for word in set(words):
+    for word in words:
         # German lists nouns capitalised, other words in lower case; a word may be written either way.
         lemma = next((table[w] for w in (word, word.casefold(), word.capitalize()) if w in table), None)
         if lemma is not None and lemma.casefold() != word.casefold():
