@@ -3,6 +3,7 @@
     python -m eval.corpora --split dev            # every development corpus (for tuning)
     python -m eval.corpora --split test           # every test corpus (measured, never tuned on)
     python -m eval.corpora --corpus install --queries title --modes hybrid,dense
+    python -m eval.corpora --corpus install --without en   # English queries over the other languages' pages
 
 A corpus is a folder with corpus.json (source, languages, split), docs/ (with metadata.json: the
 language of every document) and queries-*.jsonl, as `python -m eval.build_corpus` writes them. Each is
@@ -63,14 +64,18 @@ def query_sets(folder: Path) -> dict[str, Path]:
     return {p.stem.removeprefix("queries-"): p for p in sorted(folder.glob("queries-*.jsonl"))}
 
 
-def open_index(name: str, folder: Path, fresh: bool, root: Path = INDEX_ROOT) -> KnowledgeBase:
-    """The corpus ingested into ROOT/NAME (unchanged files are skipped) and opened as the API opens it."""
+def open_index(name: str, folder: Path, fresh: bool, root: Path = INDEX_ROOT, without: str | None = None) -> KnowledgeBase:
+    """The corpus ingested into ROOT/NAME (unchanged files are skipped) and opened as the API opens it.
+
+    `without` a language: its documents left out, into ROOT/NAME-without-LANG."""
     from ingest.pipeline import ingest  # eval drives ingest; the index package never imports it
 
-    config = Config.from_env().replace(index_dir=root / name)
+    config = Config.from_env().replace(index_dir=root / (f"{name}-without-{without}" if without else name))
     if fresh:
         shutil.rmtree(config.index_dir, ignore_errors=True)
-    ingest([folder / "docs"], open_store(config), progress=False)
+    docs = folder / "docs"
+    paths = [docs / file for file, lang in sorted(doc_langs(folder).items()) if lang != without] if without else [docs]
+    ingest(paths, open_store(config), progress=False)
     return KnowledgeBase(config)
 
 
@@ -205,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--index-root", type=Path, default=INDEX_ROOT, help="folder of the corpora's indexes")
     parser.add_argument("--fresh", action="store_true", help="rebuild the corpus's index from scratch")
+    parser.add_argument("--without", metavar="LANG", default=None,
+                        help="index the corpus without its LANG documents and ask only the LANG queries (a reader "
+                             "of LANG over pages in other languages)")
     parser.add_argument("--json", type=Path, default=None, help="also write every number to this file")
     parser.add_argument("--compare", type=Path, default=None, help="an earlier --json file: print the changes against it")
     args = parser.parse_args(argv)
@@ -213,21 +221,23 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OMP_NUM_THREADS"] = native_threads()
     names = list(args.corpus or [n for n, f in known.items() if args.split is None or describe(f)["split"] == args.split])
     modes = [m for m in args.modes.split(",") if m]
-    wanted_langs = set(args.query_langs.split(",")) if args.query_langs else None
+    wanted_langs = {args.without} if args.without else set(args.query_langs.split(",")) if args.query_langs else None
     numbers: dict = {}
     for name in names:
         folder = known[name]
         about, langs = describe(folder), doc_langs(folder)
-        kb = open_index(name, folder, args.fresh, args.index_root)
+        kb = open_index(name, folder, args.fresh, args.index_root, args.without)
         kb.search("warm-up", k=1)
+        kept = [lang for lang in about["langs"] if lang != args.without]
         print(f"## {name} ({about['split']}): {about['source']}, {about['sections']} sections in "
-              f"{', '.join(about['langs'])}, {len(langs)} documents\n", flush=True)
+              f"{', '.join(kept)}, {sum(lang in kept for lang in langs.values())} documents"
+              f"{f'; {args.without} queries only' if args.without else ''}\n", flush=True)
         for set_name, path in query_sets(folder).items():
             if args.queries and set_name not in args.queries.split(","):
                 continue
             queries = [q for q in read_jsonl(path) if wanted_langs is None or q["lang"] in wanted_langs]
             result = score_set(kb, queries, modes, args.k, langs)
-            numbers.setdefault(name, {})[set_name] = result
+            numbers.setdefault(f"{name}-without-{args.without}" if args.without else name, {})[set_name] = result
             print(report(f"{name} / {set_name} queries", result, langs, args.k), flush=True)
     if args.compare:
         print(compare(numbers, json.loads(args.compare.read_text(encoding="utf-8"))))
