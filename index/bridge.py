@@ -10,7 +10,9 @@ Each query word has one unit of weight per target language, spread over its rend
   language, sharing one unit;
 * words the corpus shares across languages (names, loan words): a long word as written, where the target
   language's passages hold it, at full weight unless the dictionaries render it into terms the target's passages
-  hold (then it is a word of its own language, and the shared spelling a false friend as often as a loan).
+  hold (then it is a word of its own language, and the shared spelling a false friend as often as a loan). A long
+  word no route renders and the target's passages lack stays in the plan, matching nothing, so that the few words
+  a query shares with a language score as the part of the query they are.
 Weights of one term add up over routes (agreement reinforces) and are capped at 1, a term's weight in its own
 language. The per-machine table of target words per English word is cached with the lexicons.
 """
@@ -163,11 +165,15 @@ class Bridge:
         held = self.term_languages(sorted({t for g in groups for alt in g.alternatives for t in alt}))
         found: dict[str, Terms] = {t: {} for t in targets}
         rendered = set()  # (word, language) that a dictionary rendering held by the corpus covers
+        routed = {(g.word, g.lang) for g in groups if not g.shared}  # words a dictionary or concept renders there
         for group in sorted(groups, key=lambda g: g.shared):
             present = [alt for alt in group.alternatives if any(held.get(t, {}).get(group.lang) for t in alt)]
             weight = group.weight
             if group.shared:
-                if not present:  # the word as written is no evidence where the corpus does not hold it
+                # A word nothing renders and the target's passages lack still counts, matching nothing: BM25's scale
+                # is the plan's own, and a plan of the one word the languages share ("debian") would call every
+                # passage saying it a perfect match. A word a dictionary renders counts through its renderings.
+                if not present and (group.word, group.lang) in routed:
                     continue
                 # A word the dictionaries render into terms the corpus holds is a word of its own language, and its
                 # spelling in another a false friend as often as a loan; one they do not render is a name or a loan.

@@ -15,7 +15,7 @@ import pytest
 from index.bridge import NATIVE_SHARED_WEIGHT, Bridge
 from index.concepts import load_catalogue
 from index.glosses import DEFAULT_DICT_DIR, lexicons
-from index.lexical import analyze
+from index.lexical import analyze, analyze_query
 from index.queryplan import plan_query
 from index.ranking import RankingConfig
 from index.service import KnowledgeBase
@@ -67,16 +67,24 @@ def test_shared_words_count_where_the_corpus_holds_them_false_friends_little(bri
     # A name the corpus holds in every language; the dictionaries' renderings (to kindle a fire) it does not hold.
     found = bridge.translate("Kindle", "en", ["nl", "no", "de"])
     assert all(found[lang][analyze("kindle", lang)[0]] == 1.0 for lang in ("nl", "no", "de"))
-    assert "zimmer" not in bridge.translate("zimmer", "de", ["en"]).get("en", {})  # not in the English texts
     # German "Gift" is poison: the dictionary's rendering is held, so the English spelling counts little.
     gift = bridge.translate("Gift", "de", ["en"])["en"]
     assert gift["poison"] == 1.0 and gift["gift"] == NATIVE_SHARED_WEIGHT
 
 
-def test_a_code_with_digits_is_shared_as_written_where_the_corpus_holds_it():
+def test_a_code_with_digits_is_shared_as_written():
     codes = Bridge(lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None,
                    held({"no": "Modellen x200e er ny.", "nl": "Het model is nieuw."}))
-    assert codes.translate("x200e", "sv", ["no", "nl"]) == {"no": {"x200e": 1.0}}
+    # Norwegian passages hold it; in Dutch nothing renders it, so it stays in the plan there, matching nothing.
+    assert codes.translate("x200e", "sv", ["no", "nl"]) == {"no": {"x200e": 1.0}, "nl": {"x200e": 1.0}}
+
+
+def test_words_nothing_renders_keep_a_shared_word_to_its_part_of_the_query():
+    # Italian has no dictionary here: "Kindle" is shared with Dutch, "venduti" and "prezzo" nothing renders. All
+    # three stay in the Dutch plan, so a passage saying only "Kindle" matches a third of the query, not all of it.
+    found = Bridge(lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None, held(CORPUS)).translate(
+        "Kindle venduti prezzo", "it", ["nl"])["nl"]
+    assert found == {term: 1.0 for word in ("Kindle", "venduti", "prezzo") for term in analyze_query(word, "nl")}
 
 
 def test_concept_labels_bridge_languages_without_a_dictionary(bridge):
