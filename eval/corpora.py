@@ -64,13 +64,18 @@ def query_sets(folder: Path) -> dict[str, Path]:
     return {p.stem.removeprefix("queries-"): p for p in sorted(folder.glob("queries-*.jsonl"))}
 
 
+def index_name(name: str, without: str | None = None) -> str:
+    """The name a corpus's index (and its numbers) go by, `without` a language or whole."""
+    return f"{name}-without-{without}" if without else name
+
+
 def open_index(name: str, folder: Path, fresh: bool, root: Path = INDEX_ROOT, without: str | None = None) -> KnowledgeBase:
     """The corpus ingested into ROOT/NAME (unchanged files are skipped) and opened as the API opens it.
 
     `without` a language: its documents left out, into ROOT/NAME-without-LANG."""
     from ingest.pipeline import ingest  # eval drives ingest; the index package never imports it
 
-    config = Config.from_env().replace(index_dir=root / (f"{name}-without-{without}" if without else name))
+    config = Config.from_env().replace(index_dir=root / index_name(name, without))
     if fresh:
         shutil.rmtree(config.index_dir, ignore_errors=True)
     docs = folder / "docs"
@@ -237,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             queries = [q for q in read_jsonl(path) if wanted_langs is None or q["lang"] in wanted_langs]
             result = score_set(kb, queries, modes, args.k, langs)
-            numbers.setdefault(f"{name}-without-{args.without}" if args.without else name, {})[set_name] = result
+            numbers.setdefault(index_name(name, args.without), {})[set_name] = result
             print(report(f"{name} / {set_name} queries", result, langs, args.k), flush=True)
     if args.compare:
         print(compare(numbers, json.loads(args.compare.read_text(encoding="utf-8"))))

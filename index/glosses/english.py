@@ -1,5 +1,4 @@
-"""How common an English word or phrase is (wordfreq's Zipf scale: 0 unknown, 3 rare, 6+ very common), memoised;
-and how common a word is in a passage language.
+"""How common an English word or phrase is (wordfreq's Zipf scale: 0 unknown, 3 rare, 6+ very common), memoised.
 
 It orders a dictionary's translations ("building" before "barley") and restores the spaces some FreeDict
 files lost between the words of a phrase ("haveto" -> "have to").
@@ -35,12 +34,6 @@ def zipf(text: str) -> float:
         return zipf_frequency(text, "en")
     frequency = _frequencies().get(text.casefold(), 0.0)
     return round(math.log10(frequency) + 9, 2) if frequency else 0.0
-
-
-@lru_cache(maxsize=200_000)
-def zipf_in(word: str, lang: str) -> float:
-    """Zipf frequency of a word in a language wordfreq knows (0 when unknown); Norwegian is read as Bokmål."""
-    return zipf_frequency(word, "nb" if lang == "no" else lang)
 
 
 def respace(token: str) -> str:

@@ -30,7 +30,8 @@ from typing import Callable, Iterator
 
 from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
-from .english import zipf, zipf_in
+from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
+from .english import zipf
 from .freedict import Dictionary, DictionaryError, entries, forward, reverse, senses, translations, word_classes
 from .kin import bokmaal_spellings
 from .lemmas import lemma_table
