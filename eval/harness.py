@@ -144,7 +144,7 @@ def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows = [(mode, mode, base) for mode in MODES]
     # What concept steering and the spread of ungrouped pages (repeat penalty and per-document cap) contribute
     # (both off: ranking v2).
-    spread_off = {"per_document": 0, "repeat_penalty": 0.0}
+    spread_off = {"per_document": 0, "repeat_share": 0.0}
     rows += [("hybrid v2 (neither)", "hybrid", replace(base, concept_min_score=float("inf"), **spread_off)),
              ("hybrid without concept steering", "hybrid", replace(base, concept_min_score=float("inf"))),
              ("hybrid without the spread of documents", "hybrid", replace(base, **spread_off))]
@@ -196,16 +196,22 @@ def run(index_dir: Path, queries: Path, concepts: Path | None, k: int, variants:
     return report
 
 
+def _optional_path(text: str) -> Path | None:
+    """A path, or None for an empty one (skip that part), from an option or the environment alike."""
+    return Path(text) if text else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options (environment variables are the defaults) and run."""
     parser = argparse.ArgumentParser(prog="python -m eval.harness", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--queries", type=Path, default=Path(os.environ.get("EVAL_QUERIES") or HERE / "dev-queries.jsonl"))
     concepts_default = os.environ.get("EVAL_CONCEPTS", str(HERE / "dev-concepts.jsonl"))
-    parser.add_argument("--concepts", type=Path, default=Path(concepts_default) if concepts_default else None)
+    parser.add_argument("--concepts", type=_optional_path, default=_optional_path(concepts_default),
+                        help='concept look-up queries ("" skips them)')
     short_default = os.environ.get("EVAL_SHORT", str(HERE / "short-queries.jsonl"))
-    parser.add_argument("--short", type=Path, default=Path(short_default) if short_default else None,
-                        help="labelled short queries for language detection")
+    parser.add_argument("--short", type=_optional_path, default=_optional_path(short_default),
+                        help='labelled short queries for language detection ("" skips them)')
     parser.add_argument("--corpus", type=Path, default=Path(os.environ["EVAL_CORPUS"]) if os.environ.get("EVAL_CORPUS") else None)
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("-k", type=int, default=int(os.environ.get("EVAL_K") or 10))
