@@ -96,7 +96,7 @@ def test_an_uncertain_query_ranks_as_a_query_of_no_language(kb):
     # Without concept steering and the spread of documents, whose inputs (the concept look-up, the score threshold)
     # the search adds: what is compared here is the query language ranking is given.
     plain = dataclasses.replace(kb.ranking, concept_min_score=float("inf"), per_document=0,
-                                repeat_penalty=0.0)
+                                repeat_share=0.0)
     kb = KnowledgeBase(kb.config, plain)
     state = kb._state
     for query in uncertain:

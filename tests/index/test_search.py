@@ -182,7 +182,7 @@ def test_content_prior_ranks_running_text_above_filler():
 
 def test_threshold_drops_weak_results_and_says_how_many(seed_index):
     # Without the spread of documents, which orders only the passages a threshold shows, so a stricter one reorders.
-    uncapped = RankingConfig(per_document=0, repeat_penalty=0.0)
+    uncapped = RankingConfig(per_document=0, repeat_share=0.0)
     everything = KnowledgeBase(config_for(seed_index, min_score=-1.0, min_score_ratio=0.0), uncapped).search(
         "customer lock-on", k=10)
     assert everything.dropped == 0 and len(everything.results) == 10

@@ -74,6 +74,30 @@ def test_ungrouped_results_cap_passages_per_document(kb):
     assert len({r.doc_id for r in grouped}) == len(grouped)
 
 
+@pytest.mark.parametrize("query", ["customer intimacy", "collaborare con altre aziende e mantenere un ecosistema di partner"])
+def test_the_spread_penalises_a_share_of_the_best_score(kb, query):
+    """A same-language query (best score high) and a cross-language one (low) get the same relative spread."""
+    from index.ranking import rank
+
+    state, vector = kb._state, kb.embedder.embed_queries([query])[0]
+    lang = kb.query_language(query).lang
+
+    def ranked(share: float) -> list[tuple[int, float]]:
+        config = RankingConfig(per_document=0, repeat_share=share)
+        return rank(state.snapshot, query, vector, lang, k=state.snapshot.n_chunks, config=config,
+                    shown_floor=(0.0, 0.0), bridge=state.bridge)
+
+    plain = ranked(0.0)
+    ids, scores = np.asarray([c for c, _ in plain]), np.asarray([s for _, s in plain])
+    docs = np.unique(np.asarray([state.snapshot.passages([int(c)])[int(c)].doc_id for c in ids], dtype=object),
+                     return_inverse=True)[1]
+    shown = int(np.count_nonzero(scores >= 0))
+    spread = _spread(np.arange(shown), scores, docs, 0.2 * scores[0])
+    expected = ids[np.concatenate([spread, np.arange(shown, len(plain))])].tolist()
+    assert [c for c, _ in ranked(0.2)] == expected
+    assert expected != ids.tolist()  # the spread moved something: the test compares a reordering
+
+
 @pytest.mark.parametrize("query", ["Kundennähe", "kunderejse", "lock-on vs lock-in", "What is customer intimacy?"])
 def test_a_search_encodes_the_query_once(kb, monkeypatch, query):
     embedder = kb.embedder
