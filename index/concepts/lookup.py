@@ -89,6 +89,7 @@ class ConceptIndex:
             with open(tmp, "wb") as fh:
                 np.savez(fh, meta=np.array(json.dumps(meta, ensure_ascii=False)),
                          term_vectors=self.term_vectors, definition_vectors=self.definition_vectors)
+            os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from the other processes (and users) that read it
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -314,6 +314,7 @@ def test_concepts_in_text(catalogue):
 def test_concept_index_cache_roundtrip_and_staleness(tmp_path, catalogue, concept_index, embedder):
     path = tmp_path / "concepts.npz"
     concept_index.save(path)
+    assert path.stat().st_mode & 0o777 == 0o644  # a cache other processes and users read
     loaded = ConceptIndex.load(path, catalogue)
     assert loaded is not None and loaded.is_fresh(catalogue, embedder.name)
     assert np.allclose(loaded.term_vectors, concept_index.term_vectors)
