@@ -38,7 +38,7 @@ from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 8
+_FORMAT = 9
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -67,6 +67,9 @@ MAX_SENSES = 8
 # but rarely what a passage's word means), less a penalty for names.
 _EVIDENCE = 2.0
 _ZIPF = 0.5
+# wordfreq rates a phrase as common as its words together allow (delivery man: 4.6, near supplier's 3.8), far above
+# how often English writes it: each word beyond the first costs this much of its Zipf frequency.
+_PHRASE_ZIPF = 1.0
 _NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common word is likelier meant
 # A route through a third language or a sister language's spelling brings that language's homographs (sv kund ->
 # de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
@@ -562,7 +565,9 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
     direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
               or None)
     backward = _BACKWARD if any(route == "forward" for route, _ in routes) else 1.0
-    weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT}
+    # A pivot route is discounted against the word's own dictionaries only: alone, its evidence counts in full, lest
+    # the English frequency prior outweigh it (efterfrågan via Nachfrage, Bedarf: demand twice, not want once).
+    weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT if direct else 1.0}
     evidence: Counter = Counter()
     aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
     for route, groups in routes:
@@ -577,7 +582,7 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
         t = translation.casefold()
         # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last.
         base = _EVIDENCE * evidence[t] if t in evidence else _EVIDENCE * aside[t] - _ASIDE
-        return (base + _ZIPF * zipf(translation) + _NAME * translation[:1].isupper()
+        return (base + _ZIPF * (zipf(translation) - _PHRASE_ZIPF * translation.count(" ")) + _NAME * translation[:1].isupper()
                 + _LOOKALIKE * _shares_root(form, translation))
 
     seen: set[str] = set()
