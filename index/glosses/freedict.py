@@ -146,18 +146,23 @@ def forward(dictionary: Dictionary, into_english: bool = True) -> Iterator[tuple
         yield headword, [group for _, groups, _ in found for group in groups], frozenset().union(*(f[2] for f in found))
 
 
+def reverse_entries(dictionary: Dictionary) -> Iterator[tuple[str, frozenset, list[list[str]]]]:
+    """(English headword, its word classes, its senses' translations, first sense first) per entry of a dictionary
+    out of English, e.g. eng-nor; senses without a translation left out."""
+    for _, entry in entries(dictionary):
+        english = entry.split("\n", 1)[0].split(" /", 1)[0].split(" <", 1)[0].strip()
+        groups = [found for sense in senses(entry) if (found := translations(sense, into_english=False))]
+        if english and groups:
+            yield english, word_classes(entry), groups
+
+
 def reverse(dictionary: Dictionary) -> Iterator[tuple[str, str, frozenset, int]]:
     """(target word, English headword, its word classes, the word's place among its translations) of a dictionary
     out of English, e.g. eng-nor read nor -> eng ("velge" is the first translation of choose, the third of name).
 
     Only single-word translations are kept; the English headword is the gloss (the caller merges several).
     """
-    for headword, entry in entries(dictionary):
-        english = entry.split("\n", 1)[0].split(" /", 1)[0].split(" <", 1)[0].strip()
-        if not english:
-            continue
-        classes = word_classes(entry)
-        found = [t for sense in senses(entry) for t in translations(sense, into_english=False)]
-        for n, word in enumerate(found):
+    for english, classes, groups in reverse_entries(dictionary):
+        for n, word in enumerate(t for group in groups for t in group):
             if " " not in word and word.isalpha():
                 yield word.casefold(), english, classes, n

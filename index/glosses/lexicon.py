@@ -32,13 +32,14 @@ from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from .english import zipf
-from .freedict import Dictionary, DictionaryError, entries, forward, reverse, senses, translations, word_classes
+from .freedict import (Dictionary, DictionaryError, entries, forward, reverse_entries, senses, translations,
+                       word_classes)
 from .kin import bokmaal_spellings
 from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 9
+_FORMAT = 10
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -82,8 +83,8 @@ _BACKWARD = 0.75
 _LOOKALIKE = 1.5
 _AFFIX = ("-", "\u2010")  # a translation ending so is an affix (co‐ for samen), not a word
 _ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
-# An English headword read backwards says little about a word it lists among many (get: krijgen, halen, ...):
-# its weight falls with its place in the list and with the number of words it lists beyond this many.
+# A bridge word with many translations says little of each (deu-eng's Nachfrage: demand, enquiry, need, want...):
+# its weight falls with the number of translations beyond this many.
 _SPECIFIC = 3
 _PHRASE = 0.5  # an English phrase read backwards (rather than: heller) is an idiom the word renders, not its sense
 # A word among the first translations of an English headword is what the headword means in that language.
@@ -644,18 +645,29 @@ def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:
 
 
 def _reverse_weighted(dictionary: Dictionary) -> Iterator[tuple[str, str, frozenset, float]]:
-    """(target word, English headword, its word classes, weight) of an English-to-X dictionary read backwards.
+    """(target word, English headword, the classes of its entries that list the word, weight) of an English-to-X
+    dictionary read backwards.
 
-    A headword that lists the word first among few means it (elect: velge); one that lists it late among many is
-    a vaguer word (get: krijgen, halen, ... creëren); one entry of a headword with several (better <adj>, <adv>,
-    <v>) is a sense the English word rarely has; a phrase (used to, look at) is an idiom the word renders.
+    The weight is the share of the headword's senses, over all its entries, that list the word, a sense counting
+    less the later the entry lists it and the later it lists the word among its translations: a headword that
+    lists the word in most of its senses means it (free: fri in four of five; propose: in one of two); a vague one
+    lists it in one sense of many or late among many words (get: krijgen, halen, ... creëren; better <adj>, <adv>,
+    <v>); a phrase (used to, look at) is an idiom the word renders.
     """
-    listed = list(reverse(dictionary))
-    counts = Counter(headword for _, headword, _, _ in listed)
-    readings = Counter(headword for headword, _ in dict.fromkeys((h, c) for _, h, c, _ in listed))
-    for word, headword, classes, place in listed:
-        weight = min(1.0, _SPECIFIC / counts[headword]) / (1 + place) / readings[headword]
-        yield word, headword, classes, weight * (_PHRASE if " " in headword else 1.0)
+    read = list(reverse_entries(dictionary))
+    total = Counter()
+    for headword, _, groups in read:
+        total[headword] += sum(1 / (1 + n) for n in range(len(groups)))
+    shares: dict[tuple[str, str], list] = {}  # (word, headword) -> [weight, classes]
+    for headword, classes, groups in read:
+        for n, group in enumerate(groups):
+            for place, word in enumerate(dict.fromkeys(t.casefold() for t in group)):
+                if " " not in word and word.isalpha():
+                    found = shares.setdefault((word, headword), [0.0, frozenset()])
+                    found[0] += 1 / (1 + n) / (1 + place) / total[headword]
+                    found[1] |= classes
+    for (word, headword), (weight, classes) in shares.items():
+        yield word, headword, classes, min(1.0, weight) * (_PHRASE if " " in headword else 1.0)
 
 
 def _reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
