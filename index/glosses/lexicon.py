@@ -39,7 +39,7 @@ from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 10
+_FORMAT = 11
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -721,7 +721,9 @@ def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[
 
 def _bridged_senses(dictionary: Dictionary, bridge: Dictionary) -> Iterator[tuple[str, Weighted]]:
     """Source word -> the English translations of its translations in the bridge language, each a sense of its own,
-    weighed by the product of both places (företag -> Unternehmen, Betrieb: company twice, see `_route_evidence`).
+    weighed by the product of both places (företag -> Unternehmen, Betrieb: company twice, see `_route_evidence`);
+    a bridge word's place in its sense counts too, as the dictionaries list the commonest first (användbar:
+    nützlich, brauchbar, anwendbar; useful before applicable).
 
     A bridge word of another word class than the source word is passed over where the dictionaries say both
     (välja <v> -> velge -> choose <v>, not choice <n>).
@@ -733,11 +735,11 @@ def _bridged_senses(dictionary: Dictionary, bridge: Dictionary) -> Iterator[tupl
     for form, groups, classes in read:
         found: Weighted = []
         for n, group in enumerate(groups):
-            for translation in dict.fromkeys(t.casefold() for t in group):
+            for place, translation in enumerate(dict.fromkeys(t.casefold() for t in group)):
                 candidates = table.get(translation, [])
                 same_class = [english for english, c in candidates if classes & c & _CLASSES]
                 for english in same_class or [e for e, _ in candidates]:
-                    found.extend([(e, w / (1 + n))] for e, w in english)
+                    found.extend([(e, w / (1 + n) / (1 + place))] for e, w in english)
         if found:
             yield form, sorted(found, key=lambda sense: -sense[0][1])
 
