@@ -110,6 +110,9 @@ _ENDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _LINKS = ("", "s", "e", "en", "er", "n")
 # Shorter parts split words at prefixes and syllables (för+etag, bed+rift) rather than at their parts.
 _MIN_PART = 4
+# A part this short must be listed as written (brand-mur, rod-partition); it is tried only where no split into
+# longer parts nor an English loan is found, as it splits a loan at a syllable (kur-atert) more often than not.
+_SHORT_PART = 3
 _MIN_COMPOUND = 8
 _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
@@ -185,7 +188,7 @@ class Lexicon:
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
                  or self._english(key, loans=False)
-                 or self._compound(key, depth=2) or self._english(key))
+                 or self._compound(key, depth=2) or self._english(key) or self._compound(key, 2, loose=True))
         found = self._as_agent(key, self._as_participle(key, found))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
@@ -253,6 +256,18 @@ class Lexicon:
 
     def _known(self, word: str) -> WordGloss | None:
         return self._direct(word) or self._stemmed(word)
+
+    def _piece(self, word: str, loose: bool) -> WordGloss | None:
+        """A part of a compound as its own dictionaries know it; in a loose compound, else as a sister language
+        spells it or a cognate as written (Danish brand-mure: brand only through Norwegian and Swedish, fire). Only
+        where no compound of the word's own parts is found: a sister language's words split compounds at the wrong
+        letter (minne-s-läge, memory + mode, as minnes-släge, sledgehammer)."""
+        found = self._known(word)
+        if found is not None or not loose:
+            return found
+        key = _nordic_key(word)
+        cognate = self._entry(key, "cognate", self.cognates) if key in self.cognates else None
+        return self._kin_spelling(word) or cognate
 
     def _inflected(self, word: str) -> WordGloss | None:
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
@@ -376,21 +391,25 @@ class Lexicon:
             self.english_stems.update(found)  # whole, in one step: a thread reading it never sees part of it
         return self.english_stems
 
-    def _compound(self, word: str, depth: int) -> WordGloss | None:
+    def _compound(self, word: str, depth: int, loose: bool = False) -> WordGloss | None:
+        """A compound of two known parts, or None; `loose`, the last resort, also takes short parts and parts that
+        only sister languages know (see `_piece`)."""
         if depth == 0 or len(word) < _MIN_COMPOUND:
             return None
+        least = _SHORT_PART if loose else _MIN_PART
         # Longest known head first: the head carries the meaning, the modifier narrows it.
-        for cut in range(_MIN_PART, len(word) - _MIN_PART + 1):
-            head = self._known(word[cut:]) or self._english(word[cut:])
-            if head is None or len(head.form) < _MIN_PART:  # a stem cut to a syllable (ingene -> ing) is no part
+        for cut in range(least, len(word) - least + 1):
+            head = self._piece(word[cut:], loose) or self._english(word[cut:])
+            # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall).
+            if head is None or len(head.form) < (least if head.via in ("word", "lemma") else _MIN_PART):
                 continue
-            modifier = self._modifier(word[:cut], depth)
+            modifier = self._modifier(word[:cut], depth, loose)
             if modifier is not None:
                 return WordGloss(f"{modifier.form}+{head.form}", _joined(_first(modifier.gloss), _first(head.gloss)),
                                  head.source, "compound")
         return None
 
-    def _modifier(self, part: str, depth: int) -> WordGloss | None:
+    def _modifier(self, part: str, depth: int, loose: bool) -> WordGloss | None:
         # A part listed as written (referens-server) is itself, not a shorter word before a linking letter (referen-s).
         if part in self.words:
             return self._entry(part, "word")
@@ -406,8 +425,8 @@ class Lexicon:
                 continue
             # A modifier may be an English loan before a linking s (installation-s-trin: installation + step); not
             # without one, where it would cut a learned word's ending (digitaliser-ingen) into a word (ring).
-            found = (self._known(stem) or link == "s" and self._english(stem, loans=False)
-                     or self._compound(stem, depth - 1))
+            found = (self._piece(stem, loose) or link == "s" and self._english(stem, loans=False)
+                     or self._compound(stem, depth - 1, loose))
             if found is not None and len(found.form) >= _MIN_PART:
                 return found
         return None

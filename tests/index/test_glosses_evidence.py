@@ -42,6 +42,20 @@ def test_a_words_own_entry_read_forward_outweighs_an_english_headword_read_backw
     assert lex.get("nl").lookup("bestandssysteem").gloss == "file + system"
 
 
+def test_an_english_headword_that_lists_a_word_in_most_of_its_senses_means_it(lex):
+    # eng-nor: free <adj> lists fri in four of its five senses, propose in one of two (to ask for one's hand).
+    assert lex.get("no").lookup("fri").gloss == "free"
+
+
+@pytest.mark.parametrize("word, sense", [
+    ("netværksudstyr", "network + hardware"),  # udstyr in Norwegian spelling (utstyr), netværk a cognate
+    ("modulnavn", "module + name"),  # modul a cognate of Swedish and Norwegian modul
+])
+def test_a_danish_compound_takes_parts_its_sister_languages_know(lex, word, sense):
+    found = lex.get("da").lookup(word)
+    assert found.gloss == sense and found.via == "compound", found
+
+
 def test_an_affix_is_not_a_words_gloss(lex):
     assert "co\u2010" not in lex.get("nl").lookup("samen").gloss  # nld-eng lists co‐ among samen's translations
 
