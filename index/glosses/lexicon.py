@@ -39,7 +39,7 @@ from .lemmas import lemma_table
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 11
+_FORMAT = 12
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -578,9 +578,11 @@ def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]
 def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "") -> list[str]:
     """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
 
-    Each route adds its evidence for a translation; a pivot route only where the word's own dictionaries say
-    nothing or say the same (`_PIVOT`); an English dictionary read backwards counts less where one of the word's
-    language is read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
+    Each route adds its evidence for a translation; a pivot route in full where the word's own dictionaries say
+    nothing, else less (`_PIVOT`), and only for what they say where one of the word's language is read forward (an
+    English dictionary read backwards lists a word under a few headwords, often not its main sense: korrigere under
+    adjust, not correct); an English dictionary read backwards counts less where one of the word's language is
+    read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
     """
     direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
               or None)
@@ -588,11 +590,12 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
     # A pivot route is discounted against the word's own dictionaries only: alone, its evidence counts in full, lest
     # the English frequency prior outweigh it (efterfrågan via Nachfrage, Bedarf: demand twice, not want once).
     weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT if direct else 1.0}
+    owned = {t.casefold() for route, groups in routes if route == "forward" for group in groups for t, _ in group}
     evidence: Counter = Counter()
-    aside: Counter = Counter()  # what pivot routes alone say where the word's own dictionaries say otherwise
+    aside: Counter = Counter()  # what pivot routes alone say where the word's own forward entry says otherwise
     for route, groups in routes:
         for t, weight in _route_evidence(groups, None).items():
-            (aside if route == "pivot" and direct and t not in direct else evidence)[t] += weight * weights[route]
+            (aside if route == "pivot" and owned and t not in owned else evidence)[t] += weight * weights[route]
     known = set(evidence)
     for _, groups in agreeing:
         for t, weight in _route_evidence(groups, known).items():
