@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .lexicon import Lexicon, WordGloss
+from .lexicon import Lexicon, WordGloss, past_form
 from .wordclass import WordClasses
 
 VERB, NOUN = "v", "n"
@@ -57,9 +57,16 @@ def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses) -> WordGl
         return entry
     senses = (entry.gloss, *entry.senses)
     kinds = [set().union(*map(classes.tags, sense.split(", "))) for sense in senses]
-    if not kinds[0] or kinds[0] & _TAGS[wanted]:  # a sense eng-nor does not class is left where it is
+    if not kinds[0] or kinds[0] & _TAGS[wanted] or wanted == VERB and _verb(entry.gloss):
         return entry
     best = next((n for n, tags in enumerate(kinds) if tags & _TAGS[wanted]), None)
     if best is None:
         return entry
     return WordGloss(entry.form, senses[best], entry.source, entry.via, senses[:best] + senses[best + 1:])
+
+
+def _verb(sense: str) -> bool:
+    """Whether English uses a translation of a sense as a verb, as eng-nor may not say (it tags hurry and urge as
+    nouns only): its regular past form is common. Only to keep a sense first: many nouns have such a form (wooded),
+    so it never moves a sense up."""
+    return any(map(past_form, sense.split(", ")))

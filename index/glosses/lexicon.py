@@ -246,7 +246,7 @@ class Lexicon:
         found = self._direct(infinitive) or self._english(infinitive, loans=False)
         if found is None:
             return None
-        past = [_past(t) or t for t in found.gloss.split(", ")]
+        past = [past_form(t) or t for t in found.gloss.split(", ")]
         return WordGloss(found.form, ", ".join(past), found.source, "lemma", found.senses)
 
     def _stemmed(self, word: str) -> WordGloss | None:
@@ -343,7 +343,7 @@ class Lexicon:
                 or not (word.endswith(endings) or self.lang == "nl" and _NL_PARTICIPLE.match(word)) \
                 or word.endswith(("ande", "ende")):
             return found
-        past = [_past(t) for t in found.gloss.split(", ")]
+        past = [past_form(t) for t in found.gloss.split(", ")]
         if not any(past):
             return found
         return WordGloss(found.form, ", ".join(p or t for p, t in zip(past, found.gloss.split(", "))), found.source,
@@ -444,7 +444,7 @@ class Lexicon:
                    data["lemmas"], {} if english_stems is None else english_stems)
 
 
-def _past(translation: str) -> str | None:
+def past_form(translation: str) -> str | None:
     """The regular English past form of a one-word translation, if English uses it (prepare -> prepared)."""
     if not translation.isalpha() or not translation.islower():
         return None

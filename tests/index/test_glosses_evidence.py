@@ -68,6 +68,11 @@ def test_part_of_speech_from_form_and_neighbour_chooses_the_sense(lex, catalogue
     assert sense in first(gloss_text(text, "sv", "en", catalogue, lex), word).split(", ")
 
 
+def test_a_verb_sense_eng_nor_tags_as_a_noun_only_stays_first_after_a_verb_cue(lex, catalogue):
+    # Vi erbjuder: a verb; eng-nor tags offer as a noun only, but English says offered: not "serve".
+    assert "offer" in first(gloss_text("Vi erbjuder kurser.", "sv", "en", catalogue, lex), "erbjuder").split(", ")
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
