@@ -8,10 +8,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
@@ -140,20 +141,21 @@ class _Loaded:
 
 
 T = TypeVar("T")
+# Threads that stay, per process, for the part of a search that runs beside its encode (see `search`), as many as
+# searches run at once: more than a server worker has request threads. A woken standing thread runs on an idle
+# core; a thread started per search ran on its starter's.
+_SEARCH_THREADS = 32
+_standing: tuple[int, ThreadPoolExecutor] | None = None
+_standing_lock = threading.Lock()
 
 
 def _in_background(call: Callable[..., T], *args) -> Future[T]:
-    """`call(*args)` on a thread of its own (one per call: nothing to re-create after a server forks)."""
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(call(*args))
-        except BaseException as error:  # handed to whoever waits for the result
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="query-encode", daemon=True).start()
-    return future
+    """`call(*args)` on one of this process's standing threads (a forked server worker starts its own)."""
+    global _standing
+    with _standing_lock:
+        if _standing is None or _standing[0] != os.getpid():
+            _standing = (os.getpid(), ThreadPoolExecutor(_SEARCH_THREADS, thread_name_prefix="search"))
+        return _standing[1].submit(call, *args)
 
 
 class KnowledgeBase:
@@ -262,27 +264,41 @@ class KnowledgeBase:
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
+        if mode == "lexical":  # lexical ranking reads the text only
+            return self._search(started, query, k, lang, mode, group, ui_lang, None, None)
+        encoded = fit_query(self.embedder, query)
+        # The one encode of a search runs on this thread, the rest of the search beside it on a standing one: the
+        # encoder leaves the interpreter free, so what needs no vector (the language, the concept look-up's word
+        # tiers, the lexical retrieval) runs meanwhile, and ranking and look-up wait for the vector where they need
+        # it. This way round the encode starts at once; on a woken thread it waited about 1 ms for the interpreter,
+        # which the search's own Python held.
+        vector: Future[np.ndarray] = Future()
+        rest = _in_background(self._search, started, query, k, lang, mode, group, ui_lang, encoded, vector.result)
+        try:
+            vector.set_result(self._encode(encoded))
+        except BaseException as error:  # Overloaded: the rest stops where it waits for the vector
+            vector.set_exception(error)
+            raise
+        return rest.result()
+
+    def _search(self, started: float, query: str, k: int, lang: str | None, mode: str, group: bool,
+                ui_lang: str | None, encoded: QueryText | None,
+                vector: Callable[[], np.ndarray] | None) -> SearchResponse:
+        """`search` with its checks done; `vector` waits for the query's vector (None in lexical mode)."""
         card_lang = _ui_lang(ui_lang)
         state = self._state
-        encoded, vector = None, None  # vector: the encode under way (a Future)
-        if mode != "lexical":  # lexical ranking reads the text only
-            encoded = fit_query(self.embedder, query)
-            # The one encode of a search, first (a query refused for want of the encoder costs little), on a thread
-            # of its own: the encoder leaves the interpreter free, so what needs no vector (the language, the
-            # concept look-up's word tiers, the lexical retrieval) runs meanwhile; ranking and look-up share it.
-            vector = _in_background(self._encode, encoded)
         detected = self.query_language(query)
         query_lang = detected.lang
         card_lang = card_lang if query_lang == UNKNOWN else query_lang
         # The embedding tier runs only when its matches could steer (cards never show them), on the search's vector.
         semantic = vector is not None and self.ranking.concept_min_score <= EMBEDDING_TOP
         matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang,
-                         query_vector=vector.result() if semantic else None)
+                         query_vector=vector() if semantic else None)
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
-        ranked = rank(state.snapshot, query, vector.result if vector is not None else None, query_lang, mode, k, lang,
-                      group, self.ranking, steering, shown_floor, state.bridge)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
+                      shown_floor, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, query, query_lang, shown)

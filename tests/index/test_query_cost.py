@@ -30,12 +30,14 @@ class Recording:
     def __init__(self, embedder) -> None:
         self.embedder = embedder
         self.queries: list[str] = []
+        self.threads: list[int] = []  # the thread of each encode
 
     def __getattr__(self, name: str):
         return getattr(self.embedder, name)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.queries.extend(texts)
+        self.threads.append(threading.get_ident())
         return self.embedder.embed_queries(texts)
 
 
@@ -90,6 +92,19 @@ def test_lexical_search_never_runs_the_encoder(kb, recording, query):
 def test_concept_lookup_encodes_the_cut_text(kb, recording):
     kb.lookup(HOSTILE["cjk"])
     assert len(recording.queries) == 1 and recording.count_query_tokens(recording.queries[0]) <= QUERY_TOKEN_BUDGET
+
+
+def test_a_search_encodes_on_its_callers_thread_and_runs_the_rest_beside_it_on_a_standing_one(kb, recording,
+                                                                                             monkeypatch):
+    # The encode starts at once where the search was called; the language, the look-up and the lexical retrieval run
+    # meanwhile on a thread that later searches reuse, not one started per search.
+    beside, real = [], index.service.lookup
+    monkeypatch.setattr(index.service, "lookup",
+                        lambda *a, **k: beside.append(threading.current_thread()) or real(*a, **k))
+    for n in range(10):
+        assert kb.search(f"customer intimacy {n}").results
+    assert recording.threads == [threading.get_ident()] * 10
+    assert threading.current_thread() not in beside and len({t.name for t in beside}) <= 2
 
 
 def _holding(gate: EncoderGate, tokens: int) -> tuple[threading.Event, threading.Thread]:
