@@ -77,7 +77,9 @@ def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Hi
             overlap = len(query_terms & sentence.terms) / (len(query_terms) or 1)
             cosine = 0.0
             if query_norm and sentence.norm:
-                cosine = sum(v * sentence.grams.get(k, 0) for k, v in query_grams.items()) / (query_norm * sentence.norm)
+                # Over the shared n-grams only (a set intersection, in C): most of a sentence's share nothing.
+                shared = query_grams.keys() & sentence.grams.keys()
+                cosine = sum(query_grams[g] * sentence.grams[g] for g in shared) / (query_norm * sentence.norm)
             score = (cosine + overlap) * sentence.damp
             if score > best_score:
                 best, best_score = sentence, score

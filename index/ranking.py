@@ -257,8 +257,11 @@ def _grounded(snapshot: Snapshot, ids: list[int], steering: Steering) -> np.ndar
     """Per candidate, the summed look-up scores of the steering concepts it is grounded in (0 without any)."""
     if not steering.concepts:
         return np.zeros(len(ids), np.float32)
-    grounded = snapshot.concepts_by_chunk(ids)
-    return np.asarray([sum(steering.concepts.get(c, 0.0) for c in grounded.get(i, ())) for i in ids], np.float32)
+    at = {chunk_id: i for i, chunk_id in enumerate(ids)}
+    found = np.zeros(len(ids), np.float32)
+    for chunk_id, concepts in snapshot.concepts_by_chunk(ids).items():  # the few grounded candidates only
+        found[at[chunk_id]] = sum(steering.concepts.get(c, 0.0) for c in concepts)
+    return found
 
 
 def _spread(order: np.ndarray, scores: np.ndarray, docs: np.ndarray, penalty: float) -> np.ndarray:
