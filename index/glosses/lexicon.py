@@ -36,6 +36,7 @@ from .freedict import (Dictionary, DictionaryError, entries, forward, reverse_en
                        word_classes)
 from .kin import bokmaal_spellings
 from .lemmas import lemma_table
+from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,10 @@ class Lexicon:
     def _entry(self, form: str, via: str, table: dict[str, list] | None = None) -> WordGloss:
         senses, source = (self.words if table is None else table)[form]
         return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
+
+    def listed(self, form: str) -> WordGloss | None:
+        """The entry of a form as the dictionaries list it, or None."""
+        return self._entry(form, "word") if form in self.words else None
 
     def _direct(self, word: str) -> WordGloss | None:
         """The word as a dictionary lists it, or its lemma listed; a past form of a listed verb more common than the
@@ -405,7 +410,7 @@ class Lexicon:
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
             if modifier is not None:
-                return WordGloss(f"{modifier.form}+{head.form}", _joined(_first(modifier.gloss), _first(head.gloss)),
+                return WordGloss(f"{modifier.form}+{head.form}", _joined(_part(modifier, self.lang), _part(head, self.lang)),
                                  head.source, "compound")
         return None
 
@@ -472,6 +477,19 @@ def _agent(verb: str) -> str | None:
 
 def _first(gloss: str) -> str:
     return gloss.split(", ", 1)[0]
+
+
+def _part(found: WordGloss, lang: str) -> str:
+    """How a compound's part is glossed: by the English word it was borrowed from where one of its senses is that
+    word (commando-regel-optie: command + line + option, not choice), since compounds coin technical terms from
+    loans; else, and for a function word (over, for), by its first translation."""
+    if found.via == "compound":
+        return found.gloss
+    if is_stopword(found.form, lang):
+        return _first(found.gloss)
+    loans = _english_spellings(found.form)
+    return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans),
+                _first(found.gloss))
 
 
 Weighted = list[list[tuple[str, float]]]  # a word's senses, each its translations with how much a route trusts them
@@ -562,6 +580,17 @@ def _shares_root(word: str, translation: str) -> bool:
     word = word.replace("k", "c")
     common = len(os.path.commonprefix([word, stem]))
     return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
+
+
+def _english_spellings(word: str) -> set[str]:
+    """A loan's dictionary form as English may spell it: its ending, a Nordic k or kv and a single final consonant
+    read the English way (optie -> option, kvalitet -> quality, funktion -> function, proces -> process)."""
+    found = set()
+    for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
+        found.update((base, base + base[-1]))
+        found.update(base[:len(base) - len(ending)] + english for ending, english in _LOAN_SPELLINGS
+                     if base.endswith(ending) and len(base) - len(ending) >= 2)
+    return found
 
 
 def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]:

@@ -111,6 +111,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
     ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
+    ("nl", "netwerkopties", "network + option"),  # a loan as a compound's part: optie's option, not its choice
+    ("da", "fortolket", "to + interpret"),  # a function word as a part keeps its first sense (for: to, not for)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
