@@ -77,7 +77,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
-                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons))
+                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons),
+                               lexicon)
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
 
@@ -130,7 +131,8 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     if lexicon is not None and " " not in word:
         entry = lexicon.lookup(word)
         if entry is not None:
-            found.append(_dictionary_gloss(word, 0, prefer(entry, cue(word, lexicon), _english_classes(lexicons))))
+            entry = prefer(entry, cue(word, lexicon), _english_classes(lexicons), lexicon)
+            found.append(_dictionary_gloss(word, 0, entry))
     return found
 
 

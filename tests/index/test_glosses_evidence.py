@@ -73,6 +73,14 @@ def test_a_verb_sense_eng_nor_tags_as_a_noun_only_stays_first_after_a_verb_cue(l
     assert "offer" in first(gloss_text("Vi erbjuder kurser.", "sv", "en", catalogue, lex), "erbjuder").split(", ")
 
 
+@pytest.mark.parametrize("lang, text, word, sense", [
+    ("nl", "Hij woont in het oude huis.", "oude", "aged"),  # oud (aged, old) with -e; nld-eng lists oude: old man
+    ("no", "Den gode løsningen.", "gode", "good"),         # god with -e; eng-nor's gode: boon
+])
+def test_an_inflected_adjective_after_a_determiner_is_read_through_its_lemma(lex, catalogue, lang, text, word, sense):
+    assert sense in first(gloss_text(text, lang, "en", catalogue, lex), word).split(", ")
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
