@@ -4,7 +4,8 @@ Swedish "visar" is a form of the verb visa (show), not the noun visa (song): its
 its own ending is a verb's. An article before a word makes it a noun; an infinitive marker, a modal verb or a
 subject pronoun before it makes it a verb. Endings that nouns share (Norwegian and Danish -er, -et) decide nothing
 alone. A determiner before a listed adjective with the -e (-a) it takes there makes it that adjective (Dutch de oude
-economie: oud, old; not the noun oude, old man). The senses are then read through the English word classes of
+economie: oud, old; not the noun oude, old man); a determiner only plurals follow, before a plural of a listed noun,
+makes it that noun (sommige gevallen: geval, case; not a form of vallen, fall). The senses are then read through the English word classes of
 eng-nor (see wordclass.py).
 """
 from __future__ import annotations
@@ -43,44 +44,88 @@ _DETERMINERS = {
            "iedere", "alle", "veel", "sommige", "geen", "welke"},
 }
 _ADJECTIVE_ENDINGS = {"sv": ("a", "e"), "no": ("e",), "da": ("e",), "nl": ("e",)}
+# Determiners only a plural noun follows (not de, die or hun, which also stand before verbs), and plural endings.
+_PLURAL_BEFORE = {
+    "sv": {"dessa", "alla", "många", "några", "flera", "inga", "andra", "mina", "dina", "våra"},
+    "no": {"disse", "alle", "mange", "noen", "flere", "ingen", "andre", "mine", "dine", "våre"},
+    "da": {"disse", "alle", "mange", "nogle", "flere", "ingen", "andre", "mine", "dine", "vores"},
+    "nl": {"deze", "alle", "veel", "vele", "sommige", "enkele", "geen", "welke", "andere", "beide", "mijn", "onze"},
+}
+_PLURAL_ENDINGS = {"sv": ("ar", "er", "or", "r", "n"), "no": ("er", "r"), "da": ("er", "e", "r"), "nl": ("en", "s")}
 _PREVIOUS = re.compile(r"([^\W\d_]+)\W*$")
 # English word classes (eng-nor tags) of a noun and of a verb sense.
 _TAGS = {NOUN: {"n"}, VERB: {"v"}, ADJECTIVE: {"adj"}}
 
 
+def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, before: str = "") -> WordGloss:
+    """A word's entry with the sense its form and neighbour point to first (see `cue`): an inflected adjective or a
+    plural noun the dictionary lists as another word (Dutch oude: old man; verschillen: differ) is read through the
+    form it inflects (oud: old; verschil: difference) where that is of the class the cue wants."""
+    wanted, base = _cue(word, lexicon, before)
+    found = lexicon.listed(base) if base else None
+    # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
+    # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it); a plural
+    # listed as written with such a sense is likelier that plural (kosten: cost).
+    tags = set().union(*map(classes.tags, entry.gloss.split(", ")))
+    other = (tags or wanted == ADJECTIVE) and not tags & _TAGS.get(wanted, set()) \
+        or entry.via == "lemma" and entry.form != base
+    # An adjective's lemma is known from the lemma list; a plural's singular is guessed, so it must be a noun.
+    if found is not None and other and (wanted == ADJECTIVE or any(_of_class(s, classes, wanted)
+                                                                   for s in (found.gloss, *found.senses))):
+        entry = found
+    return prefer(entry, wanted, classes)
+
+
 def cue(word: str, lexicon: Lexicon, before: str = "") -> str | None:
-    """VERB, NOUN or None for a word of `lexicon`'s language, from its neighbour (`before`, the text just before
-    it) and else its form."""
+    """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbour (`before`, the text
+    just before it) and else its form."""
+    return _cue(word, lexicon, before)[0]
+
+
+def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | None]:
+    """The cue, and the listed form the word inflects where the cue rests on it."""
+    key = word.casefold()
     previous = _PREVIOUS.search(before[-40:])
     if previous is not None:
         neighbour = previous.group(1).casefold()
-        if neighbour in _DETERMINERS.get(lexicon.lang, ()) and _inflected_adjective(word.casefold(), lexicon):
-            return ADJECTIVE
+        if neighbour in _DETERMINERS.get(lexicon.lang, ()) and (lemma := _inflected_adjective(key, lexicon)):
+            return ADJECTIVE, lemma
+        if neighbour in _PLURAL_BEFORE.get(lexicon.lang, ()) and (singular := _plural_of(key, lexicon)):
+            return NOUN, singular
         if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()):
-            return NOUN
+            return NOUN, None
         if neighbour in _VERB_BEFORE.get(lexicon.lang, ()):
-            return VERB
+            return VERB, None
     infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
-    key = word.casefold()
     lemma = lexicon.lemmas.get(key)
     if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings):
-        return VERB
+        return VERB, None
+    return None, None
+
+
+def _inflected_adjective(word: str, lexicon: Lexicon) -> str | None:
+    """The listed lemma a word is with an adjective's ending (oude: oud; store: stor), or None."""
+    lemma = lexicon.lemmas.get(word)
+    if lemma is not None and lexicon.listed(lemma) is not None \
+            and any(word == lemma + ending for ending in _ADJECTIVE_ENDINGS.get(lexicon.lang, ())):
+        return lemma
     return None
 
 
-def _inflected_adjective(word: str, lexicon: Lexicon) -> bool:
-    """Whether a word is its lemma with an adjective's ending, the lemma listed (oude: oud; store: stor)."""
-    lemma = lexicon.lemmas.get(word)
-    return lemma is not None and lexicon.listed(lemma) is not None \
-        and any(word == lemma + ending for ending in _ADJECTIVE_ENDINGS.get(lexicon.lang, ()))
+def _plural_of(word: str, lexicon: Lexicon) -> str | None:
+    """The listed form a word is the plural of (gevallen: geval, vragen: vraag), or None: its lemma, or the word
+    less a plural ending, a Dutch consonant doubled after a short vowel written once (geval-l-en)."""
+    for ending in _PLURAL_ENDINGS.get(lexicon.lang, ()):
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            base = word[:-len(ending)]
+            for singular in (base[:-1] if base[-1] == base[-2] else base, base, lexicon.lemmas.get(word, "")):
+                if singular and singular != word and lexicon.listed(singular) is not None:
+                    return singular
+    return None
 
 
-def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses, lexicon: Lexicon | None = None) -> WordGloss:
-    """The entry with its first sense of the wanted class first, where its best sense is of another class; an
-    inflected adjective the dictionary lists as a noun of its own (Dutch oude: old man) read through its lemma
-    (oud: old), which `lexicon` gives."""
-    if wanted == ADJECTIVE and lexicon is not None and entry.via == "word" and not _of_class(entry.gloss, classes):
-        entry = lexicon.listed(lexicon.lemmas.get(entry.form, "")) or entry
+def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses) -> WordGloss:
+    """The entry with its first sense of the wanted class first, where its best sense is of another class."""
     if wanted is None or entry.via not in ("word", "lemma", "stem", "inflection") or not entry.senses:
         return entry
     senses = (entry.gloss, *entry.senses)
@@ -93,8 +138,8 @@ def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses, lexicon: 
     return WordGloss(entry.form, senses[best], entry.source, entry.via, senses[:best] + senses[best + 1:])
 
 
-def _of_class(sense: str, classes: WordClasses, wanted: str = ADJECTIVE) -> bool:
-    return any(classes.tags(t) & _TAGS[wanted] for t in sense.split(", "))
+def _of_class(sense: str, classes: WordClasses, wanted: str | None) -> bool:
+    return wanted is not None and any(classes.tags(t) & _TAGS[wanted] for t in sense.split(", "))
 
 
 def _verb(sense: str) -> bool:

@@ -9,7 +9,7 @@ from ..concepts.catalogue import Catalogue
 from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
-from .cues import cue, prefer
+from .cues import read
 from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
 from .wordclass import WordClasses
@@ -77,8 +77,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
-                found = prefer(found, cue(match.group(), lexicon, text[:match.start()]), _english_classes(lexicons),
-                               lexicon)
+                found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
 
@@ -131,8 +130,7 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     if lexicon is not None and " " not in word:
         entry = lexicon.lookup(word)
         if entry is not None:
-            entry = prefer(entry, cue(word, lexicon), _english_classes(lexicons), lexicon)
-            found.append(_dictionary_gloss(word, 0, entry))
+            found.append(_dictionary_gloss(word, 0, read(word, entry, lexicon, _english_classes(lexicons))))
     return found
 
 

@@ -81,6 +81,15 @@ def test_an_inflected_adjective_after_a_determiner_is_read_through_its_lemma(lex
     assert sense in first(gloss_text(text, lang, "en", catalogue, lex), word).split(", ")
 
 
+@pytest.mark.parametrize("text, word, sense", [
+    ("Alle verschillen zijn klein.", "verschillen", "difference"),  # verschil's plural, not the verb (differ)
+    ("In veel gevallen werkt het.", "gevallen", "case"),  # geval-l-en, not the participle of vallen (fall)
+    ("Veel kosten blijven.", "kosten", "cost"),            # a plural listed as written keeps its own entry
+])
+def test_a_determiner_only_plurals_follow_reads_a_word_as_a_plural_noun(lex, catalogue, text, word, sense):
+    assert sense in first(gloss_text(text, "nl", "en", catalogue, lex), word).split(", ")
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
