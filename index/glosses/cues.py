@@ -144,6 +144,13 @@ def _of_class(sense: str, classes: WordClasses, wanted: str | None) -> bool:
 
 def _verb(sense: str) -> bool:
     """Whether English uses a translation of a sense as a verb, as eng-nor may not say (it tags hurry and urge as
-    nouns only): its regular past form is common. Only to keep a sense first: many nouns have such a form (wooded),
+    nouns only): its regular past form is common, or it is one. Only to keep a sense first: many nouns have such a form (wooded),
     so it never moves a sense up."""
-    return any(map(past_form, sense.split(", ")))
+    return any(past_form(t) or _past(t) for t in sense.split(", "))
+
+
+def _past(translation: str) -> bool:
+    """Whether a translation is a regular English past form (corrected, prepared, applied), as a participle's gloss
+    is (see `Lexicon._as_participle`): a verb's form, though eng-nor classes its stem otherwise (correct: adj)."""
+    stems = (translation[:-1], translation[:-2], translation[:-3] + "y")
+    return translation.endswith("ed") and any(past_form(stem) == translation for stem in stems)

@@ -90,6 +90,12 @@ def test_a_determiner_only_plurals_follow_reads_a_word_as_a_plural_noun(lex, cat
     assert sense in first(gloss_text(text, "nl", "en", catalogue, lex), word).split(", ")
 
 
+def test_a_participle_glossed_with_the_english_past_form_keeps_it_after_a_verb_cue(lex, catalogue):
+    # korrigert-e: corrected (eng-nor classes correct as an adjective only), not the next verb sense (adjust).
+    glosses = gloss_text("Vi sender korrigerte filer.", "no", "en", catalogue, lex)
+    assert "corrected" in first(glosses, "korrigerte").split(", ")
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
