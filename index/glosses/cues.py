@@ -4,7 +4,8 @@ Swedish "visar" is a form of the verb visa (show), not the noun visa (song): its
 its own ending is a verb's. An article before a word makes it a noun; an infinitive marker, a modal verb or a
 subject pronoun before it makes it a verb. Endings that nouns share (Norwegian and Danish -er, -et) decide nothing
 alone. A determiner before a listed adjective with the -e (-a) it takes there makes it that adjective (Dutch de oude
-economie: oud, old; not the noun oude, old man); a determiner only plurals follow, before a plural of a listed noun,
+economie: oud, old; not the noun oude, old man), as its form alone does where no infinitive ends so (Dutch); a
+determiner only plurals follow, before a plural of a listed noun,
 makes it that noun (sommige gevallen: geval, case; not a form of vallen, fall). The senses are then read through
 the English word classes of eng-nor (see wordclass.py).
 """
@@ -100,6 +101,10 @@ def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | No
     lemma = lexicon.lemmas.get(key)
     if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings):
         return VERB, None
+    # Where no infinitive ends like an adjective's form (Dutch -en, -e), the form alone says adjective.
+    if infinitive not in _ADJECTIVE_ENDINGS.get(lexicon.lang, (infinitive,)) \
+            and (lemma := _inflected_adjective(key, lexicon)):
+        return ADJECTIVE, lemma
     return None, None
 
 

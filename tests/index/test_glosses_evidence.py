@@ -81,6 +81,12 @@ def test_an_inflected_adjective_after_a_determiner_is_read_through_its_lemma(lex
     assert sense in first(gloss_text(text, lang, "en", catalogue, lex), word).split(", ")
 
 
+def test_an_adjective_form_alone_is_that_adjective_only_where_no_infinitive_ends_alike(lex, catalogue):
+    assert lookup_word("oude", "nl", "en", catalogue, lex)[0].gloss == "aged"  # oud, not nld-eng's oude (old man)
+    # Swedish rädda is also an infinitive (save), not only rädd (afraid) with -a: alone, its own entry stays.
+    assert "save" in lookup_word("rädda", "sv", "en", catalogue, lex)[0].gloss.split(", ")
+
+
 @pytest.mark.parametrize("text, word, sense", [
     ("Alle verschillen zijn klein.", "verschillen", "difference"),  # verschil's plural, not the verb (differ)
     ("In veel gevallen werkt het.", "gevallen", "case"),  # geval-l-en, not the participle of vallen (fall)
