@@ -5,9 +5,9 @@ its own ending is a verb's. An article before a word makes it a noun; an infinit
 subject pronoun before it makes it a verb. Endings that nouns share (Norwegian and Danish -er, -et) decide nothing
 alone. A determiner before a listed adjective with the -e (-a) it takes there makes it that adjective (Dutch de oude
 economie: oud, old; not the noun oude, old man), as its form alone does where no infinitive ends so (Dutch); a
-determiner only plurals follow, before a plural of a listed noun,
-makes it that noun (sommige gevallen: geval, case; not a form of vallen, fall). The senses are then read through
-the English word classes of eng-nor (see wordclass.py).
+determiner only plurals follow, before a plural of a listed noun, makes it that noun (sommige gevallen: geval, case;
+not a form of vallen, fall). The senses are then read through the English word classes of eng-nor (see
+wordclass.py).
 """
 from __future__ import annotations
 
