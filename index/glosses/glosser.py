@@ -1,4 +1,4 @@
-"""Gloss a passage for a reader: concept terms in the reader's language, other content words from FreeDict."""
+"""Gloss a passage for a reader: concept terms in the reader's language, idioms and other content words from FreeDict."""
 from __future__ import annotations
 
 import functools
@@ -20,6 +20,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _MIN_LETTERS = 2
 _BRITISH = re.compile(r"is(e|ed|es|ing|ation|ations)$")
 _MIN_ROOT = 4  # a shorter English stem is the start of too many unrelated ones (car: care, card, cargo)
+_MAX_PHRASE = 5  # words: the dictionaries' longer entries are sentences, not phrases a passage repeats
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -59,7 +60,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     """Glosses of a passage in `lang` for a reader of `reader`, in text order, never overlapping.
 
     Concept labels and aliases come first (longest match), glossed with the concept's label in the reader's
-    language; every other content word gets its dictionary gloss into English where one is found.
+    language; then idioms the dictionary lists (see `_idiom`); every other content word gets its dictionary gloss
+    into English where one is found.
     """
     glosses = []
     lexicon = lexicons.get(lang) if lang != "en" else None
@@ -72,6 +74,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
             glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
+        glosses.extend(_phrases(text, lang, lexicon, taken))
+        taken = [(g.start, g.end) for g in glosses]
         for match in content_words(text, lang):
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
                 continue
@@ -80,6 +84,42 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
+
+
+def _phrases(text: str, lang: str, lexicon: Lexicon, taken: list[tuple[int, int]]) -> list[Gloss]:
+    """Phrases the dictionary lists, glossed whole where they hold a content word and no concept term overlaps them
+    (Danish heller ikke: neither, not heller: rather; Swedish bete sig: behave)."""
+    tokens = list(_WORD.finditer(text))
+    found: list[Gloss] = []
+    for i, match in enumerate(tokens):
+        if found and match.start() < found[-1].end:
+            continue
+        # The words that follow with only spaces between: a phrase never crosses punctuation.
+        run = [match]
+        for following in tokens[i + 1:i + _MAX_PHRASE]:
+            if text[run[-1].end():following.start()].strip():
+                break
+            run.append(following)
+        words = [m.group().casefold() for m in run]
+        phrase = lexicon.phrase(words) if len(run) > 1 else None
+        if phrase is None or not _idiom(words[:phrase[0]], phrase[1], lang, lexicon):
+            continue
+        end = run[phrase[0] - 1].end()
+        if not any(start < end and match.start() < stop for start, stop in taken):
+            found.append(_dictionary_gloss(text[match.start():end], match.start(), phrase[1]))
+    return found
+
+
+def _idiom(words: list[str], entry: WordGloss, lang: str, lexicon: Lexicon) -> bool:
+    """Whether a listed phrase means what its content words' first glosses do not (heller ikke: neither; heller:
+    rather than; bete sig: behave; bete: tusk): only then is it glossed whole; a phrase its words' glosses render
+    (till exempel: for example) reads as well word by word, each word keeping its own gloss."""
+    content = [w for w in words if not is_stopword(w, lang)]
+    found = [f for f in map(lexicon.lookup, content) if f is not None]
+    senses = {_root(w) for f in found for w in re.findall(r"[^\W\d_]+", f.gloss) if not is_stopword(w, "en")}
+    meaning = {_root(w) for sense in (entry.gloss, *entry.senses) for w in re.findall(r"[^\W\d_]+", sense)
+               if not is_stopword(w, "en")}
+    return bool(content) and not senses & meaning
 
 
 def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:

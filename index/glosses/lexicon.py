@@ -177,6 +177,7 @@ class Lexicon:
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
     _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
+    _phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = field(default=None, repr=False)
 
     def lookup(self, word: str) -> WordGloss | None:
         """The English gloss of a word as written in a passage, or None."""
@@ -199,6 +200,23 @@ class Lexicon:
     def _entry(self, form: str, via: str, table: dict[str, list] | None = None) -> WordGloss:
         senses, source = (self.words if table is None else table)[form]
         return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
+
+    def phrase(self, words: list[str]) -> tuple[int, WordGloss] | None:
+        """The longest listed phrase of two words or more that `words` (casefolded, in text order) begin with, as
+        (its number of words, its entry): Danish heller ikke (neither), Swedish bete sig (behave)."""
+        if self._phrases is None:
+            found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+            for form in self.words:
+                if " " in form:
+                    parts = tuple(form.replace("\u0133", "ij").split())  # nld-eng writes the ij ligature
+                    found.setdefault(parts[0], []).append((parts, form))
+            for phrases in found.values():
+                phrases.sort(key=lambda phrase: -len(phrase[0]))
+            self._phrases = found  # whole, in one step, as english_stems
+        for parts, form in self._phrases.get(words[0], ()) if words else ():
+            if tuple(words[:len(parts)]) == parts:
+                return len(parts), self._entry(form, "word")
+        return None
 
     def listed(self, form: str) -> WordGloss | None:
         """The entry of a form as the dictionaries list it, or None."""

@@ -102,6 +102,21 @@ def test_a_participle_glossed_with_the_english_past_form_keeps_it_after_a_verb_c
     assert "corrected" in first(glosses, "korrigerte").split(", ")
 
 
+@pytest.mark.parametrize("lang, text, term, sense", [
+    ("da", "Det virker heller ikke her.", "heller ikke", "neither"),  # heller alone: rather
+    ("sv", "Han kan bete sig väl.", "bete sig", "behave"),            # bete alone: tusk
+    ("nl", "In het algemeen werkt het.", "In het algemeen", "generally"),
+])
+def test_a_listed_idiom_is_glossed_whole(lex, catalogue, lang, text, term, sense):
+    glosses = gloss_text(text, lang, "en", catalogue, lex)
+    assert sense in first(glosses, term).split(", ")
+
+
+def test_a_phrase_its_words_render_is_glossed_word_by_word(lex, catalogue):
+    glosses = gloss_text("Välj till exempel den här.", "sv", "en", catalogue, lex)
+    assert first(glosses, "exempel") == "example" and not any(" " in g.term for g in glosses)
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
