@@ -1,4 +1,4 @@
-"""Gloss a passage for a reader: concept terms in the reader's language, idioms and other content words from FreeDict."""
+"""Gloss a passage for a reader: concept terms in the reader's language, idioms and content words from FreeDict."""
 from __future__ import annotations
 
 import functools

@@ -428,8 +428,8 @@ class Lexicon:
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
             if modifier is not None:
-                return WordGloss(f"{modifier.form}+{head.form}", _joined(_part(modifier, self.lang), _part(head, self.lang)),
-                                 head.source, "compound")
+                gloss = _joined(_part(modifier, self.lang), _part(head, self.lang))
+                return WordGloss(f"{modifier.form}+{head.form}", gloss, head.source, "compound")
         return None
 
     def _modifier(self, part: str, depth: int, loose: bool) -> WordGloss | None:
