@@ -92,7 +92,7 @@ def _phrases(text: str, lang: str, lexicon: Lexicon, taken: list[tuple[int, int]
     tokens = list(_WORD.finditer(text))
     found: list[Gloss] = []
     for i, match in enumerate(tokens):
-        if found and match.start() < found[-1].end:
+        if found and match.start() < found[-1].end or not lexicon.begins_phrase(match.group().casefold()):
             continue
         # The words that follow with only spaces between: a phrase never crosses punctuation.
         run = [match]

@@ -204,6 +204,16 @@ class Lexicon:
     def phrase(self, words: list[str]) -> tuple[int, WordGloss] | None:
         """The longest listed phrase of two words or more that `words` (casefolded, in text order) begin with, as
         (its number of words, its entry): Danish heller ikke (neither), Swedish bete sig (behave)."""
+        for parts, form in self._phrase_index().get(words[0], ()) if words else ():
+            if tuple(words[:len(parts)]) == parts:
+                return len(parts), self._entry(form, "word")
+        return None
+
+    def begins_phrase(self, word: str) -> bool:
+        """Whether a listed phrase begins with this casefolded word (a cheap test before `phrase`)."""
+        return word in self._phrase_index()
+
+    def _phrase_index(self) -> dict[str, list[tuple[tuple[str, ...], str]]]:
         if self._phrases is None:
             found: dict[str, list[tuple[tuple[str, ...], str]]] = {}
             for form in self.words:
@@ -213,10 +223,7 @@ class Lexicon:
             for phrases in found.values():
                 phrases.sort(key=lambda phrase: -len(phrase[0]))
             self._phrases = found  # whole, in one step, as english_stems
-        for parts, form in self._phrases.get(words[0], ()) if words else ():
-            if tuple(words[:len(parts)]) == parts:
-                return len(parts), self._entry(form, "word")
-        return None
+        return self._phrases
 
     def listed(self, form: str) -> WordGloss | None:
         """The entry of a form as the dictionaries list it, or None."""
