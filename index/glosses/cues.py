@@ -6,13 +6,14 @@ subject pronoun before it makes it a verb. Endings that nouns share (Norwegian a
 alone. A determiner before a listed adjective with the -e (-a) it takes there makes it that adjective (Dutch de oude
 economie: oud, old; not the noun oude, old man), as its form alone does where no infinitive ends so (Dutch); a
 determiner only plurals follow, before a plural of a listed noun, makes it that noun (sommige gevallen: geval, case;
-not a form of vallen, fall). The senses are then read through the English word classes of eng-nor (see
-wordclass.py).
+not a form of vallen, fall); a comparative after a word makes it an adverb (stadig mer: constantly more). The
+senses are then read through the English word classes of eng-nor (see wordclass.py).
 """
 from __future__ import annotations
 
 import re
 
+from .english import zipf
 from .lexicon import Lexicon, WordGloss, past_form
 from .wordclass import WordClasses
 
@@ -54,14 +55,25 @@ _PLURAL_BEFORE = {
 }
 _PLURAL_ENDINGS = {"sv": ("ar", "er", "or", "r", "n"), "no": ("er", "r"), "da": ("er", "e", "r"), "nl": ("en", "s")}
 _PREVIOUS = re.compile(r"([^\W\d_]+)\W*$")
+_NEXT = re.compile(r"\s*([^\W\d_]+)")
+# Comparatives: the word before one modifies it, an adverb (stadig mer: constantly more), in the form English gives
+# an adjective's translation with -ly where English uses it.
+_COMPARATIVES = {"sv": {"mer", "mera", "mindre", "fler", "flera"}, "no": {"mer", "mere", "mindre", "flere", "færre"},
+                 "da": {"mere", "mindre", "flere", "færre"}, "nl": {"meer", "minder"}}
+_MIN_ADVERB_ZIPF = 3.0  # an English -ly form must be in common use (fixedly, sustainedly are not)
 # English word classes (eng-nor tags) of a noun and of a verb sense.
 _TAGS = {NOUN: {"n"}, VERB: {"v"}, ADJECTIVE: {"adj"}}
 
 
-def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, before: str = "") -> WordGloss:
-    """A word's entry with the sense its form and neighbour point to first (see `cue`): an inflected adjective or a
+def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, before: str = "",
+         after: str = "") -> WordGloss:
+    """A word's entry with the sense its form and neighbours point to first (see `cue`): an inflected adjective or a
     plural noun the dictionary lists as another word (Dutch oude: old man; verschillen: differ) is read through the
-    form it inflects (oud: old; verschil: difference) where that is of the class the cue wants."""
+    form it inflects (oud: old; verschil: difference) where that is of the class the cue wants; a word before a
+    comparative (`after`, the text just after it) is an adverb."""
+    following = _NEXT.match(after[:40])
+    if following is not None and following.group(1).casefold() in _COMPARATIVES.get(lexicon.lang, ()):
+        return _as_adverb(entry)
     wanted, base = _cue(word, lexicon, before)
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
@@ -117,6 +129,30 @@ def _inflected_adjective(word: str, lexicon: Lexicon) -> str | None:
     return None
 
 
+def _as_adverb(entry: WordGloss) -> WordGloss:
+    """The entry with its first sense that English makes an adverb of with -ly first, in that form (stadig:
+    permanent, constant -> permanently, constantly; not fixed, fixedly being rare); else as it is."""
+    senses = (entry.gloss, *entry.senses)
+    for n, sense in enumerate(senses):
+        adverbs = [_adverb(t) for t in sense.split(", ")]
+        if any(adverbs):
+            shown = ", ".join(a for a in adverbs if a)
+            return WordGloss(entry.form, shown, entry.source, entry.via, senses[:n] + senses[n + 1:])
+    return entry
+
+
+def _adverb(adjective: str) -> str | None:
+    """The English -ly adverb of a one-word translation, if English uses it (steady -> steadily)."""
+    if not adjective.isalpha() or not adjective.islower():
+        return None
+    if adjective.endswith("le"):  # simple -> simply
+        adverb = adjective[:-1] + "y"
+    else:  # steady -> steadily, basic -> basically, constant -> constantly
+        stem = adjective[:-1] + "i" if adjective.endswith("y") else adjective
+        adverb = stem + ("ally" if stem.endswith("ic") else "ly")
+    return adverb if zipf(adverb) >= _MIN_ADVERB_ZIPF else None
+
+
 def _plural_of(word: str, lexicon: Lexicon) -> str | None:
     """The listed form a word is the plural of (gevallen: geval, vragen: vraag), or None: its lemma, or the word
     less a plural ending, a Dutch consonant doubled after a short vowel written once (geval-l-en)."""
@@ -149,8 +185,8 @@ def _of_class(sense: str, classes: WordClasses, wanted: str | None) -> bool:
 
 def _verb(sense: str) -> bool:
     """Whether English uses a translation of a sense as a verb, as eng-nor may not say (it tags hurry and urge as
-    nouns only): its regular past form is common, or it is one. Only to keep a sense first: many nouns have such a form (wooded),
-    so it never moves a sense up."""
+    nouns only): its regular past form is common, or it is one. Only to keep a sense first: many nouns have such a
+    form (wooded), so it never moves a sense up."""
     return any(past_form(t) or _past(t) for t in sense.split(", "))
 
 

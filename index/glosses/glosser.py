@@ -81,7 +81,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group())
             if found is not None:
-                found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()])
+                found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()],
+                             text[match.end():match.end() + 40])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
 

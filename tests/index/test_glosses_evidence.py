@@ -117,6 +117,12 @@ def test_a_phrase_its_words_render_is_glossed_word_by_word(lex, catalogue):
     assert first(glosses, "exempel") == "example" and not any(" " in g.term for g in glosses)
 
 
+def test_a_word_before_a_comparative_is_an_adverb_in_english_ly_form(lex, catalogue):
+    glosses = gloss_text("Systemet blir stadig mer komplekst.", "no", "en", catalogue, lex)
+    assert "constantly" in first(glosses, "stadig").split(", ")  # stadig: fixed, constant; before mer: constantly
+    assert first(gloss_text("Det blir mye mer.", "no", "en", catalogue, lex), "mye") == "much"  # no -ly in use
+
+
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
     assert "show" in lookup_word("visar", "sv", "en", catalogue, lex)[0].gloss.split(", ")
 
