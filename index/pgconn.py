@@ -28,6 +28,9 @@ CONNECT_TIMEOUT_S = 10
 IDLE_CHECK_S = 1.0
 
 F = TypeVar("F", bound=Callable)
+# Failures seen by this process: a connection last used before the latest one is checked before its next use too,
+# however recently used (a search's standing thread may not have touched its connection during an outage).
+_failures = [0]
 
 
 def reported_unavailable(fn: F) -> F:
@@ -37,6 +40,7 @@ def reported_unavailable(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            _failures[0] += 1
             # The reason names hosts and ports: it goes to the log, not to clients.
             log.warning("database unreachable in %s: %s", fn.__qualname__, str(exc).strip().replace("\n", " "))
             raise StoreUnavailable("the index database cannot be reached; try again shortly") from exc
@@ -59,7 +63,7 @@ class Database:
         """This thread's connection, opened on first use, after a fork, or when the last one broke."""
         conn, now = getattr(self._local, "conn", None), time.monotonic()
         if conn is not None and (conn.closed or conn.broken or self._local.pid != os.getpid()
-                                 or (now - self._local.used > IDLE_CHECK_S and not _answers(conn))):
+                                 or (self._unchecked(now) and not _answers(conn))):
             if self._local.pid == os.getpid():
                 conn.close()
             conn = None
@@ -68,8 +72,12 @@ class Database:
             if self.configure:
                 self.configure(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
-        self._local.used = now
+        self._local.used, self._local.failures = now, _failures[0]
         return conn
+
+    def _unchecked(self, now: float) -> bool:
+        """Whether this thread's connection may have been dropped unseen: idle a while, or failures seen since."""
+        return now - self._local.used > IDLE_CHECK_S or self._local.failures != _failures[0]
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg.Connection]:
