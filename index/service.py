@@ -33,7 +33,7 @@ from .embedders.base import QUERY_TOKEN_BUDGET, QueryText, fit_query
 from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
-from .highlight import sentence_highlighter
+from .highlight import Highlight, sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
 from .ranking import RankingConfig, rank
@@ -297,11 +297,12 @@ class KnowledgeBase:
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
+        highlight_for = sentence_highlighter(query, query_lang)  # the query's side, before the wait for the vector
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
                       shown_floor, state.bridge)
         floor = self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
-        results = self._results(state, query, query_lang, shown)
+        results = self._results(state, shown, highlight_for)
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
         cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= NAMES_A_CONCEPT][:2]
         took = (time.perf_counter() - started) * 1000
@@ -328,13 +329,13 @@ class KnowledgeBase:
             return self.min_score
         return max(self.min_score, self.min_score_ratio * ranked[0][1])
 
-    def _results(self, state: _Loaded, query: str, query_lang: str, ranked: list[tuple[int, float]]) -> list[SearchResult]:
+    def _results(self, state: _Loaded, ranked: list[tuple[int, float]],
+                 highlight_for: Callable[[str, str], Highlight]) -> list[SearchResult]:
         ids = [c for c, _ in ranked]
         snapshot = state.snapshot
         chunks = snapshot.chunks_by_id(ids)
         concepts = snapshot.concepts_by_chunk(ids)
         docs = snapshot.document_heads(list({c.doc_id for c in chunks.values()}))
-        highlight_for = sentence_highlighter(query, query_lang)
         results = []
         for position, (chunk_id, score) in enumerate(ranked, start=1):
             chunk = chunks[chunk_id]

@@ -147,10 +147,11 @@ class SegmentSnapshot(SegmentView):
         lexical = self._lexical(plan)
         for pi, ids, rows in self._split(chunk_ids):
             hits, scores = lexical[pi]
-            at = np.minimum(np.searchsorted(hits, rows), max(0, len(hits) - 1))
-            for chunk_id, row, pos in zip(ids, rows, at):
-                if len(hits) and hits[pos] == row:
-                    result[int(chunk_id)] = float(scores[pos])
+            if not len(hits):
+                continue
+            at = np.minimum(np.searchsorted(hits, rows), len(hits) - 1)
+            found = hits[at] == rows
+            result.update(zip(ids[found].tolist(), scores[at[found]].tolist()))
         return result
 
     def passages(self, chunk_ids: Sequence[int]) -> dict[int, Passage]:

@@ -138,9 +138,9 @@ def _authors(row: sqlite3.Row) -> tuple[str, ...]:
     return (row["author"],) if row["author"] else ()
 
 
-def _original_name(row: sqlite3.Row, meta: dict) -> str | None:
-    # Uploads stored before migration 6 kept their client file name in the metadata.
-    return _optional(row, "original_name") or meta.get("original_name")
+def _original_name(row: sqlite3.Row, meta: dict | None = None) -> str | None:
+    # Uploads stored before migration 6 kept their client file name in the metadata (read only for those).
+    return _optional(row, "original_name") or (json.loads(row["meta"]) if meta is None else meta).get("original_name")
 
 
 def _chunk(row: sqlite3.Row) -> Chunk:
@@ -185,7 +185,7 @@ def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str
     rows = conn.execute(f"SELECT doc_id, title, source, lang, author, meta, {', '.join(extra)} FROM documents"
                         f" WHERE doc_id IN ({marks})", list(doc_ids))
     return {r["doc_id"]: DocHead(r["doc_id"], r["title"], r["source"], r["lang"], _authors(r), r["date"],
-                                 r["publisher"], _original_name(r, json.loads(r["meta"]))) for r in rows}
+                                 r["publisher"], _original_name(r)) for r in rows}
 
 
 def document_states(conn: sqlite3.Connection) -> dict[str, DocState]:

@@ -168,17 +168,20 @@ class SegmentView:
                                              r["title"], r["source"]))
         return sorted(found, key=lambda g: (g.concept_id, -g.score, g.chunk_id))
 
-    def concepts_by_chunk(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Concept ids each live chunk is grounded in, strongest first."""
-        result: dict[int, list[tuple[float, str]]] = {}
-        for pi, ids, _ in self._split(chunk_ids):
-            marks = ",".join("?" * len(ids))
-            rows = self.parts[pi][0].conn.execute(
-                f"SELECT concept_id, chunk_id, score, via FROM concept_passages WHERE chunk_id IN ({marks})",
-                [int(i) for i in ids]).fetchall()
+    @functools.cached_property
+    def _concepts_of(self) -> dict[int, list[str]]:
+        # Read once per version (a search asks for hundreds of candidates' concepts; groundings are few per chunk).
+        found: dict[int, list[tuple[float, str]]] = {}
+        for pi, (segment, _) in enumerate(self.parts):
+            rows = segment.conn.execute("SELECT concept_id, chunk_id, score, via FROM concept_passages").fetchall()
             for r in self._kept(pi, rows):
-                result.setdefault(r["chunk_id"], []).append((-r["score"], r["concept_id"]))
-        return {c: [cid for _, cid in sorted(found, key=lambda x: x[0])] for c, found in result.items()}
+                found.setdefault(r["chunk_id"], []).append((-r["score"], r["concept_id"]))
+        return {c: [cid for _, cid in sorted(marks)] for c, marks in found.items()}
+
+    def concepts_by_chunk(self, chunk_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Concept ids each live chunk is grounded in, strongest first (ties by id)."""
+        concepts_of = self._concepts_of
+        return {int(c): concepts_of[c] for c in chunk_ids if c in concepts_of}
 
     def concept_counts(self) -> dict[str, int]:
         """concept_id -> grounded live passages."""
