@@ -233,12 +233,21 @@ class Lexicon:
         """The word as a dictionary lists it, or its lemma listed; a past form of a listed verb more common than the
         lemma given is that verb's (Danish vokset: vokse, grow; not voks, wax)."""
         if word in self.words:
-            return self._entry(word, "word")
+            return self._as_kin(self._entry(word, "word"))
         lemma = self.lemmas.get(word)
         if lemma not in self.words:
             return None
         verb = self._past_of(word)
-        return self._entry(verb if verb and zipf_in(verb, self.lang) > zipf_in(lemma, self.lang) else lemma, "lemma")
+        return self._as_kin(self._entry(verb if verb and zipf_in(verb, self.lang) > zipf_in(lemma, self.lang)
+                                        else lemma, "lemma"))
+
+    def _as_kin(self, found: WordGloss) -> WordGloss:
+        """A form only a sister language's dictionary lists (Danish heller, from eng-nor) as that language's own
+        lexicon glosses it, which weighs every route it has to the form (Bokmål heller: rather, also via swe-nor)."""
+        for kin in self.kin:
+            if found.source != self.sources[0] and found.source in kin.sources and found.form in kin.words:
+                return kin._entry(found.form, found.via)
+        return found
 
     def _past_of(self, word: str) -> str | None:
         """The listed verb a word is a regular past form of (vokset -> vokse), or None."""

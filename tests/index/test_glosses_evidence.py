@@ -177,5 +177,10 @@ def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, wor
     assert sense in lex.get("da").lookup(word).gloss.split(", ")
 
 
+def test_a_danish_word_only_a_norwegian_dictionary_lists_is_glossed_as_bokmaal_glosses_it(lex):
+    # eng-nor read backwards gives Danish heller "rather than" alone; the Bokmål lexicon weighs swe-nor too.
+    assert lex.get("da").lookup("heller").gloss.split(", ")[0] == "rather"
+
+
 def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
     assert lex.get("da").lookup("case").gloss == "case"
