@@ -60,6 +60,8 @@ _NEXT = re.compile(r"\s*([^\W\d_]+)")
 # an adjective's translation with -ly where English uses it.
 _COMPARATIVES = {"sv": {"mer", "mera", "mindre", "fler", "flera"}, "no": {"mer", "mere", "mindre", "flere", "færre"},
                  "da": {"mere", "mindre", "flere", "færre"}, "nl": {"meer", "minder"}}
+# Only the first senses: a later one is seldom what the word means (mye: much, very; right third, not rightly).
+_ADVERB_SENSES = 2
 _MIN_ADVERB_ZIPF = 3.0  # an English -ly form must be in common use (fixedly, sustainedly are not)
 # English word classes (eng-nor tags) of a noun and of a verb sense.
 _TAGS = {NOUN: {"n"}, VERB: {"v"}, ADJECTIVE: {"adj"}}
@@ -133,7 +135,7 @@ def _as_adverb(entry: WordGloss) -> WordGloss:
     """The entry with its first sense that English makes an adverb of with -ly first, in that form (stadig:
     permanent, constant -> permanently, constantly; not fixed, fixedly being rare); else as it is."""
     senses = (entry.gloss, *entry.senses)
-    for n, sense in enumerate(senses):
+    for n, sense in enumerate(senses[:_ADVERB_SENSES]):
         adverbs = [_adverb(t) for t in sense.split(", ")]
         if any(adverbs):
             shown = ", ".join(a for a in adverbs if a)

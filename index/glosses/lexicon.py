@@ -40,7 +40,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 12
+_FORMAT = 14
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -765,8 +765,10 @@ def _reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
 
 
 def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[tuple[str, Weighted]]:
-    """Target word -> the best sense the source language's lexicon gives each source headword that lists the word
-    among its first translations (swe-nor read backwards: verdi <- värde -> value)."""
+    """Target word -> the first senses the source language's lexicon gives each source headword that lists the word
+    among its first translations (swe-nor read backwards: verdi <- värde -> value), the k-th weighing 1/k: a later
+    sense the word's other routes also give then wins on agreement (stadig <- stadig -> fixed, constant; Danish
+    stadig: constant)."""
     if lexicon is None:
         return []
     merged: dict[str, Weighted] = {}
@@ -777,7 +779,8 @@ def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[t
         early = [t.casefold() for t in dict.fromkeys(t for group in groups for t in group)][:_EARLY]
         for place, word in enumerate(early):
             if " " not in word and word.isalpha():
-                merged.setdefault(word, []).append([(t, 1.0 / (1 + place)) for t in found[0][0].split(", ")])
+                merged.setdefault(word, []).extend([(t, 1.0 / (1 + place) / (1 + n)) for t in sense.split(", ")]
+                                                   for n, sense in enumerate(found[0][:_EARLY]))
     return list(merged.items())
 
 
