@@ -69,7 +69,7 @@ _TAGS = {NOUN: {"n"}, VERB: {"v"}, ADJECTIVE: {"adj"}}
 
 def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, before: str = "",
          after: str = "") -> WordGloss:
-    """A word's entry with the sense its form and neighbours point to first (see `cue`): an inflected adjective or a
+    """A word's entry with the sense its form and neighbours point to first (see `_cue`): an inflected adjective or a
     plural noun the dictionary lists as another word (Dutch oude: old man; verschillen: differ) is read through the
     form it inflects (oud: old; verschil: difference) where that is of the class the cue wants; a word before a
     comparative (`after`, the text just after it) is an adverb."""
@@ -91,14 +91,9 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     return prefer(entry, wanted, classes)
 
 
-def cue(word: str, lexicon: Lexicon, before: str = "") -> str | None:
-    """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbour (`before`, the text
-    just before it) and else its form."""
-    return _cue(word, lexicon, before)[0]
-
-
 def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | None]:
-    """The cue, and the listed form the word inflects where the cue rests on it."""
+    """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbour (`before`, the text
+    just before it) and else its form; and the listed form the word inflects where the cue rests on it."""
     key = word.casefold()
     previous = _PREVIOUS.search(before[-40:])
     if previous is not None:

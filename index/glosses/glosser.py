@@ -117,8 +117,8 @@ def _idiom(words: list[str], entry: WordGloss, lang: str, lexicon: Lexicon) -> b
     (till exempel: for example) reads as well word by word, each word keeping its own gloss."""
     content = [w for w in words if not is_stopword(w, lang)]
     found = [f for f in map(lexicon.lookup, content) if f is not None]
-    senses = {_root(w) for f in found for w in re.findall(r"[^\W\d_]+", f.gloss) if not is_stopword(w, "en")}
-    meaning = {_root(w) for sense in (entry.gloss, *entry.senses) for w in re.findall(r"[^\W\d_]+", sense)
+    senses = {_root(w) for f in found for w in _WORD.findall(f.gloss) if not is_stopword(w, "en")}
+    meaning = {_root(w) for sense in (entry.gloss, *entry.senses) for w in _WORD.findall(sense)
                if not is_stopword(w, "en")}
     return bool(content) and not senses & meaning
 

@@ -668,7 +668,8 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
         t = translation.casefold()
         # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last.
         base = _EVIDENCE * evidence[t] if t in evidence else _EVIDENCE * aside[t] - _ASIDE
-        return (base + _ZIPF * (zipf(translation) - _PHRASE_ZIPF * translation.count(" ")) + _NAME * translation[:1].isupper()
+        frequency = zipf(translation) - _PHRASE_ZIPF * translation.count(" ")
+        return (base + _ZIPF * frequency + _NAME * translation[:1].isupper()
                 + _LOOKALIKE * _shares_root(form, translation))
 
     seen: set[str] = set()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -185,9 +186,4 @@ class SegmentView:
 
     def concept_counts(self) -> dict[str, int]:
         """concept_id -> grounded live passages."""
-        counts: dict[str, int] = {}
-        for pi, (segment, _) in enumerate(self.parts):
-            rows = segment.conn.execute("SELECT concept_id, chunk_id, via FROM concept_passages").fetchall()
-            for r in self._kept(pi, rows):
-                counts[r["concept_id"]] = counts.get(r["concept_id"], 0) + 1
-        return counts
+        return dict(Counter(cid for concepts in self._concepts_of.values() for cid in concepts))
