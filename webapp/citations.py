@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 
 from index.citations import HTML_STYLE, ConceptEntry, Entry, PassageEntry, Reference
 from index.errors import InvalidQuery
@@ -30,7 +30,10 @@ EXPORT_CSP = ("default-src 'none'; style-src 'sha256-"
 
 def base_url() -> str:
     """Where the knowledge base is reached: the configured public URL, else this request's root (no trailing /)."""
-    return current_app.config["KB"].public_url or request.url_root.rstrip("/")
+    # Once per request: a page of results cites every passage, and the request's root is rebuilt on each read.
+    if "base_url" not in g:
+        g.base_url = current_app.config["KB"].public_url or request.url_root.rstrip("/")
+    return g.base_url
 
 
 def public(path: str) -> str:
