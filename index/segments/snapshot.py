@@ -169,9 +169,10 @@ class SegmentSnapshot(SegmentView):
             prev = np.where((rows > 0) & (doc_near[:n] == doc), ids_near[:n], ids)
             nxt = np.where((rows < last) & (doc_near[n:] == doc), ids_near[n:], ids)
             langs, content = np.asarray(segment.lang[rows]), np.asarray(segment.content[rows])
-            for i, chunk_id in enumerate(ids.tolist()):
-                found[chunk_id] = Passage(chunk_id, segment.doc_ids[doc[i]], segment.langs[langs[i]],
-                                          float(content[i]), int(prev[i]), int(nxt[i]))
+            # Plain lists: reading numpy arrays element by element costs more than the passages themselves.
+            for chunk_id, d, lang, prior, earlier, later in zip(ids.tolist(), doc.tolist(), langs.tolist(),
+                                                                content.tolist(), prev.tolist(), nxt.tolist()):
+                found[chunk_id] = Passage(chunk_id, segment.doc_ids[d], segment.langs[lang], prior, earlier, later)
         return found
 
     def doc_centroids(self, doc_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
