@@ -546,7 +546,7 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
         direction, _, kind = direction.partition(">")
         kinds.append(kind)
         if direction == "reverse":
-            pairs = _reversed_senses(dictionary)
+            pairs = reversed_senses(dictionary)
         elif direction.startswith("bridge:"):
             pairs = _bridged_senses(dictionary, Dictionary(direction.split(":", 1)[1], dictionary.directory))
         elif direction.startswith("through:"):
@@ -756,7 +756,7 @@ def _reverse_weighted(dictionary: Dictionary) -> Iterator[tuple[str, str, frozen
         yield word, headword, classes, min(1.0, weight) * (_PHRASE if " " in headword else 1.0)
 
 
-def _reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
+def reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
     """Target word -> its English headwords, each a sense of its own, weighed by `_reverse_weighted`."""
     merged: dict[str, dict[str, float]] = {}
     for word, headword, _, weight in _reverse_weighted(dictionary):
