@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import InvalidMetadata
-from .language import normalize_lang
+from .language import is_language, normalize_lang
 
 FIELDS = ("title", "authors", "date", "publisher", "lang")
 MAX_CHARS = 200  # title, one author, publisher
@@ -74,13 +74,13 @@ def authors_of(value: Any) -> list[str]:
 
 
 def language(value: Any) -> str | None:
-    """An ISO 639 language code (two or three letters, aliases such as nb mapped), or None when not given."""
+    """The ISO 639-1 code of a language the detectors know (aliases such as nb mapped), or None when not given."""
     text = _text(value, "language")
     if text is None:
         return None
     code = normalize_lang(text)
-    if not _LANG.match(code):
-        raise InvalidMetadata(f"language must be a code such as en, sv or nl, not {text[:40]!r}")
+    if not _LANG.match(code) or not is_language(code):
+        raise InvalidMetadata(f"language must be a known language code such as en, sv or nl, not {text[:40]!r}")
     return code
 
 

@@ -1,7 +1,9 @@
 """Language detection: langdetect for documents and chunks, lingua plus the corpus for short queries."""
 from __future__ import annotations
 
+import functools
 import math
+import os
 import threading
 from typing import Iterable, Mapping, NamedTuple
 
@@ -44,6 +46,21 @@ LANGUAGE_NAMES = {
 def lang_name(code: str) -> str:
     """English name of a language code, or the code itself."""
     return LANGUAGE_NAMES.get(code, code)
+
+
+@functools.cache
+def known_languages() -> frozenset[str]:
+    """The ISO 639-1 codes of every language the detectors know (lingua's and langdetect's), aliases folded."""
+    import langdetect  # its profiles folder names the languages it detects
+
+    profiles = os.listdir(os.path.join(os.path.dirname(langdetect.__file__), "profiles"))
+    return frozenset(normalize_lang(code) for code in
+                     [language.iso_code_639_1.name.lower() for language in Language.all()] + profiles)
+
+
+def is_language(code: str) -> bool:
+    """Whether a normalised code names a language (zz, xx and typos do not): one a detector can tell."""
+    return code in known_languages()
 
 
 def normalize_lang(code: str | None) -> str:

@@ -34,8 +34,8 @@ from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import Highlight, sentence_highlighter
-from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
-                       query_detector)
+from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, is_language, load_query_detector,
+                       normalize_lang, query_detector)
 from .ranking import RankingConfig, rank
 from .citations import cited, line as citation_line
 from .records import DocHead, Document
@@ -375,7 +375,7 @@ class KnowledgeBase:
         if len(term) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"term is longer than {MAX_QUERY_CHARS} characters")
         code = normalize_lang(lang)
-        if not _LANG_CODE.match(code):
+        if not _LANG_CODE.match(code) or not is_language(code):
             raise InvalidQuery(f"unknown language {lang!r}")
         return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons)]
 

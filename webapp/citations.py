@@ -20,7 +20,7 @@ from index.language import lang_name
 from .kb import get_kb
 
 MAX_PACK_ITEMS = 200
-_PASSAGE_KEY = re.compile(r"^passage:([0-9a-f]{1,64}):(\d{1,6})(?::(\d{1,7})-(\d{1,7}))?$")
+_PASSAGE_KEY = re.compile(r"^passage:([0-9a-f]{1,64}):([0-9]{1,6})(?::([0-9]{1,7})-([0-9]{1,7}))?$")
 _CONCEPT_KEY = re.compile(r"^concept:([\w.-]{1,100})$")
 # The exported HTML page's one inline style, allowed by its hash: opened from the server it breaks no policy.
 EXPORT_CSP = ("default-src 'none'; style-src 'sha256-"
@@ -84,6 +84,8 @@ def pack_entries(raw: str) -> list[Entry]:
         passage, concept = _PASSAGE_KEY.match(key), _CONCEPT_KEY.match(key)
         if passage:
             span = (int(passage[3]), int(passage[4])) if passage[3] else None
+            if span and span[0] > span[1]:
+                raise InvalidQuery(f"item {key[:80]!r}: a span's start comes after its end")
             entries.append(_passage(passage[1], int(passage[2]), span))
         elif concept:
             entries.append(_concept(concept[1]))

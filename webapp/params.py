@@ -17,7 +17,7 @@ from index.errors import InvalidQuery
 from index.glosses import check_reader
 from index.service import MAX_K
 
-_INT = re.compile(r"^[+-]?\d{1,9}$")
+_INT = re.compile(r"^-?[0-9]{1,9}$")  # ASCII digits: int() also reads "+3" and "٣"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # A language tag: an ISO 639 code, optionally with a region or script (sv, sv-SE, nb_NO, zh-Hant-TW).

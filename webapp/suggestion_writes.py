@@ -58,18 +58,27 @@ def concept_from(suggestion: dict, edits: dict) -> dict:
     suggestion's best grounding sentences (index.suggestions.drafted_definitions), which the form shows to edit.
     """
     kb = get_kb()
-    labels = {k: v for k, v in (edits.get("labels") or suggestion["labels"]).items()}
-    if not isinstance(labels, dict) or not labels:
-        raise InvalidConcept("labels must be an object of language -> label")
+    labels = dict(_texts(edits, "labels") or suggestion["labels"])
     if "en" not in labels:
         lang, label = next(iter(labels.items()))
         labels["en"] = _english(kb, label, lang)
-    definitions = {**drafted_definitions(suggestion), **dict(edits.get("definitions") or {})}
+    definitions = {**drafted_definitions(suggestion), **_texts(edits, "definitions")}
     taken = {c["id"] for c in kb.concepts()}
     concept_id = edits.get("id") or _unique(_slug(labels["en"]) or suggestion["id"], taken)
     return {"id": concept_id, "labels": labels, "aliases": edits.get("aliases") or {}, "definitions": definitions,
             "broader": edits.get("broader"), "related": edits.get("related") or [],
             "contrasts": edits.get("contrasts") or []}
+
+
+def _texts(edits: dict, name: str) -> dict[str, str]:
+    """An edited object of language -> text (empty when not given); InvalidConcept for any other shape."""
+    value = edits.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                              for k, v in value.items()):
+        raise InvalidConcept(f"{name} must be an object of language -> non-empty text, such as {{\"en\": \"...\"}}")
+    return value
 
 
 def _english(kb, label: str, lang: str) -> str:

@@ -20,13 +20,16 @@ from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submi
 from ingest.loaders import SUPPORTED_SUFFIXES
 
 from . import health, params
-from .auth import require_writer
+from .auth import TOKEN_FIELD, require_writer
 from .citations import cite
 from .kb import get_kb
+from .trainer import CSRF_FIELD
 
 log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
+# The form fields an upload describes its document with; besides them, only the write's credentials.
+METADATA_FIELDS = ("title", "authors", "date", "publisher", "language")
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RECENT_JOBS = 50
 
@@ -107,7 +110,10 @@ def upload_metadata() -> dict:
     Authors come as one field per author, or one field with names separated by ';'.
     """
     form = request.form
-    raw: dict = {name: form[name] for name in ("title", "date", "publisher", "language") if form.get(name, "").strip()}
+    unknown = sorted(set(form) - set(METADATA_FIELDS) - {TOKEN_FIELD, CSRF_FIELD})
+    if unknown:
+        raise InvalidMetadata(f"unknown metadata field {unknown[0][:40]!r} (known: {', '.join(METADATA_FIELDS)})")
+    raw: dict = {name: form[name] for name in METADATA_FIELDS if name != "authors" and form.get(name, "").strip()}
     authors = [a for a in form.getlist("authors") if a.strip()]
     if authors:
         raw["authors"] = authors[0] if len(authors) == 1 else authors

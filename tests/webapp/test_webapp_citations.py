@@ -133,6 +133,8 @@ def test_the_html_export_is_valid_self_contained_and_breaks_no_policy(public):
     ("items=passage:0123456789abcdef:0&format=docx", "format"),
     ("format=ris", "items"),
     ("items=,,&format=ris", "at least one"),
+    ("items=passage:0123456789abcdef:0:5-2&format=ris", "start comes after its end"),
+    ("items=passage:0123456789abcdef:%D9%A3&format=ris", "neither passage"),
 ])
 def test_a_malformed_pack_is_a_json_400(client, check_spec, query, message):
     response = client.get(f"/api/pack?{query}")

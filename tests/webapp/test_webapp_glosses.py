@@ -61,7 +61,7 @@ def test_glossary_looks_up_any_word(api, term, lang, to, expected):
 
 
 @pytest.mark.parametrize("query", ["lang=sv", "term=och", "term=och&lang=sv&to=sv", "term=%20&lang=sv",
-                                   "term=och&lang=%3Cscript%3E", "term=" + "a" * 1001 + "&lang=sv"])
+                                   "term=och&lang=%3Cscript%3E", "term=kunde&lang=zz", "term=" + "a" * 1001 + "&lang=sv"])
 def test_glossary_rejects_bad_parameters(api, query):
     _, body = api(f"/api/glossary?{query}", 400)
     assert body["error"]["code"] == "invalid_query"

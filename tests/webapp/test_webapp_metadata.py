@@ -42,7 +42,8 @@ def test_an_upload_without_metadata_is_titled_by_its_first_line_not_its_file_nam
 
 @pytest.mark.parametrize("form, message", [
     ({"date": "May 2024"}, "date must be an ISO date"), ({"date": "2024-02-30"}, "not a calendar date"),
-    ({"language": "Norwegian"}, "language must be a code"), ({"title": "x" * 201}, "title is longer than 200"),
+    ({"language": "Norwegian"}, "language must be a known language code"), ({"language": "zz"}, "not 'zz'"),
+    ({"title": "x" * 201}, "title is longer than 200"), ({"isbn": "1"}, "unknown metadata field 'isbn'"),
 ])
 def test_bad_upload_metadata_is_a_json_400_and_queues_nothing(writer, index_copy, form, message):
     status, body, _ = writer.upload(NOTE, "note.txt", form=form)
@@ -84,7 +85,7 @@ def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, 
 @pytest.mark.parametrize("body, status, code", [
     ({"title": ""}, 400, "invalid_metadata"), ({"isbn": "1"}, 400, "invalid_metadata"), ({}, 400, "invalid_metadata"),
     (["title"], 400, "invalid_metadata"), ({"language": ""}, 400, "invalid_metadata"),
-    ({"date": "1993-1-1"}, 400, "invalid_metadata"),
+    ({"date": "1993-1-1"}, 400, "invalid_metadata"), ({"language": "xx"}, 400, "invalid_metadata"),
 ])
 def test_bad_metadata_edits_are_json_400s_and_queue_nothing(writer, body, status, code):
     doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]

@@ -90,6 +90,11 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     pick = next(s for s in listed["suggestions"] if "no" in s["labels"] and len(s["passages"]) >= 2)
     edits = {"labels": {**pick["labels"], "en": f"Suggested {pick['labels']['no']}"}}
     assert trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"nonsense": 1})[0] == 400
+    # Wrongly typed edits are the trainer's mistake, named in a 400, never a server error.
+    for wrong in ({"labels": 5}, {"labels": "x"}, {"labels": [1]}, {"labels": {"en": 5}}, {"labels": {"en": None}},
+                  {"labels": {"en": " "}}, {"definitions": 7}, {"definitions": ["a"]}):
+        status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", wrong)
+        assert (status, body["error"]["code"]) == (400, "invalid_concept"), wrong
     status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", edits)
     assert status == 202 and body["job"]["kind"] == "concept"
     concept_id = body["concept"]["id"]
