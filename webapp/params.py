@@ -2,7 +2,7 @@
 
 A parameter that is present must be valid: an empty `k=`, `mode=` or `lang=` is a 400 like any other bad value
 (the UI drops its empty form fields first, see `filled`). `check_request` refuses, for every request, a path or
-parameter that is not UTF-8 or holds control characters, so no endpoint sees such text.
+parameter that is not UTF-8, holds control characters or is repeated, so no endpoint sees such text.
 """
 from __future__ import annotations
 
@@ -157,16 +157,21 @@ def _pairs(query_string: bytes) -> Iterable[tuple[bytes, bytes]]:
 
 
 def check_request(path_info: str, query_string: bytes) -> None:
-    """Refuse a path or query parameter that is not UTF-8 or holds control characters (400 naming it).
+    """Refuse a path or query parameter that is not UTF-8, holds control characters or is repeated (400 naming it).
 
     `path_info` is the WSGI string (the path's bytes as latin-1). werkzeug would turn invalid UTF-8 into
     replacement characters or leave it percent-encoded, so the raw bytes are checked here, once per request.
     """
     _decoded(path_info.encode("latin-1", "replace"), "the path", _PATH_CONTROL)
+    seen: set[str] = set()
     for raw_name, raw_value in _pairs(query_string):
         name = _decoded(raw_name, "a parameter name", _PATH_CONTROL)
         label = name if _PARAM_NAME.fullmatch(name) else "a parameter"
         _decoded(raw_value, label, _TEXT_CONTROL)
+        # Every parameter takes one value: k=1&k=5000 would be read as k=1 by one reader, k=5000 by another.
+        if name in seen:
+            raise InvalidQuery(f"{label} is given more than once")
+        seen.add(name)
 
 
 def reader(args: Mapping[str, str], name: str = "glosses") -> str | None:

@@ -28,8 +28,14 @@ def test_good_text_passes():
     params.check_request(path, b"q=Kundenn%C3%A4he+und+Treue%0Aim+Netz%09ok&k=5&lang=de-AT&%E6%BC%A2=1")
 
 
-@pytest.mark.parametrize("args", [{"k": ""}, {"k": "5\n"}, {"k": "+3"}, {"k": "\u0663"}, {"k": "\uff15"}, {"lang": ""}, {"lang": "sv\n"}, {"lang": "s"},
-                                  {"group": ""}, {"group": "maybe"}])
+@pytest.mark.parametrize("query", [b"k=1&k=5000", b"mode=lexical&q=x&mode=zzz", b"q=a&q=b"])
+def test_a_repeated_parameter_is_refused(query):
+    with pytest.raises(InvalidQuery, match="given more than once"):
+        params.check_request("/api/search", query)
+
+
+@pytest.mark.parametrize("args", [{"k": ""}, {"k": "5\n"}, {"k": "+3"}, {"k": "\u0663"}, {"k": "\uff15"}, {"lang": ""},
+                                  {"lang": "sv\n"}, {"lang": "s"}, {"group": ""}, {"group": "maybe"}])
 def test_present_parameters_must_be_valid(args):
     with pytest.raises(InvalidQuery):
         params.search_options(args)
