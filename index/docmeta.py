@@ -74,7 +74,7 @@ def authors_of(value: Any) -> list[str]:
 
 
 def language(value: Any) -> str | None:
-    """The ISO 639-1 code of a language the detectors know (aliases such as nb mapped), or None when not given."""
+    """A registered ISO 639 language code (aliases such as nb mapped), or None when not given."""
     text = _text(value, "language")
     if text is None:
         return None

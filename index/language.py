@@ -1,12 +1,11 @@
 """Language detection: langdetect for documents and chunks, lingua plus the corpus for short queries."""
 from __future__ import annotations
 
-import functools
 import math
-import os
 import threading
 from typing import Iterable, Mapping, NamedTuple
 
+import langcodes
 from langdetect import DetectorFactory, detect_langs, detector_factory
 from langdetect.lang_detect_exception import LangDetectException
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
@@ -48,19 +47,13 @@ def lang_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
 
-@functools.cache
-def known_languages() -> frozenset[str]:
-    """The ISO 639-1 codes of every language the detectors know (lingua's and langdetect's), aliases folded."""
-    import langdetect  # its profiles folder names the languages it detects
-
-    profiles = os.listdir(os.path.join(os.path.dirname(langdetect.__file__), "profiles"))
-    return frozenset(normalize_lang(code) for code in
-                     [language.iso_code_639_1.name.lower() for language in Language.all()] + profiles)
+# Registered codes that name no one language: undetermined, uncoded, several, no linguistic content.
+_NOT_A_LANGUAGE = frozenset({UNKNOWN, "mis", "mul", "zxx"})
 
 
 def is_language(code: str) -> bool:
-    """Whether a normalised code names a language (zz, xx and typos do not): one a detector can tell."""
-    return code in known_languages()
+    """Whether a normalised code names a language in the IANA registry (ISO 639: sv, fil, gsw; not zz or xx)."""
+    return code not in _NOT_A_LANGUAGE and langcodes.tag_is_valid(code)
 
 
 def normalize_lang(code: str | None) -> str:

@@ -57,7 +57,7 @@ def _ui_lang(ui_lang: str | None) -> str:
     if ui_lang in (None, ""):
         return "en"
     code = normalize_lang(ui_lang)
-    if not _LANG_CODE.match(code):
+    if not _LANG_CODE.match(code) or not is_language(code):
         raise InvalidQuery(f"ui_lang must be a language code such as en or de, not {ui_lang!r}")
     return code
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.language import MIN_CONFIDENCE, UNKNOWN, detect, detect_part, detect_query, normalize_lang
+from index.language import MIN_CONFIDENCE, UNKNOWN, detect, detect_part, detect_query, is_language, normalize_lang
 from index.ranking import rank
 from index.service import KnowledgeBase
 
@@ -119,3 +119,9 @@ def test_concept_cards_of_an_uncertain_query_use_the_readers_language(kb):
     assert [c["label"] for c in german] == [catalogue.label(c["id"], "de") for c in german]
     # A confident query keeps its own language whatever the reader's.
     assert kb.search("Kundennähe", k=1, ui_lang="sv").concepts[0]["label"] == catalogue.label("customer-intimacy", "de")
+
+
+@pytest.mark.parametrize("code, known", [("sv", True), ("no", True), ("fil", True), ("se", True), ("zz", False),
+                                         ("xx", False), ("und", False), ("zxx", False)])
+def test_a_language_code_must_be_registered(code, known):
+    assert is_language(code) is known
