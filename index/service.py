@@ -34,7 +34,7 @@ from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import Highlight, sentence_highlighter
-from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, is_language, load_query_detector,
+from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector,
                        normalize_lang, query_detector)
 from .ranking import RankingConfig, rank
 from .citations import cited, line as citation_line
@@ -57,7 +57,7 @@ def _ui_lang(ui_lang: str | None) -> str:
     if ui_lang in (None, ""):
         return "en"
     code = normalize_lang(ui_lang)
-    if not _LANG_CODE.match(code) or not is_language(code):
+    if not _LANG_CODE.match(code):
         raise InvalidQuery(f"ui_lang must be a language code such as en or de, not {ui_lang!r}")
     return code
 
@@ -247,8 +247,10 @@ class KnowledgeBase:
         _check_text(query, k)
         if mode not in MODES:
             raise InvalidQuery(f"mode must be one of {', '.join(MODES)}")
-        if lang in (None, ""):
-            return None
+        return None if lang in (None, "") else self._known_language(lang)
+
+    def _known_language(self, lang: str) -> str:
+        """A language tag's code where it is a query language or one of the passages' (InvalidQuery otherwise)."""
         code = normalize_lang(lang)
         if not _LANG_CODE.match(code) or (code not in QUERY_LANGUAGES and code not in self._state.languages):
             raise InvalidQuery(f"unknown language {lang!r}")
@@ -374,9 +376,7 @@ class KnowledgeBase:
         """Every gloss of a word or term in a passage language, for a reader of en, de or fr."""
         if len(term) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"term is longer than {MAX_QUERY_CHARS} characters")
-        code = normalize_lang(lang)
-        if not _LANG_CODE.match(code) or not is_language(code):
-            raise InvalidQuery(f"unknown language {lang!r}")
+        code = self._known_language(lang)
         return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons)]
 
     def gloss_languages(self) -> dict[str, list[str]]:

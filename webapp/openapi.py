@@ -257,13 +257,13 @@ Q = _param("q", TEXT,
            example="customer lock-on")
 
 
-def _lang(languages: tuple[str, ...]) -> dict:
-    """The language filter: a tag whose language is one the server knows (any case, optional region)."""
+def _lang(languages: tuple[str, ...], description: str = "", required: bool = False) -> dict:
+    """A language parameter: a tag whose language is one the server knows (any case, optional region)."""
     codes = sorted({*languages, *(alias for alias, code in ALIASES.items() if code in languages)})
     either_case = "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in code) for code in codes)
     schema = {"type": "string", "pattern": f"^(?:{either_case})(?:[-_][A-Za-z0-9]{{1,8}}){{0,3}}$"}
-    return _param("lang", schema, f"Only passages in this language: {', '.join(codes)} (ISO 639-1, e.g. sv or "
-                  "sv-SE); a language without passages gives no results. Other codes are a 400.")
+    return _param("lang", schema, description or f"Only passages in this language: {', '.join(codes)} (ISO 639-1, e.g. "
+                  "sv or sv-SE); a language without passages gives no results. Other codes are a 400.", required)
 
 
 def _k(default: int) -> dict:
@@ -526,7 +526,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
             _json("Glossary", "Concept glosses, then the dictionary gloss; empty when none is known."),
             (_param("term", TEXT,
                     "The word or term as written in the passage.", required=True, example="kundnöjdhet"),
-             _param("lang", LANG_TAG, "Language of the passage (ISO 639-1).", required=True, example="sv"),
+             _lang(languages, "Language of the passage (ISO 639-1): a query language or one of the passages'; "
+                   "other codes are a 400.", required=True),
              _param("to", {"type": "string", "enum": list(READER_LANGUAGES), "default": "en"},
                     "The reader's language.")),
             ("400", "503"),

@@ -85,7 +85,8 @@ def test_dates_are_iso_and_partial_dates_are_kept(value, expected):
     ({"date": "2021-13"}, "not a calendar date"), ({"date": "2019-02-29"}, "not a calendar date"),
     ({"date": "March 2021"}, "ISO date"), ({"date": 2021}, "must be a string"),
     ({"authors": 5}, "list of names"), ({"authors": ["x" * 201]}, "longer than 200"),
-    ({"language": "Swedish"}, "language must be a code"), ({"title": ["a"]}, "title must be a string"),
+    ({"language": "Swedish"}, "language must be a known language code"), ({"language": "zz"}, "not 'zz'"),
+    ({"title": ["a"]}, "title must be a string"),
     ({"isbn": "123"}, "unknown metadata field 'isbn'"),
 ])
 def test_malformed_metadata_is_refused_naming_the_field(raw, message):
