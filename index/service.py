@@ -34,8 +34,8 @@ from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
 from .highlight import Highlight, sentence_highlighter
-from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector,
-                       normalize_lang, query_detector)
+from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
+                       query_detector)
 from .ranking import RankingConfig, rank
 from .citations import cited, line as citation_line
 from .records import DocHead, Document
