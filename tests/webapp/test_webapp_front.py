@@ -3,6 +3,8 @@ the spec's longest queries pass, bad text is a 400, client text cannot forge log
 """
 from __future__ import annotations
 
+import gc
+import importlib.util
 import json
 import os
 import re
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -110,6 +113,20 @@ def test_gunicorn_own_errors_are_json_too(stack: Server):
     request = f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {'b' * 40000}\r\n\r\n".encode()
     status, headers, body = raw_exchange(str(stack.socket), request, socket.AF_UNIX)
     assert_json_error(status, headers, body, 431)
+
+
+def test_a_forked_worker_leaves_what_it_loaded_out_of_garbage_collection(monkeypatch):
+    """gunicorn's post_fork freezes the worker's loaded objects: a full collection no longer walks the models."""
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "webapp" / "deploy" / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    monkeypatch.setattr(conf.util, "write_error", conf.util.write_error)  # post_fork replaces it; put back after
+    gc.unfreeze()
+    try:
+        conf.post_fork(types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=False)), None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 @pytest.mark.parametrize("query, message", [
