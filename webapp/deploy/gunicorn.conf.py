@@ -49,4 +49,5 @@ def post_fork(server, worker) -> None:
     # What is loaded by now (models, language detectors, dictionary tables: over a million objects) lives as long
     # as the worker: left out of garbage collection, a full collection no longer walks it, which took 0.4 s quiet
     # and over 1 s beside a write, stalling every request of the worker at once.
+    gc.collect()  # the master's index state, dropped by reopen, is garbage: freed first, not frozen
     gc.freeze()
