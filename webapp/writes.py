@@ -28,8 +28,6 @@ from .trainer import CSRF_FIELD
 log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
-# The form fields an upload describes its document with; besides them, only the write's credentials.
-METADATA_FIELDS = ("title", "authors", "date", "publisher", "language")
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RECENT_JOBS = 50
 
@@ -110,10 +108,8 @@ def upload_metadata() -> dict:
     Authors come as one field per author, or one field with names separated by ';'.
     """
     form = request.form
-    unknown = sorted(set(form) - set(METADATA_FIELDS) - {TOKEN_FIELD, CSRF_FIELD})
-    if unknown:
-        raise InvalidMetadata(f"unknown metadata field {unknown[0][:40]!r} (known: {', '.join(METADATA_FIELDS)})")
-    raw: dict = {name: form[name] for name in METADATA_FIELDS if name != "authors" and form.get(name, "").strip()}
+    # Every field but the write's credentials is metadata: check_metadata refuses the unknown ones.
+    raw: dict = {name: form[name] for name in form if name not in (TOKEN_FIELD, CSRF_FIELD, "authors")}
     authors = [a for a in form.getlist("authors") if a.strip()]
     if authors:
         raw["authors"] = authors[0] if len(authors) == 1 else authors
