@@ -19,6 +19,11 @@ MAX_ZIP_RATIO = 100  # uncompressed / compressed, for entries above ZIP_RATIO_FL
 ZIP_RATIO_FLOOR = 1 * MiB
 # Parts read whole (relationships, core properties) rather than streamed.
 MAX_ZIP_SMALL_PART_BYTES = 1 * MiB
+# A Word document's XML elements: this many, and this many more per character of text (a table of figures has
+# about nine per digit). Past that it is markup with no text to speak of, a bomb of millions of empty paragraphs
+# that compresses past any ratio and costs seconds of a worker per megabyte.
+MAX_DOCX_ELEMENTS = 200_000
+MAX_DOCX_ELEMENTS_PER_CHAR = 10
 
 # PDF: pages read at most (pypdf itself caps every decompressed stream at 75 MB).
 MAX_PDF_PAGES = 2_000

@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from charset_normalizer import from_bytes
 from lxml import etree
@@ -279,12 +279,18 @@ def _docx_core(archive: SafeZip) -> tuple[str | None, dict]:
 def _wordprocessing_text(stream, name: str) -> str:
     out: list[str] = []
     size = 0
+    elements = chars = 0
     paragraphs: list[list[str]] = []  # nested: text boxes hold paragraphs inside paragraphs
     cells: list[list[str]] = []
     rows: list[list[str]] = []
 
     def emit(line: str) -> None:
         nonlocal size
+        # An empty paragraph is at most one break: a bomb of millions of them would fill a list, not the text.
+        if not line.strip():
+            if cells or not out or not out[-1]:
+                return
+            line = ""
         if cells:
             cells[-1].append(line)
             return
@@ -293,8 +299,7 @@ def _wordprocessing_text(stream, name: str) -> str:
             raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
         out.append(line)
 
-    events = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False)
-    for event, element in events:
+    for event, element in _xml_events(stream):
         tag = element.tag
         if event == "start":
             if tag == _W + "p":
@@ -304,7 +309,12 @@ def _wordprocessing_text(stream, name: str) -> str:
             elif tag == _W + "tr":
                 rows.append([])
             continue
+        elements += 1
+        if elements > limits.MAX_DOCX_ELEMENTS + limits.MAX_DOCX_ELEMENTS_PER_CHAR * chars:
+            raise DocumentError(f"{name}: {elements:,} XML elements for {chars:,} characters of text"
+                                f" (limit {limits.MAX_DOCX_ELEMENTS_PER_CHAR} per character; a markup bomb?)")
         if tag == _W + "t" and paragraphs:
+            chars += len(element.text or "")
             paragraphs[-1].append(element.text or "")
         elif tag == _W + "tab" and paragraphs:
             paragraphs[-1].append("\t")
@@ -323,6 +333,25 @@ def _wordprocessing_text(stream, name: str) -> str:
         while element.getprevious() is not None:
             del element.getparent()[0]
     return "\n".join(out)
+
+
+def _xml_events(stream, chunk: int = 64 * 1024) -> Iterator[tuple[str, etree._Element]]:
+    """("start" | "end", element) of an XML stream, read until its root element ends.
+
+    Not iterparse: libxml2 keeps whatever follows the root element in memory, unparsed, until the input ends (a
+    DOCX of empty paragraphs without a root held 100 MB of them); here what comes after it ends the parse at once,
+    as damaged XML unless it is blank."""
+    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=False)
+    depth = 0
+    while data := stream.read(chunk):
+        parser.feed(data)
+        for event, element in parser.read_events():
+            depth += 1 if event == "start" else -1
+            yield event, element
+            if depth == 0:
+                parser.close()  # raises on anything but blanks after the root in what was read
+                return
+    parser.close()
 
 
 LOADERS: dict[str, Callable[[bytes, str], Extracted]] = {

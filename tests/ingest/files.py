@@ -93,8 +93,9 @@ W_OPEN = '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://sche
 W_CLOSE = "</w:body></w:document>"
 
 
-def make_docx_package(parts: dict[str, bytes | str], stream: dict[str, tuple[bytes, int]] | None = None) -> bytes:
-    """A zip-based DOCX package written member by member; `stream` members repeat a block n times (bombs)."""
+def make_docx_package(parts: dict[str, bytes | str], stream: dict[str, tuple] | None = None) -> bytes:
+    """A zip-based DOCX package written member by member; `stream` members, (block, n[, head, tail]), repeat a
+    block n times (bombs) between an optional head and tail."""
     import zipfile
 
     buffer = io.BytesIO()
@@ -103,10 +104,13 @@ def make_docx_package(parts: dict[str, bytes | str], stream: dict[str, tuple[byt
         archive.writestr("_rels/.rels", RELS)
         for name, data in parts.items():
             archive.writestr(name, data)
-        for name, (block, times) in (stream or {}).items():
+        for name, (block, times, *ends) in (stream or {}).items():
+            head, tail = ends or (b"", b"")
             with archive.open(name, "w", force_zip64=True) as member:
+                member.write(head)
                 for _ in range(times):
                     member.write(block)
+                member.write(tail)
     return buffer.getvalue()
 
 

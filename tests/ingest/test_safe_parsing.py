@@ -59,6 +59,37 @@ def test_inflation_is_capped_even_when_the_directory_looks_fine(monkeypatch):
     assert "inflates beyond" in refused(data, "sneaky.docx")
 
 
+def test_what_follows_the_root_element_ends_the_parse_before_it_is_inflated(monkeypatch):
+    # libxml2 holds what follows a document's root unparsed until the input ends: 10 MB of it would pass the
+    # inflation cap (and sit in memory) were it read on; the parse stops at the first chunk instead.
+    monkeypatch.setattr(limits, "MAX_ZIP_UNCOMPRESSED_BYTES", 1 * limits.MiB)
+    head = docx_paragraphs_xml([SENTENCE]).encode()
+    data = make_docx_package({}, {"word/document.xml": (b"<w:p/>" * 1024, 1700, head, b"")})
+    monkeypatch.setattr("ingest.safezip._check_directory", lambda entries, name: None)
+    assert "damaged XML: Extra content at the end of the document" in refused(data, "trailing.docx")
+
+
+def empty_paragraphs_docx(thousands: int) -> bytes:
+    """A well-formed document of a sentence, `thousands` x 1,024 empty paragraphs, and the sentence again."""
+    paragraph = f"<w:p><w:r><w:t>{SENTENCE}</w:t></w:r></w:p>"
+    return make_docx_package({}, {"word/document.xml": (b"<w:p/>" * 1024, thousands, (W_OPEN + paragraph).encode(),
+                                                         (paragraph + W_CLOSE).encode())})
+
+
+def test_runs_of_empty_paragraphs_are_one_break_and_not_text(monkeypatch):
+    # Neither text against the cap nor a list of lines, however many (up to the element limit).
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
+    monkeypatch.setattr("ingest.safezip._check_directory", lambda entries, name: None)  # it compresses 600:1
+    assert extract(empty_paragraphs_docx(150), "empty.docx").text == f"{SENTENCE}\n\n{SENTENCE}"
+
+
+def test_markup_with_next_to_no_text_is_a_bomb(monkeypatch):
+    # A million empty paragraphs take a worker seconds; they are refused after the first 200,000.
+    monkeypatch.setattr("ingest.safezip._check_directory", lambda entries, name: None)
+    message = refused(empty_paragraphs_docx(1024), "markup.docx")
+    assert "200,651 XML elements for 65 characters of text" in message and "bomb" in message
+
+
 def test_text_cap_stops_a_long_docx_early(monkeypatch):
     monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
     data = make_docx_package({"word/document.xml": docx_paragraphs_xml([f"{SENTENCE} {i}" for i in range(1000)])})

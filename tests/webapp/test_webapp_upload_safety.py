@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from tests.ingest.files import docx_paragraphs_xml, make_docx, make_docx_package, zeros_bomb_docx
+from tests.ingest.files import W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, zeros_bomb_docx
 
 from conftest import ADMIN_TOKEN, http_json, multipart, peak_rss_kb, worker_pids  # tests/webapp/conftest.py
 
@@ -35,8 +35,9 @@ def declaring(data: bytes, member: str, size: int) -> bytes:
 
 
 def lying_bomb() -> bytes:
-    """A bomb whose central directory understates its inflated size to pass the size and ratio checks."""
-    bomb = make_docx_package({}, {DOCUMENT_XML: (b"<w:p/>" * (1 << 17), 1000)})
+    """A bomb whose central directory understates its inflated size to pass the size and ratio checks: a well-formed
+    document of millions of empty paragraphs, so that the parser reads all that the archive inflates."""
+    bomb = make_docx_package({}, {DOCUMENT_XML: (b"<w:p/>" * (1 << 17), 1000, W_OPEN.encode(), W_CLOSE.encode())})
     compressed = zipfile.ZipFile(io.BytesIO(bomb)).getinfo(DOCUMENT_XML).compress_size
     return declaring(bomb, DOCUMENT_XML, 90 * compressed)
 
