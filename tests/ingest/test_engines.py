@@ -142,8 +142,8 @@ def _verified(index_dir: Path, pending: str | None = None) -> None:
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 and pending:
         problems = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith(("orphan", "missing"))]
-        versions_ok = all(line.rstrip().endswith(": ok") for line in proc.stdout.splitlines() if ": " in line
-                          and line.lstrip("* ").startswith("v"))
+        versions_ok = all(line.split(": ", 1)[1].startswith("ok") for line in proc.stdout.splitlines()
+                          if ": " in line and line.lstrip("* ").startswith("v"))  # v000001: ok (every one of ...)
         assert versions_ok and problems and all(p.startswith(f"orphan: {pending} ") for p in problems), \
             proc.stdout + proc.stderr
         return
