@@ -192,13 +192,13 @@ def test_lexicon_is_cached_on_disk_and_rebuilt_when_a_dictionary_changes(tmp_pat
         shutil.copy(DEFAULT_DICT_DIR / f"freedict-swe-eng{suffix}", dict_dir)
     cache = tmp_path / "cache"
     first = Lexicons(dict_dir, cache).get("sv")
-    files = sorted(p.name for p in cache.glob("glosses-sv-*.json"))
+    files = sorted(p.name for p in cache.glob("glosses-sv-*.marshal"))
     assert len(files) == 1 and first.lookup("kund").gloss
     again = Lexicons(dict_dir, cache).get("sv")  # a second process reads the cache
     assert again.words == first.words and again.stems == first.stems
     os.utime(dict_dir / "freedict-swe-eng.index", (1, 1))  # the dictionary package was upgraded
     Lexicons(dict_dir, cache).get("sv")
-    assert len(list(cache.glob("glosses-sv-*.json"))) == 2
+    assert len(list(cache.glob("glosses-sv-*.marshal"))) == 2
 
 
 def test_one_cache_folder_serves_every_dictionary_folder_and_says_when_it_builds(tmp_path, caplog):
@@ -210,7 +210,7 @@ def test_one_cache_folder_serves_every_dictionary_folder_and_says_when_it_builds
         for suffix in (".index", ".dict.dz"):
             shutil.copy2(DEFAULT_DICT_DIR / f"freedict-swe-eng{suffix}", tmp_path / folder)
         assert Lexicons(tmp_path / folder, cache).get("sv").lookup("kund") is not None
-    assert len(list(cache.glob("glosses-sv-*.json"))) == 2
+    assert len(list(cache.glob("glosses-sv-*.marshal"))) == 2
     assert sum("building the sv gloss lexicon" in r.getMessage() for r in caplog.records) == 2
 
 
@@ -221,8 +221,8 @@ def test_unreadable_cache_is_rebuilt(tmp_path):
         shutil.copy(DEFAULT_DICT_DIR / f"freedict-swe-eng{suffix}", dict_dir)
     cache = tmp_path / "cache"
     Lexicons(dict_dir, cache).get("sv")
-    for path in cache.glob("glosses-sv-*.json"):
-        path.write_text("{not json")
+    for path in cache.glob("glosses-sv-*.marshal"):
+        path.write_bytes(b"\x00not marshal")
     assert Lexicons(dict_dir, cache).get("sv").lookup("kund") is not None
 
 
