@@ -19,14 +19,17 @@ MAX_ZIP_RATIO = 100  # uncompressed / compressed, for entries above ZIP_RATIO_FL
 ZIP_RATIO_FLOOR = 1 * MiB
 # Parts read whole (relationships, core properties) rather than streamed.
 MAX_ZIP_SMALL_PART_BYTES = 1 * MiB
-# A Word document's XML elements: this many, and this many more per character of text (a table of figures has
-# about nine per digit). Past that it is markup with no text to speak of, a bomb of millions of empty paragraphs
-# that compresses past any ratio and costs seconds of a worker per megabyte.
-MAX_DOCX_ELEMENTS = 200_000
-MAX_DOCX_ELEMENTS_PER_CHAR = 10
+# Elements of a Word document's XML or an HTML page: this many, and this many more per character of text (a table of
+# figures has about nine per digit). Past that it is markup with next to no text, a bomb of a million empty
+# paragraphs that compresses past any ratio and costs a worker seconds and hundreds of MB per 10 MB.
+MAX_MARKUP_ELEMENTS = 200_000
+MAX_MARKUP_ELEMENTS_PER_CHAR = 10
 
 # PDF: pages read at most (pypdf itself caps every decompressed stream at 75 MB).
 MAX_PDF_PAGES = 2_000
 
 # HTML above this many characters skips trafilatura (superlinear: 8 MB took 14 s) for a linear extraction.
 MAX_TRAFILATURA_CHARS = 1_000_000
+# Nor a page of more elements: its time grows with them (128,000 empty paragraphs in 900 KB took 2.8 s); an article
+# page has a few thousand.
+MAX_TRAFILATURA_ELEMENTS = 25_000

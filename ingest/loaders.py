@@ -30,30 +30,33 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
     (codecs.BOM_UTF8, "utf-8-sig"),
 )
+# Markdown syntax to strip, in order. Each pattern runs in time linear in the text: a span stops at the next opener
+# of its kind, whitespace never runs across lines where a line is matched, so that no start scans on to the end of
+# the text (as `\[([^\]]+)` over "[[[[..." or `^\s*` over blank lines did: 40 KB of newlines took 25 s).
 _MD_SYNTAX = [
     (re.compile(r"```.*?```", re.DOTALL), ""),
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"^\s{0,3}#{1,6}\s*", re.MULTILINE), ""),
-    (re.compile(r"^\s{0,3}>\s?", re.MULTILINE), ""),
+    (re.compile(r"!\[([^\[\]]*)\]\([^()\n]*\)"), r"\1"),
+    (re.compile(r"\[([^\[\]]+)\]\([^()\n]*\)"), r"\1"),
+    (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE), ""),
+    (re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE), ""),
     (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w*])[*_](?!\s)([^*_\n]+?)(?<!\s)[*_](?![\w*])"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"^\s*([-*_]\s*){3,}$", re.MULTILINE), ""),
-    (re.compile(r"<[^>\n]+>"), ""),
+    (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.MULTILINE), ""),
+    (re.compile(r"<[^<>\n]+>"), ""),
 ]
-# Navigation blocks by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's nav header and footer.
+# Navigation blocks by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's nav header and footer. The class
+# tests run only on elements that have a class, in one predicate (five whole-tree passes took a second per 400,000
+# elements).
+_NAV_CLASSES = ("nav-panel", "navheader", "navfooter", "breadcrumb", "breadcrumbs")
 _NAVIGATION = (
     "//script|//style|//noscript|//template|//nav|//aside|//*[@role='navigation']"
     "|//header[not(ancestor::article or ancestor::main)]|//footer[not(ancestor::article or ancestor::main)]"
-    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' nav-panel ')]"
-    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' navheader ')]"
-    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' navfooter ')]"
-    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' breadcrumb ')]"
-    "|//*[contains(concat(' ', normalize-space(@class), ' '), ' breadcrumbs ')]"
-    "|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
+    "|//*[@class][" + " or ".join(f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _NAV_CLASSES)
+    + "]|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags; what a tag opens counts as text (scripts too)
 _XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _SETEXT_HEADING = re.compile(r"^(\S[^\n]*)\n\s{0,3}(=+|-+)\s*$", re.MULTILINE)
@@ -135,6 +138,9 @@ def load_html(data: bytes, name: str) -> Extracted:
     # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
     # Control characters are not XML text: lxml refuses them when it moves text around.
     markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
+    # Counted on the markup, before lxml builds a tree of it (hundreds of MB for 10 MB of empty paragraphs).
+    elements = markup.count("<") - markup.count("</")
+    _check_markup(elements, sum(map(len, _HTML_TEXT.findall(markup))), name)
     try:
         tree = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
@@ -145,7 +151,7 @@ def load_html(data: bytes, name: str) -> Extracted:
         element.drop_tree()
     title = title or _first_text(tree, "//h1") or None
     text = ""
-    if len(markup) <= limits.MAX_TRAFILATURA_CHARS:
+    if len(markup) <= limits.MAX_TRAFILATURA_CHARS and elements <= limits.MAX_TRAFILATURA_ELEMENTS:
         import trafilatura  # ~0.6 s to import: only when an HTML page is parsed
 
         text = trafilatura.extract(
@@ -181,11 +187,18 @@ def _first_text(tree, xpath: str) -> str:
 def _visible_html_text(tree) -> str:
     # Linear extraction for pages too small for trafilatura's heuristics or too large for its speed.
     blocks = tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//p|//li|//td|//th|//pre|//blockquote|//dt|//dd")
-    lines = [b.text_content().strip() for b in blocks if not b.xpath("ancestor::p|ancestor::li|ancestor::td")]
+    lines = [b.text_content().strip() for b in blocks if next(b.iterancestors("p", "li", "td"), None) is None]
     if not any(lines):
         body = tree.find("body")
         lines = [(body if body is not None else tree).text_content()]
     return "\n".join(line for line in lines if line)
+
+
+def _check_markup(elements: int, chars: int, name: str) -> None:
+    """Refuse a document of more elements than its characters of text allow (see limits.MAX_MARKUP_ELEMENTS)."""
+    if elements > limits.MAX_MARKUP_ELEMENTS + limits.MAX_MARKUP_ELEMENTS_PER_CHAR * chars:
+        raise DocumentError(f"{name}: {elements:,} elements for {chars:,} characters of text"
+                            f" (limit {limits.MAX_MARKUP_ELEMENTS_PER_CHAR} per character; a markup bomb?)")
 
 
 def load_pdf(data: bytes, name: str) -> Extracted:
@@ -310,9 +323,7 @@ def _wordprocessing_text(stream, name: str) -> str:
                 rows.append([])
             continue
         elements += 1
-        if elements > limits.MAX_DOCX_ELEMENTS + limits.MAX_DOCX_ELEMENTS_PER_CHAR * chars:
-            raise DocumentError(f"{name}: {elements:,} XML elements for {chars:,} characters of text"
-                                f" (limit {limits.MAX_DOCX_ELEMENTS_PER_CHAR} per character; a markup bomb?)")
+        _check_markup(elements, chars, name)
         if tag == _W + "t" and paragraphs:
             chars += len(element.text or "")
             paragraphs[-1].append(element.text or "")

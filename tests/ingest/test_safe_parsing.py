@@ -87,7 +87,24 @@ def test_markup_with_next_to_no_text_is_a_bomb(monkeypatch):
     # A million empty paragraphs take a worker seconds; they are refused after the first 200,000.
     monkeypatch.setattr("ingest.safezip._check_directory", lambda entries, name: None)
     message = refused(empty_paragraphs_docx(1024), "markup.docx")
-    assert "200,651 XML elements for 65 characters of text" in message and "bomb" in message
+    assert "200,651 elements for 65 characters of text" in message and "bomb" in message
+
+
+def test_an_html_page_of_markup_and_next_to_no_text_is_a_bomb_and_a_table_of_figures_is_not():
+    assert "300,000 elements for 0 characters of text" in refused(b"<p></p>" * 300_000, "empty.html")
+    rows = "".join(f"<tr><td>{i}</td><td>{i % 7}</td></tr>" for i in range(30_000))  # 90,000 elements, 20 KB text
+    page = f"<html><body><p>{SENTENCE}</p><table>{rows}</table></body></html>".encode()
+    assert SENTENCE in load_text(page, "figures.html")
+
+
+# Each pattern was quadratic (or worse) before: 40 KB of newlines took 25 s, "[" * 40,000 took 7 s. The timeout
+# (1 MB of each, linear: a second or two in all) only keeps a regression from hanging the run.
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("pattern", ["\n", " \n", "[", "![", "[a](", "<", "*a ", "_a ", "**a", "`", "```", "- ",
+                                     "# ", "> ", "*[<`_!("])
+def test_markdown_syntax_is_stripped_in_linear_time(pattern):
+    text = pattern * (1_000_000 // len(pattern)) + "\nKunder som stoler på deg kommer tilbake."
+    assert "Kunder som stoler på deg kommer tilbake." in load_text(text.encode(), "hostile.md")
 
 
 def test_text_cap_stops_a_long_docx_early(monkeypatch):
@@ -174,6 +191,9 @@ cases = {
     "xml-1200mb.docx": make_docx_package({}, {"word/document.xml": (("<w:p><w:r><w:t>" + sentence * 20 + "</w:t></w:r></w:p>").encode() * 600, 1000)}),
     # Distinct paragraphs (ratio well under the cap) with more text than allowed: streamed, stopped at the text cap.
     "long-text.docx": make_docx_package({"word/document.xml": docx_paragraphs_xml([f"{i} {sentence}" for i in range(150_000)])}),
+    # 10 MB of empty paragraphs and of unclosed links: lxml's tree of either took 350 MB and 19 s.
+    "empty-paragraphs.html": b"<html><body>" + b"<p></p>" * 1_500_000 + b"</body></html>",
+    "open-links.html": b"<html><body>" + b"<a href=x class=y id=z title=w>" * 330_000 + b"</body></html>",
 }
 result = {}
 for name, data in cases.items():
@@ -200,4 +220,6 @@ def test_bombs_are_refused_with_bounded_memory():
     assert "zip bomb" in result["zeros-211mb.docx"]["outcome"]
     assert "zip bomb" in result["xml-1200mb.docx"]["outcome"]
     assert "characters of text" in result["long-text.docx"]["outcome"]
+    assert "markup bomb" in result["empty-paragraphs.html"]["outcome"]
+    assert "markup bomb" in result["open-links.html"]["outcome"]
     assert result["VmHWM_kB"] < 1024 * 1024
