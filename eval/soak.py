@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,9 @@ class Figures:
     retried: int = 0  # 429/503 answers to writes (back-pressure), retried after Retry-After
     failed_jobs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # answers >= 500 (or refused connections), any phase
-    search_ms: list[float] = field(default_factory=list)  # searches during the writes
+    # Searches by phase: while uploads are sent ("writes"), then while the runner indexes what is queued and the
+    # deletes run ("drain"), where indexing, merges and garbage collection meet the readers.
+    search_ms: dict[str, list[float]] = field(default_factory=lambda: {"writes": [], "drain": []})
     merges: list[str] = field(default_factory=list)
     found: dict[str, int] = field(default_factory=lambda: {m: 0 for m in MODES})
     missed: dict[str, list[str]] = field(default_factory=lambda: {m: [] for m in MODES})
@@ -72,14 +73,20 @@ class Figures:
 
     def summary(self) -> str:
         """One line of every figure."""
-        ms = sorted(self.search_ms) or [0.0]
         found = " ".join(f"found_{m}={self.found[m]}/{self.live}" for m in MODES)
+        searches = " ".join(_percentiles(phase, ms) for phase, ms in self.search_ms.items())
         return (f"soak writes={self.uploads + self.deletes} uploads={self.uploads} deletes={self.deletes} "
                 f"retried={self.retried} failed_jobs={len(self.failed_jobs)} responses_5xx={len(self.errors)} "
                 f"merges={len(self.merges)} write_s={self.write_s:.0f} drain_s={self.drain_s:.0f} "
-                f"search_during_writes_p50_ms={statistics.median(ms):.0f} p95_ms={ms[int(0.95 * (len(ms) - 1))]:.0f} "
-                f"{found} docs_read={self.read}/{self.live} deleted_gone={self.gone}/{self.deleted} "
+                f"{searches} {found} docs_read={self.read}/{self.live} deleted_gone={self.gone}/{self.deleted} "
                 f"verify={'ok' if self.verify_ok else 'FAILED'}")
+
+
+def _percentiles(phase: str, ms: list[float]) -> str:
+    """How many searches a phase saw, and their p50, p95, p99 and worst latency in ms."""
+    ranked = sorted(ms) or [0.0]
+    at = [ranked[int(q * (len(ranked) - 1))] for q in (0.5, 0.95, 0.99)] + [ranked[-1]]
+    return f"search_{phase}_n={len(ms)} search_{phase}_p50/p95/p99/max_ms={'/'.join(f'{v:.0f}' for v in at)}"
 
 
 class Soak:
@@ -93,6 +100,7 @@ class Soak:
         self.deleting: dict[int, str] = {}  # n -> delete job id
         self.doc_of: dict[int, str] = {}
         self.done_writing = threading.Event()
+        self.drained = threading.Event()  # every upload indexed and every delete done: the reader stops
         self.merge_at: list[int] = []  # documents indexed at which `python -m index merge` runs beside the runner
         self.merges: list[threading.Thread] = []
 
@@ -164,11 +172,12 @@ class Soak:
             time.sleep(0.05)
 
     def _reader(self, upto: int, rng: random.Random) -> None:
-        while not self.done_writing.is_set():
+        while not self.drained.is_set():
+            phase = "drain" if self.done_writing.is_set() else "writes"
             code = code_word(rng.randrange(max(1, upto)), self.run)
             started = time.perf_counter()
             self._call("GET", f"/api/search?q={quote(code)}&k=10")
-            self.figures.search_ms.append(1000 * (time.perf_counter() - started))
+            self.figures.search_ms[phase].append(1000 * (time.perf_counter() - started))
             time.sleep(0.1)
 
     def _merge(self) -> None:
@@ -185,9 +194,9 @@ class Soak:
         rng = random.Random(self.run)
         started = time.perf_counter()
         deleter = threading.Thread(target=self._deleter, args=(delete_share, random.Random(rng.random())))
-        reader = threading.Thread(target=self._reader, args=(writes, random.Random(rng.random())))
+        self.reader = threading.Thread(target=self._reader, args=(writes, random.Random(rng.random())))
         deleter.start()
-        reader.start()
+        self.reader.start()
         self.merge_at = [writes // 3, 2 * writes // 3]  # while the runner works through the queue
         with ThreadPoolExecutor(threads) as pool:
             for future in [pool.submit(self._upload, n) for n in range(writes)]:
@@ -195,7 +204,6 @@ class Soak:
         self.figures.write_s = time.perf_counter() - started
         self.done_writing.set()
         deleter.join()  # it has seen every upload end
-        reader.join()
         for merge in self.merges:
             merge.join()
         self.figures.drain_s = time.perf_counter() - started - self.figures.write_s
@@ -214,6 +222,8 @@ class Soak:
                 if job["state"] != "done":
                     self.figures.failed_jobs.append(f"delete {n}: {job['error']}")
         self.figures.drain_s = before + time.perf_counter() - started
+        self.drained.set()
+        self.reader.join()
 
     def read_back(self) -> None:
         """Search every live document by its code word in every mode; read it; check every deleted one is gone."""
