@@ -27,6 +27,10 @@ MAX_MARKUP_ELEMENTS_PER_CHAR = 10
 
 # PDF: pages read at most (pypdf itself caps every decompressed stream at 75 MB).
 MAX_PDF_PAGES = 2_000
+# PDF page content (drawing operators) parsed, in bytes: this many, and this many more per character of text found.
+# Pages may share one content stream: 2,000 pages drawing the same 7 MB of lines, a 425 KB file, took 39 s.
+MAX_PDF_CONTENT_BYTES = 64 * MiB
+MAX_PDF_CONTENT_BYTES_PER_CHAR = 100
 
 # HTML above this many characters skips trafilatura (superlinear: 8 MB took 14 s) for a linear extraction.
 MAX_TRAFILATURA_CHARS = 1_000_000

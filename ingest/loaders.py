@@ -206,13 +206,19 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     from pypdf import PdfReader  # ~0.2 s to import: only when a PDF is parsed
 
     pages: list[str] = []
-    size = 0
+    size = content = 0
     try:
         reader = PdfReader(io.BytesIO(data))
         count = len(reader.pages)
         if count > limits.MAX_PDF_PAGES:
             raise DocumentError(f"{name}: {count:,} pages (limit {limits.MAX_PDF_PAGES:,})")
         for page in reader.pages:
+            drawn = page.get_contents()
+            content += len(drawn.get_data()) if drawn is not None else 0
+            if content > limits.MAX_PDF_CONTENT_BYTES + limits.MAX_PDF_CONTENT_BYTES_PER_CHAR * size:
+                raise DocumentError(f"{name}: {content // limits.MiB:,} MB of page content for {size:,} characters of"
+                                    f" text (limit {limits.MAX_PDF_CONTENT_BYTES // limits.MiB} MB plus"
+                                    f" {limits.MAX_PDF_CONTENT_BYTES_PER_CHAR} bytes per character; a PDF bomb?)")
             text = (page.extract_text() or "").strip()
             size += len(text)
             if size > limits.MAX_TEXT_CHARS:

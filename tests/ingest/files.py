@@ -21,6 +21,25 @@ def make_pdf(lines: list[str], info: dict[str, str] | None = None) -> bytes:
     ]
     if info:
         objects.append(("<< " + " ".join(f"/{k} ({escape(v)})" for k, v in info.items()) + " >>").encode("cp1252"))
+    return pdf_file(objects, f" /Info {len(objects)} 0 R" if info else "")
+
+
+def shared_content_pdf(pages: int, content: bytes) -> bytes:
+    """A PDF of `pages` pages that all draw one compressed content stream (a bomb when it is large)."""
+    import zlib
+
+    packed = zlib.compress(content, 9)
+    kids = " ".join(f"{4 + i} 0 R" for i in range(pages))
+    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R"
+            b" /Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>")
+    return pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>",
+                     f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+                     f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode() + packed + b"\nendstream",
+                     *[page] * pages])
+
+
+def pdf_file(objects: list[bytes], trailer: str = "") -> bytes:
+    """A PDF of these objects (the first is the catalogue), numbered from 1, with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -31,8 +50,7 @@ def make_pdf(lines: list[str], info: dict[str, str] | None = None) -> bytes:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     for offset in offsets:
         out.write(f"{offset:010d} 00000 n \n".encode())
-    info_ref = f" /Info {len(objects)} 0 R" if info else ""
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{info_ref} >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
 
 

@@ -14,7 +14,8 @@ from ingest.loaders import extract
 from ingest.pipeline import load_text
 
 from .files import (
-    W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, make_pdf, zeros_bomb_docx,
+    W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, make_pdf, shared_content_pdf,
+    zeros_bomb_docx,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,6 +153,15 @@ def test_pdf_page_cap_and_garbage(monkeypatch):
     assert "not a readable PDF" in refused(make_pdf([SENTENCE])[:300], "cut.pdf")
     monkeypatch.setattr(limits, "MAX_PDF_PAGES", 0)
     assert "1 pages (limit 0)" in refused(make_pdf([SENTENCE]), "pages.pdf")
+
+
+def test_pages_drawing_much_and_writing_nothing_are_a_pdf_bomb(monkeypatch):
+    # 2,000 pages sharing 7 MB of line drawing (425 KB) took 39 s; here 50 pages share 100 KB against a 1 MB limit.
+    monkeypatch.setattr(limits, "MAX_PDF_CONTENT_BYTES", 1 * limits.MiB)
+    message = refused(shared_content_pdf(50, b"0 0 m 1 1 l S\n" * 7_500), "drawing.pdf")
+    assert "MB of page content for 0 characters of text" in message and "a PDF bomb?" in message
+    text = shared_content_pdf(50, b"BT /F1 12 Tf 72 712 Td (Kunder som stoler pa deg kommer tilbake) Tj ET\n" * 300)
+    assert "Kunder som stoler" in load_text(text, "fifty-pages.pdf")  # 50 x 21 KB of text drawing: not a bomb
 
 
 @pytest.mark.parametrize("name, data", [
