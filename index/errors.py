@@ -100,7 +100,8 @@ class ConceptConflict(CatalogueError):
 
 
 class Overloaded(KBError):
-    """The query encoder has more work queued than a query may wait behind; retry after `retry_after_s`."""
+    """More work of its kind is under way than a request may wait behind (the query encoder's queue, upload
+    checks); retry after `retry_after_s`."""
 
     code = "overloaded"
     retry_after_s = 1

@@ -7,13 +7,14 @@ the job at /api/jobs/<id>; once it is done every worker serves the version it na
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from index.docmeta import check_metadata
-from index.errors import DocumentError, InvalidMetadata, KBError, NotFound
+from index.errors import DocumentError, InvalidMetadata, KBError, NotFound, Overloaded
 from ingest.jobs import DELETE, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
 from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_metadata, submit_upload
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 FILE_FIELD = "file"
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RECENT_JOBS = 50
+# A worker checks one upload at a time: extracting a 10 MB file holds 200-270 MB and seconds of the interpreter,
+# and several at once would add up to past a GB. The others wait their turn this long, then get a 503.
+CHECK_WAIT_S = 30.0
 
 
 class NoFile(BadRequest):
@@ -76,6 +80,16 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
     return _served_copy(upload), None
 
 
+def _check_in_turn(data: bytes, name: str) -> CheckedUpload:
+    turn = current_app.extensions.setdefault("upload_checks", threading.Semaphore(1))
+    if not turn.acquire(timeout=CHECK_WAIT_S):
+        raise Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
+    try:
+        return check_upload(data, name)
+    finally:
+        turn.release()
+
+
 def upload() -> tuple[dict, int]:
     """Queue the request's file: (body, 202) with the job, (body, 200) when the content is indexed or queued."""
     require_writer()
@@ -92,7 +106,7 @@ def upload() -> tuple[dict, int]:
     data = file.read()
     if not data.strip():
         raise DocumentError(f"{name}: empty file")
-    checked = check_upload(data, name)
+    checked = _check_in_turn(data, name)
     indexed, deleting = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])

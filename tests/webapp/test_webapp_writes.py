@@ -443,3 +443,44 @@ def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_worker_checks_one_upload_at_a_time_and_a_long_wait_is_a_503(writer, monkeypatch):
+    # Extracting a 10 MB file holds 200-270 MB: four at once in one worker would pass a GB.
+    import webapp.writes
+
+    inside, most = [0], [0]
+    real = webapp.writes.check_upload
+
+    def watched(data, name):  # the real check, counted while it runs
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            time.sleep(0.2)  # long enough for the others to arrive while this one is checked
+            return real(data, name)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(webapp.writes, "check_upload", watched)
+    notes = [NOTE + f"Notat nummer {i} om kundelojalitet.\n".encode() for i in range(4)]
+    answers = [None] * 4
+
+    def send(i: int) -> None:
+        answers[i] = writer.upload(notes[i], f"note-{i}.txt")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a[0] for a in answers] == [202] * 4 and most[0] == 1
+
+    monkeypatch.setattr(webapp.writes, "CHECK_WAIT_S", 0.1)
+    turn = writer.client.application.extensions["upload_checks"]
+    turn.acquire()  # another upload is being checked
+    try:
+        status, body, headers = writer.upload(NOTE, "waiting.txt")
+    finally:
+        turn.release()
+    assert status == 503 and body["error"]["code"] == "overloaded" and "waiting.txt" in body["error"]["message"]
+    assert headers["Retry-After"] == "1"
