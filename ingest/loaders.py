@@ -56,10 +56,13 @@ _NAVIGATION = (
     + "]|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags; what a tag opens counts as text (scripts too)
+_HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags
+_HTML_UNSHOWN = re.compile(r"<(/?)(script|style)\b", re.IGNORECASE)  # scripts and styles are not text
 _XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_SETEXT_HEADING = re.compile(r"^(\S[^\n]*)\n\s{0,3}(=+|-+)\s*$", re.MULTILINE)
+# A title's closing hashes are stripped after the match: a lazy title before `\s*#*\s*$` backtracked in time cubic in
+# the spaces after it (3 KB took 32 s).
+_ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+([^\n]+)", re.MULTILINE)
+_SETEXT_HEADING = re.compile(r"^(\S[^\n]*)\n[ \t]{0,3}(=+|-+)[ \t]*$", re.MULTILINE)
 # <meta name=...> of HTML pages (Dublin Core, Highwire Press "citation_*" tags as Google Scholar reads them) ->
 # the metadata field they fill; the first name listed for a field wins.
 _HTML_META = {
@@ -126,7 +129,7 @@ def load_markdown(data: bytes, name: str) -> Extracted:
     """Markdown, with the markup stripped to its visible text; title from the first heading."""
     text = decode(data, name)
     headings = [m for m in (_ATX_HEADING.search(text), _SETEXT_HEADING.search(text)) if m]
-    title = min(headings, key=lambda m: m.start())[1] if headings else None
+    title = min(headings, key=lambda m: m.start())[1].strip().rstrip("#").rstrip() if headings else None
     for pattern, replacement in _MD_SYNTAX:
         text = pattern.sub(replacement, text)
         title = pattern.sub(replacement, title) if title else title
@@ -140,7 +143,7 @@ def load_html(data: bytes, name: str) -> Extracted:
     markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
     # Counted on the markup, before lxml builds a tree of it (hundreds of MB for 10 MB of empty paragraphs).
     elements = markup.count("<") - markup.count("</")
-    _check_markup(elements, sum(map(len, _HTML_TEXT.findall(markup))), name)
+    _check_markup(elements, _shown_chars(markup), name)
     try:
         tree = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
@@ -192,6 +195,22 @@ def _visible_html_text(tree) -> str:
         body = tree.find("body")
         lines = [(body if body is not None else tree).text_content()]
     return "\n".join(line for line in lines if line)
+
+
+def _shown_chars(markup: str) -> int:
+    """Characters of text between an HTML page's tags, outside its scripts and styles (1 MB of script let 2.9
+    million empty paragraphs through, 590 MB of tree); one pass over the tags that open and close them."""
+    shown, inside, start = [], None, 0
+    for tag in _HTML_UNSHOWN.finditer(markup):
+        closing, kind = tag[1] == "/", tag[2].lower()
+        if inside is None and not closing:
+            shown.append(markup[start:tag.start()])
+            inside = kind
+        elif inside == kind and closing:
+            inside, start = None, tag.start()
+    if inside is None:
+        shown.append(markup[start:])
+    return sum(len(text) for part in shown for text in _HTML_TEXT.findall(part))
 
 
 def _check_markup(elements: int, chars: int, name: str) -> None:
@@ -299,7 +318,9 @@ def _wordprocessing_text(stream, name: str) -> str:
     out: list[str] = []
     size = 0
     elements = chars = 0
-    paragraphs: list[list[str]] = []  # nested: text boxes hold paragraphs inside paragraphs
+    # Nested: text boxes hold paragraphs inside paragraphs. A buffer each, not a list of runs: 8 million runs of two
+    # letters in one paragraph were 8 million strings (575 MB) before the text limit was reached.
+    paragraphs: list[io.StringIO] = []
     cells: list[list[str]] = []
     rows: list[list[str]] = []
 
@@ -322,7 +343,7 @@ def _wordprocessing_text(stream, name: str) -> str:
         tag = element.tag
         if event == "start":
             if tag == _W + "p":
-                paragraphs.append([])
+                paragraphs.append(io.StringIO())
             elif tag == _W + "tc":
                 cells.append([])
             elif tag == _W + "tr":
@@ -330,15 +351,19 @@ def _wordprocessing_text(stream, name: str) -> str:
             continue
         elements += 1
         _check_markup(elements, chars, name)
+        if elements > limits.MAX_DOCX_ELEMENTS:
+            raise DocumentError(f"{name}: more than {limits.MAX_DOCX_ELEMENTS:,} XML elements (limit)")
         if tag == _W + "t" and paragraphs:
             chars += len(element.text or "")
-            paragraphs[-1].append(element.text or "")
+            if chars > limits.MAX_TEXT_CHARS:
+                raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+            paragraphs[-1].write(element.text or "")
         elif tag == _W + "tab" and paragraphs:
-            paragraphs[-1].append("\t")
+            paragraphs[-1].write("\t")
         elif tag in (_W + "br", _W + "cr") and paragraphs:
-            paragraphs[-1].append("\n")
+            paragraphs[-1].write("\n")
         elif tag == _W + "p" and paragraphs:
-            emit("".join(paragraphs.pop()))
+            emit(paragraphs.pop().getvalue())
         elif tag == _W + "tc" and cells:
             cell = " ".join(p.strip() for p in cells.pop() if p.strip())
             if rows:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
+
 from ingest.cleaning import clean_text
 
 
@@ -26,3 +28,13 @@ def test_repeated_short_lines_are_boilerplate_but_prose_stays():
     cleaned = clean_text(raw)
     assert "Dela på Facebook" not in cleaned
     assert "En riktig mening om kunder." in cleaned and "En annan mening." in cleaned
+
+
+
+# 250,000 alternating marks on one letter (1 MB) took NFC past a worker's 120 s timeout; the timeout only keeps a
+# regression from hanging the run (bounded, it takes milliseconds).
+@pytest.mark.timeout(60)
+def test_a_letter_keeps_at_most_sixteen_combining_marks_so_nfc_stays_linear():
+    text = clean_text("Ord " * 10 + "a" + "\u0301\u0316" * 250_000 + " Kunder")
+    assert text == "Ord " * 10 + unicodedata.normalize("NFC", "a" + "\u0301\u0316" * 8) + " Kunder"
+    assert clean_text("Cafe\u0301 nai\u0308ve") == "Café naïve"  # ordinary marks still compose

@@ -108,6 +108,33 @@ def test_markdown_syntax_is_stripped_in_linear_time(pattern):
     assert "Kunder som stoler på deg kommer tilbake." in load_text(text.encode(), "hostile.md")
 
 
+def many_runs_docx(runs: int) -> bytes:
+    """One paragraph of `runs` runs of two letters each (a word now and then)."""
+    pieces = "".join(f"<w:r><w:t>{'ab' if i % 97 else 'ab '}</w:t></w:r>" for i in range(runs))
+    return make_docx_package({"word/document.xml": f"{W_OPEN}<w:p>{pieces}</w:p>{W_CLOSE}"})
+
+
+def test_a_paragraph_of_tiny_runs_is_stopped_by_the_text_and_element_limits(monkeypatch):
+    # 8 million runs (7.7 MB zipped) took 57 s and 575 MB before the text limit, checked only at a paragraph's end.
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
+    assert "more than 10,000 characters of text" in refused(many_runs_docx(6_000), "runs.docx")
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 12_000_000)
+    monkeypatch.setattr(limits, "MAX_DOCX_ELEMENTS", 10_000)
+    assert "more than 10,000 XML elements" in refused(many_runs_docx(6_000), "runs.docx")
+
+
+def test_script_text_does_not_buy_an_html_page_empty_markup():
+    # 1 MB of script let 2.9 million empty paragraphs through (590 MB of tree).
+    page = f"<html><body><script>{'x' * 100_000}</script>{'<p>' * 300_000}<p>{SENTENCE}</p></body></html>"
+    assert "markup bomb" in refused(page.encode(), "padded.html")
+
+
+@pytest.mark.timeout(60)  # cubic before: 3 KB took 32 s
+def test_a_markdown_heading_with_a_long_run_of_spaces_is_read_in_linear_time():
+    text = "# Kundelojalitet" + " " * 100_000 + "i praksis ##\n\n" + SENTENCE
+    assert extract(text.encode(), "spaces.md").title.split() == ["Kundelojalitet", "i", "praksis"]
+
+
 def test_text_cap_stops_a_long_docx_early(monkeypatch):
     monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 10_000)
     data = make_docx_package({"word/document.xml": docx_paragraphs_xml([f"{SENTENCE} {i}" for i in range(1000)])})
