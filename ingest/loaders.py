@@ -89,9 +89,14 @@ class Extracted:
 
 
 def _capped(text: str, name: str) -> str:
-    if len(text) > limits.MAX_TEXT_CHARS:
-        raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+    _check_length(len(text), name)
     return text
+
+
+def _check_length(chars: int, name: str) -> None:
+    """Refuse a document once its text passes limits.MAX_TEXT_CHARS (streamed formats check as they go)."""
+    if chars > limits.MAX_TEXT_CHARS:
+        raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
 
 
 def decode(data: bytes, name: str) -> str:
@@ -240,8 +245,7 @@ def load_pdf(data: bytes, name: str) -> Extracted:
                                     f" {limits.MAX_PDF_CONTENT_BYTES_PER_CHAR} bytes per character; a PDF bomb?)")
             text = (page.extract_text() or "").strip()
             size += len(text)
-            if size > limits.MAX_TEXT_CHARS:
-                raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+            _check_length(size, name)
             if text:
                 pages.append(text)
         title, declared = _pdf_title(reader), _pdf_info(reader)
@@ -335,8 +339,7 @@ def _wordprocessing_text(stream, name: str) -> str:
             cells[-1].append(line)
             return
         size += len(line) + 1
-        if size > limits.MAX_TEXT_CHARS:
-            raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+        _check_length(size, name)
         out.append(line)
 
     for event, element in _xml_events(stream):
@@ -355,8 +358,7 @@ def _wordprocessing_text(stream, name: str) -> str:
             raise DocumentError(f"{name}: more than {limits.MAX_DOCX_ELEMENTS:,} XML elements (limit)")
         if tag == _W + "t" and paragraphs:
             chars += len(element.text or "")
-            if chars > limits.MAX_TEXT_CHARS:
-                raise DocumentError(f"{name}: more than {limits.MAX_TEXT_CHARS:,} characters of text (limit)")
+            _check_length(chars, name)
             paragraphs[-1].write(element.text or "")
         elif tag == _W + "tab" and paragraphs:
             paragraphs[-1].write("\t")
