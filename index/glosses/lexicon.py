@@ -944,7 +944,8 @@ def _cached(path: Path | None, what: str, build, dump, load, *extra):
     """`load(cached data, *extra)` from `path` when it is there and readable, else build `what`, cache and return it.
 
     The cache is marshal, not JSON: it keeps tuples and strings shared within a table as they were (see
-    `Lexicon.to_data`), loads three times faster, and builds nothing but data (no code runs, unlike pickle)."""
+    `Lexicon.to_data`), loads twice as fast (German: 0.6 s against 1.3 s), and builds nothing but data (no code
+    runs, unlike pickle)."""
     if path is not None:
         try:
             return load(marshal.loads(path.read_bytes()), *extra)
