@@ -34,6 +34,10 @@ MAX_PDF_PAGES = 2_000
 # Pages may share one content stream: 2,000 pages drawing the same 7 MB of lines, a 425 KB file, took 39 s.
 MAX_PDF_CONTENT_BYTES = 64 * MiB
 MAX_PDF_CONTENT_BYTES_PER_CHAR = 100
+# And the character maps (ToUnicode) of the fonts the pages use, counted on every page that uses them, since pypdf
+# reads a font's map again for each page: 300 pages sharing one map of 60,000 entries (219 KB) took 75 s and 1 GB.
+MAX_PDF_FONT_MAP_BYTES = 4 * MiB
+MAX_PDF_FONT_MAP_BYTES_PER_CHAR = 1_000
 
 # HTML above this many characters skips trafilatura (superlinear: 8 MB took 14 s) for a linear extraction.
 MAX_TRAFILATURA_CHARS = 1_000_000

@@ -230,7 +230,7 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     from pypdf import PdfReader  # ~0.2 s to import: only when a PDF is parsed
 
     pages: list[str] = []
-    size = content = 0
+    size = content = maps = 0
     try:
         reader = PdfReader(io.BytesIO(data))
         count = len(reader.pages)
@@ -243,6 +243,11 @@ def load_pdf(data: bytes, name: str) -> Extracted:
                 raise DocumentError(f"{name}: {content // limits.MiB:,} MB of page content for {size:,} characters of"
                                     f" text (limit {limits.MAX_PDF_CONTENT_BYTES // limits.MiB} MB plus"
                                     f" {limits.MAX_PDF_CONTENT_BYTES_PER_CHAR} bytes per character; a PDF bomb?)")
+            maps += _font_map_bytes(page)
+            if maps > limits.MAX_PDF_FONT_MAP_BYTES + limits.MAX_PDF_FONT_MAP_BYTES_PER_CHAR * size:
+                raise DocumentError(f"{name}: {maps // limits.MiB:,} MB of font character maps for {size:,} characters"
+                                    f" of text (limit {limits.MAX_PDF_FONT_MAP_BYTES // limits.MiB} MB plus"
+                                    f" {limits.MAX_PDF_FONT_MAP_BYTES_PER_CHAR:,} bytes per character; a PDF bomb?)")
             text = (page.extract_text() or "").strip()
             size += len(text)
             _check_length(size, name)
@@ -256,6 +261,18 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
     return Extracted("\n\n".join(pages), title, declared)
+
+
+def _font_map_bytes(page) -> int:
+    """Bytes of the ToUnicode maps of the fonts a PDF page names, which its text extraction reads."""
+    resources = page.get("/Resources")
+    fonts = resources.get_object().get("/Font") if resources is not None else None
+    total = 0
+    for font in (fonts.get_object().values() if fonts is not None else ()):
+        to_unicode = font.get_object().get("/ToUnicode")
+        if to_unicode is not None and hasattr(stream := to_unicode.get_object(), "get_data"):
+            total += len(stream.get_data())
+    return total
 
 
 def _pdf_title(reader) -> str | None:

@@ -38,6 +38,29 @@ def shared_content_pdf(pages: int, content: bytes) -> bytes:
                      *[page] * pages])
 
 
+def shared_font_map_pdf(pages: int, entries: int) -> bytes:
+    """A PDF of `pages` pages of four letters each, in one font whose character map has `entries` entries."""
+    import zlib
+
+    def stream(data: bytes) -> bytes:
+        packed = zlib.compress(data, 9)
+        return f"<< /Length {len(packed)} /Filter /FlateDecode >>\nstream\n".encode() + packed + b"\nendstream"
+
+    cmap = [b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF>"
+            b" endcodespacerange"]
+    for first in range(0, entries, 100):
+        cmap += [b"100 beginbfchar", *(b"<%04X> <%04X>" % (j % 65536, 0x41 + j % 26) for j in range(first, first + 100)),
+                 b"endbfchar"]
+    kids = " ".join(f"{6 + i} 0 R" for i in range(pages))
+    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Resources << /Font << /F1 3 0 R >> >>"
+            b" /Contents 5 0 R >>")
+    return pdf_file([b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+                     b"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /ToUnicode 4 0 R"
+                     b" /DescendantFonts [] >>",
+                     stream(b"\n".join(cmap + [b"endcmap end end"])),
+                     stream(b"BT /F1 12 Tf 10 10 Td <0041004200430044> Tj ET"), *[page] * pages])
+
+
 def pdf_file(objects: list[bytes], trailer: str = "") -> bytes:
     """A PDF of these objects (the first is the catalogue), numbered from 1, with its cross-reference table."""
     out = io.BytesIO()
