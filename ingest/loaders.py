@@ -239,15 +239,11 @@ def load_pdf(data: bytes, name: str) -> Extracted:
         for page in reader.pages:
             drawn = page.get_contents()
             content += len(drawn.get_data()) if drawn is not None else 0
-            if content > limits.MAX_PDF_CONTENT_BYTES + limits.MAX_PDF_CONTENT_BYTES_PER_CHAR * size:
-                raise DocumentError(f"{name}: {content // limits.MiB:,} MB of page content for {size:,} characters of"
-                                    f" text (limit {limits.MAX_PDF_CONTENT_BYTES // limits.MiB} MB plus"
-                                    f" {limits.MAX_PDF_CONTENT_BYTES_PER_CHAR} bytes per character; a PDF bomb?)")
+            _check_pdf_reading(content, "page content", limits.MAX_PDF_CONTENT_BYTES,
+                               limits.MAX_PDF_CONTENT_BYTES_PER_CHAR, size, name)
             maps += _font_map_bytes(page)
-            if maps > limits.MAX_PDF_FONT_MAP_BYTES + limits.MAX_PDF_FONT_MAP_BYTES_PER_CHAR * size:
-                raise DocumentError(f"{name}: {maps // limits.MiB:,} MB of font character maps for {size:,} characters"
-                                    f" of text (limit {limits.MAX_PDF_FONT_MAP_BYTES // limits.MiB} MB plus"
-                                    f" {limits.MAX_PDF_FONT_MAP_BYTES_PER_CHAR:,} bytes per character; a PDF bomb?)")
+            _check_pdf_reading(maps, "font character maps", limits.MAX_PDF_FONT_MAP_BYTES,
+                               limits.MAX_PDF_FONT_MAP_BYTES_PER_CHAR, size, name)
             text = (page.extract_text() or "").strip()
             size += len(text)
             _check_length(size, name)
@@ -261,6 +257,14 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
     return Extracted("\n\n".join(pages), title, declared)
+
+
+def _check_pdf_reading(spent: int, what: str, base: int, per_char: int, chars: int, name: str) -> None:
+    """Refuse a PDF once what its text extraction has read of `what` passes `base` plus `per_char` bytes per
+    character of text found so far."""
+    if spent > base + per_char * chars:
+        raise DocumentError(f"{name}: {spent // limits.MiB:,} MB of {what} for {chars:,} characters of text (limit"
+                            f" {base // limits.MiB} MB plus {per_char:,} bytes per character; a PDF bomb?)")
 
 
 def _font_map_bytes(page) -> int:
