@@ -6,6 +6,9 @@ shares of each corpus's frequent, middling and rare words), each with a sentence
 linguist accepts for it there ("|"-separated, written by hand before looking at the glosser's output), and its half
 (dev: tune on; test: report only), drawn by a fixed seed.
 
+A second list (eval/gloss-gold-fresh, `--sample <lang> --seed 21`, none of the first list's words) was written the
+same way after the first had been tuned on, and is never tuned on: score it with `--folder eval/gloss-gold-fresh`.
+
 Matching rule: a gloss is right when one of its comma-separated translations, casefolded, without a leading "to "
 and surrounding punctuation, equals one of the accepted senses treated the same way. First-sense accuracy scores the
 gloss shown first (the `gloss` field); coverage is the share of gold words with any gloss.
@@ -48,11 +51,12 @@ def corpus_texts(corpus: str, lang: str) -> list[tuple[str, str]]:
     return [(n, (folder / n).read_text(encoding="utf-8")) for n in names]
 
 
-def sample(lang: str, per_language: int = 108, seed: int = SEED) -> list[dict]:
-    """Gold rows without senses: per corpus holding `lang`, equal shares of frequent, middling and rare words."""
+def sample(lang: str, per_language: int = 108, seed: int = SEED, exclude: set[str] = frozenset()) -> list[dict]:
+    """Gold rows without senses: per corpus holding `lang`, equal shares of frequent, middling and rare words
+    (none of `exclude`: a second list draws words the first does not hold)."""
     corpora = [c for c in CORPORA if corpus_texts(c, lang)]
     rng = random.Random(f"{seed}-{lang}")
-    taken: set[str] = set()
+    taken: set[str] = set(exclude)
     rows = []
     for corpus in corpora:
         counts: Counter = Counter()
@@ -161,7 +165,7 @@ def _position(sentence: str, word: str) -> int:
 
 def print_report(report: dict, misses: bool = False, listed: tuple[str, ...] = ("dev", "test")) -> None:
     """A table of the evaluation, one line per language and listed half."""
-    print("gold gloss lists (eval/gloss-gold): first-sense accuracy / coverage, in context and alone (/api/glossary)")
+    print("gold gloss lists: first-sense accuracy / coverage, in context and alone (/api/glossary)")
     for lang, halves in report.items():
         for half in listed:
             c, g = halves[f"{half}_context"], halves[f"{half}_glossary"]
@@ -179,12 +183,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", metavar="LANG", help="print a new sample (senses to fill in) instead of scoring")
     parser.add_argument("--misses", action="store_true", help="list the words glossed wrongly in context (and alone, where it differs)")
     parser.add_argument("--half", choices=("dev", "test"), help="this half only (tune on dev, report test)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="with --sample: the draw's seed; a seed other than the lists' own leaves out their words")
+    parser.add_argument("--folder", type=Path, default=GOLD_DIR, help="the gold lists to score (default: %(default)s)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.sample:
-        write_gold(sample(args.sample), sys.stdout)
+        exclude = set() if args.seed == SEED else {row["word"] for row in read_gold(args.sample, args.folder)}
+        write_gold(sample(args.sample, seed=args.seed, exclude=exclude), sys.stdout)
         return 0
-    report = evaluate(Config.from_env())
+    report = evaluate(Config.from_env(), folder=args.folder)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:

@@ -41,7 +41,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 15
+_FORMAT = 16
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -133,10 +133,15 @@ _MIN_LOAN_ROOT = 5
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
                    ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
                    ("ering", "ation"))
+# What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
+_GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
+_MIN_GERUND_ZIPF = 2.0
 # Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
+# Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
+_PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
 # A Dutch participle: a separable prefix, ge-, the verb's stem, -d or -t (in-ge-stel-d, ge-configureer-d).
 _NL_GE = re.compile(r"^(aan|af|bij|door|in|mee|na|om|op|over|terug|toe|uit|voor|weg|samen)?ge([^\W\d_]{3,})[dt]$")
@@ -231,16 +236,26 @@ class Lexicon:
         return self._entry(form, "word") if form in self.words else None
 
     def _direct(self, word: str) -> WordGloss | None:
-        """The word as a dictionary lists it, or its lemma listed; a past form of a listed verb more common than the
-        lemma given is that verb's (Danish vokset: vokse, grow; not voks, wax)."""
-        if word in self.words:
-            return self._as_kin(self._entry(word, "word"))
+        """The word as a dictionary lists it, or its lemma listed, also where the word is that lemma's present tense
+        (see `_is_present`); a past form of a listed verb more common than the lemma given is that verb's (Danish
+        vokset: vokse, grow; not voks, wax)."""
         lemma = self.lemmas.get(word)
+        if word in self.words and not (lemma in self.words and self._is_present(word, lemma)):
+            return self._as_kin(self._entry(word, "word"))
         if lemma not in self.words:
             return None
         verb = self._past_of(word)
         return self._as_kin(self._entry(verb if verb and zipf_in(verb, self.lang) > zipf_in(lemma, self.lang)
                                         else lemma, "lemma"))
+
+    def _is_present(self, word: str, lemma: str) -> bool:
+        """Whether a listed word is also the present tense of the verb the lemma list gives it (Norwegian skriver:
+        writes, not printer; Swedish springer: runs, not knight): the verb is the commoner reading of that form."""
+        infinitive, _ = _PAST.get(self.lang, ("", ()))
+        if self.lang not in _PRESENT or not lemma.endswith(infinitive):
+            return False
+        stem = lemma[:len(lemma) - len(infinitive)]
+        return word in {stem + ending for ending in _PRESENT[self.lang]}
 
     def _as_kin(self, found: WordGloss) -> WordGloss:
         """A form only a sister language's dictionary lists (Danish heller, from eng-nor) as that language's own
@@ -409,6 +424,8 @@ class Lexicon:
                     candidate = base[:len(base) - len(tail)] + english
                     if base.endswith(tail) and len(base) - len(tail) >= 3 and candidate in self.english:
                         return WordGloss(candidate, candidate, ENGLISH, "english")
+            if (gerund := self._gerund(base)) is not None:
+                return WordGloss(gerund, gerund, ENGLISH, "english")
         if not loans:
             return None
         stems = self._english_stems()
@@ -420,6 +437,19 @@ class Lexicon:
                 english = stems.get(candidate) or (stems.get(candidate[:-2] + "le") if ending == "el" else None)
                 if english:
                     return WordGloss(english, english, ENGLISH, "english")
+        return None
+
+    def _gerund(self, word: str) -> str | None:
+        """The English -ing form of a loan verb's noun in -ering where English has no -ation for it (partitionering,
+        partisjonering: partitioning; formatering: formatting), or None."""
+        for inflected in _GERUND_INFLECTIONS:
+            tail = "ering" + inflected
+            root = word[:len(word) - len(tail)].replace("sjon", "tion")
+            if not word.endswith(tail) or len(root) < _MIN_PART or root not in self.english:
+                continue
+            for gerund in (root + "ing", root + root[-1] + "ing"):
+                if zipf(gerund) >= _MIN_GERUND_ZIPF:
+                    return gerund
         return None
 
     def _english_stems(self) -> dict[str, str]:

@@ -161,6 +161,9 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "vokset", "grow"),             # -et of the verb vokse (commoner), not the noun voks (wax) simplemma gives
     ("da", "kaldet", "called"),           # the participle of kalde, not a form of kold (cold)
+    ("no", "skriver", "write"),           # the present of skrive, not the noun skriver (printer) listed as written
+    ("sv", "springer", "run"),            # the present of springa, not springer (knight)
+    ("no", "partisjonering", "partitioning"),  # a loan verb's -ering noun as English -ing where -ation is no word
     ("nl", "netwerkopties", "network + option"),  # a loan as a compound's part: optie's option, not its choice
     ("da", "fortolket", "to + interpret"),  # a function word as a part keeps its first sense (for: to, not for)
 ])
