@@ -8,13 +8,15 @@ import re
 
 _VOWEL = "aeiouyæøå"
 # Danish -> Bokmål, each applied to every place it fits: the soft stops after a vowel (skabe, gade, bog), ej/øj,
-# af, the assimilated nd/ld (brand, fald), æ, aa, the palatal kj/gj before ø (købe, gøre) and c.
+# af, the assimilated nd/ld (brand, fald), æ, aa, the palatal kj/gj before ø (købe, gøre), c, the prefix op- (opp-)
+# and a final k after a short vowel (tryk, trykk); not d before t (udbredt, utbredt).
 _CORRESPONDENCES = (
-    (re.compile(f"(?<=[{_VOWEL}])b"), "p"), (re.compile(f"(?<=[{_VOWEL}])d(?!d)"), "t"),
+    (re.compile(f"(?<=[{_VOWEL}])b"), "p"), (re.compile(f"(?<=[{_VOWEL}])d(?![dt])"), "t"),
     (re.compile(f"(?<=[{_VOWEL}])g(?!g)"), "k"), (re.compile("ej"), "ei"), (re.compile("øj"), "øy"),
     (re.compile("af"), "av"), (re.compile("nd"), "nn"), (re.compile("ld"), "ll"), (re.compile("æ"), "e"),
     (re.compile("aa"), "å"), (re.compile("(?<=^[kg])ø"), "jø"), (re.compile("c(?=[eiy])"), "s"),
-    (re.compile("c"), "k"), (re.compile("tion"), "sjon"),
+    (re.compile("c"), "k"), (re.compile("tion"), "sjon"), (re.compile("^op(?=[^p])"), "opp"),
+    (re.compile(f"(?<=[{_VOWEL}])k$"), "kk"),
 )
 _MAX_CHANGES = 3  # more at once makes a different word more often than the same one
 

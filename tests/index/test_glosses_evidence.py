@@ -175,6 +175,7 @@ def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sen
 @pytest.mark.parametrize("word, sense", [
     ("skabe", "create"),  # Bokmål skape; not the Danish homograph skab (cupboard) a looser route finds
     ("heraf", "hence"),   # Bokmål herav: dan-eng lacks it
+    ("aftryk", "print"),  # Bokmål avtrykk: af/av and a final k doubled after a short vowel
 ])
 def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, word, sense):
     assert sense in lex.get("da").lookup(word).gloss.split(", ")
