@@ -90,8 +90,9 @@ def _names(results: list[dict], excluded: set[str], k: int) -> list[str]:
     return [n for n in names if n not in excluded][:k]
 
 
-def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int, langs: dict[str, str]) -> dict:
-    """Document-level, passage-level and per-document-language numbers of one query."""
+def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int, langs: dict[str, str], filtered: bool = False) -> dict:
+    """Document-level, passage-level and per-document-language numbers of one query; `filtered`, also each
+    language's version among that language's documents alone (the search's `lang` filter)."""
     excluded = set(q.get("exclude", []))
     extra = min(MAX_K, k + 5 * len(excluded))
     passages = _names(kb.search(q["query"], k=extra, mode=mode).to_dict()["results"], excluded, k)
@@ -104,6 +105,13 @@ def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int, langs: dict[str, 
         rank = documents.index(name) if name in documents else None
         pairs[langs[name]] = {"doc_recall": float(rank is not None), "doc_mrr": 0.0 if rank is None else 1.0 / (rank + 1),
                               "passage_recall": float(name in passages)}
+        if filtered:
+            # Among one language's documents the versions do not compete: a pair's number is not zero-sum.
+            alone = _names(kb.search(q["query"], k=extra, mode=mode, group=True, lang=langs[name]).to_dict()["results"],
+                           excluded, k)
+            rank = alone.index(name) if name in alone else None
+            pairs[langs[name]] |= {"filtered_recall": float(rank is not None),
+                                   "filtered_mrr": 0.0 if rank is None else 1.0 / (rank + 1)}
     return {
         "lang": q["lang"],
         "doc_recall": sum(name in documents for name in relevant) / len(relevant),
@@ -119,6 +127,7 @@ def score_query(kb: KnowledgeBase, q: dict, mode: str, k: int, langs: dict[str, 
 
 METRICS = ("doc_recall", "doc_mrr", "passage_recall", f"hit@{HIT_AT}", "distinct_docs")
 PAIR_METRICS = ("doc_recall", "doc_mrr", "passage_recall")
+FILTERED_METRICS = ("filtered_recall", "filtered_mrr")
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -139,14 +148,15 @@ def aggregate(rows: list[dict]) -> dict:
         for row in group:
             for doc_lang, cell in row["pairs"].items():
                 cells.setdefault(doc_lang, []).append(cell)
-        pairs[lang] = {d: {m: statistics.fmean(c[m] for c in cs) for m in PAIR_METRICS} | {"n": len(cs)}
+        pairs[lang] = {d: {m: statistics.fmean(c[m] for c in cs) for m in cs[0]} | {"n": len(cs)}
                        for d, cs in sorted(cells.items())}
     return {**summarise(rows), "by_lang": {lang: summarise(g) for lang, g in sorted(by_lang.items())}, "pairs": pairs}
 
 
-def score_set(kb: KnowledgeBase, queries: list[dict], modes: list[str], k: int, langs: dict[str, str]) -> dict:
+def score_set(kb: KnowledgeBase, queries: list[dict], modes: list[str], k: int, langs: dict[str, str],
+              filtered: bool = False) -> dict:
     """mode -> aggregate over the queries."""
-    return {mode: aggregate([score_query(kb, q, mode, k, langs) for q in queries]) for mode in modes}
+    return {mode: aggregate([score_query(kb, q, mode, k, langs, filtered) for q in queries]) for mode in modes}
 
 
 def _head(k: int) -> list[str]:
@@ -173,12 +183,25 @@ def report(title: str, result: dict, langs: dict[str, str], k: int) -> str:
               " of that language's version:", "",
               "| query lang | mode | " + " | ".join(f"-> {d}" for d in doc_order) + " |",
               "|---|---|" + "---|" * len(doc_order)]
+    lines += _pair_rows(result, doc_order, PAIR_METRICS)
+    first = next(iter(result.values()))["pairs"]
+    if any(FILTERED_METRICS[0] in cell for cells in first.values() for cell in cells.values()):
+        lines += ["", f"Per language pair with the search's language filter (`lang` = the document language): doc R@{k} /"
+                  f" doc MRR@{k} of that language's version among that language's documents:", "",
+                  "| query lang | mode | " + " | ".join(f"-> {d}" for d in doc_order) + " |",
+                  "|---|---|" + "---|" * len(doc_order)]
+        lines += _pair_rows(result, doc_order, FILTERED_METRICS)
+    return "\n".join(lines) + "\n"
+
+
+def _pair_rows(result: dict, doc_order: list[str], metrics: tuple[str, ...]) -> list[str]:
+    lines = []
     for lang in next(iter(result.values()))["pairs"]:
         for mode, row in result.items():
             cells = [row["pairs"][lang].get(d) for d in doc_order]
             lines.append(f"| {lang} | {mode} | " + " | ".join(
-                "-" if c is None else " / ".join(f"{c[m]:.2f}" for m in PAIR_METRICS) for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+                "-" if c is None else " / ".join(f"{c[m]:.2f}" for m in metrics) for c in cells) + " |")
+    return lines
 
 
 def compare(numbers: dict, baseline: dict) -> str:
@@ -196,7 +219,8 @@ def compare(numbers: dict, baseline: dict) -> str:
                 for lang, cells in row["pairs"].items():
                     for doc_lang, cell in cells.items():
                         old = before["pairs"].get(lang, {}).get(doc_lang)
-                        drops = [f"{m} {cell[m] - old[m]:+.3f}" for m in PAIR_METRICS if old and cell[m] < old[m] - 1e-9]
+                        drops = [f"{m} {cell[m] - old[m]:+.3f}" for m in (*PAIR_METRICS, *FILTERED_METRICS)
+                                 if old and m in cell and m in old and cell[m] < old[m] - 1e-9]
                         if drops:
                             worse.append(f"- {name} / {set_name} / {mode}: {lang} -> {doc_lang}: {', '.join(drops)}")
     return "\n".join(lines + ["", "Language pairs worse than the baseline:" if worse else "No language pair is worse than the baseline.", *worse]) + "\n"
@@ -220,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                              "of LANG over pages in other languages)")
     parser.add_argument("--json", type=Path, default=None, help="also write every number to this file")
     parser.add_argument("--compare", type=Path, default=None, help="an earlier --json file: print the changes against it")
+    parser.add_argument("--filtered", action="store_true",
+                        help="also rank each language's version among that language's documents alone (per pair)")
     args = parser.parse_args(argv)
     # As the server's workers run the encoder (before it loads): more native threads than cores
     # spin against each other on a shared machine and make every encode many times slower.
@@ -241,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.queries and set_name not in args.queries.split(","):
                 continue
             queries = [q for q in read_jsonl(path) if wanted_langs is None or q["lang"] in wanted_langs]
-            result = score_set(kb, queries, modes, args.k, langs)
+            result = score_set(kb, queries, modes, args.k, langs, args.filtered)
             numbers.setdefault(index_name(name, args.without), {})[set_name] = result
             print(report(f"{name} / {set_name} queries", result, langs, args.k), flush=True)
     if args.compare:

@@ -74,3 +74,20 @@ def test_compare_lists_every_language_pair_that_got_worse() -> None:
     text = compare(after, before)
     assert "| install / title | hybrid | +0.000 | -0.100 |" in text
     assert "- install / title / hybrid: sv -> da: doc_mrr -0.200" in text and "sv -> en" not in text
+
+
+def test_filtered_pair_numbers_get_their_own_table_and_are_compared() -> None:
+    from eval.corpora import aggregate, compare, report
+
+    def query(mrr: float) -> dict:
+        return {"lang": "sv", "doc_recall": 1.0, "doc_mrr": 0.5, "passage_recall": 1.0, "hit@3": 1.0,
+                "distinct_docs": 5.0, "wrong": 1, "wrong_own": 0,
+                "pairs": {"da": {"doc_recall": 1.0, "doc_mrr": 0.5, "passage_recall": 1.0,
+                                 "filtered_recall": 1.0, "filtered_mrr": mrr}}}
+
+    before, after = aggregate([query(1.0), query(1.0)]), aggregate([query(1.0), query(0.5)])
+    assert after["pairs"]["sv"]["da"]["filtered_mrr"] == 0.75
+    text = report("install / title queries", {"hybrid": after}, {"a.da.txt": "da", "b.sv.txt": "sv"}, 10)
+    assert "language filter" in text and "| sv | hybrid | 1.00 / 0.75 | - |" in text
+    changes = compare({"install": {"title": {"hybrid": after}}}, {"install": {"title": {"hybrid": before}}})
+    assert "sv -> da: filtered_mrr -0.250" in changes
