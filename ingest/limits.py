@@ -31,9 +31,15 @@ MAX_DOCX_ELEMENTS = 2_000_000
 # PDF: pages read at most (pypdf itself caps every decompressed stream at 75 MB).
 MAX_PDF_PAGES = 2_000
 # PDF page content (drawing operators) parsed, in bytes: this many, and this many more per character of text found.
-# Pages may share one content stream: 2,000 pages drawing the same 7 MB of lines, a 425 KB file, took 39 s.
-MAX_PDF_CONTENT_BYTES = 64 * MiB
-MAX_PDF_CONTENT_BYTES_PER_CHAR = 100
+# Pages may share one content stream: 2,000 pages drawing the same 7 MB of lines, a 425 KB file, took 39 s. pypdf
+# reads about 1 MB of operators a second; typeset text draws 3-4 bytes per character (word processors' up to ~15), so
+# text earns 40: 64 MB and 100 per character let a 4.7 KB file of 30 pages of "q Q" take 80 s, and 40 pages each
+# writing 100,000 characters beside 3.6 MB of moves take 120 s.
+MAX_PDF_CONTENT_BYTES = 8 * MiB
+MAX_PDF_CONTENT_BYTES_PER_CHAR = 40
+# And however much a PDF's text earns, reading it stops after this long (checked between pages): a worker checks one
+# upload at a time, and 2,000 pages of typeset text (about 6 million characters) read in about 20 s.
+MAX_PDF_READ_SECONDS = 30
 # And the character maps (ToUnicode) of the fonts the pages use, counted on every page that uses them, since pypdf
 # reads a font's map again for each page: 300 pages sharing one map of 60,000 entries (219 KB) took 75 s and 1 GB.
 MAX_PDF_FONT_MAP_BYTES = 4 * MiB

@@ -9,6 +9,7 @@ import codecs
 import copy
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -236,7 +237,11 @@ def load_pdf(data: bytes, name: str) -> Extracted:
         count = len(reader.pages)
         if count > limits.MAX_PDF_PAGES:
             raise DocumentError(f"{name}: {count:,} pages (limit {limits.MAX_PDF_PAGES:,})")
+        started = time.monotonic()
         for page in reader.pages:
+            if time.monotonic() - started > limits.MAX_PDF_READ_SECONDS:
+                raise DocumentError(f"{name}: reading its text took longer than {limits.MAX_PDF_READ_SECONDS} s"
+                                    f" ({len(pages):,} of {count:,} pages read; split it, or a PDF bomb?)")
             drawn = page.get_contents()
             content += len(drawn.get_data()) if drawn is not None else 0
             _check_pdf_reading(content, "page content", limits.MAX_PDF_CONTENT_BYTES,

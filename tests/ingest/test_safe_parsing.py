@@ -267,3 +267,10 @@ def test_bombs_are_refused_with_bounded_memory():
     assert "markup bomb" in result["empty-paragraphs.html"]["outcome"]
     assert "markup bomb" in result["open-links.html"]["outcome"]
     assert result["VmHWM_kB"] < 1024 * 1024
+
+
+def test_reading_a_pdf_stops_after_its_time_limit(monkeypatch):
+    # 40 pages each writing 100,000 characters beside 3.6 MB of moves earn their drawing by their text: time bounds it.
+    monkeypatch.setattr(limits, "MAX_PDF_READ_SECONDS", 0)
+    message = refused(shared_content_pdf(3, b"BT /F1 12 Tf 72 712 Td (Kunder som stoler pa deg) Tj ET\n" * 10), "slow.pdf")
+    assert "reading its text took longer than 0 s" in message and "of 3 pages read" in message
