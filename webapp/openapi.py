@@ -344,7 +344,8 @@ def _upload() -> dict:
         "507": _json("Error", "The disk of the index directory is full (code insufficient_storage): nothing was "
                               "queued or kept; the message names the folder."),
         "503": {**WRITE_ERRORS["503"], "description": WRITE_ERRORS["503"]["description"] + " Or (code overloaded, with "
-                "Retry-After) this worker has been checking other uploads, one at a time, for 30 s."},
+                "Retry-After) this worker is checking another upload (one at a time) and one more already waits its "
+                "turn, or the waiting one waited 30 s."},
         "default": ERRORS["default"],
     }
     optional = "Optional; what is not given comes from the file's own properties (DOCX core properties, PDF " \

@@ -32,8 +32,19 @@ FILE_FIELD = "file"
 SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 RECENT_JOBS = 50
 # A worker checks one upload at a time: extracting a 10 MB file holds 200-270 MB and seconds of the interpreter,
-# and several at once would add up to past a GB. The others wait their turn this long, then get a 503.
+# and several at once would add up to past a GB. One more waits its turn this long, then gets a 503; the rest get
+# one at once: each waiting upload holds one of the worker's threads, and eight held every thread, so searches
+# queued in front of the app for up to a minute.
 CHECK_WAIT_S = 30.0
+CHECK_WAITERS = 1
+
+
+class _CheckTurns:
+    """The upload check's one turn in a worker, and the places in line before it."""
+
+    def __init__(self) -> None:
+        self.turn = threading.Semaphore(1)
+        self.line = threading.Semaphore(1 + CHECK_WAITERS)
 
 
 class NoFile(BadRequest):
@@ -81,13 +92,18 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
 
 
 def _check_in_turn(data: bytes, name: str) -> CheckedUpload:
-    turn = current_app.extensions.setdefault("upload_checks", threading.Semaphore(1))
-    if not turn.acquire(timeout=CHECK_WAIT_S):
+    turns = current_app.extensions.get("upload_checks") or current_app.extensions.setdefault("upload_checks", _CheckTurns())
+    if not turns.line.acquire(blocking=False):
         raise Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
     try:
-        return check_upload(data, name)
+        if not turns.turn.acquire(timeout=CHECK_WAIT_S):
+            raise Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
+        try:
+            return check_upload(data, name)
+        finally:
+            turns.turn.release()
     finally:
-        turn.release()
+        turns.line.release()
 
 
 def upload() -> tuple[dict, int]:
