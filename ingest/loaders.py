@@ -280,7 +280,8 @@ def _pages_beyond(reader, limit: int) -> bool:
         node = nodes.pop().get_object()
         seen += 1
         if node.get("/Type") == "/Pages" or "/Kids" in node:
-            nodes.extend(node.get("/Kids", ()))
+            kids = node.get("/Kids")
+            nodes.extend(kids.get_object() if kids is not None else ())  # the array itself may be a reference
         else:
             found += 1
         # A tree of many empty nodes (or one that loops) costs as much to walk as one of pages.

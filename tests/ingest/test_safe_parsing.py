@@ -1,6 +1,7 @@
 """Hostile and damaged files are refused with a DocumentError naming the file, in bounded time and memory."""
 from __future__ import annotations
 
+import io
 import json
 import logging
 import subprocess
@@ -291,3 +292,20 @@ def test_a_damaged_pdf_is_not_a_log_flood(caplog):
         except DocumentError:
             pass
     assert len([r for r in caplog.records if r.name.startswith("pypdf")]) == 0
+
+
+def test_the_page_tree_walk_follows_a_kids_array_given_by_reference():
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, NameObject
+
+    from ingest.loaders import _pages_beyond
+
+    writer = PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(100, 100)
+    pages = writer._root_object["/Pages"].get_object()
+    pages[NameObject("/Kids")] = writer._add_object(ArrayObject(list(pages["/Kids"])))
+    out = io.BytesIO()
+    writer.write(out)
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    assert not _pages_beyond(reader, 3) and _pages_beyond(reader, 2)
