@@ -92,12 +92,14 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
 
 
 def _check_in_turn(data: bytes, name: str) -> CheckedUpload:
-    turns = current_app.extensions.get("upload_checks") or current_app.extensions.setdefault("upload_checks", _CheckTurns())
+    extensions = current_app.extensions
+    turns = extensions.get("upload_checks") or extensions.setdefault("upload_checks", _CheckTurns())
+    busy = Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
     if not turns.line.acquire(blocking=False):
-        raise Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
+        raise busy
     try:
         if not turns.turn.acquire(timeout=CHECK_WAIT_S):
-            raise Overloaded(f"{name}: other uploads are being checked; retry in a few seconds")
+            raise busy
         try:
             return check_upload(data, name)
         finally:
