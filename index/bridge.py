@@ -219,7 +219,7 @@ class Bridge:
         entry = lexicon.lookup(word) if lexicon is not None else None
         if entry is None:
             return []
-        glosses = (part for sense in entry.gloss.split(", ") for part in sense.split(" + "))  # a compound's parts
+        glosses = entry.parts or entry.gloss.split(", ")  # a compound's parts, each a word
         return [g for g in dict.fromkeys(glosses) if g.isalpha() and not is_stopword(g, "en")]
 
     def _readings(self, english: str, target: str) -> list[str]:

@@ -110,7 +110,10 @@ SCHEMAS = {
         "senses": {"type": "array", "items": STR,
                    "description": "The dictionary's other senses of the word, best first (the best is `gloss`); "
                                   "may be empty."},
-    }, optional=("senses",)),
+        "parts": {"type": "array", "items": STR,
+                  "description": "A compound the dictionaries do not list: its parts as glossed, modifier first "
+                                 "(marknadssegment: market, segment; the gloss is \"market segment\"); else empty."},
+    }, optional=("senses", "parts")),
     "Citation": _object({
         "doc_id": STR, "title": STR, "authors": STR_LIST, "date": DATE, "publisher": NULLABLE_STR,
         "lang": STR, "language": {**STR, "description": "The language's English name."},

@@ -31,7 +31,10 @@ def gloss_title(gloss: dict) -> str:
     if source.startswith("concept:"):
         return f"Concept: {source.split(':', 1)[1]}"
     if source.startswith("freedict:"):
-        return f"FreeDict {source.split(':', 1)[1]} dictionary"
+        parts = gloss.get("parts") or ()
+        # A compound the dictionaries do not list says so: its gloss is made of its parts' glosses.
+        made = f"; a compound: {' + '.join(parts)}" if parts else ""
+        return f"FreeDict {source.split(':', 1)[1]} dictionary{made}"
     return "The word is English"
 
 

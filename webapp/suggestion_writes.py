@@ -85,7 +85,7 @@ def _english(kb, label: str, lang: str) -> str:
     words = []
     for word in label.split():
         glosses = kb.glossary(word, lang, "en") if lang != "en" else []
-        words.append(glosses[0]["gloss"].split(", ")[0].replace(" + ", " ") if glosses else word)
+        words.append(glosses[0]["gloss"].split(", ")[0] if glosses else word)
     return " ".join(words)
 
 

@@ -35,11 +35,12 @@ class Gloss:
     source: str  # "concept:<id>", "freedict:<dictionary>" or "english" (the word is English already)
     lang: str  # language of the gloss text
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
+    parts: tuple[str, ...] = ()  # a compound's parts as glossed, modifier first (the gloss writes them apart)
 
     def to_dict(self) -> dict:
         """The JSON shape of the API."""
         return {"start": self.start, "end": self.end, "term": self.term, "gloss": self.gloss, "source": self.source,
-                "lang": self.lang, "senses": list(self.senses)}
+                "lang": self.lang, "senses": list(self.senses), "parts": list(self.parts)}
 
 
 def check_reader(reader: str) -> str:
@@ -139,7 +140,7 @@ def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:
     if len(words) == 1 and (not found or found[0].via == "compound"):
         return True
     senses = {_root(w) for f in found for sense in (f.gloss, *f.senses)
-              for w in sense.replace(" + ", " ").replace(",", " ").split() if not is_stopword(w, "en")}
+              for w in sense.replace(",", " ").split() if not is_stopword(w, "en")}
     wanted = [_root(w) for w in fold(label).split() if not is_stopword(w, "en")]
     if not senses or not wanted:
         return True
@@ -183,4 +184,4 @@ def _english_classes(lexicons: Lexicons) -> WordClasses:
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
     source = ENGLISH if entry.source == ENGLISH else f"freedict:{entry.source}"
-    return Gloss(start, start + len(term), term, entry.gloss, source, "en", entry.senses)
+    return Gloss(start, start + len(term), term, entry.gloss, source, "en", entry.senses, entry.parts)

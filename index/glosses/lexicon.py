@@ -165,6 +165,9 @@ class WordGloss:
     source: str
     via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english"
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
+    # A compound's parts as glossed, modifier first, where English has no one word for it: its gloss is them
+    # written as an English compound noun (market segment), not one token a reader or a program could split.
+    parts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -475,8 +478,10 @@ class Lexicon:
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
             if modifier is not None:
-                gloss = _joined(_part(modifier, self.lang), _part(head, self.lang))
-                return WordGloss(f"{modifier.form}+{head.form}", gloss, head.source, "compound")
+                parts = (*_parts(modifier, self.lang), *_parts(head, self.lang))
+                closed = _closed(parts)
+                return WordGloss(f"{modifier.form}+{head.form}", closed or " ".join(parts), head.source, "compound",
+                                 parts=() if closed else parts)
         return None
 
     def _modifier(self, part: str, depth: int, loose: bool) -> WordGloss | None:
@@ -535,11 +540,16 @@ def past_form(translation: str) -> str | None:
     return past if zipf(past) >= _MIN_PAST_ZIPF else None
 
 
-def _joined(modifier: str, head: str) -> str:
-    """A compound's gloss: one English word where English writes its parts as one (arbejds+station: workstation),
-    else the parts with a "+" between them (kund + lojalitet: customer + loyalty)."""
-    word = modifier + head
-    return word if word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else f"{modifier} + {head}"
+def _closed(parts: tuple[str, ...]) -> str | None:
+    """The one English word two parts make where English writes them as one (arbejds+station: workstation), else
+    None: the parts are then written apart, as English writes its compound nouns (kund+lojalitet: customer loyalty)."""
+    word = "".join(parts)
+    return word if len(parts) == 2 and word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else None
+
+
+def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
+    """A compound part's glosses: a compound modifier's own parts (nollmodem+kabel: zero, modem, cable), else one."""
+    return found.parts or (_part(found, lang),)
 
 
 def _agent(verb: str) -> str | None:

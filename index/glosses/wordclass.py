@@ -77,7 +77,7 @@ class WordClasses:
             found = lexicon.lookup(word) if lexicon is not None else None
             if found is None:
                 return UNKNOWN
-            head = found.gloss.rsplit(" + ", 1)[-1]  # a compound means what its head means
+            head = found.parts[-1] if found.parts else found.gloss  # a compound means what its head means
             # The first translation the dictionary classes is the word's main sense.
             tags = next((t for t in map(self.tags, head.split(", ")) if t), set())
         if tags & _NOUNS:

@@ -39,7 +39,16 @@ def test_a_vague_english_headword_read_backwards_does_not_win(lex):
 
 def test_a_words_own_entry_read_forward_outweighs_an_english_headword_read_backwards(lex):
     # nld-eng: bestandssysteem's head bestand is "dossier, file", then "truce"; eng-nld's truce lists bestand first.
-    assert lex.get("nl").lookup("bestandssysteem").gloss == "file + system"
+    assert lex.get("nl").lookup("bestandssysteem").gloss == "file system"
+
+
+def test_a_compound_is_glossed_as_an_english_compound_and_keeps_its_parts(lex):
+    # Written apart, as English writes compound nouns; the parts stay for whoever needs the words (the bridge).
+    found = lex.get("sv").lookup("kundlojalitetsprogrammet")
+    assert (found.gloss, found.parts) == ("customer loyalty program", ("customer", "loyalty", "program"))
+    # Where English writes the two parts as one word, that word, and no parts (arbejds+station).
+    closed = lex.get("da").lookup("arbejdsstation")
+    assert (closed.gloss, closed.parts) == ("workstation", ())
 
 
 def test_an_english_headword_that_lists_a_word_in_most_of_its_senses_means_it(lex):
@@ -48,8 +57,8 @@ def test_an_english_headword_that_lists_a_word_in_most_of_its_senses_means_it(le
 
 
 @pytest.mark.parametrize("word, sense", [
-    ("netværksudstyr", "network + hardware"),  # udstyr in Norwegian spelling (utstyr), netværk a cognate
-    ("modulnavn", "module + name"),  # modul a cognate of Swedish and Norwegian modul
+    ("netværksudstyr", "network hardware"),  # udstyr in Norwegian spelling (utstyr), netværk a cognate
+    ("modulnavn", "module name"),  # modul a cognate of Swedish and Norwegian modul
 ])
 def test_a_danish_compound_takes_parts_its_sister_languages_know(lex, word, sense):
     found = lex.get("da").lookup(word)
@@ -150,11 +159,11 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("sv", "förberedd", "prepared"),      # a past participle glossed with the English one
     ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
     ("nl", "correcties", "correction"),   # -tie is English -tion
-    ("da", "installationstrin", "installation + step"),  # an English loan as a compound's modifier
+    ("da", "installationstrin", "installation step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
-    ("sv", "referenstexten", "reference + text"),  # a modifier listed as written, not referen-s (referat)
-    ("sv", "programvarulicenser", "software + licence"),  # Swedish programvara joined with -u
+    ("sv", "referenstexten", "reference text"),  # a modifier listed as written, not referen-s (referat)
+    ("sv", "programvarulicenser", "software licence"),  # Swedish programvara joined with -u
     ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
     ("da", "udviklerne", "developer"),    # an agent noun of udvikle: the English agent noun, not the verb
     ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
@@ -164,8 +173,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "skriver", "write"),           # the present of skrive, not the noun skriver (printer) listed as written
     ("sv", "springer", "run"),            # the present of springa, not springer (knight)
     ("no", "partisjonering", "partitioning"),  # a loan verb's -ering noun as English -ing where -ation is no word
-    ("nl", "netwerkopties", "network + option"),  # a loan as a compound's part: optie's option, not its choice
-    ("da", "fortolket", "to + interpret"),  # a function word as a part keeps its first sense (for: to, not for)
+    ("nl", "netwerkopties", "network option"),  # a loan as a compound's part: optie's option, not its choice
+    ("da", "fortolket", "to interpret"),  # a function word as a part keeps its first sense (for: to, not for)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)

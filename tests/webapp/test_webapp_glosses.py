@@ -49,7 +49,7 @@ def test_document_glosses(api):
 
 @pytest.mark.parametrize("term, lang, to, expected", [
     ("och", "sv", "en", "and"),
-    ("kundlojalitetsprogrammet", "sv", "en", "+"),   # a compound, inflected
+    ("kundlojalitetsprogrammet", "sv", "en", "loyalty program"),   # a compound, inflected
     ("kundereise", "no", "fr", "Parcours client"),   # a concept term: its French label
     ("klanten", "nl", None, "client"),
 ])
@@ -58,6 +58,13 @@ def test_glossary_looks_up_any_word(api, term, lang, to, expected):
     _, body = api(url, 200)
     assert body["to"] == (to or "en")
     assert any(expected in g["gloss"] for g in body["glosses"]), body
+
+
+def test_glossary_gives_a_compounds_parts(api):
+    _, body = api("/api/glossary?term=kundlojalitetsprogrammet&lang=sv", 200)
+    assert body["glosses"][-1]["parts"] == ["customer", "loyalty", "program"], body
+    _, body = api("/api/glossary?term=kund&lang=sv", 200)
+    assert body["glosses"][-1]["parts"] == [], body
 
 
 @pytest.mark.parametrize("query", ["lang=sv", "term=och", "term=och&lang=sv&to=sv", "term=%20&lang=sv",
