@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -138,7 +138,7 @@ _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
 # Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
-         "no": ("e", ("et", "te", "de", "dd", "tt")), "da": ("e", ("et", "te", "de", "t")),
+         "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
 # Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
 _PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
@@ -153,6 +153,9 @@ _AGENT = {"nl": ("aar", "aars", "aren", "er", "ers"), "sv": ("are", "aren", "arn
 # An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
 _MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
+# English negates with un-, or a Latin word with in- (im-, il-, ir- before a labial, l, r): invalid, irregular.
+_ENGLISH_NEGATIONS = ("un", "in", "im", "il", "ir")
+_MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalled 2.4), not a coinage (unknow 1.8)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
@@ -197,10 +200,10 @@ class Lexicon:
             return self._direct(key)
         found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
-                 or self._stemmed(key) or self._inflected(key) or self._genitive(key) or self._negated(key)
+                 or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
                  or self._english(key, loans=False)
                  or self._compound(key, depth=2) or self._english(key) or self._compound(key, 2, loose=True))
-        found = self._as_agent(key, self._as_participle(key, found))
+        found = self._as_negation(key, self._as_agent(key, self._as_participle(key, found)))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
@@ -384,19 +387,36 @@ class Lexicon:
         prefix = _NEGATION.get(self.lang, "")
         if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART:
             return None
-        rest = word[len(prefix):]
-        found = self._known(rest) or self._english(rest, loans=False)
-        if found is None:
-            return None
-        negated = [f"un{t}" for t in found.gloss.split(", ") if t.isalpha() and zipf(f"un{t}") >= _MIN_PAST_ZIPF]
+        found = self._unprefixed(word[len(prefix):])
+        negated = [n for t in found.gloss.split(", ") if (n := negation(t))] if found else []
         return WordGloss(f"{prefix}+{found.form}", negated[0], found.source, "negation") if negated else None
+
+    def _unprefixed(self, rest: str) -> WordGloss | None:
+        """What a word means without its negating prefix, its participles as English past forms (u-brugt: used), or
+        None; not a compound, whose parts a prefix does not negate."""
+        found = self.lookup(rest) if len(rest) >= _MIN_PART else None
+        return found if found is not None and found.via != "compound" else None
+
+    def _as_negation(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A listed word with the negating prefix reads first as the sense that negates what the word without it means,
+        where it has one (ugyldig: invalid, not void; uavhengig: independent, not unrelated)."""
+        prefix = _NEGATION.get(self.lang, "")
+        if found is None or not found.senses or found.via not in ("word", "lemma") or not prefix \
+                or not word.startswith(prefix):
+            return found
+        base = self._unprefixed(word[len(prefix):])
+        wanted = {n for sense in (base.gloss, *base.senses) for t in sense.split(", ") if (n := negation(t))} \
+            if base else set()
+        senses = (found.gloss, *found.senses)
+        best = next((i for i, sense in enumerate(senses) if wanted & {t.casefold() for t in sense.split(", ")}), 0)
+        return replace(found, gloss=senses[best], senses=senses[:best] + senses[best + 1:]) if best else found
 
     def _as_participle(self, word: str, found: WordGloss | None) -> WordGloss | None:
         """A past form of a verb glossed with the English past form, where English makes it regularly and uses it
         (förberedd -> prepared, geselecteerd -> selected; grown stays grow)."""
         infinitive, endings = _PAST.get(self.lang, ("", ()))
         lemma = self.lemmas.get(word, "")
-        if found is None or found.via != "lemma" or not endings \
+        if found is None or found.via not in ("lemma", "cognate") or not endings \
                 or not (lemma.endswith(infinitive) or found.form.endswith(infinitive)) \
                 or not (word.endswith(endings) or self.lang == "nl" and _NL_PARTICIPLE.match(word)) \
                 or word.endswith(("ande", "ende")):
@@ -538,6 +558,14 @@ def past_form(translation: str) -> str | None:
     stem = translation[:-1] + "i" if translation.endswith("y") and translation[-2:-1] not in "aeiou" else translation
     past = stem + ("d" if stem.endswith("e") else "ed")
     return past if zipf(past) >= _MIN_PAST_ZIPF else None
+
+
+def negation(translation: str) -> str | None:
+    """The English negation of a one-word translation where English uses it (valid: invalid; used: unused), or None."""
+    if not translation.isalpha() or not translation.islower():
+        return None
+    found = max(((zipf(prefix + translation), prefix + translation) for prefix in _ENGLISH_NEGATIONS))
+    return found[1] if found[0] >= _MIN_NEGATED_ZIPF else None
 
 
 def _closed(parts: tuple[str, ...]) -> str | None:

@@ -162,6 +162,14 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "installationstrin", "installation step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
+    ("da", "ubrugte", "unused"),          # ... on a participle: u-brugt, used (before a stem's guess)
+    ("no", "ukryptert", "unencrypted"),   # ... on a loan verb's participle in -t
+    ("nl", "ongeldig", "invalid"),        # ... as English in- where that is the word English uses
+    ("nl", "ongelezen", "unread"),        # ... not a guess at another word's ending (onlesbaar, insatiable)
+    ("no", "ugyldig", "invalid"),         # a listed word's sense that negates what gyldig means, before void
+    ("no", "uavhengig", "independent"),   # ... before unrelated
+    ("no", "installert", "installed"),    # a participle in -t of a loan verb
+    ("da", "installeret", "installed"),   # ... found through its Norwegian spelling
     ("sv", "referenstexten", "reference text"),  # a modifier listed as written, not referen-s (referat)
     ("sv", "programvarulicenser", "software licence"),  # Swedish programvara joined with -u
     ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
