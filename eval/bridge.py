@@ -70,7 +70,7 @@ class _Searcher:
             self._seen[query] = (self.kb._encode(fit_query(self.kb.embedder, query)), self.kb.query_language(query).lang)
         vector, query_lang = self._seen[query]
         state = self.kb._state
-        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, config, state.bridge)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, config, bridge=state.bridge)
         floor = self.kb._floor(ranked, mode, group)
         shown = [c for c, s in ranked if s >= floor]
         passages = state.snapshot.passages(shown)

@@ -29,7 +29,7 @@ from .concepts.text import TermSpotter
 from .glosses.freedict import entries, reverse, senses, translations
 from .glosses.lexicon import Lexicons
 from .glosses.stopwords import is_stopword
-from .lexical import analyze, analyze_query, words
+from .lexical import analyze, words
 
 SHARED_MIN_CHARS = 4
 # Weight of a spelling shared with the target language that the query language's dictionary knows as its own
@@ -204,7 +204,7 @@ class Bridge:
             renderings = [alts for gloss in english if (alts := self._renderings(gloss, target))]
             groups += [_Group(target, word, 1.0 / len(renderings), alts) for alts in renderings]
             if len(word) >= SHARED_MIN_CHARS:
-                groups.append(_Group(target, word, 1.0, (tuple(analyze_query(word, target)),), shared=True))
+                groups.append(_Group(target, word, 1.0, (tuple(dict.fromkeys(analyze(word, target))),), shared=True))
         return groups
 
     def _renderings(self, english: str, target: str) -> tuple[tuple[str, ...], ...]:

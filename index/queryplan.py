@@ -1,6 +1,8 @@
 """The cross-language BM25 plan of a query: which analysed terms, at which weight, are scored against which passage language.
 
-All terms against passages in the query's language at full weight, as monolingual BM25 does. Against other
+All terms against passages in the query's language at full weight, as monolingual BM25 does, analysed as the
+passages were (the language's stems): a query word counts once in the score's bound, so a passage holding every
+word of the query scores as high as BM25 allows, whatever the words' inflections. Against other
 languages, with a bridge (`index.bridge`), the query's words translated into each language, weighted by the
 evidence for each translation; without one (or when the query's language is unsure), only longer words
 (names, shared loan words: Disney, Kindle, data), where short words are false friends ("de", "in", "is").
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from .bridge import Bridge
-from .lexical import analyze_query, words
+from .lexical import analyze, words
 
 CROSS_LANGUAGE_MIN_CHARS = 4
 
@@ -45,9 +47,9 @@ def plan_query(query: str, query_lang: str, langs: Iterable[str], bridge: Bridge
             weighted = dict(translated.get(lang, {}))
         else:
             text = query if lang == query_lang else long_words
-            weighted = dict.fromkeys(analyze_query(text, lang), 1.0) if text else {}
+            weighted = dict.fromkeys(analyze(text, lang), 1.0) if text else {}
         extra = " ".join((extra_terms or {}).get(lang, ()))
-        weighted.update(dict.fromkeys(analyze_query(extra, lang), 1.0) if extra else {})
+        weighted.update(dict.fromkeys(analyze(extra, lang), 1.0) if extra else {})
         if weighted:
             plan.append((lang, tuple(weighted), tuple(weighted.values())))
     return QueryPlan(tuple(plan))

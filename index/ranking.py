@@ -236,6 +236,8 @@ def rank(
     content = np.asarray([passages[c].content for c in ids], np.float32)
     # Squared: a passage of running text (prior near 1) loses next to nothing, a menu or heading much.
     scores = scores - config.filler_weight * (1 - content) ** 2
+    if mode == "hybrid" and not group:
+        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k)
     order = np.argsort(-scores, kind="stable")
     _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
     if group:
@@ -251,6 +253,27 @@ def rank(
             head = _capped(head, docs, config.per_document)
         order = np.concatenate([head, order[shown:]])
     return [(int(ids[i]), float(scores[i])) for i in order[:k]]
+
+
+def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
+                        shown_floor: tuple[float, float], k: int) -> np.ndarray:
+    """Scores with the passage the query's words match best (alone) raised onto the first page: to the shown
+    threshold and to the k-th best other score, where it fell below them.
+
+    Dense similarity cannot tell near-copies apart by the one word they differ in (a code, a name): copies holding
+    only the copied sentence can outscore the document that holds it, code and all, so far that the ratio
+    threshold would hide the one the reader asked for, or k copies push it off the page."""
+    best = int(np.argmax(lexical))
+    if lexical[best] <= floor or np.count_nonzero(lexical == lexical[best]) > 1:
+        return scores
+    others = np.delete(scores, best)
+    kth = float(np.partition(others, len(others) - k)[len(others) - k]) if len(others) >= k else float("-inf")
+    wanted = max(shown_floor[0], shown_floor[1] * float(scores.max()), kth)
+    if scores[best] >= wanted:
+        return scores
+    raised = scores.copy()
+    raised[best] = np.nextafter(np.float32(wanted), np.float32(np.inf))  # above it after rounding too
+    return raised
 
 
 def _grounded(snapshot: Snapshot, ids: list[int], steering: Steering) -> np.ndarray:

@@ -22,6 +22,7 @@ from tests.configs import config_for, store_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+_OWN_CACHE = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +32,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Share one concept-label cache across every index the tests build (it costs ~10 s to embed)."""
-    os.environ.setdefault("KB_CACHE_DIR", tempfile.mkdtemp(prefix="kb-test-cache-"))
+    if "KB_CACHE_DIR" not in os.environ:
+        # This process made it, so this process removes it (its workers inherit the variable and leave it be).
+        config.stash[_OWN_CACHE] = os.environ["KB_CACHE_DIR"] = tempfile.mkdtemp(prefix="kb-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the cache this run made (tens of MB of dictionary tables and label vectors)."""
+    own = config.stash.get(_OWN_CACHE, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+        os.environ.pop("KB_CACHE_DIR", None)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 from index.bridge import NATIVE_SHARED_WEIGHT, Bridge
 from index.concepts import load_catalogue
 from index.glosses import DEFAULT_DICT_DIR, lexicons
-from index.lexical import analyze, analyze_query
+from index.lexical import analyze
 from index.queryplan import plan_query
 from index.ranking import RankingConfig
 from index.service import KnowledgeBase
@@ -84,7 +84,7 @@ def test_words_nothing_renders_keep_a_shared_word_to_its_part_of_the_query():
     # three stay in the Dutch plan, so a passage saying only "Kindle" matches a third of the query, not all of it.
     found = Bridge(lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None, held(CORPUS)).translate(
         "Kindle venduti prezzo", "it", ["nl"])["nl"]
-    assert found == {term: 1.0 for word in ("Kindle", "venduti", "prezzo") for term in analyze_query(word, "nl")}
+    assert found == {term: 1.0 for word in ("Kindle", "venduti", "prezzo") for term in analyze(word, "nl")}
 
 
 def test_concept_labels_bridge_languages_without_a_dictionary(bridge):

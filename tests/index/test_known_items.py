@@ -1,0 +1,71 @@
+"""Known items: a document found again by the code it carries or a sentence copied from it, among near-copies.
+
+The corpus is a template in four languages, each copy holding a code of its own: dense similarity cannot tell the
+copies apart, only the one word they differ in can (eval/known_items.py measures the same on any index).
+"""
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from ingest.pipeline import ingest
+from index.service import KnowledgeBase
+from tests.configs import config_for, store_for
+
+TEMPLATES = {
+    "sv": ("Lagret gick igenom leveransschemat på måndagsmorgonen.",
+           "Metoden {code} håller de regionala lagersaldona i takt med huvudboken.",
+           "Kunder i den norra regionen bad om snabbare leveranser och tydligare fakturor."),
+    "no": ("Lageret gikk gjennom leveranseplanen mandag morgen.",
+           "Metoden {code} holder de regionale lagerbeholdningene i takt med hovedboken.",
+           "Kunder i den nordlige regionen ba om raskere leveranser og tydeligere fakturaer."),
+    "nl": ("Het magazijn nam maandagochtend het leveringsschema door.",
+           "De methode {code} houdt de regionale voorraden gelijk met het grootboek.",
+           "Klanten in de noordelijke regio vroegen om snellere leveringen en duidelijkere facturen."),
+    "de": ("Das Lager ging am Montagmorgen den Lieferplan durch.",
+           "Das Verfahren {code} hält die regionalen Bestände im Einklang mit dem Hauptbuch.",
+           "Kunden in der nördlichen Region baten um schnellere Lieferungen und klarere Rechnungen."),
+}
+COPIES = 8  # per language
+
+
+@pytest.fixture(scope="module")
+def near_copies(tmp_path_factory: pytest.TempPathFactory) -> tuple[KnowledgeBase, dict[str, tuple[str, str]]]:
+    """An index of the template's copies; code -> (file name, the sentence that holds the code)."""
+    root = tmp_path_factory.mktemp("near-copies")
+    docs = root / "docs"
+    docs.mkdir()
+    rng = random.Random(5)
+    codes = {}
+    for lang, (first, middle, last) in TEMPLATES.items():
+        for n in range(COPIES):
+            code = "zq" + "".join(rng.choices(string.ascii_lowercase, k=10))
+            sentence = middle.format(code=code)
+            # Half the copies put the code's sentence between the others (one passage of three sentences).
+            lines = [first, sentence, last] if n % 2 else [sentence, first, last]
+            name = f"{lang}-{n}.txt"
+            (docs / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            codes[code] = (name, sentence)
+    ingest([docs], store_for(root / "index"), progress=False)
+    return KnowledgeBase(config_for(root / "index")), codes
+
+
+def _rank(kb: KnowledgeBase, query: str, name: str) -> int | None:
+    shown = [r.source.rsplit("/", 1)[-1] for r in kb.search(query, k=10).results]
+    return shown.index(name) + 1 if name in shown else None
+
+
+def test_a_code_finds_its_document_first(near_copies):
+    kb, codes = near_copies
+    ranks = {code: _rank(kb, code, name) for code, (name, _) in codes.items()}
+    assert all(ranks.values()), {c: r for c, r in ranks.items() if not r}
+    assert sum(r == 1 for r in ranks.values()) >= 0.9 * len(ranks), ranks
+
+
+def test_a_copied_sentence_finds_its_document(near_copies):
+    kb, codes = near_copies
+    ranks = {code: _rank(kb, sentence, name) for code, (name, sentence) in codes.items()}
+    assert all(ranks.values()), {c: r for c, r in ranks.items() if not r}
+    assert sum(r <= 3 for r in ranks.values()) >= 0.9 * len(ranks), ranks
