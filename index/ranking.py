@@ -257,18 +257,20 @@ def rank(
 
 def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
                         shown_floor: tuple[float, float], k: int) -> np.ndarray:
-    """Scores with the passage the query's words match best (alone) raised onto the first page: to the shown
-    threshold and to the k-th best other score, where it fell below them.
+    """Scores with the passage the query's words match best (alone) raised onto the first page: to the ratio
+    threshold and to the k-th best other score where it fell below them, unless no passage reaches the absolute
+    floor.
 
     Dense similarity cannot tell near-copies apart by the one word they differ in (a code, a name): copies holding
     only the copied sentence can outscore the document that holds it, code and all, so far that the ratio
     threshold would hide the one the reader asked for, or k copies push it off the page."""
     best = int(np.argmax(lexical))
-    if lexical[best] <= floor or np.count_nonzero(lexical == lexical[best]) > 1:
+    # Not where nothing reaches the absolute floor: the search then says no passage answers well.
+    if lexical[best] <= floor or np.count_nonzero(lexical == lexical[best]) > 1 or scores.max() < shown_floor[0]:
         return scores
     others = np.delete(scores, best)
     kth = float(np.partition(others, len(others) - k)[len(others) - k]) if len(others) >= k else float("-inf")
-    wanted = max(shown_floor[0], shown_floor[1] * float(scores.max()), kth)
+    wanted = max(shown_floor[0], shown_floor[1] * float(scores.max()), kth)  # at most the best score
     if scores[best] >= wanted:
         return scores
     raised = scores.copy()

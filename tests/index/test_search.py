@@ -80,7 +80,7 @@ def test_invalid_parameters_are_domain_errors(kb, kwargs):
 def test_cli_json_has_the_api_result_shape(seed_index, capsys):
     assert index_main(["--index-dir", str(seed_index), "search", "customer lock-on", "--json", "-k", "3"]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert payload["query"] == "customer lock-on" and len(payload["results"]) == 3
+    assert payload["query"] == "customer lock-on" and len(payload["results"]) + payload["dropped"] == 3
     assert RESULT_FIELDS <= set(payload["results"][0])
     assert payload["results"][0]["source"] == DUTCH
 
