@@ -44,7 +44,8 @@ def analyze(text: str, lang: str) -> list[str]:
 
 
 def analyze_query(text: str, lang: str) -> list[str]:
-    """Query terms: stems in the query's language plus the bare words, so names match in any language."""
+    """A query's words as written plus their stems: what highlighting looks for in a sentence (BM25 scores the
+    query analysed as the passages were, by `analyze`)."""
     tokens = words(text)
     stemmer = _stemmer(lang)
     stems = stemmer.stemWords(tokens) if stemmer else []

@@ -382,8 +382,8 @@ class Lexicon:
         return self._direct(base) or self._english_lemma(base) or self._stemmed(base) or self._inflected(base)
 
     def _negated(self, word: str) -> WordGloss | None:
-        """A word with the negating prefix (u-stabil, o-stabil, on-stabiel) glossed with English un- where English
-        has that word (unstable; not unpossible)."""
+        """A word with the negating prefix (u-stabil, o-stabil, on-geldig) glossed with English un- or in- (im-, il-,
+        ir-) where English has that word (unstable, invalid; not unpossible)."""
         prefix = _NEGATION.get(self.lang, "")
         if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART:
             return None
