@@ -41,7 +41,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 16
+_FORMAT = 17
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -659,7 +659,10 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
         for form, (routes, position) in table.items():
             # A sister language's word spelt alike agrees (bygga, bygge: build) without adding senses of its own.
             agreeing = [] if cognate else [r for r in by_key.get(key(form), []) if all(r[1] is not g for _, g in routes)]
-            out[form] = [_ranked(routes, agreeing, form), position]
+            senses = _ranked(routes, agreeing, form)
+            # A form whose only translations are affixes (hunn: female-) or phrase fragments glosses nothing.
+            if senses:
+                out[form] = [senses, position]
         return out
 
     words, cognates = ranked(merged, False), ranked(cognates, True)

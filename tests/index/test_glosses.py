@@ -254,6 +254,23 @@ def test_glosses_point_into_the_text_in_order_without_overlap(lex, catalogue):
     assert "de" not in {g.term.casefold() for g in glosses}  # function words are not glossed inline
 
 
+@pytest.mark.parametrize("lang", ["sv", "no", "da", "nl", "de"])
+def test_every_listed_form_has_a_sense(lex, lang):
+    """A headword whose only translations are affixes (hunn: female-) or fragments is not listed: its entry once had
+    no first sense, and glossing any passage holding it failed (German "Ausgehend von", Norwegian "hunn")."""
+    lexicon = lex.get(lang)
+    assert lexicon is not None and all(senses for senses, _ in lexicon.words.values())
+    assert all(senses for senses, _ in lexicon.cognates.values())
+
+
+@pytest.mark.parametrize("text, lang", [("Ausgehend von dieser Idee arbeiten wir.", "de"),
+                                        ("En hunn og en hann.", "no"), ("hunnen", "no"), ("hunnen", "da")])
+def test_passages_with_affix_only_headwords_are_glossed(lex, catalogue, text, lang):
+    glosses = gloss_text(text, lang, "en", catalogue, lex)
+    assert all(g.gloss for g in glosses)
+    lookup_word(text, lang, "en", catalogue, lex)  # the look-up endpoint reads the same lexicon
+
+
 def test_content_words_skip_function_words_digits_and_single_letters():
     words = [m.group() for m in content_words("Och de 3 kunderna i 1990-talet är nöjda, s a.", "sv")]
     assert words == ["kunderna", "talet", "nöjda"]
