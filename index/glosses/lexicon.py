@@ -41,7 +41,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 17
+_FORMAT = 18
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -116,6 +116,9 @@ _MIN_PART = 4
 # longer parts nor an English loan is found, as it splits a loan at a syllable (kur-atert) more often than not.
 _SHORT_PART = 3
 _MIN_COMPOUND = 8
+# An English word this common is a modifier as written, without a linking letter (root-brugeren: root user).
+_MIN_ENGLISH_MODIFIER_ZIPF = 3.5
+_KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
 _MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
@@ -132,7 +135,7 @@ _MIN_LOAN_ROOT = 5
 # How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
                    ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
-                   ("ering", "ation"))
+                   ("ering", "ation"), ("ell", "al"), ("eel", "al"))
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
@@ -323,7 +326,9 @@ class Lexicon:
         spells it or a cognate as written (Danish brand-mure: brand only through Norwegian and Swedish, fire). Only
         where no compound of the word's own parts is found: a sister language's words split compounds at the wrong
         letter (minne-s-läge, memory + mode, as minnes-släge, sledgehammer)."""
-        found = self._known(word)
+        # A form the word's own dictionaries lack but a sister language lists (bruger-en: bruker, user) before a
+        # guessed stem (brug, use).
+        found = self._direct(word) or len(word) >= _KIN_PART and self._kin_spelling(word) or self._stemmed(word)
         if found is not None or not loose:
             return found
         key = _nordic_key(word)
@@ -518,9 +523,11 @@ class Lexicon:
             stem = part[:len(part) - len(link)]
             if len(stem) < _MIN_PART:
                 continue
-            # A modifier may be an English loan before a linking s (installation-s-trin: installation + step); not
-            # without one, where it would cut a learned word's ending (digitaliser-ingen) into a word (ring).
-            found = (self._piece(stem, loose) or link == "s" and self._english(stem, loans=False)
+            # A modifier may be an English loan before a linking s (installation-s-trin: installation + step), or
+            # an English word in common use without one (root-brugeren, mailing-lijst); not a rare one, which
+            # cuts a learned word's ending (digitaliser-ingen) into a word (ring).
+            english = link == "s" or zipf(stem) >= _MIN_ENGLISH_MODIFIER_ZIPF
+            found = (self._piece(stem, loose) or english and self._english(stem, loans=False)
                      or self._compound(stem, depth - 1, loose))
             if found is not None and len(found.form) >= _MIN_PART:
                 return found
