@@ -331,9 +331,7 @@ class Lexicon:
         found = self._direct(word) or len(word) >= _KIN_PART and self._kin_spelling(word) or self._stemmed(word)
         if found is not None or not loose:
             return found
-        key = _nordic_key(word)
-        cognate = self._entry(key, "cognate", self.cognates) if key in self.cognates else None
-        return self._kin_spelling(word) or cognate
+        return self._kin_spelling(word) or self._cognate(word, least=_KIN_PART)
 
     def _inflected(self, word: str) -> WordGloss | None:
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
@@ -351,13 +349,16 @@ class Lexicon:
                     return WordGloss(found.form, found.gloss, found.source, "inflection")
         return None
 
-    def _cognate(self, word: str) -> WordGloss | None:
+    def _cognate(self, word: str, least: int = _MIN_PART) -> WordGloss | None:
+        """A sister language's word spelt alike, or with the word's inflection stripped (layout-et) where what is left
+        has at least `least` letters."""
         if not self.cognates or len(word) < _MIN_PART:
             return None
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
         for suffix in ("", *suffixes):
             base = word[:len(word) - len(suffix)]
-            if word.endswith(suffix) and len(base) >= _MIN_PART and (key := _nordic_key(base)) in self.cognates:
+            if word.endswith(suffix) and len(base) >= (least if suffix else _MIN_PART) \
+                    and (key := _nordic_key(base)) in self.cognates:
                 return self._entry(key, "cognate", self.cognates)
         return None
 
