@@ -37,6 +37,7 @@ MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_JSON_REFUSED = re.compile(f"[{TEXT_CONTROLS}\ud800-\udfff]")
 
 
 class InvalidJson(BadRequest):
@@ -116,9 +117,26 @@ def json_document(data: bytes) -> object:
     if deepest > MAX_JSON_DEPTH:
         raise InvalidJson(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(data)
+        document = json.loads(data)
     except ValueError as exc:  # UnicodeDecodeError included
         raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
+    _check_strings(document)
+    return document
+
+
+def _check_strings(value: object) -> None:
+    """Refuse text a JSON escape can carry but no text holds: a lone UTF-16 surrogate ("\\ud800", which no
+    encoder writes) or a control character (as in query parameters); keys are checked like values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key)
+            _check_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item)
+    elif isinstance(value, str) and (found := _JSON_REFUSED.search(value)):
+        what = "a lone UTF-16 surrogate" if "\ud800" <= found[0] <= "\udfff" else "the control character"
+        raise InvalidJson(f"the JSON body contains {what} U+{ord(found[0]):04X}")
 
 
 def filled(args: Mapping[str, str]) -> dict[str, str]:

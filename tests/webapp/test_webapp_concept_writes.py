@@ -131,6 +131,25 @@ def test_deep_or_oversized_json_bodies_are_refused_clearly(trainer, index_copy, 
     assert _nothing_queued(index_copy)
 
 
+@pytest.mark.parametrize("method, path", [("POST", "/api/concepts"), ("PUT", "/api/concepts/customer-loyalty"),
+                                          ("POST", "/api/suggestions/s-0/accept"),
+                                          ("PATCH", "/api/documents/0000000000000000")])
+@pytest.mark.parametrize("escape, named", [("\\ud800", "surrogate U+D800"), ("\\udfff", "surrogate U+DFFF"),
+                                           ("\\u0000", "control character U+0000"),
+                                           ("\\u001b", "control character U+001B")])
+def test_json_text_no_encoder_writes_is_refused_not_a_500(trainer, index_copy, method, path, escape, named):
+    """A lone surrogate passes json.loads but fails every later encode (hashing the change: a 500); a control
+    character is refused as in query parameters. Keys are read like values."""
+    for raw in (json.dumps(BODY)[:-1] + f', "title": "bad {escape} text"}}',
+                '{"labels": {"en": ["x", "' + escape + '"]}}', '{"' + escape + '": 1}'):
+        status, answer, _ = trainer.send(method, path, raw=raw)
+        assert (status, answer["error"]["code"]) == (400, "invalid_json") and named in answer["error"]["message"]
+    assert _nothing_queued(index_copy)
+    # A character outside the BMP, escaped as a surrogate pair, is text.
+    status, answer, _ = trainer.send(method, path, raw=json.dumps({**BODY, "title": "\U0001F600"}))
+    assert "invalid_json" not in json.dumps(answer)
+
+
 def test_bodies_that_are_not_json_and_missing_tokens_are_refused(trainer, index_copy):
     assert trainer.send("POST", "/api/concepts", raw="id=x", content_type="application/x-www-form-urlencoded")[0] == 415
     status, answer, _ = trainer.send("POST", "/api/concepts", raw="{not json")
