@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
@@ -41,6 +42,9 @@ MAX_READINGS = 6
 MAX_CANDIDATES = 24
 _FORMAT = 1
 _MEMO_LIMIT = 100_000
+# How long one query may spend splitting words no dictionary lists into compounds (a query of long made-up words
+# cost 0.7 s); past it, such words count as written only, and are tried again by a later query.
+_SPLIT_BUDGET_S = 0.1
 
 Terms = dict[str, float]
 # term -> {passage language: passages holding it}: what the corpus holds (`Snapshot.term_languages`).
@@ -159,8 +163,10 @@ class Bridge:
         """Per target language, analysed terms with weights in (0, 1]: what `query` (in `source`) says there."""
         targets = [t for t in targets if t != source]
         # Every word may be shared as written (a product code such as "x200e" too); only letters go to the dictionaries.
+        self.lexicons.get(source)  # loaded (once per process) before the budget starts
+        deadline = time.monotonic() + _SPLIT_BUDGET_S
         groups = [g for word in dict.fromkeys(w for w in words(query) if not is_stopword(w, source))
-                  for g in self._word(word, source, targets)]
+                  for g in self._word(word, source, targets, time.monotonic() < deadline)]
         groups += self._concepts(query, source, targets)
         held = self.term_languages(sorted({t for g in groups for alt in g.alternatives for t in alt}))
         found: dict[str, Terms] = {t: {} for t in targets}
@@ -188,17 +194,20 @@ class Bridge:
                     into[term] = min(1.0, into.get(term, 0.0) + weight / len(chosen))
         return {lang: terms for lang, terms in found.items() if terms}
 
-    def _word(self, word: str, source: str, targets: list[str]) -> list[_Group]:
+    def _word(self, word: str, source: str, targets: list[str], split: bool = True) -> list[_Group]:
         key = (word, source, tuple(targets))
-        if key not in self._memo:
+        if key in self._memo:
+            return self._memo[key]
+        groups = self._groups(word, source, targets, split)
+        if split:  # what a word is without trying it as a compound is not what it is
             if len(self._memo) >= _MEMO_LIMIT:  # queries bring any words: keep the memo bounded
                 self._memo.clear()
-            self._memo[key] = self._groups(word, source, targets)
-        return self._memo[key]
+            self._memo[key] = groups
+        return groups
 
-    def _groups(self, word: str, source: str, targets: list[str]) -> list[_Group]:
+    def _groups(self, word: str, source: str, targets: list[str], split: bool = True) -> list[_Group]:
         groups = []
-        english = self._english(word, source) if word.isalpha() else []
+        english = self._english(word, source, split) if word.isalpha() else []
         for target in targets:
             # Glosses without a rendering in the target's dictionary take no share: the word's unit goes to the rest.
             renderings = [alts for gloss in english if (alts := self._renderings(gloss, target))]
@@ -211,12 +220,12 @@ class Bridge:
         readings = [english] if target == "en" else self._readings(english, target)[:MAX_CANDIDATES]
         return tuple(terms for reading in readings if (terms := _terms(reading, target)))
 
-    def _english(self, word: str, source: str) -> list[str]:
+    def _english(self, word: str, source: str, split: bool = True) -> list[str]:
         """English glosses of a word (the word itself in English), without function words and phrases."""
         if source == "en":
             return [word]
         lexicon = self.lexicons.get(source)
-        entry = lexicon.lookup(word) if lexicon is not None else None
+        entry = lexicon.lookup(word, split) if lexicon is not None else None
         if entry is None:
             return []
         glosses = entry.parts or entry.gloss.split(", ")  # a compound's parts, each a word

@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from .embedders import Embedder, get_embedder
 from .embedders.base import QUERY_TOKEN_BUDGET, QueryText, fit_query
 from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
-from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word
+from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word, split_deadline
 from .highlight import Highlight, sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
@@ -359,18 +359,32 @@ class KnowledgeBase:
 
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
         """Glosses of a passage for a reader of en, de or fr: concept terms, then dictionary words (into English)."""
-        return [g.to_dict() for g in gloss_text(text, lang, check_reader(reader), self._state.catalogue, self._lexicons)]
+        return self.passage_glosses([{"text": text, "lang": lang}], reader)[0]
+
+    def passage_glosses(self, passages: list[dict], reader: str) -> list[list[dict]]:
+        """Glosses of each passage (`text`, `lang`) of one answer, such as a page of results, within one budget."""
+        reader = check_reader(reader)
+        deadline = self._split_deadline(p["lang"] for p in passages)
+        return [[g.to_dict() for g in gloss_text(p["text"], p["lang"], reader, self._state.catalogue, self._lexicons,
+                                                 deadline)] for p in passages]
 
     def document_glosses(self, document: dict, reader: str) -> list[dict]:
         """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language."""
         reader, found, end = check_reader(reader), [], 0
+        deadline = self._split_deadline(chunk["lang"] for chunk in document["chunks"])
         for chunk in document["chunks"]:
             text = document["text"][chunk["start"]:chunk["end"]]
-            for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons):
+            for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline):
                 if chunk["start"] + g.start >= end:  # chunks overlap by a sentence; gloss it once
                     found.append({**g.to_dict(), "start": chunk["start"] + g.start, "end": chunk["start"] + g.end})
             end = max(end, chunk["end"], found[-1]["end"] if found else 0)
         return found
+
+    def _split_deadline(self, langs: Iterable[str]) -> float:
+        """One answer's budget for splitting words into compounds, counted once the lexicons it needs are loaded."""
+        for lang in set(langs):
+            self._lexicons.get(lang)
+        return split_deadline()
 
     def glossary(self, term: str, lang: str, reader: str) -> list[dict]:
         """Every gloss of a word or term in a passage language, for a reader of en, de or fr."""

@@ -28,8 +28,9 @@ def search() -> Response:
     body = kb.search(query, **options).to_dict()
     for result in body["results"]:
         result["citation"] = cite(result["citation"])
-        if reader:
-            result["glosses"] = kb.glosses(result["text"], result["lang"], reader)
+    if reader:
+        for result, glosses in zip(body["results"], kb.passage_glosses(body["results"], reader)):
+            result["glosses"] = glosses
     return jsonify(body)
 
 

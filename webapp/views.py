@@ -110,8 +110,8 @@ def search():
         except InvalidQuery as exc:
             error, status = str(exc), 400
     if result and reader != "off":
-        for r in result["results"]:
-            r["glosses"] = kb.glosses(r["text"], r["lang"], reader)
+        for r, glosses in zip(result["results"], kb.passage_glosses(result["results"], reader)):
+            r["glosses"] = glosses
     concepts, families = _concept_index()
     fallback = bool(result) and render.falls_back([g for r in result["results"] for g in r.get("glosses", ())], reader)
     page = render_template(

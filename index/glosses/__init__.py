@@ -1,6 +1,6 @@
 """Glosses for readers of English, German or French: concept terms and FreeDict dictionary words in passages."""
 from .freedict import Dictionary, DictionaryError
-from .glosser import READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word
+from .glosser import READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, split_deadline
 from .lexicon import DEFAULT_DICT_DIR, SOURCES, Lexicon, Lexicons, WordGloss, build_lexicon, lexicons
 from .stopwords import STOPWORDS, is_stopword
 
@@ -22,4 +22,5 @@ __all__ = [
     "is_stopword",
     "lexicons",
     "lookup_word",
+    "split_deadline",
 ]

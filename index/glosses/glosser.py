@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
@@ -21,6 +22,9 @@ _MIN_LETTERS = 2
 _BRITISH = re.compile(r"is(e|ed|es|ing|ation|ations)$")
 _MIN_ROOT = 4  # a shorter English stem is the start of too many unrelated ones (car: care, card, cargo)
 _MAX_PHRASE = 5  # words: the dictionaries' longer entries are sentences, not phrases a passage repeats
+# How long one request may spend splitting words no dictionary lists into compounds: a text of long made-up words
+# costs up to tens of milliseconds a word (19 s for a page of them); past it, such words keep no gloss.
+SPLIT_BUDGET_S = 1.0
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -57,12 +61,19 @@ def content_words(text: str, lang: str) -> list[re.Match]:
             if len(m.group()) >= _MIN_LETTERS and not is_stopword(m.group().casefold(), lang)]
 
 
-def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
+def split_deadline() -> float:
+    """The moment (`time.monotonic`) after which a request's glossing stops splitting unknown words."""
+    return time.monotonic() + SPLIT_BUDGET_S
+
+
+def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons,
+               deadline: float | None = None) -> list[Gloss]:
     """Glosses of a passage in `lang` for a reader of `reader`, in text order, never overlapping.
 
     Concept labels and aliases come first (longest match), glossed with the concept's label in the reader's
     language; then idioms the dictionary lists (see `_idiom`); every other content word gets its dictionary gloss
-    into English where one is found.
+    into English where one is found. After `deadline` (see `split_deadline`), unknown words are no longer split
+    into compounds.
     """
     glosses = []
     lexicon = lexicons.get(lang) if lang != "en" else None
@@ -80,7 +91,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
         for match in content_words(text, lang):
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
                 continue
-            found = lexicon.lookup(match.group())
+            found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline)
             if found is not None:
                 found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()],
                              text[match.end():match.end() + 40])

@@ -194,8 +194,10 @@ class Lexicon:
     _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
     _phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = field(default=None, repr=False)
 
-    def lookup(self, word: str) -> WordGloss | None:
-        """The English gloss of a word as written in a passage, or None."""
+    def lookup(self, word: str, split: bool = True) -> WordGloss | None:
+        """The English gloss of a word as written in a passage, or None; without `split`, a word no other route
+        knows is not tried as a compound (the costly part, up to tens of milliseconds a word: see the glosser's
+        budget), and what is found then is not remembered."""
         key = word.casefold()
         if key in self._memo:
             return self._memo[key]
@@ -204,8 +206,10 @@ class Lexicon:
         found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
-                 or self._english(key, loans=False)
-                 or self._compound(key, depth=2) or self._english(key) or self._compound(key, 2, loose=True))
+                 or self._english(key, loans=False))
+        if found is None and not split:
+            return None
+        found = found or self._compound(key, depth=2) or self._english(key) or self._compound(key, 2, loose=True)
         found = self._as_negation(key, self._as_agent(key, self._as_participle(key, found)))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()

@@ -275,6 +275,29 @@ def test_passages_with_affix_only_headwords_are_glossed(lex, catalogue, text, la
     lookup_word(text, lang, "en", catalogue, lex)  # the look-up endpoint reads the same lexicon
 
 
+def test_a_word_not_split_for_want_of_time_is_tried_again_later(lex):
+    """Without `split` a compound gets no gloss, and that answer is not remembered: the next look-up splits it."""
+    lexicon = lex.get("sv")
+    assert lexicon.lookup("kundlojalitetsprogrammen", split=False) is None
+    assert lexicon.lookup("kundlojalitetsprogrammen").gloss == "customer loyalty program"
+    assert lexicon.lookup("kundlojalitetsprogrammen", split=False).gloss == "customer loyalty program"  # known now
+    assert lexicon.lookup("kunderna", split=False).gloss.startswith("customer")  # other routes need no time
+
+
+def test_one_answer_splits_words_within_a_budget(kb, monkeypatch):
+    """A page of long made-up words once took 19 s to gloss: past the answer's budget, unknown words stay unglossed
+    (and are split by a later answer), while listed words are glossed as ever."""
+    passages = [{"text": "Kunderna gillar leverantörslojalitetsprogrammen.", "lang": "sv"}]
+    monkeypatch.setattr("index.glosses.glosser.SPLIT_BUDGET_S", -1.0)  # spent before it starts
+    terms = {g["term"]: g["gloss"] for g in kb.passage_glosses(passages, "en")[0]}
+    assert terms["Kunderna"].startswith("customer") and "leverantörslojalitetsprogrammen" not in terms
+    monkeypatch.undo()
+    terms = {g["term"]: g["gloss"] for g in kb.passage_glosses(passages, "en")[0]}
+    assert terms["leverantörslojalitetsprogrammen"] == "supplier loyalty program"
+    document = kb.document(kb.documents()[0]["doc_id"])
+    assert kb.document_glosses(document, "en")  # the document view shares the mechanism
+
+
 def test_content_words_skip_function_words_digits_and_single_letters():
     words = [m.group() for m in content_words("Och de 3 kunderna i 1990-talet är nöjda, s a.", "sv")]
     assert words == ["kunderna", "talet", "nöjda"]
