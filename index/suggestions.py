@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 import numpy as np
 
 from .concepts import Catalogue
+from .concepts.catalogue import KNOWN_LANGUAGES
 from .concepts.suggest import documents_as_sources, reference_sample, suggest
 from .embedders import Embedder
 from .errors import IndexBusy, InvalidQuery, NotFound
@@ -157,15 +158,21 @@ def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | N
 
 
 def drafted_definitions(suggestion: dict) -> dict[str, str]:
-    """Definitions to prefill when a suggestion is accepted: per language its best grounding sentence, and in
-    English the English one or else the best of all (for the trainer to translate and edit before saving)."""
+    """Definitions to prefill when a suggestion is accepted: per catalogue language its best grounding sentence,
+    and in English the English one or else the best of all (for the trainer to translate and edit before saving)."""
     drafts = dict(suggestion.get("definitions") or {})
     for p in suggestion["passages"]:  # a version computed before sentences were kept cites only the term
         drafts.setdefault(p["lang"], p.get("sentence") or p["text"])
     if drafts and "en" not in drafts:
         best = suggestion["passages"][0] if suggestion["passages"] else None
         drafts["en"] = drafts[best["lang"]] if best else next(iter(drafts.values()))
-    return drafts
+    return {lang: text for lang, text in drafts.items() if lang in KNOWN_LANGUAGES}
+
+
+def catalogue_labels(suggestion: dict) -> dict[str, str]:
+    """A suggestion's labels in the languages a concept may have: a document detected as another language (so, he)
+    still gets suggestions, but the catalogue holds none of its labels."""
+    return {lang: label for lang, label in suggestion["labels"].items() if lang in KNOWN_LANGUAGES}
 
 
 def find(suggestions: Iterable[dict], suggestion_id: str) -> dict:

@@ -12,7 +12,8 @@ import unicodedata
 
 from index.concepts.edit import ADD, ConceptChange
 from index.errors import InvalidConcept
-from index.suggestions import drafted_definitions
+from index.concepts.catalogue import KNOWN_LANGUAGES
+from index.suggestions import catalogue_labels, drafted_definitions
 
 from . import concept_writes, health
 from .auth import require_writer
@@ -58,9 +59,9 @@ def concept_from(suggestion: dict, edits: dict) -> dict:
     suggestion's best grounding sentences (index.suggestions.drafted_definitions), which the form shows to edit.
     """
     kb = get_kb()
-    labels = dict(_texts(edits, "labels") or suggestion["labels"])
+    labels = dict(_texts(edits, "labels") or catalogue_labels(suggestion))
     if "en" not in labels:
-        lang, label = next(iter(labels.items()))
+        lang, label = next(iter(labels.items() or suggestion["labels"].items()))
         labels["en"] = _english(kb, label, lang)
     definitions = {**drafted_definitions(suggestion), **_texts(edits, "definitions")}
     taken = {c["id"] for c in kb.concepts()}
@@ -84,7 +85,7 @@ def _texts(edits: dict, name: str) -> dict[str, str]:
 def _english(kb, label: str, lang: str) -> str:
     words = []
     for word in label.split():
-        glosses = kb.glossary(word, lang, "en") if lang != "en" else []
+        glosses = kb.glossary(word, lang, "en") if lang in KNOWN_LANGUAGES and lang != "en" else []
         words.append(glosses[0]["gloss"].split(", ")[0] if glosses else word)
     return " ".join(words)
 

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
-from index.suggestions import drafted_definitions
+from index.suggestions import catalogue_labels, drafted_definitions
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
@@ -219,7 +219,7 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     mine: dict[str, list[dict]] = {}
     for s in found:  # each under the newest document it was found in, in that document's order
         home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
-        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s)})
+        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s), "editable": catalogue_labels(s)})
     for home, items in mine.items():
         items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
     groups = [(d, mine[d["doc_id"]]) for d in documents if d["doc_id"] in mine]

@@ -150,3 +150,21 @@ def test_the_page_lists_newest_documents_first_with_sentences_and_drafted_defini
     for lang, label in first["labels"].items():
         assert f'name="label-{lang}" lang="{lang}" value="{escape(label)}"' in form
     assert f">{escape(first['definitions'][first['passages'][0]['lang']])}</textarea>" in form
+
+
+@pytest.mark.parametrize("labels", [{"so": "xarunta dhexe", "sv": "centrallager"}, {"so": "xarunta"}])
+def test_a_suggestion_from_a_language_the_catalogue_lacks_is_accepted_in_its_languages(index_copy, labels):
+    """A document detected as Somali still gets suggestions; accepting one drafts labels and definitions only in
+    languages a concept may have (it was refused: "unknown language 'so'"), the English label glossed or as written."""
+    from index.concepts.edit import ADD, ConceptChange
+    from webapp.kb import get_kb
+    from webapp.suggestion_writes import concept_from
+
+    found = {"id": "s-x", "labels": labels, "definitions": {},
+             "passages": [{"lang": lang, "text": label, "sentence": f"{label}."} for lang, label in labels.items()]}
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True})
+    with app.app_context():
+        body = concept_from(found, {})
+        assert "so" not in body["labels"] and "so" not in body["definitions"]
+        assert body["labels"]["en"] and body["definitions"]["en"]
+        assert get_kb().check_concept_change(ConceptChange(ADD, body["id"], body)) == [body["id"]]
