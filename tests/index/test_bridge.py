@@ -14,7 +14,7 @@ import pytest
 
 from index.bridge import NATIVE_SHARED_WEIGHT, Bridge
 from index.concepts import load_catalogue
-from index.glosses import DEFAULT_DICT_DIR, lexicons
+from index.glosses import DEFAULT_DICT_DIR, Lexicons, lexicons
 from index.lexical import analyze
 from index.queryplan import plan_query
 from index.ranking import RankingConfig
@@ -54,7 +54,8 @@ def test_a_swedish_word_reaches_dutch_and_norwegian_through_english(bridge):
 def test_a_query_splits_words_within_a_budget_and_remembers_only_what_it_split(monkeypatch):
     """A query of long made-up words once cost 0.7 s in compound splitting: past the query's budget its words count
     as written only, and a later query splits them."""
-    fresh = Bridge(lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None,
+    # Lexicons of its own: the process's shared ones may have split the word for another test already.
+    fresh = Bridge(Lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"])), None,
                    held({"en": "The customer loyalty program of the file server."}))
     monkeypatch.setattr("index.bridge._SPLIT_BUDGET_S", -1.0)
     unsplit = fresh.translate("kundlojalitetsprogrammet", "sv", ["en"])
