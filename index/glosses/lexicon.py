@@ -145,6 +145,7 @@ _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", 
          "nl": ("en", ("de", "te", "den", "ten"))}
 # Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
 _PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
+_VOWELS = tuple("aeiouyæøåäö")
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
 # A Dutch participle: a separable prefix, ge-, the verb's stem, -d or -t (in-ge-stel-d, ge-configureer-d).
 _NL_GE = re.compile(r"^(aan|af|bij|door|in|mee|na|om|op|over|terug|toe|uit|voor|weg|samen)?ge([^\W\d_]{3,})[dt]$")
@@ -263,10 +264,13 @@ class Lexicon:
 
     def _is_present(self, word: str, lemma: str) -> bool:
         """Whether a listed word is also the present tense of the verb the lemma list gives it (Norwegian skriver:
-        writes, not printer; Swedish springer: runs, not knight): the verb is the commoner reading of that form."""
+        writes, not printer; Swedish springer: runs, not knight; a verb ending in another vowel adds -r: bo-r, lives,
+        not boron; få-r, gets, not sheep): the verb is the commoner reading of that form."""
         infinitive, _ = _PAST.get(self.lang, ("", ()))
-        if self.lang not in _PRESENT or not lemma.endswith(infinitive):
+        if self.lang not in _PRESENT:
             return False
+        if not lemma.endswith(infinitive):
+            return lemma.endswith(_VOWELS) and word == lemma + "r"
         stem = lemma[:len(lemma) - len(infinitive)]
         return word in {stem + ending for ending in _PRESENT[self.lang]}
 

@@ -167,6 +167,10 @@ def test_reversed_dictionary_lists_common_english_words_first(tmp_path):
     ("sv", "bygger", "bygga", "build"),
     ("nl", "gaat", "gaan", "go"),            # Snowball leaves "gaat" alone; the lemma list knows it
     ("sv", "kunderna", "kund", "customer"),  # the definite plural
+    ("sv", "bor", "bo", "live"),             # a verb ending in a vowel adds -r: lives, not boron
+    ("da", "bor", "bo", "live"),
+    ("sv", "dör", "dö", "die"),              # dies, not door (dörr)
+    ("da", "får", "få", "get"),              # gets, not sheep
 ])
 def test_a_listed_lemma_comes_before_stems_and_compounds(lex, lang, word, lemma, sense):
     found = lex.get(lang).lookup(word)
