@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.concepts.edit import ADD, ConceptChange
 from index.errors import InvalidConcept
-from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.suggestions import catalogue_labels, drafted_definitions
 
 from . import concept_writes, health

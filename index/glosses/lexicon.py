@@ -336,10 +336,12 @@ class Lexicon:
         letter (minne-s-läge, memory + mode, as minnes-släge, sledgehammer)."""
         # A form the word's own dictionaries lack but a sister language lists (bruger-en: bruker, user) before a
         # guessed stem (brug, use).
-        found = self._direct(word) or len(word) >= _KIN_PART and self._kin_spelling(word) or self._stemmed(word)
+        kin_first = len(word) >= _KIN_PART
+        found = self._direct(word) or kin_first and self._kin_spelling(word) or self._stemmed(word)
         if found is not None or not loose:
             return found
-        return self._kin_spelling(word) or self._cognate(word, least=_KIN_PART)
+        # A longer part's sister spelling was tried above: not again for every cut of a loose compound.
+        return (None if kin_first else self._kin_spelling(word)) or self._cognate(word, least=_KIN_PART)
 
     def _inflected(self, word: str) -> WordGloss | None:
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
