@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -58,10 +59,15 @@ class TermSpotter:
     @classmethod
     def for_catalogue(cls, catalogue: Catalogue) -> "TermSpotter":
         """A spotter over every label and alias of a catalogue, built once per catalogue content."""
-        # Tagging runs once per chunk; rebuilding the spotter per call would dominate the cost.
-        spotter = _SPOTTERS.get(catalogue.digest)
-        if spotter is None:
-            spotter = _SPOTTERS[catalogue.digest] = cls(catalogue.all_terms())
+        # Tagging runs once per chunk; rebuilding the spotter per call would dominate the cost. Only the latest
+        # few catalogues are kept: every concept edit makes a new one, and a served process lives through thousands.
+        with _SPOTTERS_LOCK:
+            spotter = _SPOTTERS.pop(catalogue.digest, None)
+        spotter = spotter or cls(catalogue.all_terms())
+        with _SPOTTERS_LOCK:
+            _SPOTTERS[catalogue.digest] = spotter  # last in, last evicted
+            while len(_SPOTTERS) > _KEPT_SPOTTERS:
+                del _SPOTTERS[next(iter(_SPOTTERS))]
         return spotter
 
     def find(self, text: str) -> list[Occurrence]:
@@ -87,4 +93,6 @@ class TermSpotter:
         return found
 
 
-_SPOTTERS: dict[str, TermSpotter] = {}
+_KEPT_SPOTTERS = 4
+_SPOTTERS_LOCK = threading.Lock()
+_SPOTTERS: dict[str, TermSpotter] = {}  # catalogue digest -> its spotter, least recently used first

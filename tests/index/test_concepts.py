@@ -1,6 +1,7 @@
 """The concept layer: catalogue validation, multilingual lookup, grounding in the seeds, exports."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,6 +310,17 @@ def test_concepts_in_text(catalogue):
     assert concepts_in_text(catalogue, "Dermed jevner respons-til-ønske ut 'Svar'") == ["respond", "respond-to-desire"]
     assert concepts_in_text(catalogue, "De Svar på ønsket er raske") == ["respond-to-desire"]
     assert concepts_in_text(catalogue, "nothing relevant here") == []
+
+
+def test_spotters_of_edited_catalogues_are_not_kept_forever(catalogue):
+    # Every concept edit makes a catalogue of a new digest; a served process lives through thousands of them.
+    from index.concepts.text import _SPOTTERS, TermSpotter
+
+    edits = [dataclasses.replace(catalogue, digest=f"edit-{n}") for n in range(12)]
+    spotters = [TermSpotter.for_catalogue(edit) for edit in edits]
+    assert len(_SPOTTERS) <= 4 and "edit-11" in _SPOTTERS
+    assert TermSpotter.for_catalogue(edits[-1]) is spotters[-1]  # the current one is built once
+    assert [list(o.concept_ids) for o in spotters[0].find("customer lock-on")] == [["customer-lock-on"]]
 
 
 def test_concept_index_cache_roundtrip_and_staleness(tmp_path, catalogue, concept_index, embedder):
