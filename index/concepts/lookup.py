@@ -76,6 +76,12 @@ class ConceptIndex:
         """Whether this index was built from this catalogue content with this embedder."""
         return self.catalogue_digest == catalogue.digest and self.embedder_name == embedder_name
 
+    def vectors(self) -> dict[str, np.ndarray]:
+        """Text -> vector of every wording and definition embedded."""
+        found = {term.text: vector for term, vector in zip(self.terms, self.term_vectors)}
+        found.update(zip(_definition_texts(self.catalogue), self.definition_vectors))
+        return found
+
     def save(self, path: Path) -> None:
         """Write the vectors and their provenance to an .npz file, atomically."""
         path = Path(path)
@@ -158,10 +164,11 @@ def build_concept_index(catalogue: Catalogue, embedder: Embedder,
 
 
 def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: Path | None,
-                                reuse: Path | None = None) -> ConceptIndex:
+                                reuse: Path | None = None, known: dict[str, np.ndarray] | None = None) -> ConceptIndex:
     """The cached index at `path` when it matches catalogue and embedder; else build it and save it there (if any).
 
-    A build reuses the vectors of the saved indexes (of any catalogue) at `path` and `reuse` for the texts they share.
+    A build reuses `known` vectors (text -> vector, of this embedder) and those of the saved indexes (of any
+    catalogue) at `path` and `reuse` for the texts they share.
     """
     if path is not None and Path(path).exists():
         try:
@@ -170,7 +177,7 @@ def load_or_build_concept_index(catalogue: Catalogue, embedder: Embedder, path: 
                 return index
         except IndexCorrupt:
             pass  # a broken cache is just rebuilt
-    known: dict[str, np.ndarray] = {}
+    known = dict(known or {})
     for saved in (reuse, path):
         try:
             known.update(_known_vectors(Path(saved), embedder.name) if saved and Path(saved).exists() else {})

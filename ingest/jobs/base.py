@@ -99,6 +99,10 @@ class JobQueue(Protocol):
         """The queued or running job of this kind with this key, if any."""
         ...
 
+    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (and of this document), if any."""
+        ...
+
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         ...

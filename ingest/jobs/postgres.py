@@ -90,6 +90,14 @@ class PostgresQueue:
                                                  (kind, key)).fetchone())
 
     @reported_unavailable
+    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (and of this document), if any."""
+        document = "" if doc_id is None else " AND doc_id = %s"
+        return _job(self.db.connection().execute(
+            f"{_SELECT} WHERE kind = %s AND {_PENDING}{document} ORDER BY seq DESC LIMIT 1",
+            (kind,) if doc_id is None else (kind, doc_id)).fetchone())
+
+    @reported_unavailable
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         return self.db.connection().execute(f"SELECT COUNT(*) AS n FROM jobs WHERE {_PENDING}").fetchone()["n"]

@@ -141,6 +141,14 @@ class SqliteQueue:
             return self._job(conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
                                           (kind, key)).fetchone())
 
+    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (and of this document), if any."""
+        document = "" if doc_id is None else " AND doc_id = ?"
+        with self._connect() as conn:
+            return self._job(conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND {_PENDING}{document}"
+                                          " ORDER BY seq DESC LIMIT 1",
+                                          (kind,) if doc_id is None else (kind, doc_id)).fetchone())
+
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         with self._connect() as conn:

@@ -1,6 +1,7 @@
 """Queueing writes: check an upload at once (cheap: load and clean, no embedding), spool it, queue its job."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -16,6 +17,8 @@ from ..loaders import SUPPORTED_SUFFIXES
 from ..pipeline import doc_id_for, load_text
 from . import spool
 from .base import CONCEPT, DELETE, METADATA, UPLOAD, Job, JobQueue
+
+_AFTER = " after "  # an edit's key names the pending edit it was queued behind
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,29 @@ def submit_delete(queue: JobQueue, doc_id: str) -> tuple[Job, bool]:
 
 
 def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, bool]:
-    """Queue a (checked) metadata edit of a document; (job, False) when the very same edit is already pending."""
+    """Queue a (checked) metadata edit of a document; (job, False) when the very same edit is the newest pending
+    one of that document."""
     payload = json.dumps(changes, ensure_ascii=False, sort_keys=True)
     key = f"{doc_id} " + hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return queue.submit(Job(id=uuid.uuid4().hex, kind=METADATA, key=key, doc_id=doc_id, payload=payload))
+    return _submit_in_order(queue, Job(id=uuid.uuid4().hex, kind=METADATA, key=key, doc_id=doc_id, payload=payload),
+                            queue.latest_pending(METADATA, doc_id))
 
 
 def submit_concept_change(queue: JobQueue, change: ConceptChange) -> tuple[Job, bool]:
-    """Queue a (validated) concept change; (job, False) when the very same change is already pending."""
+    """Queue a (validated) concept change; (job, False) when the very same change is the newest pending one."""
     payload = change.to_json()
     key = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return queue.submit(Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload))
+    return _submit_in_order(queue, Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload),
+                            queue.latest_pending(CONCEPT))
+
+
+def _submit_in_order(queue: JobQueue, job: Job, latest: Job | None) -> tuple[Job, bool]:
+    """Queue an edit, merged with the newest pending edit it repeats (a client's retry) but never with an older
+    one: that would move it back ahead of the edits queued since (edit A, delete, edit A again ended deleted).
+    Its key then names the edit it follows, so that the older identical one does not absorb it."""
+    if latest is not None and latest.key.split(_AFTER)[0] == job.key:
+        return latest, False
+    if latest is not None:
+        job = dataclasses.replace(job, key=f"{job.key}{_AFTER}{latest.id}")
+    return queue.submit(job)
+

@@ -364,6 +364,25 @@ def test_label_vector_cache_files_name_the_embedder_and_every_embedded_text(tmp_
 # ---------------------------------------------------------------- grounding
 
 
+@pytest.mark.parametrize("where", ["this process", "the cache folder"])
+def test_an_edited_catalogue_embeds_only_the_texts_it_changed(tmp_path, monkeypatch, catalogue, where):
+    embedder, embedded = get_embedder("hash:64"), []
+    encode = embedder.embed_queries
+    monkeypatch.setattr(embedder, "embed_queries", lambda texts: embedded.extend(texts) or encode(texts))
+    monkeypatch.setattr(caches, "_CONCEPT_INDEXES", {})
+    first = caches.concept_index(catalogue, embedder, tmp_path / "cache")
+    if where == "the cache folder":  # a runner started afresh (killed, restarted) remembers nothing itself
+        caches._CONCEPT_INDEXES.clear()
+    concept = catalogue.get("customer-loyalty")
+    changed = dataclasses.replace(concept, labels={**concept.labels, "sv": "Kundlojalitet (ny)"})
+    edited = dataclasses.replace(catalogue, concepts={**catalogue.concepts, "customer-loyalty": changed},
+                                 digest="edited")
+    embedded.clear()
+    index = caches.concept_index(edited, embedder, tmp_path / "cache")
+    assert embedded == ["Kundlojalitet (ny)"] and index.is_fresh(edited, embedder.name)
+    assert np.array_equal(index.vectors()["Customer loyalty"], first.vectors()["Customer loyalty"])
+
+
 def test_every_required_concept_is_grounded(catalogue, groundings, seed_chunks):
     chunks, _ = seed_chunks
     assert not set(check(catalogue, groundings)) & set(REQUIRED_FAMILIES)

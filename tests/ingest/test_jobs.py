@@ -1,6 +1,7 @@
 """Ingest jobs: the queue battery (every implementation), the runner over a real index, orphans, recovery."""
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import subprocess
@@ -14,12 +15,13 @@ import pytest
 from index import uploads, versions
 from index.errors import DocumentError, InsufficientStorage, QueueFull
 from index.service import KnowledgeBase
+from index.concepts.edit import ConceptChange
 from ingest.engines import get_engine
-from ingest.jobs import DELETE, DONE, FAILED, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
+from ingest.jobs import DELETE, DONE, FAILED, METADATA, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
 from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
-from ingest.jobs.submit import check_upload, submit_delete, submit_upload
+from ingest.jobs.submit import check_upload, submit_concept_change, submit_delete, submit_metadata, submit_upload
 from tests.conftest import fill
 from tests.configs import config_for, store_for
 
@@ -95,6 +97,35 @@ def test_queue_finds_pending_jobs_by_key_and_counts_them(queue):
     assert queue.pending(UPLOAD, "text-hash").id == job.id and queue.pending_count() == 2  # running is pending
     queue.finish(job.id, "v1", "d")
     assert queue.pending(UPLOAD, "text-hash") is None and queue.pending_count() == 1
+
+
+def test_queue_finds_the_newest_pending_job_of_a_kind_and_document(queue):
+    first, second = (dataclasses.replace(a_job(METADATA), doc_id=doc) for doc in ("d1", "d2"))
+    assert queue.latest_pending(METADATA) is None
+    queue.submit(first)
+    queue.submit(second)
+    queue.submit(a_job())
+    assert queue.latest_pending(METADATA).id == second.id
+    assert queue.latest_pending(METADATA, "d1").id == first.id and queue.latest_pending(METADATA, "d3") is None
+    queue.claim()
+    queue.finish(queue.claim().id, "v1", "d2")  # the first is running: still pending; the second is done
+    assert queue.latest_pending(METADATA).id == first.id
+
+
+def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
+    # Edit A, delete, edit A again: merged with the first A, the last edit would run before the deletion.
+    change, removal = ConceptChange("replace", "x", {"id": "x"}), ConceptChange("remove", "x")
+    first, created = submit_concept_change(queue, change)
+    assert created and submit_concept_change(queue, change) == (first, False)  # a retry
+    removed, _ = submit_concept_change(queue, removal)
+    again, created = submit_concept_change(queue, change)
+    assert created and again.id not in (first.id, removed.id)
+    assert submit_concept_change(queue, change) == (again, False)
+    assert [queue.claim().id for _ in range(3)] == [first.id, removed.id, again.id] and queue.claim() is None
+    edit = {"title": "Kundereisen"}
+    one, _ = submit_metadata(queue, "d1", edit)
+    submit_metadata(queue, "d1", {"title": "Other"})
+    assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
 
 
 def test_a_bounded_queue_refuses_new_jobs_while_full_but_still_merges_pending_ones(queue_place):
