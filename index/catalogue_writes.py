@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .concepts import Catalogue
-from .concepts.edit import ConceptChange, changed_concepts, check_change
+from .concepts.edit import ConceptChange, changed_concepts, check_change, in_effect
 from .stores import IndexSettings, Store
 
 
@@ -39,4 +39,5 @@ def update_catalogue(store: Store, settings: IndexSettings, change: Callable[[Ca
 def apply_concept_change(store: Store, settings: IndexSettings, change: ConceptChange,
                          lock_timeout: float = 30.0) -> CatalogueUpdate:
     """Add, replace or remove one concept of the store's catalogue and publish the result."""
-    return update_catalogue(store, settings, lambda catalogue: check_change(catalogue, change), lock_timeout)
+    return update_catalogue(store, settings, lambda catalogue: catalogue if in_effect(catalogue, change)
+                            else check_change(catalogue, change), lock_timeout)

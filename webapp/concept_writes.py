@@ -13,7 +13,6 @@ from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
-from index.errors import InvalidConcept
 from ingest.jobs.submit import submit_concept_change
 
 from . import health, params
@@ -24,7 +23,6 @@ from .writes import queue
 log = logging.getLogger(__name__)
 
 # /api/concepts/<these> are other routes: a concept so named could never be read back.
-RESERVED_IDS = ("lookup", "export", "new")
 
 
 class NotJson(UnsupportedMediaType):
@@ -53,8 +51,6 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
 def add(body: object) -> tuple[dict, int]:
     """Queue a new concept (POST /api/concepts)."""
     concept_id = body.get("id") if isinstance(body, dict) else None
-    if concept_id in RESERVED_IDS:
-        raise InvalidConcept(f"concept id {concept_id!r} is reserved (it names a page); choose another id")
     return queue_change(ConceptChange(ADD, concept_id if isinstance(concept_id, str) else "", body))
 
 

@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from index.concepts.catalogue import KNOWN_LANGUAGES
-from index.concepts.edit import ADD, ConceptChange
+from index.concepts.edit import ADD, RESERVED_IDS, ConceptChange
 from index.errors import InvalidConcept
 from index.suggestions import catalogue_labels, drafted_definitions
 
@@ -97,6 +97,6 @@ def _slug(text: str) -> str:
 
 def _unique(slug: str, taken: set[str]) -> str:
     candidate, n = slug, 2
-    while candidate in taken or candidate in concept_writes.RESERVED_IDS:
+    while candidate in taken or candidate in RESERVED_IDS:
         candidate, n = f"{slug}-{n}", n + 1
     return candidate

@@ -2,7 +2,7 @@
 
 A change is checked before anything is written: the concept's own shape (kebab-case id, an English label and
 definition, known languages, lists of ids), then the catalogue it would make (unique ids, a label or alias naming
-one concept per language, references to existing ids, no cycle of broader concepts). Every refusal is an
+one concept in any language (as look-ups fold them), references to existing ids, no cycle of broader concepts). Every refusal is an
 `InvalidConcept` (400: malformed) or a `ConceptConflict` (409: clashes with other concepts) naming the concept
 and the field; the catalogue passed in is never modified.
 
@@ -20,6 +20,7 @@ from ..errors import CatalogueError, ConceptConflict, InvalidConcept
 from ..language import normalize_lang
 from .catalogue import KNOWN_LANGUAGES, Catalogue, Concept, parse_catalogue
 from .storage import concept_entry
+from .text import compact, fold
 
 ADD, REPLACE, REMOVE = "add", "replace", "remove"
 ACTIONS = (ADD, REPLACE, REMOVE)
@@ -30,6 +31,7 @@ MAX_LABEL_CHARS = 200
 MAX_DEFINITION_CHARS = 4000
 MAX_ALIASES = 100  # per language
 MAX_LINKS = 100  # related or contrasts
+RESERVED_IDS = ("lookup", "export", "new")  # /concepts/<id> pages and /api/concepts/<id> routes of their own
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,24 @@ def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
     raise InvalidConcept(f"unknown change {change.action!r} (one of {', '.join(ACTIONS)})")
 
 
+def in_effect(catalogue: Catalogue, change: ConceptChange) -> bool:
+    """Whether the catalogue already reads as the change would leave it: an added concept there as given, a removed
+    one gone (a job run again because its runner died after publishing it must not then fail)."""
+    if change.action == REMOVE:
+        return change.concept_id not in catalogue
+    if change.action == ADD and change.concept_id in catalogue:
+        try:
+            return replace_concept(catalogue, change.concept_id, change.body).digest == catalogue.digest
+        except (InvalidConcept, ConceptConflict):
+            return False
+    return False
+
+
 def add_concept(catalogue: Catalogue, body: Any) -> Catalogue:
     """The catalogue with one new concept (appended); ConceptConflict when its id or a label is taken."""
     entry = entry_from_body(body)
+    if entry["id"] in RESERVED_IDS:
+        raise InvalidConcept(f"concept id {entry['id']!r} is reserved (it names a page); choose another id")
     if entry["id"] in catalogue:
         raise ConceptConflict(f"concept {entry['id']!r} already exists; change it with PUT /api/concepts/{entry['id']}")
     entries = [concept_entry(c) for c in catalogue] + [entry]
@@ -207,7 +224,9 @@ def _ids(value: Any, where: str, name: str) -> list[str]:
 
 
 def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
+    # As look-ups match (accents, case, hyphens, spaces and Unicode forms folded away): two concepts must never
+    # share one, in any language, or a look-up of one finds the other.
+    return compact(fold(text))
 
 
 def _validated(before: Catalogue, entries: list[dict[str, Any]], concept_id: str) -> Catalogue:
@@ -229,12 +248,14 @@ def _check_label_clashes(entries: list[dict[str, Any]], concept_id: str) -> None
     for e in entries:
         if e["id"] != concept_id:
             for lang, text in _wordings(e):
-                owner[(lang, _key(text))] = e["id"]
+                owner[_key(text)] = (e["id"], lang, text)
     for lang, text in _wordings(mine):
-        other = owner.get((lang, _key(text)))
-        if other is not None:
-            raise ConceptConflict(f"concept {concept_id!r}: the {lang} label or alias {text!r} already names "
-                                  f"concept {other!r}")
+        if not _key(text):
+            raise InvalidConcept(f"concept {concept_id!r}: the {lang} label or alias {text!r} has no letter or digit")
+        if _key(text) in owner:
+            other, other_lang, other_text = owner[_key(text)]
+            raise ConceptConflict(f"concept {concept_id!r}: the {lang} label or alias {text!r} reads as the "
+                                  f"{other_lang} label or alias {other_text!r} of concept {other!r}")
 
 
 def _wordings(entry: dict[str, Any]) -> list[tuple[str, str]]:

@@ -49,6 +49,12 @@ def test_a_concept_round_trips_through_its_body(catalogue):
 @pytest.mark.parametrize("change, error, words", [
     ({"labels": {"en": "Value disciplines"}}, ConceptConflict, ["five-forces", "en", "value-disciplines"]),
     ({"aliases": {"sv": ["kundintimitet"]}}, ConceptConflict, ["five-forces", "sv", "customer-intimacy"]),
+    # Clashes as look-ups read labels: accents, case, hyphens and Unicode forms folded, in any language.
+    ({"labels": {"en": "Value-Disciplines"}}, ConceptConflict, ["five-forces", "en", "value-disciplines"]),
+    ({"labels": {"en": "Five forces", "fr": "Kundintimite\u0301t"}}, ConceptConflict,
+     ["five-forces", "fr", "sv", "customer-intimacy"]),
+    ({"labels": {"en": "Five forces", "sv": "!!! ???"}}, InvalidConcept, ["five-forces", "sv", "no letter or digit"]),
+    ({"id": "lookup"}, InvalidConcept, ["lookup", "reserved"]),
     ({"labels": {"de": "Fünf Kräfte"}}, InvalidConcept, ["five-forces", "labels.en"]),
     ({"definitions": {"de": "x"}}, InvalidConcept, ["five-forces", "definitions.en"]),
     ({"labels": {"en": "Five forces", "xx": "?"}}, InvalidConcept, ["five-forces", "labels", "'xx'"]),

@@ -82,3 +82,21 @@ def test_a_queue_from_before_concept_jobs_is_upgraded(index_dir):
     before = versions.current_name(index_dir)
     Runner(config_for(index_dir), get_engine()).drain()
     assert open_queue(config_for(index_dir)).get(job.id).state == DONE and versions.current_name(index_dir) != before
+
+
+def test_a_concept_job_run_again_after_its_runner_died_past_publishing_ends_done(index_dir):
+    # The runner publishes, then records the job: killed in between, the job runs again on an index that has it.
+    queue = open_queue(config_for(index_dir))
+    add, _ = submit_concept_change(queue, ConceptChange("add", BODY["id"], BODY))
+    remove, _ = submit_concept_change(queue, ConceptChange("remove", "collective-intimacy"))
+    assert Runner(config_for(index_dir), get_engine()).drain() == 2
+    published = versions.current_name(index_dir)
+    for job in (add, remove):
+        with sqlite3.connect(jobs_dir(index_dir) / FILE) as conn:  # as a dead runner's job is found and queued again
+            conn.execute("UPDATE jobs SET state = 'queued', attempts = 1 WHERE id = ?", (job.id,))
+        Runner(config_for(index_dir), get_engine()).drain()
+        assert queue.get(job.id).state == DONE and versions.current_name(index_dir) == published
+    other = {**BODY, "labels": {"en": "Other forces"}}
+    clash, _ = submit_concept_change(queue, ConceptChange("add", BODY["id"], other))  # not the same concept
+    Runner(config_for(index_dir), get_engine()).drain()
+    assert queue.get(clash.id).state == FAILED
