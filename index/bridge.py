@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from .concepts.catalogue import Catalogue
 from .concepts.text import TermSpotter
 from .glosses.freedict import entries, reverse, senses, translations
-from .glosses.lexicon import Lexicons
+from .glosses.lexicon import MAX_WORD, Lexicons
 from .glosses.stopwords import is_stopword
 from .lexical import analyze, words
 
@@ -199,7 +199,9 @@ class Bridge:
         if key in self._memo:
             return self._memo[key]
         groups = self._groups(word, source, targets, split)
-        if split:  # what a word is without trying it as a compound is not what it is
+        # What a word is without trying it as a compound is not what it is; and no word is longer than the lexicons'
+        # longest (a query of made-up 900-letter words would fill the memo with kilobytes per entry).
+        if split and len(word) <= MAX_WORD:
             if len(self._memo) >= _MEMO_LIMIT:  # queries bring any words: keep the memo bounded
                 self._memo.clear()
             self._memo[key] = groups

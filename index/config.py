@@ -212,6 +212,9 @@ class Config:
     # -- serving (`python -m webapp.serve`, i.e. `make run`) ---------------------------------------------------
     workers: int = _setting("KB_WORKERS", 2, _at_least_one, "gunicorn worker processes.")
     threads: int = _setting("KB_THREADS", 4, _at_least_one, "Threads per worker.")
+    worker_max_requests: int = _setting("KB_WORKER_MAX_REQUESTS", 20000, _count,
+                                        "Requests a gunicorn worker serves before a fresh one replaces it, its"
+                                        " caches emptied (0: never).")
     run_dir: Path = _setting("KB_RUN_DIR", Path("data/run"), _path, "Sockets, rendered nginx configuration and logs of the served stack.")
     client_timeout_s: int = _setting("KB_CLIENT_TIMEOUT_S", 10, _at_least_one, "nginx: seconds a client may take to send a request.")
     request_timeout_s: int = _setting("KB_REQUEST_TIMEOUT_S", 120, _at_least_one, "Seconds a request may run before its worker is replaced.")

@@ -93,6 +93,7 @@ class Plan:
     search_burst: int = 0
     search_connections: int = 0  # 0: no limit on concurrent requests
     trusted_proxies: tuple[str, ...] = ()
+    max_requests: int = 0  # per gunicorn worker before it is replaced; 0: never
     settings: dict[str, str] = field(default_factory=dict)  # the configuration as variables, for the children
 
 
@@ -200,6 +201,7 @@ def make_plan(args: argparse.Namespace, config: Config) -> Plan:
     return Plan(
         host=args.host, port=config.port, run_dir=run_dir, socket=_socket_path(run_dir),
         index_dir=Path(config.index_dir).resolve(), workers=config.workers, threads=config.threads,
+        max_requests=config.worker_max_requests,
         client_timeout=config.client_timeout_s, request_timeout=config.request_timeout_s,
         max_body_bytes=int(config.max_upload_mb * 1024 * 1024) + BODY_SLACK_BYTES,
         nginx=_find_nginx(args.nginx), restart_max_s=config.runner_backoff_max_s,
@@ -213,13 +215,25 @@ def services(plan: Plan) -> list[Service]:
     """gunicorn, nginx and, when this code base has it, the job runner (in start order)."""
     gunicorn = [sys.executable, "-m", "gunicorn", "--config", str(DEPLOY / "gunicorn.conf.py"),
                 "--bind", f"unix:{plan.socket}", "--workers", str(plan.workers), "--threads", str(plan.threads),
-                "--timeout", str(plan.request_timeout), "webapp:create_app()"]
+                "--timeout", str(plan.request_timeout), *_recycling(plan.max_requests), "webapp:create_app()"]
     nginx = [plan.nginx, "-p", str(plan.run_dir), "-c", str(plan.run_dir / "nginx.conf"), "-e", "stderr"]
     found = [Service("gunicorn", gunicorn), Service("nginx", nginx)]
     if importlib.util.find_spec(JOB_RUNNER) is not None:
         found.append(Service("job runner", [sys.executable, "-m", JOB_RUNNER, "--index-dir", str(plan.index_dir)],
                              restart=True))
     return found
+
+
+def _recycling(max_requests: int) -> list[str]:
+    """gunicorn's options to replace a worker after about `max_requests` requests (0: never).
+
+    Its caches (lexicon, bridge and word-frequency memos) are each bounded by entries, which unique hostile traffic
+    fills to a gigabyte or so per worker over hours; forked from the preloaded master, a fresh worker serves at
+    once. The jitter keeps the workers from being replaced together.
+    """
+    if not max_requests:
+        return []
+    return ["--max-requests", str(max_requests), "--max-requests-jitter", str(max(1, max_requests // 10))]
 
 
 def die_with_parent() -> None:

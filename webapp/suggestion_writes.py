@@ -13,7 +13,7 @@ import unicodedata
 from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.concepts.edit import ADD, RESERVED_IDS, ConceptChange
 from index.errors import InvalidConcept
-from index.suggestions import catalogue_labels, drafted_definitions
+from index.suggestions import catalogue_labels, decision as decision_of, drafted_definitions
 
 from . import concept_writes, health
 from .auth import require_writer
@@ -34,7 +34,8 @@ def dismiss(suggestion_id: str) -> dict:
 
 
 def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
-    """Queue the concept a suggestion becomes (with a trainer's edits) and record the decision: ({job, ...}, 202)."""
+    """Queue the concept a suggestion becomes (with a trainer's edits), its job to record the decision:
+    ({job, concept, suggestion with the decision it will record}, 202)."""
     require_writer()
     if edits is None:
         edits = {}
@@ -46,8 +47,10 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
     kb = get_kb()
     found = kb.suggestion(suggestion_id)
     body = concept_from(found, edits)
-    answer, status = concept_writes.queue_change(ConceptChange(ADD, body["id"], body))
-    decision = kb.decide(found, "accepted", concept_id=body["id"])
+    accepted = {"id": found["id"], "terms": [{"ref": t["ref"]} for t in found["terms"]]}
+    answer, status = concept_writes.queue_change(ConceptChange(ADD, body["id"], body, suggestion=accepted))
+    # Recorded by the job once the concept is published (a job that fails leaves the suggestion open).
+    decision = decision_of(found, "accepted", concept_id=body["id"])
     return {**answer, "concept": body, "suggestion": {**found, "decision": decision}}, status
 
 

@@ -41,17 +41,22 @@ class ConceptChange:
     action: str
     concept_id: str
     body: dict[str, Any] | None = None
+    # The suggestion an added concept comes from ({id, terms: [{ref}]}): recorded as accepted by the job that
+    # publishes the concept, so that a job that fails leaves the suggestion to decide on again.
+    suggestion: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         """The change as JSON (how a job carries it)."""
-        return json.dumps({"action": self.action, "id": self.concept_id, "body": self.body}, ensure_ascii=False,
-                          sort_keys=True)
+        data = {"action": self.action, "id": self.concept_id, "body": self.body}
+        if self.suggestion is not None:
+            data["suggestion"] = self.suggestion
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ConceptChange":
         """Read a change written by `to_json`."""
         data = json.loads(text)
-        return cls(data["action"], data["id"], data.get("body"))
+        return cls(data["action"], data["id"], data.get("body"), data.get("suggestion"))
 
 
 def concept_body(concept: Concept) -> dict[str, Any]:

@@ -120,7 +120,7 @@ _MIN_COMPOUND = 8
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
-_MAX_WORD = 48
+MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
                     ("erad", "ed"), ("ert", "ed"), ("ika", "ic"), ("ie", "y"), ("i", "y"), ("er", "s"), ("eren", "e"),
@@ -202,7 +202,7 @@ class Lexicon:
         key = word.casefold()
         if key in self._memo:
             return self._memo[key]
-        if len(key) > _MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
+        if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
         found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)

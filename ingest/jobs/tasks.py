@@ -166,7 +166,8 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     """Apply a concept change to the catalogue of the current version and publish it with fresh groundings.
 
     The change was checked when it was queued; it is checked again against the catalogue it is applied to
-    (an earlier job may have changed it), and a change that no longer fits fails the job with its reason.
+    (an earlier job may have changed it), and a change that no longer fits fails the job with its reason. A
+    concept accepted from a suggestion records that decision once it is published.
     """
     report("waiting", 0, 0)
     change = ConceptChange.from_json(job.payload)
@@ -174,4 +175,6 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
         raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
     report("publishing", 0, 0)
     update = apply_concept_change(ctx.store(), ctx.settings(), change, ctx.lock_timeout)
+    if change.suggestion is not None:  # after publishing: run again, the concept is found there and this follows
+        ctx.store().decide(change.suggestion, "accepted", change.concept_id)
     return Outcome(update.version or ctx.current(), None)

@@ -65,6 +65,13 @@ def test_a_query_splits_words_within_a_budget_and_remembers_only_what_it_split(m
     assert {"custom", "loyalti", "program"} <= set(found)
 
 
+def test_words_longer_than_any_word_are_not_remembered(bridge):
+    # A query may hold 900-letter made-up words: remembered, each took kilobytes for as long as the version served.
+    long_word, word = "kundlojalitet" * 8, "kundlojalitet"
+    found = bridge.translate(f"{long_word} {word}", "sv", ["en"])
+    assert found["en"] and {key[0] for key in bridge._memo} >= {word} and long_word not in {k[0] for k in bridge._memo}
+
+
 def test_an_ambiguous_word_spreads_its_weight(bridge):
     everything = Bridge(bridge.lexicons, None, lambda terms: {t: {"nl": 1, "no": 1, "de": 1} for t in terms})
     plain, ambiguous = everything.translate("dog", "en", ["nl"])["nl"], everything.translate("set", "en", ["nl"])["nl"]

@@ -26,7 +26,7 @@ from webapp import create_app
 from webapp.serve import backoff
 
 from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid, wait_for_runner,  # tests/webapp/conftest.py
-                      serving, wait_for_job)
+                      serving, wait_for_job, worker_pids)
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # The runner's restart backoff capped at 2 s, so that six quick deaths take seconds, not minutes.
@@ -163,6 +163,28 @@ def test_six_runner_kills_in_a_minute_never_stop_reads_and_a_queued_upload_is_in
     assert set(reader.seen) == {200}, reader.seen
     log = server.log.read_text()
     assert "restarting it in 2 s" in log and "stopping everything" not in log
+
+
+@pytest.mark.slow
+def test_workers_replaced_after_their_requests_answer_every_request(seed_index, tmp_path):
+    # Replaced after about 20 requests each (KB_WORKER_MAX_REQUESTS), so that their caches never outgrow the machine.
+    with serving(seed_index, tmp_path / "run", {"KB_WORKER_MAX_REQUESTS": "20"}) as server:
+        first = worker_pids(server)
+        readers = [Reader(server.base + SEARCH) for _ in range(3)]
+        for reader in readers:
+            reader.start()
+        deadline = time.monotonic() + 120
+        while set(worker_pids(server)) & set(first) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        replaced = not set(worker_pids(server)) & set(first)
+        time.sleep(2)  # and the fresh workers answer too
+        for reader in readers:
+            reader.done.set()
+            reader.join(timeout=90)
+        seen = sum((reader.seen for reader in readers), collections.Counter())
+        assert replaced, (first, worker_pids(server))
+        assert set(seen) == {200} and seen[200] > 40, seen
+        assert len(worker_pids(server)) == 2 and server.proc.poll() is None
 
 
 # Slow (minutes): pours the seeds into PostgreSQL, starts a stack on it, waits out an outage, then runs a job.

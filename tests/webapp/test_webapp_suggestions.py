@@ -106,6 +106,23 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
 
 
+def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy):
+    # The decision is the job's to record: a concept queued first with the same label makes the job fail.
+    _, listed = trainer("GET", "/api/suggestions")
+    pick = listed["suggestions"][0]
+    label = f"Taken {pick['id']}"
+    first = {"id": "taken-first", "labels": {"en": label}, "definitions": {"en": "Queued before the suggestion."}}
+    assert trainer("POST", "/api/concepts", first)[0] == 202
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"labels": {"en": label}})
+    assert status == 202 and body["suggestion"]["decision"]["status"] == "accepted"
+    assert Runner(config_for(index_copy), get_engine()).drain() == 2
+    _, job = trainer("GET", f"/api/jobs/{body['job']['id']}")
+    assert job["state"] == "failed" and job["error"]["code"] == "concept_conflict"
+    assert trainer("GET", f"/api/concepts/{body['concept']['id']}")[0] == 404
+    assert pick["id"] in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
+    assert trainer("GET", f"/api/suggestions/{pick['id']}")[1]["decision"] is None
+
+
 def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_form(index_copy):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
     client = app.test_client()
