@@ -99,6 +99,12 @@ class ConceptConflict(CatalogueError):
     code = "concept_conflict"
 
 
+class ConceptChanged(CatalogueError):
+    """A concept change names the version of the concept it was made on (If-Match), and the concept has changed since."""
+
+    code = "precondition_failed"
+
+
 class Overloaded(KBError):
     """More work of its kind is under way than a request may wait behind (the query encoder's queue, upload
     checks); retry after `retry_after_s`."""

@@ -68,10 +68,13 @@ def export() -> Response:
 @bp.get("/api/concepts/<concept_id>")
 def concept(concept_id: str) -> Response:
     """One concept with its labels, relations and grounded passages (each with its citation)."""
-    body = get_kb().concept(concept_id)
+    kb = get_kb()
+    body = kb.concept(concept_id)
     for passage in body["passages"]:
         passage["citation"] = cite(passage["citation"])
-    return jsonify(body)
+    response = jsonify(body)
+    response.set_etag(kb.concept_tag(concept_id))  # for If-Match on PUT and DELETE: no edit lost to another's
+    return response
 
 
 @bp.post("/api/concepts")

@@ -13,6 +13,7 @@ from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
+from index.errors import InvalidConcept
 from ingest.jobs.submit import submit_concept_change
 
 from . import health, params
@@ -21,8 +22,6 @@ from .kb import get_kb
 from .writes import queue
 
 log = logging.getLogger(__name__)
-
-# /api/concepts/<these> are other routes: a concept so named could never be read back.
 
 
 class NotJson(UnsupportedMediaType):
@@ -55,10 +54,21 @@ def add(body: object) -> tuple[dict, int]:
 
 
 def replace(concept_id: str, body: object) -> tuple[dict, int]:
-    """Queue the replacement of a concept (PUT /api/concepts/<id>)."""
-    return queue_change(ConceptChange(REPLACE, concept_id, body))
+    """Queue the replacement of a concept (PUT /api/concepts/<id>), made on the version If-Match names if any."""
+    return queue_change(ConceptChange(REPLACE, concept_id, body, expected=if_match()))
 
 
 def remove(concept_id: str) -> tuple[dict, int]:
-    """Queue the removal of a concept (DELETE /api/concepts/<id>)."""
-    return queue_change(ConceptChange(REMOVE, concept_id))
+    """Queue the removal of a concept (DELETE /api/concepts/<id>), made on the version If-Match names if any."""
+    return queue_change(ConceptChange(REMOVE, concept_id, expected=if_match()))
+
+
+def if_match() -> str | None:
+    """The concept version (ETag of GET /api/concepts/<id>) an If-Match header names; None without one or for `*`."""
+    tags = request.if_match
+    named = tags.as_set(include_weak=True)  # a proxy that compresses may have weakened the ETag (W/"...")
+    if tags.star_tag or not named:
+        return None
+    if len(named) > 1:
+        raise InvalidConcept("If-Match must name one version of the concept (its ETag), or *")
+    return next(iter(named))

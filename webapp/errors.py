@@ -6,13 +6,14 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import (ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidMetadata,
+from index.errors import (ConceptChanged, ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidMetadata,
                           InvalidQuery, KBError, NotFound, QueueFull)
 
 log = logging.getLogger(__name__)
 
 # Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
 _KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, InvalidMetadata: 400, NotFound: 404, ConceptConflict: 409,
+              ConceptChanged: 412,
               QueueFull: 429, InsufficientStorage: 507}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
 # Seconds a client should wait before retrying a 503 that passes (the index's database down, a full disk).

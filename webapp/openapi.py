@@ -449,6 +449,9 @@ def _pack() -> dict:
 
 
 CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy")
+IF_MATCH = _param("If-Match", STR, "The concept's ETag as GET /api/concepts/{concept_id} gave it: the change is "
+                   "refused (412) if the concept changed since, when queued or when its job runs; * or none: any "
+                   "version.", where="header", example='"3f1c0a9b2d7e4f5a6b8c"')
 CONCEPT_ERRORS = {
     "400": _json("Error", "The concept is malformed or would break the catalogue (code invalid_concept: a missing "
                           "English label or definition, an unknown language, field or referenced id, a broader "
@@ -469,6 +472,8 @@ def _concept_write(method: str, summary: str, description: str, with_body: bool,
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         **({"404": _json("Error", "No concept with this id.")} if path_id else {}),
         "409": CONCEPT_ERRORS["409"],
+        **({"412": _json("Error", "Code precondition_failed: the concept changed since the version If-Match "
+                                  "names; read it again.")} if path_id else {}),
         **({"413": WRITE_ERRORS["413"]} if with_body else {}),
         **({"414": URI_TOO_LONG} if path_id else {}),
         **({"415": _json("Error", "The body is not JSON (Content-Type: application/json).")} if with_body else {}),
@@ -477,7 +482,7 @@ def _concept_write(method: str, summary: str, description: str, with_body: bool,
         "default": ERRORS["default"],
     }
     operation = {"summary": summary, "description": description, "security": SECURITY, "responses": responses,
-                 "parameters": [CONCEPT_ID] if path_id else []}
+                 "parameters": [CONCEPT_ID, IF_MATCH] if path_id else []}
     if with_body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref("ConceptBody")}}}
     return {method: operation}
@@ -557,7 +562,10 @@ def _paths(languages: tuple[str, ...]) -> dict:
             ("400", "503"),
         ),
         "/api/concepts/{concept_id}": _get(
-            "One concept with its grounded passages", _json("Concept", "The concept."), (CONCEPT_ID,),
+            "One concept with its grounded passages",
+            {**_json("Concept", "The concept."), "headers": {"ETag": {
+                "description": "The concept's version, for If-Match on PUT and DELETE.", "schema": STR}}},
+            (CONCEPT_ID,),
             ("404", "503"),
         ) | _concept_write(
             "put", "Replace a concept (needs the admin token)",

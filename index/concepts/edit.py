@@ -12,11 +12,12 @@ carries (`label`, `family`, `definition`, `narrower`, `passages`) are ignored; a
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CatalogueError, ConceptConflict, InvalidConcept
+from ..errors import CatalogueError, ConceptChanged, ConceptConflict, InvalidConcept
 from ..language import normalize_lang
 from .catalogue import KNOWN_LANGUAGES, Catalogue, Concept, parse_catalogue
 from .storage import concept_entry
@@ -44,19 +45,21 @@ class ConceptChange:
     # The suggestion an added concept comes from ({id, terms: [{ref}]}): recorded as accepted by the job that
     # publishes the concept, so that a job that fails leaves the suggestion to decide on again.
     suggestion: dict[str, Any] | None = None
+    # The tag (`concept_tag`) of the concept as the client read it (If-Match): a replacement or removal made on a
+    # concept that changed since is refused, when queued and again when applied.
+    expected: str | None = None
 
     def to_json(self) -> str:
         """The change as JSON (how a job carries it)."""
         data = {"action": self.action, "id": self.concept_id, "body": self.body}
-        if self.suggestion is not None:
-            data["suggestion"] = self.suggestion
+        data |= {k: v for k, v in (("suggestion", self.suggestion), ("expected", self.expected)) if v is not None}
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ConceptChange":
         """Read a change written by `to_json`."""
         data = json.loads(text)
-        return cls(data["action"], data["id"], data.get("body"), data.get("suggestion"))
+        return cls(data["action"], data["id"], data.get("body"), data.get("suggestion"), data.get("expected"))
 
 
 def concept_body(concept: Concept) -> dict[str, Any]:
@@ -72,8 +75,20 @@ def concept_body(concept: Concept) -> dict[str, Any]:
     }
 
 
+def concept_tag(concept: Concept) -> str:
+    """A concept's version as HTTP's ETag gives it: any change of its body changes it."""
+    text = json.dumps(concept_body(concept), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
 def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
-    """The catalogue after `change`, validated; raises InvalidConcept, ConceptConflict or NotFound, changing nothing."""
+    """The catalogue after `change`, validated; raises InvalidConcept, ConceptConflict, ConceptChanged or NotFound,
+    changing nothing."""
+    if change.expected is not None and change.action in (REPLACE, REMOVE):
+        found = concept_tag(catalogue.get(change.concept_id))
+        if found != change.expected:
+            raise ConceptChanged(f"concept {change.concept_id!r} changed since it was read (its tag is now "
+                                 f"{found!r}, not {change.expected!r}): read it again and redo the change")
     if change.action == ADD:
         return add_concept(catalogue, change.body)
     if change.action == REPLACE:
@@ -84,11 +99,11 @@ def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
 
 
 def in_effect(catalogue: Catalogue, change: ConceptChange) -> bool:
-    """Whether the catalogue already reads as the change would leave it: an added concept there as given, a removed
-    one gone (a job run again because its runner died after publishing it must not then fail)."""
+    """Whether the catalogue already reads as the change would leave it: an added or replaced concept there as
+    given, a removed one gone (a job run again because its runner died after publishing it must not then fail)."""
     if change.action == REMOVE:
         return change.concept_id not in catalogue
-    if change.action == ADD and change.concept_id in catalogue:
+    if change.action in (ADD, REPLACE) and change.concept_id in catalogue:
         try:
             return replace_concept(catalogue, change.concept_id, change.body).digest == catalogue.digest
         except (InvalidConcept, ConceptConflict):

@@ -56,6 +56,33 @@ def trainer(index_copy: Path, check_spec) -> Trainer:
     return Trainer(app.test_client(), check_spec)
 
 
+def test_a_change_made_on_a_version_since_changed_is_refused_with_412(trainer, index_copy):
+    """Two trainers read one concept; the second to save is told it changed (If-Match), when queued or when its job
+    runs (both may be queued before either runs), and no edit is silently lost."""
+    status, concept, headers = trainer.send("GET", "/api/concepts/customer-loyalty")
+    tag = headers["ETag"]
+    assert status == 200 and tag.startswith('"') and trainer.send("GET", "/api/concepts/customer-loyalty")[2]["ETag"] == tag
+    body = {k: concept[k] for k in BODY}
+    first = {**body, "aliases": {**body["aliases"], "en": ["first trainer's alias"]}}
+    second = {**body, "aliases": {**body["aliases"], "en": ["second trainer's alias"]}}
+    one = trainer.send("PUT", "/api/concepts/customer-loyalty", first, {**AUTH, "If-Match": tag})
+    two = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": f"W/{tag}"})
+    assert one[0] == two[0] == 202  # both made on the served version
+    assert trainer.drain() == 2
+    failed = trainer.send("GET", f"/api/jobs/{two[1]['job']['id']}")[1]
+    assert failed["state"] == "failed" and failed["error"]["code"] == "precondition_failed"
+    status, now, headers = trainer.send("GET", "/api/concepts/customer-loyalty")
+    assert now["aliases"]["en"] == ["first trainer's alias"] and headers["ETag"] != tag
+    status, answer, _ = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": tag})
+    assert (status, answer["error"]["code"]) == (412, "precondition_failed") and "read it again" in answer["error"]["message"]
+    assert trainer.send("DELETE", "/api/concepts/customer-loyalty", None, {**AUTH, "If-Match": tag})[0] == 412
+    assert trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": '"a", "b"'})[0] == 400
+    assert trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": headers["ETag"]})[0] == 202
+    assert trainer.send("DELETE", "/api/concepts/collective-intimacy", None, {**AUTH, "If-Match": "*"})[0] == 202
+    assert trainer.drain() == 2 and trainer.send("GET", "/api/concepts/collective-intimacy")[0] == 404
+    assert trainer.send("GET", "/api/concepts/customer-loyalty")[1]["aliases"]["en"] == ["second trainer's alias"]
+
+
 def _nothing_queued(index_dir: Path) -> bool:
     return not (index_dir / "jobs").exists() or not open_queue(config_for(index_dir)).recent()
 
