@@ -244,8 +244,12 @@ def _ids(value: Any, where: str, name: str) -> list[str]:
 
 
 def _key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def _wording(text: str) -> str:
     # As look-ups match (accents, case, hyphens, spaces and Unicode forms folded away): two concepts must never
-    # share one, in any language, or a look-up of one finds the other.
+    # share one, in any language, or a look-up of one finds the other. One concept may list such variants.
     return compact(fold(text))
 
 
@@ -268,12 +272,12 @@ def _check_label_clashes(entries: list[dict[str, Any]], concept_id: str) -> None
     for e in entries:
         if e["id"] != concept_id:
             for lang, text in _wordings(e):
-                owner[_key(text)] = (e["id"], lang, text)
+                owner[_wording(text)] = (e["id"], lang, text)
     for lang, text in _wordings(mine):
-        if not _key(text):
+        if not _wording(text):
             raise InvalidConcept(f"concept {concept_id!r}: the {lang} label or alias {text!r} has no letter or digit")
-        if _key(text) in owner:
-            other, other_lang, other_text = owner[_key(text)]
+        if _wording(text) in owner:
+            other, other_lang, other_text = owner[_wording(text)]
             raise ConceptConflict(f"concept {concept_id!r}: the {lang} label or alias {text!r} reads as the "
                                   f"{other_lang} label or alias {other_text!r} of concept {other!r}")
 
