@@ -65,10 +65,13 @@ def remove(concept_id: str) -> tuple[dict, int]:
 
 def if_match() -> str | None:
     """The concept version (ETag of GET /api/concepts/<id>) an If-Match header names; None without one or for `*`."""
-    tags = request.if_match
-    named = tags.as_set(include_weak=True)  # a proxy that compresses may have weakened the ETag (W/"...")
-    if tags.star_tag or not named:
+    if "If-Match" not in request.headers:
         return None
-    if len(named) > 1:
-        raise InvalidConcept("If-Match must name one version of the concept (its ETag), or *")
+    raw = request.headers["If-Match"].strip()
+    tags = request.if_match
+    named = {t for t in tags.as_set(include_weak=True) if t}  # a compressing proxy may weaken the ETag (W/"...")
+    if tags.star_tag and not named:
+        return None
+    if len(named) != 1:  # a malformed header must not pass as none: the write would go through unconditionally
+        raise InvalidConcept(f"If-Match must name one version of the concept, its ETag in quotes, or *; not {raw[:80]!r}")
     return next(iter(named))

@@ -449,7 +449,7 @@ def _pack() -> dict:
 
 
 CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy")
-IF_MATCH = _param("If-Match", STR, "The concept's ETag as GET /api/concepts/{concept_id} gave it: the change is "
+IF_MATCH = _param("If-Match", {"type": "string", "pattern": '^(\\*|(W/)?"[!#-~]+")$'}, "The concept's ETag as GET /api/concepts/{concept_id} gave it: the change is "
                    "refused (412) if the concept changed since, when queued or when its job runs; * or none: any "
                    "version.", where="header", example='"3f1c0a9b2d7e4f5a6b8c"')
 CONCEPT_ERRORS = {

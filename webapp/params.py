@@ -117,11 +117,16 @@ def json_document(data: bytes) -> object:
     if deepest > MAX_JSON_DEPTH:
         raise InvalidJson(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_constant=_not_json)
     except ValueError as exc:  # UnicodeDecodeError included
         raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
     _check_strings(document)
     return document
+
+
+def _not_json(constant: str) -> None:
+    # Python's parser takes NaN and Infinity, which JSON has not: no other client could read such a body back.
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _check_strings(value: object) -> None:

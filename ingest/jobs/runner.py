@@ -175,7 +175,8 @@ class Runner:
             log.warning("job %s was running when its runner stopped; it runs again", job_id)
         for job_id in failed:
             log.error("job %s stopped its runner %d times; given up", job_id, self.max_attempts)
-        spool.sweep(self.context.jobs_dir, self.queue.pending_ids())
+        spool.sweep(self.context.jobs_dir, self.queue.pending_ids(),
+                    finished=lambda job_id: self.queue.get(job_id) is not None)  # known and not pending: ended
 
     def drain(self) -> int:
         """Run queued jobs until none is left (or `stop()`); returns how many ran."""

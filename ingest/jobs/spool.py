@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from index.files import naming_full_disk, write_atomically
 
@@ -38,8 +39,10 @@ def remove(jobs_dir: Path, job: Job) -> None:
     path_of(jobs_dir, job).unlink(missing_ok=True)
 
 
-def sweep(jobs_dir: Path, pending: set[str], grace_s: float = GRACE_S) -> list[Path]:
-    """Delete spool files of jobs that are no longer pending (and older than `grace_s`)."""
+def sweep(jobs_dir: Path, pending: set[str], grace_s: float = GRACE_S,
+          finished: Callable[[str], bool] = lambda job_id: False) -> list[Path]:
+    """Delete spool files of jobs that are no longer pending: at once where `finished` knows the job ended (its
+    runner was killed after recording it, before removing its bytes), else once older than `grace_s`."""
     root = folder(jobs_dir)
     if not root.is_dir():
         return []
@@ -47,7 +50,7 @@ def sweep(jobs_dir: Path, pending: set[str], grace_s: float = GRACE_S) -> list[P
     doomed = []
     for path in root.iterdir():
         job_id = path.name.lstrip(".").split(".", 1)[0]
-        if job_id not in pending and now - path.stat().st_mtime > grace_s:
+        if job_id not in pending and (now - path.stat().st_mtime > grace_s or finished(job_id)):
             path.unlink(missing_ok=True)
             doomed.append(path)
     return doomed

@@ -316,6 +316,8 @@ def test_spool_sweep_keeps_young_and_pending_files(tmp_path):
         os.utime(spool.path_of(folder, job), (old, old))
     assert spool.sweep(folder, {pending.id}) == [spool.path_of(folder, stale)]
     assert spool.path_of(folder, pending).exists() and spool.path_of(folder, young).exists()
+    # A young file of a job known to have ended (its runner killed between recording it and removing the bytes).
+    assert spool.sweep(folder, {pending.id}, finished=lambda job_id: job_id == young.id) == [spool.path_of(folder, young)]
 
 
 def test_verify_reports_orphaned_uploads_and_gc_removes_them(index_copy):

@@ -76,7 +76,9 @@ def test_a_change_made_on_a_version_since_changed_is_refused_with_412(trainer, i
     status, answer, _ = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": tag})
     assert (status, answer["error"]["code"]) == (412, "precondition_failed") and "read it again" in answer["error"]["message"]
     assert trainer.send("DELETE", "/api/concepts/customer-loyalty", None, {**AUTH, "If-Match": tag})[0] == 412
-    assert trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": '"a", "b"'})[0] == 400
+    for malformed in ('"a", "b"', f"{tag};q=1", f"{tag} \"x\"", tag[:-1], '""', '"', ",", "*, " + tag, ""):
+        status, answer, _ = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": malformed})
+        assert (status, answer["error"]["code"]) == (400, "invalid_concept"), malformed  # never as if none were sent
     assert trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": headers["ETag"]})[0] == 202
     assert trainer.send("DELETE", "/api/concepts/collective-intimacy", None, {**AUTH, "If-Match": "*"})[0] == 202
     assert trainer.drain() == 2 and trainer.send("GET", "/api/concepts/collective-intimacy")[0] == 404
@@ -181,6 +183,9 @@ def test_bodies_that_are_not_json_and_missing_tokens_are_refused(trainer, index_
     assert trainer.send("POST", "/api/concepts", raw="id=x", content_type="application/x-www-form-urlencoded")[0] == 415
     status, answer, _ = trainer.send("POST", "/api/concepts", raw="{not json")
     assert (status, answer["error"]["code"]) == (400, "invalid_json")
+    for constant in ("NaN", "Infinity", "-Infinity"):  # Python's parser takes them; JSON has none
+        status, answer, _ = trainer.send("POST", "/api/concepts", raw=json.dumps(BODY)[:-1] + f', "x": {constant}}}')
+        assert (status, answer["error"]["code"]) == (400, "invalid_json") and constant in answer["error"]["message"]
     assert trainer.send("POST", "/api/concepts", BODY, headers=None)[0] == 401
     assert trainer.send("PUT", "/api/concepts/customer-loyalty", BODY, headers={"Authorization": "Bearer x"})[0] == 403
     assert trainer.send("DELETE", "/api/concepts/customer-loyalty", headers=None)[0] == 401
