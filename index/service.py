@@ -22,7 +22,7 @@ from . import suggestions
 from .bridge import Bridge
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
-from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body, concept_tag
+from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
@@ -479,10 +479,6 @@ class KnowledgeBase:
         returns the ids of the concepts it changes. Nothing is written: a job publishes it."""
         before = self._state.catalogue
         return changed_concepts(before, check_change(before, change))
-
-    def concept_tag(self, concept_id: str) -> str:
-        """The served version of a concept (the ETag a change may name in If-Match); NotFound for an unknown id."""
-        return concept_tag(self._state.catalogue.get(concept_id))
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first; a long text is cut as a search's is."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from index.citations import FORMATS as PACK_FORMATS, export as export_pack
+from index.concepts.edit import concept_tag
 from index.errors import KBError
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
@@ -68,12 +69,11 @@ def export() -> Response:
 @bp.get("/api/concepts/<concept_id>")
 def concept(concept_id: str) -> Response:
     """One concept with its labels, relations and grounded passages (each with its citation)."""
-    kb = get_kb()
-    body = kb.concept(concept_id)
+    body = get_kb().concept(concept_id)
     for passage in body["passages"]:
         passage["citation"] = cite(passage["citation"])
     response = jsonify(body)
-    response.set_etag(kb.concept_tag(concept_id))  # for If-Match on PUT and DELETE: no edit lost to another's
+    response.set_etag(concept_tag(body))  # of this very answer; for If-Match on PUT and DELETE
     return response
 
 
@@ -88,13 +88,13 @@ def add_concept() -> tuple[Response, int, dict]:
 def replace_concept(concept_id: str) -> tuple[Response, int, dict]:
     """Queue a concept's replacement (needs the admin token): 202 and the job."""
     require_writer()
-    return _accepted(*concept_writes.replace(concept_id, concept_writes.json_body()))
+    return _accepted(*concept_writes.replace(concept_id, concept_writes.json_body(), concept_writes.if_match()))
 
 
 @bp.delete("/api/concepts/<concept_id>")
 def remove_concept(concept_id: str) -> tuple[Response, int, dict]:
     """Queue a concept's removal (needs the admin token): 202 and the job."""
-    return _accepted(*concept_writes.remove(concept_id))
+    return _accepted(*concept_writes.remove(concept_id, concept_writes.if_match()))
 
 
 @bp.get("/api/suggestions")

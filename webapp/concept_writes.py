@@ -53,14 +53,14 @@ def add(body: object) -> tuple[dict, int]:
     return queue_change(ConceptChange(ADD, concept_id if isinstance(concept_id, str) else "", body))
 
 
-def replace(concept_id: str, body: object) -> tuple[dict, int]:
-    """Queue the replacement of a concept (PUT /api/concepts/<id>), made on the version If-Match names if any."""
-    return queue_change(ConceptChange(REPLACE, concept_id, body, expected=if_match()))
+def replace(concept_id: str, body: object, expected: str | None = None) -> tuple[dict, int]:
+    """Queue the replacement of a concept (PUT /api/concepts/<id>), made on version `expected` if given."""
+    return queue_change(ConceptChange(REPLACE, concept_id, body, expected=expected))
 
 
-def remove(concept_id: str) -> tuple[dict, int]:
-    """Queue the removal of a concept (DELETE /api/concepts/<id>), made on the version If-Match names if any."""
-    return queue_change(ConceptChange(REMOVE, concept_id, expected=if_match()))
+def remove(concept_id: str, expected: str | None = None) -> tuple[dict, int]:
+    """Queue the removal of a concept (DELETE /api/concepts/<id>), made on version `expected` if given."""
+    return queue_change(ConceptChange(REMOVE, concept_id, expected=expected))
 
 
 def if_match() -> str | None:

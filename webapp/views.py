@@ -6,6 +6,7 @@ import re
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from index.concepts.edit import concept_tag
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
@@ -344,18 +345,22 @@ def _trainer_page():
 
 
 def _concept_form(mode: str, body: dict, concept_id: str | None = None):
-    """Show (GET) or submit (POST) the add or edit form; a queued change continues on its job's page."""
+    """Show (GET) or submit (POST) the add or edit form; a queued change continues on its job's page.
+
+    The edit form carries the version it showed: saved after another trainer's change, it is refused (412), not
+    written over that change."""
     error, status = None, 200
+    version = request.form.get("version") or (concept_tag(body) if mode == "replace" else None)
     if request.method == "POST":
         body = concept_forms.body_from_form(request.form, concept_id)
         try:
-            result, _ = concept_writes.add(body) if mode == "add" else concept_writes.replace(concept_id, body)
+            result, _ = concept_writes.add(body) if mode == "add" else concept_writes.replace(concept_id, body, version)
             return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
         except (HTTPException, KBError) as exc:  # a refused change is explained on the form, as typed
             status, _, error, _ = describe(exc)
     catalogue = get_kb().catalogue()
     shown, more = concept_forms.shown_languages(body)
-    return render_template("concept_form.html", mode=mode, body=body, error=error, concept_id=concept_id,
+    return render_template("concept_form.html", mode=mode, body=body, error=error, concept_id=concept_id, version=version,
                            shown=shown, more=more, options=concept_forms.options(catalogue, concept_id)), status
 
 

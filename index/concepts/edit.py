@@ -75,9 +75,10 @@ def concept_body(concept: Concept) -> dict[str, Any]:
     }
 
 
-def concept_tag(concept: Concept) -> str:
-    """A concept's version as HTTP's ETag gives it: any change of its body changes it."""
-    text = json.dumps(concept_body(concept), ensure_ascii=False, sort_keys=True)
+def concept_tag(body: dict[str, Any]) -> str:
+    """The version of a concept in the API's shape (`concept_body`, or the GET answer holding it), as HTTP's ETag
+    gives it: any change of its editable fields changes it."""
+    text = json.dumps({k: body[k] for k in FIELDS}, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
@@ -85,7 +86,7 @@ def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
     """The catalogue after `change`, validated; raises InvalidConcept, ConceptConflict, ConceptChanged or NotFound,
     changing nothing."""
     if change.expected is not None and change.action in (REPLACE, REMOVE):
-        found = concept_tag(catalogue.get(change.concept_id))
+        found = concept_tag(concept_body(catalogue.get(change.concept_id)))
         if found != change.expected:
             raise ConceptChanged(f"concept {change.concept_id!r} changed since it was read (its tag is now "
                                  f"{found!r}, not {change.expected!r}): read it again and redo the change")

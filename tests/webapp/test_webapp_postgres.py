@@ -222,10 +222,10 @@ def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_seco
     status, accepted, _ = http_json("POST", f"{a}/api/suggestions/{pick['id']}/accept", b"{}",
                                     {**AUTH, "Content-Type": "application/json"})
     assert status == 202, accepted
-    assert pick["id"] not in {s["id"] for s in http_json("GET", f"{b}/api/suggestions")[1]["suggestions"]}
-    assert http_json("GET", f"{b}/api/suggestions/{pick['id']}")[1]["decision"]["status"] == "accepted"
-    done = wait_for_job(b, accepted["job"]["id"])
+    done = wait_for_job(b, accepted["job"]["id"])  # the job records the decision once the concept is published
     assert done["state"] == "done", done
     concept_id = accepted["concept"]["id"]
     lags["accept"] = _lag(b, lambda: _concept(b, concept_id)[0] == 200, _finished(pg_url, done["id"]))
+    assert pick["id"] not in {s["id"] for s in http_json("GET", f"{b}/api/suggestions")[1]["suggestions"]}
+    assert http_json("GET", f"{b}/api/suggestions/{pick['id']}")[1]["decision"]["status"] == "accepted"
     print(f"served by the second replica after each change: {lags} s")

@@ -65,6 +65,20 @@ def test_a_refused_change_is_explained_on_the_form_as_typed(client, index_copy):
     assert _queued(index_copy) == 0
 
 
+def test_the_edit_form_saved_after_another_change_is_refused_not_written_over_it(client, index_copy):
+    csrf = _sign_in(client)
+    page = client.get("/concepts/customer-loyalty/edit").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\w+)"', page).group(1)
+    form = {"label_en": "Customer loyalty", "definition_en": "Customers who come back.", "csrf_token": csrf}
+    stale = client.post("/concepts/customer-loyalty/edit", data={**form, "version": "0" * len(version)})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 412 and 'role="alert"' in text and "changed since it was read" in text
+    assert 'value="Customers who come back."' in text or "Customers who come back." in text  # as typed
+    assert _queued(index_copy) == 0
+    saved = client.post("/concepts/customer-loyalty/edit", data={**form, "version": version})
+    assert saved.status_code == 303 and _queued(index_copy) == 1
+
+
 def test_the_form_shows_english_and_the_concepts_languages_the_others_on_request(client):
     _sign_in(client)
     new = client.get("/concepts/new").get_data(as_text=True)
