@@ -22,7 +22,7 @@ from index.files import exclusive_lock
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
 from . import jobs_dir, open_queue, spool
-from .base import CONCEPT, DELETE, METADATA, UPLOAD, Job
+from .base import CONCEPT, DELETE, DONE, FAILED, METADATA, UPLOAD, Job
 from .tasks import Context, Outcome, run_concept, run_delete, run_metadata, run_upload
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,12 @@ class Runner:
             log.warning("job %s was running when its runner stopped; it runs again", job_id)
         for job_id in failed:
             log.error("job %s stopped its runner %d times; given up", job_id, self.max_attempts)
-        spool.sweep(self.context.jobs_dir, self.queue.pending_ids(),
-                    finished=lambda job_id: self.queue.get(job_id) is not None)  # known and not pending: ended
+        spool.sweep(self.context.jobs_dir, self.queue.pending_ids(), finished=self._ended)
+
+    def _ended(self, job_id: str) -> bool:
+        """Whether the queue records this job as ended; a job queued since the pending set was read is not."""
+        job = self.queue.get(job_id)
+        return job is not None and job.state in (DONE, FAILED)
 
     def drain(self) -> int:
         """Run queued jobs until none is left (or `stop()`); returns how many ran."""

@@ -320,6 +320,21 @@ def test_spool_sweep_keeps_young_and_pending_files(tmp_path):
     assert spool.sweep(folder, {pending.id}, finished=lambda job_id: job_id == young.id) == [spool.path_of(folder, young)]
 
 
+def test_a_restarted_runner_keeps_the_bytes_of_an_upload_queued_while_it_sweeps(runner, index_copy, monkeypatch):
+    folder = jobs_dir(index_copy)
+    ended = submit(index_copy, NOTE, "ended.txt")
+    runner.drain()
+    spool.write(folder, runner.queue.get(ended.id), NOTE)  # left behind by a runner killed after recording its job
+    before = runner.queue.pending_ids()  # the sweep reads the pending jobs, then a web worker queues an upload
+    racing = submit(index_copy, NOTE + "Tilliten vokser.\n".encode(), "racing.txt")
+    monkeypatch.setattr(runner.queue, "pending_ids", lambda: before)
+    runner.recover()
+    assert not spool.path_of(folder, runner.queue.get(ended.id)).exists()
+    assert spool.path_of(folder, racing).read_bytes() == NOTE + "Tilliten vokser.\n".encode()
+    monkeypatch.undo()
+    assert runner.drain() == 1 and runner.queue.get(racing.id).state == DONE
+
+
 def test_verify_reports_orphaned_uploads_and_gc_removes_them(index_copy):
     stray = uploads.folder(index_copy) / "0123456789abcdef0123456789abcdef.txt"
     stray.parent.mkdir()
