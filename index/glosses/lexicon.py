@@ -135,7 +135,8 @@ _MIN_LOAN_ROOT = 5
 # How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
                    ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
-                   ("ering", "ation"), ("ell", "al"), ("eel", "al"))
+                   ("ering", "ation"), ("ell", "al"), ("eel", "al"), ("är", "ar"), ("ær", "ar"), ("air", "ar"),
+                   ("erbar", "able"), ("eerbaar", "able"), ("fuld", "ful"), ("full", "ful"), ("vol", "ful"))
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
@@ -458,11 +459,15 @@ class Lexicon:
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
             for ending, english in _LOAN_SPELLINGS:
-                for inflected in ("", "en", "er", "et", "erna", "ar", "a", "s", "t"):
+                for inflected in ("", "en", "er", "et", "erna", "ar", "a", "e", "s", "t"):
                     tail = ending + inflected
-                    candidate = base[:len(base) - len(tail)] + english
-                    if base.endswith(tail) and len(base) - len(tail) >= 3 and candidate in self.english:
-                        return WordGloss(candidate, candidate, ENGLISH, "english")
+                    root = base[:len(base) - len(tail)]
+                    if not base.endswith(tail) or len(root) < 3:
+                        continue
+                    # English may double the root's last consonant (succes-vol: successful).
+                    for candidate in dict.fromkeys((root + english, root + root[-1] + english)):
+                        if candidate in self.english:
+                            return WordGloss(candidate, candidate, ENGLISH, "english")
             if (gerund := self._gerund(base)) is not None:
                 return WordGloss(gerund, gerund, ENGLISH, "english")
         if not loans:

@@ -183,6 +183,11 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "partisjonering", "partitioning"),  # a loan verb's -ering noun as English -ing where -ation is no word
     ("nl", "netwerkopties", "network option"),  # a loan as a compound's part: optie's option, not its choice
     ("da", "fortolket", "to interpret"),  # a function word as a part keeps its first sense (for: to, not for)
+    ("sv", "modulärt", "modular"),        # -är is English -ar (not modul + ärt, module pea)
+    ("nl", "lineair", "linear"),          # ... and Dutch -air
+    ("da", "skalerbar", "scalable"),      # -erbar is English -able (not skal + erbar, shall decent)
+    ("da", "succesfuld", "successful"),   # -fuld is -ful, the root's consonant doubled as English writes it
+    ("nl", "succesvol", "successful"),    # ... and Dutch -vol (not success full)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
