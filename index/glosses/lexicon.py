@@ -518,7 +518,10 @@ class Lexicon:
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else _MIN_PART):
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
-            if modifier is not None:
+            # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
+            # sum of their senses (after who, below to).
+            if modifier is not None and not (is_stopword(modifier.form, self.lang)
+                                             and is_stopword(head.form, self.lang)):
                 parts = (*_parts(modifier, self.lang), *_parts(head, self.lang))
                 closed = _closed(parts)
                 return WordGloss(f"{modifier.form}+{head.form}", closed or " ".join(parts), head.source, "compound",

@@ -210,3 +210,13 @@ def test_a_danish_word_only_a_norwegian_dictionary_lists_is_glossed_as_bokmaal_g
 
 def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
     assert lex.get("da").lookup("case").gloss == "case"
+
+
+@pytest.mark.parametrize("lang, word, parts", [
+    ("sv", "eftersom", "after who"),   # efter + som: because, not the sum of two function words
+    ("nl", "hieronder", "there for"),  # hier + onder: below
+    ("nl", "zichzelf", "yourself self"),
+])
+def test_function_words_run_together_are_not_glossed_as_their_parts(lex, lang, word, parts):
+    found = lex.get(lang).lookup(word)
+    assert found is None or found.gloss != parts, found
