@@ -155,6 +155,13 @@ _NL_LONG = re.compile(r"(aa|ee|oo|uu)([^aeiou])$")  # written double in a closed
 # tense in Norwegian and Danish: bruker, uses).
 _AGENT = {"nl": ("aar", "aars", "aren", "er", "ers"), "sv": ("are", "aren", "arna", "arnas", "ares"),
           "no": ("ere", "eren", "erne", "erens"), "da": ("ere", "eren", "erne", "erens")}
+# Endings of nouns of the action a verb names (uppack-ning, navngiv-ning, betal-ing; Dutch instell-ing), their
+# definite and plural forms longest first: the verb's stem before them.
+_ACTION = {"sv": ("ningarna", "ningar", "ningen", "ning"),
+           "no": ("ningene", "ninger", "ningen", "ning", "ingene", "inger", "ingen", "ing"),
+           "da": ("ningerne", "ninger", "ningen", "ning", "ingerne", "inger", "ingen", "ing"),
+           "nl": ("ingen", "ing")}
+_MIN_ACTION_STEM = 3
 # An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
 _MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
@@ -211,7 +218,8 @@ class Lexicon:
                  or self._english(key, loans=False))
         if found is None and not split:
             return None
-        found = found or self._compound(key, depth=2) or self._english(key) or self._compound(key, 2, loose=True)
+        found = (found or self._action(key) or self._compound(key, depth=2) or self._english(key)
+                 or self._compound(key, 2, loose=True))
         found = self._as_negation(key, self._as_agent(key, self._as_participle(key, found)))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
@@ -338,7 +346,8 @@ class Lexicon:
         # A form the word's own dictionaries lack but a sister language lists (bruger-en: bruker, user) before a
         # guessed stem (brug, use).
         kin_first = len(word) >= _KIN_PART
-        found = self._direct(word) or kin_first and self._kin_spelling(word) or self._stemmed(word)
+        found = (self._direct(word) or kin_first and self._kin_spelling(word) or self._stemmed(word)
+                 or self._action(word))
         if found is not None or not loose:
             return found
         # A longer part's sister spelling was tried above: not again for every cut of a loose compound.
@@ -456,6 +465,29 @@ class Lexicon:
         agents = [a for t in found.gloss.split(", ") if (a := _agent(t))]
         return WordGloss(found.form, ", ".join(agents), found.source, found.via) if agents else found
 
+    def _action(self, word: str) -> WordGloss | None:
+        """A noun of the action a listed verb names, glossed with the English -ing form where English uses it
+        (uppackning: unpacking; navngivning: naming), not split at its ending into a homograph (unpack + ing)."""
+        if word.endswith("ering") and self._english(word, loans=False) is not None:
+            return None  # a loan verb's noun: English has its own (installering: installation, see `_gerund`)
+        infinitive, _ = _PAST.get(self.lang, ("", ()))
+        for ending in _ACTION.get(self.lang, ()):
+            stem = word[:len(word) - len(ending)]
+            if not word.endswith(ending) or len(stem) < _MIN_ACTION_STEM:
+                continue
+            # Danish and Norwegian write a short vowel's consonant once before -ning (luk-ning: lukke, not luke):
+            # of the verbs it may be, the commoner.
+            found = []
+            for verb in dict.fromkeys((stem + infinitive, stem + stem[-1] + infinitive)):
+                entry = self._direct(verb) if len(verb) >= _MIN_PART else None
+                actions = [a for t in entry.gloss.split(", ") if (a := _action_noun(t))] if entry else []
+                if actions:
+                    found.append((zipf_in(verb, self.lang), entry, actions))
+            if found:
+                _, entry, actions = max(found, key=lambda f: f[0])
+                return WordGloss(entry.form, ", ".join(actions), entry.source, "inflection")
+        return None
+
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
             for ending, english in _LOAN_SPELLINGS:
@@ -513,7 +545,9 @@ class Lexicon:
         least = _SHORT_PART if loose else _MIN_PART
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(least, len(word) - least + 1):
-            head = self._piece(word[cut:], loose) or self._english(word[cut:])
+            # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow).
+            head = None if word[cut:] in _ACTION.get(self.lang, ()) else (self._piece(word[cut:], loose)
+                                                                          or self._english(word[cut:]))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall).
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else _MIN_PART):
                 continue
@@ -614,6 +648,15 @@ def _agent(verb: str) -> str | None:
     candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "",
                   stem + "or" if verb.endswith("ate") else "")
     return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
+
+
+def _action_noun(verb: str) -> str | None:
+    """The English -ing form of a one-word verb, if English uses it (unpack -> unpacking, name -> naming)."""
+    if not verb.isalpha() or not verb.islower():
+        return None
+    candidates = (verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing",
+                  verb + verb[-1] + "ing")
+    return next((c for c in candidates if zipf(c) >= _MIN_GERUND_ZIPF), None)
 
 
 def _first(gloss: str) -> str:

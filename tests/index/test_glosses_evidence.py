@@ -188,6 +188,10 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "skalerbar", "scalable"),      # -erbar is English -able (not skal + erbar, shall decent)
     ("da", "succesfuld", "successful"),   # -fuld is -ful, the root's consonant doubled as English writes it
     ("nl", "succesvol", "successful"),    # ... and Dutch -vol (not success full)
+    ("sv", "uppackning", "unpacking"),    # a noun of a listed verb's action: its English -ing (not unpack + ing)
+    ("sv", "namngivning", "naming"),      # ... (not name + ing)
+    ("no", "flytting", "moving"),         # ... Norwegian -ing (not flytt + ing: river Thing)
+    ("da", "udgivning", "issuing"),
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
