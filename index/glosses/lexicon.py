@@ -132,6 +132,8 @@ _LOAN_ENDINGS = ("eringarna", "eringar", "eringen", "eringer", "ering", "erades"
                  "era", "erende", "eren", "erer", "erte", "ert", "ere", "ende", "ande", "isk", "iska", "el", "er", "ar", "or",
                  "en", "t", "a", "e", "s", "")
 _MIN_LOAN_ROOT = 5
+_DIAERESES = str.maketrans("ëïöü", "eiou")
+_MIN_RESPELT = 7
 # How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
                    ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
@@ -388,10 +390,27 @@ class Lexicon:
         if len(word) > 2 and word in self.english:
             return WordGloss(word, word, ENGLISH, "english")
         if len(word) >= 6:
+            # Written the Nordic or Dutch way, a long loan may be the English word itself (konfiguration, eksplicit).
+            for base in loan_spellings(word)[1:]:
+                if base in self.english:
+                    return WordGloss(base, base, ENGLISH, "english")
             for ending, english in _COGNATE_ENDINGS:
                 if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english:
                     return WordGloss(candidate, candidate, ENGLISH, "english")
-            return self._loanword(word, loans)
+            return self._loanword(word, loans) or self._inflected_loan(word)
+        return None
+
+    def _inflected_loan(self, word: str) -> WordGloss | None:
+        """A long loan spelt the Nordic or Dutch way, with the language's inflection (konfigurationen, komplekse):
+        only a respelt word (k, ks, kv, diaeresis) of `_MIN_RESPELT` letters, lest an ending cut a word into a
+        shorter English one (broncode: bronco)."""
+        suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
+        for suffix in suffixes:
+            stem = word[:len(word) - len(suffix)]
+            if word.endswith(suffix) and len(stem) >= _MIN_RESPELT:
+                for base in loan_spellings(stem)[1:]:
+                    if base in self.english:
+                        return WordGloss(base, base, ENGLISH, "english")
         return None
 
     def _english_lemma(self, word: str) -> WordGloss | None:
@@ -489,7 +508,7 @@ class Lexicon:
         return None
 
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
-        for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
+        for base in loan_spellings(word):
             for ending, english in _LOAN_SPELLINGS:
                 for inflected in ("", "en", "er", "et", "erna", "ar", "a", "e", "s", "t"):
                     tail = ending + inflected
@@ -769,11 +788,19 @@ def _shares_root(word: str, translation: str) -> bool:
     return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
 
 
+def loan_spellings(word: str) -> list[str]:
+    """A word as written, then as English may spell the loan: a Nordic kv, ks and k read qu, x and c (kvalitet,
+    eksplicit, konfiguration), Dutch diaereses dropped (coördinator)."""
+    english = word.replace("kv", "qu").replace("ks", "x").replace("k", "c")
+    return list(dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"), english,
+                               word.translate(_DIAERESES))))
+
+
 def _english_spellings(word: str) -> set[str]:
     """A loan's dictionary form as English may spell it: its ending, a Nordic k or kv and a single final consonant
     read the English way (optie -> option, kvalitet -> quality, funktion -> function, proces -> process)."""
     found = set()
-    for base in dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"))):
+    for base in loan_spellings(word):
         found.update((base, base + base[-1]))
         found.update(base[:len(base) - len(ending)] + english for ending, english in _LOAN_SPELLINGS
                      if base.endswith(ending) and len(base) - len(ending) >= 2)

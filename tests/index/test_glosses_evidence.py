@@ -192,6 +192,12 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("sv", "namngivning", "naming"),      # ... (not name + ing)
     ("no", "flytting", "moving"),         # ... Norwegian -ing (not flytt + ing: river Thing)
     ("da", "udgivning", "issuing"),
+    ("da", "konfiguration", "configuration"),  # a loan spelt with k: English c (not cone + figuration)
+    ("da", "eksplicit", "explicit"),      # ... and ks: x
+    ("nl", "coördinator", "coordinator"),  # ... a Dutch diaeresis dropped
+    ("da", "netværkskonfigurationen", "network configuration"),  # ... inflected, as a compound's head
+    ("da", "komplekse", "complex"),
+    ("nl", "broncode", "source code"),    # an inflection is not cut from a word spelt as English writes (bronco)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
