@@ -84,7 +84,7 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
     indexed = _served_copy(upload)
     if indexed is None:
         return None, None
-    deleting = queue().pending(DELETE, indexed["doc_id"])
+    deleting = queue().latest_pending(DELETE, indexed["doc_id"])
     if deleting is not None:
         return None, deleting
     current_app.extensions["kb"].refresh()

@@ -80,6 +80,13 @@ class Job:
         return asdict(self)
 
 
+def narrowed(kind: str | None, doc_id: str | None, placeholder: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL conditions (" AND ...") and arguments that narrow pending jobs to a kind and a document, where given;
+    `placeholder` is the driver's parameter mark."""
+    given = [(column, value) for column, value in (("kind", kind), ("doc_id", doc_id)) if value is not None]
+    return "".join(f" AND {column} = {placeholder}" for column, _ in given), tuple(value for _, value in given)
+
+
 def full(max_pending: int) -> QueueFull:
     """The error a bounded queue answers a new job with once `max_pending` jobs are pending."""
     return QueueFull(f"the job queue is full ({max_pending} writes pending); retry in a few seconds")
@@ -99,8 +106,8 @@ class JobQueue(Protocol):
         """The queued or running job of this kind with this key, if any."""
         ...
 
-    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
-        """The newest queued or running job of this kind (and of this document), if any."""
+    def latest_pending(self, kind: str | None, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (any kind: None) and of this document, if any."""
         ...
 
     def pending_count(self) -> int:

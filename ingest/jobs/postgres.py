@@ -11,7 +11,7 @@ from dataclasses import fields
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full, narrowed
 
 MIGRATIONS = [
     f"""
@@ -90,12 +90,11 @@ class PostgresQueue:
                                                  (kind, key)).fetchone())
 
     @reported_unavailable
-    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
-        """The newest queued or running job of this kind (and of this document), if any."""
-        document = "" if doc_id is None else " AND doc_id = %s"
+    def latest_pending(self, kind: str | None, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (any kind: None) and of this document, if any."""
+        where, args = narrowed(kind, doc_id, "%s")
         return _job(self.db.connection().execute(
-            f"{_SELECT} WHERE kind = %s AND {_PENDING}{document} ORDER BY seq DESC LIMIT 1",
-            (kind,) if doc_id is None else (kind, doc_id)).fetchone())
+            f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1", args).fetchone())
 
     @reported_unavailable
     def pending_count(self) -> int:

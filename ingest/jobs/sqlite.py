@@ -11,7 +11,7 @@ from typing import Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full, narrowed
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -141,13 +141,12 @@ class SqliteQueue:
             return self._job(conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
                                           (kind, key)).fetchone())
 
-    def latest_pending(self, kind: str, doc_id: str | None = None) -> Job | None:
-        """The newest queued or running job of this kind (and of this document), if any."""
-        document = "" if doc_id is None else " AND doc_id = ?"
+    def latest_pending(self, kind: str | None, doc_id: str | None = None) -> Job | None:
+        """The newest queued or running job of this kind (any kind: None) and of this document, if any."""
+        where, args = narrowed(kind, doc_id, "?")
         with self._connect() as conn:
-            return self._job(conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND {_PENDING}{document}"
-                                          " ORDER BY seq DESC LIMIT 1",
-                                          (kind,) if doc_id is None else (kind, doc_id)).fetchone())
+            return self._job(conn.execute(f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
+                                          args).fetchone())
 
     def pending_count(self) -> int:
         """How many jobs are queued or running."""

@@ -68,8 +68,10 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedU
 
 
 def submit_delete(queue: JobQueue, doc_id: str) -> tuple[Job, bool]:
-    """Queue a deletion; (job, False) when one for this document is already pending."""
-    return queue.submit(Job(id=uuid.uuid4().hex, kind=DELETE, key=doc_id, doc_id=doc_id))
+    """Queue a deletion; (job, False) when a deletion is the newest pending write of this document (not when an
+    upload of its text was queued since: delete, upload, delete ends deleted)."""
+    return _submit_in_order(queue, Job(id=uuid.uuid4().hex, kind=DELETE, key=doc_id, doc_id=doc_id),
+                            queue.latest_pending(None, doc_id))
 
 
 def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, bool]:

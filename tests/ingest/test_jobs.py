@@ -110,6 +110,9 @@ def test_queue_finds_the_newest_pending_job_of_a_kind_and_document(queue):
     queue.claim()
     queue.finish(queue.claim().id, "v1", "d2")  # the first is running: still pending; the second is done
     assert queue.latest_pending(METADATA).id == first.id
+    deletion = dataclasses.replace(a_job(DELETE), doc_id="d1")
+    queue.submit(deletion)
+    assert queue.latest_pending(None, "d1").id == deletion.id and queue.latest_pending(None, "d2") is None
 
 
 def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
@@ -126,6 +129,17 @@ def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
     one, _ = submit_metadata(queue, "d1", edit)
     submit_metadata(queue, "d1", {"title": "Other"})
     assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
+
+
+def test_a_repeated_deletion_merges_only_while_it_is_the_documents_newest_pending_write(queue):
+    # Delete, upload the document's text again, delete again: merged with the first, the upload would run last.
+    first, created = submit_delete(queue, "d1")
+    assert created and submit_delete(queue, "d1") == (first, False)  # a retry
+    upload = dataclasses.replace(a_job(), doc_id="d1", key=f"text after {first.id}")
+    queue.submit(upload)
+    again, created = submit_delete(queue, "d1")
+    assert created and again.id != first.id and submit_delete(queue, "d1") == (again, False)
+    assert [queue.claim().id for _ in range(3)] == [first.id, upload.id, again.id] and queue.claim() is None
 
 
 def test_a_bounded_queue_refuses_new_jobs_while_full_but_still_merges_pending_ones(queue_place):

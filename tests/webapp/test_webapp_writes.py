@@ -258,6 +258,19 @@ def test_an_upload_after_a_pending_delete_of_its_copy_is_queued_behind_it_and_ke
         assert snapshot(index_copy)[2] == 1  # its stored upload is back too
 
 
+def test_delete_upload_delete_before_any_runs_ends_deleted(writer, index_copy):
+    status, queued, _ = writer.upload(NOTE)
+    writer.drain()
+    doc_id = writer.job(queued["job"]["id"])[1]["doc_id"]
+    count = writer.count()
+    first = writer.delete(doc_id)[1]["job"]["id"]
+    again = writer.upload(NOTE, "again.txt")[1]["job"]["id"]
+    status, last, _ = writer.delete(doc_id)  # acknowledged after the upload: it runs after it, not merged before
+    assert status == 202 and last["job"]["id"] not in (first, again)
+    assert writer.drain() == 3 and writer.job(last["job"]["id"])[1]["state"] == "done"
+    assert writer.count() == count - 1 and writer.client.get(f"/api/documents/{doc_id}").status_code == 404
+
+
 def test_deletes_and_uploads_of_one_file_racing_a_running_runner_never_lose_it(writer, index_copy):
     status, queued, _ = writer.upload(NOTE)
     writer.drain()
