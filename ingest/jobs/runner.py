@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 LOCK_FILE = "runner.lock"
 POLL_S = 0.2
 MAX_ATTEMPTS = 3
+# A web worker killed between spooling an upload and queueing its job leaves bytes no job claims: swept this often.
+SWEEP_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.5
 BUSY_BACKOFF_S = 1.0
 # While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
@@ -99,11 +101,13 @@ class Runner:
     """Runs the jobs of one index directory, one at a time, in the order they were queued."""
 
     def __init__(self, config: Config, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
-                 poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0) -> None:
+                 poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0,
+                 sweep_every_s: float = SWEEP_EVERY_S) -> None:
         self.index_dir = config.index_dir
         self.queue = open_queue(config)
         self.context = Context(config, jobs_dir(self.index_dir), engine, chunking, lock_timeout)
         self.poll_s = poll_s
+        self.sweep_every_s = sweep_every_s
         self.max_attempts = max_attempts
         self.stopping = False
         self._in_job = False
@@ -126,11 +130,15 @@ class Runner:
             self.context.engine.start()
             self._outlast(self.recover)
             log.info("job runner serving %s", self.index_dir)
+            swept = time.monotonic()
             while not self.stopping:
                 if self._outlast(self.run_next) is None and not self.stopping:
                     if once:
                         break
                     time.sleep(self.poll_s)
+                if time.monotonic() - swept >= self.sweep_every_s:
+                    self._outlast(self.sweep)
+                    swept = time.monotonic()
         log.info("job runner stopped")
 
     def _outlast(self, step: Callable[[], T]) -> T | None:
@@ -175,7 +183,11 @@ class Runner:
             log.warning("job %s was running when its runner stopped; it runs again", job_id)
         for job_id in failed:
             log.error("job %s stopped its runner %d times; given up", job_id, self.max_attempts)
-        spool.sweep(self.context.jobs_dir, self.queue.pending_ids(), finished=self._ended)
+        self.sweep()
+
+    def sweep(self) -> list[Path]:
+        """Drop the spool files no pending job needs (see `spool.sweep`): at start, and every `sweep_every_s`."""
+        return spool.sweep(self.context.jobs_dir, self.queue.pending_ids(), finished=self._ended)
 
     def _ended(self, job_id: str) -> bool:
         """Whether the queue records this job as ended; a job queued since the pending set was read is not."""

@@ -6,6 +6,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -347,6 +348,30 @@ def test_a_restarted_runner_keeps_the_bytes_of_an_upload_queued_while_it_sweeps(
     assert spool.path_of(folder, racing).read_bytes() == NOTE + "Tilliten vokser.\n".encode()
     monkeypatch.undo()
     assert runner.drain() == 1 and runner.queue.get(racing.id).state == DONE
+
+
+def test_a_serving_runner_sweeps_bytes_no_job_claims(index_copy):
+    runner = Runner(config_for(index_copy), get_engine(), poll_s=0.02, sweep_every_s=0.1)
+    folder = jobs_dir(index_copy)
+    # A web worker killed while spooling (a .part file) and one killed before queueing the spooled upload.
+    stray = [spool.write(folder, a_job(), b"x"), spool.folder(folder) / f".{uuid.uuid4().hex}.txt.part"]
+    stray[1].write_bytes(b"x")
+    serving = threading.Thread(target=runner.serve)
+    serving.start()
+    try:
+        time.sleep(0.3)
+        assert all(p.exists() for p in stray)  # young: a worker may still queue its job
+        old = time.time() - 3600
+        for path in stray:
+            os.utime(path, (old, old))
+        deadline = time.monotonic() + 10
+        while any(p.exists() for p in stray) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(p.exists() for p in stray)
+    finally:
+        runner.stop()
+        serving.join(timeout=30)
+    assert not serving.is_alive()
 
 
 def test_verify_reports_orphaned_uploads_and_gc_removes_them(index_copy):
