@@ -132,7 +132,9 @@ _LOAN_ENDINGS = ("eringarna", "eringar", "eringen", "eringer", "ering", "erades"
                  "era", "erende", "eren", "erer", "erte", "ert", "ere", "ende", "ande", "isk", "iska", "el", "er", "ar", "or",
                  "en", "t", "a", "e", "s", "")
 _MIN_LOAN_ROOT = 5
-_DIAERESES = str.maketrans("ëïöü", "eiou")
+_DIAERESES = str.maketrans("ëïöü", "eiou")  # Dutch marks a new syllable (coördinator); English does not
+# An inflected loan is read as English only when respelt (k, ks, kv) and this long: an ending cut off a word spelt as
+# English writes it leaves a shorter English word as often as not (broncode: bronco; markeren: marker).
 _MIN_RESPELT = 7
 # How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
 _LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
@@ -391,7 +393,7 @@ class Lexicon:
             return WordGloss(word, word, ENGLISH, "english")
         if len(word) >= 6:
             # Written the Nordic or Dutch way, a long loan may be the English word itself (konfiguration, eksplicit).
-            for base in loan_spellings(word)[1:]:
+            for base in _loan_spellings(word)[1:]:
                 if base in self.english:
                     return WordGloss(base, base, ENGLISH, "english")
             for ending, english in _COGNATE_ENDINGS:
@@ -408,7 +410,7 @@ class Lexicon:
         for suffix in suffixes:
             stem = word[:len(word) - len(suffix)]
             if word.endswith(suffix) and len(stem) >= _MIN_RESPELT:
-                for base in loan_spellings(stem)[1:]:
+                for base in _loan_spellings(stem)[1:]:
                     if base in self.english:
                         return WordGloss(base, base, ENGLISH, "english")
         return None
@@ -508,7 +510,7 @@ class Lexicon:
         return None
 
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
-        for base in loan_spellings(word):
+        for base in _loan_spellings(word):
             for ending, english in _LOAN_SPELLINGS:
                 for inflected in ("", "en", "er", "et", "erna", "ar", "a", "e", "s", "t"):
                     tail = ending + inflected
@@ -788,7 +790,7 @@ def _shares_root(word: str, translation: str) -> bool:
     return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
 
 
-def loan_spellings(word: str) -> list[str]:
+def _loan_spellings(word: str) -> list[str]:
     """A word as written, then as English may spell the loan: a Nordic kv, ks and k read qu, x and c (kvalitet,
     eksplicit, konfiguration), Dutch diaereses dropped (coördinator)."""
     english = word.replace("kv", "qu").replace("ks", "x").replace("k", "c")
@@ -800,7 +802,7 @@ def _english_spellings(word: str) -> set[str]:
     """A loan's dictionary form as English may spell it: its ending, a Nordic k or kv and a single final consonant
     read the English way (optie -> option, kvalitet -> quality, funktion -> function, proces -> process)."""
     found = set()
-    for base in loan_spellings(word):
+    for base in _loan_spellings(word):
         found.update((base, base + base[-1]))
         found.update(base[:len(base) - len(ending)] + english for ending, english in _LOAN_SPELLINGS
                      if base.endswith(ending) and len(base) - len(ending) >= 2)
