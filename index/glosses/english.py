@@ -14,6 +14,12 @@ from wordfreq import get_frequency_dict, zipf_frequency
 _MIN_PART_ZIPF = 4.0
 # Short parts must be very common (of, to, on, be, a): rarer ones are syllables of an unknown word (till-i-te).
 _MIN_SHORT_PART_ZIPF = 5.0
+# In a token English never writes, a long part is a word of its own, however rare ("delightin" -> delight in,
+# not de light in; "shiftingspanner"); a token it writes now and then may be a rare word ("installable").
+_LONG_PART = 7
+_MIN_LONG_PART_ZIPF = 2.5
+# English suffixes that are also words end a word, not a phrase ("installable" is not "install able").
+_SUFFIX_WORDS = frozenset({"able", "less", "ship", "hood", "ward", "wards", "wise", "like", "fold", "some"})
 _MAX_PARTS = 4
 # A word written this rarely is a typo or a phrase run together ("haveto": 1.45, "outerspace": 1.67), not a word
 # ("decorates": 2.19, "lookup": 2.86).
@@ -44,25 +50,35 @@ def respace(token: str) -> str:
     """
     if len(token) < 5 or not token.isalpha() or not token.islower() or zipf(token) >= _RUN_TOGETHER_ZIPF:
         return token
-    best = _split(token, _MAX_PARTS)
+    best = _split(token, _MAX_PARTS, zipf(token) == 0.0)
     return " ".join(best[1]) if best is not None else token
 
 
 @lru_cache(maxsize=10_000)
-def _split(text: str, parts: int) -> tuple[float, tuple[str, ...]] | None:
-    """The likeliest split of `text` into at most `parts` common words: (log10 probability, words), or None."""
+def _split(text: str, parts: int, unknown: bool) -> tuple[float, tuple[str, ...]] | None:
+    """The likeliest split of `text` into at most `parts` common words: (log10 probability, words), or None;
+    long rare words count as parts of an `unknown` token."""
     best = None
     for cut in range(1, len(text) + 1):
         head = text[:cut]
         weight = zipf(head)
-        if weight < (_MIN_SHORT_PART_ZIPF if len(head) <= 2 else _MIN_PART_ZIPF) or (len(head) == 1 and head != "a"):
+        if weight < _least_zipf(len(head), unknown) or (len(head) == 1 and head != "a"):
             continue
         if cut == len(text):
+            if head in _SUFFIX_WORDS:
+                continue
             candidate = (weight - _ZIPF_ONE, (head,))
-        elif parts > 1 and (rest := _split(text[cut:], parts - 1)) is not None:
+        elif parts > 1 and (rest := _split(text[cut:], parts - 1, unknown)) is not None:
             candidate = (weight - _ZIPF_ONE + rest[0], (head, *rest[1]))
         else:
             continue
         if best is None or candidate[0] > best[0]:
             best = candidate
     return best
+
+
+def _least_zipf(letters: int, unknown: bool) -> float:
+    """How common a part of a run-together phrase must be, by its length: short ones very common."""
+    if letters <= 2:
+        return _MIN_SHORT_PART_ZIPF
+    return _MIN_LONG_PART_ZIPF if unknown and letters >= _LONG_PART else _MIN_PART_ZIPF

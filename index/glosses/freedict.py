@@ -23,6 +23,10 @@ _TRAILING_SENSE = re.compile(r"\s+\d+\.\s*$")
 _TAG = re.compile(r"<[^>]*>")
 _CLASSES = re.compile(r"<([^>]*)>")
 _NOISE = re.compile(r"\b(?:sb|sth|so|jdn|jdm|etw)\.(?=\s|$|,)|\[[^\]]*\]|\([^)]*\)|\.\.\.|…")
+# A pronunciation (/ˈɛŋ/) is no translation, nor an abbreviation glued to a translation's tag ("English <adj>Eng.,
+# /ˈɛŋ/", "by the way <adv>BTW"): deu-eng writes some 150,000 of them.
+_PRONUNCIATION = re.compile(r"(?:^|(?<=\s))/[^/,]+/")
+_GLUED_TAG = re.compile(r"<[^>]*>[^\s,;][^,;]*")
 log = logging.getLogger(__name__)
 # Headwords of affixes ("terug‐": re-) and phrase fragments ("... terug": ago) are not words of a passage.
 _FRAGMENT_ENDS = ("-", "\u2010")
@@ -110,7 +114,7 @@ def translations(sense: str, into_english: bool = True) -> list[str]:
     """The comma-separated translations of one sense, without grammar tags and placeholders."""
     if sense.lstrip().startswith(("Note:", "Synonyms:", "see:")):
         return []
-    cleaned = _NOISE.sub("", _TAG.sub("", sense))
+    cleaned = _NOISE.sub("", _TAG.sub("", _GLUED_TAG.sub("", _PRONUNCIATION.sub("", sense))))
     out = []
     for part in re.split(r"[,;]", cleaned):
         # Some FreeDict builds dropped the spaces inside phrases ("haveto", "outerspace"): put them back.

@@ -3,7 +3,8 @@
 FreeDict's eng-nor tags its English headwords (<n>, <v>, <adj>, <preposition>, ...). A word of any language with
 a lexicon is classed by its English gloss ("vurdere" -> consider: a verb; "kunden" -> customer: a noun), an
 English word by its own headword or what its regular inflection comes from. Words no dictionary classes are "unknown" (names, new
-compounds), never guessed.
+compounds), never guessed. A word English writes capitalised as an adjective (Portugiesisch, brasiliansk -> Portuguese,
+Brazilian) is a "name": a nationality or a language, not a concept.
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from functools import lru_cache
 from .freedict import Dictionary, DictionaryError, entries
 from .lexicon import Lexicons
 
-NOUN, OTHER, FUNCTION, UNKNOWN = "noun", "other", "function", "unknown"
+NOUN, OTHER, FUNCTION, UNKNOWN, NAME = "noun", "other", "function", "unknown", "name"
 CLASS_SOURCE = "eng-nor"
 _NOUNS = frozenset({"n", "pn"})
 _FUNCTION = frozenset({"preposition", "conjunction", "pronoun", "determiner", "article", "particle", "postposition",
                        "numeral", "interjection", "adv", "adverb"})
 _TAG = re.compile(r"<([^>,]*)")
+# How English ends the adjectives of peoples and languages the class table lacks (Brazilian, Japanese, Flemish).
+_PROPER_ADJECTIVE_ENDINGS = ("ian", "ean", "ese", "ish")
 
 
 def english_classes(dictionary: Dictionary) -> dict[str, list[str]]:
@@ -72,6 +75,7 @@ class WordClasses:
     def _classify(self, word: str, lang: str) -> str:
         if lang == "en":
             tags = self.tags(word)
+            english = word if tags else ""  # an English word no dictionary lists (Debian) is no adjective of a people
         else:
             lexicon = self.lexicons.get(lang)
             found = lexicon.lookup(word) if lexicon is not None else None
@@ -80,8 +84,18 @@ class WordClasses:
             head = found.parts[-1] if found.parts else found.gloss  # a compound means what its head means
             # The first translation the dictionary classes is the word's main sense.
             tags = next((t for t in map(self.tags, head.split(", ")) if t), set())
+            english = "" if found.via == "compound" else head.split(", ")[0]
+        if _proper_adjective(english, tags):
+            return NAME
         if tags & _NOUNS:
             return NOUN
         if not tags:
             return UNKNOWN
         return FUNCTION if tags <= _FUNCTION else OTHER
+
+
+def _proper_adjective(english: str, tags: set[str]) -> bool:
+    """An English word written capitalised that is an adjective (American, Swedish), or ends as one (Brazilian)."""
+    if not english[:1].isupper() or english.isupper() or " " in english:
+        return False
+    return "adj" in tags or not tags and english.endswith(_PROPER_ADJECTIVE_ENDINGS)

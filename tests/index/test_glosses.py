@@ -26,7 +26,8 @@ from index.glosses import (
     lookup_word,
 )
 from index.glosses.english import respace
-from index.glosses.freedict import entries, forward, senses
+from index.glosses.freedict import entries, forward, senses, translations
+from index.glosses.wordclass import WordClasses
 from index.service import KnowledgeBase
 from tests.configs import config_for
 
@@ -66,6 +67,17 @@ def test_multi_word_senses_keep_their_spaces(tmp_path):
     # Words are left whole: common ones, rare ones, and names.
     assert [respace(w) for w in ("nevertheless", "tillite", "decorates", "Comine")] == [
         "nevertheless", "tillite", "decorates", "Comine"]
+    # A token English never writes may hold a long rare word (delight: Zipf 3.97); one it writes now and then is a
+    # rare word itself, and an English suffix that is also a word never ends a phrase.
+    assert [respace(w) for w in ("delightin", "shiftingspanner", "installable", "mountable")] == [
+        "delight in", "shifting spanner", "installable", "mountable"]
+
+
+def test_pronunciations_and_glued_abbreviations_are_not_translations():
+    # deu-eng's "englisch": "[geogr.] English <adj>Eng.,  /ˈɛŋ/" once gave the senses "/ˈɛŋ/" and "English Eng".
+    assert translations("[geogr.] English <adj>Eng.,  /ˈɛŋ/") == ["English"]
+    assert translations("by the way <adv>BTW,  /bˌeːtˌeːvˈeː/, incidentally") == ["by the way", "incidentally"]
+    assert translations("and/or, TCP/IP") == ["and/or", "TCP/IP"]
 
 
 @pytest.mark.parametrize("word", ["gaan", "moeten", "kunnen", "verder"])
@@ -232,6 +244,16 @@ def test_unreadable_cache_is_rebuilt(tmp_path):
     for path in cache.glob("glosses-sv-*.marshal"):
         path.write_bytes(b"\x00not marshal")
     assert Lexicons(dict_dir, cache).get("sv").lookup("kund") is not None
+
+
+def test_words_english_writes_as_capitalised_adjectives_are_names_not_concepts(lex):
+    # Languages and peoples (what a translators' page lists) are no concepts of a subject; other words keep their class.
+    classes = WordClasses(lex)
+    words = [("Portugiesisch", "de"), ("Noors", "nl"), ("brasiliansk", "no"), ("svenska", "sv"), ("Portuguese", "en")]
+    assert {classes.classify(w, lang) for w, lang in words} == {"name"}
+    assert classes.classify("kunden", "no") == "noun" and classes.classify("Internet", "de") == "noun"
+    assert classes.classify("portuguese", "en") == "noun"  # only a capital makes it the adjective of a people
+    assert classes.classify("Debian", "en") == "unknown"  # a name English has no entry for, not a people's
 
 
 # ---------------------------------------------------------------- glossing passages
