@@ -69,8 +69,8 @@ SAME_LABEL = 0.925
 SAME_CONTEXT = 0.80
 SAME_SPELLING_LABEL = 0.85
 # How much a term counts by the word classes of its words (see index/glosses/wordclass.py): a concept is named
-# by a noun or a phrase around one; a lone verb or adjective rarely, a function word never.
-CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0}
+# by a noun or a phrase around one; a lone verb or adjective rarely, a function word or a people's name never.
+CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0, "name": 0.0}
 # Below this concept-likeness (word class weight times specificity, termhood.py) a term is not suggested at all.
 MIN_LIKENESS = 0.5
 _BLOCK = 512
@@ -377,8 +377,8 @@ def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: fr
             classes = ["other"]
         # A concept is named by a noun or a noun phrase: an inflected verb makes it a verb or a piece of a clause.
         clause = any(verb(w, first=i == 0 and len(words) > 1) for i, w in enumerate(words))
-        if (clause or "function" in (classes[0], classes[-1]) or any(is_name(w, names) for w in words)
-                or chance_phrase(words, lang)):
+        named = "name" in classes or any(is_name(w, names) for w in words)
+        if clause or named or "function" in (classes[0], classes[-1]) or chance_phrase(words, lang):
             del scored[key]
         else:
             likeness = max(CLASS_WEIGHT[c] for c in classes) * specificity(words, lang, lemmas)

@@ -21,6 +21,9 @@ _JOINER = re.compile(r"[ \t\u00a0]{1,3}")
 # A language without a Snowball stop list takes as function words those found in this share of its passages.
 _CORPUS_STOP_SHARE = 0.25
 _CORPUS_STOP_MIN_PASSAGES = 20
+# An e-mail address names a person or a mailbox, not a concept: its words (hertzog@debian.org) are no terms. A web
+# address may well name one (debian-handbook.info): its words count.
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,18 @@ def occurrences(text: str, lang: str, stops: frozenset[str], begin: int = 0, end
     snowball = stemmer(lang)
     run: list[tuple[str, str, int, int]] = []  # (stem, surface, start, end)
     previous_end = None
+    addresses = _ADDRESS.finditer(text, begin, end)
+    address = next(addresses, None)
     for match in _TOKEN.finditer(text, begin, end):
         token = match.group()
         folded = token.casefold()
         joined = previous_end is not None and _JOINER.fullmatch(text, previous_end, match.start()) is not None
+        while address is not None and address.end() <= match.start():
+            address = next(addresses, None)
+        if address is not None and address.start() <= match.start():
+            yield from _ngrams(run, text, max_words)
+            run, previous_end = [], match.end()
+            continue
         if not joined or folded in stops or not is_word(token):
             yield from _ngrams(run, text, max_words)
             run = []

@@ -96,6 +96,17 @@ def test_function_words_generic_words_and_personal_names_are_never_suggested():
     assert not words & {"selskapene", "samme", "bruke", "ofte"}  # everyday words, however often written
 
 
+def test_words_of_mail_addresses_and_of_peoples_are_never_suggested():
+    text = "Kundelojalitet på portugisisk: skriv til hertzog@debian.org eller lojalitet@kundeklubb.no. " * 3 + LOYALTY
+    corpus = [SourceDocument("new", text, (Region(1, 0, len(text), "no"),)), _doc("old", WEATHER, "no", chunk_id=2)]
+    # A stand-in for the dictionaries' word classes: "portugisisk" is glossed Portuguese, an adjective of a people.
+    found = suggest(corpus, ["new"], None, classify=lambda word, lang: "name" if word == "portugisisk" else "noun")
+    words = {w.casefold() for s in found for label in s.labels.values() for w in label.split()}
+    assert "kundelojalitet" in words
+    assert not words & {"portugisisk", "hertzog", "debian", "kundeklubb", "lojalitet"}, words
+    assert "hertzog" not in {o.surface for o in occurrences("Mail hertzog@debian.org.", "en", frozenset())}
+
+
 def test_a_documents_author_is_never_suggested():
     text = "Kundelojalitet og Thomasson. " * 3 + LOYALTY
     corpus = [SourceDocument("new", text, (Region(1, 0, len(text), "no"),), ("Peter Thomasson",)),
