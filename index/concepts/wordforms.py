@@ -8,13 +8,17 @@ infinitive with its present, passive or past endings, an English -ed form. A nou
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from functools import lru_cache
+from typing import Callable, Iterable, Mapping
 
 from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
 # This project's language codes where simplemma's differ (Norwegian is Bokmål).
 _CODES = {"no": "nb"}
 SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
+# A list takes up to a second to read and 20-100 MB to hold (de, sv): a job runner suggesting for one upload after
+# another keeps the last two languages' lists rather than reading one per upload.
+LISTS_KEPT = 2
 # Endings of German and Dutch verb forms beyond the infinitive's stem (participles ge-...-t, ge-...-d; finite forms).
 _GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
 # Per language: (infinitive endings, endings after the infinitive's stem of its forms, those of finite forms).
@@ -26,13 +30,11 @@ _SCANDINAVIAN = {
 
 
 def lemmas(words: Iterable[str], lang: str) -> dict[str, str]:
-    """Casefolded word -> its lemma (casefolded), for the words `lang`'s lemma list knows as another word's form.
-
-    The list is read once per call and let go after: it is large, and a document's words are few."""
+    """Casefolded word -> its lemma (casefolded), for the words `lang`'s lemma list knows as another word's form."""
     words = set(words)
-    if lang not in SUPPORTED or not words:  # reading a list costs seconds: never for no words
+    if lang not in SUPPORTED or not words:  # reading a list costs up to a second: never for no words
         return {}
-    table = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(_CODES.get(lang, lang))
+    table = _table(_CODES.get(lang, lang))
     found = {}
     for word in words:
         # German lists nouns capitalised, other words in lower case; a word may be written either way.
@@ -40,6 +42,12 @@ def lemmas(words: Iterable[str], lang: str) -> dict[str, str]:
         if lemma is not None and lemma.casefold() != word.casefold():
             found[word.casefold()] = lemma.casefold()
     return found
+
+
+@lru_cache(maxsize=LISTS_KEPT)
+def _table(code: str) -> Mapping[str, str]:
+    """A language's lemma list, read once and kept by a writing process (only writers suggest concepts)."""
+    return DefaultDictionaryFactory(cache_max_size=0).get_dictionary(code)
 
 
 def verb_form(word: str, lemma: str, lang: str, is_noun: Callable[[str], bool] = lambda lemma: False) -> str | None:

@@ -172,6 +172,16 @@ def test_verb_forms_are_told_by_their_lemma():
     assert verb_form("pakker", "pakke", "da", is_noun=lambda lemma: lemma == "pakke") is None
 
 
+def test_a_writer_reads_a_languages_lemma_list_once_for_upload_after_upload():
+    from index.concepts import wordforms
+    wordforms.lemmas(["aufgelistet"], "de")
+    before = wordforms._table.cache_info()
+    assert wordforms.lemmas(["konfiguriert"], "de") == {"konfiguriert": "konfigurieren"}
+    after = wordforms._table.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    assert after.maxsize == wordforms.LISTS_KEPT  # a bounded number of languages, 20-100 MB each
+
+
 # An English section: one multi-word term it repeats, and a long word it uses once.
 VOLUMES = (
     "The logical volume manager groups disks. With the logical volume manager a volume can grow. The installer "
