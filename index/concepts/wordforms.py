@@ -16,9 +16,10 @@ from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictiona
 # This project's language codes where simplemma's differ (Norwegian is Bokmål).
 _CODES = {"no": "nb"}
 SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
-# A list takes up to a second to read and 20-100 MB to hold (de, sv): a job runner suggesting for one upload after
-# another keeps the last two languages' lists rather than reading one per upload.
-LISTS_KEPT = 2
+# A list takes up to a second to read and 20-100 MB to hold (fr 22 MB, de 102 MB; about 410 MB for all seven): a job
+# runner suggesting for one upload after another keeps every list it read, since a corpus's uploads alternate
+# between its languages, rather than reading one per upload.
+LISTS_KEPT = len(SUPPORTED)
 # Endings of German and Dutch verb forms beyond the infinitive's stem (participles ge-...-t, ge-...-d; finite forms).
 _GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
 # Per language: (infinitive endings, endings after the infinitive's stem of its forms, those of finite forms).

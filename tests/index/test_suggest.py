@@ -179,7 +179,7 @@ def test_a_writer_reads_a_languages_lemma_list_once_for_upload_after_upload():
     assert wordforms.lemmas(["konfiguriert"], "de") == {"konfiguriert": "konfigurieren"}
     after = wordforms._table.cache_info()
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)
-    assert after.maxsize == wordforms.LISTS_KEPT  # a bounded number of languages, 20-100 MB each
+    assert after.maxsize == len(wordforms.SUPPORTED)  # bounded: one list per language, 20-100 MB each
 
 
 # An English section: one multi-word term it repeats, and a long word it uses once.
