@@ -23,7 +23,7 @@ from .embedders import Embedder
 from .errors import IndexBusy, InvalidQuery, NotFound
 from .files import exclusive_lock, write_atomically
 from .glosses import lexicons
-from .glosses.wordclass import WordClasses
+from .glosses.wordclass import word_classes
 from .records import Chunk, Document
 
 FILE = "suggestions.json"
@@ -90,7 +90,7 @@ def next_suggestions(previous: list[dict], put: set[str], corpus: Corpus, is_liv
     fresh_ids = put & present if enabled else set()
     fresh: list[dict] = []
     if fresh_ids:
-        classes = WordClasses(lexicons(dict_dir, cache_dir))
+        classes = word_classes(lexicons(dict_dir, cache_dir))
 
         def sources(doc_ids: list[str]) -> list:
             docs = [d for d in map(corpus.document, doc_ids) if d is not None]

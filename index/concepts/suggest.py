@@ -19,11 +19,11 @@ sentence that best explains it first: what accepting drafts a definition from.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import heapq
 import logging
 import math
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -249,9 +249,7 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
     by_lang: dict[str, _Counts] = defaultdict(_Counts)
     reference = tuple(doc for doc in documents if doc.doc_id not in new)
     for lang, (total, words, spread) in _reference_counts(reference, tuple(sorted(stops.items()))).items():
-        by_lang[lang].total.update(total)  # into an empty Counter: a copy, so the cached one stays as it is
-        by_lang[lang].words.update(words)
-        by_lang[lang].spread = spread  # only read
+        by_lang[lang].total, by_lang[lang].words, by_lang[lang].spread = total, words, spread
     for doc in documents:
         if doc.doc_id not in new:
             continue
@@ -269,27 +267,75 @@ def _count(documents: Sequence[SourceDocument], new: set[str]) -> tuple[dict[str
     return by_lang, stops
 
 
-@functools.lru_cache(maxsize=2)
 def _reference_counts(reference: tuple[SourceDocument, ...], stops: tuple[tuple[str, frozenset], ...]
                       ) -> dict[str, tuple[Counter, Counter, Counter]]:
-    """lang -> (term counts, words per document, documents per term) of the reference documents.
+    """lang -> (term counts, words per document, documents per term) of the reference documents: copies the
+    caller may keep.
 
-    Cached: a write reads the same reference sample as the writes before it (chosen by a hash of the ids),
-    so a long-lived job runner counts it once, not once per upload."""
-    stop_of = dict(stops)
-    counted: dict[str, tuple[Counter, Counter, Counter]] = defaultdict(lambda: (Counter(), Counter(), Counter()))
-    for doc in reference:
-        keys: dict[str, set] = defaultdict(set)
-        for region, begin in _stretches(doc):
-            total, words, _ = counted[region.lang]
-            for occ in occurrences(doc.text, region.lang, stop_of[region.lang], begin, region.end):
-                total[occ.key] += 1
-                keys[region.lang].add(occ.key)
-                if len(occ.key) == 1:
-                    words[doc.doc_id] += 1
-        for lang, found in keys.items():
-            counted[lang][2].update(found)
-    return dict(counted)
+    A job runner writes one upload after another, and each write's reference sample differs from the last by the
+    few documents that joined or left it: the counts are kept between writes and updated by those, so a write
+    reads the documents that changed, not the whole sample again."""
+    global _TALLY
+    with _TALLY_LOCK:
+        tally = _TALLY if _TALLY is not None and _TALLY.stops == dict(stops) else None
+        if tally is None or len(set(reference) ^ tally.documents) > len(reference):
+            tally = _TALLY = _Tally(dict(stops))  # one kept: a language without a stop list takes the corpus's
+        tally.become(reference)
+        return {lang: (Counter(total), Counter(words), Counter(spread))
+                for lang, (total, words, spread) in tally.counted.items() if total}
+
+
+class _Tally:
+    """Term counts of a set of documents, updated by the documents that join or leave it (see
+    `_reference_counts`): per language, occurrences per term, words per document, documents per term."""
+
+    def __init__(self, stops: dict[str, frozenset]) -> None:
+        self.stops = stops
+        self.documents: set[SourceDocument] = set()
+        self.counted: dict[str, tuple[Counter, Counter, Counter]] = defaultdict(lambda: (Counter(), Counter(), Counter()))
+
+    def become(self, reference: Sequence[SourceDocument]) -> None:
+        """Count exactly the `reference` documents: add those new to the tally, take away those gone."""
+        current = set(reference)
+        for doc in self.documents - current:
+            self._add(doc, -1)
+        for doc in current - self.documents:
+            self._add(doc, 1)
+        self.documents = current
+
+    def _add(self, doc: SourceDocument, sign: int) -> None:
+        for lang, (counts, words) in _document_counts(doc, self.stops).items():
+            total, per_doc, spread = self.counted[lang]
+            for key, n in counts.items():
+                _bump(total, key, sign * n)
+                _bump(spread, key, sign)
+            if words:
+                _bump(per_doc, doc.doc_id, sign * words)
+
+
+def _bump(counter: Counter, key, by: int) -> None:
+    """Add to a count, dropping it at zero: a tally that loses a document holds no trace of it."""
+    value = counter[key] + by
+    if value:
+        counter[key] = value
+    else:
+        del counter[key]
+
+
+def _document_counts(doc: SourceDocument, stops: dict[str, frozenset]) -> dict[str, tuple[Counter, int]]:
+    """lang -> (occurrences per term, words) of one document."""
+    found: dict[str, tuple[Counter, list[int]]] = {}
+    for region, begin in _stretches(doc):
+        counts, words = found.setdefault(region.lang, (Counter(), [0]))
+        for occ in occurrences(doc.text, region.lang, stops[region.lang], begin, region.end):
+            counts[occ.key] += 1
+            words[0] += len(occ.key) == 1
+    return {lang: (counts, words[0]) for lang, (counts, words) in found.items()}
+
+
+# What the last write's sample counted, with the function words it was counted with.
+_TALLY: _Tally | None = None
+_TALLY_LOCK = threading.Lock()
 
 
 def _stretches(doc: SourceDocument):

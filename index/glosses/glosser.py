@@ -1,7 +1,6 @@
 """Gloss a passage for a reader: concept terms in the reader's language, idioms and content words from FreeDict."""
 from __future__ import annotations
 
-import functools
 import re
 import time
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from ..lexical import stemmer
 from .cues import read
 from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
-from .wordclass import WordClasses
+from .wordclass import word_classes
 
 # Reader languages: every concept has labels in these; dictionary glosses are English for all of them.
 READER_LANGUAGES = ("en", "de", "fr")
@@ -93,7 +92,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline)
             if found is not None:
-                found = read(match.group(), found, lexicon, _english_classes(lexicons), text[:match.start()],
+                found = read(match.group(), found, lexicon, word_classes(lexicons), text[:match.start()],
                              text[match.end():match.end() + 40])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
@@ -183,14 +182,8 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     if lexicon is not None and " " not in word:
         entry = lexicon.lookup(word)
         if entry is not None:
-            found.append(_dictionary_gloss(word, 0, read(word, entry, lexicon, _english_classes(lexicons))))
+            found.append(_dictionary_gloss(word, 0, read(word, entry, lexicon, word_classes(lexicons))))
     return found
-
-
-@functools.cache  # a Lexicons is hashed by identity: one table per process and lexicons
-def _english_classes(lexicons: Lexicons) -> WordClasses:
-    """The English word classes that choose between noun and verb senses."""
-    return WordClasses(lexicons)
 
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:

@@ -9,7 +9,7 @@ Brazilian) is a "name": a nationality or a language, not a concept.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .freedict import Dictionary, DictionaryError, entries
 from .lexicon import Lexicons
@@ -92,6 +92,14 @@ class WordClasses:
         if not tags:
             return UNKNOWN
         return FUNCTION if tags <= _FUNCTION else OTHER
+
+
+
+@cache  # a Lexicons is hashed by identity: one table per process and lexicons
+def word_classes(lexicons: Lexicons) -> WordClasses:
+    """The process's word classes over `lexicons`: the class table read once, classes memoised across requests
+    and writes."""
+    return WordClasses(lexicons)
 
 
 def _proper_adjective(english: str, tags: set[str]) -> bool:

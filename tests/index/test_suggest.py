@@ -195,3 +195,18 @@ def test_a_repeated_multi_word_term_outranks_a_one_off_word():
     labels = [s.labels["en"] for s in suggest(corpus, ["new"], None)]
     assert labels[0] == "logical volume manager"
     assert "unpartitioned" not in labels[:1]
+
+
+def test_reference_counts_kept_between_writes_equal_counting_afresh():
+    # A job runner's writes each read a sample that differs from the last by a few documents: counts updated by
+    # those must be exactly what counting the whole sample again gives.
+    from index.concepts import suggest as module
+    texts = [NEW, OLD, PARTITIONS, LOYALTY, WEATHER, VOLUMES]
+    docs = [_doc(f"d{i}", text, "en" if text is VOLUMES else ("no" if text in (LOYALTY, WEATHER) else "de"), i)
+            for i, text in enumerate(texts)]
+    stops = tuple(sorted((lang, STOPWORDS[lang]) for lang in ("de", "en", "no")))
+    for sample in ([0, 1, 2], [0, 1, 2, 3], [1, 2, 3, 4], [1, 3, 4, 5], [5], [0, 1, 2, 3, 4, 5], [2, 4]):
+        reference = tuple(docs[i] for i in sample)
+        kept = module._reference_counts(reference, stops)
+        module._TALLY = None  # counting afresh
+        assert kept == module._reference_counts(reference, stops)
