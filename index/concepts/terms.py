@@ -22,8 +22,9 @@ _JOINER = re.compile(r"[ \t\u00a0]{1,3}")
 _CORPUS_STOP_SHARE = 0.25
 _CORPUS_STOP_MIN_PASSAGES = 20
 # An e-mail address names a person or a mailbox, not a concept: its words (hertzog@debian.org) are no terms. A web
-# address may well name one (debian-handbook.info): its words count.
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# address may well name one (debian-handbook.info): its words count. Matched only from the start of a run of
+# address characters, without backtracking: linear in the text (a megabyte of letters, a hostile upload).
+_ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from index.concepts import parse_catalogue
 from index.concepts.suggest import Region, SourceDocument, reference_sample, suggest
@@ -105,6 +106,13 @@ def test_words_of_mail_addresses_and_of_peoples_are_never_suggested():
     assert "kundelojalitet" in words
     assert not words & {"portugisisk", "hertzog", "debian", "kundeklubb", "lojalitet"}, words
     assert "hertzog" not in {o.surface for o in occurrences("Mail hertzog@debian.org.", "en", frozenset())}
+
+
+@pytest.mark.timeout(60)  # a first pattern took a second for 20 KB of letters, quadratic: hours for a megabyte
+@pytest.mark.parametrize("blob", ["a" * 1_000_000, "a." * 500_000, "x@" + "b" * 1_000_000, "a@a." * 250_000])
+def test_mail_addresses_are_found_in_linear_time(blob):
+    found = [o.surface for o in occurrences(blob + " Kundelojalitet.", "no", frozenset())]
+    assert found[-1] == "Kundelojalitet"
 
 
 def test_a_documents_author_is_never_suggested():
