@@ -236,10 +236,11 @@ def rank(
     content = np.asarray([passages[c].content for c in ids], np.float32)
     # Squared: a passage of running text (prior near 1) loses next to nothing, a menu or heading much.
     scores = scores - config.filler_weight * (1 - content) ** 2
-    if mode == "hybrid" and not group:
-        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k)
-    order = np.argsort(-scores, kind="stable")
     _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
+    if mode == "hybrid":
+        page = docs if group else None  # a page of documents, or of passages
+        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k, page)
+    order = np.argsort(-scores, kind="stable")
     if group:
         _, first = np.unique(docs[order], return_index=True)
         order = order[np.sort(first)]
@@ -256,19 +257,27 @@ def rank(
 
 
 def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
-                        shown_floor: tuple[float, float], k: int) -> np.ndarray:
+                        shown_floor: tuple[float, float], k: int, docs: np.ndarray | None = None) -> np.ndarray:
     """Scores with the passage the query's words match best (alone) raised onto the first page: to the ratio
     threshold and to the k-th best other score where it fell below them, unless no passage reaches the absolute
-    floor.
+    floor. With `docs` (each candidate's document: a page of documents), the k-th best other document's.
 
     Dense similarity cannot tell near-copies apart by the one word they differ in (a code, a name): copies holding
     only the copied sentence can outscore the document that holds it, code and all, so far that the ratio
-    threshold would hide the one the reader asked for, or k copies push it off the page."""
+    threshold would hide the one the reader asked for, or k copies push it off the page. Nor can it find a word it
+    never learnt (a command, a product code) in a long document about other things."""
     best = int(np.argmax(lexical))
+    rivals = np.ones(len(lexical), bool) if docs is None else docs != docs[best]
+    rivals[best] = False
     # Not where nothing reaches the absolute floor: the search then says no passage answers well.
-    if lexical[best] <= floor or np.count_nonzero(lexical == lexical[best]) > 1 or scores.max() < shown_floor[0]:
+    if lexical[best] <= floor or np.any(lexical[rivals] == lexical[best]) or scores.max() < shown_floor[0]:
         return scores
-    others = np.delete(scores, best)
+    if docs is None:
+        others = scores[rivals]
+    else:
+        per_doc = np.full(int(docs.max()) + 1, -np.inf, np.float32)
+        np.maximum.at(per_doc, docs[rivals], scores[rivals])
+        others = per_doc[np.isfinite(per_doc)]
     kth = float(np.partition(others, len(others) - k)[len(others) - k]) if len(others) >= k else float("-inf")
     wanted = max(shown_floor[0], shown_floor[1] * float(scores.max()), kth)  # at most the best score
     if scores[best] >= wanted:
