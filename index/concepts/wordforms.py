@@ -16,7 +16,7 @@ from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictiona
 # This project's language codes where simplemma's differ (Norwegian is Bokmål).
 _CODES = {"no": "nb"}
 SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
-# A list takes up to a second to read and 20-100 MB to hold (fr 22 MB, de 102 MB; about 410 MB for all seven): a job
+# A list takes up to a second to read and 20-100 MB to hold (fr 22 MB, de 102 MB; about 450 MB for all seven): a job
 # runner suggesting for one upload after another keeps every list it read, since a corpus's uploads alternate
 # between its languages, rather than reading one per upload.
 LISTS_KEPT = len(SUPPORTED)
