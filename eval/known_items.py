@@ -1,7 +1,8 @@
 """Known-item search: is every document found by what a reader copied from it? (`python -m eval.known_items`)
 
 For a seeded sample of an index's documents (`--n`), two queries each, in the document's own language, through
-`KnowledgeBase.search` (the call `GET /api/search` makes), ungrouped as the default page shows:
+`KnowledgeBase.search` (the call `GET /api/search` makes), ungrouped as the default page shows (`--group`: a page
+of documents, `group=true`):
 
 - `sentence`: one of its sentences of 6 to 40 words, chosen by the document's id;
 - `word`: its rarest word of six letters or more (fewest documents of the index hold it; a code, a name or a
@@ -50,7 +51,8 @@ def queries(kb: KnowledgeBase, n: int, seed: int) -> list[tuple[str, str, str]]:
     return found
 
 
-def evaluate(kb: KnowledgeBase, modes: list[str], n: int = 100, seed: int = 7, k: int = 10) -> dict:
+def evaluate(kb: KnowledgeBase, modes: list[str], n: int = 100, seed: int = 7, k: int = 10,
+             group: bool = False) -> dict:
     """Per mode and kind of query: n, hit@1, hit@k and MRR@k of the document the query was taken from."""
     asked = queries(kb, n, seed)
     report: dict = {}
@@ -58,7 +60,7 @@ def evaluate(kb: KnowledgeBase, modes: list[str], n: int = 100, seed: int = 7, k
         for kind in KINDS:
             ranks = []
             for _, query, doc_id in (q for q in asked if q[0] == kind):
-                shown = [r.doc_id for r in kb.search(query, k=k, mode=mode).results]
+                shown = [r.doc_id for r in kb.search(query, k=k, mode=mode, group=group).results]
                 ranks.append(shown.index(doc_id) + 1 if doc_id in shown else None)
             total = max(1, len(ranks))
             report[f"{mode}/{kind}"] = {"n": len(ranks), "hit@1": round(sum(r == 1 for r in ranks) / total, 3),
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="hybrid,dense,lexical", help="comma-separated search modes")
     parser.add_argument("--n", type=int, default=100, help="documents to sample (default 100)")
     parser.add_argument("--seed", type=int, default=7, help="the sample's seed")
+    parser.add_argument("--group", action="store_true", help="a page of documents (group=true), not of passages")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     modes = args.modes.split(",")
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     config = Config.from_env()
     if args.index_dir:
         config = config.replace(index_dir=Path(args.index_dir))
-    report = evaluate(KnowledgeBase(config), modes, args.n, args.seed)
+    report = evaluate(KnowledgeBase(config), modes, args.n, args.seed, group=args.group)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
