@@ -41,7 +41,7 @@ from index.concepts.text import compact, fold
 from index.embedders import get_embedder
 from index.glosses import lexicons
 from index.stores import open_store
-from index.glosses.wordclass import WordClasses
+from index.glosses.wordclass import word_classes
 
 DEFAULT_JUDGED = Path(__file__).with_name("suggestions-judged.json")
 
@@ -91,7 +91,7 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20), n
     embedder = get_embedder(snapshot.embedder)
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
-    classes = WordClasses(lexicons(config.dict_dir, config.cache_dir))
+    classes = word_classes(lexicons(config.dict_dir, config.cache_dir))
     names = {d.doc_id: Path(d.source).name for d in stored}
     chosen = [d.doc_id for d in documents
               if (fnmatch.fnmatch(names[d.doc_id], new) if new else not judged or names[d.doc_id] in judged)]

@@ -19,7 +19,7 @@ from .config import Config
 from .embedders import DEFAULT_EMBEDDER, get_embedder
 from .glosses import lexicons
 from .glosses.lexicon import read_through
-from .glosses.wordclass import WordClasses
+from .glosses.wordclass import word_classes
 
 
 def build_caches(config: Config) -> list[str]:
@@ -31,7 +31,7 @@ def build_caches(config: Config) -> list[str]:
     with ThreadPoolExecutor(max_workers=1) as pool:
         labels = pool.submit(lambda: concept_index(load_catalogue(), get_embedder(embedder), config.cache_dir))
         found.english_words()  # every lexicon reads it: built once, before they are
-        WordClasses(found).load()
+        word_classes(found).load()
         for wave in _waves(langs):
             _build_languages(config.dict_dir, config.cache_dir, wave)
         vectors = labels.result()

@@ -276,11 +276,12 @@ def _reference_counts(reference: tuple[SourceDocument, ...], stops: tuple[tuple[
     few documents that joined or left it: the counts are kept between writes and updated by those, so a write
     reads the documents that changed, not the whole sample again."""
     global _TALLY
+    stop_of, current = dict(stops), set(reference)
     with _TALLY_LOCK:
-        tally = _TALLY if _TALLY is not None and _TALLY.stops == dict(stops) else None
-        if tally is None or len(set(reference) ^ tally.documents) > len(reference):
-            tally = _TALLY = _Tally(dict(stops))  # one kept: a language without a stop list takes the corpus's
-        tally.become(reference)
+        tally = _TALLY if _TALLY is not None and _TALLY.stops == stop_of else None
+        if tally is None or len(current ^ tally.documents) > len(current):
+            tally = _TALLY = _Tally(stop_of)  # one kept: a language without a stop list takes the corpus's
+        tally.become(current)
         return {lang: (Counter(total), Counter(words), Counter(spread))
                 for lang, (total, words, spread) in tally.counted.items() if total}
 
@@ -292,11 +293,11 @@ class _Tally:
     def __init__(self, stops: dict[str, frozenset]) -> None:
         self.stops = stops
         self.documents: set[SourceDocument] = set()
-        self.counted: dict[str, tuple[Counter, Counter, Counter]] = defaultdict(lambda: (Counter(), Counter(), Counter()))
+        self.counted: dict[str, tuple[Counter, Counter, Counter]] = defaultdict(
+            lambda: (Counter(), Counter(), Counter()))
 
-    def become(self, reference: Sequence[SourceDocument]) -> None:
-        """Count exactly the `reference` documents: add those new to the tally, take away those gone."""
-        current = set(reference)
+    def become(self, current: set[SourceDocument]) -> None:
+        """Count exactly the `current` documents: add those new to the tally, take away those gone."""
         for doc in self.documents - current:
             self._add(doc, -1)
         for doc in current - self.documents:

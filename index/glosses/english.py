@@ -48,9 +48,12 @@ def respace(token: str) -> str:
     Only a lower-case token that is no (common) English word is split, into two to four common words, the likeliest
     split (highest product of the words' frequencies) winning; names ("Comine") are left alone.
     """
-    if len(token) < 5 or not token.isalpha() or not token.islower() or zipf(token) >= _RUN_TOGETHER_ZIPF:
+    if len(token) < 5 or not token.isalpha() or not token.islower():
         return token
-    best = _split(token, _MAX_PARTS, zipf(token) == 0.0)
+    frequency = zipf(token)
+    if frequency >= _RUN_TOGETHER_ZIPF:
+        return token
+    best = _split(token, _MAX_PARTS, frequency == 0.0)
     return " ".join(best[1]) if best is not None else token
 
 

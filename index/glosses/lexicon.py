@@ -393,9 +393,8 @@ class Lexicon:
             return WordGloss(word, word, ENGLISH, "english")
         if len(word) >= 6:
             # Written the Nordic or Dutch way, a long loan may be the English word itself (konfiguration, eksplicit).
-            for base in _loan_spellings(word)[1:]:
-                if base in self.english:
-                    return WordGloss(base, base, ENGLISH, "english")
+            if (respelt := self._respelt(word)) is not None:
+                return respelt
             for ending, english in _COGNATE_ENDINGS:
                 if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english:
                     return WordGloss(candidate, candidate, ENGLISH, "english")
@@ -409,11 +408,14 @@ class Lexicon:
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
         for suffix in suffixes:
             stem = word[:len(word) - len(suffix)]
-            if word.endswith(suffix) and len(stem) >= _MIN_RESPELT:
-                for base in _loan_spellings(stem)[1:]:
-                    if base in self.english:
-                        return WordGloss(base, base, ENGLISH, "english")
+            if word.endswith(suffix) and len(stem) >= _MIN_RESPELT and (respelt := self._respelt(stem)) is not None:
+                return respelt
         return None
+
+    def _respelt(self, word: str) -> WordGloss | None:
+        """The English word a loan is when spelt the English way (k, ks, kv, diaeresis), if English has it."""
+        base = next((b for b in _loan_spellings(word)[1:] if b in self.english), None)
+        return WordGloss(base, base, ENGLISH, "english") if base else None
 
     def _english_lemma(self, word: str) -> WordGloss | None:
         """A form whose lemma no dictionary lists but English does, as a loan (geselecteerd -> selecteren: select)."""
