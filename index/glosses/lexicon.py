@@ -216,7 +216,7 @@ class Lexicon:
             return self._memo[key]
         if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        found = (self._direct(key) or self._kin_spelling(key) or self._dutch_participle(key)
+        found = (self._direct(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
                  or self._english(key, loans=False))
@@ -304,6 +304,14 @@ class Lexicon:
             if len(ending) > 1 and word.endswith(ending) and len(verb) > _MIN_PART and verb in self.words \
                     and verb != word:
                 return verb
+        return None
+
+    def _english_word(self, word: str) -> WordGloss | None:
+        """An English word its own dictionaries lack, written in a passage as English (users, contain, some): one
+        English dictionaries list that is commoner in English than in the passage language; before the looser
+        routes, which would read it as a homograph's inflection (some: som, who; run: rune)."""
+        if len(word) > 2 and word in self.english and zipf(word) > zipf_in(word, self.lang):
+            return WordGloss(word, word, ENGLISH, "english")
         return None
 
     def _kin_spelling(self, word: str) -> WordGloss | None:
@@ -434,7 +442,8 @@ class Lexicon:
         """A word with the negating prefix (u-stabil, o-stabil, on-geldig) glossed with English un- or in- (im-, il-,
         ir-) where English has that word (unstable, invalid; not unpossible)."""
         prefix = _NEGATION.get(self.lang, "")
-        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART:
+        # A word English lists whole is no negation (Dutch online: on-line, not inline).
+        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART or word in self.english:
             return None
         found = self._unprefixed(word[len(prefix):])
         negated = [n for t in found.gloss.split(", ") if (n := negation(t))] if found else []

@@ -204,6 +204,18 @@ def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sen
     assert found is not None and sense in found.gloss.split(", "), found
 
 
+@pytest.mark.parametrize("lang, word, homograph", [
+    ("sv", "some", "who"),      # not an inflection of som
+    ("da", "run", "rune"),      # not a stem's guess
+    ("nl", "date", "than"),     # not an inflection of dan
+    ("sv", "users", "USA"),
+    ("nl", "online", "inline"),  # not a negation (on-line)
+])
+def test_an_english_word_its_dictionaries_lack_is_read_as_english(lex, lang, word, homograph):
+    found = lex.get(lang).lookup(word)
+    assert found is not None and found.gloss == word and homograph not in found.gloss, found
+
+
 @pytest.mark.parametrize("word, sense", [
     ("skabe", "create"),  # Bokmål skape; not the Danish homograph skab (cupboard) a looser route finds
     ("heraf", "hence"),   # Bokmål herav: dan-eng lacks it
