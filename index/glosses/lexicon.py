@@ -172,6 +172,9 @@ _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that neg
 # English negates with un-, or a Latin word with in- (im-, il-, ir- before a labial, l, r): invalid, irregular.
 _ENGLISH_NEGATIONS = ("un", "in", "im", "il", "ir")
 _MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalled 2.4), not a coinage (unknow 1.8)
+# A long loan English and the passage language use about as often (internet, laptops) is read as English; a shorter
+# word only where English uses it more, as a homograph is likelier there (Norwegian fall: case; Danish placer: place).
+_ENGLISH_MARGIN = 0.5
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
@@ -310,7 +313,8 @@ class Lexicon:
         """An English word its own dictionaries lack, written in a passage as English (users, contain, some): one
         English dictionaries list that is commoner in English than in the passage language; before the looser
         routes, which would read it as a homograph's inflection (some: som, who; run: rune)."""
-        if len(word) > 2 and word in self.english and zipf(word) > zipf_in(word, self.lang):
+        margin = _ENGLISH_MARGIN if len(word) >= _MIN_RESPELT else 0.0
+        if len(word) > 2 and word in self.english and zipf(word) > zipf_in(word, self.lang) - margin:
             return WordGloss(word, word, ENGLISH, "english")
         return None
 
