@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from index.citations import FORMATS as PACK_FORMATS, export as export_pack
 from index.concepts.edit import concept_tag
 from index.errors import KBError
+from index.glosses import typed_term
 from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
@@ -178,7 +179,8 @@ def glossary() -> Response:
     """Glosses of one word or term of a passage language, for a reader of English, German or French."""
     term, lang = params.required(request.args, "term"), params.language({"lang": params.required(request.args, "lang")})
     to = params.reader(request.args, "to") or "en"
-    return jsonify(term=term, lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
+    # The term as glossed: the glosses' offsets point into it.
+    return jsonify(term=typed_term(term), lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
 
 
 @bp.delete("/api/documents/<doc_id>")

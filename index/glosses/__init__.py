@@ -1,6 +1,7 @@
 """Glosses for readers of English, German or French: concept terms and FreeDict dictionary words in passages."""
 from .freedict import Dictionary, DictionaryError
-from .glosser import READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, split_deadline
+from .glosser import (READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, split_deadline,
+                      typed_term)
 from .lexicon import DEFAULT_DICT_DIR, SOURCES, Lexicon, Lexicons, WordGloss, build_lexicon, lexicons
 from .stopwords import STOPWORDS, is_stopword
 
@@ -23,4 +24,5 @@ __all__ = [
     "lexicons",
     "lookup_word",
     "split_deadline",
+    "typed_term",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
@@ -24,6 +25,9 @@ _MAX_PHRASE = 5  # words: the dictionaries' longer entries are sentences, not ph
 # How long one request may spend splitting words no dictionary lists into compounds: a text of long made-up words
 # costs up to tens of milliseconds a word (19 s for a page of them); past it, such words keep no gloss.
 SPLIT_BUDGET_S = 1.0
+# Characters a pasted term carries without showing them: soft hyphen, zero-width and direction marks, byte-order mark.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -172,9 +176,17 @@ def _is_name(text: str, match: re.Match, lang: str) -> bool:
     return bool(before) and before[-1] not in _SENTENCE_END
 
 
+def typed_term(text: str) -> str:
+    """A term as a reader typed or pasted it, read as the text it shows: invisible characters dropped, compatibility
+    forms folded (NFKC: full-width Ｋｕｎｄ is Kund), a typographic apostrophe as ', white space collapsed."""
+    text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_APOSTROPHES)
+    return " ".join(text.split())
+
+
 def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
-    """Every gloss of one word or term typed by a reader (function words included): concept, then dictionary."""
-    word = " ".join(word.split())
+    """Every gloss of one word or term typed by a reader (function words included), its offsets into the term as
+    `typed_term` reads it: concept, then dictionary."""
+    word = typed_term(word)
     if not word:
         raise InvalidQuery("term must be a non-empty word")
     found = [g for g in gloss_text(word, lang, reader, catalogue, lexicons) if g.source.startswith("concept:")]

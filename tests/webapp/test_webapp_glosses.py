@@ -67,7 +67,17 @@ def test_glossary_gives_a_compounds_parts(api):
     assert body["glosses"][-1]["parts"] == [], body
 
 
+@pytest.mark.parametrize("typed", ["   kund\t", "k\u200bund", "\ufeffkund", "\uff4b\uff55\uff4e\uff44", "kun\u00add"])
+def test_glossary_reads_a_pasted_term_as_the_word_it_shows(api, typed):
+    # Padding, zero-width and byte-order marks, full-width letters, a soft hyphen: the word the reader sees.
+    _, plain = api("/api/glossary?term=kund&lang=sv", 200)
+    _, body = api(f"/api/glossary?term={quote(typed)}&lang=sv", 200)
+    assert body["term"] == "kund" and body["glosses"] == plain["glosses"] and body["glosses"]
+    assert all(body["term"][g["start"]:g["end"]] == g["term"] for g in body["glosses"])
+
+
 @pytest.mark.parametrize("query", ["lang=sv", "term=och", "term=och&lang=sv&to=sv", "term=%20&lang=sv",
+                                   "term=%E2%80%8B&lang=sv",
                                    "term=och&lang=%3Cscript%3E", "term=kunde&lang=zz", "term=" + "a" * 1001 + "&lang=sv"])
 def test_glossary_rejects_bad_parameters(api, query):
     _, body = api(f"/api/glossary?{query}", 400)
