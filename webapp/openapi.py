@@ -535,7 +535,9 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "Gloss one word or term of a passage language",
             _json("Glossary", "Concept glosses, then the dictionary gloss; empty when none is known."),
             (_param("term", TEXT,
-                    "The word or term as written in the passage.", required=True, example="kundnöjdhet"),
+                    "The word or term as written in the passage. Read as the text it shows (invisible characters"
+                    " dropped, full-width letters folded, white space collapsed); the answer's `term` is that"
+                    " reading, and the glosses' offsets point into it.", required=True, example="kundnöjdhet"),
              _lang(languages, "Language of the passage (ISO 639-1): a query language or one of the passages'; "
                    "other codes are a 400.", required=True),
              _param("to", {"type": "string", "enum": list(READER_LANGUAGES), "default": "en"},
