@@ -175,6 +175,8 @@ _MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalle
 # A long loan English and the passage language use about as often (internet, laptops) is read as English; a shorter
 # word only where English uses it more, as a homograph is likelier there (Norwegian fall: case; Danish placer: place).
 _ENGLISH_MARGIN = 0.5
+# English particles a Nordic or Dutch compound puts first and English nouns of phrasal verbs last (startup, setup).
+_PARTICLES = frozenset({"up", "out", "down", "off", "back"})
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
@@ -665,10 +667,13 @@ def negation(translation: str) -> str | None:
 
 
 def _closed(parts: tuple[str, ...]) -> str | None:
-    """The one English word two parts make where English writes them as one (arbejds+station: workstation), else
-    None: the parts are then written apart, as English writes its compound nouns (kund+lojalitet: customer loyalty)."""
-    word = "".join(parts)
-    return word if len(parts) == 2 and word.isalpha() and zipf(word) >= _MIN_PAST_ZIPF else None
+    """The one English word two parts make where English writes them as one (arbejds+station: workstation), a
+    particle last where English puts it there (opp+start: startup; inn+logging: login), else None: the parts are then
+    written apart, as English writes its compound nouns (kund+lojalitet: customer loyalty)."""
+    if len(parts) != 2:
+        return None
+    words = ("".join(parts), parts[1] + parts[0] if parts[0] in _PARTICLES else "")
+    return next((w for w in words if w.isalpha() and zipf(w) >= _MIN_PAST_ZIPF), None)
 
 
 def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
