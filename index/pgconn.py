@@ -33,17 +33,25 @@ F = TypeVar("F", bound=Callable)
 _failures = [0]
 
 
+# A lost or refused connection: the server restarted, failed over, dropped it, or cannot be reached.
+CONNECTION_LOST = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+def unavailable(exc: BaseException, where: str) -> StoreUnavailable:
+    """The StoreUnavailable a lost connection is (logged with its reason, which names hosts: not for clients)."""
+    _failures[0] += 1
+    log.warning("database unreachable in %s: %s", where, str(exc).strip().replace("\n", " "))
+    return StoreUnavailable("the index database cannot be reached; try again shortly")
+
+
 def reported_unavailable(fn: F) -> F:
     """Let a lost or refused connection surface as StoreUnavailable (a 503 at the web edge), not a crash."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            _failures[0] += 1
-            # The reason names hosts and ports: it goes to the log, not to clients.
-            log.warning("database unreachable in %s: %s", fn.__qualname__, str(exc).strip().replace("\n", " "))
-            raise StoreUnavailable("the index database cannot be reached; try again shortly") from exc
+        except CONNECTION_LOST as exc:
+            raise unavailable(exc, fn.__qualname__) from exc
     return wrapper  # type: ignore[return-value]
 
 

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from index import records as sq
 from index.bridge import Bridge
-from index.errors import IndexBusy, IndexNotFound
+from index.errors import IndexBusy, IndexNotFound, StoreUnavailable
 from index.glosses import DEFAULT_DICT_DIR, lexicons
 from index.queryplan import plan_query
 from index.stores import IndexSettings
@@ -163,6 +164,37 @@ def test_one_writer_at_a_time_and_nothing_published_is_not_found(pg_url):
     with store.writer(settings, lock_timeout=0.3) as writer:
         assert writer.commit() is None  # nothing changed, nothing published
     assert store.current() is None
+
+
+def _document(n: int) -> tuple[sq.Document, list[sq.Chunk], np.ndarray]:
+    text = " ".join(f"ord{n}x{i} kunde strategi" for i in range(30))
+    doc = sq.Document(doc_id=f"doc{n}", source=f"doc{n}.txt", title=f"doc {n}", lang="no", text=text, content_hash=f"h{n}")
+    vectors = np.random.default_rng(n).normal(size=(3, 64)).astype(np.float32)
+    return doc, [sq.Chunk(0, doc.doc_id, i, 0, len(text), text, "no", 100) for i in range(3)], \
+        vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_a_connection_lost_during_a_write_is_an_outage_and_the_published_version_stays(pg_url):
+    # A restart or failover drops the writer's connection mid-write: the job runner must see an outage (it runs the
+    # job again), not the write's error (it would fail the job and drop the upload).
+    store, settings = PostgresStore(pg_url), IndexSettings(embedder="hash:64", suggest=False)
+    with store.writer(settings) as writer:
+        writer.put(*_document(0))
+        writer.commit()
+    published = store.current()
+    with pytest.raises(StoreUnavailable):
+        with store.writer(settings) as writer:
+            writer.put(*_document(1))
+            with psycopg.connect(pg_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                              " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            writer.put(*_document(2))
+            writer.commit()
+    assert store.current() == published and sorted(d.doc_id for d in store.snapshot().documents()) == ["doc0"]
+    with store.writer(settings) as writer:  # the next write, once the database answers again, publishes
+        writer.put(*_document(1))
+        writer.commit()
+    assert sorted(d.doc_id for d in store.snapshot().documents()) == ["doc0", "doc1"]
 
 
 # -- kill -9 of a writer at random moments --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
@@ -225,8 +226,35 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
         done = wait_for_job(base, queued["job"]["id"], timeout=120)
         assert done["state"] == "done", done
         assert_searchable(base, "qxoutage", done["doc_id"])
+        # A restart or failover drops every connection while a job writes: the job runs again, it never fails
+        # (it used to fail internal_error and lose the upload).
+        long_note = note("qxdropped") + b"".join(note(f"avsnitt {i}") for i in range(150))
+        status, queued, _ = upload(base, long_note, "dropped.txt")
+        assert status == 202, queued
+        job = poll_job(base, queued["job"]["id"], lambda j: j["stage"] in ("embedding", "publishing")
+                       or j["state"] in ("done", "failed"))
+        assert job["state"] == "running", f"the job ended before its connection could be dropped: {job}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            dropped = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE datname = %s AND pid <> pg_backend_pid()", (name,)).fetchone()[0]
+        assert dropped >= 1
+        done = poll_job(base, queued["job"]["id"], lambda j: j["state"] in ("done", "failed"))
+        assert done["state"] == "done", done
+        assert_searchable(base, "qxdropped", done["doc_id"])
     assert set(reader.seen) <= {200, 503}, reader.seen  # never a refused connection, never a 502
     assert "job queue or index unavailable" in server.log.read_text()
+
+
+def poll_job(base: str, job_id: str, until, timeout: float = 180) -> dict:
+    """Poll a job until `until(job)`; a 503 while the database comes back is polled again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, job, _ = http_json("GET", f"{base}/api/jobs/{job_id}", timeout=30)
+        assert status in (200, 503), job
+        if status == 200 and until(job):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id}: not there after {timeout} s")
 
 
 # Slow: its own stack on a small disk (the disk is private to this test), then one real upload job.

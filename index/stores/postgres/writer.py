@@ -28,6 +28,7 @@ from ...debias import MIN_CHUNKS_PER_LANGUAGE, SHRINK_DOCS, Centring, centre, la
 from ...embedders import Embedder, get_embedder
 from ...errors import IndexBusy
 from ...lexical import analyze, words
+from ...pgconn import CONNECT_TIMEOUT_S, CONNECTION_LOST, unavailable
 from ...records import Chunk, DocState, Document, IndexSettings, Published, check_embedder, document_hash, text_hash
 from .handle import Handle
 from .schema import (CHUNK_COLUMNS, DOC_COLUMNS, STATE_COLUMNS, catalogue_of, chunk_of, document_of,
@@ -61,22 +62,32 @@ class PostgresWriter(CatalogueSlot):
         self._put: set[str] = set()  # documents added or replaced: the commit suggests concepts for them
 
     def __enter__(self) -> "PostgresWriter":
-        self._conn = psycopg.connect(self.store.url, row_factory=dict_row)
+        try:
+            self._conn = psycopg.connect(self.store.url, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
+        except CONNECTION_LOST as exc:
+            raise unavailable(exc, "PostgresWriter") from exc
         try:
             register_vector(self._conn)
             self._lock()
             self._open()
-        except BaseException:
-            self._conn.close()
-            self._conn = None
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._conn is not None:
-            self._conn.rollback()
-            self._conn.close()
-            self._conn = None
+        """End the write: roll back what was not committed; a connection lost during the write is an outage
+        (StoreUnavailable: the job runner runs the write again once the database is back), not the write's error."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.rollback()
+            except CONNECTION_LOST:
+                pass  # the server ended the transaction with the connection: nothing of it was kept
+            finally:
+                conn.close()
+        if isinstance(exc, CONNECTION_LOST):
+            raise unavailable(exc, "PostgresWriter") from exc
 
     def _lock(self) -> None:
         deadline = time.monotonic() + self.lock_timeout
