@@ -313,8 +313,9 @@ class Lexicon:
 
     def _english_word(self, word: str) -> WordGloss | None:
         """An English word its own dictionaries lack, written in a passage as English (users, contain, some): one
-        English dictionaries list that is commoner in English than in the passage language; before the looser
-        routes, which would read it as a homograph's inflection (some: som, who; run: rune)."""
+        English dictionaries list that is commoner in English than in the passage language, or about as common for a
+        long loan (`_ENGLISH_MARGIN`); before the looser routes, which read it as a homograph's inflection or stem
+        (some: som, who; run: rune; internet: intern)."""
         margin = _ENGLISH_MARGIN if len(word) >= _MIN_RESPELT else 0.0
         if len(word) > 2 and word in self.english and zipf(word) > zipf_in(word, self.lang) - margin:
             return WordGloss(word, word, ENGLISH, "english")
