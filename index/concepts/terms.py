@@ -25,6 +25,8 @@ _CORPUS_STOP_MIN_PASSAGES = 20
 # address may well name one (debian-handbook.info): its words count. Matched only from the start of a run of
 # address characters, without backtracking: linear in the text (a megabyte of letters, a hostile upload).
 _ADDRESS = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
+# English -n't: what comes before it is a cut verb (hasn't, doesn't), no word of a term.
+_CONTRACTION = re.compile(r"['\u2019]t(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,11 @@ def occurrences(text: str, lang: str, stops: frozenset[str], begin: int = 0, end
             yield from _ngrams(run, text, max_words)
             run, previous_end = [], match.end()
             continue
-        if not joined or folded in stops or not is_word(token):
+        term_word = folded not in stops and is_word(token) and not _CONTRACTION.match(text, match.end())
+        if not joined or not term_word:
             yield from _ngrams(run, text, max_words)
             run = []
-        if folded not in stops and is_word(token):
+        if term_word:
             run.append((snowball.stemWord(folded) if snowball else folded, token, match.start(), match.end()))
         previous_end = match.end()
     yield from _ngrams(run, text, max_words)
