@@ -7,10 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
+from ..concepts.termhood import zipf as zipf_in
 from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
 from .cues import read
+from .english import zipf
 from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
 from .wordclass import word_classes
@@ -28,6 +30,10 @@ SPLIT_BUDGET_S = 1.0
 # Characters a pasted term carries without showing them: soft hyphen, zero-width and direction marks, byte-order mark.
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+# Words of English quoted in a passage (a book's title, a command's description) run this long at least; fewer may
+# be a passage-language phrase whose words English shares.
+_MIN_ENGLISH_RUN = 3
+_CLAUSE_BREAK = re.compile(r"[.!?:;\n]")
 _SENTENCE_END = ".!?:;\"'«»“”‘’(-–—•*#\n"
 
 
@@ -89,10 +95,16 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
             glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
-        glosses.extend(_phrases(text, lang, lexicon, taken))
+        english = _english_runs(text, lang, lexicon)
+        glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
         for match in content_words(text, lang):
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
+                continue
+            if any(start <= match.start() < end for start, end in english):  # English as written, as lone ones are
+                word = match.group().casefold()
+                as_written = WordGloss(word, word, ENGLISH, "english")
+                glosses.append(_dictionary_gloss(match.group(), match.start(), as_written))
                 continue
             found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline)
             if found is not None:
@@ -100,6 +112,28 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                              text[match.end():match.end() + 40])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))
     return sorted(glosses, key=lambda g: g.start)
+
+
+def _english_runs(text: str, lang: str, lexicon: Lexicon) -> list[tuple[int, int]]:
+    """Spans of English in a passage: `_MIN_ENGLISH_RUN` words or more in one clause, each an English word (the
+    English dictionaries list it, or a function word) that English uses more than the passage language does (the
+    list of packages, not Dutch in de tuin). Their words are glossed as English, as a lone English word is; read as
+    the passage language's, they were homographs (and: duck, get: goat, list: stratagem)."""
+    def english(word: str) -> bool:
+        folded = word.casefold()
+        return (folded in lexicon.english or is_stopword(folded, "en")) and zipf(folded) > zipf_in(folded, lang)
+
+    runs: list[tuple[int, int]] = []
+    run: list[re.Match] = []
+    for match in [*_WORD.finditer(text), None]:
+        if match is not None and english(match.group()) \
+                and not (run and _CLAUSE_BREAK.search(text, run[-1].end(), match.start())):
+            run.append(match)
+            continue
+        if len(run) >= _MIN_ENGLISH_RUN:
+            runs.append((run[0].start(), run[-1].end()))
+        run = [match] if match is not None and english(match.group()) else []
+    return runs
 
 
 def _phrases(text: str, lang: str, lexicon: Lexicon, taken: list[tuple[int, int]]) -> list[Gloss]:

@@ -219,6 +219,17 @@ def test_an_english_word_its_dictionaries_lack_is_read_as_english(lex, lang, wor
     assert found is not None and found.gloss == word and homograph not in found.gloss, found
 
 
+def test_english_quoted_in_a_passage_is_read_as_english(lex, catalogue):
+    text = "Verktyget används ofta. One of the tools used to install packages and get the list. Kunden bygger nytt."
+    found = {g.term: (g.gloss, g.source) for g in gloss_text(text, "sv", "en", catalogue, lex)}
+    # Read as Swedish, these were homographs: and (duck), get (goat), list (stratagem).
+    assert all(found[w] == (w, "english") for w in ("and", "get", "list", "tools"))
+    assert "customer" in found["Kunden"][0] and found["bygger"][1].startswith("freedict:")
+    # A passage-language phrase whose words English shares is no English run (Dutch in de tuin).
+    dutch = {g.term: g.gloss for g in gloss_text("Ik zit in de tuin en lees het boek.", "nl", "en", catalogue, lex)}
+    assert dutch["tuin"] == "garden"
+
+
 @pytest.mark.parametrize("word, sense", [
     ("skabe", "create"),  # Bokmål skape; not the Danish homograph skab (cupboard) a looser route finds
     ("heraf", "hence"),   # Bokmål herav: dan-eng lacks it
