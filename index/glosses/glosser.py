@@ -7,12 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..concepts.catalogue import Catalogue
-from ..concepts.termhood import zipf as zipf_in
 from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
 from .cues import read
-from .english import zipf
 from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
 from .stopwords import is_stopword
 from .wordclass import word_classes
@@ -95,7 +93,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
             glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
-        english = _english_runs(text, lang, lexicon)
+        english = _english_runs(text, lexicon)
         glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
         for match in content_words(text, lang):
@@ -114,25 +112,25 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     return sorted(glosses, key=lambda g: g.start)
 
 
-def _english_runs(text: str, lang: str, lexicon: Lexicon) -> list[tuple[int, int]]:
+def _english_runs(text: str, lexicon: Lexicon) -> list[tuple[int, int]]:
     """Spans of English in a passage: `_MIN_ENGLISH_RUN` words or more in one clause, each an English word (the
     English dictionaries list it, or a function word) that English uses more than the passage language does (the
     list of packages, not Dutch in de tuin). Their words are glossed as English, as a lone English word is; read as
     the passage language's, they were homographs (and: duck, get: goat, list: stratagem)."""
     def english(word: str) -> bool:
         folded = word.casefold()
-        return (folded in lexicon.english or is_stopword(folded, "en")) and zipf(folded) > zipf_in(folded, lang)
+        return (folded in lexicon.english or is_stopword(folded, "en")) and lexicon.commoner_in_english(folded)
 
     runs: list[tuple[int, int]] = []
     run: list[re.Match] = []
     for match in [*_WORD.finditer(text), None]:
-        if match is not None and english(match.group()) \
-                and not (run and _CLAUSE_BREAK.search(text, run[-1].end(), match.start())):
+        is_english = match is not None and english(match.group())
+        if is_english and run and not _CLAUSE_BREAK.search(text, run[-1].end(), match.start()):
             run.append(match)
             continue
         if len(run) >= _MIN_ENGLISH_RUN:
             runs.append((run[0].start(), run[-1].end()))
-        run = [match] if match is not None and english(match.group()) else []
+        run = [match] if is_english else []
     return runs
 
 

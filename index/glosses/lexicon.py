@@ -317,15 +317,19 @@ class Lexicon:
         long loan (`_ENGLISH_MARGIN`); before the looser routes, which read it as a homograph's inflection or stem
         (some: som, who; run: rune; internet: intern)."""
         margin = _ENGLISH_MARGIN if len(word) >= _MIN_RESPELT else 0.0
-        if len(word) > 2 and word in self.english and zipf(word) > zipf_in(word, self.lang) - margin:
+        if len(word) > 2 and word in self.english and self.commoner_in_english(word, margin):
             return WordGloss(word, word, ENGLISH, "english")
         return None
+
+    def commoner_in_english(self, word: str, margin: float = 0.0) -> bool:
+        """Whether English uses a (casefolded) word more than this lexicon's language does, or within `margin`."""
+        return zipf(word) > zipf_in(word, self.lang) - margin
 
     def _kin_spelling(self, word: str) -> WordGloss | None:
         """A word its own dictionaries lack, as a sister language lists it in its regular spelling there (Danish
         skabe -> Bokmål skape: create; overvej -> overveie: consider); before the looser routes, which would
         match a homograph (skab: cupboard)."""
-        if not self.kin or zipf(word) > zipf_in(word, self.lang):  # an English word (can, case, log) is left as one
+        if not self.kin or self.commoner_in_english(word):  # an English word (can, case, log) is left as one
             return None
         for spelt in bokmaal_spellings(word):
             for kin in self.kin:
