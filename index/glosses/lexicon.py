@@ -41,7 +41,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 20
+_FORMAT = 22
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -71,8 +71,19 @@ MAX_SENSES = 8
 _EVIDENCE = 2.0
 _ZIPF = 0.5
 # wordfreq rates a phrase as common as its words together allow (delivery man: 4.6, near supplier's 3.8), far above
-# how often English writes it: each word beyond the first costs this much of its Zipf frequency.
+# how often English writes it: each word beyond the first costs this much of its Zipf frequency, in a hyphenated
+# compound too (hard-on).
 _PHRASE_ZIPF = 1.0
+_HYPHENS = re.compile(r"[\-\u2010]")  # between the words of a hyphenated compound (hard-on: 5.5, like hard)
+# Beyond this Zipf frequency, how common a translation is says nothing of whether it is meant: "for", "be" and "get"
+# are commoner than "before", "different" or "free", not likelier senses of tidligere, forskjellig or ledig.
+_CAP = 6.5
+# A common word's main sense is a common word (goed: good, not property; heel: very, not integer; bok: book, not
+# beech): a translation much rarer in English than the word in its own language, by more than `_SLACK` Zipf, loses
+# `_MATCH` per unit beyond that. A phrase is not discounted here, as a common word often means one (enligt:
+# according to); a hyphenated compound is (stå: stand, not hard-on).
+_MATCH = 1.0
+_SLACK = 0.5
 _NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common word is likelier meant
 # A route through a third language or a sister language's spelling brings that language's homographs (sv kund ->
 # de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
@@ -774,7 +785,7 @@ def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english
         for form, (routes, position) in table.items():
             # A sister language's word spelt alike agrees (bygga, bygge: build) without adding senses of its own.
             agreeing = [] if cognate else [r for r in by_key.get(key(form), []) if all(r[1] is not g for _, g in routes)]
-            senses = _ranked(routes, agreeing, form)
+            senses = _ranked(routes, agreeing, form, lang)
             # A form whose only translations are affixes (hunn: female-) or phrase fragments glosses nothing.
             if senses:
                 out[form] = [senses, position]
@@ -845,14 +856,16 @@ def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]
     return found
 
 
-def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "") -> list[str]:
+def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "",
+            lang: str = "") -> list[str]:
     """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
 
     Each route adds its evidence for a translation; a pivot route in full where the word's own dictionaries say
     nothing, else less (`_PIVOT`), and only for what they say where one of the word's language is read forward (an
     English dictionary read backwards lists a word under a few headwords, often not its main sense: korrigere under
     adjust, not correct); an English dictionary read backwards counts less where one of the word's language is
-    read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there.
+    read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there. How
+    common a translation is in English weighs too, against how common the word (`form`) is in `lang` (`_MATCH`).
     """
     direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
               or None)
@@ -871,13 +884,16 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
         for t, weight in _route_evidence(groups, known).items():
             evidence[t] += weight * _PIVOT
 
+    common = zipf_in(form, lang) if lang and " " not in form else 0.0
+
     def score(translation: str) -> float:
         t = translation.casefold()
         # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last.
         base = _EVIDENCE * evidence[t] if t in evidence else _EVIDENCE * aside[t] - _ASIDE
-        frequency = zipf(translation) - _PHRASE_ZIPF * translation.count(" ")
+        joined = zipf(translation) - _PHRASE_ZIPF * len(_HYPHENS.findall(translation))
+        frequency = min(joined, _CAP) - _PHRASE_ZIPF * translation.count(" ")
         return (base + _ZIPF * frequency + _NAME * translation[:1].isupper()
-                + _LOOKALIKE * _shares_root(form, translation))
+                + _LOOKALIKE * _shares_root(form, translation) - _MATCH * max(0.0, common - joined - _SLACK))
 
     seen: set[str] = set()
     ranked = []

@@ -164,14 +164,31 @@ def write_dictionary(folder: Path, name: str, entries_: dict[str, str]) -> Dicti
 
 def test_reversed_dictionary_lists_common_english_words_first(tmp_path):
     # Where two headwords list a word alike (first), the commoner English word wins; a vague headword that lists
-    # it late among many (get) does not.
+    # it late among many (get) does not. (Among the other senses, how common each is decides: get before barley.)
     eng_nor = write_dictionary(tmp_path, "eng-nor", {"barley": "bygg", "building": "1. bygg, bygning\na house",
                                                     "get": "1. få, hente, skaffe, ta, bli, bygg"})
     lexicon = build_lexicon("no", [(eng_nor, "reverse")])
-    assert lexicon.lookup("bygg").gloss == "building" and lexicon.lookup("bygg").senses == ("barley", "get")
+    assert lexicon.lookup("bygg").gloss == "building" and set(lexicon.lookup("bygg").senses) == {"barley", "get"}
     assert lexicon.lookup("bygget").gloss == "building"  # an inflected form
     assert lexicon.lookup("bygning").gloss == "building"
     assert lexicon.lookup("a") is None and lexicon.lookup("house") is None  # definitions are not translations
+
+
+def test_a_common_word_is_glossed_by_a_common_sense_first(tmp_path):
+    # nld-eng lists goed's rare noun sense (property) before its everyday one (good) and heel's integer before very:
+    # a word Dutch uses as much as English uses good is likelier meant as good. Among very common translations
+    # frequency decides nothing (before, not for); a hyphenated compound is as rare as a phrase (stand, not hard-on).
+    nld = write_dictionary(tmp_path, "nld-eng", {"goed": "1. property, estate\n2. good, well",
+                                                 "heel": "1. integer\n2. very, quite",
+                                                 "tijdperk": "1. era\n2. age"})
+    lexicon = build_lexicon("nl", [(nld, "forward")])
+    assert lexicon.lookup("goed").gloss == "good, well" and lexicon.lookup("goed").senses == ("property, estate",)
+    assert lexicon.lookup("heel").gloss == "very, quite"
+    assert lexicon.lookup("tijdperk").gloss == "era"  # a rarer word keeps its first sense (age is commoner)
+    eng_nor = write_dictionary(tmp_path, "eng-nor", {"hard-on": "stå", "stand": "stå",
+                                                    "before": "foran, før", "for": "for, foran"})
+    nor = build_lexicon("no", [(eng_nor, "reverse")])
+    assert nor.lookup("stå").gloss == "stand" and nor.lookup("foran").gloss == "before"
 
 
 @pytest.mark.parametrize("lang, word, lemma, sense", [
