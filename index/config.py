@@ -185,6 +185,8 @@ class Config:
                              shown="1")
     pg_ef_search: int = _setting("KB_PG_EF_SEARCH", 100, _at_least_one,
                                  "PostgreSQL: HNSW candidates examined per query, at least (more when more results are asked for).")
+    pg_statement_timeout_s: float = _setting("KB_PG_STATEMENT_TIMEOUT_S", 30.0, _non_negative,
+                                             "PostgreSQL: seconds one statement may run before it is cancelled (a server that stops answering is given up on 5 s later); `0`: no limit.")
     dict_dir: Path = _setting("KB_DICT_DIR", DEFAULT_DICT_DIR, _path,
                               "FreeDict dictionaries (`dict-freedict-*` packages) for glosses and suggested concepts.")
     cache_dir: Path = _setting("KB_CACHE_DIR", None, _path,

@@ -23,6 +23,13 @@ from .errors import StoreUnavailable
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10
+# How long one statement may take (KB_PG_STATEMENT_TIMEOUT_S): the server cancels it then, and the client gives up
+# on the server a little later, so a server that stopped answering (frozen, or cut off without a reset) costs a
+# request that long, not a thread for ever.
+STATEMENT_TIMEOUT_S = 30.0
+_CLIENT_GRACE_S = 5.0
+# The check of an idle connection (see IDLE_CHECK_S) waits this long: a server that answers answers at once.
+PROBE_TIMEOUT_S = 3.0
 # A connection idle this long is checked (one round trip) before it is used again: the server may have dropped it
 # meanwhile (restart, an outage, failover), and a request should not fail for it once the database is back.
 IDLE_CHECK_S = 1.0
@@ -59,12 +66,33 @@ def reported_unavailable(fn: F) -> F:
 Migration = Union[str, Callable[[psycopg.Connection], None]]
 
 
-class Database:
-    """A PostgreSQL database by URL; `connection()` is this thread's own autocommit connection."""
+class BoundedConnection(psycopg.Connection):
+    """A connection whose every wait on the server ends after `deadline` seconds (None: never); a statement still
+    in flight then leaves the connection unusable, so it is closed, and the wait raises as a lost connection does."""
 
-    def __init__(self, url: str, configure: Callable[[psycopg.Connection], None] | None = None) -> None:
+    deadline: float | None = None
+
+    def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
+        started = time.monotonic()
+        try:
+            return super().wait(gen, interval=interval, timeout=timeout if timeout is not None else self.deadline)
+        except psycopg.OperationalError:
+            if self.deadline is not None and time.monotonic() - started >= self.deadline:
+                self.pgconn.finish()
+            raise
+
+
+class Database:
+    """A PostgreSQL database by URL; `connection()` is this thread's own autocommit connection.
+
+    `statement_timeout` bounds each statement, on the server and in the client (None: unbounded, for migrations).
+    """
+
+    def __init__(self, url: str, configure: Callable[[psycopg.Connection], None] | None = None,
+                 statement_timeout: float | None = STATEMENT_TIMEOUT_S) -> None:
         self.url = url
         self.configure = configure  # called on every new connection (type adapters)
+        self.statement_timeout = statement_timeout or None
         self._local = threading.local()
 
     def connection(self) -> psycopg.Connection:
@@ -76,11 +104,19 @@ class Database:
                 conn.close()
             conn = None
         if conn is None:
-            conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
+            conn = self._connect()
             if self.configure:
                 self.configure(conn)
             self._local.conn, self._local.pid = conn, os.getpid()
         self._local.used, self._local.failures = now, _failures[0]
+        return conn
+
+    def _connect(self) -> BoundedConnection:
+        conn = BoundedConnection.connect(self.url, autocommit=True, row_factory=dict_row,
+                                         connect_timeout=CONNECT_TIMEOUT_S)
+        if self.statement_timeout is not None:
+            conn.deadline = self.statement_timeout + _CLIENT_GRACE_S
+            conn.execute(f"SET statement_timeout = {int(self.statement_timeout * 1000)}")
         return conn
 
     def _unchecked(self, now: float) -> bool:
@@ -102,13 +138,16 @@ class Database:
         self._local.conn = None
 
 
-def _answers(conn: psycopg.Connection) -> bool:
-    """Whether a connection still reaches its server."""
+def _answers(conn: BoundedConnection) -> bool:
+    """Whether a connection still reaches its server (within PROBE_TIMEOUT_S)."""
+    deadline, conn.deadline = conn.deadline, PROBE_TIMEOUT_S
     try:
         conn.execute("SELECT 1")
         return True
     except psycopg.Error:
         return False
+    finally:
+        conn.deadline = deadline
 
 
 _MIGRATED: set[tuple[str, str, int]] = set()  # (url, component, version) brought up to date by this process

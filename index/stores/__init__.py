@@ -18,7 +18,7 @@ def open_store(config: Config) -> Store:
                                  "pip install -r requirements-scale.txt") from None
 
         return PostgresStore(config.database_url, cache_dir=config.cache_dir, dict_dir=config.dict_dir,
-                             ef_search=config.pg_ef_search)
+                             ef_search=config.pg_ef_search, statement_timeout=config.pg_statement_timeout_s)
     from .embedded import EmbeddedStore  # FAISS loads only for an embedded index
 
     return EmbeddedStore(config.index_dir, cache_dir=config.cache_dir, dict_dir=config.dict_dir)

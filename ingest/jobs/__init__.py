@@ -28,12 +28,14 @@ def open_queue(config: Config, max_pending: int | None = None) -> JobQueue:
     """
     if config.database_url:
         try:
+            from index.pgconn import Database
+
             from .postgres import PostgresQueue  # psycopg only where PostgreSQL is used
         except ModuleNotFoundError as exc:
             raise MissingPackage(f"KB_DATABASE_URL needs the PostgreSQL packages ({exc}): "
                                  "pip install -r requirements-scale.txt") from None
 
-        return PostgresQueue(config.database_url, max_pending)
+        return PostgresQueue(Database(config.database_url, statement_timeout=config.pg_statement_timeout_s), max_pending)
     return SqliteQueue(jobs_dir(config.index_dir), max_pending)
 
 

@@ -197,6 +197,29 @@ def test_a_connection_lost_during_a_write_is_an_outage_and_the_published_version
     assert sorted(d.doc_id for d in store.snapshot().documents()) == ["doc0", "doc1"]
 
 
+def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_for_ever(pg_url):
+    # A frozen server (SIGSTOP here; a partition without a reset, a hung host) keeps the socket open and never
+    # answers: without a client deadline, a read waited for ever and held its request thread.
+    store = PostgresStore(pg_url, statement_timeout=1.0)
+    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
+        writer.put(*_document(0))
+        writer.commit()
+    published = store.current()
+    conn = store.db.connection()
+    with pytest.raises(psycopg.errors.QueryCanceled):  # the server cancels a statement over the limit itself
+        conn.execute("SELECT pg_sleep(3)")
+    backend = store.db.connection().execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            store.current()
+        assert time.monotonic() - started < 30  # the deadline (1 s + the client's grace), not never
+    finally:
+        os.kill(backend, signal.SIGCONT)
+    assert store.current() == published  # the next read opens a new connection
+
+
 # -- kill -9 of a writer at random moments --------------------------------------------------------------------
 
 WRITE = r"""

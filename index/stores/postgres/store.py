@@ -9,7 +9,7 @@ from ... import suggestions
 from ...audit import audit_reads
 from ...errors import IndexNotFound
 from ...glosses import DEFAULT_DICT_DIR
-from ...pgconn import Database, migrate, reported_unavailable
+from ...pgconn import STATEMENT_TIMEOUT_S, Database, migrate, reported_unavailable
 from ...records import IndexSettings
 from .handle import Handle
 from .schema import MIGRATIONS, register_vector, version_name, visible
@@ -21,13 +21,13 @@ class PostgresStore:
     """An index in one PostgreSQL database (with the pgvector extension); see `Handle` for the arguments."""
 
     def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
-                 ef_search: int = 100) -> None:
-        setup = Database(url)
+                 ef_search: int = 100, statement_timeout: float | None = STATEMENT_TIMEOUT_S) -> None:
+        setup = Database(url, statement_timeout=None)  # a migration of a large index may take minutes
         try:
             migrate(setup, "store", MIGRATIONS)
         finally:
             setup.close()
-        self.handle = Handle(url, Database(url, configure=register_vector), Path(cache_dir) if cache_dir else None,
+        self.handle = Handle(url, Database(url, configure=register_vector, statement_timeout=statement_timeout), Path(cache_dir) if cache_dir else None,
                              Path(dict_dir), ef_search)
         self.db = self.handle.db
 
