@@ -159,9 +159,14 @@ _MIN_GERUND_ZIPF = 2.0
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
+_VOWELS = tuple("aeiouyæøåäö")
+# Present participles per language: (ending, what the infinitive has instead, how the infinitive ends): sv
+# match-ande (matcha), gå-ende; no and da følge-nde, gå-ende; nl volgen-d(e), gaan-de (not ei-de: ei, egg).
+_PRESENT_PARTICIPLE = {"sv": (("ande", "a", ("a",)), ("ende", "", _VOWELS)),
+                       "no": (("nde", "", ("e",)), ("ende", "", _VOWELS)),
+                       "da": (("nde", "", ("e",)), ("ende", "", _VOWELS)), "nl": (("de", "", ("n",)), ("d", "", ("n",)))}
 # Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
 _PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
-_VOWELS = tuple("aeiouyæøåäö")
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
 # A Dutch participle: a separable prefix, ge-, the verb's stem, -d or -t (in-ge-stel-d, ge-configureer-d).
 _NL_GE = re.compile(r"^(aan|af|bij|door|in|mee|na|om|op|over|terug|toe|uit|voor|weg|samen)?ge([^\W\d_]{3,})[dt]$")
@@ -240,7 +245,7 @@ class Lexicon:
             return None
         found = (found or self._action(key) or self._compound(key, depth=2) or self._english(key)
                  or self._compound(key, 2, loose=True))
-        found = self._as_negation(key, self._as_agent(key, self._as_participle(key, found)))
+        found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             self._memo.clear()
         self._memo[key] = found
@@ -507,6 +512,20 @@ class Lexicon:
         return WordGloss(found.form, ", ".join(p or t for p, t in zip(past, found.gloss.split(", "))), found.source,
                          found.via, found.senses)
 
+    def _as_present(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A present participle found by its verb glossed with the English -ing form (volgende: following, not
+        follow; matchande: matching; fungerende: functioning), where English uses it; one the dictionaries list
+        as a word keeps its own gloss (betydande: important)."""
+        if found is None or found.via == "word" or not any(
+                word.endswith(ending) and word[:len(word) - len(ending)] + infinitive == found.form
+                and found.form.endswith(verb_ends) for ending, infinitive, verb_ends in _PRESENT_PARTICIPLE.get(self.lang, ())):
+            return found
+        shown = [_progressive(t) for t in found.gloss.split(", ")]
+        if not any(shown):
+            return found
+        return WordGloss(found.form, ", ".join(dict.fromkeys(g for g in shown if g)), found.source, found.via,
+                         found.senses)
+
     def _as_agent(self, word: str, found: WordGloss | None) -> WordGloss | None:
         """A noun of the one who does what a verb says, glossed with the English agent noun where English uses it
         (ontwikkel-aars: developers; bruk-ere: users; utveckl-are: developer), not with the verb it was found by."""
@@ -711,9 +730,18 @@ def _action_noun(verb: str) -> str | None:
     """The English -ing form of a one-word verb, if English uses it (unpack -> unpacking, name -> naming)."""
     if not verb.isalpha() or not verb.islower():
         return None
-    candidates = (verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing",
-                  verb + verb[-1] + "ing")
-    return next((c for c in candidates if zipf(c) >= _MIN_GERUND_ZIPF), None)
+    # The commonest spelling English uses: mak-ing, be-ing (not bing), run-n-ing, see-ing.
+    candidates = {verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing",
+                  verb + "ing", verb + verb[-1] + "ing"}
+    best = max(sorted(candidates), key=zipf)
+    return best if zipf(best) >= _MIN_GERUND_ZIPF else None
+
+
+def _progressive(translation: str) -> str | None:
+    """A verb's translation in its -ing form, a phrase's first word so (be different: being different), or None."""
+    first, _, rest = translation.partition(" ")
+    ing = _action_noun(first)
+    return None if ing is None else f"{ing} {rest}".rstrip()
 
 
 def _first(gloss: str) -> str:

@@ -157,6 +157,11 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
 
 @pytest.mark.parametrize("lang, word, sense", [
     ("sv", "förberedd", "prepared"),      # a past participle glossed with the English one
+    ("nl", "volgende", "following"),      # a present participle found by its verb: the English -ing form
+    ("sv", "matchande", "matching"),      # ... (not match)
+    ("da", "manglende", "lacking"),
+    ("no", "økende", "increasing"),
+    ("nl", "eide", "egg"),                # ... only where the word is the verb's (ei-de: not egging)
     ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
     ("nl", "correcties", "correction"),   # -tie is English -tion
     ("da", "installationstrin", "installation step"),  # an English loan as a compound's modifier
