@@ -14,6 +14,10 @@ from index.service import KnowledgeBase
 log = logging.getLogger(__name__)
 
 MISSING_RETRY_S = 1.0
+# While the index's database cannot be reached, one request at a time, at most this often, checks whether it is
+# back; the others answer 503 at once instead of each waiting out a connection attempt (10 s or more to a server
+# that stopped answering), which under a burst held every thread and ended in gateway timeouts.
+OUTAGE_RECHECK_S = 1.0
 
 
 class KBHolder:
@@ -25,8 +29,10 @@ class KBHolder:
         self._kb: KnowledgeBase | None = None
         self._error: KBError | None = None
         self._unreachable: StoreUnavailable | None = None
+        self._unreachable_at = 0.0
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._probe = threading.Lock()
         self._open()
 
     def _open(self) -> None:
@@ -45,7 +51,7 @@ class KBHolder:
         """Open the index afresh in a forked worker: its files, connections and locks are the worker's own, while
         the models loaded before the fork (query detector, encoder) stay shared with the other workers."""
         self._kb, self._error, self._unreachable, self._checked = None, None, None, 0.0
-        self._lock = threading.Lock()
+        self._lock, self._probe = threading.Lock(), threading.Lock()
         self._open()
 
     def refresh(self) -> None:
@@ -53,7 +59,7 @@ class KBHolder:
 
         The check reads the small CURRENT file, cheap enough for every request; so once a write's job
         reports done, every worker serves its version on its next request. A missing index is looked
-        for again at most once a second.
+        for again at most once a second, an unreachable database as often (`OUTAGE_RECHECK_S`).
         """
         if self._kb is None:
             now = time.monotonic()
@@ -65,16 +71,23 @@ class KBHolder:
             finally:
                 self._lock.release()
             return
+        probing = self._unreachable is not None
+        if probing and (time.monotonic() - self._unreachable_at < OUTAGE_RECHECK_S
+                        or not self._probe.acquire(blocking=False)):
+            return  # the outage stands: `get` answers 503 at once
         try:
             if self._kb.refresh():
                 log.info("now serving %s", self._kb.version)
             self._unreachable = None
         except StoreUnavailable as exc:
             # The index's database is down: answer 503 (readiness included) until a request finds it back.
-            self._unreachable = exc
+            self._unreachable, self._unreachable_at = exc, time.monotonic()
         except KBError as exc:
             # A bad newer version must not take down the one being served (it is examined once).
             log.error("could not load the newer index version: %s", exc)
+        finally:
+            if probing:
+                self._probe.release()
 
     def check_reachable(self) -> None:
         """Raise StoreUnavailable while the index's database cannot be reached (as the last request found it)."""

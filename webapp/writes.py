@@ -62,6 +62,8 @@ def _index_dir() -> Path:
 
 def queue() -> JobQueue:
     """This app's job queue (opened on first use, so a server without writes never creates it)."""
+    if current_app.config["KB"].database_url:  # the queue is in the index's database: while that is down, so is it
+        current_app.extensions["kb"].check_reachable()
     if "jobs" not in current_app.extensions:
         current_app.extensions["jobs"] = open_queue(current_app.config["KB"], current_app.config["KB"].max_pending_jobs)
     return current_app.extensions["jobs"]

@@ -24,6 +24,7 @@ from index.concepts.edit import ConceptChange, check_change, concept_body
 
 from conftest import ADMIN_TOKEN, ROOT, _free_port, _wait_ready, http_json, multipart, wait_for_job, warm_up
 from tests.conftest import allow_connections, new_database, pour_into_postgres
+from webapp.kb import OUTAGE_RECHECK_S
 from webapp.serve import die_with_parent
 
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # replication lags are wall-clock times
@@ -146,6 +147,7 @@ def test_a_database_that_refuses_connections_is_answered_503_and_serving_resumes
             assert error["code"] == "store_unavailable" and "/tmp" not in error["message"]
     finally:
         allow(True)
+    time.sleep(OUTAGE_RECHECK_S)  # during an outage, one request a second checks whether the database is back
     answer = client.get("/api/search?q=kundelojalitet")
     assert answer.status_code == 200 and answer.get_json()["results"]
     assert client.get("/healthz").status_code == 200

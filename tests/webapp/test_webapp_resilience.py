@@ -22,6 +22,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from tests.configs import config_for
 from tests.conftest import allow_connections, copy_index, fill, pour_into_postgres
 from webapp import create_app
 from webapp.serve import backoff
@@ -243,6 +244,49 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
         assert_searchable(base, "qxdropped", done["doc_id"])
     assert set(reader.seen) <= {200, 503}, reader.seen  # never a refused connection, never a 502
     assert "job queue or index unavailable" in server.log.read_text()
+
+
+def _server_processes(pg_server) -> list[int]:
+    """The postmaster of the session's PostgreSQL and every process it started."""
+    postmaster = pg_server.get_pid()
+    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == postmaster]
+    return [postmaster, *children]
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int(next(line for line in (proc / "status").read_text().splitlines() if line.startswith("PPid:"))[5:])
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
+def test_while_postgresql_stops_answering_one_request_waits_on_it_and_the_others_answer_503_at_once(
+        seed_index, pg_server, pg_url, tmp_path):
+    # A frozen server (a hung host, a partition without a reset) answers nothing and closes nothing: each request
+    # used to wait out its statement, then a connection attempt (10 s), so a burst held every thread of a worker
+    # and ended in nginx's gateway timeouts.
+    pour_into_postgres(seed_index, pg_url)
+    app = create_app(config_for(tmp_path / "index", database_url=pg_url, pg_statement_timeout_s=1.0))
+    client = app.test_client()
+    assert client.get(SEARCH).status_code == 200
+    frozen = _server_processes(pg_server)
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        first = client.get(SEARCH)  # finds the outage: its statement's deadline (1 s, then 5 s of grace)
+        assert first.status_code == 503 and first.get_json()["error"]["code"] == "store_unavailable"
+        started = time.monotonic()
+        for _ in range(5):
+            answer = client.get(SEARCH)
+            assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "store_unavailable"
+        assert time.monotonic() - started < 3, "requests during a known outage waited on the database"
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    deadline = time.monotonic() + 30
+    while client.get(SEARCH).status_code != 200:  # one request a second checks whether it is back
+        assert time.monotonic() < deadline, "reads did not resume after the database answered again"
+        time.sleep(0.2)
 
 
 def poll_job(base: str, job_id: str, until, timeout: float = 180) -> dict:
