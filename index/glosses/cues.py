@@ -60,6 +60,13 @@ _NEXT = re.compile(r"\s*([^\W\d_]+)")
 # an adjective's translation with -ly where English uses it.
 _COMPARATIVES = {"sv": {"mer", "mera", "mindre", "fler", "flera"}, "no": {"mer", "mere", "mindre", "flere", "færre"},
                  "da": {"mere", "mindre", "flere", "færre"}, "nl": {"meer", "minder"}}
+# Comparative and superlative endings (superlative or not), longest first; irregular ones (större, beste) are
+# listed words or lemma-list forms of another word, which this leaves alone.
+_DEGREES = {"sv": (("aste", True), ("ast", True), ("are", False)),
+            "no": (("este", True), ("ere", False), ("est", True)),
+            "da": (("este", True), ("ere", False), ("est", True)),
+            "nl": (("ste", True), ("ere", False), ("st", True), ("er", False))}
+_MIN_DEGREE_ZIPF = 3.0  # an English -er/-est form in common use (deeper 4.2), else more/most (rapider is none)
 # Only the first senses: a later one is seldom what the word means (mye: much, very; right third, not rightly).
 _ADVERB_SENSES = 2
 _MIN_ADVERB_ZIPF = 3.0  # an English -ly form must be in common use (fixedly, sustainedly are not)
@@ -76,6 +83,8 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     following = _NEXT.match(after[:40])
     if following is not None and following.group(1).casefold() in _COMPARATIVES.get(lexicon.lang, ()):
         return _as_adverb(entry)
+    if (graded := _as_degree(word.casefold(), entry, lexicon, classes)) is not None:
+        return graded
     wanted, base = _cue(word, lexicon, before)
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
@@ -89,6 +98,42 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
                                                                    for s in (found.gloss, *found.senses))):
         entry = found
     return prefer(entry, wanted, classes)
+
+
+def _as_degree(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses) -> WordGloss | None:
+    """A comparative or superlative found by its adjective, glossed in the English degree (djupare: deeper; høyere:
+    higher, not above; enklaste: easiest; viktigaste: most important), or None: only where the word is its lemma's
+    regular degree form and the lemma's first sense is an adjective in English."""
+    if entry.via != "lemma" or any(" " in t for t in entry.gloss.split(", ")):
+        return None
+    for ending, superlative in _DEGREES.get(lexicon.lang, ()):
+        if word.endswith(ending) and _degree_of(word[:len(word) - len(ending)], entry.form):
+            translations = entry.gloss.split(", ")
+            tags = [classes.tags(t) for t in translations]
+            # eng-nor classes few English words (broad: none): no translation of another class, one adjective.
+            if tags[0] - {"adj"} or not any("adj" in t for t in tags):
+                return None
+            shown = ", ".join(dict.fromkeys(_english_degree(t, superlative) for t in translations))
+            return WordGloss(entry.form, shown, entry.source, entry.via, entry.senses)
+    return None
+
+
+def _degree_of(base: str, lemma: str) -> bool:
+    """Whether a degree form's stem is the adjective's: as written (djup-are), less a final -e (fersk-ere), with an
+    unstressed -e- dropped (enkl-are: enkel), a Dutch long vowel written once (lag-er: laag) or a consonant doubled
+    (dikk-er: dik)."""
+    return len(base) >= 2 and lemma in {base, base + "e", base[:-1] + "e" + base[-1], base[:-1] + base[-2:],
+                                        base[:-1]}
+
+
+def _english_degree(adjective: str, superlative: bool) -> str:
+    """The English comparative or superlative of an adjective: -er/-est where English writes it (easier, bigger,
+    later), else more/most."""
+    stem = adjective[:-1] + "i" if adjective.endswith("y") and len(adjective) > 2 else adjective
+    suffix = "est" if superlative else "er"
+    candidates = [stem[:-1] + suffix if stem.endswith("e") else stem + suffix, stem + stem[-1] + suffix]
+    found = max(candidates, key=zipf)
+    return found if zipf(found) >= _MIN_DEGREE_ZIPF else f"{'most' if superlative else 'more'} {adjective}"
 
 
 def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | None]:

@@ -211,6 +211,19 @@ def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sen
     assert found is not None and sense in found.gloss.split(", "), found
 
 
+@pytest.mark.parametrize("lang, word, sense", [
+    ("sv", "enklaste", "easiest"),        # a superlative found by its adjective: the English degree
+    ("no", "dypere", "deeper"),           # a comparative
+    ("nl", "groter", "bigger"),           # ... with a Dutch long vowel written once (groot)
+    ("sv", "viktigaste", "most important"),  # more/most where English has no -er/-est form in use
+    ("no", "brukere", "user"),            # a plural in -ere of a noun is no comparative
+    ("nl", "bijzondere", "very"),         # ... nor an adjective's -e
+])
+def test_a_comparative_or_superlative_is_glossed_in_the_english_degree(lex, catalogue, lang, word, sense):
+    found = lookup_word(word, lang, "en", catalogue, lex)
+    assert found and sense in found[0].gloss.split(", "), found
+
+
 @pytest.mark.parametrize("lang, word, homograph", [
     ("sv", "some", "who"),      # not an inflection of som
     ("da", "run", "rune"),      # not a stem's guess
