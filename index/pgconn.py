@@ -71,6 +71,7 @@ class BoundedConnection(psycopg.Connection):
     in flight then leaves the connection unusable, so it is closed, and the wait raises as a lost connection does."""
 
     deadline: float | None = None
+    timed_out = False  # the server did not answer within the deadline (not: it closed the connection)
 
     def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
         started = time.monotonic()
@@ -78,6 +79,7 @@ class BoundedConnection(psycopg.Connection):
             return super().wait(gen, interval=interval, timeout=timeout if timeout is not None else self.deadline)
         except psycopg.OperationalError:
             if self.deadline is not None and time.monotonic() - started >= self.deadline:
+                self.timed_out = True
                 self.pgconn.finish()
             raise
 
@@ -139,12 +141,15 @@ class Database:
 
 
 def _answers(conn: BoundedConnection) -> bool:
-    """Whether a connection still reaches its server (within PROBE_TIMEOUT_S)."""
+    """Whether a connection still reaches its server; a server that does not answer within PROBE_TIMEOUT_S raises
+    (a new connection would wait for it as long again, then the connection timeout)."""
     deadline, conn.deadline = conn.deadline, PROBE_TIMEOUT_S
     try:
         conn.execute("SELECT 1")
         return True
     except psycopg.Error:
+        if conn.timed_out:
+            raise
         return False
     finally:
         conn.deadline = deadline

@@ -1,6 +1,7 @@
 """The process's one KnowledgeBase: opened at app creation, checked for a newer version on every request."""
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -45,7 +46,7 @@ class KBHolder:
         except KBError as exc:
             # Serve 503s instead of refusing to start: an ingest may publish the index later.
             log.warning("index unavailable in %s: %s", self.index_dir, exc)
-            self._error = exc
+            self._error = copy.copy(exc)  # without its traceback (the frames of the failed opening)
 
     def reopen(self) -> None:
         """Open the index afresh in a forked worker: its files, connections and locks are the worker's own, while
@@ -80,8 +81,10 @@ class KBHolder:
                 log.info("now serving %s", self._kb.version)
             self._unreachable = None
         except StoreUnavailable as exc:
-            # The index's database is down: answer 503 (readiness included) until a request finds it back.
-            self._unreachable, self._unreachable_at = exc, time.monotonic()
+            # The index's database is down: answer 503 (readiness included) until a request finds it back. Kept
+            # without its traceback, which holds the failed connection attempt (a socket the server accepts once
+            # it answers again: an idle backend for as long as the error is kept).
+            self._unreachable, self._unreachable_at = copy.copy(exc), time.monotonic()
         except KBError as exc:
             # A bad newer version must not take down the one being served (it is examined once).
             log.error("could not load the newer index version: %s", exc)
@@ -92,12 +95,12 @@ class KBHolder:
     def check_reachable(self) -> None:
         """Raise StoreUnavailable while the index's database cannot be reached (as the last request found it)."""
         if self._unreachable is not None:
-            raise self._unreachable
+            raise copy.copy(self._unreachable)  # raising the kept one again would grow its traceback per request
 
     def get(self) -> KnowledgeBase:
         """The knowledge base, or the error that keeps it from opening (answered as 503)."""
         if self._kb is None:
-            raise self._error or IndexNotFound(f"no index in {self.index_dir}")
+            raise copy.copy(self._error) if self._error else IndexNotFound(f"no index in {self.index_dir}")
         self.check_reachable()
         return self._kb
 
