@@ -41,7 +41,7 @@ from .stopwords import is_stopword
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 22
+_FORMAT = 23
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -916,8 +916,10 @@ def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weight
 
     def score(translation: str) -> float:
         t = translation.casefold()
-        # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last.
-        base = _EVIDENCE * evidence[t] if t in evidence else _EVIDENCE * aside[t] - _ASIDE
+        # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last;
+        # unless it is the English word the form was borrowed from (mechanisme: mechanism through German, not action).
+        base = (_EVIDENCE * evidence[t] if t in evidence
+                else _EVIDENCE * aside[t] - (0.0 if _shares_root(form, translation) else _ASIDE))
         joined = zipf(translation) - _PHRASE_ZIPF * len(_HYPHENS.findall(translation))
         frequency = min(joined, _CAP) - _PHRASE_ZIPF * translation.count(" ")
         return (base + _ZIPF * frequency + _NAME * translation[:1].isupper()

@@ -205,6 +205,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "netværkskonfigurationen", "network configuration"),  # ... inflected, as a compound's head
     ("da", "komplekse", "complex"),
     ("nl", "broncode", "source code"),    # an inflection is not cut from a word spelt as English writes (bronco)
+    ("nl", "mechanisme", "mechanism"),    # the loan's English word, given only by a route through German, not action
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
