@@ -101,9 +101,9 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
 
 
 def _as_degree(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses) -> WordGloss | None:
-    """A comparative or superlative found by its adjective, glossed in the English degree (djupare: deeper; høyere:
-    higher, not above; enklaste: easiest; viktigaste: most important), or None: only where the word is its lemma's
-    regular degree form and the lemma's first sense is an adjective in English."""
+    """A comparative or superlative found by its adjective, glossed in the English degree (djupare: deeper, not deep;
+    enklaste: easiest; viktigaste: most important), or None: only where the word is its lemma's regular degree form
+    and the lemma's first sense is an adjective in English."""
     if entry.via != "lemma" or any(" " in t for t in entry.gloss.split(", ")):
         return None
     for ending, superlative in _DEGREES.get(lexicon.lang, ()):
@@ -119,9 +119,9 @@ def _as_degree(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClass
 
 
 def _degree_of(base: str, lemma: str) -> bool:
-    """Whether a degree form's stem is the adjective's: as written (djup-are), less a final -e (fersk-ere), with an
-    unstressed -e- dropped (enkl-are: enkel), a Dutch long vowel written once (lag-er: laag) or a consonant doubled
-    (dikk-er: dik)."""
+    """Whether a degree form's stem is the adjective's: as written (djup-are), less a final -e (still-ere: stille),
+    with an unstressed -e- dropped (enkl-are: enkel), a Dutch long vowel written once (lag-er: laag) or a consonant
+    doubled (dikk-er: dik)."""
     return len(base) >= 2 and lemma in {base, base + "e", base[:-1] + "e" + base[-1], base[:-1] + base[-2:],
                                         base[:-1]}
 

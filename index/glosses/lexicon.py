@@ -164,7 +164,8 @@ _VOWELS = tuple("aeiouyæøåäö")
 # match-ande (matcha), gå-ende; no and da følge-nde, gå-ende; nl volgen-d(e), gaan-de (not ei-de: ei, egg).
 _PRESENT_PARTICIPLE = {"sv": (("ande", "a", ("a",)), ("ende", "", _VOWELS)),
                        "no": (("nde", "", ("e",)), ("ende", "", _VOWELS)),
-                       "da": (("nde", "", ("e",)), ("ende", "", _VOWELS)), "nl": (("de", "", ("n",)), ("d", "", ("n",)))}
+                       "da": (("nde", "", ("e",)), ("ende", "", _VOWELS)),
+                       "nl": (("de", "", ("n",)), ("d", "", ("n",)))}
 # Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
 _PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
 _NL_PARTICIPLE = re.compile(r"^[a-z]{0,5}ge\w+[dt]$")  # (op)ge-waardeer-d; a bare -t is also the present (noemt)
@@ -516,9 +517,10 @@ class Lexicon:
         """A present participle found by its verb glossed with the English -ing form (volgende: following, not
         follow; matchande: matching; fungerende: functioning), where English uses it; one the dictionaries list
         as a word keeps its own gloss (betydande: important)."""
+        endings = _PRESENT_PARTICIPLE.get(self.lang, ())
         if found is None or found.via == "word" or not any(
                 word.endswith(ending) and word[:len(word) - len(ending)] + infinitive == found.form
-                and found.form.endswith(verb_ends) for ending, infinitive, verb_ends in _PRESENT_PARTICIPLE.get(self.lang, ())):
+                and found.form.endswith(verb_ends) for ending, infinitive, verb_ends in endings):
             return found
         shown = [_progressive(t) for t in found.gloss.split(", ")]
         if not any(shown):
