@@ -78,7 +78,8 @@ class BoundedConnection(psycopg.Connection):
         try:
             return super().wait(gen, interval=interval, timeout=timeout if timeout is not None else self.deadline)
         except psycopg.OperationalError:
-            if self.deadline is not None and time.monotonic() - started >= self.deadline:
+            # Only our own deadline: a caller's timeout (waiting for notifications) leaves the connection as it is.
+            if timeout is None and self.deadline is not None and time.monotonic() - started >= self.deadline:
                 self.timed_out = True
                 self.pgconn.finish()
             raise
