@@ -44,8 +44,20 @@ _failures = [0]
 CONNECTION_LOST = (psycopg.OperationalError, psycopg.InterfaceError)
 
 
+def _drop_frames(exc: BaseException | None) -> None:
+    """Let go of a failed connection attempt: psycopg leaves a timed-out attempt's socket to the frames of its
+    traceback, and a server that answers again (after a freeze) accepts it, an idle backend until they are
+    collected, which took minutes in a quiet worker."""
+    chain: list[BaseException] = []
+    while exc is not None and not any(exc is e for e in chain):
+        chain.append(exc)
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
+
+
 def unavailable(exc: BaseException, where: str) -> StoreUnavailable:
     """The StoreUnavailable a lost connection is (logged with its reason, which names hosts: not for clients)."""
+    _drop_frames(exc)
     _failures[0] += 1
     log.warning("database unreachable in %s: %s", where, str(exc).strip().replace("\n", " "))
     return StoreUnavailable("the index database cannot be reached; try again shortly")

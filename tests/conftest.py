@@ -175,6 +175,40 @@ def pg_url(pg_server) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def frozen(pg_server) -> Iterator[None]:
+    """The session's PostgreSQL stopped for the block (SIGSTOP: its sockets stay open, nothing answers, as on a hung
+    host or behind a partition), then resumed."""
+    postmaster = pg_server.get_pid()
+    _signal([postmaster], signal.SIGSTOP)  # first, so that it forks no backend meanwhile
+    stopped = [postmaster, *_children(postmaster)]
+    try:
+        _signal(stopped[1:], signal.SIGSTOP)
+        yield
+    finally:
+        _signal(stopped, signal.SIGCONT)
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            status = (proc / "status").read_text() if proc.name.isdigit() else ""
+        except OSError:  # it exited meanwhile
+            continue
+        if any(line == f"PPid:\t{parent}" for line in status.splitlines()):
+            found.append(int(proc.name))
+    return found
+
+
+def _signal(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:  # a backend that ended meanwhile
+            pass
+
+
 def allow_connections(admin_url: str, database: str, ok: bool) -> None:
     """Let a database take connections again, or refuse them and end those it holds (what a restart or a
     failover does to the connections a stack keeps): a PostgreSQL outage and its end."""

@@ -23,7 +23,7 @@ from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
 from tests.configs import store_for
-from tests.conftest import pour_into_postgres
+from tests.conftest import frozen, pour_into_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = [("kundelojalitet strategi", "no"), ("Filerna och kunderna", "sv"), ("customer lock-on Disney", "en"),
@@ -218,6 +218,28 @@ def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_fo
     finally:
         os.kill(backend, signal.SIGCONT)
     assert store.current() == published  # the next read opens a new connection
+
+
+def test_a_connection_attempt_to_a_frozen_server_leaves_no_backend_behind(pg_server, pg_url):
+    # psycopg leaves a timed-out attempt's socket to its traceback's frames: the server, answering again, accepted
+    # it, and it sat there as an idle backend until those frames were collected (minutes in a quiet worker).
+    store = PostgresStore(pg_url, statement_timeout=1.0)
+    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
+        writer.put(*_document(0))
+        writer.commit()
+    store.db.close()  # the next read connects anew, to the frozen server
+
+    def backends() -> int:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            return admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                 " AND pid <> pg_backend_pid()").fetchone()[0]
+
+    before = backends()
+    with frozen(pg_server), pytest.raises(StoreUnavailable):
+        store.current()  # waits out the connection timeout
+    time.sleep(1)  # the server, awake, accepts what was still connecting
+    assert backends() == before
+    assert store.current() is not None
 
 
 # -- kill -9 of a writer at random moments --------------------------------------------------------------------

@@ -23,7 +23,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from tests.configs import config_for
-from tests.conftest import allow_connections, copy_index, fill, pour_into_postgres
+from tests.conftest import allow_connections, copy_index, fill, frozen, pour_into_postgres
 from webapp import create_app
 from webapp.serve import backoff
 
@@ -246,20 +246,6 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
     assert "job queue or index unavailable" in server.log.read_text()
 
 
-def _server_processes(pg_server) -> list[int]:
-    """The postmaster of the session's PostgreSQL and every process it started."""
-    postmaster = pg_server.get_pid()
-    children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == postmaster]
-    return [postmaster, *children]
-
-
-def _parent(proc: Path) -> int | None:
-    try:
-        return int(next(line for line in (proc / "status").read_text().splitlines() if line.startswith("PPid:"))[5:])
-    except (OSError, StopIteration, ValueError):
-        return None
-
-
 def test_while_postgresql_stops_answering_one_request_waits_on_it_and_the_others_answer_503_at_once(
         seed_index, pg_server, pg_url, tmp_path):
     # A frozen server (a hung host, a partition without a reset) answers nothing and closes nothing: each request
@@ -269,10 +255,7 @@ def test_while_postgresql_stops_answering_one_request_waits_on_it_and_the_others
     app = create_app(config_for(tmp_path / "index", database_url=pg_url, pg_statement_timeout_s=1.0))
     client = app.test_client()
     assert client.get(SEARCH).status_code == 200
-    frozen = _server_processes(pg_server)
-    for pid in frozen:
-        os.kill(pid, signal.SIGSTOP)
-    try:
+    with frozen(pg_server):
         first = client.get(SEARCH)  # finds the outage: its statement's deadline (1 s, then 5 s of grace)
         assert first.status_code == 503 and first.get_json()["error"]["code"] == "store_unavailable"
         started = time.monotonic()
@@ -280,9 +263,6 @@ def test_while_postgresql_stops_answering_one_request_waits_on_it_and_the_others
             answer = client.get(SEARCH)
             assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "store_unavailable"
         assert time.monotonic() - started < 3, "requests during a known outage waited on the database"
-    finally:
-        for pid in frozen:
-            os.kill(pid, signal.SIGCONT)
     deadline = time.monotonic() + 30
     while client.get(SEARCH).status_code != 200:  # one request a second checks whether it is back
         assert time.monotonic() < deadline, "reads did not resume after the database answered again"
