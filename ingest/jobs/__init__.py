@@ -35,7 +35,8 @@ def open_queue(config: Config, max_pending: int | None = None) -> JobQueue:
             raise MissingPackage(f"KB_DATABASE_URL needs the PostgreSQL packages ({exc}): "
                                  "pip install -r requirements-scale.txt") from None
 
-        return PostgresQueue(Database(config.database_url, statement_timeout=config.pg_statement_timeout_s), max_pending)
+        db = Database(config.database_url, statement_timeout=config.pg_statement_timeout_s)
+        return PostgresQueue(db, max_pending)
     return SqliteQueue(jobs_dir(config.index_dir), max_pending)
 
 

@@ -27,8 +27,8 @@ class PostgresStore:
             migrate(setup, "store", MIGRATIONS)
         finally:
             setup.close()
-        self.handle = Handle(url, Database(url, configure=register_vector, statement_timeout=statement_timeout), Path(cache_dir) if cache_dir else None,
-                             Path(dict_dir), ef_search)
+        db = Database(url, configure=register_vector, statement_timeout=statement_timeout)
+        self.handle = Handle(url, db, Path(cache_dir) if cache_dir else None, Path(dict_dir), ef_search)
         self.db = self.handle.db
 
     def writer(self, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
