@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .english import zipf
+from .english import commonest, zipf
 from .lexicon import Lexicon, WordGloss, past_form
 from .wordclass import WordClasses
 
@@ -132,8 +132,7 @@ def _english_degree(adjective: str, superlative: bool) -> str:
     stem = adjective[:-1] + "i" if adjective.endswith("y") and len(adjective) > 2 else adjective
     suffix = "est" if superlative else "er"
     candidates = [stem[:-1] + suffix if stem.endswith("e") else stem + suffix, stem + stem[-1] + suffix]
-    found = max(candidates, key=zipf)
-    return found if zipf(found) >= _MIN_DEGREE_ZIPF else f"{'most' if superlative else 'more'} {adjective}"
+    return commonest(candidates, _MIN_DEGREE_ZIPF) or f"{'most' if superlative else 'more'} {adjective}"
 
 
 def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | None]:

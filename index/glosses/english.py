@@ -42,6 +42,12 @@ def zipf(text: str) -> float:
     return round(math.log10(frequency) + 9, 2) if frequency else 0.0
 
 
+def commonest(spellings: list[str], least: float) -> str | None:
+    """The spelling of a word form English uses most (being, not bing; bigger, not biger), if at least `least`."""
+    best = max(spellings, key=zipf)
+    return best if zipf(best) >= least else None
+
+
 def respace(token: str) -> str:
     """A run-together phrase with its spaces back ("outerspace" -> "outer space"); any other text unchanged.
 

@@ -32,7 +32,7 @@ from typing import Callable, Iterator
 from ..config import DEFAULT_DICT_DIR
 from ..lexical import stemmer
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
-from .english import zipf
+from .english import commonest, zipf
 from .freedict import (Dictionary, DictionaryError, entries, forward, reverse_entries, senses, translations,
                        word_classes)
 from .kin import bokmaal_spellings
@@ -735,8 +735,7 @@ def _action_noun(verb: str) -> str | None:
     # The commonest spelling English uses: mak-ing, be-ing (not bing), run-n-ing, see-ing.
     candidates = {verb[:-1] + "ing" if verb.endswith("e") and not verb.endswith("ee") else verb + "ing",
                   verb + "ing", verb + verb[-1] + "ing"}
-    best = max(sorted(candidates), key=zipf)
-    return best if zipf(best) >= _MIN_GERUND_ZIPF else None
+    return commonest(sorted(candidates), _MIN_GERUND_ZIPF)
 
 
 def _progressive(translation: str) -> str | None:
