@@ -55,7 +55,10 @@ def _verify(store: Store, index_dir: Path) -> int:
     for name in [n for n in names if n != current] + ([current] if current else []):
         problems = store.verify() if name == current else versions.verify_version(versions.versions_dir(index_dir) / name)
         marker = "*" if name == current else " "
-        print(f"{marker} {name}: {'ok' if not problems else 'DAMAGED'}"
+        # Names are numbered with zeros in front: a later one sorts after.
+        unpublished = " (newer than CURRENT: a write stopped before it was published; never served)" \
+            if current and name > current else ""
+        print(f"{marker} {name}: {'ok' if not problems else 'DAMAGED'}{unpublished}"
               + (_read_back(store) if name == current and not problems else ""))
         for problem in problems:
             print(f"    {problem}")

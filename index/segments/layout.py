@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,24 @@ def segment_files(segment: Segment) -> dict:
 def delete_path(index_dir: Path, name: str) -> Path:
     """Path of a deletion file."""
     return Path(index_dir) / DELETES / name
+
+
+# The numbers in the names of segment folders (s000012) and deletion files (s000012.d000003.npz).
+_SEGMENT_NUMBER = re.compile(r"^s(\d+)$")
+_DELETE_NUMBER = re.compile(r"\.d(\d+)\.npz$")
+
+
+def past_names_on_disk(index_dir: Path, counters: dict[str, int]) -> dict[str, int]:
+    """The writer's name counters moved past every segment folder and deletion file on disk.
+
+    A write killed after it put its segment in place, or after it moved its complete version into versions/ but
+    before CURRENT named it, left names that the current version's counters would hand out again."""
+    found = dict(counters)
+    for key, folder, pattern in (("segment", SEGMENTS, _SEGMENT_NUMBER), ("delete", DELETES, _DELETE_NUMBER)):
+        root = Path(index_dir) / folder
+        numbers = [int(m.group(1)) for p in root.iterdir() if (m := pattern.search(p.name))] if root.is_dir() else []
+        found[key] = max([found[key], *(n + 1 for n in numbers)])
+    return found
 
 
 def load_parts(index_dir: Path, manifest: dict, segments: dict[str, Segment],

@@ -107,6 +107,7 @@ class SegmentWriter(CatalogueSlot):
             self._suggested = suggestions.load(version.path)
         if version is not None:
             self._next = dict(version.manifest.get("next", self._next))
+        self._next = layout.past_names_on_disk(self.index_dir, self._next)
         # A rebuild re-embeds the documents but keeps the trainers' catalogue; a new index starts from the shipped one.
         self._catalogue: Catalogue = stored_catalogue(version.path if version is not None else None)
         # Label vectors of the base version's catalogue: a trainer's edit embeds only the texts it changed.

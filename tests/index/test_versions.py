@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -58,6 +59,40 @@ def test_old_versions_are_collected(index_copy, tmp_path):
     assert versions.current_name(index_copy) == names[-1]
     manifest = json.loads((versions.versions_dir(index_copy) / names[-1] / versions.MANIFEST).read_text())
     assert manifest["documents"] == 6 and manifest["embedder"] == "e5-small"
+
+
+class _Killed(BaseException):
+    """What a kill -9 of the writer does, here, to the code after it."""
+
+
+def test_a_publish_killed_before_current_names_it_leaves_writes_working(index_copy, tmp_path, monkeypatch, capsys):
+    # Killed between moving its complete version into versions/ and replacing CURRENT: that version and its segment
+    # stay on disk, named as the current version's counters would name the next write's.
+    def killed(index_dir, build_dir, keep=versions.DEFAULT_KEEP):
+        number = int(versions.published(index_dir)[-1][1:]) + 1
+        os.rename(build_dir, versions.versions_dir(index_dir) / f"v{number:06d}")
+        raise _Killed
+
+    served = versions.current_name(index_copy)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    (first / "a.txt").write_text("Fallstudien om företaget Zorblatik visar att kvennopar är avgörande.", encoding="utf-8")
+    (second / "b.txt").write_text("De casestudie over het bedrijf Mirvolek laat zien dat tasperun doorslaggevend is.",
+                                  encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(versions, "publish", killed)
+        with pytest.raises(_Killed):
+            ingest([first], store_for(index_copy), progress=False)
+    assert versions.current_name(index_copy) == served and len(versions.published(index_copy)) == 2
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
+    assert "newer than CURRENT" in capsys.readouterr().out
+
+    published = ingest([second], store_for(index_copy), progress=False).version
+    assert versions.current_name(index_copy) == published != served
+    kb = KnowledgeBase(config_for(index_copy))
+    assert kb.search("Mirvolek tasperun", mode="lexical").results[0].source.endswith("b.txt")
+    assert kb.stats()["documents"] == 6  # the five seeds and b: the killed write was never published
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
 
 
 def _fake_versions(index_dir, count: int) -> None:
