@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                         " non-zero when the current version is damaged or uploads are orphaned or missing",
                         parents=[common])
     commands.add_parser("stats", help="counts, languages and embedder of the served version (JSON)", parents=[common])
-    gc = commands.add_parser("gc", help="delete old versions, abandoned builds and orphaned uploads", parents=[common])
+    gc = commands.add_parser("gc", help="delete old versions, abandoned builds, segments no version names and"
+                             " orphaned uploads", parents=[common])
     gc.add_argument("--keep", type=_positive, default=None,
                     help=f"versions to keep, at least 1 (default $KB_KEEP_VERSIONS, else {DEFAULT_KEEP_VERSIONS})")
 

@@ -14,6 +14,7 @@ from .concepts import import_skos
 from .concepts.skos import MAX_SKOS_BYTES
 from .config import Config
 from .errors import IndexBusy, IndexNotFound
+from .segments import layout
 from .service import KnowledgeBase
 from .stores import Store, open_store, write_settings
 
@@ -107,7 +108,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if store.current() is None and not versions.published(index_dir):
             raise IndexNotFound(f"no index in {index_dir}")
         with versions.writer_lock(index_dir):
-            removed = versions.collect_garbage(index_dir, args.keep or config.keep_versions)
+            removed = layout.collect_garbage(index_dir, args.keep or config.keep_versions)
             orphans = uploads.collect(index_dir, store)
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
         print(f"removed {len(orphans)} orphaned upload(s)")

@@ -95,6 +95,15 @@ def test_a_publish_killed_before_current_names_it_leaves_writes_working(index_co
     assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
 
 
+def test_gc_removes_segments_no_version_names(index_copy, capsys):
+    segments = index_copy / "segments"
+    named = sorted(p for p in segments.iterdir())[0]
+    shutil.copytree(named, segments / "s000099")  # what a writer killed before it published leaves
+    assert index_main(["--index-dir", str(index_copy), "gc"]) == 0
+    assert sorted(segments.iterdir()) == [named]
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
+
+
 def _fake_versions(index_dir, count: int) -> None:
     # More complete versions: copies of the current one under newer numbers.
     current = versions.versions_dir(index_dir) / versions.current_name(index_dir)
