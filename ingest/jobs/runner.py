@@ -2,7 +2,8 @@
 
 Only one runner serves an index directory (it holds `<jobs dir>/runner.lock` for its life). Jobs found
 running when it starts belonged to a runner that died: they run again from scratch (publishing is
-atomic, so the index never holds half a job) until they have used `max_attempts`. An unreachable
+atomic, so the index never holds half a job) until they have used `max_attempts`; so does a job that
+failed with an unexpected error, up to `UNEXPECTED_ATTEMPTS` in all. An unreachable
 database or a full disk never stops it: it waits with backoff and resumes where it was.
 """
 from __future__ import annotations
@@ -36,6 +37,10 @@ MAX_ATTEMPTS = 5
 SWEEP_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.5
 BUSY_BACKOFF_S = 1.0
+# A job failing with an error nobody foresaw runs this many times in all before it is given up, its bytes kept
+# meanwhile: the cause may lie outside the job and pass (what a killed writer left, a resource run short), while
+# a job that fails this way every time costs only a few more runs.
+UNEXPECTED_ATTEMPTS = 3
 # While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 5.0
@@ -230,9 +235,14 @@ class Runner:
                 self._failed(job, exc.code, str(exc))
             elif disk_full(exc):
                 self._failed(job, InsufficientStorage.code, f"no space left on device in {self.index_dir}")
+            elif job.attempts < min(UNEXPECTED_ATTEMPTS, self.max_attempts):
+                log.exception("job %s failed unexpectedly (attempt %d); it runs again", job.id, job.attempts)
+                self.queue.requeue(job.id)
+                time.sleep(BUSY_BACKOFF_S * job.attempts)
             else:
-                log.exception("job %s failed unexpectedly", job.id)
-                self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__})")
+                log.exception("job %s failed unexpectedly (attempt %d); given up", job.id, job.attempts)
+                self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__},"
+                                                    f" {job.attempts} attempts)")
         else:
             self.queue.finish(job.id, outcome.version, outcome.doc_id, outcome.duplicate)
             if job.kind == UPLOAD:

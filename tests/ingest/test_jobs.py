@@ -20,6 +20,7 @@ from index.concepts.edit import ConceptChange
 from ingest.engines import get_engine
 from ingest.jobs import DELETE, DONE, FAILED, METADATA, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
 from ingest.jobs.postgres import PostgresQueue
+from ingest.jobs import runner as runner_module
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
 from ingest.jobs.submit import check_upload, submit_concept_change, submit_delete, submit_metadata, submit_upload
@@ -241,6 +242,42 @@ def test_upload_then_delete_leaves_exactly_the_indexed_files(runner, index_copy)
     assert gone.state == DONE and gone.version == versions.current_name(index_copy)
     assert KnowledgeBase(config_for(index_copy)).stats()["documents"] == 5
     assert uploads.stored(index_copy) == [] and uploads.orphans(index_copy, store_for(index_copy)) == []
+
+
+def test_an_unexpected_failure_runs_the_job_again_with_its_bytes(runner, index_copy, monkeypatch):
+    queue = open_queue(config_for(index_copy))
+    job = submit(index_copy, NOTE, "note.txt")
+    real, attempts = runner_module.TASKS[UPLOAD], []
+
+    def flaky(job, context, report):
+        attempts.append(job.attempts)
+        if len(attempts) == 1:
+            raise OSError("a resource ran short")  # no fault of the job's: it passes
+        return real(job, context, report)
+
+    monkeypatch.setitem(runner_module.TASKS, UPLOAD, flaky)
+    monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 0.0)
+    assert runner.drain() == 2
+    done = queue.get(job.id)
+    assert done.state == DONE and attempts == [1, 2]
+    assert KnowledgeBase(config_for(index_copy)).search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
+
+
+def test_a_job_failing_unexpectedly_every_time_is_given_up(runner, index_copy, monkeypatch):
+    queue = open_queue(config_for(index_copy))
+    job = submit(index_copy, NOTE, "note.txt")
+
+    def broken(job, context, report):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(runner_module.TASKS, UPLOAD, broken)
+    monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 0.0)
+    assert runner.drain() == runner_module.UNEXPECTED_ATTEMPTS
+    failed = queue.get(job.id)
+    assert failed.state == FAILED and failed.error_code == "internal_error"
+    assert f"{runner_module.UNEXPECTED_ATTEMPTS} attempts" in failed.error_message
+    assert not list(spool.folder(jobs_dir(index_copy)).iterdir())
+    assert versions.current_name(index_copy) == "v000001"
 
 
 def test_an_upload_queued_after_a_deletion_of_its_copy_runs_after_it_and_is_kept(runner, index_copy):
