@@ -10,6 +10,7 @@ import contextlib
 import functools
 import logging
 import os
+import select
 import threading
 import time
 import zlib
@@ -114,7 +115,7 @@ class Database:
         """This thread's connection, opened on first use, after a fork, or when the last one broke."""
         conn, now = getattr(self._local, "conn", None), time.monotonic()
         if conn is not None and (conn.closed or conn.broken or self._local.pid != os.getpid()
-                                 or (self._unchecked(now) and not _answers(conn))):
+                                 or ((self._unchecked(now) or _spoke(conn)) and not _answers(conn))):
             if self._local.pid == os.getpid():
                 conn.close()
             conn = None
@@ -151,6 +152,15 @@ class Database:
         if conn is not None and self._local.pid == os.getpid():
             conn.close()
         self._local.conn = None
+
+
+def _spoke(conn: psycopg.Connection) -> bool:
+    """Whether the server sent something while the connection sat idle between statements. An idle autocommit
+    connection hears from it only when the server ends it (a terminated backend, a restart): checked then, however
+    recently used, so the next request reconnects instead of failing on it. Costs one poll, no round trip."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _answers(conn: BoundedConnection) -> bool:
