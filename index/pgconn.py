@@ -159,7 +159,10 @@ def _spoke(conn: psycopg.Connection) -> bool:
     connection hears from it only when the server ends it (a terminated backend, a restart): checked then, however
     recently used, so the next request reconnects instead of failing on it. Costs one poll, no round trip."""
     poller = select.poll()
-    poller.register(conn.fileno(), select.POLLIN)
+    try:
+        poller.register(conn.fileno(), select.POLLIN)
+    except (psycopg.Error, OSError, ValueError):  # no socket left: the check that follows finds out
+        return True
     return bool(poller.poll(0))
 
 
