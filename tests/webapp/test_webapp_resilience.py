@@ -25,6 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 from tests.configs import config_for
 from tests.conftest import allow_connections, copy_index, fill, frozen, pour_into_postgres
 from webapp import create_app
+from webapp.kb import OUTAGE_RECHECK_S
 from webapp.serve import backoff
 
 from conftest import (ADMIN_TOKEN, ROOT, http_json, multipart, runner_alive, service_pid, wait_for_runner,  # tests/webapp/conftest.py
@@ -222,6 +223,9 @@ def test_a_postgresql_outage_is_answered_503_then_reads_and_the_runner_resume(se
             time.sleep(0.1)
         print(f"reads back {time.monotonic() - back:.2f} s after the database")
         assert service_pid(server, "ingest.jobs") == runner  # it waited the outage out, it never died
+        # Each worker finds the database back by itself: the one that answered above may not be the one that
+        # answers next, which looks again within OUTAGE_RECHECK_S of its last look and answers 503 meanwhile.
+        time.sleep(OUTAGE_RECHECK_S + 0.2)
         status, queued, _ = upload(base, note("qxoutage"), "outage.txt")
         assert status == 202, queued
         done = wait_for_job(base, queued["job"]["id"], timeout=120)
