@@ -185,14 +185,25 @@ _MIGRATED: set[tuple[str, str, int]] = set()  # (url, component, version) brough
 
 
 @reported_unavailable
-def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> int:
+def migrate(url: str, component: str, migrations: Sequence[Migration]) -> int:
     """Bring `component`'s tables up to date: apply the migrations not yet recorded, all in one transaction.
 
     An advisory lock serialises processes starting together (two gunicorn workers, a runner), so each
-    migration runs once; returns the schema version.
+    migration runs once; returns the schema version. It runs on a connection of its own without a statement
+    limit: a large index's migration may take minutes, and a process may wait for another's.
     """
-    if (db.url, component, len(migrations)) in _MIGRATED:  # a queue or store opened per request checks once
+    if (url, component, len(migrations)) in _MIGRATED:  # a queue or store opened per request checks once
         return len(migrations)
+    db = Database(url, statement_timeout=None)
+    try:
+        _migrate(db, component, migrations)
+    finally:
+        db.close()
+    _MIGRATED.add((url, component, len(migrations)))
+    return len(migrations)
+
+
+def _migrate(db: Database, component: str, migrations: Sequence[Migration]) -> None:
     with db.transaction() as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (zlib.crc32(b"kb_schema"),))
         conn.execute("CREATE TABLE IF NOT EXISTS kb_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
@@ -205,5 +216,3 @@ def migrate(db: Database, component: str, migrations: Sequence[Migration]) -> in
                 conn.execute(step)
         conn.execute("INSERT INTO kb_schema VALUES (%s, %s) ON CONFLICT (component) DO UPDATE SET version = %s",
                      (component, len(migrations), len(migrations)))
-    _MIGRATED.add((db.url, component, len(migrations)))
-    return len(migrations)

@@ -61,11 +61,7 @@ class PostgresQueue:
     def __init__(self, url: str | Database, max_pending: int | None = None) -> None:
         self.db = url if isinstance(url, Database) else Database(url)
         self.max_pending = max_pending
-        setup = Database(self.db.url, statement_timeout=None)  # it may wait for another process's migration
-        try:
-            migrate(setup, "jobs", MIGRATIONS)
-        finally:
-            setup.close()
+        migrate(self.db.url, "jobs", MIGRATIONS)
 
     @reported_unavailable
     def submit(self, job: Job) -> tuple[Job, bool]:

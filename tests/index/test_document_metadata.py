@@ -39,8 +39,8 @@ def test_postgres_migrates_an_old_author_and_stores_every_field(pg_url):
     from index.stores.postgres import PostgresStore
     from index.stores.postgres.schema import DOC_COLUMNS, MIGRATIONS, document_of
 
+    migrate(pg_url, "store", MIGRATIONS[:2])
     db = Database(pg_url)
-    migrate(db, "store", MIGRATIONS[:2])
     with db.transaction() as conn:
         conn.execute("INSERT INTO kb_documents (doc_id, source, title, author, lang, text, content_hash, text_hash,"
                      " meta, added_at, added_in) VALUES ('old', 'a.txt', 'Old', 'Jane Doe', 'sv', 't', 'h', 'th',"

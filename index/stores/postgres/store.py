@@ -22,11 +22,7 @@ class PostgresStore:
 
     def __init__(self, url: str, *, cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
                  ef_search: int = 100, statement_timeout: float | None = STATEMENT_TIMEOUT_S) -> None:
-        setup = Database(url, statement_timeout=None)  # a migration of a large index may take minutes
-        try:
-            migrate(setup, "store", MIGRATIONS)
-        finally:
-            setup.close()
+        migrate(url, "store", MIGRATIONS)
         db = Database(url, configure=register_vector, statement_timeout=statement_timeout)
         self.handle = Handle(url, db, Path(cache_dir) if cache_dir else None, Path(dict_dir), ef_search)
         self.db = self.handle.db
