@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from index.errors import (ConceptChanged, ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidMetadata,
@@ -47,6 +47,21 @@ def handle_error(exc: Exception):
     if wants_json():
         return jsonify(error=error), status, headers
     return render_template("error.html", status=status, error=error), status, headers
+
+
+def api_json(response: Response) -> Response:
+    """An API answer Flask wrote itself in HTML, in JSON: a slash redirect (`/api//search`) names where to go,
+    and the automatic OPTIONS answer is an empty 204 with its Allow header."""
+    if not wants_json() or response.mimetype != "text/html":
+        return response
+    if request.method == "OPTIONS" and response.status_code == 200:
+        response.status_code = 204
+        response.set_data(b"")
+        del response.headers["Content-Type"]
+    elif 300 <= response.status_code < 400 and response.location:
+        response.set_data(jsonify(location=response.location).get_data())
+        response.mimetype = "application/json"
+    return response
 
 
 def register(app: Flask) -> None:

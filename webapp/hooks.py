@@ -8,6 +8,7 @@ import uuid
 
 from flask import Flask, Response, abort, current_app, g, request
 
+from .errors import api_json
 from .params import check_request
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _start() -> None:
 
 
 def _finish(response: Response) -> Response:
+    response = api_json(response)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)  # a response may narrow its own policy (an exported page)
     response.headers["X-Request-ID"] = g.get("request_id", "-")

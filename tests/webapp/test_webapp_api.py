@@ -164,6 +164,16 @@ def test_wrong_method_is_json_405(client, check_spec):
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 
 
+def test_flasks_own_api_answers_are_json_not_html(client):
+    moved = client.get("/api//search?q=x")  # werkzeug merges the slashes with a redirect
+    assert moved.status_code == 308 and moved.content_type == "application/json"
+    assert moved.get_json()["location"] == moved.headers["Location"] and moved.headers["Location"].endswith("/api/search?q=x")
+    options = client.options("/api/search")
+    assert options.status_code == 204 and options.get_data() == b"" and "Content-Type" not in options.headers
+    assert {"GET", "OPTIONS"} <= set(options.headers["Allow"].split(", "))
+    assert client.options("/").status_code == 200  # the UI's answers are left as Flask writes them
+
+
 def test_oversized_request_is_json_413(app, client):
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert limit == 10 * 1024 * 1024
