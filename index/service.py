@@ -266,6 +266,10 @@ class KnowledgeBase:
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
+        if not any(ch.isalnum() for ch in query):
+            # Punctuation or emoji alone ("?", "🙂"): no word to match, and its vector would rank passages at random.
+            return SearchResponse(query, UNKNOWN, 0.0, UNKNOWN, mode, round((time.perf_counter() - started) * 1000, 2),
+                                  [], group=group, min_score=self.min_score)
         if mode == "lexical":  # lexical ranking reads the text only
             return self._search(started, query, k, lang, mode, group, ui_lang, None, None)
         encoded = fit_query(self.embedder, query)
