@@ -12,6 +12,8 @@ import contextlib
 import errno
 import fcntl
 import logging
+import os
+import select
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -119,6 +121,7 @@ class Runner:
         self.stopping = False
         self._in_job = False
         self._unrecorded: Job | None = None  # claimed, its end not recorded yet: requeued after an outage
+        self._wake: tuple[int, int] | None = None  # while serving, a pipe `stop()` writes to: a pause ends at once
 
     def stop(self, *_: object) -> None:
         """Stop the runner (a signal handler): between jobs, or now, putting the running job back in the queue.
@@ -126,6 +129,9 @@ class Runner:
         Interrupting a job anywhere is safe: it publishes atomically and runs again from scratch.
         """
         self.stopping = True
+        if self._wake is not None:
+            with contextlib.suppress(OSError):  # full: already woken
+                os.write(self._wake[1], b"x")
         if self._in_job:
             self._in_job = False
             raise Stopped()
@@ -133,7 +139,7 @@ class Runner:
     def serve(self, once: bool = False) -> None:
         """Start the engine, recover after a dead runner, then run jobs as they come until `stop()` (or, `once`,
         until none waits). The engine starts before any job runs, so an unreachable cluster fails none."""
-        with runner_lock(self.context.jobs_dir):
+        with runner_lock(self.context.jobs_dir), self._waking():
             self.context.engine.start()
             self._outlast(self.recover)
             log.info("job runner serving %s", self.index_dir)
@@ -142,11 +148,33 @@ class Runner:
                 if self._outlast(self.run_next) is None and not self.stopping:
                     if once:
                         break
-                    time.sleep(self.poll_s)
+                    self._pause(self.poll_s)
                 if time.monotonic() - swept >= self.sweep_every_s:
                     self._outlast(self.sweep)
                     swept = time.monotonic()
         log.info("job runner stopped")
+
+    @contextlib.contextmanager
+    def _waking(self):
+        """The pipe that lets `stop()` end a pause, for the life of `serve`."""
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        self._wake = (read, write)
+        try:
+            yield
+        finally:
+            self._wake = None
+            os.close(read)
+            os.close(write)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait `seconds`, or less where `stop()` comes meanwhile (a sleep would outlast the signal by its rest)."""
+        if self.stopping:
+            return
+        if self._wake is None:
+            time.sleep(seconds)
+        else:
+            select.select([self._wake[0]], [], [], seconds)
 
     def _outlast(self, step: Callable[[], T]) -> T | None:
         """Run `step`, waiting out an unreachable database or a full disk with backoff; None once stopping.
@@ -169,7 +197,7 @@ class Runner:
                     log.warning("job queue or index unavailable (%s); retrying every %.1f-%.0f s", self._reason(exc),
                                 RETRY_FIRST_S, RETRY_MAX_S)
                 failing = True
-                time.sleep(delay)
+                self._pause(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             if failing:
@@ -227,7 +255,7 @@ class Runner:
         except IndexBusy:
             # Another writer (a command-line ingest) holds the index: wait for it, this is no failure.
             self.queue.requeue(job.id, count_attempt=False)
-            time.sleep(BUSY_BACKOFF_S)
+            self._pause(BUSY_BACKOFF_S)
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
             if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
                 raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
@@ -238,7 +266,7 @@ class Runner:
             elif job.attempts < min(UNEXPECTED_ATTEMPTS, self.max_attempts):
                 log.exception("job %s failed unexpectedly (attempt %d); it runs again", job.id, job.attempts)
                 self.queue.requeue(job.id)
-                time.sleep(BUSY_BACKOFF_S * job.attempts)
+                self._pause(BUSY_BACKOFF_S * job.attempts)
             else:
                 log.exception("job %s failed unexpectedly (attempt %d); given up", job.id, job.attempts)
                 self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__},"

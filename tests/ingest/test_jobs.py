@@ -323,6 +323,31 @@ def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy)
     assert queue.recent() == [] and not list(spool.folder(jobs_dir(index_copy)).glob("*"))
 
 
+@pytest.mark.parametrize("wait", ["outage", "retry"])
+def test_stop_ends_a_runners_wait_at_once(runner, index_copy, monkeypatch, wait):
+    # Waits of a minute: a stop that slept them out would fail the join below.
+    if wait == "outage":
+        monkeypatch.setattr(runner_module, "RETRY_FIRST_S", 60.0)
+        monkeypatch.setattr(runner.queue, "claim", lambda: (_ for _ in ()).throw(InsufficientStorage("disk full")))
+    else:
+        monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 60.0)
+        monkeypatch.setitem(runner_module.TASKS, UPLOAD, lambda job, context, report: 1 / 0)
+        job = submit(index_copy, NOTE, "note.txt")
+    serving = threading.Thread(target=runner.serve)
+    serving.start()
+    deadline = time.monotonic() + 30
+    while runner._wake is None or (wait == "retry" and open_queue(config_for(index_copy)).get(job.id).state != QUEUED):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the wait
+    runner.stop()
+    serving.join(timeout=10)
+    assert not serving.is_alive()
+    if wait == "retry":  # requeued, its bytes kept, for the next runner
+        assert open_queue(config_for(index_copy)).get(job.id).state == QUEUED
+        assert spool.path_of(jobs_dir(index_copy), job).exists()
+
+
 def test_a_stopping_runner_puts_its_job_back_unharmed(runner, index_copy):
     queue = open_queue(config_for(index_copy))
     job = submit(index_copy, NOTE, "note.txt")
