@@ -54,8 +54,9 @@ def _finish(response: Response) -> Response:
         response.headers.setdefault(name, value)  # a response may narrow its own policy (an exported page)
     response.headers["X-Request-ID"] = g.get("request_id", "-")
     took = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-    log.info("%s %s %s %.1fms request_id=%s", request.method, request.path, response.status_code, took,
-             g.get("request_id", "-"))
+    # A 5xx is the service failing a client (its database down, its encoder overloaded): an operator's business.
+    log.log(logging.WARNING if response.status_code >= 500 else logging.INFO, "%s %s %s %.1fms request_id=%s",
+            request.method, request.path, response.status_code, took, g.get("request_id", "-"))
     return response
 
 

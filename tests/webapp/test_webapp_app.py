@@ -33,7 +33,7 @@ def test_request_id_is_echoed_or_made(client, caplog):
     with caplog.at_level(logging.INFO, logger="webapp"):
         given = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert given.headers["X-Request-ID"] == "abc-123"
-    assert any("request_id=abc-123" in r.getMessage() for r in caplog.records)
+    assert any("request_id=abc-123" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
     made = client.get("/healthz", headers={"X-Request-ID": "forged 200 request_id=x"})
     assert made.headers["X-Request-ID"] != "forged 200 request_id=x"
     assert len(made.headers["X-Request-ID"]) == 32
@@ -51,15 +51,19 @@ def test_unexpected_error_is_a_logged_generic_json_500(seed_index, caplog):
     assert any("request_id=req-500" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
-def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monkeypatch):
+def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(kb_module, "MISSING_RETRY_S", 0)
     index_dir = tmp_path / "index"
     app = create_app({"KB_INDEX_DIR": str(index_dir)})
     client = app.test_client()
     for path in ("/healthz", "/api/search?q=x", "/api/concepts"):
-        response = client.get(path)
+        with caplog.at_level(logging.INFO, logger="webapp.hooks"):
+            response = client.get(path, headers={"X-Request-ID": "req-503"})
         assert response.status_code == 503
         assert response.get_json()["error"]["code"] == "index_not_found"
+    # The service failing its clients is logged as a warning, an ordinary answer as info.
+    access = [r for r in caplog.records if r.name == "webapp.hooks" and "request_id=req-503" in r.getMessage()]
+    assert len(access) == 3 and all(r.levelno == logging.WARNING and " 503 " in r.getMessage() for r in access)
     page = client.get("/")
     assert page.status_code == 503 and b"not available" in page.data
     copy_index(seed_index, index_dir)
