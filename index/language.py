@@ -20,6 +20,14 @@ ALIASES = {"nb": "no", "nn": "no"}
 # Languages whose queries we expect; a query's language is one of these or the corpus's own.
 QUERY_LANGUAGES = ("en", "de", "fr", "da", "no", "sv", "nl", "es", "it", "pt")
 
+# The letters each query language writes beyond a to z, those of its usual loans and names included. A word with a
+# letter none of them writes (Turkish ş, Polish ł, Czech ř, Romanian ț, Hungarian ő, Icelandic ð) is of a language
+# the detector does not know, which it would read as the nearest one it knows (müşteri sadakati as Spanish).
+ALPHABETS = {
+    "en": "éèïç", "de": "äöüßéè", "fr": "àâæçéèêëîïôœùûüÿ", "da": "æøåéü", "no": "æøåéèóòôü", "sv": "åäöéü",
+    "nl": "áéíóúàèëïöüĳâêô", "es": "áéíóúüñ", "it": "àèéìíîòóù", "pt": "áâãàçéêíóôõúü",
+}
+
 # Corpus evidence: each word of four letters or more that occurs in exactly one corpus language
 # multiplies that language's probability by e^(CORPUS_WEIGHT / number of such-length words), but
 # only for the detector's three best candidates: it arbitrates between close languages (Norwegian
@@ -166,6 +174,8 @@ def detect_query(
     probs = {code: p / total for code, p in probs.items()} if total > 0 else {}
     if not probs:  # no letters at all ("123"), or no candidate lingua knows
         return QueryLanguage(UNKNOWN, 0.0, UNKNOWN)
+    if _foreign_word(text, allowed, vocabularies or {}):
+        return QueryLanguage(UNKNOWN, 0.0, max(probs, key=probs.get))
     if vocabularies:
         probs = _with_corpus_evidence(text, probs, vocabularies)
     guess = max(probs, key=probs.get)
@@ -173,6 +183,14 @@ def detect_query(
     slope, intercept = CALIBRATION
     confidence = round(1 / (1 + math.exp(-(slope * math.log(top / (1 - top)) + intercept))), 3)
     return QueryLanguage(guess if confidence >= MIN_CONFIDENCE else UNKNOWN, confidence, guess)
+
+
+def _foreign_word(text: str, candidates: set[str], vocabularies: Mapping[str, frozenset[str]]) -> bool:
+    """Whether the text has a word with a letter none of the candidate languages writes (see ALPHABETS), one no
+    corpus language writes either."""
+    known = set("abcdefghijklmnopqrstuvwxyz").union(*(ALPHABETS.get(c, "") for c in candidates))
+    return any(any(ch.isalpha() and ch not in known for ch in word) and not any(word in v for v in vocabularies.values())
+               for word in word_tokens(text))
 
 
 def _with_corpus_evidence(text: str, probs: dict[str, float], vocabularies: Mapping[str, frozenset[str]]) -> dict[str, float]:

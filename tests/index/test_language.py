@@ -59,6 +59,22 @@ def test_corpus_vocabulary_cannot_make_an_english_query_swedish():
     assert detect_query("value disciplines", {"sv": frozenset({"value", "disciplines"})}).guess == "en"
 
 
+@pytest.mark.parametrize("query", ["müşteri sadakati", "lojalność klientów", "věrnost zákazníků", "ügyfélhűség",
+                                   "loialitatea clienților", "þjónusta við viðskiptavini"])
+def test_a_query_in_a_language_the_detector_does_not_know_is_und_when_its_letters_tell(query):
+    # Turkish, Polish, Czech, Hungarian, Romanian, Icelandic: each read as one of the ten (es, pt, de, fr) before.
+    found = detect_query(query)
+    assert found.lang == UNKNOWN and found.confidence == 0.0 and found.guess != UNKNOWN
+
+
+def test_letters_of_the_ten_languages_or_of_the_corpus_keep_a_querys_language():
+    for query, lang in [("leverandørkæde", "da"), ("Kundennähe", "de"), ("previsão do tempo", "pt"),
+                        ("stratégie de prix", "fr"), ("kundnöjdhet", "sv"), ("ventaja competitiva", "es")]:
+        assert detect_query(query).lang == lang
+    assert detect_query("Škoda kundelojalitet").lang == UNKNOWN
+    assert detect_query("Škoda kundelojalitet", {"no": frozenset({"škoda", "kundelojalitet"})}).lang == "no"
+
+
 def test_confidence_is_a_probability_and_unsure_means_und():
     for text in ["customer journey", "Kundennähe", "lock-on vs lock-in", "kundereise", "x"]:
         found = detect_query(text)
