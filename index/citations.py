@@ -22,7 +22,10 @@ _ACRONYM = re.compile(r"^[A-ZÀ-Þ]{2,}$")
 _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co corp company group institute institut
     university universitet universiteit college school review journal press media news magazine bank foundation
     association society council agency ministry department centre center""".split())
-_BIBTEX_SPECIAL = re.compile(r"([&%$#_{}])")
+_BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
+# BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
+# brace of the text never counts, nor does a backslash start a command the text never meant.
+_BIBTEX_LITERAL = str.maketrans({"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}"})
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 HTML_STYLE = ("body{font:16px/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
               "blockquote{margin:0;padding-left:1rem;border-left:3px solid #888}mark{background:#fff3a3}"
@@ -195,7 +198,7 @@ def bibtex(entries: Sequence[Entry]) -> str:
 
 
 def _tex(text: str) -> str:
-    return _BIBTEX_SPECIAL.sub(r"\\\1", _one_line(text))
+    return _BIBTEX_SPECIAL.sub(r"\\\1", _one_line(text).translate(_BIBTEX_LITERAL))
 
 
 def _bibtex_name(name: str) -> str:

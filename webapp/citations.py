@@ -54,10 +54,12 @@ def cite(fields: dict) -> dict:
     return Reference.of(fields, document_url(fields["doc_id"])).to_dict()
 
 
-def _passage(doc_id: str, ord: int, span: tuple[int, int] | None) -> PassageEntry:
+def _passage(doc_id: str, ord: int, span: tuple[int, int] | None, key: str) -> PassageEntry:
     found = get_kb().passage(doc_id, ord)
     text = found["text"]
-    start, end = span if span and span[0] <= span[1] <= len(text) else (0, 0)
+    if span and span[1] > len(text):
+        raise InvalidQuery(f"item {key[:80]!r}: the span ends after the passage ({len(text)} characters)")
+    start, end = span or (0, 0)
     return PassageEntry(Reference.of(found["citation"], document_url(doc_id)), text[:start], text[start:end],
                         text[end:], found["lang"], document_url(doc_id, ord, (start, end)))
 
@@ -86,7 +88,7 @@ def pack_entries(raw: str) -> list[Entry]:
             span = (int(passage[3]), int(passage[4])) if passage[3] else None
             if span and span[0] > span[1]:
                 raise InvalidQuery(f"item {key[:80]!r}: a span's start comes after its end")
-            entries.append(_passage(passage[1], int(passage[2]), span))
+            entries.append(_passage(passage[1], int(passage[2]), span, key))
         elif concept:
             entries.append(_concept(concept[1]))
         else:

@@ -95,6 +95,19 @@ def test_bibtex_parses_back_with_bibtexparser():
         assert entry.get("publisher") == ref.publisher and entry["language"] == ref.lang
 
 
+@pytest.mark.parametrize("title", ["A } B", "A { B", "{A} } {", "C:\\Users\\kb \\}"])
+def test_a_brace_or_backslash_in_a_field_loses_no_bibtex_entry(title):
+    # BibTeX counts every brace, escaped or not: a lone one ended the field and the parser dropped the entry.
+    odd = Reference("d4", title, (f"Org {title}",), "2020", f"Press {title}", "en", f"{BASE}/documents/d4")
+    pack = [passage(odd, 0), passage(REFS[0], 1)]
+    raw = bibtexparser.loads(bibtex(pack), parser=BibTexParser(common_strings=True)).entries
+    assert [e["ID"] for e in raw] == ["kb-d4", "kb-a1"] and raw[1]["title"] == bibtexparser.loads(
+        bibtex([passage(REFS[0], 1)]), parser=BibTexParser(common_strings=True)).entries[0]["title"]
+    literal = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}"}
+    assert raw[0]["title"] == "".join(literal.get(ch, ch) for ch in title)  # the LaTeX commands for the characters
+    assert raw[0]["publisher"].startswith("Press ") and raw[0]["url"] == odd.url
+
+
 def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
     page = export(PACK, "html", "2026-12-03")
     document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)  # raises on any error

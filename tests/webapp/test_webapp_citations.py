@@ -143,6 +143,16 @@ def test_a_malformed_pack_is_a_json_400(client, check_spec, query, message):
     assert response.status_code == 400 and message in body["error"]["message"]
 
 
+def test_a_span_past_its_passage_is_a_400_not_dropped(client, check_spec):
+    hit = client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"][0]
+    length = len(hit["text"])
+    base = f"/api/pack?format=ris&items=passage:{hit['doc_id']}:{hit['ord']}"
+    assert client.get(f"{base}:0-{length}").status_code == 200  # up to its last character
+    response = client.get(f"{base}:0-{length + 1}")
+    check_spec("/api/pack", response.status_code, response.content_type, response.get_json())
+    assert response.status_code == 400 and f"({length} characters)" in response.get_json()["error"]["message"]
+
+
 def test_a_pack_naming_a_gone_passage_is_a_404(client):
     response = client.get("/api/pack?items=passage:0123456789abcdef:0&format=ris")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
