@@ -157,7 +157,14 @@ def file_name(raw: str | None) -> str:
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     if _PATH_CONTROL.search(name) or "\ufffd" in name:
         raise InvalidQuery("the file name contains control characters or bytes that are not UTF-8")
-    return _BIDI.sub("", name).strip()[:MAX_NAME_CHARS]
+    name = _BIDI.sub("", name).strip()
+    if len(name) <= MAX_NAME_CHARS:
+        return name
+    # Cut in the stem: the suffix names the file's type (a name that long with no short suffix keeps its start).
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 10:
+        return name[:MAX_NAME_CHARS]
+    return stem[:MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "." + suffix
 
 
 def _decoded(raw: bytes, what: str, controls: re.Pattern) -> str:

@@ -49,7 +49,9 @@ class _CheckTurns:
 
 class NoFile(BadRequest):
     name = "No File"
-    description = f"send the document as a multipart/form-data field named '{FILE_FIELD}'"
+    # werkzeug drops a part whose headers are not UTF-8 (a Latin-1 file name), so that is said too.
+    description = (f"send the document as a multipart/form-data field named '{FILE_FIELD}'"
+                   " (its part headers, the file name among them, in UTF-8)")
 
 
 class UnsupportedType(UnsupportedMediaType):

@@ -155,6 +155,23 @@ def test_upload_without_a_file_field_is_400(writer, index_copy):
     assert snapshot(index_copy) == before
 
 
+def test_an_upload_whose_file_name_is_not_utf8_is_told_so(writer, index_copy):
+    before = snapshot(index_copy)
+    body = (b'--BB\r\nContent-Disposition: form-data; name="file"; filename="x\xff.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\nKundelojalitet handler om tillit.\r\n--BB--\r\n")
+    response = writer.client.post("/api/documents", data=body, headers=AUTH,
+                                  content_type="multipart/form-data; boundary=BB")
+    assert response.status_code == 400 and "UTF-8" in response.get_json()["error"]["message"]
+    assert snapshot(index_copy) == before
+
+
+def test_a_long_file_name_is_cut_in_its_stem_keeping_its_type(writer, index_copy):
+    name = "Kundelojalitet " + "a" * 300 + ".md"
+    status, body, _ = writer.upload(b"# Kundelojalitet\n\nTillit er grunnlaget for lojalitet.\n", name)
+    assert status == 202, body
+    assert len(body["job"]["file_name"]) == 200 and body["job"]["file_name"].endswith("aaa.md")
+
+
 def test_oversized_upload_is_413_and_changes_nothing(index_copy, check_spec):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "MAX_CONTENT_LENGTH": 2048})
     before = snapshot(index_copy)
