@@ -17,9 +17,9 @@ FIELDS = ("title", "authors", "date", "publisher", "lang")
 MAX_CHARS = 200  # title, one author, publisher
 MAX_AUTHORS = 50
 # ISO 8601 calendar dates, partial allowed; a time after the date (DOCX `created`) is dropped.
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][0-9:.+\-Z]*)?$")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][0-9:.+\-Z]*)?$", re.ASCII)  # ٢٠٢١ is no ISO date
 # PDF dates: D:YYYYMMDDHHmmSS with everything after the year optional.
-_PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?")
+_PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?", re.ASCII)
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Several authors in one string are separated by semicolons (a comma may sit inside one: "Doe, Jane").
@@ -48,7 +48,7 @@ def iso_date(value: Any) -> str | None:
     if not found:
         raise InvalidMetadata(f"date must be an ISO date such as 2021, 2021-03 or 2021-03-04, not {text[:40]!r}")
     year, month, day = found.groups()
-    if month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= _days(int(year), int(month)):
+    if int(year) == 0 or month and not 1 <= int(month) <= 12 or day and not 1 <= int(day) <= _days(int(year), int(month)):
         raise InvalidMetadata(f"date {text[:40]!r} is not a calendar date")
     return "-".join(part for part in (year, month, day) if part)
 

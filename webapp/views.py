@@ -30,7 +30,7 @@ def _write_context() -> dict:
     return {"writes_enabled": enabled, "signed_in": signed_in, "csrf_token": trainer.csrf_token() if signed_in else ""}
 
 
-_SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$")
+_SPAN = re.compile(r"^(\d{1,7})-(\d{1,7})$", re.ASCII)
 READER_COOKIE = "kb_glosses"
 READER_CHOICES = (*READER_LANGUAGES, "off")
 # How glosses show: under each word, in a popover on hover, focus or tap, or not at all. app.js switches the view

@@ -84,6 +84,7 @@ def test_dates_are_iso_and_partial_dates_are_kept(value, expected):
 @pytest.mark.parametrize("raw, message", [
     ({"date": "2021-13"}, "not a calendar date"), ({"date": "2019-02-29"}, "not a calendar date"),
     ({"date": "March 2021"}, "ISO date"), ({"date": 2021}, "must be a string"),
+    ({"date": "٢٠٢١"}, "ISO date"), ({"date": "２０２１-０３"}, "ISO date"), ({"date": "0000"}, "not a calendar date"),
     ({"authors": 5}, "list of names"), ({"authors": ["x" * 201]}, "longer than 200"),
     ({"language": "Swedish"}, "language must be a known language code"), ({"language": "zz"}, "not 'zz'"),
     ({"title": ["a"]}, "title must be a string"),
