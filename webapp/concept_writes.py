@@ -8,6 +8,7 @@ it again: an earlier job may have changed that catalogue) and publishes it with 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -22,6 +23,8 @@ from .kb import get_kb
 from .writes import queue
 
 log = logging.getLogger(__name__)
+
+_IF_MATCH = re.compile(r'^(?:\*|(?:W/)?"([!#-~]+)")$')  # what openapi.IF_MATCH allows; group 1 the tag, None for *
 
 
 class NotJson(UnsupportedMediaType):
@@ -68,10 +71,9 @@ def if_match() -> str | None:
     if "If-Match" not in request.headers:
         return None
     raw = request.headers["If-Match"].strip()
-    tags = request.if_match
-    named = {t for t in tags.as_set(include_weak=True) if t}  # a compressing proxy may weaken the ETag (W/"...")
-    if tags.star_tag and not named:
-        return None
-    if len(named) != 1:  # a malformed header must not pass as none: the write would go through unconditionally
+    # One entity tag as RFC 9110 writes it, or *: a malformed header must not pass as none (the write would go
+    # through unconditionally) nor as a version (werkzeug reads a bare nope as the tag "nope").
+    found = _IF_MATCH.match(raw)
+    if not found:
         raise InvalidConcept(f"If-Match must name one version of the concept, its ETag in quotes, or *; not {raw[:80]!r}")
-    return next(iter(named))
+    return found[1]  # a compressing proxy may weaken the ETag (W/"..."): the same version

@@ -32,6 +32,8 @@ _PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
 _BIDI = re.compile("[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_NAME_CHARS = 200
 _PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
+# The parameters that take pasted text (a query, a term): only they may hold a tab or a line break.
+TEXT_PARAMS = frozenset({"q", "term"})
 # A JSON request body (a concept, a suggestion's edits) is small and shallow; the whole request may be 10 MB.
 MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -197,7 +199,7 @@ def check_request(path_info: str, query_string: bytes) -> None:
     for raw_name, raw_value in _pairs(query_string):
         name = _decoded(raw_name, "a parameter name", _PATH_CONTROL)
         label = name if _PARAM_NAME.fullmatch(name) else "a parameter"
-        _decoded(raw_value, label, _TEXT_CONTROL)
+        _decoded(raw_value, label, _TEXT_CONTROL if name in TEXT_PARAMS else _PATH_CONTROL)
         # Every parameter takes one value: k=1&k=5000 would be read as k=1 by one reader, k=5000 by another.
         if name in seen:
             raise InvalidQuery(f"{label} is given more than once")

@@ -76,7 +76,8 @@ def test_a_change_made_on_a_version_since_changed_is_refused_with_412(trainer, i
     status, answer, _ = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": tag})
     assert (status, answer["error"]["code"]) == (412, "precondition_failed") and "read it again" in answer["error"]["message"]
     assert trainer.send("DELETE", "/api/concepts/customer-loyalty", None, {**AUTH, "If-Match": tag})[0] == 412
-    for malformed in ('"a", "b"', f"{tag};q=1", f"{tag} \"x\"", tag[:-1], '""', '"', ",", "*, " + tag, ""):
+    for malformed in ('"a", "b"', f"{tag};q=1", f"{tag} \"x\"", tag[:-1], '""', '"', ",", "*, " + tag, "",
+                      tag.strip('"'), f"{tag}, {tag}", '"\u00e9"'.encode().decode("latin-1")):  # bare, twice, not ASCII
         status, answer, _ = trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": malformed})
         assert (status, answer["error"]["code"]) == (400, "invalid_concept"), malformed  # never as if none were sent
     assert trainer.send("PUT", "/api/concepts/customer-loyalty", second, {**AUTH, "If-Match": headers["ETag"]})[0] == 202
