@@ -217,17 +217,25 @@ def typed_term(text: str) -> str:
 
 def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
     """Every gloss of one word or term typed by a reader (function words included), its offsets into the term as
-    `typed_term` reads it: concept, then dictionary."""
+    `typed_term` reads it: concept, then dictionary. A term of several words is glossed whole where the dictionary
+    lists it (på grund av: because of); one it does not list is glossed as a passage is (its concept terms, then
+    each other word)."""
     word = typed_term(word)
     if not word:
         raise InvalidQuery("term must be a non-empty word")
-    found = [g for g in gloss_text(word, lang, reader, catalogue, lexicons) if g.source.startswith("concept:")]
+    glossed = gloss_text(word, lang, reader, catalogue, lexicons)
+    found = [g for g in glossed if g.source.startswith("concept:")]
     lexicon = lexicons.get(lang) if lang != "en" else None
-    if lexicon is not None and " " not in word:
+    if lexicon is None:
+        return found
+    words = [m.group().casefold() for m in _WORD.finditer(word)]
+    if " " not in word:  # one word, hyphenated ones (e-post) included
         entry = lexicon.lookup(word)
         if entry is not None:
-            found.append(_dictionary_gloss(word, 0, read(word, entry, lexicon, word_classes(lexicons))))
-    return found
+            return found + [_dictionary_gloss(word, 0, read(word, entry, lexicon, word_classes(lexicons)))]
+    elif (phrase := lexicon.phrase(words)) is not None and phrase[0] == len(words):
+        return found + [_dictionary_gloss(word, 0, phrase[1])]
+    return glossed  # concept terms, listed idioms and each other word, as in a passage
 
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:

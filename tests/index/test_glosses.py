@@ -361,6 +361,21 @@ def test_lookup_word_glosses_function_words_and_concept_terms(lex, catalogue):
         lookup_word("   ", "sv", "en", catalogue, lex)
 
 
+@pytest.mark.parametrize("term, lang, gloss", [("på grund av", "sv", "because of"), ("bete sig", "sv", "behave"),
+                                               ("heller ikke", "da", "neither"), ("helemaal niet", "nl", "not at all")])
+def test_lookup_word_glosses_a_listed_phrase_whole(lex, catalogue, term, lang, gloss):
+    # A term of several words was glossed only where it named a concept: these gave nothing.
+    found = lookup_word(term, lang, "en", catalogue, lex)
+    assert len(found) == 1 and (found[0].start, found[0].end) == (0, len(term)) and gloss in found[0].gloss
+
+
+def test_lookup_word_glosses_an_unlisted_phrase_word_by_word(lex, catalogue):
+    found = lookup_word("kund  och  företag", "sv", "en", catalogue, lex)  # typed_term collapses the spaces
+    assert [(g.term, g.start) for g in found] == [("kund", 0), ("företag", 9)] and "customer" in found[0].gloss
+    mixed = lookup_word("kundintimitet och lojalitet", "sv", "en", catalogue, lex)
+    assert [(g.term, g.source.split(":")[0]) for g in mixed] == [("kundintimitet", "concept"), ("lojalitet", "freedict")]
+
+
 # ---------------------------------------------------------------- the knowledge base
 
 
