@@ -91,6 +91,8 @@ def check_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
     """
     given = dict(raw)
     if "language" in given:
+        if "lang" in given:  # one field under both its names: which one holds?
+            raise InvalidMetadata("give the language once, as language (or lang), not both")
         given["lang"] = given.pop("language")
     unknown = sorted(set(given) - set(FIELDS))
     if unknown:

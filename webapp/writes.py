@@ -144,6 +144,9 @@ def upload_metadata() -> dict:
     Authors come as one field per author, or one field with names separated by ';'.
     """
     form = request.form
+    repeated = next((name for name in form if name != "authors" and len(form.getlist(name)) > 1), None)
+    if repeated:  # title=A&title=B: one reader keeps A, another B
+        raise InvalidMetadata(f"{repeated} is given more than once")
     # Every field but the write's credentials is metadata: check_metadata refuses the unknown ones.
     raw: dict = {name: form[name] for name in form if name not in (TOKEN_FIELD, CSRF_FIELD, "authors")}
     authors = [a for a in form.getlist("authors") if a.strip()]

@@ -44,6 +44,7 @@ def test_an_upload_without_metadata_is_titled_by_its_first_line_not_its_file_nam
     ({"date": "May 2024"}, "date must be an ISO date"), ({"date": "2024-02-30"}, "not a calendar date"),
     ({"language": "Norwegian"}, "language must be a known language code"), ({"language": "zz"}, "not 'zz'"),
     ({"title": "x" * 201}, "title is longer than 200"), ({"isbn": "1"}, "unknown metadata field 'isbn'"),
+    ({"title": ["A", "B"]}, "title is given more than once"), ({"language": "nl", "lang": "sv"}, "not both"),
 ])
 def test_bad_upload_metadata_is_a_json_400_and_queues_nothing(writer, index_copy, form, message):
     status, body, _ = writer.upload(NOTE, "note.txt", form=form)
