@@ -95,6 +95,7 @@ def replace_concept(concept_id: str) -> tuple[Response, int, dict]:
 @bp.delete("/api/concepts/<concept_id>")
 def remove_concept(concept_id: str) -> tuple[Response, int, dict]:
     """Queue a concept's removal (needs the admin token): 202 and the job."""
+    require_writer()  # before reading If-Match: a stranger's malformed header is a 403, not a 400
     return _accepted(*concept_writes.remove(concept_id, concept_writes.if_match()))
 
 

@@ -427,7 +427,7 @@ def _edit_metadata() -> dict:
 PACK_TYPES = {mimetype: {"schema": {"type": "array", "items": {"type": "object"}} if fmt == "csl-json" else STR}
               for fmt, (mimetype, _) in FORMATS.items()}
 # The keys webapp/citations.py accepts, comma-separated (blanks and empty keys between them are skipped; the
-# control characters other than tab, newline and carriage return are refused, as in every parameter).
+# control characters other than tab, newline and carriage return are refused, as in q and term).
 _PACK_KEY = r"(passage:[0-9a-f]{1,64}:[0-9]{1,6}(:[0-9]{1,7}-[0-9]{1,7})?|concept:[A-Za-z0-9_.-]{1,100})"
 _BLANK = r"[ \t\n\r]"
 PACK_ITEMS = rf"^[ \t\n\r,]*{_PACK_KEY}({_BLANK}*,[ \t\n\r,]*{_PACK_KEY})*[ \t\n\r,]*$"

@@ -32,8 +32,9 @@ _PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
 _BIDI = re.compile("[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_NAME_CHARS = 200
 _PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
-# The parameters that take pasted text (a query, a term): only they may hold a tab or a line break.
-TEXT_PARAMS = frozenset({"q", "term"})
+# The parameters that take pasted text (a query, a term, a pack's list of keys): only they may hold a tab or a
+# line break.
+TEXT_PARAMS = frozenset({"q", "term", "items"})
 # A JSON request body (a concept, a suggestion's edits) is small and shallow; the whole request may be 10 MB.
 MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32

@@ -14,8 +14,8 @@ from webapp import params
     ("/api/search", b"%ff=1", "a parameter name is not valid UTF-8"),
     ("/api/search", b"a%0Ab=1", "a parameter name contains the control character U+000A"),
     ("/api/search", b"x" * 50 + b"=%01", "a parameter contains the control character U+0001"),
-    ("/api/suggestions", b"doc_id=%09", "doc_id contains the control character U+0009"),  # only q and term
-    ("/api/pack", b"format=ris&items=concept:x%0A", "items contains the control character U+000A"),  # are texts
+    ("/api/suggestions", b"doc_id=%09", "doc_id contains the control character U+0009"),  # only q, term, items
+    ("/api/pack", b"format=ris%0A&items=concept:x", "format contains the control character U+000A"),  # are texts
     ("/api/documents/a\x00b", b"", "the path contains the control character U+0000"),
     ("/api/documents/\xc3", b"", "the path is not valid UTF-8"),  # WSGI path: bytes as latin-1
 ])
@@ -29,6 +29,7 @@ def test_good_text_passes():
     path = "/api/documents/" + "Kundennähe".encode().decode("latin-1")
     params.check_request(path, b"q=Kundenn%C3%A4he+und+Treue%0Aim+Netz%09ok&k=5&lang=de-AT&%E6%BC%A2=1")
     params.check_request("/api/glossary", b"term=p%C3%A5%0Agrund%09av&lang=sv")
+    params.check_request("/api/pack", b"format=ris&items=concept:a,%0A%09concept:b")
 
 
 @pytest.mark.parametrize("query", [b"k=1&k=5000", b"mode=lexical&q=x&mode=zzz", b"q=a&q=b"])
