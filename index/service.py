@@ -395,7 +395,8 @@ class KnowledgeBase:
         if len(term) > MAX_QUERY_CHARS:
             raise InvalidQuery(f"term is longer than {MAX_QUERY_CHARS} characters")
         code = self._known_language(lang)
-        return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons)]
+        return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons,
+                                                 split_deadline())]
 
     def gloss_languages(self) -> dict[str, list[str]]:
         """Per passage language, the FreeDict dictionaries installed (empty: concept glosses only)."""

@@ -215,15 +215,16 @@ def typed_term(text: str) -> str:
     return " ".join(text.split())
 
 
-def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons) -> list[Gloss]:
+def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons,
+                deadline: float | None = None) -> list[Gloss]:
     """Every gloss of one word or term typed by a reader (function words included), its offsets into the term as
     `typed_term` reads it: concept, then dictionary. A term of several words is glossed whole where the dictionary
     lists it (på grund av: because of); one it does not list is glossed as a passage is (its concept terms, then
-    each other word)."""
+    each other word). After `deadline` (see `split_deadline`), a long term's unknown words are no longer split."""
     word = typed_term(word)
     if not word:
         raise InvalidQuery("term must be a non-empty word")
-    glossed = gloss_text(word, lang, reader, catalogue, lexicons)
+    glossed = gloss_text(word, lang, reader, catalogue, lexicons, deadline)
     found = [g for g in glossed if g.source.startswith("concept:")]
     lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is None:
