@@ -1,6 +1,7 @@
 """Language detection: langdetect for documents and chunks, lingua plus the corpus for short queries."""
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from typing import Iterable, Mapping, NamedTuple
@@ -185,10 +186,16 @@ def detect_query(
     return QueryLanguage(guess if confidence >= MIN_CONFIDENCE else UNKNOWN, confidence, guess)
 
 
+@functools.lru_cache(maxsize=16)
+def _letters(candidates: frozenset[str]) -> frozenset[str]:
+    """Every letter some candidate language writes (a to z and its ALPHABETS entry)."""
+    return frozenset("abcdefghijklmnopqrstuvwxyz").union(*(ALPHABETS.get(c, "") for c in candidates))
+
+
 def _foreign_word(text: str, candidates: set[str], vocabularies: Mapping[str, frozenset[str]]) -> bool:
     """Whether the text has a word with a letter none of the candidate languages writes (see ALPHABETS), one no
     corpus language writes either."""
-    known = set("abcdefghijklmnopqrstuvwxyz").union(*(ALPHABETS.get(c, "") for c in candidates))
+    known = _letters(frozenset(candidates))
     return any(any(ch.isalpha() and ch not in known for ch in word) and not any(word in v for v in vocabularies.values())
                for word in word_tokens(text))
 

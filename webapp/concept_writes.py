@@ -24,7 +24,7 @@ from .writes import queue
 
 log = logging.getLogger(__name__)
 
-_IF_MATCH = re.compile(r'^(?:\*|(?:W/)?"([!#-~]+)")$')  # what openapi.IF_MATCH allows; group 1 the tag, None for *
+_IF_MATCH = re.compile(params.IF_MATCH)
 
 
 class NotJson(UnsupportedMediaType):

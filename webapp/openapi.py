@@ -13,7 +13,7 @@ from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 from ingest.jobs.base import KINDS, STAGES, STATES
 
-from .params import LANG_TAG as LANG_TAG_PATTERN, PATH_CONTROLS, TEXT_CONTROLS
+from .params import IF_MATCH as IF_MATCH_PATTERN, LANG_TAG as LANG_TAG_PATTERN, PATH_CONTROLS, TEXT_CONTROLS
 
 
 def _ref(name: str) -> dict:
@@ -427,7 +427,7 @@ def _edit_metadata() -> dict:
 PACK_TYPES = {mimetype: {"schema": {"type": "array", "items": {"type": "object"}} if fmt == "csl-json" else STR}
               for fmt, (mimetype, _) in FORMATS.items()}
 # The keys webapp/citations.py accepts, comma-separated (blanks and empty keys between them are skipped; the
-# control characters other than tab, newline and carriage return are refused, as in q and term).
+# control characters other than tab, newline and carriage return are refused: items is pasted text, as q is).
 _PACK_KEY = r"(passage:[0-9a-f]{1,64}:[0-9]{1,6}(:[0-9]{1,7}-[0-9]{1,7})?|concept:[A-Za-z0-9_.-]{1,100})"
 _BLANK = r"[ \t\n\r]"
 PACK_ITEMS = rf"^[ \t\n\r,]*{_PACK_KEY}({_BLANK}*,[ \t\n\r,]*{_PACK_KEY})*[ \t\n\r,]*$"
@@ -449,7 +449,7 @@ def _pack() -> dict:
 
 
 CONCEPT_ID = _param("concept_id", PATH_TEXT, "Concept id.", where="path", example="customer-intimacy")
-IF_MATCH = _param("If-Match", {"type": "string", "pattern": '^(\\*|(W/)?"[!#-~]+")$'}, "The concept's ETag as GET /api/concepts/{concept_id} gave it: the change is "
+IF_MATCH = _param("If-Match", {"type": "string", "pattern": IF_MATCH_PATTERN}, "The concept's ETag as GET /api/concepts/{concept_id} gave it: the change is "
                    "refused (412) if the concept changed since, when queued or when its job runs; * or none: any "
                    "version.", where="header", example='"3f1c0a9b2d7e4f5a6b8c"')
 CONCEPT_ERRORS = {

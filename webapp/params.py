@@ -32,6 +32,8 @@ _PATH_CONTROL = re.compile(f"[{PATH_CONTROLS}]")
 _BIDI = re.compile("[\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_NAME_CHARS = 200
 _PARAM_NAME = re.compile(r"^[\w.\[\]-]{1,40}$")
+# An If-Match header: one entity tag as RFC 9110 writes it (weak allowed), or *; group 1 the tag, None for *.
+IF_MATCH = r'^(?:\*|(?:W/)?"([!#-~]+)")$'
 # The parameters that take pasted text (a query, a term, a pack's list of keys): only they may hold a tab or a
 # line break.
 TEXT_PARAMS = frozenset({"q", "term", "items"})

@@ -229,13 +229,14 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
     lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is None:
         return found
-    words = [m.group().casefold() for m in _WORD.finditer(word)]
     if " " not in word:  # one word, hyphenated ones (e-post) included
         entry = lexicon.lookup(word)
         if entry is not None:
             return found + [_dictionary_gloss(word, 0, read(word, entry, lexicon, word_classes(lexicons)))]
-    elif (phrase := lexicon.phrase(words)) is not None and phrase[0] == len(words):
-        return found + [_dictionary_gloss(word, 0, phrase[1])]
+    else:
+        words = [m.group().casefold() for m in _WORD.finditer(word)]
+        if (phrase := lexicon.phrase(words)) is not None and phrase[0] == len(words):
+            return found + [_dictionary_gloss(word, 0, phrase[1])]
     return glossed  # concept terms, listed idioms and each other word, as in a passage
 
 
