@@ -2,7 +2,7 @@
 
 For every headword of a forward dictionary (nld-eng) with two senses or more that an English-to-X dictionary read
 backwards (eng-nld) also lists under some of its translations, the sense holding the translation the reverse
-dictionary weighs most (see `index.glosses.lexicon.reversed_senses`; ties left out) is taken as the main one.
+dictionary weighs most (see `index.glosses.senses.reversed_senses`; ties left out) is taken as the main one.
 Printed: where that sense falls per number of senses, and the log-likelihood of a sense order weighing the n-th
 sense (1 + n)^-beta, for a few beta (the lexicon weighs senses 1/(1 + n), beta 1; beta 0 is an order that says
 nothing). `python -m eval.gloss_order nld-eng eng-nld`.
@@ -16,7 +16,7 @@ from collections import Counter
 
 from index.config import Config
 from index.glosses.freedict import Dictionary, forward
-from index.glosses.lexicon import reversed_senses
+from index.glosses.senses import reversed_senses
 
 BETAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 _MAX_SHOWN = 5  # entries with more senses are counted with five in the table

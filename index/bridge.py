@@ -28,7 +28,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 from .concepts.catalogue import Catalogue
 from .concepts.text import TermSpotter
 from .glosses.freedict import entries, reverse, senses, translations
-from .glosses.lexicon import MAX_WORD, Lexicons
+from .glosses.lexicon import MAX_WORD
+from .glosses.lexicons import Lexicons
 from .glosses.stopwords import is_stopword
 from .lexical import analyze, words
 

@@ -18,7 +18,7 @@ from .concepts.labelcache import concept_index
 from .config import Config
 from .embedders import DEFAULT_EMBEDDER, get_embedder
 from .glosses import lexicons
-from .glosses.lexicon import read_through
+from .glosses.lexicons import read_through
 from .glosses.wordclass import word_classes
 
 

@@ -2,7 +2,10 @@
 from .freedict import Dictionary, DictionaryError
 from .glosser import (READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, split_deadline,
                       typed_term)
-from .lexicon import DEFAULT_DICT_DIR, SOURCES, Lexicon, Lexicons, WordGloss, build_lexicon, lexicons
+from ..config import DEFAULT_DICT_DIR
+from .lexicon import Lexicon, WordGloss
+from .lexicons import SOURCES, Lexicons, lexicons
+from .senses import build_lexicon
 from .stopwords import STOPWORDS, is_stopword
 
 __all__ = [

@@ -11,7 +11,8 @@ from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
 from .cues import read
-from .lexicon import ENGLISH, Lexicon, Lexicons, WordGloss
+from .lexicon import ENGLISH, Lexicon, WordGloss
+from .lexicons import Lexicons
 from .stopwords import is_stopword
 from .wordclass import word_classes
 

@@ -1,4 +1,5 @@
-"""A compact word -> English gloss lookup per passage language, built once from FreeDict and cached on disk.
+"""A compact word -> English gloss lookup for one passage language: the routes by which a word as written finds
+its dictionary entry.
 
 A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het), also
 a lemma only English lists ("geselecteerd" -> selecteren: select); as a Norwegian/Danish/Swedish cognate; through
@@ -6,108 +7,19 @@ the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending 
 a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate that differs in
 its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known parts
 ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A past form of a verb is glossed with the
-English past form ("förberedd" -> prepared).
-
-Every dictionary word keeps all its senses, best first, ranked by evidence (see `_ranked`): what each route
-through the dictionaries weighs for each translation, routes through a third language only where the word's own
-dictionaries agree or say nothing, sister languages' dictionaries as agreement (Swedish "bygga", Danish "bygge",
-Norwegian "bygge": build); then how common the English word is.
+English past form ("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import marshal
-import os
 import re
-import tempfile
-import threading
-import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Callable, Iterator
 
-from ..config import DEFAULT_DICT_DIR
-from ..lexical import stemmer
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
+from ..lexical import stemmer
 from .english import commonest, zipf
-from .freedict import (Dictionary, DictionaryError, entries, forward, reverse_entries, senses, translations,
-                       word_classes)
-from .kin import bokmaal_spellings
-from .lemmas import lemma_table
+from .spelling import LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key, swedish_spelling
 from .stopwords import is_stopword
 
-log = logging.getLogger(__name__)
-
-_FORMAT = 23
-# Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
-# Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
-# fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
-# bedrift -> company) and borrows Norwegian and Danish cognates ("forstå" for förstå, "løsning" for lösning):
-# the three languages share most of their vocabulary, spelt a little differently; Norwegian and Danish read
-# swe-nor backwards through the Swedish lexicon, and that lexicon's words as cognates ("lexicon:sv", named after
-# the dictionary it needs).
-SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "sv": (("swe-eng", "forward"), ("swe-nor", "bridge:eng-nor"), ("swe-deu", "bridge:deu-eng"), ("eng-swe", "reverse"),
-           ("eng-nor", "reverse>cognates"), ("dan-eng", "forward>cognates")),
-    "nl": (("nld-eng", "forward"), ("eng-nld", "reverse"), ("nld-deu", "bridge:deu-eng")),
-    "da": (("dan-eng", "forward"), ("eng-nor", "reverse>cognates"), ("swe-nor", "through:sv>cognates"),
-           ("swe-nor", "lexicon:sv>cognates")),
-    "de": (("deu-eng", "forward"),),
-    "no": (("eng-nor", "reverse"), ("swe-nor", "through:sv"), ("dan-eng", "forward>cognates"),
-           ("swe-nor", "lexicon:sv>cognates")),
-}
-# Sister languages whose lexicons gloss a word its own dictionaries lack, spelt their way (see kin.py): Danish has
-# only the small dan-eng of its own.
-KIN = {"da": ("no", "sv")}
-# A gloss is read at a glance: the best sense, in at most three translations; a few other senses on demand.
-MAX_TRANSLATIONS = 3
-MAX_SENSES = 8
-# How a translation is ranked among a word's senses: by evidence, each route that gives it adding its weight (see
-# `_Evidence`), then by how common the English word is (Zipf, 0-8, a weaker prior: "get" and "be" are common
-# but rarely what a passage's word means), less a penalty for names.
-_EVIDENCE = 2.0
-_ZIPF = 0.5
-# wordfreq rates a phrase as common as its words together allow (delivery man: 4.6, near supplier's 3.8), far above
-# how often English writes it: each word beyond the first costs this much of its Zipf frequency, in a hyphenated
-# compound too (hard-on).
-_PHRASE_ZIPF = 1.0
-_HYPHENS = re.compile(r"[\-\u2010]")  # between the words of a hyphenated compound (hard-on: 5.5, like hard)
-# Beyond this Zipf frequency, how common a translation is says nothing of whether it is meant: "for", "be" and "get"
-# are commoner than "before", "different" or "free", not likelier senses of tidligere, forskjellig or ledig.
-_CAP = 6.5
-# A common word's main sense is a common word (goed: good, not property; heel: very, not integer; bok: book, not
-# beech): a translation much rarer in English than the word in its own language, by more than `_SLACK` Zipf, loses
-# `_MATCH` per unit beyond that. A phrase is not discounted here, as a common word often means one (enligt:
-# according to); a hyphenated compound is (stå: stand, not hard-on).
-_MATCH = 1.0
-_SLACK = 0.5
-_NAME = -2.0  # a capitalised translation is a name (Larry, Comine): a common word is likelier meant
-# A route through a third language or a sister language's spelling brings that language's homographs (sv kund ->
-# de Kunde/kund -> lore; da skabe -> no skap): it counts in full only where the word's own dictionaries say
-# nothing, else only for translations they give too, and then as agreement.
-_PIVOT = 0.5
-# An English headword read backwards (truce: bestand) tells less of a word than the word's own entry read forward
-# (bestand: file; truce second): where there is one, it counts this much.
-_BACKWARD = 0.75
-# Among a word's listed translations, the English word it was borrowed from (installera: install, not mount).
-_LOOKALIKE = 1.5
-_AFFIX = ("-", "\u2010")  # a translation ending so is an affix (co‐ for samen), not a word
-_ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every other
-# A bridge word with many translations says little of each (deu-eng's Nachfrage: demand, enquiry, need, want...):
-# its weight falls with the number of translations beyond this many.
-_SPECIFIC = 3
-_PHRASE = 0.5  # an English phrase read backwards (rather than: heller) is an idiom the word renders, not its sense
-# A word among the first translations of an English headword is what the headword means in that language.
-_EARLY = 3
-# Word classes the dictionaries tag alike on both sides (swe-nor's Swedish, eng-nor's English headwords).
-_CLASSES = frozenset({"n", "v", "adj", "adv", "prep", "pron", "num", "conj", "interj"})
-# Where the English vocabulary comes from: a word missing from a passage language's dictionary but
-# listed on the English side of these ("business", "digital", "segment") is English already.
-ENGLISH_SOURCES = (("eng-nor", "headwords"), ("swe-eng", "glosses"), ("nld-eng", "glosses"),
-                   ("dan-eng", "glosses"), ("deu-eng", "glosses"))
 ENGLISH = "english"  # the `source` of a word glossed as itself
 # Inflection endings to strip when neither the word nor its Snowball stem is listed (Snowball leaves
 # short words alone: "nieuwe", "gaat"), and the dictionary-form endings to try on what is left.
@@ -122,7 +34,7 @@ _ENDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # Linking letters between the parts of a compound (kundlojalitet-s-program, klant-en-kaart).
 _LINKS = ("", "s", "e", "en", "er", "n")
 # Shorter parts split words at prefixes and syllables (för+etag, bed+rift) rather than at their parts.
-_MIN_PART = 4
+MIN_PART = 4
 # A part this short must be listed as written (brand-mur, rod-partition); it is tried only where no split into
 # longer parts nor an English loan is found, as it splits a loan at a syllable (kur-atert) more often than not.
 _SHORT_PART = 3
@@ -143,15 +55,9 @@ _LOAN_ENDINGS = ("eringarna", "eringar", "eringen", "eringer", "ering", "erades"
                  "era", "erende", "eren", "erer", "erte", "ert", "ere", "ende", "ande", "isk", "iska", "el", "er", "ar", "or",
                  "en", "t", "a", "e", "s", "")
 _MIN_LOAN_ROOT = 5
-_DIAERESES = str.maketrans("ëïöü", "eiou")  # Dutch marks a new syllable (coördinator); English does not
 # An inflected loan is read as English only when respelt (k, ks, kv) and this long: an ending cut off a word spelt as
 # English writes it leaves a shorter English word as often as not (broncode: bronco; markeren: marker).
 _MIN_RESPELT = 7
-# How Swedish, Norwegian and Danish spell the endings of French and Latin loans that English keeps.
-_LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("itét", "ity"), ("ans", "ance"),
-                   ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
-                   ("ering", "ation"), ("ell", "al"), ("eel", "al"), ("är", "ar"), ("ær", "ar"), ("air", "ar"),
-                   ("erbar", "able"), ("eerbaar", "able"), ("fuld", "ful"), ("full", "ful"), ("vol", "ful"))
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
@@ -220,7 +126,7 @@ class Lexicon:
     words: dict[str, tuple]  # dictionary form -> ((senses, best first), index into sources)
     stems: dict[str, str]  # stem -> the dictionary form chosen for it
     english: dict[str, int] = field(default_factory=dict)  # English words (see `build_english`)
-    cognates: dict[str, tuple] = field(default_factory=dict)  # spelling key (see `_nordic_key`) -> (senses, source)
+    cognates: dict[str, tuple] = field(default_factory=dict)  # spelling key (see `nordic_key`) -> (senses, source)
     lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
     kin: tuple["Lexicon", ...] = field(default=(), repr=False)  # sister languages' lexicons (see `KIN`), set on load
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
@@ -323,7 +229,7 @@ class Lexicon:
         for ending in endings:
             verb = word[:len(word) - len(ending)] + infinitive
             # A bare -t or -d also ends adjectives (klart, neuter of klar): not evidence of a verb.
-            if len(ending) > 1 and word.endswith(ending) and len(verb) > _MIN_PART and verb in self.words \
+            if len(ending) > 1 and word.endswith(ending) and len(verb) > MIN_PART and verb in self.words \
                     and verb != word:
                 return verb
         return None
@@ -351,7 +257,7 @@ class Lexicon:
         for spelt in bokmaal_spellings(word):
             for kin in self.kin:
                 # Swedish writes the infinitive's -e as -a (skape, skapa).
-                found = kin._direct(_swedish_spelling(spelt[:-1] + "a" if spelt.endswith("e") else spelt)
+                found = kin._direct(swedish_spelling(spelt[:-1] + "a" if spelt.endswith("e") else spelt)
                                     if kin.lang == "sv" else spelt)
                 if found is not None:
                     return found
@@ -409,16 +315,16 @@ class Lexicon:
                     return WordGloss(found.form, found.gloss, found.source, "inflection")
         return None
 
-    def _cognate(self, word: str, least: int = _MIN_PART) -> WordGloss | None:
+    def _cognate(self, word: str, least: int = MIN_PART) -> WordGloss | None:
         """A sister language's word spelt alike, or with the word's inflection stripped (layout-et) where what is left
         has at least `least` letters."""
-        if not self.cognates or len(word) < _MIN_PART:
+        if not self.cognates or len(word) < MIN_PART:
             return None
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
         for suffix in ("", *suffixes):
             base = word[:len(word) - len(suffix)]
-            if word.endswith(suffix) and len(base) >= (least if suffix else _MIN_PART) \
-                    and (key := _nordic_key(base)) in self.cognates:
+            if word.endswith(suffix) and len(base) >= (least if suffix else MIN_PART) \
+                    and (key := nordic_key(base)) in self.cognates:
                 return self._entry(key, "cognate", self.cognates)
         return None
 
@@ -450,7 +356,7 @@ class Lexicon:
 
     def _respelt(self, word: str) -> WordGloss | None:
         """The English word a loan is when spelt the English way (k, ks, kv, diaeresis), if English has it."""
-        base = next((b for b in _loan_spellings(word)[1:] if b in self.english), None)
+        base = next((b for b in loan_spellings(word)[1:] if b in self.english), None)
         return WordGloss(base, base, ENGLISH, "english") if base else None
 
     def _english_lemma(self, word: str) -> WordGloss | None:
@@ -461,7 +367,7 @@ class Lexicon:
 
     def _genitive(self, word: str) -> WordGloss | None:
         """A genitive or plural -s on a form the dictionaries know otherwise (programmets, netværks, correcties)."""
-        if len(word) <= _MIN_PART or not word.endswith("s"):
+        if len(word) <= MIN_PART or not word.endswith("s"):
             return None
         base = word[:-1]
         return self._direct(base) or self._english_lemma(base) or self._stemmed(base) or self._inflected(base)
@@ -471,7 +377,7 @@ class Lexicon:
         ir-) where English has that word (unstable, invalid; not unpossible)."""
         prefix = _NEGATION.get(self.lang, "")
         # A word English lists whole is no negation (Dutch online: on-line, not inline).
-        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < _MIN_PART or word in self.english:
+        if not prefix or not word.startswith(prefix) or len(word) - len(prefix) < MIN_PART or word in self.english:
             return None
         found = self._unprefixed(word[len(prefix):])
         negated = [n for t in found.gloss.split(", ") if (n := negation(t))] if found else []
@@ -480,7 +386,7 @@ class Lexicon:
     def _unprefixed(self, rest: str) -> WordGloss | None:
         """What a word means without its negating prefix, its participles as English past forms (u-brugt: used), or
         None; not a compound, whose parts a prefix does not negate."""
-        found = self.lookup(rest) if len(rest) >= _MIN_PART else None
+        found = self.lookup(rest) if len(rest) >= MIN_PART else None
         return found if found is not None and found.via != "compound" else None
 
     def _as_negation(self, word: str, found: WordGloss | None) -> WordGloss | None:
@@ -554,7 +460,7 @@ class Lexicon:
             # of the verbs it may be, the commoner.
             found = []
             for verb in dict.fromkeys((stem + infinitive, stem + stem[-1] + infinitive)):
-                entry = self._direct(verb) if len(verb) >= _MIN_PART else None
+                entry = self._direct(verb) if len(verb) >= MIN_PART else None
                 actions = [a for t in entry.gloss.split(", ") if (a := _action_noun(t))] if entry else []
                 if actions:
                     found.append((zipf_in(verb, self.lang), entry, actions))
@@ -564,8 +470,8 @@ class Lexicon:
         return None
 
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
-        for base in _loan_spellings(word):
-            for ending, english in _LOAN_SPELLINGS:
+        for base in loan_spellings(word):
+            for ending, english in LOAN_SPELLINGS:
                 for inflected in ("", "en", "er", "et", "erna", "ar", "a", "e", "s", "t"):
                     tail = ending + inflected
                     root = base[:len(base) - len(tail)]
@@ -596,7 +502,7 @@ class Lexicon:
         for inflected in _GERUND_INFLECTIONS:
             tail = "ering" + inflected
             root = word[:len(word) - len(tail)].replace("sjon", "tion")
-            if not word.endswith(tail) or len(root) < _MIN_PART or root not in self.english:
+            if not word.endswith(tail) or len(root) < MIN_PART or root not in self.english:
                 continue
             for gerund in (root + "ing", root + root[-1] + "ing"):
                 if zipf(gerund) >= _MIN_GERUND_ZIPF:
@@ -617,14 +523,14 @@ class Lexicon:
         only sister languages know (see `_piece`)."""
         if depth == 0 or len(word) < _MIN_COMPOUND:
             return None
-        least = _SHORT_PART if loose else _MIN_PART
+        least = _SHORT_PART if loose else MIN_PART
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(least, len(word) - least + 1):
             # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow).
             head = None if word[cut:] in _ACTION.get(self.lang, ()) else (self._piece(word[cut:], loose)
                                                                           or self._english(word[cut:]))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall).
-            if head is None or len(head.form) < (least if head.via in ("word", "lemma") else _MIN_PART):
+            if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART):
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
@@ -649,7 +555,7 @@ class Lexicon:
             if link and not part.endswith(link):
                 continue
             stem = part[:len(part) - len(link)]
-            if len(stem) < _MIN_PART:
+            if len(stem) < MIN_PART:
                 continue
             # A modifier may be an English loan before a linking s (installation-s-trin: installation + step), or
             # an English word in common use without one (root-brugeren, mailing-lijst); not a rare one, which
@@ -657,7 +563,7 @@ class Lexicon:
             english = link == "s" or zipf(stem) >= _MIN_ENGLISH_MODIFIER_ZIPF
             found = (self._piece(stem, loose) or english and self._english(stem, loans=False)
                      or self._compound(stem, depth - 1, loose))
-            if found is not None and len(found.form) >= _MIN_PART:
+            if found is not None and len(found.form) >= MIN_PART:
                 return found
         return None
 
@@ -757,484 +663,8 @@ def _part(found: WordGloss, lang: str) -> str:
         return found.gloss
     if is_stopword(found.form, lang):
         return _first(found.gloss)
-    loans = _english_spellings(found.form)
+    loans = english_spellings(found.form)
     return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans),
                 _first(found.gloss))
 
-
-Weighted = list[list[tuple[str, float]]]  # a word's senses, each its translations with how much a route trusts them
-
-
-def build_lexicon(lang: str, dictionaries: list[tuple[Dictionary, str]], english: dict[str, int] | None = None,
-                  through: Callable[[str], "Lexicon | None"] | None = None) -> Lexicon:
-    """Read the dictionaries (most trusted first) into one lexicon for a passage language.
-
-    A direction "reverse" reads an English-to-X dictionary backwards; "bridge:<pair>" reads an X-to-Y dictionary
-    and glosses Y through the English-to-Y dictionary <pair> read backwards (swe-nor through eng-nor) or forward
-    (swe-deu through deu-eng); "through:<lang>" reads a <lang>-to-X dictionary backwards and glosses X's words
-    with the lexicon of <lang> that `through` gives (Norwegian verdi -> Swedish värde -> value); "cognates" marks
-    a related language's dictionary, whose words are matched by spelling key only. Bridges, "through", "lexicon"
-    and cognates are pivot routes (see `_PIVOT`).
-    """
-    read: list[tuple[int, str, str, Weighted]] = []  # (position, route: forward, reverse or pivot, form, senses)
-    kinds: list[str] = []
-    for position, (dictionary, direction) in enumerate(dictionaries):
-        direction, _, kind = direction.partition(">")
-        kinds.append(kind)
-        if direction == "reverse":
-            pairs = reversed_senses(dictionary)
-        elif direction.startswith("bridge:"):
-            pairs = _bridged_senses(dictionary, Dictionary(direction.split(":", 1)[1], dictionary.directory))
-        elif direction.startswith("through:"):
-            pairs = _through_senses(dictionary, through(direction.split(":", 1)[1]) if through else None)
-        elif direction.startswith("lexicon:"):  # another language's lexicon, its words as cognates
-            other = through(direction.split(":", 1)[1]) if through else None
-            pairs = [(form, _by_sense(sense.split(", ") for sense in found[0][:2]))
-                     for form, found in (other.words.items() if other else ()) if " " not in form]
-        else:
-            pairs = ((form, _by_sense(groups)) for form, groups, _ in forward(dictionary))
-        route = "pivot" if kind == "cognates" or direction not in ("reverse", "forward") else direction
-        read.extend((position, route, form.casefold(), groups) for form, groups in pairs)
-    key = _nordic_key if "cognates" in kinds else str
-    merged: dict[str, list] = {}  # form -> [[(route, senses) per route, most trusted first], most trusted position]
-    cognates: dict[str, list] = {}  # spelling key -> the same, for the sister languages' words
-    by_key: dict[str, list[tuple[str, Weighted]]] = {}  # spelling key -> every route, agreement across spellings
-    for position, route, form, groups in read:
-        by_key.setdefault(key(form), []).append(("pivot", groups))
-        if kinds[position] == "cognates":
-            cognates.setdefault(key(form), [[], position])[0].append(("pivot", groups))
-            if lang == "sv":
-                form = _swedish_spelling(form)
-            elif dictionaries[position][0].name.startswith("swe"):
-                continue  # Norwegian and Danish share their spelling, not Swedish's: its words match by key only
-        merged.setdefault(form, [[], position])[0].append((route, groups))
-
-    def ranked(table: dict[str, list], cognate: bool) -> dict[str, list]:
-        out = {}
-        for form, (routes, position) in table.items():
-            # A sister language's word spelt alike agrees (bygga, bygge: build) without adding senses of its own.
-            agreeing = [] if cognate else [r for r in by_key.get(key(form), []) if all(r[1] is not g for _, g in routes)]
-            senses = _ranked(routes, agreeing, form, lang)
-            # A form whose only translations are affixes (hunn: female-) or phrase fragments glosses nothing.
-            if senses:
-                out[form] = [senses, position]
-        return out
-
-    words, cognates = ranked(merged, False), ranked(cognates, True)
-    snowball = stemmer(lang)
-    stems: dict[str, str] = {}
-    for form in words:
-        if " " in form or snowball is None:
-            continue
-        stem = snowball.stemWord(form)
-        best = stems.get(stem)
-        # One form per stem: the form that is the stem itself, else the most trusted, else the shortest.
-        if best is None or _rank(form, stem, words) < _rank(best, stem, words):
-            stems[stem] = form
-    # A lemma no dictionary lists may be an English loan (selecteren: select): probe it with the English words only.
-    probe = Lexicon(lang, [], {}, {}, english or {}, {}, {})
-    lemmas = lemma_table(lang, lambda lemma: lemma in words or _nordic_key(lemma) in cognates
-                         or probe._english(lemma, loans=False) is not None)
-    return Lexicon(lang, [d.name for d, _ in dictionaries], words, stems, english or {}, cognates, lemmas)
-
-
-def _by_sense(groups) -> Weighted:
-    """Senses listed best first, as most dictionaries order them: the n-th sense weighs 1/n."""
-    return [[(t, 1.0 / (1 + n)) for t in group] for n, group in enumerate(groups)]
-
-
-def _shares_root(word: str, translation: str) -> bool:
-    """Whether a translation is the English word a loan was taken from (installera: install, pragmatisk:
-    pragmatic): the word begins with the translation's Snowball stem (five letters or more, no longer than the word)
-    but for its last two letters (not skab: scabies)."""
-    if len(word) < _MIN_PART or not translation.isalpha():
-        return False
-    stem = stemmer("en").stemWord(translation.casefold())
-    word = word.replace("k", "c")
-    common = len(os.path.commonprefix([word, stem]))
-    return len(stem) > _MIN_PART and len(word) >= len(stem) and common >= max(_MIN_PART, len(stem) - 2)
-
-
-def _loan_spellings(word: str) -> list[str]:
-    """A word as written, then as English may spell the loan: a Nordic kv, ks and k read qu, x and c (kvalitet,
-    eksplicit, konfiguration), Dutch diaereses dropped (coördinator)."""
-    english = word.replace("kv", "qu").replace("ks", "x").replace("k", "c")
-    return list(dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"), english,
-                               word.translate(_DIAERESES))))
-
-
-def _english_spellings(word: str) -> set[str]:
-    """A loan's dictionary form as English may spell it: its ending, a Nordic k or kv and a single final consonant
-    read the English way (optie -> option, kvalitet -> quality, funktion -> function, proces -> process)."""
-    found = set()
-    for base in _loan_spellings(word):
-        found.update((base, base + base[-1]))
-        found.update(base[:len(base) - len(ending)] + english for ending, english in _LOAN_SPELLINGS
-                     if base.endswith(ending) and len(base) - len(ending) >= 2)
-    return found
-
-
-def _route_evidence(groups: Weighted, only: set[str] | None) -> dict[str, float]:
-    """How much one route supports each translation: its weights combined as independent votes (noisy-or)."""
-    found: dict[str, float] = {}
-    for group in groups:
-        for translation, weight in group:
-            t = translation.casefold()
-            if only is None or t in only:
-                found[t] = 1 - (1 - found.get(t, 0.0)) * (1 - weight)
-    return found
-
-
-def _ranked(routes: list[tuple[str, Weighted]], agreeing: list[tuple[str, Weighted]] = (), form: str = "",
-            lang: str = "") -> list[str]:
-    """A word's senses as gloss texts, best first; a sense lists its translations best first, at most three.
-
-    Each route adds its evidence for a translation; a pivot route in full where the word's own dictionaries say
-    nothing, else less (`_PIVOT`), and only for what they say where one of the word's language is read forward (an
-    English dictionary read backwards lists a word under a few headwords, often not its main sense: korrigere under
-    adjust, not correct); an English dictionary read backwards counts less where one of the word's language is
-    read forward (`_BACKWARD`); `agreeing` routes (cognates spelt differently) only add to what is there. How
-    common a translation is in English weighs too, against how common the word (`form`) is in `lang` (`_MATCH`).
-    """
-    direct = ({t.casefold() for route, groups in routes if route != "pivot" for group in groups for t, _ in group}
-              or None)
-    backward = _BACKWARD if any(route == "forward" for route, _ in routes) else 1.0
-    # A pivot route is discounted against the word's own dictionaries only: alone, its evidence counts in full, lest
-    # the English frequency prior outweigh it (efterfrågan via Nachfrage, Bedarf: demand twice, not want once).
-    weights = {"forward": 1.0, "reverse": backward, "pivot": _PIVOT if direct else 1.0}
-    owned = {t.casefold() for route, groups in routes if route == "forward" for group in groups for t, _ in group}
-    evidence: Counter = Counter()
-    aside: Counter = Counter()  # what pivot routes alone say where the word's own forward entry says otherwise
-    for route, groups in routes:
-        for t, weight in _route_evidence(groups, None).items():
-            (aside if route == "pivot" and owned and t not in owned else evidence)[t] += weight * weights[route]
-    known = set(evidence)
-    for _, groups in agreeing:
-        for t, weight in _route_evidence(groups, known).items():
-            evidence[t] += weight * _PIVOT
-
-    common = zipf_in(form, lang) if lang and " " not in form else 0.0
-
-    def score(translation: str) -> float:
-        t = translation.casefold()
-        # A sense only a pivot route gives stays among the other senses (visa: song; show through swe-nor), last;
-        # unless it is the English word the form was borrowed from (mechanisme: mechanism through German, not action).
-        base = (_EVIDENCE * evidence[t] if t in evidence
-                else _EVIDENCE * aside[t] - (0.0 if _shares_root(form, translation) else _ASIDE))
-        joined = zipf(translation) - _PHRASE_ZIPF * len(_HYPHENS.findall(translation))
-        frequency = min(joined, _CAP) - _PHRASE_ZIPF * translation.count(" ")
-        return (base + _ZIPF * frequency + _NAME * translation[:1].isupper()
-                + _LOOKALIKE * _shares_root(form, translation) - _MATCH * max(0.0, common - joined - _SLACK))
-
-    seen: set[str] = set()
-    ranked = []
-    n = 0
-    for _, groups in routes:
-        for group in groups:
-            # An affix (co‐ for samen) renders part of a compound, not the word alone.
-            members = [t for t in dict.fromkeys(t for t, _ in group) if t.casefold() not in seen
-                       and not t.endswith(_AFFIX)]
-            seen.update(t.casefold() for t in members)
-            if members:
-                scored = sorted(((score(t), t) for t in members), key=lambda x: -x[0])
-                # Evidence chooses a sense's best translations; the reader sees the commonest of them first.
-                shown = sorted((t for _, t in scored[:MAX_TRANSLATIONS]), key=lambda t: -zipf(t))
-                ranked.append((scored[0][0], n, shown))
-                n += 1
-    ranked.sort(key=lambda r: (-r[0], r[1]))
-    return [", ".join(members) for _, _, members in ranked[:MAX_SENSES]]
-
-
-def build_english(dictionaries: list[tuple[Dictionary, str]]) -> dict[str, int]:
-    """Single English words with how often the dictionaries use them: headwords of English-to-X dictionaries and
-    translations of X-to-English ones. The count stands in for how common a word is ("building" > "barley")."""
-    found: Counter = Counter()
-    for dictionary, side in dictionaries:
-        if side == "headwords":
-            found.update(w for w, _ in entries(dictionary))
-        else:
-            found.update(t.casefold() for _, groups, _ in forward(dictionary) for group in groups for t in group)
-    return {w: n for w, n in found.items() if w.isalpha()}
-
-
-def _swedish_spelling(word: str) -> str:
-    """A Norwegian or Danish word as Swedish most likely writes it (fokusere -> fokusera, økning -> ökning)."""
-    word = word.translate(_SWEDISH).replace("kk", "ck")
-    for ending, swedish in (("sjon", "tion"), ("ere", "era")):
-        if word.endswith(ending):
-            return word[:-len(ending)] + swedish
-    return word
-
-
-def _nordic_key(word: str) -> str:
-    """A spelling key shared by Swedish, Norwegian and Danish cognates (förstå/forstå, träning/trening)."""
-    word = word.casefold().translate(_NORDIC).replace("ck", "k").replace("tion", "sjon")
-    word = _DOUBLE.sub(r"\1", word)
-    if word.startswith("upp"):
-        word = "op" + word[3:]
-    return word[:-1] + "e" if word.endswith("a") else word[:-1] + "g" if word.endswith("k") else word
-
-
-_SWEDISH = str.maketrans({"ø": "ö", "æ": "ä"})
-_NORDIC = str.maketrans({"ø": "o", "ö": "o", "æ": "e", "ä": "e"})
-_DOUBLE = re.compile(r"(.)\1")
-
-
-def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:
-    return (form != stem, words[form][1], len(form), form)
-
-
-def _reverse_weighted(dictionary: Dictionary) -> Iterator[tuple[str, str, frozenset, float]]:
-    """(target word, English headword, the classes of its entries that list the word, weight) of an English-to-X
-    dictionary read backwards.
-
-    The weight is the share of the headword's senses, over all its entries, that list the word, a sense counting
-    less the later the entry lists it and the later it lists the word among its translations: a headword that
-    lists the word in most of its senses means it (free: fri in four of five; propose: in one of two); a vague one
-    lists it in one sense of many or late among many words (get: krijgen, halen, ... creëren; better <adj>, <adv>,
-    <v>); a phrase (used to, look at) is an idiom the word renders.
-    """
-    read = list(reverse_entries(dictionary))
-    total = Counter()
-    for headword, _, groups in read:
-        total[headword] += sum(1 / (1 + n) for n in range(len(groups)))
-    shares: dict[tuple[str, str], list] = {}  # (word, headword) -> [weight, classes]
-    for headword, classes, groups in read:
-        for n, group in enumerate(groups):
-            for place, word in enumerate(dict.fromkeys(t.casefold() for t in group)):
-                if " " not in word and word.isalpha():
-                    found = shares.setdefault((word, headword), [0.0, frozenset()])
-                    found[0] += 1 / (1 + n) / (1 + place) / total[headword]
-                    found[1] |= classes
-    for (word, headword), (weight, classes) in shares.items():
-        yield word, headword, classes, min(1.0, weight) * (_PHRASE if " " in headword else 1.0)
-
-
-def reversed_senses(dictionary: Dictionary) -> list[tuple[str, Weighted]]:
-    """Target word -> its English headwords, each a sense of its own, weighed by `_reverse_weighted`."""
-    merged: dict[str, dict[str, float]] = {}
-    for word, headword, _, weight in _reverse_weighted(dictionary):
-        found = merged.setdefault(word, {})
-        found[headword] = max(weight, found.get(headword, 0.0))
-    return [(word, [[(h, w)] for h, w in sorted(found.items(), key=lambda x: -x[1])]) for word, found in merged.items()]
-
-
-def _through_senses(dictionary: Dictionary, lexicon: "Lexicon | None") -> list[tuple[str, Weighted]]:
-    """Target word -> the first senses the source language's lexicon gives each source headword that lists the word
-    among its first translations (swe-nor read backwards: verdi <- värde -> value), the k-th weighing 1/k: a later
-    sense the word's other routes also give then wins on agreement (stadig <- stadig -> fixed, constant; Danish
-    stadig: constant)."""
-    if lexicon is None:
-        return []
-    merged: dict[str, Weighted] = {}
-    for headword, groups, _ in forward(dictionary, into_english=False):
-        found = lexicon.words.get(headword.casefold())
-        if found is None:
-            continue
-        early = [t.casefold() for t in dict.fromkeys(t for group in groups for t in group)][:_EARLY]
-        for place, word in enumerate(early):
-            if " " not in word and word.isalpha():
-                merged.setdefault(word, []).extend([(t, 1.0 / (1 + place) / (1 + n)) for t in sense.split(", ")]
-                                                   for n, sense in enumerate(found[0][:_EARLY]))
-    return list(merged.items())
-
-
-def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[list[tuple[str, float]], frozenset]]]:
-    """Bridge-language word -> [(English translations with their weights, word classes)] per entry, read forward
-    (deu-eng: its first few translations, plurals of another of them left out) or backwards (eng-nor, see
-    `_specific`)."""
-    table: dict[str, list[tuple[list[tuple[str, float]], frozenset]]] = {}
-    if bridge.name.startswith("eng-"):
-        for word, headword, classes, weight in _reverse_weighted(bridge):
-            if word in wanted:
-                table.setdefault(word, []).append(([(headword, weight)], classes))
-        return table
-    for headword, entry in entries(bridge, wanted):
-        found = list(dict.fromkeys(t for sense in senses(entry) for t in translations(sense)))
-        found = [t for t in found if not (t.endswith("s") and t[:-1] in found)]
-        if found:
-            table.setdefault(headword.casefold(), []).append(
-                ([(t, 1.0 / (1 + n)) for n, t in enumerate(found[:MAX_TRANSLATIONS])], word_classes(entry)))
-    # A bridge word with many entries (deu-eng's Nachfrage: demand, enquiry, need, want...) says less of each.
-    for found in table.values():
-        share = min(1.0, _SPECIFIC / len({t for english, _ in found for t, _ in english}))
-        found[:] = [([(t, w * share) for t, w in english], classes) for english, classes in found]
-    return table
-
-
-def _bridged_senses(dictionary: Dictionary, bridge: Dictionary) -> Iterator[tuple[str, Weighted]]:
-    """Source word -> the English translations of its translations in the bridge language, each a sense of its own,
-    weighed by the product of both places (företag -> Unternehmen, Betrieb: company twice, see `_route_evidence`);
-    a bridge word's place in its sense counts too, as the dictionaries list the commonest first (användbar:
-    nützlich, brauchbar, anwendbar; useful before applicable).
-
-    A bridge word of another word class than the source word is passed over where the dictionaries say both
-    (välja <v> -> velge -> choose <v>, not choice <n>).
-    """
-    if not bridge.exists():
-        return
-    read = list(forward(dictionary, into_english=False))
-    table = _bridge_table(bridge, {t.casefold() for _, groups, _ in read for g in groups for t in g})
-    for form, groups, classes in read:
-        found: Weighted = []
-        for n, group in enumerate(groups):
-            for place, translation in enumerate(dict.fromkeys(t.casefold() for t in group)):
-                candidates = table.get(translation, [])
-                same_class = [english for english, c in candidates if classes & c & _CLASSES]
-                for english in same_class or [e for e, _ in candidates]:
-                    found.extend([(e, w / (1 + n) / (1 + place))] for e, w in english)
-        if found:
-            yield form, sorted(found, key=lambda sense: -sense[0][1])
-
-
-def read_through(lang: str) -> set[str]:
-    """The passage languages whose lexicons the lexicon of `lang` is built from (Norwegian's: Swedish)."""
-    hows = (direction.partition(">")[0] for _, direction in SOURCES.get(lang, ()))
-    return {how.split(":", 1)[1] for how in hows if how.startswith(("through:", "lexicon:"))}
-
-
-class Lexicons:
-    """The lexicons of one dictionary folder, loaded lazily per language and cached on disk.
-
-    A language whose dictionaries are all missing has no lexicon: glossing falls back to concepts alone.
-    """
-
-    def __init__(self, dict_dir: Path, cache_dir: Path | None) -> None:
-        self.dict_dir = Path(dict_dir)
-        self.cache_dir = Path(cache_dir) if cache_dir else None
-        self._loaded: dict[str, Lexicon | None] = {}
-        self._english: dict[str, int] | None = None
-        self._english_stems: dict[str, str] = {}  # filled by the first lexicon that needs it
-        self._lock = threading.RLock()  # a lexicon built through another language's loads that one first
-
-    def available(self) -> dict[str, list[str]]:
-        """Per passage language, the dictionaries present on disk."""
-        return {lang: names for lang in SOURCES if (names := list(dict.fromkeys(d.name for d, _ in self.dictionaries(lang))))}
-
-    def get(self, lang: str) -> Lexicon | None:
-        """The lexicon of a passage language, or None without a dictionary for it."""
-        if lang in self._loaded:
-            return self._loaded[lang]
-        with self._lock:
-            if lang not in self._loaded:
-                self._loaded[lang] = self._load(lang)
-            return self._loaded[lang]
-
-    def dictionaries(self, lang: str) -> list[tuple[Dictionary, str]]:
-        """The dictionaries of a passage language present on disk, most trusted first, with how each is read."""
-        present = [(Dictionary(name, self.dict_dir), direction) for name, direction in SOURCES.get(lang, ())]
-        return [(d, direction) for d, direction in present if d.exists()]
-
-    def _load(self, lang: str) -> Lexicon | None:
-        dictionaries = self.dictionaries(lang)
-        if not dictionaries:
-            if lang in SOURCES:
-                log.info("no FreeDict dictionary for %s in %s: concept glosses only", lang, self.dict_dir)
-            return None
-        try:
-            english = self.english_words()
-            lexicon = _cached(self._cache_path(lang, self._dependencies(dictionaries) + self._english_dictionaries()),
-                              f"the {lang} gloss lexicon from {', '.join(d.name for d, _ in dictionaries)}",
-                              lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_data,
-                              Lexicon.from_data, english, self._english_stems)
-            lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
-            return lexicon
-        except DictionaryError as exc:
-            log.warning("%s: concept glosses only for %s", exc, lang)
-            return None
-
-    def _dependencies(self, dictionaries: list[tuple[Dictionary, str]]) -> list[tuple[Dictionary, str]]:
-        """The dictionaries a lexicon is built from: its own, the bridges they lead through, and the lexicons of
-        the languages it is read through (a cache is stale when any of them changes)."""
-        found = list(dictionaries)
-        for _, direction in dictionaries:
-            how = direction.partition(">")[0]
-            if how.startswith("bridge:") and (bridge := Dictionary(how.split(":", 1)[1], self.dict_dir)).exists():
-                found.append((bridge, "bridged"))
-            elif how.startswith(("through:", "lexicon:")):
-                found.extend(self._dependencies(self.dictionaries(how.split(":", 1)[1])))
-        return found
-
-    def _english_dictionaries(self) -> list[tuple[Dictionary, str]]:
-        present = [(Dictionary(name, self.dict_dir), side) for name, side in ENGLISH_SOURCES]
-        return [(d, side) for d, side in present if d.exists()]
-
-    def english_words(self) -> dict[str, int]:
-        """The English vocabulary every lexicon reads (see `build_english`), built first and once."""
-        if self._english is None:
-            present = self._english_dictionaries()
-            self._english = _cached(self._cache_path(ENGLISH, present),
-                                    f"the English vocabulary from {', '.join(d.name for d, _ in present)}",
-                                    lambda: build_english(present), dict, dict) if present else {}
-        return self._english
-
-    def cached(self, name: str, dictionaries: list[tuple[Dictionary, str]], build):
-        """A table of plain data (dicts, lists, tuples, strings, numbers) built from some dictionaries, cached on
-        disk beside the lexicons."""
-        return _cached(self._cache_path(name, dictionaries), f"{name} from {', '.join(d.name for d, _ in dictionaries)}",
-                       build, lambda v: v, lambda v: v)
-
-    def _cache_path(self, name: str, dictionaries: list[tuple[Dictionary, str]]) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        key = json.dumps([_FORMAT, name, [[d.name, how, d.signature()] for d, how in dictionaries]])
-        return self.cache_dir / f"glosses-{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.marshal"
-
-
-def _cached(path: Path | None, what: str, build, dump, load, *extra):
-    """`load(cached data, *extra)` from `path` when it is there and readable, else build `what`, cache and return it.
-
-    The cache is marshal, not JSON: it keeps tuples and strings shared within a table as they were (see
-    `Lexicon.to_data`), loads twice as fast (German: 0.6 s against 1.3 s), and builds nothing but data (no code
-    runs, unlike pickle)."""
-    if path is not None:
-        try:
-            return load(marshal.loads(path.read_bytes()), *extra)
-        except FileNotFoundError:
-            pass
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-            log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
-    # Seconds to a minute per language, once per machine (the cache folder is shared): say so while it runs.
-    where = f"cached in {path.parent}" if path is not None else "not cached"
-    log.info("building %s (once; %s)...", what, where)
-    started = time.monotonic()
-    value = build()
-    log.info("built %s in %.1f s", what, time.monotonic() - started)
-    data = dump(value)
-    if path is not None:
-        _write_cache(path, marshal.dumps(data))
-    return load(data, *extra)
-
-
-def _write_cache(path: Path, data: bytes) -> None:
-    # Written beside and renamed, so a reader never sees half a file; a read-only cache folder only costs time.
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    except OSError as exc:
-        log.warning("cannot cache glosses in %s: %s", path.parent, exc)
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # a cache other processes (web workers, CLIs) read too
-        os.replace(tmp, path)
-    except OSError as exc:
-        log.warning("cannot cache glosses in %s: %s", path.parent, exc)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-_REGISTRY: dict[tuple[Path, Path | None], Lexicons] = {}
-_REGISTRY_LOCK = threading.Lock()
-
-
-def lexicons(dict_dir: Path, cache_dir: Path | None) -> Lexicons:
-    """The process's lexicons for a dictionary folder and cache folder (loaded once per process)."""
-    key = (Path(dict_dir), Path(cache_dir) if cache_dir else None)
-    with _REGISTRY_LOCK:
-        if key not in _REGISTRY:
-            _REGISTRY[key] = Lexicons(*key)
-        return _REGISTRY[key]
 

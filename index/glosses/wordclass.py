@@ -12,7 +12,7 @@ import re
 from functools import cache, lru_cache
 
 from .freedict import Dictionary, DictionaryError, entries
-from .lexicon import Lexicons
+from .lexicons import Lexicons
 
 NOUN, OTHER, FUNCTION, UNKNOWN, NAME = "noun", "other", "function", "unknown", "name"
 CLASS_SOURCE = "eng-nor"
