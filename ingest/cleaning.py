@@ -1,4 +1,5 @@
-"""Text normalisation: Unicode NFC, whitespace, repeated placeholder and boilerplate lines."""
+"""Text normalisation: what a terminal shows of overstrike and escape codes, Unicode NFC, whitespace, lines a hyphen
+or a hard wrap broke joined again, placeholder and repeated boilerplate lines removed."""
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ import unicodedata
 from collections import Counter
 
 import regex
+from wordfreq import zipf_frequency
 
 _SPACES = "\\t\\f\\v\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000"
 # Runs of inline white space that are not already one plain space: matching every lone space
@@ -18,6 +20,25 @@ _MANY_BLANKS = re.compile(r"\n{3,}")
 # (1 MB) took a worker past its 120 s timeout. No script stacks more than a few; the rest of a run is dropped.
 MAX_COMBINING_MARKS = 16
 _MARK_RUN = regex.compile(r"(\p{M}{%d})\p{M}+" % MAX_COMBINING_MARKS)
+# Terminal escape sequences: CSI (colours, bold: ESC [ 1 m), OSC (titles, links: ESC ] ... BEL or ESC \\), and the
+# two-character ones.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# A character struck over by others with backspaces (N\bN, _\bN, _\bN\bN).
+_OVERSTRUCK = re.compile(r"[^\x08\n](?:\x08[^\x08\n])+")
+# Typographic ligatures of PDFs (ﬁ, ﬂ) as the letters they join: copied or cited, conﬁguration is configuration.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+_SOFT_HYPHEN_BREAK = re.compile(r"\u00ad[ \t]*\n[ \t]*")
+_HYPHENS = "-\u2010"  # groff writes every hyphen of its UTF-8 output as U+2010
+_LAST_LETTERS = re.compile(r"[^\W\d_]*$")
+_FIRST_LETTERS = re.compile(r"[^\W\d_]*")
+# A hard-wrapped line is this long at least (a short line ends a heading, a list item, a line of code), and ends
+# in a letter, a digit or what goes on in the next line.
+_MIN_WRAPPED = 30
+_GOES_ON = ",;)\"'”’»"
+_SENTENCE_ENDS = (".", "!", "?", ":", ";", "…")
+# Languages whose word lists decide whether a word split at a hyphen is one word: English and the product's.
+_WORD_LANGUAGES = ("en", "sv", "nb", "da", "nl", "de", "fr")
 # Placeholder text left behind by site builders and templates.
 _PLACEHOLDER = re.compile(
     r"^(your (content|text|title|heading) goes here|lorem ipsum.*|click here to edit.*|"
@@ -26,20 +47,71 @@ _PLACEHOLDER = re.compile(
 )
 
 
-def clean_text(raw: str) -> str:
-    """Return normalised text: NFC, unified whitespace, placeholder and repeated boilerplate lines removed."""
-    text = unicodedata.normalize("NFC", _MARK_RUN.sub(r"\1", raw))
+def clean_text(raw: str, wrapped: bool = False) -> str:
+    """Return normalised text: as a terminal shows it, NFC, unified whitespace, placeholder and repeated boilerplate
+    lines removed; in a `wrapped` format (plain text, PDF: lines broken at a width), broken lines joined again."""
+    text = _as_shown(raw).translate(_LIGATURES)
+    text = unicodedata.normalize("NFC", _MARK_RUN.sub(r"\1", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SOFT_HYPHEN_BREAK.sub("", text)  # a word the soft hyphen broke across lines is one word
     text = _INLINE_SPACE.sub(" ", _ZERO_WIDTH.sub("", _CONTROL.sub("", text)))
     lines = [line.strip() for line in text.split("\n")]
     repeated = _repeated_short_lines(lines)
     kept = [line for line in lines if not _is_boilerplate(line, repeated)]
+    kept = _joined(kept) if wrapped else kept
     return _MANY_BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
 
+def _as_shown(text: str) -> str:
+    """Text as a terminal shows it: escape sequences (colours, bold) dropped, and overstrike resolved as `col -b`
+    does (man and nroff write bold as N\\bN, underline as _\\bN): otherwise only the control characters went, and
+    every emphasised word became a garbage token (NNAAMMEE, [1mkbtool)."""
+    if "\x1b" in text:
+        text = _ESCAPE.sub("", text)
+    return _OVERSTRUCK.sub(_shown_letter, text) if "\b" in text else text
+
+
+def _shown_letter(match: re.Match) -> str:
+    # Of the letters struck over one another, the one that is not the underline (bold: all the same letter).
+    letters = match.group().split("\b")
+    return next((c for c in reversed(letters) if c != "_"), "_")
+
+
+def _joined(lines: list[str]) -> list[str]:
+    """Lines a hyphen or a hard wrap broke (PDF, man pages, text wrapped at 72 columns) joined again: a line that
+    goes on in lower case continues the line before, which otherwise ends a sentence for the chunker and the
+    highlighter. A word split at a hyphen loses it where the whole word is at least as common as its parts written
+    with one, in the language that uses it most (docu-mentation: documentation; self-service stays)."""
+    out: list[list[str]] = []  # the pieces of each joined line: a line of a whole book joined piece by piece
+    previous = ""  # the line before, as broken
+    for line in lines:
+        pieces = out[-1] if out else []
+        if previous and line[:1].islower() and " | " not in previous and " | " not in line:
+            if previous[-1] in _HYPHENS and previous[-2:-1].isalpha():
+                left, right = _LAST_LETTERS.search(previous[:-1]).group(), _FIRST_LETTERS.match(line).group()
+                pieces[-1] = pieces[-1][:-1]
+                pieces.append(("" if _commonness(left + right) >= _commonness(f"{left}-{right}") else "-") + line)
+            elif len(previous) >= _MIN_WRAPPED and (previous[-1].isalnum() or previous[-1] in _GOES_ON):
+                pieces.append(" " + line)
+            else:
+                out.append([line])
+        else:
+            out.append([line])
+        previous = line
+    return ["".join(pieces) for pieces in out]
+
+
+def _commonness(word: str) -> float:
+    """How common a word is in the language that uses it most (Zipf; a hyphenated word as its parts together)."""
+    folded = word.casefold()
+    return max(zipf_frequency(folded, lang) for lang in _WORD_LANGUAGES)
+
+
 def _repeated_short_lines(lines: list[str]) -> set[str]:
-    # A short line that recurs three or more times is template residue, not prose.
-    counts = Counter(line for line in lines if line and len(line.split()) <= 6)
+    # A short line that recurs three or more times is template residue (Dela på Facebook), not prose; a sentence
+    # ("None."), a label ("Parameters:") or a table row recurs in real documents and stays.
+    counts = Counter(line for line in lines if line and len(line.split()) <= 6 and not line.endswith(_SENTENCE_ENDS)
+                     and " | " not in line)
     return {line for line, n in counts.items() if n >= 3}
 
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import codecs
 import copy
+import datetime
 import io
 import logging
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import yaml
 from charset_normalizer import from_bytes
 from lxml import etree
 from lxml import html as lxml_html
@@ -26,6 +29,12 @@ from .safezip import SafeZip
 
 # Bytes that never occur in text; their presence marks a binary file wearing a text extension.
 _BINARY_MARKERS = (b"\x00",)
+# How much more chaos (charset_normalizer's measure of implausible characters, 0 to 1) cp1252 may show than the
+# detector's best guess and still win: typographic quotes in a short Dutch sentence read as 0.03 in cp1252, where
+# mac_latin2 reads them as 0 (Ďprivťí); a text in another script or Central European letters reads as far more.
+_CHAOS_TIE = 0.05
+# The share of NUL high bytes that marks UTF-16 without a BOM (text in Latin letters has almost only those).
+_UTF16_ZEROS = 0.6
 # UTF-32 first: its little-endian BOM starts with UTF-16's.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -35,28 +44,59 @@ _BOMS = (
 # Markdown syntax to strip, in order. Each pattern runs in time linear in the text: a span stops at the next opener
 # of its kind, whitespace never runs across lines where a line is matched, so that no start scans on to the end of
 # the text (as `\[([^\]]+)` over "[[[[..." or `^\s*` over blank lines did: 40 KB of newlines took 25 s).
+_MAX_EMPHASIS = 500
 _MD_SYNTAX = [
-    (re.compile(r"```.*?```", re.DOTALL), ""),
     (re.compile(r"!\[([^\[\]]*)\]\([^()\n]*\)"), r"\1"),
     (re.compile(r"\[([^\[\]]+)\]\([^()\n]*\)"), r"\1"),
     (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE), ""),
     (re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE), ""),
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    # Strong emphasis spans a few words, not a paragraph: bounded, an opener without a closer in a long paragraph (whose
+    # soft breaks are joined) does not scan on to its end.
+    (re.compile(r"(\*\*|__)(.{1,%d}?)\1" % _MAX_EMPHASIS), r"\2"),
     (re.compile(r"(?<![\w*])[*_](?!\s)([^*_\n]+?)(?<!\s)[*_](?![\w*])"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
     (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.MULTILINE), ""),
-    (re.compile(r"<[^<>\n]+>"), ""),
+    # HTML inside Markdown: comments go, a line break or a block element ends a line, other elements of HTML go and
+    # their text stays; an autolink is its address. What only looks like a tag (kbctl set <name> <value>, a < b > c)
+    # is text.
+    (re.compile(r"<!--.*?(?:-->|$)", re.DOTALL), ""),
+    (re.compile(r"</?(?:br|p|div|h[1-6]|li|ul|ol|dl|dt|dd|table|tr|td|th|pre|blockquote|section|hr|details|summary)"
+                r"\b[^<>]*>", re.IGNORECASE), "\n"),
+    (re.compile(r"</?(?:" + "|".join(("a", "abbr", "b", "code", "del", "em", "font", "i", "img", "ins", "kbd", "mark",
+                                       "q", "s", "samp", "small", "span", "strong", "sub", "sup", "u", "var", "video",
+                                       "audio", "source", "picture", "figure", "figcaption", "center", "tbody",
+                                       "thead", "caption", "colgroup", "col", "input"))
+                + r")\b[^<>]*>", re.IGNORECASE), ""),
+    (re.compile(r"<((?:https?|ftp)://[^<>\s]+|[^<>\s@]+@[^<>\s@]+)>"), r"\1"),
 ]
-# Navigation blocks by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's nav header and footer. The class
-# tests run only on elements that have a class, in one predicate (five whole-tree passes took a second per 400,000
-# elements).
+# A line that begins a block of its own rather than continuing a paragraph (heading, quote, table, list item,
+# setext underline, indented code, HTML), and a line that never runs on (heading, table row).
+_MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|[-*+][ \t]|\d{1,9}[.)][ \t]|=+[ \t]*$|-+[ \t]*$)|[ \t]{4}|\t)")
+_MD_ALONE = re.compile(r"^[ \t]{0,3}(?:#|\|)|.*\|[ \t]*$")
+# A fence opens or closes a code block: three or more backticks or tildes at a line's start.
+_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+# Front matter: YAML between two lines of three dashes at the very start of a file (Jekyll, Hugo, Pandoc, MkDocs).
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_MAX_FRONT_MATTER = 16 * 1024
+# Front-matter keys -> the metadata field each fills.
+_MAX_DECLARED_AUTHORS = 50
+_FRONT_MATTER_FIELDS = {"title": "title", "author": "authors", "authors": "authors", "date": "date", "lang": "lang",
+                        "language": "lang", "publisher": "publisher"}
+# Navigation blocks and dialogs (cookie banners) by role or class: texinfo's "Next: ... Up: ..." panels, DocBook's
+# nav header and footer. The class tests run only on elements that have a class, in one predicate (five whole-tree
+# passes took a second per 400,000 elements).
 _NAV_CLASSES = ("nav-panel", "navheader", "navfooter", "breadcrumb", "breadcrumbs")
 _NAVIGATION = (
-    "//script|//style|//noscript|//template|//nav|//aside|//*[@role='navigation']"
+    "//script|//style|//noscript|//template|//nav|//aside|//*[@role='navigation' or @role='dialog' or @role='alertdialog']"
     "|//header[not(ancestor::article or ancestor::main)]|//footer[not(ancestor::article or ancestor::main)]"
     "|//*[@class][" + " or ".join(f"contains(concat(' ', normalize-space(@class), ' '), ' {c} ')" for c in _NAV_CLASSES)
     + "]|//div[contains(concat(' ', normalize-space(@class), ' '), ' header ')][.//a[@accesskey or @rel]]"
 )
+# Elements a browser lays out as blocks of their own: each ends a line of the page's text.
+_HTML_BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div", "dl",
+                          "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+                          "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr",
+                          "ul"})
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags
 _HTML_UNSHOWN = re.compile(r"<(/?)(script|style)\b", re.IGNORECASE)  # scripts and styles are not text
@@ -74,9 +114,18 @@ _HTML_META = {
     "citation_publisher": "publisher", "citation_journal_title": "publisher", "dc.publisher": "publisher",
     "citation_language": "lang", "dc.language": "lang",
 }
+# How many of a PDF page's first and last lines may be headers, footers and page numbers.
+_EDGE_LINES = 5
+_MAX_FURNITURE_CHARS = 120  # a header or footer is a line of a title, a chapter, a date: not a paragraph
+_DIGITS = re.compile(r"\d+")
+_PAGE_NUMBER = re.compile(r"^(?:(?:page|side|sida|pagina|seite|p\.)\s*)?[-–—(\[]?\s*(?:\d{1,5}|[ivxlcdm]{1,7})\s*[-–—)\]]?"
+                          r"(?:\s*(?:of|av|van|von|af|/)\s*\d{1,5})?$", re.IGNORECASE)
+_NO_AUTHOR = frozenset({"anonymous", "unknown", "author", "administrator", "admin", "user", "owner", "(anonymous)",
+                        "unspecified"})
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _DCTERMS = "{http://purl.org/dc/terms/}"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 
 
@@ -88,6 +137,7 @@ class Extracted:
     text: str
     title: str | None = None
     declared: dict = field(default_factory=dict)
+    wrapped: bool = False  # lines end where a width broke them (plain text, PDF), not where paragraphs end
 
 
 def _capped(text: str, name: str) -> str:
@@ -110,7 +160,10 @@ def decode(data: bytes, name: str) -> str:
             except UnicodeDecodeError:
                 raise DocumentError(f"{name}: invalid {encoding.upper()} text") from None
     if any(marker in data for marker in _BINARY_MARKERS):
-        raise DocumentError(f"{name}: binary content, not text")
+        unmarked = _utf16_without_bom(data)
+        if unmarked is None:
+            raise DocumentError(f"{name}: binary content, not text")
+        return _capped(unmarked, name)
     try:
         return _capped(data.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -119,28 +172,107 @@ def decode(data: bytes, name: str) -> str:
     best = matches.best()
     if best is None:
         raise DocumentError(f"{name}: cannot detect the text encoding")
-    # Short texts often tie between code pages (ø reads as ř in cp1250); a tie goes to cp1252, the
-    # legacy encoding of the corpus's Western European languages.
-    for match in matches:
-        if match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence - 0.01:
-            best = match
+    # Code pages often decode a Western text without chaos (ä reads as ð in hp_roman8, å as ň in cp852), and the
+    # detector's language coherence then picks among them by chance: where cp1252, the legacy encoding of the
+    # corpus's Western European languages, reads the text as cleanly, it wins.
+    western = from_bytes(data, cp_isolation=["cp1252"]).best()
+    if western is not None and western.chaos <= best.chaos + _CHAOS_TIE:
+        best = western
     return _capped(str(best), name)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text some Windows tools write without a BOM, where its NUL bytes say so (the high bytes of Latin
+    text: every other byte), else None."""
+    if len(data) % 2:
+        return None
+    for encoding, zeros in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):
+        if zeros.count(0) >= _UTF16_ZEROS * len(zeros):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                return None
+            return None if "\x00" in text else text
+    return None
 
 
 def load_plain(data: bytes, name: str) -> Extracted:
     """Plain text."""
-    return Extracted(decode(data, name))
+    return Extracted(decode(data, name), wrapped=True)
 
 
 def load_markdown(data: bytes, name: str) -> Extracted:
-    """Markdown, with the markup stripped to its visible text; title from the first heading."""
-    text = decode(data, name)
-    headings = [m for m in (_ATX_HEADING.search(text), _SETEXT_HEADING.search(text)) if m]
+    """Markdown, with the markup stripped to its visible text and code blocks kept as written; title and what else
+    its front matter says, else the title from the first heading outside code."""
+    text, declared = _front_matter(decode(data, name))
+    blocks = [(is_code, block if is_code else _soft_breaks_joined(block)) for is_code, block in _fenced_blocks(text)]
+    prose = "\n\n".join(block for is_code, block in blocks if not is_code)
+    headings = [m for m in (_ATX_HEADING.search(prose), _SETEXT_HEADING.search(prose)) if m]
     title = min(headings, key=lambda m: m.start())[1].strip().rstrip("#").rstrip() if headings else None
     for pattern, replacement in _MD_SYNTAX:
-        text = pattern.sub(replacement, text)
+        blocks = [(is_code, block if is_code else pattern.sub(replacement, block)) for is_code, block in blocks]
         title = pattern.sub(replacement, title) if title else title
-    return Extracted(text, title.strip() if title else None)
+    title = declared.pop("title", None) or (title.strip() if title else None)
+    return Extracted("\n".join(block for _, block in blocks), title, declared)
+
+
+def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
+    """The text as (is code, text) blocks: a fenced block's lines as written, without its fences (an unclosed fence
+    runs to the end, as CommonMark reads it); one pass over the lines."""
+    blocks: list[tuple[bool, list[str]]] = [(False, [])]
+    fence = ""
+    for line in text.split("\n"):
+        match = _FENCE.match(line)
+        if not fence and match:
+            fence = match.group(1)
+            blocks.append((True, []))
+        elif fence and match and match.group(1).startswith(fence) and not line[match.end():].strip():
+            fence = ""
+            blocks.append((False, []))
+        else:
+            blocks[-1][1].append(line)
+    return [(is_code, "\n".join(lines)) for is_code, lines in blocks if lines]
+
+
+def _soft_breaks_joined(text: str) -> str:
+    """Prose lines a Markdown paragraph continues on joined (a soft line break renders as a space), so that a wrapped
+    paragraph reads as one; a heading, a table row, a hard break and the lines that begin a block stay apart."""
+    out: list[list[str]] = []  # the pieces of each line, joined once: a book-long paragraph costs linear time
+    previous = ""
+    for line in text.split("\n"):
+        if (previous.strip() and line.strip() and not _MD_BLOCK_START.match(line) and not _MD_ALONE.match(previous)
+                and not previous.endswith(("  ", "\\"))):
+            out[-1].append(" " + line.strip())
+        else:
+            out.append([line])
+        previous = line
+    return "\n".join("".join(pieces) for pieces in out)
+
+
+def _front_matter(text: str) -> tuple[str, dict]:
+    """The text without its YAML front matter, and the metadata fields it declares (title, authors, date, lang,
+    publisher); a block that is not YAML mapping is left as text."""
+    match = _FRONT_MATTER.match(text)
+    if match is None or len(match.group(1)) > _MAX_FRONT_MATTER:
+        return text, {}
+    try:
+        values = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return text, {}
+    if not isinstance(values, dict):
+        return text, {}
+    declared: dict = {}
+    for key, value in values.items():
+        field_name = _FRONT_MATTER_FIELDS.get(str(key).strip().lower())
+        if field_name is None or field_name in declared:
+            continue
+        if isinstance(value, (datetime.date, int)) and field_name == "date":
+            value = value.isoformat() if isinstance(value, datetime.date) else str(value)
+        if field_name == "authors" and isinstance(value, list):
+            value = [v for v in value if isinstance(v, str)][:_MAX_DECLARED_AUTHORS]
+        if isinstance(value, str) or (field_name == "authors" and isinstance(value, list)):
+            declared[field_name] = value
+    return text[match.end():], declared
 
 
 def load_html(data: bytes, name: str) -> Extracted:
@@ -195,13 +327,27 @@ def _first_text(tree, xpath: str) -> str:
 
 
 def _visible_html_text(tree) -> str:
-    # Linear extraction for pages too small for trafilatura's heuristics or too large for its speed.
-    blocks = tree.xpath("//h1|//h2|//h3|//h4|//h5|//h6|//p|//li|//td|//th|//pre|//blockquote|//dt|//dd")
-    lines = [b.text_content().strip() for b in blocks if next(b.iterancestors("p", "li", "td"), None) is None]
-    if not any(lines):
-        body = tree.find("body")
-        lines = [(body if body is not None else tree).text_content()]
-    return "\n".join(line for line in lines if line)
+    """A page's text as a browser lays it out, for pages too small for trafilatura's heuristics or too large for its
+    speed: one walk over the tree, a block element or a line break ending a line, table cells apart, every text and
+    tail kept (text directly in a div or a section too)."""
+    parts: list[str] = []
+    hidden = 0  # depth inside the head, where the title was read already
+    for event, element in etree.iterwalk(tree, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""  # comments and processing instructions: no tag
+        if tag == "head":
+            hidden += 1 if event == "start" else -1
+            continue
+        if hidden:
+            continue
+        if event == "start":
+            parts.append("\n" if tag in _HTML_BLOCKS or tag == "br" else " " if tag in ("td", "th") else "")
+            if tag and element.text:
+                parts.append(element.text)
+        else:
+            parts.append("\n" if tag in _HTML_BLOCKS else "")
+            if element.tail:
+                parts.append(element.tail)
+    return "".join(parts)
 
 
 def _shown_chars(markup: str) -> int:
@@ -269,7 +415,42 @@ def load_pdf(data: bytes, name: str) -> Extracted:
         raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
-    return Extracted("\n\n".join(pages), title, declared)
+    # A page break is no paragraph break: a sentence running on to the next page is joined again like any wrapped line.
+    return Extracted("\n".join(_without_furniture(pages)), title, declared, wrapped=True)
+
+
+def _without_furniture(pages: list[str]) -> list[str]:
+    """Pages without their furniture, peeled off each page's top and bottom: page numbers (12, - 12 -, Page 2 of 4,
+    Sida 3) and running headers and footers (a line at the edges of at least half the pages, two at least, its
+    numbers aside, and never inside one). Otherwise they sat mid-sentence where pages join, and named the document
+    (Page 1 of 4)."""
+    split = [page.split("\n") for page in pages]
+    seen: Counter = Counter()
+    inside: set[str] = set()  # a line also written inside a page is text, whatever its place elsewhere
+    for lines in split:
+        seen.update({_page_line(line) for line in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]})
+        inside.update(_page_line(line) for line in lines[_EDGE_LINES:-_EDGE_LINES])
+    running = {line for line, n in seen.items() if line and n >= 2 and n >= len(pages) / 2 and line not in inside
+               and len(line) <= _MAX_FURNITURE_CHARS}
+
+    def furniture(line: str) -> bool:
+        return bool(_PAGE_NUMBER.match(line.strip())) or _page_line(line) in running
+
+    kept = []
+    for lines in split:
+        start, end = 0, len(lines)
+        while start < min(end, _EDGE_LINES) and furniture(lines[start]):
+            start += 1
+        while end > max(start, len(lines) - _EDGE_LINES) and furniture(lines[end - 1]):
+            end -= 1
+        text = "\n".join(lines[start:end]).strip()
+        if text:
+            kept.append(text)
+    return kept
+
+
+def _page_line(line: str) -> str:
+    return _DIGITS.sub("#", line.strip().casefold())
 
 
 def _page_count(reader, limit: int) -> int | None:
@@ -321,6 +502,9 @@ def _pdf_title(reader) -> str | None:
 def _pdf_info(reader) -> dict:
     info = reader.metadata or {}
     declared = {"authors": info.get("/Author"), "date": info.get("/CreationDate")}
+    # Producers fill the author with a default of their own (ReportLab: anonymous; Word: the machine's user).
+    if isinstance(declared["authors"], str) and declared["authors"].strip().casefold() in _NO_AUTHOR:
+        declared["authors"] = None
     return {k: str(v) for k, v in declared.items() if isinstance(v, str) and v.strip()}
 
 
@@ -333,6 +517,14 @@ def load_docx(data: bytes, name: str) -> Extracted:
             raise DocumentError(f"{name}: not a readable DOCX (no {part})")
         with archive.open(part) as stream:
             text = _wordprocessing_text(stream, name)
+        # Footnotes and endnotes carry sources and remarks: after the body, as a printed document puts them.
+        folder = part.rpartition("/")[0]
+        for notes in (f"{folder}/footnotes.xml", f"{folder}/endnotes.xml"):
+            if notes in archive.names():
+                with archive.open(notes) as stream:
+                    found = _wordprocessing_text(stream, name)
+                text = f"{text}\n\n{found}" if found.strip() else text
+                _check_length(len(text), name)
         title, declared = _docx_core(archive)
     except DocumentError:
         raise
@@ -394,8 +586,15 @@ def _wordprocessing_text(stream, name: str) -> str:
         _check_length(size, name)
         out.append(line)
 
+    fallback = 0  # depth inside mc:Fallback, which repeats an mc:Choice (a text box) for older readers
     for event, element in _xml_events(stream):
         tag = element.tag
+        if tag == _MC_FALLBACK:
+            fallback += 1 if event == "start" else -1
+        if fallback:
+            if event == "end":
+                element.clear(keep_tail=False)
+            continue
         if event == "start":
             if tag == _W + "p":
                 paragraphs.append(io.StringIO())
@@ -414,6 +613,8 @@ def _wordprocessing_text(stream, name: str) -> str:
             paragraphs[-1].write(element.text or "")
         elif tag == _W + "tab" and paragraphs:
             paragraphs[-1].write("\t")
+        elif tag == _W + "noBreakHyphen" and paragraphs:  # e-mail, IT-avdelningen, 08-123 as Word keeps them whole
+            paragraphs[-1].write("-")
         elif tag in (_W + "br", _W + "cr") and paragraphs:
             paragraphs[-1].write("\n")
         elif tag == _W + "p" and paragraphs:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 # Bump when loading or cleaning changes what a file becomes: the next ingest re-applies every document.
-EXTRACTION_VERSION = 3
+EXTRACTION_VERSION = 4
 # Documents at least this long show their own chunking and language-tagging progress.
 PROGRESS_CHARS = 100_000
 
@@ -142,7 +142,7 @@ def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:
 
 def _load(data: bytes, name: str) -> Extracted:
     extracted = extract(data, name)
-    text = clean_text(extracted.text)
+    text = clean_text(extracted.text, extracted.wrapped)
     words = word_count(text, at_most=limits.MIN_WORDS)
     if words < limits.MIN_WORDS:
         raise DocumentError(

@@ -5,10 +5,10 @@ import pytest
 
 from index.errors import DocumentError
 from ingest.chunking import ChunkingConfig
-from ingest.loaders import load_bytes
+from ingest.loaders import extract, load_bytes
 from ingest.pipeline import prepare
 
-from .files import HTML_PAGE, make_docx, make_image_only_pdf, make_pdf
+from .files import HTML_PAGE, W_CLOSE, W_OPEN, make_docx, make_docx_package, make_image_only_pdf, make_pages_pdf, make_pdf
 
 
 def test_plain_text_utf8_with_bom():
@@ -20,11 +20,13 @@ def test_latin1_text_is_detected_and_decoded():
     assert load_bytes(text.encode("latin-1"), "legacy.txt") == text
 
 
-def test_markdown_markup_is_stripped():
-    raw = "# Rubrik\n\nSe **kundresan** och [boken](http://example.org).\n\n```\ncode()\n```\n"
+def test_markdown_markup_is_stripped_and_code_kept_as_written():
+    raw = "# Rubrik\n\nSe **kundresan** och [boken](http://example.org).\n\n```\ncode(**kw)\n# not a title\n```\n"
     text = load_bytes(raw.encode(), "a.md")
     assert "Rubrik" in text and "kundresan" in text and "boken" in text
-    assert "**" not in text and "http://example.org" not in text and "code()" not in text
+    assert "**kundresan" not in text and "http://example.org" not in text and "```" not in text
+    # Commands and settings in a code block are what a reader of documentation searches for.
+    assert "code(**kw)\n# not a title" in text
 
 
 def test_html_keeps_main_text_and_drops_navigation_and_scripts():
@@ -112,3 +114,97 @@ def test_titles_are_sanitised_and_capped():
     item = prepare(text, "a.txt", words, ChunkingConfig(), {"title": "Evil\x1b[31m\nERROR forged\u202e " + "lang " * 100})
     assert "\x1b" not in item.doc.title and "\n" not in item.doc.title and "\u202e" not in item.doc.title
     assert len(item.doc.title) <= 200 and item.doc.title.endswith("…")
+
+
+@pytest.mark.parametrize("text", [
+    "Kundtjänsten i Göteborg hanterar återbetalningar. Förändringar träder i kraft först efter bekräftelse.",
+    "Öppettider: måndag–fredag 08–17. Välkommen!",
+    "Neem contact op met de helpdesk, café of één van de medewerkers; ‘privé’ blijft privé.",
+])
+def test_legacy_western_text_is_read_as_cp1252_where_other_code_pages_read_it_as_cleanly(text):
+    # hp_roman8, cp852 and mac_latin2 decode these bytes too (Kundtjðnsten, mňndag, Ďprivťí), as plausibly.
+    assert load_bytes(text.encode("cp1252"), "legacy.txt") == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_text_not_binary(encoding):
+    text = "Kundlojalitet är viktig.\r\nNästa rad."
+    assert load_bytes(text.encode(encoding), "windows.txt") == text
+
+
+def test_markdown_html_placeholders_autolinks_and_line_breaks():
+    raw = ("# Bruk\n\nKjør kbctl set <name> <value> nå. Skriv til <support@example.no> eller <https://example.no/hjelp>."
+           " Om a < b og c > d.<br>Ny linje<!-- TODO: remove the old pricing -->.\n<div>Blokk</div>\n")
+    text = load_bytes(raw.encode(), "bruk.md")
+    assert "kbctl set <name> <value> nå" in text and "support@example.no" in text and "https://example.no/hjelp" in text
+    assert "Om a < b og c > d.\nNy linje." in text and "TODO" not in text and "<div>" not in text
+
+
+def test_markdown_front_matter_gives_metadata_and_is_not_text():
+    raw = ("---\ntitle: Säkerhetskopiering\nauthor: [Åsa Lindqvist, Per Holm]\ndate: 2024-03-05\nlang: sv\n---\n"
+           "# Inledning\n\nSäkerhetskopior körs varje natt och sparas i trettio dagar.\n")
+    extracted = extract(raw.encode(), "backup.md")
+    assert extracted.title == "Säkerhetskopiering"
+    assert extracted.declared == {"authors": ["Åsa Lindqvist", "Per Holm"], "date": "2024-03-05", "lang": "sv"}
+    assert "title:" not in extracted.text and extracted.text.startswith("Inledning")
+
+
+def test_markdown_title_is_never_a_comment_in_code_and_wrapped_paragraphs_read_as_one():
+    raw = ("Verktyget indexerar\ndokumentation och\nsöker i den.\n\n- punkt ett\n- punkt två\n\n"
+           "```bash\n# install the dependencies first\npip install kb\n```\n\n~~~\nkb serve\n~~~\n\nRiktig rubrik\n====\n")
+    extracted = extract(raw.encode(), "readme.md")
+    assert extracted.title == "Riktig rubrik"
+    lines = extracted.text.split("\n")
+    assert "Verktyget indexerar dokumentation och söker i den." in lines
+    assert "- punkt ett" in lines and "- punkt två" in lines
+    assert "# install the dependencies first" in lines and "pip install kb" in lines and "kb serve" in lines
+    assert "```" not in extracted.text and "~~~" not in extracted.text
+
+
+def test_pdf_page_furniture_goes_and_a_sentence_runs_on_across_pages():
+    header, footer = "Northwind Traders · Handbok", "Sida {} av 3"
+    body = ["Kundtjänsten hanterar återbetalningar för samtliga nordiska", "marknader och svarar inom två dagar.",
+            "Förändringar i avtalsvillkoren träder i kraft först efter", "skriftlig bekräftelse från ekonomiavdelningen."]
+    pages = [[header, *body[:3], footer.format(1)], [header, body[3], "Tredje sidan har mer text om kunder.",
+                                                      footer.format(2)], [header, "Sista sidan.", footer.format(3)]]
+    extracted = extract(make_pages_pdf(pages, {"Author": "anonymous"}), "handbok.pdf")
+    text = prepare_text(extracted)
+    assert "Northwind" not in text and "Sida" not in text
+    assert ("Förändringar i avtalsvillkoren träder i kraft först efter skriftlig bekräftelse från ekonomiavdelningen."
+            in text.split("\n"))
+    assert "authors" not in extracted.declared  # a producer's default, not a person
+
+
+def test_docx_keeps_no_break_hyphens_reads_a_text_box_once_and_adds_footnotes():
+    ns = ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    box = "<w:p><w:r><w:t>Pris stiger i maj.</w:t></w:r></w:p>"
+    body = ("<w:p><w:r><w:t>Skicka e</w:t></w:r><w:r><w:noBreakHyphen/></w:r><w:r><w:t>post till IT</w:t></w:r>"
+            "<w:r><w:noBreakHyphen/></w:r><w:r><w:t>avdelningen.</w:t></w:r></w:p>"
+            f"<w:p><w:r><mc:AlternateContent><mc:Choice Requires=\"wps\"><w:txbxContent>{box}</w:txbxContent></mc:Choice>"
+            f"<mc:Fallback><w:txbxContent>{box}</w:txbxContent></mc:Fallback></mc:AlternateContent></w:r></w:p>")
+    notes = W_OPEN.replace("w:document", "w:footnotes").replace("<w:body>", "") + (
+        "<w:footnote w:id=\"1\"><w:p><w:r><w:t>Källa: SCB, 2024.</w:t></w:r></w:p></w:footnote></w:footnotes>")
+    data = make_docx_package({"word/document.xml": W_OPEN.replace("<w:document", "<w:document" + ns) + body + W_CLOSE,
+                              "word/footnotes.xml": notes})
+    text = load_bytes(data, "rapport.docx")
+    assert "Skicka e-post till IT-avdelningen." in text and text.count("Pris stiger i maj.") == 1
+    assert text.endswith("Källa: SCB, 2024.")
+
+
+def test_an_html_page_too_large_for_the_main_extractor_keeps_its_lines_apart_and_its_loose_text(monkeypatch):
+    from ingest import limits
+
+    monkeypatch.setattr(limits, "MAX_TRAFILATURA_ELEMENTS", 0)
+    page = ("<html><head><title>Guide</title></head><body><div role='dialog'><p>We use cookies to personalise content"
+            " and ads.</p></div><div>Text i en div om replikering.</div><p>Användning:<br>kbctl set x<br>kbctl get x"
+            "</p><ol><li>Öppna inställningar<ul><li>Allmänt</li><li>Nätverk</li></ul></li></ol>"
+            "<section>Lös text i en sektion.</section></body></html>")
+    lines = [line.strip() for line in load_bytes(page.encode(), "guide.html").split("\n") if line.strip()]
+    assert lines == ["Text i en div om replikering.", "Användning:", "kbctl set x", "kbctl get x", "Öppna inställningar",
+                     "Allmänt", "Nätverk", "Lös text i en sektion."]
+
+
+def prepare_text(extracted) -> str:
+    from ingest.cleaning import clean_text
+
+    return clean_text(extracted.text, extracted.wrapped)
