@@ -62,14 +62,20 @@ class Reference:
 
 
 def line(fields: dict) -> str:
-    """A citation (`cited` fields) in one line: authors (date). Title. Publisher. Language: name (code)."""
-    date = fields["date"] or "n.d."
-    parts = [f"{'; '.join(fields['authors'])} ({date})." if fields["authors"] else f"({date})."]
-    parts.append(f"{fields['title']}.")
+    """A citation (`cited` fields) in one line: authors (date). Title. Publisher. Language: name (code);
+    without authors the title takes their place, as APA has it: Title. (date). Publisher. Language: ..."""
+    date = f"({fields['date'] or 'n.d.'})."
+    title = _sentence(fields["title"])
+    parts = [f"{'; '.join(fields['authors'])} {date}", title] if fields["authors"] else [title, date]
     if fields["publisher"]:
-        parts.append(f"{fields['publisher']}.")
+        parts.append(_sentence(fields["publisher"]))
     parts.append(f"Language: {lang_name(fields['lang'])} ({fields['lang']}).")
     return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    # A title that ends in its own question mark or full stop ("Inc.") takes no second one.
+    return text if text.endswith((".", "?", "!")) else f"{text}."
 
 
 def cited(ref: "Reference | DocHead") -> dict:

@@ -1,26 +1,35 @@
 """Trainers stay signed in with a cookie: signed with the admin token, SameSite=Strict, and every form carries a
 CSRF token bound to it.
 
-The cookie holds only its issue time and an HMAC of it keyed by `KB_ADMIN_TOKEN`, so every worker can check it
-without shared state, and changing the token signs everyone out. A write authorised by the cookie must also carry
-the CSRF token (form field `csrf_token` or header `X-CSRF-Token`), an HMAC of the cookie a cross-site page cannot
-read; the API's bearer token needs neither.
+The cookie holds its issue time and a random session id, with an HMAC of both keyed by `KB_ADMIN_TOKEN`, so every
+worker can check it, and changing the token signs everyone out. A session ends 8 hours after sign-in, or when the
+trainer signs out: that leaves a marker named by the session id in `KB_INDEX_DIR/sessions/revoked/`, the folder
+every worker and, with `KB_DATABASE_URL`, every machine shares, so a copied cookie is void everywhere. A write
+authorised by the cookie must also carry the CSRF token (form field `csrf_token` or header `X-CSRF-Token`), an HMAC
+of the cookie a cross-site page cannot read; the API's bearer token needs neither.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import re
+import secrets
 import time
 import unicodedata
+from pathlib import Path
 from urllib.parse import unquote
 
 from flask import current_app, request
 from werkzeug.exceptions import Forbidden
 
+from index.files import naming_full_disk, write_atomically
+
 COOKIE = "kb_trainer"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_S = 8 * 3600
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class CsrfRefused(Forbidden):
@@ -50,20 +59,28 @@ def _sign(purpose: str, value: str) -> str:
 
 
 def new_session() -> str:
-    """A fresh cookie value: its issue time, signed."""
-    issued = str(int(time.time()))
+    """A fresh cookie value: its issue time and a random session id, signed."""
+    issued = f"{int(time.time())}.{secrets.token_hex(16)}"
     return f"{issued}.{_sign('trainer', issued)}"
 
 
+def _revoked(session_id: str) -> Path:
+    return current_app.config["KB"].index_dir / "sessions" / "revoked" / session_id
+
+
 def session() -> str | None:
-    """The request's trainer cookie when it is genuine and not expired (and writes are on)."""
+    """The request's trainer cookie when it is genuine, not expired and not signed out (and writes are on)."""
     value = request.cookies.get(COOKIE, "")
-    issued, _, signature = value.partition(".")
-    if not current_app.config["KB"].admin_token or not issued.isdigit() or len(signature) != 64:
+    issued, _, rest = value.partition(".")
+    session_id, _, signature = rest.partition(".")
+    if (not current_app.config["KB"].admin_token or not issued.isdigit() or not _SESSION_ID.fullmatch(session_id)
+            or len(signature) != 64):
         return None
-    if not hmac.compare_digest(signature, _sign("trainer", issued)):
+    if not hmac.compare_digest(signature, _sign("trainer", f"{issued}.{session_id}")):
         return None
-    return value if 0 <= time.time() - int(issued) < SESSION_S else None
+    if not 0 <= time.time() - int(issued) < SESSION_S:
+        return None
+    return None if _revoked(session_id).exists() else value
 
 
 def signed_in() -> bool:
@@ -98,5 +115,20 @@ def sign_in(response, token: str):
 
 
 def sign_out(response) -> None:
-    """Forget the session cookie."""
+    """End the request's session for every worker and machine (see the module's docstring), then forget the cookie."""
+    value = session()
+    if value:
+        marker = _revoked(value.split(".")[1])
+        with naming_full_disk(marker.parent.parent):
+            write_atomically(marker, b"")
+        _forget_expired(marker.parent)
     response.delete_cookie(COOKIE, httponly=True, samesite="Strict", secure=request.is_secure, path="/")
+
+
+def _forget_expired(folder: Path) -> None:
+    # A marker is younger than its session's sign-in; once SESSION_S old, the session has expired anyway.
+    cutoff = time.time() - SESSION_S
+    for marker in folder.iterdir():
+        with contextlib.suppress(FileNotFoundError):  # another worker's sign-out removed it first
+            if marker.stat().st_mtime < cutoff:
+                marker.unlink()

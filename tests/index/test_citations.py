@@ -123,6 +123,21 @@ def test_markdown_cites_every_item_and_lists_the_references():
     text = export(PACK, "markdown", "2026-12-03")
     assert text.count("Source: ") == 6 and text.count("\n- ") == 3
     assert "Michael Treacy; Wiersema, Fred (1993-01)" in text and "**Mening 0.**" in text
+    # A document without authors is cited by its title first, in the quotes' sources and the references alike.
+    assert "Source: Customer lock-on. (2001-05-14). Het Financieele Dagblad. Language: Dutch (nl)." in text
+    assert "\n- Customer lock-on. (2001-05-14). Het Financieele Dagblad." in text and "(n.d.)" not in text
+
+
+@pytest.mark.parametrize("ref, expected", [
+    (REFS[0], "Michael Treacy; Wiersema, Fred (1993-01). Kundintimitet: vad det är & hur man bygger det."
+              " Harvard Business Review. Language: Swedish (sv)."),
+    (Reference("d4", "Kundintimitet: vad det är och hur man bygger det", (), None, "Ledernytt", "sv", BASE),
+     "Kundintimitet: vad det är och hur man bygger det. (n.d.). Ledernytt. Language: Swedish (sv)."),
+    (Reference("e5", "Blir lojaliteten borte?", (), "2021", "SAS Institute Inc.", "no", BASE),
+     "Blir lojaliteten borte? (2021). SAS Institute Inc. Language: Norwegian (no)."),
+])
+def test_a_one_line_citation_puts_the_title_first_when_no_author_is_known(ref, expected):
+    assert ref.text() == expected
 
 
 @pytest.mark.parametrize("name, parts", [

@@ -115,12 +115,49 @@ def test_gunicorn_own_errors_are_json_too(stack: Server):
     assert_json_error(status, headers, body, 431)
 
 
+def test_gunicorn_own_errors_carry_a_request_id_and_read_utf_8_as_utf_8(stack: Server):
+    request = "GET /healthz HTTP/1.1\r\nHost: x\r\nKundennähe: ja\r\n\r\n".encode()  # no such header name
+    status, headers, body = raw_exchange(str(stack.socket), request, socket.AF_UNIX)
+    error = assert_json_error(status, headers, body, 400)
+    assert "Kundennähe" in error["message"] and "Ã" not in error["message"]
+    assert re.fullmatch(r"[0-9a-f]{32}", error["request_id"]) and headers["x-request-id"] == error["request_id"]
+    time.sleep(0.5)
+    logged = [line for line in stack.log.read_text(encoding="utf-8").splitlines() if error["request_id"] in line]
+    assert len(logged) == 1 and "Kundennähe" in logged[0], logged
+
+
+def get_raw(live_server: str, target: bytes) -> tuple[int, dict]:
+    """A GET whose request line carries `target` byte for byte, as curl sends a URL typed with non-ASCII letters."""
+    request = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    status, headers, body = raw_exchange(address(live_server), request)
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["x-request-id"]), headers
+    return status, json.loads(body)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("q=Kundennähe", "Kundennähe"),
+    ("q=Kundennähe+1%2B1%26två&k=2", "Kundennähe 1+1&två"),  # a plus is a space, %2B a plus, %26 an ampersand
+])
+def test_raw_utf_8_in_the_request_line_gets_the_answer_of_its_percent_encoded_form(live_server, query, expected):
+    raw = get_raw(live_server, f"/api/concepts/lookup?{query}".encode())
+    encoded = get_raw(live_server, f"/api/concepts/lookup?{quote(query, safe='=&+%')}".encode())
+    assert raw == encoded and raw[0] == 200 and raw[1]["query"] == expected
+    assert len(raw[1]["matches"]) <= (2 if "k=2" in query else 5)
+
+
+@pytest.mark.parametrize("target", [b"/api/concepts/lookup?q=Kunden\xffhe", b"/api/concepts/lookup?q=Kunden%FFhe"])
+def test_a_raw_or_encoded_byte_that_is_not_utf_8_is_a_400_naming_the_parameter(live_server, target):
+    status, body = get_raw(live_server, target)
+    assert (status, body["error"]["code"], body["error"]["message"]) == (400, "invalid_query", "q is not valid UTF-8")
+
+
 def test_a_forked_worker_leaves_what_it_loaded_out_of_garbage_collection(monkeypatch):
     """gunicorn's post_fork freezes the worker's loaded objects: a full collection no longer walks the models."""
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "webapp" / "deploy" / "gunicorn.conf.py")
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
-    monkeypatch.setattr(conf.util, "write_error", conf.util.write_error)  # post_fork replaces it; put back after
+    monkeypatch.setattr(conf.util, "write_error", conf.util.write_error)  # post_fork replaces both; put back after
+    monkeypatch.setattr(conf.Request, "parse_request_line", conf.Request.parse_request_line)
     gc.unfreeze()
     try:
         conf.post_fork(types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=False)), None)

@@ -1,13 +1,16 @@
 """Trainer sign-in and CSRF: the session cookie's flags, forged cross-site posts refused, no open redirects."""
 from __future__ import annotations
 
+import os
 import re
+import time
+import types
 from pathlib import Path
 
 import pytest
 
 from ingest.jobs import open_queue
-from webapp import create_app
+from webapp import create_app, trainer
 
 from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
@@ -132,3 +135,63 @@ def test_a_session_from_another_token_is_not_valid(index_copy, client):
     stranger = other.test_client()
     stranger.set_cookie("kb_trainer", cookie)
     assert stranger.get("/concepts/new").status_code == 303
+
+
+def _dismissed(client, suggestion_id: str) -> bool:
+    return client.get(f"/api/suggestions/{suggestion_id}").get_json()["decision"] is not None
+
+
+def test_a_cookie_kept_from_before_sign_out_opens_no_trainer_page_and_makes_no_change(client, index_copy):
+    csrf = _sign_in(client)
+    cookie = client.get_cookie("kb_trainer").value
+    assert client.get("/concepts/customer-lock-on/edit").status_code == 200
+    suggestion = client.get("/api/suggestions").get_json()["suggestions"][0]["id"]
+    assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get_cookie("kb_trainer") is None  # the browser forgets it; a copy is replayed below
+    client.set_cookie("kb_trainer", cookie)
+    page = client.get("/concepts/customer-lock-on/edit")
+    assert (page.status_code, page.headers["Location"]) == (303, "/signin?next=/concepts/customer-lock-on/edit")
+    assert client.post("/concepts/new", data={**FORM, "csrf_token": csrf}).headers["Location"].startswith("/signin")
+    assert client.post(f"/suggestions/{suggestion}/dismiss", data={"csrf_token": csrf}).status_code == 401
+    refused = client.delete("/api/concepts/customer-loyalty", headers={"X-CSRF-Token": csrf})
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized"
+    assert not _dismissed(client, suggestion) and _queued(index_copy) == 0
+    assert "Sign out" not in client.get("/concepts").get_data(as_text=True)
+
+
+def test_signing_out_on_one_app_ends_the_session_on_every_app_sharing_the_index_folder(index_copy):
+    apps = [create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+            for _ in range(2)]
+    here, there = (app.test_client() for app in apps)
+    csrf = _sign_in(here)
+    there.set_cookie("kb_trainer", here.get_cookie("kb_trainer").value)
+    assert there.get("/concepts/customer-lock-on/edit").status_code == 200
+    assert here.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert there.get("/concepts/customer-lock-on/edit").status_code == 303
+    suggestion = there.get("/api/suggestions").get_json()["suggestions"][0]["id"]
+    assert there.post(f"/suggestions/{suggestion}/dismiss", data={"csrf_token": csrf}).status_code == 401
+    assert not _dismissed(there, suggestion)
+
+
+def test_signing_out_ends_only_that_session_and_forgets_markers_of_expired_ones(client, index_copy):
+    _sign_in(client)
+    other = client.application.test_client()
+    csrf = _sign_in(other)
+    revoked = index_copy / "sessions" / "revoked"
+    old = revoked / ("0" * 32)
+    old.parent.mkdir(parents=True)
+    old.touch()
+    os.utime(old, (time.time() - 9 * 3600,) * 2)  # signed out longer ago than a session lasts
+    session_id = other.get_cookie("kb_trainer").value.split(".")[1]
+    assert other.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert [p.name for p in revoked.iterdir()] == [session_id]
+    assert client.get("/concepts/new").status_code == 200  # the other browser's session goes on
+
+
+def test_a_session_ends_eight_hours_after_sign_in_however_busy(client, monkeypatch):
+    _sign_in(client)
+    cookie = client.get_cookie("kb_trainer").value
+    signed_in_at = time.time()
+    monkeypatch.setattr(trainer, "time", types.SimpleNamespace(time=lambda: signed_in_at + trainer.SESSION_S))
+    client.set_cookie("kb_trainer", cookie)  # as a browser that ignored the cookie's Max-Age would send it
+    assert client.get("/concepts/new").status_code == 303
