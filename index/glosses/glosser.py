@@ -6,7 +6,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 
-from ..concepts.catalogue import Catalogue
+from ..concepts.catalogue import Catalogue, Concept
 from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
@@ -87,11 +87,13 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     lexicon = lexicons.get(lang) if lang != "en" else None
     for occ in TermSpotter.for_catalogue(catalogue).find(text):
         concept_id = next(cid for cid in catalogue.concepts if cid in occ.concept_ids)
-        labels = catalogue.get(concept_id).labels
-        gloss_lang = reader if reader in labels else "en"
+        concept = catalogue.get(concept_id)
+        gloss_lang = reader if reader in concept.labels else "en"
         term = text[occ.start:occ.end]
-        if _translates(term, labels["en"], lexicon):
-            glosses.append(Gloss(occ.start, occ.end, term, labels[gloss_lang], f"concept:{concept_id}", gloss_lang))
+        rendering = _rendering(term, concept, lexicon)
+        if rendering is not None:
+            gloss = concept.labels[gloss_lang] if gloss_lang != "en" or rendering == 0 else concept.aliases["en"][rendering - 1]
+            glosses.append(Gloss(occ.start, occ.end, term, gloss, f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
         english = _english_runs(text, lexicon)
@@ -171,29 +173,40 @@ def _idiom(words: list[str], entry: WordGloss, lang: str, lexicon: Lexicon) -> b
     return bool(content) and not senses & meaning
 
 
-def _translates(term: str, label: str, lexicon: Lexicon | None) -> bool:
-    """Whether a concept's English label renders a term spotted in a passage, as far as the dictionary can tell.
+def _rendering(term: str, concept: Concept, lexicon: Lexicon | None) -> int | None:
+    """Which of a concept's English names glosses a term spotted in a passage, as far as the dictionary can tell: 0
+    for its label, i for its i-th English alias, None where the term does not name the concept.
 
     An alias may be a related phrase, not a translation (Dutch "oude economie" for Market strategy), and a one-word
     alias a word with senses of its own (Danish "svar", answer, for Respond; "læring", learning, for Learning
-    loop): a phrase's label must share a word with its words' senses (a compound's parts included), a listed
-    word's label be made of its senses' words. Words the dictionary does not know and compounds, which it cannot
-    judge, keep their concept gloss (kundintimitet: Customer intimacy).
+    loop): the label must render the term, sharing a word with a phrase's senses (a compound's parts included), or
+    made of a listed word's senses' words. Then the name whose words the senses render best is the gloss (de klant
+    is keizer: the customer is emperor, not Customer strategy; kundfokus: customer focus, not Customer centricity),
+    the label where none renders more. Words the dictionary does not know, and compounds, keep the label.
     """
     if lexicon is None:
-        return True
+        return 0
     words = [m.group() for m in _WORD.finditer(term)]
     found = [f for f in map(lexicon.lookup, words) if f is not None]
-    if len(words) == 1 and (not found or found[0].via == "compound"):
-        return True
+    if len(words) == 1 and not found:
+        return 0
     senses = {_root(w) for f in found for sense in (f.gloss, *f.senses)
-              for w in sense.replace(",", " ").split() if not is_stopword(w, "en")}
-    wanted = [_root(w) for w in fold(label).split() if not is_stopword(w, "en")]
-    if not senses or not wanted:
-        return True
-    matched = [any(a.startswith(b) or b.startswith(a) for b in senses if min(len(a), len(b)) >= _MIN_ROOT)
-               for a in wanted]
-    return all(matched) if len(words) == 1 else any(matched)
+              for w in sense.replace(",", " ").replace("+", " ").split() if not is_stopword(w, "en")}
+    compound = len(words) == 1 and found[0].via == "compound"  # the dictionary cannot judge its label: kept
+    best, best_share = None, -1.0
+    for i, name in enumerate((concept.labels["en"], *concept.aliases.get("en", ()))):
+        wanted = [_root(w) for w in fold(name).split() if not is_stopword(w, "en")]
+        if not senses or not wanted:
+            return 0 if i == 0 else best
+        matched = [any(a.startswith(b) or b.startswith(a) for b in senses if min(len(a), len(b)) >= _MIN_ROOT)
+                   for a in wanted]
+        share = sum(matched) / len(matched)
+        renders = (compound and i == 0) or (all(matched) if len(words) == 1 and not compound else any(matched))
+        if i == 0 and not renders:
+            return None  # the label decides whether the term names the concept; an alias only words the gloss
+        if renders and share > best_share:
+            best, best_share = i, share
+    return best
 
 
 def _root(word: str) -> str:

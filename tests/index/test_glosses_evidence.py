@@ -143,6 +143,25 @@ def test_a_concept_label_glosses_its_whole_phrase_never_a_lone_word_of_it(lex, c
     assert first(alone, "data") == "data" and not any(g.source.startswith("concept:") for g in alone)
 
 
+@pytest.mark.parametrize("lang, text, term, gloss", [
+    ("nl", "De klant is keizer in de nieuwe economie.", "De klant is keizer", "the customer is emperor"),
+    ("sv", "Kundfokus lönar sig.", "Kundfokus", "customer focus"),
+    ("sv", "Kundintimitet lönar sig.", "Kundintimitet", "Customer intimacy"),  # no alias words it better
+])
+def test_a_concept_term_is_glossed_by_the_english_name_that_translates_it_best(lex, catalogue, lang, text, term, gloss):
+    # The label decides that the term names the concept; of its English names, the one the dictionary renders best
+    # words the gloss (de klant is keizer: not "Customer strategy", the concept it names).
+    glosses = gloss_text(text, lang, "en", catalogue, lex)
+    assert [(g.term, g.gloss) for g in glosses if g.source.startswith("concept:")][0] == (term, gloss)
+    assert lookup_word(term, lang, "en", catalogue, lex)[0].gloss == gloss
+
+
+def test_a_person_named_in_a_passage_is_no_concept(lex, catalogue):
+    glosses = gloss_text("‘Customer lock-on’, noemt Sandra Vandermerwe dit.", "nl", "en", catalogue, lex)
+    assert [g.term for g in glosses if g.source.startswith("concept:")] == ["Customer lock-on"]
+    assert not any("Vandermerwe" in g.term for g in glosses)
+
+
 @pytest.mark.parametrize("lang, text, word, sense", [
     ("da", "Vi giver et svar.", "svar", "answer"),  # a one-word alias of Respond with senses of its own
     ("nl", "Een woord uit de oude economie.", "economie", "economy"),  # an alias of Market strategy, not its translation
