@@ -16,6 +16,9 @@ from .lexical import analyze, analyze_query
 from .text import fold_token, sentence_spans
 
 _NGRAM = 4
+_WORDS = re.compile(r"[^\W\d_]+")
+_MIN_NAMING_WORDS = 4
+_NAMING_SHARE = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,12 @@ def _ngrams(text: str) -> Counter:
     return grams
 
 
+def _names_things(sentence: str) -> bool:
+    """Whether most words of a line of several are capitalised (German capitalises nouns: more than two thirds)."""
+    words = _WORDS.findall(sentence)
+    return len(words) >= _MIN_NAMING_WORDS and sum(w[0].isupper() for w in words) > _NAMING_SHARE * len(words)
+
+
 @dataclass(frozen=True)
 class _Sentence:
     start: int
@@ -48,8 +57,8 @@ class _Sentence:
 
 @functools.lru_cache(maxsize=4096)
 def _sentences(text: str, lang: str) -> tuple[_Sentence, ...]:
-    """Each sentence of a passage with what matching needs; cached, since the passages that rank
-    for one query rank for many, and preparing them costs more than scoring them."""
+    """The sentences of a passage a highlight may be, with what matching needs; cached, since the passages that
+    rank for one query rank for many, and preparing them costs more than scoring them."""
     found = []
     for start, end in sentence_spans(text) or [(0, len(text))]:
         sentence = text[start:end]
@@ -57,14 +66,16 @@ def _sentences(text: str, lang: str) -> tuple[_Sentence, ...]:
         # Very short fragments (a heading, "-") win n-gram cosine too easily; damp them.
         found.append(_Sentence(start, end, grams, sqrt(sum(v * v for v in grams.values())),
                                frozenset(analyze(sentence, lang)), min(1.0, len(sentence) / 40)))
-    return tuple(found)
+    # A line of mostly capitalised words (a byline: "Av: Peter Thomasson, Advisory Business Solutions Manager, SAS
+    # Institute", a title) names things rather than says anything of them: no highlight where a sentence is there.
+    saying = tuple(s for s in found if not _names_things(text[s.start:s.end]))
+    return saying or tuple(found)
 
 
 def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Highlight]:
     """A function (text, text_lang) -> the sentence of `text` that best matches the query.
 
     The query's n-grams and terms are computed once, for all the passages of one search.
-    The first sentence stands in when nothing matches.
     """
     query_grams = _ngrams(query)
     query_norm = sqrt(sum(v * v for v in query_grams.values()))
@@ -72,7 +83,8 @@ def sentence_highlighter(query: str, query_lang: str) -> Callable[[str, str], Hi
 
     def best_sentence(text: str, text_lang: str) -> Highlight:
         sentences = _sentences(text, text_lang)
-        best, best_score = sentences[0], 0.0
+        # Where nothing matches, the first sentence that says something stands in (not a short heading).
+        best, best_score = max(sentences, key=lambda s: s.damp), 0.0
         for sentence in sentences:
             overlap = len(query_terms & sentence.terms) / (len(query_terms) or 1)
             cosine = 0.0

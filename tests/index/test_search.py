@@ -10,6 +10,7 @@ from ingest.pipeline import ingest
 from index.__main__ import main as index_main
 from index.content import content_prior
 from index.errors import InvalidQuery
+from index.highlight import sentence_highlighter
 from index.ranking import RankingConfig
 from index.service import KnowledgeBase
 from tests.conftest import SEEDS, copy_index
@@ -65,6 +66,18 @@ def test_results_carry_highlight_inside_the_chunk(kb):
         assert result.text[h["start"] : h["end"]] == h["sentence"] and h["sentence"]
     top = kb.search("Disney pricing", k=1).results[0]
     assert "Disney" in top.highlight["sentence"]
+
+
+def test_a_byline_is_never_the_highlight_where_the_passage_says_something():
+    text = ("Av: Peter Thomasson, Advisory Business Solutions Manager, Strategy Customer Intelligence, SAS Institute\n\n"
+            "De fleste selskaper kjemper om å øke sin markedsandel. Denne står i sammenheng med markedet, ikke lojaliteten.")
+    highlight = sentence_highlighter("why do customers stay loyal", "en")
+    assert highlight(text, "no").sentence == "Denne står i sammenheng med markedet, ikke lojaliteten."
+    # Nothing matches: the first sentence that says something, not the byline.
+    assert highlight(text, "no").sentence != text.split("\n")[0]
+    assert sentence_highlighter("Disney", "en")(text, "no").sentence.startswith("De fleste selskaper")
+    title_only = "Customer Lock-On In The New Economy"
+    assert sentence_highlighter("lock-on", "en")(title_only, "en").sentence == title_only
 
 
 @pytest.mark.parametrize("kwargs", [
