@@ -48,6 +48,13 @@ _MAX_EMPHASIS = 500
 _MD_SYNTAX = [
     (re.compile(r"!\[([^\[\]]*)\]\([^()\n]*\)"), r"\1"),
     (re.compile(r"\[([^\[\]]+)\]\([^()\n]*\)"), r"\1"),
+    # Reference links ([text][ref], and their definitions [ref]: URL "title"), footnote marks ([^1]), task boxes.
+    (re.compile(r"^[ \t]{0,3}\[(?!\^)[^\[\]\n]+\]:[ \t]*\S+[^\n]*$", re.MULTILINE), ""),
+    (re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]"), r"\1"),
+    (re.compile(r"^([ \t]{0,3})\[\^[^\[\]\s]+\]:[ \t]*", re.MULTILINE), r"\1"),
+    (re.compile(r"\[\^[^\[\]\s]+\]"), ""),
+    (re.compile(r"^([ \t]*[-*+][ \t]+)\[[ xX]\][ \t]+", re.MULTILINE), r"\1"),
+    (re.compile(r"~~([^~\n]+)~~"), r"\1"),
     (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*", re.MULTILINE), ""),
     (re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE), ""),
     # Strong emphasis spans a few words, not a paragraph: bounded, an opener without a closer in a long paragraph (whose
@@ -70,9 +77,14 @@ _MD_SYNTAX = [
     (re.compile(r"<((?:https?|ftp)://[^<>\s]+|[^<>\s@]+@[^<>\s@]+)>"), r"\1"),
 ]
 # A line that begins a block of its own rather than continuing a paragraph (heading, quote, table, list item,
-# setext underline, indented code, HTML), and a line that never runs on (heading, table row).
-_MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|[-*+][ \t]|\d{1,9}[.)][ \t]|=+[ \t]*$|-+[ \t]*$)|[ \t]{4}|\t)")
+# setext underline, link or footnote definition, indented code, HTML), and a line that never runs on (heading,
+# table row).
+_MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|[-*+][ \t]|\d{1,9}[.)][ \t]|=+[ \t]*$|-+[ \t]*$|\[[^\]\n]+\]:)"
+                             r"|[ \t]{4}|\t)")
 _MD_ALONE = re.compile(r"^[ \t]{0,3}(?:#|\|)|.*\|[ \t]*$")
+_MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!~|<>])")
+_ESCAPE_BASE = 0xE000
+_MD_HELD = re.compile("[\ue020-\ue07e]")
 # A fence opens or closes a code block: three or more backticks or tildes at a line's start.
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 # Front matter: YAML between two lines of three dashes at the very start of a file (Jekyll, Hugo, Pandoc, MkDocs).
@@ -209,9 +221,15 @@ def load_markdown(data: bytes, name: str) -> Extracted:
     prose = "\n\n".join(block for is_code, block in blocks if not is_code)
     headings = [m for m in (_ATX_HEADING.search(prose), _SETEXT_HEADING.search(prose)) if m]
     title = min(headings, key=lambda m: m.start())[1].strip().rstrip("#").rstrip() if headings else None
+    # A backslash escapes what Markdown would read as markup (\*not emphasis\*): held aside as a private-use
+    # character while the markup goes, then the character itself.
+    blocks = [(is_code, block if is_code else _MD_ESCAPED.sub(lambda m: chr(_ESCAPE_BASE + ord(m[1])), block))
+              for is_code, block in blocks]
     for pattern, replacement in _MD_SYNTAX:
         blocks = [(is_code, block if is_code else pattern.sub(replacement, block)) for is_code, block in blocks]
         title = pattern.sub(replacement, title) if title else title
+    blocks = [(is_code, block if is_code else _MD_HELD.sub(lambda m: chr(ord(m[0]) - _ESCAPE_BASE), block))
+              for is_code, block in blocks]
     title = declared.pop("title", None) or (title.strip() if title else None)
     return Extracted("\n".join(block for _, block in blocks), title, declared)
 

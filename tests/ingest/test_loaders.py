@@ -208,3 +208,11 @@ def prepare_text(extracted) -> str:
     from ingest.cleaning import clean_text
 
     return clean_text(extracted.text, extracted.wrapped)
+
+
+def test_markdown_reference_links_footnotes_task_boxes_and_escapes_leave_their_text_only():
+    raw = ("Se [boken][1] och ~~gammal~~ ny text[^1]. Ett \\*inte betonat\\* ord och \\# tecken.\n\n"
+           "- [ ] att göra\n- [x] klart\n\n[1]: https://example.org \"Titel\"\n[^1]: En fotnot om källan.\n")
+    lines = [line for line in load_bytes(raw.encode(), "a.md").split("\n") if line]
+    assert lines == ["Se boken och gammal ny text. Ett *inte betonat* ord och # tecken.", "- att göra", "- klart",
+                     "En fotnot om källan."]
