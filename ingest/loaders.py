@@ -307,9 +307,12 @@ def load_html(data: bytes, name: str) -> Extracted:
         raise DocumentError(f"{name}: no HTML content") from None
     declared = _html_meta(tree)
     title = declared.pop("title", None) or _first_text(tree, "//head/title") or None
+    # A page's own heading may sit in its top header (<header><h1>Release notes</h1></header><main>), which goes
+    # with the site's chrome: the heading is read first, and counts only where no heading is left outside.
+    headed = _first_text(tree, "//header[not(ancestor::nav)]//h1")
     for element in tree.xpath(_NAVIGATION):
         element.drop_tree()
-    title = title or _first_text(tree, "//h1") or None
+    title = title or _first_text(tree, "//h1") or headed or None
     text = ""
     if len(markup) <= limits.MAX_TRAFILATURA_CHARS and elements <= limits.MAX_TRAFILATURA_ELEMENTS:
         import trafilatura  # ~0.6 s to import: only when an HTML page is parsed

@@ -96,6 +96,10 @@ Previous: <a href="index.html" accesskey="p" rel="prev">libffi</a>, Up: <a href=
     extracted = extract(texinfo.encode(), "libffi.html")
     assert extracted.title == "1 What is libffi?"
     assert "Next:" not in extracted.text and "Compilers for high level languages" in extracted.text
+    # An article's own heading in the page's top header names it where no heading is left outside the chrome.
+    article = ("<html><body><header><h1>Release notes 4.2</h1><p>Published 3 March 2024</p></header><main><p>This"
+               " release adds replication of repositories and fixes the backup scheduler.</p></main></body></html>")
+    assert extract(article.encode(), "notes.html").title == "Release notes 4.2"
 
 
 def test_title_of_a_docbook_page_is_not_its_copyright_line():
