@@ -24,6 +24,7 @@ from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
+from .concepts.suggest import named_refs
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
@@ -574,7 +575,8 @@ class KnowledgeBase:
         """Suggested concepts no trainer has decided on, best first; those of one document (best there first)."""
         if doc_id is not None:
             self.document(doc_id)  # NotFound for an unknown document
-        found = suggestions.pending(self._suggestions(), self._store.decisions(), doc_id)
+        found = suggestions.pending(self._suggestions(), self._store.decisions(), doc_id,
+                                    named_refs(self._state.catalogue))
         if doc_id is not None:
             found = sorted(found, key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == doc_id))
         return self._with_titles(found)

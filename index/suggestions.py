@@ -144,9 +144,11 @@ def decided_refs(taken: dict[str, dict]) -> set[str]:
     return {ref for d in taken.values() for ref in d["refs"]}
 
 
-def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | None = None) -> list[dict]:
-    """Suggestions not decided on (none of their terms decided), optionally those of one document."""
-    covered = decided_refs(taken)
+def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | None = None,
+            named: frozenset[str] = frozenset()) -> list[dict]:
+    """Suggestions not decided on (none of their terms decided, nor `named`: the refs of terms the catalogue names
+    now, a label or an alias added since the suggestion was computed), optionally those of one document."""
+    covered = decided_refs(taken) | named
     out = []
     for s in suggestions:
         if s["id"] in taken or any(t["ref"] in covered for t in s["terms"]):

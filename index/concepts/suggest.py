@@ -503,6 +503,12 @@ def _known_terms(catalogue: Catalogue | None) -> tuple[set, set]:
 _KNOWN: dict[str, tuple[frozenset, frozenset]] = {}  # catalogue digest -> its terms' keys and forms
 
 
+def named_refs(catalogue: Catalogue) -> frozenset[str]:
+    """The term refs (`Term.ref`: `lang:stem stem`) of every label and alias of a catalogue."""
+    keys, _ = _known_terms(catalogue)
+    return frozenset(f"{lang}:{' '.join(key)}" for lang, key in keys)
+
+
 def _group(terms: list[Term], embed, chunk_vectors) -> list[list[Term]]:
     """Best terms first: each joins the group of the best earlier term of another language that means the same
     (and has no term of its language yet), else starts its own."""

@@ -106,6 +106,19 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
 
 
+def test_a_suggestion_whose_term_a_concept_names_since_is_no_longer_listed(trainer, index_copy):
+    # A trainer who adds the term to a concept by hand (an alias of an accepted one, say) has decided on it too.
+    _, listed = trainer("GET", "/api/suggestions")
+    pick = next(s for s in listed["suggestions"] if len(s["terms"]) == 1)
+    term = pick["terms"][0]
+    labels = {"en": f"Named {pick['id']}", term["lang"]: term["label"]} if term["lang"] != "en" else {"en": term["label"]}
+    concept = {"id": "named-since", "labels": labels, "definitions": {"en": "Added by hand after the suggestion."}}
+    assert trainer("POST", "/api/concepts", concept)[0] == 202
+    assert Runner(config_for(index_copy), get_engine()).drain() == 1
+    assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
+    assert trainer("GET", f"/api/suggestions/{pick['id']}")[1]["decision"] is None  # hidden, not decided
+
+
 def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy):
     # The decision is the job's to record: a concept queued first with the same label makes the job fail.
     _, listed = trainer("GET", "/api/suggestions")
