@@ -64,6 +64,11 @@ MODIFIER_SHARE = 0.6
 UNREPEATED_WEIGHT = 0.5
 # Each extra word of a term makes it likelier a term of art than a chance phrase.
 LENGTH_BONUS = 0.35
+# Definite and plural endings the Snowball stemmers leave on a term's last word (Swedish -et, -n: programmet,
+# detaljhandeln; Norwegian and Danish -et, -ene, -ne), and how long what is left must be to be a word of its own.
+_INFLECTIONS = {"sv": ("arna", "erna", "orna", "na", "en", "et", "n", "t"), "no": ("ene", "ne", "en", "et", "a"),
+                "da": ("erne", "ene", "ne", "en", "et"), "nl": ("en", "s")}
+MIN_INFLECTED_STEM = 5
 # Cross-language grouping: label vectors and passage contexts this close mean the same thing.
 SAME_LABEL = 0.925
 SAME_CONTEXT = 0.80
@@ -221,7 +226,7 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
                 found.counts.update(term.counts)
                 seen = set(found.passages)
                 found.passages.extend(p for p in term.passages if p not in seen)
-    groups = _group(sorted(terms.values(), key=lambda t: -t.score), embed, chunk_vectors)
+    groups = _group(sorted(_inflections_merged(terms.values()), key=lambda t: -t.score), embed, chunk_vectors)
     suggestions = []
     for group in groups:
         documents_scores: dict[str, float] = {}
@@ -232,6 +237,38 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
             term.passages = _grounding_first(term.passages)[:MAX_PASSAGES]
         suggestions.append(Suggestion(suggestion_id(group), group, documents_scores))
     return _top_per_document(suggestions, new, per_document)
+
+
+def _inflections_merged(terms: Iterable[Term]) -> list[Term]:
+    """Terms with a definite or plural form of another term of their language joined to it (lojalitetsprogrammet,
+    lojalitetsprogrammen: lojalitetsprogram; detaljhandeln: detaljhandel), which the Snowball stemmers leave apart:
+    one suggestion, the base form's, with both forms' evidence."""
+    by_key = {(t.lang, t.key): t for t in terms}
+    merged = []
+    for term in by_key.values():
+        base = next((by_key[(term.lang, key)] for key in _bases(term.key, term.lang) if (term.lang, key) in by_key), None)
+        if base is None:
+            merged.append(term)
+            continue
+        for doc_id, score in term.scores.items():
+            base.scores[doc_id] = max(score, base.scores.get(doc_id, 0.0))
+        for doc_id, n in term.counts.items():
+            base.counts[doc_id] = base.counts.get(doc_id, 0) + n
+        seen = set(base.passages)
+        base.passages.extend(p for p in term.passages if p not in seen)
+    return merged
+
+
+def _bases(key: tuple[str, ...], lang: str) -> Iterator[tuple[str, ...]]:
+    """The keys a term's key may be an inflected form of: its last word without a definite or plural ending, and
+    without the consonant doubled before it (program-m-et)."""
+    *head, last = key
+    for ending in _INFLECTIONS.get(lang, ()):
+        stem = last[:-len(ending)]
+        if last.endswith(ending) and len(stem) >= MIN_INFLECTED_STEM:
+            yield (*head, stem)
+            if stem[-1] == stem[-2:-1] and stem[-1] not in "aeiouyåäöæø":
+                yield (*head, stem[:-1])
 
 
 def suggestion_id(terms: Sequence[Term]) -> str:

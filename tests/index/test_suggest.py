@@ -224,3 +224,16 @@ def test_reference_counts_kept_between_writes_equal_counting_afresh():
         kept = module._reference_counts(reference, stops)
         module._TALLY = None  # counting afresh
         assert kept == module._reference_counts(reference, stops)
+
+
+def test_a_terms_definite_and_plural_forms_are_one_suggestion_under_its_base_form():
+    text = ("Kunderna i detaljhandel gillar ett lojalitetsprogram. Lojalitetsprogrammet ger rabatt. I detaljhandeln "
+            "är lojalitetsprogrammet vanligt, men ett lojalitetsprogram är dyrt. Detaljhandeln mäter effekten, och "
+            "detaljhandel lever av ett bra lojalitetsprogram.")
+    weather = "Vädret i Göteborg är ofta blött. Regnet kommer från havet och vinden blåser från väster."
+    found = suggest([_doc("new", text, "sv"), _doc("old", weather, "sv", chunk_id=2)], ["new"], None)
+    labels = [s.labels["sv"].casefold() for s in found]
+    assert "lojalitetsprogram" in labels and "lojalitetsprogrammet" not in labels
+    assert len({"detaljhandel", "detaljhandeln"} & set(labels)) == 1
+    program = next(s for s in found if s.labels["sv"].casefold() == "lojalitetsprogram").terms[0]
+    assert program.counts["new"] >= 4 and any("Lojalitetsprogrammet" in p.text for p in program.passages)
