@@ -215,8 +215,12 @@ def _root(word: str) -> str:
 
 
 def _is_name(text: str, match: re.Match, lang: str) -> bool:
-    """A capitalised word inside a sentence is a name (Westerman, Debian), except in German, which capitalises nouns."""
-    if lang == "de" or not match.group()[:1].isupper():
+    """A capitalised word inside a sentence is a name (Westerman, Debian), except in German, which capitalises nouns;
+    a word in capitals is an abbreviation (BA, IT, CRM) wherever it stands, which no dictionary sense renders."""
+    word = match.group()
+    if len(word) >= 2 and word.isupper():
+        return True
+    if lang == "de" or not word[:1].isupper():
         return False
     before = text[:match.start()].rstrip()
     return bool(before) and before[-1] not in _SENTENCE_END

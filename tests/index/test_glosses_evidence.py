@@ -156,6 +156,12 @@ def test_a_concept_term_is_glossed_by_the_english_name_that_translates_it_best(l
     assert lookup_word(term, lang, "en", catalogue, lex)[0].gloss == gloss
 
 
+def test_abbreviations_are_left_alone_wherever_they_stand(lex, catalogue):
+    glosses = gloss_text("BA en KLM vliegen samen. IT-afdelingen en de EU werken samen.", "nl", "en", catalogue, lex)
+    assert {g.term for g in glosses} >= {"vliegen", "afdelingen"}
+    assert not {g.term for g in glosses} & {"BA", "KLM", "IT", "EU"}  # BA was glossed "ban, anathema"
+
+
 def test_a_person_named_in_a_passage_is_no_concept(lex, catalogue):
     glosses = gloss_text("‘Customer lock-on’, noemt Sandra Vandermerwe dit.", "nl", "en", catalogue, lex)
     assert [g.term for g in glosses if g.source.startswith("concept:")] == ["Customer lock-on"]
