@@ -39,6 +39,7 @@ VIEW_COOKIE = "kb_gloss_view"
 GLOSS_VIEWS = ("interlinear", "hover", "none")
 JOB_REFRESH_S = 2
 RECENT_JOBS_SHOWN = 10
+METADATA_FIELDS = ("title", "authors", "date", "publisher", "language")  # the upload's and the edit form's
 REMEMBER_S = 365 * 24 * 3600
 
 
@@ -167,16 +168,17 @@ def upload():
     if not writes_enabled():
         raise WritesDisabled()
     result, error, status = None, None, 200
+    typed = {name: request.form.get(name, "") for name in METADATA_FIELDS}
     if request.method == "POST":
         try:
             result, status = writes.upload()
-        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
+        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form, as typed
             status, _, error, _ = describe(exc)
         if status == 202:
             return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
     recent = writes.recent_jobs(RECENT_JOBS_SHOWN)
-    return render_template("upload.html", result=result, error=error, jobs=recent["jobs"],
-                           runner_alive=recent["runner"]["alive"]), status
+    return render_template("upload.html", result=result, error=error, typed=typed if error else None,
+                           jobs=recent["jobs"], runner_alive=recent["runner"]["alive"]), status
 
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
@@ -203,7 +205,7 @@ def document_metadata(doc_id: str):
     """
     if not writes_enabled():
         raise WritesDisabled()
-    body = {name: request.form.get(name, "") for name in ("title", "authors", "date", "publisher", "language")}
+    body = {name: request.form.get(name, "") for name in METADATA_FIELDS}
     result, _ = writes.edit_metadata(doc_id, body)
     return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
 

@@ -6,12 +6,14 @@ Writes are queued as jobs; these tests run them with the real runner in this pro
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 from playwright.sync_api import expect
 
 from index import versions
@@ -23,7 +25,7 @@ from tests.conftest import copy_index, fill
 from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
-from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, sign_in, watch  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -431,6 +433,27 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     assert client.get(f"/documents/{doc_id}/delete").status_code == 404
     assert writer.count() == 5
     assert client.get("/jobs/no-such-job").status_code == 404
+
+
+def test_a_refused_upload_keeps_what_was_typed_and_asks_for_the_file_again(writer, index_copy):
+    client = writer.client
+    csrf = sign_in(client)
+    typed = {"title": "Kundelojalitet & praksis", "authors": "Kari Nordmann; Ola Nordmann", "date": "2024-13",
+             "publisher": "Handelshøyskolen", "language": "nb"}
+    refused = client.post("/upload", data={"csrf_token": csrf, **typed, "file": (io.BytesIO(NOTE), "note.txt")},
+                          content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "is not a calendar date" in page
+    for name, value in typed.items():
+        assert f'name="{name}"' in page and f'value="{escape(value)}"' in page, name
+    assert "choose the file\n  again" in page
+    assert snapshot(index_copy)[1] == 5 and not writer.drain()
+    # The browser refuses a month or day that no calendar has before anything is sent.
+    pattern = re.search(r'name="date" pattern="([^"]+)"', page)[1]
+    for good in ("2024", "2024-12", "2024-02-29", "1999-10-31"):
+        assert re.fullmatch(pattern, good), good
+    for bad in ("2024-13", "2024-00", "2024-12-32", "2024-1", "2024-12-00", "24-12"):
+        assert not re.fullmatch(pattern, bad), bad
 
 
 # -- XSS in the browser ------------------------------------------------------------------------------------------------
