@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from index import versions
 from ingest.engines import get_engine
-from ingest.jobs import jobs_dir, open_queue
+from ingest.jobs import KINDS, jobs_dir, open_queue
 from ingest.jobs.runner import Runner
 from index.service import KnowledgeBase
 from tests.conftest import copy_index, fill
@@ -454,6 +454,21 @@ def test_a_refused_upload_keeps_what_was_typed_and_asks_for_the_file_again(write
         assert re.fullmatch(pattern, good), good
     for bad in ("2024-13", "2024-00", "2024-12-32", "2024-1", "2024-12-00", "24-12"):
         assert not re.fullmatch(pattern, bad), bad
+
+
+def test_recent_writes_name_each_job_by_its_kind(writer):
+    doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    writer.upload(NOTE)
+    patched = writer.client.patch(f"/api/documents/{doc_id}", json={"title": "Renamed"}, headers=AUTH)
+    concept = {"id": "five-forces", "labels": {"en": "Five forces"}, "definitions": {"en": "Porter's model."}}
+    added = writer.client.post("/api/concepts", json=concept, headers=AUTH)
+    assert (patched.status_code, added.status_code, writer.delete(doc_id)[0]) == (202, 202, 202)
+    listed = writer.client.get("/upload").get_data(as_text=True)
+    written = " ".join(listed[listed.index("Recent writes"):].split())
+    for title in ("Upload of “note.txt”", f"Metadata change of document {doc_id}", "Concept “five-forces”: addition",
+                  f"Deletion of document {doc_id}"):
+        assert f"{title}</a>: queued" in written, title
+    assert written.count("</a>: queued") == len(KINDS) == 4  # a new kind needs its own title too
 
 
 # -- XSS in the browser ------------------------------------------------------------------------------------------------
