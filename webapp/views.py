@@ -164,7 +164,7 @@ def documents():
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    """Upload form (token and file); a queued upload continues on its job's page."""
+    """Upload form (for a signed-in trainer; a sign-in link otherwise); a queued upload continues on its job's page."""
     if not writes_enabled():
         raise WritesDisabled()
     result, error, status = None, None, 200
@@ -183,7 +183,7 @@ def upload():
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
 def delete(doc_id: str):
-    """Confirm with the token (GET shows the form), then queue the removal (POST) and follow its job."""
+    """Confirm (GET shows the form to a signed-in trainer), then queue the removal (POST) and follow its job."""
     if not writes_enabled():
         raise WritesDisabled()
     doc = get_kb().document(doc_id)
@@ -213,7 +213,7 @@ def document_metadata(doc_id: str):
 @bp.get("/suggestions")
 def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
     """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled,
-    editable) and dismiss forms for trainers."""
+    editable) and dismiss forms for a signed-in trainer."""
     kb = get_kb()
     doc_id = request.args.get("doc_id") or None
     found = kb.suggestions(doc_id)

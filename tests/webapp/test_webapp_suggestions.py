@@ -15,7 +15,7 @@ from ingest.engines import get_engine
 from ingest.jobs.runner import Runner
 from webapp import create_app
 
-from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, sign_in  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -126,6 +126,7 @@ def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy):
 def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_form(index_copy):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
     client = app.test_client()
+    sign_in(client)
     page = client.get("/suggestions")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -155,6 +156,7 @@ def test_accepting_prefills_every_label_and_drafts_the_definition_from_the_best_
 def test_the_page_lists_newest_documents_first_with_sentences_and_drafted_definitions(index_copy):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
     client = app.test_client()
+    sign_in(client)
     html = client.get("/suggestions").get_data(as_text=True)
     newest = sorted(client.get("/api/documents").get_json()["documents"], key=lambda d: d["added_at"], reverse=True)
     shown = [d["doc_id"] for d in newest if f'id="doc-{d["doc_id"]}"' in html]

@@ -391,9 +391,9 @@ def test_a_job_that_fills_the_disk_fails_naming_it_and_the_served_version_stays(
 
 def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     client = writer.client
+    sign_in(client)
     page = client.get("/documents").get_data(as_text=True)
-    assert 'name="token" type="password"' in page and 'name="file" type="file"' in page
-    assert '<label for="upload-token">' in page
+    assert 'name="csrf_token"' in page and 'name="file" type="file"' in page
     assert page.count(">Delete<") == 5
     csp = client.get("/documents").headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
@@ -424,7 +424,7 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     assert again.status_code == 200 and "Already present" in again.get_data(as_text=True)
 
     confirm = client.get(f"/documents/{doc_id}/delete")
-    assert confirm.status_code == 200 and 'type="password"' in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and 'name="csrf_token"' in confirm.get_data(as_text=True)
     assert client.post(f"/documents/{doc_id}/delete", data={"token": "nope"}).status_code == 403
     gone = client.post(f"/documents/{doc_id}/delete", data={"token": ADMIN_TOKEN})
     assert gone.status_code == 303
@@ -488,8 +488,9 @@ def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server
     errors = watch(page)
     try:
         # Upload through the UI's form, as a user without JavaScript-specific help would.
-        page.goto("/upload")
+        page.goto("/signin?next=/upload")
         page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        page.get_by_role("button", name="Sign in").click()
         page.get_by_label("File").set_input_files(
             {"name": "markup.txt", "mimeType": "text/plain", "buffer": XSS_TEXT.encode()})
         page.get_by_role("button", name="Upload").click()
