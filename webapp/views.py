@@ -10,7 +10,7 @@ from index.concepts.edit import concept_tag
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
-from index.suggestions import catalogue_labels, drafted_definitions
+from index.suggestions import catalogue_labels
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
@@ -212,8 +212,8 @@ def document_metadata(doc_id: str):
 
 @bp.get("/suggestions")
 def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
-    """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled,
-    editable) and dismiss forms for a signed-in trainer."""
+    """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled in
+    the suggestion's languages, English typed or the dictionary's gloss confirmed) and dismiss forms for a trainer."""
     kb = get_kb()
     doc_id = request.args.get("doc_id") or None
     found = kb.suggestions(doc_id)
@@ -222,7 +222,8 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     mine: dict[str, list[dict]] = {}
     for s in found:  # each under the newest document it was found in, in that document's order
         home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
-        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s), "editable": catalogue_labels(s)})
+        mine.setdefault(home, []).append({**s, "drafts": suggestion_writes.drafts(s), "editable": catalogue_labels(s),
+                                          "gloss": suggestion_writes.english_gloss(s)})
     for home, items in mine.items():
         items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
     groups = [(d, mine[d["doc_id"]]) for d in documents if d["doc_id"] in mine]
