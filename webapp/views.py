@@ -131,7 +131,7 @@ LOOKUP_MATCHES = 5
 @bp.get("/concepts")
 def concepts():
     """Every concept, grouped by family in catalogue order; with `q` (the header's look-up box), the concepts that
-    text names first, in any language."""
+    text names first, in any language, each named in the reader's language."""
     concepts, families = _concept_index()
     groups: dict[str, list[dict]] = {}
     for concept in concepts.values():
@@ -139,8 +139,11 @@ def concepts():
     lookup = request.args.get("q", "")
     matches, error, status = None, None, 200
     if lookup.strip():
+        reader = _ui_lang(_reader()[0])
         try:
-            matches = get_kb().lookup(lookup, k=LOOKUP_MATCHES)
+            # Each found concept by its label in the reader's language; the label the text matched beside it.
+            matches = [{**m, "name": concepts[m["id"]]["labels"].get(reader) or concepts[m["id"]]["label"]}
+                       for m in get_kb().lookup(lookup, k=LOOKUP_MATCHES)]
         except InvalidQuery as exc:
             error, status = str(exc), 400
     return render_template("concepts.html", groups=groups, families=families, lookup=lookup, matches=matches,
