@@ -91,7 +91,7 @@ def test_course_pack_with_two_items_exports_markdown_with_citations(page):
     expect(page.locator(".pack-item")).to_have_count(1)
 
 
-def test_search_page_fits_a_phone(browser, live_server):
+def test_every_page_fits_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
     try:
         page = context.new_page()
@@ -102,6 +102,16 @@ def test_search_page_fits_a_phone(browser, live_server):
         page.goto("/pack")
         expect(page.locator(".pack-item")).to_have_count(1)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        doc_id = page.request.get("/api/documents").json()["documents"][0]["doc_id"]
+        for path in ("/concepts/customer-lock-on", "/concepts", "/concepts?q=kundereise", "/documents",
+                     f"/documents/{doc_id}", "/suggestions"):
+            page.goto(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        page.goto("/concepts/customer-lock-on")
+        aliases = page.locator("table.labels td[data-label='Also called']").first  # "Also called" stays on screen
+        expect(aliases).to_contain_text("lock-on")
+        box = aliases.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
         assert not errors, errors
     finally:
         context.close()
