@@ -91,6 +91,38 @@ def test_course_pack_with_two_items_exports_markdown_with_citations(page):
     expect(page.locator(".pack-item")).to_have_count(1)
 
 
+def test_a_pack_item_deleted_from_the_index_is_marked_and_left_out_of_the_exports(browser, live_server):
+    context = browser.new_context(base_url=live_server)
+    try:
+        page = context.new_page()
+        errors = watch(page)
+        search(page, "What are the three value disciplines?")
+        page.locator("article.passage").first.get_by_role("button", name="Add passage to course pack").click()
+        # A passage whose document was deleted after it was added: its key names a document the index lacks.
+        page.evaluate("""() => {
+          const items = JSON.parse(localStorage.getItem('kb-course-pack-v1'));
+          items.unshift({ ...items[0], key: 'passage:0123456789abcdef:0', title: 'A deleted article' });
+          localStorage.setItem('kb-course-pack-v1', JSON.stringify(items));
+        }""")
+        page.goto("/pack")
+        gone = page.locator(".pack-item").filter(has_text="A deleted article")
+        expect(gone).to_contain_text("No longer in the knowledge base")
+        expect(page.locator("#pack-status")).to_have_text("1 item is no longer in the knowledge base")
+        markdown = page.get_by_label("Markdown (select and copy)")
+        expect(markdown).to_have_value(re.compile("Source: "))
+        assert markdown.input_value().count("Source: ") == 1
+        for name in ("Markdown", "HTML", "CSL-JSON", "RIS", "BibTeX"):
+            href = page.get_by_role("link", name=f"Download {name}").get_attribute("href")
+            assert "0123456789abcdef" not in href and page.request.get(href).ok, name
+        gone.get_by_role("button", name="Remove").click()
+        expect(page.locator(".pack-item")).to_have_count(1)
+        expect(page.locator(".pack-missing")).to_have_count(0)
+        # The browser logs each 404 it was answered; nothing else may go wrong.
+        assert [e for e in errors if "status of 404" not in e and "status of 400" not in e] == [], errors
+    finally:
+        context.close()
+
+
 def test_every_page_fits_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
     try:
