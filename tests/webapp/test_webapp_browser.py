@@ -38,6 +38,23 @@ def test_language_filter(page):
     expect(page.get_by_label("Passage language")).to_have_value("nl")
 
 
+def test_a_submitted_search_leaves_its_empty_fields_out_of_the_url_and_the_plain_form_still_works(page, browser,
+                                                                                                   live_server):
+    search(page, "customer loyalty")
+    assert "q=customer+loyalty" in page.url and "mode=hybrid" in page.url
+    assert "lang=" not in page.url and not re.search(r"[?&][\w_]+=(&|$)", page.url), page.url
+    search(page, "customer loyalty", lang="nl")
+    assert "lang=nl" in page.url
+    # Without script the form sends every field, empty ones too, and the page reads them as absent.
+    plain = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        nojs = plain.new_page()
+        search(nojs, "customer loyalty")
+        assert "lang=&" in nojs.url and nojs.locator("article.passage").count() > 0
+    finally:
+        plain.close()
+
+
 def test_concept_chip_opens_the_concept_page(page):
     search(page, "What are the three value disciplines?")
     chip = page.locator("article.passage .chip").first
