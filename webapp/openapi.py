@@ -229,9 +229,11 @@ SCHEMAS = {
     "SuggestionAccepted": _object({"job": _ref("Job"), "concepts": STR_LIST, "concept": _ref("ConceptBody"),
                                    "suggestion": _ref("Suggestion")}),
     "SuggestionEdits": {**_concept_body(), "required": [],
-                        "description": "Optional edits of the concept the suggestion becomes (labels default to the "
-                                       "suggestion's, one per language; an English label, if missing, to the "
-                                       "dictionary gloss; definitions to the suggestion's best grounding sentences)."},
+                        "description": "Edits of the concept the suggestion becomes: labels default to the "
+                                       "suggestion's, one per language, definitions to its best grounding sentence "
+                                       "in each language; a language given replaces its default. English is never "
+                                       "made up: without an English term or sentence, labels.en and definitions.en "
+                                       "are required (400 naming them, with the dictionary's gloss to check)."},
     "Health": _object({
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
         "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down"]}, "message": STR})),

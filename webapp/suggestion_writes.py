@@ -3,6 +3,7 @@
 Accepting builds a concept from the suggestion (its labels per language and definitions drafted from its grounding
 sentences, or the trainer's edited ones) and queues it like `POST /api/concepts` does (validated now, published by
 a job); the decision is recorded once the concept is queued, so a refused concept leaves the suggestion pending.
+English is never made up: without an English term or sentence the trainer gives `labels.en` or `definitions.en`.
 Dismissing records the decision at once.
 """
 from __future__ import annotations
@@ -57,16 +58,20 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
 def concept_from(suggestion: dict, edits: dict) -> dict:
     """The concept body (shape of GET /api/concepts/<id>) a suggestion becomes, a trainer's edits applied.
 
-    Labels default to the suggestion's, one per language the corpus writes it in; English is required: the
-    suggestion's English term, else the English glosses of its first label's words. Definitions default to the
-    suggestion's best grounding sentences (index.suggestions.drafted_definitions), which the form shows to edit.
+    Labels default to the suggestion's, one per language the corpus writes it in, definitions to its best grounding
+    sentence per language (`drafts`); edits replace them language by language. English is required and taken only
+    from the suggestion or the trainer: without it, InvalidConcept names the missing field (and the dictionary's
+    word-by-word gloss, to check).
     """
     kb = get_kb()
-    labels = dict(_texts(edits, "labels") or catalogue_labels(suggestion))
-    if "en" not in labels:
-        lang, label = next(iter(labels.items() or suggestion["labels"].items()))
-        labels["en"] = _english(kb, label, lang)
-    definitions = {**drafted_definitions(suggestion), **_texts(edits, "definitions")}
+    labels = {**catalogue_labels(suggestion), **_texts(edits, "labels")}
+    definitions = {**drafts(suggestion), **_texts(edits, "definitions")}
+    missing = [name for name, texts in (("labels.en", labels), ("definitions.en", definitions)) if "en" not in texts]
+    if missing:
+        gloss = english_gloss(suggestion) if "en" not in labels else None
+        hint = f"; the dictionary's word-by-word gloss is {gloss!r}, to check before using it" if gloss else ""
+        raise InvalidConcept(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} required: the suggestion "
+                             f"has no English term or sentence, so give the English yourself{hint}")
     taken = {c["id"] for c in kb.concepts()}
     concept_id = edits.get("id") or _unique(_slug(labels["en"]) or suggestion["id"], taken)
     return {"id": concept_id, "labels": labels, "aliases": edits.get("aliases") or {}, "definitions": definitions,
@@ -85,12 +90,29 @@ def _texts(edits: dict, name: str) -> dict[str, str]:
     return value
 
 
-def _english(kb, label: str, lang: str) -> str:
-    words = []
-    for word in label.split():
-        glosses = kb.glossary(word, lang, "en") if lang in KNOWN_LANGUAGES and lang != "en" else []
-        words.append(glosses[0]["gloss"].split(", ")[0] if glosses else word)
-    return " ".join(words)
+def drafts(suggestion: dict) -> dict[str, str]:
+    """The definitions drafted from a suggestion's sentences, each in its own language: an English one only from an
+    English sentence (index.suggestions.drafted_definitions copies the best sentence, in any language, as English)."""
+    drafted = drafted_definitions(suggestion)
+    if "en" not in (suggestion.get("definitions") or {}) and all(p["lang"] != "en" for p in suggestion["passages"]):
+        drafted.pop("en", None)
+    return drafted
+
+
+def english_gloss(suggestion: dict) -> str | None:
+    """The dictionary's word-by-word English gloss of a suggestion's first label, for the trainer to confirm or
+    replace; None when the suggestion has an English label of its own."""
+    labels = catalogue_labels(suggestion) or suggestion["labels"]
+    if "en" in labels:
+        return None
+    lang, label = next(iter(labels.items()))
+    if lang not in KNOWN_LANGUAGES:
+        return None
+    kb = get_kb()
+    glossed = [(word, kb.glossary(word, lang, "en")) for word in label.split()]
+    if not any(glosses for _, glosses in glossed):
+        return None
+    return " ".join(glosses[0]["gloss"].split(", ")[0] if glosses else word for word, glosses in glossed)
 
 
 def _slug(text: str) -> str:

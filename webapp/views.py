@@ -10,7 +10,7 @@ from index.concepts.edit import concept_tag
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
-from index.suggestions import catalogue_labels, drafted_definitions
+from index.suggestions import catalogue_labels
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
@@ -39,6 +39,7 @@ VIEW_COOKIE = "kb_gloss_view"
 GLOSS_VIEWS = ("interlinear", "hover", "none")
 JOB_REFRESH_S = 2
 RECENT_JOBS_SHOWN = 10
+METADATA_FIELDS = ("title", "authors", "date", "publisher", "language")  # the upload's and the edit form's
 REMEMBER_S = 365 * 24 * 3600
 
 
@@ -130,7 +131,7 @@ LOOKUP_MATCHES = 5
 @bp.get("/concepts")
 def concepts():
     """Every concept, grouped by family in catalogue order; with `q` (the header's look-up box), the concepts that
-    text names first, in any language."""
+    text names first, in any language, each named in the reader's language."""
     concepts, families = _concept_index()
     groups: dict[str, list[dict]] = {}
     for concept in concepts.values():
@@ -138,8 +139,11 @@ def concepts():
     lookup = request.args.get("q", "")
     matches, error, status = None, None, 200
     if lookup.strip():
+        reader = _ui_lang(_reader()[0])
         try:
-            matches = get_kb().lookup(lookup, k=LOOKUP_MATCHES)
+            # Each found concept by its label in the reader's language; the label the text matched beside it.
+            matches = [{**m, "name": concepts[m["id"]]["labels"].get(reader) or concepts[m["id"]]["label"]}
+                       for m in get_kb().lookup(lookup, k=LOOKUP_MATCHES)]
         except InvalidQuery as exc:
             error, status = str(exc), 400
     return render_template("concepts.html", groups=groups, families=families, lookup=lookup, matches=matches,
@@ -163,25 +167,26 @@ def documents():
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    """Upload form (token and file); a queued upload continues on its job's page."""
+    """Upload form (for a signed-in trainer; a sign-in link otherwise); a queued upload continues on its job's page."""
     if not writes_enabled():
         raise WritesDisabled()
     result, error, status = None, None, 200
+    typed = {name: request.form.get(name, "") for name in METADATA_FIELDS}
     if request.method == "POST":
         try:
             result, status = writes.upload()
-        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form
+        except (HTTPException, KBError) as exc:  # a refused upload is explained on the form, as typed
             status, _, error, _ = describe(exc)
         if status == 202:
             return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
     recent = writes.recent_jobs(RECENT_JOBS_SHOWN)
-    return render_template("upload.html", result=result, error=error, jobs=recent["jobs"],
-                           runner_alive=recent["runner"]["alive"]), status
+    return render_template("upload.html", result=result, error=error, typed=typed if error else None,
+                           jobs=recent["jobs"], runner_alive=recent["runner"]["alive"]), status
 
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
 def delete(doc_id: str):
-    """Confirm with the token (GET shows the form), then queue the removal (POST) and follow its job."""
+    """Confirm (GET shows the form to a signed-in trainer), then queue the removal (POST) and follow its job."""
     if not writes_enabled():
         raise WritesDisabled()
     doc = get_kb().document(doc_id)
@@ -203,15 +208,15 @@ def document_metadata(doc_id: str):
     """
     if not writes_enabled():
         raise WritesDisabled()
-    body = {name: request.form.get(name, "") for name in ("title", "authors", "date", "publisher", "language")}
+    body = {name: request.form.get(name, "") for name in METADATA_FIELDS}
     result, _ = writes.edit_metadata(doc_id, body)
     return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
 
 
 @bp.get("/suggestions")
 def suggestions(message: str | None = None, error: str | None = None, status: int = 200):
-    """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled,
-    editable) and dismiss forms for trainers."""
+    """Suggested concepts per document, newest documents first, with accept (labels and definitions prefilled in
+    the suggestion's languages, English typed or the dictionary's gloss confirmed) and dismiss forms for a trainer."""
     kb = get_kb()
     doc_id = request.args.get("doc_id") or None
     found = kb.suggestions(doc_id)
@@ -220,7 +225,8 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     mine: dict[str, list[dict]] = {}
     for s in found:  # each under the newest document it was found in, in that document's order
         home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
-        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s), "editable": catalogue_labels(s)})
+        mine.setdefault(home, []).append({**s, "drafts": suggestion_writes.drafts(s), "editable": catalogue_labels(s),
+                                          "gloss": suggestion_writes.english_gloss(s)})
     for home, items in mine.items():
         items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
     groups = [(d, mine[d["doc_id"]]) for d in documents if d["doc_id"] in mine]

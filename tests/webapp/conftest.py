@@ -246,6 +246,13 @@ def page(browser, live_server: str):
 ADMIN_TOKEN = "test-admin-token-5f1c"
 
 
+def sign_in(client: FlaskClient) -> str:
+    """Sign a test client in as a trainer; the CSRF token its forms then carry."""
+    response = client.post("/signin", data={"token": ADMIN_TOKEN, "next": "/upload"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([0-9a-f]{64})"', client.get("/upload").get_data(as_text=True))[1]
+
+
 @contextlib.contextmanager
 def signed_in_page(browser: Browser, server: Server, next_path: str) -> Iterator[tuple[Page, list[str]]]:
     """A page of a fresh browser context on `server`, signed in with the admin token on its way to `next_path`,

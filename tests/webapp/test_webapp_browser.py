@@ -38,6 +38,23 @@ def test_language_filter(page):
     expect(page.get_by_label("Passage language")).to_have_value("nl")
 
 
+def test_a_submitted_search_leaves_its_empty_fields_out_of_the_url_and_the_plain_form_still_works(page, browser,
+                                                                                                   live_server):
+    search(page, "customer loyalty")
+    assert "q=customer+loyalty" in page.url and "mode=hybrid" in page.url
+    assert "lang=" not in page.url and not re.search(r"[?&][\w_]+=(&|$)", page.url), page.url
+    search(page, "customer loyalty", lang="nl")
+    assert "lang=nl" in page.url
+    # Without script the form sends every field, empty ones too, and the page reads them as absent.
+    plain = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        nojs = plain.new_page()
+        search(nojs, "customer loyalty")
+        assert "lang=&" in nojs.url and nojs.locator("article.passage").count() > 0
+    finally:
+        plain.close()
+
+
 def test_concept_chip_opens_the_concept_page(page):
     search(page, "What are the three value disciplines?")
     chip = page.locator("article.passage .chip").first
@@ -91,7 +108,39 @@ def test_course_pack_with_two_items_exports_markdown_with_citations(page):
     expect(page.locator(".pack-item")).to_have_count(1)
 
 
-def test_search_page_fits_a_phone(browser, live_server):
+def test_a_pack_item_deleted_from_the_index_is_marked_and_left_out_of_the_exports(browser, live_server):
+    context = browser.new_context(base_url=live_server)
+    try:
+        page = context.new_page()
+        errors = watch(page)
+        search(page, "What are the three value disciplines?")
+        page.locator("article.passage").first.get_by_role("button", name="Add passage to course pack").click()
+        # A passage whose document was deleted after it was added: its key names a document the index lacks.
+        page.evaluate("""() => {
+          const items = JSON.parse(localStorage.getItem('kb-course-pack-v1'));
+          items.unshift({ ...items[0], key: 'passage:0123456789abcdef:0', title: 'A deleted article' });
+          localStorage.setItem('kb-course-pack-v1', JSON.stringify(items));
+        }""")
+        page.goto("/pack")
+        gone = page.locator(".pack-item").filter(has_text="A deleted article")
+        expect(gone).to_contain_text("No longer in the knowledge base")
+        expect(page.locator("#pack-status")).to_have_text("1 item is no longer in the knowledge base")
+        markdown = page.get_by_label("Markdown (select and copy)")
+        expect(markdown).to_have_value(re.compile("Source: "))
+        assert markdown.input_value().count("Source: ") == 1
+        for name in ("Markdown", "HTML", "CSL-JSON", "RIS", "BibTeX"):
+            href = page.get_by_role("link", name=f"Download {name}").get_attribute("href")
+            assert "0123456789abcdef" not in href and page.request.get(href).ok, name
+        gone.get_by_role("button", name="Remove").click()
+        expect(page.locator(".pack-item")).to_have_count(1)
+        expect(page.locator(".pack-missing")).to_have_count(0)
+        # The browser logs each 404 it was answered; nothing else may go wrong.
+        assert [e for e in errors if "status of 404" not in e and "status of 400" not in e] == [], errors
+    finally:
+        context.close()
+
+
+def test_every_page_fits_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
     try:
         page = context.new_page()
@@ -102,6 +151,16 @@ def test_search_page_fits_a_phone(browser, live_server):
         page.goto("/pack")
         expect(page.locator(".pack-item")).to_have_count(1)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        doc_id = page.request.get("/api/documents").json()["documents"][0]["doc_id"]
+        for path in ("/concepts/customer-lock-on", "/concepts", "/concepts?q=kundereise", "/documents",
+                     f"/documents/{doc_id}", "/suggestions"):
+            page.goto(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        page.goto("/concepts/customer-lock-on")
+        aliases = page.locator("table.labels td[data-label='Also called']").first  # "Also called" stays on screen
+        expect(aliases).to_contain_text("lock-on")
+        box = aliases.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
         assert not errors, errors
     finally:
         context.close()

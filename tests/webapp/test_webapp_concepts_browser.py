@@ -162,10 +162,13 @@ def test_a_trainer_adds_grounds_finds_edits_and_removes_a_concept(browser, write
         page.goto("/concepts")
         expect(page.locator("main")).not_to_contain_text(LABELS["en"])
 
-        # Signed out, the way to the form leads through the sign-in page again.
+        # Signed out, the page offers sign-in instead of its write controls, and the form leads through it again.
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("link", name="Trainer sign-in")).to_be_visible()
         page.goto("/concepts")
-        page.get_by_role("link", name="Add a concept").click()
+        expect(page.get_by_role("link", name="Add a concept")).to_have_count(0)
+        page.get_by_role("link", name="Sign in to edit").click()
+        expect(page).to_have_url(f"{write_stack.base}/signin?next=/concepts")
+        page.goto("/concepts/new")
         expect(page).to_have_url(f"{write_stack.base}/signin?next=/concepts/new")
         assert not errors, errors

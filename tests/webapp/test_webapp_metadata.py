@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
+from conftest import sign_in  # tests/webapp/conftest.py (this folder is not a package)
 from test_webapp_writes import AUTH, NOTE, Writer, writer  # noqa: F401 - the fixture, shared
 
 from index import versions
@@ -106,6 +107,7 @@ def test_metadata_edits_need_the_token_and_a_known_document(writer):
 
 def test_the_document_page_edits_metadata_without_javascript(writer):
     doc = writer.client.get("/api/documents").get_json()["documents"][0]
+    sign_in(writer.client)
     page = writer.client.get(f"/documents/{doc['doc_id']}").get_data(as_text=True)
     assert 'name="authors"' in page and f'value="{doc["title"]}"' in page
     form = {"token": AUTH["Authorization"].split()[1], "title": doc["title"], "authors": "Jane Doe; John Roe",

@@ -5,6 +5,7 @@ Every answer is checked against /openapi.json; an accepted suggestion's concept 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from ingest.engines import get_engine
 from ingest.jobs.runner import Runner
 from webapp import create_app
 
-from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, sign_in  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -88,7 +89,8 @@ def test_dismissing_needs_the_token_and_hides_the_suggestion_for_good(trainer, i
 def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_copy):
     _, listed = trainer("GET", "/api/suggestions")
     pick = next(s for s in listed["suggestions"] if "no" in s["labels"] and len(s["passages"]) >= 2)
-    edits = {"labels": {**pick["labels"], "en": f"Suggested {pick['labels']['no']}"}}
+    edits = {"labels": {**pick["labels"], "en": f"Suggested {pick['labels']['no']}"},
+             "definitions": {"en": "A term the trainer defined."}}
     assert trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"nonsense": 1})[0] == 400
     # Wrongly typed edits are the trainer's mistake, named in a 400, never a server error.
     for wrong in ({"labels": 5}, {"labels": "x"}, {"labels": [1]}, {"labels": {"en": 5}}, {"labels": {"en": None}},
@@ -126,7 +128,8 @@ def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy):
     label = f"Taken {pick['id']}"
     first = {"id": "taken-first", "labels": {"en": label}, "definitions": {"en": "Queued before the suggestion."}}
     assert trainer("POST", "/api/concepts", first)[0] == 202
-    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"labels": {"en": label}})
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept",
+                           {"labels": {"en": label}, "definitions": {"en": "The trainer's definition."}})
     assert status == 202 and body["suggestion"]["decision"]["status"] == "accepted"
     assert Runner(config_for(index_copy), get_engine()).drain() == 2
     _, job = trainer("GET", f"/api/jobs/{body['job']['id']}")
@@ -139,6 +142,7 @@ def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy):
 def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_form(index_copy):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
     client = app.test_client()
+    sign_in(client)
     page = client.get("/suggestions")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -149,25 +153,52 @@ def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_
     done = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": ADMIN_TOKEN})
     assert done.status_code == 200 and f'id="suggestion-{first["id"]}"' not in done.get_data(as_text=True)
     accepted = client.post(f"/suggestions/{client.get('/api/suggestions').get_json()['suggestions'][0]['id']}/accept",
-                           data={"token": ADMIN_TOKEN, "label-en": "Trainer's term"})
+                           data={"token": ADMIN_TOKEN, "label-en": "Trainer's term",
+                                 "definition-en": "The trainer's definition."})
     assert accepted.status_code == 303 and "/jobs/" in accepted.headers["Location"]
 
 
-def test_accepting_prefills_every_label_and_drafts_the_definition_from_the_best_sentence(trainer, kb):
+def test_accepting_keeps_drafts_in_their_languages_and_never_makes_up_english(trainer, kb):
     _, listed = trainer("GET", "/api/suggestions")
-    pick = max(listed["suggestions"], key=lambda s: len(s["labels"]))
+    pick = max((s for s in listed["suggestions"] if "en" not in s["labels"]), key=lambda s: len(s["labels"]))
+    # Without English, the answer names what is missing and offers the dictionary's gloss as something to check.
     status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", {})
+    assert (status, body["error"]["code"]) == (400, "invalid_concept")
+    assert "labels.en and definitions.en are required" in body["error"]["message"]
+    assert "word-by-word gloss" in body["error"]["message"]
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", {"labels": {"en": "Trainer's name"}})
+    assert status == 400 and "definitions.en is required" in body["error"]["message"]
+    edits = {"labels": {"en": "Trainer's name"}, "definitions": {"en": "What the trainer wrote in English."}}
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", edits)
     assert status == 202
     concept = body["concept"]
-    assert {k: v for k, v in concept["labels"].items() if k in pick["labels"]} == pick["labels"]
+    assert concept["id"] == "trainer-s-name" and concept["labels"] == {**pick["labels"], "en": "Trainer's name"}
     best = pick["passages"][0]
-    assert concept["definitions"][best["lang"]] == best["sentence"]  # drafted, never a placeholder
-    assert concept["definitions"]["en"] == pick["definitions"].get("en", best["sentence"])
+    assert concept["definitions"] == {best["lang"]: best["sentence"], "en": edits["definitions"]["en"]}
+
+
+def test_the_accept_form_offers_the_gloss_to_confirm_and_the_drafts_in_their_own_languages(index_copy):
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    client = app.test_client()
+    sign_in(client)
+    html = client.get("/suggestions").get_data(as_text=True)
+    pick = next(s for s in client.get("/api/suggestions").get_json()["suggestions"] if s["labels"] == {"sv": "intimitet"})
+    form = html[html.index(f'id="suggestion-{pick["id"]}"'):]
+    form = form[:form.index("</form>")]
+    english = re.search(r'<input id="label-[^"]+-en" name="label-en"[^>]*>', form)[0]
+    assert 'value=""' in english and "required" in english and f'list="gloss-{pick["id"]}"' in english
+    assert f'<datalist id="gloss-{pick["id"]}"><option value="intimacy">' in form
+    assert "no English term" in form
+    sentence = escape(pick["passages"][0]["sentence"])
+    assert re.search(rf'Definition \(Swedish, the source sentence\)</label>\s*<textarea [^>]*name="definition-sv" '
+                     rf'lang="sv"[^>]*>{re.escape(sentence)}</textarea>', form)
+    assert re.search(r'name="definition-en" lang="en"[^>]*required[^>]*></textarea>', form)
 
 
 def test_the_page_lists_newest_documents_first_with_sentences_and_drafted_definitions(index_copy):
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
     client = app.test_client()
+    sign_in(client)
     html = client.get("/suggestions").get_data(as_text=True)
     newest = sorted(client.get("/api/documents").get_json()["documents"], key=lambda d: d["added_at"], reverse=True)
     shown = [d["doc_id"] for d in newest if f'id="doc-{d["doc_id"]}"' in html]
@@ -185,16 +216,20 @@ def test_the_page_lists_newest_documents_first_with_sentences_and_drafted_defini
 @pytest.mark.parametrize("labels", [{"so": "xarunta dhexe", "sv": "centrallager"}, {"so": "xarunta"}])
 def test_a_suggestion_from_a_language_the_catalogue_lacks_is_accepted_in_its_languages(index_copy, labels):
     """A document detected as Somali still gets suggestions; accepting one drafts labels and definitions only in
-    languages a concept may have (it was refused: "unknown language 'so'"), the English label glossed or as written."""
+    languages a concept may have (it was refused: "unknown language 'so'"), the English given by the trainer."""
     from index.concepts.edit import ADD, ConceptChange
+    from index.errors import InvalidConcept
     from webapp.kb import get_kb
     from webapp.suggestion_writes import concept_from
 
     found = {"id": "s-x", "labels": labels, "definitions": {},
              "passages": [{"lang": lang, "text": label, "sentence": f"{label}."} for lang, label in labels.items()]}
+    english = {"labels": {"en": "Central warehouse"}, "definitions": {"en": "Where the goods wait."}}
     app = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True})
     with app.app_context():
-        body = concept_from(found, {})
+        with pytest.raises(InvalidConcept, match="labels.en and definitions.en are required"):
+            concept_from(found, {})
+        body = concept_from(found, english)
         assert "so" not in body["labels"] and "so" not in body["definitions"]
-        assert body["labels"]["en"] and body["definitions"]["en"]
+        assert body["labels"]["en"] == "Central warehouse" and body["definitions"]["en"] == "Where the goods wait."
         assert get_kb().check_concept_change(ConceptChange(ADD, body["id"], body)) == [body["id"]]

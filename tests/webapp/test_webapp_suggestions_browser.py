@@ -1,6 +1,6 @@
 """Acceptance: a trainer, in a real browser over the real stack (nginx -> gunicorn, job runner), reads a suggested
-concept with the sentences that ground it, accepts it with its prefilled labels and drafted definition, and finds
-the concept it became.
+concept with the sentences that ground it, accepts it with its prefilled labels and drafted definition (in its own
+language) and the English it types itself, and finds the concept it became.
 """
 from __future__ import annotations
 
@@ -29,18 +29,27 @@ def test_a_trainer_accepts_a_suggestion_with_its_prefilled_labels_and_drafted_de
         card.get_by_text("Accept or dismiss").click()
         for lang, label in pick["labels"].items():
             expect(card.locator(f"input[name=label-{lang}]")).to_have_value(label)
-        drafted = card.locator("textarea[name=definition-en]")
-        expect(drafted).to_have_value(pick["definitions"].get("en", pick["passages"][0]["sentence"]))
+        best = pick["passages"][0]
+        drafted = card.locator(f"textarea[name=definition-{best['lang']}]")
+        expect(drafted).to_have_value(best["sentence"])
+        # No English is made up: the English name and definition wait for the trainer, and the form says so.
+        english = card.locator("textarea[name=definition-en]")
+        expect(english).to_have_value("")
+        expect(card.locator("input[name=label-en]")).to_have_value("")
+        card.get_by_role("button", name="Accept as a concept").click()
+        assert card.locator("input[name=label-en]").evaluate("e => e.validity.valueMissing")
 
-        # The trainer names it in English and edits the drafted definition before accepting.
+        # The trainer names it in English, writes the English definition and edits the drafted one.
         card.locator("input[name=label-en]").fill("Suggested test concept")
-        edited = f"{drafted.input_value()} (edited by the trainer)"
+        english.fill("A concept the trainer defined in English.")
+        edited = f"{best['sentence']} (edited by the trainer)"
         drafted.fill(edited)
         card.get_by_role("button", name="Accept as a concept").click()
         expect(page.locator("main")).to_contain_text("Concept added", timeout=180_000)
 
         concept = page.request.get("/api/concepts/suggested-test-concept").json()
-        assert concept["definitions"]["en"] == edited
+        assert concept["definitions"] == {**concept["definitions"], "en": "A concept the trainer defined in English.",
+                                          best["lang"]: edited}
         assert concept["labels"] == {**pick["labels"], "en": "Suggested test concept"}
         page.goto("/suggestions")
         expect(page.locator(f"#suggestion-{pick['id']}")).to_have_count(0)

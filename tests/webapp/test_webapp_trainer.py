@@ -12,7 +12,7 @@ import pytest
 from ingest.jobs import open_queue
 from webapp import create_app, trainer
 
-from conftest import ADMIN_TOKEN  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, sign_in  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 FORM = {"id": "five-forces", "label_en": "Five forces", "label_sv": "Fem krafter", "label_nl": "Vijf krachten",
@@ -42,6 +42,36 @@ def test_concept_pages_need_a_signed_in_trainer(client):
     assert client.get("/concepts/customer-loyalty/edit").status_code == 303
     assert client.post("/signin", data={"token": "wrong"}).status_code == 403
     assert "kb_trainer" not in client.get("/concepts").headers.get("Set-Cookie", "")
+
+
+# What each page shows a trainer and no one else (a pattern of its write controls).
+TRAINER_CONTROLS = {
+    "/documents": ['name="file" type="file"', ">Delete<"],
+    "/upload": ['name="file" type="file"'],
+    "/documents/{doc}": ["Edit title, authors", 'name="authors"'],
+    "/documents/{doc}/delete": ["Delete permanently"],
+    "/suggestions": ["Accept or dismiss", "Accept as a concept", ">Dismiss<"],
+    "/concepts": ["Add a concept"],
+    "/concepts/customer-lock-on": ["Edit this concept", "Remove this concept"],
+}
+
+
+def test_only_a_signed_in_trainer_sees_write_controls_others_a_sign_in_link(client):
+    doc = client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    for path, controls in TRAINER_CONTROLS.items():
+        page = client.get(path.format(doc=doc)).get_data(as_text=True)
+        assert not [c for c in controls if c in page] and 'type="password"' not in page, path
+        assert ">Sign in to edit</a>" in page, path
+    assert ">Upload</a>" not in client.get("/documents").get_data(as_text=True)
+    sign_in(client)
+    for path, controls in TRAINER_CONTROLS.items():
+        page = client.get(path.format(doc=doc)).get_data(as_text=True)
+        assert all(c in page for c in controls) and "Sign in to edit" not in page, path
+    # A server without writes offers neither.
+    closed = create_app({"KB_INDEX_DIR": client.application.config["KB"].index_dir, "TESTING": True}).test_client()
+    for path in ("/documents", f"/documents/{doc}", "/suggestions", "/concepts"):
+        page = closed.get(path).get_data(as_text=True)
+        assert "Sign in to edit" not in page and 'name="file"' not in page, path
 
 
 def test_a_forged_cross_site_post_is_refused_and_changes_nothing(client, index_copy):

@@ -5,6 +5,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 
 
 def test_search_page_without_query_shows_the_form(client):
@@ -76,6 +77,22 @@ def test_the_header_looks_up_concepts_in_any_language(client):
     assert 'value="Kundennähe"' in found  # the box keeps what was looked up
     refused = client.get("/concepts?q=" + "x" * 1001)
     assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
+
+
+def test_a_looked_up_concept_is_named_in_the_readers_language_beside_the_label_matched_and_its_family(app):
+    client = app.test_client()
+    matches = client.get("/api/concepts/lookup?q=kundereise&k=5").get_json()["matches"]
+    families = {c["id"]: c["label"] for c in client.get("/api/concepts").get_json()["concepts"]}
+    for reader, lang in (("off", "en"), ("de", "de")):
+        html = client.get(f"/concepts?q=kundereise&glosses={reader}").get_data(as_text=True)
+        cards = html.split('<section class="lookup-results"')[1].split("</section>")[0].split('<li class="card">')[1:]
+        assert len(cards) == len(matches)
+        for m, card in zip(matches, cards):
+            labels = client.get(f"/api/concepts/{m['id']}").get_json()["labels"]
+            name = labels.get(lang, labels["en"])
+            assert f'href="/concepts/{m["id"]}">{escape(name)}</a>' in card, (reader, m)
+            assert (f"matched “{escape(m['label'])}”" in card) == (m["label"] != name)
+            assert f"family: {escape(families.get(m['family'], m['family']))}" in card
 
 
 @pytest.mark.parametrize("path", ["/concepts/nope", "/documents/nope", "/nowhere"])

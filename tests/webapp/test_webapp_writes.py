@@ -6,24 +6,26 @@ Writes are queued as jobs; these tests run them with the real runner in this pro
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from markupsafe import escape
 from playwright.sync_api import expect
 
 from index import versions
 from ingest.engines import get_engine
-from ingest.jobs import jobs_dir, open_queue
+from ingest.jobs import KINDS, jobs_dir, open_queue
 from ingest.jobs.runner import Runner
 from index.service import KnowledgeBase
 from tests.conftest import copy_index, fill
 from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
-from conftest import ADMIN_TOKEN, watch  # tests/webapp/conftest.py (this folder is not a package)
+from conftest import ADMIN_TOKEN, sign_in, watch  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -389,9 +391,9 @@ def test_a_job_that_fills_the_disk_fails_naming_it_and_the_served_version_stays(
 
 def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     client = writer.client
+    sign_in(client)
     page = client.get("/documents").get_data(as_text=True)
-    assert 'name="token" type="password"' in page and 'name="file" type="file"' in page
-    assert '<label for="upload-token">' in page
+    assert 'name="csrf_token"' in page and 'name="file" type="file"' in page
     assert page.count(">Delete<") == 5
     csp = client.get("/documents").headers["Content-Security-Policy"]
     assert "unsafe-inline" not in csp
@@ -422,7 +424,7 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     assert again.status_code == 200 and "Already present" in again.get_data(as_text=True)
 
     confirm = client.get(f"/documents/{doc_id}/delete")
-    assert confirm.status_code == 200 and 'type="password"' in confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and 'name="csrf_token"' in confirm.get_data(as_text=True)
     assert client.post(f"/documents/{doc_id}/delete", data={"token": "nope"}).status_code == 403
     gone = client.post(f"/documents/{doc_id}/delete", data={"token": ADMIN_TOKEN})
     assert gone.status_code == 303
@@ -431,6 +433,42 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     assert client.get(f"/documents/{doc_id}/delete").status_code == 404
     assert writer.count() == 5
     assert client.get("/jobs/no-such-job").status_code == 404
+
+
+def test_a_refused_upload_keeps_what_was_typed_and_asks_for_the_file_again(writer, index_copy):
+    client = writer.client
+    csrf = sign_in(client)
+    typed = {"title": "Kundelojalitet & praksis", "authors": "Kari Nordmann; Ola Nordmann", "date": "2024-13",
+             "publisher": "Handelshøyskolen", "language": "nb"}
+    refused = client.post("/upload", data={"csrf_token": csrf, **typed, "file": (io.BytesIO(NOTE), "note.txt")},
+                          content_type="multipart/form-data")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "is not a calendar date" in page
+    for name, value in typed.items():
+        assert f'name="{name}"' in page and f'value="{escape(value)}"' in page, name
+    assert "choose the file\n  again" in page
+    assert snapshot(index_copy)[1] == 5 and not writer.drain()
+    # The browser refuses a month or day that no calendar has before anything is sent.
+    pattern = re.search(r'name="date" pattern="([^"]+)"', page)[1]
+    for good in ("2024", "2024-12", "2024-02-29", "1999-10-31"):
+        assert re.fullmatch(pattern, good), good
+    for bad in ("2024-13", "2024-00", "2024-12-32", "2024-1", "2024-12-00", "24-12"):
+        assert not re.fullmatch(pattern, bad), bad
+
+
+def test_recent_writes_name_each_job_by_its_kind(writer):
+    doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]
+    writer.upload(NOTE)
+    patched = writer.client.patch(f"/api/documents/{doc_id}", json={"title": "Renamed"}, headers=AUTH)
+    concept = {"id": "five-forces", "labels": {"en": "Five forces"}, "definitions": {"en": "Porter's model."}}
+    added = writer.client.post("/api/concepts", json=concept, headers=AUTH)
+    assert (patched.status_code, added.status_code, writer.delete(doc_id)[0]) == (202, 202, 202)
+    listed = writer.client.get("/upload").get_data(as_text=True)
+    written = " ".join(listed[listed.index("Recent writes"):].split())
+    for title in ("Upload of “note.txt”", f"Metadata change of document {doc_id}", "Concept “five-forces”: addition",
+                  f"Deletion of document {doc_id}"):
+        assert f"{title}</a>: queued" in written, title
+    assert written.count("</a>: queued") == len(KINDS) == 4  # a new kind needs its own title too
 
 
 # -- XSS in the browser ------------------------------------------------------------------------------------------------
@@ -450,8 +488,9 @@ def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server
     errors = watch(page)
     try:
         # Upload through the UI's form, as a user without JavaScript-specific help would.
-        page.goto("/upload")
+        page.goto("/signin?next=/upload")
         page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+        page.get_by_role("button", name="Sign in").click()
         page.get_by_label("File").set_input_files(
             {"name": "markup.txt", "mimeType": "text/plain", "buffer": XSS_TEXT.encode()})
         page.get_by_role("button", name="Upload").click()

@@ -41,6 +41,17 @@ document.addEventListener('click', (event) => {
   refreshButtons();
 });
 
+// A GET form (search, look-up, glosses) leaves its empty fields out of the URL it opens: "lang=" of "any language"
+// is noise in a link, and the API refuses an empty parameter. Without script the pages read empty fields as absent.
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (form.method !== 'get' || event.defaultPrevented) return;
+  const url = new URL(form.action);
+  url.search = new URLSearchParams([...new FormData(form)].filter(([, value]) => value !== ''));
+  event.preventDefault();
+  window.location.assign(url);
+});
+
 for (const button of document.querySelectorAll('button.pack-add')) button.hidden = false;
 refreshButtons();
 window.addEventListener('storage', refreshButtons); // another tab changed the pack

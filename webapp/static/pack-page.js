@@ -7,6 +7,8 @@ const exportBox = document.querySelector('[data-pack-export]');
 const markdown = document.querySelector('[data-pack-markdown]');
 const exportLinks = document.querySelectorAll('a[data-export-format]');
 const status = document.getElementById('pack-status');
+// Keys of items the knowledge base no longer has (their passage or concept was deleted after they were added).
+let missing = new Set();
 
 function control(action, text, item, disabled) {
   const button = document.createElement('button');
@@ -19,13 +21,32 @@ function control(action, text, item, disabled) {
   return button;
 }
 
+/** Ask the server for each item on its own: a 404 (or a 400, a span past a changed passage) marks it missing. */
+async function check(items) {
+  const answers = await Promise.all(items.map((item) => fetch(exportUrl([item], 'markdown'), { method: 'HEAD' })
+    .then((response) => response.status, () => 0)));
+  const found = new Set(items.filter((_, i) => [400, 404].includes(answers[i])).map((item) => item.key));
+  const changed = [...found].some((key) => !missing.has(key));
+  missing = found;
+  if (found.size) status.textContent = `${found.size} item${found.size === 1 ? ' is' : 's are'} no longer in the knowledge base`;
+  return changed;
+}
+
 function render(focus) {
   const items = load();
+  const kept = items.filter((item) => !missing.has(item.key));
   list.replaceChildren();
   items.forEach((item, i) => {
     const li = document.createElement('li');
     li.className = `card pack-item pack-${item.kind}`;
     renderItem(document, li, item);
+    if (missing.has(item.key)) {
+      li.classList.add('pack-missing');
+      const note = document.createElement('p');
+      note.className = 'error';
+      note.textContent = 'No longer in the knowledge base (deleted since it was added): the exports leave it out. Remove it from the pack.';
+      li.querySelector('h2').after(note);
+    }
     const controls = document.createElement('div');
     controls.className = 'button-row';
     controls.append(
@@ -37,15 +58,23 @@ function render(focus) {
     list.append(li);
   });
   empty.hidden = items.length > 0;
-  exportBox.hidden = items.length === 0;
-  // Every export is written by the server from the served index: the same citations in every format.
-  for (const link of exportLinks) link.href = items.length ? exportUrl(items, link.dataset.exportFormat) : '#';
+  exportBox.hidden = kept.length === 0;
+  // Every export is written by the server from the served index: the same citations in every format, of the items
+  // it still has.
+  for (const link of exportLinks) link.href = kept.length ? exportUrl(kept, link.dataset.exportFormat) : '#';
   markdown.value = '';
-  if (items.length) {
-    fetch(exportUrl(items, 'markdown'))
-      .then((response) => (response.ok ? response.text() : Promise.reject(new Error(`${response.status}`))))
-      .then((text) => { markdown.value = text; })
-      .catch(() => { markdown.value = 'The export is not available now: an item may have left the index.'; });
+  if (kept.length) {
+    fetch(exportUrl(kept, 'markdown'))
+      .then(async (response) => {
+        if (response.ok) {
+          markdown.value = await response.text();
+        } else if ([400, 404].includes(response.status) && await check(items)) {
+          render(); // an item has left the index since the page loaded: export the others
+        } else {
+          markdown.value = 'The export is not available now: reload the page to try again.';
+        }
+      })
+      .catch(() => { markdown.value = 'The export is not available now: reload the page to try again.'; });
   }
   showCount();
   if (focus) {
@@ -81,4 +110,5 @@ exportBox.addEventListener('click', (event) => {
 });
 
 window.addEventListener('storage', () => render());
+// One request checks the whole pack as it exports it; only when it fails is each item checked on its own.
 render();
