@@ -160,14 +160,11 @@ def pending(suggestions: Iterable[dict], taken: dict[str, dict], doc_id: str | N
 
 
 def drafted_definitions(suggestion: dict) -> dict[str, str]:
-    """Definitions to prefill when a suggestion is accepted: per catalogue language its best grounding sentence,
-    and in English the English one or else the best of all (for the trainer to translate and edit before saving)."""
+    """Definitions to prefill when a suggestion is accepted: per catalogue language its best grounding sentence, each
+    in its own language (a Swedish sentence is never an English definition: that one is the trainer's to write)."""
     drafts = dict(suggestion.get("definitions") or {})
     for p in suggestion["passages"]:  # a version computed before sentences were kept cites only the term
         drafts.setdefault(p["lang"], p.get("sentence") or p["text"])
-    if drafts and "en" not in drafts:
-        best = suggestion["passages"][0] if suggestion["passages"] else None
-        drafts["en"] = drafts[best["lang"]] if best else next(iter(drafts.values()))
     return {lang: text for lang, text in drafts.items() if lang in KNOWN_LANGUAGES}
 
 

@@ -59,13 +59,13 @@ def concept_from(suggestion: dict, edits: dict) -> dict:
     """The concept body (shape of GET /api/concepts/<id>) a suggestion becomes, a trainer's edits applied.
 
     Labels default to the suggestion's, one per language the corpus writes it in, definitions to its best grounding
-    sentence per language (`drafts`); edits replace them language by language. English is required and taken only
-    from the suggestion or the trainer: without it, InvalidConcept names the missing field (and the dictionary's
-    word-by-word gloss, to check).
+    sentence per language (`drafted_definitions`); edits replace them language by language. English is required and
+    taken only from the suggestion or the trainer: without it, InvalidConcept names the missing field (and the
+    dictionary's word-by-word gloss, to check).
     """
     kb = get_kb()
     labels = {**catalogue_labels(suggestion), **_texts(edits, "labels")}
-    definitions = {**drafts(suggestion), **_texts(edits, "definitions")}
+    definitions = {**drafted_definitions(suggestion), **_texts(edits, "definitions")}
     missing = [name for name, texts in (("labels.en", labels), ("definitions.en", definitions)) if "en" not in texts]
     if missing:
         gloss = english_gloss(suggestion) if "en" not in labels else None
@@ -88,15 +88,6 @@ def _texts(edits: dict, name: str) -> dict[str, str]:
                                               for k, v in value.items()):
         raise InvalidConcept(f"{name} must be an object of language -> non-empty text, such as {{\"en\": \"...\"}}")
     return value
-
-
-def drafts(suggestion: dict) -> dict[str, str]:
-    """The definitions drafted from a suggestion's sentences, each in its own language: an English one only from an
-    English sentence (index.suggestions.drafted_definitions copies the best sentence, in any language, as English)."""
-    drafted = drafted_definitions(suggestion)
-    if "en" not in (suggestion.get("definitions") or {}) and all(p["lang"] != "en" for p in suggestion["passages"]):
-        drafted.pop("en", None)
-    return drafted
 
 
 def english_gloss(suggestion: dict) -> str | None:

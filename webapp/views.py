@@ -10,7 +10,7 @@ from index.concepts.edit import concept_tag
 from index.errors import InvalidQuery, KBError
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
-from index.suggestions import catalogue_labels
+from index.suggestions import catalogue_labels, drafted_definitions
 
 from . import concept_forms, concept_writes, params, render, suggestion_writes, trainer, writes
 from .auth import WritesDisabled, writes_enabled
@@ -225,7 +225,7 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     mine: dict[str, list[dict]] = {}
     for s in found:  # each under the newest document it was found in, in that document's order
         home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
-        mine.setdefault(home, []).append({**s, "drafts": suggestion_writes.drafts(s), "editable": catalogue_labels(s),
+        mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s), "editable": catalogue_labels(s),
                                           "gloss": suggestion_writes.english_gloss(s)})
     for home, items in mine.items():
         items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
