@@ -258,12 +258,13 @@ class KnowledgeBase:
         return code
 
     def search(self, query: str, k: int = 10, lang: str | None = None, mode: str = "hybrid",
-               group: bool = False, ui_lang: str | None = None) -> SearchResponse:
+               group: bool = False, ui_lang: str | None = None, weak: bool = False) -> SearchResponse:
         """Rank passages for a query in any language; `lang` filters by passage language.
 
         Concept cards come in the query's language when it was detected with confidence, else in
         `ui_lang` (the reader's language), else in English. Results too weak to show (below
-        `min_score`, or, ungrouped, below `min_score_ratio` of the best) are dropped and counted.
+        `min_score`, or, ungrouped, below `min_score_ratio` of the best) are dropped and counted;
+        with `weak`, a reader who asked for them sees them too.
         """
         started = time.perf_counter()
         lang = self._check(query, k, mode, lang)
@@ -272,7 +273,7 @@ class KnowledgeBase:
             return SearchResponse(query, UNKNOWN, 0.0, UNKNOWN, mode, round((time.perf_counter() - started) * 1000, 2),
                                   [], group=group, min_score=self.min_score)
         if mode == "lexical":  # lexical ranking reads the text only
-            return self._search(started, query, k, lang, mode, group, ui_lang, None, None)
+            return self._search(started, query, k, lang, mode, group, ui_lang, weak, None, None)
         encoded = fit_query(self.embedder, query)
         # The one encode of a search runs on this thread, the rest of the search beside it on a standing one: the
         # encoder leaves the interpreter free, so what needs no vector (the language, the concept look-up's word
@@ -280,7 +281,8 @@ class KnowledgeBase:
         # it. This way round the encode starts at once; on a woken thread it waited about 1 ms for the interpreter,
         # which the search's own Python held.
         vector: Future[np.ndarray] = Future()
-        rest = _in_background(self._search, started, query, k, lang, mode, group, ui_lang, encoded, vector.result)
+        rest = _in_background(self._search, started, query, k, lang, mode, group, ui_lang, weak, encoded,
+                              vector.result)
         try:
             vector.set_result(self._encode(encoded))
         except BaseException as error:  # Overloaded: the rest stops where it waits for the vector
@@ -289,7 +291,7 @@ class KnowledgeBase:
         return rest.result()
 
     def _search(self, started: float, query: str, k: int, lang: str | None, mode: str, group: bool,
-                ui_lang: str | None, encoded: QueryText | None,
+                ui_lang: str | None, weak: bool, encoded: QueryText | None,
                 vector: Callable[[], np.ndarray] | None) -> SearchResponse:
         """`search` with its checks done; `vector` waits for the query's vector (None in lexical mode)."""
         card_lang = _ui_lang(ui_lang)
@@ -303,11 +305,11 @@ class KnowledgeBase:
                          query_vector=vector() if semantic else None)
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
-        shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
+        shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" and not weak else (0.0, 0.0)
         highlight_for = sentence_highlighter(query, query_lang)  # the query's side, before the wait for the vector
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
                       shown_floor, state.bridge)
-        floor = self._floor(ranked, mode, group)
+        floor = 0.0 if weak else self._floor(ranked, mode, group)
         shown = [(c, s) for c, s in ranked if s >= floor]
         results = self._results(state, shown, highlight_for)
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.

@@ -107,7 +107,9 @@ def search():
     if query.strip():
         try:
             # Concept cards of an uncertain-language query come in the reader's own language.
-            options = params.search_options(params.filled(request.args)) | {"ui_lang": _ui_lang(reader)}
+            # "Show the weaker passages" (the note under the results) lifts the floor: a page option, not the API's.
+            options = params.search_options(params.filled(request.args)) | {"ui_lang": _ui_lang(reader),
+                                                                             "weak": params.boolean(request.args, "weak")}
             result = kb.search(query, **options).to_dict()
         except InvalidQuery as exc:
             error, status = str(exc), 400
@@ -120,7 +122,7 @@ def search():
         "search.html", query=query, result=result, error=error, languages=kb.languages(), modes=MODES,
         lang=request.args.get("lang", ""), mode=request.args.get("mode") or MODES[0], concepts=concepts,
         families=families, reader=reader, readers=READER_CHOICES, view=view_choice[0], views=GLOSS_VIEWS,
-        fallback=fallback,
+        fallback=fallback, weaker=url_for("views.search", **{**params.filled(request.args), "weak": "true"}),
     )
     return _remember(make_response(page, status), reader_choice, view_choice)
 

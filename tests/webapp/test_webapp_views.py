@@ -24,6 +24,17 @@ def test_search_renders_results_with_highlight_chips_and_links(client):
     assert "data-item=" in first
 
 
+def test_the_weaker_passages_a_search_leaves_out_are_one_link_away(client):
+    html = client.get("/?q=" + quote("customer lock-on") + "&lang=").get_data(as_text=True)
+    shown = len(re.findall(r'<article class="card passage"', html))
+    note = re.search(r'(\d+) weaker passages? not shown:\s*<a href="([^"]+)">', html)
+    assert note, "the search leaves weak passages out"
+    assert "lang=" not in note[2] and "weak=true" in note[2]  # the page's own options kept, empty ones dropped
+    everything = client.get(note[2].replace("&amp;", "&")).get_data(as_text=True)
+    assert len(re.findall(r'<article class="card passage"', everything)) == shown + int(note[1])
+    assert "not shown" not in everything
+
+
 def test_search_language_filter(client):
     html = client.get("/?q=loyalty&lang=nl").get_data(as_text=True)
     badges = re.findall(r'<article class="card passage" lang="(\w+)"', html)
