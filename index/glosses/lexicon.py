@@ -164,15 +164,20 @@ class Lexicon:
 
     def phrase(self, words: list[str]) -> tuple[int, WordGloss] | None:
         """The longest listed phrase of two words or more that `words` (casefolded, in text order) begin with, as
-        (its number of words, its entry): Danish heller ikke (neither), Swedish bete sig (behave)."""
-        for parts, form in self._phrase_index().get(words[0], ()) if words else ():
-            if tuple(words[:len(parts)]) == parts:
-                return len(parts), self._entry(form, "word")
+        (its number of words, its entry): Danish heller ikke (neither), Swedish bete sig (behave); a verb phrase with
+        its verb inflected too, as dictionaries list it in the infinitive (tar hand om: ta hand om, care for)."""
+        if not words:
+            return None
+        for first in dict.fromkeys((words[0], self.lemmas.get(words[0], words[0]))):
+            for parts, form in self._phrase_index().get(first, ()):
+                if (first, *words[1:len(parts)]) == parts:
+                    return len(parts), self._entry(form, "word")
         return None
 
     def begins_phrase(self, word: str) -> bool:
-        """Whether a listed phrase begins with this casefolded word (a cheap test before `phrase`)."""
-        return word in self._phrase_index()
+        """Whether a listed phrase begins with this casefolded word or its lemma (a cheap test before `phrase`)."""
+        index = self._phrase_index()
+        return word in index or self.lemmas.get(word, word) in index
 
     def _phrase_index(self) -> dict[str, list[tuple[tuple[str, ...], str]]]:
         if self._phrases is None:

@@ -156,6 +156,13 @@ def test_a_concept_term_is_glossed_by_the_english_name_that_translates_it_best(l
     assert lookup_word(term, lang, "en", catalogue, lex)[0].gloss == gloss
 
 
+def test_a_verb_phrase_is_found_with_its_verb_inflected(lex, catalogue):
+    # Dictionaries list verb phrases in the infinitive (ta hand om: care for); passages inflect the verb.
+    glosses = gloss_text("Hon tar hand om kunderna varje dag.", "sv", "en", catalogue, lex)
+    assert ("tar hand om", "care for") in [(g.term, g.gloss) for g in glosses]
+    assert lookup_word("tar hand om", "sv", "en", catalogue, lex)[0].gloss == "care for"
+
+
 def test_abbreviations_are_left_alone_wherever_they_stand(lex, catalogue):
     glosses = gloss_text("BA en KLM vliegen samen. IT-afdelingen en de EU werken samen.", "nl", "en", catalogue, lex)
     assert {g.term for g in glosses} >= {"vliegen", "afdelingen"}
