@@ -298,7 +298,7 @@ def test_the_page_tree_walk_follows_a_kids_array_given_by_reference():
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, NameObject
 
-    from ingest.loaders import _page_count
+    from ingest.loaders.pdf import _page_count
 
     writer = PdfWriter()
     for _ in range(3):
