@@ -20,11 +20,12 @@ _MANY_BLANKS = re.compile(r"\n{3,}")
 # (1 MB) took a worker past its 120 s timeout. No script stacks more than a few; the rest of a run is dropped.
 MAX_COMBINING_MARKS = 16
 _MARK_RUN = regex.compile(r"(\p{M}{%d})\p{M}+" % MAX_COMBINING_MARKS)
-# Terminal escape sequences: CSI (colours, bold: ESC [ 1 m), OSC (titles, links: ESC ] ... BEL or ESC \\), and the
-# two-character ones.
-_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-# A character struck over by others with backspaces (N\bN, _\bN, _\bN\bN).
-_OVERSTRUCK = re.compile(r"[^\x08\n](?:\x08[^\x08\n])+")
+# Terminal escape sequences: CSI (colours, bold: ESC [ 1 m), OSC (titles, links: ESC ] ... BEL or ESC \\, or the
+# line's end: a stray one takes no more than its line), and the two-character ones.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# A character struck over by others with backspaces (N\bN, _\bN, _\bN\bN): a few at most, so that a run of millions
+# is read piece by piece rather than split into millions of strings at once.
+_OVERSTRUCK = re.compile(r"[^\x08\n](?:\x08[^\x08\n]){1,8}")
 # Typographic ligatures of PDFs (ﬁ, ﬂ) as the letters they join: copied or cited, conﬁguration is configuration.
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
@@ -32,13 +33,14 @@ _SOFT_HYPHEN_BREAK = re.compile(r"\u00ad[ \t]*\n[ \t]*")
 _HYPHENS = "-\u2010"  # groff writes every hyphen of its UTF-8 output as U+2010
 _LAST_LETTERS = re.compile(r"[^\W\d_]*$")
 _FIRST_LETTERS = re.compile(r"[^\W\d_]*")
+_WORD_OR_COMPOUND = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_LONGEST_WORD = 64
+_MAX_LOOKUPS = 5_000
 # A hard-wrapped line is this long at least (a short line ends a heading, a list item, a line of code), and ends
 # in a letter, a digit or what goes on in the next line.
 _MIN_WRAPPED = 30
 _GOES_ON = ",;)\"'”’»"
 _SENTENCE_ENDS = (".", "!", "?", ":", ";", "…")
-# Languages whose word lists decide whether a word split at a hyphen is one word: English and the product's.
-_WORD_LANGUAGES = ("en", "sv", "nb", "da", "nl", "de", "fr")
 # Placeholder text left behind by site builders and templates.
 _PLACEHOLDER = re.compile(
     r"^(your (content|text|title|heading) goes here|lorem ipsum.*|click here to edit.*|"
@@ -80,17 +82,20 @@ def _shown_letter(match: re.Match) -> str:
 def _joined(lines: list[str]) -> list[str]:
     """Lines a hyphen or a hard wrap broke (PDF, man pages, text wrapped at 72 columns) joined again: a line that
     goes on in lower case continues the line before, which otherwise ends a sentence for the chunker and the
-    highlighter. A word split at a hyphen loses it where the whole word is at least as common as its parts written
-    with one, in the language that uses it most (docu-mentation: documentation; self-service stays)."""
+    highlighter. A word split at a hyphen loses it unless it is a hyphenated word (see `_hyphenated`)."""
     out: list[list[str]] = []  # the pieces of each joined line: a line of a whole book joined piece by piece
     previous = ""  # the line before, as broken
+    words: _Words | None = None  # read once a hyphen broke a word
     for line in lines:
         pieces = out[-1] if out else []
         if previous and line[:1].islower() and " | " not in previous and " | " not in line:
             if previous[-1] in _HYPHENS and previous[-2:-1].isalpha():
-                left, right = _LAST_LETTERS.search(previous[:-1]).group(), _FIRST_LETTERS.match(line).group()
+                words = words or _Words(lines)
+                # A word is never longer than this: a run of letters is cut, not searched from every place in it.
+                left = _LAST_LETTERS.search(previous[-_LONGEST_WORD - 1:-1]).group()
+                right = _FIRST_LETTERS.match(line, 0, _LONGEST_WORD).group()
                 pieces[-1] = pieces[-1][:-1]
-                pieces.append(("" if _commonness(left + right) >= _commonness(f"{left}-{right}") else "-") + line)
+                pieces.append(("-" if words.hyphenated(left, right) else "") + line)
             elif len(previous) >= _MIN_WRAPPED and (previous[-1].isalnum() or previous[-1] in _GOES_ON):
                 pieces.append(" " + line)
             else:
@@ -101,10 +106,24 @@ def _joined(lines: list[str]) -> list[str]:
     return ["".join(pieces) for pieces in out]
 
 
-def _commonness(word: str) -> float:
-    """How common a word is in the language that uses it most (Zipf; a hyphenated word as its parts together)."""
-    folded = word.casefold()
-    return max(zipf_frequency(folded, lang) for lang in _WORD_LANGUAGES)
+class _Words:
+    """What decides whether a word broken at a line-end hyphen keeps it: the text's own words first."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.seen = {w.casefold() for line in lines for w in _WORD_OR_COMPOUND.findall(line)}
+        self.lookups = _MAX_LOOKUPS
+
+    def hyphenated(self, left: str, right: str) -> bool:
+        """Whether left-right is a hyphenated word (self-service, e-post) rather than one word a line broke
+        (docu-mentation, återbeta-lningar): as the text writes it elsewhere, else as English writes it more often
+        (the word lists of English only: a worker holds that one anyway, seven would cost it 230 MB), else not."""
+        whole, split = f"{left}{right}".casefold(), f"{left}-{right}".casefold()
+        if (whole in self.seen) != (split in self.seen):
+            return split in self.seen
+        if self.lookups <= 0:  # a text of a million broken words is read in seconds, not minutes
+            return False
+        self.lookups -= 1
+        return zipf_frequency(split, "en") > zipf_frequency(whole, "en")
 
 
 def _repeated_short_lines(lines: list[str]) -> set[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Iterator
 
 from lxml import etree
@@ -27,14 +28,15 @@ def load_docx(data: bytes, name: str) -> Extracted:
         part = _docx_main_part(archive)
         if part not in archive.names():
             raise DocumentError(f"{name}: not a readable DOCX (no {part})")
+        tally = _Tally()  # the document's parts share its limits
         with archive.open(part) as stream:
-            text = _wordprocessing_text(stream, name)
+            text = _wordprocessing_text(stream, name, tally)
         # Footnotes and endnotes carry sources and remarks: after the body, as a printed document puts them.
         folder = part.rpartition("/")[0]
         for notes in (f"{folder}/footnotes.xml", f"{folder}/endnotes.xml"):
             if notes in archive.names():
                 with archive.open(notes) as stream:
-                    found = _wordprocessing_text(stream, name)
+                    found = _wordprocessing_text(stream, name, tally)
                 text = f"{text}\n\n{found}" if found.strip() else text
                 check_length(len(text), name)
         title, declared = _docx_core(archive)
@@ -74,10 +76,17 @@ def _docx_core(archive: SafeZip) -> tuple[str | None, dict]:
     return text(_DC + "title"), {k: v for k, v in declared.items() if v}
 
 
-def _wordprocessing_text(stream, name: str) -> str:
+@dataclass
+class _Tally:
+    """XML elements and characters of text read so far, over all of a document's parts."""
+
+    elements: int = 0
+    chars: int = 0
+
+
+def _wordprocessing_text(stream, name: str, tally: _Tally) -> str:
     out: list[str] = []
     size = 0
-    elements = chars = 0
     # Nested: text boxes hold paragraphs inside paragraphs. A buffer each, not a list of runs: 8 million runs of two
     # letters in one paragraph were 8 million strings (575 MB) before the text limit was reached.
     paragraphs: list[io.StringIO] = []
@@ -98,16 +107,16 @@ def _wordprocessing_text(stream, name: str) -> str:
         check_length(size, name)
         out.append(line)
 
-    fallback = 0  # depth inside mc:Fallback, which repeats an mc:Choice (a text box) for older readers
+    # Depth inside mc:Fallback, which repeats an mc:Choice (a text box) for older readers: read past, not read
+    # again, though its elements count against the limits and are dropped like any others.
+    fallback = 0
     for event, element in _xml_events(stream):
         tag = element.tag
         if tag == _MC_FALLBACK:
             fallback += 1 if event == "start" else -1
-        if fallback:
-            if event == "end":
-                element.clear(keep_tail=False)
-            continue
         if event == "start":
+            if fallback:
+                continue
             if tag == _W + "p":
                 paragraphs.append(io.StringIO())
             elif tag == _W + "tc":
@@ -115,13 +124,15 @@ def _wordprocessing_text(stream, name: str) -> str:
             elif tag == _W + "tr":
                 rows.append([])
             continue
-        elements += 1
-        check_markup(elements, chars, name)
-        if elements > limits.MAX_DOCX_ELEMENTS:
+        tally.elements += 1
+        check_markup(tally.elements, tally.chars, name)
+        if tally.elements > limits.MAX_DOCX_ELEMENTS:
             raise DocumentError(f"{name}: more than {limits.MAX_DOCX_ELEMENTS:,} XML elements (limit)")
-        if tag == _W + "t" and paragraphs:
-            chars += len(element.text or "")
-            check_length(chars, name)
+        if fallback:
+            pass
+        elif tag == _W + "t" and paragraphs:
+            tally.chars += len(element.text or "")
+            check_length(tally.chars, name)
             paragraphs[-1].write(element.text or "")
         elif tag == _W + "tab" and paragraphs:
             paragraphs[-1].write("\t")

@@ -53,7 +53,13 @@ def load_html(data: bytes, name: str) -> Extracted:
     elements = markup.count("<") - markup.count("</")
     check_markup(elements, _shown_chars(markup), name)
     try:
-        tree = lxml_html.document_fromstring(markup)
+        # libxml2 stops reading past 256 levels of nesting unless told the tree may be huge (an old page with an
+        # unclosed <font> per paragraph lost all but its first 127), and past 2,048 even then: silently, so it is
+        # asked. The page's size is bounded above.
+        parser = lxml_html.HTMLParser(huge_tree=True)
+        tree = lxml_html.document_fromstring(markup, parser=parser)
+        if any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log):
+            raise DocumentError(f"{name}: HTML nested too deeply to read whole (its elements left unclosed?)")
     except (etree.ParserError, ValueError):
         raise DocumentError(f"{name}: no HTML content") from None
     declared = _html_meta(tree)

@@ -1,7 +1,6 @@
 """Markdown: its visible text, code blocks as written, its title and its front matter's metadata."""
 from __future__ import annotations
 
-import datetime
 import re
 
 import yaml
@@ -30,12 +29,11 @@ _MD_SYNTAX = [
     # soft breaks are joined) does not scan on to its end.
     (re.compile(r"(\*\*|__)(.{1,%d}?)\1" % _MAX_EMPHASIS), r"\2"),
     (re.compile(r"(?<![\w*])[*_](?!\s)([^*_\n]+?)(?<!\s)[*_](?![\w*])"), r"\1"),
-    (re.compile(r"`([^`]+)`"), r"\1"),
     (re.compile(r"^[ \t]*([-*_][ \t]*){3,}$", re.MULTILINE), ""),
-    # HTML inside Markdown: comments go, a line break or a block element ends a line, other elements of HTML go and
-    # their text stays; an autolink is its address. What only looks like a tag (kbctl set <name> <value>, a < b > c)
-    # is text.
-    (re.compile(r"<!--.*?(?:-->|$)", re.DOTALL), ""),
+    (re.compile(r"\\$", re.MULTILINE), ""),  # a hard line break
+    # HTML inside Markdown (its comments gone first): a line break or a block element ends a line, other elements of
+    # HTML go and their text stays; an autolink is its address. What only looks like a tag (kbctl set <name> <value>,
+    # a < b > c) is text.
     (re.compile(r"</?(?:br|p|div|h[1-6]|li|ul|ol|dl|dt|dd|table|tr|td|th|pre|blockquote|section|hr|details|summary)"
                 r"\b[^<>]*>", re.IGNORECASE), "\n"),
     (re.compile(r"</?(?:" + "|".join(("a", "abbr", "b", "code", "del", "em", "font", "i", "img", "ins", "kbd", "mark",
@@ -52,8 +50,11 @@ _MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|[-*+][ \t]|\d{1,9}[.)][ \
                              r"|[ \t]{4}|\t)")
 _MD_ALONE = re.compile(r"^[ \t]{0,3}(?:#|\|)|.*\|[ \t]*$")
 _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!~|<>])")
-_ESCAPE_BASE = 0xE000
-_MD_HELD = re.compile("[\ue020-\ue07e]")
+# `code`, ``code with a ` in it``: on one line and bounded, so an opener without a closer scans little.
+_CODE_SPAN = re.compile(r"(`{1,8})(?!`)([^\n]{1,1000}?)(?<!`)\1(?!`)")
+_HOLD_OPEN, _HOLD_CLOSE = "\U000F0000", "\U000F0001"
+_HELD = re.compile(f"{_HOLD_OPEN}(\\d+){_HOLD_CLOSE}")
+_PRIVATE = re.compile("[\U000F0000-\U000FFFFD]")
 # A fence opens or closes a code block: three or more backticks or tildes at a line's start.
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 # Front matter: YAML between two lines of three dashes at the very start of a file (Jekyll, Hugo, Pandoc, MkDocs).
@@ -77,17 +78,39 @@ def load_markdown(data: bytes, name: str) -> Extracted:
     prose = "\n\n".join(block for is_code, block in blocks if not is_code)
     headings = [m for m in (_ATX_HEADING.search(prose), _SETEXT_HEADING.search(prose)) if m]
     title = min(headings, key=lambda m: m.start())[1].strip().rstrip("#").rstrip() if headings else None
-    # A backslash escapes what Markdown would read as markup (\*not emphasis\*): held aside as a private-use
-    # character while the markup goes, then the character itself.
-    blocks = [(is_code, block if is_code else _MD_ESCAPED.sub(lambda m: chr(_ESCAPE_BASE + ord(m[1])), block))
-              for is_code, block in blocks]
+    title = declared.pop("title", None) or (_visible(title).strip() if title else None)
+    return Extracted("\n".join(block if is_code else _visible(block) for is_code, block in blocks), title, declared)
+
+
+def _visible(markdown: str) -> str:
+    """The text a reader sees of Markdown prose. Inline code is held aside as written (no escape or tag inside it is
+    markup), and so is a backslash-escaped character (\\*not emphasis\\*), while the markup goes; held as
+    supplementary private-use characters, which a text holding any keeps as written (nothing held)."""
+    held: list[str] = []
+
+    def hold(text: str) -> str:
+        held.append(text)
+        return f"{_HOLD_OPEN}{len(held) - 1}{_HOLD_CLOSE}"
+
+    if _PRIVATE.search(markdown):
+        markdown = _CODE_SPAN.sub(lambda m: m[2], markdown)
+    else:
+        markdown = _CODE_SPAN.sub(lambda m: hold(m[2]), markdown)
+        markdown = _MD_ESCAPED.sub(lambda m: hold(m[1]), markdown)
+    markdown = _without_comments(markdown)
     for pattern, replacement in _MD_SYNTAX:
-        blocks = [(is_code, block if is_code else pattern.sub(replacement, block)) for is_code, block in blocks]
-        title = pattern.sub(replacement, title) if title else title
-    blocks = [(is_code, block if is_code else _MD_HELD.sub(lambda m: chr(ord(m[0]) - _ESCAPE_BASE), block))
-              for is_code, block in blocks]
-    title = declared.pop("title", None) or (title.strip() if title else None)
-    return Extracted("\n".join(block for _, block in blocks), title, declared)
+        markdown = pattern.sub(replacement, markdown)
+    return _HELD.sub(lambda m: held[int(m[1])], markdown) if held else markdown
+
+
+def _without_comments(text: str) -> str:
+    """Text without its HTML comments, in one pass: an opener without a closer stays text, and so does every
+    later one (none has a closer either), where a pattern looked for the closer from each opener again."""
+    kept, at = [], 0
+    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        kept.append(text[at:start])
+        at = end + 3
+    return "".join(kept) + text[at:]
 
 
 def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
@@ -130,18 +153,18 @@ def _front_matter(text: str) -> tuple[str, dict]:
     if match is None or len(match.group(1)) > _MAX_FRONT_MATTER:
         return text, {}
     try:
-        values = yaml.safe_load(match.group(1))
-    except yaml.YAMLError:
+        # Every scalar read as the string written (no dates, numbers or booleans resolved): 2024-02-30 or a number of
+        # 5,000 digits is a field that does not parse, not a crash; docmeta checks what a field says.
+        values = yaml.load(match.group(1), Loader=yaml.BaseLoader)
+    except (yaml.YAMLError, RecursionError, TypeError, ValueError):  # nesting 5,000 deep; a list as a key
         return text, {}
     if not isinstance(values, dict):
         return text, {}
     declared: dict = {}
     for key, value in values.items():
-        field_name = _FRONT_MATTER_FIELDS.get(str(key).strip().lower())
+        field_name = _FRONT_MATTER_FIELDS.get(key.strip().lower()) if isinstance(key, str) else None
         if field_name is None or field_name in declared:
             continue
-        if isinstance(value, (datetime.date, int)) and field_name == "date":
-            value = value.isoformat() if isinstance(value, datetime.date) else str(value)
         if field_name == "authors" and isinstance(value, list):
             value = [v for v in value if isinstance(v, str)][:_MAX_DECLARED_AUTHORS]
         if isinstance(value, str) or (field_name == "authors" and isinstance(value, list)):

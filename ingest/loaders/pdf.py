@@ -92,7 +92,10 @@ def _without_furniture(pages: list[str]) -> list[str]:
             start += 1
         while end > max(start, len(lines) - _EDGE_LINES) and furniture(lines[end - 1]):
             end -= 1
-        text = "\n".join(lines[start:end]).strip()
+        # A page is never all running lines: lines alike on every page but for their numbers are its text (a
+        # catalogue of one article per page, "Artikel 7: pris 70 kronor"); only its page number goes.
+        text = "\n".join(lines[start:end] if start < end
+                         else [line for line in lines if not _PAGE_NUMBER.match(line.strip())]).strip()
         if text:
             kept.append(text)
     return kept

@@ -16,7 +16,7 @@ from ingest.loaders import extract
 from ingest.pipeline import load_text
 
 from .files import (
-    W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, make_pdf, shared_content_pdf,
+    W_CLOSE, W_OPEN, docx_paragraphs_xml, make_docx, make_docx_package, make_pages_pdf, make_pdf, shared_content_pdf,
     shared_font_map_pdf, zeros_bomb_docx,
 )
 
@@ -309,3 +309,68 @@ def test_the_page_tree_walk_follows_a_kids_array_given_by_reference():
     writer.write(out)
     reader = PdfReader(io.BytesIO(out.getvalue()))
     assert _page_count(reader, 3) == 3 and _page_count(reader, 2) is None
+
+
+# Found by attacking today's extraction code: each input crashed, lost text or took super-linear time or memory.
+@pytest.mark.parametrize("front", [
+    "date: 2024-02-30", "2024-13-45: x", "version: " + "9" * 5000, "date: " + ":".join(["59"] * 3000),
+    "a: " + "[" * 4000 + "]" * 4000, "? [a, b]\n: c",
+])
+def test_markdown_front_matter_that_is_no_metadata_never_crashes(front):
+    from ingest.metadata import declared_fields
+
+    extracted = extract(f"---\n{front}\n---\nSäkerhetskopior körs varje natt och sparas i trettio dagar.\n".encode(),
+                        "fm.md")
+    assert "Säkerhetskopior körs varje natt" in extracted.text and "date" not in declared_fields(extracted.declared)
+
+
+@pytest.mark.timeout(60)
+def test_wrapped_text_of_long_letter_runs_and_many_broken_words_is_cleaned_in_linear_time():
+    from ingest.cleaning import clean_text
+
+    assert len(clean_text("a" * 200_000 + ".b-\nc", wrapped=True)) == 200_004  # searched from one place, not each
+    broken = "".join(f"{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676 % 26)}de-\nfg\n" for i in range(150_000))
+    assert clean_text(broken, wrapped=True).count("\n") == 0  # a cap on word-list look-ups, not one per break
+
+
+def test_a_stray_terminal_title_code_takes_no_more_than_its_line():
+    from ingest.cleaning import clean_text
+
+    assert clean_text("Loggen börjar här.\n\x1b]0;titel\nResten av dokumentet är vanlig text.") == \
+        "Loggen börjar här.\n\nResten av dokumentet är vanlig text."
+
+
+def test_markdown_inline_code_keeps_its_backslashes_and_tags_and_a_lone_comment_opener_is_text():
+    raw = ("Öppna `\\\\server\\share` och kör `grep -E '\\d+\\.\\d+'`. Ett block skapas med `<div>`; en kommentar "
+           "börjar med `<!--`.\n\nPilen <!-- används i gamla mallar.\n\nDetta stycke stannar kvar.\n")
+    text = extract(raw.encode(), "kod.md").text
+    assert "\\\\server\\share" in text and "grep -E '\\d+\\.\\d+'" in text and "med <div>;" in text
+    assert "börjar med <!--." in text and "Pilen <!-- används" in text and "Detta stycke stannar kvar." in text
+    assert extract(b"# Anv\xc3\xa4nd \\*args\n\nText med flera ord i.\n", "t.md").title == "Använd *args"
+
+
+def test_pdf_pages_alike_but_for_their_numbers_keep_their_text():
+    pages = [[f"Artikel {i}: pris {10 * i} kronor per styck, leverans inom {i % 5 + 1} dagar."] for i in range(1, 21)]
+    text = extract(make_pages_pdf(pages), "prislista.pdf").text
+    assert all(f"Artikel {i}: pris {10 * i} kronor" in text for i in range(1, 21))
+
+
+def test_docx_text_box_fallbacks_and_notes_count_against_the_documents_element_limit(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_DOCX_ELEMENTS", 5_000)
+    ns = ' xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    body = (f"<w:p><w:r><w:t>{SENTENCE}</w:t></w:r></w:p>" * 5
+            + "<w:p><w:r><mc:AlternateContent><mc:Fallback>" + "<w:r/>" * 6_000 + "</mc:Fallback></mc:AlternateContent></w:r></w:p>")
+    fallback = make_docx_package({"word/document.xml": W_OPEN.replace("<w:document", "<w:document" + ns) + body + W_CLOSE})
+    assert "XML elements" in refused(fallback, "box.docx")
+    part = "".join(f"<w:p><w:r><w:t>{SENTENCE} {i}</w:t></w:r></w:p>" for i in range(900))
+    notes = W_OPEN.replace("w:document", "w:footnotes").replace("<w:body>", "") + part + "</w:footnotes>"
+    three = make_docx_package({"word/document.xml": W_OPEN + part + W_CLOSE, "word/footnotes.xml": notes,
+                               "word/endnotes.xml": notes.replace("footnotes", "endnotes")})
+    assert "XML elements" in refused(three, "notes.docx")  # 2,700 elements a part, 8,100 in all
+
+
+def test_html_nested_past_what_the_parser_reads_is_refused_not_cut_short():
+    font = "<html><body>" + "<font>" * 400 + "".join(f"<p>Stycke {i} om kunder och lojalitet." for i in range(400))
+    assert extract(font.encode(), "gammal.html").text.count("Stycke") == 400  # 256 levels read 127 of them
+    deeper = "<html><body>" + "<font>" * 3000 + "<p>Stycke om kunder och lojalitet i handeln.</p></body></html>"
+    assert "nested too deeply" in refused(deeper.encode(), "djup.html")
