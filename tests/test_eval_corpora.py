@@ -2,7 +2,6 @@
 languages the corpus claims, and a development and a test split both exist."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import pytest

@@ -20,7 +20,6 @@ from index.embedders import get_embedder
 from index.errors import DocumentError
 from index.service import KnowledgeBase
 from index.records import text_hash
-from index.stores import open_store
 from ingest.chunking import ChunkingConfig
 from ingest.engines import ENGINES
 from ingest.engines.local import LocalEngine

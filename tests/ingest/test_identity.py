@@ -7,7 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-from index.stores import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.chunking import ChunkingConfig
 from ingest.pipeline import ingest

@@ -13,7 +13,6 @@ import pytest
 
 from index import versions
 from index.service import KnowledgeBase
-from index.stores import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import doc_id_for, ingest
 from tests.configs import config_for, store_for

@@ -2,7 +2,6 @@
 read path (document, list, search result, course pack) shows once it is done."""
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 import pytest

@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from ... import suggestions
-from ...concepts import Catalogue, ConceptIndex, ground
+from ...concepts import ConceptIndex, ground
 from ...concepts.labelcache import concept_index
 from ...concepts.storage import CatalogueSlot, catalogue_data
 from ...content import content_priors
