@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from index.segments.segment import Segment, check_rows
-from index.stores import open_store
 
 from .test_stores import document, publish
 from tests.configs import store_for
