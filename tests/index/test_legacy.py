@@ -15,7 +15,7 @@ import pytest
 from index import versions
 from index.__main__ import main as index_main
 from index.service import KnowledgeBase
-from index.stores import IndexSettings, open_store
+from index.stores import IndexSettings
 from tests.configs import config_for, store_for
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy-index"
