@@ -90,9 +90,9 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
         concept = catalogue.get(concept_id)
         gloss_lang = reader if reader in concept.labels else "en"
         term = text[occ.start:occ.end]
-        rendering = _rendering(term, concept, lexicon)
-        if rendering is not None:
-            gloss = concept.labels[gloss_lang] if gloss_lang != "en" or rendering == 0 else concept.aliases["en"][rendering - 1]
+        english = _english_name(term, concept, lexicon)
+        if english is not None:
+            gloss = english if gloss_lang == "en" else concept.labels[gloss_lang]
             glosses.append(Gloss(occ.start, occ.end, term, gloss, f"concept:{concept_id}", gloss_lang))
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
@@ -173,9 +173,9 @@ def _idiom(words: list[str], entry: WordGloss, lang: str, lexicon: Lexicon) -> b
     return bool(content) and not senses & meaning
 
 
-def _rendering(term: str, concept: Concept, lexicon: Lexicon | None) -> int | None:
-    """Which of a concept's English names glosses a term spotted in a passage, as far as the dictionary can tell: 0
-    for its label, i for its i-th English alias, None where the term does not name the concept.
+def _english_name(term: str, concept: Concept, lexicon: Lexicon | None) -> str | None:
+    """The English name of a concept (its label or an alias) that glosses a term spotted in a passage, as far as the
+    dictionary can tell; None where the term does not name the concept.
 
     An alias may be a related phrase, not a translation (Dutch "oude economie" for Market strategy), and a one-word
     alias a word with senses of its own (Danish "svar", answer, for Respond; "læring", learning, for Learning
@@ -184,20 +184,25 @@ def _rendering(term: str, concept: Concept, lexicon: Lexicon | None) -> int | No
     is keizer: the customer is emperor, not Customer strategy; kundfokus: customer focus, not Customer centricity),
     the label where none renders more. Words the dictionary does not know, and compounds, keep the label.
     """
+    label = concept.labels["en"]
     if lexicon is None:
-        return 0
+        return label
     words = [m.group() for m in _WORD.finditer(term)]
     found = [f for f in map(lexicon.lookup, words) if f is not None]
     if len(words) == 1 and not found:
-        return 0
+        return label
     senses = {_root(w) for f in found for sense in (f.gloss, *f.senses)
               for w in sense.replace(",", " ").replace("+", " ").split() if not is_stopword(w, "en")}
+    if not senses:
+        return label
     compound = len(words) == 1 and found[0].via == "compound"  # the dictionary cannot judge its label: kept
     best, best_share = None, -1.0
-    for i, name in enumerate((concept.labels["en"], *concept.aliases.get("en", ()))):
+    for i, name in enumerate((label, *concept.aliases.get("en", ()))):
         wanted = [_root(w) for w in fold(name).split() if not is_stopword(w, "en")]
-        if not senses or not wanted:
-            return 0 if i == 0 else best
+        if not wanted:  # a name of function words alone says nothing the senses could render
+            if i == 0:
+                return label
+            continue
         matched = [any(a.startswith(b) or b.startswith(a) for b in senses if min(len(a), len(b)) >= _MIN_ROOT)
                    for a in wanted]
         share = sum(matched) / len(matched)
@@ -205,7 +210,7 @@ def _rendering(term: str, concept: Concept, lexicon: Lexicon | None) -> int | No
         if i == 0 and not renders:
             return None  # the label decides whether the term names the concept; an alias only words the gloss
         if renders and share > best_share:
-            best, best_share = i, share
+            best, best_share = name, share
     return best
 
 
