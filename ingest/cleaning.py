@@ -82,7 +82,7 @@ def _shown_letter(match: re.Match) -> str:
 def _joined(lines: list[str]) -> list[str]:
     """Lines a hyphen or a hard wrap broke (PDF, man pages, text wrapped at 72 columns) joined again: a line that
     goes on in lower case continues the line before, which otherwise ends a sentence for the chunker and the
-    highlighter. A word split at a hyphen loses it unless it is a hyphenated word (see `_hyphenated`)."""
+    highlighter. A word split at a hyphen loses it unless it is a hyphenated word (see `_Words.hyphenated`)."""
     out: list[list[str]] = []  # the pieces of each joined line: a line of a whole book joined piece by piece
     previous = ""  # the line before, as broken
     words: _Words | None = None  # read once a hyphen broke a word
