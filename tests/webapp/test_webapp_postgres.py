@@ -221,7 +221,8 @@ def test_a_trainers_changes_on_one_replica_are_served_by_the_other_within_a_seco
     listed = http_json("GET", f"{b}/api/suggestions")[1]["suggestions"]
     assert listed, "the PostgreSQL store suggests concepts"
     pick = listed[0]
-    status, accepted, _ = http_json("POST", f"{a}/api/suggestions/{pick['id']}/accept", b"{}",
+    english = {"labels": {"en": f"Accepted {pick['id']}"}, "definitions": {"en": "Written by the trainer in English."}}
+    status, accepted, _ = http_json("POST", f"{a}/api/suggestions/{pick['id']}/accept", json.dumps(english).encode(),
                                     {**AUTH, "Content-Type": "application/json"})
     assert status == 202, accepted
     done = wait_for_job(b, accepted["job"]["id"])  # the job records the decision once the concept is published
