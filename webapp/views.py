@@ -224,11 +224,13 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     found = kb.suggestions(doc_id)
     documents = sorted(kb.documents(), key=lambda d: d["added_at"] or "", reverse=True)
     newest = {d["doc_id"]: rank for rank, d in enumerate(documents)}
+    # The dictionary's gloss (a look-up per word) is offered in the accept form only, which a trainer alone sees.
+    accepting = trainer.signed_in()
     mine: dict[str, list[dict]] = {}
     for s in found:  # each under the newest document it was found in, in that document's order
         home = doc_id or min((d["doc_id"] for d in s["documents"]), key=lambda d: newest.get(d, len(newest)))
         mine.setdefault(home, []).append({**s, "drafts": drafted_definitions(s), "editable": catalogue_labels(s),
-                                          "gloss": suggestion_writes.english_gloss(s)})
+                                          "gloss": suggestion_writes.english_gloss(s) if accepting else None})
     for home, items in mine.items():
         items.sort(key=lambda s: -next(d["score"] for d in s["documents"] if d["doc_id"] == home))
     groups = [(d, mine[d["doc_id"]]) for d in documents if d["doc_id"] in mine]

@@ -129,7 +129,7 @@ def _wordprocessing_text(stream, name: str, tally: _Tally) -> str:
         if tally.elements > limits.MAX_DOCX_ELEMENTS:
             raise DocumentError(f"{name}: more than {limits.MAX_DOCX_ELEMENTS:,} XML elements (limit)")
         if fallback:
-            pass
+            pass  # counted and dropped below, never read
         elif tag == _W + "t" and paragraphs:
             tally.chars += len(element.text or "")
             check_length(tally.chars, name)
