@@ -35,6 +35,7 @@ class Document:
     publisher: str | None = None  # who published it, or the periodical or site it appeared in
     original_name: str | None = None  # the file name it came with (an upload's, never a storage path)
     meta: dict = field(default_factory=dict)
+    code: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each block of code in `text`
     added_at: str = ""
     chunking: str | None = None
     meta_hash: str | None = None

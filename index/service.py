@@ -41,6 +41,7 @@ from .ranking import RankingConfig, rank
 from .citations import cited, line as citation_line
 from .records import DocHead, Document
 from .steering import steering_for
+from .text import CodeBlocks
 from .stores import Snapshot, open_store
 
 log = logging.getLogger(__name__)
@@ -376,14 +377,18 @@ class KnowledgeBase:
                                                  deadline)] for p in passages]
 
     def document_glosses(self, document: dict, reader: str) -> list[dict]:
-        """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language."""
+        """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language; its code
+        is not glossed (identifiers are no words of the passage's language)."""
         reader, found, end = check_reader(reader), [], 0
         deadline = self._split_deadline(chunk["lang"] for chunk in document["chunks"])
+        code = CodeBlocks(document.get("code") or ())
         for chunk in document["chunks"]:
             text = document["text"][chunk["start"]:chunk["end"]]
             for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline):
-                if chunk["start"] + g.start >= end:  # chunks overlap by a sentence; gloss it once
-                    found.append({**g.to_dict(), "start": chunk["start"] + g.start, "end": chunk["start"] + g.end})
+                start, stop = chunk["start"] + g.start, chunk["start"] + g.end
+                # Chunks overlap by a sentence: glossed once.
+                if start >= end and not code.overlaps(start, stop):
+                    found.append({**g.to_dict(), "start": start, "end": stop})
             end = max(end, chunk["end"], found[-1]["end"] if found else 0)
         return found
 
@@ -429,6 +434,7 @@ class KnowledgeBase:
         chunks = snapshot.chunks_of(doc_id)
         return {
             **_described(doc), "content_hash": doc.content_hash, "text": doc.text,
+            "code": [list(span) for span in doc.code],
             "chunks": [{"chunk_id": c.chunk_id, "ord": c.ord, "start": c.start, "end": c.end, "lang": c.lang,
                         "tokens": c.tokens} for c in chunks],
         }

@@ -1,6 +1,7 @@
-"""Text primitives shared by chunking, highlighting and concept matching: sentences and folding."""
+"""Text primitives shared by chunking, highlighting and concept matching: sentences, folding, code blocks."""
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -30,3 +31,16 @@ def fold_token(token: str) -> str:
     """Fold one word for matching: NFKD without combining marks, casefolded, special letters mapped."""
     decomposed = unicodedata.normalize("NFKD", token.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
+
+
+class CodeBlocks:
+    """Where a document's blocks of code lie ((start, end), in order, apart): which spans of its text they touch."""
+
+    def __init__(self, spans) -> None:
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether text[start:end] shares a character with a block of code."""
+        i = bisect.bisect_left(self.starts, end) - 1  # the last block starting before the span ends
+        return i >= 0 and self.ends[i] > start

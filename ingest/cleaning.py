@@ -1,13 +1,17 @@
 """Text normalisation: what a terminal shows of overstrike and escape codes, Unicode NFC, whitespace, lines a hyphen
-or a hard wrap broke joined again, placeholder and repeated boilerplate lines removed."""
+or a hard wrap broke joined again, placeholder and repeated boilerplate lines removed; code kept as written."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
 
+from dataclasses import dataclass
+
 import regex
 from wordfreq import zipf_frequency
+
+from .loaders.base import CODE_END, CODE_START
 
 _SPACES = "\\t\\f\\v\\u00a0\\u2000-\\u200a\\u202f\\u205f\\u3000"
 # Runs of inline white space that are not already one plain space: matching every lone space
@@ -16,6 +20,8 @@ _INLINE_SPACE = re.compile(f"(?:[{_SPACES}]| (?=[ {_SPACES}]))[ {_SPACES}]*")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MANY_BLANKS = re.compile(r"\n{3,}")
+_MARKS = (CODE_START, CODE_END)
+_CODE_MARK = re.compile(f"({CODE_START}|{CODE_END})")
 # NFC sorts a letter's combining marks, in time quadratic in their number: 250,000 alternating marks on one letter
 # (1 MB) took a worker past its 120 s timeout. No script stacks more than a few; the rest of a run is dropped.
 MAX_COMBINING_MARKS = 16
@@ -49,19 +55,76 @@ _PLACEHOLDER = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Cleaned:
+    """A document's cleaned text, and where its blocks of code lie in it ((start, end) offsets, in order)."""
+
+    text: str
+    code: tuple[tuple[int, int], ...] = ()
+
+
 def clean_text(raw: str, wrapped: bool = False) -> str:
-    """Return normalised text: as a terminal shows it, NFC, unified whitespace, placeholder and repeated boilerplate
-    lines removed; in a `wrapped` format (plain text, PDF: lines broken at a width), broken lines joined again."""
-    text = _as_shown(raw).translate(_LIGATURES)
-    text = unicodedata.normalize("NFC", _MARK_RUN.sub(r"\1", text))
+    """The text of `clean`, without where its code lies."""
+    return clean(raw, wrapped).text
+
+
+def clean(raw: str, wrapped: bool = False) -> Cleaned:
+    """Normalised text: as a terminal shows it, NFC, unified whitespace, placeholder and repeated boilerplate lines
+    removed; in a `wrapped` format (plain text, PDF: lines broken at a width), broken lines joined again. A block a
+    loader marked as code keeps its lines as written (indentation and inner spaces), each block a paragraph."""
+    lines = [(is_code, _normal_lines(piece, is_code)) for is_code, piece in _code_split(raw)]
+    repeated = _repeated_short_lines([line for is_code, block in lines if not is_code for line in block])
+    blocks: list[tuple[bool, str]] = []
+    for is_code, block in lines:
+        if is_code:
+            text = "\n".join(block).strip("\n")  # blank lines around the code go, its first indentation stays
+        else:
+            kept = [line for line in block if not _is_boilerplate(line, repeated)]
+            text = _MANY_BLANKS.sub("\n\n", "\n".join(_joined(kept) if wrapped else kept)).strip()
+        if text.strip():
+            blocks.append((is_code, text))
+    text, code, at = [], [], 0
+    for is_code, block in blocks:
+        if text:
+            text.append("\n\n")
+            at += 2
+        if is_code:
+            code.append((at, at + len(block)))
+        text.append(block)
+        at += len(block)
+    return Cleaned("".join(text), tuple(code))
+
+
+def _code_split(raw: str) -> list[tuple[bool, str]]:
+    """(is code, text) pieces of the raw text: what lies between a start and an end mark is code; a mark without
+    its partner marks nothing."""
+    if CODE_START not in raw:
+        return [(False, raw)]
+    flat = [piece for piece in _CODE_MARK.split(raw) if piece]
+    out: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(flat):
+        if flat[i] == CODE_START and i + 2 < len(flat) and flat[i + 2] == CODE_END and flat[i + 1] not in _MARKS:
+            out.append((True, flat[i + 1]))
+            i += 3
+            continue
+        if flat[i] not in _MARKS:
+            out.append((False, flat[i]))
+        i += 1
+    return out
+
+
+def _normal_lines(text: str, code: bool) -> list[str]:
+    """A piece's lines as a terminal shows them, NFC, line ends unified; prose's white space unified and stripped,
+    code's kept but for the ends of its lines."""
+    text = _as_shown(text)
+    text = unicodedata.normalize("NFC", _MARK_RUN.sub(r"\1", text if code else text.translate(_LIGATURES)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if code:
+        return [line.rstrip() for line in _ZERO_WIDTH.sub("", _CONTROL.sub("", text)).split("\n")]
     text = _SOFT_HYPHEN_BREAK.sub("", text)  # a word the soft hyphen broke across lines is one word
     text = _INLINE_SPACE.sub(" ", _ZERO_WIDTH.sub("", _CONTROL.sub("", text)))
-    lines = [line.strip() for line in text.split("\n")]
-    repeated = _repeated_short_lines(lines)
-    kept = [line for line in lines if not _is_boilerplate(line, repeated)]
-    kept = _joined(kept) if wrapped else kept
-    return _MANY_BLANKS.sub("\n\n", "\n".join(kept)).strip()
+    return [line.strip() for line in text.split("\n")]
 
 
 def _as_shown(text: str) -> str:

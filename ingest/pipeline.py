@@ -22,7 +22,7 @@ from index.stores import IndexSettings, Snapshot, Store, Writer
 
 from . import limits
 from .chunking import ChunkingConfig, chunk_text
-from .cleaning import clean_text, clean_title, word_count
+from .cleaning import Cleaned, clean, clean_title, word_count
 from .engines import IngestEngine, Steps, get_engine
 from .loaders import Extracted, extract, read_file
 from .metadata import declared_fields, first_line_title, given_fields
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 METADATA_FILE = "metadata.json"
 # Bump when loading or cleaning changes what a file becomes: the next ingest re-applies every document.
-EXTRACTION_VERSION = 4
+EXTRACTION_VERSION = 5
 # Documents at least this long show their own chunking and language-tagging progress.
 PROGRESS_CHARS = 100_000
 
@@ -140,16 +140,16 @@ def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:
     return cache[root]
 
 
-def _load(data: bytes, name: str) -> Extracted:
+def _load(data: bytes, name: str) -> tuple[Extracted, Cleaned]:
     extracted = extract(data, name)
-    text = clean_text(extracted.text, extracted.wrapped)
-    words = word_count(text, at_most=limits.MIN_WORDS)
+    cleaned = clean(extracted.text, extracted.wrapped)
+    words = word_count(cleaned.text, at_most=limits.MIN_WORDS)
     if words < limits.MIN_WORDS:
         raise DocumentError(
             f"{name}: only {words} word{'' if words == 1 else 's'} of text after cleaning"
             f" (a document needs at least {limits.MIN_WORDS})"
         )
-    return Extracted(text, extracted.title, extracted.declared)
+    return extracted, cleaned
 
 
 def load_text(data: bytes, name: str) -> str:
@@ -157,7 +157,7 @@ def load_text(data: bytes, name: str) -> str:
 
     Fast and memory-bounded (no model involved), so a web request can validate an upload with it.
     """
-    return _load(data, name).text
+    return _load(data, name)[1].text
 
 
 def prepare(
@@ -169,8 +169,8 @@ def prepare(
     `progress` shows bars for long files; `on_progress(done, total)` hears about chunks as they are language-tagged.
     """
     name = name or source
-    loaded = _load(data, name)
-    text = loaded.text
+    loaded, cleaned = _load(data, name)
+    text = cleaned.text
     metadata = dict(metadata or {})
     meta_hash = metadata_hash(metadata)
     # An upload names its client's file; a file ingested from a folder is its own original.
@@ -189,6 +189,7 @@ def prepare(
         publisher=fields.get("publisher"),
         original_name=original_name,
         meta=metadata,
+        code=list(cleaned.code),
         chunking=chunking_key(config),
         meta_hash=meta_hash,
     )

@@ -169,8 +169,10 @@ SCHEMAS = {
     "Chunk": _object({"chunk_id": INT, "ord": INT, "start": INT, "end": INT, "lang": STR, "tokens": INT}),
     "Document": _object({
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "content_hash": STR,
-        "added_at": NULLABLE_STR, "citation": _ref("Citation"), "text": STR, "chunks": _array(_ref("Chunk")),
-        "glosses": _array(_ref("Gloss")),
+        "added_at": NULLABLE_STR, "citation": _ref("Citation"), "text": STR,
+        "code": _array({"type": "array", "items": INT, "minItems": 2, "maxItems": 2,
+                        "description": "[start, end) of a block of code in text, kept as written"}),
+        "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
     "DocumentMetadata": _metadata_body(),
     "Glossary": _object({"term": STR, "lang": STR, "to": {"enum": list(READER_LANGUAGES)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from index.language import lang_name
+from index.text import CodeBlocks
 
 
 def split_highlight(text: str, highlight: dict) -> tuple[str, str, str]:
@@ -16,13 +17,15 @@ def split_highlight(text: str, highlight: dict) -> tuple[str, str, str]:
 
 @dataclass
 class Segment:
-    """A run of document text; `anchors` are the chunk ids that begin where it begins; `gloss` one gloss of it."""
+    """A run of document text; `anchors` are the chunk ids that begin where it begins; `gloss` one gloss of it;
+    `code` whether it lies in a block of code."""
 
     text: str
     anchors: list[str] = field(default_factory=list)
     passage: bool = False
     sentence: bool = False
     gloss: dict | None = None
+    code: bool = False
 
 
 def gloss_title(gloss: dict) -> str:
@@ -73,8 +76,10 @@ def glossed_highlight(text: str, highlight: dict, glosses: list[dict]) -> tuple[
 
 
 def document_segments(text: str, chunks: list[dict], selected: int | None = None,
-                      sentence: tuple[int, int] | None = None, glosses: list[dict] | None = None) -> list[Segment]:
-    """Split a document at chunk starts so every chunk has an anchor; mark the selected chunk and sentence.
+                      sentence: tuple[int, int] | None = None, glosses: list[dict] | None = None,
+                      code: list[list[int]] = ()) -> list[Segment]:
+    """Split a document at chunk starts so every chunk has an anchor; mark the selected chunk and sentence, and the
+    blocks of code (`code`: [start, end] of each).
 
     `sentence` is relative to the selected chunk's text, as search highlights are; `glosses` (offsets into the
     document) each become a segment of their own.
@@ -86,12 +91,13 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
     marked = None
     if passage and sentence and 0 <= sentence[0] < sentence[1] <= passage[1] - passage[0]:
         marked = (passage[0] + sentence[0], passage[0] + sentence[1])
-    cuts = {0, len(text), *starts, *(passage or ()), *(marked or ())}
+    cuts = {0, len(text), *starts, *(passage or ()), *(marked or ()), *(edge for block in code for edge in block)}
     structure = sorted(cuts)
     # A gloss is kept only where no anchor or mark cuts through it, so each glossed word is one segment.
     kept = {g["start"]: g for g in glosses or () if not any(g["start"] < c < g["end"] for c in structure)}
     cuts |= {edge for g in kept.values() for edge in (g["start"], g["end"])}
     bounds = sorted(c for c in cuts if 0 <= c <= len(text))
+    blocks = CodeBlocks(code)
     return [
         Segment(
             text=text[a:b],
@@ -99,6 +105,7 @@ def document_segments(text: str, chunks: list[dict], selected: int | None = None
             passage=bool(passage and passage[0] <= a < passage[1]),
             sentence=bool(marked and marked[0] <= a < marked[1]),
             gloss=kept[a] if a in kept and kept[a]["end"] == b else None,
+            code=blocks.overlaps(a, b),
         )
         for a, b in zip(bounds, bounds[1:])
     ]

@@ -294,7 +294,8 @@ def document(doc_id: str):
     span = _SPAN.match(request.args.get("hl", ""))
     sentence = (int(span[1]), int(span[2])) if span else None
     glosses = kb.document_glosses(doc, reader) if reader != "off" else None
-    segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence, glosses)
+    segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence, glosses,
+                                        doc["code"])
     item = None
     if selected:
         # Its text, and the sentence only when it lies inside it, as search results carry them.

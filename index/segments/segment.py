@@ -168,11 +168,11 @@ def _write_rows(path: Path, rows: NewRows) -> None:
     with conn:
         conn.executemany(
             "INSERT INTO documents(doc_id, source, title, authors, date, publisher, original_name, lang, text,"
-            " content_hash, meta, added_at, text_hash, chunking, meta_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            " COALESCE(NULLIF(?, ''), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), ?, ?, ?)",
+            " content_hash, meta, code, added_at, text_hash, chunking, meta_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, COALESCE(NULLIF(?, ''), strftime('%Y-%m-%dT%H:%M:%SZ', 'now')), ?, ?, ?)",
             [(d.doc_id, d.source, d.title, json.dumps(d.authors, ensure_ascii=False), d.date, d.publisher,
-              d.original_name, d.lang, d.text, d.content_hash, json.dumps(d.meta, ensure_ascii=False), d.added_at,
-              document_hash(d.text), d.chunking, d.meta_hash) for d in rows.docs])
+              d.original_name, d.lang, d.text, d.content_hash, json.dumps(d.meta, ensure_ascii=False),
+              json.dumps(d.code), d.added_at, document_hash(d.text), d.chunking, d.meta_hash) for d in rows.docs])
         # Vectors live in vectors.npy (memory-mapped); the column stays empty.
         conn.executemany(
             "INSERT INTO chunks(chunk_id, doc_id, ord, start, end, text, lang, tokens, text_hash, vector)"

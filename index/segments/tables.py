@@ -85,6 +85,8 @@ MIGRATIONS: list[Union[str, Callable[[sqlite3.Connection], None]]] = [
     ALTER TABLE documents ADD COLUMN publisher TEXT;
     ALTER TABLE documents ADD COLUMN original_name TEXT;
     """,
+    # 7: where a document's blocks of code lie (a JSON list of [start, end]), kept as written and shown so
+    "ALTER TABLE documents ADD COLUMN code TEXT;",
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -120,9 +122,13 @@ def _document(row: sqlite3.Row) -> Document:
         doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
         text=row["text"], content_hash=row["content_hash"], authors=list(_authors(row)),
         date=_optional(row, "date"), publisher=_optional(row, "publisher"),
-        original_name=_original_name(row, meta), meta=meta, added_at=row["added_at"],
+        original_name=_original_name(row, meta), meta=meta, code=_code(row), added_at=row["added_at"],
         chunking=_optional(row, "chunking"), meta_hash=_optional(row, "meta_hash"),
     )
+
+
+def _code(row: sqlite3.Row) -> list[tuple[int, int]]:
+    return [tuple(span) for span in json.loads(_optional(row, "code") or "[]")]
 
 
 def _optional(row: sqlite3.Row, column: str):

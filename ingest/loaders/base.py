@@ -8,6 +8,16 @@ from index.errors import DocumentError
 from .. import limits
 
 
+# A block of code as a loader marks it: cleaning keeps its lines as written and records where it lies (see
+# `ingest.cleaning.clean`). Private-use characters that `plain.decode` removes from every file's own text.
+CODE_START, CODE_END = "\U000F0010", "\U000F0011"
+
+
+def code_block(text: str) -> str:
+    """A block of code as a loader hands it on, on lines of its own."""
+    return f"\n{CODE_START}{text}{CODE_END}\n"
+
+
 @dataclass(frozen=True)
 class Extracted:
     """Raw text of a file, the title its format declares (None when it declares none), and what else its properties

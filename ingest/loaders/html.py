@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 from index.errors import DocumentError
 
 from .. import limits
-from .base import Extracted, capped, check_markup
+from .base import CODE_END, CODE_START, Extracted, capped, check_markup, code_block
 from .plain import decode
 
 
@@ -29,6 +29,8 @@ _HTML_BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "
                           "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
                           "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tr",
                           "ul"})
+# Preformatted blocks trafilatura left out, searched for in its text before the rest go unmarked.
+_MAX_CODE_MISSES = 20
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags
 _HTML_UNSHOWN = re.compile(r"<(/?)(script|style)\b", re.IGNORECASE)  # scripts and styles are not text
@@ -77,7 +79,26 @@ def load_html(data: bytes, name: str) -> Extracted:
         text = trafilatura.extract(
             copy.deepcopy(tree), include_comments=False, include_tables=True, favor_recall=True, deduplicate=False
         ) or ""
+        text = _code_marked(text, tree)
     return Extracted(capped(text or _visible_html_text(tree), name), title, declared)
+
+
+def _code_marked(text: str, tree) -> str:
+    """trafilatura's text with each preformatted block (<pre>) it kept marked as code, as the page writes it: it
+    keeps their lines but drops blank ones, and says nothing of where they were, so each is found in order."""
+    marked, at, misses = [], 0, 0
+    for pre in tree.xpath("//pre[not(ancestor::pre)]"):
+        code = pre.text_content().strip("\n")
+        kept = "\n".join(line.rstrip() for line in code.split("\n") if line.strip())
+        found = text.find(kept, at) if kept else -1
+        if found >= 0:
+            marked += [text[at:found], code_block(code)]
+            at = found + len(kept)
+        elif kept:
+            misses += 1  # each searched the rest of the text: a page of thousands it dropped costs a few searches
+            if misses > _MAX_CODE_MISSES:
+                break
+    return "".join(marked) + text[at:]
 
 
 def _html_meta(tree) -> dict:
@@ -107,9 +128,10 @@ def _first_text(tree, xpath: str) -> str:
 def _visible_html_text(tree) -> str:
     """A page's text as a browser lays it out, for pages too small for trafilatura's heuristics or too large for its
     speed: one walk over the tree, a block element or a line break ending a line, table cells apart, every text and
-    tail kept (text directly in a div or a section too)."""
+    tail kept (text directly in a div or a section too); preformatted blocks marked as code."""
     parts: list[str] = []
     hidden = 0  # depth inside the head, where the title was read already
+    preformatted = 0  # depth inside <pre>: the outermost one is a block of code
     for event, element in etree.iterwalk(tree, events=("start", "end")):
         tag = element.tag if isinstance(element.tag, str) else ""  # comments and processing instructions: no tag
         if tag == "head":
@@ -119,9 +141,15 @@ def _visible_html_text(tree) -> str:
             continue
         if event == "start":
             parts.append("\n" if tag in _HTML_BLOCKS or tag == "br" else " " if tag in ("td", "th") else "")
+            if tag == "pre":
+                preformatted += 1
+                parts.append(CODE_START if preformatted == 1 else "")
             if tag and element.text:
                 parts.append(element.text)
         else:
+            if tag == "pre":
+                preformatted -= 1
+                parts.append(CODE_END if preformatted == 0 else "")
             parts.append("\n" if tag in _HTML_BLOCKS else "")
             if element.tail:
                 parts.append(element.tail)

@@ -5,7 +5,7 @@ import re
 
 import yaml
 
-from .base import Extracted
+from .base import Extracted, code_block
 from .plain import decode
 
 
@@ -79,7 +79,8 @@ def load_markdown(data: bytes, name: str) -> Extracted:
     headings = [m for m in (_ATX_HEADING.search(prose), _SETEXT_HEADING.search(prose)) if m]
     title = min(headings, key=lambda m: m.start())[1].strip().rstrip("#").rstrip() if headings else None
     title = declared.pop("title", None) or (_visible(title).strip() if title else None)
-    return Extracted("\n".join(block if is_code else _visible(block) for is_code, block in blocks), title, declared)
+    return Extracted("\n".join(code_block(block) if is_code else _visible(block) for is_code, block in blocks), title,
+                     declared)
 
 
 def _visible(markdown: str) -> str:

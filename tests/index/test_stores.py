@@ -161,9 +161,11 @@ def test_dense_returns_the_nearest_centred_passages(store):
 def test_merging_keeps_every_document_and_answer(store, monkeypatch):
     monkeypatch.setattr(merge, "INLINE_MERGE_ROWS", 0)  # writes leave their segments for `merge`
     for n in range(12):
-        publish(store, document(n, ["no", "sv", "nl"][n % 3]))
+        doc, chunks, vectors = document(n, ["no", "sv", "nl"][n % 3])
+        publish(store, (dataclasses.replace(doc, code=[(0, 12), (40, 52)] if n % 2 else []), chunks, vectors))
     publish(store, delete=["doc4"])
     before = store.snapshot()
+    assert before.document("doc7").code == [(0, 12), (40, 52)] and before.document("doc6").code == []
     target = before.chunks_of("doc7")[0].chunk_id
     q = before.vectors([target])[0] - before.centring.table[before.centring.rows(["sv"])][0]
     expected = (before.documents(), before.lexical_top(plan(before, "zq7x1", "sv"), 5), target)

@@ -237,3 +237,17 @@ def test_a_terms_definite_and_plural_forms_are_one_suggestion_under_its_base_for
     assert len({"detaljhandel", "detaljhandeln"} & set(labels)) == 1
     program = next(s for s in found if s.labels["sv"].casefold() == "lojalitetsprogram").terms[0]
     assert program.counts["new"] >= 4 and any("Lojalitetsprogrammet" in p.text for p in program.passages)
+
+
+def test_a_documents_code_is_no_source_of_terms():
+    from index.concepts.suggest import documents_as_sources
+    from index.records import Chunk, Document
+
+    code = "def pruefe(dateisystem):\n    return dateisystem.rechte_pruefen()"
+    text = f"{NEW}\n\n{code}\n\n{NEW}"
+    start = text.index(code)
+    doc = Document("new", "new.md", "Neu", "de", text, "h", code=[(start, start + len(code))])
+    (source,) = documents_as_sources([doc], [Chunk(1, "new", 0, 0, len(text), text, "de", 80)])
+    assert source.text == f"{NEW}\n\n{' ' * 24}\n{' ' * 39}\n\n{NEW}"  # blanked, every offset kept
+    found = suggest([source, _doc("old", OLD, chunk_id=2)], ["new"], None)
+    assert found and not [s for s in found for label in s.labels.values() if "pruef" in label.casefold()]

@@ -158,7 +158,7 @@ def test_markdown_title_is_never_a_comment_in_code_and_wrapped_paragraphs_read_a
            "```bash\n# install the dependencies first\npip install kb\n```\n\n~~~\nkb serve\n~~~\n\nRiktig rubrik\n====\n")
     extracted = extract(raw.encode(), "readme.md")
     assert extracted.title == "Riktig rubrik"
-    lines = extracted.text.split("\n")
+    lines = prepare_text(extracted).split("\n")
     assert "Verktyget indexerar dokumentation och söker i den." in lines
     assert "- punkt ett" in lines and "- punkt två" in lines
     assert "# install the dependencies first" in lines and "pip install kb" in lines and "kb serve" in lines
@@ -220,3 +220,43 @@ def test_markdown_reference_links_footnotes_task_boxes_and_escapes_leave_their_t
     lines = [line for line in load_bytes(raw.encode(), "a.md").split("\n") if line]
     assert lines == ["Se boken och gammal ny text. Ett *inte betonat* ord och # tecken.", "- att göra", "- klart",
                      "En fotnot om källan."]
+
+
+PYTHON = "def total(rows):\n    if not rows:\n        return  0\n\n    return sum(r.amount for r in rows)"
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("kod.md", f"# Summering\n\nFunktionen nedan summerar beloppen i en lista med rader från kassan.\n\n"
+               f"```python\n{PYTHON}\n```\n\nDen returnerar noll för en tom lista.\n"),
+    ("kod.html", "<html><body><article><h1>Summering</h1><p>Funktionen nedan summerar beloppen i en lista med rader"
+                 f" från kassan och fungerar i alla versioner.</p><pre><code>{PYTHON}</code></pre><p>Den returnerar"
+                 " noll för en tom lista, och annars summan av alla belopp.</p></article></body></html>"),
+])
+def test_a_block_of_code_keeps_its_indentation_and_spaces_and_cleaning_says_where_it_lies(name, raw):
+    from ingest.cleaning import clean
+
+    extracted = extract(raw.encode(), name)
+    cleaned = clean(extracted.text, extracted.wrapped)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == [PYTHON]
+    assert "summerar beloppen" in cleaned.text and "Den returnerar noll" in cleaned.text
+    assert "\U000F0010" not in cleaned.text and "\U000F0011" not in cleaned.text
+
+
+def test_a_large_html_page_marks_its_preformatted_blocks_as_code_too(monkeypatch):
+    from ingest import limits
+    from ingest.cleaning import clean
+
+    monkeypatch.setattr(limits, "MAX_TRAFILATURA_CHARS", 10)  # read by the fallback walk
+    page = f"<html><body><p>Koden summerar beloppen i listan.</p><pre>{PYTHON}</pre><p>Slut.</p></body></html>"
+    extracted = extract(page.encode(), "stor.html")
+    cleaned = clean(extracted.text)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == [PYTHON]
+
+
+def test_a_file_that_writes_the_code_marks_itself_marks_no_code():
+    from ingest.cleaning import clean
+
+    raw = "Text med \U000F0010    indrag\U000F0011 mitt i en mening om kunder och leverantörer.\n"
+    for name in ("egen.txt", "egen.md"):
+        cleaned = clean(extract(raw.encode(), name).text)
+        assert cleaned.code == () and cleaned.text == "Text med indrag mitt i en mening om kunder och leverantörer."

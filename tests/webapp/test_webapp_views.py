@@ -137,3 +137,33 @@ def test_course_pack_page_and_static_files(client):
     assert b"data-pack-list" in client.get("/pack").data
     for name in ("app.js", "pack.js", "pack-page.js", "gloss-view.js", "concept-form.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
+
+
+CODE = "def total(rows):\n    if not rows:\n        return  0\n\n    return sum(rad.belopp for rad in rows)"
+
+
+def test_a_block_of_code_is_shown_as_written_and_not_glossed(index_copy, tmp_path):
+    from lxml import html as lxml_html
+
+    from index.stores import open_store
+    from ingest.pipeline import ingest
+    from tests.configs import config_for, store_for
+    from webapp import create_app
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "summering.md").write_text(
+        "# Summering av kassan\n\nFunktionen nedan summerar beloppen för alla rader i kassan, och kunden ser "
+        f"summan på kvittot.\n\n```python\n{CODE}\n```\n\nDen returnerar noll för en tom lista med rader.\n",
+        encoding="utf-8")
+    ingest([folder], store_for(index_copy), progress=False)
+    doc = next(d for d in open_store(config_for(index_copy)).snapshot().documents() if d.title == "Summering av kassan")
+    client = create_app({"KB_INDEX_DIR": str(index_copy)}).test_client()
+
+    body = client.get(f"/api/documents/{doc.doc_id}").get_json()
+    assert [body["text"][start:end] for start, end in body["code"]] == [CODE]
+    page = lxml_html.fromstring(client.get(f"/documents/{doc.doc_id}?glosses=en&view=interlinear").get_data(as_text=True))
+    blocks = page.xpath("//code[@class='code-block']")  # one per run between passage anchors
+    assert "".join(b.text_content() for b in blocks) == CODE  # indentation, the blank line and the double space kept
+    assert not [g for b in blocks for g in b.xpath(".//*[contains(@class, 'gw')]")]  # no word of code glossed
+    assert page.xpath("//div[contains(@class, 'document-text')]//span[contains(@class, 'gw')]")  # the prose is

@@ -118,9 +118,11 @@ MIGRATIONS = [
     UPDATE kb_documents SET original_name = meta->>'original_name' WHERE meta ? 'original_name';
     ALTER TABLE kb_documents DROP COLUMN author;
     """,
+    # 4: where a document's blocks of code lie ([[start, end], ...]), kept as written and shown so
+    "ALTER TABLE kb_documents ADD COLUMN code JSONB NOT NULL DEFAULT '[]'::jsonb;",
 ]
 HEAD_COLUMNS = "doc_id, title, source, lang, authors, date, publisher, original_name"
-DOC_COLUMNS = f"{HEAD_COLUMNS}, text, content_hash, meta, added_at, chunking, meta_hash"
+DOC_COLUMNS = f"{HEAD_COLUMNS}, text, content_hash, meta, code, added_at, chunking, meta_hash"
 CHUNK_COLUMNS = "chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens"
 STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
 
@@ -135,7 +137,7 @@ def document_of(row: dict) -> Document:
     return Document(doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
                     text=row["text"], content_hash=row["content_hash"], authors=list(row["authors"]),
                     date=row["date"], publisher=row["publisher"], original_name=row["original_name"],
-                    meta=row["meta"], added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
+                    meta=row["meta"], code=[tuple(span) for span in row["code"]], added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
 
 
 def head_of(row: dict) -> DocHead:

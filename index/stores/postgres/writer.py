@@ -209,11 +209,11 @@ class PostgresWriter(CatalogueSlot):
         self._doc_lang_delta[doc.lang] += 1
         conn.execute(
             "INSERT INTO kb_documents (doc_id, source, title, authors, date, publisher, original_name, lang, text,"
-            " content_hash, text_hash, meta, added_at, chunking, meta_hash, added_in)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            " content_hash, text_hash, meta, code, added_at, chunking, meta_hash, added_in)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (doc.doc_id, doc.source, doc.title, json.dumps(doc.authors, ensure_ascii=False), doc.date,
              doc.publisher, doc.original_name, doc.lang, doc.text, doc.content_hash, document_hash(doc.text),
-             json.dumps(doc.meta, ensure_ascii=False), doc.added_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+             json.dumps(doc.meta, ensure_ascii=False), json.dumps(doc.code), doc.added_at or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
              doc.chunking, doc.meta_hash, v))
         if not len(chunks):
             self.changed = True
