@@ -44,10 +44,10 @@ _MD_SYNTAX = [
     (re.compile(r"<((?:https?|ftp)://[^<>\s]+|[^<>\s@]+@[^<>\s@]+)>"), r"\1"),
 ]
 # A line that begins a block of its own rather than continuing a paragraph (heading, quote, table, list item,
-# setext underline, link or footnote definition, indented code, HTML), and a line that never runs on (heading,
-# table row).
-_MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|[-*+][ \t]|\d{1,9}[.)][ \t]|=+[ \t]*$|-+[ \t]*$|\[[^\]\n]+\]:)"
-                             r"|[ \t]{4}|\t)")
+# setext underline, link or footnote definition, HTML; a nested list's item at any depth), and a line that never
+# runs on (heading, table row). Another indented line goes on with the paragraph (code blocks are read apart first,
+# and cannot interrupt one).
+_MD_BLOCK_START = re.compile(r"^(?:[ \t]{0,3}(?:[#>|<]|=+[ \t]*$|-+[ \t]*$|\[[^\]\n]+\]:)|[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t])")
 _MD_ALONE = re.compile(r"^[ \t]{0,3}(?:#|\|)|.*\|[ \t]*$")
 _MD_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!~|<>])")
 # `code`, ``code with a ` in it``: on one line and bounded, so an opener without a closer scans little.
@@ -55,6 +55,9 @@ _CODE_SPAN = re.compile(r"(`{1,8})(?!`)([^\n]{1,1000}?)(?<!`)\1(?!`)")
 _HOLD_OPEN, _HOLD_CLOSE = "\U000F0000", "\U000F0001"
 _HELD = re.compile(f"{_HOLD_OPEN}(\\d+){_HOLD_CLOSE}")
 _PRIVATE = re.compile("[\U000F0000-\U000FFFFD]")
+# An indented code block's lines, and a list item (whose indented lines continue it).
+_INDENTED = re.compile(r"^(?: {4}|\t| {0,3}\t)")
+_LIST_ITEM = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]")
 # A fence opens or closes a code block: three or more backticks or tildes at a line's start.
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 # Front matter: YAML between two lines of three dashes at the very start of a file (Jekyll, Hugo, Pandoc, MkDocs).
@@ -129,7 +132,32 @@ def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
             blocks.append((False, []))
         else:
             blocks[-1][1].append(line)
-    return [(is_code, "\n".join(lines)) for is_code, lines in blocks if lines]
+    return [piece for is_code, lines in blocks if lines
+            for piece in ([(True, "\n".join(lines))] if is_code else _indented_blocks(lines))]
+
+
+def _indented_blocks(lines: list[str]) -> list[tuple[bool, str]]:
+    """Prose lines as (is code, text) blocks: an indented code block (lines indented four spaces or a tab, after a
+    blank line and outside a list, whose items indent their own paragraphs) is code, without its indentation."""
+    blocks: list[tuple[bool, list[str]]] = [(False, [])]
+    previous, in_list = "", False
+    for line in lines:
+        indented, blank = bool(_INDENTED.match(line)) and bool(line.strip()), not line.strip()
+        if blocks[-1][0] and not (indented or blank):
+            blocks.append((False, []))
+        elif indented and not blocks[-1][0] and not previous.strip() and not in_list:
+            blocks.append((True, []))
+        if blocks[-1][0]:
+            blocks[-1][1].append(_INDENTED.sub("", line, count=1))
+        else:
+            blocks[-1][1].append(line)
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif not (indented or blank):
+            in_list = False
+        previous = line
+    return [(is_code, "\n".join(lines).strip("\n") if is_code else "\n".join(lines))
+            for is_code, lines in blocks if any(line.strip() for line in lines)]
 
 
 def _soft_breaks_joined(text: str) -> str:

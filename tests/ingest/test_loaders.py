@@ -260,3 +260,16 @@ def test_a_file_that_writes_the_code_marks_itself_marks_no_code():
     for name in ("egen.txt", "egen.md"):
         cleaned = clean(extract(raw.encode(), name).text)
         assert cleaned.code == () and cleaned.text == "Text med indrag mitt i en mening om kunder och leverantörer."
+
+
+def test_an_indented_markdown_block_is_code_but_a_list_items_indented_lines_go_on_with_it():
+    from ingest.cleaning import clean
+
+    indented = "\n".join("    " + line if line else "" for line in PYTHON.split("\n"))
+    raw = (f"Så här ser funktionen ut som summerar beloppen:\n\n{indented}\n\nEn lista:\n\n- första punkten\n"
+           "    går vidare här\n    - en inre punkt\n\n      inte kod utan punktens stycke\n\nEtt stycke\n    med indrag.\n")
+    cleaned = clean(extract(raw.encode(), "indrag.md").text)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == [PYTHON]
+    lines = cleaned.text.split("\n")
+    assert "- första punkten går vidare här" in lines and "- en inre punkt" in lines
+    assert "inte kod utan punktens stycke" in lines and "Ett stycke med indrag." in lines
