@@ -137,7 +137,8 @@ def document_of(row: dict) -> Document:
     return Document(doc_id=row["doc_id"], source=row["source"], title=row["title"], lang=row["lang"],
                     text=row["text"], content_hash=row["content_hash"], authors=list(row["authors"]),
                     date=row["date"], publisher=row["publisher"], original_name=row["original_name"],
-                    meta=row["meta"], code=[tuple(span) for span in row["code"]], added_at=row["added_at"], chunking=row["chunking"], meta_hash=row["meta_hash"])
+                    meta=row["meta"], code=[tuple(span) for span in row["code"]], added_at=row["added_at"],
+                    chunking=row["chunking"], meta_hash=row["meta_hash"])
 
 
 def head_of(row: dict) -> DocHead:
