@@ -115,7 +115,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class DocHead:
-    """What a citation of a document needs, without its text."""
+    """What a citation of a document, and a passage of it shown, need, without its text."""
 
     doc_id: str
     title: str
@@ -125,12 +125,13 @@ class DocHead:
     date: str | None = None
     publisher: str | None = None
     original_name: str | None = None
+    code: tuple[tuple[int, int], ...] = ()  # as `Document.code`
 
     @classmethod
     def of(cls, doc: "Document") -> "DocHead":
         """The head of a whole document."""
         return cls(doc.doc_id, doc.title, doc.source, doc.lang, tuple(doc.authors), doc.date, doc.publisher,
-                   doc.original_name)
+                   doc.original_name, tuple(doc.code))
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class SearchResult:
     highlight: dict
     concepts: list[str]
     citation: dict  # its document's title, authors, date, publisher and language (`index.citations.cited`)
+    code: list[list[int]] = field(default_factory=list)  # [start, end] of each piece of code in `text`
 
 
 @dataclass
@@ -356,6 +357,7 @@ class KnowledgeBase:
                 lang=chunk.lang, chunk_id=chunk_id, ord=chunk.ord, start=chunk.start, end=chunk.end,
                 text=chunk.text, highlight={"sentence": highlight.sentence, "start": highlight.start, "end": highlight.end},
                 concepts=concepts.get(chunk_id, []), citation=cited(doc),
+                code=CodeBlocks(doc.code).within(chunk.start, chunk.end),
             ))
         return results
 
@@ -370,11 +372,17 @@ class KnowledgeBase:
         return self.passage_glosses([{"text": text, "lang": lang}], reader)[0]
 
     def passage_glosses(self, passages: list[dict], reader: str) -> list[list[dict]]:
-        """Glosses of each passage (`text`, `lang`) of one answer, such as a page of results, within one budget."""
+        """Glosses of each passage (`text`, `lang`, and `code` as search results have it: never glossed) of one
+        answer, such as a page of results, within one budget."""
         reader = check_reader(reader)
         deadline = self._split_deadline(p["lang"] for p in passages)
-        return [[g.to_dict() for g in gloss_text(p["text"], p["lang"], reader, self._state.catalogue, self._lexicons,
-                                                 deadline)] for p in passages]
+        found = []
+        for p in passages:
+            code = CodeBlocks(p.get("code") or ())
+            found.append([g.to_dict() for g in gloss_text(p["text"], p["lang"], reader, self._state.catalogue,
+                                                          self._lexicons, deadline)
+                          if not code.overlaps(g.start, g.end)])
+        return found
 
     def document_glosses(self, document: dict, reader: str) -> list[dict]:
         """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language; its code

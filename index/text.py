@@ -44,3 +44,10 @@ class CodeBlocks:
         """Whether text[start:end] shares a character with a block of code."""
         i = bisect.bisect_left(self.starts, end) - 1  # the last block starting before the span ends
         return i >= 0 and self.ends[i] > start
+
+    def within(self, start: int, end: int) -> list[list[int]]:
+        """The blocks in text[start:end], cut to it, as offsets into that slice."""
+        first = bisect.bisect_right(self.ends, start)  # the first block ending after the slice starts
+        last = bisect.bisect_left(self.starts, end)  # the first block starting at or after its end
+        return [[max(a, start) - start, min(b, end) - start]
+                for a, b in zip(self.starts[first:last], self.ends[first:last])]

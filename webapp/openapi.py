@@ -124,8 +124,10 @@ SCHEMAS = {
     "SearchResult": _object({
         "rank": INT, "score": NUM, "doc_id": STR, "source": STR, "title": STR, "lang": STR, "chunk_id": INT,
         "ord": INT, "start": INT, "end": INT, "text": STR, "highlight": _ref("Highlight"), "concepts": STR_LIST,
-        "citation": _ref("Citation"), "glosses": _array(_ref("Gloss")),
+        "citation": _ref("Citation"), "code": _array(_ref("CodeSpan")), "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
+    "CodeSpan": {"type": "array", "items": INT, "minItems": 2, "maxItems": 2,
+                 "description": "[start, end) of a block of code in text, kept as written (never glossed)"},
     "SearchResponse": _object({
         "query": STR, "query_lang": STR, "query_lang_confidence": {"type": "number", "minimum": 0, "maximum": 1},
         "query_lang_guess": STR, "mode": {"enum": list(MODES)}, "took_ms": NUM,
@@ -170,9 +172,7 @@ SCHEMAS = {
     "Document": _object({
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "content_hash": STR,
         "added_at": NULLABLE_STR, "citation": _ref("Citation"), "text": STR,
-        "code": _array({"type": "array", "items": INT, "minItems": 2, "maxItems": 2,
-                        "description": "[start, end) of a block of code in text, kept as written"}),
-        "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
+        "code": _array(_ref("CodeSpan")), "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
     }, optional=("glosses",)),
     "DocumentMetadata": _metadata_body(),
     "Glossary": _object({"term": STR, "lang": STR, "to": {"enum": list(READER_LANGUAGES)},

@@ -52,27 +52,32 @@ def falls_back(glosses, reader: str) -> bool:
     return any(g["lang"] != reader for g in glosses)
 
 
-def _glossed_runs(text: str, offset: int, glosses: list[dict]) -> list[Segment]:
-    """`text` (starting at `offset` of the glossed text) cut into plain runs and glossed words."""
+def _glossed_runs(text: str, offset: int, glosses: list[dict], code: list[list[int]]) -> list[Segment]:
+    """`text` (starting at `offset` of the glossed text) cut into plain runs, glossed words and runs of code (`code`:
+    [start, end] of each block, offsets into the glossed text, where no gloss lies)."""
     runs, pos = [], 0
-    for g in glosses:
-        start, end = g["start"] - offset, g["end"] - offset
+    edges = sorted([(g["start"] - offset, g["end"] - offset, g) for g in glosses]
+                   + [(max(a - offset, 0), min(b - offset, len(text)), None) for a, b in code
+                      if a - offset < len(text) and b - offset > 0], key=lambda edge: edge[0])
+    for start, end, g in edges:
         if start < pos or end > len(text):  # a gloss across a cut (sentence, passage) is left out
             continue
         if start > pos:
             runs.append(Segment(text[pos:start]))
-        runs.append(Segment(text[start:end], gloss=g))
+        runs.append(Segment(text[start:end], gloss=g, code=g is None))
         pos = end
     if pos < len(text):
         runs.append(Segment(text[pos:]))
     return runs
 
 
-def glossed_highlight(text: str, highlight: dict, glosses: list[dict]) -> tuple[list[Segment], list[Segment], list[Segment]]:
-    """`split_highlight` with each part cut into plain and glossed runs (offsets of `glosses` are into `text`)."""
+def glossed_highlight(text: str, highlight: dict, glosses: list[dict],
+                      code: list[list[int]] = ()) -> tuple[list[Segment], list[Segment], list[Segment]]:
+    """`split_highlight` with each part cut into plain runs, glossed words and code (offsets of `glosses` and
+    `code` are into `text`)."""
     before, sentence, after = split_highlight(text, highlight)
     cuts = (0, len(before), len(before) + len(sentence))
-    return tuple(_glossed_runs(part, cut, glosses) for part, cut in zip((before, sentence, after), cuts))
+    return tuple(_glossed_runs(part, cut, glosses, code) for part, cut in zip((before, sentence, after), cuts))
 
 
 def document_segments(text: str, chunks: list[dict], selected: int | None = None,

@@ -187,11 +187,11 @@ def document_heads(conn: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str
         return {}
     marks = ",".join("?" * len(doc_ids))
     columns = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
-    extra = [c if c in columns else f"NULL AS {c}" for c in ("authors", "date", "publisher", "original_name")]
+    extra = [c if c in columns else f"NULL AS {c}" for c in ("authors", "date", "publisher", "original_name", "code")]
     rows = conn.execute(f"SELECT doc_id, title, source, lang, author, meta, {', '.join(extra)} FROM documents"
                         f" WHERE doc_id IN ({marks})", list(doc_ids))
     return {r["doc_id"]: DocHead(r["doc_id"], r["title"], r["source"], r["lang"], _authors(r), r["date"],
-                                 r["publisher"], _original_name(r)) for r in rows}
+                                 r["publisher"], _original_name(r), tuple(_code(r))) for r in rows}
 
 
 def document_states(conn: sqlite3.Connection) -> dict[str, DocState]:

@@ -167,3 +167,15 @@ def test_a_block_of_code_is_shown_as_written_and_not_glossed(index_copy, tmp_pat
     assert "".join(b.text_content() for b in blocks) == CODE  # indentation, the blank line and the double space kept
     assert not [g for b in blocks for g in b.xpath(".//*[contains(@class, 'gw')]")]  # no word of code glossed
     assert page.xpath("//div[contains(@class, 'document-text')]//span[contains(@class, 'gw')]")  # the prose is
+
+    # Search results say where their code lies, gloss none of it, and show it as written.
+    found = client.get("/api/search?q=" + quote("summerar beloppen rad.belopp") + "&k=10&glosses=en").get_json()
+    passages = [r for r in found["results"] if r["doc_id"] == doc.doc_id and r["code"]]
+    assert passages
+    for r in passages:
+        assert all(r["text"][start:end] in CODE for start, end in r["code"])
+        assert not [g for g in r["glosses"] for start, end in r["code"] if g["start"] < end and start < g["end"]]
+    html = lxml_html.fromstring(client.get("/?q=" + quote("summerar beloppen rad.belopp") + "&glosses=en")
+                                .get_data(as_text=True))
+    shown = html.xpath("//blockquote[contains(@class, 'passage-text')]//code[@class='code-block']")
+    assert shown and all(b.text_content() in CODE for b in shown) and not shown[0].xpath(".//*[@class='gw']")

@@ -121,8 +121,8 @@ MIGRATIONS = [
     # 4: where a document's blocks of code lie ([[start, end], ...]), kept as written and shown so
     "ALTER TABLE kb_documents ADD COLUMN code JSONB NOT NULL DEFAULT '[]'::jsonb;",
 ]
-HEAD_COLUMNS = "doc_id, title, source, lang, authors, date, publisher, original_name"
-DOC_COLUMNS = f"{HEAD_COLUMNS}, text, content_hash, meta, code, added_at, chunking, meta_hash"
+HEAD_COLUMNS = "doc_id, title, source, lang, authors, date, publisher, original_name, code"
+DOC_COLUMNS = f"{HEAD_COLUMNS}, text, content_hash, meta, added_at, chunking, meta_hash"
 CHUNK_COLUMNS = "chunk_id, doc_id, ord, start_at, end_at, text, lang, tokens"
 STATE_COLUMNS = "doc_id, source, content_hash, text_hash, chunking, meta_hash, meta->>'root' AS root"
 
@@ -142,9 +142,9 @@ def document_of(row: dict) -> Document:
 
 
 def head_of(row: dict) -> DocHead:
-    """A `kb_documents` row (HEAD_COLUMNS) as what a citation needs."""
+    """A `kb_documents` row (HEAD_COLUMNS) as what a citation and a passage shown need."""
     return DocHead(row["doc_id"], row["title"], row["source"], row["lang"], tuple(row["authors"]), row["date"],
-                   row["publisher"], row["original_name"])
+                   row["publisher"], row["original_name"], tuple(tuple(span) for span in row["code"]))
 
 
 def chunk_of(row: dict) -> Chunk:
