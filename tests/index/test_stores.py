@@ -166,6 +166,7 @@ def test_merging_keeps_every_document_and_answer(store, monkeypatch):
     publish(store, delete=["doc4"])
     before = store.snapshot()
     assert before.document("doc7").code == [(0, 12), (40, 52)] and before.document("doc6").code == []
+    assert before.document_heads(["doc7"])["doc7"].code == ((0, 12), (40, 52))
     target = before.chunks_of("doc7")[0].chunk_id
     q = before.vectors([target])[0] - before.centring.table[before.centring.rows(["sv"])][0]
     expected = (before.documents(), before.lexical_top(plan(before, "zq7x1", "sv"), 5), target)
