@@ -39,6 +39,7 @@ MIN_PART = 4
 # longer parts nor an English loan is found, as it splits a loan at a syllable (kur-atert) more often than not.
 _SHORT_PART = 3
 _MIN_COMPOUND = 8
+_MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 # An English word this common is a modifier as written, without a linking letter (root-brugeren: root user).
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
@@ -526,8 +527,10 @@ class Lexicon:
     def _compound(self, word: str, depth: int, loose: bool = False) -> WordGloss | None:
         """A compound of two known parts, or None; `loose`, the last resort, also takes short parts and parts that
         only sister languages know (see `_piece`)."""
-        if depth == 0 or len(word) < _MIN_COMPOUND:
+        if depth == 0 or len(word) < _MIN_PARTICLE_COMPOUND:
             return None
+        if len(word) < _MIN_COMPOUND:
+            return self._particle_compound(word, loose)
         least = _SHORT_PART if loose else MIN_PART
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(least, len(word) - least + 1):
@@ -546,6 +549,21 @@ class Lexicon:
                 closed = _closed(parts)
                 return WordGloss(f"{modifier.form}+{head.form}", closed or " ".join(parts), head.source, "compound",
                                  parts=() if closed else parts)
+        return self._particle_compound(word, loose)
+
+    def _particle_compound(self, word: str, loose: bool) -> WordGloss | None:
+        """A compound of a short particle and a known word where English writes them as one word, the particle last
+        (Danish and Dutch op+start: startup, ud+put: output); shorter than any other part, a particle is taken only so,
+        lest it split a word at a syllable."""
+        for cut in range(2, MIN_PART):
+            particle = self._entry(word[:cut], "word") if word[:cut] in self.words else None
+            english = _first(particle.gloss) if particle else ""
+            if english not in _PARTICLES or len(word) - cut < MIN_PART:
+                continue
+            head = self._piece(word[cut:], loose)
+            closed = _closed((english, _part(head, self.lang))) if head is not None else None
+            if closed:
+                return WordGloss(f"{particle.form}+{head.form}", closed, head.source, "compound")
         return None
 
     def _modifier(self, part: str, depth: int, loose: bool) -> WordGloss | None:

@@ -212,6 +212,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
     ("no", "oppstart", "startup"),        # ... a particle last, as English nouns of phrasal verbs put it (not up start)
     ("sv", "uppstartsmenyn", "startup menu"),
+    ("da", "opstart", "startup"),         # ... a two-letter particle too, only where English writes one word
+    ("nl", "opstartproces", "startup process"),  # ... also as a compound's modifier
     ("da", "udviklerne", "developer"),    # an agent noun of udvikle: the English agent noun, not the verb
     ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
