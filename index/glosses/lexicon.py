@@ -39,6 +39,7 @@ MIN_PART = 4
 # longer parts nor an English loan is found, as it splits a loan at a syllable (kur-atert) more often than not.
 _SHORT_PART = 3
 _MIN_COMPOUND = 8
+_SUFFIX_MARKS = ("-", "\u2010")  # how a dictionary writes a suffix's translation (baar: ‐able)
 _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 # An English word this common is a modifier as written, without a linking letter (root-brugeren: root user).
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
@@ -537,8 +538,10 @@ class Lexicon:
             # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow).
             head = None if word[cut:] in _ACTION.get(self.lang, ()) else (self._piece(word[cut:], loose)
                                                                           or self._english(word[cut:]))
-            # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall).
-            if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART):
+            # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
+            # a suffix the dictionary lists (baar: -able) is no head.
+            if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \
+                    or head.gloss.startswith(_SUFFIX_MARKS):
                 continue
             modifier = self._modifier(word[:cut], depth, loose)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
