@@ -84,10 +84,12 @@ def _page_text(page, widths: "_Widths") -> str:
     runs = _Runs(widths)
     text = page.extract_text(visitor_text=runs.text, visitor_operand_before=runs.before,
                              visitor_operand_after=runs.after) or ""
+    if not runs.joined or runs.failed:
+        return text
     joined = "".join(runs.parts)
     # What the runs make up is what pypdf extracted, unless some text reached it without a visitor's call (a version
     # of pypdf that changed): then its text as it is.
-    return joined if runs.joined and "".join(joined.split()) == "".join(text.split()) else text
+    return joined if "".join(joined.split()) == "".join(text.split()) else text
 
 
 def _mult(m: list, n: list) -> list:
@@ -106,18 +108,28 @@ class _Runs:
         # The last run of text: where it began on the page, its baseline, height, text, font, font size and scale.
         self.last: tuple | None = None
         self.joined = 0
+        self.failed = False  # what the visitors could not read leaves the page to pypdf: never an unreadable PDF
 
     def before(self, operator, operands, cm, tm) -> None:
         if operator == b"Do":
-            self.forms.append(_mult(cm, self.forms[-1]))
+            try:
+                self.forms.append(_mult(cm, self.forms[-1]))
+            except Exception:
+                self.failed = True
 
     def after(self, operator, operands, cm, tm) -> None:
         if operator == b"Do" and len(self.forms) > 1:
             self.forms.pop()
 
     def text(self, text, cm, tm, font, size) -> None:
-        if not text:
+        if not text or self.failed:
             return
+        try:
+            self._text(text, cm, tm, font, size)
+        except Exception:
+            self.failed = True
+
+    def _text(self, text, cm, tm, font, size) -> None:
         self.parts.append(text)
         if not text.strip():
             return
@@ -133,15 +145,15 @@ class _Runs:
         x, y = m[4], m[5]
         # Only a break pypdf put before this run is looked at (and the width of the run before it measured).
         if self.last is not None and len(self.parts) > 1 and self.parts[-2].endswith("\n"):
-            left, baseline, previous, shown, font, size, across = self.last
+            left, baseline, previous, shown, its_font, its_size, across = self.last
             scale = max(height, previous)
             if abs(y - baseline) <= _SAME_BASELINE * scale:
-                width = self.widths.of(font, shown)
+                width = self.widths.of(its_font, shown)
                 if width is None:  # a composite font: its widths are of glyph codes, which the text no longer shows
                     if x > left and x - (left + 0.5 * previous * len(shown)) <= _MAX_GAP * scale:
                         self._join(len(self.parts) - 1, " ")
                 else:
-                    gap = x - (left + width / 1000 * size * across)
+                    gap = x - (left + width / 1000 * its_size * across)
                     if -_TOUCHING * scale <= gap <= _MAX_GAP * scale:
                         self._join(len(self.parts) - 1, "" if gap < _TOUCHING * scale else " ")
         # Measured without the space pypdf put at its start (where it saw the pen move), which was never drawn.

@@ -199,6 +199,17 @@ def test_pdf_words_drawn_one_at_a_time_come_out_as_the_lines_they_make(how, lang
     assert prepare_text(extracted).split("\n") == [f"{DRAWN[lang][0]} {DRAWN[lang][1]}", DRAWN[lang][2]]
 
 
+def test_a_pdf_page_whose_runs_cannot_be_read_is_read_as_pypdf_reads_it_not_refused(monkeypatch):
+    from ingest.loaders import pdf
+
+    def broken(*args):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(pdf._Runs, "_text", broken)
+    extracted = extract(make_drawn_pdf([drawn_words(DRAWN["sv"], "drawString")]), "sv.pdf")
+    assert extracted.text.split("\n") == " ".join(DRAWN["sv"]).split()  # pypdf's word a line, as before
+
+
 def test_pdf_words_drawn_one_at_a_time_keep_their_columns_page_furniture_and_other_baselines_apart():
     words = "kunder avtal svar brev regler ledamöter styret fristen".split()
     pages, first = [], []
