@@ -11,7 +11,7 @@ from index.language import QUERY_LANGUAGES
 from index.service import MAX_K
 
 from . import concept_writes, health, params, suggestion_writes, writes
-from .auth import require_writer
+from .auth import require_trainer, require_writer
 from .citations import EXPORT_CSP, cite, pack_entries, today
 from .kb import get_kb
 from .openapi import spec
@@ -192,7 +192,9 @@ def delete_document(doc_id: str) -> tuple[Response, int, dict]:
 
 @bp.get("/api/jobs")
 def jobs() -> Response:
-    """The newest write jobs, and whether the job runner is running."""
+    """The newest write jobs, and whether the job runner is running (needs the admin token or a trainer's session:
+    the jobs name the files trainers uploaded). One job is read by its id, which only its writer was given."""
+    require_trainer()
     return jsonify(writes.recent_jobs())
 
 

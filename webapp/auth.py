@@ -56,13 +56,24 @@ def _presented_token() -> str | None:
 def require_writer() -> None:
     """Raise 403 when writes are off, 401 without a token (or a trainer's session), 403 with a wrong one (or a
     session's write without its CSRF token)."""
+    _require_admin(csrf=True)
+
+
+def require_trainer() -> None:
+    """What `require_writer` asks of a read only a trainer may make (the write jobs: the names of uploaded files),
+    less the CSRF token: a signed-in trainer's cookie is enough, a cross-site page cannot read the answer."""
+    _require_admin(csrf=False)
+
+
+def _require_admin(csrf: bool) -> None:
     expected = current_app.config["KB"].admin_token
     if not expected:
         raise WritesDisabled()
     presented = _presented_token()
     if presented is None:
-        if trainer.signed_in():  # the browser UI of a signed-in trainer: the cookie, and the form's CSRF token
-            trainer.check_csrf()
+        if trainer.signed_in():  # the browser UI of a signed-in trainer: the cookie, and a form's CSRF token
+            if csrf:
+                trainer.check_csrf()
             return
         raise TokenMissing()
     if not hmac.compare_digest(presented.encode("utf-8"), str(expected).encode("utf-8")):

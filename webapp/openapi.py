@@ -309,6 +309,13 @@ def _get(summary: str, ok: dict, parameters: tuple = (), errors: tuple[str, ...]
     return {"get": {"summary": summary, "parameters": list(parameters), "responses": responses}}
 
 
+def _trainer_get(operation: dict) -> dict:
+    """A GET only a trainer may make: the admin token (or a trainer's session cookie, in the browser)."""
+    operation["get"]["security"] = SECURITY
+    operation["get"]["responses"] |= {code: WRITE_ERRORS[code] for code in ("401", "403")}
+    return operation
+
+
 def _costly(operation: dict) -> dict:
     """A GET that encodes its query: refused (with Retry-After) while its client or the encoder is too busy."""
     operation["get"]["responses"] |= BUSY
@@ -603,8 +610,9 @@ def _paths(languages: tuple[str, ...]) -> dict:
             ("400", "404", "503"),
         ) | _delete() | _edit_metadata(),
         "/api/pack": _pack(),
-        "/api/jobs": _get("Recent write jobs", _json("JobList", "The newest jobs first, and whether the runner runs."),
-                          errors=()),
+        "/api/jobs": _trainer_get(_get(
+            "Recent write jobs (needs the admin token: they name the uploaded files)",
+            _json("JobList", "The newest jobs first, and whether the runner runs."), errors=())),
         "/api/jobs/{job_id}": _get(
             "One write job", _json("Job", "State, stage, progress (chunks language-tagged while preparing, distinct "
                                           "chunk texts embedded while embedding), the version that serves the "

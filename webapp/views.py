@@ -169,7 +169,8 @@ def documents():
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    """Upload form (for a signed-in trainer; a sign-in link otherwise); a queued upload continues on its job's page."""
+    """Upload form and the recent writes (for a signed-in trainer; a sign-in link otherwise); a queued upload continues
+    on its job's page."""
     if not writes_enabled():
         raise WritesDisabled()
     result, error, status = None, None, 200
@@ -181,7 +182,9 @@ def upload():
             status, _, error, _ = describe(exc)
         if status == 202:
             return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
-    recent = writes.recent_jobs(RECENT_JOBS_SHOWN)
+    # The recent jobs name the files trainers uploaded, and whether the runner runs concerns those who upload: a
+    # visitor who is not signed in is shown neither (the API's job list asks as much: `require_trainer`).
+    recent = writes.recent_jobs(RECENT_JOBS_SHOWN) if trainer.signed_in() else {"jobs": [], "runner": {"alive": True}}
     return render_template("upload.html", result=result, error=error, typed=typed if error else None,
                            jobs=recent["jobs"], runner_alive=recent["runner"]["alive"]), status
 

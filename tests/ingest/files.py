@@ -31,6 +31,62 @@ def make_pages_pdf(pages: list[list[str]], info: dict[str, str] | None = None) -
     return pdf_file(objects, f" /Info {len(objects)} 0 R" if info else "")
 
 
+def make_drawn_pdf(pages: list[str], forms: list[str] = ()) -> bytes:
+    """A PDF of these content streams, one a page, drawn in a font F1 (Helvetica, WinAnsi) whose every character
+    its /Widths make half an em wide (so that a test places words where they end), and form XObjects X0, X1, ...
+    of the streams `forms` in that font, which any page may draw."""
+    font = 3 + 2 * len(pages)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               f"<< /Type /Pages /Kids [{' '.join(f'{3 + 2 * i} 0 R' for i in range(len(pages)))}] /Count {len(pages)} >>"
+               .encode()]
+    xobjects = " ".join(f"/X{i} {font + 1 + i} 0 R" for i in range(len(forms)))
+    for i, stream in enumerate(pages):
+        content = stream.encode("cp1252")
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R"
+                       f" /Resources << /Font << /F1 {font} 0 R >> /XObject << {xobjects} >> >> >>".encode())
+        objects.append(b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding /FirstChar 32"
+                   b" /LastChar 255 /Widths [" + b" ".join([b"500"] * 224) + b"] >>")
+    for stream in forms:
+        content = stream.encode("cp1252")
+        objects.append(f"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources << /Font << /F1 {font} 0 R >>"
+                       f" >> /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
+    return pdf_file(objects)
+
+
+def drawn_words(lines: list[str], how: str, x: float = 72, y: float = 720, size: int = 12, leading: int = 16,
+                forms: list[str] | None = None) -> str:
+    """A content stream (for `make_drawn_pdf`) that draws each word of these lines on its own, as some producers do:
+    `drawString` as ReportLab's canvas writes it (BT, its place, the word, a move to the next line: `Tj T*`, ET),
+    `translate` the same moved to the word's place first (q, cm, Q), `form` each word a form XObject of its own (its
+    stream appended to `forms`), `letters` each letter on its own. Words lie a quarter of an em apart, letters touch."""
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    out = [f"BT /F1 {size} Tf {size * 1.2:g} TL ET"]
+    for n, line in enumerate(lines):
+        at, base = x, y - n * leading
+        pieces = list(line.replace(" ", "")) if how == "letters" else line.split()
+        spaces = [c == " " for c in line] if how == "letters" else []
+        for piece in pieces:
+            if how in ("drawString", "letters"):
+                out.append(f"BT 1 0 0 1 {at:g} {base:g} Tm ({escape(piece)}) Tj T* ET")
+            elif how == "translate":
+                out.append(f"q 1 0 0 1 {at:g} {base:g} cm BT 1 0 0 1 0 0 Tm ({escape(piece)}) Tj T* ET Q")
+            elif how == "form":
+                out.append(f"q 1 0 0 1 {at:g} {base:g} cm /X{len(forms)} Do Q")
+                forms.append(f"BT /F1 {size} Tf 0 0 Td ({escape(piece)}) Tj ET")
+            at += size * len(piece) / 2
+            if how == "letters":
+                del spaces[0]
+                while spaces and spaces[0]:
+                    at += size / 2
+                    del spaces[0]
+            else:
+                at += size / 4
+    return "\n".join(out)
+
+
 def shared_content_pdf(pages: int, content: bytes) -> bytes:
     """A PDF of `pages` pages that all draw one compressed content stream (a bomb when it is large)."""
     import zlib

@@ -8,7 +8,8 @@ from ingest.chunking import ChunkingConfig
 from ingest.loaders import extract, load_bytes
 from ingest.pipeline import prepare
 
-from .files import HTML_PAGE, W_CLOSE, W_OPEN, make_docx, make_docx_package, make_image_only_pdf, make_pages_pdf, make_pdf
+from .files import (HTML_PAGE, W_CLOSE, W_OPEN, drawn_words, make_docx, make_docx_package, make_drawn_pdf,
+                    make_image_only_pdf, make_pages_pdf, make_pdf)
 
 
 def test_plain_text_utf8_with_bom():
@@ -177,6 +178,67 @@ def test_pdf_page_furniture_goes_and_a_sentence_runs_on_across_pages():
     assert ("Förändringar i avtalsvillkoren träder i kraft först efter skriftlig bekräftelse från ekonomiavdelningen."
             in text.split("\n"))
     assert "authors" not in extracted.declared  # a producer's default, not a person
+
+
+DRAWN = {  # a paragraph broken at a width, and a short line that is not to be joined to it
+    "sv": ["Kundtjänsten hanterar återbetalningar för samtliga nordiska", "marknader och svarar inom två dagar.",
+           "Kontakt: kundtjänst"],
+    "no": ["Styret behandler søknaden før fristen går ut, og svaret", "sendes skriftlig til søkeren.", "Søknad nr. 12"],
+    "nl": ["Het bestuur neemt een besluit over de nieuwe regels en", "informeert alle leden per brief.", "Zie ook: bijlage"],
+}
+
+
+@pytest.mark.parametrize("how", ["drawString", "translate", "form", "letters"])
+@pytest.mark.parametrize("lang", sorted(DRAWN))
+def test_pdf_words_drawn_one_at_a_time_come_out_as_the_lines_they_make(how, lang):
+    # ReportLab's drawString ends each word with a move to the next line (Tj T*): pypdf wrote every word on a line
+    # of its own, and the cleaning joins no line that short again (a heading? a list item?).
+    forms: list[str] = []
+    extracted = extract(make_drawn_pdf([drawn_words(DRAWN[lang], how, forms=forms)], forms), f"{lang}.pdf")
+    assert extracted.text.split("\n") == DRAWN[lang]
+    assert prepare_text(extracted).split("\n") == [f"{DRAWN[lang][0]} {DRAWN[lang][1]}", DRAWN[lang][2]]
+
+
+def test_a_pdf_page_whose_runs_cannot_be_read_is_read_as_pypdf_reads_it_not_refused(monkeypatch):
+    from ingest.loaders import pdf
+
+    def broken(*args):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(pdf._Runs, "_text", broken)
+    extracted = extract(make_drawn_pdf([drawn_words(DRAWN["sv"], "drawString")]), "sv.pdf")
+    assert extracted.text.split("\n") == " ".join(DRAWN["sv"]).split()  # pypdf's word a line, as before
+
+
+def test_pdf_words_drawn_one_at_a_time_keep_their_columns_page_furniture_and_other_baselines_apart():
+    words = "kunder avtal svar brev regler ledamöter styret fristen".split()
+    pages, first = [], []
+    for number in (1, 2, 3):
+        left = [f"Kundtjänsten hanterar {words[number]} och", f"{words[number + 1]} för nordiska marknader."]
+        right = [f"Styret behandler {words[number + 2]}", f"før fristen for {words[number + 3]}."]
+        pages.append("\n".join([
+            drawn_words(["Northwind Handbok"], "drawString", y=760),
+            drawn_words([f"Sida {number}"], "drawString", x=500, y=760),  # on the header's baseline, at the far edge
+            drawn_words(left, "drawString", y=700), drawn_words(right, "drawString", x=330, y=700),  # two columns
+            drawn_words([f"Rubrik om {words[number + 4]}"], "drawString", y=600, size=18),
+            drawn_words([f"direkt under rubriken om {words[number]}."], "drawString", x=140, y=586),  # lower
+        ]))
+        first = first or [*left, *right, f"Rubrik om {words[5]}", f"direkt under rubriken om {words[1]}."]
+    extracted = extract(make_drawn_pdf(pages), "kolumner.pdf")
+    assert extracted.text.split("\n")[:6] == first
+    assert "Northwind" not in extracted.text and "Sida" not in extracted.text
+
+
+def test_pdf_table_cells_drawn_one_at_a_time_make_a_row_and_ordinary_lines_are_as_pypdf_reads_them():
+    cells = "\n".join(drawn_words([row], "drawString", x=x, y=y) for y, r in ((700, ("Land", "Svarstid")),
+                                                                             (684, ("Sverige", "2 dagar")))
+                      for x, row in zip((72, 120), r))
+    assert extract(make_drawn_pdf([cells]), "tabell.pdf").text.split("\n") == ["Land Svarstid", "Sverige 2 dagar"]
+    from pypdf import PdfReader
+    import io
+
+    ordinary = make_pages_pdf([["Rubrik", "- punkt ett", "- punkt två", "Land | Svarstid", "pip install kb"]])
+    assert extract(ordinary, "vanlig.pdf").text == PdfReader(io.BytesIO(ordinary)).pages[0].extract_text().strip()
 
 
 def test_docx_keeps_no_break_hyphens_reads_a_text_box_once_and_adds_footnotes():

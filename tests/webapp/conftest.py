@@ -329,7 +329,8 @@ def peak_rss_kb(pid: int) -> int:
 
 def runner_alive(base: str) -> bool:
     """Whether the server reports a job runner holding its index."""
-    status, body, _ = http_json("GET", f"{base}/api/jobs", timeout=30)
+    status, body, _ = http_json("GET", f"{base}/api/jobs", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                                timeout=30)
     assert status == 200, body
     return body["runner"]["alive"]
 

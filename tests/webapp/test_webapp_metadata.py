@@ -49,7 +49,7 @@ def test_an_upload_without_metadata_is_titled_by_its_first_line_not_its_file_nam
 def test_bad_upload_metadata_is_a_json_400_and_queues_nothing(writer, index_copy, form, message):
     status, body, _ = writer.upload(NOTE, "note.txt", form=form)
     assert status == 400 and body["error"]["code"] == "invalid_metadata" and message in body["error"]["message"]
-    assert writer.client.get("/api/jobs").get_json()["jobs"] == []
+    assert writer.client.get("/api/jobs", headers=AUTH).get_json()["jobs"] == []
 
 
 def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, index_copy):
@@ -92,7 +92,7 @@ def test_bad_metadata_edits_are_json_400s_and_queue_nothing(writer, body, status
     doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]
     answer, error, _ = patch(writer, doc_id, body)
     assert (answer, error["error"]["code"]) == (status, code)
-    assert writer.client.get("/api/jobs").get_json()["jobs"] == []
+    assert writer.client.get("/api/jobs", headers=AUTH).get_json()["jobs"] == []
 
 
 def test_metadata_edits_need_the_token_and_a_known_document(writer):

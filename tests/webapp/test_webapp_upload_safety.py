@@ -63,7 +63,7 @@ def hostile_files() -> dict[str, bytes]:
 def test_zip_bombs_and_damaged_docx_are_refused_at_once_in_bounded_memory_and_queue_nothing(write_stack):
     base, index_dir = write_stack.base, write_stack.index_dir
     files = hostile_files()
-    status, before_jobs, _ = http_json("GET", f"{base}/api/jobs")
+    status, before_jobs, _ = http_json("GET", f"{base}/api/jobs", headers=AUTH)
     assert status == 200, before_jobs
     workers = worker_pids(write_stack)
     assert len(workers) == 2, workers
@@ -91,7 +91,7 @@ def test_zip_bombs_and_damaged_docx_are_refused_at_once_in_bounded_memory_and_qu
 
     status, found, _ = http_json("GET", f"{base}/api/search?q=kundelojalitet&k=3", timeout=30)
     assert status == 200 and found["results"], found
-    status, after_jobs, _ = http_json("GET", f"{base}/api/jobs")
+    status, after_jobs, _ = http_json("GET", f"{base}/api/jobs", headers=AUTH)
     assert status == 200 and after_jobs["jobs"] == before_jobs["jobs"], after_jobs
     spool = index_dir / "jobs" / "spool"
     assert not spool.exists() or not any(spool.iterdir()), list(spool.iterdir())

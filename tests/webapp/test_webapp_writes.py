@@ -206,7 +206,7 @@ def test_unknown_job_is_404_and_jobs_are_listed(writer):
     assert (status, body["error"]["code"]) == (404, "not_found")
     status, body = writer.job("x" * 300)
     assert status == 404
-    response = writer.client.get("/api/jobs")
+    response = writer.client.get("/api/jobs", headers=AUTH)
     writer.check_spec("/api/jobs", response.status_code, response.content_type, response.get_json())
     assert response.get_json() == {"jobs": [], "runner": {"alive": False}}
 
@@ -463,12 +463,44 @@ def test_recent_writes_name_each_job_by_its_kind(writer):
     concept = {"id": "five-forces", "labels": {"en": "Five forces"}, "definitions": {"en": "Porter's model."}}
     added = writer.client.post("/api/concepts", json=concept, headers=AUTH)
     assert (patched.status_code, added.status_code, writer.delete(doc_id)[0]) == (202, 202, 202)
+    sign_in(writer.client)
     listed = writer.client.get("/upload").get_data(as_text=True)
     written = " ".join(listed[listed.index("Recent writes"):].split())
     for title in ("Upload of “note.txt”", f"Metadata change of document {doc_id}", "Concept “five-forces”: addition",
                   f"Deletion of document {doc_id}"):
         assert f"{title}</a>: queued" in written, title
     assert written.count("</a>: queued") == len(KINDS) == 4  # a new kind needs its own title too
+
+
+def test_recent_writes_and_their_file_names_are_shown_to_a_trainer_only(writer, index_copy):
+    secret = "lönesamtal-2025-konfidentiellt.txt"
+    assert writer.upload(NOTE, name=secret)[0] == 202
+    client = writer.client
+    # Signed out: the page asks to sign in and lists no job, names no file, says nothing of the runner.
+    anonymous = client.get("/upload")
+    page = anonymous.get_data(as_text=True)
+    assert anonymous.status_code == 200 and ">Sign in to edit</a>" in page and 'name="file" type="file"' not in page
+    assert "Recent writes" not in page and secret not in page and 'href="/jobs/' not in page
+    assert "No job runner is running" not in page
+    # Nor does the JSON API's job list: 401 without the token, 403 with a wrong one, as for a write.
+    for headers, status, code in (({}, 401, "unauthorized"), ({"Authorization": "Bearer wrong"}, 403, "invalid_token")):
+        refused = client.get("/api/jobs", headers=headers)
+        writer.check_spec("/api/jobs", refused.status_code, refused.content_type, refused.get_json())
+        assert (refused.status_code, refused.get_json()["error"]["code"]) == (status, code)
+        assert secret not in refused.get_data(as_text=True)
+    listed = client.get("/api/jobs", headers=AUTH).get_json()
+    assert [job["file_name"] for job in listed["jobs"]] == [secret]
+    # Signed in: the page lists the job by its file name, and the session alone (no CSRF token: a read) lists it too.
+    csrf = sign_in(client)
+    page = " ".join(client.get("/upload").get_data(as_text=True).split())
+    assert "Recent writes" in page and f"Upload of “{secret}”</a>: queued" in page and "No job runner is running" in page
+    assert client.get("/api/jobs").get_json()["jobs"][0]["file_name"] == secret
+    # Signed out again, hidden again; a server without writes has no job list to show.
+    assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    assert secret not in client.get("/upload").get_data(as_text=True)
+    assert client.get("/api/jobs").status_code == 401
+    closed = create_app({"KB_INDEX_DIR": str(index_copy), "TESTING": True}).test_client()
+    assert (closed.get("/api/jobs").status_code, closed.get("/upload").status_code) == (403, 403)
 
 
 # -- XSS in the browser ------------------------------------------------------------------------------------------------
