@@ -1,5 +1,5 @@
 """One loader per format, each turning a file's bytes into raw text and, where the format says, a title and other
-metadata: plain.py, markdown.py, html.py, pdf.py, docx.py.
+metadata: plain.py, markdown.py, html.py, pdf.py (its lines through pdfruns.py), docx.py.
 
 Every loader is bounded (see `limits`): hostile input costs seconds and tens of MB at most, and
 every failure is a DocumentError naming the file.

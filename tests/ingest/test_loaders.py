@@ -200,12 +200,12 @@ def test_pdf_words_drawn_one_at_a_time_come_out_as_the_lines_they_make(how, lang
 
 
 def test_a_pdf_page_whose_runs_cannot_be_read_is_read_as_pypdf_reads_it_not_refused(monkeypatch):
-    from ingest.loaders import pdf
+    from ingest.loaders import pdfruns
 
     def broken(*args):
         raise ZeroDivisionError
 
-    monkeypatch.setattr(pdf._Runs, "_text", broken)
+    monkeypatch.setattr(pdfruns._Runs, "_text", broken)
     extracted = extract(make_drawn_pdf([drawn_words(DRAWN["sv"], "drawString")]), "sv.pdf")
     assert extracted.text.split("\n") == " ".join(DRAWN["sv"]).split()  # pypdf's word a line, as before
 
