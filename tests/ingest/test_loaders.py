@@ -335,3 +335,26 @@ def test_an_indented_markdown_block_is_code_but_a_list_items_indented_lines_go_o
     lines = cleaned.text.split("\n")
     assert "- första punkten går vidare här" in lines and "- en inre punkt" in lines
     assert "inte kod utan punktens stycke" in lines and "Ett stycke med indrag." in lines
+
+
+def test_a_line_opening_with_inline_triple_backticks_is_prose_not_a_fence_that_swallows_the_rest():
+    from ingest.cleaning import clean
+
+    raw = ("Kör aldrig kommandot nedan på en server i drift.\n\n```rm -rf /``` raderar allt på disken.\n\n"
+           "Efter det kommer vanlig text om säkerhetskopior.\n")
+    cleaned = clean(extract(raw.encode(), "varning.md").text)
+    assert cleaned.code == ()
+    assert "rm -rf / raderar allt på disken." in cleaned.text and "Efter det kommer vanlig text" in cleaned.text
+
+
+@pytest.mark.parametrize("raw", [
+    "Installera så här:\n\n1. Hämta koden\n\n    ```sh\n    make  all\n      make install\n    ```\n\n2. Starta om.\n",
+    "Installera så här:\n\n- Hämta koden\n\n  ```sh\n  make  all\n    make install\n  ```\n\n- Starta om.\n",
+    "Installera så här:\n\n> Hämta koden\n>\n> ```sh\n> make  all\n>   make install\n> ```\n\nStarta om.\n",
+])
+def test_a_fence_in_a_list_item_or_a_block_quote_is_code_without_the_items_indentation_or_the_quote_marks(raw):
+    from ingest.cleaning import clean
+
+    cleaned = clean(extract(raw.encode(), "lista.md").text)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == ["make  all\n  make install"]
+    assert "```" not in cleaned.text and "Starta om." in cleaned.text
