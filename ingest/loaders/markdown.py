@@ -123,12 +123,15 @@ def _without_comments(text: str) -> str:
 def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
     """The text as (is code, text) blocks: a fenced block's lines as written, without its fences, the indentation of
     its opening fence or the quote marks of the block quote it lies in (an unclosed fence runs to the end of the text,
-    or of its quote, as CommonMark reads it); one pass over the lines."""
+    or of its quote or list item, as CommonMark reads it); one pass over the lines."""
     blocks: list[tuple[bool, list[str]]] = [(False, [])]
-    fence, indent, quoted, in_list = "", 0, _QUOTE, False
+    fence, indent, quoted, in_list, listed = "", 0, _QUOTE, False, False
     for line in text.split("\n"):
         if fence:
             inside = quoted.match(line)  # None where the quote the block lies in ended, and the block with it
+            # So does a list item's: a line indented less than a fence in a list ends the item (the next item begins).
+            if listed and line.strip() and len(line) - len(line.lstrip(" \t")) < indent:
+                inside = None
             rest = line[inside.end():] if inside else ""
             match = _FENCE.match(rest)
             if inside and not (match and match[2].startswith(fence) and not rest[match.end():].strip()
@@ -144,7 +147,7 @@ def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
         match = _FENCE.match(rest)
         # A backtick fence's info string holds no backtick: ```rm -rf``` opening a line is inline code, not a fence.
         if match and (len(match[1]) <= 3 or in_list) and not (match[2][0] == "`" and "`" in rest[match.end():]):
-            fence, indent = match[2], len(match[1])
+            fence, indent, listed = match[2], len(match[1]), in_list
             quoted = re.compile(r"(?:[ \t]{0,3}>[ \t]?){%d}" % (prefix[0].count(">") if prefix else 0))
             blocks.append((True, []))
             continue

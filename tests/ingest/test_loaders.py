@@ -351,6 +351,8 @@ def test_a_line_opening_with_inline_triple_backticks_is_prose_not_a_fence_that_s
     "Installera så här:\n\n1. Hämta koden\n\n    ```sh\n    make  all\n      make install\n    ```\n\n2. Starta om.\n",
     "Installera så här:\n\n- Hämta koden\n\n  ```sh\n  make  all\n    make install\n  ```\n\n- Starta om.\n",
     "Installera så här:\n\n> Hämta koden\n>\n> ```sh\n> make  all\n>   make install\n> ```\n\nStarta om.\n",
+    # Unclosed, it ends with its list item: the next item is no code.
+    "Installera så här:\n\n- Hämta koden\n\n  ```sh\n  make  all\n    make install\n- Starta om.\n",
 ])
 def test_a_fence_in_a_list_item_or_a_block_quote_is_code_without_the_items_indentation_or_the_quote_marks(raw):
     from ingest.cleaning import clean
