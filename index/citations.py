@@ -14,6 +14,7 @@ from typing import Sequence, Union
 
 from .language import lang_name
 from .records import DocHead
+from .text import CodeBlocks
 
 # Names that read as "Given Family" (capitalised words, no digits or punctuation but hyphens and apostrophes) ...
 _PERSON = re.compile(r"^(?:[A-ZÀ-Þ][\w.'’-]*\s+){1,3}[A-ZÀ-Þ][\w'’-]+$")
@@ -26,9 +27,14 @@ _BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
 # BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
 # brace of the text never counts, nor does a backslash start a command the text never meant.
 _BIBTEX_LITERAL = str.maketrans({"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}"})
+# What of a line goes in bold: emphasis ends where a line does, and opens and closes on no white space.
+_BOLD_LINE = re.compile(r"[^\s](?:[^\n]*[^\s])?")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# A quote keeps its lines, and its code its indentation and spaces (wrapped, never wider than the page).
 HTML_STYLE = ("body{font:16px/1.5 Georgia,serif;max-width:42rem;margin:2rem auto;padding:0 1rem}"
-              "blockquote{margin:0;padding-left:1rem;border-left:3px solid #888}mark{background:#fff3a3}"
+              "blockquote{margin:0;padding-left:1rem;border-left:3px solid #888;white-space:pre-line}"
+              "code{white-space:break-spaces;overflow-wrap:anywhere;font-family:monospace;background:#eee}"
+              "mark{background:#fff3a3}"
               ".citation{font-size:.9rem;color:#333;overflow-wrap:anywhere}article{break-inside:avoid;margin-bottom:2rem}")
 
 
@@ -94,6 +100,16 @@ class PassageEntry:
     after: str
     lang: str
     url: str
+    code: tuple[tuple[int, int], ...] = ()  # (start, end) of each block of code in before + sentence + after
+
+    def runs(self) -> tuple[list[tuple[str, bool]], ...]:
+        """Before, sentence and after, each as (text, is code) runs."""
+        blocks, at, found = CodeBlocks(self.code), 0, []
+        for part in (self.before, self.sentence, self.after):
+            cuts = sorted({0, len(part), *(edge for block in blocks.within(at, at + len(part)) for edge in block)})
+            found.append([(part[a:b], blocks.overlaps(at + a, at + b)) for a, b in zip(cuts, cuts[1:]) if a < b])
+            at += len(part)
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -219,9 +235,7 @@ def markdown(entries: Sequence[Entry], compiled: str) -> str:
     for n, entry in enumerate(entries, start=1):
         lines += [f"## {n}. {_md(_heading(entry))}", ""]
         if isinstance(entry, PassageEntry):
-            sentence = f"**{_md(entry.sentence)}**" if entry.sentence.strip() else ""
-            quote = (_md(entry.before) + sentence + _md(entry.after)).strip()
-            lines += ["\n".join(f"> {line}".rstrip() for line in quote.split("\n")), ""]
+            lines += ["\n".join(f"> {line}".rstrip() for line in _md_quote(entry).split("\n")), ""]
         else:
             lines += [_md(entry.definition), ""]
             if entry.labels:
@@ -231,6 +245,27 @@ def markdown(entries: Sequence[Entry], compiled: str) -> str:
     if refs:
         lines += ["## References", ""] + [f"- {_md(ref.text())} <{ref.url}>" for ref in refs] + [""]
     return "\n".join(lines)
+
+
+def _md_quote(entry: PassageEntry) -> str:
+    """A passage as Markdown: its sentence in bold, its code fenced as written (no escapes, no emphasis; a sentence
+    that cuts a block leaves it one block)."""
+    out, code = [], ""
+    for n, runs in enumerate(entry.runs()):
+        for text, is_code in runs:
+            if is_code:
+                code += text
+                continue
+            if code:
+                out.append(_fenced(code))
+                code = ""
+            out.append(_BOLD_LINE.sub(r"**\g<0>**", _md(text)) if n == 1 else _md(text))
+    return ("".join(out) + (_fenced(code) if code else "")).strip()
+
+
+def _fenced(code: str) -> str:
+    fence = "`" * max(3, 1 + max(map(len, re.findall("`+", code)), default=0))  # longer than any run of ` inside
+    return f"{fence}\n{code}\n{fence}"
 
 
 def _md(text: str) -> str:
@@ -254,8 +289,9 @@ def html_page(entries: Sequence[Entry], compiled: str) -> str:
     for entry in entries:
         parts = [f"<h2>{e(_heading(entry))}</h2>"]
         if isinstance(entry, PassageEntry):
-            parts.append(f'<blockquote lang="{e(entry.lang)}">{e(entry.before.lstrip())}<mark>{e(entry.sentence)}</mark>'
-                         f"{e(entry.after.rstrip())}</blockquote>")
+            before, sentence, after = ("".join(f"<code>{e(text)}</code>" if is_code else e(text) for text, is_code in runs)
+                                       for runs in entry.runs())
+            parts.append(f'<blockquote lang="{e(entry.lang)}">{before}<mark>{sentence}</mark>{after}</blockquote>')
         else:
             parts.append(f"<p>{e(entry.definition)}</p>")
             if entry.labels:

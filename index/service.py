@@ -448,13 +448,15 @@ class KnowledgeBase:
         }
 
     def passage(self, doc_id: str, ord: int) -> dict:
-        """One passage by its document and position, with what its document's citation says; NotFound if unknown."""
+        """One passage by its document and position, with what its document's citation says and where its code lies
+        (as search results have it); NotFound if unknown."""
         snapshot = self._state.snapshot
         head = snapshot.document_heads([doc_id]).get(doc_id)
         chunk = next((c for c in snapshot.chunks_of(doc_id) if c.ord == ord), None) if head else None
         if chunk is None:
             raise NotFound(f"no passage {ord} in document {doc_id!r}")
-        return {"doc_id": doc_id, "ord": ord, "lang": chunk.lang, "text": chunk.text, "citation": cited(head)}
+        return {"doc_id": doc_id, "ord": ord, "lang": chunk.lang, "text": chunk.text, "citation": cited(head),
+                "code": CodeBlocks(head.code).within(chunk.start, chunk.end)}
 
     def stats(self) -> dict:
         """Counts, languages, version and embedder of the served index."""

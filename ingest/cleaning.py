@@ -98,20 +98,22 @@ def clean(raw: str, wrapped: bool = False) -> Cleaned:
 def _code_split(raw: str) -> list[tuple[bool, str]]:
     """(is code, text) pieces of the raw text: what lies between a start and an end mark is code; a mark without
     its partner marks nothing."""
-    if CODE_START not in raw:
+    if CODE_START not in raw and CODE_END not in raw:
         return [(False, raw)]
     flat = [piece for piece in _CODE_MARK.split(raw) if piece]
     out: list[tuple[bool, str]] = []
+    prose: list[str] = []  # prose a lone mark cut goes on as one piece: no paragraph break where the mark was
     i = 0
     while i < len(flat):
         if flat[i] == CODE_START and i + 2 < len(flat) and flat[i + 2] == CODE_END and flat[i + 1] not in _MARKS:
-            out.append((True, flat[i + 1]))
+            out += [(False, "".join(prose)), (True, flat[i + 1])] if prose else [(True, flat[i + 1])]
+            prose = []
             i += 3
             continue
         if flat[i] not in _MARKS:
-            out.append((False, flat[i]))
+            prose.append(flat[i])
         i += 1
-    return out
+    return out + [(False, "".join(prose))] if prose else out
 
 
 def _normal_lines(text: str, code: bool) -> list[str]:

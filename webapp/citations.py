@@ -61,7 +61,8 @@ def _passage(doc_id: str, ord: int, span: tuple[int, int] | None, key: str) -> P
         raise InvalidQuery(f"item {key[:80]!r}: the span ends after the passage ({len(text)} characters)")
     start, end = span or (0, 0)
     return PassageEntry(Reference.of(found["citation"], document_url(doc_id)), text[:start], text[start:end],
-                        text[end:], found["lang"], document_url(doc_id, ord, (start, end)))
+                        text[end:], found["lang"], document_url(doc_id, ord, (start, end)),
+                        tuple(tuple(span) for span in found["code"]))
 
 
 def _concept(concept_id: str) -> ConceptEntry:

@@ -9,8 +9,13 @@ from .. import limits
 
 
 # A block of code as a loader marks it: cleaning keeps its lines as written and records where it lies (see
-# `ingest.cleaning.clean`). Private-use characters that `plain.decode` removes from every file's own text.
+# `ingest.cleaning.clean`). Private-use characters that `unmarked` removes from every file's own text.
 CODE_START, CODE_END = "\U000F0010", "\U000F0011"
+
+
+def unmarked(text: str) -> str:
+    """A file's own text without the code marks: only a loader marks code (a page's &#983056;, a DOCX's run)."""
+    return text.replace(CODE_START, "").replace(CODE_END, "") if CODE_START in text or CODE_END in text else text
 
 
 def code_block(text: str) -> str:

@@ -11,7 +11,7 @@ from index.errors import DocumentError
 
 from .. import limits
 from ..safezip import SafeZip
-from .base import Extracted, check_length, check_markup
+from .base import Extracted, check_length, check_markup, unmarked
 
 
 _DC = "{http://purl.org/dc/elements/1.1/}"
@@ -46,7 +46,7 @@ def load_docx(data: bytes, name: str) -> Extracted:
         raise DocumentError(f"{name}: not a readable DOCX (damaged XML: {exc.msg})") from None
     except Exception as exc:  # zipfile, zlib and lxml raise many unrelated types on damaged input
         raise DocumentError(f"{name}: not a readable DOCX ({exc.__class__.__name__})") from None
-    return Extracted(text, title, declared)
+    return Extracted(unmarked(text), title, declared)  # only a loader marks code
 
 
 def _parse_small(archive: SafeZip, member: str):

@@ -10,7 +10,7 @@ from lxml import html as lxml_html
 from index.errors import DocumentError
 
 from .. import limits
-from .base import CODE_END, CODE_START, Extracted, capped, check_markup, code_block
+from .base import CODE_END, CODE_START, Extracted, capped, check_markup, code_block, unmarked
 from .plain import decode
 
 
@@ -86,11 +86,13 @@ def load_html(data: bytes, name: str) -> Extracted:
 def _code_marked(text: str, tree) -> str:
     """trafilatura's text with each preformatted block (<pre>) it kept marked as code, as the page writes it: it
     keeps their lines but drops blank ones, and says nothing of where they were, so each is found in order."""
-    marked, at, misses = [], 0, 0
+    text = unmarked(text)
+    # A block is found on lines of its own, never inside a sentence that quotes it: "\n" around both.
+    marked, at, misses, lines = [], 0, 0, f"\n{text}\n"
     for pre in tree.xpath("//pre[not(ancestor::pre)]"):
-        code = pre.text_content().strip("\n")
+        code = unmarked(pre.text_content()).strip("\n")
         kept = "\n".join(line.rstrip() for line in code.split("\n") if line.strip())
-        found = text.find(kept, at) if kept else -1
+        found = lines.find(f"\n{kept}\n", at) if kept else -1  # where it starts in `text`: one "\n" added before
         if found >= 0:
             marked += [text[at:found], code_block(code)]
             at = found + len(kept)
@@ -145,14 +147,14 @@ def _visible_html_text(tree) -> str:
                 preformatted += 1
                 parts.append(CODE_START if preformatted == 1 else "")
             if tag and element.text:
-                parts.append(element.text)
+                parts.append(unmarked(element.text))  # a page's own marks (&#983056;) mark nothing
         else:
             if tag == "pre":
                 preformatted -= 1
                 parts.append(CODE_END if preformatted == 0 else "")
             parts.append("\n" if tag in _HTML_BLOCKS else "")
             if element.tail:
-                parts.append(element.tail)
+                parts.append(unmarked(element.tail))
     return "".join(parts)
 
 

@@ -58,8 +58,11 @@ _PRIVATE = re.compile("[\U000F0000-\U000FFFFD]")
 # An indented code block's lines, and a list item (whose indented lines continue it).
 _INDENTED = re.compile(r"^(?: {4}|\t| {0,3}\t)")
 _LIST_ITEM = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]")
-# A fence opens or closes a code block: three or more backticks or tildes at a line's start.
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
+# A fence opens or closes a code block: three or more backticks or tildes at a line's start (indented at most three
+# spaces, or as deep as a list item's paragraphs inside a list); `_QUOTE` is the block quotes a fence may lie in.
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})")
+_QUOTE = re.compile(r"^(?:[ \t]{0,3}>[ \t]?)+")
+_ANY_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]")
 # Front matter: YAML between two lines of three dashes at the very start of a file (Jekyll, Hugo, Pandoc, MkDocs).
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _MAX_FRONT_MATTER = 16 * 1024
@@ -118,20 +121,41 @@ def _without_comments(text: str) -> str:
 
 
 def _fenced_blocks(text: str) -> list[tuple[bool, str]]:
-    """The text as (is code, text) blocks: a fenced block's lines as written, without its fences (an unclosed fence
-    runs to the end, as CommonMark reads it); one pass over the lines."""
+    """The text as (is code, text) blocks: a fenced block's lines as written, without its fences, the indentation of
+    its opening fence or the quote marks of the block quote it lies in (an unclosed fence runs to the end of the text,
+    or of its quote or list item, as CommonMark reads it); one pass over the lines."""
     blocks: list[tuple[bool, list[str]]] = [(False, [])]
-    fence = ""
+    fence, indent, quoted, in_list, listed = "", 0, _QUOTE, False, False
     for line in text.split("\n"):
-        match = _FENCE.match(line)
-        if not fence and match:
-            fence = match.group(1)
-            blocks.append((True, []))
-        elif fence and match and match.group(1).startswith(fence) and not line[match.end():].strip():
+        if fence:
+            inside = quoted.match(line)  # None where the quote the block lies in ended, and the block with it
+            # So does a list item's: a line indented less than a fence in a list ends the item (the next item begins).
+            if listed and line.strip() and len(line) - len(line.lstrip(" \t")) < indent:
+                inside = None
+            rest = line[inside.end():] if inside else ""
+            match = _FENCE.match(rest)
+            if inside and not (match and match[2].startswith(fence) and not rest[match.end():].strip()
+                               and len(match[1]) <= max(indent, 3)):
+                blocks[-1][1].append(rest[min(indent, len(rest) - len(rest.lstrip(" \t"))):])
+                continue
             fence = ""
             blocks.append((False, []))
-        else:
-            blocks[-1][1].append(line)
+            if inside:
+                continue  # the closing fence
+        prefix = _QUOTE.match(line)
+        rest = line[prefix.end():] if prefix else line
+        match = _FENCE.match(rest)
+        # A backtick fence's info string holds no backtick: ```rm -rf``` opening a line is inline code, not a fence.
+        if match and (len(match[1]) <= 3 or in_list) and not (match[2][0] == "`" and "`" in rest[match.end():]):
+            fence, indent, listed = match[2], len(match[1]), in_list
+            quoted = re.compile(r"(?:[ \t]{0,3}>[ \t]?){%d}" % (prefix[0].count(">") if prefix else 0))
+            blocks.append((True, []))
+            continue
+        blocks[-1][1].append(line)
+        if _ANY_LIST_ITEM.match(line):
+            in_list = True
+        elif line.strip() and line[0] not in " \t":
+            in_list = False
     return [piece for is_code, lines in blocks if lines
             for piece in ([(True, "\n".join(lines))] if is_code else _indented_blocks(lines))]
 

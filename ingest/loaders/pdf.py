@@ -10,7 +10,7 @@ from collections import Counter
 from index.errors import DocumentError
 
 from .. import limits
-from .base import Extracted, check_length
+from .base import Extracted, check_length, unmarked
 from .pdfruns import Widths, page_text
 
 # pypdf warns once per damaged object it reads past: a 2 KB file of nested dictionaries wrote 33,000 lines (3.8 MB)
@@ -67,7 +67,7 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
     # A page break is no paragraph break: a sentence running on to the next page is joined again like any wrapped line.
-    return Extracted("\n".join(_without_furniture(pages)), title, declared, wrapped=True)
+    return Extracted(unmarked("\n".join(_without_furniture(pages))), title, declared, wrapped=True)
 
 
 def _without_furniture(pages: list[str]) -> list[str]:

@@ -7,7 +7,7 @@ from charset_normalizer import from_bytes
 
 from index.errors import DocumentError
 
-from .base import CODE_END, CODE_START, Extracted, capped
+from .base import Extracted, capped, unmarked
 
 
 # Bytes that never occur in text; their presence marks a binary file wearing a text extension.
@@ -28,10 +28,7 @@ _BOMS = (
 
 def decode(data: bytes, name: str) -> str:
     """Decode text bytes: a BOM's encoding (UTF-8/16/32), else UTF-8, else the detected legacy encoding."""
-    text = _decoded(data, name)
-    if CODE_START in text or CODE_END in text:  # only a loader marks code, never a file's own text
-        text = text.replace(CODE_START, "").replace(CODE_END, "")
-    return text
+    return unmarked(_decoded(data, name))  # only a loader marks code, never a file's own text
 
 
 def _decoded(data: bytes, name: str) -> str:

@@ -147,3 +147,25 @@ def test_a_one_line_citation_puts_the_title_first_when_no_author_is_known(ref, e
 ])
 def test_names_split_into_family_and_given_only_where_they_read_as_a_person(name, parts):
     assert name_parts(name) == parts
+
+
+CODE = "def total(rows):\n    return  sum(r.amount_due for r in rows)  # `sum`"
+
+
+def test_a_passages_code_is_exported_as_written_fenced_in_markdown_and_in_a_code_element_in_html():
+    # Its sentence cuts the block: it stays one block, unescaped (amount_due, not amount\_due), its spaces kept.
+    text = f"Summan räknas så här.\n\n{CODE}\n\nDen returnerar noll."
+    start = text.index("    return")
+    entry = PassageEntry(REFS[0], text[:start], text[start:start + 20], text[start + 20:], "sv", f"{BASE}/documents/a1",
+                         ((text.index("def"), text.index("def") + len(CODE)),))
+    quote = export([entry], "markdown", "2026-12-06").split("## 1.")[1]
+    assert "> ```\n> def total(rows):\n>     return  sum(r.amount_due for r in rows)  # `sum`\n> ```\n" in quote
+    assert "> Summan räknas så här.\n>\n> ```" in quote and "> ```\n>\n> Den returnerar noll." in quote
+    page = export([entry], "html", "2026-12-06")
+    document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+    quoted = next(document.iter("blockquote"))
+    assert "".join("".join(code.itertext()) for code in quoted.iter("code")) == CODE
+    assert "".join(quoted.itertext()) == text
+    fences = "```sh\nmake\n```"  # a block that writes a fence itself is fenced by a longer one
+    entry = PassageEntry(REFS[0], f"Exempel.\n\n{fences}", "", "", "sv", f"{BASE}/documents/a1", ((10, 10 + len(fences)),))
+    assert f"> ````\n> {fences.replace(chr(10), chr(10) + '> ')}\n> ````" in export([entry], "markdown", "2026-12-06")

@@ -79,3 +79,11 @@ def test_joining_a_book_of_wrapped_lines_stays_linear():
     line = "kunder som stoler på deg kommer tilbake igjen og igjen, sier hun"
     text = clean_text("Start.\n" + f"{line}\n" * 150_000, wrapped=True)
     assert text.count("\n") == 1 and text.endswith("sier hun")
+
+
+def test_a_code_mark_without_its_partner_marks_nothing_and_is_not_kept():
+    from ingest.cleaning import clean
+    from ingest.loaders.base import CODE_END, CODE_START
+
+    for raw in (f"Kunden {CODE_END}är kung.", f"Kunden {CODE_START}är kung.", f"{CODE_END}Kunden {CODE_START}är kung."):
+        assert clean(raw) == clean("Kunden är kung.")

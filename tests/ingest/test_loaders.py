@@ -335,3 +335,62 @@ def test_an_indented_markdown_block_is_code_but_a_list_items_indented_lines_go_o
     lines = cleaned.text.split("\n")
     assert "- första punkten går vidare här" in lines and "- en inre punkt" in lines
     assert "inte kod utan punktens stycke" in lines and "Ett stycke med indrag." in lines
+
+
+def test_a_line_opening_with_inline_triple_backticks_is_prose_not_a_fence_that_swallows_the_rest():
+    from ingest.cleaning import clean
+
+    raw = ("Kör aldrig kommandot nedan på en server i drift.\n\n```rm -rf /``` raderar allt på disken.\n\n"
+           "Efter det kommer vanlig text om säkerhetskopior.\n")
+    cleaned = clean(extract(raw.encode(), "varning.md").text)
+    assert cleaned.code == ()
+    assert "rm -rf / raderar allt på disken." in cleaned.text and "Efter det kommer vanlig text" in cleaned.text
+
+
+@pytest.mark.parametrize("raw", [
+    "Installera så här:\n\n1. Hämta koden\n\n    ```sh\n    make  all\n      make install\n    ```\n\n2. Starta om.\n",
+    "Installera så här:\n\n- Hämta koden\n\n  ```sh\n  make  all\n    make install\n  ```\n\n- Starta om.\n",
+    "Installera så här:\n\n> Hämta koden\n>\n> ```sh\n> make  all\n>   make install\n> ```\n\nStarta om.\n",
+    # Unclosed, it ends with its list item: the next item is no code.
+    "Installera så här:\n\n- Hämta koden\n\n  ```sh\n  make  all\n    make install\n- Starta om.\n",
+])
+def test_a_fence_in_a_list_item_or_a_block_quote_is_code_without_the_items_indentation_or_the_quote_marks(raw):
+    from ingest.cleaning import clean
+
+    cleaned = clean(extract(raw.encode(), "lista.md").text)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == ["make  all\n  make install"]
+    assert "```" not in cleaned.text and "Starta om." in cleaned.text
+
+
+def test_a_preformatted_block_is_marked_where_the_page_shows_it_not_in_an_earlier_sentence_that_quotes_it():
+    from ingest.cleaning import clean
+
+    page = ("<html><body><article><h1>Inställningar</h1><p>Sätt retries = 3 innan tjänsten startas om på servern,"
+            " annars ger den upp för tidigt.</p><pre>retries = 3</pre><p>Därefter startar tjänsten om av sig själv"
+            " och loggar varje försök.</p></article></body></html>")
+    cleaned = clean(extract(page.encode(), "inst.html").text)
+    assert "Sätt retries = 3 innan tjänsten startas om" in cleaned.text  # the sentence stays whole
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == ["retries = 3"]
+    assert cleaned.text.index("retries = 3", cleaned.code[0][0]) > cleaned.text.index("ger den upp")
+
+
+@pytest.mark.parametrize("trafilatura", [True, False])
+def test_code_marks_a_page_writes_as_character_references_mark_no_code(monkeypatch, trafilatura):
+    from ingest import limits
+    from ingest.cleaning import clean
+
+    if not trafilatura:
+        monkeypatch.setattr(limits, "MAX_TRAFILATURA_CHARS", 10)  # the fallback walk reads the page
+    page = ("<html><body><article><p>Text med &#983056;    indrag&#xF0011; mitt i en mening om kunder och"
+            " leverantörer, och lite till.</p><pre>kod  = 1</pre></article></body></html>")
+    cleaned = clean(extract(page.encode(), "egen.html").text)
+    assert [cleaned.text[start:end] for start, end in cleaned.code] == ["kod  = 1"]
+    assert "Text med indrag mitt i en mening" in cleaned.text
+
+
+def test_code_marks_in_a_word_documents_own_text_mark_no_code():
+    from ingest.cleaning import clean
+
+    docx = make_docx(["Text med \U000F0010    indrag\U000F0011 mitt i en mening om kunder och leverantörer."])
+    cleaned = clean(extract(docx, "egen.docx").text)
+    assert cleaned.code == () and cleaned.text == "Text med indrag mitt i en mening om kunder och leverantörer."

@@ -179,3 +179,21 @@ def test_keyboard_reaches_the_skip_link_first(page):
     page.goto("/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_code_blocks_long_run_of_spaces_wraps_inside_its_card(browser, width):
+    # A table drawn in a code block: under pre-wrap its 100 spaces hung past the card, their background painted beyond.
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "webapp" / "static" / "style.css").read_text(encoding="utf-8")
+    page = browser.new_page(viewport={"width": width, "height": 812})
+    try:
+        page.set_content(f"<style>{css}</style><main><div class='document-text'>Text\n<code class='code-block'>"
+                         f"| kolumn 1 | kolumn 2 |{' ' * 100}| kolumn 3 |\n\tindrag</code></div></main>")
+        spill = page.evaluate("""() => { const card = document.querySelector('.document-text').getBoundingClientRect();
+            return Math.max(...[...document.querySelector('code').getClientRects()].map(r => r.right - card.right)); }""")
+        assert spill <= 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        page.close()
