@@ -35,7 +35,7 @@ HTML_STYLE = ("body{font:16px/1.5 Georgia,serif;max-width:42rem;margin:2rem auto
               "blockquote{margin:0;padding-left:1rem;border-left:3px solid #888;white-space:pre-line}"
               "code{white-space:break-spaces;overflow-wrap:anywhere;font-family:monospace;background:#eee}"
               "mark{background:#fff3a3}"
-              ".citation{font-size:.9rem;color:#333;overflow-wrap:anywhere}article{break-inside:avoid;margin-bottom:2rem}")
+              ".citation,li{font-size:.9rem;color:#333;overflow-wrap:anywhere}article{break-inside:avoid;margin-bottom:2rem}")
 
 
 @dataclass(frozen=True)
