@@ -151,6 +151,12 @@ def test_every_page_fits_a_phone(browser, live_server):
         page.goto("/pack")
         expect(page.locator(".pack-item")).to_have_count(1)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        with page.expect_download() as download:  # the exported page too: its References list's long links
+            page.get_by_role("link", name="Download HTML").click()
+        exported = context.new_page()
+        exported.set_content(open(download.value.path(), encoding="utf-8").read())
+        assert exported.evaluate("document.documentElement.scrollWidth") <= 375
+        exported.close()
         doc_id = page.request.get("/api/documents").json()["documents"][0]["doc_id"]
         for path in ("/concepts/customer-lock-on", "/concepts", "/concepts?q=kundereise", "/documents",
                      f"/documents/{doc_id}", "/suggestions"):
