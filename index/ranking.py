@@ -238,8 +238,7 @@ def rank(
     scores = scores - config.filler_weight * (1 - content) ** 2
     _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
     if mode == "hybrid":
-        page = docs if group else None  # a page of documents, or of passages
-        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k, page)
+        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k, docs, group)
     order = np.argsort(-scores, kind="stable")
     if group:
         _, first = np.unique(docs[order], return_index=True)
@@ -257,22 +256,26 @@ def rank(
 
 
 def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
-                        shown_floor: tuple[float, float], k: int, docs: np.ndarray | None = None) -> np.ndarray:
+                        shown_floor: tuple[float, float], k: int, docs: np.ndarray, group: bool = False) -> np.ndarray:
     """Scores with the passage the query's words match best (alone) raised onto the first page: to the ratio
     threshold and to the k-th best other score where it fell below them, unless no passage reaches the absolute
-    floor. With `docs` (each candidate's document: a page of documents), the k-th best other document's.
+    floor. `docs` holds each candidate's document; with `group` (a page of documents), the k-th best other
+    document's score. "Alone" is among documents: a passage of another document matching as well leaves the
+    scores as they are (nothing tells which is meant), another passage of the same document does not (a paragraph
+    the document repeats, its marker word and all, tied with itself and left the document off the page).
 
     Dense similarity cannot tell near-copies apart by the one word they differ in (a code, a name): copies holding
     only the copied sentence can outscore the document that holds it, code and all, so far that the ratio
     threshold would hide the one the reader asked for, or k copies push it off the page. Nor can it find a word it
     never learnt (a command, a product code) in a long document about other things."""
     best = int(np.argmax(lexical))
-    rivals = np.ones(len(lexical), bool) if docs is None else docs != docs[best]
+    other_docs = docs != docs[best]
+    rivals = other_docs.copy() if group else np.ones(len(lexical), bool)
     rivals[best] = False
     # Not where nothing reaches the absolute floor: the search then says no passage answers well.
-    if lexical[best] <= floor or np.any(lexical[rivals] == lexical[best]) or scores.max() < shown_floor[0]:
+    if lexical[best] <= floor or np.any(lexical[other_docs] == lexical[best]) or scores.max() < shown_floor[0]:
         return scores
-    if docs is None:
+    if not group:
         others = scores[rivals]
     else:
         per_doc = np.full(int(docs.max()) + 1, -np.inf, np.float32)

@@ -19,6 +19,7 @@ import json
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -41,6 +42,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # nginx's request line and header limit; the longest query the API accepts (1,000 characters of 4 UTF-8
 # bytes each, percent-encoded) is about 12 KB, so no valid request is ever 414.
 HEADER_BUFFER_KB = 16
+# nginx's connections (its one worker's worker_connections), slow clients' included: nginx cannot limit a client's
+# connections before it has read their headers, so one client trickling headers on 4,096 connections (the old
+# figure) left no connection for anyone else: other clients' requests were reset. More than the ports one client
+# address has towards one server port (Linux's ephemeral range is 28,232), so one address cannot fill them; about
+# 15 MB of nginx memory. Each proxied request holds two descriptors (client and upstream), plus a few of nginx's own.
+NGINX_CONNECTIONS = 32768
+NGINX_SPARE_FILES = 64
 # nginx may take a little more than the app's limit so that the app, which knows the exact limit, answers.
 BODY_SLACK_BYTES = 1024 * 1024
 # nginx's own answers: (status it gets, status sent, code, message). 494 is nginx's "header too large".
@@ -94,6 +102,7 @@ class Plan:
     search_connections: int = 0  # 0: no limit on concurrent requests
     trusted_proxies: tuple[str, ...] = ()
     max_requests: int = 0  # per gunicorn worker before it is replaced; 0: never
+    nginx_connections: int = NGINX_CONNECTIONS  # nginx's worker_connections, within the descriptors it may open
     settings: dict[str, str] = field(default_factory=dict)  # the configuration as variables, for the children
 
 
@@ -162,6 +171,24 @@ def _search_limits(plan: Plan) -> tuple[str, str, str]:
     return real_ip, "\n".join(f"    {line}" for line in zones), "\n".join(f"            {line}" for line in limits)
 
 
+def nginx_connections(wanted: int = NGINX_CONNECTIONS) -> int:
+    """The connections nginx can hold with the descriptors this process (and so nginx) may open, up to `wanted`.
+
+    Root may raise its hard limit, and does; another user gets what its hard limit allows (nginx raises its soft
+    limit to `worker_rlimit_nofile`), at least nginx's default of 512."""
+    files = 2 * wanted + NGINX_SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < files:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, files))
+        except (ValueError, OSError):  # not root (or no CAP_SYS_RESOURCE)
+            pass
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        files = min(files, hard)
+    return max(512, (files - NGINX_SPARE_FILES) // 2)
+
+
 def render_nginx(plan: Plan) -> str:
     """nginx.conf for a plan, from the template in webapp/deploy."""
     error_pages, error_locations = _error_locations()
@@ -173,6 +200,8 @@ def render_nginx(plan: Plan) -> str:
         "header_buffer_kb": str(HEADER_BUFFER_KB), "max_body_bytes": str(plan.max_body_bytes),
         "error_pages": error_pages, "error_locations": error_locations, "access_log": _access_log(plan.run_dir),
         "real_ip": real_ip, "search_zones": search_zones, "search_limits": search_limits,
+        "worker_connections": str(plan.nginx_connections),
+        "worker_files": str(2 * plan.nginx_connections + NGINX_SPARE_FILES),
     }
     template = (DEPLOY / "nginx.conf.template").read_text(encoding="utf-8")
     return _PLACEHOLDER.sub(lambda m: values[m[1]], template)
@@ -207,7 +236,7 @@ def make_plan(args: argparse.Namespace, config: Config) -> Plan:
         nginx=_find_nginx(args.nginx), restart_max_s=config.runner_backoff_max_s,
         search_rate=config.search_rate, search_burst=config.search_burst,
         search_connections=config.search_connections, trusted_proxies=config.trusted_proxies,
-        settings=config.environment(),
+        nginx_connections=nginx_connections(), settings=config.environment(),
     )
 
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from index.docmeta import check_metadata
 from index.errors import DocumentError, InvalidMetadata, KBError, NotFound, Overloaded
-from ingest.jobs import DELETE, Job, JobQueue, jobs_dir, open_queue
+from ingest.jobs import DELETE, UPLOAD, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
 from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_metadata, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -165,17 +165,30 @@ def edit_metadata(doc_id: str, body: object) -> tuple[dict, int]:
     for name in ("title", "lang"):
         if name in changes and not changes[name]:
             raise InvalidMetadata(f"{'language' if name == 'lang' else name} cannot be empty")
-    get_kb().document(doc_id)  # raises NotFound
+    _require_document(doc_id)
     job, created = submit_metadata(queue(), doc_id, changes)
     log.info("metadata of %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
     return {"job": job.to_dict()}, 202
+
+
+def _require_document(doc_id: str) -> None:
+    """NotFound unless the served index holds the document or a pending upload job will add it.
+
+    An upload's 202 names its document's id at once: a deletion or an edit sent before the upload's job has run
+    is queued behind that job (the queue keeps each document's writes in order), not refused with a 404 while
+    the upload goes on to publish the document the client meant to delete."""
+    try:
+        get_kb().document(doc_id)
+    except NotFound:
+        if queue().latest_pending(UPLOAD, doc_id) is None:
+            raise
 
 
 def delete(doc_id: str) -> tuple[dict, int]:
     """Queue a deletion of a served document (404 for an unknown id); (body, 202)."""
     require_writer()
     health.require_writable()
-    get_kb().document(doc_id)  # raises NotFound
+    _require_document(doc_id)
     job, created = submit_delete(queue(), doc_id)
     log.info("delete %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
     return {"job": job.to_dict()}, 202

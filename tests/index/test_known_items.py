@@ -82,10 +82,30 @@ def test_a_page_of_documents_shows_the_one_holding_the_query_words():
     scores = np.array([*np.linspace(0.5, 0.3, 12), 0.1, 0.05], np.float32)
     lexical = np.zeros(14, np.float32)
     lexical[13] = 0.3  # its second passage holds the code
-    raised = _lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs)
+    raised = _lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs, group=True)
     best_per_doc = {int(d): max(float(s) for s, e in zip(raised, docs) if e == d) for d in set(docs.tolist())}
     page = sorted(best_per_doc, key=lambda d: -best_per_doc[d])[:10]
     assert 12 in page and raised[13] > raised[12]  # on the page, by the passage that holds the code
     # Not where another document's passage matches the words as well: nothing then tells which is meant.
     lexical[0] = 0.3
-    assert np.array_equal(_lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs), scores)
+    assert np.array_equal(_lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs, group=True),
+                          scores)
+
+
+DANISH = ("Kundeloyalitet handler om at opbygge langvarige relationer med kunderne. Virksomheden skal forstå hvad "
+          "kunden værdsætter og levere det hver dag. zqrrrrrrux8 er et begreb der beskriver denne proces. "
+          "Medarbejderne uddannes til at imødekomme kundernes behov.")
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["passages", "documents"])
+def test_a_marker_in_a_repeated_paragraph_finds_its_document(index_copy, tmp_path, group):
+    # Found by an attack: an upload repeating its paragraph holds its one marker word in two identical passages,
+    # which tied with each other for the best lexical score; the tie was read as doubt about which document is meant,
+    # so hybrid search (k=5, passages) showed five seed passages and not the one document holding the word.
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "doc8.txt").write_text(f"{DANISH}\n\n{DANISH}\n\nDokument nummer 8.", encoding="utf-8")
+    ingest([folder], store_for(index_copy), progress=False)
+    kb = KnowledgeBase(config_for(index_copy))
+    found = [r.source.rsplit("/", 1)[-1] for r in kb.search("zqrrrrrrux8", k=5, group=group).results]
+    assert "doc8.txt" in found, found

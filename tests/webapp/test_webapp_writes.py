@@ -290,6 +290,27 @@ def test_delete_upload_delete_before_any_runs_ends_deleted(writer, index_copy):
     assert writer.count() == count - 1 and writer.client.get(f"/api/documents/{doc_id}").status_code == 404
 
 
+def test_a_delete_sent_before_its_uploads_job_ran_is_queued_behind_it_and_the_document_ends_deleted(writer):
+    # Found by an attack: the upload's 202 names the document's id, but a DELETE of that id before the runner had
+    # published the upload answered 404 "no document", and the upload then published the document the client had
+    # deleted. An edit of its metadata was refused the same way.
+    count = writer.count()
+    status, queued, _ = writer.upload(NOTE)
+    assert status == 202
+    doc_id = queued["job"]["doc_id"]
+    response = writer.client.patch(f"/api/documents/{doc_id}", json={"title": "Lojalitet"}, headers=AUTH)
+    assert response.status_code == 202, response.get_json()
+    status, deleting, _ = writer.delete(doc_id)
+    assert status == 202, deleting
+    assert writer.drain() == 3
+    assert writer.job(deleting["job"]["id"])[1]["state"] == "done"
+    assert writer.count() == count and writer.client.get(f"/api/documents/{doc_id}").status_code == 404
+    assert not [r for r in writer.client.get("/api/search?q=Quorvexian&mode=lexical").get_json()["results"]
+                if r["doc_id"] == doc_id]
+    assert writer.delete(doc_id)[0] == 404  # nothing served or pending: still a 404
+    assert writer.delete("0123456789abcdef")[0] == 404
+
+
 def test_deletes_and_uploads_of_one_file_racing_a_running_runner_never_lose_it(writer, index_copy):
     status, queued, _ = writer.upload(NOTE)
     writer.drain()
