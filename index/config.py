@@ -229,6 +229,8 @@ class Config:
                                                 shown="(none)")
     runner_backoff_max_s: float = _setting("KB_RUNNER_BACKOFF_MAX_S", 30.0, _positive,
                                            "Longest wait, in seconds, before the job runner is restarted after it stopped.", shown="30")
+    runner_stall_s: float = _setting("KB_RUNNER_STALL_S", 120.0, _positive,
+                                     "Seconds the job runner may give no sign of life (stopped, or held fast) before /healthz says so and `make run` restarts it.", shown="120")
 
     def __post_init__(self) -> None:
         for spec in dataclasses.fields(self):

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.exceptions import ServiceUnavailable
 
-from ingest.jobs.runner import runner_alive
+from ingest.jobs.runner import runner_alive, runner_stalled
 
 from .auth import writes_enabled
 from .errors import RETRY_AFTER_S
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DISK_FULL = "disk_full"
 RUNNER_DOWN = "runner_down"
+RUNNER_STALLED = "runner_stalled"
 
 
 class DiskFull(ServiceUnavailable):
@@ -59,6 +60,10 @@ def problems() -> list[dict]:
     if writes_enabled() and not runner_alive(_index_dir()):
         found.append({"code": RUNNER_DOWN, "message": "the job runner is not running; writes are queued and "
                                                       "applied once it is back"})
+    elif writes_enabled() and (silent := runner_stalled(_index_dir(), current_app.config["KB"].runner_stall_s)):
+        found.append({"code": RUNNER_STALLED, "message": f"the job runner has given no sign of life for {silent:.0f} s "
+                                                         "(stopped, or held fast); writes are queued and applied once "
+                                                         "it is restarted"})
     return found
 
 

@@ -238,7 +238,7 @@ SCHEMAS = {
                                        "are required (400 naming them, with the dictionary's gloss to check)."},
     "Health": _object({
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
-        "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down"]}, "message": STR})),
+        "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down", "runner_stalled"]}, "message": STR})),
         "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
     }),

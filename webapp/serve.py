@@ -33,6 +33,7 @@ from pathlib import Path
 from index.cliargs import config_from, config_options
 from index.config import Config
 from index.errors import InvalidSetting
+from ingest.jobs.runner import silence
 
 from .config import limit_native_threads
 from .hooks import SECURITY_HEADERS
@@ -97,6 +98,7 @@ class Plan:
     max_body_bytes: int
     nginx: str
     restart_max_s: float
+    runner_stall_s: float = 120.0  # silent this long, a runner holding its lock is killed (and restarted)
     search_rate: int = 0  # per client and second; 0: no per-client limits
     search_burst: int = 0
     search_connections: int = 0  # 0: no limit on concurrent requests
@@ -233,7 +235,7 @@ def make_plan(args: argparse.Namespace, config: Config) -> Plan:
         max_requests=config.worker_max_requests,
         client_timeout=config.client_timeout_s, request_timeout=config.request_timeout_s,
         max_body_bytes=int(config.max_upload_mb * 1024 * 1024) + BODY_SLACK_BYTES,
-        nginx=_find_nginx(args.nginx), restart_max_s=config.runner_backoff_max_s,
+        nginx=_find_nginx(args.nginx), restart_max_s=config.runner_backoff_max_s, runner_stall_s=config.runner_stall_s,
         search_rate=config.search_rate, search_burst=config.search_burst,
         search_connections=config.search_connections, trusted_proxies=config.trusted_proxies,
         nginx_connections=nginx_connections(), settings=config.environment(),
@@ -425,6 +427,7 @@ class Supervisor:
                 continue
             code = service.proc.poll()
             if code is None:
+                self._kill_if_stalled(service, now)
                 continue
             if not service.restart:
                 print(f"serve: {service.name} exited with {code}; stopping everything", file=sys.stderr, flush=True)
@@ -435,6 +438,16 @@ class Supervisor:
             print(f"serve: {service.name} exited with {code}; restarting it in {service.delay:g} s",
                   file=sys.stderr, flush=True)
         return False
+
+    def _kill_if_stalled(self, service: Service, now: float) -> None:
+        """Kill a job runner that has run longer than KB_RUNNER_STALL_S and gives no sign of life for as long
+        (SIGSTOPped, its interpreter held fast, or stuck before it began to serve): the next check restarts it like
+        any runner that died, and the job it held runs again."""
+        stall = self.plan.runner_stall_s
+        if service.restart and now - service.started > stall and (silent := silence(self.plan.index_dir)) > stall:
+            shown = "since it started" if silent == float("inf") else f"for {silent:.0f} s"
+            print(f"serve: {service.name} gave no sign of life {shown}; killing it", file=sys.stderr, flush=True)
+            _stop(service, signal.SIGKILL, 5)
 
     def stop(self) -> None:
         """nginx first (graceful: it finishes the requests it has), then gunicorn, then the job runner."""

@@ -12,8 +12,10 @@ import contextlib
 import errno
 import fcntl
 import logging
+import math
 import os
 import select
+import threading
 import time
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -31,6 +33,10 @@ from .tasks import Context, Outcome, run_concept, run_delete, run_metadata, run_
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "runner.lock"
+# Touched every BEAT_EVERY_S by a thread of the serving runner: a runner that holds its lock but no longer beats is
+# stopped (SIGSTOP), or its interpreter is held fast (a C call that never lets go), and runs no job.
+BEAT_FILE = "runner.beat"
+BEAT_EVERY_S = 2.0
 POLL_S = 0.2
 # A job whose runner dies this many times while running it is given up (it may be what kills it). Fewer gave up
 # valid uploads whose runner was merely restarted often: 2 of 479 at a kill every 3-10 s with 3 attempts.
@@ -80,6 +86,21 @@ def runner_alive(index_dir: Path) -> bool:
             return True
         fcntl.flock(handle, fcntl.LOCK_UN)
     return False
+
+
+def silence(index_dir: Path) -> float:
+    """Seconds since a runner of this index directory last gave a sign of life (inf: none ever did)."""
+    try:
+        return time.time() - (jobs_dir(index_dir) / BEAT_FILE).stat().st_mtime
+    except FileNotFoundError:
+        return math.inf
+
+
+def runner_stalled(index_dir: Path, stall_s: float) -> float | None:
+    """How long the runner holding this index directory's lock has given no sign of life, where longer than
+    `stall_s` seconds; else None (none holds it, it beats, or it is of a version that never beat)."""
+    silent = silence(index_dir) if runner_alive(index_dir) else 0.0
+    return silent if stall_s < silent < math.inf else None
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -139,7 +160,7 @@ class Runner:
     def serve(self, once: bool = False) -> None:
         """Start the engine, recover after a dead runner, then run jobs as they come until `stop()` (or, `once`,
         until none waits). The engine starts before any job runs, so an unreachable cluster fails none."""
-        with runner_lock(self.context.jobs_dir), self._waking():
+        with runner_lock(self.context.jobs_dir), self._waking(), _beating(self.context.jobs_dir / BEAT_FILE):
             self.context.engine.start()
             self._outlast(self.recover)
             log.info("job runner serving %s", self.index_dir)
@@ -302,3 +323,24 @@ class Runner:
                 self.queue.progress(job.id, stage, done, total)
 
         return task(job, self.context, report)
+
+
+@contextlib.contextmanager
+def _beating(path: Path):
+    """A thread that touches `path` every BEAT_EVERY_S while the block runs (see `runner_stalled`)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while True:
+            with contextlib.suppress(OSError):  # a full disk or a lost folder: no beat, which `runner_stalled` sees
+                path.touch()
+            if done.wait(BEAT_EVERY_S):
+                return
+
+    thread = threading.Thread(target=beat, name="runner-beat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

@@ -133,6 +133,47 @@ def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_
     assert [r["code"] for r in client.get("/healthz").get_json()["reasons"]] == ["runner_down"]
 
 
+def test_healthz_says_when_the_runner_holding_its_lock_gives_no_sign_of_life(index_copy):
+    # What a runner served apart from `make run` (systemd, a container) shows: the launcher kills a silent one.
+    from ingest.jobs import jobs_dir
+    from ingest.jobs.runner import BEAT_FILE, runner_lock
+
+    app = create_app(config_for(index_copy, admin_token=ADMIN_TOKEN, runner_stall_s=30.0))
+    folder = jobs_dir(index_copy)
+    folder.mkdir(parents=True, exist_ok=True)
+    with runner_lock(folder):
+        beat = folder / BEAT_FILE
+        beat.touch()
+        assert app.test_client().get("/healthz").get_json()["reasons"] == []  # it beats
+        os.utime(beat, (time.time() - 45, time.time() - 45))
+        body = app.test_client().get("/healthz").get_json()
+        assert body["status"] == "degraded" and [r["code"] for r in body["reasons"]] == ["runner_stalled"], body
+        assert "45 s" in body["reasons"][0]["message"]
+
+
+# Slow (about 30 s): a runner stopped with SIGSTOP holds its lock and runs nothing.
+@pytest.mark.slow
+def test_a_stopped_runner_is_reported_then_killed_and_restarted_and_its_queued_upload_is_indexed(index_copy, tmp_path):
+    stall = {**WRITABLE, "KB_RUNNER_STALL_S": "6"}
+    with serving(index_copy, tmp_path / "run", stall) as server, reading(server.base + SEARCH) as reader:
+        base = server.base
+        wait_for_runner(base)  # serving: it holds its lock (one stopped before that is killed all the same)
+        stopped = service_pid(server, "ingest.jobs")
+        os.killpg(stopped, signal.SIGSTOP)
+        status, queued, _ = upload(base, note("qxstopped"), "stopped.txt")
+        assert status == 202, queued
+        deadline = time.monotonic() + 60
+        while service_pid(server, "ingest.jobs") in (stopped, None) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert service_pid(server, "ingest.jobs") not in (stopped, None), server.log.read_text()[-3000:]
+        done = wait_for_job(base, queued["job"]["id"], timeout=120)
+        assert done["state"] == "done", done
+        assert_searchable(base, "qxstopped", done["doc_id"])
+        assert health(base)[1]["reasons"] == []
+    assert set(reader.seen) == {200}, reader.seen
+    assert "gave no sign of life" in server.log.read_text()
+
+
 # Slow (about a minute): six kills spread over a minute, each waiting for the launcher's restart backoff.
 @pytest.mark.slow
 def test_six_runner_kills_in_a_minute_never_stop_reads_and_a_queued_upload_is_indexed(index_copy, tmp_path):
