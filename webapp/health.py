@@ -6,13 +6,14 @@ A job runner that is down degrades the service but refuses nothing: jobs wait in
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 from pathlib import Path
 
 from flask import current_app
 from werkzeug.exceptions import ServiceUnavailable
 
-from ingest.jobs.runner import runner_alive, runner_stalled
+from ingest.jobs.runner import runner_alive, silence
 
 from .auth import writes_enabled
 from .errors import RETRY_AFTER_S
@@ -57,10 +58,13 @@ def problems() -> list[dict]:
     disk = _disk_problem()
     if disk:
         found.append({"code": DISK_FULL, "message": disk + "; writes are refused until space is freed"})
-    if writes_enabled() and not runner_alive(_index_dir()):
+    if not writes_enabled():
+        return found
+    if not runner_alive(_index_dir()):
         found.append({"code": RUNNER_DOWN, "message": "the job runner is not running; writes are queued and "
                                                       "applied once it is back"})
-    elif writes_enabled() and (silent := runner_stalled(_index_dir(), current_app.config["KB"].runner_stall_s)):
+    # A runner holding its lock that never beat is of a version before the beat (inf): not a stalled one.
+    elif current_app.config["KB"].runner_stall_s < (silent := silence(_index_dir())) < math.inf:
         found.append({"code": RUNNER_STALLED, "message": f"the job runner has given no sign of life for {silent:.0f} s "
                                                          "(stopped, or held fast); writes are queued and applied once "
                                                          "it is restarted"})

@@ -96,13 +96,6 @@ def silence(index_dir: Path) -> float:
         return math.inf
 
 
-def runner_stalled(index_dir: Path, stall_s: float) -> float | None:
-    """How long the runner holding this index directory's lock has given no sign of life, where longer than
-    `stall_s` seconds; else None (none holds it, it beats, or it is of a version that never beat)."""
-    silent = silence(index_dir) if runner_alive(index_dir) else 0.0
-    return silent if stall_s < silent < math.inf else None
-
-
 def disk_full(exc: BaseException) -> bool:
     """Whether an error, or one it was raised from, means the disk is full (ENOSPC, or SQLite's SQLITE_FULL)."""
     seen: set[int] = set()
@@ -327,12 +320,12 @@ class Runner:
 
 @contextlib.contextmanager
 def _beating(path: Path):
-    """A thread that touches `path` every BEAT_EVERY_S while the block runs (see `runner_stalled`)."""
+    """A thread that touches `path` every BEAT_EVERY_S while the block runs (see `silence`)."""
     done = threading.Event()
 
     def beat() -> None:
         while True:
-            with contextlib.suppress(OSError):  # a full disk or a lost folder: no beat, which `runner_stalled` sees
+            with contextlib.suppress(OSError):  # a full disk or a lost folder: no beat, which `silence` shows
                 path.touch()
                 now = time.time()
                 os.utime(path, (now, now))  # this host's clock, not a file server's: the launcher reads it here
