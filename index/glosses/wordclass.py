@@ -5,13 +5,17 @@ a lexicon is classed by its English gloss ("vurdere" -> consider: a verb; "kunde
 English word by its own headword or what its regular inflection comes from. Words no dictionary classes are "unknown" (names, new
 compounds), never guessed. A word English writes capitalised as an adjective (Portugiesisch, brasiliansk -> Portuguese,
 Brazilian) is a "name": a nationality or a language, not a concept.
+
+A word its own language's dictionary tags is classed by that tag first (NATIVE_SOURCES): the English of its first
+sense may be of another class (publizieren: issue, a noun first; hoppades, of hoppas: hope) or one eng-nor lacks.
 """
 from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
 
-from .freedict import Dictionary, DictionaryError, entries
+from .freedict import Dictionary, DictionaryError, entries, senses, translations
+from .lexicon import WordGloss
 from .lexicons import Lexicons
 
 NOUN, OTHER, FUNCTION, UNKNOWN, NAME = "noun", "other", "function", "unknown", "name"
@@ -22,6 +26,24 @@ _FUNCTION = frozenset({"preposition", "conjunction", "pronoun", "determiner", "a
 _TAG = re.compile(r"<([^>,]*)")
 # How English ends the adjectives of peoples and languages the class table lacks (Brazilian, Japanese, Flemish).
 _PROPER_ADJECTIVE_ENDINGS = ("ian", "ean", "ese", "ish")
+# Per passage language, the dictionaries that tag its words, and how: "headwords" (their header's tags), "reverse"
+# (a dictionary out of English: its one-word translations take the English headword's tags) or "genders" (a
+# headword translated by German words tagged with a gender, as nld-deu writes them, is a noun).
+NATIVE_SOURCES = {"de": (("deu-eng", "headwords"),), "sv": (("swe-nor", "headwords"), ("swe-deu", "headwords")),
+                  "da": (("dan-eng", "headwords"),), "no": (("eng-nor", "reverse"),), "nl": (("nld-deu", "genders"),)}
+# The dictionaries' grammar tags, one spelling per class (deu-eng: <fem, n, sg>; swe-nor: <n, ut>; dan-eng: <adverb>).
+_NATIVE_TAGS = {**dict.fromkeys(("n", "masc", "fem", "neut", "pl", "sg", "ut", "f", "m", "m;f"), "n"),
+                **dict.fromkeys(("v", "trans", "intr", "refl"), "v"), "adj": "adj", "adv": "adv", "adverb": "adv",
+                "pn": "pn", **dict.fromkeys(("prep", "preposition", "postposition"), "preposition"),
+                **dict.fromkeys(("pron", "pronoun", "pers", "rel"), "pronoun"),
+                **dict.fromkeys(("conj", "conjunction", "bindeord"), "conjunction"),
+                **dict.fromkeys(("art", "article"), "article"), **dict.fromkeys(("num", "numeral"), "numeral"),
+                **dict.fromkeys(("int", "interjection", "udråbsord", "inter"), "interjection"),
+                "determiner": "determiner", "ptcl": "particle", "particle": "particle"}
+_TAGS = re.compile(r"<([^>]*)>")
+_GENDER = re.compile(r"<(?:f|m|n|m;f)>")
+# The forms a look-up matched by that are the word itself or its dictionary form (not a compound's, a cognate's).
+_OWN_FORMS = frozenset({"word", "lemma", "inflection", "stem", "genitive"})
 
 
 def english_classes(dictionary: Dictionary) -> dict[str, list[str]]:
@@ -31,6 +53,33 @@ def english_classes(dictionary: Dictionary) -> dict[str, list[str]]:
         tags = {t.strip() for t in _TAG.findall(entry.split("\n", 1)[0]) if t.strip()}
         if tags and " " not in headword:
             found.setdefault(headword.casefold(), set()).update(tags)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def native_classes(dictionary: Dictionary, how: str) -> dict[str, list[str]]:
+    """Word (as written, and casefolded) -> the word classes one dictionary gives it in its own language (`how`: see
+    NATIVE_SOURCES)."""
+    found: dict[str, set[str]] = {}
+
+    def add(word: str, tags: set[str]) -> None:
+        word = word.strip()
+        if tags and word and " " not in word and not word.endswith(("-", "\u2010", "…")):
+            for key in {word, word.casefold()}:
+                found.setdefault(key, set()).update(tags)
+
+    for _, entry in entries(dictionary):
+        header, _, body = entry.partition("\n")
+        head = header.split(" /", 1)[0].split(" <", 1)[0]
+        tags = {_NATIVE_TAGS[t.strip()] for group in _TAGS.findall(header) for t in group.split(",")
+                if t.strip() in _NATIVE_TAGS}
+        if how == "headwords":
+            add(head, tags)
+        elif how == "genders":
+            add(head, {"n"} if _GENDER.search(body) else set())
+        else:  # reverse
+            for sense in senses(entry):
+                for word in translations(sense, into_english=False):
+                    add(word, tags)
     return {k: sorted(v) for k, v in found.items()}
 
 
@@ -50,6 +99,7 @@ class WordClasses:
     def __init__(self, lexicons: Lexicons) -> None:
         self.lexicons = lexicons
         self._table: dict[str, list[str]] | None = None
+        self._native: dict[str, dict[str, list[str]]] = {}
         self.classify = lru_cache(maxsize=100_000)(self._classify)
 
     def _english(self) -> dict[str, list[str]]:
@@ -61,6 +111,27 @@ class WordClasses:
             except DictionaryError:
                 self._table = {}
         return self._table
+
+    def _native_table(self, lang: str) -> dict[str, list[str]]:
+        if lang not in self._native:
+            table: dict[str, list[str]] = {}
+            for name, how in NATIVE_SOURCES.get(lang, ()):
+                dictionary = Dictionary(name, self.lexicons.dict_dir)
+                try:
+                    found = self.lexicons.cached(f"native-classes-{name}-{how}", [(dictionary, how)],
+                                                 lambda: native_classes(dictionary, how)) if dictionary.exists() else {}
+                except DictionaryError:
+                    found = {}
+                for word, tags in found.items():
+                    table[word] = sorted({*table.get(word, ()), *tags}) if word in table else tags
+            self._native[lang] = table
+        return self._native[lang]
+
+    def native(self, word: str, lang: str, found: WordGloss | None = None) -> set[str]:
+        """The classes a word's own language's dictionaries give it or the dictionary form `found` matched."""
+        table = self._native_table(lang)
+        forms = [word] + ([found.form] if found is not None and found.via in _OWN_FORMS else [])
+        return set(next((table[f] for f in (*forms, *(f.casefold() for f in forms)) if f in table), ()))
 
     def load(self) -> None:
         """Read (or build and cache) the English class table now, not on the first word classed."""
@@ -79,12 +150,16 @@ class WordClasses:
         else:
             lexicon = self.lexicons.get(lang)
             found = lexicon.lookup(word) if lexicon is not None else None
-            if found is None:
+            native = self.native(word, lang, found)
+            if found is None and not native:
                 return UNKNOWN
-            head = found.parts[-1] if found.parts else found.gloss  # a compound means what its head means
+            head = (found.parts[-1] if found.parts else found.gloss) if found else ""  # a compound: what its head means
             # The first translation the dictionary classes is the word's main sense.
             tags = next((t for t in map(self.tags, head.split(", ")) if t), set())
-            english = "" if found.via == "compound" else head.split(", ")[0]
+            english = "" if found is None or found.via == "compound" else head.split(", ")[0]
+            if _proper_adjective(english, tags):
+                return NAME
+            tags = native or tags
         if _proper_adjective(english, tags):
             return NAME
         if tags & _NOUNS:

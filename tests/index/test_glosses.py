@@ -273,6 +273,17 @@ def test_words_english_writes_as_capitalised_adjectives_are_names_not_concepts(l
     assert classes.classify("Debian", "en") == "unknown"  # a name English has no entry for, not a people's
 
 
+@pytest.mark.parametrize("word, lang, expected", [
+    ("publizieren", "de", "other"),  # deu-eng: <v>; its first English sense (issue) is a noun first
+    ("hoppades", "sv", "other"),  # of hoppas <v> (hope, a noun too in English)
+    ("hanterade", "sv", "other"),  # of hantera <v>
+    ("gradvis", "sv", "other"),  # <adv>, an adverb, where eng-nor lacks "gradually"
+    ("Verlag", "de", "noun"), ("kundene", "no", "noun"), ("klanten", "nl", "noun"),
+])
+def test_a_word_its_own_dictionary_tags_is_classed_by_that_tag(lex, word, lang, expected):
+    assert WordClasses(lex).classify(word, lang) == expected
+
+
 # ---------------------------------------------------------------- glossing passages
 
 SV = "Kundintimitet innebär att företaget anpassar sina erbjudanden till kunderna och bygger kundlojalitet."
