@@ -31,15 +31,15 @@ _PROPER_ADJECTIVE_ENDINGS = ("ian", "ean", "ese", "ish")
 # headword translated by German words tagged with a gender, as nld-deu writes them, is a noun).
 NATIVE_SOURCES = {"de": (("deu-eng", "headwords"),), "sv": (("swe-nor", "headwords"), ("swe-deu", "headwords")),
                   "da": (("dan-eng", "headwords"),), "no": (("eng-nor", "reverse"),), "nl": (("nld-deu", "genders"),)}
-# The dictionaries' grammar tags, one spelling per class (deu-eng: <fem, n, sg>; swe-nor: <n, ut>; dan-eng: <adverb>).
-_NATIVE_TAGS = {**dict.fromkeys(("n", "masc", "fem", "neut", "pl", "sg", "ut", "f", "m", "m;f"), "n"),
-                **dict.fromkeys(("v", "trans", "intr", "refl"), "v"), "adj": "adj", "adv": "adv", "adverb": "adv",
-                "pn": "pn", **dict.fromkeys(("prep", "preposition", "postposition"), "preposition"),
-                **dict.fromkeys(("pron", "pronoun", "pers", "rel"), "pronoun"),
-                **dict.fromkeys(("conj", "conjunction", "bindeord"), "conjunction"),
-                **dict.fromkeys(("art", "article"), "article"), **dict.fromkeys(("num", "numeral"), "numeral"),
-                **dict.fromkeys(("int", "interjection", "udråbsord", "inter"), "interjection"),
-                "determiner": "determiner", "ptcl": "particle", "particle": "particle"}
+# The dictionaries' grammar tags (deu-eng: <fem, n, sg>; swe-nor: <n, ut>; dan-eng: <adverb>) as the classes a word
+# is classed by, one bit each: a small int per word (deu-eng's 258,000 words take 25 MB so, 79 MB as sets of tags).
+_NOUN_BIT, _VERB_BIT, _ADJECTIVE_BIT, _FUNCTION_BIT = 1, 2, 4, 8
+_TAG_BITS = {**dict.fromkeys(("n", "pn", "masc", "fem", "neut", "pl", "sg", "ut", "f", "m", "m;f"), _NOUN_BIT),
+             **dict.fromkeys(("v", "trans", "intr", "refl"), _VERB_BIT), "adj": _ADJECTIVE_BIT,
+             **dict.fromkeys(("adv", "adverb", "prep", "preposition", "postposition", "pron", "pronoun", "pers", "rel",
+                              "conj", "conjunction", "bindeord", "art", "article", "num", "numeral", "int",
+                              "interjection", "udråbsord", "inter", "determiner", "ptcl", "particle"), _FUNCTION_BIT)}
+_BIT_TAGS = ((_NOUN_BIT, "n"), (_VERB_BIT, "v"), (_ADJECTIVE_BIT, "adj"), (_FUNCTION_BIT, "adv"))
 _TAGS = re.compile(r"<([^>]*)>")
 _GENDER = re.compile(r"<(?:f|m|n|m;f)>")
 # The forms a look-up matched by that are the word itself or its dictionary form (not a compound's, a cognate's).
@@ -56,31 +56,32 @@ def english_classes(dictionary: Dictionary) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in found.items()}
 
 
-def native_classes(dictionary: Dictionary, how: str) -> dict[str, list[str]]:
-    """Word (as written, and casefolded) -> the word classes one dictionary gives it in its own language (`how`: see
-    NATIVE_SOURCES)."""
-    found: dict[str, set[str]] = {}
-
-    def add(word: str, tags: set[str]) -> None:
-        word = word.strip()
-        if tags and word and " " not in word and not word.endswith(("-", "\u2010", "…")):
-            for key in {word, word.casefold()}:
-                found.setdefault(key, set()).update(tags)
-
+def native_classes(dictionary: Dictionary, how: str) -> dict[str, int]:
+    """Word -> the classes (bits) one dictionary gives it in its own language (`how`: see NATIVE_SOURCES), keyed
+    casefolded, and as written too where that differs (German Bearbeiten, a noun; bearbeiten, a verb)."""
+    written: dict[str, int] = {}
     for _, entry in entries(dictionary):
         header, _, body = entry.partition("\n")
         head = header.split(" /", 1)[0].split(" <", 1)[0]
-        tags = {_NATIVE_TAGS[t.strip()] for group in _TAGS.findall(header) for t in group.split(",")
-                if t.strip() in _NATIVE_TAGS}
+        bits = 0
+        for group in _TAGS.findall(header):
+            for tag in group.split(","):
+                bits |= _TAG_BITS.get(tag.strip(), 0)
         if how == "headwords":
-            add(head, tags)
+            words = [head]
         elif how == "genders":
-            add(head, {"n"} if _GENDER.search(body) else set())
+            words, bits = [head], _NOUN_BIT if _GENDER.search(body) else 0
         else:  # reverse
-            for sense in senses(entry):
-                for word in translations(sense, into_english=False):
-                    add(word, tags)
-    return {k: sorted(v) for k, v in found.items()}
+            words = [word for sense in senses(entry) for word in translations(sense, into_english=False)]
+        for word in words:
+            word = word.strip()
+            if bits and word and " " not in word and not word.endswith(("-", "\u2010", "…")):
+                written[word] = written.get(word, 0) | bits
+    found: dict[str, int] = {}
+    for word, bits in written.items():
+        found[word.casefold()] = found.get(word.casefold(), 0) | bits
+    found.update({word: bits for word, bits in written.items() if found.get(word.casefold()) != bits})
+    return found
 
 
 def _english_forms(word: str) -> list[str]:
@@ -99,7 +100,7 @@ class WordClasses:
     def __init__(self, lexicons: Lexicons) -> None:
         self.lexicons = lexicons
         self._table: dict[str, list[str]] | None = None
-        self._native: dict[str, dict[str, list[str]]] = {}
+        self._native: dict[str, dict[str, int]] = {}
         self.classify = lru_cache(maxsize=100_000)(self._classify)
 
     def _english(self) -> dict[str, list[str]]:
@@ -112,18 +113,21 @@ class WordClasses:
                 self._table = {}
         return self._table
 
-    def _native_table(self, lang: str) -> dict[str, list[str]]:
+    def _native_table(self, lang: str) -> dict[str, int]:
         if lang not in self._native:
-            table: dict[str, list[str]] = {}
+            table: dict[str, int] = {}
             for name, how in NATIVE_SOURCES.get(lang, ()):
                 dictionary = Dictionary(name, self.lexicons.dict_dir)
                 try:
-                    found = self.lexicons.cached(f"native-classes-{name}-{how}", [(dictionary, how)],
+                    found = self.lexicons.cached(f"native-class-bits-{name}-{how}", [(dictionary, how)],
                                                  lambda: native_classes(dictionary, how)) if dictionary.exists() else {}
                 except DictionaryError:
                     found = {}
-                for word, tags in found.items():
-                    table[word] = sorted({*table.get(word, ()), *tags}) if word in table else tags
+                if not table:
+                    table = found  # one dictionary's table (German's: half a million words), not a copy of it
+                    continue
+                for word, bits in found.items():
+                    table[word] = table.get(word, 0) | bits
             self._native[lang] = table
         return self._native[lang]
 
@@ -131,7 +135,8 @@ class WordClasses:
         """The classes a word's own language's dictionaries give it or the dictionary form `found` matched."""
         table = self._native_table(lang)
         forms = [word] + ([found.form] if found is not None and found.via in _OWN_FORMS else [])
-        return set(next((table[f] for f in (*forms, *(f.casefold() for f in forms)) if f in table), ()))
+        bits = next((table[f] for f in (*forms, *(f.casefold() for f in forms)) if f in table), 0)
+        return {tag for bit, tag in _BIT_TAGS if bits & bit}
 
     def load(self) -> None:
         """Read (or build and cache) the English class table now, not on the first word classed."""
