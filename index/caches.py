@@ -1,8 +1,9 @@
 """The per-machine derived data, built in one step (`python -m index cache`) rather than on first use.
 
-Every installed dictionary's gloss lexicon, the bridge's tables and the word classes (minutes from ten FreeDict
-dictionaries), and the shipped catalogue's label vectors: what a first ingest, search or test would otherwise build
-in the middle of its work. Each is cached in `Config.cache_dir`, keyed by what it is built from; cached, it is read.
+Every installed dictionary's gloss lexicon, the bridge's tables and the word classes, English and each language's
+own (minutes from ten FreeDict dictionaries), and the shipped catalogue's label vectors: what a first ingest, search
+or test would otherwise build in the middle of its work. Each is cached in `Config.cache_dir`, keyed by what it is
+built from; cached, it is read.
 """
 from __future__ import annotations
 

@@ -139,8 +139,10 @@ class WordClasses:
         return {tag for bit, tag in _BIT_TAGS if bits & bit}
 
     def load(self) -> None:
-        """Read (or build and cache) the English class table now, not on the first word classed."""
+        """Read (or build and cache) the class tables now, not on the first word classed."""
         self._english()
+        for lang in NATIVE_SOURCES:
+            self._native_table(lang)
 
     def tags(self, english: str) -> set[str]:
         """The eng-nor word classes of an English word or phrase (its last word, or the form it inflects)."""
