@@ -132,9 +132,14 @@ class WordClasses:
         return self._native[lang]
 
     def native(self, word: str, lang: str, found: WordGloss | None = None) -> set[str]:
-        """The classes a word's own language's dictionaries give it or the dictionary form `found` matched."""
+        """The classes a word's own language's dictionaries give it or the dictionary form `found` matched (a
+        compound's: its head's)."""
         table = self._native_table(lang)
-        forms = [word] + ([found.form] if found is not None and found.via in _OWN_FORMS else [])
+        forms = [word]
+        if found is not None and found.via in _OWN_FORMS:
+            forms.append(found.form)
+        elif found is not None and found.via == "compound":
+            forms = [found.form.rsplit("+", 1)[-1]]  # a compound is of its head's class (arkitektur+specifik: adj)
         bits = next((table[f] for f in (*forms, *(f.casefold() for f in forms)) if f in table), 0)
         return {tag for bit, tag in _BIT_TAGS if bits & bit}
 

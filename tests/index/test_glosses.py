@@ -278,6 +278,7 @@ def test_words_english_writes_as_capitalised_adjectives_are_names_not_concepts(l
     ("hoppades", "sv", "other"),  # of hoppas <v> (hope, a noun too in English)
     ("hanterade", "sv", "other"),  # of hantera <v>
     ("gradvis", "sv", "other"),  # <adv>, an adverb, where eng-nor lacks "gradually"
+    ("arkitekturspecifik", "sv", "other"),  # a compound is of its head's class: specifik <adj>
     ("Verlag", "de", "noun"), ("kundene", "no", "noun"), ("klanten", "nl", "noun"),
 ])
 def test_a_word_its_own_dictionary_tags_is_classed_by_that_tag(lex, word, lang, expected):
