@@ -9,12 +9,13 @@ from pathlib import Path
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES, SKOS_FORMATS
 from .cliargs import EXIT_FAIL, EXIT_NO_INDEX, EXIT_USAGE, config_from, config_options
 from .config import DEFAULT_KEEP_VERSIONS, SECRETS, markdown_table
-from .errors import IndexCorrupt, IndexNotFound, InvalidSetting, KBError
+from .errors import IndexCorrupt, IndexNotFound, InvalidSetting, KBError, StoreUnavailable
 
 EPILOG = """\
 exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned or missing stored
 uploads; concepts check; concepts import: an invalid vocabulary) or a bad query; 2 bad command line;
-3 no index found or it cannot be opened (nothing is created then). A bad KB_* setting is a 2.
+3 no index found or it cannot be opened, its database unreachable included (nothing is created then).
+A bad KB_* setting is a 2.
 settings: every KB_* variable (`python -m index config` lists them and their values; docs/configuration.md);
 --index-dir and --database-url override KB_INDEX_DIR and KB_DATABASE_URL.
 """
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidSetting as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (IndexNotFound, IndexCorrupt) as exc:
+    except (IndexNotFound, IndexCorrupt, StoreUnavailable) as exc:  # an unreachable database is no failed check
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NO_INDEX
     except KBError as exc:

@@ -24,8 +24,8 @@ fails insufficient_storage, or runs again when its end could not be recorded. (A
 restarts the runner with backoff.)
 
 exit codes: 0 stopped cleanly (or --once drained the queue); 1 a job or index error stopped it;
-2 bad command line; 3 another runner already serves this index directory; 4 the ingest engine could
-not start (Ray not reachable).
+2 bad command line; 3 another runner already serves this index directory or database; 4 the
+ingest engine could not start (Ray not reachable).
 settings: KB_INDEX_DIR, KB_DATABASE_URL, KB_EMBEDDER, KB_VECTOR_BACKEND, KB_KEEP_VERSIONS (used when the
 first job creates the index), KB_INGEST_ENGINE, RAY_ADDRESS (docs/configuration.md); a bad one exits 2.
 """

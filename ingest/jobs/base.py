@@ -1,12 +1,13 @@
 """What a job is, and the queue protocol every queue implementation (SQLite, PostgreSQL) follows."""
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from index.errors import QueueFull
+from index.errors import KBError, QueueFull
 
 UPLOAD, DELETE, CONCEPT, METADATA = "upload", "delete", "concept", "metadata"
 KINDS = (UPLOAD, DELETE, CONCEPT, METADATA)
@@ -15,6 +16,12 @@ STATES = (QUEUED, RUNNING, DONE, FAILED)
 PENDING = (QUEUED, RUNNING)
 # Where a running job is: shown to users while the state is "running".
 STAGES = ("waiting", "preparing", "embedding", "publishing", "finished")
+
+
+class RunnerBusy(KBError):
+    """Another runner already serves this index directory or this database."""
+
+    code = "runner_busy"
 
 
 def _iso(ts: float | None) -> str | None:
@@ -94,6 +101,11 @@ def full(max_pending: int) -> QueueFull:
 
 class JobQueue(Protocol):
     """A durable FIFO of jobs shared by the web workers (submit, read) and the one runner (claim, update)."""
+
+    def serving(self, wait_s: float = 5.0) -> contextlib.AbstractContextManager[None]:
+        """Held by the runner for its life: its `recover` and `claim` raise RunnerBusy while another runner holds
+        the queue for `wait_s` seconds (a queue the index folder's runner lock does not cover)."""
+        ...
 
     def submit(self, job: Job) -> tuple[Job, bool]:
         """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new).

@@ -6,12 +6,14 @@ each other and never get the same job. A partial unique index on (kind, key) of 
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import fields
+from typing import Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full, narrowed
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, RunnerBusy, full, narrowed
 
 MIGRATIONS = [
     f"""
@@ -42,6 +44,7 @@ MIGRATIONS = [
     """,
     "ALTER TABLE jobs ADD COLUMN payload TEXT",  # concept jobs carry their change as JSON
 ]
+RUNNER_LOCK = 0x6B62_726E  # session advisory lock held by the database's one job runner ("kbrn")
 _COLUMNS = [f.name for f in fields(Job)]
 _PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
@@ -61,7 +64,35 @@ class PostgresQueue:
     def __init__(self, url: str | Database, max_pending: int | None = None) -> None:
         self.db = url if isinstance(url, Database) else Database(url)
         self.max_pending = max_pending
+        self._runner: tuple[Database, float] | None = None  # while serving: the lock's own connection, how long to wait
+        self._locked: object = None  # the connection that holds the runner lock (a new one must take it again)
         migrate(self.db.url, "jobs", MIGRATIONS)
+
+    @contextlib.contextmanager
+    def serving(self, wait_s: float = 5.0) -> Iterator[None]:
+        """Hold the database's runner lock for the block, taken on the first `recover` or `claim` (so that a database
+        still down at the start is an outage to wait out) and again after an outage ended its session."""
+        self._runner = (Database(self.db.url, statement_timeout=self.db.statement_timeout), wait_s)
+        try:
+            yield
+        finally:
+            self._runner[0].close()
+            self._runner, self._locked = None, None
+
+    def _own(self) -> None:
+        """While serving: make sure this runner's session holds the runner lock; RunnerBusy if another keeps it."""
+        if self._runner is None:
+            return
+        db, wait_s = self._runner
+        conn = db.connection()
+        if conn is self._locked:
+            return
+        deadline = time.monotonic() + wait_s
+        while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (RUNNER_LOCK,)).fetchone()["ok"]:
+            if time.monotonic() >= deadline:
+                raise RunnerBusy("another job runner serves this database")
+            time.sleep(0.1)
+        self._locked = conn
 
     @reported_unavailable
     def submit(self, job: Job) -> tuple[Job, bool]:
@@ -120,6 +151,7 @@ class PostgresQueue:
     @reported_unavailable
     def claim(self) -> Job | None:
         """Mark the oldest queued job running and return it; rows another claimer holds are skipped."""
+        self._own()
         row = self.db.connection().execute(
             f"UPDATE jobs SET state = %s, stage = 'preparing', attempts = attempts + 1, started = %s,"
             f" error_code = NULL, error_message = NULL"
@@ -159,6 +191,7 @@ class PostgresQueue:
     @reported_unavailable
     def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
         """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
+        self._own()
         with self.db.transaction() as conn:
             requeued = conn.execute(
                 "UPDATE jobs SET state = %s, stage = 'waiting', chunks_done = 0, started = NULL"

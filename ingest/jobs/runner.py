@@ -27,7 +27,7 @@ from index.files import exclusive_lock
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
 from . import jobs_dir, open_queue, spool
-from .base import CONCEPT, DELETE, DONE, FAILED, METADATA, UPLOAD, Job
+from .base import CONCEPT, DELETE, DONE, FAILED, METADATA, UPLOAD, Job, RunnerBusy
 from .tasks import Context, Outcome, run_concept, run_delete, run_metadata, run_upload
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,6 @@ RETRY_MAX_S = 5.0
 SQLITE_IOERR, SQLITE_FULL = 10, 13
 TASKS = {UPLOAD: run_upload, DELETE: run_delete, CONCEPT: run_concept, METADATA: run_metadata}
 T = TypeVar("T")
-
-
-class RunnerBusy(KBError):
-    """Another runner already serves this index directory."""
-
-    code = "runner_busy"
 
 
 class Stopped(Exception):
@@ -153,7 +147,8 @@ class Runner:
     def serve(self, once: bool = False) -> None:
         """Start the engine, recover after a dead runner, then run jobs as they come until `stop()` (or, `once`,
         until none waits). The engine starts before any job runs, so an unreachable cluster fails none."""
-        with runner_lock(self.context.jobs_dir), self._waking(), _beating(self.context.jobs_dir / BEAT_FILE):
+        with (runner_lock(self.context.jobs_dir), self.queue.serving(), self._waking(),
+              _beating(self.context.jobs_dir / BEAT_FILE)):
             self.context.engine.start()
             self._outlast(self.recover)
             log.info("job runner serving %s", self.index_dir)

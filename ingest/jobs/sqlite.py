@@ -205,6 +205,10 @@ class SqliteQueue:
             conn.execute("UPDATE jobs SET state = ?, stage = 'waiting', chunks_done = 0, started = NULL,"
                          " attempts = attempts - ? WHERE id = ? AND state = ?", (QUEUED, forgive, job_id, RUNNING))
 
+    def serving(self, wait_s: float = 5.0) -> contextlib.AbstractContextManager[None]:
+        """Nothing to hold: this queue lives in the index folder, whose runner lock makes its runner the only one."""
+        return contextlib.nullcontext()
+
     def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
         """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
         with self._transaction() as conn:

@@ -23,7 +23,7 @@ from index.stores import IndexSettings
 from index.stores.postgres import PostgresStore
 
 from tests.configs import store_for
-from tests.conftest import frozen, pour_into_postgres
+from tests.conftest import allow_connections, frozen, pour_into_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = [("kundelojalitet strategi", "no"), ("Filerna och kunderna", "sv"), ("customer lock-on Disney", "en"),
@@ -213,6 +213,23 @@ def test_a_read_right_after_the_server_ended_its_connection_reconnects_instead_o
     assert store.current() == published  # well within the idle check's second
     assert store.db.connection().execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != backend
 
+
+
+def test_verify_of_an_unreachable_database_says_the_index_cannot_be_opened_not_damaged(pg_server, pg_url, tmp_path):
+    # Exit 1 is a damaged index to whatever watches `verify` (a cron, a health check); an outage is exit 3.
+    store = PostgresStore(pg_url)
+    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
+        writer.put(*_document(0))
+        writer.commit()
+    database = pg_url.split("?")[0].rsplit("/", 1)[1]
+    verify = [sys.executable, "-m", "index", "--index-dir", str(tmp_path), "--database-url", pg_url, "verify"]
+    assert subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, timeout=120).returncode == 0
+    allow_connections(pg_server.get_uri(), database, False)
+    try:
+        proc = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        allow_connections(pg_server.get_uri(), database, True)
+    assert proc.returncode == 3 and "error: the index database cannot be reached" in proc.stderr, proc.stderr
 
 def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_for_ever(pg_url):
     # A frozen server (SIGSTOP here; a partition without a reset, a hung host) keeps the socket open and never
