@@ -10,7 +10,8 @@ from index.cliargs import config_from, config_options
 from index.errors import InvalidSetting, KBError
 
 from ..engines import ENGINES, EngineUnavailable, UnknownEngine, get_engine
-from .runner import MAX_ATTEMPTS, POLL_S, Runner, RunnerBusy
+from .base import RunnerBusy
+from .runner import MAX_ATTEMPTS, POLL_S, Runner
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUSY, EXIT_ENGINE = 0, 1, 2, 3, 4
 

@@ -214,7 +214,6 @@ def test_a_read_right_after_the_server_ended_its_connection_reconnects_instead_o
     assert store.db.connection().execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"] != backend
 
 
-
 def test_verify_of_an_unreachable_database_says_the_index_cannot_be_opened_not_damaged(pg_server, pg_url, tmp_path):
     # Exit 1 is a damaged index to whatever watches `verify` (a cron, a health check); an outage is exit 3.
     store = PostgresStore(pg_url)
@@ -230,6 +229,7 @@ def test_verify_of_an_unreachable_database_says_the_index_cannot_be_opened_not_d
     finally:
         allow_connections(pg_server.get_uri(), database, True)
     assert proc.returncode == 3 and "error: the index database cannot be reached" in proc.stderr, proc.stderr
+
 
 def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_for_ever(pg_url):
     # A frozen server (SIGSTOP here; a partition without a reset, a hung host) keeps the socket open and never

@@ -181,7 +181,6 @@ def test_queue_requeues_jobs_of_a_dead_runner_and_gives_up_after_max_attempts(qu
     assert queue.pending_ids() == {stopped.id}
 
 
-
 def test_a_second_runner_on_one_database_takes_no_job_of_the_serving_one(pg_url):
     """Two runners on one database (machines whose shared folder carries no lock between them): the second must not
     take the first's running job for a dead runner's and run it again beside it; it is refused, as on one folder."""
@@ -194,6 +193,7 @@ def test_a_second_runner_on_one_database_takes_no_job_of_the_serving_one(pg_url)
         assert first.get(job.id).state == RUNNING
     with second.serving():  # the first runner is gone, and its lock with it: its job runs again
         assert second.recover(max_attempts=5) == ([job.id], [])
+
 
 def _claim_all(kind: str, place: str, out) -> None:
     q = QUEUES[kind](place)
