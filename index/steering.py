@@ -1,8 +1,9 @@
 """Concepts a query names, as ranking evidence: which concepts steer a search and which of their words join BM25.
 
 A concept steers when its look-up score reaches `RankingConfig.concept_min_score` (calibrated in
-`eval/calibrate_concepts.py`); ranking then adds evidence to the passages grounded in it and scores its
-labels and aliases against passages in their own language.
+`eval/calibrate_concepts.py`); ranking then adds evidence to the passages grounded in it, more where the whole
+query is one of its names (the reader asked for the concept itself), and scores its labels and aliases against
+passages in their own language.
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from .queryplan import CROSS_LANGUAGE_MIN_CHARS
 
 @dataclass(frozen=True)
 class Steering:
-    """The steering concepts with their look-up scores, and per passage language the words their labels add."""
+    """The steering concepts with their look-up scores, those the whole query names (an exact match of a label or
+    an alias), and per passage language the words their labels add."""
 
     concepts: Mapping[str, float] = field(default_factory=dict)
     terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    named: frozenset[str] = frozenset()
 
 
 def steering_for(matches: Sequence[ConceptMatch], catalogue: Catalogue, query_lang: str, min_score: float) -> Steering:
@@ -37,4 +40,5 @@ def steering_for(matches: Sequence[ConceptMatch], catalogue: Catalogue, query_la
         for lang, text in wordings:
             if lang != query_lang:
                 terms.setdefault(lang, {}).update(dict.fromkeys(w for w in words(text) if len(w) >= CROSS_LANGUAGE_MIN_CHARS))
-    return Steering(chosen, {lang: tuple(found) for lang, found in terms.items() if found})
+    named = frozenset(m.id for m in matches if m.id in chosen and m.via == "exact")
+    return Steering(chosen, {lang: tuple(found) for lang, found in terms.items() if found}, named)

@@ -15,7 +15,7 @@ def test_named_concepts_add_their_labels_in_other_languages_only():
     named = ConceptMatch("customer-intimacy", "Kundennähe", "value-disciplines", 1.0, "exact")
     weak = ConceptMatch("customer-loyalty", "Kundenloyalität", "customer-loyalty", 0.5, "embedding")
     steering = steering_for([named, weak], catalogue, "de", min_score=0.85)
-    assert steering.concepts == {"customer-intimacy": 1.0}
+    assert steering.concepts == {"customer-intimacy": 1.0} and steering.named == {"customer-intimacy"}
     assert "de" not in steering.terms  # the query's own language keeps the query's BM25
     assert "kundintimitet" in steering.terms["sv"] and "klantintimiteit" in steering.terms["nl"]
     assert all(len(word) >= 4 for words in steering.terms.values() for word in words)  # no "til", "de"
@@ -23,6 +23,22 @@ def test_named_concepts_add_their_labels_in_other_languages_only():
     plan = {lang: terms for lang, terms, _ in plan_query("Kundennähe", "de", ["de", "sv"], extra_terms=steering.terms)}
     assert plan["de"] == next(terms for lang, terms, _ in plan_query("Kundennähe", "de", ["de", "sv"]) if lang == "de")
     assert "kundintimitet" in plan["sv"]
+
+
+def test_a_concept_the_whole_query_names_weighs_more_than_one_found_inside_it(kb):
+    """Kundenbindung is a name of customer loyalty: its grounded passages gain named_concept_weight; a question
+    that holds a concept's name among other words gains concept_weight, as before."""
+    from index.ranking import _grounded
+
+    catalogue, snapshot = kb._state.catalogue, kb._state.snapshot
+    exact = ConceptMatch("customer-loyalty", "Kundenbindung", "customer-loyalty", 1.0, "exact")
+    inside = ConceptMatch("customer-loyalty", "Kundenbindung", "customer-loyalty", 0.9, "fuzzy")
+    grounded = [g.chunk_id for g in snapshot.groundings("customer-loyalty")][:3]
+    config = RankingConfig()
+    named = _grounded(snapshot, grounded, steering_for([exact], catalogue, "de", 0.85), config)
+    found = _grounded(snapshot, grounded, steering_for([inside], catalogue, "de", 0.85), config)
+    assert steering_for([inside], catalogue, "de", 0.85).named == frozenset()
+    assert np.all(named >= config.named_concept_weight) and np.allclose(found[found > 0], config.concept_weight * 0.9)
 
 
 def test_cap_moves_a_documents_third_passage_after_the_others():
