@@ -15,6 +15,7 @@ import re
 from functools import cache, lru_cache
 
 from .freedict import Dictionary, DictionaryError, entries, senses, translations
+from .freedict import word_classes as header_tags
 from .lexicon import WordGloss
 from .lexicons import Lexicons
 
@@ -40,7 +41,6 @@ _TAG_BITS = {**dict.fromkeys(("n", "pn", "masc", "fem", "neut", "pl", "sg", "ut"
                               "conj", "conjunction", "bindeord", "art", "article", "num", "numeral", "int",
                               "interjection", "udråbsord", "inter", "determiner", "ptcl", "particle"), _FUNCTION_BIT)}
 _BIT_TAGS = ((_NOUN_BIT, "n"), (_VERB_BIT, "v"), (_ADJECTIVE_BIT, "adj"), (_FUNCTION_BIT, "adv"))
-_TAGS = re.compile(r"<([^>]*)>")
 _GENDER = re.compile(r"<(?:f|m|n|m;f)>")
 # The forms a look-up matched by that are the word itself or its dictionary form (not a compound's, a cognate's).
 _OWN_FORMS = frozenset({"word", "lemma", "inflection", "stem", "genitive"})
@@ -64,9 +64,8 @@ def native_classes(dictionary: Dictionary, how: str) -> dict[str, int]:
         header, _, body = entry.partition("\n")
         head = header.split(" /", 1)[0].split(" <", 1)[0]
         bits = 0
-        for group in _TAGS.findall(header):
-            for tag in group.split(","):
-                bits |= _TAG_BITS.get(tag.strip(), 0)
+        for tag in header_tags(entry):
+            bits |= _TAG_BITS.get(tag, 0)
         if how == "headwords":
             words = [head]
         elif how == "genders":
