@@ -379,8 +379,8 @@ class KnowledgeBase:
         found = []
         for p in passages:
             code = CodeBlocks(p.get("code") or ())
-            found.append([g.to_dict() for g in gloss_text(p["text"], p["lang"], reader, self._state.catalogue,
-                                                          self._lexicons, deadline)
+            found.append([g.to_dict() for g in gloss_text(code.blanked(p["text"]), p["lang"], reader,
+                                                          self._state.catalogue, self._lexicons, deadline)
                           if not code.overlaps(g.start, g.end)])
         return found
 
@@ -391,7 +391,8 @@ class KnowledgeBase:
         deadline = self._split_deadline(chunk["lang"] for chunk in document["chunks"])
         code = CodeBlocks(document.get("code") or ())
         for chunk in document["chunks"]:
-            text = document["text"][chunk["start"]:chunk["end"]]
+            # Code is blanked, not glossed and dropped: its identifiers would spend the budget for splitting words.
+            text = code.blanked(document["text"][chunk["start"]:chunk["end"]], chunk["start"])
             for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline):
                 start, stop = chunk["start"] + g.start, chunk["start"] + g.end
                 # Chunks overlap by a sentence: glossed once.

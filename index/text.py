@@ -33,6 +33,9 @@ def fold_token(token: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
 
 
+_NOT_A_LINE_END = re.compile(r"[^\n]")
+
+
 class CodeBlocks:
     """Where a document's blocks of code lie ((start, end), in order, apart): which spans of its text they touch."""
 
@@ -51,3 +54,12 @@ class CodeBlocks:
         last = bisect.bisect_left(self.starts, end)  # the first block starting at or after its end
         return [[max(a, start) - start, min(b, end) - start]
                 for a, b in zip(self.starts[first:last], self.ends[first:last])]
+
+    def blanked(self, text: str, at: int = 0) -> str:
+        """`text` (found at offset `at`) with each character of code but line breaks made a space, offsets kept: what
+        reads words (glosses, suggested concepts) never reads an identifier or a command as one."""
+        pieces, done = [], 0
+        for start, end in self.within(at, at + len(text)):
+            pieces += [text[done:start], _NOT_A_LINE_END.sub(" ", text[start:end])]
+            done = end
+        return "".join(pieces) + text[done:]

@@ -23,7 +23,6 @@ import hashlib
 import heapq
 import logging
 import math
-import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..text import sentence_spans
+from ..text import CodeBlocks, sentence_spans
 from .catalogue import Catalogue
 from .termhood import chance_phrase, is_name, looks_like_noun, name_words, specificity, verb_words
 from .terms import function_words, key_of, occurrences
@@ -80,7 +79,6 @@ CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0, "nam
 # Below this concept-likeness (word class weight times specificity, termhood.py) a term is not suggested at all.
 MIN_LIKENESS = 0.5
 _BLOCK = 512
-_NOT_A_LINE_END = re.compile(r"[^\n]")
 # Per document, this many more candidates than shown are grouped, so a merge never empties a list.
 POOL_FACTOR = 2
 # A sentence that grounds a term reads best at this length (words); one saying "TERM is ..." grounds it best.
@@ -618,16 +616,7 @@ def documents_as_sources(docs: Iterable, chunks: Iterable) -> list[SourceDocumen
     regions: dict[str, list[tuple[int, Region]]] = defaultdict(list)
     for chunk in chunks:
         regions[chunk.doc_id].append((chunk.ord, Region(chunk.chunk_id, chunk.start, chunk.end, chunk.lang)))
-    return [SourceDocument(d.doc_id, _without_code(d.text, d.code),
+    return [SourceDocument(d.doc_id, CodeBlocks(d.code).blanked(d.text),
                            tuple(r for _, r in sorted(regions[d.doc_id], key=lambda x: x[0])), tuple(d.authors))
             for d in docs]
 
-
-def _without_code(text: str, code: Iterable[tuple[int, int]]) -> str:
-    """The text with each block of code blanked (offsets kept): identifiers and commands are no concepts, and a line
-    of code no definition."""
-    pieces, at = [], 0
-    for start, end in code:
-        pieces += [text[at:start], _NOT_A_LINE_END.sub(" ", text[start:end])]
-        at = end
-    return "".join(pieces) + text[at:]
