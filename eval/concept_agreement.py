@@ -23,10 +23,11 @@ from index.service import KnowledgeBase
 
 def agreement(kb: KnowledgeBase, half: str | None = None) -> dict:
     """Naming queries per wording language, how many put a passage grounded in the concept first, and the misses."""
-    catalogue = kb._state.catalogue
+    catalogue = kb.catalogue()
+    grounded = {c["id"] for c in kb.concepts() if c["passages"]}
     named, agreed, misses = Counter(), Counter(), []
     for n, concept_id in enumerate(catalogue.concepts):
-        if (half == "even" and n % 2) or (half == "odd" and not n % 2) or not kb.concept(concept_id)["passages"]:
+        if (half == "even" and n % 2) or (half == "odd" and not n % 2) or concept_id not in grounded:
             continue
         concept = catalogue.get(concept_id)
         wordings = [*concept.labels.items(), *((lang, text) for lang, texts in concept.aliases.items() for text in texts)]
