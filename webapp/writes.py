@@ -78,8 +78,8 @@ def _served_copy(upload: CheckedUpload) -> dict | None:
         return None  # no index yet: the first upload creates it
 
 
-def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
-    """(the indexed document with this content, None) or, when a pending job deletes it, (None, that job).
+def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, str | None]:
+    """(the indexed document with this content, None) or, when a pending job deletes it, (None, its id).
 
     An upload is a duplicate only of a document that stays: one whose deletion is pending is queued anew,
     behind the deletion. A deletion that finished after this request's version was loaded is seen by
@@ -90,7 +90,7 @@ def _indexed_copy(upload: CheckedUpload) -> tuple[dict | None, Job | None]:
         return None, None
     deleting = queue().latest_pending(DELETE, indexed["doc_id"])
     if deleting is not None:
-        return None, deleting
+        return None, indexed["doc_id"]
     current_app.extensions["kb"].refresh()
     return _served_copy(upload), None
 
@@ -133,7 +133,8 @@ def upload() -> tuple[dict, int]:
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         return {"duplicate": True, "document": {**indexed, "citation": cite(indexed["citation"])}, "job": None}, 200
-    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, after=deleting, metadata=metadata)
+    job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, indexed_as=deleting,
+                                 metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Protocol
 
 from index.errors import KBError, QueueFull
@@ -94,6 +94,41 @@ def narrowed(kind: str | None, doc_id: str | None, placeholder: str) -> tuple[st
     return "".join(f" AND {column} = {placeholder}" for column, _ in given), tuple(value for _, value in given)
 
 
+AFTER = " after "  # a key "K after J": the write K queued behind the pending job J, never merged with an older K
+
+
+@dataclass(frozen=True)
+class Follows:
+    """The pending writes a new job is ordered behind: the newest of `kind` (any: None) on `doc_ids` (any document:
+    empty) and on every document a pending job of the same write names (an upload's text under another file's id)."""
+
+    kind: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+
+def followed(follows: Follows, job: Job, placeholder: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL conditions (" AND ...") and arguments that find the pending jobs `job` must follow."""
+    where, args = narrowed(follows.kind, None, placeholder)
+    if follows.doc_ids:
+        marks = ", ".join(placeholder for _ in follows.doc_ids)
+        where += (f" AND (doc_id IN ({marks}) OR doc_id IN (SELECT doc_id FROM jobs WHERE state IN"
+                  f" ({placeholder}, {placeholder}) AND kind = {placeholder}"
+                  f" AND (key = {placeholder} OR key LIKE {placeholder})))")
+        args += (*follows.doc_ids, *PENDING, job.kind, job.key, job.key + AFTER + "%")
+    return where, args
+
+
+def in_order(job: Job, latest: Job | None) -> Job | None:
+    """`job` keyed to run behind `latest`, the newest pending write it must follow; None when `latest` is this very
+    write (a client's retry, to merge with). Merged with an older identical write, it would run ahead of the
+    writes queued since (delete, upload, delete would end with the document back)."""
+    if latest is None:
+        return job
+    if latest.kind == job.kind and latest.key.split(AFTER)[0] == job.key:
+        return None
+    return replace(job, key=f"{job.key}{AFTER}{latest.id}")
+
+
 def full(max_pending: int) -> QueueFull:
     """The error a bounded queue answers a new job with once `max_pending` jobs are pending."""
     return QueueFull(f"the job queue is full ({max_pending} writes pending); retry in a few seconds")
@@ -107,10 +142,12 @@ class JobQueue(Protocol):
         the queue for `wait_s` seconds (a queue the index folder's runner lock does not cover)."""
         ...
 
-    def submit(self, job: Job) -> tuple[Job, bool]:
+    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
         """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new).
 
-        QueueFull when the queue was opened with `max_pending` and that many jobs are pending already.
+        With `follows`, first and in the same transaction: merge with the newest pending job it names when that is
+        the same write, else queue `job` behind it (`in_order`). QueueFull when the queue was opened with
+        `max_pending` and that many jobs are pending already.
         """
         ...
 

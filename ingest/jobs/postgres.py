@@ -9,11 +9,14 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import fields
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, RunnerBusy, full, narrowed
+if TYPE_CHECKING:
+    import psycopg
+
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, followed, full, in_order, narrowed
 
 MIGRATIONS = [
     f"""
@@ -45,6 +48,7 @@ MIGRATIONS = [
     "ALTER TABLE jobs ADD COLUMN payload TEXT",  # concept jobs carry their change as JSON
 ]
 RUNNER_LOCK = 0x6B62_726E  # session advisory lock held by the database's one job runner ("kbrn")
+ORDER_LOCK = 0x6B62_6F72  # transaction advisory lock of writes queued in order behind a document's others ("kbor")
 _COLUMNS = [f.name for f in fields(Job)]
 _PENDING = f"state IN ({', '.join(repr(s) for s in PENDING)})"
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM jobs"
@@ -95,12 +99,24 @@ class PostgresQueue:
         self._locked = conn
 
     @reported_unavailable
-    def submit(self, job: Job) -> tuple[Job, bool]:
-        """Add `job` unless a pending job of the same kind has its key."""
+    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`)."""
+        if follows is None:
+            return self._insert(self.db.connection(), job)
+        with self.db.transaction() as conn:
+            # One lock for every ordered write: the newest pending write a job follows cannot change until it is in.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
+            where, args = followed(follows, job, "%s")
+            latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
+                                       args).fetchone())
+            ordered = in_order(job, latest)
+            return (latest, False) if ordered is None else self._insert(conn, ordered)
+
+    def _insert(self, conn: psycopg.Connection, job: Job) -> tuple[Job, bool]:
+        """Insert `job` on `conn` unless a pending job of the same kind has its key."""
         row = job.row()
         insert = (f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('%(' + n + ')s' for n in row)})"
                   f" ON CONFLICT (kind, key) WHERE {_PENDING} DO NOTHING RETURNING id")
-        conn = self.db.connection()
         while True:
             if self.max_pending is not None:
                 found = self.pending(job.kind, job.key)

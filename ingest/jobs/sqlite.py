@@ -11,7 +11,7 @@ from typing import Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Job, full, narrowed
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, followed, full, in_order, narrowed
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -118,9 +118,17 @@ class SqliteQueue:
         values["duplicate"] = bool(values["duplicate"])
         return Job(**values)
 
-    def submit(self, job: Job) -> tuple[Job, bool]:
-        """Add `job` unless a pending job of the same kind has its key."""
+    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`)."""
         with self._transaction() as conn:
+            if follows is not None:
+                where, args = followed(follows, job, "?")
+                latest = self._job(conn.execute(f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
+                                                args).fetchone())
+                ordered = in_order(job, latest)
+                if ordered is None:
+                    return latest, False
+                job = ordered
             found = conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
                                  (job.kind, job.key)).fetchone()
             if found:

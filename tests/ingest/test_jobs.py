@@ -23,6 +23,7 @@ from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs import runner as runner_module
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
 from ingest.jobs.sqlite import SqliteQueue
+from ingest.pipeline import doc_id_for
 from ingest.jobs.submit import check_upload, submit_concept_change, submit_delete, submit_metadata, submit_upload
 from tests.conftest import fill
 from tests.configs import config_for, store_for
@@ -142,6 +143,53 @@ def test_a_repeated_deletion_merges_only_while_it_is_the_documents_newest_pendin
     again, created = submit_delete(queue, "d1")
     assert created and again.id != first.id and submit_delete(queue, "d1") == (again, False)
     assert [queue.claim().id for _ in range(3)] == [first.id, upload.id, again.id] and queue.claim() is None
+
+
+def test_an_upload_merges_only_while_its_text_is_its_documents_newest_pending_write(queue, tmp_path):
+    # Found by a race in CI: upload, delete (queued behind it), upload again answered "already pending" with the
+    # first upload, which ran before the deletion: the client's last write was an upload and the document ended
+    # deleted.
+    def upload(data: bytes, name: str) -> tuple[Job, bool]:
+        return submit_upload(queue, tmp_path, data, check_upload(data, name))
+
+    first, created = upload(NOTE, "note.txt")
+    assert created and upload(NOTE, "retry.txt") == (first, False)
+    deletion, _ = submit_delete(queue, first.doc_id)
+    again, created = upload(NOTE, "again.txt")
+    assert created and again.id != first.id and again.doc_id == first.doc_id
+    assert upload(NOTE, "retry.txt") == (again, False)
+    crlf = NOTE.replace(b"\n", b"\r\n")  # the same text under another file's id
+    assert doc_id_for(uploads.source_for(check_upload(crlf, "crlf.txt").content_hash, ".txt")) != first.doc_id
+    assert upload(crlf, "crlf.txt") == (again, False)
+    last, _ = submit_delete(queue, first.doc_id)
+    assert [queue.claim().id for _ in range(4)] == [first.id, deletion.id, again.id, last.id]
+    assert queue.claim() is None
+
+
+def test_writes_racing_on_one_document_run_in_the_order_they_were_answered(queue, tmp_path):
+    # Each merge decision and its insert are one transaction: a write answered after another was answered (the
+    # calls did not overlap) names a job that runs no earlier, whichever clients sent them.
+    first, _ = submit_upload(queue, tmp_path, NOTE, check_upload(NOTE, "note.txt"))
+    calls: list[tuple[float, float, str]] = []  # (sent, answered, job id)
+    lock = threading.Lock()
+
+    def client() -> None:
+        for n in range(30):
+            sent = time.monotonic()
+            job = (submit_delete(queue, first.doc_id) if n % 2 == 0 else
+                   submit_upload(queue, tmp_path, NOTE, check_upload(NOTE, "again.txt")))[0]
+            with lock:
+                calls.append((sent, time.monotonic(), job.id))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    order = {job.id: n for n, job in enumerate(iter(queue.claim, None))}
+    assert len(order) > 2 and {job for _, _, job in calls} <= set(order)
+    late = [(a, b) for a in calls for b in calls if b[0] > a[1] and order[b[2]] < order[a[2]]]
+    assert not late, f"{len(late)} writes run before one answered earlier"
 
 
 def test_a_bounded_queue_refuses_new_jobs_while_full_but_still_merges_pending_ones(queue_place):
@@ -301,7 +349,7 @@ def test_an_upload_queued_after_a_deletion_of_its_copy_runs_after_it_and_is_kept
     doc_id = queue.get(first.id).doc_id
     early = submit(index_copy, NOTE, "early.txt")  # pending before the deletion (a runner died after publishing it)
     deletion, _ = submit_delete(queue, doc_id)
-    late, created = submit_upload(queue, jobs_dir(index_copy), NOTE, check_upload(NOTE, "late.txt"), after=deletion)
+    late, created = submit_upload(queue, jobs_dir(index_copy), NOTE, check_upload(NOTE, "late.txt"), indexed_as=doc_id)
     assert created and late.id != early.id  # not merged with the upload that runs before the deletion
     assert runner.drain() == 3
     assert [queue.get(j.id).state for j in (early, deletion, late)] == [DONE, DONE, DONE]
