@@ -92,6 +92,14 @@ def corrected_query(snapshot: Snapshot, query_vector: np.ndarray, config: Rankin
     return _unit(q)
 
 
+@dataclass(frozen=True)
+class Ranked:
+    """A ranking: (chunk_id, score) best first, and the score a passage needs for the search to show it."""
+
+    passages: list[tuple[int, float]]
+    floor: float
+
+
 @dataclass
 class _Candidates:
     """Centred vectors of candidate passages and of their neighbours, for scoring one query."""
@@ -177,8 +185,9 @@ def rank(
     steering: Steering = Steering(),
     shown_floor: tuple[float, float] = (float("-inf"), 0.0),
     bridge: Bridge | None = None,
-) -> list[tuple[int, float]]:
-    """Ranked (chunk_id, score), best first, at most k; `lang` keeps passages in that language.
+) -> Ranked:
+    """Ranked (chunk_id, score), best first, at most k, and the floor of those shown; `lang` keeps passages in that
+    language.
 
     `query_vector` may be None in lexical mode, which never reads it, or a call that waits for it (the lexical
     retrieval runs first, while the query is still being encoded); `bridge` translates the query's words for
@@ -189,14 +198,15 @@ def rank(
     each passage ranks `config.repeat_share` of the best score lower per passage of its document above it, and
     at most `config.per_document` passages of a document come before the others' next ones, among the passages
     a search shows: those scoring at least max(min_score, share x the best score), `shown_floor` = (min_score,
-    share); a cap among passages too weak to show would only empty the page. `steering` holds the concepts the
-    query names (`index/steering.py`).
+    share); a cap among passages too weak to show would only empty the page. Grouped, min_score alone. `steering`
+    holds the concepts the query names (`index/steering.py`); the best score the share is taken of is the best
+    without their bonus, so a named concept raises its passages, not the bar for the others.
     """
     if query_vector is None and mode != "lexical":
         raise ValueError(f"{mode} ranking needs the query vector")
     n = snapshot.n_chunks
     if n == 0:
-        return []
+        return Ranked([], shown_floor[0])
     allowed = n if lang is None else snapshot.chunk_languages().get(lang, 0)
     # A language filter keeps only part of the candidates; widen the pool by that part's inverse share.
     pool = min(n, max(config.candidates, 20 * k) * n // max(1, allowed))
@@ -216,11 +226,12 @@ def rank(
     passages = snapshot.passages(sorted(candidates))
     ids = [c for c in sorted(passages) if lang is None or passages[c].lang == lang]
     if not ids:
-        return []
+        return Ranked([], shown_floor[0])
     if plan is not None:
         lexical.update(snapshot.lexical_of(plan, [c for c in ids if c not in lexical]))
     lexical_rows = np.asarray([lexical.get(c, 0.0) for c in ids], np.float32)
 
+    steered = np.zeros(len(ids), np.float32)
     if mode == "lexical":
         scores = lexical_rows
     else:
@@ -230,7 +241,8 @@ def rank(
             # Weak overlap (a shared common word, an English phrase quoted in a Swedish text) is as
             # likely by chance as not; only the part of BM25 above the floor counts as evidence.
             evidence = np.maximum(0.0, lexical_rows - config.lexical_floor) / (1 - config.lexical_floor)
-            extra = config.lexical_weight * evidence + _grounded(snapshot, ids, steering, config)
+            steered = _grounded(snapshot, ids, steering, config)
+            extra = config.lexical_weight * evidence + steered
         scores = _dense_in_context(cands, q, config)
         # The documents feedback follows are chosen on all the evidence (an exact title match is lexical).
         moved = _feedback(snapshot, cands, scores + extra, q, config)
@@ -241,8 +253,11 @@ def rank(
     # Squared: a passage of running text (prior near 1) loses next to nothing, a menu or heading much.
     scores = scores - config.filler_weight * (1 - content) ** 2
     _, docs = np.unique(np.asarray([passages[c].doc_id for c in ids], dtype=object), return_inverse=True)
+    ratio_floor = max(shown_floor[0], shown_floor[1] * float((scores - steered).max()))
+    floor = shown_floor[0] if group else ratio_floor
     if mode == "hybrid":
-        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor, k, docs, group)
+        scores = _lexical_best_shown(scores, lexical_rows, config.lexical_floor, shown_floor[0], ratio_floor, k,
+                                     docs, group)
     order = np.argsort(-scores, kind="stable")
     if group:
         _, first = np.unique(docs[order], return_index=True)
@@ -250,21 +265,21 @@ def rank(
     elif config.per_document > 0 or config.repeat_share > 0:
         # The shown passages are a prefix of the order, which is by score.
         best = float(scores[order[0]])
-        shown = int(np.count_nonzero(scores >= max(shown_floor[0], shown_floor[1] * best)))
+        shown = int(np.count_nonzero(scores >= floor))
         penalty = config.repeat_share * max(best, 0.0)
         head = _spread(order[:shown], scores, docs, penalty) if penalty > 0 else order[:shown]
         if config.per_document > 0:
             head = _capped(head, docs, config.per_document)
         order = np.concatenate([head, order[shown:]])
-    return [(int(ids[i]), float(scores[i])) for i in order[:k]]
+    return Ranked([(int(ids[i]), float(scores[i])) for i in order[:k]], floor)
 
 
-def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
-                        shown_floor: tuple[float, float], k: int, docs: np.ndarray, group: bool = False) -> np.ndarray:
-    """Scores with the passage the query's words match best (alone) raised onto the first page: to the ratio
-    threshold and to the k-th best other score where it fell below them, unless no passage reaches the absolute
-    floor. `docs` holds each candidate's document; with `group` (a page of documents), the k-th best other
-    document's score. "Alone" is among documents: a passage of another document matching as well leaves the
+def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float, min_score: float, shown: float,
+                        k: int, docs: np.ndarray, group: bool = False) -> np.ndarray:
+    """Scores with the passage the query's words match best (alone) raised onto the first page: to `shown`, the
+    ratio threshold, and to the k-th best other score where it fell below them, unless no passage reaches the
+    absolute floor `min_score` (`floor` is BM25's). `docs` holds each candidate's document; with `group` (a page
+    of documents), the k-th best other document's score. "Alone" is among documents: a passage of another document matching as well leaves the
     scores as they are (nothing tells which is meant), another passage of the same document does not (a paragraph
     the document repeats, its marker word and all, tied with itself and left the document off the page).
 
@@ -277,7 +292,7 @@ def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
     rivals = other_docs.copy() if group else np.ones(len(lexical), bool)
     rivals[best] = False
     # Not where nothing reaches the absolute floor: the search then says no passage answers well.
-    if lexical[best] <= floor or np.any(lexical[other_docs] == lexical[best]) or scores.max() < shown_floor[0]:
+    if lexical[best] <= floor or np.any(lexical[other_docs] == lexical[best]) or scores.max() < min_score:
         return scores
     if not group:
         others = scores[rivals]
@@ -286,7 +301,7 @@ def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float,
         np.maximum.at(per_doc, docs[rivals], scores[rivals])
         others = per_doc[np.isfinite(per_doc)]
     kth = float(np.partition(others, len(others) - k)[len(others) - k]) if len(others) >= k else float("-inf")
-    wanted = max(shown_floor[0], shown_floor[1] * float(scores.max()), kth)  # at most the best score
+    wanted = max(shown, kth)  # at most the best score
     if scores[best] >= wanted:
         return scores
     raised = scores.copy()

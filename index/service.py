@@ -306,19 +306,21 @@ class KnowledgeBase:
         matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang,
                          query_vector=vector() if semantic else None)
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
-        # Ungrouped, the per-document cap orders the passages the ratio threshold lets through (see `_floor`).
+        # The passages shown score at least min_score and, ungrouped, the ratio of the best (the per-document cap
+        # orders those): a page of documents for API clients has the absolute floor only. Lexical scores are on
+        # another scale (0..1 BM25) than the one the thresholds are calibrated for: no floor, as with `weak`.
         shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" and not weak else (0.0, 0.0)
         highlight_for = sentence_highlighter(query, query_lang)  # the query's side, before the wait for the vector
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
                       shown_floor, state.bridge)
-        floor = 0.0 if weak else self._floor(ranked, mode, group)
-        shown = [(c, s) for c, s in ranked if s >= floor]
+        floor = ranked.floor
+        shown = [(c, s) for c, s in ranked.passages if s >= floor]
         results = self._results(state, shown, highlight_for)
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
         cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= NAMES_A_CONCEPT][:2]
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
-                              results, cards, group, len(ranked) - len(shown), round(floor, 4),
+                              results, cards, group, len(ranked.passages) - len(shown), round(floor, 4),
                               encoded is not None and encoded.cut, encoded.tokens if encoded else None,
                               len(encoded.text) if encoded else None)
 
@@ -330,15 +332,6 @@ class KnowledgeBase:
     def query_language(self, text: str) -> QueryLanguage:
         """A query's language as search detects it: `und` when unsure, with the calibrated confidence."""
         return detect_query(text, self._state.snapshot.words_by_lang)
-
-    def _floor(self, ranked: list[tuple[int, float]], mode: str, group: bool) -> float:
-        # Lexical scores are on another scale (0..1 BM25); the thresholds are calibrated for the others.
-        # Document-level search lists documents for API clients: only the absolute floor applies.
-        if mode == "lexical":
-            return 0.0
-        if group or not ranked:
-            return self.min_score
-        return max(self.min_score, self.min_score_ratio * ranked[0][1])
 
     def _results(self, state: _Loaded, ranked: list[tuple[int, float]],
                  highlight_for: Callable[[str, str], Highlight]) -> list[SearchResult]:

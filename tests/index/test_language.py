@@ -118,7 +118,7 @@ def test_an_uncertain_query_ranks_as_a_query_of_no_language(kb):
     for query in uncertain:
         response = kb.search(query, k=10)
         vector = kb.embedder.embed_queries([query])[0]
-        unknown = rank(state.snapshot, query, vector, UNKNOWN, "hybrid", 10, None, False, plain)
+        unknown = rank(state.snapshot, query, vector, UNKNOWN, "hybrid", 10, None, False, plain).passages
         # The search shows the ranking's prefix that its score threshold lets through.
         shown = [r.chunk_id for r in response.results]
         assert shown and shown == [c for c, _ in unknown][:len(shown)]
