@@ -59,6 +59,11 @@ def _drop_frames(exc: BaseException | None) -> None:
 def unavailable(exc: BaseException, where: str) -> StoreUnavailable:
     """The StoreUnavailable a lost connection is (logged with its reason, which names hosts: not for clients)."""
     _drop_frames(exc)
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        # The server ended a statement at its time limit (a lock held by a long transaction, an overloaded server):
+        # it answers, the connection stays good, and "cannot be reached" would send an operator the wrong way.
+        log.warning("database statement over its time limit in %s: %s", where, str(exc).strip().replace("\n", " "))
+        return StoreUnavailable("the index database is busy (a statement ran past its time limit); try again shortly")
     _failures[0] += 1
     log.warning("database unreachable in %s: %s", where, str(exc).strip().replace("\n", " "))
     return StoreUnavailable("the index database cannot be reached; try again shortly")

@@ -254,6 +254,22 @@ def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_fo
     assert store.current() == published  # the next read opens a new connection
 
 
+def test_a_read_a_lock_holds_past_its_time_limit_is_reported_busy_not_unreachable(pg_url):
+    # Found by an attack: a table lock held by a long transaction made a read wait out its 30 s limit, and the
+    # answer said the database "cannot be reached", while it answered all along.
+    store = PostgresStore(pg_url, statement_timeout=1.0)
+    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
+        writer.put(*_document(0))
+        writer.commit()
+    published = store.current()
+    with psycopg.connect(pg_url) as locker:  # a transaction, open until the block ends
+        locker.execute("LOCK TABLE kb_versions IN ACCESS EXCLUSIVE MODE")
+        with pytest.raises(StoreUnavailable, match="busy") as raised:
+            store.current()
+        assert "cannot be reached" not in str(raised.value)
+    assert store.current() == published
+
+
 def test_a_connection_attempt_to_a_frozen_server_leaves_no_backend_behind(pg_server, pg_url):
     # psycopg leaves a timed-out attempt's socket to its traceback's frames: the server, answering again, accepted
     # it, and it sat there as an idle backend until those frames were collected (minutes in a quiet worker).
