@@ -142,6 +142,12 @@ class _Loaded:
     languages: list[str]
     bridge: Bridge
 
+    @functools.cached_property
+    def summaries(self) -> tuple[dict, ...]:
+        """Every document's metadata as listed, built once per version (0.5 s at 20,000 documents)."""
+        chunk_counts = self.snapshot.chunk_counts()
+        return tuple(_summary(d, chunk_counts.get(d.doc_id, 0)) for d in self.snapshot.documents())
+
 
 T = TypeVar("T")
 # Threads that stay, per process, for the part of a search that runs beside its encode (see `search`), as many as
@@ -416,9 +422,7 @@ class KnowledgeBase:
 
     def documents(self) -> list[dict]:
         """Metadata of every document (no text)."""
-        snapshot = self._state.snapshot
-        chunk_counts = snapshot.chunk_counts()
-        return [_summary(d, chunk_counts.get(d.doc_id, 0)) for d in snapshot.documents()]
+        return [dict(d) for d in self._state.summaries]  # copies: a caller may add to its own
 
     def duplicate_of(self, content_hash: str, text_hash: str) -> dict | None:
         """Metadata of a document with these bytes or the same normalised text, or None."""

@@ -120,6 +120,14 @@ def test_documents_and_document(api):
     assert 0 <= chunk["start"] < chunk["end"] <= len(doc["text"])
 
 
+def test_the_document_listing_links_through_each_requests_own_root(client):
+    # The listing is serialised once per version and root: a cached body must not hand one host's links to another.
+    for root in ("http://a.example", "http://b.example", "http://a.example"):
+        listing = client.get("/api/documents", base_url=root).get_json()["documents"]
+        assert len(listing) == 5
+        assert all(d["citation"]["url"].startswith(root + "/documents/") for d in listing), root
+
+
 def test_unknown_document_is_404(api):
     api("/api/documents/0000000000000000", 404)
 
