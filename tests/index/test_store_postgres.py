@@ -231,13 +231,19 @@ def test_verify_of_an_unreachable_database_says_the_index_cannot_be_opened_not_d
     assert proc.returncode == 3 and "error: the index database cannot be reached" in proc.stderr, proc.stderr
 
 
-def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_for_ever(pg_url):
-    # A frozen server (SIGSTOP here; a partition without a reset, a hung host) keeps the socket open and never
-    # answers: without a client deadline, a read waited for ever and held its request thread.
+def _published_with_limit(pg_url: str) -> PostgresStore:
+    """A store whose statements run at most 1 s, with one document published."""
     store = PostgresStore(pg_url, statement_timeout=1.0)
     with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
         writer.put(*_document(0))
         writer.commit()
+    return store
+
+
+def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_for_ever(pg_url):
+    # A frozen server (SIGSTOP here; a partition without a reset, a hung host) keeps the socket open and never
+    # answers: without a client deadline, a read waited for ever and held its request thread.
+    store = _published_with_limit(pg_url)
     published = store.current()
     conn = store.db.connection()
     with pytest.raises(psycopg.errors.QueryCanceled):  # the server cancels a statement over the limit itself
@@ -257,10 +263,7 @@ def test_a_server_that_stops_answering_costs_a_read_its_deadline_not_a_thread_fo
 def test_a_read_a_lock_holds_past_its_time_limit_is_reported_busy_not_unreachable(pg_url):
     # Found by an attack: a table lock held by a long transaction made a read wait out its 30 s limit, and the
     # answer said the database "cannot be reached", while it answered all along.
-    store = PostgresStore(pg_url, statement_timeout=1.0)
-    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
-        writer.put(*_document(0))
-        writer.commit()
+    store = _published_with_limit(pg_url)
     published = store.current()
     with psycopg.connect(pg_url) as locker:  # a transaction, open until the block ends
         locker.execute("LOCK TABLE kb_versions IN ACCESS EXCLUSIVE MODE")
@@ -273,10 +276,7 @@ def test_a_read_a_lock_holds_past_its_time_limit_is_reported_busy_not_unreachabl
 def test_a_connection_attempt_to_a_frozen_server_leaves_no_backend_behind(pg_server, pg_url):
     # psycopg leaves a timed-out attempt's socket to its traceback's frames: the server, answering again, accepted
     # it, and it sat there as an idle backend until those frames were collected (minutes in a quiet worker).
-    store = PostgresStore(pg_url, statement_timeout=1.0)
-    with store.writer(IndexSettings(embedder="hash:64", suggest=False)) as writer:
-        writer.put(*_document(0))
-        writer.commit()
+    store = _published_with_limit(pg_url)
     store.db.close()  # the next read connects anew, to the frozen server
 
     def backends() -> int:
