@@ -279,9 +279,10 @@ def _lexical_best_shown(scores: np.ndarray, lexical: np.ndarray, floor: float, m
     """Scores with the passage the query's words match best (alone) raised onto the first page: to `shown`, the
     ratio threshold, and to the k-th best other score where it fell below them, unless no passage reaches the
     absolute floor `min_score` (`floor` is BM25's). `docs` holds each candidate's document; with `group` (a page
-    of documents), the k-th best other document's score. "Alone" is among documents: a passage of another document matching as well leaves the
-    scores as they are (nothing tells which is meant), another passage of the same document does not (a paragraph
-    the document repeats, its marker word and all, tied with itself and left the document off the page).
+    of documents), the k-th best other document's score. "Alone" is among documents: a passage of another
+    document matching as well leaves the scores as they are (nothing tells which is meant), another passage of the
+    same document does not (a paragraph the document repeats, its marker word and all, tied with itself and left
+    the document off the page).
 
     Dense similarity cannot tell near-copies apart by the one word they differ in (a code, a name): copies holding
     only the copied sentence can outscore the document that holds it, code and all, so far that the ratio
