@@ -70,11 +70,12 @@ def submit_delete(queue: JobQueue, doc_id: str) -> tuple[Job, bool]:
 
 def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, bool]:
     """Queue a (checked) metadata edit of a document; (job, False) when the very same edit is the newest pending
-    one of that document."""
+    write of that document (not when a deletion or an upload of it was queued since: edit, delete, upload, edit
+    again would end with the re-uploaded document unedited)."""
     payload = json.dumps(changes, ensure_ascii=False, sort_keys=True)
     key = f"{doc_id} " + hashlib.sha256(payload.encode("utf-8")).hexdigest()
     return queue.submit(Job(id=uuid.uuid4().hex, kind=METADATA, key=key, doc_id=doc_id, payload=payload),
-                        Follows(METADATA, (doc_id,)))
+                        Follows(None, (doc_id,)))
 
 
 def submit_concept_change(queue: JobQueue, change: ConceptChange) -> tuple[Job, bool]:

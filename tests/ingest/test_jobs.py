@@ -134,6 +134,23 @@ def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
     assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
 
 
+def test_a_repeated_metadata_edit_merges_only_while_it_is_the_documents_newest_pending_write(queue, tmp_path):
+    # Found racing clients on the served stack: edit, delete, upload the same file again, the same edit again was
+    # merged with the first edit, which ran before the deletion: the re-uploaded document ended without the edit
+    # the client sent last.
+    first, _ = submit_upload(queue, tmp_path, NOTE, check_upload(NOTE, "note.txt"))
+    edit = {"title": "Kundereisen"}
+    edited, created = submit_metadata(queue, first.doc_id, edit)
+    assert created and submit_metadata(queue, first.doc_id, edit) == (edited, False)  # a retry
+    deletion, _ = submit_delete(queue, first.doc_id)
+    again, created = submit_upload(queue, tmp_path, NOTE, check_upload(NOTE, "again.txt"))
+    assert created and again.doc_id == first.doc_id
+    last, created = submit_metadata(queue, first.doc_id, edit)
+    assert created and last.id != edited.id and submit_metadata(queue, first.doc_id, edit) == (last, False)
+    assert [queue.claim().id for _ in range(5)] == [first.id, edited.id, deletion.id, again.id, last.id]
+    assert queue.claim() is None
+
+
 def test_a_repeated_deletion_merges_only_while_it_is_the_documents_newest_pending_write(queue):
     # Delete, upload the document's text again, delete again: merged with the first, the upload would run last.
     first, created = submit_delete(queue, "d1")
