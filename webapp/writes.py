@@ -181,8 +181,12 @@ def _require_document(doc_id: str) -> None:
     try:
         get_kb().document(doc_id)
     except NotFound:
-        if queue().latest_pending(UPLOAD, doc_id) is None:
-            raise
+        if queue().latest_pending(UPLOAD, doc_id) is not None:
+            return
+        # Its upload's job may have published and ended since this request loaded its version (the runner
+        # publishes before it records the job done): that version is served once loaded.
+        current_app.extensions["kb"].refresh()
+        get_kb().document(doc_id)
 
 
 def delete(doc_id: str) -> tuple[dict, int]:

@@ -311,6 +311,27 @@ def test_a_delete_sent_before_its_uploads_job_ran_is_queued_behind_it_and_the_do
     assert writer.delete("0123456789abcdef")[0] == 404
 
 
+def test_a_delete_whose_uploads_job_ends_while_it_is_checked_is_queued_not_refused(writer, monkeypatch):
+    # Found attacking the queue's order: a DELETE sent after its upload's 202 loads the version served before the
+    # runner published the upload, and asks the queue for a pending upload after the runner recorded it done: it
+    # saw the document nowhere and answered 404, and the document the client deleted stayed.
+    status, queued, _ = writer.upload(NOTE)
+    assert status == 202
+    doc_id = queued["job"]["doc_id"]
+    jobs = writer.client.application.extensions["jobs"]
+    asked = jobs.latest_pending
+
+    def after_the_runner(kind, doc=None):
+        monkeypatch.setattr(jobs, "latest_pending", asked)
+        assert writer.drain() == 1  # the upload publishes and ends between the request's two looks
+        return asked(kind, doc)
+
+    monkeypatch.setattr(jobs, "latest_pending", after_the_runner)
+    status, body, _ = writer.delete(doc_id)
+    assert status == 202, body
+    assert writer.drain() == 1 and writer.client.get(f"/api/documents/{doc_id}").status_code == 404
+
+
 def test_deletes_and_uploads_of_one_file_racing_a_running_runner_never_lose_it(writer, index_copy):
     status, queued, _ = writer.upload(NOTE)
     writer.drain()
