@@ -15,6 +15,8 @@ from index.service import KnowledgeBase
 log = logging.getLogger(__name__)
 
 MISSING_RETRY_S = 1.0
+# A request that finds another thread opening the index waits this long for it (opening takes seconds).
+OPENING_WAIT_S = 30.0
 # While the index's database cannot be reached, one request at a time, at most this often, checks whether it is
 # back; the others answer 503 at once instead of each waiting out a connection attempt (10 s or more to a server
 # that stopped answering), which under a burst held every thread and ended in gateway timeouts.
@@ -63,12 +65,19 @@ class KBHolder:
         for again at most once a second, an unreachable database as often (`OUTAGE_RECHECK_S`).
         """
         if self._kb is None:
-            now = time.monotonic()
-            if now - self._checked < MISSING_RETRY_S or not self._lock.acquire(blocking=False):
+            if not self._lock.acquire(blocking=False):
+                # Another thread is opening it: opening a published index takes seconds, so wait for that rather
+                # than answer that there is no index. Not while its database cannot be reached: that attempt may
+                # wait out a connection timeout, and a burst waiting with it would hold every thread (see
+                # OUTAGE_RECHECK_S).
+                if not isinstance(self._error, StoreUnavailable) and self._lock.acquire(timeout=OPENING_WAIT_S):
+                    self._lock.release()
                 return
             try:
-                self._checked = now
-                self._open()
+                now = time.monotonic()
+                if now - self._checked >= MISSING_RETRY_S:
+                    self._checked = now
+                    self._open()
             finally:
                 self._lock.release()
             return

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,29 @@ def test_missing_index_is_503_until_one_is_published(seed_index, tmp_path, monke
     assert page.status_code == 503 and b"not available" in page.data
     copy_index(seed_index, index_dir)
     assert client.get("/healthz").status_code == 200
+
+
+def test_requests_arriving_while_a_published_index_is_opened_wait_for_it(seed_index, tmp_path, monkeypatch):
+    # Found attacking two replicas on one database: while one thread of a worker opened an index published since
+    # the worker started, its other threads answered 503 index_not_found, though the index was there.
+    monkeypatch.setattr(kb_module, "MISSING_RETRY_S", 0)
+    index_dir = tmp_path / "index"
+    app = create_app({"KB_INDEX_DIR": str(index_dir)})
+    assert app.test_client().get("/healthz").status_code == 503
+    copy_index(seed_index, index_dir)
+    start, statuses = threading.Barrier(6), []
+
+    def ask() -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(client.get("/api/search?q=kundlojalitet").status_code)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 6
 
 
 def test_newly_published_version_is_served_on_the_very_next_request(index_copy: Path, tmp_path):
