@@ -110,10 +110,9 @@ def followed(follows: Follows, job: Job, placeholder: str) -> tuple[str, tuple[s
     """The SQL conditions (" AND ...") and arguments that find the pending jobs `job` must follow."""
     where, args = narrowed(follows.kind, None, placeholder)
     if follows.doc_ids:
-        marks = ", ".join(placeholder for _ in follows.doc_ids)
-        where += (f" AND (doc_id IN ({marks}) OR doc_id IN (SELECT doc_id FROM jobs WHERE state IN"
-                  f" ({placeholder}, {placeholder}) AND kind = {placeholder}"
-                  f" AND (key = {placeholder} OR key LIKE {placeholder})))")
+        marks, states = (", ".join(placeholder for _ in values) for values in (follows.doc_ids, PENDING))
+        where += (f" AND (doc_id IN ({marks}) OR doc_id IN (SELECT doc_id FROM jobs WHERE state IN ({states})"
+                  f" AND kind = {placeholder} AND (key = {placeholder} OR key LIKE {placeholder})))")
         args += (*follows.doc_ids, *PENDING, job.kind, job.key, job.key + AFTER + "%")
     return where, args
 

@@ -17,6 +17,7 @@ from ..pipeline import doc_id_for, load_text
 from . import spool
 from .base import CONCEPT, DELETE, METADATA, UPLOAD, Follows, Job, JobQueue
 
+
 @dataclass(frozen=True)
 class CheckedUpload:
     """An upload that can become a document: its client name, suffix, and hashes of its bytes and of its text."""
@@ -51,9 +52,10 @@ def submit_upload(queue: JobQueue, jobs_dir: Path, data: bytes, upload: CheckedU
               content_hash=upload.content_hash, suffix=upload.suffix,
               doc_id=doc_id_for(uploads.source_for(upload.content_hash, upload.suffix)),
               payload=json.dumps(metadata, ensure_ascii=False) if metadata else None)
+    documents = (job.doc_id,) if indexed_as in (None, job.doc_id) else (job.doc_id, indexed_as)
     spool.write(jobs_dir, job, data)
     try:
-        queued, created = queue.submit(job, Follows(None, tuple(dict.fromkeys(filter(None, (job.doc_id, indexed_as))))))
+        queued, created = queue.submit(job, Follows(None, documents))
     except BaseException:
         spool.remove(jobs_dir, job)  # a refused job (the queue is full) leaves no bytes behind
         raise
