@@ -82,13 +82,13 @@ def test_a_page_of_documents_shows_the_one_holding_the_query_words():
     scores = np.array([*np.linspace(0.5, 0.3, 12), 0.1, 0.05], np.float32)
     lexical = np.zeros(14, np.float32)
     lexical[13] = 0.3  # its second passage holds the code
-    raised = _lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs, group=True)
+    raised = _lexical_best_shown(scores, lexical, 0.1, float("-inf"), 0.0, k=10, docs=docs, group=True)
     best_per_doc = {int(d): max(float(s) for s, e in zip(raised, docs) if e == d) for d in set(docs.tolist())}
     page = sorted(best_per_doc, key=lambda d: -best_per_doc[d])[:10]
     assert 12 in page and raised[13] > raised[12]  # on the page, by the passage that holds the code
     # Not where another document's passage matches the words as well: nothing then tells which is meant.
     lexical[0] = 0.3
-    assert np.array_equal(_lexical_best_shown(scores, lexical, 0.1, (float("-inf"), 0.0), k=10, docs=docs, group=True),
+    assert np.array_equal(_lexical_best_shown(scores, lexical, 0.1, float("-inf"), 0.0, k=10, docs=docs, group=True),
                           scores)
 
 
