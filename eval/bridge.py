@@ -70,9 +70,8 @@ class _Searcher:
             self._seen[query] = (self.kb._encode(fit_query(self.kb.embedder, query)), self.kb.query_language(query).lang)
         vector, query_lang = self._seen[query]
         state = self.kb._state
-        shown_floor = (self.kb.min_score, self.kb.min_score_ratio) if mode != "lexical" else (0.0, 0.0)
-        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, config, shown_floor=shown_floor,
-                      bridge=state.bridge)
+        ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, config,
+                      shown_floor=self.kb.shown_floor(mode), bridge=state.bridge)
         shown = [c for c, s in ranked.passages if s >= ranked.floor]
         passages = state.snapshot.passages(shown)
         return [self.sources[passages[c].doc_id] for c in shown], shown

@@ -313,9 +313,8 @@ class KnowledgeBase:
                          query_vector=vector() if semantic else None)
         steering = steering_for(matches, state.catalogue, query_lang, self.ranking.concept_min_score)
         # The passages shown score at least min_score and, ungrouped, the ratio of the best (the per-document cap
-        # orders those): a page of documents for API clients has the absolute floor only. Lexical scores are on
-        # another scale (0..1 BM25) than the one the thresholds are calibrated for: no floor, as with `weak`.
-        shown_floor = (self.min_score, self.min_score_ratio) if mode != "lexical" and not weak else (0.0, 0.0)
+        # orders those): a page of documents for API clients has the absolute floor only.
+        shown_floor = self.shown_floor(mode, weak)
         highlight_for = sentence_highlighter(query, query_lang)  # the query's side, before the wait for the vector
         ranked = rank(state.snapshot, query, vector, query_lang, mode, k, lang, group, self.ranking, steering,
                       shown_floor, state.bridge)
@@ -329,6 +328,11 @@ class KnowledgeBase:
                               results, cards, group, len(ranked.passages) - len(shown), round(floor, 4),
                               encoded is not None and encoded.cut, encoded.tokens if encoded else None,
                               len(encoded.text) if encoded else None)
+
+    def shown_floor(self, mode: str, weak: bool = False) -> tuple[float, float]:
+        """(min_score, share of the best score) a passage needs to be shown: none in lexical mode, whose BM25 scores
+        are on another scale than the thresholds were calibrated on, nor for a reader who asked for the weak ones."""
+        return (self.min_score, self.min_score_ratio) if mode != "lexical" and not weak else (0.0, 0.0)
 
     def _encode(self, query: QueryText) -> np.ndarray:
         """The query's vector, encoded in its turn (`Overloaded` when the encoder has too much work queued)."""

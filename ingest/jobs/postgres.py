@@ -9,12 +9,9 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import fields
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
-
-if TYPE_CHECKING:
-    import psycopg
 
 from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, followed, full, in_order, narrowed
 
@@ -102,18 +99,19 @@ class PostgresQueue:
     def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
         """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`)."""
         if follows is None:
-            return self._insert(self.db.connection(), job)
-        with self.db.transaction() as conn:
+            return self._insert(job)
+        with self.db.transaction() as conn:  # this thread's connection, which `_insert` uses too
             # One lock for every ordered write: the newest pending write a job follows cannot change until it is in.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
             where, args = followed(follows, job, "%s")
             latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
                                        args).fetchone())
             ordered = in_order(job, latest)
-            return (latest, False) if ordered is None else self._insert(conn, ordered)
+            return (latest, False) if ordered is None else self._insert(ordered)
 
-    def _insert(self, conn: psycopg.Connection, job: Job) -> tuple[Job, bool]:
-        """Insert `job` on `conn` unless a pending job of the same kind has its key."""
+    def _insert(self, job: Job) -> tuple[Job, bool]:
+        """Insert `job` unless a pending job of the same kind has its key."""
+        conn = self.db.connection()
         row = job.row()
         insert = (f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('%(' + n + ')s' for n in row)})"
                   f" ON CONFLICT (kind, key) WHERE {_PENDING} DO NOTHING RETURNING id")

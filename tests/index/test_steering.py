@@ -59,7 +59,7 @@ def test_a_named_concept_raises_its_passages_not_the_bar_the_others_must_pass(kb
     def ranked(weight: float):
         config = dataclasses.replace(kb.ranking, named_concept_weight=weight, feedback_weight=0.0)
         return rank(state.snapshot, query, vector, lang, k=10, config=config, steering=steering,
-                    shown_floor=(kb.min_score, kb.min_score_ratio), bridge=state.bridge)
+                    shown_floor=kb.shown_floor("hybrid"), bridge=state.bridge)
 
     plain, steered, strong = ranked(0.0), ranked(0.2), ranked(2.0)
     assert plain.floor == pytest.approx(steered.floor) == pytest.approx(strong.floor)
