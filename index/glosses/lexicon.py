@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from ..lexical import stemmer
 from .english import commonest, zipf
-from .spelling import LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key, swedish_spelling
+from .spelling import UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key, swedish_spelling
 from .stopwords import is_stopword
 
 ENGLISH = "english"  # the `source` of a word glossed as itself
@@ -478,7 +478,7 @@ class Lexicon:
 
     def _loanword(self, word: str, loans: bool = True) -> WordGloss | None:
         for base in loan_spellings(word):
-            for ending, english in LOAN_SPELLINGS:
+            for ending, english in UNLISTED_LOAN_SPELLINGS:
                 for inflected in ("", "en", "er", "et", "erna", "ar", "a", "e", "s", "t"):
                     tail = ending + inflected
                     root = base[:len(base) - len(tail)]

@@ -43,6 +43,14 @@ LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("it�
                    ("ens", "ence"), ("ör", "or"), ("ur", "ure"), ("ism", "ism"), ("tie", "tion"), ("sie", "sion"),
                    ("ering", "ation"), ("ell", "al"), ("eel", "al"), ("är", "ar"), ("ær", "ar"), ("air", "ar"),
                    ("erbar", "able"), ("eerbaar", "able"), ("fuld", "ful"), ("full", "ful"), ("vol", "ful"))
+# More loan endings, for a word no dictionary lists only (proprietær: proprietary, manuel: manual, inklusiv:
+# inclusive, migreren: migrate); matched on the word as `loan_spellings` respells it, so a Nordic -ikk is -icc
+# (spesifikk: specific). Among a listed word's senses they would prefer a lookalike to its first sense
+# (alternativ: alternative before option; statistikk: statistic before statistics).
+UNLISTED_LOAN_SPELLINGS = (*LOAN_SPELLINGS, ("aal", "al"), ("iel", "ial"), ("uel", "ual"), ("nel", "nal"),
+                           ("rel", "ral"), ("är", "ary"), ("ær", "ary"), ("iv", "ive"), ("icc", "ic"),
+                           ("eren", "ate"), ("ere", "ate"), ("era", "ate"))
+_SOFT_S = re.compile("s(?=[eiy])")  # Norwegian and Danish write a soft c as s (sentral, prosess, spesifikk)
 
 
 def loan_spellings(word: str) -> list[str]:
@@ -50,7 +58,7 @@ def loan_spellings(word: str) -> list[str]:
     eksplicit, konfiguration), Dutch diaereses dropped (coördinator)."""
     english = word.replace("kv", "qu").replace("ks", "x").replace("k", "c")
     return list(dict.fromkeys((word, word.replace("kv", "qu").replace("k", "c"), english,
-                               word.translate(_DIAERESES))))
+                               word.translate(_DIAERESES), _SOFT_S.sub("c", english))))
 
 
 def english_spellings(word: str) -> set[str]:

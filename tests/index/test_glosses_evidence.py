@@ -242,6 +242,13 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "komplekse", "complex"),
     ("nl", "broncode", "source code"),    # an inflection is not cut from a word spelt as English writes (bronco)
     ("nl", "mechanisme", "mechanism"),    # the loan's English word, given only by a route through German, not action
+    ("da", "potentiel", "potential"),     # an unlisted loan's Danish -el is English -al
+    ("nl", "integreren", "integrate"),    # ... a loan verb's -eren English -ate
+    ("no", "spesifikke", "specific"),     # ... a soft c written s, -ikk English -ic, inflected
+    ("no", "proprietære", "proprietary"),  # ... -ær English -ary where English has no -ar word
+    ("da", "inklusiv", "inclusive"),      # ... -iv English -ive
+    ("no", "brukerstatistikk", "user statistics"),  # a listed part keeps its first sense, not a lookalike (statistic)
+    ("sv", "konfigurationsalternativ", "configuration option"),  # ... (alternative)
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
