@@ -38,6 +38,8 @@ def gloss_title(gloss: dict) -> str:
         # A compound the dictionaries do not list says so: its gloss is made of its parts' glosses.
         made = f"; a compound: {' + '.join(parts)}" if parts else ""
         return f"FreeDict {source.split(':', 1)[1]} dictionary{made}"
+    if source == "function-words":
+        return "A function word of the language (the knowledge base's list of them)"
     return "The word is English"
 
 

@@ -79,7 +79,9 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     """A word's entry with the sense its form and neighbours point to first (see `_cue`): an inflected adjective or a
     plural noun the dictionary lists as another word (Dutch oude: old man; verschillen: differ) is read through the
     form it inflects (oud: old; verschil: difference) where that is of the class the cue wants; a word before a
-    comparative (`after`, the text just after it) is an adverb."""
+    comparative (`after`, the text just after it) is an adverb. A function word keeps its list's order."""
+    if entry.via == "function":
+        return entry
     following = _NEXT.match(after[:40])
     if following is not None and following.group(1).casefold() in _COMPARATIVES.get(lexicon.lang, ()):
         return _as_adverb(entry)

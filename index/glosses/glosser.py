@@ -11,7 +11,7 @@ from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
 from .cues import read
-from .lexicon import ENGLISH, Lexicon, WordGloss
+from .lexicon import ENGLISH, FUNCTION_WORDS, Lexicon, WordGloss
 from .lexicons import Lexicons
 from .stopwords import is_stopword
 from .wordclass import word_classes
@@ -44,7 +44,9 @@ class Gloss:
     end: int
     term: str
     gloss: str
-    source: str  # "concept:<id>", "freedict:<dictionary>" or "english" (the word is English already)
+    # "concept:<id>", "freedict:<dictionary>", "function-words" (the language's list of them) or "english" (the word
+    # is English already)
+    source: str
     lang: str  # language of the gloss text
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
     parts: tuple[str, ...] = ()  # a compound's parts as glossed, modifier first (the gloss writes them apart)
@@ -166,7 +168,8 @@ def _idiom(words: list[str], entry: WordGloss, lang: str, lexicon: Lexicon) -> b
     rather than; bete sig: behave; bete: tusk): only then is it glossed whole; a phrase its words' glosses render
     (till exempel: for example) reads as well word by word, each word keeping its own gloss."""
     content = [w for w in words if not is_stopword(w, lang)]
-    found = [f for f in map(lexicon.lookup, content) if f is not None]
+    # A function word's list glosses it alone, not in the phrases it makes (heller: either; heller ikke: neither).
+    found = [f for f in map(lexicon.lookup, content) if f is not None and f.source != FUNCTION_WORDS]
     senses = {_root(w) for f in found for w in _WORD.findall(f.gloss) if not is_stopword(w, "en")}
     meaning = {_root(w) for sense in (entry.gloss, *entry.senses) for w in _WORD.findall(sense)
                if not is_stopword(w, "en")}
@@ -264,5 +267,5 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
 
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
-    source = ENGLISH if entry.source == ENGLISH else f"freedict:{entry.source}"
+    source = entry.source if entry.source in (ENGLISH, FUNCTION_WORDS) else f"freedict:{entry.source}"
     return Gloss(start, start + len(term), term, entry.gloss, source, "en", entry.senses, entry.parts)

@@ -21,6 +21,7 @@ from .spelling import UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spelli
 from .stopwords import is_stopword
 
 ENGLISH = "english"  # the `source` of a word glossed as itself
+FUNCTION_WORDS = "function-words"  # the `source` of a word its language's list of function words glosses
 # Inflection endings to strip when neither the word nor its Snowball stem is listed (Snowball leaves
 # short words alone: "nieuwe", "gaat"), and the dictionary-form endings to try on what is left.
 _ENDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -45,6 +46,7 @@ _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
+_MAX_FUNCTION_SENSES = 8  # as many as a dictionary word shows
 MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
@@ -112,7 +114,7 @@ class WordGloss:
     form: str
     gloss: str
     source: str
-    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english"
+    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english" | "function"
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
     # A compound's parts as glossed, modifier first, where English has no one word for it: its gloss is them
     # written as an English compound noun (market segment), not one token a reader or a program could split.
@@ -131,6 +133,8 @@ class Lexicon:
     cognates: dict[str, tuple] = field(default_factory=dict)  # spelling key (see `nordic_key`) -> (senses, source)
     lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
     kin: tuple["Lexicon", ...] = field(default=(), repr=False)  # sister languages' lexicons (see `KIN`), set on load
+    # Function word -> its English senses (see `function_word_senses`), set on load.
+    function_words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
@@ -146,6 +150,8 @@ class Lexicon:
             return self._memo[key]
         if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
+        if (function := self._function_word(key)) is not None:
+            return function
         found = (self._direct(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
@@ -192,6 +198,17 @@ class Lexicon:
                 phrases.sort(key=lambda phrase: -len(phrase[0]))
             self._phrases = found  # whole, in one step, as english_stems
         return self._phrases
+
+    def _function_word(self, word: str) -> WordGloss | None:
+        """A function word as its language's list glosses it (Danish nogen: some, any; not nøgen, naked), the senses
+        a dictionary lists for it after the list's own."""
+        senses = self.function_words.get(word)
+        if not senses:
+            return None
+        listed = self._direct(word)
+        more = (listed.gloss, *listed.senses) if listed is not None else ()
+        ordered = list(dict.fromkeys((*senses, *more)))[:_MAX_FUNCTION_SENSES]
+        return WordGloss(word, ordered[0], FUNCTION_WORDS, "function", tuple(ordered[1:]))
 
     def listed(self, form: str) -> WordGloss | None:
         """The entry of a form as the dictionaries list it, or None."""

@@ -2,6 +2,7 @@
 overruling a word's own dictionaries, part of speech from form and neighbour, past forms and loans found."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -131,7 +132,7 @@ def test_a_phrase_its_words_render_is_glossed_word_by_word(lex, catalogue):
 def test_a_word_before_a_comparative_is_an_adverb_in_english_ly_form(lex, catalogue):
     glosses = gloss_text("Systemet blir stadig mer komplekst.", "no", "en", catalogue, lex)
     assert "constantly" in first(glosses, "stadig").split(", ")  # stadig: fixed, constant; before mer: constantly
-    assert first(gloss_text("Det blir mye mer.", "no", "en", catalogue, lex), "mye") == "much"  # no -ly in use
+    assert "much" in first(gloss_text("Det blir mye mer.", "no", "en", catalogue, lex), "mye").split(", ")  # no -ly
 
 
 def test_a_word_alone_takes_its_part_of_speech_from_its_form(lex, catalogue):
@@ -302,8 +303,10 @@ def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, wor
 
 
 def test_a_danish_word_only_a_norwegian_dictionary_lists_is_glossed_as_bokmaal_glosses_it(lex):
-    # eng-nor read backwards gives Danish heller "rather than" alone; the Bokmål lexicon weighs swe-nor too.
-    assert lex.get("da").lookup("heller").gloss.split(", ")[0] == "rather"
+    # eng-nor read backwards gives Danish heller "rather than" alone; the Bokmål lexicon weighs swe-nor too. (The
+    # Danish list of function words glosses heller first, as either, neither: here its dictionaries alone.)
+    danish = dataclasses.replace(lex.get("da"), function_words={}, _memo={})
+    assert danish.lookup("heller").gloss.split(", ")[0] == "rather"
 
 
 def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
