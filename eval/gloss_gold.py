@@ -9,6 +9,7 @@ linguist accepts for it there ("|"-separated, written by hand before looking at 
 A second list (eval/gloss-gold-fresh, `--sample <lang> --seed 21`, none of the first list's words) was written the
 same way after the first had been tuned on, and is never tuned on: score it with `--folder eval/gloss-gold-fresh`.
 A third (eval/gloss-gold-third: `sample(lang, seed=33, exclude=<both lists' words>)`) was written once both had been read.
+A fourth (eval/gloss-gold-fourth: seed 47, none of the three lists' words) was written by hand before it was first scored.
 
 Matching rule: a gloss is right when one of its comma-separated translations, casefolded, without a leading "to "
 and surrounding punctuation, equals one of the accepted senses treated the same way. First-sense accuracy scores the
