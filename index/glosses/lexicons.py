@@ -19,7 +19,7 @@ from .stopwords import function_word_senses
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 24
+_FORMAT = 26
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->

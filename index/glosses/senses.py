@@ -58,6 +58,10 @@ _ASIDE = 100.0  # ranks a sense only a disagreeing pivot route gives after every
 # its weight falls with the number of translations beyond this many.
 _SPECIFIC = 3
 _PHRASE = 0.5  # an English phrase read backwards (rather than: heller) is an idiom the word renders, not its sense
+# How deu-eng's index writes a verb's object before it (etw. entwickeln: "etw entwickeln"); not a reflexive one,
+# whose entries are the reflexive verb's idioms (sich bieten: present itself), not the verb's senses.
+_OBJECT_MARKERS = ("etw", "jdn", "jdm", "jdnetw", "jdm etw")
+_LIGHT_VERBS = frozenset({"be", "do", "get", "give", "go", "have", "keep", "let", "make", "put", "set", "take"})
 # A word among the first translations of an English headword is what the headword means in that language.
 _EARLY = 3
 # Word classes the dictionaries tag alike on both sides (swe-nor's Swedish, eng-nor's English headwords).
@@ -309,11 +313,18 @@ def _bridge_table(bridge: Dictionary, wanted: set[str]) -> dict[str, list[tuple[
             if word in wanted:
                 table.setdefault(word, []).append(([(headword, weight)], classes))
         return table
-    for headword, entry in entries(bridge, wanted):
+    # deu-eng lists a verb's transitive uses under "etw. entwickeln" (develop), often its main sense, and the bare
+    # "entwickeln" under narrower ones (draw up, frame, develop a concept).
+    # An English light verb among such an entry's translations stands for a phrase whose noun it leaves out
+    # ("etw. anbieten": make, i.e. make an offer), not for what the verb means.
+    marked = {f"{marker} {word}": word for word in wanted for marker in _OBJECT_MARKERS}
+    for headword, entry in entries(bridge, wanted | set(marked)):
         found = list(dict.fromkeys(t for sense in senses(entry) for t in translations(sense)))
         found = [t for t in found if not (t.endswith("s") and t[:-1] in found)]
+        if headword.casefold() in marked:
+            found = [t for t in found if t.casefold() not in _LIGHT_VERBS]
         if found:
-            table.setdefault(headword.casefold(), []).append(
+            table.setdefault(marked.get(headword.casefold(), headword.casefold()), []).append(
                 ([(t, 1.0 / (1 + n)) for n, t in enumerate(found[:MAX_TRANSLATIONS])], word_classes(entry)))
     # A bridge word with many entries (deu-eng's Nachfrage: demand, enquiry, need, want...) says less of each.
     for found in table.values():

@@ -33,6 +33,12 @@ def test_a_route_through_german_does_not_overrule_the_direct_dictionary(lex):
     assert "lore" not in found.gloss and ("lore" not in found.senses or found.senses.index("lore") > 0)
 
 
+@pytest.mark.parametrize("lang, word", [("sv", "utveckla"), ("no", "utvikle")])
+def test_a_route_through_german_reads_a_verbs_transitive_entries(lex, lang, word):
+    # swe-deu: utveckla -> entwickeln, which deu-eng glosses draw up, frame; "etw. entwickeln" is develop.
+    assert lex.get(lang).lookup(word).gloss.split(", ")[0] == "develop"
+
+
 def test_a_vague_english_headword_read_backwards_does_not_win(lex):
     # eng-nld lists creëren late under "get"; nld-eng and "create" say what it means.
     assert "create" in lex.get("nl").lookup("creëren").gloss.split(", ")
