@@ -25,8 +25,10 @@ _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co co
     association society council agency ministry department centre center""".split())
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
 # BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
-# brace of the text never counts, nor does a backslash start a command the text never meant.
-_BIBTEX_LITERAL = str.maketrans({"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}"})
+# brace of the text never counts, nor does a backslash start a command the text never meant. LaTeX reads a tilde as a
+# non-breaking space and a caret as a superscript outside math (an error): as commands they print themselves.
+_BIBTEX_LITERAL = str.maketrans({"{": r"\textbraceleft{}", "}": r"\textbraceright{}", "\\": r"\textbackslash{}",
+                                 "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"})
 # What of a line goes in bold: emphasis ends where a line does, and opens and closes on no white space.
 _BOLD_LINE = re.compile(r"[^\s](?:[^\n]*[^\s])?")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

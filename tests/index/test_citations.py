@@ -108,6 +108,17 @@ def test_a_brace_or_backslash_in_a_field_loses_no_bibtex_entry(title):
     assert raw[0]["publisher"].startswith("Press ") and raw[0]["url"] == odd.url
 
 
+@pytest.mark.parametrize("title", ["Tilde ~ and caret ^ here", "x^2 ~ y", "~^~"])
+def test_a_tilde_or_caret_in_a_field_prints_itself_in_latex(title):
+    # LaTeX reads a bare ~ as a non-breaking space (the character is lost) and a bare ^ outside math as an error.
+    odd = Reference("d5", title, (f"Org {title}",), "2020", f"Press {title}", "en", f"{BASE}/documents/d5")
+    (raw,) = bibtexparser.loads(bibtex([passage(odd, 0)]), parser=BibTexParser(common_strings=True)).entries
+    commands = {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    assert raw["title"] == "".join(commands.get(ch, ch) for ch in title)
+    assert raw["publisher"] == "Press " + "".join(commands.get(ch, ch) for ch in title)
+    assert raw["author"] == "{Org " + "".join(commands.get(ch, ch) for ch in title) + "}"
+
+
 def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
     page = export(PACK, "html", "2026-12-03")
     document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)  # raises on any error
