@@ -271,7 +271,8 @@ def _fenced(code: str) -> str:
 
 
 def _md(text: str) -> str:
-    return re.sub(r"([\\`*_[\]<>#|])", r"\\\1", text)
+    # & too: a title that writes "&amp;" or "&lt;b&gt;" would render as the characters those entities name.
+    return re.sub(r"([\\`*_[\]<>#|&])", r"\\\1", text)
 
 
 def _heading(entry: Entry) -> str:

@@ -139,6 +139,14 @@ def test_markdown_cites_every_item_and_lists_the_references():
     assert "\n- Customer lock-on. (2001-05-14). Het Financieele Dagblad." in text and "(n.d.)" not in text
 
 
+def test_an_ampersand_in_markdown_is_escaped_so_an_entity_a_title_writes_is_not_rendered():
+    # CommonMark reads "&amp;" as "&" and "&lt;b&gt;" as "<b>": the title would show other characters than it has.
+    odd = Reference("d6", "AT&amp;T &lt;b&gt; & Co", ("Jane Doe",), "2020", "R&amp;D Press", "en", f"{BASE}/documents/d6")
+    text = export([passage(odd, 0)], "markdown", "2026-12-06")
+    assert "## 1. AT\\&amp;T \\&lt;b\\&gt; \\& Co\n" in text
+    assert "R\\&amp;D Press." in text and "&amp;" not in text.replace("\\&amp;", "")
+
+
 @pytest.mark.parametrize("ref, expected", [
     (REFS[0], "Michael Treacy; Wiersema, Fred (1993-01). Kundintimitet: vad det är & hur man bygger det."
               " Harvard Business Review. Language: Swedish (sv)."),
