@@ -16,13 +16,15 @@ from .language import lang_name
 from .records import DocHead
 from .text import CodeBlocks
 
-# Names that read as "Given Family" (capitalised words, no digits or punctuation but hyphens and apostrophes) ...
-_PERSON = re.compile(r"^(?:[A-ZÀ-Þ][\w.'’-]*\s+){1,3}[A-ZÀ-Þ][\w'’-]+$")
-# ... unless a word is an acronym (SAS, MIT) or names an organisation: those stay one literal name.
-_ACRONYM = re.compile(r"^[A-ZÀ-Þ]{2,}$")
+# Names that read as "Given Family" (capitalised words of any cased script: Łukasz, Šimon, Иван, Σωκράτης; no digits
+# or punctuation but hyphens and apostrophes) ...
+_PERSON = re.compile(r"^(?:[^\W\d_][\w.'’-]*\s+){1,3}[^\W\d_][\w'’-]+$")
+# ... unless a word is an acronym (SAS, MIT) or names an organisation (Inc. as inc): those stay one literal name.
+_ACRONYM = re.compile(r"^[^\W\d_]{2,}$")
 _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co corp company group institute institut
     university universitet universiteit college school review journal press media news magazine bank foundation
-    association society council agency ministry department centre center""".split())
+    association society council agency ministry department centre center organization organisation corporation
+    incorporated limited committee commission office bureau""".split())
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
 # BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
 # brace of the text never counts, nor does a backslash start a command the text never meant. LaTeX reads a tilde as a
@@ -151,7 +153,9 @@ def name_parts(name: str) -> tuple[str, str] | None:
 
 def _person(name: str) -> bool:
     words = name.split()
-    return bool(_PERSON.match(name)) and not any(_ACRONYM.match(w) or w.lower() in _ORGANISATION_WORDS for w in words)
+    return (bool(_PERSON.match(name)) and all(w[0].isupper() for w in words)
+            and not any(_ACRONYM.match(w) and w.isupper() or w.lower().rstrip(".") in _ORGANISATION_WORDS
+                        for w in words))
 
 
 def _date_parts(date: str | None) -> list[int]:

@@ -163,6 +163,12 @@ def test_a_one_line_citation_puts_the_title_first_when_no_author_is_known(ref, e
     ("Jane Doe", ("Doe", "Jane")), ("Doe, Jane", ("Doe", "Jane")), ("Jean-Luc Le Goff", ("Goff", "Jean-Luc Le")),
     ("SAS Institute", None), ("Vad är strategi", None), ("MIT Sloan Management Review", None),
     ("Peter Thomasson, SAS Institute", None),
+    # Capitals beyond Latin-1 start a name as Ø does; a cased script is read as Latin is, an uncased one stays whole.
+    ("Łukasz Żuk", ("Żuk", "Łukasz")), ("Čech, Šimon", ("Čech", "Šimon")), ("Иван Петров", ("Петров", "Иван")),
+    ("Σωκράτης Παπαδόπουλος", ("Παπαδόπουλος", "Σωκράτης")), ("Ørjan Ødegård", ("Ødegård", "Ørjan")),
+    ("山田 太郎", None), ("ИБМ Групп", None),
+    # An organisation word with its full stop, or spelt the American way, is still an organisation's.
+    ("Acme, Inc.", None), ("Acme Corp.", None), ("Example Ltd.", None), ("World Health Organization", None),
 ])
 def test_names_split_into_family_and_given_only_where_they_read_as_a_person(name, parts):
     assert name_parts(name) == parts
