@@ -26,6 +26,7 @@ _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co co
     association society council agency ministry department centre center organization organisation corporation
     incorporated limited committee commission office bureau""".split())
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
+_AND = re.compile(r"(?<!\S)and(?!\S)", re.IGNORECASE)
 # BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
 # brace of the text never counts, nor does a backslash start a command the text never meant. LaTeX reads a tilde as a
 # non-breaking space and a caret as a superscript outside math (an error): as commands they print themselves.
@@ -231,8 +232,14 @@ def _tex(text: str) -> str:
 
 def _bibtex_name(name: str) -> str:
     parts = name_parts(name)
-    # An organisation's name in braces is one name, not split at "and" or at its last word.
-    return f"{_tex(parts[0])}, {_tex(parts[1])}" if parts else "{" + _tex(name) + "}"
+    # An organisation's name in braces is one name, not split at "and" or at its last word. BibTeX splits names at an
+    # "and" of any case outside braces (a person's "Anna And Lee Berg" was two authors), and simpler readers split
+    # at one inside braces too: every such word is braced on its own.
+    return f"{_tex_name(parts[0])}, {_tex_name(parts[1])}" if parts else "{" + _tex_name(name) + "}"
+
+
+def _tex_name(text: str) -> str:
+    return _AND.sub(r"{\g<0>}", _tex(text))
 
 
 def markdown(entries: Sequence[Entry], compiled: str) -> str:

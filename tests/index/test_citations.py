@@ -8,7 +8,7 @@ import html5lib
 import pytest
 import rispy
 from bibtexparser.bparser import BibTexParser
-from bibtexparser.customization import convert_to_unicode, splitname
+from bibtexparser.customization import author, convert_to_unicode, splitname
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 
@@ -108,7 +108,7 @@ def test_a_brace_or_backslash_in_a_field_loses_no_bibtex_entry(title):
     assert raw[0]["publisher"].startswith("Press ") and raw[0]["url"] == odd.url
 
 
-@pytest.mark.parametrize("title", ["Tilde ~ and caret ^ here", "x^2 ~ y", "~^~"])
+@pytest.mark.parametrize("title", ["Tilde ~ with caret ^ here", "x^2 ~ y", "~^~"])
 def test_a_tilde_or_caret_in_a_field_prints_itself_in_latex(title):
     # LaTeX reads a bare ~ as a non-breaking space (the character is lost) and a bare ^ outside math as an error.
     odd = Reference("d5", title, (f"Org {title}",), "2020", f"Press {title}", "en", f"{BASE}/documents/d5")
@@ -117,6 +117,16 @@ def test_a_tilde_or_caret_in_a_field_prints_itself_in_latex(title):
     assert raw["title"] == "".join(commands.get(ch, ch) for ch in title)
     assert raw["publisher"] == "Press " + "".join(commands.get(ch, ch) for ch in title)
     assert raw["author"] == "{Org " + "".join(commands.get(ch, ch) for ch in title) + "}"
+
+
+def test_an_and_inside_a_name_does_not_split_it_into_two_bibtex_authors():
+    # BibTeX separates names at "and" in any case: "Anna And Lee Berg" was read as the authors "Berg, Anna" and "Lee".
+    odd = Reference("d7", "T", ("Anna And Lee Berg", "Johnson and Johnson", "Tom AND Jerry", "Jane Doe"), "2020", None,
+                    "en", f"{BASE}/documents/d7")
+    (raw,) = bibtexparser.loads(bibtex([passage(odd, 0)]), parser=BibTexParser(common_strings=True)).entries
+    names = author({"author": raw["author"]})["author"]
+    assert [name.replace("{", "").replace("}", "").rstrip(", ") for name in names] == [
+        "Berg, Anna And Lee", "Johnson and Johnson", "Tom AND Jerry", "Doe, Jane"]
 
 
 def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
