@@ -46,6 +46,10 @@ _HTML_META = {
 }
 
 
+# Google Scholar's inclusion guidelines write citation_publication_date with slashes, month and day unpadded.
+_SLASHED_DATE = re.compile(r"^\s*(\d{4})/(\d{1,2})(?:/(\d{1,2}))?\s*$", re.ASCII)
+
+
 def load_html(data: bytes, name: str) -> Extracted:
     """An HTML page's main text without navigation, scripts, headers and footers; title from <title> or <h1>."""
     # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
@@ -116,7 +120,15 @@ def _html_meta(tree) -> dict:
         best = min(values, key=lambda v: order.index(v[0]))[0]
         contents = [c for tag, c in values if tag == best]
         declared[field_name] = contents if field_name == "authors" else contents[0]
+    if isinstance(declared.get("date"), str):
+        declared["date"] = _iso_date(declared["date"])
     return declared
+
+
+def _iso_date(value: str) -> str:
+    """A date as Google Scholar asks pages to write it (2010/5/12, 2010/05), as ISO 8601; any other as it is."""
+    found = _SLASHED_DATE.match(value)
+    return "-".join([found[1], *(part.zfill(2) for part in found.groups()[1:] if part)]) if found else value
 
 
 def _first_text(tree, xpath: str) -> str:

@@ -51,6 +51,16 @@ def test_html_meta_tags_fill_title_every_citation_author_date_and_publisher():
     assert (doc.date, doc.publisher) == ("1993-01", "Harvard Business Review")
 
 
+@pytest.mark.parametrize("written, date", [("2010/5/12", "2010-05-12"), ("2020/05/17", "2020-05-17"),
+                                           ("2021/3", "2021-03"), ("2021", "2021"), ("2010/2/30", None)])
+def test_an_html_date_written_with_slashes_as_google_scholar_asks_is_read(written, date):
+    # Google Scholar's guidelines write citation_publication_date as 2010/5/12: it was dropped as no ISO date.
+    page = f"""<!doctype html><html><head><meta name="citation_title" content="Kundintimitet">
+    <meta name="citation_publication_date" content="{written}"></head>
+    <body><article><p>{TEXT}</p></article></body></html>""".encode()
+    assert prepared(page, "page.html").date == date
+
+
 @pytest.mark.parametrize("name, data, title", [
     ("notes.md", f"Some front matter line\n\n## Lojalitet i *endringstider*\n\n{TEXT}\n", "Lojalitet i endringstider"),
     ("notes.md", f"Kundereisen\n==========\n\n{TEXT}\n", "Kundereisen"),
