@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 ENCODER_QUEUE_TOKENS = 2 * QUERY_TOKEN_BUDGET + 32
 # The longest a query waits for its turn while shorter ones keep passing it.
 ENCODER_WAIT_S = 5.0
+# A document's glosses cover the chunks that begin within its first this many characters: glossing costs every
+# reader of the page about 4 ms per 1,000 characters of text (a 300 KB document took 1.2 s a request, one of made-up
+# compounds 3 s), and a page of 100,000 glossed words is not read word by word.
+MAX_GLOSSED_CHARS = 60_000
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -132,6 +136,15 @@ class SearchResponse:
         """Plain JSON-ready form, the shape of the HTTP API."""
         # Shallow: the fields are already plain values (dataclasses.asdict deep-copies, ~1 ms a search).
         return {**vars(self), "results": [dict(vars(r)) for r in self.results]}
+
+
+@dataclass(frozen=True)
+class DocumentGlosses:
+    """A document's glosses (API dicts, offsets into its text), and how far into its text they reach."""
+
+    glosses: list[dict]
+    until: int  # the text's length where every chunk is glossed (see `MAX_GLOSSED_CHARS`)
+    chunks: int  # how many of its chunks, from the first, are glossed
 
 
 @dataclass
@@ -387,13 +400,15 @@ class KnowledgeBase:
                           if not code.overlaps(g.start, g.end)])
         return found
 
-    def document_glosses(self, document: dict, reader: str) -> list[dict]:
-        """Glosses of a whole document (as `document` returns it), chunk by chunk in each chunk's language; its code
-        is not glossed (identifiers are no words of the passage's language)."""
+    def document_glosses(self, document: dict, reader: str) -> DocumentGlosses:
+        """Glosses of a document (as `document` returns it), chunk by chunk in each chunk's language, of its chunks
+        that begin within its first `MAX_GLOSSED_CHARS` characters; its code is not glossed (identifiers are no words
+        of the passage's language)."""
         reader, found, end = check_reader(reader), [], 0
-        deadline = self._split_deadline(chunk["lang"] for chunk in document["chunks"])
+        chunks = [c for c in document["chunks"] if c["start"] < MAX_GLOSSED_CHARS]
+        deadline = self._split_deadline(chunk["lang"] for chunk in chunks)
         code = CodeBlocks(document.get("code") or ())
-        for chunk in document["chunks"]:
+        for chunk in chunks:
             # Code is blanked, not glossed and dropped: its identifiers would spend the budget for splitting words.
             text = code.blanked(document["text"][chunk["start"]:chunk["end"]], chunk["start"])
             for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline):
@@ -402,7 +417,9 @@ class KnowledgeBase:
                 if start >= end and not code.overlaps(start, stop):
                     found.append({**g.to_dict(), "start": start, "end": stop})
             end = max(end, chunk["end"], found[-1]["end"] if found else 0)
-        return found
+        whole = len(chunks) == len(document["chunks"])
+        return DocumentGlosses(found, len(document["text"]) if whole else chunks[-1]["end"] if chunks else 0,
+                               len(chunks))
 
     def _split_deadline(self, langs: Iterable[str]) -> float:
         """One answer's budget for splitting words into compounds, counted once the lexicons it needs are loaded."""

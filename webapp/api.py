@@ -160,7 +160,8 @@ def document(doc_id: str) -> Response:
     body = kb.document(doc_id)
     body["citation"] = cite(body["citation"])
     if reader:
-        body["glosses"] = kb.document_glosses(body, reader)
+        glossed = kb.document_glosses(body, reader)
+        body["glosses"], body["glossed_until"] = glossed.glosses, glossed.until
     return jsonify(body)
 
 

@@ -174,7 +174,10 @@ SCHEMAS = {
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "content_hash": STR,
         "added_at": NULLABLE_STR, "citation": _ref("Citation"), "text": STR,
         "code": _array(_ref("CodeSpan")), "chunks": _array(_ref("Chunk")), "glosses": _array(_ref("Gloss")),
-    }, optional=("glosses",)),
+        "glossed_until": {"type": "integer", "minimum": 0,
+                          "description": "With glosses: the offset they reach (the passages that begin within the "
+                                         "first 60,000 characters are glossed); the text's length where all are."},
+    }, optional=("glosses", "glossed_until")),
     "DocumentMetadata": _metadata_body(),
     "Glossary": _object({"term": STR, "lang": STR, "to": {"enum": list(READER_LANGUAGES)},
                          "glosses": _array(_ref("Gloss"))}),

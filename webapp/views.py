@@ -303,7 +303,8 @@ def document(doc_id: str):
     selected = next((c for c in doc["chunks"] if chunk.isdigit() and c["ord"] == int(chunk)), None)
     span = _SPAN.match(request.args.get("hl", ""))
     sentence = (int(span[1]), int(span[2])) if span else None
-    glosses = kb.document_glosses(doc, reader) if reader != "off" else None
+    glossed = kb.document_glosses(doc, reader) if reader != "off" else None
+    glosses = glossed.glosses if glossed else None
     segments = render.document_segments(doc["text"], doc["chunks"], selected and selected["ord"], sentence, glosses,
                                         doc["code"])
     item = None
@@ -315,7 +316,10 @@ def document(doc_id: str):
         item = render.passage_item(passage, request.full_path + f"#chunk-{selected['ord']}", cite(doc["citation"]))
     page = render_template("document.html", doc=doc, segments=segments, selected=selected, item=item, reader=reader,
                            readers=READER_CHOICES, view=view_choice[0], views=GLOSS_VIEWS,
-                           fallback=render.falls_back(glosses or (), reader), chunk=chunk, hl=request.args.get("hl", ""))
+                           fallback=render.falls_back(glosses or (), reader), chunk=chunk, hl=request.args.get("hl", ""),
+                           glossed_until=glossed.until if glossed and glossed.until < len(doc["text"]) else None,
+                           unglossed_chunk=doc["chunks"][glossed.chunks]["ord"]
+                           if glossed and glossed.chunks < len(doc["chunks"]) else None)
     return _remember(make_response(page), reader_choice, view_choice)
 
 

@@ -351,7 +351,7 @@ def test_one_answer_splits_words_within_a_budget(kb, monkeypatch):
     terms = {g["term"]: g["gloss"] for g in kb.passage_glosses(passages, "en")[0]}
     assert terms["leverantörslojalitetsprogrammen"] == "supplier loyalty program"
     document = kb.document(kb.documents()[0]["doc_id"])
-    assert kb.document_glosses(document, "en")  # the document view shares the mechanism
+    assert kb.document_glosses(document, "en").glosses  # the document view shares the mechanism
 
 
 def test_content_words_skip_function_words_digits_and_single_letters():
@@ -414,11 +414,27 @@ def test_most_content_words_of_every_seed_passage_get_an_english_gloss(kb, lang)
 
 def test_document_glosses_cover_the_whole_text_once(kb):
     doc = kb.document(next(d["doc_id"] for d in kb.documents() if d["lang"] == "nl"))
-    glosses = kb.document_glosses(doc, "fr")
+    glossed = kb.document_glosses(doc, "fr")
+    glosses = glossed.glosses
+    assert glossed.until == len(doc["text"]) and glossed.chunks == len(doc["chunks"])
     assert glosses[-1]["start"] > doc["chunks"][-1]["start"]  # reaches the last chunk
     for g in glosses:
         assert doc["text"][g["start"]:g["end"]] == g["term"]
     assert all(a["end"] <= b["start"] for a, b in zip(glosses, glosses[1:]))
+
+
+def test_a_long_documents_glosses_stop_after_its_first_characters(kb, monkeypatch):
+    # Glossing costs every reader of the page about 4 ms per 1,000 characters: a long document's stop at a bound.
+    doc = kb.document(next(d["doc_id"] for d in kb.documents() if d["lang"] == "sv"))
+    assert len(doc["chunks"]) >= 3
+    bound = doc["chunks"][2]["start"]
+    monkeypatch.setattr("index.service.MAX_GLOSSED_CHARS", bound)
+    glossed = kb.document_glosses(doc, "en")
+    assert glossed.chunks == 2 and glossed.until == doc["chunks"][1]["end"] < len(doc["text"])
+    assert glossed.glosses and max(g["end"] for g in glossed.glosses) <= glossed.until
+    monkeypatch.undo()
+    whole = kb.document_glosses(doc, "en").glosses
+    assert [g for g in whole if g["end"] <= glossed.until] == glossed.glosses
 
 
 def test_without_dictionaries_glossing_degrades_to_concepts(seed_index, tmp_path, monkeypatch):

@@ -48,7 +48,22 @@ def test_document_glosses(api):
     assert any(g["lang"] == "de" for g in body["glosses"])
     api(f"/api/documents/{doc_id}?glosses=nope", 400)
     _, plain = api(f"/api/documents/{doc_id}", 200)
-    assert "glosses" not in plain
+    assert "glosses" not in plain and "glossed_until" not in plain
+    assert body["glossed_until"] == len(body["text"])  # a seed document is glossed whole
+
+
+def test_a_long_documents_glosses_say_where_they_stop(api, client, monkeypatch):
+    _, docs = api("/api/documents", 200)
+    doc_id = next(d["doc_id"] for d in docs["documents"] if d["lang"] == "no" and d["chunks"] >= 3)
+    _, whole = api(f"/api/documents/{doc_id}", 200)
+    third = whole["chunks"][2]
+    monkeypatch.setattr("index.service.MAX_GLOSSED_CHARS", third["start"])
+    _, body = api(f"/api/documents/{doc_id}?glosses=en", 200)
+    assert body["glossed_until"] == whole["chunks"][1]["end"] < len(body["text"])
+    assert max(g["end"] for g in body["glosses"]) <= body["glossed_until"]
+    page = client.get(f"/documents/{doc_id}?glosses=en").get_data(as_text=True)
+    assert "glosses cover its first" in page and f'href="#chunk-{third["ord"]}"' in page
+    assert "glosses cover its first" not in client.get(f"/documents/{doc_id}?glosses=off").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("term, lang, to, expected", [
