@@ -6,6 +6,7 @@ the job at /api/jobs/<id>; once it is done every worker serves the version it na
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from pathlib import Path
@@ -132,11 +133,31 @@ def upload() -> tuple[dict, int]:
     indexed, deleting = _indexed_copy(checked)
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
-        return {"duplicate": True, "document": {**indexed, "citation": cite(indexed["citation"])}, "job": None}, 200
+        document = {**indexed, "citation": cite(indexed["citation"])}
+        if changes := _other_metadata(metadata, indexed):
+            return {"duplicate": True, "document": document, "job": _edit(indexed["doc_id"], changes)}, 202
+        return {"duplicate": True, "document": document, "job": None}, 200
     job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, indexed_as=deleting,
                                  metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
+    if not created and (changes := _other_metadata(metadata, json.loads(job.payload or "{}"))):
+        return {"duplicate": True, "document": None, "job": _edit(job.doc_id, changes)}, 202
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
+
+
+def _other_metadata(given: dict, held: dict) -> dict:
+    """The fields of an upload's metadata that differ from what its indexed or pending copy holds: the same text sent
+    with another title or authors is kept as an edit of that copy, not dropped as a duplicate."""
+    def norm(value):
+        return list(value) if isinstance(value, (list, tuple)) else value
+    return {name: value for name, value in given.items() if norm(held.get(name)) != norm(value)}
+
+
+def _edit(doc_id: str, changes: dict) -> dict:
+    job, created = submit_metadata(queue(), doc_id, changes)
+    log.info("metadata of %s %s job %s (a duplicate upload's)", doc_id, "queued as" if created else "is already "
+             "pending as", job.id)
+    return job.to_dict()
 
 
 def upload_metadata() -> dict:

@@ -252,6 +252,28 @@ def test_upload_is_queued_then_searchable_duplicates_are_not_stored_twice_delete
     assert (status, body["error"]["code"]) == (404, "not_found")
 
 
+def test_a_duplicate_upload_with_other_metadata_is_kept_as_an_edit(writer, index_copy):
+    status, queued, _ = writer.upload(NOTE, form={"title": "First title"})
+    assert status == 202 and queued["job"]["kind"] == "upload"
+    doc_id = queued["job"]["doc_id"]
+    # The same text again while its upload waits, with another title and an author: an edit queued behind it.
+    status, edit, _ = writer.upload(NOTE, "again.txt", form={"title": "Second title", "authors": "Kari Nordmann"})
+    assert status == 202 and edit["duplicate"] is True
+    assert (edit["job"]["kind"], edit["job"]["doc_id"]) == ("metadata", doc_id)
+    assert writer.drain() == 2
+    doc = writer.client.get(f"/api/documents/{doc_id}").get_json()
+    assert (doc["title"], doc["authors"]) == ("Second title", ["Kari Nordmann"])
+    # Indexed now: the same metadata is a plain duplicate; other metadata an edit of the indexed document.
+    status, plain, _ = writer.upload(NOTE, form={"title": "Second title"})
+    assert status == 200 and plain["job"] is None and plain["document"]["doc_id"] == doc_id
+    status, later, _ = writer.upload(NOTE, form={"date": "2021-03-04"})
+    assert status == 202 and later["document"]["doc_id"] == doc_id and later["job"]["kind"] == "metadata"
+    count = writer.count()
+    assert writer.drain() == 1 and writer.count() == count
+    doc = writer.client.get(f"/api/documents/{doc_id}").get_json()
+    assert (doc["title"], doc["date"]) == ("Second title", "2021-03-04")
+
+
 def _indexed_once(writer: Writer, doc_id: str) -> bool:
     """The document is listed and answers the note's question, once."""
     listed = [d["doc_id"] for d in writer.client.get("/api/documents").get_json()["documents"]]
