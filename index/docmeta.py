@@ -21,7 +21,11 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:[T ][0-9:.+\-Z]*)?$", 
 # PDF dates: D:YYYYMMDDHHmmSS with everything after the year optional.
 _PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?", re.ASCII)
 _LANG = re.compile(r"^[a-z]{2,3}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Line breaks, tabs, other controls and a zero-width space (a break between words) read as a space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b]")
+# Direction marks and embeddings say nothing of the words and are dropped, lest they split one; the zero-width
+# (non-)joiners are kept: they are part of how Persian and Indic words and emoji sequences are written.
+_INVISIBLE = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Several authors in one string are separated by semicolons (a comma may sit inside one: "Doe, Jane").
 _AUTHOR_SEPARATORS = re.compile(r"\s*;\s*")
 
@@ -31,7 +35,7 @@ def _text(value: Any, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidMetadata(f"{name} must be a string")
-    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFC", value)).split())
+    text = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", value))).split())
     if len(text) > MAX_CHARS:
         raise InvalidMetadata(f"{name} is longer than {MAX_CHARS} characters")
     return text or None

@@ -108,3 +108,11 @@ def test_malformed_metadata_is_refused_naming_the_field(raw, message):
 def test_metadata_is_normalised():
     assert check_metadata({"authors": " Jane  Doe ; Ola Nordmann;Jane Doe ", "language": "nb-NO", "title": " A\u202e b "}) == {
         "authors": ["Jane Doe", "Ola Nordmann"], "lang": "no", "title": "A b"}
+
+
+def test_joiners_stay_and_invisible_marks_inside_a_word_do_not_split_it():
+    # Persian writes می‌خواهم with a zero-width non-joiner; a family emoji joins its people with zero-width joiners.
+    assert check_metadata({"title": "می\u200cخواهم", "publisher": "👩\u200d👩\u200d👧 Press"}) == {
+        "title": "می\u200cخواهم", "publisher": "👩\u200d👩\u200d👧 Press"}
+    assert check_metadata({"title": "Kunde\u200elojalitet\u200b\u2066i\u2069 praksis\tnå"}) == {
+        "title": "Kundelojalitet i praksis nå"}
