@@ -7,7 +7,7 @@ from index.citations import FORMATS as PACK_FORMATS, export as export_pack
 from index.concepts.edit import concept_tag
 from index.errors import KBError
 from index.glosses import typed_term
-from index.language import QUERY_LANGUAGES
+from index.language import QUERY_LANGUAGES, normalize_lang
 from index.service import MAX_K
 
 from . import concept_writes, health, params, suggestion_writes, writes
@@ -190,8 +190,9 @@ def glossary() -> Response:
     """Glosses of one word or term of a passage language, for a reader of English, German or French."""
     term, lang = params.required(request.args, "term"), params.language({"lang": params.required(request.args, "lang")})
     to = params.reader(request.args, "to") or "en"
-    # The term as glossed: the glosses' offsets point into it.
-    return jsonify(term=typed_term(term), lang=lang, to=to, glosses=get_kb().glossary(term, lang, to))
+    glosses = get_kb().glossary(term, lang, to)  # InvalidQuery for a language it does not know
+    # The term as glossed (the glosses' offsets point into it), in the language read (sv-SE: sv; nb: no).
+    return jsonify(term=typed_term(term), lang=normalize_lang(lang), to=to, glosses=glosses)
 
 
 @bp.delete("/api/documents/<doc_id>")

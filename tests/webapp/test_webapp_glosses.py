@@ -79,6 +79,12 @@ def test_glossary_looks_up_any_word(api, term, lang, to, expected):
     assert any(expected in g["gloss"] for g in body["glosses"]), body
 
 
+@pytest.mark.parametrize("typed, read", [("SV", "sv"), ("sv-SE", "sv"), ("nb", "no"), ("nb_NO", "no")])
+def test_glossary_answers_in_the_language_it_read(api, typed, read):
+    _, body = api(f"/api/glossary?term=kunde&lang={typed}&to=EN", 200)
+    assert (body["lang"], body["to"]) == (read, "en") and body["glosses"]
+
+
 def test_glossary_gives_a_compounds_parts(api):
     _, body = api("/api/glossary?term=kundlojalitetsprogrammet&lang=sv", 200)
     assert body["glosses"][-1]["parts"] == ["customer", "loyalty", "program"], body
