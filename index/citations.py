@@ -221,7 +221,8 @@ def bibtex(entries: Sequence[Entry]) -> str:
         if ref.publisher:
             fields.append(("publisher", _tex(ref.publisher)))
         fields += [("language", ref.lang), ("url", ref.url)]
-        body = ",\n".join(f"  {key} = {{{value}}}" for key, value in fields if value)
+        # A month is BibTeX's macro (may, not {may}), which styles print in their own language and form.
+        body = ",\n".join(f"  {key} = {value if key == 'month' else '{' + value + '}'}" for key, value in fields if value)
         out.append(f"@misc{{kb-{ref.doc_id},\n{body}\n}}\n")
     return "\n".join(out)
 

@@ -1,6 +1,7 @@
 """Course-pack exports parsed back with each format's own library: the same titles, authors, dates and links."""
 from __future__ import annotations
 
+import calendar
 import json
 
 import bibtexparser
@@ -92,6 +93,10 @@ def test_bibtex_parses_back_with_bibtexparser():
         assert entry["ENTRYTYPE"] == "misc" and entry["title"] == ref.title and entry["url"] == ref.url
         assert bibtex_names(raw[f"kb-{ref.doc_id}"].get("author", "")) == expected_names(ref)
         assert entry["year"] == ref.date[:4] and entry["date"] == ref.date
+        if len(ref.date) > 4:  # written as BibTeX's month macro, which common_strings reads as the month's name
+            month = int(ref.date[5:7]) - 1
+            assert entry["month"] == calendar.month_name[month + 1]
+            assert f"month = {calendar.month_abbr[month + 1].lower()},\n" in bibtex(PACK)
         assert entry.get("publisher") == ref.publisher and entry["language"] == ref.lang
 
 
