@@ -18,7 +18,10 @@ from .text import CodeBlocks
 
 # Names that read as "Given Family" (capitalised words of any cased script: Łukasz, Šimon, Иван, Σωκράτης; no digits
 # or punctuation but hyphens and apostrophes) ...
-_PERSON = re.compile(r"^(?:[^\W\d_][\w.'’-]*\s+){1,3}[^\W\d_][\w'’-]+$")
+_PERSON = re.compile(r"^(?:[^\W\d_][\w.'’-]*\s+){1,5}[^\W\d_][\w'’-]+$")
+_MAX_NAMES = 4  # capitalised words of a person's name, particles aside
+# Lower-case words that begin a family name (Jan van der Berg, Maria de la Cruz, Ludwig van Beethoven).
+_PARTICLES = frozenset("van von der den de del della di da das dos du des la le ten ter te zu af av".split())
 # ... unless a word is an acronym (SAS, MIT) or names an organisation (Inc. as inc): those stay one literal name.
 _ACRONYM = re.compile(r"^[^\W\d_]{2,}$")
 _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co corp company group institute institut
@@ -147,16 +150,28 @@ def name_parts(name: str) -> tuple[str, str] | None:
         if family and given and _person(f"{given} {family}"):
             return family, given
     if _person(name):
-        given, family = name.rsplit(" ", 1)
-        return family, given
+        words = name.split()
+        start = len(words) - 1  # the family name begins at its particles
+        while words[start - 1] in _PARTICLES:
+            start -= 1
+        return " ".join(words[start:]), " ".join(words[:start])
     return None
 
 
 def _person(name: str) -> bool:
     words = name.split()
-    return (bool(_PERSON.match(name)) and all(w[0].isupper() for w in words)
+    named = [w for w in words if w not in _PARTICLES]
+    return (bool(_PERSON.match(name)) and words[0] not in _PARTICLES and words[-1] not in _PARTICLES
+            and 2 <= len(named) <= _MAX_NAMES and all(w[0].isupper() for w in named)
             and not any(_ACRONYM.match(w) and w.isupper() or w.lower().rstrip(".") in _ORGANISATION_WORDS
                         for w in words))
+
+
+def _particle(family: str) -> tuple[str, str]:
+    """(particles, family name) of a family name: ("van der", "Berg"); ("", family) without particles."""
+    words = family.split()
+    n = next((i for i, w in enumerate(words) if w not in _PARTICLES), len(words))
+    return " ".join(words[:n]), " ".join(words[n:])
 
 
 def _date_parts(date: str | None) -> list[int]:
@@ -179,7 +194,10 @@ def csl_json(entries: Sequence[Entry]) -> str:
 
 def _csl_name(name: str) -> dict:
     parts = name_parts(name)
-    return {"family": parts[0], "given": parts[1]} if parts else {"literal": name}
+    if parts is None:
+        return {"literal": name}
+    particle, family = _particle(parts[0])
+    return {"family": family, "given": parts[1], **({"non-dropping-particle": particle} if particle else {})}
 
 
 def ris(entries: Sequence[Entry]) -> str:

@@ -209,3 +209,19 @@ def test_a_passages_code_is_exported_as_written_fenced_in_markdown_and_in_a_code
     fences = "```sh\nmake\n```"  # a block that writes a fence itself is fenced by a longer one
     entry = PassageEntry(REFS[0], f"Exempel.\n\n{fences}", "", "", "sv", f"{BASE}/documents/a1", ((10, 10 + len(fences)),))
     assert f"> ````\n> {fences.replace(chr(10), chr(10) + '> ')}\n> ````" in export([entry], "markdown", "2026-12-06")
+
+
+def test_a_family_names_particles_stay_with_it_in_every_format():
+    ref = Reference("p1", "Klantbinding", ("Jan van der Berg", "de la Cruz, Maria", "Ludwig van Beethoven"), "2020",
+                    None, "nl", f"{BASE}/documents/p1")
+    pack = [passage(ref, 0)]
+    assert [name_parts(a) for a in ref.authors] == [("van der Berg", "Jan"), ("de la Cruz", "Maria"),
+                                                     ("van Beethoven", "Ludwig")]
+    (item,) = json.loads(csl_json(pack))
+    assert item["author"][0] == {"family": "Berg", "given": "Jan", "non-dropping-particle": "van der"}
+    (entry,) = bibtexparser.loads(bibtex(pack), parser=BibTexParser(common_strings=True)).entries
+    names = [splitname(n) for n in entry["author"].split(" and ")]
+    assert [(n["first"], n["von"], n["last"]) for n in names] == [
+        (["Jan"], ["van", "der"], ["Berg"]), (["Maria"], ["de", "la"], ["Cruz"]), (["Ludwig"], ["van"], ["Beethoven"])]
+    (record,) = rispy.loads(ris(pack))
+    assert record["authors"] == ["van der Berg, Jan", "de la Cruz, Maria", "van Beethoven, Ludwig"]
