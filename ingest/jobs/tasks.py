@@ -15,7 +15,8 @@ from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
 from index.errors import DocumentError, IndexNotFound, NotFound
 from index.files import naming_full_disk
-from index.records import document_hash, text_hash
+from index.protocols import Writer
+from index.records import Document, Published, document_hash, text_hash
 from index.config import Config
 from index.stores import IndexSettings, Store, open_store, write_settings
 
@@ -109,8 +110,12 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             doc = writer.document(same)
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
                 uploads.save(ctx.index_dir, doc.source, data)
+            # The metadata the upload was sent with is kept, as an edit of the copy indexed meanwhile.
+            changes = {name: value for name, value in (job.metadata() or {}).items()
+                       if _field(getattr(doc, name)) != _field(value)}
+            published = _edit(writer, ctx, doc, changes) if changes else None
             uploads.collect(ctx.index_dir, ctx.store())
-            return Outcome(ctx.current(), same, duplicate=same != item.doc.doc_id)
+            return Outcome(published.version if published else ctx.current(), same, duplicate=same != item.doc.doc_id)
         report("embedding", 0, total)
         (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine,
                                         on_progress=lambda done, all_: report("embedding", done, all_))
@@ -146,19 +151,28 @@ def run_metadata(job: Job, ctx: Context, report: Report) -> Outcome:
         if doc is None:
             raise NotFound(f"no document {job.doc_id!r}: it was deleted before its metadata could be changed")
         report("publishing", 0, 0)
-        edited = dataclasses.replace(doc, **changes)
-        snapshot = ctx.store().snapshot()  # the version this write starts from: the lock keeps it the newest
-        try:
-            chunks = snapshot.chunks_of(doc.doc_id)
-        finally:
-            snapshot.close()
-        if edited.lang != doc.lang:
-            chunks = [dataclasses.replace(c, lang=chunk_lang(c.text, edited.lang)) for c in chunks]
-        vectors = writer.cached_vectors(text_hash(c.text) for c in chunks)
-        writer.put(edited, [dataclasses.replace(c, chunk_id=0) for c in chunks],
-                   np.stack([vectors[text_hash(c.text)] for c in chunks]))
-        published = writer.commit()
+        published = _edit(writer, ctx, doc, changes)
     return Outcome(published.version if published else ctx.current(), job.doc_id)
+
+
+def _edit(writer: Writer, ctx: Context, doc: Document, changes: dict) -> Published | None:
+    """Write a document with some of its metadata changed, its passages and vectors as they are; publish."""
+    edited = dataclasses.replace(doc, **changes)
+    snapshot = ctx.store().snapshot()  # the version this write starts from: the lock keeps it the newest
+    try:
+        chunks = snapshot.chunks_of(doc.doc_id)
+    finally:
+        snapshot.close()
+    if edited.lang != doc.lang:
+        chunks = [dataclasses.replace(c, lang=chunk_lang(c.text, edited.lang)) for c in chunks]
+    vectors = writer.cached_vectors(text_hash(c.text) for c in chunks)
+    writer.put(edited, [dataclasses.replace(c, chunk_id=0) for c in chunks],
+               np.stack([vectors[text_hash(c.text)] for c in chunks]))
+    return writer.commit()
+
+
+def _field(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 @_naming_full_disk

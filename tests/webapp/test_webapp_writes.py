@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from index import versions
 from ingest.engines import get_engine
+from ingest.pipeline import ingest
 from ingest.jobs import KINDS, jobs_dir, open_queue
 from ingest.jobs.runner import Runner
 from index.service import KnowledgeBase
@@ -26,7 +27,7 @@ from tests.ingest.files import make_image_only_pdf
 from webapp import create_app
 
 from conftest import ADMIN_TOKEN, sign_in, watch  # tests/webapp/conftest.py (this folder is not a package)
-from tests.configs import config_for
+from tests.configs import config_for, store_for
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
@@ -272,6 +273,24 @@ def test_a_duplicate_upload_with_other_metadata_is_kept_as_an_edit(writer, index
     assert writer.drain() == 1 and writer.count() == count
     doc = writer.client.get(f"/api/documents/{doc_id}").get_json()
     assert (doc["title"], doc["date"]) == ("Second title", "2021-03-04")
+
+
+def test_an_upload_found_a_duplicate_when_it_runs_keeps_its_metadata(writer, index_copy, tmp_path):
+    # Queued with a title; before it runs, a folder ingest indexes the same text: the upload is then a duplicate of
+    # that document, and the title it was sent with is kept as an edit of it.
+    status, queued, _ = writer.upload(NOTE, "note.txt", form={"title": "Sent title", "authors": "Kari Nordmann"})
+    assert status == 202
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "same-text.txt").write_bytes(NOTE)
+    report = ingest([folder], store_for(index_copy), progress=False)
+    assert report.added == 1
+    count = writer.count()
+    assert writer.drain() == 1
+    done = writer.job(queued["job"]["id"])[1]
+    assert done["state"] == "done" and done["duplicate"] is True and writer.count() == count
+    doc = writer.client.get(f"/api/documents/{done['doc_id']}").get_json()
+    assert (doc["title"], doc["authors"]) == ("Sent title", ["Kari Nordmann"])
 
 
 def _indexed_once(writer: Writer, doc_id: str) -> bool:
