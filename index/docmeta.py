@@ -112,3 +112,10 @@ def check_metadata(raw: Mapping[str, Any]) -> dict[str, Any]:
         else:
             checked[name] = _text(value, name)
     return checked
+
+
+def changed_metadata(given: Mapping[str, Any], held: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of checked metadata whose value differs from what a document (or a pending upload) holds."""
+    def plain(value: Any) -> Any:
+        return list(value) if isinstance(value, (list, tuple)) else value
+    return {name: value for name, value in given.items() if plain(held.get(name)) != plain(value)}

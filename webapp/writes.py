@@ -6,7 +6,6 @@ the job at /api/jobs/<id>; once it is done every worker serves the version it na
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from flask import current_app, request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from index.docmeta import check_metadata
+from index.docmeta import changed_metadata, check_metadata
 from index.errors import DocumentError, InvalidMetadata, KBError, NotFound, Overloaded
 from ingest.jobs import DELETE, UPLOAD, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
@@ -134,23 +133,16 @@ def upload() -> tuple[dict, int]:
     if indexed is not None:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         document = {**indexed, "citation": cite(indexed["citation"])}
-        if changes := _other_metadata(metadata, indexed):
+        # The same text sent with another title or authors is kept as an edit of that copy, not dropped.
+        if changes := changed_metadata(metadata, indexed):
             return {"duplicate": True, "document": document, "job": _edit(indexed["doc_id"], changes)}, 202
         return {"duplicate": True, "document": document, "job": None}, 200
     job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, indexed_as=deleting,
                                  metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
-    if not created and (changes := _other_metadata(metadata, json.loads(job.payload or "{}"))):
+    if not created and (changes := changed_metadata(metadata, job.metadata() or {})):
         return {"duplicate": True, "document": None, "job": _edit(job.doc_id, changes)}, 202
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
-
-
-def _other_metadata(given: dict, held: dict) -> dict:
-    """The fields of an upload's metadata that differ from what its indexed or pending copy holds: the same text sent
-    with another title or authors is kept as an edit of that copy, not dropped as a duplicate."""
-    def norm(value):
-        return list(value) if isinstance(value, (list, tuple)) else value
-    return {name: value for name, value in given.items() if norm(held.get(name)) != norm(value)}
 
 
 def _edit(doc_id: str, changes: dict) -> dict:

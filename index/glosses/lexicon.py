@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from ..lexical import stemmer
 from .english import commonest, zipf
-from .spelling import UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key, swedish_spelling
+from .spelling import (UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key,
+                       swedish_spelling)
 from .stopwords import is_stopword
 
 ENGLISH = "english"  # the `source` of a word glossed as itself

@@ -13,6 +13,7 @@ import numpy as np
 from index import uploads
 from index.catalogue_writes import apply_concept_change
 from index.concepts.edit import ConceptChange
+from index.docmeta import changed_metadata
 from index.errors import DocumentError, IndexNotFound, NotFound
 from index.files import naming_full_disk
 from index.protocols import Writer
@@ -111,8 +112,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
                 uploads.save(ctx.index_dir, doc.source, data)
             # The metadata the upload was sent with is kept, as an edit of the copy indexed meanwhile.
-            changes = {name: value for name, value in (job.metadata() or {}).items()
-                       if _field(getattr(doc, name)) != _field(value)}
+            changes = changed_metadata(job.metadata() or {}, vars(doc))
             published = _edit(writer, ctx, doc, changes) if changes else None
             uploads.collect(ctx.index_dir, ctx.store())
             return Outcome(published.version if published else ctx.current(), same, duplicate=same != item.doc.doc_id)
@@ -169,10 +169,6 @@ def _edit(writer: Writer, ctx: Context, doc: Document, changes: dict) -> Publish
     writer.put(edited, [dataclasses.replace(c, chunk_id=0) for c in chunks],
                np.stack([vectors[text_hash(c.text)] for c in chunks]))
     return writer.commit()
-
-
-def _field(value):
-    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 @_naming_full_disk
