@@ -417,9 +417,8 @@ class KnowledgeBase:
                 if start >= end and not code.overlaps(start, stop):
                     found.append({**g.to_dict(), "start": start, "end": stop})
             end = max(end, chunk["end"], found[-1]["end"] if found else 0)
-        whole = len(chunks) == len(document["chunks"])
-        return DocumentGlosses(found, len(document["text"]) if whole else chunks[-1]["end"] if chunks else 0,
-                               len(chunks))
+        whole = len(chunks) == len(document["chunks"])  # a first chunk starts at 0: none is cut off otherwise
+        return DocumentGlosses(found, len(document["text"]) if whole else chunks[-1]["end"], len(chunks))
 
     def _split_deadline(self, langs: Iterable[str]) -> float:
         """One answer's budget for splitting words into compounds, counted once the lexicons it needs are loaded."""

@@ -146,9 +146,9 @@ def upload() -> tuple[dict, int]:
 
 
 def _edit(doc_id: str, changes: dict) -> dict:
+    """Queue a (checked) metadata edit of a document known to the index or the queue; the job as the API shows it."""
     job, created = submit_metadata(queue(), doc_id, changes)
-    log.info("metadata of %s %s job %s (a duplicate upload's)", doc_id, "queued as" if created else "is already "
-             "pending as", job.id)
+    log.info("metadata of %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
     return job.to_dict()
 
 
@@ -180,9 +180,7 @@ def edit_metadata(doc_id: str, body: object) -> tuple[dict, int]:
         if name in changes and not changes[name]:
             raise InvalidMetadata(f"{'language' if name == 'lang' else name} cannot be empty")
     _require_document(doc_id)
-    job, created = submit_metadata(queue(), doc_id, changes)
-    log.info("metadata of %s %s job %s", doc_id, "queued as" if created else "is already pending as", job.id)
-    return {"job": job.to_dict()}, 202
+    return {"job": _edit(doc_id, changes)}, 202
 
 
 def _require_document(doc_id: str) -> None:
