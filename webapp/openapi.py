@@ -103,11 +103,14 @@ SCHEMAS = {
     "Gloss": _object({
         "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}, "term": STR,
         "gloss": STR, "lang": {"enum": list(READER_LANGUAGES)},
-        "source": {"type": "string", "pattern": "^(concept:.+|freedict:[a-z]{3}-[a-z]{3}|function-words|english)$",
+        "source": {"type": "string",
+                   "pattern": "^(concept:.+|freedict:[a-z]{3}-[a-z]{3}|function-words|common-words|english)$",
                    "description": "concept:<id> (the concept's label in the reader's language, English where it "
                                   "has none), freedict:<dictionary> (a FreeDict dictionary; always English, for "
                                   "every reader), function-words (the passage language's list of its function "
-                                  "words, which FreeDict lists few of) or english (the word is English already)."},
+                                  "words, which FreeDict lists few of), common-words (its list of common word "
+                                  "forms with the sense most often meant, where FreeDict's first sense is another) "
+                                  "or english (the word is English already)."},
         "senses": {"type": "array", "items": STR,
                    "description": "The dictionary's other senses of the word, best first (the best is `gloss`); "
                                   "may be empty."},

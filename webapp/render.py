@@ -40,6 +40,8 @@ def gloss_title(gloss: dict) -> str:
         return f"FreeDict {source.split(':', 1)[1]} dictionary{made}"
     if source == "function-words":
         return "A function word of the language (the knowledge base's list of them)"
+    if source == "common-words":
+        return "A common word of the language (the knowledge base's list of the senses most often meant)"
     return "The word is English"
 
 

@@ -90,10 +90,11 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     wanted, base = _cue(word, lexicon, before)
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
-    # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it); a plural
-    # listed as written with such a sense is likelier that plural (kosten: cost).
+    # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it), and for a
+    # common word's most frequent reading (in veel gevallen: cases, not fallen); a plural listed as written with such
+    # a sense is likelier that plural (kosten: cost).
     tags = set().union(*map(classes.tags, entry.gloss.split(", ")))
-    other = (tags or wanted == ADJECTIVE) and not tags & _TAGS.get(wanted, set()) \
+    other = (tags or wanted == ADJECTIVE or entry.via == "common") and not tags & _TAGS.get(wanted, set()) \
         or entry.via == "lemma" and entry.form != base
     # An adjective's lemma is known from the lemma list; a plural's singular is guessed, so it must be a noun.
     if found is not None and other and (wanted == ADJECTIVE or any(_of_class(s, classes, wanted)
@@ -210,7 +211,7 @@ def _plural_of(word: str, lexicon: Lexicon) -> str | None:
 
 def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses) -> WordGloss:
     """The entry with its first sense of the wanted class first, where its best sense is of another class."""
-    if wanted is None or entry.via not in ("word", "lemma", "stem", "inflection") or not entry.senses:
+    if wanted is None or entry.via not in ("word", "lemma", "stem", "inflection", "common") or not entry.senses:
         return entry
     senses = (entry.gloss, *entry.senses)
     kinds = [set().union(*map(classes.tags, sense.split(", "))) for sense in senses]

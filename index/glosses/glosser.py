@@ -11,7 +11,7 @@ from ..concepts.text import TermSpotter, fold
 from ..errors import InvalidQuery
 from ..lexical import stemmer
 from .cues import read
-from .lexicon import ENGLISH, FUNCTION_WORDS, Lexicon, WordGloss
+from .lexicon import COMMON_WORDS, ENGLISH, FUNCTION_WORDS, Lexicon, WordGloss
 from .lexicons import Lexicons
 from .stopwords import is_stopword
 from .wordclass import word_classes
@@ -44,8 +44,8 @@ class Gloss:
     end: int
     term: str
     gloss: str
-    # "concept:<id>", "freedict:<dictionary>", "function-words" (the language's list of them) or "english" (the word
-    # is English already)
+    # "concept:<id>", "freedict:<dictionary>", "function-words" or "common-words" (the language's lists of them, see
+    # wordlists.py) or "english" (the word is English already)
     source: str
     lang: str  # language of the gloss text
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
@@ -267,5 +267,5 @@ def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicon
 
 
 def _dictionary_gloss(term: str, start: int, entry: WordGloss) -> Gloss:
-    source = entry.source if entry.source in (ENGLISH, FUNCTION_WORDS) else f"freedict:{entry.source}"
+    source = entry.source if entry.source in (ENGLISH, FUNCTION_WORDS, COMMON_WORDS) else f"freedict:{entry.source}"
     return Gloss(start, start + len(term), term, entry.gloss, source, "en", entry.senses, entry.parts)

@@ -1,12 +1,14 @@
 """A compact word -> English gloss lookup for one passage language: the routes by which a word as written finds
 its dictionary entry.
 
-A word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the adjective het), also
-a lemma only English lists ("geselecteerd" -> selecteren: select); as a Norwegian/Danish/Swedish cognate; through
-the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending stripped ("nieuwe" -> nieuw); with
-a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate that differs in
-its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known parts
-("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A past form of a verb is glossed with the
+A word the project's lists gloss (function words and common word forms, see wordlists.py) takes their senses
+first. Otherwise a word is matched, first hit wins: as written; through its lemma ("heter" -> heta, not the
+adjective het), also a lemma only English lists ("geselecteerd" -> selecteren: select); as a Norwegian/Danish/Swedish
+cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending stripped ("nieuwe"
+-> nieuw); with a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate
+that differs in its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known
+parts ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A dictionary form the common-word list
+gives, however reached, takes the list's senses first. A past form of a verb is glossed with the
 English past form ("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
 """
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .stopwords import is_stopword
 
 ENGLISH = "english"  # the `source` of a word glossed as itself
 FUNCTION_WORDS = "function-words"  # the `source` of a word its language's list of function words glosses
+COMMON_WORDS = "common-words"  # the `source` of a word its language's list of common words glosses
 # Inflection endings to strip when neither the word nor its Snowball stem is listed (Snowball leaves
 # short words alone: "nieuwe", "gaat"), and the dictionary-form endings to try on what is left.
 _ENDINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -47,7 +50,7 @@ _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
-_MAX_FUNCTION_SENSES = 8  # as many as a dictionary word shows
+_MAX_LISTED_SENSES = 8  # as many as a dictionary word shows
 MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
@@ -115,7 +118,8 @@ class WordGloss:
     form: str
     gloss: str
     source: str
-    via: str  # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english" | "function"
+    # "word" | "lemma" | "stem" | "inflection" | "cognate" | "negation" | "compound" | "english" | "function" | "common"
+    via: str
     senses: tuple[str, ...] = ()  # the dictionary's other senses, best first
     # A compound's parts as glossed, modifier first, where English has no one word for it: its gloss is them
     # written as an English compound noun (market segment), not one token a reader or a program could split.
@@ -134,8 +138,9 @@ class Lexicon:
     cognates: dict[str, tuple] = field(default_factory=dict)  # spelling key (see `nordic_key`) -> (senses, source)
     lemmas: dict[str, str] = field(default_factory=dict)  # inflected form -> its lemma (see lemmas.py)
     kin: tuple["Lexicon", ...] = field(default=(), repr=False)  # sister languages' lexicons (see `KIN`), set on load
-    # Function word -> its English senses (see `function_word_senses`), set on load.
+    # Function word, and common word form, -> its English senses (see wordlists.py), set on load.
     function_words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    common_words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
@@ -151,8 +156,8 @@ class Lexicon:
             return self._memo[key]
         if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
-        if (function := self._function_word(key)) is not None:
-            return function
+        if (listed := self._word_list_entry(key)) is not None:
+            return listed
         found = (self._direct(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
@@ -168,7 +173,11 @@ class Lexicon:
         return found
 
     def _entry(self, form: str, via: str, table: dict[str, list] | None = None) -> WordGloss:
+        """A dictionary form's entry; a form the list of common words gives takes the list's senses first, whatever
+        route reached it (böckerna through bok: book, not beech; bok+handel: book shop)."""
         senses, source = (self.words if table is None else table)[form]
+        if table is None and form in self.common_words:
+            senses = list(dict.fromkeys((*self.common_words[form], *senses)))[:_MAX_LISTED_SENSES]
         return WordGloss(form, senses[0], self.sources[source], via, tuple(senses[1:]))
 
     def phrase(self, words: list[str]) -> tuple[int, WordGloss] | None:
@@ -200,16 +209,18 @@ class Lexicon:
             self._phrases = found  # whole, in one step, as english_stems
         return self._phrases
 
-    def _function_word(self, word: str) -> WordGloss | None:
-        """A function word as its language's list glosses it (Danish nogen: some, any; not nøgen, naked), the senses
-        a dictionary lists for it after the list's own."""
-        senses = self.function_words.get(word)
-        if not senses:
-            return None
-        listed = self._direct(word)
-        more = (listed.gloss, *listed.senses) if listed is not None else ()
-        ordered = list(dict.fromkeys((*senses, *more)))[:_MAX_FUNCTION_SENSES]
-        return WordGloss(word, ordered[0], FUNCTION_WORDS, "function", tuple(ordered[1:]))
+    def _word_list_entry(self, word: str) -> WordGloss | None:
+        """A word as the project's lists gloss it (see wordlists.py): a function word (Danish nogen: some, any; not
+        nøgen, naked) or a common word form (Swedish kom: came; not comma), the senses a dictionary lists for it
+        after the list's own."""
+        for table, source, via in ((self.function_words, FUNCTION_WORDS, "function"),
+                                   (self.common_words, COMMON_WORDS, "common")):
+            if senses := table.get(word):
+                listed = self._direct(word)
+                more = (listed.gloss, *listed.senses) if listed is not None else ()
+                ordered = list(dict.fromkeys((*senses, *more)))[:_MAX_LISTED_SENSES]
+                return WordGloss(word, ordered[0], source, via, tuple(ordered[1:]))
+        return None
 
     def listed(self, form: str) -> WordGloss | None:
         """The entry of a form as the dictionaries list it, or None."""
@@ -708,7 +719,8 @@ def _part(found: WordGloss, lang: str) -> str:
     if is_stopword(found.form, lang):
         return _first(found.gloss)
     loans = english_spellings(found.form)
+    # A definite form's sense (beskeden: the message) names a part without its article.
     return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans),
-                _first(found.gloss))
+                _first(found.gloss).removeprefix("the "))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from .freedict import Dictionary, DictionaryError
 from .lexicon import ENGLISH, Lexicon
 from .senses import build_english, build_lexicon
-from .stopwords import function_word_senses
+from .wordlists import common_word_senses, function_word_senses
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class Lexicons:
                               Lexicon.from_data, english, self._english_stems)
             lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
             lexicon.function_words = function_word_senses(lang)
+            lexicon.common_words = common_word_senses(lang)
             return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)

@@ -5,10 +5,6 @@ listed here); any word, function words included, can still be looked up one at a
 """
 from __future__ import annotations
 
-import csv
-import functools
-from pathlib import Path
-
 _LISTS = {
     "sv": """och det att i en jag hon som han på den med var sig för så till är men ett om hade de av icke mig du
         henne då sin nu har inte hans honom skulle hennes där min man ej vid kunde något från ut när efter upp vi
@@ -100,21 +96,4 @@ STOPWORDS: dict[str, frozenset[str]] = {lang: frozenset(text.split()) for lang, 
 def is_stopword(word: str, lang: str) -> bool:
     """Whether a (case-folded) word is a function word of the language; False for unlisted languages."""
     return word in STOPWORDS.get(lang, frozenset())
-
-
-# A linguist's list per passage language of its pronouns, determiners, conjunctions, prepositions, grammatical
-# adverbs and auxiliaries with their English senses: FreeDict lists few of them, so a dictionary route glosses a
-# common one by a homograph (Danish nogen: naked, for nøgen; Swedish lilla: purple).
-_FUNCTION_WORDS_DIR = Path(__file__).with_name("function_words")
-
-
-@functools.cache
-def function_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
-    """A language's function words with their English senses, most needed first ({} without a list)."""
-    path = _FUNCTION_WORDS_DIR / f"{lang}.tsv"
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {row["word"].casefold(): tuple(s.strip() for s in row["senses"].split(" | ") if s.strip())
-                for row in csv.DictReader(handle, delimiter="\t")}
 

@@ -1,5 +1,6 @@
-"""Function words a passage language's list glosses (FreeDict lists few of them): the list's senses first, the
-dictionary's after them, and every list well formed."""
+"""Words the project's lists gloss (function words, which FreeDict lists few of, and common word forms whose
+dictionary route gives a rare first sense or none): the list's senses first, the dictionary's after them, and every
+list well formed."""
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,8 @@ import pytest
 
 from index.concepts import load_catalogue
 from index.glosses import DEFAULT_DICT_DIR, gloss_text, lexicons, lookup_word
-from index.glosses.stopwords import _FUNCTION_WORDS_DIR, function_word_senses, is_stopword
+from index.glosses.stopwords import is_stopword
+from index.glosses.wordlists import common_word_senses, function_word_senses, list_path
 
 LANGS = ("sv", "no", "da", "nl")
 
@@ -27,7 +29,7 @@ def lex():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_each_passage_language_has_a_well_formed_list(lang):
-    with open(_FUNCTION_WORDS_DIR / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
+    with open(list_path("function_words", lang), encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     words = [row["word"] for row in rows]
     assert len(rows) >= 100 and len(words) == len(set(words))
@@ -63,3 +65,31 @@ def test_the_dictionarys_senses_follow_the_lists(lex):
     listed = function_word_senses("nl")["zeer"]  # very; also the noun "pain", which nld-eng lists first
     assert found.gloss == listed[0] and "very" in found.gloss.split(", ")
     assert any("pain" in sense for sense in found.senses)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_each_passage_language_has_a_well_formed_common_word_list(lang):
+    with open(list_path("common_words", lang), encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    words = [row["word"] for row in rows]
+    assert len(rows) >= 200 and len(words) == len(set(words))
+    assert all(word == word.casefold() and word.isalpha() for word in words)
+    senses = common_word_senses(lang)
+    assert len(senses) == len(rows) and all(1 <= len(found) <= 4 for found in senses.values())
+    assert all(sense and sense == sense.strip() and "|" not in sense for found in senses.values() for sense in found)
+    assert not set(senses) & set(function_word_senses(lang))  # a function word is its own list's
+
+
+@pytest.mark.parametrize("lang, word, sense, homograph", [
+    ("sv", "kom", "came", "comma"),  # swe-eng lists the noun kom (comma) as the word's first entry
+])
+def test_a_common_word_is_glossed_from_its_languages_list_first(lex, catalogue, lang, word, sense, homograph):
+    found = lookup_word(word, lang, "en", catalogue, lex)[0]
+    assert found.source == "common-words" and found.gloss == sense
+    assert homograph in found.senses  # the dictionary's senses follow the list's, on demand
+
+
+def test_a_common_word_in_a_passage_keeps_its_lists_sense(lex, catalogue):
+    glosses = gloss_text("Hon kom till mötet i går.", "sv", "en", catalogue, lex)
+    found = next(g for g in glosses if g.term == "kom")
+    assert found.source == "common-words" and found.gloss == "came"
