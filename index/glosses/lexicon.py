@@ -209,6 +209,20 @@ class Lexicon:
             self._phrases = found  # whole, in one step, as english_stems
         return self._phrases
 
+    def use_word_lists(self, function_words: dict[str, tuple[str, ...]],
+                       common_words: dict[str, tuple[str, ...]]) -> None:
+        """Take the project's lists (see wordlists.py); a common form no dictionary lists becomes a word of the
+        lexicon, so that every route reaches it (Danish opsætning: setup, in opsætnings+skærmen, setup screen)."""
+        self.function_words, self.common_words = function_words, common_words
+        # Only a form the lemma list gives no other lemma: an inflected one (Danish driver: runs) would lend its
+        # sense to the words routes find through it (driver-en, the driver).
+        missing = [form for form in common_words if form not in self.words and self.lemmas.get(form, form) == form]
+        if not missing:
+            return
+        self.sources.append(COMMON_WORDS)
+        for form in missing:
+            self.words[form] = (common_words[form], len(self.sources) - 1)
+
     def _word_list_entry(self, word: str) -> WordGloss | None:
         """A word as the project's lists gloss it (see wordlists.py): a function word (Danish nogen: some, any; not
         nøgen, naked) or a common word form (Swedish kom: came; not comma), the senses a dictionary lists for it

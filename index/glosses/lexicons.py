@@ -97,8 +97,7 @@ class Lexicons:
                               lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_data,
                               Lexicon.from_data, english, self._english_stems)
             lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
-            lexicon.function_words = function_word_senses(lang)
-            lexicon.common_words = common_word_senses(lang)
+            lexicon.use_word_lists(function_word_senses(lang), common_word_senses(lang))
             return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)

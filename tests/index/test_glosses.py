@@ -121,7 +121,7 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
     ("nl", "producten", "product", "lemma"),
     ("nl", "nieuwe", "new", "lemma"),                  # Snowball leaves it; the lemma list knows it
     ("nl", "vraagt", "ask", "lemma"),                  # vraag-t, a form of the verb vragen
-    ("sv", "digitaliseringen", "digitalised", "english"),  # a learned word whose English cognate differs in ending
+    ("sv", "kategoriseringen", "categorisation", "lemma"),  # a learned word whose English cognate differs in ending
     ("sv", "manuell", "manual", "english"),            # Swedish -ell, Dutch -eel: English -al
     ("da", "rootkontoen", "root account", "compound"),  # a common English word modifies without a linking letter
     ("da", "rootbrugeren", "root user", "compound"),   # the head as Norwegian spells it (bruker), not the stem brug
