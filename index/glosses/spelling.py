@@ -44,12 +44,13 @@ LOAN_SPELLINGS = (("emang", "ement"), ("ement", "ement"), ("itet", "ity"), ("it�
                    ("ering", "ation"), ("ell", "al"), ("eel", "al"), ("är", "ar"), ("ær", "ar"), ("air", "ar"),
                    ("erbar", "able"), ("eerbaar", "able"), ("fuld", "ful"), ("full", "ful"), ("vol", "ful"))
 # More loan endings, for a word no dictionary lists only (proprietær: proprietary, manuel: manual, inklusiv:
-# inclusive, migreren: migrate); matched on the word as `loan_spellings` respells it, so a Nordic -ikk is -icc
+# inclusive, migreren: migrate, virtualisering: virtualization); matched on the word as `loan_spellings` respells it, so a Nordic -ikk is -icc
 # (spesifikk: specific). Among a listed word's senses they would prefer a lookalike to its first sense
 # (alternativ: alternative before option; statistikk: statistic before statistics).
 UNLISTED_LOAN_SPELLINGS = (*LOAN_SPELLINGS, ("aal", "al"), ("iel", "ial"), ("uel", "ual"), ("nel", "nal"),
                            ("rel", "ral"), ("är", "ary"), ("ær", "ary"), ("iv", "ive"), ("icc", "ic"),
-                           ("eren", "ate"), ("ere", "ate"), ("era", "ate"))
+                           ("eren", "ate"), ("ere", "ate"), ("era", "ate"), ("isering", "ization"),
+                           ("isera", "ize"), ("isere", "ize"), ("iseren", "ize"))
 _SOFT_S = re.compile("s(?=[eiy])")  # Norwegian and Danish write a soft c as s (sentral, prosess, spesifikk)
 
 

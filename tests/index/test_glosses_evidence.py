@@ -231,6 +231,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "skriver", "write"),           # the present of skrive, not the noun skriver (printer) listed as written
     ("sv", "springer", "run"),            # the present of springa, not springer (knight)
     ("no", "partisjonering", "partitioning"),  # a loan verb's -ering noun as English -ing where -ation is no word
+    ("sv", "virtualiseringen", "virtualization"),  # -isering is English -ization (not virtual + ice + ring)
     ("nl", "netwerkopties", "network option"),  # a loan as a compound's part: optie's option, not its choice
     ("sv", "modulärt", "modular"),        # -är is English -ar (not modul + ärt, module pea)
     ("nl", "lineair", "linear"),          # ... and Dutch -air
