@@ -27,16 +27,27 @@ def lex():
     return lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"]))
 
 
+READERS = {"function_words": function_word_senses, "common_words": common_word_senses}
+
+
+@pytest.mark.parametrize("folder, least", [("function_words", 100), ("common_words", 200)])
 @pytest.mark.parametrize("lang", LANGS)
-def test_each_passage_language_has_a_well_formed_list(lang):
-    with open(list_path("function_words", lang), encoding="utf-8", newline="") as handle:
+def test_each_passage_language_has_well_formed_lists(folder, least, lang):
+    with open(list_path(folder, lang), encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     words = [row["word"] for row in rows]
-    assert len(rows) >= 100 and len(words) == len(set(words))
+    assert len(rows) >= least and len(words) == len(set(words))
     assert all(word == word.casefold() and word.strip() == word and word for word in words)
-    senses = function_word_senses(lang)
+    senses = READERS[folder](lang)
     assert len(senses) == len(rows) and all(senses.values())
-    assert all(sense and sense == sense.strip() for found in senses.values() for sense in found)
+    assert all(sense and sense == sense.strip() and "|" not in sense for found in senses.values() for sense in found)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_common_word_list_holds_single_words_a_few_senses_each_and_no_function_word(lang):
+    senses = common_word_senses(lang)
+    assert all(word.isalpha() and 1 <= len(found) <= 4 for word, found in senses.items())
+    assert not set(senses) & set(function_word_senses(lang))  # a function word is its own list's
 
 
 @pytest.mark.parametrize("lang, word, sense, homograph", [
@@ -65,19 +76,6 @@ def test_the_dictionarys_senses_follow_the_lists(lex):
     listed = function_word_senses("nl")["zeer"]  # very; also the noun "pain", which nld-eng lists first
     assert found.gloss == listed[0] and "very" in found.gloss.split(", ")
     assert any("pain" in sense for sense in found.senses)
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_each_passage_language_has_a_well_formed_common_word_list(lang):
-    with open(list_path("common_words", lang), encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    words = [row["word"] for row in rows]
-    assert len(rows) >= 200 and len(words) == len(set(words))
-    assert all(word == word.casefold() and word.isalpha() for word in words)
-    senses = common_word_senses(lang)
-    assert len(senses) == len(rows) and all(1 <= len(found) <= 4 for found in senses.values())
-    assert all(sense and sense == sense.strip() and "|" not in sense for found in senses.values() for sense in found)
-    assert not set(senses) & set(function_word_senses(lang))  # a function word is its own list's
 
 
 @pytest.mark.parametrize("lang, word, sense, homograph", [
