@@ -8,8 +8,8 @@ cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an i
 -> nieuw); with a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate
 that differs in its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known
 parts ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A dictionary form the common-word list
-gives, however reached, takes the list's senses first. A past form of a verb is glossed with the
-English past form ("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
+gives, however reached, takes the list's senses first. A past form of a verb is glossed with the English past form
+("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
 """
 from __future__ import annotations
 
