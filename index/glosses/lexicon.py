@@ -97,6 +97,8 @@ _ACTION = {"sv": ("ningarna", "ningar", "ningen", "ning"),
            "da": ("ningerne", "ninger", "ningen", "ning", "ingerne", "inger", "ingen", "ing"),
            "nl": ("ingen", "ing")}
 _MIN_ACTION_STEM = 3
+# Agent endings a compound's head may also have: Norwegian and Danish -er, the present tense only of a word alone.
+_HEAD_AGENT = {"no": ("er",), "da": ("er",)}
 # An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
 _MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
@@ -484,17 +486,23 @@ class Lexicon:
         return WordGloss(found.form, ", ".join(dict.fromkeys(g for g in shown if g)), found.source, found.via,
                          found.senses)
 
-    def _as_agent(self, word: str, found: WordGloss | None) -> WordGloss | None:
+    def _as_agent(self, word: str, found: WordGloss | None, head: bool = False) -> WordGloss | None:
         """A noun of the one who does what a verb says, glossed with the English agent noun where English uses it
-        (ontwikkel-aars: developers; bruk-ere: users; utveckl-are: developer), not with the verb it was found by."""
+        (ontwikkel-aars: developers; bruk-ere: users; utveckl-are: developer), not with the verb it was found by. A
+        compound's `head` is a noun, so its -er is the agent's, never the present tense (skjerm+les-er: screen
+        reader; pakke+håndter-er: package manager)."""
         infinitive, _ = _PAST.get(self.lang, ("", ()))
-        # Not a form the lemma list gives the verb (or a noun spelt like it: pakke-rne, the packages).
-        if found is None or found.via not in ("stem", "inflection") or not found.form.endswith(infinitive) \
-                or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form
-                           for e in _AGENT.get(self.lang, ())):
+        endings = (*_AGENT.get(self.lang, ()), *(_HEAD_AGENT.get(self.lang, ()) if head else ()))
+        # Not a form the lemma list gives the verb (or a noun spelt like it: pakke-rne, the packages), unless a head.
+        if found is None or found.via not in (("stem", "inflection", "lemma") if head else ("stem", "inflection")) \
+                or not found.form.endswith(infinitive) \
+                or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form for e in endings):
             return found
-        agents = [a for t in found.gloss.split(", ") if (a := _agent(t))]
-        return WordGloss(found.form, ", ".join(agents), found.source, found.via) if agents else found
+        # A head's first sense English has an agent noun for (behandl-er: handle, handler; treat has none).
+        for sense in (found.gloss, *found.senses) if head else (found.gloss,):
+            if agents := [a for t in sense.split(", ") if (a := _agent(t))]:
+                return WordGloss(found.form, ", ".join(agents), found.source, found.via)
+        return found
 
     def _action(self, word: str) -> WordGloss | None:
         """A noun of the action a listed verb names, glossed with the English -ing form where English uses it
@@ -586,6 +594,7 @@ class Lexicon:
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \
                     or head.gloss.startswith(_SUFFIX_MARKS):
                 continue
+            head = self._as_agent(word[cut:], head, head=True)
             modifier = self._modifier(word[:cut], depth, loose)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).

@@ -224,6 +224,9 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "opstart", "startup"),         # ... a two-letter particle too, only where English writes one word
     ("nl", "opstartproces", "startup process"),  # ... also as a compound's modifier
     ("da", "udviklere", "developer"),     # an agent noun of udvikle: the English agent noun, not the verb
+    ("no", "skjermleser", "screen reader"),  # a compound's head is a noun: its -er the agent's, not the present
+    ("sv", "filhanterare", "file manager"),  # ... Swedish -are
+    ("no", "filbehandler", "file handler"),  # ... the first sense English has an agent for (treat has none)
     ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "kaldte", "called"),           # the past of kalde, not a form of kold (cold)
