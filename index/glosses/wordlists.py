@@ -5,7 +5,10 @@ glosses some common words by a homograph or a rare sense. Two lists put the sens
 - `function_words/`: pronouns, determiners, conjunctions, prepositions, grammatical adverbs and auxiliaries
   (Danish nogen: some, any; not nøgen, naked);
 - `common_words/`: word forms among the language's commonest (wordfreq's lists) whose dictionary route gave a wrong
-  first sense or none (Swedish kom: came, not comma; bygger: builds, not barley).
+  first sense or none (Swedish kom: came, not comma; bygger: builds, not barley);
+- `computing_words/`: rarer forms of software text (help pages, manuals) whose main sense is the computing one and
+  whose dictionary route gave another or none (Swedish sökväg: path; Dutch sneltoets: keyboard shortcut, not fast
+  test). A form among the commonest keeps the sense general prose needs (Swedish kör: drives, not runs).
 """
 from __future__ import annotations
 
@@ -18,16 +21,18 @@ _HERE = Path(__file__).parent
 
 def function_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
     """A language's function words with their English senses, most needed first ({} without a list)."""
-    return _senses("function_words", lang)
+    return read_list("function_words", lang)
 
 
 def common_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
-    """A language's common word forms with the senses a reader most often needs, first first ({} without a list)."""
-    return _senses("common_words", lang)
+    """A language's common word forms, and its computing words, with the senses a reader most often needs, first
+    first ({} without a list)."""
+    return {**read_list("computing_words", lang), **read_list("common_words", lang)}
 
 
 @functools.cache
-def _senses(folder: str, lang: str) -> dict[str, tuple[str, ...]]:
+def read_list(folder: str, lang: str) -> dict[str, tuple[str, ...]]:
+    """One list of a language as written: word -> its senses, first first ({} without the file)."""
     path = _HERE / folder / f"{lang}.tsv"
     if not path.is_file():
         return {}

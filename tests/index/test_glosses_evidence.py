@@ -45,8 +45,8 @@ def test_a_vague_english_headword_read_backwards_does_not_win(lex):
 
 
 def test_a_words_own_entry_read_forward_outweighs_an_english_headword_read_backwards(lex):
-    # nld-eng: bestandssysteem's head bestand is "dossier, file", then "truce"; eng-nld's truce lists bestand first.
-    assert lex.get("nl").lookup("bestandssysteem").gloss == "file system"
+    # nld-eng: bestandsgrootte's modifier bestand is "dossier, file", then "truce"; eng-nld's truce lists bestand first.
+    assert lex.get("nl").lookup("bestandsgrootte").gloss == "file size"
 
 
 def test_a_compound_is_glossed_as_an_english_compound_and_keeps_its_parts(lex):
@@ -204,7 +204,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "økende", "increasing"),
     ("nl", "eide", "egg"),                # ... only where the word is the verb's (ei-de: not egging)
     ("nl", "geselecteerd", "selected"),   # ge-...-d of a verb only English lists (selecteren: select)
-    ("nl", "configuraties", "configuration"),  # -tie is English -tion
+    ("nl", "verificaties", "verification"),  # -tie is English -tion
     ("da", "installationstrin", "installation step"),  # an English loan as a compound's modifier
     ("no", "programmets", "program"),     # a genitive -s on a listed form
     ("no", "ustabil", "unstable"),        # the negating prefix as English un-, where English has the word
@@ -218,7 +218,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "installeret", "installed"),   # ... found through its Norwegian spelling
     ("sv", "referenstexten", "reference text"),  # a modifier listed as written, not referen-s (referat)
     ("sv", "programvarulicenser", "software licence"),  # Swedish programvara joined with -u
-    ("nl", "gebruikersnaam", "username"),  # parts English writes as one word
+    ("nl", "sleutelwoord", "keyword"),  # parts English writes as one word
     ("no", "oppstart", "startup"),        # ... a particle last, as English nouns of phrasal verbs put it (not up start)
     ("sv", "uppstartsmenyn", "startup menu"),
     ("da", "opstart", "startup"),         # ... a two-letter particle too, only where English writes one word
@@ -226,7 +226,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "udviklere", "developer"),     # an agent noun of udvikle: the English agent noun, not the verb
     ("no", "skjermleser", "screen reader"),  # a compound's head is a noun: its -er the agent's, not the present
     ("sv", "filhanterare", "file manager"),  # ... Swedish -are
-    ("no", "filbehandler", "file handler"),  # ... the first sense English has an agent for (treat has none)
+    ("no", "dokumentbehandler", "document handler"),  # ... the first sense English has an agent for (not treat)
     ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "kaldte", "called"),           # the past of kalde, not a form of kold (cold)
