@@ -92,7 +92,10 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
         concept = catalogue.get(concept_id)
         gloss_lang = reader if reader in concept.labels else "en"
         term = text[occ.start:occ.end]
-        english = _english_name(term, concept, lexicon)
+        # The name depends on the term's words and the concept's English names only: the same on every page.
+        english = _english_name(term, concept, lexicon) if lexicon is None else lexicon.remembered(
+            ("concept name", term, concept.labels["en"], tuple(concept.aliases.get("en", ()))),
+            lambda: _english_name(term, concept, lexicon))
         if english is not None:
             gloss = english if gloss_lang == "en" else concept.labels[gloss_lang]
             glosses.append(Gloss(occ.start, occ.end, term, gloss, f"concept:{concept_id}", gloss_lang))

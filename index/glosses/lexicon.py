@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Callable, TypeVar
 
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from ..lexical import stemmer
@@ -50,6 +51,7 @@ _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
+T = TypeVar("T")
 _MAX_LISTED_SENSES = 8  # as many as a dictionary word shows
 MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
@@ -147,6 +149,7 @@ class Lexicon:
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
     _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
+    _remembered: dict[tuple, object] = field(default_factory=dict, repr=False)
     _phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = field(default=None, repr=False)
 
     def lookup(self, word: str, split: bool = True) -> WordGloss | None:
@@ -173,6 +176,15 @@ class Lexicon:
             self._memo.clear()
         self._memo[key] = found
         return found
+
+    def remembered(self, key: tuple, compute: Callable[[], T]) -> T:
+        """What `compute` gives for `key`, computed once for this lexicon (what a glosser derives from its words alone,
+        such as the English name a concept term is glossed with), in a memo as bounded as the words'."""
+        if key not in self._remembered:
+            if len(self._remembered) >= _MEMO_LIMIT:
+                self._remembered.clear()
+            self._remembered[key] = compute()
+        return self._remembered[key]  # type: ignore[return-value]
 
     def _entry(self, form: str, via: str, table: dict[str, list] | None = None) -> WordGloss:
         """A dictionary form's entry; a form the list of common words gives takes the list's senses first, whatever

@@ -4,6 +4,8 @@ The real Debian FreeDict dictionaries are required (`.ci/run` installs dict-free
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gzip
 import logging
 import os
@@ -288,6 +290,17 @@ def test_a_word_its_own_dictionary_tags_is_classed_by_that_tag(lex, word, lang, 
 # ---------------------------------------------------------------- glossing passages
 
 SV = "Kundintimitet innebär att företaget anpassar sina erbjudanden till kunderna och bygger kundlojalitet."
+
+
+def test_a_concepts_new_english_name_glosses_its_terms_at_once(lex, catalogue):
+    # The glosser remembers the name a term is glossed with; a concept edit that renames it is seen on the next page.
+    before = [g.gloss for g in gloss_text(SV, "sv", "en", catalogue, lex) if g.source == "concept:customer-intimacy"]
+    concept = catalogue.get("customer-intimacy")
+    renamed = replace(concept, labels={**concept.labels, "en": "Closeness to customers"},
+                      aliases={**concept.aliases, "en": ()})
+    edited = replace(catalogue, concepts={**catalogue.concepts, "customer-intimacy": renamed})
+    after = [g.gloss for g in gloss_text(SV, "sv", "en", edited, lex) if g.source == "concept:customer-intimacy"]
+    assert before == ["Customer intimacy"] and after == ["Closeness to customers"]
 
 
 @pytest.mark.parametrize("reader, intimacy", [("en", "Customer intimacy"), ("de", "Kundennähe"),
