@@ -8,8 +8,8 @@ out. Run it with the common-word lists emptied to see the dictionary routes alon
 
 `--computing FILE --lang L` filters a terminologist's list of computing words (same columns) for
 index/glosses/computing_words/L.tsv: a form among the candidates keeps the sense general prose needs, and a form
-whose gloss today is already one of the listed senses needs no line. Run it with that language's computing list
-removed, so that "today" means the other routes.
+whose gloss today is already one of the listed senses needs no line. Run it with index/glosses/computing_words/
+removed (every language's: a sister language's list reaches a word too), so that "today" means the other routes.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from wordfreq import top_n_list
 
+from eval.gloss_gold import normal_sense
 from index.concepts import load_catalogue
 from index.config import Config
 from index.glosses import lexicons, lookup_word
@@ -29,14 +30,18 @@ LANGS = {"sv": "sv", "no": "nb", "da": "da", "nl": "nl"}  # the project's codes 
 SHOWN_SENSES = 5
 
 
+def commonest_forms(lang: str, top: int) -> list[tuple[int, str]]:
+    """(frequency rank, form) of the language's commonest written forms that are words, less function words."""
+    function = function_word_senses(lang)
+    return [(rank, form) for rank, form in enumerate(top_n_list(LANGS[lang], top), 1)
+            if form.isalpha() and len(form) >= 2 and form not in function and not is_stopword(form, lang)]
+
+
 def candidates(lang: str, top: int, config: Config) -> list[tuple[int, str, str, str]]:
     """(frequency rank, form, today's first gloss or "(none)", its other senses) for the language's commonest forms."""
     catalogue, lex = load_catalogue(), lexicons(config.dict_dir, config.cache_dir)
-    function = function_word_senses(lang)
     rows = []
-    for rank, form in enumerate(top_n_list(LANGS[lang], top), 1):
-        if not form.isalpha() or len(form) < 2 or form in function or is_stopword(form, lang):
-            continue
+    for rank, form in commonest_forms(lang, top):
         found = [g for g in lookup_word(form, lang, "en", catalogue, lex) if not g.source.startswith("concept:")]
         first = found[0].gloss if found else "(none)"
         rows.append((rank, form, first, " | ".join(found[0].senses[:SHOWN_SENSES]) if found else ""))
@@ -45,25 +50,18 @@ def candidates(lang: str, top: int, config: Config) -> list[tuple[int, str, str,
 
 def computing_lines(path: Path, lang: str, top: int, config: Config) -> list[str]:
     """The lines of a computing-word list that the list of common words and the dictionary routes leave to it."""
-    judged = {form for _, form, _, _ in candidates(lang, top, config)}
+    judged = {form for _, form in commonest_forms(lang, top)}
     catalogue, lex = load_catalogue(), lexicons(config.dict_dir, config.cache_dir)
     kept = []
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         form, _, listed = line.partition("\t")
-        senses = {_bare(s) for s in listed.split(" | ")}
+        senses = {normal_sense(s) for s in listed.split(" | ")}
         if form in judged or form in function_word_senses(lang) or is_stopword(form, lang):
             continue
         found = [g for g in lookup_word(form, lang, "en", catalogue, lex) if not g.source.startswith("concept:")]
-        if not found or _bare(found[0].gloss.split(", ")[0]) not in senses:
+        if not found or normal_sense(found[0].gloss.split(", ")[0]) not in senses:
             kept.append(line)
     return kept
-
-
-def _bare(sense: str) -> str:
-    sense = sense.casefold().strip()
-    for article in ("to ", "the ", "a ", "an "):
-        sense = sense.removeprefix(article)
-    return sense
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,7 +115,8 @@ def write_gold(rows: list[dict], out) -> None:
     writer.writerows(rows)
 
 
-def _normal(text: str) -> str:
+def normal_sense(text: str) -> str:
+    """A sense as the matching rule compares it: casefolded, spaced once, without a leading to, a, an or the."""
     text = " ".join(text.casefold().replace(" + ", " ").split()).strip(" .,;:!?\"'()")
     for article in ("to ", "a ", "an ", "the "):
         text = text.removeprefix(article)
@@ -124,7 +125,7 @@ def _normal(text: str) -> str:
 
 def matches(gloss: str, senses: set[str]) -> bool:
     """Whether one of the gloss's comma-separated translations is an accepted sense (see the matching rule)."""
-    return any(_normal(part) in senses for part in gloss.split(", "))
+    return any(normal_sense(part) in senses for part in gloss.split(", "))
 
 
 def score(rows: list[dict], glossed) -> dict:
@@ -138,7 +139,7 @@ def score(rows: list[dict], glossed) -> dict:
     right, listed, covered, misses = 0, 0, 0, []
     for row in scored:
         found = glossed(row)
-        gold = {_normal(s) for s in row["senses"].split("|")}
+        gold = {normal_sense(s) for s in row["senses"].split("|")}
         ok = found is not None and matches(found.gloss, gold)
         covered += found is not None
         right += ok

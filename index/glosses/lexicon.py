@@ -24,6 +24,7 @@ from .spelling import (UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spell
                        swedish_spelling)
 from .stopwords import is_stopword
 
+T = TypeVar("T")
 ENGLISH = "english"  # the `source` of a word glossed as itself
 FUNCTION_WORDS = "function-words"  # the `source` of a word its language's list of function words glosses
 COMMON_WORDS = "common-words"  # the `source` of a word its language's list of common words glosses
@@ -51,7 +52,6 @@ _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
-T = TypeVar("T")
 _MAX_LISTED_SENSES = 8  # as many as a dictionary word shows
 MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),

@@ -1,7 +1,7 @@
 """Word lists written for this project, one TSV (`word`, `senses` separated by " | ") per passage language.
 
 FreeDict orders a word's senses by no measure of use and lists few grammatical words, so a dictionary route alone
-glosses some common words by a homograph or a rare sense. Two lists put the sense a reader most often needs first:
+glosses some common words by a homograph or a rare sense. Three lists put the sense a reader most often needs first:
 - `function_words/`: pronouns, determiners, conjunctions, prepositions, grammatical adverbs and auxiliaries
   (Danish nogen: some, any; not nøgen, naked);
 - `common_words/`: word forms among the language's commonest (wordfreq's lists) whose dictionary route gave a wrong
@@ -33,7 +33,7 @@ def common_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
 @functools.cache
 def read_list(folder: str, lang: str) -> dict[str, tuple[str, ...]]:
     """One list of a language as written: word -> its senses, first first ({} without the file)."""
-    path = _HERE / folder / f"{lang}.tsv"
+    path = list_path(folder, lang)
     if not path.is_file():
         return {}
     with open(path, encoding="utf-8", newline="") as handle:
