@@ -2,7 +2,7 @@
 each with the gloss it is shown today."""
 from __future__ import annotations
 
-from eval.common_words import candidates, computing_lines
+from eval.common_words import candidates
 from index.config import Config
 from index.glosses.stopwords import STOPWORDS
 from index.glosses.wordlists import function_word_senses
@@ -17,12 +17,3 @@ def test_candidates_are_common_content_forms_in_frequency_order_with_todays_glos
     # A form the list already gives shows the list's sense, so a second reading starts from what readers see.
     assert next(r for r in rows if r[1] == "kom")[2] == "came"
 
-
-def test_a_computing_list_keeps_only_what_general_prose_and_the_dictionaries_leave_to_it(tmp_path):
-    listed = tmp_path / "computing-sv.tsv"
-    listed.write_text("word\tsenses\nkör\truns\noch\tand\nskärmläsarprofil\tscreen reader profile\n"
-                      "qzxjvw\tplugin slot\n", encoding="utf-8")
-    kept = computing_lines(listed, "sv", 3000, Config.from_env())
-    # kör is among the commonest forms (general prose: drives); och a function word; the compound route glosses
-    # skärmläsar+profil so already; no route glosses the last.
-    assert kept == ["qzxjvw\tplugin slot"]

@@ -71,6 +71,12 @@ def content_words(text: str, lang: str) -> list[re.Match]:
             if len(m.group()) >= _MIN_LETTERS and not is_stopword(m.group().casefold(), lang)]
 
 
+def names_computing_terms(text: str, lang: str, lexicon: Lexicon) -> bool:
+    """Whether a passage is software text: a word of it marks computing terms (see wordlists.py: partition, server)."""
+    markers = lexicon.register.markers
+    return any(match.group().casefold() in markers for match in content_words(text, lang))
+
+
 def split_deadline() -> float:
     """The moment (`time.monotonic`) after which a request's glossing stops splitting unknown words."""
     return time.monotonic() + SPLIT_BUDGET_S
@@ -82,7 +88,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
 
     Concept labels and aliases come first (longest match), glossed with the concept's label in the reader's
     language; then idioms the dictionary lists (see `_idiom`); every other content word gets its dictionary gloss
-    into English where one is found. After `deadline` (see `split_deadline`), unknown words are no longer split
+    into English where one is found, a compound as software text reads it only where the passage names a computing
+    term (see `names_computing_terms`). After `deadline` (see `split_deadline`), unknown words are no longer split
     into compounds.
     """
     glosses = []
@@ -102,6 +109,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
         english = _english_runs(text, lexicon)
+        software = names_computing_terms(text, lang, lexicon)
         glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
         for match in content_words(text, lang):
@@ -112,7 +120,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 as_written = WordGloss(word, word, ENGLISH, "english")
                 glosses.append(_dictionary_gloss(match.group(), match.start(), as_written))
                 continue
-            found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline)
+            found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline,
+                                   software=software)
             if found is not None:
                 found = read(match.group(), found, lexicon, word_classes(lexicons), text[:match.start()],
                              text[match.end():match.end() + 40])

@@ -7,7 +7,8 @@ adjective het), also a lemma only English lists ("geselecteerd" -> selecteren: s
 cognate; through the language's Snowball stemmer ("kunderna" -> kund); with an inflection ending stripped ("nieuwe"
 -> nieuw); with a genitive -s ("programmets"); with a negating prefix ("ustabil": unstable); as an English cognate
 that differs in its ending ("strategiska" -> strategic, "correcties" -> correction); as a compound of two known
-parts ("kundnöjdhet" = kund + nöjd(het)); as a word that is English already. A dictionary form the common-word list
+parts ("kundnöjdhet" = kund + nöjd(het)), whose parts take their computing sense beside a term that marks software
+text ("rodpartitionen": root partition); as a word that is English already. A dictionary form the common-word list
 gives, however reached, takes the list's senses first. A past form of a verb is glossed with the English past form
 ("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
 """
@@ -23,6 +24,7 @@ from .english import commonest, zipf
 from .spelling import (UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key,
                        swedish_spelling)
 from .stopwords import is_stopword
+from .wordlists import Register
 
 T = TypeVar("T")
 ENGLISH = "english"  # the `source` of a word glossed as itself
@@ -112,7 +114,9 @@ _MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalle
 _ENGLISH_MARGIN = 0.5
 # English particles a Nordic or Dutch compound puts first and English nouns of phrasal verbs last (startup, setup).
 _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
-_MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
+_MIN_PAST_ZIPF = 3.0
+# A compound of two computing terms general text uses this rarely or less is one of software text (see `_in_register`).
+_MAX_REGISTER_ZIPF = 1.0  # an English past form must be in common use (pieced, worded are not what is meant)
 
 
 @dataclass(frozen=True)
@@ -145,20 +149,27 @@ class Lexicon:
     # Function word, and common word form, -> its English senses (see wordlists.py), set on load.
     function_words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     common_words: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # Computing terms and their senses in software text (see wordlists.py), set on load: the senses a compound's
+    # parts take where one of them marks it a computing term (rod+partition: root partition; not disorder partition).
+    register: Register = field(default_factory=Register, repr=False)
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
     _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
+    _memo_general: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)  # see `lookup`'s software
     _remembered: dict[tuple, object] = field(default_factory=dict, repr=False)
     _phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = field(default=None, repr=False)
 
-    def lookup(self, word: str, split: bool = True) -> WordGloss | None:
+    def lookup(self, word: str, split: bool = True, software: bool = True) -> WordGloss | None:
         """The English gloss of a word as written in a passage, or None; without `split`, a word no other route
         knows is not tried as a compound (the costly part, up to tens of milliseconds a word: see the glosser's
-        budget), and what is found then is not remembered."""
+        budget), and what is found then is not remembered. Without `software` (a passage that names no computing
+        term), a compound of two computing terms takes their computing senses only where one marks it so (see
+        `_in_register`)."""
         key = word.casefold()
-        if key in self._memo:
-            return self._memo[key]
+        memo = self._memo if software else self._memo_general
+        if key in memo:
+            return memo[key]
         if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
             return self._direct(key)
         if (listed := self._word_list_entry(key)) is not None:
@@ -169,12 +180,12 @@ class Lexicon:
                  or self._english(key, loans=False))
         if found is None and not split:
             return None
-        found = (found or self._action(key) or self._compound(key, depth=2) or self._english(key)
-                 or self._compound(key, 2, loose=True))
+        found = (found or self._action(key) or self._compound(key, 2, software=software) or self._english(key)
+                 or self._compound(key, 2, loose=True, software=software))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
-        if len(self._memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
-            self._memo.clear()
-        self._memo[key] = found
+        if len(memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
+            memo.clear()
+        memo[key] = found
         return found
 
     def remembered(self, key: tuple, compute: Callable[[], T]) -> T:
@@ -223,11 +234,12 @@ class Lexicon:
             self._phrases = found  # whole, in one step, as english_stems
         return self._phrases
 
-    def use_word_lists(self, function_words: dict[str, tuple[str, ...]],
-                       common_words: dict[str, tuple[str, ...]]) -> None:
+    def use_word_lists(self, function_words: dict[str, tuple[str, ...]], common_words: dict[str, tuple[str, ...]],
+                       register: Register | None = None) -> None:
         """Take the project's lists (see wordlists.py); a common form no dictionary lists becomes a word of the
         lexicon, so that every route reaches it (Danish opsætning: setup, in opsætnings+skærmen, setup screen)."""
         self.function_words, self.common_words = function_words, common_words
+        self.register = register or Register()
         # Only a form the lemma list gives no other lemma: an inflected one (Danish driver: runs) would lend its
         # sense to the words routes find through it (driver-en, the driver).
         missing = [form for form in common_words if form not in self.words and self.lemmas.get(form, form) == form]
@@ -588,7 +600,7 @@ class Lexicon:
             self.english_stems.update(found)  # whole, in one step: a thread reading it never sees part of it
         return self.english_stems
 
-    def _compound(self, word: str, depth: int, loose: bool = False) -> WordGloss | None:
+    def _compound(self, word: str, depth: int, loose: bool = False, software: bool = True) -> WordGloss | None:
         """A compound of two known parts, or None; `loose`, the last resort, also takes short parts and parts that
         only sister languages know (see `_piece`)."""
         if depth == 0 or len(word) < _MIN_PARTICLE_COMPOUND:
@@ -607,16 +619,42 @@ class Lexicon:
                     or head.gloss.startswith(_SUFFIX_MARKS):
                 continue
             head = self._as_agent(word[cut:], head, head=True)
-            modifier = self._modifier(word[:cut], depth, loose)
+            modifier = self._modifier(word[:cut], depth, loose, software)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).
             if modifier is not None and not (is_stopword(modifier.form, self.lang)
                                              and is_stopword(head.form, self.lang)):
-                parts = (*_parts(modifier, self.lang), *_parts(head, self.lang))
+                parts = self._in_register(word, cut, modifier, head, software)
                 closed = _closed(parts)
                 return WordGloss(f"{modifier.form}+{head.form}", closed or " ".join(parts), head.source, "compound",
                                  parts=() if closed else parts)
         return self._particle_compound(word, loose)
+
+    def _in_register(self, word: str, cut: int, modifier: WordGloss, head: WordGloss,
+                     software: bool = True) -> tuple[str, ...]:
+        """A compound's parts as glossed; where either part marks it a computing term (see wordlists.py), or, in
+        `software` text or alone, both parts are listed and general text has no use for the compound, each part the
+        register lists takes its computing sense (rod+partition: root partition; netwerk+instellingen: network
+        settings), and not otherwise (kerne+værdier: core values; kärn+element in a business article)."""
+        pieces = ((word[:cut], modifier), (word[cut:], head))
+        forms = [self._register_forms(piece, found) for piece, found in pieces]
+        listed = [any(form in self.register.senses for form in found) for found in forms]
+        marked = any(form in self.register.markers for found in forms for form in found)
+        if not marked and not (software and all(listed) and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
+            return (*_parts(modifier, self.lang), *_parts(head, self.lang))
+        parts: list[str] = []
+        for (_, found), listed in zip(pieces, forms):
+            sense = next((self.register.senses[form][0] for form in listed if form in self.register.senses), None)
+            parts.extend((_as_part(sense),) if sense else _parts(found, self.lang))
+        return tuple(parts)
+
+    @staticmethod
+    def _register_forms(piece: str, found: WordGloss) -> tuple[str, ...]:
+        """How a compound's part may be listed: as written there, without a linking letter, or as the word it spells
+        (netværk-sservere: servere); not as a lemma or stem it was matched to, which may be another word (Norwegian
+        servering-s, serving: not servere, servers)."""
+        spelt = (found.form,) if found.via in ("word", "cognate") else ()
+        return (piece, *(piece[:-len(link)] for link in _LINKS[1:] if piece.endswith(link)), *spelt)
 
     def _particle_compound(self, word: str, loose: bool) -> WordGloss | None:
         """A compound of a short particle and a known word where English writes them as one word, the particle last
@@ -633,7 +671,7 @@ class Lexicon:
                 return WordGloss(f"{particle.form}+{head.form}", closed, head.source, "compound")
         return None
 
-    def _modifier(self, part: str, depth: int, loose: bool) -> WordGloss | None:
+    def _modifier(self, part: str, depth: int, loose: bool, software: bool = True) -> WordGloss | None:
         # A part listed as written (referens-server) is itself, not a shorter word before a linking letter (referen-s).
         if part in self.words:
             return self._entry(part, "word")
@@ -652,7 +690,7 @@ class Lexicon:
             # cuts a learned word's ending (digitaliser-ingen) into a word (ring).
             english = link == "s" or zipf(stem) >= _MIN_ENGLISH_MODIFIER_ZIPF
             found = (self._piece(stem, loose) or english and self._english(stem, loans=False)
-                     or self._compound(stem, depth - 1, loose))
+                     or self._compound(stem, depth - 1, loose, software))
             if found is not None and len(found.form) >= MIN_PART:
                 return found
         return None
@@ -745,6 +783,11 @@ def _first(gloss: str) -> str:
     return gloss.split(", ", 1)[0]
 
 
+def _as_part(sense: str) -> str:
+    """A listed sense as a compound's part: without an article (partitionen: the partition)."""
+    return sense.removeprefix("the ")
+
+
 def _part(found: WordGloss, lang: str) -> str:
     """How a compound's part is glossed: by the English word it was borrowed from where one of its senses is that
     word (commando-regel-optie: command + line + option, not choice), since compounds coin technical terms from
@@ -756,6 +799,6 @@ def _part(found: WordGloss, lang: str) -> str:
     loans = english_spellings(found.form)
     # A definite form's sense (beskeden: the message) names a part without its article.
     return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans),
-                _first(found.gloss).removeprefix("the "))
+                _as_part(_first(found.gloss)))
 
 

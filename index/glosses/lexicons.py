@@ -15,7 +15,7 @@ from pathlib import Path
 from .freedict import Dictionary, DictionaryError
 from .lexicon import ENGLISH, Lexicon
 from .senses import build_english, build_lexicon
-from .wordlists import common_word_senses, function_word_senses
+from .wordlists import common_word_senses, computing_register, function_word_senses
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class Lexicons:
                               lambda: build_lexicon(lang, dictionaries, english, self.get), Lexicon.to_data,
                               Lexicon.from_data, english, self._english_stems)
             lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
-            lexicon.use_word_lists(function_word_senses(lang), common_word_senses(lang))
+            lexicon.use_word_lists(function_word_senses(lang), common_word_senses(lang), computing_register(lang))
             return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)

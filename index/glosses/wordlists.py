@@ -4,19 +4,28 @@ FreeDict orders a word's senses by no measure of use and lists few grammatical w
 glosses some common words by a homograph or a rare sense. Three lists put the sense a reader most often needs first:
 - `function_words/`: pronouns, determiners, conjunctions, prepositions, grammatical adverbs and auxiliaries
   (Danish nogen: some, any; not nøgen, naked);
-- `common_words/`: word forms among the language's commonest (wordfreq's lists) whose dictionary route gave a wrong
-  first sense or none (Swedish kom: came, not comma; bygger: builds, not barley);
-- `computing_words/`: rarer forms of software text (help pages, manuals) whose main sense is the computing one and
-  whose dictionary route gave another or none (Swedish sökväg: path; Dutch sneltoets: keyboard shortcut, not fast
-  test). A form among the commonest keeps the sense general prose needs (Swedish kör: drives, not runs).
+- `common_words/`: word forms among the language's commonest (wordfreq's `COMMONEST`) whose dictionary route gave a
+  wrong first sense or none (Swedish kom: came, not comma; bygger: builds, not barley);
+- `computing_words/`: the register of software text (help pages, manuals), each term's sense there. A form outside
+  the commonest is glossed so alone (Swedish sökväg: path; Dutch sneltoets: keyboard shortcut, not fast test); a
+  form among them keeps the sense general prose needs (Swedish kör: drives, not runs). A compound's parts take their
+  computing senses where one of them is a term marked `yes` in a third column, `marks`: one that makes a compound a
+  computing term wherever it stands (partition, server; not system, value or security). Danish rod+partition is
+  root partition, not disorder partition; Swedish kärn+värden stays core values.
 """
 from __future__ import annotations
 
 import csv
 import functools
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from wordfreq import top_n_list
+
 _HERE = Path(__file__).parent
+# How many of a language's commonest written forms the list of common words was judged on.
+COMMONEST = 30_000
+WORDFREQ_LANGS = {"no": "nb"}  # the project's language codes wordfreq names otherwise
 
 
 def function_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
@@ -25,9 +34,20 @@ def function_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
 
 
 def common_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
-    """A language's common word forms, and its computing words, with the senses a reader most often needs, first
-    first ({} without a list)."""
-    return {**read_list("computing_words", lang), **read_list("common_words", lang)}
+    """A language's common word forms, and its computing words outside the commonest, with the senses a reader most
+    often needs, first first ({} without a list)."""
+    commonest = commonest_forms(lang)
+    computing = {form: senses for form, senses in computing_register(lang).senses.items() if form not in commonest}
+    return {**computing, **read_list("common_words", lang)}
+
+
+@functools.cache
+def commonest_forms(lang: str) -> frozenset[str]:
+    """The language's `COMMONEST` written forms (wordfreq's list), whose senses the list of common words judged."""
+    try:
+        return frozenset(top_n_list(WORDFREQ_LANGS.get(lang, lang), COMMONEST))
+    except LookupError:  # a language wordfreq has no list for
+        return frozenset()
 
 
 @functools.cache
@@ -44,3 +64,24 @@ def read_list(folder: str, lang: str) -> dict[str, tuple[str, ...]]:
 def list_path(folder: str, lang: str) -> Path:
     """Where a language's list of a kind is kept (for tests and tools that check it)."""
     return _HERE / folder / f"{lang}.tsv"
+
+
+@dataclass(frozen=True)
+class Register:
+    """A language's computing terms: their senses in software text, and the terms that mark a compound as one of
+    software text wherever they stand in it (partition, server; not system, value, security)."""
+
+    senses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    markers: frozenset[str] = frozenset()
+
+
+@functools.cache
+def computing_register(lang: str) -> Register:
+    """A language's computing terms (`computing_words/`; an empty register without the list)."""
+    path = list_path("computing_words", lang)
+    if not path.is_file():
+        return Register()
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return Register(read_list("computing_words", lang),
+                    frozenset(row["word"].casefold() for row in rows if row["marks"] == "yes"))

@@ -217,7 +217,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("no", "installert", "installed"),    # a participle in -t of a loan verb
     ("da", "installeret", "installed"),   # ... found through its Norwegian spelling
     ("sv", "referenstexten", "reference text"),  # a modifier listed as written, not referen-s (referat)
-    ("sv", "programvarulicenser", "software licence"),  # Swedish programvara joined with -u
+    ("sv", "programvarulicenser", "software licenses"),  # Swedish programvara joined with -u
     ("nl", "sleutelwoord", "keyword"),  # parts English writes as one word
     ("no", "oppstart", "startup"),        # ... a particle last, as English nouns of phrasal verbs put it (not up start)
     ("sv", "uppstartsmenyn", "startup menu"),
@@ -226,7 +226,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "udviklere", "developer"),     # an agent noun of udvikle: the English agent noun, not the verb
     ("no", "skjermleser", "screen reader"),  # a compound's head is a noun: its -er the agent's, not the present
     ("sv", "filhanterare", "file manager"),  # ... Swedish -are
-    ("no", "dokumentbehandler", "document handler"),  # ... the first sense English has an agent for (not treat)
+    ("no", "kundebehandler", "customer handler"),  # ... the first sense English has an agent for (not treat)
     ("nl", "uitgenodigd", "invited"),     # uit-ge-nodig-d: the participle of uitnodigen
     ("nl", "geverifieerd", "verified"),   # ge-verifieer-d: verifiëren, an English loan
     ("da", "kaldte", "called"),           # the past of kalde, not a form of kold (cold)
@@ -235,7 +235,7 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("sv", "springer", "run"),            # the present of springa, not springer (knight)
     ("no", "partisjonering", "partitioning"),  # a loan verb's -ering noun as English -ing where -ation is no word
     ("sv", "virtualiseringen", "virtualization"),  # -isering is English -ization (not virtual + ice + ring)
-    ("nl", "netwerkopties", "network option"),  # a loan as a compound's part: optie's option, not its choice
+    ("nl", "netwerkopties", "network options"),  # a loan as a compound's part: optie's option, not its choice
     ("sv", "modulärt", "modular"),        # -är is English -ar (not modul + ärt, module pea)
     ("nl", "lineair", "linear"),          # ... and Dutch -air
     ("da", "skalerbar", "scalable"),      # -erbar is English -able (not skal + erbar, shall decent)
