@@ -10,7 +10,8 @@ that differs in its ending ("strategiska" -> strategic, "correcties" -> correcti
 parts ("kundnöjdhet" = kund + nöjd(het)), whose parts take their computing sense beside a term that marks software
 text ("rodpartitionen": root partition); as a word that is English already. A dictionary form the common-word list
 gives, however reached, takes the list's senses first. A past form of a verb is glossed with the English past form
-("förberedd" -> prepared). The entries' senses are ranked when the lexicon is built (senses.py).
+("förberedd" -> prepared), a plural noun with the English plural ("hästarna" -> horses; "riskgrupper" -> risk
+groups). The entries' senses are ranked when the lexicon is built (senses.py).
 """
 from __future__ import annotations
 
@@ -103,6 +104,14 @@ _ACTION = {"sv": ("ningarna", "ningar", "ningen", "ning"),
 _MIN_ACTION_STEM = 3
 # Agent endings a compound's head may also have: Norwegian and Danish -er, the present tense only of a word alone.
 _HEAD_AGENT = {"no": ("er",), "da": ("er",)}
+# Plural endings on a noun's dictionary form (kupong-er, pakke-r, flick-or, instelling-en), longest first: a
+# compound's head, a noun, takes them; a word alone only the definite plurals, as -er and -en are also verbs' endings.
+_PLURAL = {"sv": ("arna", "orna", "erna", "ar", "or", "er", "na"), "no": ("ene", "er", "ne", "r"),
+           "da": ("erne", "ene", "er", "ne", "r"), "nl": ("en", "s")}
+_DEFINITE_PLURAL = {"sv": ("arna", "orna", "erna"), "no": ("ene",), "da": ("erne", "ene")}
+_MIN_PLURAL_ZIPF = 2.5  # an English plural in common use (coupons), not a made-up one
+# ... nor a noun English rarely counts (money: moneys, 3.0 less common; information, software, advice)
+_MAX_PLURAL_DROP = 1.5
 # An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
 _MIN_AGENT_ZIPF = 3.5
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
@@ -183,6 +192,7 @@ class Lexicon:
         found = (found or self._action(key) or self._compound(key, 2, software=software) or self._english(key)
                  or self._compound(key, 2, loose=True, software=software))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
+        found = self._as_plural(key, found, _DEFINITE_PLURAL)
         if len(memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             memo.clear()
         memo[key] = found
@@ -528,6 +538,18 @@ class Lexicon:
                 return WordGloss(found.form, ", ".join(agents), found.source, found.via)
         return found
 
+    def _as_plural(self, word: str, found: WordGloss | None, endings: dict[str, tuple[str, ...]]) -> WordGloss | None:
+        """A noun's plural (kupong-er: coupons; begränsning-arna: limits) glossed with the English plural, where the
+        word is its dictionary form with one of the language's plural `endings` (the form's last vowel may give way)."""
+        if found is None or found.via not in ("word", "lemma", "stem", "inflection", "cognate") or word == found.form:
+            return found
+        form = found.form
+        if not any(word.endswith(e) and word[:len(word) - len(e)] in (form, form[:-1]) for e in endings.get(self.lang, ())
+                   if len(word) > len(e)):
+            return found
+        plurals = [p for t in found.gloss.split(", ") if (p := _plural(t))]
+        return replace(found, gloss=", ".join(plurals)) if plurals else found
+
     def _action(self, word: str) -> WordGloss | None:
         """A noun of the action a listed verb names, glossed with the English -ing form where English uses it
         (uppackning: unpacking; navngivning: naming), not split at its ending into a homograph (unpack + ing)."""
@@ -618,7 +640,8 @@ class Lexicon:
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \
                     or head.gloss.startswith(_SUFFIX_MARKS):
                 continue
-            head = self._as_agent(word[cut:], head, head=True)
+            agent = self._as_agent(word[cut:], head, head=True)
+            head = self._as_plural(word[cut:], head, _PLURAL) if agent is head else agent
             modifier = self._modifier(word[:cut], depth, loose, software)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).
@@ -750,6 +773,18 @@ def _closed(parts: tuple[str, ...]) -> str | None:
 def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
     """A compound part's glosses: a compound modifier's own parts (nollmodem+kabel: zero, modem, cable), else one."""
     return found.parts or (_part(found, lang),)
+
+
+def _plural(noun: str) -> str | None:
+    """The English plural of a translation's last word, if English uses it (coupon -> coupons; boot loader -> boot
+    loaders; policy -> policies; not money -> moneys)."""
+    head, _, last = noun.rpartition(" ")
+    if not last.isalpha() or not last.islower() or last.endswith("s") or is_stopword(last, "en"):  # wrap up
+        return None
+    plural = (last[:-1] + "ies" if last.endswith("y") and last[-2:-1] not in "aeiou"
+              else last + "es" if last.endswith(("x", "ch", "sh")) else last + "s")
+    common = zipf(plural) >= max(_MIN_PLURAL_ZIPF, zipf(last) - _MAX_PLURAL_DROP)
+    return f"{head} {plural}".lstrip() if common else None
 
 
 def _agent(verb: str) -> str | None:

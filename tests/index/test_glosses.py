@@ -197,7 +197,7 @@ def test_a_common_word_is_glossed_by_a_common_sense_first(tmp_path):
     ("sv", "köper", "köpa", "buy"),          # a present-tense verb: its infinitive, not the noun köp(are)
     ("sv", "bygger", "bygga", "build"),
     ("nl", "zit", "zitten", "sit"),          # Snowball leaves "zit" alone; the lemma list knows it
-    ("sv", "kunderna", "kund", "customer"),  # the definite plural
+    ("sv", "kunderna", "kund", "customers"),  # the definite plural, glossed in the plural
     ("sv", "bor", "bo", "live"),             # a verb ending in a vowel adds -r: lives, not boron
     ("da", "bor", "bo", "live"),
     ("sv", "dör", "dö", "die"),              # dies, not door (dörr)

@@ -329,3 +329,13 @@ def test_an_english_word_in_a_danish_passage_is_not_respelt(lex):
 def test_function_words_run_together_are_not_glossed_as_their_parts(lex, lang, word, parts):
     found = lex.get(lang).lookup(word)
     assert found is None or found.gloss != parts, found
+
+
+@pytest.mark.parametrize("lang, word, sense", [
+    ("sv", "riskgrupper", "risk groups"),  # a compound's head, a noun, in the plural (grupp-er)
+    ("sv", "hästarna", "horses"),          # a definite plural alone (häst-arna)
+    ("no", "skolene", "schools"),          # ... Norwegian -ene
+    ("no", "oljepenger", "oil money"),     # a noun English rarely counts keeps its singular (not moneys)
+])
+def test_a_plural_is_glossed_with_the_english_plural(lex, lang, word, sense):
+    assert lex.get(lang).lookup(word).gloss.split(", ")[0] == sense
