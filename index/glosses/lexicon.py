@@ -123,9 +123,9 @@ _MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalle
 _ENGLISH_MARGIN = 0.5
 # English particles a Nordic or Dutch compound puts first and English nouns of phrasal verbs last (startup, setup).
 _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
-_MIN_PAST_ZIPF = 3.0
+_MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 # A compound of two computing terms general text uses this rarely or less is one of software text (see `_in_register`).
-_MAX_REGISTER_ZIPF = 1.0  # an English past form must be in common use (pieced, worded are not what is meant)
+_MAX_REGISTER_ZIPF = 1.0
 
 
 @dataclass(frozen=True)
@@ -543,9 +543,9 @@ class Lexicon:
         word is its dictionary form with one of the language's plural `endings` (the form's last vowel may give way)."""
         if found is None or found.via not in ("word", "lemma", "stem", "inflection", "cognate") or word == found.form:
             return found
-        form = found.form
-        if not any(word.endswith(e) and word[:len(word) - len(e)] in (form, form[:-1]) for e in endings.get(self.lang, ())
-                   if len(word) > len(e)):
+        stems = (found.form, found.form[:-1])
+        if not any(len(word) > len(e) and word.endswith(e) and word[:-len(e)] in stems
+                   for e in endings.get(self.lang, ())):
             return found
         plurals = [p for t in found.gloss.split(", ") if (p := _plural(t))]
         return replace(found, gloss=", ".join(plurals)) if plurals else found
@@ -666,8 +666,8 @@ class Lexicon:
         if not marked and not (software and all(listed) and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
             return (*_parts(modifier, self.lang), *_parts(head, self.lang))
         parts: list[str] = []
-        for (_, found), listed in zip(pieces, forms):
-            sense = next((self.register.senses[form][0] for form in listed if form in self.register.senses), None)
+        for (_, found), spellings in zip(pieces, forms):
+            sense = next((self.register.senses[form][0] for form in spellings if form in self.register.senses), None)
             parts.extend((_as_part(sense),) if sense else _parts(found, self.lang))
         return tuple(parts)
 
