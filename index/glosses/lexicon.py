@@ -666,9 +666,13 @@ class Lexicon:
         if not marked and not (software and all(listed) and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
             return (*_parts(modifier, self.lang), *_parts(head, self.lang))
         parts: list[str] = []
-        for (_, found), spellings in zip(pieces, forms):
+        for position, ((_, found), spellings) in enumerate(zip(pieces, forms)):
             sense = next((self.register.senses[form][0] for form in spellings if form in self.register.senses), None)
-            parts.extend((_as_part(sense),) if sense else _parts(found, self.lang))
+            prefix_last = sense is not None and sense.endswith("-") and position == 1  # no prefix is a head
+            parts.extend((_as_part(sense),) if sense and not prefix_last else _parts(found, self.lang))
+        # A prefix (under: sub-; forhånd: pre-) joins the part after it (sub-architecture).
+        if len(parts) > 1 and parts[0].endswith("-"):
+            parts[:2] = [parts[0] + parts[1]]
         return tuple(parts)
 
     @staticmethod

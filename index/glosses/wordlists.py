@@ -11,7 +11,8 @@ glosses some common words by a homograph or a rare sense. Three lists put the se
   form among them keeps the sense general prose needs (Swedish kör: drives, not runs). A compound's parts take their
   computing senses where one of them is a term marked `yes` in a third column, `marks`: one that makes a compound a
   computing term wherever it stands (partition, server; not system, value or security). Danish rod+partition is
-  root partition, not disorder partition; Swedish kärn+värden stays core values.
+  root partition, not disorder partition; Swedish kärn+värden stays core values. A sense ending in "-" is a
+  prefix's (under: sub-), joined to the part after it (sub-architecture) and never a word's gloss alone.
 """
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def common_word_senses(lang: str) -> dict[str, tuple[str, ...]]:
     """A language's common word forms, and its computing words outside the commonest, with the senses a reader most
     often needs, first first ({} without a list)."""
     commonest = commonest_forms(lang)
-    computing = {form: senses for form, senses in computing_register(lang).senses.items() if form not in commonest}
+    # A prefix's sense (under: sub-) is a compound part's only.
+    computing = {form: senses for form, senses in computing_register(lang).senses.items()
+                 if form not in commonest and not senses[0].endswith("-")}
     return {**computing, **read_list("common_words", lang)}
 
 

@@ -117,6 +117,16 @@ def test_a_compound_part_takes_its_computing_sense_beside_a_term_that_marks_soft
     assert lookup_word(word, lang, "en", catalogue, lex)[0].gloss == sense
 
 
+@pytest.mark.parametrize("lang, word, sense", [
+    ("no", "underpartisjon", "sub-partition"),        # under, beside a computing term: the prefix sub-
+    ("nl", "onderarchitectuur", "sub-architecture"),  # ... both listed, and general text has no use for it
+    ("sv", "förhandsinstallerad", "pre-installed"),   # förhand(s): pre-, not "in advance install"
+])
+def test_a_listed_prefix_joins_the_part_after_it(lex, catalogue, lang, word, sense):
+    assert lookup_word(word, lang, "en", catalogue, lex)[0].gloss == sense
+    assert not any(found[0].endswith("-") for found in common_word_senses(lang).values())  # never a word alone
+
+
 @pytest.mark.parametrize("lang, word, not_sense", [
     ("sv", "kärnvärden", "kernel"),     # core values: kärna and värde are both listed, neither marks software text
     ("nl", "kerntaken", "kernel"),      # core tasks
