@@ -71,10 +71,11 @@ def content_words(text: str, lang: str) -> list[re.Match]:
             if len(m.group()) >= _MIN_LETTERS and not is_stopword(m.group().casefold(), lang)]
 
 
-def names_computing_terms(text: str, lang: str, lexicon: Lexicon) -> bool:
-    """Whether a passage is software text: a word of it marks computing terms (see wordlists.py: partition, server)."""
+def names_computing_terms(words: list[re.Match], lexicon: Lexicon) -> bool:
+    """Whether a passage is software text: one of its content `words` marks computing terms (see wordlists.py:
+    partition, server)."""
     markers = lexicon.register.markers
-    return any(match.group().casefold() in markers for match in content_words(text, lang))
+    return any(match.group().casefold() in markers for match in words)
 
 
 def split_deadline() -> float:
@@ -109,10 +110,11 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     taken = [(g.start, g.end) for g in glosses]
     if lexicon is not None:
         english = _english_runs(text, lexicon)
-        software = names_computing_terms(text, lang, lexicon)
+        words = content_words(text, lang)
+        software = names_computing_terms(words, lexicon)
         glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
-        for match in content_words(text, lang):
+        for match in words:
             if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
                 continue
             if any(start <= match.start() < end for start, end in english):  # English as written, as lone ones are
