@@ -45,12 +45,10 @@ def candidates(lang: str, top: int, config: Config) -> list[tuple[int, str, str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.common_words", description=__doc__.split("\n\n")[0])
     parser.add_argument("--top", type=int, default=COMMONEST, help="how many of wordfreq's commonest forms to read")
-    parser.add_argument("--out", type=Path, help="folder for one candidates-<lang>.tsv per language")
+    parser.add_argument("--out", type=Path, required=True, help="folder for one candidates-<lang>.tsv per language")
     parser.add_argument("--lang", choices=LANGS, action="append", help="only these languages")
     args = parser.parse_args(argv)
     config = Config.from_env()
-    if args.out is None:
-        parser.error("--out is required")
     args.out.mkdir(parents=True, exist_ok=True)
     for lang in args.lang or LANGS:
         rows = candidates(lang, args.top, config)

@@ -164,8 +164,8 @@ class Lexicon:
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
-    _memo: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)
-    _memo_general: dict[str, WordGloss | None] = field(default_factory=dict, repr=False)  # see `lookup`'s software
+    # Looked-up words, one memo per `software` of `lookup` (a compound may read otherwise in general text).
+    _memos: dict[bool, dict[str, WordGloss | None]] = field(default_factory=dict, repr=False)
     _remembered: dict[tuple, object] = field(default_factory=dict, repr=False)
     _phrases: dict[str, list[tuple[tuple[str, ...], str]]] | None = field(default=None, repr=False)
 
@@ -176,7 +176,7 @@ class Lexicon:
         term), a compound of two computing terms takes their computing senses only where one marks it so (see
         `_in_register`)."""
         key = word.casefold()
-        memo = self._memo if software else self._memo_general
+        memo = self._memos.setdefault(software, {})
         if key in memo:
             return memo[key]
         if len(key) > MAX_WORD:  # no word is this long; splitting it would cost time quadratic in its length
@@ -661,13 +661,14 @@ class Lexicon:
         settings), and not otherwise (kerne+værdier: core values; kärn+element in a business article)."""
         pieces = ((word[:cut], modifier), (word[cut:], head))
         forms = [self._register_forms(piece, found) for piece, found in pieces]
-        listed = [any(form in self.register.senses for form in found) for found in forms]
-        marked = any(form in self.register.markers for found in forms for form in found)
-        if not marked and not (software and all(listed) and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
+        senses = [next((self.register.senses[form][0] for form in spellings if form in self.register.senses), None)
+                  for spellings in forms]
+        marked = any(form in self.register.markers for spellings in forms for form in spellings)
+        listed = all(sense is not None for sense in senses)
+        if not marked and not (software and listed and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
             return (*_parts(modifier, self.lang), *_parts(head, self.lang))
         parts: list[str] = []
-        for position, ((_, found), spellings) in enumerate(zip(pieces, forms)):
-            sense = next((self.register.senses[form][0] for form in spellings if form in self.register.senses), None)
+        for position, ((_, found), sense) in enumerate(zip(pieces, senses)):
             prefix_last = sense is not None and sense.endswith("-") and position == 1  # no prefix is a head
             parts.extend((_as_part(sense),) if sense and not prefix_last else _parts(found, self.lang))
         # A prefix (under: sub-; forhånd: pre-) joins the part after it (sub-architecture).

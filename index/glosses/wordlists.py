@@ -56,12 +56,17 @@ def commonest_forms(lang: str) -> frozenset[str]:
 @functools.cache
 def read_list(folder: str, lang: str) -> dict[str, tuple[str, ...]]:
     """One list of a language as written: word -> its senses, first first ({} without the file)."""
+    return {row["word"].casefold(): tuple(s.strip() for s in row["senses"].split(" | ") if s.strip())
+            for row in _rows(folder, lang)}
+
+
+@functools.cache
+def _rows(folder: str, lang: str) -> tuple[dict[str, str], ...]:
     path = list_path(folder, lang)
     if not path.is_file():
-        return {}
+        return ()
     with open(path, encoding="utf-8", newline="") as handle:
-        return {row["word"].casefold(): tuple(s.strip() for s in row["senses"].split(" | ") if s.strip())
-                for row in csv.DictReader(handle, delimiter="\t")}
+        return tuple(csv.DictReader(handle, delimiter="\t"))
 
 
 def list_path(folder: str, lang: str) -> Path:
@@ -81,10 +86,5 @@ class Register:
 @functools.cache
 def computing_register(lang: str) -> Register:
     """A language's computing terms (`computing_words/`; an empty register without the list)."""
-    path = list_path("computing_words", lang)
-    if not path.is_file():
-        return Register()
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
-    return Register(read_list("computing_words", lang),
-                    frozenset(row["word"].casefold() for row in rows if row["marks"] == "yes"))
+    marked = frozenset(row["word"].casefold() for row in _rows("computing_words", lang) if row["marks"] == "yes")
+    return Register(read_list("computing_words", lang), marked)

@@ -313,7 +313,7 @@ def test_a_danish_word_its_dictionary_lacks_is_read_in_bokmaal_spelling(lex, wor
 def test_a_danish_word_only_a_norwegian_dictionary_lists_is_glossed_as_bokmaal_glosses_it(lex):
     # eng-nor read backwards gives Danish heller "rather than" alone; the Bokmål lexicon weighs swe-nor too. (The
     # Danish list of function words glosses heller first, as either, neither: here its dictionaries alone.)
-    danish = dataclasses.replace(lex.get("da"), function_words={}, _memo={})
+    danish = dataclasses.replace(lex.get("da"), function_words={}, _memos={})
     assert danish.lookup("heller").gloss.split(", ")[0] == "rather"
 
 
