@@ -25,6 +25,7 @@ _VERB_FORMS = {
     "no": ("e", ("te", "de", "dde", "tte")),
     "da": ("e", ("te", "de", "ede")),
 }
+_PRESENT_PARTICIPLES = ("ande", "ende")
 # Indefinite articles only: a definite one also stands before a verb used as a noun (het creëren: creating).
 _NOUN_BEFORE = {"sv": {"en", "ett"}, "no": {"en", "ei", "et"}, "da": {"en", "et"}, "nl": {"een"}}
 _VERB_BEFORE = {
@@ -91,10 +92,11 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
     # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it), and for a
-    # common word's most frequent reading (in veel gevallen: cases, not fallen); a plural listed as written with such
-    # a sense is likelier that plural (kosten: cost).
+    # common word's most frequent reading (in veel gevallen: cases, not fallen), except the adjective's form the list
+    # gives itself (onvoorziene: unforeseen, not onvoorzien's suddenly); a plural listed as written with such a sense
+    # is likelier that plural (kosten: cost).
     tags = set().union(*map(classes.tags, entry.gloss.split(", ")))
-    other = (tags or wanted == ADJECTIVE or entry.via == "common") and not tags & _TAGS.get(wanted, set()) \
+    other = (tags or (wanted == ADJECTIVE) != (entry.via == "common")) and not tags & _TAGS.get(wanted, set()) \
         or entry.via == "lemma" and entry.form != base
     # An adjective's lemma is known from the lemma list; a plural's singular is guessed, so it must be a noun.
     if found is not None and other and (wanted == ADJECTIVE or any(_of_class(s, classes, wanted)
@@ -155,7 +157,9 @@ def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | No
             return VERB, None
     infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
     lemma = lexicon.lemmas.get(key)
-    if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings):
+    # A present participle (rung-ande, folg-ende) is read as an adjective, though it ends like a past (-de).
+    if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings) \
+            and not key.endswith(_PRESENT_PARTICIPLES):
         return VERB, None
     # Where no infinitive ends like an adjective's form (Dutch -en, -e), the form alone says adjective.
     if infinitive not in _ADJECTIVE_ENDINGS.get(lexicon.lang, (infinitive,)) \

@@ -213,6 +213,8 @@ def _english_name(term: str, concept: Concept, lexicon: Lexicon | None) -> str |
     if not senses:
         return label
     compound = len(words) == 1 and found[0].via == "compound"  # the dictionary cannot judge its label: kept
+    if compound and (named := _label_and_head(label, found[0])):
+        return named
     best, best_share = None, -1.0
     for i, name in enumerate((label, *concept.aliases.get("en", ()))):
         wanted = [_root(w) for w in fold(name).split() if not is_stopword(w, "en")]
@@ -229,6 +231,20 @@ def _english_name(term: str, concept: Concept, lexicon: Lexicon | None) -> str |
         if renders and share > best_share:
             best, best_share = name, share
     return best
+
+
+def _label_and_head(label: str, compound: WordGloss) -> str | None:
+    """A compound of the concept's name and a head (kundintimitets+modell) named so (Customer intimacy model), where
+    its parts render every word of the label first and the dictionary knows its head; None otherwise."""
+    if compound.source == ENGLISH:  # a head read as a loan by its ending alone is a guess (modell: modal)
+        return None
+    wanted = [w.removesuffix("s") for w in fold(label).split()]
+    words = " ".join(compound.parts).split()
+    # The label's own words, singular or plural (Value disciplines: value discipline), not words of its stem
+    # (personlig+gjøring: personal doing, no Personalization).
+    if len(words) <= len(wanted) or [fold(w).removesuffix("s") for w in words[:len(wanted)]] != wanted:
+        return None
+    return " ".join((label, *words[len(wanted):]))
 
 
 def _root(word: str) -> str:

@@ -53,6 +53,7 @@ _SUFFIX_MARKS = ("-", "\u2010")  # how a dictionary writes a suffix's translatio
 _MIN_PARTICLE_COMPOUND = 6  # op+start (see `Lexicon._particle_compound`)
 # An English word this common is a modifier as written, without a linking letter (root-brugeren: root user).
 _MIN_ENGLISH_MODIFIER_ZIPF = 3.5
+_MIN_ENGLISH_PART = 6
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
 _MAX_LISTED_SENSES = 8  # as many as a dictionary word shows
@@ -108,12 +109,21 @@ _HEAD_AGENT = {"no": ("er",), "da": ("er",)}
 # compound's head, a noun, takes them; a word alone only the definite plurals, as -er and -en are also verbs' endings.
 _PLURAL = {"sv": ("arna", "orna", "erna", "ar", "or", "er", "na"), "no": ("ene", "er", "ne", "r"),
            "da": ("erne", "ene", "er", "ne", "r"), "nl": ("en", "s")}
-_DEFINITE_PLURAL = {"sv": ("arna", "orna", "erna"), "no": ("ene",), "da": ("erne", "ene")}
+_DEFINITE_PLURAL = {"sv": ("arnas", "ornas", "ernas", "nas", "arna", "orna", "erna", "na"), "no": ("enes", "ene"),
+                    "da": ("ernes", "enes", "erne", "ene")}  # and their genitives (författar-nas: the authors')
+# Plural endings only a noun in -e takes (äpple-na, lärar-na), found as a word of the language: after a verb, -na
+# is a participle's (erbjud-na; utskrive-na, read by a Norwegian verb).
+_AFTER_E = ("na", "nas")
 _MIN_PLURAL_ZIPF = 2.5  # an English plural in common use (coupons), not a made-up one
 # ... nor a noun English rarely counts (money: moneys, 3.0 less common; information, software, advice)
 _MAX_PLURAL_DROP = 1.5
-# An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne).
+# An agent noun must be a common word: a rarer one (packer) is likelier a misreading of a plural (pakke-rne)...
 _MIN_AGENT_ZIPF = 3.5
+# ... unless its ending is no plural's or tense's (installer-aren, vedlikehold-eren: installer, maintainer).
+_SURE_AGENT = {"nl": ("aar", "aars", "aren"), "sv": ("are", "aren", "arna", "arnas", "ares"),
+               "no": ("eren", "erens"), "da": ("eren", "erens")}
+_MIN_SURE_AGENT_ZIPF = 2.3  # an attested English word (maintainer 2.4), not a coinage (knower 2.1)
+_PLURAL_AGENT = {"nl": ("aars", "ers"), "sv": ("arna", "arnas"), "no": ("ere", "erne"), "da": ("ere", "erne")}
 _NEGATION = {"sv": "o", "no": "u", "da": "u", "nl": "on"}  # the prefix that negates an adjective (ostabil)
 # English negates with un-, or a Latin word with in- (im-, il-, ir- before a labial, l, r): invalid, irregular.
 _ENGLISH_NEGATIONS = ("un", "in", "im", "il", "ir")
@@ -123,6 +133,14 @@ _MIN_NEGATED_ZIPF = 2.0  # an attested English word (unencrypted 2.3, uninstalle
 _ENGLISH_MARGIN = 0.5
 # English particles a Nordic or Dutch compound puts first and English nouns of phrasal verbs last (startup, setup).
 _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
+# Prefixes the product's languages and English share (pre-, co-), longest first, and how long a known word after one
+# must be: a shorter rest is as often a name's end (connor, preston).
+_LEARNED_PREFIXES = ("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non", "co")
+# The product's languages' own prefix of doing again (om-placera, her-starten: relocate, restart), English re-.
+_NATIVE_PREFIXES = {"sv": {"om": "re"}, "no": {"om": "re"}, "da": {"om": "re"}, "nl": {"her": "re"}}
+_MIN_PREFIXED_REST = 6
+_MIN_PREFIXED_ZIPF = 1.5  # English writes the word as one (coauthor 2.6)...
+_MIN_COINED_REST = 8  # ... else the prefix stands hyphenated before a long word only (not pre-readiness: preparaten)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
 # A compound of two computing terms general text uses this rarely or less is one of software text (see `_in_register`).
 _MAX_REGISTER_ZIPF = 1.0
@@ -190,7 +208,7 @@ class Lexicon:
         if found is None and not split:
             return None
         found = (found or self._action(key) or self._compound(key, 2, software=software) or self._english(key)
-                 or self._compound(key, 2, loose=True, software=software))
+                 or self._compound(key, 2, loose=True, software=software) or self._learned_prefix(key))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         found = self._as_plural(key, found, _DEFINITE_PLURAL)
         if len(memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
@@ -533,8 +551,11 @@ class Lexicon:
                 or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form for e in endings):
             return found
         # A head's first sense English has an agent noun for (behandl-er: handle, handler; treat has none).
+        least = _MIN_SURE_AGENT_ZIPF if word.endswith(_SURE_AGENT.get(self.lang, ())) else _MIN_AGENT_ZIPF
+        plural = word.endswith(_PLURAL_AGENT.get(self.lang, ()))
         for sense in (found.gloss, *found.senses) if head else (found.gloss,):
-            if agents := [a for t in sense.split(", ") if (a := _agent(t))]:
+            if agents := [a for t in sense.split(", ") if (a := _agent(t, least))]:
+                agents = [_plural(a) or a for a in agents] if plural else agents
                 return WordGloss(found.form, ", ".join(agents), found.source, found.via)
         return found
 
@@ -545,10 +566,36 @@ class Lexicon:
             return found
         stems = (found.form, found.form[:-1])
         if not any(len(word) > len(e) and word.endswith(e) and word[:-len(e)] in stems
+                   and (e not in _AFTER_E or found.form.endswith("e") and found.via in ("word", "lemma", "stem"))
                    for e in endings.get(self.lang, ())):
             return found
         plurals = [p for t in found.gloss.split(", ") if (p := _plural(t))]
         return replace(found, gloss=", ".join(plurals)) if plurals else found
+
+    def _learned_prefix(self, word: str) -> WordGloss | None:
+        """A word no other route knows, made of a prefix every language borrowed from Latin or Greek, or its own prefix
+        of doing again, and a known word (co+auteur: coauthor; pre+configuratie: pre-configuration; om+placera:
+        relocate), glossed with the English prefix."""
+        native = _NATIVE_PREFIXES.get(self.lang, {})
+        for prefix in (*_LEARNED_PREFIXES, *native):
+            rest = word[len(prefix):]
+            if not word.startswith(prefix) or len(rest) < _MIN_PREFIXED_REST:
+                continue
+            found = self.lookup(rest, split=False)
+            # Own prefixes join a word's first sense only: later ones drift (her+groeperen: resection).
+            senses = (() if found is None else (found.gloss,) if prefix in native else (found.gloss, *found.senses))
+            words = [t for sense in senses for t in sense.split(", ") if t.isalpha() and t.islower()]
+            # The first translation English writes with the prefix (coauthor; co-production's coproduction, not
+            # cogeneration), else a long rest's first, a learned prefix hyphenated.
+            english = native.get(prefix, prefix)
+            # re- before a short word has often drifted from doing again (re+place: replace, for om+placera).
+            joined = next((english + t for t in words if zipf(english + t) >= _MIN_PREFIXED_ZIPF
+                           and (prefix not in native or len(t) >= _MIN_PREFIXED_REST)), None)
+            if joined is None and words and len(rest) >= _MIN_COINED_REST and prefix not in native:
+                joined = f"{prefix}-{words[0]}"
+            if joined is not None:
+                return WordGloss(found.form, joined, found.source, "compound")
+        return None
 
     def _action(self, word: str) -> WordGloss | None:
         """A noun of the action a listed verb names, glossed with the English -ing form where English uses it
@@ -717,7 +764,10 @@ class Lexicon:
             # an English word in common use without one (root-brugeren, mailing-lijst); not a rare one, which
             # cuts a learned word's ending (digitaliser-ingen) into a word (ring).
             english = link == "s" or zipf(stem) >= _MIN_ENGLISH_MODIFIER_ZIPF
-            found = (self._piece(stem, loose) or english and self._english(stem, loans=False)
+            # Spelt as English writes it, before a guessed stem of a homograph (mailing-lijst, not mailen: email);
+            # a short one is as often a native word's start (hers-en-spoeling).
+            found = (english and len(stem) >= _MIN_ENGLISH_PART and not self._direct(stem) and self._english_word(stem)
+                     or self._piece(stem, loose) or english and self._english(stem, loans=False)
                      or self._compound(stem, depth - 1, loose, software))
             if found is not None and len(found.form) >= MIN_PART:
                 return found
@@ -792,14 +842,17 @@ def _plural(noun: str) -> str | None:
     return f"{head} {plural}".lstrip() if common else None
 
 
-def _agent(verb: str) -> str | None:
-    """The English agent noun of a one-word verb, if English uses it (develop -> developer, supply -> supplier)."""
+def _agent(verb: str, least: float = _MIN_AGENT_ZIPF) -> str | None:
+    """The English agent noun of a one-word verb, if English uses it this much (develop -> developer, supply ->
+    supplier)."""
     if not verb.isalpha() or not verb.islower():
         return None
     stem = verb[:-1] if verb.endswith("e") else verb
     candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "",
                   stem + "or" if verb.endswith("ate") else "")
-    return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
+    if least < _MIN_AGENT_ZIPF:  # a sure agent: English may double the verb's consonant (cutter, not cuter; planner)
+        return commonest([c for c in (*candidates, verb + verb[-1] + "er") if c], least)
+    return next((c for c in candidates if c and zipf(c) >= least), None)
 
 
 def _action_noun(verb: str) -> str | None:

@@ -223,7 +223,12 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("sv", "uppstartsmenyn", "startup menu"),
     ("da", "opstart", "startup"),         # ... a two-letter particle too, only where English writes one word
     ("nl", "opstartproces", "startup process"),  # ... also as a compound's modifier
-    ("da", "udviklere", "developer"),     # an agent noun of udvikle: the English agent noun, not the verb
+    ("da", "udviklere", "developers"),    # an agent noun of udvikle: the English agent noun, not the verb
+    ("sv", "bosättare", "settler"),       # ... an ending only agents have: a less common English one too
+    ("sv", "klippare", "cutter"),         # ... the verb's consonant doubled as English writes it (not cuter)
+    ("nl", "onderhandelaars", "negotiators"),  # ... a plural agent's English plural
+    ("sv", "medborgarnas", "citizens"),   # a definite plural's genitive: the English plural
+    ("sv", "äpplena", "apples"),          # ... a noun in -e's definite plural
     ("no", "skjermleser", "screen reader"),  # a compound's head is a noun: its -er the agent's, not the present
     ("sv", "filhanterare", "file manager"),  # ... Swedish -are
     ("no", "kundebehandler", "customer handler"),  # ... the first sense English has an agent for (not treat)
@@ -339,3 +344,43 @@ def test_function_words_run_together_are_not_glossed_as_their_parts(lex, lang, w
 ])
 def test_a_plural_is_glossed_with_the_english_plural(lex, lang, word, sense):
     assert lex.get(lang).lookup(word).gloss.split(", ")[0] == sense
+
+
+@pytest.mark.parametrize("lang, word, sense", [
+    ("nl", "copiloot", "copilot"),             # a learned prefix English writes with the word's translation
+    ("nl", "multicultureel", "multicultural"),
+    ("no", "prefabrikkerte", "prefabricated"),
+    ("sv", "omdefiniera", "redefine"),         # the language's own prefix of doing again: English re-
+    ("nl", "herontdekt", "rediscovered"),
+])
+def test_a_word_no_other_route_knows_is_read_as_a_prefix_and_a_known_word(lex, lang, word, sense):
+    assert lex.get(lang).lookup(word).gloss == sense
+
+
+@pytest.mark.parametrize("lang, word", [
+    ("nl", "substraat"),   # sub + straat: no sub-street; a short rest gets no coined hyphenated gloss
+    ("nl", "preparaat"),   # pre + paraat: no pre-ready
+])
+def test_a_prefix_before_a_short_word_english_does_not_write_is_no_gloss(lex, lang, word):
+    found = lex.get(lang).lookup(word)
+    assert found is None or "-" not in found.gloss, found
+
+
+def test_an_english_modifier_is_read_as_english_not_as_a_homographs_stem(lex):
+    assert lex.get("nl").lookup("trainingsprogramma").gloss == "training programme"  # not train (trainen)
+
+
+@pytest.mark.parametrize("lang, word, sense", [
+    ("nl", "onmiddellijke", "immediate"),  # the list's sense of the adjective's form, not its lemma's (immediately)
+    ("sv", "stigande", "rising"),          # a present participle is no past form: its -ing sense, not a verb's
+    ("nl", "naderende", "approaching"),
+])
+def test_a_words_form_keeps_the_sense_its_form_has(lex, catalogue, lang, word, sense):
+    assert lookup_word(word, lang, "en", catalogue, lex)[0].gloss.split(", ")[0] == sense
+
+
+def test_a_compound_of_a_concepts_name_and_a_head_is_glossed_with_both(lex, catalogue):
+    found = lookup_word("kundintimitetsmodellen", "sv", "en", catalogue, lex)[0]
+    assert (found.gloss, found.source) == ("Customer intimacy model", "concept:customer-intimacy")
+    # A head read as a loan by its ending alone (modell: modal) is not added to the concept's name.
+    assert lookup_word("kundeintimitetsmodell", "no", "en", catalogue, lex)[0].gloss == "Customer intimacy"
