@@ -23,6 +23,7 @@ import hashlib
 import heapq
 import logging
 import math
+import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0, "nam
 # Below this concept-likeness (word class weight times specificity, termhood.py) a term is not suggested at all.
 MIN_LIKENESS = 0.5
 _BLOCK = 512
+_WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # Per document, this many more candidates than shown are grouped, so a merge never empties a list.
 POOL_FACTOR = 2
 # A sentence that grounds a term reads best at this length (words); one saying "TERM is ..." grounds it best.
@@ -213,11 +215,12 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
     # The new documents' words in each language, with their lemmas where they are inflected forms.
     forms = {lang: lemmas(counts.written, lang) for lang, counts in by_lang.items()}
     known = _known_terms(catalogue)
-    terms: dict[tuple[str, tuple], Term] = {}
     by_id = {doc.doc_id: doc for doc in documents}
+    names = _corpus_names(documents, [by_id[doc_id] for doc_id in new], _known_word(classify))
+    terms: dict[tuple[str, tuple], Term] = {}
     for doc_id in new:
         for term in _characteristic(by_id[doc_id], by_lang, stops, forms, known, per_document * POOL_FACTOR,
-                                    classify):
+                                    classify, names):
             found = terms.get((term.lang, term.key))
             if found is None:
                 terms[(term.lang, term.key)] = term
@@ -237,6 +240,36 @@ def suggest(documents: Sequence[SourceDocument], new: Iterable[str], catalogue: 
             term.passages = _grounding_first(term.passages)[:MAX_PASSAGES]
         suggestions.append(Suggestion(suggestion_id(group), group, documents_scores))
     return _top_per_document(suggestions, new, per_document)
+
+
+def _known_word(classify) -> Callable[[str, str], bool]:
+    """Whether the document's dictionary or English (which business and software texts of every language quote)
+    knows a word."""
+    if not classify:
+        return lambda word, lang: False
+    return lambda word, lang: classify(word, lang) != "unknown" or classify(word, "en") != "unknown"
+
+
+def _corpus_names(documents: Sequence[SourceDocument], new: Sequence[SourceDocument],
+                  known: Callable[[str, str], bool]) -> frozenset[str]:
+    """The words the `new` documents only write capitalised that a document of the corpus shows to be names (see
+    `name_words`): a name a document only writes where a capital is due anyway (at a sentence's start, or in German,
+    which capitalises nouns) is still a name there. Only words no dictionary knows: a known word capitalised in one
+    document's name (SUSE Software Solutions, Release Manager) is a word in the others."""
+    languages = {region.lang for doc in documents for region in doc.regions}
+    written: dict[str, str] = {}  # folded -> as written, of words every new document writes capitalised only
+    lower: set[str] = set()
+    for doc in new:
+        for word in _WORDS.findall(doc.text):
+            (written.setdefault(word.casefold(), word) if word[0].isupper() else lower.add(word.casefold()))
+    wanted = {folded: word for folded, word in written.items()
+              if folded not in lower and not any(known(word, lang) for lang in languages)}
+    found: set[str] = set()
+    for doc in documents:  # only the few documents that write one: reading every document's names costs seconds
+        if wanted and any(word in doc.text for word in wanted.values()):
+            for lang in dict.fromkeys(region.lang for region in doc.regions):
+                found |= name_words(doc.text, lang, doc.authors, known) & wanted.keys()
+    return frozenset(found)
 
 
 def _inflections_merged(terms: Iterable[Term]) -> list[Term]:
@@ -387,7 +420,8 @@ def _stretches(doc: SourceDocument):
 
 
 def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dict[str, frozenset],
-                    forms: dict[str, dict[str, str]], known: tuple[set, set], limit: int, classify) -> list[Term]:
+                    forms: dict[str, dict[str, str]], known: tuple[set, set], limit: int, classify,
+                    names: frozenset[str] = frozenset()) -> list[Term]:
     known_keys, known_forms = known
     chosen: dict[str, dict[tuple, float]] = {}
     for lang, counts in by_lang.items():
@@ -410,7 +444,7 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
                 # A term other documents use too is the corpus's vocabulary, not one text's turn of phrase.
                 repeated = 1.0 if counts.spread[key] else UNREPEATED_WEIGHT
                 scored[key] = n * math.log(likelier) * specific * repeated
-        _weigh(doc, lang, scored, stops[lang], forms[lang], classify)
+        _weigh(doc, lang, scored, stops[lang], forms[lang], classify, names)
         for key in list(scored):
             if any(m >= FRAGMENT_SHARE * mine[key] and longer in scored for longer, m in inside[key].items()):
                 del scored[key]
@@ -435,15 +469,14 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
 
 
 def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: frozenset,
-           lemmas: dict[str, str], classify) -> None:
+           lemmas: dict[str, str], classify, corpus_names: frozenset[str] = frozenset()) -> None:
     """Weigh scored terms by how concept-like they are (their words' classes, their rarity in the general
     language, `lemmas` mapping inflected forms to theirs); drop those a function word begins or ends, those holding
-    an inflected verb and those naming a person."""
+    an inflected verb and those naming a person: one the document shows, or one the corpus shows (`corpus_names`)
+    that the document never writes in lower case."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
-    # Known to the document's dictionary or to English (which business and software texts of every language quote).
-    known = ((lambda word, lang_: classify(word, lang_) != "unknown" or classify(word, "en") != "unknown")
-             if classify else (lambda word, lang_: False))
-    names = name_words(doc.text, lang, doc.authors, known)
+    lower = {w for w in _WORDS.findall(doc.text) if w.islower()}
+    names = name_words(doc.text, lang, doc.authors, _known_word(classify)) | (corpus_names - lower)
     verbs = verb_words(doc.text, lang)
 
     def verb(word: str, first: bool) -> bool:

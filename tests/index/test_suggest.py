@@ -97,6 +97,19 @@ def test_function_words_generic_words_and_personal_names_are_never_suggested():
     assert not words & {"selskapene", "samme", "bruke", "ofte"}  # everyday words, however often written
 
 
+def test_a_name_another_document_shows_is_no_term_where_a_capital_is_due_anyway():
+    # German capitalises every noun, so this document alone cannot tell the name; a Norwegian one writes it as one.
+    text = ("Westerlund erklärt das Dateisystem FAT. Westerlund nennt FAT alt. Das Dateisystem FAT taugt für "
+            "Wechseldatenträger, schreibt Westerlund. Westerlund mag FAT.")
+    named = "Været i Bergen er vått, skriver Westerlund. " + WEATHER
+    alone = suggest([_doc("new", text), _doc("old", WEATHER, "no", chunk_id=2)], ["new"], None)
+    beside = suggest([_doc("new", text), _doc("old", named, "no", chunk_id=2)], ["new"], None)
+    words = [{w.casefold() for s in found for label in s.labels.values() for w in label.split()}
+             for found in (alone, beside)]
+    assert "westerlund" in words[0] and "dateisystem" in words[1]
+    assert "westerlund" not in words[1], words[1]
+
+
 def test_words_of_mail_addresses_and_of_peoples_are_never_suggested():
     text = "Kundelojalitet på portugisisk: skriv til hertzog@debian.org eller lojalitet@kundeklubb.no. " * 3 + LOYALTY
     corpus = [SourceDocument("new", text, (Region(1, 0, len(text), "no"),)), _doc("old", WEATHER, "no", chunk_id=2)]
