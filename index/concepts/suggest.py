@@ -23,7 +23,6 @@ import hashlib
 import heapq
 import logging
 import math
-import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +32,8 @@ import numpy as np
 
 from ..text import CodeBlocks, sentence_spans
 from .catalogue import Catalogue
-from .termhood import chance_phrase, is_name, looks_like_noun, name_words, specificity, verb_words
+from .termhood import (chance_phrase, is_name, looks_like_noun, name_words, specificity, verb_words,
+                       written_cases)
 from .terms import function_words, key_of, occurrences
 from .text import compact, fold
 from .wordforms import lemmas, verb_form
@@ -80,7 +80,6 @@ CLASS_WEIGHT = {"noun": 1.0, "unknown": 1.0, "other": 0.3, "function": 0.0, "nam
 # Below this concept-likeness (word class weight times specificity, termhood.py) a term is not suggested at all.
 MIN_LIKENESS = 0.5
 _BLOCK = 512
-_WORDS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 # Per document, this many more candidates than shown are grouped, so a merge never empties a list.
 POOL_FACTOR = 2
 # A sentence that grounds a term reads best at this length (words); one saying "TERM is ..." grounds it best.
@@ -257,11 +256,12 @@ def _corpus_names(documents: Sequence[SourceDocument], new: Sequence[SourceDocum
     which capitalises nouns) is still a name there. Only words no dictionary knows: a known word capitalised in one
     document's name (SUSE Software Solutions, Release Manager) is a word in the others."""
     languages = {region.lang for doc in documents for region in doc.regions}
-    written: dict[str, str] = {}  # folded -> as written, of words every new document writes capitalised only
+    written: dict[str, str] = {}  # folded -> as written, of words the new documents write capitalised
     lower: set[str] = set()
     for doc in new:
-        for word in _WORDS.findall(doc.text):
-            (written.setdefault(word.casefold(), word) if word[0].isupper() else lower.add(word.casefold()))
+        capitalised, lowered = written_cases(doc.text)
+        written |= capitalised
+        lower |= lowered
     wanted = {folded: word for folded, word in written.items()
               if folded not in lower and not any(known(word, lang) for lang in languages)}
     found: set[str] = set()
@@ -475,8 +475,7 @@ def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: fr
     an inflected verb and those naming a person: one the document shows, or one the corpus shows (`corpus_names`)
     that the document never writes in lower case."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
-    lower = {w for w in _WORDS.findall(doc.text) if w.islower()}
-    names = name_words(doc.text, lang, doc.authors, _known_word(classify)) | (corpus_names - lower)
+    names = name_words(doc.text, lang, doc.authors, _known_word(classify)) | (corpus_names - written_cases(doc.text)[1])
     verbs = verb_words(doc.text, lang)
 
     def verb(word: str, first: bool) -> bool:

@@ -145,6 +145,18 @@ def name_words(text: str, lang: str, authors: Iterable[str] = (),
     return frozenset(found)
 
 
+def written_cases(text: str) -> tuple[dict[str, str], set[str]]:
+    """The words a text writes capitalised (casefolded -> as first written) and those it writes in lower case."""
+    capitalised: dict[str, str] = {}
+    lower: set[str] = set()
+    for word in _WORD.findall(text):
+        if word[0].isupper():
+            capitalised.setdefault(word.casefold(), word)
+        else:
+            lower.add(word.casefold())
+    return capitalised, lower
+
+
 def is_name(word: str, names: frozenset[str]) -> bool:
     """Whether a word is one of `names`, also in the genitive ("Treacys", "Porter's")."""
     folded = word.casefold()

@@ -136,7 +136,7 @@ _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
 # Prefixes the product's languages and English share (pre-, co-), longest first, and how long a known word after one
 # must be: a shorter rest is as often a name's end (connor, preston).
 _LEARNED_PREFIXES = ("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non", "co")
-# The product's languages' own prefix of doing again (om-placera, her-starten: relocate, restart), English re-.
+# The product's languages' own prefix of doing again (om-definiera, her-ontdekt: redefine, rediscovered), English re-.
 _NATIVE_PREFIXES = {"sv": {"om": "re"}, "no": {"om": "re"}, "da": {"om": "re"}, "nl": {"her": "re"}}
 _MIN_PREFIXED_REST = 6
 _MIN_PREFIXED_ZIPF = 1.5  # English writes the word as one (coauthor 2.6)...
@@ -551,10 +551,10 @@ class Lexicon:
                 or not any(word.endswith(e) and word[:len(word) - len(e)] + infinitive == found.form for e in endings):
             return found
         # A head's first sense English has an agent noun for (behandl-er: handle, handler; treat has none).
-        least = _MIN_SURE_AGENT_ZIPF if word.endswith(_SURE_AGENT.get(self.lang, ())) else _MIN_AGENT_ZIPF
+        sure = word.endswith(_SURE_AGENT.get(self.lang, ()))
         plural = word.endswith(_PLURAL_AGENT.get(self.lang, ()))
         for sense in (found.gloss, *found.senses) if head else (found.gloss,):
-            if agents := [a for t in sense.split(", ") if (a := _agent(t, least))]:
+            if agents := [a for t in sense.split(", ") if (a := _agent(t, sure))]:
                 agents = [_plural(a) or a for a in agents] if plural else agents
                 return WordGloss(found.form, ", ".join(agents), found.source, found.via)
         return found
@@ -574,8 +574,8 @@ class Lexicon:
 
     def _learned_prefix(self, word: str) -> WordGloss | None:
         """A word no other route knows, made of a prefix every language borrowed from Latin or Greek, or its own prefix
-        of doing again, and a known word (co+auteur: coauthor; pre+configuratie: pre-configuration; om+placera:
-        relocate), glossed with the English prefix."""
+        of doing again, and a known word (co+auteur: coauthor; pre+configuratie: pre-configuration; om+definiera:
+        redefine), glossed with the English prefix."""
         native = _NATIVE_PREFIXES.get(self.lang, {})
         for prefix in (*_LEARNED_PREFIXES, *native):
             rest = word[len(prefix):]
@@ -842,17 +842,18 @@ def _plural(noun: str) -> str | None:
     return f"{head} {plural}".lstrip() if common else None
 
 
-def _agent(verb: str, least: float = _MIN_AGENT_ZIPF) -> str | None:
-    """The English agent noun of a one-word verb, if English uses it this much (develop -> developer, supply ->
-    supplier)."""
+def _agent(verb: str, sure: bool = False) -> str | None:
+    """The English agent noun of a one-word verb, if English uses it (develop -> developer, supply -> supplier); where
+    the word's ending is `sure` to be an agent's, a rarer one too, spelt as English spells it most (cutter, not
+    cuter; planner)."""
     if not verb.isalpha() or not verb.islower():
         return None
     stem = verb[:-1] if verb.endswith("e") else verb
     candidates = (stem + "er", stem[:-1] + "ier" if verb.endswith("y") else "",
                   stem + "or" if verb.endswith("ate") else "")
-    if least < _MIN_AGENT_ZIPF:  # a sure agent: English may double the verb's consonant (cutter, not cuter; planner)
-        return commonest([c for c in (*candidates, verb + verb[-1] + "er") if c], least)
-    return next((c for c in candidates if c and zipf(c) >= least), None)
+    if sure:  # only then a doubled consonant: a compound's plural head read as an agent gave bitter (stykk-er)
+        return commonest([c for c in (*candidates, verb + verb[-1] + "er") if c], _MIN_SURE_AGENT_ZIPF)
+    return next((c for c in candidates if c and zipf(c) >= _MIN_AGENT_ZIPF), None)
 
 
 def _action_noun(verb: str) -> str | None:
