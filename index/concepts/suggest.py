@@ -472,10 +472,10 @@ def _weigh(doc: SourceDocument, lang: str, scored: dict[tuple, float], stops: fr
            lemmas: dict[str, str], classify, corpus_names: frozenset[str] = frozenset()) -> None:
     """Weigh scored terms by how concept-like they are (their words' classes, their rarity in the general
     language, `lemmas` mapping inflected forms to theirs); drop those a function word begins or ends, those holding
-    an inflected verb and those naming a person: one the document shows, or one the corpus shows (`corpus_names`)
-    that the document never writes in lower case."""
+    an inflected verb and those naming a person: one the document shows, or one the corpus shows (`corpus_names`,
+    words no new document writes in lower case)."""
     surfaces, _ = _locate(doc, lang, set(scored), stops)
-    names = name_words(doc.text, lang, doc.authors, _known_word(classify)) | (corpus_names - written_cases(doc.text)[1])
+    names = name_words(doc.text, lang, doc.authors, _known_word(classify)) | corpus_names
     verbs = verb_words(doc.text, lang)
 
     def verb(word: str, first: bool) -> bool:

@@ -582,8 +582,10 @@ class Lexicon:
             if not word.startswith(prefix) or len(rest) < _MIN_PREFIXED_REST:
                 continue
             found = self.lookup(rest, split=False)
+            if found is None:
+                continue
             # Own prefixes join a word's first sense only: later ones drift (her+groeperen: resection).
-            senses = (() if found is None else (found.gloss,) if prefix in native else (found.gloss, *found.senses))
+            senses = (found.gloss,) if prefix in native else (found.gloss, *found.senses)
             words = [t for sense in senses for t in sense.split(", ") if t.isalpha() and t.islower()]
             # The first translation English writes with the prefix (coauthor; co-production's coproduction, not
             # cogeneration), else a long rest's first, a learned prefix hyphenated.
