@@ -109,11 +109,15 @@ _HEAD_AGENT = {"no": ("er",), "da": ("er",)}
 # compound's head, a noun, takes them; a word alone only the definite plurals, as -er and -en are also verbs' endings.
 _PLURAL = {"sv": ("arna", "orna", "erna", "ar", "or", "er", "na"), "no": ("ene", "er", "ne", "r"),
            "da": ("erne", "ene", "er", "ne", "r"), "nl": ("en", "s")}
+# Definite plural endings and their genitives (författar-nas: the authors').
 _DEFINITE_PLURAL = {"sv": ("arnas", "ornas", "ernas", "nas", "arna", "orna", "erna", "na"), "no": ("enes", "ene"),
-                    "da": ("ernes", "enes", "erne", "ene")}  # and their genitives (författar-nas: the authors')
-# Plural endings only a noun in -e takes (äpple-na, lärar-na), found as a word of the language: after a verb, -na
-# is a participle's (erbjud-na; utskrive-na, read by a Norwegian verb).
-_AFTER_E = ("na", "nas")
+                    "da": ("ernes", "enes", "rnes", "erne", "ene", "rne")}
+# The definite article's endings on a singular noun (kund-en, hus-et, side-n).
+_DEFINITE = {"sv": ("en", "et", "n"), "no": ("en", "et", "n"), "da": ("en", "et", "n")}
+# Plural endings only a noun in -e takes (äpple-na, lärar-na; Danish udgave-rne), found as a word of the language:
+# after a verb, -na is a participle's (erbjud-na; utskrive-na, read by a Norwegian verb).
+_E_PLURAL = {"da": ("rnes", "rne")}
+_AFTER_E = ("na", "nas", *_E_PLURAL["da"])
 _MIN_PLURAL_ZIPF = 2.5  # an English plural in common use (coupons), not a made-up one
 # ... nor a noun English rarely counts (money: moneys, 3.0 less common; information, software, advice)
 _MAX_PLURAL_DROP = 1.5
@@ -403,7 +407,16 @@ class Lexicon:
         # A longer part's sister spelling was tried above: not again for every cut of a loose compound.
         return (None if kin_first else self._kin_spelling(word)) or self._cognate(word, least=_KIN_PART)
 
+    def _definite_noun(self, word: str) -> WordGloss | None:
+        """A noun listed as written with the definite article's ending (side-n, the page), if the word is one."""
+        return next((self._direct(word[:-len(e)]) for e in _DEFINITE.get(self.lang, ())
+                     if word.endswith(e) and len(word) - len(e) >= MIN_PART and word[:-len(e)] in self.words), None)
+
     def _inflected(self, word: str) -> WordGloss | None:
+        # A noun in -e listed as written, first (udgave-rne: editions; not udgav-erne: published; fil-erne).
+        if found := next((self._direct(word[:-len(e)]) for e in _E_PLURAL.get(self.lang, ())
+                          if word.endswith(e) and word[:-len(e)].endswith("e") and word[:-len(e)] in self.words), None):
+            return found
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
         for suffix in ("", *suffixes):
             base = word[:len(word) - len(suffix)]
@@ -681,9 +694,12 @@ class Lexicon:
         least = _SHORT_PART if loose else MIN_PART
         # Longest known head first: the head carries the meaning, the modifier narrows it.
         for cut in range(least, len(word) - least + 1):
-            # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow).
-            head = None if word[cut:] in _ACTION.get(self.lang, ()) else (self._piece(word[cut:], loose)
-                                                                          or self._english(word[cut:]))
+            # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow); a function word that is
+            # also a noun's definite form is that noun (tilbuds+siden: offer side, not since).
+            piece = word[cut:]
+            head = None if piece in _ACTION.get(self.lang, ()) else (
+                (is_stopword(piece, self.lang) and self._definite_noun(piece)) or self._piece(piece, loose)
+                or self._english(piece))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
             # a suffix the dictionary lists (baar: -able) is no head.
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \

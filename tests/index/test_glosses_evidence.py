@@ -229,6 +229,8 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("nl", "onderhandelaars", "negotiators"),  # ... a plural agent's English plural
     ("sv", "medborgarnas", "citizens"),   # a definite plural's genitive: the English plural
     ("sv", "äpplena", "apples"),          # ... a noun in -e's definite plural
+    ("da", "brugerfladerne", "user interfaces"),  # ... Danish -rne (brugerflade-rne)
+    ("no", "sjøsiden", "seaside"),        # a compound's head that is a function word and a noun's definite form: the noun
     ("no", "skjermleser", "screen reader"),  # a compound's head is a noun: its -er the agent's, not the present
     ("sv", "filhanterare", "file manager"),  # ... Swedish -are
     ("no", "kundebehandler", "customer handler"),  # ... the first sense English has an agent for (not treat)
