@@ -3,7 +3,9 @@
 Each query word has one unit of weight per target language, spread over its renderings there, from three routes:
 * dictionaries (FreeDict through `index.glosses`): the word's English glosses that have a rendering in the
   target language share the unit; each gloss's share goes to its target-language words (X-to-English dictionaries
-  read backwards, eng-nor forwards; between two other languages through English). Among a gloss's words, those
+  read backwards, eng-nor forwards; between two other languages through English; an English word none of the
+  target's own dictionaries renders, through the words its gloss lexicon glosses with it: those it reads through
+  a sister or a third language, and its lists of common words). Among a gloss's words, those
   the corpus holds in the target language share it equally (at most `MAX_READINGS`, first senses first); a gloss
   with none of its words in the corpus keeps them all, so the query still counts the word when it scores;
 * the concept catalogue: a label or alias in the query brings the concept's labels and aliases in the target
@@ -14,11 +16,13 @@ Each query word has one unit of weight per target language, spread over its rend
   word no route renders and the target's passages lack stays in the plan, matching nothing, so that the few words
   a query shares with a language score as the part of the query they are.
 Weights of one term add up over routes (agreement reinforces) and are capped at 1, a term's weight in its own
-language. The per-machine table of target words per English word is cached with the lexicons.
+language. The per-machine table of target words per English word is cached with the lexicons; the lexicon's
+additions are read off the loaded lexicon once per process.
 """
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -104,6 +108,22 @@ def inverse_pairs(lexicons: Lexicons, lang: str) -> Iterator[tuple[str, str, int
                         yield key, word, position
 
 
+def lexicon_pairs(lexicons: Lexicons, lang: str) -> Iterator[tuple[str, str, int]]:
+    """(English word, word of `lang`, sense number) from every sense of the language's gloss lexicon: its own
+    dictionaries, those it reads through a sister or a third language (swe-nor and eng-nor: Swedish felsökning,
+    troubleshooting), and the project's lists of common words."""
+    lexicon = lexicons.get(lang)
+    if lexicon is None:
+        return
+    listed = ((form, senses) for form, (senses, _) in lexicon.words.items())
+    for form, senses in itertools.chain(listed, lexicon.common_words.items()):
+        if form.isalpha():
+            for position, sense in enumerate(senses):
+                for english in sense.split(", "):
+                    if (key := _english_word(english)) is not None:
+                        yield key, form, position
+
+
 def build_inverse(pairs: Iterable[tuple[str, str, int]]) -> dict[str, list[str]]:
     """English word -> words rendering it, those whose first senses it glosses first."""
     found: dict[str, dict[str, int]] = defaultdict(dict)
@@ -113,8 +133,12 @@ def build_inverse(pairs: Iterable[tuple[str, str, int]]) -> dict[str, list[str]]
 
 
 class Inverses:
-    """Per target language, English word -> its words there (`build_inverse`), loaded once per process and cached
-    on disk beside the lexicons, keyed by the dictionaries read."""
+    """Per target language, English word -> its words there (`build_inverse`), loaded once per process: the
+    language's own dictionaries' (cached on disk beside the lexicons, keyed by the dictionaries read), and for an
+    English word they lack, its lexicon's (built from the loaded lexicon in a second or less).
+
+    Only where the dictionaries have nothing: their renderings were tuned on, and adding the lexicon's to them (or
+    reading the lexicon alone) reorders what they render well (docs/ranking.md)."""
 
     def __init__(self, lexicons: Lexicons) -> None:
         self.lexicons = lexicons
@@ -127,9 +151,10 @@ class Inverses:
             with self._lock:
                 if lang not in self._tables:
                     inputs = self.lexicons.dictionaries(lang)
-                    self._tables[lang] = self.lexicons.cached(
+                    own = self.lexicons.cached(
                         f"inverse-{lang}-{_FORMAT}", inputs, lambda: build_inverse(inverse_pairs(self.lexicons, lang))
                     ) if inputs else {}
+                    self._tables[lang] = {**build_inverse(lexicon_pairs(self.lexicons, lang)), **own} if own else {}
         return self._tables[lang]
 
 

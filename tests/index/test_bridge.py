@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index.bridge import NATIVE_SHARED_WEIGHT, Bridge
+from index.bridge import NATIVE_SHARED_WEIGHT, Bridge, build_inverse, inverse_pairs
 from index.concepts import load_catalogue
 from index.glosses import DEFAULT_DICT_DIR, Lexicons, lexicons
 from index.lexical import analyze
@@ -49,6 +49,15 @@ def test_a_swedish_word_reaches_dutch_and_norwegian_through_english(bridge):
     assert {"custom", "client"} >= set(found["en"])  # customer, client: the glosses share the word's unit
     assert sum(found["en"].values()) == pytest.approx(1.0)
     assert all(0 < w <= 1 for terms in found.values() for w in terms.values())
+
+
+def test_an_english_word_the_targets_own_dictionaries_lack_is_rendered_through_its_gloss_lexicon():
+    found = lexicons(DEFAULT_DICT_DIR, Path(os.environ["KB_CACHE_DIR"]))
+    assert "troubleshooting" not in build_inverse(inverse_pairs(found, "sv"))  # swe-eng and eng-swe lack it
+    corpus = {"sv": "Felsökning av nätverket tar tid. Skärmen visar en stövel."}
+    plan = Bridge(found, load_catalogue(), held(corpus)).translate("troubleshooting the screen boot", "en", ["sv"])
+    # Felsökning only through swe-nor and eng-nor; a word the dictionaries render keeps their rendering (boot: stövel).
+    assert set(plan["sv"]) == {analyze(w, "sv")[0] for w in ("felsökning", "skärm", "stövel")}
 
 
 def test_a_query_splits_words_within_a_budget_and_remembers_only_what_it_split(monkeypatch):
