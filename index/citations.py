@@ -28,6 +28,13 @@ _ORGANISATION_WORDS = frozenset("""as ab asa gmbh inc ltd llc plc bv nv sa co co
     university universitet universiteit college school review journal press media news magazine bank foundation
     association society council agency ministry department centre center organization organisation corporation
     incorporated limited committee commission office bureau""".split())
+# ... or ends as the product's languages name an organisation (Sveriges Riks-bank, Nordisk Handels-råd, Danmarks
+# Statistik, Skatte-verket, Konkurrence-styrelsen).
+_ORGANISATION_ENDINGS = tuple("""bank råd rådet raad verket styrelse styrelsen direktorat direktoratet tilsynet byrå
+    institut instituut forbund förbund forening förening vereniging verein verband stiftelse stiftelsen stichting
+    stiftung statistik statistikk ministerie ministeriet departementet kommune kommun gemeente universitet
+    universiteit högskola høgskole hogeschool akademi akademie selskab selskap sällskap gesellschaft nämnd nemnd
+    kommission kommisjon""".split())
 _BIBTEX_SPECIAL = re.compile(r"([&%$#_])")
 _AND = re.compile(r"(?<!\S)and(?!\S)", re.IGNORECASE)
 # BibTeX counts braces even after a backslash: a lone \} ends the field early and loses the entry. As commands, a
@@ -164,7 +171,12 @@ def _person(name: str) -> bool:
     return (bool(_PERSON.match(name)) and words[0] not in _PARTICLES and words[-1] not in _PARTICLES
             and 2 <= len(named) <= _MAX_NAMES and all(w[0].isupper() for w in named)
             and not any(_ACRONYM.match(w) and w.isupper() or w.lower().rstrip(".") in _ORGANISATION_WORDS
-                        for w in words))
+                        or _organisation_compound(w.lower()) for w in words))
+
+
+def _organisation_compound(word: str) -> bool:
+    """Whether a word is, or compounds (with at least four letters before it: not Burbank), an organisation's word."""
+    return any(word == e or len(word) - len(e) >= 4 for e in _ORGANISATION_ENDINGS if word.endswith(e))
 
 
 def _particle(family: str) -> tuple[str, str]:

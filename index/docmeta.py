@@ -65,7 +65,7 @@ def _days(year: int, month: int) -> int:
 
 def authors_of(value: Any) -> list[str]:
     """Authors as a list: a list of names, or one string of names separated by semicolons."""
-    if value is None:
+    if value is None or isinstance(value, str) and not value.strip():
         return []
     if isinstance(value, str):
         value = _AUTHOR_SEPARATORS.split(value)
@@ -73,8 +73,10 @@ def authors_of(value: Any) -> list[str]:
         raise InvalidMetadata("authors must be a list of names (or one string, names separated by ';')")
     if len(value) > MAX_AUTHORS:
         raise InvalidMetadata(f"more than {MAX_AUTHORS} authors")
-    names = [_text(name, "an author") for name in value]
-    return list(dict.fromkeys(name for name in names if name))
+    names = [name for name in (_text(name, "an author") for name in value) if name]
+    if value and not names:  # ["", " "]: a mistake, not a wish to clear them (that is [] or null)
+        raise InvalidMetadata("authors holds no name: send [] or null to clear them")
+    return list(dict.fromkeys(names))
 
 
 def language(value: Any) -> str | None:

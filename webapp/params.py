@@ -212,4 +212,4 @@ def check_request(path_info: str, query_string: bytes) -> None:
 def reader(args: Mapping[str, str], name: str = "glosses") -> str | None:
     """The reader language glosses are asked in (en, de, fr), or None when the parameter is absent."""
     raw = args.get(name)
-    return None if raw is None else check_reader(raw)
+    return None if raw is None else check_reader(raw, name)

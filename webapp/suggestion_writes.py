@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from index.concepts.catalogue import KNOWN_LANGUAGES
-from index.concepts.edit import ADD, RESERVED_IDS, ConceptChange
+from index.concepts.edit import ADD, MAX_ID_CHARS, RESERVED_IDS, ConceptChange
 from index.errors import InvalidConcept
 from index.suggestions import catalogue_labels, decision as decision_of, drafted_definitions
 
@@ -107,8 +107,12 @@ def english_gloss(suggestion: dict) -> str | None:
 
 
 def _slug(text: str) -> str:
+    """A concept id from a label: kebab-case ASCII, cut at a word short of the id's limit (room for a -2 suffix)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG.sub("-", ascii_text.lower()).strip("-")
+    slug = _SLUG.sub("-", ascii_text.lower()).strip("-")
+    if len(slug) > MAX_ID_CHARS - 4:
+        slug = slug[:MAX_ID_CHARS - 4].rsplit("-", 1)[0] if "-" in slug[:MAX_ID_CHARS - 4] else slug[:MAX_ID_CHARS - 4]
+    return slug
 
 
 def _unique(slug: str, taken: set[str]) -> str:

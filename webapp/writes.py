@@ -119,6 +119,8 @@ def upload() -> tuple[dict, int]:
     file = request.files.get(FILE_FIELD)
     if file is None:
         raise NoFile()
+    if len(request.files.getlist(FILE_FIELD)) > 1:  # one job and one document per upload: which would be kept?
+        raise DocumentError(f"send one file per upload, not {len(request.files.getlist(FILE_FIELD))}")
     name = params.file_name(file.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -158,6 +160,10 @@ def upload_metadata() -> dict:
     Authors come as one field per author, or one field with names separated by ';'.
     """
     form = request.form
+    # The form parser replaces bytes that are no UTF-8 with U+FFFD: stored so, the names would be lost for good.
+    garbled = next((name for name in form if any("\ufffd" in value for value in form.getlist(name))), None)
+    if garbled:
+        raise InvalidMetadata(f"{garbled} is not UTF-8 text")
     repeated = next((name for name in form if name != "authors" and len(form.getlist(name)) > 1), None)
     if repeated:  # title=A&title=B: one reader keeps A, another B
         raise InvalidMetadata(f"{repeated} is given more than once")

@@ -173,8 +173,9 @@ def entry_from_body(body: Any, concept_id: str | None = None) -> dict[str, Any]:
                              f"(fields: {', '.join(FIELDS)})")
     cid = body.get("id", concept_id)
     if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_CHARS:
+        shown = repr(cid) if not isinstance(cid, str) or len(cid) <= MAX_ID_CHARS else f"{cid[:MAX_ID_CHARS]!r}..."
         raise InvalidConcept(f"field 'id' must be a kebab-case string of at most {MAX_ID_CHARS} characters, "
-                             f"not {cid!r}")
+                             f"not {shown}")
     if concept_id is not None and cid != concept_id:
         raise InvalidConcept(f"concept {concept_id!r}: field 'id' is {cid!r}; a concept's id cannot change "
                              "(add a new concept and remove this one)")

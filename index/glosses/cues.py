@@ -218,7 +218,8 @@ def prefer(entry: WordGloss, wanted: str | None, classes: WordClasses) -> WordGl
     if wanted is None or entry.via not in ("word", "lemma", "stem", "inflection", "common") or not entry.senses:
         return entry
     senses = (entry.gloss, *entry.senses)
-    kinds = [set().union(*map(classes.tags, sense.split(", "))) for sense in senses]
+    # A sense written capitalised is a name or a title (klanten: Studies), of no class a cue wants.
+    kinds = [set() if sense[:1].isupper() else set().union(*map(classes.tags, sense.split(", "))) for sense in senses]
     if not kinds[0] or kinds[0] & _TAGS[wanted] or wanted == VERB and _verb(entry.gloss):
         return entry
     best = next((n for n, tags in enumerate(kinds) if tags & _TAGS[wanted]), None)

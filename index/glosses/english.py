@@ -54,6 +54,9 @@ def respace(token: str) -> str:
     Only a lower-case token that is no (common) English word is split, into two to four common words, the likeliest
     split (highest product of the words' frequencies) winning; names ("Comine") are left alone.
     """
+    head, possessive, tail = token.partition("'s")
+    if possessive and (head + tail).isalpha() and token.islower():  # keepone'shandsoff: keep one's hands off
+        return f"{respace(head)}'s" + (f" {respace(tail)}" if tail else "")
     if len(token) < 5 or not token.isalpha() or not token.islower():
         return token
     frequency = zipf(token)

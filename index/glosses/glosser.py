@@ -57,11 +57,11 @@ class Gloss:
                 "lang": self.lang, "senses": list(self.senses), "parts": list(self.parts)}
 
 
-def check_reader(reader: str) -> str:
-    """A supported reader language code; `InvalidQuery` otherwise."""
+def check_reader(reader: str, name: str = "glosses") -> str:
+    """A supported reader language code; `InvalidQuery` (naming the parameter `name`) otherwise."""
     code = (reader or "").strip().lower()
     if code not in READER_LANGUAGES:
-        raise InvalidQuery(f"glosses must be one of {', '.join(READER_LANGUAGES)}")
+        raise InvalidQuery(f"{name} must be one of {', '.join(READER_LANGUAGES)}")
     return code
 
 

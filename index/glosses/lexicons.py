@@ -19,7 +19,7 @@ from .wordlists import common_word_senses, computing_register, function_word_sen
 
 log = logging.getLogger(__name__)
 
-_FORMAT = 26
+_FORMAT = 27
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->

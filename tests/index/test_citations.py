@@ -184,6 +184,9 @@ def test_a_one_line_citation_puts_the_title_first_when_no_author_is_known(ref, e
     ("山田 太郎", None), ("ИБМ Групп", None),
     # An organisation word with its full stop, or spelt the American way, is still an organisation's.
     ("Acme, Inc.", None), ("Acme Corp.", None), ("Example Ltd.", None), ("World Health Organization", None),
+    # ... and so is one the product's languages write as a compound's head (riks+bank, handels+råd); not a surname.
+    ("Sveriges Riksbank", None), ("Nordisk Handelsråd", None), ("Danmarks Statistik", None),
+    ("Tom Burbank", ("Burbank", "Tom")),
 ])
 def test_names_split_into_family_and_given_only_where_they_read_as_a_person(name, parts):
     assert name_parts(name) == parts

@@ -73,6 +73,9 @@ def test_multi_word_senses_keep_their_spaces(tmp_path):
     # rare word itself, and an English suffix that is also a word never ends a phrase.
     assert [respace(w) for w in ("delightin", "shiftingspanner", "installable", "mountable")] == [
         "delight in", "shifting spanner", "installable", "mountable"]
+    # A possessive inside a run-together phrase (laat staan: "keepone'shandsoff"); a possessive alone stays as it is.
+    assert [respace(w) for w in ("keepone'shandsoff", "one's", "people's")] == [
+        "keep one's hands off", "one's", "people's"]
 
 
 def test_pronunciations_and_glued_abbreviations_are_not_translations():

@@ -114,6 +114,12 @@ def test_a_determiner_only_plurals_follow_reads_a_word_as_a_plural_noun(lex, cat
     assert sense in first(gloss_text(text, "nl", "en", catalogue, lex), word).split(", ")
 
 
+def test_a_cue_never_chooses_a_sense_written_capitalised(lex, catalogue):
+    # After moet a verb is wanted; nld-eng's Studies (a title) for klanten is no verb: the customers stay first.
+    glosses = gloss_text("Je moet klanten van dienst zijn.", "nl", "en", catalogue, lex)
+    assert first(glosses, "klanten").split(", ")[0] == "customers"
+
+
 def test_a_participle_glossed_with_the_english_past_form_keeps_it_after_a_verb_cue(lex, catalogue):
     # korrigert-e: corrected (eng-nor classes correct as an adjective only), not the next verb sense (adjust).
     glosses = gloss_text("Vi sender korrigerte filer.", "no", "en", catalogue, lex)

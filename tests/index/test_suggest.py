@@ -184,7 +184,7 @@ def test_inflected_verbs_and_everyday_words_are_never_suggested():
 def test_verb_forms_are_told_by_their_lemma():
     from index.concepts.wordforms import lemmas, verb_form
     cases = {"de": ["aufgelistet", "listet", "Partitionstabelle"], "sv": ["genereras", "dokumentet"],
-             "nl": ["geïnstalleerd", "opstart", "pakketten"], "no": ["installerer", "installert"],
+             "nl": ["geïnstalleerd", "opstart", "pakketten"], "no": ["installerer", "installert", "oppstår"],
              "en": ["detected", "packages"]}
     kinds = {}
     for lang, words in cases.items():
@@ -193,10 +193,12 @@ def test_verb_forms_are_told_by_their_lemma():
                       for w in words})
     assert kinds == {"aufgelistet": "participle", "listet": "finite", "Partitionstabelle": None,
                      "genereras": "finite", "dokumentet": None, "geïnstalleerd": "participle", "opstart": None,
-                     "pakketten": None, "installerer": "finite", "installert": "participle", "detected": "participle",
+                     "pakketten": None, "installerer": "finite", "installert": "participle", "oppstår": "finite",
+                     "detected": "participle",
                      "packages": None}
     # A plural that reads like a present tense is a noun's when the dictionary says its lemma is one.
     assert verb_form("pakker", "pakke", "da", is_noun=lambda lemma: lemma == "pakke") is None
+    assert verb_form("skor", "sko", "sv", is_noun=lambda lemma: lemma == "sko") is None  # ... and a plural in -r
 
 
 def test_a_writer_reads_a_languages_lemma_list_once_for_upload_after_upload():

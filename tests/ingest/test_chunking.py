@@ -64,3 +64,22 @@ def test_chunker_properties(text, max_tokens, overlap):
         assert chunk.text and chunk.text.strip() == chunk.text  # no empty or padded chunks
         assert text[chunk.start : chunk.end] == chunk.text  # exact offsets
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+
+
+def test_text_without_full_stops_is_cut_into_the_longest_pieces_that_fit_with_few_counts():
+    text = " ".join(f"ord{i % 7}" + "x" * (i % 5) for i in range(3000))  # one 3,000-word "sentence"
+    calls = []
+
+    def counting(piece: str) -> int:
+        calls.append(len(piece))
+        return len(piece.split()) + 2 + sum(len(w) > 6 for w in piece.split())  # long words take two tokens
+
+    config = ChunkingConfig(max_tokens=40, overlap_tokens=0)
+    chunks = chunk_text(text, counting, config)
+    assert "".join(text[c.start:c.end] + " " for c in chunks).strip() == text
+    for chunk, after in zip(chunks, chunks[1:]):
+        assert chunk.tokens == counting(chunk.text) <= config.max_tokens
+        next_word = after.text.split()[0]
+        assert counting(f"{chunk.text} {next_word}") > config.max_tokens  # nothing more would have fitted
+    # A few counts a piece (about 25 words here), not one a word: text without full stops is cut about as fast as prose.
+    assert len(calls) < 10 * len(chunks) < len(text.split()) / 2

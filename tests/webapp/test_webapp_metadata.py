@@ -2,6 +2,7 @@
 read path (document, list, search result, course pack) shows once it is done."""
 from __future__ import annotations
 
+import io
 from urllib.parse import quote
 
 import pytest
@@ -52,6 +53,22 @@ def test_bad_upload_metadata_is_a_json_400_and_queues_nothing(writer, index_copy
     assert writer.client.get("/api/jobs", headers=AUTH).get_json()["jobs"] == []
 
 
+def test_form_fields_that_are_not_utf8_and_a_second_file_are_400s_and_queue_nothing(writer, index_copy):
+    boundary = "kb-test-boundary"
+    parts = [b'Content-Disposition: form-data; name="authors"\r\n\r\nM\xfcller, J\xf6rg',
+             b'Content-Disposition: form-data; name="file"; filename="note.txt"\r\nContent-Type: text/plain\r\n\r\n'
+             + NOTE]
+    body = b"".join(b"--" + boundary.encode() + b"\r\n" + part + b"\r\n" for part in parts) + b"--kb-test-boundary--\r\n"
+    response = writer.client.post("/api/documents", data=body, headers=AUTH,
+                                  content_type=f"multipart/form-data; boundary={boundary}")
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and error["code"] == "invalid_metadata" and "authors" in error["message"]
+    two = writer.client.post("/api/documents", headers=AUTH, content_type="multipart/form-data",
+                             data={"file": [(io.BytesIO(NOTE), "a.txt"), (io.BytesIO(NOTE + b" Mer."), "b.txt")]})
+    assert two.status_code == 400 and "one file per upload" in two.get_json()["error"]["message"]
+    assert writer.client.get("/api/jobs", headers=AUTH).get_json()["jobs"] == []
+
+
 def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, index_copy):
     docs = writer.client.get("/api/documents").get_json()["documents"]
     doc = next(d for d in docs if d["lang"] == "sv")
@@ -87,6 +104,7 @@ def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, 
     ({"title": ""}, 400, "invalid_metadata"), ({"isbn": "1"}, 400, "invalid_metadata"), ({}, 400, "invalid_metadata"),
     (["title"], 400, "invalid_metadata"), ({"language": ""}, 400, "invalid_metadata"),
     ({"date": "1993-1-1"}, 400, "invalid_metadata"), ({"language": "xx"}, 400, "invalid_metadata"),
+    ({"authors": ["", " "]}, 400, "invalid_metadata"),  # no name at all: a mistake, not a wish to clear them
 ])
 def test_bad_metadata_edits_are_json_400s_and_queue_nothing(writer, body, status, code):
     doc_id = writer.client.get("/api/documents").get_json()["documents"][0]["doc_id"]

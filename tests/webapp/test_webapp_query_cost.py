@@ -102,11 +102,17 @@ def test_a_client_over_its_search_limits_gets_a_json_429(live_server):
     def burst(_: int) -> list[tuple[int, dict, bytes]]:
         return [get(live_server, "/api/search?q=", source="127.0.0.2") for _ in range(20)]
 
+    def glossary(_: int) -> list[tuple[int, dict, bytes]]:  # each look-up of made-up compounds may split for a second
+        return [get(live_server, "/api/glossary?lang=sv&term=", source="127.0.0.3") for _ in range(20)]
+
     with ThreadPoolExecutor(8) as pool:
         answers = [answer for batch in pool.map(burst, range(8)) for answer in batch]
     refused = [a for a in answers if a[0] == 429]
     assert refused and {a[0] for a in answers} <= {400, 429}
     assert_refusal(*refused[0])
+    with ThreadPoolExecutor(8) as pool:
+        looked_up = [answer for batch in pool.map(glossary, range(8)) for answer in batch]
+    assert any(a[0] == 429 for a in looked_up) and {a[0] for a in looked_up} <= {400, 429}
     status, _, body = get(live_server, "/api/search?q=customer+lock-on")  # other clients are not limited
     assert status == 200 and json.loads(body)["results"]
 

@@ -97,6 +97,11 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
                   {"labels": {"en": " "}}, {"definitions": 7}, {"definitions": ["a"]}):
         status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", wrong)
         assert (status, body["error"]["code"]) == (400, "invalid_concept"), wrong
+    # A label far too long is named as such, and not echoed back whole (nor as the id made of it).
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept",
+                           {"labels": {"en": "Ab " * 30_000}, "definitions": {"en": "A definition."}})
+    assert status == 400 and "'labels.en' is longer than 200" in body["error"]["message"]
+    assert len(body["error"]["message"]) < 500
     status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", edits)
     assert status == 202 and body["job"]["kind"] == "concept"
     concept_id = body["concept"]["id"]
