@@ -40,6 +40,7 @@ TEXT_PARAMS = frozenset({"q", "term", "items"})
 # A JSON request body (a concept, a suggestion's edits) is small and shallow; the whole request may be 10 MB.
 MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
+MAX_JSON_DIGITS = 100
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 _JSON_REFUSED = re.compile(f"[{TEXT_CONTROLS}\ud800-\udfff]")
@@ -122,16 +123,37 @@ def json_document(data: bytes) -> object:
     if deepest > MAX_JSON_DEPTH:
         raise InvalidJson(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        document = json.loads(data, parse_constant=_not_json)
+        document = json.loads(data, parse_constant=_not_json, parse_int=_integer, object_pairs_hook=_object)
+    except _Refused as exc:
+        raise InvalidJson(f"the request body is JSON this API does not read: {exc}") from None
     except ValueError as exc:  # UnicodeDecodeError included
         raise InvalidJson(f"the request body is not valid JSON: {exc}") from None
     _check_strings(document)
     return document
 
 
+class _Refused(ValueError):
+    """Valid JSON that no field of the API means: a member given twice, a number longer than any the API reads."""
+
+
 def _not_json(constant: str) -> None:
     # Python's parser takes NaN and Infinity, which JSON has not: no other client could read such a body back.
     raise ValueError(f"{constant} is not a JSON value")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_DIGITS:  # Python refuses past 4,300 digits, naming its own settings
+        raise _Refused(f"a number of {len(text.lstrip('-'))} digits (at most {MAX_JSON_DIGITS})")
+    return int(text)
+
+
+def _object(pairs: list[tuple[str, object]]) -> dict:
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:  # {"title": "a", "title": "b"}: one reader keeps a, another b
+            raise _Refused(f"{key[:100]!r} is given more than once")
+        found[key] = value
+    return found
 
 
 def _check_strings(value: object) -> None:

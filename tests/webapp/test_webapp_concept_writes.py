@@ -187,6 +187,12 @@ def test_bodies_that_are_not_json_and_missing_tokens_are_refused(trainer, index_
     for constant in ("NaN", "Infinity", "-Infinity"):  # Python's parser takes them; JSON has none
         status, answer, _ = trainer.send("POST", "/api/concepts", raw=json.dumps(BODY)[:-1] + f', "x": {constant}}}')
         assert (status, answer["error"]["code"]) == (400, "invalid_json") and constant in answer["error"]["message"]
+    # A member given twice (which one holds?) and a number of 5,000 digits are named, not Python's own limits.
+    for raw, named in ((json.dumps(BODY)[:-1] + ', "id": "other"}', "'id' is given more than once"),
+                       (json.dumps(BODY)[:-1] + ', "x": ' + "9" * 5000 + "}", "5000 digits")):
+        status, answer, _ = trainer.send("POST", "/api/concepts", raw=raw)
+        assert (status, answer["error"]["code"]) == (400, "invalid_json") and named in answer["error"]["message"]
+        assert "set_int_max_str_digits" not in answer["error"]["message"]
     assert trainer.send("POST", "/api/concepts", BODY, headers=None)[0] == 401
     assert trainer.send("PUT", "/api/concepts/customer-loyalty", BODY, headers={"Authorization": "Bearer x"})[0] == 403
     assert trainer.send("DELETE", "/api/concepts/customer-loyalty", headers=None)[0] == 401
