@@ -33,32 +33,37 @@ class ChunkingConfig:
 
 
 def _split_long(text: str, start: int, end: int, count: Callable[[str], int], limit: int) -> Iterator[Span]:
-    """A sentence longer than a whole chunk, cut between words: each piece the most words that fit (at least one),
-    searched for from the last piece's length (a few counts a piece, not one a word: that took 50 s a megabyte of
-    text without full stops)."""
+    """A sentence longer than a whole chunk, cut between words: each piece the most words that fit (at least one)."""
     words = [(start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end])]
     first, size = 0, 1
     while first < len(words):
-        counted: dict[int, int] = {}
+        stop, tokens = _most_that_fit(text, words, first, size, count, limit)
+        yield Span(words[first][0], words[stop - 1][1], text[words[first][0]:words[stop - 1][1]], tokens)
+        first, size = stop, stop - first
 
-        def fits(stop: int) -> bool:
-            counted[stop] = count(text[words[first][0]:words[stop - 1][1]])
-            return counted[stop] <= limit
 
-        good, bad = first + 1, len(words) + 1  # one word is a piece whatever it costs; past the end never fits
-        if good < (probe := min(first + size, len(words))):
-            good, bad = (probe, bad) if fits(probe) else (good, probe)
-        step = 1
-        while good + step < bad and fits(good + step):  # gallop up from what fits ...
-            good, step = good + step, 2 * step
-        bad = min(bad, good + step)
-        while bad - good > 1:  # ... then halve the gap to what does not
-            middle = (good + bad) // 2
-            good, bad = (middle, bad) if fits(middle) else (good, middle)
-        piece_start, piece_end = words[first][0], words[good - 1][1]
-        tokens = counted.get(good) or count(text[piece_start:piece_end])
-        yield Span(piece_start, piece_end, text[piece_start:piece_end], tokens)
-        first, size = good, good - first
+def _most_that_fit(text: str, words: list[tuple[int, int]], first: int, size: int, count: Callable[[str], int],
+                   limit: int) -> tuple[int, int]:
+    """(stop, tokens): the words from `first` up to `stop` are the most that fit `limit` (one at least), searched
+    for from the last piece's `size`: a few counts a piece, not one a word (that took 50 s a megabyte of text
+    without full stops)."""
+    counted: dict[int, int] = {}
+
+    def fits(stop: int) -> bool:
+        counted[stop] = count(text[words[first][0]:words[stop - 1][1]])
+        return counted[stop] <= limit
+
+    good, bad = first + 1, len(words) + 1  # one word is a piece whatever it costs; past the end never fits
+    if good < (probe := min(first + size, len(words))):
+        good, bad = (probe, bad) if fits(probe) else (good, probe)
+    step = 1
+    while good + step < bad and fits(good + step):  # gallop up from what fits ...
+        good, step = good + step, 2 * step
+    bad = min(bad, good + step)
+    while bad - good > 1:  # ... then halve the gap to what does not
+        middle = (good + bad) // 2
+        good, bad = (middle, bad) if fits(middle) else (good, middle)
+    return good, counted[good] if good in counted else count(text[words[first][0]:words[good - 1][1]])
 
 
 def units(text: str, count: Callable[[str], int], limit: int,
