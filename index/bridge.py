@@ -154,7 +154,8 @@ class Inverses:
                     own = self.lexicons.cached(
                         f"inverse-{lang}-{_FORMAT}", inputs, lambda: build_inverse(inverse_pairs(self.lexicons, lang))
                     ) if inputs else {}
-                    self._tables[lang] = {**build_inverse(lexicon_pairs(self.lexicons, lang)), **own} if own else {}
+                    added = build_inverse(pair for pair in lexicon_pairs(self.lexicons, lang) if pair[0] not in own)
+                    self._tables[lang] = {**own, **added} if own else {}
         return self._tables[lang]
 
 
