@@ -110,9 +110,8 @@ def _slug(text: str) -> str:
     """A concept id from a label: kebab-case ASCII, cut at a word short of the id's limit (room for a -2 suffix)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = _SLUG.sub("-", ascii_text.lower()).strip("-")
-    if len(slug) > MAX_ID_CHARS - 4:
-        slug = slug[:MAX_ID_CHARS - 4].rsplit("-", 1)[0] if "-" in slug[:MAX_ID_CHARS - 4] else slug[:MAX_ID_CHARS - 4]
-    return slug
+    cut = slug[:MAX_ID_CHARS - 4]
+    return cut.rsplit("-", 1)[0] if len(cut) < len(slug) else slug
 
 
 def _unique(slug: str, taken: set[str]) -> str:

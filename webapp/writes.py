@@ -119,8 +119,8 @@ def upload() -> tuple[dict, int]:
     file = request.files.get(FILE_FIELD)
     if file is None:
         raise NoFile()
-    if len(request.files.getlist(FILE_FIELD)) > 1:  # one job and one document per upload: which would be kept?
-        raise DocumentError(f"send one file per upload, not {len(request.files.getlist(FILE_FIELD))}")
+    if (sent := len(request.files.getlist(FILE_FIELD))) > 1:  # one job and one document per upload: which is kept?
+        raise DocumentError(f"send one file per upload, not {sent}")
     name = params.file_name(file.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:

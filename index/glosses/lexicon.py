@@ -407,15 +407,18 @@ class Lexicon:
         # A longer part's sister spelling was tried above: not again for every cut of a loose compound.
         return (None if kin_first else self._kin_spelling(word)) or self._cognate(word, least=_KIN_PART)
 
+    def _listed_before(self, word: str, endings: tuple[str, ...], fits: Callable[[str], bool]) -> WordGloss | None:
+        """The entry of what is left of the word before one of `endings`, where that is listed as written and `fits`."""
+        return next((self._direct(base) for e in endings
+                     if word.endswith(e) and (base := word[:-len(e)]) in self.words and fits(base)), None)
+
     def _definite_noun(self, word: str) -> WordGloss | None:
         """A noun listed as written with the definite article's ending (side-n, the page), if the word is one."""
-        return next((self._direct(word[:-len(e)]) for e in _DEFINITE.get(self.lang, ())
-                     if word.endswith(e) and len(word) - len(e) >= MIN_PART and word[:-len(e)] in self.words), None)
+        return self._listed_before(word, _DEFINITE.get(self.lang, ()), lambda base: len(base) >= MIN_PART)
 
     def _inflected(self, word: str) -> WordGloss | None:
         # A noun in -e listed as written, first (udgave-rne: editions; not udgav-erne: published; fil-erne).
-        if found := next((self._direct(word[:-len(e)]) for e in _E_PLURAL.get(self.lang, ())
-                          if word.endswith(e) and word[:-len(e)].endswith("e") and word[:-len(e)] in self.words), None):
+        if found := self._listed_before(word, _E_PLURAL.get(self.lang, ()), lambda base: base.endswith("e")):
             return found
         suffixes, endings = _ENDINGS.get(self.lang, ((), ()))
         for suffix in ("", *suffixes):
