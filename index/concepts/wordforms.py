@@ -22,7 +22,8 @@ SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
 LISTS_KEPT = len(SUPPORTED)
 # Endings of German and Dutch verb forms beyond the infinitive's stem (participles ge-...-t, ge-...-d; finite forms).
 _GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
-_VOWELS = tuple("aeiouyåäöæø")
+# The vowels of the Nordic languages (a verb whose lemma ends in one adds -r in the present: bo-r, få-r).
+VOWELS = tuple("aeiouyåäöæø")
 # Per language: (infinitive endings, endings after the infinitive's stem of its forms, those of finite forms).
 _SCANDINAVIAN = {
     "sv": (("a",), ("as", "ar", "ade", "ades", "at", "ats", "ad", "ande"), ("as", "ar")),
@@ -69,7 +70,7 @@ def verb_form(word: str, lemma: str, lang: str, is_noun: Callable[[str], bool] =
     if lang in _SCANDINAVIAN:
         infinitives, endings, finite = _SCANDINAVIAN[lang]
         # A verb whose infinitive ends in another vowel takes -r alone in the present (oppstå-r, förstå-r, bo-r).
-        if lemma.endswith(_VOWELS) and not lemma.endswith(infinitives) and word == lemma + "r" and not is_noun(lemma):
+        if lemma.endswith(VOWELS) and not lemma.endswith(infinitives) and word == lemma + "r" and not is_noun(lemma):
             return "finite"
         stem = lemma[:-1]
         if not (lemma.endswith(infinitives) and word.startswith(stem) and word[len(stem):] in endings

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, TypeVar
 
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
+from ..concepts.wordforms import VOWELS
 from ..lexical import stemmer
 from .english import commonest, zipf
 from .spelling import (UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key,
@@ -79,12 +80,11 @@ _MIN_GERUND_ZIPF = 2.0
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
          "nl": ("en", ("de", "te", "den", "ten"))}
-_VOWELS = tuple("aeiouyæøåäö")
 # Present participles per language: (ending, what the infinitive has instead, how the infinitive ends): sv
 # match-ande (matcha), gå-ende; no and da følge-nde, gå-ende; nl volgen-d(e), gaan-de (not ei-de: ei, egg).
-_PRESENT_PARTICIPLE = {"sv": (("ande", "a", ("a",)), ("ende", "", _VOWELS)),
-                       "no": (("nde", "", ("e",)), ("ende", "", _VOWELS)),
-                       "da": (("nde", "", ("e",)), ("ende", "", _VOWELS)),
+_PRESENT_PARTICIPLE = {"sv": (("ande", "a", ("a",)), ("ende", "", VOWELS)),
+                       "no": (("nde", "", ("e",)), ("ende", "", VOWELS)),
+                       "da": (("nde", "", ("e",)), ("ende", "", VOWELS)),
                        "nl": (("de", "", ("n",)), ("d", "", ("n",)))}
 # Present-tense endings on a verb's stem (skriv-er, sträv-ar, spring-er); Dutch -t is also the stem of nouns.
 _PRESENT = {"sv": ("ar", "er"), "no": ("er",), "da": ("er",)}
@@ -319,7 +319,7 @@ class Lexicon:
         if self.lang not in _PRESENT:
             return False
         if not lemma.endswith(infinitive):
-            return lemma.endswith(_VOWELS) and word == lemma + "r"
+            return lemma.endswith(VOWELS) and word == lemma + "r"
         stem = lemma[:len(lemma) - len(infinitive)]
         return word in {stem + ending for ending in _PRESENT[self.lang]}
 
