@@ -12,7 +12,7 @@ from .config import DEFAULT_KEEP_VERSIONS, SECRETS, markdown_table
 from .errors import IndexCorrupt, IndexNotFound, InvalidSetting, KBError, StoreUnavailable
 
 EPILOG = """\
-exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned or missing stored
+exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned, missing or altered stored
 uploads; concepts check; concepts import: an invalid vocabulary) or a bad query; 2 bad command line;
 3 no index found or it cannot be opened, its database unreachable included (nothing is created then).
 A bad KB_* setting is a 2.
@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                              " orphaned uploads", parents=[common])
     gc.add_argument("--keep", type=_positive, default=None,
                     help=f"versions to keep, at least 1 (default $KB_KEEP_VERSIONS, else {DEFAULT_KEEP_VERSIONS})")
+
+    commands.add_parser("rollback", parents=[common],
+                        help="when the current version is damaged (verify says so, writes are refused): serve the"
+                             " newest sound version in its place, giving up the damaged one's changes (it is kept"
+                             " aside as versions/damaged-NAME)")
 
     merge = commands.add_parser(
         "merge", parents=[common],

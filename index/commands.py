@@ -71,26 +71,39 @@ def _verify(store: Store, index_dir: Path) -> int:
     return max(status, _verify_uploads(store, index_dir))
 
 
+def _served_instead(store: Store) -> str | None:
+    """Why the stored uploads cannot be judged now: the current version is damaged, and the older one served in its
+    place does not name the uploads of the damaged one's documents (they would look orphaned); else None."""
+    warnings = store.snapshot().warnings
+    return f"the current version is damaged ({warnings[0]}); see `python -m index verify`" if warnings else None
+
+
 def _read_back(store) -> str:
     snapshot = store.snapshot()
     return f" (every one of {snapshot.n_documents} documents and {snapshot.n_chunks} passages read back)"
 
 
 def _verify_uploads(store: Store, index_dir: Path) -> int:
+    if damage := _served_instead(store):
+        print(f"uploads: not checked: {damage}")
+        return EXIT_FAIL
     # Under the writer lock: a write in progress places its file just before it publishes.
     try:
         with versions.writer_lock(index_dir, timeout=UPLOADS_LOCK_WAIT_S):
             orphans, missing = uploads.orphans(index_dir, store), uploads.missing(index_dir, store)
+            altered = uploads.altered(index_dir, store)
     except IndexBusy:
         print("uploads: not checked, a writer is busy (try again)")
         return EXIT_OK
     print(f"uploads: {len(uploads.stored(index_dir)) - len(orphans)} stored for indexed documents, "
-          f"{len(orphans)} orphaned, {len(missing)} missing")
+          f"{len(orphans)} orphaned, {len(missing)} missing, {len(altered)} altered")
     for path in orphans:
         print(f"    orphan: {uploads.UPLOADS}/{path.name} (no document names it; `gc` removes it)")
     for source in missing:
         print(f"    missing: {source} (an indexed document's stored upload is gone)")
-    return EXIT_FAIL if orphans or missing else EXIT_OK
+    for source in altered:
+        print(f"    altered: {source} (its bytes no longer match the hash it was stored under)")
+    return EXIT_FAIL if orphans or missing or altered else EXIT_OK
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -109,9 +122,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
             raise IndexNotFound(f"no index in {index_dir}")
         with versions.writer_lock(index_dir):
             removed = layout.collect_garbage(index_dir, args.keep or config.keep_versions)
-            orphans = uploads.collect(index_dir, store)
+            damage = _served_instead(store)
+            orphans = [] if damage else uploads.collect(index_dir, store)
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
-        print(f"removed {len(orphans)} orphaned upload(s)")
+        print(f"uploads kept: {damage}" if damage else f"removed {len(orphans)} orphaned upload(s)")
+        return EXIT_OK
+    if args.command == "rollback":
+        with versions.writer_lock(index_dir):
+            damaged, served = versions.roll_back(index_dir)
+        print(f"{served} is the current version now; {damaged} was damaged and is set aside as"
+              f" versions/damaged-{damaged} (its changes are not served; `gc` then removes the uploads only it named)")
         return EXIT_OK
     if args.command == "merge":
         return _merge(store, config, args.max_rows)

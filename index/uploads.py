@@ -12,8 +12,10 @@ from pathlib import Path
 from .files import write_atomically
 from .errors import IndexNotFound
 from .protocols import Store
+from .versions import sha256_of
 
 UPLOADS = "uploads"
+HASH_CHARS = 32  # of the hex SHA-256 that names a stored upload
 
 
 def folder(index_dir: Path) -> Path:
@@ -22,8 +24,8 @@ def folder(index_dir: Path) -> Path:
 
 
 def source_for(content_hash: str, suffix: str) -> str:
-    """The source name an upload is indexed under: content-addressed, never the client's name."""
-    return f"{UPLOADS}/{content_hash[:32]}{suffix}"
+    """The source name an upload is indexed under: content-addressed (SHA-256 of its bytes), never the client's name."""
+    return f"{UPLOADS}/{content_hash[:HASH_CHARS]}{suffix}"
 
 
 def save(index_dir: Path, source: str, data: bytes) -> Path:
@@ -58,6 +60,13 @@ def missing(index_dir: Path, store: Store) -> list[str]:
     """Upload sources of documents indexed in `store` whose bytes are not stored."""
     present = {p.name for p in stored(index_dir)}
     return sorted(f"{UPLOADS}/{name}" for name in referenced(store) - present)
+
+
+def altered(index_dir: Path, store: Store) -> list[str]:
+    """Upload sources of indexed documents whose stored bytes no longer hash to the name they were stored under."""
+    root = folder(index_dir)
+    return sorted(f"{UPLOADS}/{name}" for name in referenced(store)
+                  if (root / name).is_file() and sha256_of(root / name)[:HASH_CHARS] != name[:HASH_CHARS])
 
 
 def collect(index_dir: Path, store: Store) -> list[Path]:

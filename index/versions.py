@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import DEFAULT_KEEP_VERSIONS as DEFAULT_KEEP
-from .errors import IndexBusy, IndexCorrupt, IndexNotFound
+from .errors import IndexBusy, IndexCorrupt, IndexNotFound, KBError
 from .files import exclusive_lock
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 DB_FILE = "kb.sqlite"
+# A version set aside as damaged (damaged-v000007, see `roll_back`).
+_SET_ASIDE = re.compile(r"^damaged-v(\d+)")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _fsync_dir(path: Path) -> None:
 
 def file_record(path: Path) -> dict:
     """Size and checksum of a file, as a manifest records it."""
-    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
 def fsync_dir(path: Path) -> None:
@@ -67,7 +70,8 @@ def fsync_dir(path: Path) -> None:
     _fsync_dir(path)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -110,7 +114,7 @@ def write_manifest(build_dir: Path, info: dict, shared: dict | None = None) -> d
     `shared` adds files outside the folder (segments), by relative path, with their recorded size and checksum.
     """
     files = dict(shared or {}) | {
-        p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        p.name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
         for p in sorted(build_dir.iterdir())
         if p.is_file() and p.name != MANIFEST
     }
@@ -126,12 +130,19 @@ def write_manifest(build_dir: Path, info: dict, shared: dict | None = None) -> d
 def publish(index_dir: Path, build_dir: Path, keep: int = DEFAULT_KEEP) -> str:
     """Move a finished build into place and point CURRENT at it; returns the version name."""
     index_dir = Path(index_dir)
-    existing = published(index_dir)
-    number = int(existing[-1][1:]) + 1 if existing else 1
-    name = f"v{number:06d}"
+    # Past the versions set aside as damaged too: a name once served is never given to other contents.
+    aside = [m.group(1) for p in versions_dir(index_dir).iterdir() if (m := _SET_ASIDE.match(p.name))]
+    name = f"v{max(map(int, [n[1:] for n in published(index_dir)] + aside), default=0) + 1:06d}"
     target = versions_dir(index_dir) / name
     os.rename(build_dir, target)
     _fsync_dir(versions_dir(index_dir))
+    _point_current(index_dir, name)
+    collect_garbage(index_dir, keep)
+    return name
+
+
+def _point_current(index_dir: Path, name: str) -> None:
+    """Replace CURRENT atomically and durably."""
     pointer = index_dir / f".{CURRENT}.tmp"
     with open(pointer, "w") as handle:
         handle.write(name + "\n")
@@ -139,8 +150,6 @@ def publish(index_dir: Path, build_dir: Path, keep: int = DEFAULT_KEEP) -> str:
         os.fsync(handle.fileno())
     os.replace(pointer, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    collect_garbage(index_dir, keep)
-    return name
 
 
 def collect_garbage(index_dir: Path, keep: int = DEFAULT_KEEP) -> list[str]:
@@ -176,7 +185,7 @@ def verify_version(path: Path, shallow: Callable[[str], bool] = lambda name: Fal
             problems.append(f"{path.name}/{name}: missing")
         elif file.stat().st_size != expected["bytes"]:
             problems.append(f"{path.name}/{name}: size {file.stat().st_size} != {expected['bytes']}")
-        elif not shallow(name) and _sha256(file) != expected["sha256"]:
+        elif not shallow(name) and sha256_of(file) != expected["sha256"]:
             problems.append(f"{path.name}/{name}: checksum mismatch")
     if not problems and (path / DB_FILE).is_file():
         try:
@@ -193,6 +202,35 @@ def verify_version(path: Path, shallow: Callable[[str], bool] = lambda name: Fal
         if chunks != manifest.get("chunks"):
             problems.append(f"{path.name}: {chunks} chunks in the database, manifest says {manifest.get('chunks')}")
     return problems
+
+
+def damaged_current(index_dir: Path, shallow: Callable[[str], bool] = lambda name: False) -> list[str]:
+    """The problems of the version CURRENT names (empty when it is sound or there is none): a writer must not build
+    on the older version reads fall back to, which would drop the damaged one's changes without a word."""
+    current = current_name(index_dir)
+    return verify_version(versions_dir(index_dir) / current, shallow) if current else []
+
+
+def roll_back(index_dir: Path) -> tuple[str, str]:
+    """Set a damaged current version aside (as `versions/damaged-NAME`, never read again) and point CURRENT at the
+    newest sound version, accepting the loss of the damaged one's changes; returns (damaged, now current).
+    The caller holds the writer lock. Raises KBError when the current version is sound, IndexCorrupt when no older
+    one is."""
+    index_dir = Path(index_dir)
+    current = current_name(index_dir)
+    if current is None or not damaged_current(index_dir):
+        raise KBError(f"the current version of {index_dir} ({current or 'none'}) is not damaged: nothing to roll back")
+    root = versions_dir(index_dir)
+    # Not a newer folder: a publish killed before CURRENT named it holds a write that never finished.
+    older = [n for n in published(index_dir) if n != current and not (root / current).is_dir() or n < current]
+    sound = next((n for n in reversed(older) if not verify_version(root / n)), None)
+    if sound is None:
+        raise IndexCorrupt(f"no sound version older than {current} in {index_dir}: restore the index from a backup")
+    if (root / current).is_dir():  # kept for inspection; `gc` collects the segments only it named
+        os.rename(root / current, root / f"damaged-{current}")
+        _fsync_dir(root)
+    _point_current(index_dir, sound)
+    return current, sound
 
 
 def open_current(index_dir: Path, shallow: Callable[[str], bool] = lambda name: False) -> tuple[Version, list[str]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from .. import versions
 from ..errors import IndexCorrupt
 from .segment import DELETES, SEGMENTS, Deletions, Segment
+
+log = logging.getLogger(__name__)
 
 
 def outside(name: str) -> bool:
@@ -74,8 +77,9 @@ def collect_garbage(index_dir: Path, keep: int) -> list[str]:
     for name in versions.published(index_dir):
         try:
             manifest = json.loads((versions.versions_dir(index_dir) / name / versions.MANIFEST).read_text())
-        except (OSError, ValueError):
-            continue
+        except (OSError, ValueError):  # its segments are unknown: collect none, lest a repair find them gone
+            log.warning("versions/%s has an unreadable manifest; no segment collected", name)
+            return removed
         for entry in manifest.get("segments", []):
             named_segments.add(entry["name"])
             named_deletes.add(entry.get("deletes"))

@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .. import suggestions, versions
+from ..errors import IndexCorrupt
 from ..concepts import Catalogue, ConceptIndex, ground
 from ..concepts.labelcache import concept_index
 from ..concepts.storage import CatalogueSlot, save_catalogue, stored_catalogue
@@ -81,14 +82,19 @@ class SegmentWriter(CatalogueSlot):
             self._lock = None
 
     def _open(self) -> None:
-        layout.collect_garbage(self.index_dir, self.settings.keep)
         self._parts: list[tuple[Segment, Deletions]] = []
         self._stats = Stats()
         self._next = {"chunk": 1, "segment": 1, "delete": 1}
         self._suggested: list[dict] = []  # suggestions.json of the version being prepared
         self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
-        version = versions.open_current(self.index_dir, shallow=layout.outside)[0] \
-            if versions.current_name(self.index_dir) else None
+        current = versions.current_name(self.index_dir)
+        version, problems = versions.open_current(self.index_dir, shallow=layout.outside) if current else (None, [])
+        if version is not None and version.name != current:
+            # Reads fall back to an older version; a write on top of that would drop the damaged one's changes.
+            raise IndexCorrupt(f"the current version {current} of {self.index_dir} is damaged ({problems[0]}); no"
+                               " write until it is repaired: restore it from a backup, or run `python -m index"
+                               " rollback` to serve the newest sound version and give up the damaged one's changes")
+        layout.collect_garbage(self.index_dir, self.settings.keep)
         legacy = version is not None and not self.rebuild and is_legacy(version.manifest)
         if legacy:
             check_embedder(version.manifest, self.settings)

@@ -109,7 +109,9 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
         same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
         if same is not None:  # indexed meanwhile, or by this very job before a kill
             doc = writer.document(same)
-            if doc.source.startswith(f"{uploads.UPLOADS}/") and not (ctx.index_dir / doc.source).exists():
+            # Its bytes restored where they went missing: these very bytes only (a copy of the same text with other
+            # bytes, CRLF for LF, would no longer hash to the name the file is stored under).
+            if doc.source == source and not (ctx.index_dir / doc.source).exists():
                 uploads.save(ctx.index_dir, doc.source, data)
             # The metadata the upload was sent with is kept, as an edit of the copy indexed meanwhile.
             changes = changed_metadata(job.metadata() or {}, vars(doc))

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from index import versions
+from index.errors import IndexCorrupt
 from index.__main__ import main as index_main
 from index.segments import merge
 from index.service import KnowledgeBase
@@ -102,6 +103,30 @@ def test_gc_removes_segments_no_version_names(index_copy, capsys):
     assert index_main(["--index-dir", str(index_copy), "gc"]) == 0
     assert sorted(segments.iterdir()) == [named]
     assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
+
+
+def test_counts_edited_in_the_manifest_fail_verify(index_copy, capsys):
+    # The manifest holds every other file's checksum, not its own: its counts are held against what is read back.
+    path = versions.versions_dir(index_copy) / versions.current_name(index_copy) / versions.MANIFEST
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "documents": 999, "chunks": 5}))
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "the manifest says 999 documents, the version holds 5" in out and "says 5 chunks" in out
+
+
+def test_gc_keeps_every_segment_while_a_version_has_an_unreadable_manifest(index_copy, tmp_path):
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "note.txt").write_text("Tillit hos kunden Vorbalix bygges over tid.", encoding="utf-8")
+    newer = ingest([extra], store_for(index_copy), progress=False).version
+    before = sorted((index_copy / "segments").iterdir())
+    (versions.versions_dir(index_copy) / newer / versions.MANIFEST).write_text("{ half a manif")
+    assert index_main(["--index-dir", str(index_copy), "gc"]) == 0
+    # The segments only the damaged version names are what restoring its manifest would need.
+    assert sorted((index_copy / "segments").iterdir()) == before
+    with pytest.raises(IndexCorrupt, match="rollback"):  # and no write builds on the version before it
+        ingest([extra], store_for(index_copy), progress=False)
 
 
 def _fake_versions(index_dir, count: int) -> None:

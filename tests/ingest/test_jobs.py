@@ -532,6 +532,56 @@ def test_verify_reports_orphaned_uploads_and_gc_removes_them(index_copy):
     assert cli("verify").returncode == 0
 
 
+def _index_cli(index_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "index", "--index-dir", str(index_dir), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_verify_reports_an_upload_whose_bytes_changed(runner, index_copy):
+    job = submit(index_copy, NOTE, "note.txt")
+    runner.drain()
+    stored = uploads.folder(index_copy) / f"{job.content_hash[:uploads.HASH_CHARS]}.txt"
+    assert _index_cli(index_copy, "verify").returncode == 0
+    stored.write_bytes(stored.read_bytes() + b"garbage")
+    verify = _index_cli(index_copy, "verify")
+    assert verify.returncode == 1 and f"altered: uploads/{stored.name}" in verify.stdout
+
+
+def test_a_damaged_current_version_refuses_writes_keeps_its_uploads_until_rolled_back(runner, index_copy):
+    job = submit(index_copy, NOTE, "note.txt")
+    runner.drain()
+    damaged = versions.current_name(index_copy)
+    stored = uploads.folder(index_copy) / f"{job.content_hash[:uploads.HASH_CHARS]}.txt"
+    catalogue = versions.versions_dir(index_copy) / damaged / "catalogue.json"
+    catalogue.write_bytes(catalogue.read_bytes().replace(b"Value disciplines", b"Value disciplinez"))
+
+    # Reads fall back to the version before; the upload only the damaged one names is no orphan.
+    verify = _index_cli(index_copy, "verify")
+    assert verify.returncode == 1 and "DAMAGED" in verify.stdout and "uploads: not checked" in verify.stdout
+    gc = _index_cli(index_copy, "gc")
+    assert gc.returncode == 0 and "uploads kept" in gc.stdout and stored.exists()
+
+    # A write on the older version would drop the damaged one's document without a word: refused, and said why.
+    second = submit(index_copy, "Lojalitet og tillit hos Zentrovask.\n".encode(), "second.txt")
+    runner.drain()
+    ended = open_queue(config_for(index_copy)).get(second.id)
+    assert ended.state == FAILED and ended.error_code == "index_corrupt" and "rollback" in ended.error_message
+    assert versions.current_name(index_copy) == damaged
+
+    rollback = _index_cli(index_copy, "rollback")
+    assert rollback.returncode == 0 and f"damaged-{damaged}" in rollback.stdout
+    assert (versions.versions_dir(index_copy) / f"damaged-{damaged}").is_dir()
+    assert _index_cli(index_copy, "rollback").returncode == 1  # nothing damaged now
+    again = submit(index_copy, "Lojalitet og tillit hos Zentrovask, igjen.\n".encode(), "again.txt")
+    runner.drain()
+    assert open_queue(config_for(index_copy)).get(again.id).state == DONE
+    # The number the damaged version had is never given again: a server that read it must not take the new one
+    # for it.
+    assert versions.current_name(index_copy) > damaged
+    assert _index_cli(index_copy, "gc").returncode == 0 and not stored.exists()
+    assert _index_cli(index_copy, "verify").returncode == 0
+
+
 def test_runner_cli_runs_the_queue_once_and_exits(index_copy):
     job = submit(index_copy, NOTE, "note.txt")
     proc = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_copy), "--once"],
