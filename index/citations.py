@@ -87,11 +87,19 @@ def line(fields: dict) -> str:
     without authors the title takes their place, as APA has it: Title. (date). Publisher. Language: ..."""
     date = f"({fields['date'] or 'n.d.'})."
     title = _sentence(fields["title"])
-    parts = [f"{'; '.join(fields['authors'])} {date}", title] if fields["authors"] else [title, date]
+    authors = "; ".join(_inverted(name) for name in fields["authors"])
+    parts = [f"{authors} {date}", title] if fields["authors"] else [title, date]
     if fields["publisher"]:
         parts.append(_sentence(fields["publisher"]))
     parts.append(f"Language: {lang_name(fields['lang'])} ({fields['lang']}).")
     return " ".join(parts)
+
+
+def _inverted(name: str) -> str:
+    """A person's name family name first ("van der Berg, Jan"), as reference lists write every one of them, however
+    it was typed; another name (an organisation) as written."""
+    parts = name_parts(name)
+    return f"{parts[0]}, {parts[1]}" if parts else name
 
 
 def _sentence(text: str) -> str:
@@ -324,7 +332,8 @@ def _heading(entry: Entry) -> str:
 def _citation(entry: Entry) -> str:
     if isinstance(entry, PassageEntry):
         return entry.reference.text()
-    return f"{entry.label} ({entry.family}), concept catalogue."
+    family = f" ({entry.family})" if entry.family.casefold() != entry.label.casefold() else ""
+    return f"{entry.label}{family}, concept catalogue."
 
 
 def html_page(entries: Sequence[Entry], compiled: str) -> str:
@@ -332,7 +341,9 @@ def html_page(entries: Sequence[Entry], compiled: str) -> str:
     e = html.escape
     body = []
     for entry in entries:
-        parts = [f"<h2>{e(_heading(entry))}</h2>"]
+        # A document's title is in the document's language; a concept's heading is English, as the page.
+        lang = f' lang="{e(entry.reference.lang)}"' if isinstance(entry, PassageEntry) else ""
+        parts = [f"<h2{lang}>{e(_heading(entry))}</h2>"]
         if isinstance(entry, PassageEntry):
             before, sentence, after = ("".join(f"<code>{e(text)}</code>" if is_code else e(text) for text, is_code in runs)
                                        for runs in entry.runs())
@@ -349,8 +360,9 @@ def html_page(entries: Sequence[Entry], compiled: str) -> str:
             f'<li>{e(ref.text())} <a href="{e(ref.url)}">{e(ref.url)}</a></li>' for ref in refs) + "</ol></section>")
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>Course pack</title>\n<style>{HTML_STYLE}</style>\n</head>\n<body>\n<h1>Course pack</h1>\n"
-            f"<p>Compiled {e(compiled)} from the strategy knowledge base.</p>\n" + "\n".join(body) + "\n</body>\n</html>\n")
+            f"<title>Course pack</title>\n<style>{HTML_STYLE}</style>\n</head>\n<body>\n<main>\n<h1>Course pack</h1>\n"
+            f"<p>Compiled {e(compiled)} from the strategy knowledge base.</p>\n" + "\n".join(body)
+            + "\n</main>\n</body>\n</html>\n")
 
 
 FORMATS = {"markdown": ("text/markdown", "md"), "html": ("text/html", "html"),

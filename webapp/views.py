@@ -279,7 +279,7 @@ def dismiss_suggestion(suggestion_id: str):
 
 @bp.get("/jobs/<job_id>")
 def job(job_id: str):
-    """A write job's progress; the page reloads itself (no JavaScript) until the job has ended."""
+    """A write job's progress; while it runs, the page's script reloads it whenever the job moves on."""
     found = writes.job(job_id).to_dict()
     document = None
     if found["state"] == "done" and found["kind"] == "upload":

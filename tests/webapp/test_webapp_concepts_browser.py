@@ -54,7 +54,7 @@ def _look_up(page, text: str):
 
 
 def _wait_for_job(page, what: str) -> None:
-    """The job page reloads itself (no script) until the runner has published the write."""
+    """The job page's script reloads it as the job moves on, until the runner has published the write."""
     expect(page.locator("main")).to_contain_text(what, timeout=180_000)
 
 
