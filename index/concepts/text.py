@@ -10,6 +10,8 @@ from ..text import fold_token
 from .catalogue import Catalogue, Term
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Punctuation that ends a phrase: no term runs across it (hyphens, apostrophes and slashes join words of one).
+_PHRASE_BREAK = re.compile(r"[.,:;!?()\[\]{}\"“”«»|]")
 # A compound written as one word only counts when it is long enough not to collide by accident.
 _MIN_COMPACT = 6
 
@@ -73,12 +75,18 @@ class TermSpotter:
     def find(self, text: str) -> list[Occurrence]:
         """Non-overlapping term occurrences, scanning left to right and preferring the longest."""
         words = [(fold_token(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+        # How many words from each one on stand together, with nothing between them that ends a phrase: a term never
+        # spans a clause's punctuation ("lojalitet: en" is no "lojaliteten").
+        joined = [1] * len(words)
+        for j in range(len(words) - 2, -1, -1):
+            if not _PHRASE_BREAK.search(text, words[j][2], words[j + 1][1]):
+                joined[j] = joined[j + 1] + 1
         found, i = [], 0
         while i < len(words):
             if words[i][0] not in self.prefixes:
                 i += 1
                 continue
-            for n in range(min(self.max_words, len(words) - i), 0, -1):
+            for n in range(min(self.max_words, joined[i]), 0, -1):
                 chunk = [w for w, _, _ in words[i:i + n]]
                 spaced = " ".join(chunk)
                 ids = self.by_form.get(spaced)

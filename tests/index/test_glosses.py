@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.concepts import load_catalogue
+from index.concepts.text import TermSpotter
 from index.errors import InvalidQuery
 from index.glosses import (
     DEFAULT_DICT_DIR,
@@ -462,3 +463,15 @@ def test_without_dictionaries_glossing_degrades_to_concepts(seed_index, tmp_path
     glosses = kb.glosses(SV, "sv", "en")
     assert [g["source"] for g in glosses] == ["concept:customer-intimacy", "concept:customer-loyalty"]
     assert kb.glossary("och", "sv", "en") == []
+
+
+def test_a_concept_term_never_spans_punctuation_and_a_name_glossed_as_itself_is_left_alone(lex, catalogue):
+    # "lojalitet: en" run together spells the alias lojaliteten; a colon ends the phrase. Peter after "Av:" takes a
+    # capital anyway, so only its gloss (itself) tells that it is a name.
+    text = "Det handlar om lojalitet: en kund som stannar. Av: Peter Thomasson."
+    glosses = {g.term: g for g in gloss_text(text, "sv", "en", catalogue, lex)}
+    assert "lojalitet: en" not in glosses and glosses["lojalitet"].gloss.startswith("loyalty")
+    assert "Peter" not in glosses
+    listed = "kundlojalitet, lojaliteten"
+    spotted = [listed[o.start:o.end] for o in TermSpotter.for_catalogue(catalogue).find(listed)]
+    assert spotted == ["kundlojalitet", "lojaliteten"]
