@@ -106,7 +106,9 @@ def search():
     reader_choice, view_choice = _reader(), _gloss_view()
     reader = reader_choice[0]
     result, error, status = None, None, 200
-    if query.strip():
+    if query and not query.strip():  # the form's `required` lets spaces through
+        error, status = "The query is empty: type a question or some keywords.", 400
+    elif query.strip():
         try:
             # Concept cards of an uncertain-language query come in the reader's own language.
             # "Show the weaker passages" (the note under the results) lifts the floor: a page option, not the API's.
@@ -125,6 +127,7 @@ def search():
         lang=request.args.get("lang", ""), mode=request.args.get("mode") or MODES[0], concepts=concepts,
         families=families, reader=reader, readers=READER_CHOICES, view=view_choice[0], views=GLOSS_VIEWS,
         fallback=fallback, weaker=url_for("views.search", **{**params.filled(request.args), "weak": "true"}),
+        wordless=not any(c.isalnum() for c in query),
     )
     return _remember(make_response(page, status), reader_choice, view_choice)
 

@@ -48,6 +48,14 @@ def test_search_with_bad_parameters_explains_with_400(client):
     assert 'role="alert"' in response.get_data(as_text=True)
 
 
+def test_a_query_of_spaces_or_without_words_says_so(client):
+    spaces = client.get("/?q=%20%20%20")
+    page = spaces.get_data(as_text=True)
+    assert spaces.status_code == 400 and "The query is empty" in page and "<title>Search" in page
+    emoji = client.get("/?q=" + quote("😀🎉🔥")).get_data(as_text=True)
+    assert "no words to search for" in emoji and "dense mode" not in emoji
+
+
 def test_query_is_escaped(client):
     payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     html = client.get("/?q=" + quote(payload)).get_data(as_text=True)
