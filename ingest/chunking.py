@@ -8,6 +8,8 @@ from typing import Callable, Iterator
 from index.text import sentence_spans
 
 _WORD = re.compile(r"\S+")
+# How a sentence ends; a paragraph ending otherwise, between two others, is a heading ("Kundupplevelse").
+_SENTENCE_ENDS = (".", "!", "?", "…", ":", ";", ".\"", ".”", ".»", "?”", "!”")
 
 
 @dataclass(frozen=True)
@@ -101,16 +103,28 @@ def chunk_text(text: str, count: Callable[[str], int], config: ChunkingConfig = 
         paragraph_break = bool(current) and "\n\n" in text[current[-1].end : piece.start]
         full = used + piece.tokens > budget
         if current and (full or (paragraph_break and used >= budget // 2)):
+            # A heading ending the chunk belongs to the passage it introduces: it starts the next one.
+            heading = current.pop() if _heading_before(text, current, piece, budget) else None
             chunks.append(_join(text, current, count))
             tail = current[-1]
             keep_tail = not paragraph_break and tail.tokens <= config.overlap_tokens and len(current) > 1
-            current = [tail] if keep_tail and tail.tokens + piece.tokens <= budget else []
+            current = [heading] if heading else [tail] if keep_tail and tail.tokens + piece.tokens <= budget else []
             used = sum(s.tokens for s in current)
         current.append(piece)
         used += piece.tokens
     if current:
         chunks.append(_join(text, current, count))
     return chunks
+
+
+def _heading_before(text: str, current: list[Span], piece: Span, budget: int) -> bool:
+    """Whether the last sentence of a chunk about to close is a heading of what follows (`piece` on): a paragraph of
+    its own, after others of the chunk, that ends without a sentence's punctuation, and fits beside `piece`."""
+    if len(current) < 2:
+        return False
+    last = current[-1]
+    return ("\n\n" in text[current[-2].end:last.start] and "\n\n" in text[last.end:piece.start]
+            and not last.text.rstrip().endswith(_SENTENCE_ENDS) and last.tokens + piece.tokens <= budget)
 
 
 def _join(text: str, spans: list[Span], count: Callable[[str], int]) -> Span:

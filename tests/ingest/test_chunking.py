@@ -83,3 +83,13 @@ def test_text_without_full_stops_is_cut_into_the_longest_pieces_that_fit_with_fe
         assert counting(f"{chunk.text} {next_word}") > config.max_tokens  # nothing more would have fitted
     # A few counts a piece (about 25 words here), not one a word: text without full stops is cut about as fast as prose.
     assert len(calls) < 10 * len(chunks) < len(text.split()) / 2
+
+
+def test_a_heading_starts_the_passage_it_introduces_never_ends_the_one_before():
+    # The section before fills the chunk short of its budget; "Kundupplevelse" used to close it, cut off from its text.
+    text = ("Bytesbarriärer\n\n" + "Kunden stannar för att det är svårt att byta. " * 6 + "\n\nKundupplevelse\n\n"
+            + "En bra upplevelse gör kunden lojal av fri vilja. " * 6 + "\n\nSlutsats: lojalitet\n\nDet var allt.")
+    chunks = chunk_text(text, lambda t: len(t.split()) + 2, ChunkingConfig(max_tokens=64))
+    assert [c.text.split("\n")[0] for c in chunks][:2] == ["Bytesbarriärer", "Kundupplevelse"]
+    assert not any(c.text.rstrip().endswith(("Kundupplevelse", "lojalitet")) for c in chunks)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
