@@ -46,6 +46,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.add_template_global(render.glossed_highlight)
     app.add_template_global(render.gloss_title)
     app.add_template_global(render.gloss_senses)
+    app.add_template_global(render.gloss_first)
     app.add_template_global(render.passage_item)
     app.add_template_global(render.concept_item)
     app.add_template_global(views.passage_url)

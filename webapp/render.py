@@ -45,6 +45,20 @@ def gloss_title(gloss: dict) -> str:
     return "The word is English"
 
 
+def gloss_first(gloss: dict) -> tuple[str, str]:
+    """(what shows under the word, the rest of its first sense): a dictionary gloss's first synonym ("client" of
+    "client, buyer, purchaser"), so an interlinear box stays about as wide as its word; a concept's label whole."""
+    text = gloss["gloss"]
+    if gloss["source"].startswith("concept:"):
+        return text, ""
+    depth = 0
+    for i, char in enumerate(text):  # the first comma outside brackets: "at (someone's place), with"
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            return text[:i], text[i + 1:].strip()
+    return text, ""
+
+
 def gloss_senses(gloss: dict) -> list[str]:
     """The dictionary's other senses of a glossed word (strings, or dicts with a "gloss"), its first one left out."""
     senses = [s["gloss"] if isinstance(s, dict) else s for s in gloss.get("senses") or ()]

@@ -1,9 +1,11 @@
 """Pure template helpers."""
 from __future__ import annotations
 
+import pytest
+
 from webapp.concept_forms import EMPTY, shown_languages
-from webapp.render import (document_segments, falls_back, gloss_senses, lang_name, languages_first, passage_item,
-                           split_highlight)
+from webapp.render import (document_segments, falls_back, gloss_first, gloss_senses, lang_name, languages_first,
+                           passage_item, split_highlight)
 
 TEXT = "One. Two three. Four five six. Seven."
 # Overlapping chunks, as the chunker makes them.
@@ -62,3 +64,14 @@ def test_other_senses_and_fallback_glosses():
     gloss = {"gloss": "is called", "lang": "en", "senses": ["is called", "is named", {"gloss": "hot"}, "is named"]}
     assert gloss_senses(gloss) == ["is named", "hot"] and gloss_senses({"gloss": "x"}) == []
     assert falls_back([gloss], "de") and not falls_back([gloss], "en") and not falls_back([], "de")
+
+
+@pytest.mark.parametrize("gloss, shown", [
+    ({"gloss": "client, buyer, purchaser", "source": "freedict:swe-eng"}, ("client", "buyer, purchaser")),
+    ({"gloss": "at (someone's place), with, by", "source": "function-words"}, ("at (someone's place)", "with, by")),
+    ({"gloss": "keep one's hands off", "source": "freedict:nld-eng"}, ("keep one's hands off", "")),
+    ({"gloss": "Customer intimacy, closeness", "source": "concept:customer-intimacy"},
+     ("Customer intimacy, closeness", "")),
+])
+def test_under_the_word_goes_the_first_synonym_of_a_dictionary_gloss_and_a_concepts_whole_label(gloss, shown):
+    assert gloss_first(gloss) == shown
