@@ -16,6 +16,7 @@ from .pdfruns import Widths, page_text
 # pypdf warns once per damaged object it reads past: a 2 KB file of nested dictionaries wrote 33,000 lines (3.8 MB)
 # on every parse. What it cannot read is an error of the upload; its repairs are not worth a line each.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 
 # How many of a PDF page's first and last lines may be headers, footers and page numbers.
@@ -63,7 +64,10 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises a dozen unrelated types (and RecursionError) on damaged files
-        raise DocumentError(f"{name}: not a readable PDF ({exc.__class__.__name__})") from None
+        # The reader is told what to do; the parser's exception, which names nothing they know, goes to the log.
+        log.info("%s: pypdf could not read it (%s: %s)", name, exc.__class__.__name__, exc)
+        raise DocumentError(f"{name}: not a readable PDF (damaged, or not a PDF at all: save or export it as PDF"
+                            " again)") from None
     if not pages:
         raise DocumentError(f"{name}: the PDF has no text layer (scanned image?)")
     # A page break is no paragraph break: a sentence running on to the next page is joined again like any wrapped line.
