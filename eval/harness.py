@@ -153,6 +153,7 @@ def _variants(base: RankingConfig) -> list[tuple[str, str, RankingConfig]]:
     rows += [(f"{m} without language correction", m, off) for m in ("hybrid", "dense")]
     rows += [("hybrid without centring", "hybrid", replace(base, centring=False)),
              ("hybrid without feedback", "hybrid", replace(base, feedback_weight=0.0)),
+             ("hybrid, BM25 of each language raw", "hybrid", replace(base, lexical_language_floor=0.0)),
              ("hybrid without filler demotion", "hybrid", replace(base, filler_weight=0.0))]
     return rows
 

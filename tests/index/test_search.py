@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import ingest
@@ -246,3 +247,16 @@ def test_group_returns_one_best_passage_per_document_in_score_order(seed_index):
     assert [r.chunk_id for r in grouped.results] == [best[r.doc_id].chunk_id for r in grouped.results]
     scores = [r.score for r in grouped.results]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_each_other_languages_best_lexical_match_counts_as_an_own_language_match_would():
+    from index.ranking import _per_language
+
+    scores = np.asarray([0.9, 0.4, 0.45, 0.2, 0.1, 0.05], np.float32)
+    langs = ["en", "en", "sv", "sv", "nl", "nl"]
+    calibrated = _per_language(scores, langs, "en", floor=0.5)
+    # The query's own language as BM25 scored it; Swedish's best (0.45, below the floor) scaled by 1/0.5, Dutch's
+    # best (0.1: chance overlap) as weak as before, relative to the floor.
+    assert np.allclose(calibrated, [0.9, 0.4, 0.9, 0.4, 0.2, 0.1])
+    assert np.array_equal(_per_language(scores, langs, "und", floor=0.5), scores)  # unsure: no language is the query's
+    assert np.array_equal(_per_language(scores, langs, "en", floor=0.0), scores)
