@@ -87,19 +87,11 @@ def line(fields: dict) -> str:
     without authors the title takes their place, as APA has it: Title. (date). Publisher. Language: ..."""
     date = f"({fields['date'] or 'n.d.'})."
     title = _sentence(fields["title"])
-    authors = "; ".join(_inverted(name) for name in fields["authors"])
-    parts = [f"{authors} {date}", title] if fields["authors"] else [title, date]
+    parts = [f"{'; '.join(fields['authors'])} {date}", title] if fields["authors"] else [title, date]
     if fields["publisher"]:
         parts.append(_sentence(fields["publisher"]))
     parts.append(f"Language: {lang_name(fields['lang'])} ({fields['lang']}).")
     return " ".join(parts)
-
-
-def _inverted(name: str) -> str:
-    """A person's name family name first ("van der Berg, Jan"), as reference lists write every one of them, however
-    it was typed; another name (an organisation) as written."""
-    parts = name_parts(name)
-    return f"{parts[0]}, {parts[1]}" if parts else name
 
 
 def _sentence(text: str) -> str:

@@ -121,17 +121,20 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if store.current() is None and not versions.published(index_dir):
             raise IndexNotFound(f"no index in {index_dir}")
         with versions.writer_lock(index_dir):
-            removed = layout.collect_garbage(index_dir, args.keep or config.keep_versions)
             damage = _served_instead(store)
+            removed = layout.collect_garbage(index_dir, args.keep or config.keep_versions, bool(damage))
             orphans = [] if damage else uploads.collect(index_dir, store)
         print(f"removed {len(removed)} version(s): {', '.join(removed) or '-'}")
-        print(f"uploads kept: {damage}" if damage else f"removed {len(orphans)} orphaned upload(s)")
+        print(f"older versions and uploads kept: {damage}" if damage else f"removed {len(orphans)} orphaned upload(s)")
         return EXIT_OK
     if args.command == "rollback":
+        if not versions.published(index_dir) and versions.current_name(index_dir) is None:
+            raise IndexNotFound(f"no index with versions in {index_dir} (a PostgreSQL index has none to roll back)")
         with versions.writer_lock(index_dir):
             damaged, served = versions.roll_back(index_dir)
         print(f"{served} is the current version now; {damaged} was damaged and is set aside as"
-              f" versions/damaged-{damaged} (its changes are not served; `gc` then removes the uploads only it named)")
+              f" versions/{versions.SET_ASIDE}{damaged}, with the segments it names (its changes are not served;"
+              " `gc` removes the uploads only it named; delete the folder once inspected)")
         return EXIT_OK
     if args.command == "merge":
         return _merge(store, config, args.max_rows)

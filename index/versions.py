@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 DB_FILE = "kb.sqlite"
-# A version set aside as damaged (damaged-v000007, see `roll_back`).
-_SET_ASIDE = re.compile(r"^damaged-v(\d+)")
+# A version's folder name, and one set aside as damaged (damaged-v000007, see `roll_back`).
+_VERSION_NAME = re.compile(r"^v\d{6}$")
+SET_ASIDE = "damaged-"
+_SET_ASIDE = re.compile(rf"^{SET_ASIDE}v(\d+)")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,12 @@ def published(index_dir: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name.startswith("v") and (p / MANIFEST).is_file())
 
 
+def set_aside(index_dir: Path) -> list[Path]:
+    """The folders of versions `roll_back` set aside as damaged (kept for inspection; never served)."""
+    root = versions_dir(index_dir)
+    return sorted(p for p in root.iterdir() if p.name.startswith(SET_ASIDE)) if root.is_dir() else []
+
+
 def write_manifest(build_dir: Path, info: dict, shared: dict | None = None) -> dict:
     """Record every file of a version with its size and checksum, plus the given facts.
 
@@ -131,7 +139,7 @@ def publish(index_dir: Path, build_dir: Path, keep: int = DEFAULT_KEEP) -> str:
     """Move a finished build into place and point CURRENT at it; returns the version name."""
     index_dir = Path(index_dir)
     # Past the versions set aside as damaged too: a name once served is never given to other contents.
-    aside = [m.group(1) for p in versions_dir(index_dir).iterdir() if (m := _SET_ASIDE.match(p.name))]
+    aside = [m.group(1) for p in set_aside(index_dir) if (m := _SET_ASIDE.match(p.name))]
     name = f"v{max(map(int, [n[1:] for n in published(index_dir)] + aside), default=0) + 1:06d}"
     target = versions_dir(index_dir) / name
     os.rename(build_dir, target)
@@ -152,11 +160,12 @@ def _point_current(index_dir: Path, name: str) -> None:
     _fsync_dir(index_dir)
 
 
-def collect_garbage(index_dir: Path, keep: int = DEFAULT_KEEP) -> list[str]:
-    """Delete all but the newest `keep` versions (never the current one) and abandoned builds."""
+def collect_garbage(index_dir: Path, keep: int = DEFAULT_KEEP, current_damaged: bool = False) -> list[str]:
+    """Delete all but the newest `keep` versions (never the current one) and abandoned builds; no version while
+    `current_damaged`: reads are served by an older one, and `roll_back` needs it."""
     current = current_name(index_dir)
     names = published(index_dir)
-    doomed = [n for n in names[: max(0, len(names) - keep)] if n != current]
+    doomed = [] if current_damaged else [n for n in names[: max(0, len(names) - keep)] if n != current]
     root = versions_dir(index_dir)
     for name in doomed:
         shutil.rmtree(root / name, ignore_errors=True)
@@ -221,14 +230,18 @@ def roll_back(index_dir: Path) -> tuple[str, str]:
     if current is None or not damaged_current(index_dir):
         raise KBError(f"the current version of {index_dir} ({current or 'none'}) is not damaged: nothing to roll back")
     root = versions_dir(index_dir)
-    # Not a newer folder: a publish killed before CURRENT named it holds a write that never finished.
-    older = [n for n in published(index_dir) if n != current and not (root / current).is_dir() or n < current]
+    # Not a newer folder (a publish killed before CURRENT named it holds a write never acknowledged), also where
+    # CURRENT names a folder that is gone (a roll-back killed between setting it aside and moving CURRENT).
+    named = _VERSION_NAME.match(current) is not None
+    older = [n for n in published(index_dir) if n != current and (n < current or not named)]
     sound = next((n for n in reversed(older) if not verify_version(root / n)), None)
     if sound is None:
         raise IndexCorrupt(f"no sound version older than {current} in {index_dir}: restore the index from a backup")
-    if (root / current).is_dir():  # kept for inspection; `gc` collects the segments only it named
-        os.rename(root / current, root / f"damaged-{current}")
-        _fsync_dir(root)
+    if (root / current).is_dir():  # kept for inspection, with the segments it names (see segments/layout.py)
+        os.rename(root / current, root / f"{SET_ASIDE}{current}")
+    elif named and not (root / f"{SET_ASIDE}{current}").exists():
+        (root / f"{SET_ASIDE}{current}").mkdir()  # a folder that is gone still holds its number: never given again
+    _fsync_dir(root)
     _point_current(index_dir, sound)
     return current, sound
 

@@ -10,8 +10,10 @@ from ..text import fold_token
 from .catalogue import Catalogue, Term
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# Punctuation that ends a phrase: no term runs across it (hyphens, apostrophes and slashes join words of one).
-_PHRASE_BREAK = re.compile(r"[.,:;!?()\[\]{}\"“”«»|]")
+# What ends a phrase between two words: a stop, comma, colon or the like before a space ("lojalitet: en"; not the
+# point of "Industry 4.0" or the colon of "ISO 9001:2015"), a quotation mark, a paragraph break. Hyphens,
+# apostrophes, slashes and brackets join the words of one term ("Porter's five forces (model)").
+_PHRASE_BREAK = re.compile(r"[.,:;!?…]\s|[\"“”«»|]|\n\s*\n")
 # A compound written as one word only counts when it is long enough not to collide by accident.
 _MIN_COMPACT = 6
 

@@ -124,10 +124,10 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline,
                                    software=software)
-            # A capitalised word the dictionary renders as itself is a name (Peter after "Av:", where a capital
-            # is due anyway and the name test cannot tell): left alone, as names are.
-            if found is not None and not (match.group()[0].isupper()
-                                          and found.gloss.casefold() == match.group().casefold()):
+            # A word the dictionary renders as itself, capital and all, is a name in English too (Peter after
+            # "Av:", where a capital is due anyway and the name test cannot tell): left alone, as names are. Not a
+            # German noun or a word opening a sentence, whose English is written in lower case (Bank: bank).
+            if found is not None and not (match.group()[0].isupper() and found.gloss == match.group()):
                 found = read(match.group(), found, lexicon, word_classes(lexicons), text[:match.start()],
                              text[match.end():match.end() + 40])
                 glosses.append(_dictionary_gloss(match.group(), match.start(), found))

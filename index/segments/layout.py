@@ -34,12 +34,29 @@ _SEGMENT_NUMBER = re.compile(r"^s(\d+)$")
 _DELETE_NUMBER = re.compile(r"\.d(\d+)\.npz$")
 
 
+def _manifest_of(folder: Path) -> dict | None:
+    """A version folder's manifest; {} where it has none (a number `roll_back` keeps), None where it is unreadable."""
+    path = folder / versions.MANIFEST
+    if not path.exists():
+        return {} if folder.name.startswith(versions.SET_ASIDE) else None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def past_names_on_disk(index_dir: Path, counters: dict[str, int]) -> dict[str, int]:
-    """The writer's name counters moved past every segment folder and deletion file on disk.
+    """The writer's name counters moved past every segment folder and deletion file on disk, and past the counters
+    of a version set aside as damaged (its chunk ids too: no id of it is handed out again with other text).
 
     A write killed after it put its segment in place, or after it moved its complete version into versions/ but
     before CURRENT named it, left names that the current version's counters would hand out again."""
     found = dict(counters)
+    for folder in versions.set_aside(index_dir):
+        for key, number in ((_manifest_of(folder) or {}).get("next") or {}).items():
+            if key in found and isinstance(number, int):
+                found[key] = max(found[key], number)
     for key, folder, pattern in (("segment", SEGMENTS, _SEGMENT_NUMBER), ("delete", DELETES, _DELETE_NUMBER)):
         root = Path(index_dir) / folder
         numbers = [int(m.group(1)) for p in root.iterdir() if (m := pattern.search(p.name))] if root.is_dir() else []
@@ -70,15 +87,16 @@ def _same_files(segment: Segment, manifest: dict) -> bool:
     return all(named.get(path) == record for path, record in segment_files(segment).items())
 
 
-def collect_garbage(index_dir: Path, keep: int) -> list[str]:
-    """Old versions beyond `keep`, abandoned builds, and segments or deletion files no kept version names."""
-    removed = versions.collect_garbage(index_dir, keep)
+def collect_garbage(index_dir: Path, keep: int, current_damaged: bool = False) -> list[str]:
+    """Old versions beyond `keep` (none while `current_damaged`), abandoned builds, and segments or deletion files
+    no kept version names, nor a version set aside as damaged (kept whole for inspection or repair)."""
+    removed = versions.collect_garbage(index_dir, keep, current_damaged)
     named_segments, named_deletes = set(), set()
-    for name in versions.published(index_dir):
-        try:
-            manifest = json.loads((versions.versions_dir(index_dir) / name / versions.MANIFEST).read_text())
-        except (OSError, ValueError):  # its segments are unknown: collect none, lest a repair find them gone
-            log.warning("versions/%s has an unreadable manifest; no segment collected", name)
+    folders = [versions.versions_dir(index_dir) / name for name in versions.published(index_dir)]
+    for folder in folders + versions.set_aside(index_dir):
+        manifest = _manifest_of(folder)
+        if manifest is None:  # its segments are unknown: collect none, lest a repair find them gone
+            log.warning("versions/%s has an unreadable manifest; no segment collected", folder.name)
             return removed
         for entry in manifest.get("segments", []):
             named_segments.add(entry["name"])

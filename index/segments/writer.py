@@ -47,8 +47,12 @@ class SegmentWriter(CatalogueSlot):
 
     def __init__(self, index_dir: Path, settings: IndexSettings = IndexSettings(), rebuild: bool = False,
                  lock_timeout: float = 30.0, segments: dict[str, Segment] | None = None, *,
-                 cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR) -> None:
+                 cache_dir: Path | None = None, dict_dir: Path = DEFAULT_DICT_DIR,
+                 checked: set[str] | None = None) -> None:
         self.index_dir = Path(index_dir)
+        # Segment files whose checksums this process has read (the store's, shared with its snapshots): each is
+        # hashed once, so a write never builds on a segment damaged on disk and never pays for it twice.
+        self._checked = set() if checked is None else checked
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None  # label vectors, gloss lexicons
         self.dict_dir = Path(dict_dir)  # FreeDict dictionaries: word classes of suggested terms
         # Loaded segments by name, shared by the writers of one store (one at a time: the writer lock).
@@ -88,12 +92,15 @@ class SegmentWriter(CatalogueSlot):
         self._suggested: list[dict] = []  # suggestions.json of the version being prepared
         self._put: set[str] = set()  # documents added or replaced: the next publish suggests concepts for them
         current = versions.current_name(self.index_dir)
-        version, problems = versions.open_current(self.index_dir, shallow=layout.outside) if current else (None, [])
+        version, problems = versions.open_current(self.index_dir, shallow=self._checked.__contains__) \
+            if current else (None, [])
         if version is not None and version.name != current:
             # Reads fall back to an older version; a write on top of that would drop the damaged one's changes.
             raise IndexCorrupt(f"the current version {current} of {self.index_dir} is damaged ({problems[0]}); no"
                                " write until it is repaired: restore it from a backup, or run `python -m index"
                                " rollback` to serve the newest sound version and give up the damaged one's changes")
+        if version is not None:
+            self._checked.update(name for name in version.manifest.get("files", {}) if layout.outside(name))
         layout.collect_garbage(self.index_dir, self.settings.keep)
         legacy = version is not None and not self.rebuild and is_legacy(version.manifest)
         if legacy:

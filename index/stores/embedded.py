@@ -32,7 +32,7 @@ class EmbeddedStore:
                lock_timeout: float = 30.0) -> SegmentWriter:
         """The single writer (enter it to take the lock)."""
         return SegmentWriter(self.index_dir, settings, rebuild, lock_timeout, self._writer_segments,
-                             cache_dir=self.cache_dir, dict_dir=self.dict_dir)
+                             cache_dir=self.cache_dir, dict_dir=self.dict_dir, checked=self._checked)
 
     def current(self) -> str | None:
         """Name of the newest published version."""

@@ -148,7 +148,7 @@ def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
 def test_markdown_cites_every_item_and_lists_the_references():
     text = export(PACK, "markdown", "2026-12-03")
     assert text.count("Source: ") == 6 and text.count("\n- ") == 3
-    assert "Treacy, Michael; Wiersema, Fred (1993-01)" in text and "**Mening 0.**" in text
+    assert "Michael Treacy; Wiersema, Fred (1993-01)" in text and "**Mening 0.**" in text
     # A document without authors is cited by its title first, in the quotes' sources and the references alike.
     assert "Source: Customer lock-on. (2001-05-14). Het Financieele Dagblad. Language: Dutch (nl)." in text
     assert "\n- Customer lock-on. (2001-05-14). Het Financieele Dagblad." in text and "(n.d.)" not in text
@@ -163,7 +163,7 @@ def test_an_ampersand_in_markdown_is_escaped_so_an_entity_a_title_writes_is_not_
 
 
 @pytest.mark.parametrize("ref, expected", [
-    (REFS[0], "Treacy, Michael; Wiersema, Fred (1993-01). Kundintimitet: vad det är & hur man bygger det."
+    (REFS[0], "Michael Treacy; Wiersema, Fred (1993-01). Kundintimitet: vad det är & hur man bygger det."
               " Harvard Business Review. Language: Swedish (sv)."),
     (Reference("d4", "Kundintimitet: vad det är och hur man bygger det", (), None, "Ledernytt", "sv", BASE),
      "Kundintimitet: vad det är och hur man bygger det. (n.d.). Ledernytt. Language: Swedish (sv)."),
@@ -228,3 +228,10 @@ def test_a_family_names_particles_stay_with_it_in_every_format():
         (["Jan"], ["van", "der"], ["Berg"]), (["Maria"], ["de", "la"], ["Cruz"]), (["Ludwig"], ["van"], ["Beethoven"])]
     (record,) = rispy.loads(ris(pack))
     assert record["authors"] == ["van der Berg, Jan", "de la Cruz, Maria", "van Beethoven, Ludwig"]
+
+
+def test_authors_are_cited_as_written_an_organisation_is_never_turned_round():
+    # Which names are people's cannot be told from two capitalised words ("Innovasjon Norge", "Statistics Norway"):
+    # the one-line citation writes every name as typed; RIS, BibTeX and CSL-JSON split only those they can.
+    ref = Reference("o1", "Eksport i endring", ("Innovasjon Norge", "Statistics Norway"), "2024", None, "no", BASE)
+    assert ref.text().startswith("Innovasjon Norge; Statistics Norway (2024). Eksport i endring.")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from index.concepts import load_catalogue
+from index.concepts.catalogue import Term
 from index.concepts.text import TermSpotter
 from index.errors import InvalidQuery
 from index.glosses import (
@@ -475,3 +476,14 @@ def test_a_concept_term_never_spans_punctuation_and_a_name_glossed_as_itself_is_
     listed = "kundlojalitet, lojaliteten"
     spotted = [listed[o.start:o.end] for o in TermSpotter.for_catalogue(catalogue).find(listed)]
     assert spotted == ["kundlojalitet", "lojaliteten"]
+    # A point or colon inside a term is no break ("Industry 4.0", "ISO 9001:2015"); a paragraph break is.
+    spotter = TermSpotter([Term("industry-4", "en", "Industry 4.0", True), Term("iso", "en", "ISO 9001:2015", True),
+                           Term("vc", "en", "value chain", True)])
+    text = "Industry 4.0 meets ISO 9001:2015. Value\n\nchain"
+    assert [text[o.start:o.end] for o in spotter.find(text)] == ["Industry 4.0", "ISO 9001:2015"]
+
+
+def test_a_german_noun_spelt_as_its_english_word_keeps_its_gloss(lex, catalogue):
+    glosses = {g.term for g in gloss_text("Wir sitzen auf der Bank im Park. Das Hotel hat ein Problem.", "de", "en",
+                                          catalogue, lex)}
+    assert {"Bank", "Park", "Hotel", "Problem"} <= glosses

@@ -129,6 +129,37 @@ def test_gc_keeps_every_segment_while_a_version_has_an_unreadable_manifest(index
         ingest([extra], store_for(index_copy), progress=False)
 
 
+def test_gc_keeps_the_versions_a_damaged_current_one_falls_back_to(index_copy, capsys):
+    _fake_versions(index_copy, 3)  # v000001 (served before) .. v000004
+    damaged = versions.versions_dir(index_copy) / "v000005"
+    shutil.copytree(versions.versions_dir(index_copy) / "v000004", damaged)
+    (index_copy / versions.CURRENT).write_text("v000005\n")
+    (damaged / "catalogue.json").write_text("{}")
+    assert index_main(["--index-dir", str(index_copy), "gc", "--keep", "1"]) == 0
+    assert "older versions and uploads kept" in capsys.readouterr().out
+    assert versions.published(index_copy) == ["v000001", "v000002", "v000003", "v000004", "v000005"]
+
+
+def test_rollback_never_serves_a_newer_unpublished_version_nor_gives_a_number_again(index_copy, capsys):
+    _fake_versions(index_copy, 4)  # v000001 .. v000005
+    # CURRENT names v000004, which is gone (a roll-back killed after setting it aside, or a lost folder); v000005 is
+    # a publish killed before CURRENT named it.
+    shutil.rmtree(versions.versions_dir(index_copy) / "v000004")
+    (index_copy / versions.CURRENT).write_text("v000004\n")
+    assert index_main(["--index-dir", str(index_copy), "rollback"]) == 0
+    assert versions.current_name(index_copy) == "v000003"
+    assert (versions.versions_dir(index_copy) / "damaged-v000004").is_dir()
+    assert index_main(["--index-dir", str(index_copy), "rollback"]) == 1  # nothing damaged now
+    assert "not damaged" in capsys.readouterr().err
+    build = versions.new_build_dir(index_copy)
+    assert versions.publish(index_copy, build) == "v000006"
+
+
+def test_rollback_of_a_folder_without_an_index_creates_nothing(tmp_path, capsys):
+    assert index_main(["--index-dir", str(tmp_path / "none"), "rollback"]) == 3
+    assert not (tmp_path / "none").exists()
+
+
 def _fake_versions(index_dir, count: int) -> None:
     # More complete versions: copies of the current one under newer numbers.
     current = versions.versions_dir(index_dir) / versions.current_name(index_dir)

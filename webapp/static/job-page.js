@@ -8,30 +8,34 @@ if (box && pause) {
   const every = 1000 * Number(box.dataset.every || 2);
   const seen = box.dataset.jobKey;
   let paused = false;
+  let timer = null;  // the one pending check: pausing and resuming never starts a second round of them
+  const later = (delay) => {
+    clearTimeout(timer);
+    timer = setTimeout(check, delay);
+  };
+  const check = async () => {
+    timer = null;
+    if (paused) return;
+    try {
+      const answer = await fetch(box.dataset.jobPoll, {headers: {Accept: 'application/json'}});
+      if (answer.ok && jobKey(await answer.json()) !== seen) {
+        if (!paused) window.location.reload();
+        return;
+      }
+    } catch (error) {
+      // The server restarting or the network gone for a moment: ask again at the next tick.
+    }
+    if (!paused && timer === null) later(every);
+  };
   pause.hidden = false;
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.setAttribute('aria-pressed', String(paused));
     pause.textContent = paused ? 'Resume updates' : 'Pause updates';
-    if (!paused) setTimeout(check, 0);
+    if (paused) clearTimeout(timer);
+    else later(0);
   });
-  const check = async () => {
-    if (paused) return;
-    try {
-      const answer = await fetch(box.dataset.jobPoll, {headers: {Accept: 'application/json'}});
-      if (answer.ok) {
-        const job = await answer.json();
-        if (jobKey(job) !== seen) {
-          window.location.reload();
-          return;
-        }
-      }
-    } catch (error) {
-      // The server restarting or the network gone for a moment: ask again at the next tick.
-    }
-    setTimeout(check, every);
-  };
-  setTimeout(check, every);
+  later(every);
 }
 
 function jobKey(job) {
