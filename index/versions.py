@@ -213,13 +213,6 @@ def verify_version(path: Path, shallow: Callable[[str], bool] = lambda name: Fal
     return problems
 
 
-def damaged_current(index_dir: Path, shallow: Callable[[str], bool] = lambda name: False) -> list[str]:
-    """The problems of the version CURRENT names (empty when it is sound or there is none): a writer must not build
-    on the older version reads fall back to, which would drop the damaged one's changes without a word."""
-    current = current_name(index_dir)
-    return verify_version(versions_dir(index_dir) / current, shallow) if current else []
-
-
 def roll_back(index_dir: Path) -> tuple[str, str]:
     """Set a damaged current version aside (as `versions/damaged-NAME`, never read again) and point CURRENT at the
     newest sound version, accepting the loss of the damaged one's changes; returns (damaged, now current).
@@ -227,9 +220,9 @@ def roll_back(index_dir: Path) -> tuple[str, str]:
     one is."""
     index_dir = Path(index_dir)
     current = current_name(index_dir)
-    if current is None or not damaged_current(index_dir):
-        raise KBError(f"the current version of {index_dir} ({current or 'none'}) is not damaged: nothing to roll back")
     root = versions_dir(index_dir)
+    if current is None or not verify_version(root / current):
+        raise KBError(f"the current version of {index_dir} ({current or 'none'}) is not damaged: nothing to roll back")
     # Not a newer folder (a publish killed before CURRENT named it holds a write never acknowledged), also where
     # CURRENT names a folder that is gone (a roll-back killed between setting it aside and moving CURRENT).
     named = _VERSION_NAME.match(current) is not None
