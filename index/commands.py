@@ -91,10 +91,12 @@ def _verify_uploads(store: Store, index_dir: Path) -> int:
     try:
         with versions.writer_lock(index_dir, timeout=UPLOADS_LOCK_WAIT_S):
             orphans, missing = uploads.orphans(index_dir, store), uploads.missing(index_dir, store)
-            altered = uploads.altered(index_dir, store)
     except IndexBusy:
         print("uploads: not checked, a writer is busy (try again)")
         return EXIT_OK
+    # Hashing every stored upload takes long in a big folder; it needs no lock (uploads are renamed into place
+    # whole), so upload jobs are not kept waiting meanwhile.
+    altered = uploads.altered(index_dir, store)
     print(f"uploads: {len(uploads.stored(index_dir)) - len(orphans)} stored for indexed documents, "
           f"{len(orphans)} orphaned, {len(missing)} missing, {len(altered)} altered")
     for path in orphans:

@@ -65,8 +65,17 @@ def missing(index_dir: Path, store: Store) -> list[str]:
 def altered(index_dir: Path, store: Store) -> list[str]:
     """Upload sources of indexed documents whose stored bytes no longer hash to the name they were stored under."""
     root = folder(index_dir)
-    return sorted(f"{UPLOADS}/{name}" for name in referenced(store)
-                  if (root / name).is_file() and sha256_of(root / name)[:HASH_CHARS] != name[:HASH_CHARS])
+    found = []
+    for name in sorted(referenced(store)):
+        try:
+            intact = sha256_of(root / name)[:HASH_CHARS] == name[:HASH_CHARS]
+        except FileNotFoundError:  # missing (reported as such), or collected meanwhile with its document
+            continue
+        except OSError:  # a folder or an unreadable file where the upload should be: not the bytes stored
+            intact = False
+        if not intact:
+            found.append(f"{UPLOADS}/{name}")
+    return found
 
 
 def collect(index_dir: Path, store: Store) -> list[Path]:

@@ -545,6 +545,11 @@ def test_verify_reports_an_upload_whose_bytes_changed(runner, index_copy):
     stored.write_bytes(stored.read_bytes() + b"garbage")
     verify = _index_cli(index_copy, "verify")
     assert verify.returncode == 1 and f"altered: uploads/{stored.name}" in verify.stdout
+    # A folder where the upload's bytes should be is no upload either: reported, not a traceback.
+    stored.unlink()
+    stored.mkdir()
+    verify = _index_cli(index_copy, "verify")
+    assert verify.returncode == 1 and f"altered: uploads/{stored.name}" in verify.stdout, verify.stderr
 
 
 def test_a_damaged_current_version_refuses_writes_keeps_its_uploads_until_rolled_back(runner, index_copy):
