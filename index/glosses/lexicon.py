@@ -76,6 +76,9 @@ _MIN_RESPELT = 7
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
+# A loan or cognate read under another ending is a word English text uses at all: the dictionaries' English side
+# holds typos (slogg, which made fejlsøgning+slogge of fejlsøgnings+logge).
+_MIN_COGNATE_ZIPF = 1.0
 # Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
@@ -211,8 +214,12 @@ class Lexicon:
                  or self._english(key, loans=False))
         if found is None and not split:
             return None
-        found = (found or self._action(key) or self._compound(key, 2, software=software) or self._english(key)
-                 or self._compound(key, 2, loose=True, software=software) or self._learned_prefix(key))
+        # Two parts before three: a three-part split of a word two parts explain cuts one of them at a syllable
+        # (oppsett+instruks+joner, setup instruction ions, where instruksjoner is a cognate's plural).
+        found = (found or self._action(key) or self._compound(key, 1, software=software) or self._english(key)
+                 or self._compound(key, 1, loose=True, software=software)
+                 or self._compound(key, 2, software=software) or self._compound(key, 2, loose=True, software=software)
+                 or self._learned_prefix(key))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         found = self._as_plural(key, found, _DEFINITE_PLURAL)
         if len(memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
@@ -458,7 +465,8 @@ class Lexicon:
             if (respelt := self._respelt(word)) is not None:
                 return respelt
             for ending, english in _COGNATE_ENDINGS:
-                if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english:
+                if word.endswith(ending) and (candidate := word[:len(word) - len(ending)] + english) in self.english \
+                        and zipf(candidate) >= _MIN_COGNATE_ZIPF:
                     return WordGloss(candidate, candidate, ENGLISH, "english")
             return self._loanword(word, loans) or self._inflected_loan(word)
         return None
@@ -648,7 +656,7 @@ class Lexicon:
                         continue
                     # English may double the root's last consonant (succes-vol: successful).
                     for candidate in dict.fromkeys((root + english, root + root[-1] + english)):
-                        if candidate in self.english:
+                        if candidate in self.english and zipf(candidate) >= _MIN_COGNATE_ZIPF:
                             return WordGloss(candidate, candidate, ENGLISH, "english")
             if (gerund := self._gerund(base)) is not None:
                 return WordGloss(gerund, gerund, ENGLISH, "english")
@@ -661,7 +669,7 @@ class Lexicon:
                 continue
             for candidate in dict.fromkeys((root, root.replace("k", "c"), root + "l" if ending == "el" else root)):
                 english = stems.get(candidate) or (stems.get(candidate[:-2] + "le") if ending == "el" else None)
-                if english:
+                if english and zipf(english) >= _MIN_COGNATE_ZIPF:
                     return WordGloss(english, english, ENGLISH, "english")
         return None
 
@@ -700,9 +708,10 @@ class Lexicon:
             # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow); a function word that is
             # also a noun's definite form is that noun (tilbuds+siden: offer side, not since).
             piece = word[cut:]
+            # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup).
             head = None if piece in _ACTION.get(self.lang, ()) else (
                 (is_stopword(piece, self.lang) and self._definite_noun(piece)) or self._piece(piece, loose)
-                or self._english(piece))
+                or self._english(piece) or self._particle_compound(piece, loose))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
             # a suffix the dictionary lists (baar: -able) is no head.
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \

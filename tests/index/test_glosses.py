@@ -133,6 +133,9 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
     ("da", "rootkontoen", "root account", "compound"),  # a common English word modifies without a linking letter
     ("da", "rootbrugeren", "root user", "compound"),   # the head as Norwegian spells it (bruker), not the stem brug
     ("da", "skærmlayoutet", "screen layout", "compound"),  # an inflected head a sister language lists (layout)
+    ("da", "kerneopstart", "kernel startup", "compound"),  # a head joining a particle (op+start), not opsigt+tart
+    ("no", "oppsettsinstruksjoner", "setup instructions", "compound"),  # two parts before three (instruks+joner)
+    ("sv", "installationsloggar", "installation logs", "compound"),  # no typo of the dictionaries (slogg) as a head
 ])
 def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, via):
     found = lex.get(lang).lookup(word)
