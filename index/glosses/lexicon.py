@@ -710,7 +710,8 @@ class Lexicon:
             piece = word[cut:]
             # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup).
             head = None if piece in _ACTION.get(self.lang, ()) else (
-                (is_stopword(piece, self.lang) and self._definite_noun(piece)) or self._piece(piece, loose)
+                ((is_stopword(piece, self.lang) or piece in self.function_words) and self._definite_noun(piece))
+                or self._piece(piece, loose)
                 or self._english(piece) or self._particle_compound(piece, loose))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
             # a suffix the dictionary lists (baar: -able) is no head.
