@@ -24,7 +24,7 @@ from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
 from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
-from .concepts.suggest import named_refs
+from .concepts.suggest import named_refs, sample_order
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
     to_turtle,
@@ -33,7 +33,7 @@ from .embedders import Embedder, get_embedder
 from .embedders.base import QUERY_TOKEN_BUDGET, QueryText, fit_query
 from .embedders.gate import EncoderGate
 from .errors import EmbedderMismatch, InvalidQuery, NotFound
-from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word, split_deadline
+from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word, software_languages, split_deadline
 from .highlight import Highlight, sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
                        query_detector)
@@ -55,6 +55,8 @@ ENCODER_WAIT_S = 5.0
 # reader of the page about 4 ms per 1,000 characters of text (a 300 KB document took 1.2 s a request, one of made-up
 # compounds 3 s), and a page of 100,000 glossed words is not read word by word.
 MAX_GLOSSED_CHARS = 60_000
+# Documents whose passages tell whether a version's text in each language is software text (see `_software`).
+SOFTWARE_SAMPLE = 200
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -154,6 +156,7 @@ class _Loaded:
     concept_index: ConceptIndex
     languages: list[str]
     bridge: Bridge
+    software: frozenset[str] | None = None  # languages whose passages read as software text (see `_software`)
 
     @functools.cached_property
     def summaries(self) -> tuple[dict, ...]:
@@ -383,6 +386,18 @@ class KnowledgeBase:
     def _lexicons(self) -> Lexicons:
         return lexicons(self.config.dict_dir, self.config.cache_dir)
 
+    def _software(self) -> frozenset[str]:
+        """The languages whose passages in the served version read as software text (see `software_languages`),
+        judged once per version on a sample of its documents: their words are glossed as software text reads them,
+        alone too."""
+        state = self._state
+        if state.software is None:
+            snapshot = state.snapshot
+            sample = sample_order((s.doc_id for s in snapshot.document_states().values()), SOFTWARE_SAMPLE)
+            state.software = software_languages(((c.lang, c.text) for doc_id in sample
+                                                 for c in snapshot.chunks_of(doc_id)), self._lexicons)
+        return state.software
+
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
         """Glosses of a passage for a reader of en, de or fr: concept terms, then dictionary words (into English)."""
         return self.passage_glosses([{"text": text, "lang": lang}], reader)[0]
@@ -392,11 +407,12 @@ class KnowledgeBase:
         answer, such as a page of results, within one budget."""
         reader = check_reader(reader)
         deadline = self._split_deadline(p["lang"] for p in passages)
-        found = []
+        found, software = [], self._software()
         for p in passages:
             code = CodeBlocks(p.get("code") or ())
             found.append([g.to_dict() for g in gloss_text(code.blanked(p["text"]), p["lang"], reader,
-                                                          self._state.catalogue, self._lexicons, deadline)
+                                                          self._state.catalogue, self._lexicons, deadline,
+                                                          p["lang"] in software)
                           if not code.overlaps(g.start, g.end)])
         return found
 
@@ -408,10 +424,12 @@ class KnowledgeBase:
         chunks = [c for c in document["chunks"] if c["start"] < MAX_GLOSSED_CHARS]
         deadline = self._split_deadline(chunk["lang"] for chunk in chunks)
         code = CodeBlocks(document.get("code") or ())
+        software = self._software()
         for chunk in chunks:
             # Code is blanked, not glossed and dropped: its identifiers would spend the budget for splitting words.
             text = code.blanked(document["text"][chunk["start"]:chunk["end"]], chunk["start"])
-            for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline):
+            for g in gloss_text(text, chunk["lang"], reader, self._state.catalogue, self._lexicons, deadline,
+                                chunk["lang"] in software):
                 start, stop = chunk["start"] + g.start, chunk["start"] + g.end
                 # Chunks overlap by a sentence: glossed once.
                 if start >= end and not code.overlaps(start, stop):
@@ -432,7 +450,7 @@ class KnowledgeBase:
             raise InvalidQuery(f"term is longer than {MAX_QUERY_CHARS} characters")
         code = self._known_language(lang)
         return [g.to_dict() for g in lookup_word(term, code, check_reader(reader), self._state.catalogue, self._lexicons,
-                                                 split_deadline())]
+                                                 split_deadline(), code in self._software())]
 
     def gloss_languages(self) -> dict[str, list[str]]:
         """Per passage language, the FreeDict dictionaries installed (empty: concept glosses only)."""

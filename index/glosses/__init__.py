@@ -1,7 +1,7 @@
 """Glosses for readers of English, German or French: concept terms and FreeDict dictionary words in passages."""
 from .freedict import Dictionary, DictionaryError
-from .glosser import (READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, split_deadline,
-                      typed_term)
+from .glosser import (READER_LANGUAGES, Gloss, check_reader, content_words, gloss_text, lookup_word, software_languages,
+                      split_deadline, typed_term)
 from ..config import DEFAULT_DICT_DIR
 from .lexicon import Lexicon, WordGloss
 from .lexicons import SOURCES, Lexicons, lexicons
@@ -26,6 +26,7 @@ __all__ = [
     "is_stopword",
     "lexicons",
     "lookup_word",
+    "software_languages",
     "split_deadline",
     "typed_term",
 ]

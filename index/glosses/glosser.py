@@ -5,6 +5,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterable
 
 from ..concepts.catalogue import Catalogue, Concept
 from ..concepts.text import TermSpotter, fold
@@ -26,6 +27,9 @@ _MAX_PHRASE = 5  # words: the dictionaries' longer entries are sentences, not ph
 # How long one request may spend splitting words no dictionary lists into compounds: a text of long made-up words
 # costs up to tens of milliseconds a word (19 s for a page of them); past it, such words keep no gloss.
 SPLIT_BUDGET_S = 1.0
+# The share of a corpus's passages in a language that name a computing term from which its words are read as
+# software text reads them, passages that name none and words looked up alone included (see `software_languages`).
+SOFTWARE_SHARE = 0.2
 # Characters a pasted term carries without showing them: soft hyphen, zero-width and direction marks, byte-order mark.
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
@@ -78,20 +82,35 @@ def names_computing_terms(words: list[re.Match], lexicon: Lexicon) -> bool:
     return any(match.group().casefold() in markers for match in words)
 
 
+def software_languages(passages: Iterable[tuple[str, str]], lexicons: Lexicons) -> frozenset[str]:
+    """The languages whose (lang, text) `passages` read as software text: at least `SOFTWARE_SHARE` of them name a
+    computing term (a help page or manual names one in a third to a half of its passages, a business article in
+    under a tenth)."""
+    named: dict[str, list[int]] = {}
+    for lang, text in passages:
+        lexicon = lexicons.get(lang) if lang != "en" else None
+        if lexicon is not None:
+            counts = named.setdefault(lang, [0, 0])
+            counts[0] += names_computing_terms(content_words(text, lang), lexicon)
+            counts[1] += 1
+    return frozenset(lang for lang, (software, total) in named.items() if software >= SOFTWARE_SHARE * total)
+
+
 def split_deadline() -> float:
     """The moment (`time.monotonic`) after which a request's glossing stops splitting unknown words."""
     return time.monotonic() + SPLIT_BUDGET_S
 
 
 def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons,
-               deadline: float | None = None) -> list[Gloss]:
+               deadline: float | None = None, software: bool = False) -> list[Gloss]:
     """Glosses of a passage in `lang` for a reader of `reader`, in text order, never overlapping.
 
     Concept labels and aliases come first (longest match), glossed with the concept's label in the reader's
     language; then idioms the dictionary lists (see `_idiom`); every other content word gets its dictionary gloss
-    into English where one is found, a compound as software text reads it only where the passage names a computing
-    term (see `names_computing_terms`). After `deadline` (see `split_deadline`), unknown words are no longer split
-    into compounds.
+    into English where one is found. Software text (the passage names a computing term, see
+    `names_computing_terms`, or `software`: its corpus reads so) takes the computing register's senses first, a
+    compound's parts included. After `deadline` (see `split_deadline`), unknown words are no longer split into
+    compounds.
     """
     glosses = []
     lexicon = lexicons.get(lang) if lang != "en" else None
@@ -111,7 +130,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
     if lexicon is not None:
         english = _english_runs(text, lexicon)
         words = content_words(text, lang)
-        software = names_computing_terms(words, lexicon)
+        software = software or names_computing_terms(words, lexicon)
         glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
         for match in words:
@@ -124,6 +143,7 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
                 continue
             found = lexicon.lookup(match.group(), split=deadline is None or time.monotonic() < deadline,
                                    software=software)
+            found = lexicon.in_software(match.group(), found) if software else found
             # A word the dictionary renders as itself, capital and all, is a name in English too (Peter after
             # "Av:", where a capital is due anyway and the name test cannot tell): left alone, as names are. Not a
             # German noun or a word opening a sentence, whose English is written in lower case (Bank: bank).
@@ -275,21 +295,23 @@ def typed_term(text: str) -> str:
 
 
 def lookup_word(word: str, lang: str, reader: str, catalogue: Catalogue, lexicons: Lexicons,
-                deadline: float | None = None) -> list[Gloss]:
+                deadline: float | None = None, software: bool = False) -> list[Gloss]:
     """Every gloss of one word or term typed by a reader (function words included), its offsets into the term as
     `typed_term` reads it: concept, then dictionary. A term of several words is glossed whole where the dictionary
     lists it (på grund av: because of); one it does not list is glossed as a passage is (its concept terms, then
-    each other word). After `deadline` (see `split_deadline`), a long term's unknown words are no longer split."""
+    each other word). `software`: the corpus looked in reads as software text (see `software_languages`). After
+    `deadline` (see `split_deadline`), a long term's unknown words are no longer split."""
     word = typed_term(word)
     if not word:
         raise InvalidQuery("term must be a non-empty word")
-    glossed = gloss_text(word, lang, reader, catalogue, lexicons, deadline)
+    glossed = gloss_text(word, lang, reader, catalogue, lexicons, deadline, software)
     found = [g for g in glossed if g.source.startswith("concept:")]
     lexicon = lexicons.get(lang) if lang != "en" else None
     if lexicon is None:
         return found
     if " " not in word:  # one word, hyphenated ones (e-post) included
         entry = lexicon.lookup(word)
+        entry = lexicon.in_software(word, entry) if software else entry
         if entry is not None:
             return found + [_dictionary_gloss(word, 0, read(word, entry, lexicon, word_classes(lexicons)))]
     else:

@@ -301,6 +301,17 @@ class Lexicon:
                 return WordGloss(word, ordered[0], source, via, tuple(ordered[1:]))
         return None
 
+    def in_software(self, word: str, found: WordGloss | None) -> WordGloss | None:
+        """A word as software text reads it: a form the computing register lists takes its senses there first
+        (Swedish kör: runs, not drives; avsnitt: section, not episode), what `found` gave after them."""
+        senses = self.register.senses.get(word.casefold())
+        if not senses or senses[0].endswith("-") or found is not None and found.via == "function":
+            return found
+        more = (found.gloss, *found.senses) if found is not None else ()
+        ordered = list(dict.fromkeys((*senses, *more)))[:_MAX_LISTED_SENSES]
+        # The project's lists, as a computing word outside the commonest is glossed (see wordlists.py).
+        return WordGloss(word.casefold(), ordered[0], COMMON_WORDS, "common", tuple(ordered[1:]))
+
     def listed(self, form: str) -> WordGloss | None:
         """The entry of a form as the dictionaries list it, or None."""
         return self._entry(form, "word") if form in self.words else None

@@ -28,6 +28,7 @@ from index.glosses import (
     gloss_text,
     lexicons,
     lookup_word,
+    software_languages,
 )
 from index.glosses.english import respace
 from index.glosses.freedict import entries, forward, senses, translations
@@ -490,3 +491,50 @@ def test_a_german_noun_spelt_as_its_english_word_keeps_its_gloss(lex, catalogue)
     glosses = {g.term for g in gloss_text("Wir sitzen auf der Bank im Park. Das Hotel hat ein Problem.", "de", "en",
                                           catalogue, lex)}
     assert {"Bank", "Park", "Hotel", "Problem"} <= glosses
+
+
+# ---------------------------------------------------------------- software text
+
+
+def _gloss_of(glosses, word: str) -> str:
+    return next(g.gloss for g in glosses if g.term == word)
+
+
+def test_software_text_reads_common_words_in_the_computing_register(lex, catalogue):
+    # Everyday prose keeps the sense general text needs; software text, by its own terms or its corpus, the register's.
+    prose = gloss_text("Hon kör bil till jobbet varje morgon.", "sv", "en", catalogue, lex)
+    assert _gloss_of(prose, "kör") == "drives"
+    manual = gloss_text("Om du kör programmet som root kan partitionen skrivas över.", "sv", "en", catalogue, lex)
+    assert _gloss_of(manual, "kör") == "run"  # the passage names a computing term (partitionen)
+    corpus = gloss_text("Hon kör det varje morgon.", "sv", "en", catalogue, lex, software=True)
+    assert _gloss_of(corpus, "kör") == "run" and "drives" in next(g for g in corpus if g.term == "kör").senses
+    alone = lookup_word("køres", "da", "en", catalogue, lex, software=True)[0]
+    assert alone.gloss == "is run" and lookup_word("køres", "da", "en", catalogue, lex)[0].gloss == "is driven"
+    assert _gloss_of(gloss_text("Om du vill, så kör vi.", "sv", "en", catalogue, lex, software=True), "vill") \
+        == _gloss_of(gloss_text("Om du vill, så kör vi.", "sv", "en", catalogue, lex), "vill")  # function words stay
+
+
+def test_a_corpus_reads_as_software_text_where_a_fifth_of_its_passages_name_computing_terms(lex):
+    manual = ["Partitionen monteras när systemet startar.", "Välj ett lösenord för kontot."]
+    prose = ["Kunderna vill ha god service.", "Företaget växer snabbt i Norden.", "Lojalitet byggs över tid.",
+             "Butiken öppnar klockan nio.", "Priset är för högt för de flesta."]
+    danish = [("da", "Kunderne vil have god service.")]
+    assert software_languages([("sv", t) for t in manual + prose[:3]] + danish, lex) == frozenset({"sv"})  # 2 of 5
+    assert software_languages([("sv", t) for t in manual[:1] + prose] + danish, lex) == frozenset()  # 1 of 6
+    assert software_languages([("en", "Mount the partition.")], lex) == frozenset()  # English is never glossed
+
+
+def test_the_knowledge_base_reads_a_software_corpus_as_software_text(tmp_path, seed_index):
+    from ingest.pipeline import ingest
+    from tests.configs import store_for
+
+    (tmp_path / "docs").mkdir()
+    manual = ("Partitionen monteras när systemet startar. Välj ett lösenord för kontot innan du fortsätter. "
+              "Installationsprogrammet frågar efter nätverket och sedan efter disken. ")
+    (tmp_path / "docs" / "handbok.txt").write_text((manual * 4).strip(), encoding="utf-8")
+    ingest([tmp_path / "docs"], store_for(tmp_path / "index"), progress=False)
+    software, prose = KnowledgeBase(config_for(tmp_path / "index")), KnowledgeBase(config_for(seed_index))
+    # A word looked up alone is read in the register of the corpus it is looked up in.
+    assert software.glossary("kör", "sv", "en")[0]["gloss"] == "run"
+    assert prose.glossary("kör", "sv", "en")[0]["gloss"] == "drives"
+    assert software.glosses("Hon kör det varje dag.", "sv", "en")[0]["gloss"] == "run"
