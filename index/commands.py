@@ -13,7 +13,7 @@ from .cliargs import EXIT_FAIL, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE
 from .concepts import import_skos
 from .concepts.skos import MAX_SKOS_BYTES
 from .config import Config
-from .errors import IndexBusy, IndexNotFound
+from .errors import IndexBusy, IndexCorrupt, IndexNotFound
 from .segments import layout
 from .service import KnowledgeBase
 from .stores import Store, open_store, write_settings
@@ -74,7 +74,10 @@ def _verify(store: Store, index_dir: Path) -> int:
 def _served_instead(store: Store) -> str | None:
     """Why the stored uploads cannot be judged now: the current version is damaged, and the older one served in its
     place does not name the uploads of the damaged one's documents (they would look orphaned); else None."""
-    warnings = store.snapshot().warnings
+    try:
+        warnings = store.snapshot().warnings
+    except IndexCorrupt as exc:  # no version is sound: nothing is served at all
+        return f"{exc}"
     return f"the current version is damaged ({warnings[0]}); see `python -m index verify`" if warnings else None
 
 

@@ -190,12 +190,14 @@ def verify_version(path: Path, shallow: Callable[[str], bool] = lambda name: Fal
     problems = []
     for name, expected in manifest.get("files", {}).items():
         file = path / name
+        # Named from the index directory: a version names the segments it shares as ../../segments/...
+        shown = os.path.normpath(os.path.join(path.parent.name, path.name, name))
         if not file.is_file():
-            problems.append(f"{path.name}/{name}: missing")
+            problems.append(f"{shown}: missing")
         elif file.stat().st_size != expected["bytes"]:
-            problems.append(f"{path.name}/{name}: size {file.stat().st_size} != {expected['bytes']}")
+            problems.append(f"{shown}: size {file.stat().st_size} != {expected['bytes']}")
         elif not shallow(name) and sha256_of(file) != expected["sha256"]:
-            problems.append(f"{path.name}/{name}: checksum mismatch")
+            problems.append(f"{shown}: checksum mismatch")
     if not problems and (path / DB_FILE).is_file():
         try:
             conn = sqlite3.connect(f"file:{path / DB_FILE}?mode=ro", uri=True)

@@ -40,6 +40,23 @@ def test_damaged_current_version_is_detected_and_skipped(index_copy, tmp_path, c
     assert kb.stats()["documents"] == 5
 
 
+def test_a_segment_every_version_shares_damaged_is_a_failed_check_not_a_missing_index(index_copy, capsys):
+    # The seed index's first segment: every version names it, so no version is sound and nothing is served.
+    manifest = json.loads((versions.versions_dir(index_copy) / versions.current_name(index_copy)
+                           / versions.MANIFEST).read_text())
+    segment = manifest["segments"][0]["name"]
+    vectors = index_copy / "segments" / segment / "dense.faiss"
+    data = bytearray(vectors.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(IndexCorrupt):
+        KnowledgeBase(config_for(index_copy))
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 1  # documented: damaged, not "no index"
+    out = capsys.readouterr().out
+    assert f"segments/{segment}/dense.faiss: checksum mismatch" in out and "/../" not in out
+    assert "uploads: not checked" in out
+
+
 def test_partial_version_without_manifest_is_ignored(index_copy):
     good = versions.current_name(index_copy)
     partial = versions.versions_dir(index_copy) / "v999999"
