@@ -32,6 +32,7 @@ _HTML_BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "
 # Preformatted blocks trafilatura left out, searched for in its text before the rest go unmarked.
 _MAX_CODE_MISSES = 20
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SUBSET_END = re.compile(r"\][ \t\r\n]*>")  # where a DOCTYPE's internal subset closes
 _HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags
 _HTML_UNSHOWN = re.compile(r"<(/?)(script|style)\b", re.IGNORECASE)  # scripts and styles are not text
 _XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -54,7 +55,7 @@ def load_html(data: bytes, name: str) -> Extracted:
     """An HTML page's main text without navigation, scripts, headers and footers; title from <title> or <h1>."""
     # The bytes are decoded already; an XML declaration naming an encoding would make lxml refuse the str.
     # Control characters are not XML text: lxml refuses them when it moves text around.
-    markup = _XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1))
+    markup = _without_internal_subset(_XML_CONTROL.sub("", _XML_DECLARATION.sub("", decode(data, name), count=1)))
     # Counted on the markup, before lxml builds a tree of it (hundreds of MB for 10 MB of empty paragraphs).
     elements = markup.count("<") - markup.count("</")
     check_markup(elements, _shown_chars(markup), name)
@@ -85,6 +86,19 @@ def load_html(data: bytes, name: str) -> Extracted:
         ) or ""
         text = _code_marked(text, tree)
     return Extracted(capped(text or _visible_html_text(tree), name), title, declared)
+
+
+def _without_internal_subset(markup: str) -> str:
+    """The markup without a DOCTYPE's internal subset (<!DOCTYPE html [<!ENTITY ...>]>), which no HTML parser reads:
+    libxml2 kept its `]>` as the page's first text, and so its title. Its entities are not expanded either."""
+    start = len(markup) - len(markup.lstrip())
+    if not markup[start:start + 9].casefold() == "<!doctype":
+        return markup
+    close, bracket = markup.find(">", start), markup.find("[", start)
+    if bracket < 0 or 0 <= close < bracket:
+        return markup
+    end = _SUBSET_END.search(markup, bracket)
+    return markup[:start] + markup[end.end():] if end else markup[:start]
 
 
 def _code_marked(text: str, tree) -> str:

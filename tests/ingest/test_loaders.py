@@ -80,6 +80,14 @@ def test_unicode_with_a_bom_decodes(encoding):
     assert load_bytes(data, "bom.txt").lstrip("\ufeff") == text
 
 
+def test_an_html_doctype_with_an_internal_subset_leaves_no_trace_in_title_or_text():
+    page = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaa"><!ENTITY e "&a;&a;"> <!ENTITY x "]">]>'
+            "<html><body><h1>Lojalitet</h1><p>Det här är en text med flera ord i sig.</p></body></html>")
+    extracted = extract(page.encode(), "subset.html")
+    assert extracted.title == "Lojalitet" and "]>" not in extracted.text and "ENTITY" not in extracted.text
+    assert "Det här är en text" in extracted.text
+
+
 def test_html_title_comes_from_title_then_h1_never_from_navigation():
     from ingest.loaders import extract
 
