@@ -634,6 +634,29 @@ def test_uploaded_markup_is_shown_literally_and_never_runs(browser, write_server
         context.close()
 
 
+def test_small_text_uploads_arriving_together_are_all_taken(writer, monkeypatch):
+    # A note costs a few MB for milliseconds: four clients uploading at the same moment are all answered 202.
+    import webapp.writes
+
+    real = webapp.writes.check_upload
+
+    def slowed(data, name):  # the real check, slow enough for the four to overlap
+        time.sleep(0.2)
+        return real(data, name)
+
+    monkeypatch.setattr(webapp.writes, "check_upload", slowed)
+    notes = [NOTE + f"Notat nummer {i} om kundetilfredshet.\n".encode() for i in range(4)]
+    answers = [None] * 4
+    threads = [threading.Thread(target=lambda i=i: answers.__setitem__(i, writer.upload(notes[i], f"n-{i}.txt")))
+               for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a[0] for a in answers] == [202] * 4, answers
+    assert writer.drain() == 4
+
+
 def test_a_worker_checks_one_upload_at_a_time_one_more_waits_and_the_rest_are_503(writer, monkeypatch):
     # Extracting a 10 MB file holds 200-270 MB: four at once in one worker would pass a GB.
     import webapp.writes
@@ -651,6 +674,7 @@ def test_a_worker_checks_one_upload_at_a_time_one_more_waits_and_the_rest_are_50
             inside[0] -= 1
 
     monkeypatch.setattr(webapp.writes, "check_upload", watched)
+    monkeypatch.setattr(webapp.writes, "SMALL_TEXT_BYTES", 0)  # the line, as a large file meets it
     notes = [NOTE + f"Notat nummer {i} om kundelojalitet.\n".encode() for i in range(4)]
     answers = [None] * 4
 
