@@ -1,10 +1,15 @@
 """FAISS backend: exact inner product by default, any FAISS factory string for large corpora."""
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
-import faiss
+# Which CPU build FAISS loads ("Could not load library with AVX512 support", six lines a process) is no news to an
+# operator reading a server's or job runner's log.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+
+import faiss  # noqa: E402  (after its loader's logger is quietened)
 import numpy as np
 
 from ..errors import InvalidSetting
