@@ -17,7 +17,8 @@ DICT_DIR ?= /usr/share/dictd
 .PHONY: setup dictionaries run serve ingest search test eval eval-corpora bench bench-scale soak clean
 
 # pip prints nothing while it unpacks the wheels it collected (a minute or more), and venv nothing while it
-# bootstraps pip: a line every 4 s says the work goes on.
+# bootstraps pip: a line every 4 s says the work goes on. The recipes say what they run in a line of their own
+# (`@`): make echoing the loop itself told a newcomer nothing.
 define with_heartbeat
 	$(1) & job=$$!; \
 	while sleep 4; kill -0 $$job 2>/dev/null; do \
@@ -31,15 +32,15 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt
 	@echo "setup: creating $(VENV) and installing the serving packages (requirements.txt)"
-	test -d $(VENV) || { $(call with_heartbeat,$(PYTHON) -m venv $(VENV),creating the virtual environment); }
-	$(call pip_install,--quiet --upgrade pip)
-	$(call pip_install,-r requirements.txt)
-	touch $(STAMP)
+	@test -d $(VENV) || { echo "setup: $(PYTHON) -m venv $(VENV)"; $(call with_heartbeat,$(PYTHON) -m venv $(VENV),creating the virtual environment); }
+	@echo "setup: pip install --upgrade pip"; $(call pip_install,--quiet --upgrade pip)
+	@echo "setup: pip install -r requirements.txt"; $(call pip_install,-r requirements.txt)
+	@touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP) requirements-test.txt requirements-st.txt requirements-scale.txt
 	@echo "setup: installing the test, sentence-transformers and scale-out packages (requirements-test.txt)"
-	$(call pip_install,-r requirements-test.txt)
-	touch $(TEST_STAMP)
+	@echo "setup: pip install -r requirements-test.txt"; $(call pip_install,-r requirements-test.txt)
+	@touch $(TEST_STAMP)
 
 ## FreeDict dictionaries for glosses: installed when missing and root is available, else a note (glosses degrade)
 dictionaries:
