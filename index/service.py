@@ -32,7 +32,7 @@ from .concepts import (
 from .embedders import Embedder, get_embedder
 from .embedders.base import QUERY_TOKEN_BUDGET, QueryText, fit_query
 from .embedders.gate import EncoderGate
-from .errors import EmbedderMismatch, InvalidQuery, NotFound
+from .errors import EmbedderMismatch, InvalidQuery, KBError, NotFound
 from .glosses import Lexicons, check_reader, gloss_text, lexicons, lookup_word, software_languages, split_deadline
 from .highlight import Highlight, sentence_highlighter
 from .language import (QUERY_LANGUAGES, UNKNOWN, QueryLanguage, detect_query, load_query_detector, normalize_lang,
@@ -57,6 +57,7 @@ ENCODER_WAIT_S = 5.0
 MAX_GLOSSED_CHARS = 60_000
 # Documents whose passages tell whether a version's text in each language is software text (see `_software`).
 SOFTWARE_SAMPLE = 200
+SOFTWARE_PASSAGES_PER_DOCUMENT = 10  # its first ones: a long document's are judged like a short one's
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -393,9 +394,13 @@ class KnowledgeBase:
         state = self._state
         if state.software is None:
             snapshot = state.snapshot
-            sample = sample_order((s.doc_id for s in snapshot.document_states().values()), SOFTWARE_SAMPLE)
-            state.software = software_languages(((c.lang, c.text) for doc_id in sample
-                                                 for c in snapshot.chunks_of(doc_id)), self._lexicons)
+            try:
+                sample = sample_order((s.doc_id for s in snapshot.document_states().values()), SOFTWARE_SAMPLE)
+                passages = [(c.lang, c.text) for doc_id in sample
+                            for c in snapshot.chunks_of(doc_id)[:SOFTWARE_PASSAGES_PER_DOCUMENT]]
+            except KBError:  # its database unreachable: glossed as prose now, judged again on the next request
+                return frozenset()
+            state.software = software_languages(passages, self._lexicons)
         return state.software
 
     def glosses(self, text: str, lang: str, reader: str) -> list[dict]:
