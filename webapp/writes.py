@@ -40,7 +40,7 @@ CHECK_WAITERS = 1
 # Plain text and Markdown this small are checked at once, outside the line: they hold a few MB for milliseconds, and
 # four clients uploading notes at the same moment got a 503 for one of them.
 SMALL_TEXT_BYTES = 256 * 1024
-SMALL_TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+SMALL_TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 
 
 class _CheckTurns:

@@ -33,6 +33,7 @@ _HTML_BLOCKS = frozenset({"address", "article", "aside", "blockquote", "body", "
 _MAX_CODE_MISSES = 20
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SUBSET_END = re.compile(r"\][ \t\r\n]*>")  # where a DOCTYPE's internal subset closes
+_LEADING_SPACE = re.compile(r"\s*")
 _HTML_TEXT = re.compile(r"(?<=>)[^<]*?[^<\s][^<]*")  # text between tags
 _HTML_UNSHOWN = re.compile(r"<(/?)(script|style)\b", re.IGNORECASE)  # scripts and styles are not text
 _XML_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -91,8 +92,8 @@ def load_html(data: bytes, name: str) -> Extracted:
 def _without_internal_subset(markup: str) -> str:
     """The markup without a DOCTYPE's internal subset (<!DOCTYPE html [<!ENTITY ...>]>), which no HTML parser reads:
     libxml2 kept its `]>` as the page's first text, and so its title. Its entities are not expanded either."""
-    start = len(markup) - len(markup.lstrip())
-    if not markup[start:start + 9].casefold() == "<!doctype":
+    start = _LEADING_SPACE.match(markup).end()
+    if markup[start:start + 9].casefold() != "<!doctype":
         return markup
     close, bracket = markup.find(">", start), markup.find("[", start)
     if bracket < 0 or 0 <= close < bracket:
