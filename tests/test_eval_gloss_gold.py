@@ -6,7 +6,7 @@ import pytest
 from eval.gloss_gold import GOLD_DIR, LANGS, read_gold, score
 from index.glosses import Gloss
 
-FOLDERS = [GOLD_DIR, GOLD_DIR.with_name("gloss-gold-fresh"), GOLD_DIR.with_name("gloss-gold-third")]
+FOLDERS = [GOLD_DIR, *(GOLD_DIR.with_name(f"gloss-gold-{n}") for n in ("fresh", "third", "fourth", "fifth"))]
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda f: f.name)
