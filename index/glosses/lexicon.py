@@ -79,6 +79,8 @@ _MIN_GERUND_ZIPF = 2.0
 # A loan or cognate read under another ending is a word English text uses at all: the dictionaries' English side
 # holds typos (slogg, which made fejlsøgning+slogge of fejlsøgnings+logge).
 _MIN_COGNATE_ZIPF = 1.0
+# Two parts English writes as one word where that word is in use: overwrite (2.4), namespaces, filename, endnotes.
+_MIN_CLOSED_ZIPF = 2.0
 # Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
@@ -863,8 +865,9 @@ def _closed(parts: tuple[str, ...]) -> str | None:
     written apart, as English writes its compound nouns (kund+lojalitet: customer loyalty)."""
     if len(parts) != 2:
         return None
-    words = ("".join(parts), parts[1] + parts[0] if parts[0] in _PARTICLES else "")
-    return next((w for w in words if w.isalpha() and zipf(w) >= _MIN_PAST_ZIPF), None)
+    words = [w for w in ("".join(parts), parts[1] + parts[0] if parts[0] in _PARTICLES else "")
+             if w.isalpha() and zipf(w) >= _MIN_CLOSED_ZIPF]
+    return max(words, key=zipf, default=None)  # the commoner: startup, not upstart
 
 
 def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
