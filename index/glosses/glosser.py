@@ -134,7 +134,8 @@ def gloss_text(text: str, lang: str, reader: str, catalogue: Catalogue, lexicons
         glosses.extend(_phrases(text, lang, lexicon, taken + english))
         taken = [(g.start, g.end) for g in glosses]
         for match in words:
-            if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang):
+            if any(start <= match.start() < end for start, end in taken) or _is_name(text, match, lang) \
+                    and not (software and _interface_word(match.group(), lexicon)):
                 continue
             if any(start <= match.start() < end for start, end in english):  # English as written, as lone ones are
                 word = match.group().casefold()
@@ -285,6 +286,14 @@ def _is_name(text: str, match: re.Match, lang: str) -> bool:
         return False
     before = text[:match.start()].rstrip()
     return bool(before) and before[-1] not in _SENTENCE_END
+
+
+def _interface_word(word: str, lexicon: Lexicon) -> bool:
+    """Whether a capitalised word of software text is a word the language's lists or dictionaries give as written
+    in lower case: a menu or button label (Vælg Rediger ▸ Søg: edit, search), not a name, as manuals write them."""
+    folded = word.casefold()
+    return not word.isupper() and (folded in lexicon.register.senses or folded in lexicon.common_words
+                                   or lexicon.listed(folded) is not None)
 
 
 def typed_term(text: str) -> str:

@@ -538,3 +538,10 @@ def test_the_knowledge_base_reads_a_software_corpus_as_software_text(tmp_path, s
     assert software.glossary("kör", "sv", "en")[0]["gloss"] == "run"
     assert prose.glossary("kör", "sv", "en")[0]["gloss"] == "drives"
     assert software.glosses("Hon kör det varje dag.", "sv", "en")[0]["gloss"] == "run"
+
+
+def test_software_text_glosses_its_capitalised_menu_labels_but_not_its_names(lex, catalogue):
+    menu = "Vælg Rediger ▸ Søg og erstat, når Debian er installeret."
+    labels = {g.term: g.gloss for g in gloss_text(menu, "da", "en", catalogue, lex, software=True)}
+    assert labels["Rediger"] == "edit" and "Debian" not in labels
+    assert "Rediger" not in {g.term for g in gloss_text(menu, "da", "en", catalogue, lex)}  # prose: a name
