@@ -409,6 +409,19 @@ class Lexicon:
         form = self.stems.get(snowball.stemWord(word) if snowball else word)
         return self._entry(form, "stem") if form else None
 
+    def _english_head(self, word: str) -> WordGloss | None:
+        """A compound's head as an English word: one spelt as English spells it is a loan only where English uses it
+        more than the compound's language does (nedbruds+rapport is a report, not rapport)."""
+        found = self._english(word)
+        return None if found is not None and found.form == word and not self.commoner_in_english(word) else found
+
+    def _common(self, word: str) -> WordGloss | None:
+        """A form the language's list of common words glosses, its senses first (see `_word_list_entry`)."""
+        if word not in self.common_words:
+            return None
+        entry = self._word_list_entry(word)
+        return entry if entry is not None and entry.via == "common" else None
+
     def _known(self, word: str) -> WordGloss | None:
         return self._direct(word) or self._stemmed(word)
 
@@ -721,11 +734,13 @@ class Lexicon:
             # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow); a function word that is
             # also a noun's definite form is that noun (tilbuds+siden: offer side, not since).
             piece = word[cut:]
-            # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup).
+            # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup). An
+            # inflected head the language's list of common forms glosses is read so (udvalgs+listen: list, not
+            # cunning; spiegelserver+instellingen: settings, not institutions).
             head = None if piece in _ACTION.get(self.lang, ()) else (
                 ((is_stopword(piece, self.lang) or piece in self.function_words) and self._definite_noun(piece))
-                or self._piece(piece, loose)
-                or self._english(piece) or self._particle_compound(piece, loose))
+                or self._common(piece) or self._piece(piece, loose)
+                or self._english_head(piece) or self._particle_compound(piece, loose))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
             # a suffix the dictionary lists (baar: -able) is no head.
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \
@@ -936,8 +951,10 @@ def _part(found: WordGloss, lang: str) -> str:
     if is_stopword(found.form, lang):
         return _first(found.gloss)
     loans = english_spellings(found.form)
-    # A definite form's sense (beskeden: the message) names a part without its article.
-    return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans),
+    # A definite form's sense (beskeden: the message) names a part without its article. The loan is an English word
+    # in use, or commoner in English than in the part's language: valuta is currency, not the rare valuta.
+    return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans
+                 and (zipf(t) >= _MIN_PAST_ZIPF or zipf(t) > zipf_in(found.form, lang))),
                 _as_part(_first(found.gloss)))
 
 

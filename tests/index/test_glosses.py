@@ -137,6 +137,11 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
     ("da", "kerneopstart", "kernel startup", "compound"),  # a head joining a particle (op+start), not opsigt+tart
     ("no", "oppsettsinstruksjoner", "setup instructions", "compound"),  # two parts before three (instruks+joner)
     ("sv", "installationsloggar", "installation logs", "compound"),  # no typo of the dictionaries (slogg) as a head
+    ("no", "overskrive", "overwrite", "compound"),  # two parts English writes as one word in use
+    ("da", "opstartsproblemer", "startup problems", "compound"),  # the commoner order: not upstart
+    ("nl", "spiegelserverinstellingen", "mirror server settings", "compound"),  # a head the common list reads
+    ("sv", "valutafält", "currency field", "compound"),  # no rare English look-alike (valuta) for a part
+    ("da", "nedbrudsrapport", "breakdown report", "compound"),  # nor for a head (rapport)
 ])
 def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, via):
     found = lex.get(lang).lookup(word)
