@@ -223,28 +223,46 @@ def chunk_lang(text: str, doc_lang: str) -> str:
     return detect_part(text, doc_lang) if len(text) >= 200 else doc_lang
 
 
+@dataclass
+class Checkpoint:
+    """Vectors a job embedded before it was stopped (text hash -> vector), and where each new block of them is kept
+    as it is embedded (`keep(hashes, vectors)`), so a job run again embeds only what is left."""
+
+    saved: dict[str, np.ndarray]
+    keep: Callable[[list[str], np.ndarray], None]
+    every: int  # texts embedded between two saves
+
+
 def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = False,
               engine: IngestEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
-              ) -> tuple[list[np.ndarray], int, int, float]:
-    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts.
+              checkpoint: Checkpoint | None = None) -> tuple[list[np.ndarray], int, int, float]:
+    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts (and a `checkpoint`'s).
 
     The engine embeds only the new chunk texts; `on_progress(done, total)` counts distinct chunk texts.
     """
     hashes = {c.text: text_hash(c.text) for p in prepared for c in p.chunks}
     vectors_by_hash = writer.cached_vectors(hashes.values())
+    if checkpoint is not None:
+        vectors_by_hash.update({h: v for h, v in checkpoint.saved.items() if h not in vectors_by_hash})
     todo = [t for t, h in hashes.items() if h not in vectors_by_hash]
     pending = set(todo)
     tokens = sum(c.tokens for p in prepared for c in p.chunks if c.text in pending)
     started = time.perf_counter()
+    step = checkpoint.every if checkpoint is not None else max(1, len(todo))
     with tqdm(total=len(todo), unit="chunk", desc="embedding", disable=not progress or not todo) as bar:
-        def report(done: int) -> None:
-            bar.update(done - bar.n)
-            if on_progress:
-                on_progress(len(hashes) - len(todo) + done, len(hashes))
+        for first in range(0, len(todo), step):
+            block = todo[first:first + step]
 
-        embedded = (engine or get_engine()).embed(todo, writer.settings.embedder, report)
-    for text, vector in zip(todo, embedded):
-        vectors_by_hash[hashes[text]] = vector
+            def report(done: int, before: int = first) -> None:
+                bar.update(before + done - bar.n)
+                if on_progress:
+                    on_progress(len(hashes) - len(todo) + before + done, len(hashes))
+
+            embedded = (engine or get_engine()).embed(block, writer.settings.embedder, report)
+            if checkpoint is not None:
+                checkpoint.keep([hashes[text] for text in block], np.asarray(embedded, np.float32))
+            for text, vector in zip(block, embedded):
+                vectors_by_hash[hashes[text]] = vector
     seconds = time.perf_counter() - started
     vectors = [np.stack([vectors_by_hash[hashes[c.text]] for c in p.chunks]) for p in prepared]
     return vectors, len(todo), tokens, seconds

@@ -23,7 +23,7 @@ from index.stores import IndexSettings, Store, open_store, write_settings
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
-from ..pipeline import FileTask, chunk_lang, embed_all, prepare_file
+from ..pipeline import Checkpoint, FileTask, chunk_lang, embed_all, prepare_file
 from . import spool
 from .base import Job
 
@@ -119,7 +119,10 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             uploads.collect(ctx.index_dir, ctx.store())
             return Outcome(published.version if published else ctx.current(), same, duplicate=same != item.doc.doc_id)
         report("embedding", 0, total)
-        (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine,
+        # What an earlier run of this job embedded before it was stopped is not embedded again.
+        checkpoint = Checkpoint(spool.kept_vectors(ctx.jobs_dir, job, settings.embedder),
+                                partial(spool.keep_vectors, ctx.jobs_dir, job, settings.embedder), spool.KEEP_EVERY)
+        (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine, checkpoint=checkpoint,
                                         on_progress=lambda done, all_: report("embedding", done, all_))
         report("publishing", total, total)
         uploads.save(ctx.index_dir, source, data)

@@ -11,6 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index import uploads, versions
@@ -340,6 +341,40 @@ def test_an_unexpected_failure_runs_the_job_again_with_its_bytes(runner, index_c
     done = queue.get(job.id)
     assert done.state == DONE and attempts == [1, 2]
     assert KnowledgeBase(config_for(index_copy)).search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
+
+
+def test_an_upload_run_again_embeds_only_what_it_had_not_embedded(runner, index_copy, monkeypatch):
+    # A runner stopped mid-embedding (a kill, a crash) keeps what it embedded: the job run again embeds the rest.
+    monkeypatch.setattr(spool, "KEEP_EVERY", 2)
+    monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 0.0)
+    words = ["Zorbenik", "Quelvastra", "Primoxel", "Dravinthu", "Kelmorast", "Vintaroq"]
+    text = "\n\n".join(f"Kapittel {i}. {word} handler om kundelojalitet, tillit og hvordan kunder kommer tilbake "
+                        f"fordi opplevelsen er god, ikke fordi det er vanskelig å bytte leverandør."
+                        for i, word in enumerate(words))
+    job = submit(index_copy, text.encode(), "kapitler.txt")
+    engine, calls = runner.context.engine, []
+    real = engine.embed
+
+    def stopped_once(texts, embedder, progress=None):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise OSError("the runner's machine went away")  # after the first block was kept
+        return real(texts, embedder, progress)
+
+    monkeypatch.setattr(engine, "embed", stopped_once)
+    assert runner.drain() == 2
+    done = open_queue(config_for(index_copy)).get(job.id)
+    assert done.state == DONE and done.chunks_total >= 4
+    assert calls[0] == 2 and sum(calls[2:]) == done.chunks_total - 2, calls
+    assert not list(spool.folder(jobs_dir(index_copy)).iterdir())  # the kept vectors went with the job
+    kb = KnowledgeBase(config_for(index_copy))
+    for word in words:  # every passage, the kept vectors' too, is found
+        assert kb.search(word, k=1, mode="hybrid").results[0].doc_id == done.doc_id, word
+    snapshot = kb._state.snapshot
+    chunks = snapshot.chunks_of(done.doc_id)
+    stored = snapshot.vectors([c.chunk_id for c in chunks])
+    fresh = real([c.text for c in chunks], kb.embedder.name)  # the kept vectors are the ones the text has
+    assert np.allclose(stored, fresh, atol=1e-5)
 
 
 def test_a_job_failing_unexpectedly_every_time_is_given_up(runner, index_copy, monkeypatch):
