@@ -108,6 +108,8 @@ _ACTION = {"sv": ("ningarna", "ningar", "ningen", "ning"),
            "da": ("ningerne", "ninger", "ningen", "ning", "ingerne", "inger", "ingen", "ing"),
            "nl": ("ingen", "ing")}
 _MIN_ACTION_STEM = 3
+# A verbal noun's -ering (analys-e-ring, konfigur-e-ring) cut after its e: the ending, not ring (a circle) as a head.
+_RING = frozenset({"ring", "ringen", "ringar", "ringarna", "ringer", "ringene", "ringerne"})
 # Agent endings a compound's head may also have: Norwegian and Danish -er, the present tense only of a word alone.
 _HEAD_AGENT = {"no": ("er",), "da": ("er",)}
 # Plural endings on a noun's dictionary form (kupong-er, pakke-r, flick-or, instelling-en), longest first: a
@@ -737,7 +739,8 @@ class Lexicon:
             # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup). An
             # inflected head the language's list of common forms glosses is read so (udvalgs+listen: list, not
             # cunning; spiegelserver+instellingen: settings, not institutions).
-            head = None if piece in _ACTION.get(self.lang, ()) else (
+            ending = piece in _ACTION.get(self.lang, ()) or piece in _RING and word[cut - 1] == "e"
+            head = None if ending else (
                 ((is_stopword(piece, self.lang) or piece in self.function_words) and self._definite_noun(piece))
                 or self._common(piece) or self._piece(piece, loose)
                 or self._english_head(piece) or self._particle_compound(piece, loose))

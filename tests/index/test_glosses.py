@@ -142,6 +142,7 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
     ("nl", "spiegelserverinstellingen", "mirror server settings", "compound"),  # a head the common list reads
     ("sv", "valutafält", "currency field", "compound"),  # no rare English look-alike (valuta) for a part
     ("da", "nedbrudsrapport", "breakdown report", "compound"),  # nor for a head (rapport)
+    ("sv", "analysering", "analyse", "english"),  # a verbal noun's -ering, not analyse + ring
 ])
 def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, via):
     found = lex.get(lang).lookup(word)
