@@ -67,12 +67,15 @@ def kept_vectors(jobs_dir: Path, job: Job, embedder: str) -> dict[str, np.ndarra
 
 
 def keep_vectors(jobs_dir: Path, job: Job, embedder: str, hashes: list[str], vectors: np.ndarray) -> None:
-    """Keep one block of a job's vectors (a file of its own, written whole), for the job run again."""
+    """Keep one block of a job's vectors (a file of its own, written whole), for the job run again. Only a saving:
+    a block that cannot be written (a full disk) is embedded again by a run again, and this run goes on."""
     number = len(_vector_files(jobs_dir, job))
     buffer = io.BytesIO()
     np.savez(buffer, embedder=np.asarray(embedder), hashes=np.asarray(hashes), vectors=vectors)
-    with naming_full_disk(folder(jobs_dir)):
+    try:
         write_atomically(folder(jobs_dir) / f"{job.id}.vectors-{number:05d}.npz", buffer.getvalue())
+    except OSError as exc:
+        log.warning("could not keep job %s's embedded block %d (%s): a run again embeds it again", job.id, number, exc)
 
 
 def _vector_files(jobs_dir: Path, job: Job) -> list[Path]:

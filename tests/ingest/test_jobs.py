@@ -377,6 +377,21 @@ def test_an_upload_run_again_embeds_only_what_it_had_not_embedded(runner, index_
     assert np.allclose(stored, fresh, atol=1e-5)
 
 
+def test_vectors_that_cannot_be_kept_do_not_stop_the_upload(runner, index_copy, monkeypatch):
+    import errno
+
+    def full(target, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    job = submit(index_copy, NOTE, "note.txt")
+    monkeypatch.setattr(spool, "KEEP_EVERY", 1)
+    monkeypatch.setattr(spool, "write_atomically", full)  # every block kept: the spool's disk is full by now
+    assert runner.drain() == 1
+    done = open_queue(config_for(index_copy)).get(job.id)
+    assert done.state == DONE
+    assert KnowledgeBase(config_for(index_copy)).search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
+
+
 def test_a_job_failing_unexpectedly_every_time_is_given_up(runner, index_copy, monkeypatch):
     queue = open_queue(config_for(index_copy))
     job = submit(index_copy, NOTE, "note.txt")
