@@ -236,12 +236,20 @@ class Checkpoint:
 def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = False,
               engine: IngestEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
               checkpoint: Checkpoint | None = None) -> tuple[list[np.ndarray], int, int, float]:
-    """Vectors for every prepared document, reusing stored vectors of unchanged chunk texts (and a `checkpoint`'s).
+    """Vectors for every prepared document, reusing the writer's stored vectors of unchanged chunk texts."""
+    known = writer.cached_vectors(text_hash(c.text) for p in prepared for c in p.chunks)
+    return embed_new(prepared, known, writer.settings.embedder, progress, engine, on_progress, checkpoint)
 
-    The engine embeds only the new chunk texts; `on_progress(done, total)` counts distinct chunk texts.
+
+def embed_new(prepared: Sequence[Prepared], known: dict[str, np.ndarray], embedder: str, progress: bool = False,
+              engine: IngestEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
+              checkpoint: Checkpoint | None = None) -> tuple[list[np.ndarray], int, int, float]:
+    """Vectors for every prepared document: the `known` ones (text hash -> vector) and a `checkpoint`'s as they are.
+
+    The engine embeds only the other chunk texts; `on_progress(done, total)` counts distinct chunk texts.
     """
     hashes = {c.text: text_hash(c.text) for p in prepared for c in p.chunks}
-    vectors_by_hash = writer.cached_vectors(hashes.values())
+    vectors_by_hash = dict(known)
     if checkpoint is not None:
         vectors_by_hash.update({h: v for h, v in checkpoint.saved.items() if h not in vectors_by_hash})
     todo = [t for t, h in hashes.items() if h not in vectors_by_hash]
@@ -258,7 +266,7 @@ def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = Fal
                 if on_progress:
                     on_progress(len(hashes) - len(todo) + before + done, len(hashes))
 
-            embedded = (engine or get_engine()).embed(block, writer.settings.embedder, report)
+            embedded = (engine or get_engine()).embed(block, embedder, report)
             if checkpoint is not None:
                 checkpoint.keep([hashes[text] for text in block], np.asarray(embedded, np.float32))
             for text, vector in zip(block, embedded):

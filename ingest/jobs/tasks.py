@@ -23,7 +23,7 @@ from index.stores import IndexSettings, Store, open_store, write_settings
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
-from ..pipeline import Checkpoint, FileTask, chunk_lang, embed_all, prepare_file
+from ..pipeline import Checkpoint, FileTask, Prepared, chunk_lang, embed_new, prepare_file
 from . import spool
 from .base import Job
 
@@ -106,30 +106,44 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     total = len({c.text for c in item.chunks})
     report("waiting", 0, total)  # for the writer lock
     with ctx.store().writer(settings, lock_timeout=ctx.lock_timeout) as writer:
-        same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
-        if same is not None:  # indexed meanwhile, or by this very job before a kill
-            doc = writer.document(same)
-            # Its bytes restored where they went missing: these very bytes only (a copy of the same text with other
-            # bytes, CRLF for LF, would no longer hash to the name the file is stored under).
-            if doc.source == source and not (ctx.index_dir / doc.source).exists():
-                uploads.save(ctx.index_dir, doc.source, data)
-            # The metadata the upload was sent with is kept, as an edit of the copy indexed meanwhile.
-            changes = changed_metadata(job.metadata() or {}, vars(doc))
-            published = _edit(writer, ctx, doc, changes) if changes else None
-            uploads.collect(ctx.index_dir, ctx.store())
-            return Outcome(published.version if published else ctx.current(), same, duplicate=same != item.doc.doc_id)
-        report("embedding", 0, total)
-        # What an earlier run of this job embedded before it was stopped is not embedded again.
-        checkpoint = Checkpoint(spool.kept_vectors(ctx.jobs_dir, job, settings.embedder),
-                                partial(spool.keep_vectors, ctx.jobs_dir, job, settings.embedder), spool.KEEP_EVERY)
-        (vectors,), _, _, _ = embed_all(writer, [item], engine=ctx.engine, checkpoint=checkpoint,
-                                        on_progress=lambda done, all_: report("embedding", done, all_))
+        if (indexed := _indexed_meanwhile(writer, job, ctx, item, source, data)) is not None:
+            return indexed
+        known = writer.cached_vectors(text_hash(c.text) for c in item.chunks)
+    # Embedded without the writer lock: an upload that embeds for many minutes keeps no other writer (a command-line
+    # ingest, gc, verify's check of the uploads) waiting. What an earlier run of this job embedded before it was
+    # stopped is not embedded again.
+    report("embedding", 0, total)
+    checkpoint = Checkpoint(spool.kept_vectors(ctx.jobs_dir, job, settings.embedder),
+                            partial(spool.keep_vectors, ctx.jobs_dir, job, settings.embedder), spool.KEEP_EVERY)
+    (vectors,), _, _, _ = embed_new([item], known, settings.embedder, engine=ctx.engine, checkpoint=checkpoint,
+                                    on_progress=lambda done, all_: report("embedding", done, all_))
+    report("waiting", total, total)
+    with ctx.store().writer(settings, lock_timeout=ctx.lock_timeout) as writer:
+        if (indexed := _indexed_meanwhile(writer, job, ctx, item, source, data)) is not None:
+            return indexed
         report("publishing", total, total)
         uploads.save(ctx.index_dir, source, data)
         writer.put(item.doc, item.chunks, vectors)
         published = writer.commit()
         uploads.collect(ctx.index_dir, ctx.store())
     return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
+
+
+def _indexed_meanwhile(writer: Writer, job: Job, ctx: Context, item: Prepared, source: str, data: bytes) -> Outcome | None:
+    """The outcome of an upload whose text the index holds already (indexed meanwhile, or by this very job before a
+    kill), with the metadata it was sent with kept as an edit; None for a new one."""
+    same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
+    if same is None:
+        return None
+    doc = writer.document(same)
+    # Its bytes restored where they went missing: these very bytes only (a copy of the same text with other
+    # bytes, CRLF for LF, would no longer hash to the name the file is stored under).
+    if doc.source == source and not (ctx.index_dir / doc.source).exists():
+        uploads.save(ctx.index_dir, doc.source, data)
+    changes = changed_metadata(job.metadata() or {}, vars(doc))
+    published = _edit(writer, ctx, doc, changes) if changes else None
+    uploads.collect(ctx.index_dir, ctx.store())
+    return Outcome(published.version if published else ctx.current(), same, duplicate=same != item.doc.doc_id)
 
 
 @_naming_full_disk

@@ -377,6 +377,24 @@ def test_an_upload_run_again_embeds_only_what_it_had_not_embedded(runner, index_
     assert np.allclose(stored, fresh, atol=1e-5)
 
 
+def test_an_upload_embeds_without_holding_the_writer_lock(runner, index_copy, monkeypatch):
+    # An upload embedding for many minutes must not keep a command-line ingest or gc waiting all that time.
+    engine, free = runner.context.engine, []
+    real = engine.embed
+
+    def embed_and_try_the_lock(texts, embedder, progress=None):
+        with versions.writer_lock(index_copy, timeout=0.5):  # IndexBusy if the job held it
+            free.append(True)
+        return real(texts, embedder, progress)
+
+    monkeypatch.setattr(engine, "embed", embed_and_try_the_lock)
+    job = submit(index_copy, NOTE, "note.txt")
+    assert runner.drain() == 1
+    assert open_queue(config_for(index_copy)).get(job.id).state == DONE and free == [True]
+    assert KnowledgeBase(config_for(index_copy)).search("Quorvexian tillit", k=1).results[0].doc_id == \
+        open_queue(config_for(index_copy)).get(job.id).doc_id
+
+
 def test_vectors_that_cannot_be_kept_do_not_stop_the_upload(runner, index_copy, monkeypatch):
     import errno
 
