@@ -249,9 +249,7 @@ def embed_new(prepared: Sequence[Prepared], known: dict[str, np.ndarray], embedd
     The engine embeds only the other chunk texts; `on_progress(done, total)` counts distinct chunk texts.
     """
     hashes = {c.text: text_hash(c.text) for p in prepared for c in p.chunks}
-    vectors_by_hash = dict(known)
-    if checkpoint is not None:
-        vectors_by_hash.update({h: v for h, v in checkpoint.saved.items() if h not in vectors_by_hash})
+    vectors_by_hash = {**(checkpoint.saved if checkpoint is not None else {}), **known}
     todo = [t for t, h in hashes.items() if h not in vectors_by_hash]
     pending = set(todo)
     tokens = sum(c.tokens for p in prepared for c in p.chunks if c.text in pending)

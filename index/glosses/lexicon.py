@@ -81,6 +81,8 @@ _MIN_GERUND_ZIPF = 2.0
 _MIN_COGNATE_ZIPF = 1.0
 # Two parts English writes as one word where that word is in use: overwrite (2.4), namespaces, filename, endnotes.
 _MIN_CLOSED_ZIPF = 2.0
+# A compound part read as the English word it was borrowed from is one English uses this much (command, partition).
+_MIN_LOAN_PART_ZIPF = 3.0
 # Past forms of verbs (participles and past tenses) per language: the infinitive's ending, the past forms' endings.
 _PAST = {"sv": ("a", ("ad", "at", "ade", "ades", "ats", "dd", "tt", "de", "te", "d", "t")),  # not -ande: matchande
          "no": ("e", ("et", "te", "de", "dd", "tt", "t")), "da": ("e", ("et", "te", "de", "t")),
@@ -957,7 +959,7 @@ def _part(found: WordGloss, lang: str) -> str:
     # A definite form's sense (beskeden: the message) names a part without its article. The loan is an English word
     # in use, or commoner in English than in the part's language: valuta is currency, not the rare valuta.
     return next((t for sense in (found.gloss, *found.senses) for t in sense.split(", ") if t.casefold() in loans
-                 and (zipf(t) >= _MIN_PAST_ZIPF or zipf(t) > zipf_in(found.form, lang))),
+                 and (zipf(t) >= _MIN_LOAN_PART_ZIPF or zipf(t) > zipf_in(found.form, lang))),
                 _as_part(_first(found.gloss)))
 
 
