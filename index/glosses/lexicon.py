@@ -58,6 +58,7 @@ _MIN_ENGLISH_PART = 6
 _KIN_PART = 6  # a shorter part spelt a sister language's way is as often a homograph (skab: cupboard)
 _MEMO_LIMIT = 200_000
 _MAX_LISTED_SENSES = 8  # as many as a dictionary word shows
+_MIN_REGISTER_LOAN = 5  # a shorter word spelt as a computing term is as often a native one (Swedish bar: carried)
 MAX_WORD = 48
 _COGNATE_ENDINGS = (("iska", "ic"), ("iske", "ic"), ("isk", "ic"), ("isch", "ic"), ("ieren", "y"), ("iera", "y"),
                     ("isera", "ise"), ("isere", "ise"), ("era", "e"), ("ere", "e"), ("era", ""), ("ere", ""),
@@ -73,6 +74,8 @@ _MIN_LOAN_ROOT = 5
 # An inflected loan is read as English only when respelt (k, ks, kv) and this long: an ending cut off a word spelt as
 # English writes it leaves a shorter English word as often as not (broncode: bronco; markeren: marker).
 _MIN_RESPELT = 7
+# A loan respelt at five or six letters must be a common English word: short stems spell rare ones by chance.
+_MIN_SHORT_RESPELT, _MIN_SHORT_RESPELT_ZIPF = 5, 3.5
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
 _MIN_GERUND_ZIPF = 2.0
@@ -126,6 +129,15 @@ _DEFINITE = {"sv": ("en", "et", "n"), "no": ("en", "et", "n"), "da": ("en", "et"
 # Plural endings only a noun in -e takes (äpple-na, lärar-na; Danish udgave-rne), found as a word of the language:
 # after a verb, -na is a participle's (erbjud-na; utskrive-na, read by a Norwegian verb).
 _E_PLURAL = {"da": ("rnes", "rne")}
+# Indefinite plural endings a noun adds to its dictionary form as written (mulighed-er, gebruiker-s), where the lemma
+# list names that form: no verb's form is its infinitive plus one of these.
+_LEMMA_PLURAL = {"sv": ("ar", "or", "er"), "no": ("er",), "da": ("er",), "nl": ("en", "s")}
+# Languages whose words meet without a third like consonant (kontroll+linje: kontrollinje).
+_ELIDING = ("sv", "no")
+# Languages whose -s is never a passive's, only a genitive's, plural's or linking letter (berekening-s).
+_S_NOT_PASSIVE = ("nl",)
+# Dutch nouns that take -s for their plural: unstressed -el, -em, -en, -er, the agent's -aar, -je, a final vowel.
+_S_PLURAL_NOUNS = ("el", "em", "en", "er", "aar", "je", "a", "o", "u", "i", "y", "é")
 _AFTER_E = ("na", "nas", *_E_PLURAL["da"])
 _MIN_PLURAL_ZIPF = 2.5  # an English plural in common use (coupons), not a made-up one
 # ... nor a noun English rarely counts (money: moneys, 3.0 less common; information, software, advice)
@@ -216,7 +228,8 @@ class Lexicon:
             return listed
         found = (self._direct(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
-                 or self._negated(key) or self._stemmed(key) or self._inflected(key) or self._genitive(key)
+                 or self._negated(key) or self._linked(key) or self._stemmed(key) or self._inflected(key)
+                 or self._genitive(key)
                  or self._english(key, loans=False))
         if found is None and not split:
             return None
@@ -228,6 +241,7 @@ class Lexicon:
                  or self._learned_prefix(key))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         found = self._as_plural(key, found, _DEFINITE_PLURAL)
+        found = self._as_plural(key, found, _LEMMA_PLURAL, exact=True) if found and found.via == "lemma" else found
         if len(memo) >= _MEMO_LIMIT:  # the look-up endpoint takes any text; keep the memo bounded
             memo.clear()
         memo[key] = found
@@ -311,6 +325,11 @@ class Lexicon:
         """A word as software text reads it: a form the computing register lists takes its senses there first
         (Swedish kör: runs, not drives; avsnitt: section, not episode), what `found` gave after them."""
         senses = self.register.senses.get(word.casefold())
+        if not senses and len(word) >= _MIN_REGISTER_LOAN and word.casefold() in self.register.english \
+                and self.commoner_in_english(word.casefold()):
+            # Spelt as a computing term English uses more, a word is that loan there (Danish folder: folder, not
+            # leaflet; not Swedish handling, a document).
+            senses = (word.casefold(),)
         if not senses or senses[0].endswith("-") or found is not None and found.via == "function":
             return found
         more = (found.gloss, *found.senses) if found is not None else ()
@@ -490,6 +509,8 @@ class Lexicon:
         (strategi, specifika, fokusera, correctie); with `loans`, also one whose Snowball stem is an English one's."""
         if len(word) > 2 and word in self.english:
             return WordGloss(word, word, ENGLISH, "english")
+        if len(word) == _MIN_SHORT_RESPELT and (respelt := self._respelt(word, _MIN_SHORT_RESPELT_ZIPF)):
+            return respelt  # makro: macro
         if len(word) >= 6:
             # Written the Nordic or Dutch way, a long loan may be the English word itself (konfiguration, eksplicit).
             if (respelt := self._respelt(word)) is not None:
@@ -506,15 +527,20 @@ class Lexicon:
         only a respelt word (k, ks, kv, diaeresis) of `_MIN_RESPELT` letters, lest an ending cut a word into a
         shorter English one (broncode: bronco)."""
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
-        for suffix in suffixes:
+        for suffix in (*_DEFINITE_PLURAL.get(self.lang, ()), *suffixes):
             stem = word[:len(word) - len(suffix)]
-            if word.endswith(suffix) and len(stem) >= _MIN_RESPELT and (respelt := self._respelt(stem)) is not None:
+            if not word.endswith(suffix) or len(stem) < _MIN_SHORT_RESPELT:
+                continue
+            # A shorter stem must spell a common English word (makro-erne: macros).
+            least = _MIN_COGNATE_ZIPF if len(stem) >= _MIN_RESPELT else _MIN_SHORT_RESPELT_ZIPF
+            if (respelt := self._respelt(stem, least)) is not None:
                 return respelt
         return None
 
-    def _respelt(self, word: str) -> WordGloss | None:
-        """The English word a loan is when spelt the English way (k, ks, kv, diaeresis), if English has it."""
-        base = next((b for b in loan_spellings(word)[1:] if b in self.english), None)
+    def _respelt(self, word: str, least: float = 0.0) -> WordGloss | None:
+        """The English word a loan is when spelt the English way (k, ks, kv, diaeresis), if English has it with a
+        zipf of at least `least`."""
+        base = next((b for b in loan_spellings(word)[1:] if b in self.english and zipf(b) >= least), None)
         return WordGloss(base, base, ENGLISH, "english") if base else None
 
     def _english_lemma(self, word: str) -> WordGloss | None:
@@ -522,6 +548,16 @@ class Lexicon:
         lemma = self.lemmas.get(word)
         found = self._english(lemma, loans=False) if lemma is not None and lemma not in self.words else None
         return WordGloss(found.form, found.gloss, found.source, "lemma") if found else None
+
+    def _linked(self, word: str) -> WordGloss | None:
+        """A listed word with a genitive, plural or linking -s (berekening-s: calculation, not berekenen's stem), in a
+        language where -s marks no passive."""
+        base = word[:-1]
+        if self.lang not in _S_NOT_PASSIVE or len(word) <= MIN_PART or not word.endswith("s") or base not in self.words:
+            return None
+        found = self._direct(base)
+        # A noun whose plural is its -s form (onderhandelaar-s: negotiators), not a linking one (berekening-s-stack).
+        return self._as_plural(word, found, _LEMMA_PLURAL, exact=True) if base.endswith(_S_PLURAL_NOUNS) else found
 
     def _genitive(self, word: str) -> WordGloss | None:
         """A genitive or plural -s on a form the dictionaries know otherwise (programmets, netværks, correcties)."""
@@ -613,12 +649,14 @@ class Lexicon:
                 return WordGloss(found.form, ", ".join(agents), found.source, found.via)
         return found
 
-    def _as_plural(self, word: str, found: WordGloss | None, endings: dict[str, tuple[str, ...]]) -> WordGloss | None:
+    def _as_plural(self, word: str, found: WordGloss | None, endings: dict[str, tuple[str, ...]],
+                   exact: bool = False) -> WordGloss | None:
         """A noun's plural (kupong-er: coupons; begränsning-arna: limits) glossed with the English plural, where the
-        word is its dictionary form with one of the language's plural `endings` (the form's last vowel may give way)."""
+        word is its dictionary form with one of the language's plural `endings` (the form's last vowel may give way,
+        unless `exact`)."""
         if found is None or found.via not in ("word", "lemma", "stem", "inflection", "cognate") or word == found.form:
             return found
-        stems = (found.form, found.form[:-1])
+        stems = (found.form,) if exact else (found.form, found.form[:-1])
         if not any(len(word) > len(e) and word.endswith(e) and word[:-len(e)] in stems
                    and (e not in _AFTER_E or found.form.endswith("e") and found.via in ("word", "lemma", "stem"))
                    for e in endings.get(self.lang, ())):
@@ -753,7 +791,7 @@ class Lexicon:
                 continue
             agent = self._as_agent(word[cut:], head, head=True)
             head = self._as_plural(word[cut:], head, _PLURAL) if agent is head else agent
-            modifier = self._modifier(word[:cut], depth, loose, software)
+            modifier = self._elided(word, cut) or self._modifier(word[:cut], depth, loose, software)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).
             if modifier is not None and not (is_stopword(modifier.form, self.lang)
@@ -777,11 +815,12 @@ class Lexicon:
         marked = any(form in self.register.markers for spellings in forms for form in spellings)
         listed = all(sense is not None for sense in senses)
         if not marked and not (software and listed and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
-            return (*_parts(modifier, self.lang), *_parts(head, self.lang))
+            return (*_singular_modifier(_parts(modifier, self.lang)), *_parts(head, self.lang))
         parts: list[str] = []
         for position, ((_, found), sense) in enumerate(zip(pieces, senses)):
             prefix_last = sense is not None and sense.endswith("-") and position == 1  # no prefix is a head
-            parts.extend((_as_part(sense),) if sense and not prefix_last else _parts(found, self.lang))
+            own = (_as_part(sense),) if sense and not prefix_last else _parts(found, self.lang)
+            parts.extend(_singular_modifier(own) if position == 0 else own)
         # A prefix (under: sub-; forhånd: pre-) joins the part after it (sub-architecture).
         if len(parts) > 1 and parts[0].endswith("-"):
             parts[:2] = [parts[0] + parts[1]]
@@ -794,6 +833,14 @@ class Lexicon:
         servering-s, serving: not servere, servers)."""
         spelt = (found.form,) if found.via in ("word", "cognate") else ()
         return (piece, *(piece[:-len(link)] for link in _LINKS[1:] if piece.endswith(link)), *spelt)
+
+    def _elided(self, word: str, cut: int) -> WordGloss | None:
+        """A modifier listed with the third like consonant Swedish and Norwegian drop where parts meet (kontrol-linje:
+        kontroll, control; not kontra)."""
+        letter = word[cut]
+        whole = word[:cut] + letter
+        return self._entry(whole, "word") if self.lang in _ELIDING and word[cut - 1] == letter \
+            and letter not in VOWELS and whole in self.words else None
 
     def _particle_compound(self, word: str, loose: bool) -> WordGloss | None:
         """A compound of a short particle and a known word where English writes them as one word, the particle last
@@ -814,6 +861,11 @@ class Lexicon:
         # A part listed as written (referens-server) is itself, not a shorter word before a linking letter (referen-s).
         if part in self.words:
             return self._entry(part, "word")
+        # A modifier is a noun: a verb's -er form is the one who does it (bruger+tilpassede: user, not use).
+        if (lemma := self.lemmas.get(part)) in self.words and len(lemma) >= MIN_PART:
+            verb = self._entry(lemma, "lemma")
+            if (agent := self._as_agent(part, verb, head=True)) is not verb:
+                return agent
         # Swedish joins a noun in -a with -u or -o (programvaru-rörelsen, kvinno-): the noun is the modifier.
         if self.lang == "sv" and part.endswith(("u", "o")) and part[:-1] + "a" in self.words:
             return self._entry(part[:-1] + "a", "word")
@@ -905,6 +957,25 @@ def _plural(noun: str) -> str | None:
               else last + "es" if last.endswith(("x", "ch", "sh")) else last + "s")
     common = zipf(plural) >= max(_MIN_PLURAL_ZIPF, zipf(last) - _MAX_PLURAL_DROP)
     return f"{head} {plural}".lstrip() if common else None
+
+
+def _singular(noun: str) -> str | None:
+    """The English singular of a translation whose last word is a regular plural English uses (users -> user;
+    policies -> policy; not news, status or analysis), or None."""
+    head, _, last = noun.rpartition(" ")
+    if not last.isalpha() or not last.islower() or last.endswith(("ss", "us", "is", "ews", "ics")):
+        return None
+    for ending, replacement in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("s", "")):
+        if last.endswith(ending):
+            single = last[:-len(ending)] + replacement
+            return f"{head} {single}".lstrip() if len(single) > 2 and _plural(single) == last else None
+    return None
+
+
+def _singular_modifier(parts: tuple[str, ...]) -> tuple[str, ...]:
+    """A compound modifier's glosses with its last in the singular, as English compounds write it (gebruikers+
+    programma, kleuren+instelling: user program, colour setting)."""
+    return (*parts[:-1], _singular(parts[-1]) or parts[-1]) if parts else parts
 
 
 def _agent(verb: str, sure: bool = False) -> str | None:

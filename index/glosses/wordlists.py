@@ -82,6 +82,11 @@ class Register:
     senses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     markers: frozenset[str] = frozenset()
 
+    @functools.cached_property
+    def english(self) -> frozenset[str]:
+        """The one-word English terms its senses use (folder, directory, server)."""
+        return frozenset(s for senses in self.senses.values() for s in senses if s.isalpha() and s.islower())
+
 
 @functools.cache
 def computing_register(lang: str) -> Register:

@@ -520,6 +520,15 @@ def test_software_text_reads_common_words_in_the_computing_register(lex, catalog
         == _gloss_of(gloss_text("Om du vill, så kör vi.", "sv", "en", catalogue, lex), "vill")  # function words stay
 
 
+def test_software_text_reads_a_word_spelt_as_a_computing_term_english_uses_more_as_that_loan(lex, catalogue):
+    # Danish folder is a leaflet in prose; in software text the loan (its dictionary senses kept after it).
+    assert lookup_word("folder", "da", "en", catalogue, lex)[0].gloss == "leaflet"
+    alone = lookup_word("folder", "da", "en", catalogue, lex, software=True)[0]
+    assert alone.gloss == "folder" and "leaflet" in alone.senses
+    # A word its own language uses more keeps its own sense (Swedish handling: action, a document).
+    assert lookup_word("handling", "sv", "en", catalogue, lex, software=True)[0].gloss != "handling"
+
+
 def test_a_corpus_reads_as_software_text_where_a_fifth_of_its_passages_name_computing_terms(lex):
     manual = ["Partitionen monteras när systemet startar.", "Välj ett lösenord för kontot."]
     prose = ["Kunderna vill ha god service.", "Företaget växer snabbt i Norden.", "Lojalitet byggs över tid.",

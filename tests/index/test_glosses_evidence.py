@@ -271,6 +271,15 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("da", "inklusiv", "inclusive"),      # ... -iv English -ive
     ("no", "brukerstatistikk", "user statistics"),  # a listed part keeps its first sense, not a lookalike (statistic)
     ("sv", "konfigurationsalternativ", "configuration option"),  # ... (alternative)
+    ("sv", "stoppunkt", "stop point"),    # stopp+punkt: the third like consonant dropped where parts meet
+    ("sv", "kontrollampa", "control lamp"),  # ... (not kontroll+amper, control sharp)
+    ("sv", "lösningar", "solutions"),     # a plural the lemma list gives its noun: the English plural
+    ("nl", "verzekerings", "insurance"),  # a listed noun with a linking -s, not its verb's stem (insure)
+    ("nl", "onderhandelaars", "negotiators"),  # ... but an -aar noun's -s is its plural
+    ("nl", "gebruikersprogramma", "user program"),  # a compound's modifier is singular, as English writes it
+    ("da", "spillerstatistik", "player statistics"),  # ... a noun: a verb's -er form is its agent (not game)
+    ("sv", "makro", "macro"),             # a short loan respelt as a common English word
+    ("da", "makroerne", "macro"),         # ... and inflected
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
