@@ -228,10 +228,11 @@ def healthz() -> Response:
     kb = get_kb()
     stats = kb.stats()
     reasons = health.problems()
+    enabled = bool(current_app.config["KB"].admin_token)
     return jsonify(
         status="degraded" if reasons else "ok", reasons=reasons, version=stats["version"], embedder=stats["embedder"],
         documents=stats["documents"], chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),
-        writes_enabled=bool(current_app.config["KB"].admin_token), warnings=stats["warnings"],
+        writes_enabled=enabled, jobs_pending=writes.pending_jobs() if enabled else None, warnings=stats["warnings"],
     )
 
 

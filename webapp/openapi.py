@@ -247,7 +247,11 @@ SCHEMAS = {
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
         "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down", "runner_stalled"]}, "message": STR})),
         "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
-        "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"}, "warnings": STR_LIST,
+        "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"},
+        "jobs_pending": {"type": ["integer", "null"], "description": "writes queued or running (a backlog grows while "
+                                                                      "the runner is busy or down); null without "
+                                                                      "writes, or while the queue cannot be read"},
+        "warnings": STR_LIST,
     }),
 }
 

@@ -230,6 +230,15 @@ def job(job_id: str) -> Job:
     return found
 
 
+def pending_jobs() -> int | None:
+    """How many writes are queued or running, or None while the queue cannot be read (reads go on without it)."""
+    try:
+        return queue().pending_count()
+    except (KBError, OSError) as exc:
+        log.warning("job queue unreadable for /healthz: %s", exc)
+        return None
+
+
 def runner_is_alive() -> bool:
     """Whether a job runner serves this index directory now."""
     return runner_alive(_index_dir())

@@ -11,6 +11,8 @@ from index.errors import KBError, QueueFull
 
 UPLOAD, DELETE, CONCEPT, METADATA = "upload", "delete", "concept", "metadata"
 KINDS = (UPLOAD, DELETE, CONCEPT, METADATA)
+# Writes that take seconds, not minutes: they may run while an upload embeds (see `JobQueue.claim`).
+SHORT_KINDS = (DELETE, CONCEPT, METADATA)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
 PENDING = (QUEUED, RUNNING)
@@ -117,6 +119,16 @@ def followed(follows: Follows, job: Job, placeholder: str) -> tuple[str, tuple[s
     return where, args
 
 
+def claimable(short: bool, placeholder: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition (" AND ...") and arguments that narrow queued jobs to those `claim(short)` may take: with
+    `short`, a short write whose key follows no pending job (`in_order` names the job it follows)."""
+    if not short:
+        return "", ()
+    kinds, states = (", ".join(placeholder for _ in values) for values in (SHORT_KINDS, PENDING))
+    return (f" AND kind IN ({kinds}) AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state IN ({states})"
+            f" AND jobs.key LIKE {placeholder} || p.id)"), (*SHORT_KINDS, *PENDING, "%" + AFTER)
+
+
 def in_order(job: Job, latest: Job | None) -> Job | None:
     """`job` keyed to run behind `latest`, the newest pending write it must follow; None when `latest` is this very
     write (a client's retry, to merge with). Merged with an older identical write, it would run ahead of the
@@ -174,8 +186,10 @@ class JobQueue(Protocol):
         """Ids of queued and running jobs."""
         ...
 
-    def claim(self) -> Job | None:
-        """Mark the oldest queued job running (one more attempt) and return it; None when none waits."""
+    def claim(self, short: bool = False) -> Job | None:
+        """Mark the oldest queued job running (one more attempt) and return it; None when none waits. With `short`,
+        the oldest queued short write (`SHORT_KINDS`) that follows no pending job: one that may run while an upload
+        embeds, ahead of it and of the uploads queued behind it, none of which it depends on."""
         ...
 
     def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:

@@ -13,7 +13,8 @@ from typing import Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, followed, full, in_order, narrowed
+from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, claimable, followed, full,
+                   in_order, narrowed)
 
 MIGRATIONS = [
     f"""
@@ -163,14 +164,16 @@ class PostgresQueue:
         return {r["id"] for r in self.db.connection().execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
 
     @reported_unavailable
-    def claim(self) -> Job | None:
-        """Mark the oldest queued job running and return it; rows another claimer holds are skipped."""
+    def claim(self, short: bool = False) -> Job | None:
+        """Mark the oldest queued job (with `short`, short write following no pending job) running and return it;
+        rows another claimer holds are skipped."""
         self._own()
+        where, args = claimable(short, "%s")
         row = self.db.connection().execute(
             f"UPDATE jobs SET state = %s, stage = 'preparing', attempts = attempts + 1, started = %s,"
             f" error_code = NULL, error_message = NULL"
-            f" WHERE id = (SELECT id FROM jobs WHERE state = %s ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {', '.join(_COLUMNS)}", (RUNNING, time.time(), QUEUED)).fetchone()
+            f" WHERE id = (SELECT id FROM jobs WHERE state = %s{where} ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            f" RETURNING {', '.join(_COLUMNS)}", (RUNNING, time.time(), QUEUED, *args)).fetchone()
         return _job(row)
 
     @reported_unavailable

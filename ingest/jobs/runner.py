@@ -49,6 +49,10 @@ BUSY_BACKOFF_S = 1.0
 # meanwhile: the cause may lie outside the job and pass (what a killed writer left, a resource run short), while
 # a job that fails this way every time costs only a few more runs.
 UNEXPECTED_ATTEMPTS = 3
+# While an upload embeds, the runner looks for short writes this often and runs at most this many at a time: a
+# trainer's edit waits seconds, not the upload's minutes, and a stream of edits still lets the upload go on.
+SHORT_EVERY_S = 1.0
+SHORT_PER_PAUSE = 20
 # While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 5.0
@@ -115,20 +119,25 @@ def _outage(exc: BaseException) -> bool:
 
 
 class Runner:
-    """Runs the jobs of one index directory, one at a time, in the order they were queued."""
+    """Runs the jobs of one index directory, one at a time, in the order they were queued; while an upload embeds
+    (holding no lock), the short writes queued meanwhile that wait for nothing pending run between its batches."""
 
     def __init__(self, config: Config, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
                  poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0,
                  sweep_every_s: float = SWEEP_EVERY_S) -> None:
         self.index_dir = config.index_dir
         self.queue = open_queue(config)
-        self.context = Context(config, jobs_dir(self.index_dir), engine, chunking, lock_timeout)
+        self.context = Context(config, jobs_dir(self.index_dir), engine, chunking, lock_timeout,
+                               meanwhile=self.run_short_writes)
         self.poll_s = poll_s
         self.sweep_every_s = sweep_every_s
         self.max_attempts = max_attempts
         self.stopping = False
         self._in_job = False
-        self._unrecorded: Job | None = None  # claimed, its end not recorded yet: requeued after an outage
+        # Claimed, their ends not recorded yet (a short write run while an upload embeds, on top of the upload):
+        # requeued after an outage.
+        self._unrecorded: list[Job] = []
+        self._short_checked = 0.0  # when `run_short_writes` last looked for a short write
         self._wake: tuple[int, int] | None = None  # while serving, a pipe `stop()` writes to: a pause ends at once
 
     def stop(self, *_: object) -> None:
@@ -194,10 +203,9 @@ class Runner:
         delay, failing = RETRY_FIRST_S, False
         while not self.stopping:
             try:
-                if self._unrecorded is not None:
-                    self.queue.requeue(self._unrecorded.id, count_attempt=False)
-                    log.info("job %s back in the queue after the outage", self._unrecorded.id)
-                    self._unrecorded = None
+                while self._unrecorded:
+                    self.queue.requeue(self._unrecorded[-1].id, count_attempt=False)
+                    log.info("job %s back in the queue after the outage", self._unrecorded.pop().id)
                 result = step()
             except Exception as exc:
                 if not _outage(exc):
@@ -245,12 +253,12 @@ class Runner:
             ran += 1
         return ran
 
-    def run_next(self) -> Job | None:
-        """Claim and run the oldest queued job; None when none waits."""
-        job = self.queue.claim()
+    def run_next(self, short: bool = False) -> Job | None:
+        """Claim and run the oldest queued job (`short`: short write, see `JobQueue.claim`); None when none waits."""
+        job = self.queue.claim(short)
         if job is None:
             return None
-        self._unrecorded = job
+        self._unrecorded.append(job)
         started = time.perf_counter()
         try:
             self._in_job = True
@@ -287,8 +295,26 @@ class Runner:
             log.info("job %s %s %r done in %.1fs: version %s, doc %s%s", job.id, job.kind, job.file_name,
                      time.perf_counter() - started, outcome.version, outcome.doc_id,
                      " (duplicate)" if outcome.duplicate else "")
-        self._unrecorded = None
+        self._unrecorded.remove(job)
         return job
+
+    def run_short_writes(self) -> None:
+        """Run the short writes (edits, deletions, concept changes) queued that wait for no pending job: called by
+        a long upload between its embedding batches, where it holds no lock, at most every `SHORT_EVERY_S`."""
+        if self.stopping or len(self._unrecorded) != 1 or time.monotonic() - self._short_checked < SHORT_EVERY_S:
+            return  # not from within a short write, nor outside a job
+        # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
+        self._in_job = False
+        ran: set[str] = set()
+        try:
+            for _ in range(SHORT_PER_PAUSE):
+                job = None if self.stopping else self.run_next(short=True)
+                if job is None or job.id in ran:  # none waits, or one went back to wait (another writer's lock)
+                    break
+                ran.add(job.id)
+        finally:
+            self._short_checked = time.monotonic()
+            self._in_job = not self.stopping  # back in the upload, which `stop()` interrupts as before
 
     def _failed(self, job: Job, code: str, message: str) -> None:
         self.queue.fail(job.id, code, message)

@@ -11,7 +11,8 @@ from typing import Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, followed, full, in_order, narrowed
+from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, claimable, followed, full, in_order,
+                   narrowed)
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -177,10 +178,12 @@ class SqliteQueue:
         with self._connect() as conn:
             return {r[0] for r in conn.execute(f"SELECT id FROM jobs WHERE {_PENDING}")}
 
-    def claim(self) -> Job | None:
-        """Mark the oldest queued job running and return it."""
+    def claim(self, short: bool = False) -> Job | None:
+        """Mark the oldest queued job (with `short`, short write following no pending job) running and return it."""
+        where, args = claimable(short, "?")
         with self._transaction() as conn:
-            row = conn.execute("SELECT id FROM jobs WHERE state = ? ORDER BY seq LIMIT 1", (QUEUED,)).fetchone()
+            row = conn.execute(f"SELECT id FROM jobs WHERE state = ?{where} ORDER BY seq LIMIT 1",
+                               (QUEUED, *args)).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE jobs SET state = ?, stage = 'preparing', attempts = attempts + 1, started = ?,"

@@ -50,6 +50,8 @@ class Context:
     engine: IngestEngine
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
+    # Called where a long job holds no lock: the runner runs the short writes queued meanwhile (see Runner).
+    meanwhile: Callable[[], None] = lambda: None
 
     @property
     def index_dir(self) -> Path:
@@ -110,13 +112,13 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             return indexed
         known = writer.cached_vectors(text_hash(c.text) for c in item.chunks)
     # Embedded without the writer lock: an upload that embeds for many minutes keeps no other writer (a command-line
-    # ingest, gc, verify's check of the uploads) waiting. What an earlier run of this job embedded before it was
+    # ingest, gc, verify's check of the uploads, the short writes queued behind it) waiting. What an earlier run of this job embedded before it was
     # stopped is not embedded again.
     report("embedding", 0, total)
     checkpoint = Checkpoint(spool.kept_vectors(ctx.jobs_dir, job, settings.embedder),
                             partial(spool.keep_vectors, ctx.jobs_dir, job, settings.embedder), spool.KEEP_EVERY)
     (vectors,), _, _, _ = embed_new([item], known, settings.embedder, engine=ctx.engine, checkpoint=checkpoint,
-                                    on_progress=lambda done, all_: report("embedding", done, all_))
+                                    on_progress=lambda done, all_: (report("embedding", done, all_), ctx.meanwhile()))
     report("waiting", total, total)
     with ctx.store().writer(settings, lock_timeout=ctx.lock_timeout) as writer:
         if (indexed := _indexed_meanwhile(writer, job, ctx, item, source, data)) is not None:

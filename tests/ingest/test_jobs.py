@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 QUEUES = {"sqlite": SqliteQueue, "postgres": PostgresQueue}
 NOTE = ("Kundelojalitet i praksis\n\nEn lojal kunde kommer tilbake fordi opplevelsen er god, ikke fordi det er "
         "vanskelig å bytte leverandør. Quorvexian tillit bygges over tid.\n").encode("utf-8")
+CONCEPT_BODY = {"id": "porter-five-forces", "labels": {"en": "Five forces", "sv": "Fem krafter"},
+                "definitions": {"en": "Porter's model of the five forces of competition in an industry."}}
 
 
 def a_job(kind: str = UPLOAD, key: str | None = None) -> Job:
@@ -133,6 +135,26 @@ def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
     one, _ = submit_metadata(queue, "d1", edit)
     submit_metadata(queue, "d1", {"title": "Other"})
     assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
+
+
+def test_a_short_write_is_claimed_ahead_of_uploads_only_where_it_follows_no_pending_job(queue, tmp_path):
+    # While an upload embeds, the runner takes short writes that wait for nothing pending (see Runner).
+    upload, _ = submit_upload(queue, tmp_path, NOTE, check_upload(NOTE, "note.txt"))
+    later_upload = a_job()
+    queue.submit(later_upload)
+    own_edit, _ = submit_metadata(queue, upload.doc_id, {"title": "T"})  # follows the upload
+    other_edit, _ = submit_metadata(queue, "d2", {"title": "Other"})
+    deletion, _ = submit_delete(queue, "d3")
+    first_change, _ = submit_concept_change(queue, ConceptChange("replace", "x", {"id": "x"}))
+    second_change, _ = submit_concept_change(queue, ConceptChange("remove", "x"))  # follows the first
+    assert queue.claim().id == upload.id
+    assert [queue.claim(short=True).id for _ in range(3)] == [other_edit.id, deletion.id, first_change.id]
+    assert queue.claim(short=True) is None  # the second change waits for the first, the edit for its upload
+    queue.finish(first_change.id, "v2", None)
+    assert queue.claim(short=True).id == second_change.id and queue.claim(short=True) is None
+    queue.finish(upload.id, "v3", upload.doc_id)
+    assert queue.claim(short=True).id == own_edit.id
+    assert queue.claim(short=True) is None and queue.claim().id == later_upload.id  # never an upload
 
 
 def test_a_repeated_metadata_edit_merges_only_while_it_is_the_documents_newest_pending_write(queue, tmp_path):
@@ -395,6 +417,41 @@ def test_an_upload_embeds_without_holding_the_writer_lock(runner, index_copy, mo
         open_queue(config_for(index_copy)).get(job.id).doc_id
 
 
+def test_short_writes_queued_while_an_upload_embeds_run_before_it_ends_and_every_write_is_read_back(
+        runner, index_copy, monkeypatch):
+    # Found by an attack: a 10 MB upload kept a trainer's metadata edit and concept change queued for 40 minutes.
+    queue, engine, real = open_queue(config_for(index_copy)), runner.context.engine, runner.context.engine.embed
+    kb = KnowledgeBase(config_for(index_copy))
+    edited, deleted = (d["doc_id"] for d in kb.documents()[:2])
+    meanwhile: list[Job] = []
+
+    def embed_while_clients_write(texts, embedder, progress=None):
+        if not meanwhile:  # clients write while the upload embeds
+            upload = queue.get(next(iter(queue.pending_ids())))
+            meanwhile.extend([submit_metadata(queue, edited, {"title": "Edited meanwhile"})[0],
+                              submit_delete(queue, deleted)[0],
+                              submit_concept_change(queue, ConceptChange("add", "porter-five-forces", CONCEPT_BODY))[0],
+                              submit_metadata(queue, upload.doc_id, {"title": "The upload, edited"})[0]])
+        return real(texts, embedder, progress)
+
+    monkeypatch.setattr(engine, "embed", embed_while_clients_write)
+    monkeypatch.setattr(runner_module, "SHORT_EVERY_S", 0.0)
+    job = submit(index_copy, NOTE, "note.txt")
+    assert runner.run_next().id == job.id
+    upload = queue.get(job.id)
+    *short, own_edit = (queue.get(j.id) for j in meanwhile)
+    assert upload.state == DONE and all(j.state == DONE and j.finished < upload.finished for j in short)
+    assert own_edit.state == QUEUED  # it follows the upload: it runs after it, never ahead
+    assert runner.drain() == 1 and queue.get(own_edit.id).state == DONE
+    # Every write is read back from the version served last: none undid another.
+    kb = KnowledgeBase(config_for(index_copy))
+    titles = {d["doc_id"]: d["title"] for d in kb.documents()}
+    assert titles[edited] == "Edited meanwhile" and deleted not in titles
+    assert titles[upload.doc_id] == "The upload, edited"
+    assert kb.search("Quorvexian tillit", k=1).results[0].doc_id == upload.doc_id
+    assert kb.concept("porter-five-forces")["labels"]["en"] == "Five forces"
+
+
 def test_vectors_that_cannot_be_kept_do_not_stop_the_upload(runner, index_copy, monkeypatch):
     import errno
 
@@ -475,7 +532,8 @@ def test_stop_ends_a_runners_wait_at_once(runner, index_copy, monkeypatch, wait)
     # Waits of a minute: a stop that slept them out would fail the join below.
     if wait == "outage":
         monkeypatch.setattr(runner_module, "RETRY_FIRST_S", 60.0)
-        monkeypatch.setattr(runner.queue, "claim", lambda: (_ for _ in ()).throw(InsufficientStorage("disk full")))
+        monkeypatch.setattr(runner.queue, "claim",
+                            lambda short=False: (_ for _ in ()).throw(InsufficientStorage("disk full")))
     else:
         monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 60.0)
         monkeypatch.setitem(runner_module.TASKS, UPLOAD, lambda job, context, report: 1 / 0)

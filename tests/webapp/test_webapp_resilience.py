@@ -130,7 +130,8 @@ def test_health_degrades_with_its_reasons_and_writes_are_refused_while_the_disk_
     form, content_type = multipart({}, {"file": ("floor.txt", note("qxfloor"))})
     accepted = client.post("/api/documents", data=form, content_type=content_type, headers=AUTH)
     assert accepted.status_code == 202, accepted.get_json()  # a stopped runner refuses nothing: the job waits
-    assert [r["code"] for r in client.get("/healthz").get_json()["reasons"]] == ["runner_down"]
+    health = client.get("/healthz").get_json()
+    assert [r["code"] for r in health["reasons"]] == ["runner_down"] and health["jobs_pending"] == 1  # a backlog
 
 
 def test_healthz_says_when_the_runner_holding_its_lock_gives_no_sign_of_life(index_copy):
