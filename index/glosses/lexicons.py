@@ -2,6 +2,7 @@
 once per process and cached on disk."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -12,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..files import exclusive_lock
 from .freedict import Dictionary, DictionaryError
 from .lexicon import ENGLISH, Lexicon
 from .senses import build_english, build_lexicon
@@ -20,6 +22,7 @@ from .wordlists import common_word_senses, computing_register, function_word_sen
 log = logging.getLogger(__name__)
 
 _FORMAT = 27
+BUILD_WAIT_S = 600.0  # the longest build (the German lexicon) takes about a minute on a busy 2-core machine
 # Per passage language, the dictionaries to read, most trusted first; those not installed are skipped.
 # Norwegian has no FreeDict nor-eng, so eng-nor is read backwards; Danish spelling is close enough to Bokmål to
 # fill its gaps. Swedish, whose swe-eng has only 5,000 words, is read through swe-nor into eng-nor (företag ->
@@ -146,24 +149,47 @@ def _cached(path: Path | None, what: str, build, dump, load, *extra):
 
     The cache is marshal, not JSON: it keeps tuples and strings shared within a table as they were (see
     `Lexicon.to_data`), loads twice as fast (German: 0.6 s against 1.3 s), and builds nothing but data (no code
-    runs, unlike pickle)."""
-    if path is not None:
-        try:
-            return load(marshal.loads(path.read_bytes()), *extra)
-        except FileNotFoundError:
-            pass
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-            log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
-    # Seconds to a minute per language, once per machine (the cache folder is shared): say so while it runs.
-    where = f"cached in {path.parent}" if path is not None else "not cached"
+    runs, unlike pickle). Processes that miss the same cache at once (a first `make run`: web workers, the job
+    runner) build it once: the others wait for it, up to `BUILD_WAIT_S`."""
+    if path is None:
+        return load(_built(what, build, dump, "not cached"), *extra)
+    if (found := _read(path, load, extra)) is not _MISSING:
+        return found
+    waiting = contextlib.ExitStack()
+    try:
+        waiting.enter_context(exclusive_lock(path.with_name(path.name + ".lock"), BUILD_WAIT_S, lambda: TimeoutError(
+            f"another process has been building it for {BUILD_WAIT_S:.0f} s")))
+    except (TimeoutError, OSError) as exc:  # a read-only cache folder, a build that outlasts the wait: build here
+        log.warning("building %s without waiting for another process's build: %s", what, exc)
+    with waiting:
+        if (found := _read(path, load, extra)) is not _MISSING:  # another process built it meanwhile
+            return found
+        data = _built(what, build, dump, f"cached in {path.parent}")
+        _write_cache(path, marshal.dumps(data))
+    return load(data, *extra)
+
+
+_MISSING = object()
+
+
+def _read(path: Path, load, extra: tuple):
+    """What the cache at `path` holds, loaded; `_MISSING` when it is not there or unreadable (rebuilt then)."""
+    try:
+        return load(marshal.loads(path.read_bytes()), *extra)
+    except FileNotFoundError:
+        return _MISSING
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
+        return _MISSING
+
+
+def _built(what: str, build, dump, where: str):
+    """`dump(build())`, saying so: seconds to a minute per language, once per machine (the cache folder is shared)."""
     log.info("building %s (once; %s)...", what, where)
     started = time.monotonic()
     value = build()
     log.info("built %s in %.1f s", what, time.monotonic() - started)
-    data = dump(value)
-    if path is not None:
-        _write_cache(path, marshal.dumps(data))
-    return load(data, *extra)
+    return dump(value)
 
 
 def _write_cache(path: Path, data: bytes) -> None:

@@ -10,6 +10,8 @@ import gzip
 import logging
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,8 @@ from index.glosses.freedict import entries, forward, senses, translations
 from index.glosses.wordclass import WordClasses
 from index.service import KnowledgeBase
 from tests.configs import config_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DICTIONARIES = ("swe-eng", "nld-eng", "dan-eng", "deu-eng", "eng-nor")
 
@@ -266,6 +270,25 @@ def test_one_cache_folder_serves_every_dictionary_folder_and_says_when_it_builds
         assert Lexicons(tmp_path / folder, cache).get("sv").lookup("kund") is not None
     assert len(list(cache.glob("glosses-sv-*.marshal"))) == 2
     assert sum("building the sv gloss lexicon" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_processes_missing_the_same_cache_at_once_build_it_once(tmp_path):
+    # A first `make run` starts web workers and the job runner together: each built every lexicon for itself.
+    dict_dir, cache = tmp_path / "dicts", tmp_path / "cache"
+    dict_dir.mkdir()
+    for suffix in (".index", ".dict.dz"):
+        shutil.copy(DEFAULT_DICT_DIR / f"freedict-swe-eng{suffix}", dict_dir)
+    script = ("import logging, sys; from index.glosses.lexicons import Lexicons; logging.basicConfig(level=logging.INFO);"
+              f" print(Lexicons({str(dict_dir)!r}, {str(cache)!r}).get('sv').lookup('kund').gloss)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert all(run.returncode == 0 for run in runs), outputs
+    assert len({out.strip() for out, _ in outputs}) == 1  # both read the same lexicon
+    logs = "".join(err for _, err in outputs)
+    assert logs.count("building the sv gloss lexicon") == 1, logs
+    assert len(list(cache.glob("glosses-sv-*.marshal"))) == 1
 
 
 def test_unreadable_cache_is_rebuilt(tmp_path):
