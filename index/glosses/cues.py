@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .english import commonest, zipf
+from .stopwords import is_stopword
 from .lexicon import Lexicon, WordGloss, past_form
 from .wordclass import WordClasses
 
@@ -33,6 +34,14 @@ _VERB_BEFORE = {
     "no": {"å", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi", "dere"},
     "da": {"at", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi"},
     "nl": {"te", "kan", "kunnen", "wil", "moet", "moeten", "zal", "zullen", "ik", "jij", "hij", "zij", "wij", "men"},
+}
+# Of those, the infinitive markers and modal verbs: a verb after them is an infinitive, so a word that does not end
+# as one is no verb there (Danish at is also that: at guiden starter, that the wizard starts).
+_INFINITIVE_BEFORE = {
+    "sv": {"att", "ska", "skall", "kan", "kunde", "vill", "måste", "bör", "får"},
+    "no": {"å", "skal", "kan", "kunne", "vil", "ville", "må", "bør"},
+    "da": {"at", "skal", "kan", "kunne", "vil", "ville", "må", "bør"},
+    "nl": {"te", "kan", "kunnen", "wil", "moet", "moeten", "zal", "zullen"},
 }
 # Determiners, after which an adjective takes its weak or plural ending (de oude economie, den store endringen),
 # and that ending per language.
@@ -88,7 +97,7 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
         return _as_adverb(entry)
     if (graded := _as_degree(word.casefold(), entry, lexicon, classes)) is not None:
         return graded
-    wanted, base = _cue(word, lexicon, before)
+    wanted, base = _cue(word, lexicon, before, after)
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
     # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it), and for a
@@ -140,10 +149,12 @@ def _english_degree(adjective: str, superlative: bool) -> str:
     return commonest(candidates, _MIN_DEGREE_ZIPF) or f"{'most' if superlative else 'more'} {adjective}"
 
 
-def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | None]:
+def _cue(word: str, lexicon: Lexicon, before: str, after: str = "") -> tuple[str | None, str | None]:
     """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbour (`before`, the text
-    just before it) and else its form; and the listed form the word inflects where the cue rests on it."""
+    just before it; `after`, the text just after) and else its form; and the listed form the word inflects where
+    the cue rests on it."""
     key = word.casefold()
+    infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
     previous = _PREVIOUS.search(before[-40:])
     if previous is not None:
         neighbour = previous.group(1).casefold()
@@ -151,11 +162,12 @@ def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | No
             return ADJECTIVE, lemma
         if neighbour in _PLURAL_BEFORE.get(lexicon.lang, ()) and (singular := _plural_of(key, lexicon)):
             return NOUN, singular
-        if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()):
+        # An article's noun may come a word later: a word between is its adjective (en rät linje: a straight line).
+        if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()) and not _content_word_next(after, lexicon):
             return NOUN, None
-        if neighbour in _VERB_BEFORE.get(lexicon.lang, ()):
+        if neighbour in _VERB_BEFORE.get(lexicon.lang, ()) and (
+                neighbour not in _INFINITIVE_BEFORE.get(lexicon.lang, ()) or key.endswith(infinitive)):
             return VERB, None
-    infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
     lemma = lexicon.lemmas.get(key)
     # A present participle (rung-ande, folg-ende) is read as an adjective, though it ends like a past (-de).
     if endings and lemma and lemma != key and lemma.endswith(infinitive) and key.endswith(endings) \
@@ -166,6 +178,13 @@ def _cue(word: str, lexicon: Lexicon, before: str) -> tuple[str | None, str | No
             and (lemma := _inflected_adjective(key, lexicon)):
         return ADJECTIVE, lemma
     return None, None
+
+
+def _content_word_next(after: str, lexicon: Lexicon) -> bool:
+    """Whether the text right after a word, in the same clause, begins with a word that is no function word."""
+    following = _NEXT.match(after[:40])
+    return following is not None and not is_stopword(following.group(1).casefold(), lexicon.lang) \
+        and following.group(1).casefold() not in lexicon.function_words
 
 
 def _inflected_adjective(word: str, lexicon: Lexicon) -> str | None:

@@ -86,6 +86,16 @@ def test_part_of_speech_from_form_and_neighbour_chooses_the_sense(lex, catalogue
     assert sense in first(gloss_text(text, "sv", "en", catalogue, lex), word).split(", ")
 
 
+@pytest.mark.parametrize("lang, text, word, sense", [
+    ("sv", "Den går som en rät linje.", "rät", "straight"),  # an article's noun comes a word later: an adjective
+    ("sv", "Hon sjöng en visa, sedan gick hon.", "visa", "song"),  # ... not where the clause ends
+    ("da", "Hun sørger for at guiden er klar.", "guiden", "wizard"),  # at is that here: a noun's form, no infinitive
+])
+def test_a_neighbour_cues_a_class_only_where_the_word_can_be_of_it_there(lex, catalogue, lang, text, word, sense):
+    # Software text: the computing register's noun (wizard) comes first; a verb cue would move a verb sense up (go).
+    assert sense in first(gloss_text(text, lang, "en", catalogue, lex, software=True), word).split(", ")
+
+
 def test_a_verb_sense_eng_nor_tags_as_a_noun_only_stays_first_after_a_verb_cue(lex, catalogue):
     # Vi erbjuder: a verb; eng-nor tags offer as a noun only, but English says offered: not "serve".
     assert "offer" in first(gloss_text("Vi erbjuder kurser.", "sv", "en", catalogue, lex), "erbjuder").split(", ")
