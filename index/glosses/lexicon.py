@@ -124,14 +124,16 @@ _PLURAL = {"sv": ("arna", "orna", "erna", "ar", "or", "er", "na"), "no": ("ene",
 # Definite plural endings and their genitives (författar-nas: the authors').
 _DEFINITE_PLURAL = {"sv": ("arnas", "ornas", "ernas", "nas", "arna", "orna", "erna", "na"), "no": ("enes", "ene"),
                     "da": ("ernes", "enes", "rnes", "erne", "ene", "rne")}
+# The definite plural of a noun in -er, which takes no plural ending of its own (lærer-ne, plassholder-ne).
+_ER_PLURAL = {"no": ("ne",), "da": ("ne",)}
 # The definite article's endings on a singular noun (kund-en, hus-et, side-n).
 _DEFINITE = {"sv": ("en", "et", "n"), "no": ("en", "et", "n"), "da": ("en", "et", "n")}
 # Plural endings only a noun in -e takes (äpple-na, lärar-na; Danish udgave-rne), found as a word of the language:
 # after a verb, -na is a participle's (erbjud-na; utskrive-na, read by a Norwegian verb).
 _E_PLURAL = {"da": ("rnes", "rne")}
-# Indefinite plural endings a noun adds to its dictionary form as written (mulighed-er, gebruiker-s), where the lemma
-# list names that form: no verb's form is its infinitive plus one of these.
-_LEMMA_PLURAL = {"sv": ("ar", "or", "er"), "no": ("er",), "da": ("er",), "nl": ("en", "s")}
+# Plural endings a noun adds to its dictionary form as written (mulighed-er, gebruiker-s; the definite -ne of a noun
+# in -e or -er: kunde-ne, lærer-ne), where the lemma list names that form: no verb's form is its infinitive plus one.
+_LEMMA_PLURAL = {"sv": ("ar", "or", "er"), "no": ("er", "ne"), "da": ("er", "ne"), "nl": ("en", "s")}
 # Languages whose words meet without a third like consonant (kontroll+linje: kontrollinje).
 _ELIDING = ("sv", "no")
 # Languages whose -s is never a passive's, only a genitive's, plural's or linking letter (berekening-s).
@@ -226,7 +228,7 @@ class Lexicon:
             return self._direct(key)
         if (listed := self._word_list_entry(key)) is not None:
             return listed
-        found = (self._direct(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
+        found = (self._direct(key) or self._common_inflected(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
                  or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
                  or self._negated(key) or self._linked(key) or self._stemmed(key) or self._inflected(key)
                  or self._genitive(key)
@@ -444,6 +446,29 @@ class Lexicon:
             return None
         entry = self._word_list_entry(word)
         return entry if entry is not None and entry.via == "common" else None
+
+    def _common_inflected(self, word: str) -> WordGloss | None:
+        """A noun the list of common words gives, with a plural or definite ending (plassholder-ne: placeholders;
+        kontrollinje-n: the control line), glossed in the English number."""
+        endings = sorted(((e, plural, table) for plural, table in ((True, _DEFINITE_PLURAL), (True, _PLURAL),
+                                                                     (True, _ER_PLURAL), (False, _DEFINITE))
+                          for e in table.get(self.lang, ())), key=lambda x: len(x[0]))
+        for ending, plural, table in endings:  # the longest base first: udgave-rne, not udgav-erne (published)
+            cut = word[:len(word) - len(ending)]
+            # A noun's last -e may give way to a plural ending (platshållar-na: platshållare), or its unstressed -e-
+            # (tidsstempl-ene: tidsstempel); a base the lemma list gives another lemma is a verb's or an adjective's
+            # form, not a noun.
+            base = next((b for b in ((cut, cut + "e", cut[:-1] + "e" + cut[-1:]) if plural else (cut,))
+                         if b in self.common_words and self.lemmas.get(b, b) == b), "")
+            if not word.endswith(ending) or len(base) < MIN_PART or table is _ER_PLURAL and not base.endswith("er"):
+                continue
+            entry = self._common(base)
+            if entry is None or " " in entry.gloss and plural:
+                continue
+            shown = [_plural(t) for t in entry.gloss.split(", ")] if plural else []
+            return WordGloss(entry.form, ", ".join(p for p in shown if p) or entry.gloss, entry.source, "inflection",
+                             entry.senses)
+        return None
 
     def _known(self, word: str) -> WordGloss | None:
         return self._direct(word) or self._stemmed(word)

@@ -288,8 +288,12 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     ("nl", "onderhandelaars", "negotiators"),  # ... but an -aar noun's -s is its plural
     ("nl", "gebruikersprogramma", "user program"),  # a compound's modifier is singular, as English writes it
     ("da", "spillerstatistik", "player statistics"),  # ... a noun: a verb's -er form is its agent (not game)
+    ("no", "arbeidsflytene", "workflow"),  # a common-word list's noun, inflected (not arbeid+flyt-ene)
+    ("sv", "arbetsflödena", "workflow"),  # ... its last -e giving way to the ending
+    ("no", "tidsstemplene", "timestamp"),  # ... its unstressed -e- dropped (tidsstempel)
+    ("no", "brukerne", "users"),          # a noun in -er with the definite plural -ne: the English plural
     ("sv", "makro", "macro"),             # a short loan respelt as a common English word
-    ("da", "makroerne", "macro"),         # ... and inflected
+    ("da", "makroerne", "macros"),        # ... and inflected
 ])
 def test_past_forms_loans_genitives_and_negations_are_found(lex, lang, word, sense):
     found = lex.get(lang).lookup(word)
