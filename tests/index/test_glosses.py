@@ -303,6 +303,14 @@ def test_unreadable_cache_is_rebuilt(tmp_path):
     assert Lexicons(dict_dir, cache).get("sv").lookup("kund") is not None
 
 
+def test_an_english_word_eng_nor_lacks_is_an_adjective_where_its_ending_marks_one(lex):
+    classes = WordClasses(lex)
+    assert classes.tags("specific") == {"adj"} and classes.tags("music") == {"n"}  # listed: as eng-nor tags it
+    assert classes.tags("kubernetes") == set()  # no ending says anything
+    # A compound is of its head's class: architecture-specific is no concept a trainer would list.
+    assert classes.classify("architectuurspecifiek", "nl") == "other"
+
+
 def test_words_english_writes_as_capitalised_adjectives_are_names_not_concepts(lex):
     # Languages and peoples (what a translators' page lists) are no concepts of a subject; other words keep their class.
     classes = WordClasses(lex)
