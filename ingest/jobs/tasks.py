@@ -112,8 +112,8 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             return indexed
         known = writer.cached_vectors(text_hash(c.text) for c in item.chunks)
     # Embedded without the writer lock: an upload that embeds for many minutes keeps no other writer (a command-line
-    # ingest, gc, verify's check of the uploads, the short writes queued behind it) waiting. What an earlier run of this job embedded before it was
-    # stopped is not embedded again.
+    # ingest, gc, verify's check of the uploads, the short writes queued behind it) waiting. What an earlier run of
+    # this job embedded before it was stopped is not embedded again.
     report("embedding", 0, total)
     checkpoint = Checkpoint(spool.kept_vectors(ctx.jobs_dir, job, settings.embedder),
                             partial(spool.keep_vectors, ctx.jobs_dir, job, settings.embedder), spool.KEEP_EVERY)
