@@ -9,6 +9,7 @@ database or a full disk never stops it: it waits with backoff and resumes where 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import logging
@@ -119,8 +120,9 @@ def _outage(exc: BaseException) -> bool:
 
 
 class Runner:
-    """Runs the jobs of one index directory, one at a time, in the order they were queued; while an upload embeds
-    (holding no lock), the short writes queued meanwhile that wait for nothing pending run between its batches."""
+    """Runs the jobs of one index directory, one at a time, in the order they were queued; while an upload prepares
+    and embeds (holding no lock), the short writes queued meanwhile that wait for nothing pending run between its
+    steps."""
 
     def __init__(self, config: Config, engine: IngestEngine, chunking: ChunkingConfig = ChunkingConfig(),
                  poll_s: float = POLL_S, max_attempts: int = MAX_ATTEMPTS, lock_timeout: float = 5.0,
@@ -263,16 +265,19 @@ class Runner:
         try:
             self._in_job = True
             try:
-                outcome = self._run(job)
+                # A short write run inside an upload never waits for another writer's lock: the upload would wait.
+                outcome = self._run(job, dataclasses.replace(self.context, lock_timeout=0.0) if short else self.context)
             finally:
                 self._in_job = False
         except Stopped:
             self.queue.requeue(job.id, count_attempt=False)
             log.info("job %s back in the queue: the runner is stopping", job.id)
         except IndexBusy:
-            # Another writer (a command-line ingest) holds the index: wait for it, this is no failure.
+            # Another writer (a command-line ingest) holds the index: wait for it, this is no failure (a short write
+            # waits in the queue, not in the upload it runs inside).
             self.queue.requeue(job.id, count_attempt=False)
-            self._pause(BUSY_BACKOFF_S)
+            if not short:
+                self._pause(BUSY_BACKOFF_S)
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
             if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
                 raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
@@ -300,7 +305,8 @@ class Runner:
 
     def run_short_writes(self) -> None:
         """Run the short writes (edits, deletions, concept changes) queued that wait for no pending job: called by
-        a long upload between its embedding batches, where it holds no lock, at most every `SHORT_EVERY_S`."""
+        a long upload as it prepares and embeds, holding no lock, at most every `SHORT_EVERY_S`. A short write finding
+        another writer's lock goes back to the queue at once, for the next look."""
         if self.stopping or len(self._unrecorded) != 1 or time.monotonic() - self._short_checked < SHORT_EVERY_S:
             return  # not from within a short write, nor outside a job
         # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
@@ -322,7 +328,7 @@ class Runner:
             spool.remove(self.context.jobs_dir, job)
         log.warning("job %s %s %r failed: %s", job.id, job.kind, job.file_name, message)
 
-    def _run(self, job: Job) -> Outcome:
+    def _run(self, job: Job, context: Context) -> Outcome:
         task = TASKS.get(job.kind)
         if task is None:
             raise KBError(f"unknown job kind {job.kind!r}")
@@ -336,7 +342,7 @@ class Runner:
                 last[:] = [now, stage]
                 self.queue.progress(job.id, stage, done, total)
 
-        return task(job, self.context, report)
+        return task(job, context, report)
 
 
 @contextlib.contextmanager

@@ -50,7 +50,8 @@ class Context:
     engine: IngestEngine
     chunking: ChunkingConfig = ChunkingConfig()
     lock_timeout: float = 5.0
-    # Called where a long job holds no lock: the runner runs the short writes queued meanwhile (see Runner).
+    # Called where a long job holds no lock (an upload preparing or embedding): the runner runs the short writes
+    # queued meanwhile (see Runner).
     meanwhile: Callable[[], None] = lambda: None
 
     @property
@@ -102,7 +103,7 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     metadata = {"original_name": job.file_name, **(job.metadata() or {})}
     (item,) = ctx.engine.map(partial(prepare_file, embedder=settings.embedder, config=ctx.chunking),
                              [FileTask(data, source, metadata, job.file_name)],
-                             steps=lambda done, total: report("preparing", done, total))
+                             steps=lambda done, total: (report("preparing", done, total), ctx.meanwhile()))
     if isinstance(item, DocumentError):
         raise item
     total = len({c.text for c in item.chunks})

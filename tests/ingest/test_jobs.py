@@ -452,6 +452,38 @@ def test_short_writes_queued_while_an_upload_embeds_run_before_it_ends_and_every
     assert kb.concept("porter-five-forces")["labels"]["en"] == "Five forces"
 
 
+def test_a_short_write_finding_another_writers_lock_inside_an_upload_waits_in_the_queue_not_in_the_upload(
+        index_copy, monkeypatch):
+    # Found by an attack: with a command-line writer holding the lock, each look for short writes waited the lock
+    # timeout and a back-off twice, and the upload embedded 12 times slower.
+    runner = Runner(config_for(index_copy), get_engine(), lock_timeout=30.0)
+    queue, engine, real = open_queue(config_for(index_copy)), runner.context.engine, runner.context.engine.embed
+    edited = KnowledgeBase(config_for(index_copy)).documents()[0]["doc_id"]
+    waited: list[float] = []
+    real_edit = runner_module.TASKS[METADATA]
+
+    def edit(job, context, report):
+        waited.append(context.lock_timeout)
+        return real_edit(job, context, report)
+
+    def embed_while_another_writer_holds_the_lock(texts, embedder, progress=None):
+        submit_metadata(queue, edited, {"title": "Edited after the lock"})
+        with versions.writer_lock(index_copy, timeout=1.0):
+            return real(texts, embedder, progress)
+
+    monkeypatch.setitem(runner_module.TASKS, METADATA, edit)
+    monkeypatch.setattr(engine, "embed", embed_while_another_writer_holds_the_lock)
+    monkeypatch.setattr(runner_module, "SHORT_EVERY_S", 0.0)
+    monkeypatch.setattr(runner_module, "BUSY_BACKOFF_S", 30.0)
+    job = submit(index_copy, NOTE, "note.txt")
+    assert runner.run_next().id == job.id and queue.get(job.id).state == DONE
+    pending = queue.latest_pending(METADATA, edited)
+    assert waited and set(waited) == {0.0} and pending.state == QUEUED and pending.attempts == 0  # tried, forgiven
+    assert runner.drain() == 1 and waited[-1] == 30.0 and queue.get(pending.id).state == DONE
+    titles = {d["doc_id"]: d["title"] for d in KnowledgeBase(config_for(index_copy)).documents()}
+    assert titles[edited] == "Edited after the lock" and titles[queue.get(job.id).doc_id]
+
+
 def test_vectors_that_cannot_be_kept_do_not_stop_the_upload(runner, index_copy, monkeypatch):
     import errno
 
