@@ -50,10 +50,11 @@ BUSY_BACKOFF_S = 1.0
 # meanwhile: the cause may lie outside the job and pass (what a killed writer left, a resource run short), while
 # a job that fails this way every time costs only a few more runs.
 UNEXPECTED_ATTEMPTS = 3
-# While an upload embeds, the runner looks for short writes this often and runs at most this many at a time: a
-# trainer's edit waits seconds, not the upload's minutes, and a stream of edits still lets the upload go on.
+# While an upload prepares or embeds, the runner looks for short writes after this much of the upload's work, and
+# starts them for this long at most: a trainer's edit waits seconds, not the upload's minutes, and a stream of edits
+# (a second each on a small machine) still leaves the upload a third of the time.
 SHORT_EVERY_S = 1.0
-SHORT_PER_PAUSE = 20
+SHORT_FOR_S = 2.0
 # While the queue or the index cannot be reached or written: wait 0.5 s, then twice as long each time, up to 5 s.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 5.0
@@ -312,8 +313,9 @@ class Runner:
         # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
         self._in_job = False
         ran: set[str] = set()
+        started = time.monotonic()
         try:
-            for _ in range(SHORT_PER_PAUSE):
+            while time.monotonic() - started < SHORT_FOR_S:
                 job = None if self.stopping else self.run_next(short=True)
                 if job is None or job.id in ran:  # none waits, or one went back to wait (another writer's lock)
                     break

@@ -436,6 +436,7 @@ def test_short_writes_queued_while_an_upload_embeds_run_before_it_ends_and_every
 
     monkeypatch.setattr(engine, "embed", embed_while_clients_write)
     monkeypatch.setattr(runner_module, "SHORT_EVERY_S", 0.0)
+    monkeypatch.setattr(runner_module, "SHORT_FOR_S", 600.0)  # all in the one look this small upload gives
     job = submit(index_copy, NOTE, "note.txt")
     assert runner.run_next().id == job.id
     upload = queue.get(job.id)
