@@ -11,7 +11,7 @@ from index.language import QUERY_LANGUAGES, normalize_lang
 from index.service import MAX_K
 
 from . import concept_writes, health, params, suggestion_writes, writes
-from .auth import require_trainer, require_writer
+from .auth import require_trainer, require_writer, writes_enabled
 from .citations import EXPORT_CSP, base_url, cite, pack_entries, today
 from .kb import get_kb
 from .openapi import spec
@@ -228,7 +228,7 @@ def healthz() -> Response:
     kb = get_kb()
     stats = kb.stats()
     reasons = health.problems()
-    enabled = bool(current_app.config["KB"].admin_token)
+    enabled = writes_enabled()
     return jsonify(
         status="degraded" if reasons else "ok", reasons=reasons, version=stats["version"], embedder=stats["embedder"],
         documents=stats["documents"], chunks=stats["chunks"], concepts=len(kb.concepts()), languages=kb.languages(),

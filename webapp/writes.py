@@ -234,7 +234,7 @@ def pending_jobs() -> int | None:
     """How many writes are queued or running, or None while the queue cannot be read (reads go on without it)."""
     try:
         return queue().pending_count()
-    except (KBError, OSError) as exc:
+    except Exception as exc:  # a health probe: any failure (database down, SQLite locked or gone) is "unknown"
         log.warning("job queue unreadable for /healthz: %s", exc)
         return None
 

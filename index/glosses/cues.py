@@ -29,20 +29,18 @@ _VERB_FORMS = {
 _PRESENT_PARTICIPLES = ("ande", "ende")
 # Indefinite articles only: a definite one also stands before a verb used as a noun (het creëren: creating).
 _NOUN_BEFORE = {"sv": {"en", "ett"}, "no": {"en", "ei", "et"}, "da": {"en", "et"}, "nl": {"een"}}
-_VERB_BEFORE = {
-    "sv": {"att", "ska", "skall", "kan", "kunde", "vill", "måste", "bör", "får", "jag", "du", "han", "hon", "vi", "ni"},
-    "no": {"å", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi", "dere"},
-    "da": {"at", "skal", "kan", "kunne", "vil", "ville", "må", "bør", "jeg", "du", "han", "hun", "vi"},
-    "nl": {"te", "kan", "kunnen", "wil", "moet", "moeten", "zal", "zullen", "ik", "jij", "hij", "zij", "wij", "men"},
-}
-# Of those, the infinitive markers and modal verbs: a verb after them is an infinitive, so a word that does not end
-# as one is no verb there (Danish at is also that: at guiden starter, that the wizard starts).
+# Infinitive markers and modal verbs: a verb after them is an infinitive, so a word that does not end as one is no
+# verb there (Danish at is also that: at guiden starter, that the wizard starts).
 _INFINITIVE_BEFORE = {
     "sv": {"att", "ska", "skall", "kan", "kunde", "vill", "måste", "bör", "får"},
     "no": {"å", "skal", "kan", "kunne", "vil", "ville", "må", "bør"},
     "da": {"at", "skal", "kan", "kunne", "vil", "ville", "må", "bør"},
     "nl": {"te", "kan", "kunnen", "wil", "moet", "moeten", "zal", "zullen"},
 }
+_SUBJECTS = {"sv": {"jag", "du", "han", "hon", "vi", "ni"}, "no": {"jeg", "du", "han", "hun", "vi", "dere"},
+             "da": {"jeg", "du", "han", "hun", "vi"}, "nl": {"ik", "jij", "hij", "zij", "wij", "men"}}
+# Words a verb follows: those, and the subject pronouns.
+_VERB_BEFORE = {lang: _INFINITIVE_BEFORE[lang] | _SUBJECTS[lang] for lang in _INFINITIVE_BEFORE}
 # Determiners, after which an adjective takes its weak or plural ending (de oude economie, den store endringen),
 # and that ending per language.
 _DETERMINERS = {
@@ -93,11 +91,12 @@ def read(word: str, entry: WordGloss, lexicon: Lexicon, classes: WordClasses, be
     if entry.via == "function":
         return entry
     following = _NEXT.match(after[:40])
-    if following is not None and following.group(1).casefold() in _COMPARATIVES.get(lexicon.lang, ()):
+    following = following.group(1).casefold() if following is not None else None
+    if following in _COMPARATIVES.get(lexicon.lang, ()):
         return _as_adverb(entry)
     if (graded := _as_degree(word.casefold(), entry, lexicon, classes)) is not None:
         return graded
-    wanted, base = _cue(word, lexicon, before, after)
+    wanted, base = _cue(word, lexicon, before, following)
     found = lexicon.listed(base) if base else None
     # The word was found as another word (gevallen as a form of vallen), or its own entry's first sense is of another
     # class: for an adjective's form also where eng-nor does not class it (oude: oldman, a noun made of it), and for a
@@ -149,10 +148,10 @@ def _english_degree(adjective: str, superlative: bool) -> str:
     return commonest(candidates, _MIN_DEGREE_ZIPF) or f"{'most' if superlative else 'more'} {adjective}"
 
 
-def _cue(word: str, lexicon: Lexicon, before: str, after: str = "") -> tuple[str | None, str | None]:
-    """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbour (`before`, the text
-    just before it; `after`, the text just after) and else its form; and the listed form the word inflects where
-    the cue rests on it."""
+def _cue(word: str, lexicon: Lexicon, before: str, following: str | None = None) -> tuple[str | None, str | None]:
+    """VERB, NOUN, ADJECTIVE or None for a word of `lexicon`'s language, from its neighbours (`before`, the text
+    just before it; `following`, the next word of its clause, casefolded) and else its form; and the listed form the
+    word inflects where the cue rests on it."""
     key = word.casefold()
     infinitive, endings = _VERB_FORMS.get(lexicon.lang, ("", ()))
     previous = _PREVIOUS.search(before[-40:])
@@ -163,7 +162,7 @@ def _cue(word: str, lexicon: Lexicon, before: str, after: str = "") -> tuple[str
         if neighbour in _PLURAL_BEFORE.get(lexicon.lang, ()) and (singular := _plural_of(key, lexicon)):
             return NOUN, singular
         # An article's noun may come a word later: a word between is its adjective (en rät linje: a straight line).
-        if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()) and not _content_word_next(after, lexicon):
+        if neighbour in _NOUN_BEFORE.get(lexicon.lang, ()) and not _content_word(following, lexicon):
             return NOUN, None
         if neighbour in _VERB_BEFORE.get(lexicon.lang, ()) and (
                 neighbour not in _INFINITIVE_BEFORE.get(lexicon.lang, ()) or key.endswith(infinitive)):
@@ -180,11 +179,9 @@ def _cue(word: str, lexicon: Lexicon, before: str, after: str = "") -> tuple[str
     return None, None
 
 
-def _content_word_next(after: str, lexicon: Lexicon) -> bool:
-    """Whether the text right after a word, in the same clause, begins with a word that is no function word."""
-    following = _NEXT.match(after[:40])
-    return following is not None and not is_stopword(following.group(1).casefold(), lexicon.lang) \
-        and following.group(1).casefold() not in lexicon.function_words
+def _content_word(word: str | None, lexicon: Lexicon) -> bool:
+    """Whether a (casefolded) word is there and is no function word."""
+    return word is not None and not is_stopword(word, lexicon.lang) and word not in lexicon.function_words
 
 
 def _inflected_adjective(word: str, lexicon: Lexicon) -> str | None:

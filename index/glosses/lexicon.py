@@ -15,6 +15,7 @@ groups). The entries' senses are ranked when the lexicon is built (senses.py).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from typing import Callable, TypeVar
@@ -74,7 +75,8 @@ _MIN_LOAN_ROOT = 5
 # An inflected loan is read as English only when respelt (k, ks, kv) and this long: an ending cut off a word spelt as
 # English writes it leaves a shorter English word as often as not (broncode: bronco; markeren: marker).
 _MIN_RESPELT = 7
-# A loan respelt at five or six letters must be a common English word: short stems spell rare ones by chance.
+# A loan respelt at five letters, or an inflected one's stem at five or six, must be a common English word: short
+# stems spell rare ones by chance.
 _MIN_SHORT_RESPELT, _MIN_SHORT_RESPELT_ZIPF = 5, 3.5
 # What may follow -ering (partitionering-en, -ar, -arna; Norwegian -er) and how common its English -ing must be.
 _GERUND_INFLECTIONS = ("", "en", "er", "ar", "arna", "erne", "ene")
@@ -228,11 +230,10 @@ class Lexicon:
             return self._direct(key)
         if (listed := self._word_list_entry(key)) is not None:
             return listed
-        found = (self._direct(key) or self._common_inflected(key) or self._english_word(key) or self._kin_spelling(key) or self._dutch_participle(key)
-                 or self._cognate(self.lemmas.get(key, key)) or self._english_lemma(key)
-                 or self._negated(key) or self._linked(key) or self._stemmed(key) or self._inflected(key)
-                 or self._genitive(key)
-                 or self._english(key, loans=False))
+        found = (self._direct(key) or self._common_inflected(key) or self._english_word(key)
+                 or self._kin_spelling(key) or self._dutch_participle(key) or self._cognate(self.lemmas.get(key, key))
+                 or self._english_lemma(key) or self._negated(key) or self._linked(key) or self._stemmed(key)
+                 or self._inflected(key) or self._genitive(key) or self._english(key, loans=False))
         if found is None and not split:
             return None
         # Two parts before three: a three-part split of a word two parts explain cuts one of them at a syllable
@@ -450,17 +451,16 @@ class Lexicon:
     def _common_inflected(self, word: str) -> WordGloss | None:
         """A noun the list of common words gives, with a plural or definite ending (plassholder-ne: placeholders;
         kontrollinje-n: the control line), glossed in the English number."""
-        endings = sorted(((e, plural, table) for plural, table in ((True, _DEFINITE_PLURAL), (True, _PLURAL),
-                                                                     (True, _ER_PLURAL), (False, _DEFINITE))
-                          for e in table.get(self.lang, ())), key=lambda x: len(x[0]))
-        for ending, plural, table in endings:  # the longest base first: udgave-rne, not udgav-erne (published)
+        for ending, plural, after_er in _noun_endings(self.lang):  # the longest base first: udgave-rne, not udgav-erne
+            if not word.endswith(ending):
+                continue
             cut = word[:len(word) - len(ending)]
             # A noun's last -e may give way to a plural ending (platshållar-na: platshållare), or its unstressed -e-
             # (tidsstempl-ene: tidsstempel); a base the lemma list gives another lemma is a verb's or an adjective's
             # form, not a noun.
             base = next((b for b in ((cut, cut + "e", cut[:-1] + "e" + cut[-1:]) if plural else (cut,))
                          if b in self.common_words and self.lemmas.get(b, b) == b), "")
-            if not word.endswith(ending) or len(base) < MIN_PART or table is _ER_PLURAL and not base.endswith("er"):
+            if len(base) < MIN_PART or after_er and not base.endswith("er"):
                 continue
             entry = self._common(base)
             if entry is None or " " in entry.gloss and plural:
@@ -548,9 +548,9 @@ class Lexicon:
         return None
 
     def _inflected_loan(self, word: str) -> WordGloss | None:
-        """A long loan spelt the Nordic or Dutch way, with the language's inflection (konfigurationen, komplekse):
-        only a respelt word (k, ks, kv, diaeresis) of `_MIN_RESPELT` letters, lest an ending cut a word into a
-        shorter English one (broncode: bronco)."""
+        """A long loan spelt the Nordic or Dutch way, with the language's inflection (konfigurationen, komplekse,
+        makro-erne): only a respelt word (k, ks, kv, diaeresis) English has, of `_MIN_RESPELT` letters, or a shorter
+        one English uses commonly, lest an ending cut a word into a shorter English one (broncode: bronco)."""
         suffixes, _ = _ENDINGS.get(self.lang, ((), ()))
         for suffix in (*_DEFINITE_PLURAL.get(self.lang, ()), *suffixes):
             stem = word[:len(word) - len(suffix)]
@@ -816,6 +816,7 @@ class Lexicon:
                 continue
             agent = self._as_agent(word[cut:], head, head=True)
             head = self._as_plural(word[cut:], head, _PLURAL) if agent is head else agent
+            # Where the part is listed both ways, the dropped consonant is likelier (stopp+punkt, not stop: pitcher).
             modifier = self._elided(word, cut) or self._modifier(word[:cut], depth, loose, software)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).
@@ -984,17 +985,27 @@ def _plural(noun: str) -> str | None:
     return f"{head} {plural}".lstrip() if common else None
 
 
+@functools.cache
+def _noun_endings(lang: str) -> tuple[tuple[str, bool, bool], ...]:
+    """A language's plural and definite endings of nouns, shortest first: (ending, plural, only after -er)."""
+    endings = [(e, plural, table is _ER_PLURAL) for plural, table in ((True, _DEFINITE_PLURAL), (True, _PLURAL),
+                                                                       (True, _ER_PLURAL), (False, _DEFINITE))
+               for e in table.get(lang, ())]
+    return tuple(sorted(endings, key=lambda x: len(x[0])))
+
+
 def _singular(noun: str) -> str | None:
-    """The English singular of a translation whose last word is a regular plural English uses (users -> user;
-    policies -> policy; not news, status or analysis), or None."""
+    """The English singular of a translation whose last word is a plural English uses (users -> user; policies ->
+    policy; glasses -> glass; not news, status, analysis or series), or None: the commonest form the plural's ending
+    may come from, as common as the plural or nearly."""
     head, _, last = noun.rpartition(" ")
     if not last.isalpha() or not last.islower() or last.endswith(("ss", "us", "is", "ews", "ics")):
         return None
-    for ending, replacement in (("ies", "y"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("s", "")):
-        if last.endswith(ending):
-            single = last[:-len(ending)] + replacement
-            return f"{head} {single}".lstrip() if len(single) > 2 and _plural(single) == last else None
-    return None
+    candidates = [last[:-len(ending)] + base for ending, base in (("ies", "y"), ("es", ""), ("s", ""))
+                  if last.endswith(ending)]
+    least = max(_MIN_PLURAL_ZIPF, zipf(last) - _MAX_PLURAL_DROP)
+    best = max((c for c in candidates if len(c) > 2 and zipf(c) >= least), key=zipf, default=None)
+    return f"{head} {best}".lstrip() if best else None
 
 
 def _singular_modifier(parts: tuple[str, ...]) -> tuple[str, ...]:

@@ -158,11 +158,11 @@ def _cached(path: Path | None, what: str, build, dump, load, *extra):
     waiting = contextlib.ExitStack()
     try:
         waiting.enter_context(exclusive_lock(path.with_name(path.name + ".lock"), BUILD_WAIT_S, lambda: TimeoutError(
-            f"another process has been building it for {BUILD_WAIT_S:.0f} s")))
+            f"its build lock was not to be had (waited up to {BUILD_WAIT_S:.0f} s)")))
     except (TimeoutError, OSError) as exc:  # a read-only cache folder, a build that outlasts the wait: build here
         log.warning("building %s without waiting for another process's build: %s", what, exc)
     with waiting:
-        if (found := _read(path, load, extra)) is not _MISSING:  # another process built it meanwhile
+        if (found := _read(path, load, extra, quiet=True)) is not _MISSING:  # another process built it meanwhile
             return found
         data = _built(what, build, dump, f"cached in {path.parent}")
         _write_cache(path, marshal.dumps(data))
@@ -172,14 +172,16 @@ def _cached(path: Path | None, what: str, build, dump, load, *extra):
 _MISSING = object()
 
 
-def _read(path: Path, load, extra: tuple):
-    """What the cache at `path` holds, loaded; `_MISSING` when it is not there or unreadable (rebuilt then)."""
+def _read(path: Path, load, extra: tuple, quiet: bool = False):
+    """What the cache at `path` holds, loaded; `_MISSING` when it is not there or unreadable (rebuilt then, which
+    the first look says unless `quiet`)."""
     try:
         return load(marshal.loads(path.read_bytes()), *extra)
     except FileNotFoundError:
         return _MISSING
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
+        if not quiet:
+            log.warning("rebuilding the unreadable gloss cache %s: %s", path, exc)
         return _MISSING
 
 

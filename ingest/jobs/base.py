@@ -11,7 +11,7 @@ from index.errors import KBError, QueueFull
 
 UPLOAD, DELETE, CONCEPT, METADATA = "upload", "delete", "concept", "metadata"
 KINDS = (UPLOAD, DELETE, CONCEPT, METADATA)
-# Writes that take seconds, not minutes: they may run while an upload embeds (see `JobQueue.claim`).
+# Writes that take seconds, not minutes: they may run while an upload prepares or embeds (see `JobQueue.claim`).
 SHORT_KINDS = (DELETE, CONCEPT, METADATA)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATES = (QUEUED, RUNNING, DONE, FAILED)
@@ -189,7 +189,7 @@ class JobQueue(Protocol):
     def claim(self, short: bool = False) -> Job | None:
         """Mark the oldest queued job running (one more attempt) and return it; None when none waits. With `short`,
         the oldest queued short write (`SHORT_KINDS`) that follows no pending job: one that may run while an upload
-        embeds, ahead of it and of the uploads queued behind it, none of which it depends on."""
+        prepares or embeds, ahead of it and of the uploads queued behind it, none of which it depends on."""
         ...
 
     def progress(self, job_id: str, stage: str, done: int = 0, total: int = 0) -> None:

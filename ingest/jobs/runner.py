@@ -262,6 +262,8 @@ class Runner:
         if job is None:
             return None
         self._unrecorded.append(job)
+        if not short:
+            self._short_checked = time.monotonic()  # short writes wait for SHORT_EVERY_S of this job's work
         started = time.perf_counter()
         try:
             self._in_job = True
@@ -289,7 +291,8 @@ class Runner:
             elif job.attempts < min(UNEXPECTED_ATTEMPTS, self.max_attempts):
                 log.exception("job %s failed unexpectedly (attempt %d); it runs again", job.id, job.attempts)
                 self.queue.requeue(job.id)
-                self._pause(BUSY_BACKOFF_S * job.attempts)
+                if not short:  # a short write waits in the queue, not in the upload it runs inside
+                    self._pause(BUSY_BACKOFF_S * job.attempts)
             else:
                 log.exception("job %s failed unexpectedly (attempt %d); given up", job.id, job.attempts)
                 self._failed(job, "internal_error", f"internal error while running the job ({type(exc).__name__},"
@@ -312,14 +315,24 @@ class Runner:
             return  # not from within a short write, nor outside a job
         # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
         self._in_job = False
-        ran: set[str] = set()
         started = time.monotonic()
         try:
-            while time.monotonic() - started < SHORT_FOR_S:
-                job = None if self.stopping else self.run_next(short=True)
-                if job is None or job.id in ran:  # none waits, or one went back to wait (another writer's lock)
+            while time.monotonic() - started < SHORT_FOR_S and not self.stopping:
+                try:
+                    job = self.run_next(short=True)
+                except Exception as exc:
+                    if _outage(exc):
+                        raise  # the queue or the index is down: both jobs go back to the queue (see `_outlast`)
+                    # Recording the short write's end failed: that is no failure of the upload it ran inside.
+                    log.exception("a short write run inside job %s could not be recorded; it runs again",
+                                  self._unrecorded[0].id)
+                    for nested in self._unrecorded[1:]:
+                        with contextlib.suppress(Exception):
+                            self.queue.requeue(nested.id, count_attempt=False)
+                    del self._unrecorded[1:]
                     break
-                ran.add(job.id)
+                if job is None or not self._ended(job.id):  # none waits, or it went back (another writer's lock)
+                    break
         finally:
             self._short_checked = time.monotonic()
             self._in_job = not self.stopping  # back in the upload, which `stop()` interrupts as before

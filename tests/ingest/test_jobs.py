@@ -485,6 +485,33 @@ def test_a_short_write_finding_another_writers_lock_inside_an_upload_waits_in_th
     assert titles[edited] == "Edited after the lock" and titles[queue.get(job.id).doc_id]
 
 
+def test_a_short_write_whose_end_cannot_be_recorded_is_no_failure_of_the_upload_it_ran_inside(
+        runner, index_copy, monkeypatch):
+    queue, engine, real = runner.queue, runner.context.engine, runner.context.engine.embed
+    edited = KnowledgeBase(config_for(index_copy)).documents()[0]["doc_id"]
+    edits: list[Job] = []
+    real_finish = queue.finish
+
+    def embed_while_a_client_edits(texts, embedder, progress=None):
+        edits.append(submit_metadata(queue, edited, {"title": "Recorded at last"})[0])
+        return real(texts, embedder, progress)
+
+    def finish(job_id, *args, **kwargs):
+        if len(edits) == 1 and job_id == edits[0].id:
+            edits.append(edits[0])  # once
+            raise RuntimeError("a bug recording the end")
+        return real_finish(job_id, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "embed", embed_while_a_client_edits)
+    monkeypatch.setattr(queue, "finish", finish)
+    monkeypatch.setattr(runner_module, "SHORT_EVERY_S", 0.0)
+    job = submit(index_copy, NOTE, "note.txt")
+    assert runner.run_next().id == job.id and queue.get(job.id).state == DONE  # the upload, not failed for it
+    assert queue.get(edits[0].id).state == QUEUED and runner.drain() == 1 and queue.get(edits[0].id).state == DONE
+    titles = {d["doc_id"]: d["title"] for d in KnowledgeBase(config_for(index_copy)).documents()}
+    assert titles[edited] == "Recorded at last"
+
+
 def test_vectors_that_cannot_be_kept_do_not_stop_the_upload(runner, index_copy, monkeypatch):
     import errno
 
