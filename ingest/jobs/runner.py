@@ -141,6 +141,7 @@ class Runner:
         # requeued after an outage.
         self._unrecorded: list[Job] = []
         self._short_checked = 0.0  # when `run_short_writes` last looked for a short write
+        self.claimed = 0  # jobs claimed by this runner, short writes run inside an upload included
         self._wake: tuple[int, int] | None = None  # while serving, a pipe `stop()` writes to: a pause ends at once
 
     def stop(self, *_: object) -> None:
@@ -250,11 +251,12 @@ class Runner:
         return job is not None and job.state in (DONE, FAILED)
 
     def drain(self) -> int:
-        """Run queued jobs until none is left (or `stop()`); returns how many ran."""
-        ran = 0
+        """Run queued jobs until none is left (or `stop()`); returns how many ran (short writes run inside an upload
+        included)."""
+        before = self.claimed
         while not self.stopping and self.run_next() is not None:
-            ran += 1
-        return ran
+            pass
+        return self.claimed - before
 
     def run_next(self, short: bool = False) -> Job | None:
         """Claim and run the oldest queued job (`short`: short write, see `JobQueue.claim`); None when none waits."""
@@ -262,6 +264,7 @@ class Runner:
         if job is None:
             return None
         self._unrecorded.append(job)
+        self.claimed += 1
         if not short:
             self._short_checked = time.monotonic()  # short writes wait for SHORT_EVERY_S of this job's work
         started = time.perf_counter()
