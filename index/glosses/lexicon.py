@@ -996,15 +996,16 @@ def _noun_endings(lang: str) -> tuple[tuple[str, bool, bool], ...]:
 
 def _singular(noun: str) -> str | None:
     """The English singular of a translation whose last word is a plural English uses (users -> user; policies ->
-    policy; glasses -> glass; not news, status, analysis or series), or None: the commonest form the plural's ending
-    may come from, as common as the plural or nearly."""
+    policy; glasses -> glass; crises -> crisis; not news, status or series), or None: the commonest form the
+    plural's ending may come from, as common as the plural or nearly, and no function word (theses: not these)."""
     head, _, last = noun.rpartition(" ")
     if not last.isalpha() or not last.islower() or last.endswith(("ss", "us", "is", "ews", "ics")):
         return None
-    candidates = [last[:-len(ending)] + base for ending, base in (("ies", "y"), ("es", ""), ("s", ""))
-                  if last.endswith(ending)]
+    candidates = [last[:-len(ending)] + base for ending, base in (("ies", "y"), ("ses", "sis"), ("es", ""), ("s", ""))
+                  if last.endswith(ending)]  # crises: crisis
     least = max(_MIN_PLURAL_ZIPF, zipf(last) - _MAX_PLURAL_DROP)
-    best = max((c for c in candidates if len(c) > 2 and zipf(c) >= least), key=zipf, default=None)
+    best = max((c for c in candidates if len(c) > 2 and zipf(c) >= least and not is_stopword(c, "en")), key=zipf,
+               default=None)
     return f"{head} {best}".lstrip() if best else None
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from index.concepts import load_catalogue
 from index.glosses import DEFAULT_DICT_DIR, Lexicons, gloss_text, lexicons, lookup_word
+from index.glosses.lexicon import _singular
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +211,15 @@ def test_a_concept_label_that_does_not_translate_its_alias_leaves_it_to_the_dict
     glosses = gloss_text(text, lang, "en", catalogue, lex)
     assert not any(g.source.startswith("concept:") for g in glosses)
     assert sense in first(glosses, word).split(", ")
+
+
+@pytest.mark.parametrize("plural, singular", [
+    ("users", "user"), ("policies", "policy"), ("glasses", "glass"), ("crises", "crisis"), ("boxes", "box"),
+    ("movies", "movie"), ("theses", "thesis"), ("series", None), ("news", None), ("status", None),
+])
+def test_a_compound_modifier_is_made_singular_only_to_a_form_english_uses(plural, singular):
+    # gebruikers+programma: user program; a made-up singular (glasse, movy, crise) or a function word never.
+    assert _singular(plural) == singular
 
 
 @pytest.mark.parametrize("lang, word, sense", [
