@@ -234,11 +234,10 @@ class Checkpoint:
 
 
 def embed_all(writer: Writer, prepared: Sequence[Prepared], progress: bool = False,
-              engine: IngestEngine | None = None, on_progress: Callable[[int, int], None] | None = None,
-              checkpoint: Checkpoint | None = None) -> tuple[list[np.ndarray], int, int, float]:
+              engine: IngestEngine | None = None) -> tuple[list[np.ndarray], int, int, float]:
     """Vectors for every prepared document, reusing the writer's stored vectors of unchanged chunk texts."""
     known = writer.cached_vectors(text_hash(c.text) for p in prepared for c in p.chunks)
-    return embed_new(prepared, known, writer.settings.embedder, progress, engine, on_progress, checkpoint)
+    return embed_new(prepared, known, writer.settings.embedder, progress, engine)
 
 
 def embed_new(prepared: Sequence[Prepared], known: dict[str, np.ndarray], embedder: str, progress: bool = False,

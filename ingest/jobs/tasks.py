@@ -132,7 +132,8 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
     return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
 
 
-def _indexed_meanwhile(writer: Writer, job: Job, ctx: Context, item: Prepared, source: str, data: bytes) -> Outcome | None:
+def _indexed_meanwhile(writer: Writer, job: Job, ctx: Context, item: Prepared, source: str,
+                       data: bytes) -> Outcome | None:
     """The outcome of an upload whose text the index holds already (indexed meanwhile, or by this very job before a
     kill), with the metadata it was sent with kept as an edit; None for a new one."""
     same = writer.duplicate_of(job.content_hash, document_hash(item.doc.text))
