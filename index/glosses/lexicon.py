@@ -803,11 +803,12 @@ class Lexicon:
             piece = word[cut:]
             # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup). An
             # inflected head the language's list of common forms glosses is read so (udvalgs+listen: list, not
-            # cunning; spiegelserver+instellingen: settings, not institutions).
+            # cunning; spiegelserver+instellingen: settings, not institutions), as is a plural of a noun it lists
+            # that no dictionary does (partitions+opsætninger: setups, not partitionsop+sætninger).
             ending = piece in _ACTION.get(self.lang, ()) or piece in _RING and word[cut - 1] == "e"
             head = None if ending else (
                 ((is_stopword(piece, self.lang) or piece in self.function_words) and self._definite_noun(piece))
-                or self._common(piece) or self._piece(piece, loose)
+                or self._common(piece) or self._piece(piece, loose) or self._common_inflected(piece)
                 or self._english_head(piece) or self._particle_compound(piece, loose))
             # A stem cut to a syllable (ingene -> ing) is no part; a short word listed as written may be (mur, wall);
             # a suffix the dictionary lists (baar: -able) is no head.
@@ -831,15 +832,15 @@ class Lexicon:
     def _in_register(self, word: str, cut: int, modifier: WordGloss, head: WordGloss,
                      software: bool = True) -> tuple[str, ...]:
         """A compound's parts as glossed; where either part marks it a computing term (see wordlists.py), or, in
-        `software` text or alone, both parts are listed and general text has no use for the compound, each part the
-        register lists takes its computing sense (rod+partition: root partition; netwerk+instellingen: network
-        settings), and not otherwise (kerne+værdier: core values; kärn+element in a business article)."""
+        `software` text or alone, its head is listed and general text has no use for the compound, each part the
+        register lists takes its computing sense (rod+partition: root partition; höger+sidorna: right pages), and not
+        otherwise (kerne+værdier: core values; kärn+element in a business article)."""
         pieces = ((word[:cut], modifier), (word[cut:], head))
         forms = [self._register_forms(piece, found) for piece, found in pieces]
         senses = [next((self.register.senses[form][0] for form in spellings if form in self.register.senses), None)
                   for spellings in forms]
         marked = any(form in self.register.markers for spellings in forms for form in spellings)
-        listed = all(sense is not None for sense in senses)
+        listed = senses[1] is not None
         if not marked and not (software and listed and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
             return (*_singular_modifier(_parts(modifier, self.lang)), *_parts(head, self.lang))
         parts: list[str] = []
