@@ -136,6 +136,12 @@ _E_PLURAL = {"da": ("rnes", "rne")}
 # Plural endings a noun adds to its dictionary form as written (mulighed-er, gebruiker-s; the definite -ne of a noun
 # in -e or -er: kunde-ne, lærer-ne), where the lemma list names that form: no verb's form is its infinitive plus one.
 _LEMMA_PLURAL = {"sv": ("ar", "or", "er"), "no": ("er", "ne"), "da": ("er", "ne"), "nl": ("en", "s")}
+# Noun endings that always take a linking -s before a compound's head (parkering-s-plats, veiligheid-s-instelling).
+_S_LINKED = {"sv": ("ning", "ing", "het", "tion", "else", "dom", "skap"),
+             "no": ("ning", "ing", "het", "sjon", "else", "dom", "skap"),
+             "da": ("ning", "ing", "hed", "tion", "else", "dom", "skab"), "nl": ("ing", "heid", "schap")}
+# Languages whose nouns in unstressed -el, -er, -en drop the -e- before a plural ending (regel: regl-er).
+_CONTRACTING = ("sv", "no", "da")
 # Languages whose words meet without a third like consonant (kontroll+linje: kontrollinje).
 _ELIDING = ("sv", "no")
 # Languages whose -s is never a passive's, only a genitive's, plural's or linking letter (berekening-s).
@@ -681,7 +687,7 @@ class Lexicon:
         unless `exact`)."""
         if found is None or found.via not in ("word", "lemma", "stem", "inflection", "cognate") or word == found.form:
             return found
-        stems = (found.form,) if exact else (found.form, found.form[:-1])
+        stems = (found.form, *_contracted(found.form, self.lang), *(() if exact else (found.form[:-1],)))
         if not any(len(word) > len(e) and word.endswith(e) and word[:-len(e)] in stems
                    and (e not in _AFTER_E or found.form.endswith("e") and found.via in ("word", "lemma", "stem"))
                    for e in endings.get(self.lang, ())):
@@ -801,6 +807,10 @@ class Lexicon:
             # A noun's ending (uppack-ning) is no head, whatever word it spells (ing: meadow); a function word that is
             # also a noun's definite form is that noun (tilbuds+siden: offer side, not since).
             piece = word[cut:]
+            # A noun of these endings joins its head with a linking -s, which is no head's first letter
+            # (henvisnings+målet: the target; not henvisning+smålet, chuckled).
+            if piece[0] == "s" and word[:cut].endswith(_S_LINKED.get(self.lang, ())) and len(piece) > least:
+                continue
             # A head may itself join a particle to a word as English does (kerne+op-start: kernel startup). An
             # inflected head the language's list of common forms glosses is read so (udvalgs+listen: list, not
             # cunning; spiegelserver+instellingen: settings, not institutions), as is a plural of a noun it lists
@@ -972,6 +982,16 @@ def _closed(parts: tuple[str, ...]) -> str | None:
 def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
     """A compound part's glosses: a compound modifier's own parts (nollmodem+kabel: zero, modem, cable), else one."""
     return found.parts or (_part(found, lang),)
+
+
+def _contracted(noun: str, lang: str) -> tuple[str, ...]:
+    """A Nordic noun in unstressed -el, -er or -en as its plural ending follows it: the -e- dropped, a doubled
+    consonant before it single (eksempel: eksempl-er; hjelpemiddel: hjelpemidl-er; nyckel: nyckl-ar)."""
+    if lang not in _CONTRACTING or len(noun) < MIN_PART or not noun.endswith(("el", "er", "en")) \
+            or noun[-3] in VOWELS:
+        return ()
+    stem = noun[:-3] if noun[-3] == noun[-4] else noun[:-2]
+    return (stem + noun[-1],)
 
 
 def _plural(noun: str) -> str | None:

@@ -149,6 +149,9 @@ def test_index_pointing_past_the_data_is_an_error(tmp_path):
     ("sv", "analysering", "analyse", "english"),  # a verbal noun's -ering, not analyse + ring
     ("sv", "högersidorna", "right pages", "compound"),  # a head the register lists takes its sense (sida: page)
     ("da", "partitionsopsætninger", "partition setup", "compound"),  # a common noun's plural as a head
+    ("da", "henvisningsmålet", "reference target", "compound"),  # -ning's linking s is no head's (not smålet, chuckled)
+    ("no", "hjelpemidlene", "aids", "lemma"),  # a plural that drops the -e- of -el (hjelpemiddel: hjelpemidl-ene)
+    ("sv", "nycklar", "keys", "lemma"),
 ])
 def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, via):
     found = lex.get(lang).lookup(word)
