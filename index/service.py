@@ -13,8 +13,8 @@ import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from . import suggestions
 from .bridge import Bridge
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
-from .concepts.edit import ConceptChange, changed_concepts, check_change, concept_body
+from .concepts.edit import ConceptChange, ahead, changed_concepts, check_change, check_expected, concept_body
 from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
 from .concepts.suggest import named_refs, sample_order
 from .concepts import (
@@ -539,11 +539,16 @@ class KnowledgeBase:
         """The concept catalogue of the served version."""
         return self._state.catalogue
 
-    def check_concept_change(self, change: ConceptChange) -> list[str]:
-        """Validate a trainer's change against the served catalogue (domain errors name the concept and field);
-        returns the ids of the concepts it changes. Nothing is written: a job publishes it."""
-        before = self._state.catalogue
-        return changed_concepts(before, check_change(before, change))
+    def check_concept_change(self, change: ConceptChange, queued: Sequence[ConceptChange] = ()) -> list[str]:
+        """Validate a trainer's change against the served catalogue as the `queued` changes will leave it (a concept
+        whose addition is queued may be edited at once), the version it was made on (If-Match) against the served
+        one, which is all a client can read; domain errors name the concept and field. Returns the ids of the concepts
+        it changes. Nothing is written: a job publishes it."""
+        served = self._state.catalogue
+        if change.concept_id in served:
+            check_expected(served, change)
+        before = ahead(served, queued)
+        return changed_concepts(before, check_change(before, replace(change, expected=None)))
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:
         """Free text in any language -> ranked concept matches, best first; a long text is cut as a search's is."""

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CatalogueError, ConceptChanged, ConceptConflict, InvalidConcept
+from ..errors import CatalogueError, ConceptChanged, ConceptConflict, InvalidConcept, NotFound
 from ..language import normalize_lang
 from .catalogue import KNOWN_LANGUAGES, Catalogue, Concept, parse_catalogue
 from .storage import concept_entry
@@ -82,14 +83,20 @@ def concept_tag(body: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
-    """The catalogue after `change`, validated; raises InvalidConcept, ConceptConflict, ConceptChanged or NotFound,
-    changing nothing."""
+def check_expected(catalogue: Catalogue, change: ConceptChange) -> None:
+    """ConceptChanged when a replacement or removal was made on a version of the concept other than the catalogue's
+    (If-Match); NotFound when the concept is unknown."""
     if change.expected is not None and change.action in (REPLACE, REMOVE):
         found = concept_tag(concept_body(catalogue.get(change.concept_id)))
         if found != change.expected:
             raise ConceptChanged(f"concept {change.concept_id!r} changed since it was read (its tag is now "
                                  f"{found!r}, not {change.expected!r}): read it again and redo the change")
+
+
+def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
+    """The catalogue after `change`, validated; raises InvalidConcept, ConceptConflict, ConceptChanged or NotFound,
+    changing nothing."""
+    check_expected(catalogue, change)
     if change.action == ADD:
         return add_concept(catalogue, change.body)
     if change.action == REPLACE:
@@ -97,6 +104,17 @@ def check_change(catalogue: Catalogue, change: ConceptChange) -> Catalogue:
     if change.action == REMOVE:
         return remove_concept(catalogue, change.concept_id)
     raise InvalidConcept(f"unknown change {change.action!r} (one of {', '.join(ACTIONS)})")
+
+
+def ahead(catalogue: Catalogue, queued: Iterable[ConceptChange]) -> Catalogue:
+    """The catalogue as the queued changes will leave it, applied in order; one that no longer applies is passed
+    over, as its job will fail."""
+    for change in queued:
+        try:
+            catalogue = check_change(catalogue, change)
+        except (InvalidConcept, ConceptConflict, ConceptChanged, NotFound):
+            continue
+    return catalogue
 
 
 def in_effect(catalogue: Catalogue, change: ConceptChange) -> bool:

@@ -170,6 +170,10 @@ class JobQueue(Protocol):
         """The newest queued or running job of this kind (any kind: None) and of this document, if any."""
         ...
 
+    def pending_of(self, kind: str, limit: int = 1000) -> list[Job]:
+        """The queued and running jobs of this kind, oldest first (at most `limit`)."""
+        ...
+
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         ...

@@ -143,6 +143,13 @@ class PostgresQueue:
             f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1", args).fetchone())
 
     @reported_unavailable
+    def pending_of(self, kind: str, limit: int = 1000) -> list[Job]:
+        """The queued and running jobs of this kind, oldest first (at most `limit`)."""
+        rows = self.db.connection().execute(f"{_SELECT} WHERE {_PENDING} AND kind = %s ORDER BY seq LIMIT %s",
+                                            (kind, limit)).fetchall()
+        return [_job(r) for r in rows]
+
+    @reported_unavailable
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         return self.db.connection().execute(f"SELECT COUNT(*) AS n FROM jobs WHERE {_PENDING}").fetchone()["n"]

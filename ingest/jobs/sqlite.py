@@ -157,6 +157,13 @@ class SqliteQueue:
             return self._job(conn.execute(f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
                                           args).fetchone())
 
+    def pending_of(self, kind: str, limit: int = 1000) -> list[Job]:
+        """The queued and running jobs of this kind, oldest first (at most `limit`)."""
+        with self._connect() as conn:
+            rows = conn.execute(f"SELECT * FROM jobs WHERE {_PENDING} AND kind = ? ORDER BY seq LIMIT ?",
+                                (kind, limit)).fetchall()
+        return [self._job(r) for r in rows]
+
     def pending_count(self) -> int:
         """How many jobs are queued or running."""
         with self._connect() as conn:

@@ -105,7 +105,7 @@ def test_queue_finds_pending_jobs_by_key_and_counts_them(queue):
     assert queue.pending(UPLOAD, "text-hash") is None and queue.pending_count() == 1
 
 
-def test_queue_finds_the_newest_pending_job_of_a_kind_and_document(queue):
+def test_queue_finds_the_pending_jobs_of_a_kind_and_document(queue):
     first, second = (dataclasses.replace(a_job(METADATA), doc_id=doc) for doc in ("d1", "d2"))
     assert queue.latest_pending(METADATA) is None
     queue.submit(first)
@@ -113,9 +113,12 @@ def test_queue_finds_the_newest_pending_job_of_a_kind_and_document(queue):
     queue.submit(a_job())
     assert queue.latest_pending(METADATA).id == second.id
     assert queue.latest_pending(METADATA, "d1").id == first.id and queue.latest_pending(METADATA, "d3") is None
+    assert [j.id for j in queue.pending_of(METADATA)] == [first.id, second.id]  # oldest first
+    assert [j.id for j in queue.pending_of(METADATA, limit=1)] == [first.id] and queue.pending_of(DELETE) == []
     queue.claim()
     queue.finish(queue.claim().id, "v1", "d2")  # the first is running: still pending; the second is done
     assert queue.latest_pending(METADATA).id == first.id
+    assert [j.id for j in queue.pending_of(METADATA)] == [first.id]
     deletion = dataclasses.replace(a_job(DELETE), doc_id="d1")
     queue.submit(deletion)
     assert queue.latest_pending(None, "d1").id == deletion.id and queue.latest_pending(None, "d2") is None

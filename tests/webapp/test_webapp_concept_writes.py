@@ -119,6 +119,27 @@ def test_a_concept_is_added_edited_and_removed_through_jobs(trainer, index_copy)
     assert all(c["id"] != "five-forces" for c in trainer.send("GET", "/api/concepts")[1]["concepts"])
 
 
+def test_a_concept_whose_addition_is_queued_can_be_edited_and_removed_at_once(trainer, index_copy):
+    """Changes are checked against the catalogue the queued ones will make, not only the one served."""
+    status, first, _ = trainer.send("POST", "/api/concepts", BODY)
+    again = trainer.send("POST", "/api/concepts", BODY)
+    assert status == again[0] == 202 and again[1]["job"]["id"] == first["job"]["id"]  # sent twice: one job
+    edited = {**BODY, "labels": {**BODY["labels"], "de": "Fünf Kräfte"}}
+    status, body, _ = trainer.send("PUT", "/api/concepts/five-forces", edited)
+    assert status == 202 and body["concepts"] == ["five-forces"]
+    # Refused at once where the queued addition makes it wrong: its id or label taken by another concept.
+    status, answer, _ = trainer.send("POST", "/api/concepts", {**BODY, "labels": {"en": "Porter"}})
+    assert (status, answer["error"]["code"]) == (409, "concept_conflict")
+    status, answer, _ = trainer.send("POST", "/api/concepts", {**BODY, "id": "porter", "labels": {"en": "Five forces"}})
+    assert (status, answer["error"]["code"]) == (409, "concept_conflict")
+    assert trainer.drain() == 2
+    assert trainer.send("GET", "/api/concepts/five-forces")[1]["labels"]["de"] == "Fünf Kräfte"
+    porter = {"id": "porter-model", "labels": {"en": "Porter model"}, "definitions": {"en": "A model of Porter's."}}
+    assert trainer.send("POST", "/api/concepts", porter)[0] == 202
+    assert trainer.send("DELETE", "/api/concepts/porter-model")[0] == 202
+    assert trainer.drain() == 2 and trainer.send("GET", "/api/concepts/porter-model")[0] == 404
+
+
 @pytest.mark.parametrize("method, path, body, status, code, words", [
     ("POST", "/api/concepts", {**BODY, "id": "customer-loyalty"}, 409, "concept_conflict", ["customer-loyalty"]),
     ("POST", "/api/concepts", {**BODY, "labels": {"en": "Five forces", "sv": "Kundlojalitet"}}, 409,
