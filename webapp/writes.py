@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from index.docmeta import changed_metadata, check_metadata
 from index.errors import DocumentError, InvalidMetadata, KBError, NotFound, Overloaded
-from ingest.jobs import DELETE, UPLOAD, Job, JobQueue, jobs_dir, open_queue
+from ingest.jobs import DELETE, METADATA, UPLOAD, Job, JobQueue, jobs_dir, open_queue
 from ingest.jobs.runner import runner_alive
 from ingest.jobs.submit import CheckedUpload, check_upload, submit_delete, submit_metadata, submit_upload
 from ingest.loaders import SUPPORTED_SUFFIXES
@@ -142,15 +142,25 @@ def upload() -> tuple[dict, int]:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         document = {**indexed, "citation": cite(indexed["citation"])}
         # The same text sent with another title or authors is kept as an edit of that copy, not dropped.
-        if changes := changed_metadata(metadata, indexed):
+        if changes := changed_metadata(metadata, _with_pending_edits(indexed["doc_id"], indexed)):
             return {"duplicate": True, "document": document, "job": _edit(indexed["doc_id"], changes)}, 202
         return {"duplicate": True, "document": document, "job": None}, 200
     job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, indexed_as=deleting,
                                  metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
-    if not created and (changes := changed_metadata(metadata, job.metadata() or {})):
+    if not created and (changes := changed_metadata(metadata, _with_pending_edits(job.doc_id, job.metadata() or {}))):
         return {"duplicate": True, "document": None, "job": _edit(job.doc_id, changes)}, 202
     return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
+
+
+def _with_pending_edits(doc_id: str, held: dict) -> dict:
+    """The metadata a document will hold once the pending edits of it have run: `held`, each edit over it in turn
+    (the same text sent three times with three titles ends with the last)."""
+    found = dict(held)
+    for job in queue().pending_of(METADATA):
+        if job.doc_id == doc_id:
+            found.update(job.metadata() or {})
+    return found
 
 
 def _edit(doc_id: str, changes: dict) -> dict:

@@ -5,7 +5,7 @@ import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Protocol
+from typing import Callable, Protocol
 
 from index.errors import KBError, QueueFull
 
@@ -127,6 +127,16 @@ def claimable(short: bool, placeholder: str) -> tuple[str, tuple[str, ...]]:
     kinds, states = (", ".join(placeholder for _ in values) for values in (SHORT_KINDS, PENDING))
     return (f" AND kind IN ({kinds}) AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state IN ({states})"
             f" AND jobs.key LIKE {placeholder} || p.id)"), (*SHORT_KINDS, *PENDING, "%" + AFTER)
+
+
+def merged_past_edits(job: Job, latest: Job | None, before_edits: Callable[[], Job | None]) -> Job | None:
+    """The pending upload of this very text that `job`, an upload, merges with although metadata edits of its
+    document were queued since (`latest` one of them; `before_edits` finds the newest pending write that is none):
+    the same text sent again with other metadata is an edit that follows them, never a second upload."""
+    if job.kind != UPLOAD or latest is None or latest.kind != METADATA:
+        return None
+    before = before_edits()
+    return before if before is not None and in_order(job, before) is None else None
 
 
 def in_order(job: Job, latest: Job | None) -> Job | None:

@@ -13,8 +13,8 @@ from typing import Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, claimable, followed, full,
-                   in_order, narrowed)
+from .base import (DONE, FAILED, METADATA, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, claimable, followed, full,
+                   in_order, merged_past_edits, narrowed)
 
 MIGRATIONS = [
     f"""
@@ -107,6 +107,11 @@ class PostgresQueue:
             where, args = followed(follows, job, "%s")
             latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
                                        args).fetchone())
+            same = merged_past_edits(job, latest, lambda: _job(conn.execute(
+                f"{_SELECT} WHERE {_PENDING}{where} AND kind <> %s ORDER BY seq DESC LIMIT 1",
+                (*args, METADATA)).fetchone()))
+            if same is not None:
+                return same, False
             ordered = in_order(job, latest)
             return (latest, False) if ordered is None else self._insert(ordered)
 

@@ -11,8 +11,8 @@ from typing import Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, claimable, followed, full, in_order,
-                   narrowed)
+from .base import (DONE, FAILED, METADATA, PENDING, QUEUED, RUNNING, Follows, Job, claimable, followed, full, in_order,
+                   merged_past_edits, narrowed)
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -126,6 +126,11 @@ class SqliteQueue:
                 where, args = followed(follows, job, "?")
                 latest = self._job(conn.execute(f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
                                                 args).fetchone())
+                same = merged_past_edits(job, latest, lambda: self._job(conn.execute(
+                    f"SELECT * FROM jobs WHERE {_PENDING}{where} AND kind <> ? ORDER BY seq DESC LIMIT 1",
+                    (*args, METADATA)).fetchone()))
+                if same is not None:
+                    return same, False
                 ordered = in_order(job, latest)
                 if ordered is None:
                     return latest, False

@@ -20,6 +20,7 @@ from index.service import KnowledgeBase
 from index.concepts.edit import ConceptChange
 from ingest.engines import get_engine
 from ingest.jobs import DELETE, DONE, FAILED, METADATA, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
+from ingest.jobs.base import Follows
 from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs import runner as runner_module
 from ingest.jobs.runner import Runner, RunnerBusy, runner_alive, runner_lock
@@ -138,6 +139,27 @@ def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
     one, _ = submit_metadata(queue, "d1", edit)
     submit_metadata(queue, "d1", {"title": "Other"})
     assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
+
+
+def test_an_upload_sent_again_merges_with_its_pending_upload_past_edits_but_not_past_a_deletion(queue):
+    upload = dataclasses.replace(a_job(UPLOAD, "text"), doc_id="d1")
+    follows = Follows(None, ("d1",))
+    assert queue.submit(upload, follows) == (upload, True)
+    submit_metadata(queue, "d1", {"title": "Second"})
+    again = dataclasses.replace(a_job(UPLOAD, "text"), doc_id="d1")
+    assert queue.submit(again, follows) == (upload, False)  # its edit follows the others: no second upload
+    other = dataclasses.replace(a_job(UPLOAD, "other text"), doc_id="d1")
+    assert queue.submit(other, follows)[1]  # another text of the document is queued behind the edit
+    deletion, _ = submit_delete(queue, "d2")
+    later, created = queue.submit(dataclasses.replace(a_job(UPLOAD, "text2"), doc_id="d2"), Follows(None, ("d2",)))
+    assert created and later.key.endswith(deletion.id)  # queued behind the deletion
+    submit_metadata(queue, "d2", {"title": "Edited"})
+    assert queue.submit(dataclasses.replace(a_job(UPLOAD, "text2"), doc_id="d2"), Follows(None, ("d2",))) \
+        == (later, False)
+    # Upload, delete, edit: the same text again is queued anew behind them (it must come back after the deletion).
+    submit_delete(queue, "d2")
+    submit_metadata(queue, "d2", {"title": "Edited again"})
+    assert queue.submit(dataclasses.replace(a_job(UPLOAD, "text2"), doc_id="d2"), Follows(None, ("d2",)))[1]
 
 
 def test_a_short_write_is_claimed_ahead_of_uploads_only_where_it_follows_no_pending_job(queue, tmp_path):

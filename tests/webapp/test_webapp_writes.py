@@ -261,7 +261,13 @@ def test_a_duplicate_upload_with_other_metadata_is_kept_as_an_edit(writer, index
     status, edit, _ = writer.upload(NOTE, "again.txt", form={"title": "Second title", "authors": "Kari Nordmann"})
     assert status == 202 and edit["duplicate"] is True
     assert (edit["job"]["kind"], edit["job"]["doc_id"]) == ("metadata", doc_id)
-    assert writer.drain() == 2
+    # Again, with edits queued behind the upload: merged with it, an edit again (not a second upload); and the
+    # first title once more, which the queued edits changed: an edit back to it, the last sent kept.
+    status, third, _ = writer.upload(NOTE, "third.txt", form={"title": "Third title"})
+    assert status == 202 and third["duplicate"] is True and third["job"]["kind"] == "metadata"
+    status, fourth, _ = writer.upload(NOTE, "fourth.txt", form={"title": "Second title"})
+    assert status == 202 and fourth["duplicate"] is True and fourth["job"]["kind"] == "metadata"
+    assert writer.drain() == 4
     doc = writer.client.get(f"/api/documents/{doc_id}").get_json()
     assert (doc["title"], doc["authors"]) == ("Second title", ["Kari Nordmann"])
     # Indexed now: the same metadata is a plain duplicate; other metadata an edit of the indexed document.
