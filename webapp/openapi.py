@@ -214,6 +214,8 @@ SCHEMAS = {
     "ConceptAccepted": _object({"job": _ref("Job"), "concepts": {
         **STR_LIST, "description": "Ids of the concepts the change adds, changes or removes (links dropped included)."}}),
     "ConceptBody": _concept_body(),
+    "NewConcept": {**_concept_body(), "required": ["id", "labels", "definitions"],
+                   "description": "A concept to add (POST): its id is required."},
     "Suggestion": _object({
         "id": STR,
         "labels": {**LANG_MAP, "description": "The suggestion's term per language, as the corpus writes it."},
@@ -506,7 +508,8 @@ def _concept_write(method: str, summary: str, description: str, with_body: bool,
     operation = {"summary": summary, "description": description, "security": SECURITY, "responses": responses,
                  "parameters": [CONCEPT_ID, IF_MATCH] if path_id else []}
     if with_body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref("ConceptBody")}}}
+        body = _ref("ConceptBody" if path_id else "NewConcept")
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return {method: operation}
 
 

@@ -119,6 +119,14 @@ def test_a_concept_is_added_edited_and_removed_through_jobs(trainer, index_copy)
     assert all(c["id"] != "five-forces" for c in trainer.send("GET", "/api/concepts")[1]["concepts"])
 
 
+def test_the_spec_requires_an_id_to_add_a_concept_but_not_to_replace_one(spec):
+    def required(method: str, path: str) -> list[str]:
+        body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+        return spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["required"]
+    assert required("post", "/api/concepts") == ["id", "labels", "definitions"]
+    assert required("put", "/api/concepts/{concept_id}") == ["labels", "definitions"]
+
+
 def test_a_concept_whose_addition_is_queued_can_be_edited_and_removed_at_once(trainer, index_copy):
     """Changes are checked against the catalogue the queued ones will make, not only the one served."""
     status, first, _ = trainer.send("POST", "/api/concepts", BODY)
@@ -151,6 +159,7 @@ def test_a_concept_whose_addition_is_queued_can_be_edited_and_removed_at_once(tr
     ("POST", "/api/concepts", {**BODY, "related": ["ghost"]}, 400, "invalid_concept", ["five-forces", "ghost"]),
     ("POST", "/api/concepts", {**BODY, "id": "lookup"}, 400, "invalid_concept", ["lookup", "reserved"]),
     ("POST", "/api/concepts", [BODY], 400, "invalid_concept", ["JSON object"]),
+    ("POST", "/api/concepts", {k: v for k, v in BODY.items() if k != "id"}, 400, "invalid_concept", ["'id'"]),
     ("PUT", "/api/concepts/value-disciplines", {**BODY, "id": "value-disciplines", "broader": "product-leadership"},
      400, "invalid_concept", ["value-disciplines", "cycle"]),
     ("PUT", "/api/concepts/customer-loyalty", BODY, 400, "invalid_concept", ["cannot change"]),
