@@ -339,7 +339,8 @@ def html_page(entries: Sequence[Entry], compiled: str) -> str:
         if isinstance(entry, PassageEntry):
             before, sentence, after = ("".join(f"<code>{e(text)}</code>" if is_code else e(text) for text, is_code in runs)
                                        for runs in entry.runs())
-            parts.append(f'<blockquote lang="{e(entry.lang)}">{before}<mark>{sentence}</mark>{after}</blockquote>')
+            marked = f"<mark>{sentence}</mark>" if sentence else ""  # a whole passage has no sentence to mark
+            parts.append(f'<blockquote lang="{e(entry.lang)}">{before}{marked}{after}</blockquote>')
         else:
             parts.append(f"<p>{e(entry.definition)}</p>")
             if entry.labels:

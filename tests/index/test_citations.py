@@ -143,6 +143,8 @@ def test_html_is_valid_self_contained_and_marks_each_quote_in_its_language():
     links = {a.get("href") for a in document.iter("a")}
     assert {ref.url for ref in REFS} <= links and all(link.startswith(BASE) for link in links)
     assert "Treacy" in page and "1993-01" in page and "Harvard Business Review" in page
+    assert page.count("<mark>") == 5 and "<mark></mark>" not in export(
+        [PassageEntry(REFS[0], "Hela stycket.", "", "", "sv", REFS[0].url)], "html", "2026-12-03")  # nothing to mark
 
 
 def test_markdown_cites_every_item_and_lists_the_references():
