@@ -29,14 +29,15 @@ BUILD_WAIT_S = 600.0  # the longest build (the German lexicon) takes about a min
 # bedrift -> company) and borrows Norwegian and Danish cognates ("forstå" for förstå, "løsning" for lösning):
 # the three languages share most of their vocabulary, spelt a little differently; Norwegian and Danish read
 # swe-nor backwards through the Swedish lexicon, and that lexicon's words as cognates ("lexicon:sv", named after
-# the dictionary it needs).
+# the dictionary it needs). German reads swe-deu and nld-deu backwards through the Swedish and Dutch lexicons, whose
+# agreement puts deu-eng's everyday sense first (Kunde: customer, not lore; Fenster: window, not box).
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
     "sv": (("swe-eng", "forward"), ("swe-nor", "bridge:eng-nor"), ("swe-deu", "bridge:deu-eng"), ("eng-swe", "reverse"),
            ("eng-nor", "reverse>cognates"), ("dan-eng", "forward>cognates")),
     "nl": (("nld-eng", "forward"), ("eng-nld", "reverse"), ("nld-deu", "bridge:deu-eng")),
     "da": (("dan-eng", "forward"), ("eng-nor", "reverse>cognates"), ("swe-nor", "through:sv>cognates"),
            ("swe-nor", "lexicon:sv>cognates")),
-    "de": (("deu-eng", "forward"),),
+    "de": (("deu-eng", "forward"), ("swe-deu", "through:sv"), ("nld-deu", "through:nl")),
     "no": (("eng-nor", "reverse"), ("swe-nor", "through:sv"), ("dan-eng", "forward>cognates"),
            ("swe-nor", "lexicon:sv>cognates")),
 }

@@ -159,6 +159,13 @@ def test_lookup_finds_inflected_and_compound_words(lex, lang, word, expected, vi
     assert expected in found.gloss and found.via == via, found
 
 
+@pytest.mark.parametrize("word, sense", [("Kunde", "customer"), ("Fenster", "window"), ("Lösung", "solution"),
+                                         ("Gruppe", "group")])
+def test_a_german_word_takes_first_the_sense_the_swedish_and_dutch_dictionaries_agree_on(lex, word, sense):
+    found = lex.get("de").lookup(word)
+    assert found.gloss.split(", ")[0] == sense, found  # deu-eng alone: lore, box, separation, bank
+
+
 def test_words_no_dictionary_knows_get_no_gloss(lex):
     assert lex.get("sv").lookup("xyzzyqwerty") is None
     assert lex.get("nl").lookup("qqqq") is None
