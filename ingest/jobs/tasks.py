@@ -179,8 +179,11 @@ def run_metadata(job: Job, ctx: Context, report: Report) -> Outcome:
 
 
 def _edit(writer: Writer, ctx: Context, doc: Document, changes: dict) -> Published | None:
-    """Write a document with some of its metadata changed, its passages and vectors as they are; publish."""
+    """Write a document with some of its metadata changed, its passages and vectors as they are; publish. None when
+    the document holds that metadata already: nothing to publish (the same text sent twice with one title)."""
     edited = dataclasses.replace(doc, **changes)
+    if edited == doc:
+        return None
     snapshot = ctx.store().snapshot()  # the version this write starts from: the lock keeps it the newest
     try:
         chunks = snapshot.chunks_of(doc.doc_id)

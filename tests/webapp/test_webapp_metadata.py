@@ -69,6 +69,10 @@ def test_form_fields_that_are_not_utf8_and_a_second_file_are_400s_and_queue_noth
     assert writer.client.get("/api/jobs", headers=AUTH).get_json()["jobs"] == []
 
 
+def edited_version(writer: Writer, job: dict) -> str:
+    return writer.job(job["id"])[1]["version"]
+
+
 def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, index_copy):
     docs = writer.client.get("/api/documents").get_json()["documents"]
     doc = next(d for d in docs if d["lang"] == "sv")
@@ -92,6 +96,12 @@ def test_a_trainer_edits_metadata_as_a_job_and_every_read_path_shows_it(writer, 
     assert hits and hits[0]["citation"]["authors"] == change["authors"] and hits[0]["title"] == change["title"]
     ris = writer.client.get(f"/api/pack?items=passage:{doc['doc_id']}:0&format=ris").get_data(as_text=True)
     assert "AU  - Treacy, Michael" in ris and "PY  - 1993" in ris and "PB  - Harvard Business Review" in ris
+
+    # The same metadata again: the job is done without publishing a version that changes nothing.
+    _, again, _ = patch(writer, doc["doc_id"], {"title": change["title"], "authors": change["authors"]})
+    writer.drain()
+    _, done = writer.job(again["job"]["id"])
+    assert done["state"] == "done" and done["version"] == versions.current_name(index_copy) == edited_version(writer, job)
 
     # Clearing is an edit too; an empty title or an unknown field is refused at once.
     patch(writer, doc["doc_id"], {"date": None, "publisher": ""})
