@@ -177,8 +177,9 @@ _MIN_PREFIXED_REST = 6
 _MIN_PREFIXED_ZIPF = 1.5  # English writes the word as one (coauthor 2.6)...
 _MIN_COINED_REST = 8  # ... else the prefix stands hyphenated before a long word only (not pre-readiness: preparaten)
 _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, worded are not what is meant)
-# A compound of two computing terms general text uses this rarely or less is one of software text (see `_in_register`).
-_MAX_REGISTER_ZIPF = 1.0
+# A compound of computing terms general text uses this rarely or less (about once in ten million words) is one of
+# software text (see `_in_register`).
+_MAX_REGISTER_ZIPF = 2.0
 
 
 @dataclass(frozen=True)

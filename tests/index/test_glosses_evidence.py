@@ -248,7 +248,7 @@ def test_a_compound_modifier_is_made_singular_only_to_a_form_english_uses(plural
     ("no", "oppstart", "startup"),        # ... a particle last, as English nouns of phrasal verbs put it (not up start)
     ("sv", "uppstartsmenyn", "startup menu"),
     ("da", "opstart", "startup"),         # ... a two-letter particle too, only where English writes one word
-    ("nl", "opstartproces", "startup process"),  # ... also as a compound's modifier
+    ("nl", "opstartproces", "boot process"),  # ... also as a compound's modifier (its computing sense: both parts listed)
     ("da", "udviklere", "developers"),    # an agent noun of udvikle: the English agent noun, not the verb
     ("sv", "bosättare", "settler"),       # ... an ending only agents have: a less common English one too
     ("sv", "klippare", "cutter"),         # ... the verb's consonant doubled as English writes it (not cuter)

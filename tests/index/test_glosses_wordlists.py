@@ -127,6 +127,11 @@ def test_a_listed_prefix_joins_the_part_after_it(lex, catalogue, lang, word, sen
     assert not any(found[0].endswith("-") for found in common_word_senses(lang).values())  # never a word alone
 
 
+def test_a_compound_of_listed_computing_terms_general_text_seldom_writes_reads_as_software_text(lex, catalogue):
+    # uitvoer is export in general text, output in software; the compound is written about once in 10^8 words.
+    assert lookup_word("uitvoerbestand", "nl", "en", catalogue, lex, software=True)[0].gloss == "output file"
+
+
 @pytest.mark.parametrize("lang, word, not_sense", [
     ("sv", "kärnvärden", "kernel"),     # core values: kärna and värde are both listed, neither marks software text
     ("nl", "kerntaken", "kernel"),      # core tasks
