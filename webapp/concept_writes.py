@@ -2,8 +2,9 @@
 
 A change is checked in the request against the served catalogue as the queued concept changes will leave it (the
 body's shape, then the catalogue it would make: unique ids and labels, known languages and references, no broader
-cycle), so a refused change answers at once with the concept and field named, and nothing is queued; a concept whose
-addition is still queued can be edited or removed at once. The job runner applies it to the catalogue of the newest version (checking
+cycle), in the queue's transaction, so a refused change answers at once with the concept and field named, nothing is
+queued, and two trainers adding one label at once are not both told yes; a concept whose addition is still queued
+can be edited or removed at once. The job runner applies it to the catalogue of the newest version (checking
 it again: an earlier job may have changed that catalogue) and publishes it with the groundings recomputed.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
-from index.errors import InvalidConcept
+from index.errors import InvalidConcept, KBError
 from ingest.jobs import CONCEPT
 from ingest.jobs.submit import submit_concept_change
 
@@ -48,13 +49,19 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
     """Check a change against the served catalogue and queue its job: ({job, concepts}, 202)."""
     require_writer()
     health.require_writable()
-    jobs = queue()
-    # Checked as the queued changes will leave the catalogue: an added concept may be edited before its job runs.
-    queued = [job.payload for job in jobs.pending_of(CONCEPT, limit=MAX_AHEAD) if job.payload]
-    if queued and queued[-1] == change.to_json():  # sent again: the job queued is the answer (see submit)
-        queued.pop()
-    changed = get_kb().check_concept_change(change, [ConceptChange.from_json(payload) for payload in queued])
-    job, created = submit_concept_change(jobs, change)
+    kb, changed = get_kb(), []
+
+    def check(queued: list[ConceptChange]) -> None:
+        # As the queued changes will leave the catalogue: an added concept may be edited before its job runs.
+        changed[:] = kb.check_concept_change(change, queued[:MAX_AHEAD])
+
+    job, created = submit_concept_change(queue(), change, check)
+    if not created:  # the same change sent again, checked when it was queued: what it changes, as then
+        try:
+            check([ConceptChange.from_json(j.payload) for j in queue().pending_of(CONCEPT, MAX_AHEAD + 1)
+                   if j.payload and j.id != job.id])
+        except KBError:  # the catalogue moved on since: its job will say
+            changed[:] = [change.concept_id]
     log.info("concept %s %s: %s job %s", change.action, change.concept_id,
              "queued as" if created else "is already pending as", job.id)
     return {"job": job.to_dict(), "concepts": changed}, 202

@@ -163,12 +163,15 @@ class JobQueue(Protocol):
         the queue for `wait_s` seconds (a queue the index folder's runner lock does not cover)."""
         ...
 
-    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
+    def submit(self, job: Job, follows: Follows | None = None,
+               check: Callable[[list[Job]], None] | None = None) -> tuple[Job, bool]:
         """Add `job` unless a pending job of the same kind has its key; (the pending job, whether it is new).
 
         With `follows`, first and in the same transaction: merge with the newest pending job it names when that is
-        the same write, else queue `job` behind it (`in_order`). QueueFull when the queue was opened with
-        `max_pending` and that many jobs are pending already.
+        the same write, else queue `job` behind it (`in_order`). With `check`, in that transaction before `job` is
+        added (not when it merges): `check(the pending jobs of its kind, oldest first)`, whose error refuses it, so
+        no job queued meanwhile escapes the check. QueueFull when the queue was opened with `max_pending` and that
+        many jobs are pending already.
         """
         ...
 

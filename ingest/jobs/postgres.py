@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import fields
-from typing import Iterator
+from typing import Callable, Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
@@ -97,23 +97,34 @@ class PostgresQueue:
         self._locked = conn
 
     @reported_unavailable
-    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
-        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`)."""
-        if follows is None:
+    def submit(self, job: Job, follows: Follows | None = None,
+               check: Callable[[list[Job]], None] | None = None) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`); with
+        `check`, checked against the pending jobs of its kind in the same transaction."""
+        if follows is None and check is None:
             return self._insert(job)
         with self.db.transaction() as conn:  # this thread's connection, which `_insert` uses too
             # One lock for every ordered write: the newest pending write a job follows cannot change until it is in.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
-            where, args = followed(follows, job, "%s")
-            latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
-                                       args).fetchone())
-            same = merged_past_edits(job, latest, lambda: _job(conn.execute(
-                f"{_SELECT} WHERE {_PENDING}{where} AND kind <> %s ORDER BY seq DESC LIMIT 1",
-                (*args, METADATA)).fetchone()))
-            if same is not None:
-                return same, False
-            ordered = in_order(job, latest)
-            return (latest, False) if ordered is None else self._insert(ordered)
+            if follows is not None:
+                where, args = followed(follows, job, "%s")
+                latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
+                                           args).fetchone())
+                same = merged_past_edits(job, latest, lambda: _job(conn.execute(
+                    f"{_SELECT} WHERE {_PENDING}{where} AND kind <> %s ORDER BY seq DESC LIMIT 1",
+                    (*args, METADATA)).fetchone()))
+                if same is not None:
+                    return same, False
+                ordered = in_order(job, latest)
+                if ordered is None:
+                    return latest, False
+                job = ordered
+            if check is not None:
+                if (found := self.pending(job.kind, job.key)) is not None:
+                    return found, False
+                check([_job(row) for row in conn.execute(f"{_SELECT} WHERE {_PENDING} AND kind = %s ORDER BY seq",
+                                                         (job.kind,)).fetchall()])
+            return self._insert(job)
 
     def _insert(self, job: Job) -> tuple[Job, bool]:
         """Insert `job` unless a pending job of the same kind has its key."""

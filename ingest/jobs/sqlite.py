@@ -6,7 +6,7 @@ import sqlite3
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from index.errors import InsufficientStorage
 from index.files import nearly_full
@@ -119,8 +119,10 @@ class SqliteQueue:
         values["duplicate"] = bool(values["duplicate"])
         return Job(**values)
 
-    def submit(self, job: Job, follows: Follows | None = None) -> tuple[Job, bool]:
-        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`)."""
+    def submit(self, job: Job, follows: Follows | None = None,
+               check: Callable[[list[Job]], None] | None = None) -> tuple[Job, bool]:
+        """Add `job` unless a pending job of the same kind has its key; with `follows`, in order (`in_order`); with
+        `check`, checked against the pending jobs of its kind in the same transaction."""
         with self._transaction() as conn:
             if follows is not None:
                 where, args = followed(follows, job, "?")
@@ -139,6 +141,9 @@ class SqliteQueue:
                                  (job.kind, job.key)).fetchone()
             if found:
                 return self._job(found), False
+            if check is not None:
+                check([self._job(row) for row in conn.execute(
+                    f"SELECT * FROM jobs WHERE {_PENDING} AND kind = ? ORDER BY seq", (job.kind,)).fetchall()])
             if self.max_pending is not None:
                 count = conn.execute(f"SELECT COUNT(*) FROM jobs WHERE {_PENDING}").fetchone()[0]
                 if count >= self.max_pending:

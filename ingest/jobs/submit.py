@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from index import uploads
 from index.concepts.edit import ConceptChange
@@ -80,8 +81,13 @@ def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, b
                         Follows(None, (doc_id,)))
 
 
-def submit_concept_change(queue: JobQueue, change: ConceptChange) -> tuple[Job, bool]:
-    """Queue a (validated) concept change; (job, False) when the very same change is the newest pending one."""
+def submit_concept_change(queue: JobQueue, change: ConceptChange,
+                          check: Callable[[list[ConceptChange]], None] | None = None) -> tuple[Job, bool]:
+    """Queue a concept change; (job, False) when the very same change is the newest pending one. `check` validates
+    it against the queued concept changes, oldest first, in the queue's transaction: no change queued meanwhile
+    by another server process escapes it."""
     payload = change.to_json()
     key = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return queue.submit(Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload), Follows(CONCEPT))
+    against = None if check is None else (
+        lambda pending: check([ConceptChange.from_json(job.payload) for job in pending if job.payload]))
+    return queue.submit(Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload), Follows(CONCEPT), against)

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from index import uploads, versions
-from index.errors import DocumentError, InsufficientStorage, QueueFull
+from index.errors import ConceptConflict, DocumentError, InsufficientStorage, QueueFull
 from index.service import KnowledgeBase
 from index.concepts.edit import ConceptChange
 from ingest.engines import get_engine
-from ingest.jobs import DELETE, DONE, FAILED, METADATA, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
+from ingest.jobs import CONCEPT, DELETE, DONE, FAILED, METADATA, QUEUED, RUNNING, UPLOAD, Job, jobs_dir, open_queue, spool
 from ingest.jobs.base import Follows
 from ingest.jobs.postgres import PostgresQueue
 from ingest.jobs import runner as runner_module
@@ -139,6 +139,24 @@ def test_a_repeated_edit_merges_only_with_the_newest_pending_one(queue):
     one, _ = submit_metadata(queue, "d1", edit)
     submit_metadata(queue, "d1", {"title": "Other"})
     assert submit_metadata(queue, "d2", edit)[1] and submit_metadata(queue, "d1", edit)[0].id != one.id
+
+
+def test_a_checked_job_is_checked_in_the_submit_against_the_pending_jobs_of_its_kind(queue):
+    seen = []
+
+    def check(pending):
+        seen.append([job.id for job in pending])
+        if len(pending) >= 2:
+            raise ConceptConflict("two are enough")
+
+    first, created = queue.submit(a_job(CONCEPT, "a"), Follows(CONCEPT), check)
+    queue.submit(a_job(METADATA), Follows(None, ("d1",)))  # another kind: not shown to the check
+    second, _ = queue.submit(a_job(CONCEPT, "b"), Follows(CONCEPT), check)
+    assert created and seen == [[], [first.id]]
+    assert queue.submit(a_job(CONCEPT, "b"), Follows(CONCEPT), check) == (second, False)  # merged: not checked again
+    with pytest.raises(ConceptConflict):
+        queue.submit(a_job(CONCEPT, "c"), Follows(CONCEPT), check)
+    assert seen[-1] == [first.id, second.id] and [j.id for j in queue.pending_of(CONCEPT)] == [first.id, second.id]
 
 
 def test_an_upload_sent_again_merges_with_its_pending_upload_past_edits_but_not_past_a_deletion(queue):

@@ -5,6 +5,8 @@ Every answer is checked against /openapi.json; the queued jobs run with the real
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -117,6 +119,23 @@ def test_a_concept_is_added_edited_and_removed_through_jobs(trainer, index_copy)
     trainer.drain()
     assert trainer.send("GET", "/api/concepts/five-forces")[0] == 404
     assert all(c["id"] != "five-forces" for c in trainer.send("GET", "/api/concepts")[1]["concepts"])
+
+
+def test_trainers_adding_one_label_at_the_same_moment_are_not_all_told_yes(index_copy):
+    # Checked in the queue's transaction: of four clients sending at once, one is queued, the others refused.
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    start = threading.Barrier(4)
+
+    def post(n: int) -> int:
+        client = app.test_client()
+        start.wait()
+        body = {"id": f"blarg-{n}", "labels": {"en": "Blarg metric"}, "definitions": {"en": "A test concept."}}
+        return client.post("/api/concepts", json=body, headers=AUTH).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = sorted(pool.map(post, range(4)))
+    assert answers == [202, 409, 409, 409]
+    assert len(open_queue(config_for(index_copy)).pending_of("concept")) == 1
 
 
 def test_the_spec_requires_an_id_to_add_a_concept_but_not_to_replace_one(spec):

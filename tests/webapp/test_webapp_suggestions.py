@@ -14,8 +14,7 @@ from markupsafe import escape
 from index import suggestions
 from ingest.engines import get_engine
 from ingest.jobs.runner import Runner
-from ingest.jobs.sqlite import SqliteQueue
-from webapp import create_app
+from webapp import concept_writes, create_app
 
 from conftest import ADMIN_TOKEN, sign_in  # tests/webapp/conftest.py (this folder is not a package)
 from tests.configs import config_for
@@ -128,9 +127,9 @@ def test_a_suggestion_whose_term_a_concept_names_since_is_no_longer_listed(train
 
 
 def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy, monkeypatch):
-    # The decision is the job's to record: a concept queued first with the same label makes the job fail. Queued in
-    # this process, it is refused at once; queued by another process between the accept's check and its submit (as
-    # if the check saw no queue), the accept's job fails.
+    # The decision is the job's to record: a concept queued first with the same label makes the job fail. Queued
+    # through a server that checks, it is refused at once; queued by one that does not (an older version, as if
+    # unchecked), the accept's job fails.
     _, listed = trainer("GET", "/api/suggestions")
     pick = listed["suggestions"][0]
     label = f"Taken {pick['id']}"
@@ -140,7 +139,8 @@ def test_a_suggestion_whose_concept_job_fails_stays_open(trainer, index_copy, mo
     status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", accept)
     assert status == 409 and body["error"]["code"] == "concept_conflict"
     assert trainer("GET", f"/api/suggestions/{pick['id']}")[1]["decision"] is None
-    monkeypatch.setattr(SqliteQueue, "pending_of", lambda self, kind, limit=1000: [])
+    unchecked = concept_writes.submit_concept_change
+    monkeypatch.setattr(concept_writes, "submit_concept_change", lambda queue, change, check: unchecked(queue, change))
     status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept", accept)
     assert status == 202 and body["suggestion"]["decision"]["status"] == "accepted"
     assert Runner(config_for(index_copy), get_engine()).drain() == 2
