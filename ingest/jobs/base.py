@@ -129,6 +129,19 @@ def claimable(short: bool, placeholder: str) -> tuple[str, tuple[str, ...]]:
             f" AND jobs.key LIKE {placeholder} || p.id)"), (*SHORT_KINDS, *PENDING, "%" + AFTER)
 
 
+def behind(job: Job, follows: Follows, newest: Callable[[str, tuple], Job | None],
+           placeholder: str) -> tuple[Job, bool]:
+    """(`job` keyed to run behind the pending writes it follows, True), or (the pending job it merges with, False);
+    `newest(conditions, arguments)` reads the newest pending job those SQL conditions (" AND ...") narrow to."""
+    where, args = followed(follows, job, placeholder)
+    latest = newest(where, args)
+    same = merged_past_edits(job, latest, lambda: newest(f"{where} AND kind <> {placeholder}", (*args, METADATA)))
+    if same is not None:
+        return same, False
+    ordered = in_order(job, latest)
+    return (latest, False) if ordered is None else (ordered, True)
+
+
 def merged_past_edits(job: Job, latest: Job | None, before_edits: Callable[[], Job | None]) -> Job | None:
     """The pending upload of this very text that `job`, an upload, merges with although metadata edits of its
     document were queued since (`latest` one of them; `before_edits` finds the newest pending write that is none):

@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import (DONE, FAILED, METADATA, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, claimable, followed, full,
-                   in_order, merged_past_edits, narrowed)
+from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, behind, claimable, full,
+                   narrowed)
 
 MIGRATIONS = [
     f"""
@@ -107,18 +107,10 @@ class PostgresQueue:
             # One lock for every ordered write: the newest pending write a job follows cannot change until it is in.
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
             if follows is not None:
-                where, args = followed(follows, job, "%s")
-                latest = _job(conn.execute(f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
-                                           args).fetchone())
-                same = merged_past_edits(job, latest, lambda: _job(conn.execute(
-                    f"{_SELECT} WHERE {_PENDING}{where} AND kind <> %s ORDER BY seq DESC LIMIT 1",
-                    (*args, METADATA)).fetchone()))
-                if same is not None:
-                    return same, False
-                ordered = in_order(job, latest)
-                if ordered is None:
-                    return latest, False
-                job = ordered
+                job, new = behind(job, follows, lambda where, args: _job(conn.execute(
+                    f"{_SELECT} WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1", args).fetchone()), "%s")
+                if not new:
+                    return job, False
             if check is not None:
                 if (found := self.pending(job.kind, job.key)) is not None:
                     return found, False

@@ -11,8 +11,7 @@ from typing import Callable, Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import (DONE, FAILED, METADATA, PENDING, QUEUED, RUNNING, Follows, Job, claimable, followed, full, in_order,
-                   merged_past_edits, narrowed)
+from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, behind, claimable, full, narrowed
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -125,18 +124,10 @@ class SqliteQueue:
         `check`, checked against the pending jobs of its kind in the same transaction."""
         with self._transaction() as conn:
             if follows is not None:
-                where, args = followed(follows, job, "?")
-                latest = self._job(conn.execute(f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1",
-                                                args).fetchone())
-                same = merged_past_edits(job, latest, lambda: self._job(conn.execute(
-                    f"SELECT * FROM jobs WHERE {_PENDING}{where} AND kind <> ? ORDER BY seq DESC LIMIT 1",
-                    (*args, METADATA)).fetchone()))
-                if same is not None:
-                    return same, False
-                ordered = in_order(job, latest)
-                if ordered is None:
-                    return latest, False
-                job = ordered
+                job, new = behind(job, follows, lambda where, args: self._job(conn.execute(
+                    f"SELECT * FROM jobs WHERE {_PENDING}{where} ORDER BY seq DESC LIMIT 1", args).fetchone()), "?")
+                if not new:
+                    return job, False
             found = conn.execute(f"SELECT * FROM jobs WHERE kind = ? AND key = ? AND {_PENDING} LIMIT 1",
                                  (job.kind, job.key)).fetchone()
             if found:
