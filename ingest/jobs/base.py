@@ -152,6 +152,16 @@ def merged_past_edits(job: Job, latest: Job | None, before_edits: Callable[[], J
     return before if before is not None and in_order(job, before) is None else None
 
 
+def forgiven_beside_long_writes(placeholder: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL statement and arguments that give a dead runner's short writes back the attempt they were charged
+    where a long write was running too: run inside it (see `Runner.run_short_writes`), they are not what stopped the
+    runner, and an upload that kills it again and again must not use up theirs."""
+    kinds = ", ".join(placeholder for _ in SHORT_KINDS)
+    return (f"UPDATE jobs SET attempts = attempts - 1 WHERE state = {placeholder} AND attempts > 0"
+            f" AND kind IN ({kinds}) AND EXISTS (SELECT 1 FROM jobs j WHERE j.state = {placeholder}"
+            f" AND j.kind NOT IN ({kinds}))"), (RUNNING, *SHORT_KINDS, RUNNING, *SHORT_KINDS)
+
+
 def in_order(job: Job, latest: Job | None) -> Job | None:
     """`job` keyed to run behind `latest`, the newest pending write it must follow; None when `latest` is this very
     write (a client's retry, to merge with). Merged with an older identical write, it would run ahead of the

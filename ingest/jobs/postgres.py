@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 
 from index.pgconn import Database, migrate, reported_unavailable
 
-from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, behind, claimable, full,
-                   narrowed)
+from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, RunnerBusy, behind, claimable,
+                   forgiven_beside_long_writes, full, narrowed)
 
 MIGRATIONS = [
     f"""
@@ -225,6 +225,7 @@ class PostgresQueue:
         """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
         self._own()
         with self.db.transaction() as conn:
+            conn.execute(*forgiven_beside_long_writes("%s"))
             requeued = conn.execute(
                 "UPDATE jobs SET state = %s, stage = 'waiting', chunks_done = 0, started = NULL"
                 " WHERE state = %s AND attempts < %s RETURNING id, seq", (QUEUED, RUNNING, max_attempts)).fetchall()

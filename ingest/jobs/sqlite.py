@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 from index.errors import InsufficientStorage
 from index.files import nearly_full
 
-from .base import DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, behind, claimable, full, narrowed
+from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, behind, claimable, forgiven_beside_long_writes,
+                   full, narrowed)
 
 FILE = "jobs.sqlite"
 SCHEMA = """
@@ -231,6 +232,7 @@ class SqliteQueue:
     def recover(self, max_attempts: int) -> tuple[list[str], list[str]]:
         """Running jobs of a dead runner go back to the queue, or fail once they used `max_attempts`."""
         with self._transaction() as conn:
+            conn.execute(*forgiven_beside_long_writes("?"))
             rows = conn.execute("SELECT id, attempts FROM jobs WHERE state = ?", (RUNNING,)).fetchall()
             requeued = [r[0] for r in rows if r[1] < max_attempts]
             failed = [r[0] for r in rows if r[1] >= max_attempts]

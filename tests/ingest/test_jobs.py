@@ -294,6 +294,17 @@ def test_a_bounded_queue_refuses_new_jobs_while_full_but_still_merges_pending_on
         queue.submit(a_job(key="e"))
 
 
+def test_a_short_write_run_inside_a_long_one_is_not_charged_for_the_runners_death(queue):
+    upload, deletion = a_job(), dataclasses.replace(a_job(DELETE, "d9"), doc_id="d9")
+    queue.submit(upload)
+    queue.submit(deletion)
+    assert queue.claim().id == upload.id and queue.claim(short=True).id == deletion.id
+    assert queue.recover(max_attempts=1) == ([deletion.id], [upload.id])  # the upload used its one attempt
+    assert queue.get(deletion.id).attempts == 0
+    assert queue.claim().id == deletion.id
+    assert queue.recover(max_attempts=1) == ([], [deletion.id])  # alone, it is charged
+
+
 def test_queue_requeues_jobs_of_a_dead_runner_and_gives_up_after_max_attempts(queue):
     job = a_job()
     queue.submit(job)
