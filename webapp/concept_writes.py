@@ -15,7 +15,8 @@ import re
 from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange
+from index.concepts import Catalogue
+from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, ahead
 from index.errors import InvalidConcept, KBError
 from ingest.jobs import CONCEPT
 from ingest.jobs.submit import submit_concept_change
@@ -65,6 +66,13 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
     log.info("concept %s %s: %s job %s", change.action, change.concept_id,
              "queued as" if created else "is already pending as", job.id)
     return {"job": job.to_dict(), "concepts": changed}, 202
+
+
+def catalogue_ahead() -> Catalogue:
+    """The served catalogue as the queued concept changes will leave it: where a concept whose addition is queued
+    is found for its edit form."""
+    queued = [ConceptChange.from_json(job.payload) for job in queue().pending_of(CONCEPT, MAX_AHEAD) if job.payload]
+    return ahead(get_kb().catalogue(), queued)
 
 
 def add(body: object) -> tuple[dict, int]:

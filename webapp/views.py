@@ -7,7 +7,7 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 from werkzeug.exceptions import HTTPException
 
 from index.concepts.edit import concept_tag
-from index.errors import InvalidQuery, KBError
+from index.errors import InvalidQuery, KBError, NotFound
 from index.glosses import READER_LANGUAGES
 from index.service import MODES
 from index.suggestions import catalogue_labels, drafted_definitions
@@ -400,9 +400,15 @@ def concept_new():
 
 @bp.route("/concepts/<concept_id>/edit", methods=["GET", "POST"])
 def concept_edit(concept_id: str):
-    """A trainer changes a concept (its id stays)."""
-    return _trainer_page() or _concept_form("replace", concept_forms.body_of(get_kb().catalogue().get(concept_id)),
-                                            concept_id)
+    """A trainer changes a concept (its id stays), also one whose addition is still queued (as queued)."""
+    page = _trainer_page()
+    if page:
+        return page
+    try:
+        concept = get_kb().catalogue().get(concept_id)
+    except NotFound:
+        concept = concept_writes.catalogue_ahead().get(concept_id)
+    return _concept_form("replace", concept_forms.body_of(concept), concept_id)
 
 
 @bp.route("/concepts/<concept_id>/delete", methods=["GET", "POST"])

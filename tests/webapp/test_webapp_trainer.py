@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.engines import get_engine
 from ingest.jobs import open_queue
+from ingest.jobs.runner import Runner
 from webapp import create_app, trainer
 
 from conftest import ADMIN_TOKEN, sign_in  # tests/webapp/conftest.py (this folder is not a package)
@@ -110,6 +112,21 @@ def test_the_edit_form_saved_after_another_change_is_refused_not_written_over_it
     assert _queued(index_copy) == 0
     saved = client.post("/concepts/customer-loyalty/edit", data={**form, "version": version})
     assert saved.status_code == 303 and _queued(index_copy) == 1
+
+
+def test_a_concept_whose_addition_is_queued_is_edited_on_its_form_as_queued(client, index_copy):
+    csrf = _sign_in(client)
+    assert client.post("/concepts/new", data={**FORM, "csrf_token": csrf}).status_code == 303
+    page = client.get("/concepts/five-forces/edit")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="Vijf krachten"' in text  # its job has not run: the form as queued
+    version = re.search(r'name="version" value="(\w+)"', text).group(1)
+    form = {**{k: v for k, v in FORM.items() if k != "id"}, "label_de": "Fünf Kräfte", "csrf_token": csrf}
+    assert client.post("/concepts/five-forces/edit", data={**form, "version": version}).status_code == 303
+    assert Runner(config_for(index_copy), get_engine()).drain() == 2
+    concept = client.get("/api/concepts/five-forces").get_json()
+    assert concept["labels"]["de"] == "Fünf Kräfte" and concept["labels"]["nl"] == "Vijf krachten"
+    assert client.get("/concepts/no-such-concept/edit").status_code == 404
 
 
 def test_the_form_shows_english_and_the_concepts_languages_the_others_on_request(client):
