@@ -140,6 +140,27 @@ def test_a_pack_item_deleted_from_the_index_is_marked_and_left_out_of_the_export
         context.close()
 
 
+def test_the_pack_shows_each_source_as_the_server_cites_it_now_not_as_stored(browser, live_server):
+    # An item stored with its citation of the day it was added; the document's details were edited since.
+    context = browser.new_context(base_url=live_server)
+    try:
+        page = context.new_page()
+        search(page, "What are the three value disciplines?")
+        page.locator("article.passage").first.get_by_role("button", name="Add passage to course pack").click()
+        page.evaluate("""() => {
+          const items = JSON.parse(localStorage.getItem('kb-course-pack-v1'));
+          items[0].citation = 'An outdated citation (1999). Old title.';
+          localStorage.setItem('kb-course-pack-v1', JSON.stringify(items));
+        }""")
+        page.goto("/pack")
+        source = page.locator(".pack-item p.citation").first
+        expect(source).not_to_contain_text("outdated")
+        expect(source).to_contain_text("Language:")
+        expect(source.locator("a")).to_have_count(1)  # the link stays
+    finally:
+        context.close()
+
+
 def test_every_page_fits_a_phone(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 375, "height": 812})
     try:

@@ -32,6 +32,26 @@ async function check(items) {
   return changed;
 }
 
+/** Show each item's source as the server cites it now, not as stored when it was added: a document's title,
+ * authors or date may have been edited since. The HTML export holds one cited article per item, in order. */
+function refreshCitations(kept) {
+  fetch(exportUrl(kept, 'html'))
+    .then((response) => (response.ok ? response.text() : null))
+    .then((page) => {
+      if (!page) return;
+      // Without its stylesheet: this page's CSP would report the parsed copy's inline style.
+      const bare = page.replace(/<style[\s\S]*?<\/style>/gi, '');
+      const cited = new DOMParser().parseFromString(bare, 'text/html').querySelectorAll('article > p.citation');
+      if (cited.length !== kept.length) return;
+      kept.forEach((item, i) => {
+        const shown = list.querySelector(`li[data-key="${CSS.escape(item.key)}"] p.citation`);
+        const fresh = cited[i].firstChild;
+        if (shown && fresh && fresh.nodeType === Node.TEXT_NODE) shown.firstChild.textContent = fresh.textContent;
+      });
+    })
+    .catch(() => {}); // the stored citation stays shown
+}
+
 function render(focus) {
   const items = load();
   const kept = items.filter((item) => !missing.has(item.key));
@@ -39,6 +59,7 @@ function render(focus) {
   items.forEach((item, i) => {
     const li = document.createElement('li');
     li.className = `card pack-item pack-${item.kind}`;
+    li.dataset.key = item.key;
     renderItem(document, li, item);
     if (missing.has(item.key)) {
       li.classList.add('pack-missing');
@@ -68,6 +89,7 @@ function render(focus) {
       .then(async (response) => {
         if (response.ok) {
           markdown.value = await response.text();
+          refreshCitations(kept);
         } else if ([400, 404].includes(response.status) && await check(items)) {
           render(); // an item has left the index since the page loaded: export the others
         } else {
