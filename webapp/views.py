@@ -234,6 +234,7 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     the suggestion's languages, English typed or the dictionary's gloss confirmed) and dismiss forms for a trainer."""
     kb = get_kb()
     doc_id = request.args.get("doc_id") or None
+    message = message or _DECIDED.get(request.args.get("decided", ""))
     found = kb.suggestions(doc_id)
     documents = sorted(kb.documents(), key=lambda d: d["added_at"] or "", reverse=True)
     newest = {d["doc_id"]: rank for rank, d in enumerate(documents)}
@@ -250,7 +251,12 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     return render_template("suggestions.html", groups=groups, message=message, error=error), status
 
 
+# What the suggestions page says after a decision (`?decided=`): a fixed text, never one the address carries.
+_DECIDED = {"accepted": "Accepted.", "dismissed": "Dismissed: it is not suggested again."}
+
+
 def _decided(action, done: str):
+    """Run a decision; then its job's page, or the suggestions page by a redirect (a reload sends nothing again)."""
     try:
         result = action()
     except (HTTPException, KBError) as exc:  # a refused decision is explained on the page
@@ -258,7 +264,7 @@ def _decided(action, done: str):
         return suggestions(error=f"Not done: {message}", status=status)
     if isinstance(result, tuple) and result[0].get("job"):
         return redirect(url_for("views.job", job_id=result[0]["job"]["id"]), 303)
-    return suggestions(message=done)
+    return redirect(url_for("views.suggestions", decided=done), 303)
 
 
 @bp.post("/suggestions/<suggestion_id>/accept")
@@ -269,7 +275,7 @@ def accept_suggestion(suggestion_id: str):
     edits = {field: {k.removeprefix(f"{prefix}-"): v.strip() for k, v in request.form.items()
                      if k.startswith(f"{prefix}-") and v.strip()}
              for field, prefix in (("labels", "label"), ("definitions", "definition"))}
-    return _decided(lambda: suggestion_writes.accept(suggestion_id, {k: v for k, v in edits.items() if v}), "Accepted.")
+    return _decided(lambda: suggestion_writes.accept(suggestion_id, {k: v for k, v in edits.items() if v}), "accepted")
 
 
 @bp.post("/suggestions/<suggestion_id>/dismiss")
@@ -277,7 +283,7 @@ def dismiss_suggestion(suggestion_id: str):
     """Dismiss a suggestion."""
     if not writes_enabled():
         raise WritesDisabled()
-    return _decided(lambda: suggestion_writes.dismiss(suggestion_id), "Dismissed: it is not suggested again.")
+    return _decided(lambda: suggestion_writes.dismiss(suggestion_id), "dismissed")
 
 
 @bp.get("/jobs/<job_id>")

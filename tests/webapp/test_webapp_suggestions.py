@@ -163,7 +163,11 @@ def test_the_trainer_page_lists_suggestions_per_document_and_dismisses_with_the_
     refused = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": "wrong"})
     assert refused.status_code == 403 and "Not done" in refused.get_data(as_text=True)
     done = client.post(f"/suggestions/{first['id']}/dismiss", data={"token": ADMIN_TOKEN})
-    assert done.status_code == 200 and f'id="suggestion-{first["id"]}"' not in done.get_data(as_text=True)
+    assert done.status_code == 303 and done.headers["Location"] == "/suggestions?decided=dismissed"  # a reload resends nothing
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Dismissed: it is not suggested again." in after and f'id="suggestion-{first["id"]}"' not in after
+    unknown = client.get("/suggestions?decided=%3Cb%3Eforged").get_data(as_text=True)
+    assert 'class="notice"' not in unknown  # only the page's own texts are shown, never the address's
     accepted = client.post(f"/suggestions/{client.get('/api/suggestions').get_json()['suggestions'][0]['id']}/accept",
                            data={"token": ADMIN_TOKEN, "label-en": "Trainer's term",
                                  "definition-en": "The trainer's definition."})
