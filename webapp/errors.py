@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from index.errors import (ConceptChanged, ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidMetadata,
                           InvalidQuery, KBError, NotFound, QueueFull)
@@ -46,7 +47,9 @@ def handle_error(exc: Exception):
     error = {"code": code, "message": message, "request_id": g.get("request_id", "-")}
     if wants_json():
         return jsonify(error=error), status, headers
-    return render_template("error.html", status=status, error=error), status, headers
+    # The status's own name heads the page (Method Not Allowed, Conflict), not one heading for every 4xx.
+    reason = HTTP_STATUS_CODES.get(status, "Bad request")
+    return render_template("error.html", status=status, error=error, reason=reason), status, headers
 
 
 def api_json(response: Response) -> Response:

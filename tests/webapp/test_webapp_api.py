@@ -170,6 +170,8 @@ def test_wrong_method_is_json_405(client, check_spec):
     assert "GET" in response.headers["Allow"]
     check_spec("/api/search", 405, response.content_type, response.get_json())
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+    page = client.get("/suggestions/s-000000000000/dismiss").get_data(as_text=True)  # a form's address, opened
+    assert "<h1>Method Not Allowed</h1>" in page and "Bad request" not in page
 
 
 def test_flasks_own_api_answers_are_json_not_html(client):
