@@ -22,7 +22,7 @@ from ingest.jobs import CONCEPT
 from ingest.jobs.submit import submit_concept_change
 
 from . import health, params
-from .auth import require_writer
+from .auth import require_writer, writes_enabled
 from .kb import get_kb
 from .writes import queue
 
@@ -73,6 +73,16 @@ def catalogue_ahead() -> Catalogue:
     is found for its edit form."""
     queued = [ConceptChange.from_json(job.payload) for job in queue().pending_of(CONCEPT, MAX_AHEAD) if job.payload]
     return ahead(get_kb().catalogue(), queued)
+
+
+def queued_addition(concept_id: str) -> str | None:
+    """The id of the queued job that adds this concept, if one does (None on a server without writes)."""
+    if not writes_enabled():
+        return None
+    for job in reversed(queue().pending_of(CONCEPT)):
+        if job.payload and (change := ConceptChange.from_json(job.payload)).concept_id == concept_id:
+            return job.id if change.action == ADD else None
+    return None
 
 
 def add(body: object) -> tuple[dict, int]:

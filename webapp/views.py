@@ -159,8 +159,14 @@ def concepts():
 
 @bp.get("/concepts/<concept_id>")
 def concept(concept_id: str):
-    """One concept: labels in every language (the reader's first, then English), definition, relations, passages."""
-    concept = get_kb().concept(concept_id)
+    """One concept: labels in every language (the reader's first, then English), definition, relations, passages;
+    one whose addition is still queued sends the reader to its job's page, which links here once it is done."""
+    try:
+        concept = get_kb().concept(concept_id)
+    except NotFound:
+        if (adding := concept_writes.queued_addition(concept_id)) is None:
+            raise
+        return redirect(url_for("views.job", job_id=adding), 303)
     concepts, families = _concept_index()
     order = render.languages_first(concept["labels"], (_ui_lang(_reader()[0]), UI_LANG))
     return render_template("concept.html", concept=concept, concepts=concepts, families=families, label_order=order)

@@ -117,6 +117,8 @@ def test_the_edit_form_saved_after_another_change_is_refused_not_written_over_it
 def test_a_concept_whose_addition_is_queued_is_edited_on_its_form_as_queued(client, index_copy):
     csrf = _sign_in(client)
     assert client.post("/concepts/new", data={**FORM, "csrf_token": csrf}).status_code == 303
+    opened = client.get("/concepts/five-forces")  # its page: the job's, until it is done
+    assert opened.status_code == 303 and opened.headers["Location"].startswith("/jobs/")
     page = client.get("/concepts/five-forces/edit")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="Vijf krachten"' in text  # its job has not run: the form as queued
@@ -126,6 +128,7 @@ def test_a_concept_whose_addition_is_queued_is_edited_on_its_form_as_queued(clie
     assert Runner(config_for(index_copy), get_engine()).drain() == 2
     concept = client.get("/api/concepts/five-forces").get_json()
     assert concept["labels"]["de"] == "Fünf Kräfte" and concept["labels"]["nl"] == "Vijf krachten"
+    assert client.get("/concepts/five-forces").status_code == 200
     assert client.get("/concepts/no-such-concept/edit").status_code == 404
 
 
