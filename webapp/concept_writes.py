@@ -59,8 +59,7 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
     job, created = submit_concept_change(queue(), change, check)
     if not created:  # the same change sent again, checked when it was queued: what it changes, as then
         try:
-            check([ConceptChange.from_json(j.payload) for j in queue().pending_of(CONCEPT, MAX_AHEAD + 1)
-                   if j.payload and j.id != job.id])
+            check(_queued(but=job.id))
         except KBError:  # the catalogue moved on since: its job will say
             changed[:] = [change.concept_id]
     log.info("concept %s %s: %s job %s", change.action, change.concept_id,
@@ -71,8 +70,13 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
 def catalogue_ahead() -> Catalogue:
     """The served catalogue as the queued concept changes will leave it: where a concept whose addition is queued
     is found for its edit form."""
-    queued = [ConceptChange.from_json(job.payload) for job in queue().pending_of(CONCEPT, MAX_AHEAD) if job.payload]
-    return ahead(get_kb().catalogue(), queued)
+    return ahead(get_kb().catalogue(), _queued())
+
+
+def _queued(but: str | None = None) -> list[ConceptChange]:
+    """The queued concept changes, oldest first, at most MAX_AHEAD of them (not job `but`'s)."""
+    jobs = queue().pending_of(CONCEPT, MAX_AHEAD + 1)
+    return [ConceptChange.from_json(j.payload) for j in jobs if j.payload and j.id != but][:MAX_AHEAD]
 
 
 def queued_addition(concept_id: str) -> str | None:

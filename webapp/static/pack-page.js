@@ -32,22 +32,34 @@ async function check(items) {
   return changed;
 }
 
-/** Show each item's source as the server cites it now, not as stored when it was added: a document's title,
- * authors or date may have been edited since. The HTML export holds one cited article per item, in order. */
+// Item key -> its source line as the server cites it now, asked once per item and page: a document's title,
+// authors or date may have been edited since the item was stored with its citation.
+const cited = new Map();
+
+function showCited() {
+  for (const [key, line] of cited) {
+    const shown = list.querySelector(`li[data-key="${CSS.escape(key)}"] p.citation`);
+    if (shown) shown.firstChild.textContent = line;
+  }
+}
+
+/** Ask the server how it cites the items not asked about yet: its HTML export holds one cited article per item. */
 function refreshCitations(kept) {
-  fetch(exportUrl(kept, 'html'))
+  const asking = kept.filter((item) => !cited.has(item.key));
+  if (!asking.length) return;
+  fetch(exportUrl(asking, 'html'))
     .then((response) => (response.ok ? response.text() : null))
     .then((page) => {
       if (!page) return;
       // Without its stylesheet: this page's CSP would report the parsed copy's inline style.
       const bare = page.replace(/<style[\s\S]*?<\/style>/gi, '');
-      const cited = new DOMParser().parseFromString(bare, 'text/html').querySelectorAll('article > p.citation');
-      if (cited.length !== kept.length) return;
-      kept.forEach((item, i) => {
-        const shown = list.querySelector(`li[data-key="${CSS.escape(item.key)}"] p.citation`);
-        const fresh = cited[i].firstChild;
-        if (shown && fresh && fresh.nodeType === Node.TEXT_NODE) shown.firstChild.textContent = fresh.textContent;
+      const lines = new DOMParser().parseFromString(bare, 'text/html').querySelectorAll('article > p.citation');
+      if (lines.length !== asking.length) return;
+      asking.forEach((item, i) => {
+        const line = lines[i].firstChild;
+        if (line && line.nodeType === Node.TEXT_NODE) cited.set(item.key, line.textContent);
       });
+      showCited();
     })
     .catch(() => {}); // the stored citation stays shown
 }
@@ -78,6 +90,7 @@ function render(focus) {
     li.append(controls);
     list.append(li);
   });
+  showCited();
   empty.hidden = items.length > 0;
   exportBox.hidden = kept.length === 0;
   // Every export is written by the server from the served index: the same citations in every format, of the items
