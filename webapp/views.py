@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from index.concepts.edit import concept_tag
@@ -172,10 +173,16 @@ def concept(concept_id: str):
     return render_template("concept.html", concept=concept, concepts=concepts, families=families, label_order=order)
 
 
+def _newest_first(documents: list[dict]) -> list[dict]:
+    """Documents the newest added first (those added together in their order)."""
+    return sorted(documents, key=lambda d: d["added_at"] or "", reverse=True)
+
+
 @bp.get("/documents")
 def documents():
-    """The indexed documents, a page of them at a time (`page`, from 1)."""
-    listed = get_kb().documents()
+    """The indexed documents, newest first (a trainer's upload heads the list), a page of them at a time (`page`,
+    from 1)."""
+    listed = _newest_first(get_kb().documents())
     pages = max(1, -(-len(listed) // DOCUMENTS_PER_PAGE))
     page = params.integer(request.args, "page", 1, 1, pages)
     first = (page - 1) * DOCUMENTS_PER_PAGE
@@ -242,7 +249,7 @@ def suggestions(message: str | None = None, error: str | None = None, status: in
     doc_id = request.args.get("doc_id") or None
     message = message or _DECIDED.get(request.args.get("decided", ""))
     found = kb.suggestions(doc_id)
-    documents = sorted(kb.documents(), key=lambda d: d["added_at"] or "", reverse=True)
+    documents = _newest_first(kb.documents())
     newest = {d["doc_id"]: rank for rank, d in enumerate(documents)}
     # The dictionary's gloss (a look-up per word) is offered in the accept form only, which a trainer alone sees.
     accepting = trainer.signed_in()
@@ -370,9 +377,25 @@ def signout():
     """Forget the trainer's session (a form with its CSRF token, so no other site can sign anyone out)."""
     if trainer.signed_in():
         trainer.check_csrf()
-    response = redirect(url_for("views.concepts"), 303)
+    response = redirect(_after_sign_out(request.form.get("next", "")), 303)
     trainer.sign_out(response)
     return response
+
+
+# Pages only a signed-in trainer opens: signing out on one of them lands on the concepts page instead.
+_TRAINER_ONLY = ("views.concept_new", "views.concept_edit", "views.concept_delete")
+
+
+def _after_sign_out(target: str) -> str:
+    """Where a trainer signing out lands: the page they signed out on, unless only a trainer may see it."""
+    local = trainer.local_target(target)
+    if local is None:
+        return url_for("views.concepts")
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(urlsplit(local).path)
+    except HTTPException:  # no page of this site (a 404, or a POST-only address)
+        return url_for("views.concepts")
+    return url_for("views.concepts") if endpoint in _TRAINER_ONLY else local
 
 
 def _trainer_page():

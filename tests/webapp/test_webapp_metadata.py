@@ -3,6 +3,7 @@ read path (document, list, search result, course pack) shows once it is done."""
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import quote
 
 import pytest
@@ -32,6 +33,9 @@ def test_an_upload_keeps_the_metadata_it_was_given_and_its_own_file_name(writer)
         "Tillit i praksis", ["Kari Nordmann", "Ola Nordmann"], "2024-05", "Ledernytt", "no")
     assert doc["original_name"] == "tillit.txt" and doc["source"].startswith("uploads/")
     assert doc["citation"]["text"].startswith("Kari Nordmann; Ola Nordmann (2024-05). Tillit i praksis. Ledernytt.")
+    page = writer.client.get("/documents").get_data(as_text=True)
+    listed = list(dict.fromkeys(re.findall(r'href="/documents/([0-9a-f]{16})"', page)))
+    assert listed[0] == done["doc_id"] and len(listed) > 1  # the newest first
 
 
 def test_an_upload_without_metadata_is_titled_by_its_first_line_not_its_file_name(writer):

@@ -147,8 +147,19 @@ def test_the_form_shows_english_and_the_concepts_languages_the_others_on_request
 def test_sign_out_needs_the_csrf_token_and_the_session_ends(client):
     csrf = _sign_in(client)
     assert client.post("/signout").status_code == 403
-    assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+    page = client.get("/documents?page=1").get_data(as_text=True)
+    assert 'name="next" value="/documents?page=1"' in page  # the sign-out form says where it was sent from
+    out = client.post("/signout", data={"csrf_token": csrf, "next": "/documents?page=1"})
+    assert out.status_code == 303 and out.headers["Location"] == "/documents?page=1"  # back where the trainer was
     assert client.get("/concepts/new").status_code == 303
+
+
+@pytest.mark.parametrize("sent_from", ["/concepts/new", "/concepts/customer-loyalty/edit", "//evil.example/x",
+                                       "/no/such/page", "/signout"])
+def test_signing_out_on_a_trainer_page_or_from_elsewhere_lands_on_the_concepts_page(client, sent_from):
+    csrf = _sign_in(client)
+    out = client.post("/signout", data={"csrf_token": csrf, "next": sent_from})
+    assert out.status_code == 303 and out.headers["Location"] == "/concepts"
 
 
 OFF_SITE = ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\n/x", "/\r/x",
