@@ -19,7 +19,7 @@ from index.concepts import Catalogue
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, ahead
 from index.errors import InvalidConcept, KBError
 from ingest.jobs import CONCEPT
-from ingest.jobs.submit import submit_concept_change
+from ingest.jobs.submit import concept_changes, submit_concept_change
 
 from . import health, params
 from .auth import require_writer, writes_enabled
@@ -75,16 +75,16 @@ def catalogue_ahead() -> Catalogue:
 
 def _queued(but: str | None = None) -> list[ConceptChange]:
     """The queued concept changes, oldest first, at most MAX_AHEAD of them (not job `but`'s)."""
-    jobs = queue().pending_of(CONCEPT, MAX_AHEAD + 1)
-    return [ConceptChange.from_json(j.payload) for j in jobs if j.payload and j.id != but][:MAX_AHEAD]
+    pending = concept_changes(queue().pending_of(CONCEPT, MAX_AHEAD + 1))
+    return [change for job, change in pending if job.id != but][:MAX_AHEAD]
 
 
 def queued_addition(concept_id: str) -> str | None:
     """The id of the queued job that adds this concept, if one does (None on a server without writes)."""
     if not writes_enabled():
         return None
-    for job in reversed(queue().pending_of(CONCEPT)):
-        if job.payload and (change := ConceptChange.from_json(job.payload)).concept_id == concept_id:
+    for job, change in reversed(concept_changes(queue().pending_of(CONCEPT))):
+        if change.concept_id == concept_id:
             return job.id if change.action == ADD else None
     return None
 

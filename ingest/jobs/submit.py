@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from index import uploads
 from index.concepts.edit import ConceptChange
@@ -81,6 +81,11 @@ def submit_metadata(queue: JobQueue, doc_id: str, changes: dict) -> tuple[Job, b
                         Follows(None, (doc_id,)))
 
 
+def concept_changes(jobs: Iterable[Job]) -> list[tuple[Job, ConceptChange]]:
+    """The concept jobs among `jobs`, in their order, each with the change it carries."""
+    return [(job, ConceptChange.from_json(job.payload)) for job in jobs if job.kind == CONCEPT and job.payload]
+
+
 def submit_concept_change(queue: JobQueue, change: ConceptChange,
                           check: Callable[[list[ConceptChange]], None] | None = None) -> tuple[Job, bool]:
     """Queue a concept change; (job, False) when the very same change is the newest pending one. `check` validates
@@ -88,6 +93,5 @@ def submit_concept_change(queue: JobQueue, change: ConceptChange,
     by another server process escapes it."""
     payload = change.to_json()
     key = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    against = None if check is None else (
-        lambda pending: check([ConceptChange.from_json(job.payload) for job in pending if job.payload]))
+    against = None if check is None else (lambda pending: check([c for _, c in concept_changes(pending)]))
     return queue.submit(Job(id=uuid.uuid4().hex, kind=CONCEPT, key=key, payload=payload), Follows(CONCEPT), against)
