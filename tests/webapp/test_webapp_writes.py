@@ -498,7 +498,8 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
                       content_type="multipart/form-data")
     assert bad.status_code == 400 and "empty file" in bad.get_data(as_text=True)
 
-    added = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "note.txt")},
+    added = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "note.txt"),
+                                         "authors": "Kari Nordmann; Ola Hansen", "date": "2024-05-01"},
                         content_type="multipart/form-data")
     assert added.status_code == 303 and added.headers["Location"].startswith("/jobs/")
     job_page = added.headers["Location"]
@@ -509,6 +510,8 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     writer.drain()
     finished = client.get(job_page).get_data(as_text=True)
     assert "Added" in finished and "Kundelojalitet i praksis" in finished and "job-page.js" not in finished
+    # The trainer sees what the upload will be cited as: its authors, date and file.
+    assert "Kari Nordmann; Ola Hansen" in finished and "2024-05-01" in finished and "file “note.txt”" in finished
     form = client.get("/upload").get_data(as_text=True)
     assert "Recent writes" in form and f'href="{job_page}"' in form and "Upload of “note.txt”</a>" in form
     doc_id = next(d["doc_id"] for d in client.get("/api/documents").get_json()["documents"]
