@@ -556,8 +556,8 @@ class KnowledgeBase:
         fitted = fit_query(self.embedder, text)
         with self.encoder_gate.turn(fitted.tokens):  # the lookup may encode the text
             matches = lookup(self._state.concept_index, fitted.text, k=k, embedder=self.embedder)
-        return [{"id": m.id, "label": m.label, "family": m.family, "score": round(float(m.score), 4), "via": m.via}
-                for m in matches]
+        return [{"id": m.id, "label": m.label, "family": m.family, "score": round(float(m.score), 4), "via": m.via,
+                 "term": m.term} for m in matches]
 
     def concepts(self) -> list[dict]:
         """Every concept with its labels, family and number of grounded passages."""

@@ -150,7 +150,9 @@ SCHEMAS = {
                                                "mode lexical. Lexical matching and language detection read the "
                                                "whole query."},
     }),
-    "LookupMatch": _object({"id": STR, "label": STR, "family": STR, "score": NUM, "via": STR}),
+    "LookupMatch": _object({"id": STR, "label": STR, "family": STR, "score": NUM, "via": STR,
+                            "term": {**NULLABLE_STR, "description": "The label or alias the text matched, as the "
+                                     "catalogue writes it; null for a concept close in meaning only (via embedding)."}}),
     "LookupResponse": _object({"query": STR, "matches": _array(_ref("LookupMatch"))}),
     "ConceptSummary": _object({
         "id": STR, "label": STR, "family": STR, "definition": STR, "labels": LANG_MAP, "broader": NULLABLE_STR,

@@ -45,6 +45,7 @@ class ConceptMatch:
     family: str
     score: float
     via: str  # "exact" | "fuzzy" | "embedding"
+    term: str | None = None  # the label or alias matched, as the catalogue writes it; none for a neighbour in meaning
 
 
 @dataclass
@@ -204,10 +205,10 @@ def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None
         return []
     hits = _Hits()
     for i in index.exact_forms.get(compact(folded), []):
-        hits.add(int(index.term_concept[i]), 1.0, "exact", index.terms[i].lang)
+        hits.add(int(index.term_concept[i]), 1.0, "exact", index.terms[i].lang, index.terms[i].text)
     if len(hits.best) < k:
-        for ci, score, lang in _fuzzy(index, text, folded, after_exact=bool(hits.best)):
-            hits.add(ci, score, "fuzzy", lang)
+        for ci, score, lang, term in _fuzzy(index, text, folded, after_exact=bool(hits.best)):
+            hits.add(ci, score, "fuzzy", lang, term)
     if semantic and len(hits.best) < k:
         for ci, score, lang in _embedding(index, text, embedder, k, set(hits.best), query_vector):
             hits.add(ci, score, "embedding", lang)
@@ -215,24 +216,24 @@ def lookup(index: ConceptIndex, text: str, k: int = 5, embedder: Embedder | None
     query_lang = query_lang or detect_query(text, index.vocabularies, index.catalogue.languages())[0]
     ranked = sorted(hits.best.items(), key=lambda kv: (-kv[1][0], index.concept_ids[kv[0]]))[:k]
     matches = []
-    for ci, (score, via, langs) in ranked:
+    for ci, (score, via, langs, term) in ranked:
         cid = index.concept_ids[ci]
         lang = _label_language(query_lang, langs, via)
         matches.append(ConceptMatch(cid, index.catalogue.label(cid, lang), index.catalogue.family(cid),
-                                    round(float(score), 4), via))
+                                    round(float(score), 4), via, term))
     return matches
 
 
 class _Hits:
-    """Best (score, via, matched-term languages) per concept; an earlier, stronger tier is kept."""
+    """Best (score, via, matched-term languages, matched term) per concept; an earlier, stronger tier is kept."""
 
     def __init__(self) -> None:
-        self.best: dict[int, tuple[float, str, set[str]]] = {}
+        self.best: dict[int, tuple[float, str, set[str], str | None]] = {}
 
-    def add(self, ci: int, score: float, via: str, lang: str) -> None:
+    def add(self, ci: int, score: float, via: str, lang: str, term: str | None = None) -> None:
         current = self.best.get(ci)
         if current is None or score > current[0] + 1e-9:
-            self.best[ci] = (score, via, {lang})
+            self.best[ci] = (score, via, {lang}, term)
         elif abs(score - current[0]) <= 1e-9:
             current[2].add(lang)
 
@@ -248,8 +249,9 @@ def _label_language(query_lang: str, langs: set[str], via: str) -> str:
     return "en"
 
 
-def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> list[tuple[int, float, str]]:
-    """Typos/inflections of a whole term, terms contained in the query, and compounds containing a term."""
+def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> list[tuple[int, float, str, str]]:
+    """Typos/inflections of a whole term, terms contained in the query, and compounds containing a term, each with
+    the term (concept index, score, term language, term as the catalogue writes it)."""
     out = []
     qc = compact(folded)
     # Whole-query similarity: typos, inflections and compound/space variants ("kunde intimitet").
@@ -259,13 +261,16 @@ def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> li
         for _, ratio, i in process.extract(qc, index.compact_terms, scorer=fuzz.ratio, limit=20,
                                            score_cutoff=_min_ratio(len(qc))):
             if len(index.compact_terms[i]) >= 5:
-                out.append((int(index.term_concept[i]), _fuzzy_score(ratio / 100, 1.0), index.terms[i].lang))
+                out.append((int(index.term_concept[i]), _fuzzy_score(ratio / 100, 1.0), index.terms[i].lang,
+                            index.terms[i].text))
     # Terms written inside a longer query ("what is customer lock-on?").
     occurrences = index.spotter.find(text)
     position = {cid: i for i, cid in enumerate(index.concept_ids)}
     for occ in occurrences:
         coverage = len(compact(occ.folded)) / len(qc)
-        out += [(position[cid], _fuzzy_score(0.97, coverage), lang) for cid, lang in occ.matches]
+        written = _written(index, text[occ.start:occ.end])
+        out += [(position[cid], _fuzzy_score(0.97, coverage), lang, written.get((cid, lang), text[occ.start:occ.end]))
+                for cid, lang in occ.matches]
     # Misspelt terms inside a longer query: compare runs of words not already matched with terms.
     windows = _free_windows(text, occurrences) if " " in folded else []
     if windows:
@@ -274,13 +279,26 @@ def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> li
             if len(index.compact_terms[ti]) >= 6:
                 coverage = len(windows[wi]) / len(qc)
                 out.append((int(index.term_concept[ti]), _fuzzy_score(scores[wi, ti] / 100 * 0.97, coverage),
-                            index.terms[ti].lang))
+                            index.terms[ti].lang, index.terms[ti].text))
     # A compound that contains a whole term ("kundelojalitetsprogram" -> kundelojalitet).
     if " " not in folded and len(qc) >= 8:
         for i, tc in enumerate(index.compact_terms):
             if len(tc) >= 7 and tc in qc and tc != qc:
-                out.append((int(index.term_concept[i]), _fuzzy_score(0.9, len(tc) / len(qc)), index.terms[i].lang))
+                out.append((int(index.term_concept[i]), _fuzzy_score(0.9, len(tc) / len(qc)), index.terms[i].lang,
+                            index.terms[i].text))
     return out
+
+
+def _written(index: ConceptIndex, span: str) -> dict[tuple[str, str], str]:
+    """(concept id, language) -> the catalogue's spelling of its term that a query's span matched: the one spelt as
+    the span is (lock-on, not the alias lockon), else its label, else an alias."""
+    found: dict[tuple[str, str], str] = {}
+    folded = fold(span)
+    terms = sorted((index.terms[i] for i in index.exact_forms.get(compact(folded), [])),
+                   key=lambda t: (fold(t.text) != folded, not t.preferred))
+    for term in terms:
+        found.setdefault((term.concept_id, term.lang), term.text)
+    return found
 
 
 def _free_windows(text: str, occurrences: list[Occurrence]) -> list[str]:

@@ -272,6 +272,18 @@ def test_lookup_finds_a_label_inside_a_sentence(concept_index, embedder, query, 
     assert matches[0].id == expected and matches[0].via == "fuzzy"
 
 
+@pytest.mark.parametrize("query,term", [
+    ("lock-in", "lock-in"),  # an alias: the reader sees what matched, not only the concept's label
+    ("kunde intimitet", "Kundeintimitet"),
+    ("what is customer lock-on?", "Customer lock-on"),  # spelt as the query spells it, not the alias lockon
+    ("kundelojalitetsprogram", "Kundelojalitet"),
+])
+def test_a_match_names_the_label_or_alias_it_matched(concept_index, embedder, query, term):
+    matches = lookup(concept_index, query, k=3, embedder=embedder)
+    assert matches[0].term == term
+    assert all(m.term is None for m in matches if m.via == "embedding")
+
+
 def test_lock_on_is_not_confused_with_lock_in(concept_index, embedder):
     ids = [m.id for m in lookup(concept_index, "what is customer lock-on?", k=3, embedder=embedder)]
     assert ids[0] == "customer-lock-on"

@@ -98,19 +98,22 @@ def test_the_header_looks_up_concepts_in_any_language(client):
     assert refused.status_code == 400 and 'role="alert"' in refused.get_data(as_text=True)
 
 
-def test_a_looked_up_concept_is_named_in_the_readers_language_beside_the_label_matched_and_its_family(app):
+@pytest.mark.parametrize("query", ["kundereise", "lock-in"])
+def test_a_looked_up_concept_is_named_in_the_readers_language_beside_the_label_matched_and_its_family(app, query):
     client = app.test_client()
-    matches = client.get("/api/concepts/lookup?q=kundereise&k=5").get_json()["matches"]
+    matches = client.get(f"/api/concepts/lookup?q={query}&k=5").get_json()["matches"]
     families = {c["id"]: c["label"] for c in client.get("/api/concepts").get_json()["concepts"]}
     for reader, lang in (("off", "en"), ("de", "de")):
-        html = client.get(f"/concepts?q=kundereise&glosses={reader}").get_data(as_text=True)
+        html = client.get(f"/concepts?q={query}&glosses={reader}").get_data(as_text=True)
         cards = html.split('<section class="lookup-results"')[1].split("</section>")[0].split('<li class="card">')[1:]
         assert len(cards) == len(matches)
         for m, card in zip(matches, cards):
             labels = client.get(f"/api/concepts/{m['id']}").get_json()["labels"]
             name = labels.get(lang, labels["en"])
             assert f'href="/concepts/{m["id"]}">{escape(name)}</a>' in card, (reader, m)
-            assert (f"matched “{escape(m['label'])}”" in card) == (m["label"] != name)
+            # What matched: the alias typed (lock-in), else the label in the query's language.
+            matched = m["term"] or m["label"]
+            assert (f"matched “{escape(matched)}”" in card) == (matched != name)
             assert f"family: {escape(families.get(m['family'], m['family']))}" in card
 
 
