@@ -5,9 +5,12 @@ files lost between the words of a phrase ("haveto" -> "have to").
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from functools import cache, lru_cache
+from typing import Iterable
 
+import numpy as np
 from wordfreq import get_frequency_dict, zipf_frequency
 
 # A part of a phrase whose spaces were lost is a word a reader knows, not a rare one (goon + foot).
@@ -94,3 +97,34 @@ def _least_zipf(letters: int, unknown: bool) -> float:
     if letters <= 2:
         return _MIN_SHORT_PART_ZIPF
     return _MIN_LONG_PART_ZIPF if unknown and letters >= _LONG_PART else _MIN_PART_ZIPF
+
+
+class PhraseSet:
+    """A set of English phrases held as sorted 64-bit hashes: 1.4 MB for the dictionaries' 170,000 two-word
+    compounds, against 26 MB as Python strings in every server process."""
+
+    def __init__(self, hashes: np.ndarray) -> None:
+        self._hashes = hashes
+
+    @classmethod
+    def of(cls, phrases: Iterable[str]) -> "PhraseSet":
+        return cls(np.unique(np.fromiter((_hash(p) for p in phrases), dtype=np.uint64)))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "PhraseSet":
+        return cls(np.frombuffer(data, dtype=np.uint64))
+
+    def to_bytes(self) -> bytes:
+        return self._hashes.tobytes()
+
+    def __contains__(self, phrase: str) -> bool:
+        key = np.uint64(_hash(phrase))
+        at = int(np.searchsorted(self._hashes, key))
+        return at < len(self._hashes) and self._hashes[at] == key
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+
+def _hash(phrase: str) -> int:
+    return int.from_bytes(hashlib.blake2b(phrase.encode("utf-8"), digest_size=8).digest(), "little")

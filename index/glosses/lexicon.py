@@ -23,7 +23,7 @@ from typing import Callable, TypeVar
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from ..concepts.wordforms import VOWELS
 from ..lexical import stemmer
-from .english import commonest, zipf
+from .english import PhraseSet, commonest, zipf
 from .spelling import (UNLISTED_LOAN_SPELLINGS, bokmaal_spellings, english_spellings, loan_spellings, nordic_key,
                        swedish_spelling)
 from .stopwords import is_stopword
@@ -180,6 +180,8 @@ _MIN_PAST_ZIPF = 3.0  # an English past form must be in common use (pieced, word
 # A compound of computing terms general text uses this rarely or less (about once in ten million words) is one of
 # software text (see `_in_register`).
 _MAX_REGISTER_ZIPF = 2.0
+# How a compound's part may have been found for its later senses to render it (see `Lexicon._attested`).
+_RESENSED = ("word", "lemma", "inflection", "common", "cognate")
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,8 @@ class Lexicon:
     # English Snowball stem -> its most common word, for loanwords: one table per English vocabulary, shared by
     # the lexicons that read it (see `Lexicons`) and filled on first use.
     english_stems: dict[str, str] = field(default_factory=dict, repr=False)
+    # English two-word compounds the dictionaries write (see `build_english_phrases`), shared, set on load.
+    english_phrases: PhraseSet = field(default_factory=lambda: PhraseSet.of(()), repr=False)
     # Looked-up words, one memo per `software` of `lookup` (a compound may read otherwise in general text).
     _memos: dict[bool, dict[str, WordGloss | None]] = field(default_factory=dict, repr=False)
     _remembered: dict[tuple, object] = field(default_factory=dict, repr=False)
@@ -853,7 +857,8 @@ class Lexicon:
         marked = any(form in self.register.markers for spellings in forms for form in spellings)
         listed = senses[1] is not None
         if not marked and not (software and listed and zipf_in(word, self.lang) < _MAX_REGISTER_ZIPF):
-            return (*_singular_modifier(_parts(modifier, self.lang)), *_parts(head, self.lang))
+            return self._attested((*_singular_modifier(_parts(modifier, self.lang)), *_parts(head, self.lang)),
+                                  modifier, head)
         parts: list[str] = []
         for position, ((_, found), sense) in enumerate(zip(pieces, senses)):
             prefix_last = sense is not None and sense.endswith("-") and position == 1  # no prefix is a head
@@ -863,6 +868,26 @@ class Lexicon:
         if len(parts) > 1 and parts[0].endswith("-"):
             parts[:2] = [parts[0] + parts[1]]
         return tuple(parts)
+
+    def _attested(self, parts: tuple[str, ...], modifier: WordGloss, head: WordGloss) -> tuple[str, ...]:
+        """A two-part compound's parts as an English compound the dictionaries write, where the parts' first senses
+        make none and later ones do (kassa+register: cash register, not money box register; vinst+marginal: profit
+        margin): the earliest senses that do, the head in the number it had."""
+        # Only parts the dictionaries list as written or inflected: a guessed stem's other senses are guesses on a
+        # guess (naam+geving: not call state), and a particle before a word (inne+sluta) makes no compound noun.
+        if len(parts) != 2 or not len(self.english_phrases) or modifier.via not in _RESENSED or head.via not in _RESENSED \
+                or is_stopword(modifier.form, self.lang) or modifier.form in self.function_words:
+            return parts
+        singular = _singular(parts[1])
+        if f"{parts[0]} {singular or parts[1]}".casefold() in self.english_phrases:
+            return parts
+        modifiers, heads = _translations(modifier), _translations(head)
+        found = min(((i + j, i, m, h) for i, m in enumerate(modifiers) for j, h in enumerate(heads)
+                     if f"{m} {h}" in self.english_phrases), default=None)
+        if found is None:
+            return parts
+        _, _, m, h = found
+        return m, (_plural(h) or h) if singular else h
 
     @staticmethod
     def _register_forms(piece: str, found: WordGloss) -> tuple[str, ...]:
@@ -983,6 +1008,18 @@ def _closed(parts: tuple[str, ...]) -> str | None:
 def _parts(found: WordGloss, lang: str) -> tuple[str, ...]:
     """A compound part's glosses: a compound modifier's own parts (nollmodem+kabel: zero, modem, cable), else one."""
     return found.parts or (_part(found, lang),)
+
+
+def _translations(found: WordGloss, first: int = 6) -> list[str]:
+    """A compound part's first one-word translations over all its senses, best first, singular and casefolded."""
+    out: list[str] = []
+    for sense in (found.gloss, *found.senses):
+        for t in sense.split(", "):
+            t = _as_part(t.casefold())
+            t = _singular(t) or t
+            if t.isalpha() and t not in out:
+                out.append(t)
+    return out[:first]
 
 
 def _contracted(noun: str, lang: str) -> tuple[str, ...]:

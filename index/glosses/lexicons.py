@@ -16,7 +16,8 @@ from pathlib import Path
 from ..files import exclusive_lock
 from .freedict import Dictionary, DictionaryError
 from .lexicon import ENGLISH, Lexicon
-from .senses import build_english, build_lexicon
+from .english import PhraseSet
+from .senses import build_english, build_english_phrases, build_lexicon
 from .wordlists import common_word_senses, computing_register, function_word_senses
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Lexicons:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._loaded: dict[str, Lexicon | None] = {}
         self._english: dict[str, int] | None = None
+        self._english_phrases: PhraseSet | None = None
         self._english_stems: dict[str, str] = {}  # filled by the first lexicon that needs it
         self._lock = threading.RLock()  # a lexicon built through another language's loads that one first
 
@@ -102,6 +104,7 @@ class Lexicons:
                               Lexicon.from_data, english, self._english_stems)
             lexicon.kin = tuple(kin for kin in map(self.get, KIN.get(lang, ())) if kin is not None)
             lexicon.use_word_lists(function_word_senses(lang), common_word_senses(lang), computing_register(lang))
+            lexicon.english_phrases = self.english_phrases()
             return lexicon
         except DictionaryError as exc:
             log.warning("%s: concept glosses only for %s", exc, lang)
@@ -131,6 +134,16 @@ class Lexicons:
                                     f"the English vocabulary from {', '.join(d.name for d, _ in present)}",
                                     lambda: build_english(present), dict, dict) if present else {}
         return self._english
+
+    def english_phrases(self) -> PhraseSet:
+        """The English two-word compounds the dictionaries write (see `build_english_phrases`), built once."""
+        if self._english_phrases is None:
+            present = self._english_dictionaries()
+            self._english_phrases = _cached(self._cache_path("english-phrases", present),
+                                            f"English compounds from {', '.join(d.name for d, _ in present)}",
+                                            lambda: build_english_phrases(present), PhraseSet.to_bytes,
+                                            PhraseSet.from_bytes) if present else PhraseSet.of(())
+        return self._english_phrases
 
     def cached(self, name: str, dictionaries: list[tuple[Dictionary, str]], build):
         """A table of plain data (dicts, lists, tuples, strings, numbers) built from some dictionaries, cached on

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from ..concepts.termhood import zipf as zipf_in  # how common a word is in its own language
 from ..lexical import stemmer
-from .english import zipf
+from .english import PhraseSet, zipf
 from .freedict import Dictionary, entries, forward, reverse_entries, senses, translations, word_classes
 from .lemmas import lemma_table
 from .lexicon import MIN_PART, Lexicon
@@ -242,6 +242,21 @@ def build_english(dictionaries: list[tuple[Dictionary, str]]) -> dict[str, int]:
         else:
             found.update(t.casefold() for _, groups, _ in forward(dictionary) for group in groups for t in group)
     return {w: n for w, n in found.items() if w.isalpha()}
+
+
+def build_english_phrases(dictionaries: list[tuple[Dictionary, str]]) -> PhraseSet:
+    """English compounds of two words the dictionaries write (cash register, profit margin), casefolded: headwords
+    of English-to-X dictionaries and translations of X-to-English ones. A compound's parts are rendered as one of
+    them where their first senses make none (see `Lexicon._attested`)."""
+    found: set[str] = set()
+    for dictionary, side in dictionaries:
+        texts = ((w for w, _ in entries(dictionary)) if side == "headwords"
+                 else (t for _, groups, _ in forward(dictionary) for group in groups for t in group))
+        for text in texts:
+            words = text.casefold().split()
+            if len(words) == 2 and all(w.isalpha() for w in words):
+                found.add(" ".join(words))
+    return PhraseSet.of(found)
 
 
 def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:

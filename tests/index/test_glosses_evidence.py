@@ -59,6 +59,18 @@ def test_a_compound_is_glossed_as_an_english_compound_and_keeps_its_parts(lex):
     assert (closed.gloss, closed.parts) == ("workstation", ())
 
 
+def test_a_compound_takes_later_senses_of_its_parts_where_english_writes_that_pair_and_not_the_first(lex):
+    # kassa is first "money box, fund, till", later "cash"; the dictionaries write "cash register", not the first pair.
+    found = lex.get("sv").lookup("kassaregister", software=False)
+    assert (found.gloss, found.parts) == ("cash register", ("cash", "register"))
+    # A pair English writes as one word is then that word: brand (fire) + murar (walls).
+    assert lex.get("sv").lookup("brandmurar", software=False).gloss == "firewalls"
+    # First senses English writes are kept, and a guessed stem's later senses are not tried (naam+geving is not
+    # "call state").
+    assert lex.get("sv").lookup("kundlojalitet", software=False).gloss == "customer loyalty"
+    assert "call state" not in lex.get("nl").lookup("naamgevingsschema", software=False).gloss
+
+
 def test_an_english_headword_that_lists_a_word_in_most_of_its_senses_means_it(lex):
     # eng-nor: free <adj> lists fri in four of its five senses, propose in one of two (to ask for one's hand).
     assert lex.get("no").lookup("fri").gloss == "free"
