@@ -32,12 +32,14 @@ import re
 import statistics
 import sys
 from pathlib import Path
+from typing import Callable
 
 from index.config import Config
 from index.concepts import Catalogue, load_catalogue
 from index.concepts.suggest import documents_as_sources, suggest
 from index.concepts.terms import key_of
 from index.concepts.text import compact, fold
+from index.concepts.wordforms import base_form
 from index.embedders import get_embedder
 from index.glosses import lexicons
 from index.stores import open_store
@@ -46,23 +48,27 @@ from index.glosses.wordclass import word_classes
 DEFAULT_JUDGED = Path(__file__).with_name("suggestions-judged.json")
 
 
-def _forms(texts: list[str], lang: str) -> tuple[set, set]:
+def _forms(texts: list[str], lang: str, base: Callable[[str, str], str] = lambda term, lang: term) -> tuple[set, set]:
+    texts = [*texts, *(base(t, lang) for t in texts)]
     return {key_of(t, lang) for t in texts}, {compact(fold(t)) for t in texts}
 
 
-def judge(label: str, lang: str, catalogue_forms: dict, judged: dict | None) -> str | None:
-    """'good', 'bad', 'concept', 'term', 'name' or None (unjudged): what a suggested label is."""
+def judge(label: str, lang: str, catalogue_forms: dict, judged: dict | None,
+          base: Callable[[str, str], str] = lambda term, lang: term) -> str | None:
+    """'good', 'bad', 'concept', 'term', 'name' or None (unjudged): what a suggested label is. `base` gives a judged
+    label the form suggestions are labelled in (see `base_form`): a verdict on "finansieringskampanjen" is one on
+    the term the label finansieringskampanj names."""
     key, form = key_of(label, lang), compact(fold(label))
     if judged:
         for verdict in ("good", "bad"):
-            if form in {compact(fold(t)) for t in judged.get(verdict, [])}:
+            if form in {compact(fold(f)) for t in judged.get(verdict, []) for f in (t, base(t, lang))}:
                 return verdict
     keys, forms = catalogue_forms.get(lang, (set(), set()))
     if key in keys or form in catalogue_forms["*"]:
         return "concept"
     if judged:
         for kind in ("terms", "names"):
-            keys, forms = _forms(judged.get(kind, []), judged.get("lang", lang))
+            keys, forms = _forms(judged.get(kind, []), judged.get("lang", lang), base)
             if key in keys or form in forms:
                 return kind[:-1]
     return None
@@ -92,6 +98,9 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20), n
     stored = snapshot.documents()
     documents = documents_as_sources(stored, [c for d in stored for c in snapshot.chunks_of(d.doc_id)])
     classes = word_classes(lexicons(config.dict_dir, config.cache_dir))
+
+    def base(term: str, lang: str) -> str:
+        return base_form(term, lang, lambda lemma: classes.classify(lemma, lang) == "noun")
     names = {d.doc_id: Path(d.source).name for d in stored}
     chosen = [d.doc_id for d in documents
               if (fnmatch.fnmatch(names[d.doc_id], new) if new else not judged or names[d.doc_id] in judged)]
@@ -115,7 +124,7 @@ def evaluate(index_dir: Path, judged: dict, catalogue: Catalogue, ks=(10, 20), n
         rows = []
         for s in mine[:max(ks)]:
             term = next(t for t in s.terms if doc.doc_id in t.scores)
-            verdict = judge(term.label, term.lang, forms, truth)
+            verdict = judge(term.label, term.lang, forms, truth, base)
             rows.append({"label": term.label, "lang": term.lang, "verdict": verdict, "score": round(s.documents[doc.doc_id], 2),
                          "labels": s.labels, "passages": len([p for t in s.terms for p in t.passages])})
         entry = {"rows": rows}

@@ -6,7 +6,8 @@ same language: its score is its count in the document times the log of how much 
 in the rest (smoothed, so a term the rest never uses is not infinitely likely, and a language the rest of the
 corpus lacks ranks by frequency), more for longer terms and for terms other documents use too. Terms are stem keys
 (index/lexical.py's Snowball stemmers) of word n-grams bounded by function words (terms.py), labelled as the corpus
-most often writes them. A term mostly seen inside a longer one is a fragment of it and gives way. A term must look
+most often writes them, a one-word term in its lemma's form (wordforms.py: Installasjonsprogrammet is labelled
+Installasjonsprogram). A term mostly seen inside a longer one is a fragment of it and gives way. A term must look
 like a concept (termhood.py): not an everyday word of the general language (an inflected form as common as its
 lemma), not a lone verb, adjective or modifier, nothing holding an inflected verb (wordforms.py), not a chance
 phrase, not a name. A document gets at most 20, fewer when it is short or its other terms score far below its best:
@@ -36,7 +37,7 @@ from .termhood import (chance_phrase, is_name, looks_like_noun, name_words, spec
                        written_cases)
 from .terms import function_words, key_of, occurrences
 from .text import compact, fold
-from .wordforms import lemmas, verb_form
+from .wordforms import base_form, lemmas, verb_form
 
 log = logging.getLogger(__name__)
 
@@ -459,9 +460,13 @@ def _characteristic(doc: SourceDocument, by_lang: dict[str, _Counts], stops: dic
     found = []
     for lang, scored in chosen.items():
         surfaces, passages = _locate(doc, lang, set(scored), stops[lang])
+        is_noun = (lambda lemma, lang=lang: classify(lemma, lang) == "noun") if classify else None
         for key, score in scored.items():
-            label = _label(surfaces[key])
-            if compact(fold(label)) in known_forms:
+            written = _label(surfaces[key])
+            # Labelled as a glossary writes a term (Installasjonsprogrammet: Installasjonsprogram), the form a
+            # trainer accepting it is offered.
+            label = base_form(written, lang, is_noun)
+            if compact(fold(written)) in known_forms or compact(fold(label)) in known_forms:
                 continue
             found.append(Term(lang, key, label, {doc.doc_id: score}, {doc.doc_id: by_lang[lang].per_doc[doc.doc_id][key]},
                               passages[key]))

@@ -20,6 +20,8 @@ SUPPORTED = ("en", "de", "nl", "sv", "no", "da", "fr")
 # runner suggesting for one upload after another keeps every list it read, since a corpus's uploads alternate
 # between its languages, rather than reading one per upload.
 LISTS_KEPT = len(SUPPORTED)
+# The shortest compound head a term's base form is found through (lapp-en, bug-s; not -ene, a plural ending).
+MIN_HEAD = 4
 # Endings of German and Dutch verb forms beyond the infinitive's stem (participles ge-...-t, ge-...-d; finite forms).
 _GERMANIC_PAST = ("t", "d", "te", "de", "ten", "den", "st", "et")
 # The vowels of the Nordic languages (a verb whose lemma ends in one adds -r in the present: bo-r, få-r).
@@ -45,6 +47,32 @@ def lemmas(words: Iterable[str], lang: str) -> dict[str, str]:
         if lemma is not None and lemma.casefold() != word.casefold():
             found[word.casefold()] = lemma.casefold()
     return found
+
+
+def base_form(term: str, lang: str, is_noun: Callable[[str], bool] | None = None) -> str:
+    """A one-word term in its lemma's form, as a glossary writes it (Installasjonsprogrammet: Installasjonsprogram;
+    translators: translator), through a compound's head where the lemma list lacks the whole word
+    (finansieringskampanj-en); with `is_noun`, only where the lemma is a noun (effektivt is an adverb). A word that
+    is its own lemma, a verb's form, a form the list does not know, and a term of several words (whose adjectives
+    agree with its noun's number: digitale tjenester) stay as written."""
+    folded = term.casefold()
+    if lang not in SUPPORTED or len(folded) < MIN_HEAD or " " in term:
+        return term
+    table = _table(_CODES.get(lang, lang))
+    # The whole word first, then ever shorter heads: the longest the list knows decides.
+    for cut in range(len(folded) - MIN_HEAD + 1):
+        part = folded[cut:]
+        lemma = next((table[w] for w in (part, part.capitalize()) if w in table), None)
+        if lemma is None:
+            continue
+        lemma = lemma.casefold()
+        # Only an ending goes (programm-et, kampanj-en, bug-s): not a verb's form, nor another word (German Release
+        # is listed under the verb releasen), nor another word's start (mænd: mand is a vowel apart, kept).
+        if lemma == part or lemma[:2] != part[:2] or len(lemma) > len(part) \
+                or verb_form(part, lemma, lang, is_noun or (lambda lemma: False)) or is_noun and not is_noun(lemma):
+            return term
+        return term[:cut] + (lemma.capitalize() if term[cut:cut + 1].isupper() else lemma)
+    return term
 
 
 @lru_cache(maxsize=LISTS_KEPT)

@@ -254,6 +254,31 @@ def test_a_terms_definite_and_plural_forms_are_one_suggestion_under_its_base_for
     assert program.counts["new"] >= 4 and any("Lojalitetsprogrammet" in p.text for p in program.passages)
 
 
+def test_a_term_the_corpus_writes_only_inflected_is_labelled_in_its_base_form():
+    # A trainer accepting it is offered the form a glossary writes: the compound's head through the lemma list.
+    text = ("Installasjonsprogrammet spør om språk. Installasjonsprogrammet finner maskinvaren. Deretter laster "
+            "installasjonsprogrammet krypteringsalgoritmer, og krypteringsalgoritmer beskytter partisjonene.")
+    weather = "Været i Bergen er ofte vått. Regnet kommer fra havet og vinden blåser fra vest."
+    nouns = lambda word, lang: "noun"  # noqa: E731 - a dictionary that classes every word a noun
+    found = suggest([_doc("new", text, "no"), _doc("old", weather, "no", chunk_id=2)], ["new"], None, classify=nouns)
+    labels = {s.labels["no"] for s in found}
+    assert {"installasjonsprogram", "krypteringsalgoritme"} <= labels, labels
+    program = next(s for s in found if s.labels["no"] == "installasjonsprogram").terms[0]
+    assert any("Installasjonsprogrammet" in p.text for p in program.passages)  # cited as written
+
+
+def test_a_base_form_changes_only_a_nouns_ending():
+    from index.concepts.wordforms import base_form
+
+    noun = lambda lemma: lemma != "effektiv"  # noqa: E731
+    assert base_form("finansieringskampanjen", "sv", noun) == "finansieringskampanj"
+    assert base_form("Debian-Projektes", "de", noun) == "Debian-Projekt"
+    assert base_form("effektivt", "sv", noun) == "effektivt"  # an adverb, not a noun's form
+    assert base_form("digitale tjenester", "no", noun) == "digitale tjenester"  # adjectives agree with the noun
+    assert base_form("Release", "de", noun) == "Release"  # listed under the verb releasen, which is longer
+    assert base_form("pakker", "da", noun) == "pakke" and base_form("pakker", "da", lambda lemma: False) == "pakker"
+
+
 def test_a_documents_code_is_no_source_of_terms():
     from index.concepts.suggest import documents_as_sources
     from index.records import Chunk, Document
