@@ -8,6 +8,8 @@ from typing import Callable, Iterator
 from index.text import sentence_spans
 
 _WORD = re.compile(r"\S+")
+# The most headings in a row that move to the passage after them (a chapter's, a section's, a subsection's).
+MAX_HEADINGS = 3
 # How a sentence ends; a paragraph ending otherwise, between two others, is a heading ("Kundupplevelse").
 _SENTENCE_ENDS = (".", "!", "?", "…", ":", ";", ".\"", ".”", ".»", "?”", "!”")
 
@@ -103,12 +105,14 @@ def chunk_text(text: str, count: Callable[[str], int], config: ChunkingConfig = 
         paragraph_break = bool(current) and "\n\n" in text[current[-1].end : piece.start]
         full = used + piece.tokens > budget
         if current and (full or (paragraph_break and used >= budget // 2)):
-            # A heading ending the chunk belongs to the passage it introduces: it starts the next one.
-            heading = current.pop() if _heading_before(text, current, piece, budget) else None
+            # Headings ending the chunk (a chapter's, then its first section's) belong to the passage they
+            # introduce: they start the next one.
+            headings = current[len(current) - _headings_before(text, current, piece, budget):]
+            del current[len(current) - len(headings):]
             chunks.append(_join(text, current, count))
             tail = current[-1]
             keep_tail = not paragraph_break and tail.tokens <= config.overlap_tokens and len(current) > 1
-            current = [heading] if heading else [tail] if keep_tail and tail.tokens + piece.tokens <= budget else []
+            current = headings or ([tail] if keep_tail and tail.tokens + piece.tokens <= budget else [])
             used = sum(s.tokens for s in current)
         current.append(piece)
         used += piece.tokens
@@ -117,14 +121,22 @@ def chunk_text(text: str, count: Callable[[str], int], config: ChunkingConfig = 
     return chunks
 
 
-def _heading_before(text: str, current: list[Span], piece: Span, budget: int) -> bool:
-    """Whether the last sentence of a chunk about to close is a heading of what follows (`piece` on): a paragraph of
-    its own, after others of the chunk, that ends without a sentence's punctuation, and fits beside `piece`."""
-    if len(current) < 2:
-        return False
-    last = current[-1]
-    return ("\n\n" in text[current[-2].end:last.start] and "\n\n" in text[last.end:piece.start]
-            and not last.text.rstrip().endswith(_SENTENCE_ENDS) and last.tokens + piece.tokens <= budget)
+def _headings_before(text: str, current: list[Span], piece: Span, budget: int) -> int:
+    """How many of the last sentences of a chunk about to close are headings of what follows (`piece` on): each a
+    paragraph of its own, after others of the chunk, that ends without a sentence's punctuation, all of them fitting
+    beside `piece`; several (a chapter's, a section's) only after a paragraph of prose, since a run of such lines
+    after another is a list (one item each), which moves one line as a single heading does."""
+    found, tokens = 0, piece.tokens
+    while len(current) - found >= 2 and found < MAX_HEADINGS:
+        last, before = current[-1 - found], current[-2 - found]
+        after = current[-found].start if found else piece.start
+        tokens += last.tokens
+        if not ("\n\n" in text[before.end:last.start] and "\n\n" in text[last.end:after]
+                and not last.text.rstrip().endswith(_SENTENCE_ENDS) and tokens <= budget):
+            break
+        found += 1
+    prose = current[-1 - found].text.rstrip().endswith(_SENTENCE_ENDS) if found < len(current) else False
+    return found if found < 2 or prose else 1
 
 
 def _join(text: str, spans: list[Span], count: Callable[[str], int]) -> Span:

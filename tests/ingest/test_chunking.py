@@ -93,3 +93,15 @@ def test_a_heading_starts_the_passage_it_introduces_never_ends_the_one_before():
     assert [c.text.split("\n")[0] for c in chunks][:2] == ["Bytesbarriärer", "Kundupplevelse"]
     assert not any(c.text.rstrip().endswith(("Kundupplevelse", "lojalitet")) for c in chunks)
     assert all(text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_headings_in_a_row_all_start_the_passage_they_introduce():
+    # A chapter's heading, then its first section's: both go with the text after them, not one of each side.
+    # The chunk is under half full when the headings come, and the long sentence after them does not fit beside it.
+    text = ("Bytesbarriärer\n\n" + "Kunden stannar för att det är svårt att byta. " * 2
+            + "\n\n3 Kundupplevelse\n\n3.1 Den första kontakten\n\n"
+            + "En bra upplevelse gör kunden lojal av fri vilja och " * 4 + "stannar.\n\nDet var allt.")
+    chunks = chunk_text(text, lambda t: len(t.split()) + 2, ChunkingConfig(max_tokens=64))
+    assert chunks[0].text.endswith("byta.") and chunks[1].text.startswith("3 Kundupplevelse\n\n3.1 Den"), chunks
+    assert not any(c.text.rstrip().endswith(("Kundupplevelse", "kontakten")) for c in chunks)
+    assert all(text[c.start:c.end] == c.text for c in chunks)
