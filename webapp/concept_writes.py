@@ -1,10 +1,10 @@
 """Trainers' concept changes, shared by the API and the UI: authorise, validate against the served catalogue, queue.
 
-A change is checked in the request against the served catalogue as the queued concept changes will leave it (the
-body's shape, then the catalogue it would make: unique ids and labels, known languages and references, no broader
-cycle), in the queue's transaction, so a refused change answers at once with the concept and field named, nothing is
-queued, and two trainers adding one label at once are not both told yes; a concept whose addition is still queued
-can be edited or removed at once. The job runner applies it to the catalogue of the newest version (checking
+A change is checked in the request against the newest published catalogue as the queued concept changes will leave
+it (the body's shape, then the catalogue it would make: unique ids and labels, known languages and references, no
+broader cycle), in the queue's transaction, so a refused change answers at once with the concept and field named,
+nothing is queued, and two trainers adding one label at once are not both told yes, even where a job finishes while
+the request waits for the queue; a concept whose addition is still queued can be edited or removed at once. The job runner applies it to the catalogue of the newest version (checking
 it again: an earlier job may have changed that catalogue) and publishes it with the groundings recomputed.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from index.concepts import Catalogue
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, ahead
-from index.errors import InvalidConcept, KBError
+from index.errors import InvalidConcept, KBError, QueueFull
 from ingest.jobs import CONCEPT
 from ingest.jobs.submit import concept_changes, submit_concept_change
 
@@ -29,8 +29,9 @@ from .writes import queue
 log = logging.getLogger(__name__)
 
 _IF_MATCH = re.compile(params.IF_MATCH)
-# The queued concept changes a change is checked after, oldest first: each costs a validation of the catalogue
-# (about 10 ms with 50 concepts), and a trainer rarely has more waiting than this.
+# The most concept changes queued at once: a new one is checked after all of them, in the queue's transaction, each
+# costing a validation of the catalogue (about 10 ms with 50 concepts); one more is refused (429) until some are
+# done, rather than checked against only some of them. A trainer rarely has more waiting than this.
 MAX_AHEAD = 50
 
 
@@ -54,12 +55,15 @@ def queue_change(change: ConceptChange) -> tuple[dict, int]:
 
     def check(queued: list[ConceptChange]) -> None:
         # As the queued changes will leave the catalogue: an added concept may be edited before its job runs.
-        changed[:] = kb.check_concept_change(change, queued[:MAX_AHEAD])
+        if len(queued) >= MAX_AHEAD:
+            raise QueueFull(f"{len(queued)} concept changes are queued, the most a new one is checked after: retry "
+                            "once some are done (GET /api/jobs lists them)")
+        changed[:] = kb.check_concept_change(change, queued)
 
     job, created = submit_concept_change(queue(), change, check)
     if not created:  # the same change sent again, checked when it was queued: what it changes, as then
         try:
-            check(_queued(but=job.id))
+            changed[:] = kb.check_concept_change(change, _queued(but=job.id))
         except KBError:  # the catalogue moved on since: its job will say
             changed[:] = [change.concept_id]
     log.info("concept %s %s: %s job %s", change.action, change.concept_id,

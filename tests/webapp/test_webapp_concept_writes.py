@@ -138,6 +138,41 @@ def test_trainers_adding_one_label_at_the_same_moment_are_not_all_told_yes(index
     assert len(open_queue(config_for(index_copy)).pending_of("concept")) == 1
 
 
+def test_a_check_sees_a_concept_whose_job_finished_while_the_request_waited_for_the_queue(trainer):
+    # A request loads the served version as it starts, then waits for the queue's lock (seconds under load); a job
+    # the runner marks done meanwhile is no longer queued, so the check must read the newest published catalogue.
+    from index.concepts.edit import ADD, ConceptChange
+    from index.errors import ConceptConflict
+    from webapp.kb import get_kb
+
+    assert trainer.send("POST", "/api/concepts", BODY)[0] == 202
+    with trainer.client.application.app_context():
+        kb = get_kb()  # as the waiting request loaded it: before the addition's version
+        assert "five-forces" not in kb.catalogue()
+        assert trainer.drain() == 1  # published and marked done: no longer among the queued changes
+        twin = {**BODY, "id": "porter", "aliases": {}}  # another id, the same label
+        with pytest.raises(ConceptConflict, match="Five forces"):
+            kb.check_concept_change(ConceptChange(ADD, "porter", twin), queued=[])
+
+
+def test_a_concept_change_beyond_the_most_queued_is_refused_not_checked_against_some(trainer, monkeypatch):
+    # Each queued change is applied before a new one is checked: past the bound, 429 with Retry-After, nothing
+    # queued, rather than a check against only the first ones (which said yes to a label a later one takes).
+    from webapp import concept_writes
+
+    monkeypatch.setattr(concept_writes, "MAX_AHEAD", 2)
+
+    def concept(n: int) -> dict:
+        return {"id": f"queued-{n}", "labels": {"en": f"Queued concept {n}"}, "definitions": {"en": "A test concept."}}
+
+    assert [trainer.send("POST", "/api/concepts", concept(n))[0] for n in range(2)] == [202, 202]
+    status, answer, headers = trainer.send("POST", "/api/concepts", concept(2))
+    assert (status, answer["error"]["code"]) == (429, "queue_full") and int(headers["Retry-After"]) > 0
+    assert "2 concept changes are queued" in answer["error"]["message"]
+    assert trainer.drain() == 2
+    assert trainer.send("POST", "/api/concepts", concept(2))[0] == 202
+
+
 def test_the_spec_requires_an_id_to_add_a_concept_but_not_to_replace_one(spec):
     def required(method: str, path: str) -> list[str]:
         body = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
