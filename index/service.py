@@ -541,18 +541,18 @@ class KnowledgeBase:
 
     def check_concept_change(self, change: ConceptChange, queued: Sequence[ConceptChange] = ()) -> list[str]:
         """Validate a trainer's change against the newest published catalogue as the `queued` changes will leave it
-        (a concept whose addition is queued may be edited at once), the version it was made on (If-Match) against
-        the published one, which is all a client can read; domain errors name the concept and field. Returns the ids
-        of the concepts it changes. Nothing is written: a job publishes it.
+        (a concept whose addition is queued may be edited at once), and the version it was made on (If-Match) against
+        the concept as they leave it too, the version its job will change: a second edit made on the version an
+        edit still queued replaces is refused at once (412), not when its job runs. Domain errors name the concept
+        and field. Returns the ids of the concepts it changes. Nothing is written: a job publishes it.
 
         The newest, not the one this request began with: a caller checking in the job queue's transaction (see
         ingest.jobs.submit) must see every change whose job is no longer queued, and a job is marked done only
         after its version is published."""
         self.refresh()
-        served = self._state.catalogue
-        if change.concept_id in served:
-            check_expected(served, change)
-        before = ahead(served, queued)
+        before = ahead(self._state.catalogue, queued)
+        if change.concept_id in before:
+            check_expected(before, change)
         return changed_concepts(before, check_change(before, replace(change, expected=None)))
 
     def lookup(self, text: str, k: int = 5) -> list[dict]:

@@ -435,14 +435,12 @@ def concept_new():
 
 @bp.route("/concepts/<concept_id>/edit", methods=["GET", "POST"])
 def concept_edit(concept_id: str):
-    """A trainer changes a concept (its id stays), also one whose addition is still queued (as queued)."""
+    """A trainer changes a concept (its id stays) as the queued concept changes leave it: one whose addition or an
+    earlier edit is still queued shows as queued, and is saved on that version."""
     page = _trainer_page()
     if page:
         return page
-    try:
-        concept = get_kb().catalogue().get(concept_id)
-    except NotFound:
-        concept = concept_writes.catalogue_ahead().get(concept_id)
+    concept = concept_writes.catalogue_ahead().get(concept_id)
     return _concept_form("replace", concept_forms.body_of(concept), concept_id)
 
 

@@ -114,6 +114,25 @@ def test_the_edit_form_saved_after_another_change_is_refused_not_written_over_it
     assert saved.status_code == 303 and _queued(index_copy) == 1
 
 
+def test_a_concept_edited_again_before_its_first_edit_runs_is_saved_on_the_form_as_queued(client, index_copy):
+    # The form shows the concept as the queued edit leaves it, and carries that version: saving it again is no
+    # conflict (the check reads the concept as the queue leaves it), while the served version's is (412).
+    csrf = _sign_in(client)
+    served = re.search(r'name="version" value="(\w+)"', client.get("/concepts/customer-loyalty/edit")
+                       .get_data(as_text=True)).group(1)
+    form = {"label_en": "Customer loyalty", "definition_en": "Customers who come back.", "csrf_token": csrf}
+    assert client.post("/concepts/customer-loyalty/edit", data={**form, "version": served}).status_code == 303
+    page = client.get("/concepts/customer-loyalty/edit").get_data(as_text=True)
+    queued = re.search(r'name="version" value="(\w+)"', page).group(1)
+    assert queued != served and "Customers who come back." in page
+    again = {**form, "definition_en": "Customers who come back, again and again."}
+    assert client.post("/concepts/customer-loyalty/edit", data={**again, "version": served}).status_code == 412
+    assert client.post("/concepts/customer-loyalty/edit", data={**again, "version": queued}).status_code == 303
+    assert Runner(config_for(index_copy), get_engine()).drain() == 2
+    concept = client.get("/api/concepts/customer-loyalty").get_json()
+    assert concept["definitions"]["en"] == "Customers who come back, again and again."
+
+
 def test_a_concept_whose_addition_is_queued_is_edited_on_its_form_as_queued(client, index_copy):
     csrf = _sign_in(client)
     assert client.post("/concepts/new", data={**FORM, "csrf_token": csrf}).status_code == 303
