@@ -18,6 +18,7 @@ import numpy as np
 
 from .concepts import Catalogue
 from .concepts.catalogue import KNOWN_LANGUAGES
+from .concepts.text import compact, fold
 from .concepts.suggest import documents_as_sources, reference_sample, suggest
 from .embedders import Embedder
 from .errors import IndexBusy, InvalidQuery, NotFound
@@ -32,6 +33,8 @@ DECISIONS = "decisions.json"
 STATUSES = ("accepted", "dismissed")
 # Documents whose concepts are suggested together (beside one reference sample of the others).
 SUGGEST_BATCH = 100
+# Forms of a suggested term as its passages write it, prefilled as aliases of the accepted concept (per language).
+MAX_WRITTEN_ALIASES = 3
 
 
 class Corpus(Protocol):
@@ -172,6 +175,31 @@ def catalogue_labels(suggestion: dict) -> dict[str, str]:
     """A suggestion's labels in the languages a concept may have: a document detected as another language (so, he)
     still gets suggestions, but the catalogue holds none of its labels."""
     return {lang: label for lang, label in suggestion["labels"].items() if lang in KNOWN_LANGUAGES}
+
+
+def written_aliases(suggestion: dict, catalogue: Catalogue, most: int = MAX_WRITTEN_ALIASES) -> dict[str, list[str]]:
+    """Aliases to prefill when a suggestion is accepted: per catalogue language the forms its passages write the term
+    in other than its label (kundeprosesser, kundeprosessene for the label kundeprosess), so that the concept is
+    found and grounded where the corpus writes them; none another concept's label or alias already spells."""
+    labels = catalogue_labels(suggestion)
+    taken = {compact(fold(term.text)) for term in catalogue.all_terms()}
+    found: dict[str, list[str]] = {}
+    for p in suggestion["passages"]:
+        lang, text = p["lang"], p["text"].strip()
+        if lang not in labels or not text:
+            continue
+        forms = found.setdefault(lang, [])
+        seen = {compact(fold(labels[lang])), *(compact(fold(f)) for f in forms)}
+        if compact(fold(text)) not in seen | taken and len(forms) < most:
+            forms.append(_as_label_case(text, labels[lang]))
+    return {lang: forms for lang, forms in found.items() if forms}
+
+
+def _as_label_case(text: str, label: str) -> str:
+    """A form capitalised only where a sentence starts takes its label's case (Kundeprosessene: kundeprosessene)."""
+    if label[:1].islower() and text[:1].isupper() and text[1:2].islower():
+        return text[:1].lower() + text[1:]
+    return text
 
 
 def find(suggestions: Iterable[dict], suggestion_id: str) -> dict:

@@ -14,7 +14,7 @@ import unicodedata
 from index.concepts.catalogue import KNOWN_LANGUAGES
 from index.concepts.edit import ADD, MAX_ID_CHARS, RESERVED_IDS, ConceptChange
 from index.errors import InvalidConcept
-from index.suggestions import catalogue_labels, decision as decision_of, drafted_definitions
+from index.suggestions import catalogue_labels, decision as decision_of, drafted_definitions, written_aliases
 
 from . import concept_writes, health
 from .auth import require_writer
@@ -58,7 +58,8 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
 def concept_from(suggestion: dict, edits: dict) -> dict:
     """The concept body (shape of GET /api/concepts/<id>) a suggestion becomes, a trainer's edits applied.
 
-    Labels default to the suggestion's, one per language the corpus writes it in, definitions to its best grounding
+    Labels default to the suggestion's, one per language the corpus writes it in, aliases to the other forms its
+    passages write it in (`written_aliases`: a label is the term's base form), definitions to its best grounding
     sentence per language (`drafted_definitions`); edits replace them language by language. English is required and
     taken only from the suggestion or the trainer: without it, InvalidConcept names the missing field (and the
     dictionary's word-by-word gloss, to check).
@@ -74,7 +75,8 @@ def concept_from(suggestion: dict, edits: dict) -> dict:
                              f"has no English term or sentence, so give the English yourself{hint}")
     taken = {c["id"] for c in kb.concepts()}
     concept_id = edits.get("id") or _unique(_slug(labels["en"]) or suggestion["id"], taken)
-    return {"id": concept_id, "labels": labels, "aliases": edits.get("aliases") or {}, "definitions": definitions,
+    aliases = edits.get("aliases") or written_aliases(suggestion, kb.catalogue())
+    return {"id": concept_id, "labels": labels, "aliases": aliases, "definitions": definitions,
             "broader": edits.get("broader"), "related": edits.get("related") or [],
             "contrasts": edits.get("contrasts") or []}
 

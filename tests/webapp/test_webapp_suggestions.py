@@ -113,6 +113,19 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
 
 
+def test_an_accepted_concept_takes_the_forms_its_passages_write_as_aliases():
+    # Labelled in its base form, a term is found and grounded where the corpus writes it otherwise.
+    from index.concepts import load_catalogue
+    from index.suggestions import written_aliases
+
+    passages = [{"lang": "no", "text": t} for t in ("Kundeprosessene", "kundeprosesser", "kundeprosess", "KUNDEPROSESSER")]
+    passages += [{"lang": "so", "text": "macaamiil"}, {"lang": "sv", "text": "kundlojalitet"}]
+    suggestion = {"labels": {"no": "kundeprosess", "so": "macaamiilka", "sv": "kundlojalitet"}, "passages": passages}
+    # Not the label again, once per spelling, in the label's case; none a concept already has (kundlojalitet), none in
+    # a language the catalogue lacks.
+    assert written_aliases(suggestion, load_catalogue()) == {"no": ["kundeprosessene", "kundeprosesser"]}
+
+
 def test_a_suggestion_whose_term_a_concept_names_since_is_no_longer_listed(trainer, index_copy):
     # A trainer who adds the term to a concept by hand (an alias of an accepted one, say) has decided on it too.
     _, listed = trainer("GET", "/api/suggestions")
