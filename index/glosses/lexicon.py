@@ -871,11 +871,11 @@ class Lexicon:
 
     def _attested(self, parts: tuple[str, ...], modifier: WordGloss, head: WordGloss) -> tuple[str, ...]:
         """A two-part compound's parts as an English compound the dictionaries write, where the parts' first senses
-        make none and later ones do (kassa+register: cash register, not money box register; vinst+marginal: profit
-        margin): the earliest senses that do, the head in the number it had."""
+        make none and later ones do (kassa+register: cash register, not money box register): the earliest senses
+        that do, the head in the number it had."""
         # Only parts the dictionaries list as written or inflected: a guessed stem's other senses are guesses on a
         # guess (naam+geving: not call state), and a particle before a word (inne+sluta) makes no compound noun.
-        if len(parts) != 2 or not len(self.english_phrases) or modifier.via not in _RESENSED or head.via not in _RESENSED \
+        if len(parts) != 2 or not self.english_phrases or modifier.via not in _RESENSED or head.via not in _RESENSED \
                 or is_stopword(modifier.form, self.lang) or modifier.form in self.function_words:
             return parts
         singular = _singular(parts[1])
