@@ -135,7 +135,7 @@ def _headings_before(text: str, current: list[Span], piece: Span, budget: int) -
                 and not last.text.rstrip().endswith(_SENTENCE_ENDS) and tokens <= budget):
             break
         found += 1
-    prose = current[-1 - found].text.rstrip().endswith(_SENTENCE_ENDS) if found < len(current) else False
+    prose = current[-1 - found].text.rstrip().endswith(_SENTENCE_ENDS)  # what the headings follow
     return found if found < 2 or prose else 1
 
 
