@@ -1,11 +1,12 @@
-"""Trainers' concept changes, shared by the API and the UI: authorise, validate against the served catalogue, queue.
+"""Trainers' concept changes, shared by the API and the UI: authorise, validate as the queue will apply them, queue.
 
 A change is checked in the request against the newest published catalogue as the queued concept changes will leave
 it (the body's shape, then the catalogue it would make: unique ids and labels, known languages and references, no
 broader cycle), in the queue's transaction, so a refused change answers at once with the concept and field named,
 nothing is queued, and two trainers adding one label at once are not both told yes, even where a job finishes while
-the request waits for the queue; a concept whose addition is still queued can be edited or removed at once. The job runner applies it to the catalogue of the newest version (checking
-it again: an earlier job may have changed that catalogue) and publishes it with the groundings recomputed.
+the request waits for the queue; a concept whose addition is still queued can be edited or removed at once. The job
+runner applies it to the catalogue of the newest version (checking it again: an earlier job may have changed that
+catalogue) and publishes it with the groundings recomputed.
 """
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def json_body() -> object:
 
 
 def queue_change(change: ConceptChange) -> tuple[dict, int]:
-    """Check a change against the served catalogue and queue its job: ({job, concepts}, 202)."""
+    """Check a change against the catalogue as the queued changes will leave it and queue its job: ({job, concepts},
+    202)."""
     require_writer()
     health.require_writable()
     kb, changed = get_kb(), []

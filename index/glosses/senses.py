@@ -237,10 +237,7 @@ def build_english(dictionaries: list[tuple[Dictionary, str]]) -> dict[str, int]:
     translations of X-to-English ones. The count stands in for how common a word is ("building" > "barley")."""
     found: Counter = Counter()
     for dictionary, side in dictionaries:
-        if side == "headwords":
-            found.update(w for w, _ in entries(dictionary))
-        else:
-            found.update(t.casefold() for _, groups, _ in forward(dictionary) for group in groups for t in group)
+        found.update(text.casefold() if side != "headwords" else text for text in _english_texts(dictionary, side))
     return {w: n for w, n in found.items() if w.isalpha()}
 
 
@@ -250,13 +247,18 @@ def build_english_phrases(dictionaries: list[tuple[Dictionary, str]]) -> PhraseS
     them where their first senses make none (see `Lexicon._attested`)."""
     found: set[str] = set()
     for dictionary, side in dictionaries:
-        texts = ((w for w, _ in entries(dictionary)) if side == "headwords"
-                 else (t for _, groups, _ in forward(dictionary) for group in groups for t in group))
-        for text in texts:
+        for text in _english_texts(dictionary, side):
             words = text.casefold().split()
             if len(words) == 2 and all(w.isalpha() for w in words):
                 found.add(" ".join(words))
     return PhraseSet.of(found)
+
+
+def _english_texts(dictionary: Dictionary, side: str) -> Iterator[str]:
+    """The English a dictionary writes: its headwords (`side` "headwords", English-to-X) or its translations."""
+    if side == "headwords":
+        return (w for w, _ in entries(dictionary))
+    return (t for _, groups, _ in forward(dictionary) for group in groups for t in group)
 
 
 def _rank(form: str, stem: str, words: dict[str, list]) -> tuple:
