@@ -173,6 +173,8 @@ _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
 _LEARNED_PREFIXES = ("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non", "co")
 # The product's languages' own prefix of doing again (om-definiera, her-ontdekt: redefine, rediscovered), English re-.
 _NATIVE_PREFIXES = {"sv": {"om": "re"}, "no": {"om": "re"}, "da": {"om": "re"}, "nl": {"her": "re"}}
+# The modifier of a participial compound that means before, as English pre- (för+installerad: preinstalled).
+_BEFORE = {"sv": ("för",), "no": ("forhånd",), "da": ("forud",), "nl": ("voor",)}
 _MIN_PREFIXED_REST = 6
 _MIN_PREFIXED_ZIPF = 1.5  # English writes the word as one (coauthor 2.6)...
 _MIN_COINED_REST = 8  # ... else the prefix stands hyphenated before a long word only (not pre-readiness: preparaten)
@@ -830,19 +832,58 @@ class Lexicon:
             if head is None or len(head.form) < (least if head.via in ("word", "lemma") else MIN_PART) \
                     or head.gloss.startswith(_SUFFIX_MARKS):
                 continue
-            agent = self._as_agent(word[cut:], head, head=True)
-            head = self._as_plural(word[cut:], head, _PLURAL) if agent is head else agent
+            # A verb's past form as head makes the compound an adjective (användar+definierad: user-defined).
+            past = self._past_head(word[cut:], head)
+            participle = past is not None
+            if past is not None:
+                head = past
+            else:
+                agent = self._as_agent(word[cut:], head, head=True)
+                head = self._as_plural(word[cut:], head, _PLURAL) if agent is head else agent
             # Where the part is listed both ways, the dropped consonant is likelier (stopp+punkt, not stop: pitcher).
             modifier = self._elided(word, cut) or self._modifier(word[:cut], depth, loose, software)
             # Function words run together are a word of their own (eftersom: because; nedenfor: below), never the
             # sum of their senses (after who, below to).
             if modifier is not None and not (is_stopword(modifier.form, self.lang)
                                              and is_stopword(head.form, self.lang)):
+                if participle:
+                    return self._participial(word, cut, modifier, head, software)
                 parts = self._in_register(word, cut, modifier, head, software)
                 closed = _closed(parts)
                 return WordGloss(f"{modifier.form}+{head.form}", closed or " ".join(parts), head.source, "compound",
                                  parts=() if closed else parts)
         return self._particle_compound(word, loose)
+
+    def _past_head(self, piece: str, head: WordGloss) -> WordGloss | None:
+        """A compound's head glossed as the English past form where it is a verb's (definiera-d: defined), else None:
+        its first sense must take the past form (styre-t, the steering, is no participle)."""
+        past = self._as_participle(piece, head)
+        if past is not None and _first(past.gloss) != _first(head.gloss):
+            return past
+        _, endings = _PAST.get(self.lang, ("", ()))
+        written_past = piece.endswith(tuple(e for e in endings if len(e) > 1)) \
+            or self.lang == "nl" and _NL_PARTICIPLE.match(piece) is not None
+        first = _first(head.gloss)
+        # Listed as a past form already (gedefinieerd: defined): an English past of a verb English uses.
+        if written_past and head.via != "compound" and first.endswith("ed") \
+                and any(past_form(first[:-n]) == first and zipf(first[:-n]) >= _MIN_PAST_ZIPF for n in (1, 2)):
+            return head
+        return None
+
+    def _participial(self, word: str, cut: int, modifier: WordGloss, past: WordGloss, software: bool) -> WordGloss:
+        """A compound whose head is a verb's past form, as English writes such an adjective: hyphenated (användar+
+        definierad: user-defined; dator+stödd: computer-supported), a modifier meaning before as pre- (för+installerad:
+        preinstalled; voor+gedefinieerd: predefined)."""
+        participle = _first(past.gloss)
+        parts = self._in_register(word, cut, modifier, past, software)
+        if modifier.form in _BEFORE.get(self.lang, ()):
+            joined = "pre" + participle
+            gloss = joined if zipf(joined) >= _MIN_PREFIXED_ZIPF else f"pre-{participle}"
+        elif len(parts) == 1:  # a listed prefix joined the head already (förhand+s: pre-installed)
+            gloss = parts[0]
+        else:
+            gloss = f"{' '.join(parts[:-1])}-{participle}"
+        return WordGloss(f"{modifier.form}+{past.form}", gloss, past.source, "compound")
 
     def _in_register(self, word: str, cut: int, modifier: WordGloss, head: WordGloss,
                      software: bool = True) -> tuple[str, ...]:

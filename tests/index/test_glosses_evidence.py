@@ -437,3 +437,18 @@ def test_a_compound_of_a_concepts_name_and_a_head_is_glossed_with_both(lex, cata
     assert (found.gloss, found.source) == ("Customer intimacy model", "concept:customer-intimacy")
     # A head read as a loan by its ending alone (modell: modal) is not added to the concept's name.
     assert lookup_word("kundeintimitetsmodell", "no", "en", catalogue, lex)[0].gloss == "Customer intimacy"
+
+
+def test_a_compound_whose_head_is_a_past_form_reads_as_an_english_compound_adjective(lex):
+    # The head keeps its past form, joined as English joins such adjectives, in each language's way of writing it.
+    assert lex.get("sv").lookup("användardefinierade", software=False).gloss == "user-defined"
+    assert lex.get("no").lookup("brukerdefinert", software=False).gloss == "user-defined"
+    assert lex.get("nl").lookup("gebruikersgedefinieerd", software=False).gloss == "user-defined"
+    assert lex.get("sv").lookup("datorstödd", software=False).gloss == "computer-supported"
+    # A modifier meaning before is English pre-, one word where English writes it so.
+    assert lex.get("sv").lookup("förinstallerade", software=False).gloss == "preinstalled"
+    assert lex.get("da").lookup("forudinstalleret", software=False).gloss == "preinstalled"
+    assert lex.get("nl").lookup("voorgeïnstalleerd", software=False).gloss == "preinstalled"
+    # A noun's definite form spelt like a past form stays a noun (styre-t: the steering, not steered).
+    found = lex.get("da").lookup("computerstyret", software=False)
+    assert "-" not in found.gloss and found.parts
