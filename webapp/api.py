@@ -211,8 +211,9 @@ def jobs() -> Response:
 
 @bp.get("/api/jobs/<job_id>")
 def job(job_id: str) -> Response:
-    """One write job: state, stage, progress, the version that serves it, its error."""
-    return jsonify(writes.job(job_id).to_dict())
+    """One write job: state, stage, progress, the version that serves it, its error, and whether a runner is there
+    to run it (a client following a queued job learns it waits for no runner)."""
+    return jsonify({**writes.job(job_id).to_dict(), "runner": {"alive": writes.runner_is_alive()}})
 
 
 @bp.get("/api/stats")

@@ -96,6 +96,21 @@ def _metadata_body() -> dict:
     }}
 
 
+# A write job as the API shows it (ingest.jobs.base.Job.to_dict).
+JOB_FIELDS = {
+    "id": STR, "kind": {"enum": list(KINDS)}, "state": {"enum": list(STATES)}, "stage": {"enum": list(STAGES)},
+    "progress": _object({"done": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0}}),
+    "doc_id": NULLABLE_STR, "file_name": NULLABLE_STR, "version": NULLABLE_STR, "duplicate": {"type": "boolean"},
+    "error": {"oneOf": [{"type": "null"}, _object({"code": STR, "message": STR})]},
+    "attempts": {"type": "integer", "minimum": 0},
+    "concept": {"oneOf": [{"type": "null"}, _object({"action": {"enum": list(ACTIONS)}, "id": STR})],
+                "description": "A concept job's change; null for uploads and deletions."},
+    "metadata": {"oneOf": [{"type": "null"}, {"type": "object"}],
+                 "description": "The metadata an upload was given or a metadata job sets (title, authors, "
+                                "date, publisher, lang); null for other jobs."},
+    "created": STR, "started": NULLABLE_STR, "finished": NULLABLE_STR,
+}
+
 SCHEMAS = {
     "Error": _object({"error": _object({"code": STR, "message": STR, "request_id": STR}, optional=("request_id",))}),
     "Highlight": _object({"sentence": STR, "start": INT, "end": INT}),
@@ -192,20 +207,11 @@ SCHEMAS = {
         "document_languages": COUNTS, "language_bias_directions": INT,
         "warnings": STR_LIST,
     }),
-    "Job": _object({
-        "id": STR, "kind": {"enum": list(KINDS)}, "state": {"enum": list(STATES)}, "stage": {"enum": list(STAGES)},
-        "progress": _object({"done": {"type": "integer", "minimum": 0}, "total": {"type": "integer", "minimum": 0}}),
-        "doc_id": NULLABLE_STR, "file_name": NULLABLE_STR, "version": NULLABLE_STR, "duplicate": {"type": "boolean"},
-        "error": {"oneOf": [{"type": "null"}, _object({"code": STR, "message": STR})]},
-        "attempts": {"type": "integer", "minimum": 0},
-        "concept": {"oneOf": [{"type": "null"}, _object({"action": {"enum": list(ACTIONS)}, "id": STR})],
-                    "description": "A concept job's change; null for uploads and deletions."},
-        "metadata": {"oneOf": [{"type": "null"}, {"type": "object"}],
-                     "description": "The metadata an upload was given or a metadata job sets (title, authors, "
-                                    "date, publisher, lang); null for other jobs."},
-        "created": STR, "started": NULLABLE_STR, "finished": NULLABLE_STR,
-    }),
-    "JobList": _object({"jobs": _array(_ref("Job")), "runner": _object({"alive": {"type": "boolean"}})}),
+    "Job": _object(JOB_FIELDS),
+    "JobList": _object({"jobs": _array(_ref("Job")), "runner": _ref("Runner")}),
+    "Runner": _object({"alive": {"type": "boolean", "description": "A job runner holds the index: without one, "
+                                                                     "queued jobs wait until it is started."}}),
+    "JobStatus": _object({**JOB_FIELDS, "runner": _ref("Runner")}),
     "UploadAccepted": _object({
         "duplicate": {"type": "boolean"},
         "document": {"oneOf": [{"type": "null"}, _ref("DocumentSummary")]},
@@ -630,9 +636,10 @@ def _paths(languages: tuple[str, ...]) -> dict:
             "Recent write jobs (needs the admin token: they name the uploaded files)",
             _json("JobList", "The newest jobs first, and whether the runner runs."), errors=())),
         "/api/jobs/{job_id}": _get(
-            "One write job", _json("Job", "State, stage, progress (chunks language-tagged while preparing, distinct "
-                                          "chunk texts embedded while embedding), the version that serves the "
-                                          "result once done, the error once failed."),
+            "One write job", _json("JobStatus", "State, stage, progress (chunks language-tagged while preparing, "
+                                                "distinct chunk texts embedded while embedding), the version that "
+                                                "serves the result once done, the error once failed; and whether a "
+                                                "job runner is there to run it (`runner.alive`)."),
             (_param("job_id", PATH_TEXT, "Job id (from the Location of a write).", where="path"),), ("404",),
         ),
         "/api/stats": _get("Index statistics", _json("Stats", "Counts, languages, version, embedder.")),

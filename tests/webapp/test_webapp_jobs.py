@@ -50,6 +50,7 @@ def test_every_worker_serves_a_finished_write_on_the_next_request(write_server):
     assert status == 202, body
     done = wait_for_job(base, body["job"]["id"])
     assert done["state"] == "done" and done["version"], done
+    assert done["runner"] == {"alive": True}  # the served stack's runner ran it
     doc = f"{base}/api/documents/{done['doc_id']}"
     # 20 requests spread over both workers by the kernel: not one may miss the new document.
     assert [http_json("GET", doc)[0] for _ in range(20)] == [200] * 20

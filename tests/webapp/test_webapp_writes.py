@@ -212,6 +212,16 @@ def test_unknown_job_is_404_and_jobs_are_listed(writer):
     assert response.get_json() == {"jobs": [], "runner": {"alive": False}}
 
 
+def test_a_job_read_alone_says_whether_a_runner_is_there_to_run_it(writer, index_copy):
+    # A program following a queued job by its Location learns that it waits for no runner, as /healthz says.
+    job = writer.upload(NOTE, "wartend.txt")[1]["job"]
+    status, body = writer.job(job["id"])
+    assert status == 200 and body["state"] == "queued" and body["runner"] == {"alive": False}
+    assert writer.drain() == 1  # run in this process: no runner holds the index, before or after
+    status, body = writer.job(job["id"])
+    assert body["state"] == "done" and body["runner"] == {"alive": False}
+
+
 # -- successful writes --------------------------------------------------------------------------------------------
 
 def test_upload_is_queued_then_searchable_duplicates_are_not_stored_twice_delete_works(writer, index_copy):
