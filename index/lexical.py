@@ -9,6 +9,7 @@ from typing import Sequence
 import Stemmer
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
+_JOINERS = re.compile(r"[-'’]")  # what joins a hyphenated compound's or an elision's parts
 _STEMMERS = {
     "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish", "fr": "french", "de": "german",
     "it": "italian", "no": "norwegian", "pt": "portuguese", "es": "spanish", "sv": "swedish",
@@ -29,10 +30,11 @@ def words(text: str) -> list[str]:
     tokens = []
     for match in _TOKEN.finditer(text):
         token = match.group()
-        parts = re.split(r"[-'’]", token)
+        if _JOINERS.search(token) is None:  # most words: no parts to add
+            tokens.append(token)
+            continue
         tokens.append(token.replace("’", "'"))
-        if len(parts) > 1:
-            tokens.extend(p for p in parts if p)
+        tokens.extend(p for p in _JOINERS.split(token) if p)
     return tokens
 
 

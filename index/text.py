@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 
@@ -27,6 +28,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Words repeat (a corpus of thousands of passages has far fewer distinct words): grounding a catalogue change folds
+# every word of every passage, and most of them were folded before.
+@functools.lru_cache(maxsize=1 << 17)
 def fold_token(token: str) -> str:
     """Fold one word for matching: NFKD without combining marks, casefolded, special letters mapped."""
     decomposed = unicodedata.normalize("NFKD", token.casefold())

@@ -80,11 +80,11 @@ def ground(
     if len(passages):
         sims = _similarities(concept_index, vectors)
         near = np.argsort(-sims, axis=1)[:, :CONCEPTS_PER_PASSAGE]
-        for i, p in enumerate(passages):
-            if len(fold(p.text).split()) < _MIN_WORDS:
-                sims[i] = -1.0
-            else:
-                sims[i, np.setdiff1d(np.arange(sims.shape[1]), near[i])] = -1.0
+        # A passage counts for its few nearest concepts only, and not at all when it is too short to be evidence.
+        outside = np.ones(sims.shape, dtype=bool)
+        outside[np.arange(len(passages))[:, None], near] = False
+        outside[[i for i, p in enumerate(passages) if len(fold(p.text).split()) < _MIN_WORDS]] = True
+        sims[outside] = -1.0
         for ci, cid in enumerate(concept_index.concept_ids):
             order = [i for i in np.argsort(-sims[:, ci]) if sims[i, ci] >= threshold
                      and (cid, passages[i].chunk_id) not in labelled][:max_embedding_passages]
