@@ -40,8 +40,12 @@ def words(text: str) -> list[str]:
 
 def analyze(text: str, lang: str) -> list[str]:
     """Index terms of a text in a language: its words, stemmed where a stemmer exists."""
+    return terms(words(text), lang)
+
+
+def terms(tokens: list[str], lang: str) -> list[str]:
+    """Index terms of a text's `words` in a language: stemmed where a stemmer exists."""
     stemmer = _stemmer(lang)
-    tokens = words(text)
     return stemmer.stemWords(tokens) if stemmer else tokens
 
 

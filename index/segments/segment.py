@@ -27,7 +27,7 @@ from .. import versions
 from ..concepts.suggest import sample_order
 from ..content import content_priors
 from ..debias import centre
-from ..lexical import analyze, words
+from ..lexical import analyze, terms, words
 from ..records import Chunk, Document, document_hash, text_hash
 from ..vectors import VectorIndex, build_index, load_index
 from . import tables
@@ -80,16 +80,17 @@ def _save(path: Path, array: np.ndarray) -> None:
 
 def _postings(chunks: Sequence[Chunk]) -> tuple[dict, np.ndarray, dict[str, set[str]]]:
     """Raw term counts per row, row lengths and words per language."""
-    terms: dict[tuple[str, int], int] = {}
+    tf_of: dict[tuple[str, int], int] = {}
     lengths = np.zeros(len(chunks), np.int32)
     seen: dict[str, set[str]] = {}
     for row, chunk in enumerate(chunks):
-        seen.setdefault(chunk.lang, set()).update(words(chunk.text))
-        counts = Counter(analyze(chunk.text, chunk.lang))
+        tokens = words(chunk.text)  # read once: the words seen, then the terms they are indexed by (`analyze`)
+        seen.setdefault(chunk.lang, set()).update(tokens)
+        counts = Counter(terms(tokens, chunk.lang))
         lengths[row] = sum(counts.values())
         for term, tf in counts.items():
-            terms[(term, row)] = tf
-    return terms, lengths, seen
+            tf_of[(term, row)] = tf
+    return tf_of, lengths, seen
 
 
 def write_segment(index_dir: Path, name: str, rows: NewRows, centres: np.ndarray, centre_of: dict[str, int],
