@@ -29,12 +29,23 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 # Words repeat (a corpus of thousands of passages has far fewer distinct words): grounding a catalogue change folds
-# every word of every passage, and most of them were folded before.
-@functools.lru_cache(maxsize=1 << 17)
+# every word of every passage, and most of them were folded before. Only words up to this long are remembered, and
+# only so many: a client sending made-up words never grows a process by more than about 20 MB.
+_REMEMBERED_LETTERS = 32
+_REMEMBERED_WORDS = 1 << 16
+
+
 def fold_token(token: str) -> str:
     """Fold one word for matching: NFKD without combining marks, casefolded, special letters mapped."""
+    return _remembered_fold(token) if len(token) <= _REMEMBERED_LETTERS else _fold(token)
+
+
+def _fold(token: str) -> str:
     decomposed = unicodedata.normalize("NFKD", token.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_SPECIAL)
+
+
+_remembered_fold = functools.lru_cache(maxsize=_REMEMBERED_WORDS)(_fold)
 
 
 _NOT_A_LINE_END = re.compile(r"[^\n]")
