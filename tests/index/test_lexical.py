@@ -13,3 +13,4 @@ def test_stemming_per_language():
 def test_query_keeps_bare_words_for_names():
     terms = analyze_query("Disney pricing", "en")
     assert "disney" in terms and "pricing" in terms and "price" in terms
+
