@@ -99,6 +99,12 @@ class ConceptConflict(CatalogueError):
     code = "concept_conflict"
 
 
+class SuggestionDecided(CatalogueError):
+    """A decision on a suggested concept that a trainer has decided on already, or that a queued change accepts."""
+
+    code = "suggestion_decided"
+
+
 class ConceptChanged(CatalogueError):
     """A concept change names the version of the concept it was made on (If-Match), and the concept has changed since."""
 

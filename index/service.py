@@ -550,6 +550,9 @@ class KnowledgeBase:
         ingest.jobs.submit) must see every change whose job is no longer queued, and a job is marked done only
         after its version is published."""
         self.refresh()
+        if change.suggestion is not None:  # one suggestion becomes one concept: not decided on, not being accepted
+            suggestions.check_open(change.suggestion["id"], self._store.decisions(),
+                                   [q.suggestion["id"] for q in queued if q.suggestion is not None])
         before = ahead(self._state.catalogue, queued)
         if change.concept_id in before:
             check_expected(before, change)

@@ -21,7 +21,7 @@ from .concepts.catalogue import KNOWN_LANGUAGES
 from .concepts.text import compact, fold
 from .concepts.suggest import documents_as_sources, reference_sample, suggest
 from .embedders import Embedder
-from .errors import IndexBusy, InvalidQuery, NotFound
+from .errors import IndexBusy, InvalidQuery, NotFound, SuggestionDecided
 from .files import exclusive_lock, write_atomically
 from .glosses import lexicons
 from .glosses.wordclass import word_classes
@@ -140,6 +140,21 @@ def decision(suggestion: dict, status: str, concept_id: str | None = None) -> di
         raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
     return {"status": status, "refs": [t["ref"] for t in suggestion["terms"]], "concept_id": concept_id,
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def check_open(suggestion_id: str, taken: dict[str, dict], accepting: Iterable[str] = (),
+               concept_id: str | None = None) -> None:
+    """SuggestionDecided unless a suggestion is open: no decision taken on it (`taken`: id -> decision) and no queued
+    concept change accepting it (`accepting`: the suggestion ids queued changes accept). A suggestion becomes one
+    concept, once: the accept of it recorded as `concept_id` is that change's own, run again after its runner died."""
+    decision = taken.get(suggestion_id)
+    if decision is not None and not (concept_id is not None and decision["status"] == "accepted"
+                                     and decision.get("concept_id") == concept_id):
+        became = f" as concept {decision['concept_id']!r}" if decision.get("concept_id") else ""
+        raise SuggestionDecided(f"suggestion {suggestion_id!r} was {decision['status']} already{became}")
+    if suggestion_id in set(accepting):
+        raise SuggestionDecided(f"suggestion {suggestion_id!r} is being accepted already: a queued concept change "
+                                "makes it a concept (GET /api/jobs lists it)")
 
 
 def decided_refs(taken: dict[str, dict]) -> set[str]:

@@ -95,10 +95,16 @@ def queued_addition(concept_id: str) -> str | None:
     return None
 
 
-def add(body: object) -> tuple[dict, int]:
-    """Queue a new concept (POST /api/concepts)."""
+def add(body: object, suggestion: dict | None = None) -> tuple[dict, int]:
+    """Queue a new concept (POST /api/concepts), or the one a `suggestion` ({id, terms}) becomes."""
     concept_id = body.get("id") if isinstance(body, dict) else None
-    return queue_change(ConceptChange(ADD, concept_id if isinstance(concept_id, str) else "", body))
+    return queue_change(ConceptChange(ADD, concept_id if isinstance(concept_id, str) else "", body,
+                                      suggestion=suggestion))
+
+
+def accepting() -> list[str]:
+    """The ids of the suggestions queued concept changes accept."""
+    return [change.suggestion["id"] for change in _queued() if change.suggestion is not None]
 
 
 def replace(concept_id: str, body: object, expected: str | None = None) -> tuple[dict, int]:

@@ -8,13 +8,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from index.errors import (ConceptChanged, ConceptConflict, DocumentError, InsufficientStorage, InvalidConcept, InvalidMetadata,
-                          InvalidQuery, KBError, NotFound, QueueFull)
+                          InvalidQuery, KBError, NotFound, QueueFull, SuggestionDecided)
 
 log = logging.getLogger(__name__)
 
 # Every other KBError means the index cannot be served (missing, corrupt, wrong embedder, busy).
 _KB_STATUS = {InvalidQuery: 400, DocumentError: 400, InvalidConcept: 400, InvalidMetadata: 400, NotFound: 404, ConceptConflict: 409,
-              ConceptChanged: 412,
+              SuggestionDecided: 409, ConceptChanged: 412,
               QueueFull: 429, InsufficientStorage: 507}
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
 # Seconds a client should wait before retrying a 503 that passes (the index's database down, a full disk).

@@ -532,7 +532,11 @@ def _suggestion_write(summary: str, ok: dict, accept: bool) -> dict:
         **({"400": CONCEPT_ERRORS["400"]} if accept else {}),
         **{code: WRITE_ERRORS[code] for code in ("401", "403")},
         "404": _json("Error", "No suggestion with this id in the served version."),
-        **({"409": CONCEPT_ERRORS["409"], "413": WRITE_ERRORS["413"], "415": _json("Error", "The body is not JSON."),
+        "409": _json("Error", "Code suggestion_decided: a trainer decided on the suggestion already (accepted, "
+                              "or, for an accept, dismissed) or a queued change is accepting it; a suggestion "
+                              "becomes one concept, once. Dismissing a dismissed one answers 200 as before."
+                              + (" Code concept_conflict: as for POST /api/concepts." if accept else "")),
+        **({"413": WRITE_ERRORS["413"], "415": _json("Error", "The body is not JSON."),
             "429": WRITE_ERRORS["429"]} if accept else {}),
         "503": WRITE_ERRORS["503"],
         "default": ERRORS["default"],

@@ -2,9 +2,10 @@
 
 Accepting builds a concept from the suggestion (its labels per language and definitions drafted from its grounding
 sentences, or the trainer's edited ones) and queues it like `POST /api/concepts` does (validated now, published by
-a job); the decision is recorded once the concept is queued, so a refused concept leaves the suggestion pending.
+a job); its job records the decision once the concept is published, so a refused or failed one leaves the suggestion open.
 English is never made up: without an English term or sentence the trainer gives `labels.en` or `definitions.en`.
-Dismissing records the decision at once.
+Dismissing records the decision at once. A suggestion is decided once: accepting one decided on or being accepted,
+or dismissing one accepted or being accepted, is refused (`SuggestionDecided`, 409); a second dismissal is the first.
 """
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import re
 import unicodedata
 
 from index.concepts.catalogue import KNOWN_LANGUAGES
-from index.concepts.edit import ADD, MAX_ID_CHARS, RESERVED_IDS, ConceptChange
+from index.concepts.edit import MAX_ID_CHARS, RESERVED_IDS
 from index.errors import InvalidConcept
-from index.suggestions import catalogue_labels, decision as decision_of, drafted_definitions, written_aliases
+from index.suggestions import (catalogue_labels, check_open, decision as decision_of, drafted_definitions,
+                                written_aliases)
 
 from . import concept_writes, health
 from .auth import require_writer
@@ -30,6 +32,11 @@ def dismiss(suggestion_id: str) -> dict:
     health.require_writable()
     kb = get_kb()
     found = kb.suggestion(suggestion_id)
+    taken = found["decision"]
+    if taken is not None and taken["status"] == "dismissed":
+        return found  # dismissed again: as it was
+    # Not one accepted or being accepted (an accept queued after this check finds the dismissal in its job and fails).
+    check_open(suggestion_id, {suggestion_id: taken} if taken else {}, concept_writes.accepting())
     decision = kb.decide(found, "dismissed")
     return {**found, "decision": decision}
 
@@ -49,7 +56,8 @@ def accept(suggestion_id: str, edits: object) -> tuple[dict, int]:
     found = kb.suggestion(suggestion_id)
     body = concept_from(found, edits)
     accepted = {"id": found["id"], "terms": [{"ref": t["ref"]} for t in found["terms"]]}
-    answer, status = concept_writes.queue_change(ConceptChange(ADD, body["id"], body, suggestion=accepted))
+    # Checked in the queue's transaction: neither decided on nor being accepted by a queued change.
+    answer, status = concept_writes.add(body, suggestion=accepted)
     # Recorded by the job once the concept is published (a job that fails leaves the suggestion open).
     decision = decision_of(found, "accepted", concept_id=body["id"])
     return {**answer, "concept": body, "suggestion": {**found, "decision": decision}}, status

@@ -18,6 +18,7 @@ from index.errors import DocumentError, IndexNotFound, NotFound
 from index.files import naming_full_disk
 from index.protocols import Writer
 from index.records import Document, Published, document_hash, text_hash
+from index.suggestions import check_open
 from index.config import Config
 from index.stores import IndexSettings, Store, open_store, write_settings
 
@@ -209,6 +210,8 @@ def run_concept(job: Job, ctx: Context, report: Report) -> Outcome:
     change = ConceptChange.from_json(job.payload)
     if ctx.current() is None:
         raise IndexNotFound(f"no index in {ctx.index_dir}: ingest or upload a document first")
+    if change.suggestion is not None:  # dismissed while its accept waited: the trainer's dismissal stands
+        check_open(change.suggestion["id"], ctx.store().decisions(), concept_id=change.concept_id)
     report("publishing", 0, 0)
     update = apply_concept_change(ctx.store(), ctx.settings(), change, ctx.lock_timeout)
     if change.suggestion is not None:  # after publishing: run again, the concept is found there and this follows

@@ -113,6 +113,63 @@ def test_accepting_with_edited_labels_makes_a_grounded_concept(trainer, index_co
     assert pick["id"] not in {s["id"] for s in trainer("GET", "/api/suggestions")[1]["suggestions"]}
 
 
+
+def test_a_suggestion_becomes_one_concept_once_and_a_decision_is_not_overruled(trainer, index_copy):
+    _, listed = trainer("GET", "/api/suggestions")
+    first, second = listed["suggestions"][:2]
+
+    def accept(pick: dict, label: str) -> tuple[int, dict]:
+        return trainer("POST", f"/api/suggestions/{pick['id']}/accept",
+                       {"labels": {"en": label}, "definitions": {"en": "The trainer's definition."}})
+
+    # An id of the wrong type is the trainer's mistake, as on POST /api/concepts: 400, nothing queued.
+    for wrong in (["a"], {"a": 1}, 5):
+        status, body = trainer("POST", f"/api/suggestions/{first['id']}/accept",
+                               {"id": wrong, "labels": {"en": "Typed id"}, "definitions": {"en": "A definition."}})
+        assert (status, body["error"]["code"]) == (400, "invalid_concept"), wrong
+    assert not open_jobs(index_copy)
+    # Queued once: a second accept with other labels, or a dismissal, is refused while its job waits...
+    status, body = accept(first, "Accepted first")
+    assert status == 202
+    for status, answer in (accept(first, "Accepted again"), trainer("POST", f"/api/suggestions/{first['id']}/dismiss")):
+        assert (status, answer["error"]["code"]) == (409, "suggestion_decided"), answer
+    assert Runner(config_for(index_copy), get_engine()).drain() == 1
+    # ... and once it has run: one concept, the decision its job recorded.
+    status, answer = accept(first, "Accepted later")
+    assert (status, answer["error"]["code"]) == (409, "suggestion_decided")
+    assert trainer("GET", f"/api/suggestions/{first['id']}")[1]["decision"]["concept_id"] == body["concept"]["id"]
+    assert body["concept"]["id"] == "accepted-first" and trainer("GET", "/api/concepts/accepted-first")[0] == 200
+    assert [trainer("GET", f"/api/concepts/{c}")[0] for c in ("accepted-again", "accepted-later")] == [404, 404]
+    # A dismissed suggestion is not accepted later; dismissing it again answers as the first time.
+    assert trainer("POST", f"/api/suggestions/{second['id']}/dismiss")[0] == 200
+    status, answer = accept(second, "Accepted after dismissal")
+    assert (status, answer["error"]["code"]) == (409, "suggestion_decided")
+    status, answer = trainer("POST", f"/api/suggestions/{second['id']}/dismiss")
+    assert status == 200 and answer["decision"]["status"] == "dismissed"
+
+
+def test_an_accept_whose_suggestion_was_dismissed_while_it_waited_fails_and_the_dismissal_stands(trainer, index_copy,
+                                                                                              monkeypatch):
+    # The dismissal came between the accept's check and its job (a race the checks cannot close): the job sees it.
+    pick = trainer("GET", "/api/suggestions")[1]["suggestions"][0]
+    status, body = trainer("POST", f"/api/suggestions/{pick['id']}/accept",
+                           {"labels": {"en": "Raced"}, "definitions": {"en": "The trainer's definition."}})
+    assert status == 202
+    monkeypatch.setattr(concept_writes, "accepting", lambda: [])  # as if the dismissal had not seen the job
+    assert trainer("POST", f"/api/suggestions/{pick['id']}/dismiss")[0] == 200
+    assert Runner(config_for(index_copy), get_engine()).drain() == 1
+    _, job = trainer("GET", f"/api/jobs/{body['job']['id']}")
+    assert job["state"] == "failed" and job["error"]["code"] == "suggestion_decided"
+    assert trainer("GET", f"/api/concepts/{body['concept']['id']}")[0] == 404
+    assert trainer("GET", f"/api/suggestions/{pick['id']}")[1]["decision"]["status"] == "dismissed"
+
+
+def open_jobs(index_dir: Path) -> list:
+    """The jobs queued or running in an index's queue."""
+    from ingest.jobs import open_queue
+
+    return [job for job in open_queue(config_for(index_dir)).recent() if job.state in ("queued", "running")]
+
 def test_an_accepted_concept_takes_the_forms_its_passages_write_as_aliases():
     # Labelled in its base form, a term is found and grounded where the corpus writes it otherwise.
     from index.concepts import load_catalogue
