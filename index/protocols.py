@@ -160,6 +160,10 @@ class Snapshot(Protocol):
         """A document's chunks in order."""
         ...
 
+    def chunk_at(self, doc_id: str, ord: int) -> Chunk | None:
+        """A document's chunk at one position (one row read, however long the document), or None."""
+        ...
+
     def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
         """Title and source of a few documents."""
         ...

@@ -493,7 +493,7 @@ class KnowledgeBase:
         (as search results have it); NotFound if unknown."""
         snapshot = self._state.snapshot
         head = snapshot.document_heads([doc_id]).get(doc_id)
-        chunk = next((c for c in snapshot.chunks_of(doc_id) if c.ord == ord), None) if head else None
+        chunk = snapshot.chunk_at(doc_id, ord) if head else None
         if chunk is None:
             raise NotFound(f"no passage {ord} in document {doc_id!r}")
         return {"doc_id": doc_id, "ord": ord, "lang": chunk.lang, "text": chunk.text, "citation": cited(head),

@@ -217,6 +217,12 @@ def chunks_of(conn: sqlite3.Connection, doc_id: str) -> list[Chunk]:
     return [_chunk(r) for r in rows]
 
 
+def chunk_at(conn: sqlite3.Connection, doc_id: str, ord: int) -> Chunk | None:
+    """A document's chunk at one position (through the (doc_id, ord) key), or None."""
+    row = conn.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? AND ord = ?", (doc_id, ord)).fetchone()
+    return _chunk(row) if row is not None else None
+
+
 def chunks_by_id(conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> dict[int, Chunk]:
     """Chunks for a set of ids."""
     if not chunk_ids:

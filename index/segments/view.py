@@ -91,6 +91,11 @@ class SegmentView:
         found = self.locate(doc_id)
         return tables.chunks_of(self.parts[found[0]][0].conn, doc_id) if found else []
 
+    def chunk_at(self, doc_id: str, ord: int) -> Chunk | None:
+        """A live document's chunk at one position, or None."""
+        found = self.locate(doc_id)
+        return tables.chunk_at(self.parts[found[0]][0].conn, doc_id, ord) if found else None
+
     def _split(self, chunk_ids: Sequence[int]):
         # Per part: the live chunk ids it holds.
         ids = np.asarray(chunk_ids, np.int64)

@@ -93,6 +93,8 @@ def test_a_published_version_holds_what_was_written(store):
     assert doc.text == document(1, "sv")[0].text and snap.document("nope") is None
     chunks = snap.chunks_of("doc1")
     assert [c.ord for c in chunks] == [0, 1, 2] and all(doc.text[c.start:c.end] == c.text for c in chunks)
+    assert [snap.chunk_at("doc1", c.ord) for c in chunks] == chunks  # one passage read alone, as a pack reads it
+    assert snap.chunk_at("doc1", 3) is None and snap.chunk_at("nope", 0) is None
     ids = [c.chunk_id for c in chunks]
     assert set(snap.chunks_by_id(ids)) == set(ids)
     assert np.allclose(snap.vectors(ids[::-1]), document(1, "sv")[2][::-1], atol=1e-6)
@@ -203,6 +205,7 @@ def test_replace_delete_and_old_snapshots(store):
     # A store may publish more versions of the same content after a commit (a background merge).
     assert new.version == store.current() >= second.version != old.version and store.verify() == []
     assert [d.doc_id for d in new.documents()] == ["doc3"] and new.document("doc1") is None
+    assert new.chunk_at("doc2", 0) is None and old.chunk_at("doc2", 0) == old.chunks_of("doc2")[0]  # a deleted one
     assert [d.doc_id for d in old.documents()] == ["doc1", "doc2"]  # the old version is still whole
     assert len(old.chunks_of("doc2")) == 3 and old.document("doc2") is not None
     assert store.snapshot(previous=new).version == new.version

@@ -237,6 +237,12 @@ class PostgresSnapshot:
                           f" ORDER BY ord", {"d": doc_id})
         return [chunk_of(r) for r in rows]
 
+    def chunk_at(self, doc_id: str, ord: int) -> Chunk | None:
+        """A document's chunk at one position, or None."""
+        rows = self._rows(f"SELECT {CHUNK_COLUMNS} FROM kb_chunks c WHERE doc_id = %(d)s AND ord = %(o)s"
+                          f" AND {visible('c')}", {"d": doc_id, "o": ord})
+        return chunk_of(rows[0]) if rows else None
+
     def document_heads(self, doc_ids: Sequence[str]) -> dict[str, DocHead]:
         """What citations need of a few documents."""
         rows = self._rows(f"SELECT {HEAD_COLUMNS} FROM kb_documents d WHERE doc_id = ANY(%(d)s)"
