@@ -37,11 +37,7 @@ def load_pdf(data: bytes, name: str) -> Extracted:
     size = content = maps = 0
     try:
         reader = PdfReader(io.BytesIO(data))
-        count = _page_count(reader, limits.MAX_PDF_PAGES)
-        if count is None:
-            declared = reader.trailer["/Root"]["/Pages"].get("/Count")
-            raise DocumentError(f"{name}: more than {limits.MAX_PDF_PAGES:,} pages"
-                                f"{f' ({declared:,} declared)' if isinstance(declared, int) else ''}")
+        count = _page_count(reader, limits.MAX_PDF_PAGES, name)
         started = time.monotonic()
         widths = Widths()
         for page in reader.pages:
@@ -111,9 +107,15 @@ def _page_line(line: str) -> str:
     return _DIGITS.sub("#", line.strip().casefold())
 
 
-def _page_count(reader, limit: int) -> int | None:
-    """The pages of a PDF's page tree, counted by walking it; None past `limit`, where the walk stops: pypdf
-    builds every page to count them (100,000 pages: 4-9 s and 260-400 MB a worker kept after the refusal)."""
+# A page tree's nodes a walk reads before it calls the tree damaged: a few per page allowed, and some to spare.
+_MAX_TREE_NODES_PER_PAGE = 4
+_SPARE_TREE_NODES = 64
+
+
+def _page_count(reader, limit: int, name: str) -> int:
+    """The pages of a PDF's page tree, counted by walking it; DocumentError past `limit` pages, or where the tree
+    loops or holds far more nodes than pages, where the walk stops: pypdf builds every page to count them (100,000
+    pages: 4-9 s and 260-400 MB a worker kept after the refusal)."""
     found, nodes, seen = 0, [reader.trailer["/Root"]["/Pages"]], 0
     while nodes:
         node = nodes.pop().get_object()
@@ -123,9 +125,14 @@ def _page_count(reader, limit: int) -> int | None:
             nodes.extend(kids.get_object() if kids is not None else ())  # the array itself may be a reference
         else:
             found += 1
+        if found > limit:
+            declared = reader.trailer["/Root"]["/Pages"].get("/Count")
+            raise DocumentError(f"{name}: more than {limit:,} pages"
+                                f"{f' ({declared:,} declared)' if isinstance(declared, int) else ''}")
         # A tree of many empty nodes (or one that loops) costs as much to walk as one of pages.
-        if found > limit or seen > 4 * limit:
-            return None
+        if seen > _MAX_TREE_NODES_PER_PAGE * limit + _SPARE_TREE_NODES:
+            raise DocumentError(f"{name}: its page tree is damaged (it loops, or holds {seen:,} nodes for {found:,}"
+                                " pages)")
     return found
 
 

@@ -308,7 +308,24 @@ def test_the_page_tree_walk_follows_a_kids_array_given_by_reference():
     out = io.BytesIO()
     writer.write(out)
     reader = PdfReader(io.BytesIO(out.getvalue()))
-    assert _page_count(reader, 3) == 3 and _page_count(reader, 2) is None
+    assert _page_count(reader, 3, "x.pdf") == 3
+    with pytest.raises(DocumentError, match=r"x.pdf: more than 2 pages \(3 declared\)"):
+        _page_count(reader, 2, "x.pdf")
+
+
+def test_a_pdf_whose_page_tree_loops_is_refused_as_damaged_not_as_long():
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, NameObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    root = writer._root_object.raw_get("/Pages")  # the page tree's root, by reference
+    pages = root.get_object()
+    pages[NameObject("/Kids")] = ArrayObject([*pages["/Kids"], root])  # the root is its own kid
+    out = io.BytesIO()
+    writer.write(out)
+    message = refused(out.getvalue(), "loop.pdf")
+    assert "loop.pdf: its page tree is damaged (it loops" in message and "more than" not in message
 
 
 # Found by attacking today's extraction code: each input crashed, lost text or took super-linear time or memory.
