@@ -245,5 +245,6 @@ class Store(Protocol):
         ...
 
     def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
-        """Record a trainer's decision on a suggestion; it outlives the version it was taken on."""
+        """Record a trainer's decision on a suggestion (it outlives the version it was taken on) as `settle` in
+        index/suggestions.py keeps it, in the write that records it; returns the decision kept."""
         ...

@@ -129,9 +129,11 @@ def decide(index_dir: Path, suggestion: dict, status: str, concept_id: str | Non
     folder = Path(index_dir) / FOLDER
     with exclusive_lock(folder / ".lock", timeout, lambda: IndexBusy(f"another decision is being written in {folder}")):
         taken = decisions(index_dir)
-        taken[suggestion["id"]] = made
-        write_atomically(_decisions_path(index_dir), json.dumps(taken, ensure_ascii=False, indent=1).encode("utf-8"))
-    return made
+        kept = settle(taken.get(suggestion["id"]), made, suggestion["id"])
+        if kept is made:
+            taken[suggestion["id"]] = made
+            write_atomically(_decisions_path(index_dir), json.dumps(taken, ensure_ascii=False, indent=1).encode("utf-8"))
+    return kept
 
 
 def decision(suggestion: dict, status: str, concept_id: str | None = None) -> dict:
@@ -140,6 +142,17 @@ def decision(suggestion: dict, status: str, concept_id: str | None = None) -> di
         raise InvalidQuery(f"status must be one of {', '.join(STATUSES)}")
     return {"status": status, "refs": [t["ref"] for t in suggestion["terms"]], "concept_id": concept_id,
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def settle(prior: dict | None, made: dict, suggestion_id: str) -> dict:
+    """The decision a store keeps when `made` is recorded over `prior`, in the write that records it: an acceptance
+    always (its job's record of the concept it published); a dismissal where none was taken (a second one is the
+    first), never over an acceptance (SuggestionDecided: a dismissal checked just before an accept's job ended)."""
+    if made["status"] == "dismissed" and prior is not None:
+        if prior["status"] == "dismissed":
+            return prior
+        check_open(suggestion_id, {suggestion_id: prior})  # an acceptance: refused
+    return made
 
 
 def check_open(suggestion_id: str, taken: dict[str, dict], accepting: Iterable[str] = (),

@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from index import suggestions
 from index.concepts import import_skos, load_catalogue, to_turtle
 from index.concepts.edit import ADD, REMOVE, REPLACE, ConceptChange, add_concept, check_change
-from index.errors import IndexBusy, IndexNotFound, InvalidQuery
+from index.errors import IndexBusy, IndexNotFound, InvalidQuery, SuggestionDecided
 from index.queryplan import QueryPlan, plan_query
 from index.records import Chunk, Document, text_hash
 from index.segments import merge
@@ -337,6 +337,19 @@ def test_suggestions_follow_the_documents_and_decisions_outlive_versions(store):
     assert store.decisions()[portal[0]["id"]]["status"] == "dismissed"
     with pytest.raises(InvalidQuery):
         store.decide(portal[0], "maybe")
+
+
+def test_a_dismissal_never_replaces_an_acceptance_and_a_second_one_is_the_first(store):
+    # Decided in the write that records it: a dismissal checked just before an accept's job recorded it is refused.
+    one, two = ({"id": f"s-{n}", "terms": [{"ref": f"no:term{n}"}]} for n in (1, 2))
+    accepted = store.decide(one, "accepted", "term-one")
+    with pytest.raises(SuggestionDecided, match="accepted already as concept 'term-one'"):
+        store.decide(one, "dismissed")
+    assert store.decisions()["s-1"] == accepted
+    first = store.decide(two, "dismissed")
+    assert store.decide(two, "dismissed") == first == store.decisions()["s-2"]
+    # An acceptance is its job's record of the concept it published: recorded whatever came before.
+    assert store.decide(two, "accepted", "term-two")["concept_id"] == "term-two" == store.decisions()["s-2"]["concept_id"]
 
 
 def test_collected_versions_keep_what_the_served_one_names(store):

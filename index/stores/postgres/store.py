@@ -16,6 +16,9 @@ from .schema import MIGRATIONS, register_vector, version_name, visible
 from .snapshot import PostgresSnapshot
 from .writer import PostgresWriter
 
+# Advisory lock key ("kbdc") taken with a suggestion's id: decisions on one suggestion are written one at a time.
+DECISION_LOCK = 0x6B62_6463
+
 
 class PostgresStore:
     """An index in one PostgreSQL database (with the pgvector extension); see `Handle` for the arguments."""
@@ -61,11 +64,16 @@ class PostgresStore:
     @reported_unavailable
     def decide(self, suggestion: dict, status: str, concept_id: str | None = None) -> dict:
         """Record a trainer's decision on a suggestion (it outlives versions); returns the decision."""
-        decision = suggestions.decision(suggestion, status, concept_id)
-        self.db.connection().execute(
-            "INSERT INTO kb_decisions VALUES (%s, %s) ON CONFLICT (suggestion_id) DO UPDATE SET decision = %s",
-            (suggestion["id"], Jsonb(decision), Jsonb(decision)))
-        return decision
+        made = suggestions.decision(suggestion, status, concept_id)
+        with self.db.transaction() as conn:  # decisions on one suggestion one at a time, as the embedded store's lock
+            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (DECISION_LOCK, suggestion["id"]))
+            row = conn.execute("SELECT decision FROM kb_decisions WHERE suggestion_id = %s",
+                               (suggestion["id"],)).fetchone()
+            kept = suggestions.settle(row["decision"] if row else None, made, suggestion["id"])
+            if kept is made:
+                conn.execute("INSERT INTO kb_decisions VALUES (%s, %s) ON CONFLICT (suggestion_id)"
+                             " DO UPDATE SET decision = %s", (suggestion["id"], Jsonb(made), Jsonb(made)))
+        return kept
 
     def verify(self) -> list[str]:
         """Problems of the newest version: counts against its manifest, chunks without documents or vectors."""
