@@ -320,8 +320,8 @@ BUSY = {
                              "Retry-After) the query encoder has too much work queued."),
             "headers": RETRY_AFTER},
 }
-# The front (nginx) refuses request lines over 16 KB itself, as JSON; no request the spec allows is that long.
-URI_TOO_LONG = _json("Error", "Request line longer than 16 KB.")
+# The front (nginx) refuses request lines over 32 KB itself, as JSON; no request the spec allows is that long.
+URI_TOO_LONG = _json("Error", "Request line longer than 32 KB.")
 
 
 def _get(summary: str, ok: dict, parameters: tuple = (), errors: tuple[str, ...] = ("503",)) -> dict:

@@ -41,8 +41,9 @@ from .hooks import SECURITY_HEADERS
 DEPLOY = Path(__file__).with_name("deploy")
 ROOT = Path(__file__).resolve().parents[1]
 # nginx's request line and header limit; the longest query the API accepts (1,000 characters of 4 UTF-8
-# bytes each, percent-encoded) is about 12 KB, so no valid request is ever 414.
-HEADER_BUFFER_KB = 16
+# bytes each, percent-encoded) is about 12 KB and the longest course pack (200 keys of up to 109 characters,
+# their commas percent-encoded) about 22 KB, so no valid request is ever 414.
+HEADER_BUFFER_KB = 32
 # nginx's connections (its one worker's worker_connections), slow clients' included: nginx cannot limit a client's
 # connections before it has read their headers, so one client trickling headers on 4,096 connections (the old
 # figure) left no connection for anyone else: other clients' requests were reset. More than the ports one client
