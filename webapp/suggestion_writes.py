@@ -35,8 +35,9 @@ def dismiss(suggestion_id: str) -> dict:
     taken = found["decision"]
     if taken is not None and taken["status"] == "dismissed":
         return found  # dismissed again: as it was
-    # Not one accepted or being accepted (an accept queued after this check finds the dismissal in its job and fails).
-    check_open(suggestion_id, {suggestion_id: taken} if taken else {}, concept_writes.accepting())
+    # Not one being accepted (an accept queued after this check finds the dismissal in its job and fails); one
+    # accepted is refused where the decision is written (`settle`).
+    check_open(suggestion_id, {}, concept_writes.accepting())
     decision = kb.decide(found, "dismissed")
     return {**found, "decision": decision}
 

@@ -858,7 +858,7 @@ class Lexicon:
         """A compound's head glossed as the English past form where it is a verb's (definiera-d: defined), else None:
         its first sense must take the past form (styre-t, the steering, is no participle)."""
         past = self._as_participle(piece, head)
-        if past is not None and _first(past.gloss) != _first(head.gloss):
+        if _first(past.gloss) != _first(head.gloss):
             return past
         _, endings = _PAST.get(self.lang, ("", ()))
         written_past = piece.endswith(tuple(e for e in endings if len(e) > 1)) \
@@ -875,12 +875,11 @@ class Lexicon:
         definierad: user-defined; dator+stödd: computer-supported), a modifier meaning before as pre- (för+installerad:
         preinstalled; voor+gedefinieerd: predefined)."""
         participle = _first(past.gloss)
-        parts = self._in_register(word, cut, modifier, past, software)
         if modifier.form in _BEFORE.get(self.lang, ()):
             joined = "pre" + participle
             gloss = joined if zipf(joined) >= _MIN_PREFIXED_ZIPF else f"pre-{participle}"
-        elif len(parts) == 1:  # a listed prefix joined the head already (förhand+s: pre-installed)
-            gloss = parts[0]
+        elif len(parts := self._in_register(word, cut, modifier, past, software)) == 1:
+            gloss = parts[0]  # a listed prefix joined the head already (förhand+s: pre-installed)
         else:
             gloss = f"{' '.join(parts[:-1])}-{participle}"
         return WordGloss(f"{modifier.form}+{past.form}", gloss, past.source, "compound")
