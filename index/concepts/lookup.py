@@ -268,7 +268,7 @@ def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> li
     position = {cid: i for i, cid in enumerate(index.concept_ids)}
     for occ in occurrences:
         coverage = len(compact(occ.folded)) / len(qc)
-        written = _written(index, text[occ.start:occ.end])
+        written = _written(index, text[occ.start:occ.end], occ.form)
         out += [(position[cid], _fuzzy_score(0.97, coverage), lang, written.get((cid, lang), text[occ.start:occ.end]))
                 for cid, lang in occ.matches]
     # Misspelt terms inside a longer query: compare runs of words not already matched with terms.
@@ -289,12 +289,12 @@ def _fuzzy(index: ConceptIndex, text: str, folded: str, after_exact: bool) -> li
     return out
 
 
-def _written(index: ConceptIndex, span: str) -> dict[tuple[str, str], str]:
-    """(concept id, language) -> the catalogue's spelling of its term that a query's span matched: the one spelt as
-    the span is (lock-on, not the alias lockon), else its label, else an alias."""
+def _written(index: ConceptIndex, span: str, form: str) -> dict[tuple[str, str], str]:
+    """(concept id, language) -> the catalogue's spelling of the term `form` (folded) that a query's span matched:
+    the one spelt as the span is (lock-on, not the alias lockon), else its label, else an alias."""
     found: dict[tuple[str, str], str] = {}
     folded = fold(span)
-    terms = sorted((index.terms[i] for i in index.exact_forms.get(compact(folded), [])),
+    terms = sorted((index.terms[i] for i in index.exact_forms.get(compact(form), [])),
                    key=lambda t: (fold(t.text) != folded, not t.preferred))
     for term in terms:
         found.setdefault((term.concept_id, term.lang), term.text)

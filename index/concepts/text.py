@@ -16,6 +16,27 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _PHRASE_BREAK = re.compile(r"[.,:;!?…]\s|[\"“”«»|]|\n\s*\n")
 # A compound written as one word only counts when it is long enough not to collide by accident.
 _MIN_COMPACT = 6
+# Endings a noun term's last word takes in running text, per term language: definite, plural and genitive forms
+# (lojalitet-en, kundeopplevelse-ne, klant-en, customer journey-s). Labels name things, and a text names them
+# inflected as often as not. The forms are added as words of the term's own language, so they seldom spell another.
+_NOUN_ENDINGS = {
+    "sv": ("en", "n", "et", "t", "ar", "er", "or", "r", "na", "arna", "erna", "orna", "rna", "ens", "ets", "s"),
+    "no": ("en", "n", "et", "a", "er", "r", "ene", "ne", "ens", "ets", "enes", "s"),
+    "da": ("en", "n", "et", "er", "r", "ene", "ne", "erne", "rne", "ens", "ets", "s"),
+    "nl": ("en", "n", "s"),
+    "de": ("en", "n", "e", "es", "s", "er", "ern"),
+    "en": ("s", "es"),
+    "fr": ("s",),
+}
+# A term is read as a noun where it has several words (a noun phrase: customer journey, kundesentrisk tilnærming) or
+# its word ends as only nouns do (folded: lojal-itet, opplev-else, verpersoonlijk-ing, Anforder-ung, fric-tion). A
+# one-word label may be a verb (svare, respond, herhalen), whose endings spell its finite forms, and a noun's -e or
+# -a ending is a verb's infinitive too, so a word ending otherwise is matched as written only.
+_NOUN_SUFFIXES = ("het", "hed", "heid", "heit", "keit", "itet", "iteit", "itat", "ity", "else", "ning", "ing", "ung",
+                  "sjon", "tion", "sion", "tie", "skap", "skab", "schap", "schaft", "dom", "isme", "ismus", "ism",
+                  "ment", "ness", "ship", "ance", "ence", "sel", "nis")
+# A shorter last word is not inflected: a few letters plus an ending spell other words too often.
+_MIN_INFLECTED = 5
 
 
 def fold(text: str) -> str:
@@ -30,12 +51,14 @@ def compact(folded: str) -> str:
 
 @dataclass(frozen=True)
 class Occurrence:
-    """A catalogue term found in a text: (concept id, term language) pairs and char offsets."""
+    """A catalogue term found in a text: (concept id, term language) pairs, char offsets, the words as folded and
+    the catalogue's folded form they are (lojaliteten: lojalitet)."""
 
     matches: tuple[tuple[str, str], ...]
     start: int
     end: int
     folded: str
+    form: str
 
     @property
     def concept_ids(self) -> list[str]:
@@ -48,17 +71,31 @@ class TermSpotter:
 
     def __init__(self, terms: Iterable[Term]):
         self.by_form: dict[str, set[tuple[str, str]]] = {}
+        self.base: dict[str, str] = {}  # an inflected form -> the term's folded form; a term is its own
         self.max_words = 1
         for term in terms:
             folded = fold(term.text)
             if not folded:
                 continue
-            self.by_form.setdefault(folded, set()).add((term.concept_id, term.lang))
-            if len(compact(folded)) >= _MIN_COMPACT:
-                self.by_form.setdefault(compact(folded), set()).add((term.concept_id, term.lang))
+            self._add(folded, folded, (term.concept_id, term.lang))
+            for form in _noun_forms(folded, term.lang):
+                self._add(form, folded, (term.concept_id, term.lang), inflected=True)
             self.max_words = max(self.max_words, folded.count(" ") + 1)
         # A run of words can only match a form its first word begins; most words begin none, so skip them early.
         self.prefixes = {form[:n] for form in self.by_form for n in range(1, len(form) + 1)}
+
+    def _add(self, form: str, base: str, match: tuple[str, str], inflected: bool = False) -> None:
+        """Match `form` as the term `base`; a term's own forms win over another's inflected one (respons is no
+        respon-s), and an inflected form is matched as spaced words only (a compact one would join two words:
+        kundintimitet är)."""
+        for key in (form,) if inflected or len(compact(form)) < _MIN_COMPACT else (form, compact(form)):
+            own = self.base.get(key) == key
+            if inflected and own:
+                continue
+            if not inflected and not own:
+                self.by_form.pop(key, None)
+            self.by_form.setdefault(key, set()).add(match)
+            self.base[key] = key if not inflected else base
 
     @classmethod
     def for_catalogue(cls, catalogue: Catalogue) -> "TermSpotter":
@@ -91,16 +128,27 @@ class TermSpotter:
             for n in range(min(self.max_words, joined[i]), 0, -1):
                 chunk = [w for w, _, _ in words[i:i + n]]
                 spaced = " ".join(chunk)
-                ids = self.by_form.get(spaced)
-                if ids is None and n > 1 and len(spaced) >= _MIN_COMPACT:
-                    ids = self.by_form.get("".join(chunk))
-                if ids:
-                    found.append(Occurrence(tuple(sorted(ids)), words[i][1], words[i + n - 1][2], spaced))
+                key = spaced
+                if key not in self.by_form and n > 1 and len(spaced) >= _MIN_COMPACT:
+                    key = "".join(chunk)
+                    if self.base.get(key) != key:  # words joined match a term's compact form, not inflected ones
+                        continue
+                if ids := self.by_form.get(key):
+                    found.append(Occurrence(tuple(sorted(ids)), words[i][1], words[i + n - 1][2], spaced,
+                                            self.base[key]))
                     i += n
                     break
             else:
                 i += 1
         return found
+
+
+def _noun_forms(folded: str, lang: str) -> list[str]:
+    """A noun term's inflected forms (see `_NOUN_ENDINGS`); none for a term that may not be a noun."""
+    last = folded.rsplit(" ", 1)[-1]
+    if len(last) < _MIN_INFLECTED or " " not in folded and not last.endswith(_NOUN_SUFFIXES):
+        return []
+    return [folded + ending for ending in _NOUN_ENDINGS.get(lang, ())]
 
 
 _KEPT_SPOTTERS = 4

@@ -324,6 +324,22 @@ def test_concepts_in_text(catalogue):
     assert concepts_in_text(catalogue, "nothing relevant here") == []
 
 
+def test_a_noun_term_is_found_inflected_and_a_verb_only_as_written(catalogue, concept_index, embedder):
+    from index.concepts.text import TermSpotter
+    spotter = TermSpotter.for_catalogue(catalogue)
+    found = spotter.find("Kundeopplevelsene ble bedre, as customer experience mappings show.")
+    assert [(o.folded, o.form, o.concept_ids) for o in found] == [
+        ("kundeopplevelsene", "kundeopplevelse", ["customer-experience"]),
+        ("customer experience mappings", "customer experience mapping", ["customer-experience-mapping"])]
+    # A one-word label that may be a verb (svare, the respond stage) is matched as written, never in other forms.
+    assert [o.folded for o in spotter.find("Vi svarer raskt, og vi skal svare")] == ["svare"]
+    # Words are never joined into an inflected form: "kundintimitet är" is the term and a verb, not kundintimitet-ar.
+    assert [(o.folded, o.form) for o in spotter.find("Kundintimitet är viktig")] == [("kundintimitet", "kundintimitet")]
+    # A look-up names the term an inflected form matched, as the catalogue writes it.
+    best = lookup(concept_index, "kundeopplevelsene", embedder=embedder)[0]
+    assert (best.id, best.via, best.term) == ("customer-experience", "fuzzy", "Kundeopplevelse")
+
+
 def test_spotters_of_edited_catalogues_are_not_kept_forever(catalogue):
     # Every concept edit makes a catalogue of a new digest; a served process lives through thousands of them.
     from index.concepts.text import _SPOTTERS, TermSpotter
