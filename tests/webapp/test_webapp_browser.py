@@ -150,13 +150,18 @@ def test_the_pack_shows_each_source_as_the_server_cites_it_now_not_as_stored(bro
         page.evaluate("""() => {
           const items = JSON.parse(localStorage.getItem('kb-course-pack-v1'));
           items[0].citation = 'An outdated citation (1999). Old title.';
+          items[0].url = '/documents/stale-link';
           localStorage.setItem('kb-course-pack-v1', JSON.stringify(items));
         }""")
         page.goto("/pack")
         source = page.locator(".pack-item p.citation").first
         expect(source).not_to_contain_text("outdated")
         expect(source).to_contain_text("Language:")
-        expect(source.locator("a")).to_have_count(1)  # the link stays
+        # The link is the server's too (its public address, KB_PUBLIC_URL where set), as every export gives it.
+        link = source.locator("a")
+        expect(link).to_have_count(1)
+        expect(link).to_have_attribute("href", re.compile(r"/documents/[0-9a-f]{16}\?chunk="))
+        expect(link).to_have_text(link.get_attribute("href"))
     finally:
         context.close()
 

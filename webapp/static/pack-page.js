@@ -32,14 +32,21 @@ async function check(items) {
   return changed;
 }
 
-// Item key -> its source line as the server cites it now, asked once per item and page: a document's title,
-// authors or date may have been edited since the item was stored with its citation.
+// Item key -> {line, url}: its source line and link as the server cites them now, asked once per item and page: a
+// document's title, authors or date may have been edited since the item was stored, and the link is the server's
+// public address (a page read through a proxy or on localhost would give its own).
 const cited = new Map();
 
 function showCited() {
-  for (const [key, line] of cited) {
+  for (const [key, { line, url }] of cited) {
     const shown = list.querySelector(`li[data-key="${CSS.escape(key)}"] p.citation`);
-    if (shown) shown.firstChild.textContent = line;
+    if (!shown) continue;
+    shown.firstChild.textContent = line;
+    const link = shown.querySelector('a');
+    if (link && url) {
+      link.href = url;
+      link.textContent = url;
+    }
   }
 }
 
@@ -57,7 +64,8 @@ function refreshCitations(kept) {
       if (lines.length !== asking.length) return;
       asking.forEach((item, i) => {
         const line = lines[i].firstChild;
-        if (line && line.nodeType === Node.TEXT_NODE) cited.set(item.key, line.textContent);
+        const url = lines[i].querySelector('a')?.getAttribute('href');
+        if (line && line.nodeType === Node.TEXT_NODE) cited.set(item.key, { line: line.textContent, url });
       });
       showCited();
     })
