@@ -112,6 +112,7 @@ def test_glosses_never_break_or_cover_the_text(browser, live_server, tmp_path):
             if width == WIDTHS[-1]:
                 page.emulate_media(media="print")
                 _check_layout(page, "document (print)", width)
+                expect(page.locator(".reader-form")).to_be_hidden()  # paper shows the text, not the controls
         finally:
             context.close()
         assert not errors, errors
@@ -139,6 +140,16 @@ def test_glosses_on_hover_focus_or_tap_and_hidden(browser, live_server):
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375  # the popover stays on the screen
         page.keyboard.press("Escape")
         expect(gloss).to_be_hidden()
+        expect(word).to_be_focused()  # Escape closes the gloss and leaves the reader where they were (WCAG 1.4.13)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab")
+        expect(gloss).to_be_visible()  # back on the word: it opens again
+        page.keyboard.press("Escape")
+        second = text.locator(".gw").nth(1)  # under the pointer: Escape closes it too, the pointer staying
+        second.hover()
+        expect(second.locator(".gw-gloss")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(second.locator(".gw-gloss")).to_be_hidden()
 
         last = text.locator(".gw").last  # by touch, on the right-hand side too
         last.tap()

@@ -40,7 +40,22 @@ for (const type of ['mouseover', 'focusin']) {
   });
 }
 
+// Escape closes the open popover, the focused word's or the one under the pointer, and leaves focus where it is
+// (WCAG 1.4.13); the word opens again once the pointer or focus has left it and come back.
 document.addEventListener('keydown', (event) => {
-  const word = document.activeElement;
-  if (event.key === 'Escape' && word instanceof HTMLElement && word.matches('.gw')) word.blur();
+  if (event.key !== 'Escape') return;
+  const focused = document.activeElement instanceof Element && document.activeElement.closest('.gloss-hover .gw');
+  for (const word of [focused, ...document.querySelectorAll('.gloss-hover .gw:hover')]) {
+    if (word) word.classList.add('gw-dismissed');
+  }
 });
+
+for (const type of ['mouseout', 'focusout']) {
+  document.addEventListener(type, (event) => {
+    const word = event.target instanceof Element && event.target.closest('.gw-dismissed');
+    if (!word) return;
+    const still = type === 'mouseout' ? word.contains(event.relatedTarget) || word.matches(':focus')
+      : word.matches(':hover');
+    if (!still) word.classList.remove('gw-dismissed');
+  });
+}
