@@ -23,7 +23,7 @@ from .bridge import Bridge
 from .choices import MAX_K, MAX_QUERY_CHARS, MODES
 from .config import Config
 from .concepts.edit import ConceptChange, ahead, changed_concepts, check_change, check_expected, concept_body
-from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT
+from .concepts.lookup import EMBEDDING_TOP, NAMES_A_CONCEPT, term_languages
 from .concepts.suggest import named_refs, sample_order
 from .concepts import (
     Catalogue, ConceptIndex, Grounding, build_concept_index, check, lookup, to_markdown, to_skos_jsonld,
@@ -319,11 +319,11 @@ class KnowledgeBase:
                 ui_lang: str | None, weak: bool, encoded: QueryText | None,
                 vector: Callable[[], np.ndarray] | None) -> SearchResponse:
         """`search` with its checks done; `vector` waits for the query's vector (None in lexical mode)."""
-        card_lang = _ui_lang(ui_lang)
+        reader_lang = _ui_lang(ui_lang)
         state = self._state
         detected = self.query_language(query)
         query_lang = detected.lang
-        card_lang = card_lang if query_lang == UNKNOWN else query_lang
+        card_lang = reader_lang if query_lang == UNKNOWN else query_lang
         # The embedding tier runs only when its matches could steer (cards never show them), on the search's vector.
         semantic = vector is not None and self.ranking.concept_min_score <= EMBEDDING_TOP
         matches = lookup(state.concept_index, query, k=3, semantic=semantic, query_lang=card_lang,
@@ -339,7 +339,10 @@ class KnowledgeBase:
         shown = [(c, s) for c, s in ranked.passages if s >= floor]
         results = self._results(state, shown, highlight_for)
         # Only a confident lexical match means the query names a concept; embedding neighbours do not.
-        cards = [self._card(state, m.id, card_lang) for m in matches if m.via != "embedding" and m.score >= NAMES_A_CONCEPT][:2]
+        # A term the reader's language writes so too (lock-on, read as Swedish by its letters) is read in that language.
+        cards = [self._card(state, m.id, reader_lang if m.term and reader_lang in term_languages(state.concept_index,
+                                                                                                m.term) else card_lang)
+                 for m in matches if m.via != "embedding" and m.score >= NAMES_A_CONCEPT][:2]
         took = (time.perf_counter() - started) * 1000
         return SearchResponse(query, query_lang, detected.confidence, detected.guess, mode, round(took, 2),
                               results, cards, group, len(ranked.passages) - len(shown), round(floor, 4),

@@ -351,6 +351,12 @@ def _embedding(index: ConceptIndex, text: str, embedder: Embedder | None, k: int
     return out
 
 
+def term_languages(index: ConceptIndex, term: str) -> set[str]:
+    """The languages whose terms of the catalogue are written as `term` is (folded alike): lock-on is English and
+    Swedish."""
+    return {index.terms[i].lang for i in index.exact_forms.get(compact(fold(term)), [])}
+
+
 def concepts_in_text(catalogue: Catalogue, text: str) -> list[str]:
     """Ids of concepts whose labels or aliases occur in a text (word boundaries, folded), in catalogue order."""
     found = {cid for occ in TermSpotter.for_catalogue(catalogue).find(text) for cid in occ.concept_ids}

@@ -137,6 +137,17 @@ def test_concept_cards_of_an_uncertain_query_use_the_readers_language(kb):
     assert kb.search("Kundennähe", k=1, ui_lang="sv").concepts[0]["label"] == catalogue.label("customer-intimacy", "de")
 
 
+def test_a_term_the_readers_language_writes_too_is_read_in_it(kb):
+    # "lock-on" reads as Swedish by its letters, and Swedish writes the loan so too: an English reader gets the
+    # English card, a Swedish one the Swedish.
+    assert kb.query_language("lock-on").lang == "sv"
+    catalogue = kb._state.catalogue
+    for reader in ("en", "sv"):
+        cards = kb.search("lock-on", k=1, ui_lang=reader).concepts
+        assert [c["label"] for c in cards] == [catalogue.label("customer-lock-on", reader)]
+    assert catalogue.label("customer-lock-on", "en") != catalogue.label("customer-lock-on", "sv")
+
+
 @pytest.mark.parametrize("code, known", [("sv", True), ("no", True), ("fil", True), ("se", True), ("zz", False),
                                          ("xx", False), ("und", False), ("zxx", False)])
 def test_a_language_code_must_be_registered(code, known):

@@ -87,6 +87,14 @@ def test_concept_labels_come_in_the_readers_language_then_english(client):
     assert german[:2] == ["de", "en"] and english[0] == "en" and sorted(german) == sorted(english)
 
 
+def test_a_concept_card_in_another_language_names_the_concept_in_english_too(client):
+    html = client.get("/?q=" + quote("Kundennähe")).get_data(as_text=True)
+    card = html.split('<section class="concept-cards"')[1].split("</section>")[0]
+    assert ">Kundennähe</a>" in card and '<span class="meta" lang="en">(Customer intimacy)</span>' in card
+    english = client.get("/?q=" + quote("customer intimacy")).get_data(as_text=True)
+    assert ">Customer intimacy</a></h3>" in english.split('<section class="concept-cards"')[1]
+
+
 def test_the_header_looks_up_concepts_in_any_language(client):
     html = client.get("/concepts").get_data(as_text=True)
     assert '<form class="lookup-form" action="/concepts" method="get" role="search" aria-label="Concept look-up">' in html
