@@ -200,16 +200,27 @@ def upload():
     typed = {name: request.form.get(name, "") for name in METADATA_FIELDS}
     if request.method == "POST":
         try:
-            result, status = writes.upload()
+            # A file already there with other details typed is not edited unasked: the page offers the edit.
+            result, status = writes.upload(edit_duplicate=False)
         except (HTTPException, KBError) as exc:  # a refused upload is explained on the form, as typed
             status, _, error, _ = describe(exc)
         if status == 202:
             return redirect(url_for("views.job", job_id=result["job"]["id"]), 303)
+        if result and result.get("differs") and result["document"]:
+            result["proposed"] = _proposed_metadata(result["document"], result["differs"])
     # The recent jobs name the files trainers uploaded, and whether the runner runs concerns those who upload: a
     # visitor who is not signed in is shown neither (the API's job list asks as much: `require_trainer`).
     recent = writes.recent_jobs(RECENT_JOBS_SHOWN) if trainer.signed_in() else {"jobs": [], "runner": {"alive": True}}
     return render_template("upload.html", result=result, error=error, typed=typed if error else None,
-                           jobs=recent["jobs"], runner_alive=recent["runner"]["alive"]), status
+                           jobs=_with_titles(recent["jobs"]), runner_alive=recent["runner"]["alive"]), status
+
+
+def _proposed_metadata(document: dict, differs: dict) -> dict:
+    """The edit form's values for an indexed document with the fields an upload of it gave otherwise."""
+    held = {"title": document["title"], "authors": document["authors"], "date": document["date"],
+            "publisher": document["publisher"], "language": document["lang"]}
+    values = {**held, **differs}
+    return {**values, "authors": "; ".join(values["authors"] or [])}
 
 
 @bp.route("/documents/<doc_id>/delete", methods=["GET", "POST"])
@@ -310,8 +321,18 @@ def job(job_id: str):
         except KBError:
             document = None
     pending = found["state"] in ("queued", "running")
-    return render_template("job.html", job=found, document=document, pending=pending,
+    return render_template("job.html", job=_with_titles([found])[0], document=document, pending=pending,
                            runner_alive=writes.runner_is_alive(), refresh_s=JOB_REFRESH_S)
+
+
+def _with_titles(jobs: list[dict]) -> list[dict]:
+    """Jobs with the title of the document each edits or deletes (`doc_title`), where the index still holds it: a
+    trainer knows documents by their titles, not their ids."""
+    if not any(job["kind"] in ("metadata", "delete") for job in jobs):
+        return jobs
+    titles = {d["doc_id"]: d["title"] for d in get_kb().documents()}
+    return [{**job, "doc_title": titles.get(job["doc_id"])} if job["kind"] in ("metadata", "delete") else job
+            for job in jobs]
 
 
 @bp.get("/documents/<doc_id>")

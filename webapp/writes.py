@@ -118,8 +118,12 @@ def _check_in_turn(data: bytes, name: str) -> CheckedUpload:
         turns.line.release()
 
 
-def upload() -> tuple[dict, int]:
-    """Queue the request's file: (body, 202) with the job, (body, 200) when the content is indexed or queued."""
+def upload(edit_duplicate: bool = True) -> tuple[dict, int]:
+    """Queue the request's file: (body, 202) with the job, (body, 200) when the content is indexed or queued.
+
+    A copy of an indexed or queued document sent with other metadata queues that edit; without `edit_duplicate`
+    (the upload form, whose trainer may not know the file is there) nothing is queued and `differs` names the fields.
+    """
     require_writer()
     health.require_writable()
     file = request.files.get(FILE_FIELD)
@@ -142,15 +146,18 @@ def upload() -> tuple[dict, int]:
         log.info("upload %r is already indexed as %s", name, indexed["doc_id"])
         document = {**indexed, "citation": cite(indexed["citation"])}
         # The same text sent with another title or authors is kept as an edit of that copy, not dropped.
-        if changes := changed_metadata(metadata, _with_pending_edits(indexed["doc_id"], indexed)):
+        changes = changed_metadata(metadata, _with_pending_edits(indexed["doc_id"], indexed))
+        if changes and edit_duplicate:
             return {"duplicate": True, "document": document, "job": _edit(indexed["doc_id"], changes)}, 202
-        return {"duplicate": True, "document": document, "job": None}, 200
+        return {"duplicate": True, "document": document, "job": None, **({"differs": changes} if changes else {})}, 200
     job, created = submit_upload(queue(), jobs_dir(_index_dir()), data, checked, indexed_as=deleting,
                                  metadata=metadata)
     log.info("upload %r %s job %s", name, "queued as" if created else "is already pending as", job.id)
-    if not created and (changes := changed_metadata(metadata, _with_pending_edits(job.doc_id, job.metadata() or {}))):
+    changes = {} if created else changed_metadata(metadata, _with_pending_edits(job.doc_id, job.metadata() or {}))
+    if changes and edit_duplicate:
         return {"duplicate": True, "document": None, "job": _edit(job.doc_id, changes)}, 202
-    return {"duplicate": not created, "document": None, "job": job.to_dict()}, 202 if created else 200
+    return {"duplicate": not created, "document": None, "job": job.to_dict(), **({"differs": changes} if changes else {})}, \
+        202 if created else 200
 
 
 def _with_pending_edits(doc_id: str, held: dict) -> dict:

@@ -529,6 +529,21 @@ def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
     again = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "copy.txt")},
                         content_type="multipart/form-data")
     assert again.status_code == 200 and "Already present" in again.get_data(as_text=True)
+    # The same file with another title typed: the form changes nothing unasked, and offers the change to save.
+    retitled = client.post("/upload", data={"token": ADMIN_TOKEN, "file": (io.BytesIO(NOTE), "copy.txt"),
+                                            "title": "Lojalitet, omdøpt"}, content_type="multipart/form-data")
+    offer = retitled.get_data(as_text=True)
+    assert retitled.status_code == 200 and "Already present" in offer and "nothing was changed" in offer
+    assert f'action="/documents/{doc_id}/metadata"' in offer and 'value="Lojalitet, omdøpt"' in offer
+    assert 'value="Kari Nordmann; Ola Hansen"' in offer and 'value="2024-05-01"' in offer  # the rest as held
+    assert client.get(f"/api/documents/{doc_id}").get_json()["title"] == "Kundelojalitet i praksis"
+    assert writer.drain() == 0  # nothing was queued
+    saved = client.post(f"/documents/{doc_id}/metadata", data={
+        "token": ADMIN_TOKEN, "title": "Lojalitet, omdøpt", "authors": "Kari Nordmann; Ola Hansen",
+        "date": "2024-05-01", "publisher": "", "language": "nb"})
+    assert saved.status_code == 303
+    writer.drain()
+    assert client.get(f"/api/documents/{doc_id}").get_json()["title"] == "Lojalitet, omdøpt"
 
     confirm = client.get(f"/documents/{doc_id}/delete")
     assert confirm.status_code == 200 and 'name="csrf_token"' in confirm.get_data(as_text=True)
@@ -573,8 +588,9 @@ def test_recent_writes_name_each_job_by_its_kind(writer):
     sign_in(writer.client)
     listed = writer.client.get("/upload").get_data(as_text=True)
     written = " ".join(listed[listed.index("Recent writes"):].split())
-    for title in ("Upload of “note.txt”", f"Metadata change of document {doc_id}", "Concept “five-forces”: addition",
-                  f"Deletion of document {doc_id}"):
+    title_now = writer.client.get(f"/api/documents/{doc_id}").get_json()["title"]  # the edit is queued, not run
+    for title in ("Upload of “note.txt”", f"Metadata change of “{title_now}”", "Concept “five-forces”: addition",
+                  f"Deletion of “{title_now}”"):
         assert f"{title}</a>: queued" in written, title
     assert written.count("</a>: queued") == len(KINDS) == 4  # a new kind needs its own title too
 
