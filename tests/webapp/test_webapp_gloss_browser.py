@@ -17,7 +17,8 @@ QUERY = "/?q=" + quote("What are the three value disciplines?") + "&k=3"
 WIDTHS = (1280, 768, 375)
 
 # Every word of the glossed text (glossed or not) must lie on one line: a Range over it has one box. No two
-# visible glosses may overlap, and no gloss may cover a word other than its own (on its line or the next).
+# visible glosses may overlap, no gloss may cover a word other than its own (on its line or the next), and a short
+# one is shown whole.
 LAYOUT_PROBLEMS = """
 (root) => {
   const problems = [];
@@ -43,6 +44,12 @@ LAYOUT_PROBLEMS = """
   for (let i = 0; i < glosses.length; i++) {
     const g = glosses[i];
     if (g.box.right > g.owner.getBoundingClientRect().right + 0.5) problems.push(`"${g.text}" is wider than its box`);
+    // A gloss of a few words is read whole: two lines of 10rem hold 40 characters (the customer is emperor).
+    const main = g.el.querySelector('.gw-main');
+    if (main && main.textContent.length <= 40
+        && (g.el.scrollHeight > g.el.clientHeight + 1 || g.el.scrollWidth > g.el.clientWidth + 1)) {
+      problems.push(`"${main.textContent}" is cut`);
+    }
     for (let j = i + 1; j < glosses.length; j++) {
       if (overlap(g.box, glosses[j].box)) problems.push(`glosses "${g.text}" and "${glosses[j].text}" overlap`);
     }
