@@ -5,6 +5,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -51,6 +52,14 @@ def write_atomically(target: Path, data: bytes) -> Path:
         partial.unlink(missing_ok=True)  # a full disk must not keep half a file
         raise
     return target
+
+
+def free_mb(path: Path) -> float:
+    """Free space, in MB, on the disk holding `path` (or, before it exists, its nearest existing parent)."""
+    path = Path(path).resolve()
+    while not path.exists():
+        path = path.parent
+    return shutil.disk_usage(path).free / 2**20
 
 
 def nearly_full(folder: Path) -> bool:

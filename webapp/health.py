@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 from pathlib import Path
 
 from flask import current_app
 from werkzeug.exceptions import ServiceUnavailable
 
+from index.files import free_mb
 from ingest.jobs.runner import runner_alive, silence
 
 from .auth import writes_enabled
@@ -33,14 +33,6 @@ class DiskFull(ServiceUnavailable):
 
 def _index_dir() -> Path:
     return Path(current_app.config["KB"].index_dir)
-
-
-def free_mb(path: Path) -> float:
-    """Free space, in MB, on the disk holding `path` (or, before it exists, its nearest existing parent)."""
-    path = path.resolve()
-    while not path.exists():
-        path = path.parent
-    return shutil.disk_usage(path).free / 2**20
 
 
 def _disk_problem() -> str | None:

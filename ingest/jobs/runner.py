@@ -3,8 +3,9 @@
 Only one runner serves an index directory (it holds `<jobs dir>/runner.lock` for its life). Jobs found
 running when it starts belonged to a runner that died: they run again from scratch (publishing is
 atomic, so the index never holds half a job) until they have used `max_attempts`; so does a job that
-failed with an unexpected error, up to `UNEXPECTED_ATTEMPTS` in all. An unreachable
-database or a full disk never stops it: it waits with backoff and resumes where it was.
+failed with an unexpected error, up to `UNEXPECTED_ATTEMPTS` in all, and one that filled the disk, up to
+`max_attempts`. An unreachable database or a full disk never stops it: it waits with backoff and resumes where it
+was, and claims no job while the index directory's disk is below KB_MIN_FREE_MB.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Callable, TypeVar
 
 from index.config import Config
 from index.errors import IndexBusy, InsufficientStorage, KBError, StoreUnavailable
-from index.files import exclusive_lock
+from index.files import exclusive_lock, free_mb
 
 from ..chunking import ChunkingConfig
 from ..engines import IngestEngine
@@ -258,8 +259,21 @@ class Runner:
             pass
         return self.claimed - before
 
+    def _check_room(self) -> None:
+        """InsufficientStorage while the index directory's disk is below KB_MIN_FREE_MB, the floor below which the
+        server accepts no write: a job claimed then would fill the disk and fail."""
+        floor, free = self.context.config.min_free_mb, free_mb(self.index_dir)
+        if free < floor:
+            raise InsufficientStorage(f"{free:.0f} MB free on the disk of {self.index_dir}, below KB_MIN_FREE_MB "
+                                      f"({floor:g} MB)")
+
+    def _has_room(self) -> bool:
+        return free_mb(self.index_dir) >= self.context.config.min_free_mb
+
     def run_next(self, short: bool = False) -> Job | None:
-        """Claim and run the oldest queued job (`short`: short write, see `JobQueue.claim`); None when none waits."""
+        """Claim and run the oldest queued job (`short`: short write, see `JobQueue.claim`); None when none waits.
+        While the disk is below the free-space floor, none is claimed (InsufficientStorage: see `_outlast`)."""
+        self._check_room()
         job = self.queue.claim(short)
         if job is None:
             return None
@@ -287,10 +301,19 @@ class Runner:
         except Exception as exc:  # a bug or an exhausted resource must not stop the other jobs
             if isinstance(exc, StoreUnavailable) or _sqlite_code(exc) == SQLITE_IOERR:
                 raise  # the database or the queue's disk failed mid-job, not the job: it runs again once back
-            if isinstance(exc, KBError):  # InsufficientStorage among them: it names the folder that filled up
+            full = isinstance(exc, InsufficientStorage) or disk_full(exc)
+            reason = str(exc) if isinstance(exc, KBError) else f"no space left on device in {self.index_dir}"
+            if full and job.attempts < self.max_attempts:
+                # The disk filled up under the job: accepted, it is not lost but waits in the queue while the runner
+                # waits for space (see `_outlast`); its attempt counts, so a job too big for the disk ends.
+                self.queue.requeue(job.id)
+                self._unrecorded.remove(job)
+                log.warning("job %s back in the queue: %s", job.id, reason)
+                raise InsufficientStorage(reason) from exc
+            if full:
+                self._failed(job, InsufficientStorage.code, reason)
+            elif isinstance(exc, KBError):
                 self._failed(job, exc.code, str(exc))
-            elif disk_full(exc):
-                self._failed(job, InsufficientStorage.code, f"no space left on device in {self.index_dir}")
             elif job.attempts < min(UNEXPECTED_ATTEMPTS, self.max_attempts):
                 log.exception("job %s failed unexpectedly (attempt %d); it runs again", job.id, job.attempts)
                 self.queue.requeue(job.id)
@@ -316,6 +339,8 @@ class Runner:
         another writer's lock goes back to the queue at once, for the next look."""
         if self.stopping or len(self._unrecorded) != 1 or time.monotonic() - self._short_checked < SHORT_EVERY_S:
             return  # not from within a short write, nor outside a job
+        if not self._has_room():
+            return  # they wait in the queue; the upload finds out for itself whether it fits
         # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
         self._in_job = False
         started = time.monotonic()

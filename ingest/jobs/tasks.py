@@ -1,6 +1,7 @@
 """The work of each job kind. Each is idempotent: run again after a kill, it ends in the same index."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from dataclasses import dataclass
@@ -127,8 +128,14 @@ def run_upload(job: Job, ctx: Context, report: Report) -> Outcome:
             return indexed
         report("publishing", total, total)
         uploads.save(ctx.index_dir, source, data)
-        writer.put(item.doc, item.chunks, vectors)
-        published = writer.commit()
+        try:
+            writer.put(item.doc, item.chunks, vectors)
+            published = writer.commit()
+        except BaseException:
+            # Not published (a full disk, a stop): its stored copy would be an orphan that `verify` reports.
+            with contextlib.suppress(OSError):
+                uploads.collect(ctx.index_dir, ctx.store())
+            raise
         uploads.collect(ctx.index_dir, ctx.store())
     return Outcome(published.version if published else ctx.current(), item.doc.doc_id)
 

@@ -641,6 +641,52 @@ def test_bad_uploads_are_refused_before_anything_is_queued_or_stored(index_copy)
     assert queue.recent() == [] and not list(spool.folder(jobs_dir(index_copy)).glob("*"))
 
 
+def test_an_upload_that_fills_the_disk_waits_in_the_queue_and_is_never_lost(index_copy, monkeypatch):
+    import errno
+    from index.segments.writer import SegmentWriter
+
+    job = submit(index_copy, NOTE, "note.txt")
+    commit, calls = SegmentWriter.commit, []
+
+    def full_once(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return commit(self)
+
+    monkeypatch.setattr(SegmentWriter, "commit", full_once)
+    runner = Runner(config_for(index_copy), get_engine())
+    with pytest.raises(InsufficientStorage):  # the runner waits for space (see Runner._outlast), the job queued
+        runner.run_next()
+    queue = open_queue(config_for(index_copy))
+    assert queue.get(job.id).state == QUEUED and spool.path_of(jobs_dir(index_copy), job).exists()
+    assert uploads.orphans(index_copy, store_for(index_copy)) == []  # its stored copy went with the failed write
+    assert runner.drain() == 1
+    done = queue.get(job.id)
+    assert (done.state, done.attempts) == (DONE, 2)
+    assert KnowledgeBase(config_for(index_copy)).search("Quorvexian tillit", k=1).results[0].doc_id == done.doc_id
+
+    # A job that fills the disk every time it runs ends, naming the disk, after the runner's attempts.
+    again = submit(index_copy, NOTE.replace(b"Quorvexian", b"Zentravian"), "other.txt")
+    monkeypatch.setattr(SegmentWriter, "commit", lambda self: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    runner = Runner(config_for(index_copy), get_engine(), max_attempts=2)
+    with pytest.raises(InsufficientStorage):
+        runner.run_next()
+    assert runner.run_next().id == again.id  # its last attempt: failed, the runner goes on
+    failed = queue.get(again.id)
+    assert (failed.state, failed.error_code) == (FAILED, "insufficient_storage") and "no space left" in failed.error_message
+    assert not spool.path_of(jobs_dir(index_copy), again).exists()
+
+
+def test_no_job_is_claimed_while_the_disk_is_below_the_free_space_floor(index_copy):
+    job = submit(index_copy, NOTE, "note.txt")
+    runner = Runner(config_for(index_copy, min_free_mb=1e12), get_engine())
+    with pytest.raises(InsufficientStorage, match="below KB_MIN_FREE_MB"):
+        runner.run_next()
+    waiting = open_queue(config_for(index_copy)).get(job.id)
+    assert (waiting.state, waiting.attempts) == (QUEUED, 0)
+
+
 @pytest.mark.parametrize("wait", ["outage", "retry"])
 def test_stop_ends_a_runners_wait_at_once(runner, index_copy, monkeypatch, wait):
     # Waits of a minute: a stop that slept them out would fail the join below.
