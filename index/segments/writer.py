@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -295,6 +296,24 @@ class SegmentWriter(CatalogueSlot):
         return [(g.concept_id, g.chunk_id, float(g.score), g.via, g.sentence, g.start, g.end)
                 for passages in found.values() for g in passages]
 
+    def _save_concepts(self, path: Path) -> None:
+        """The label vectors of the version being built: its base version's file (a hard link) where they are the
+        same catalogue's and embedder's, else written anew. A write of a document changes no label, and copying
+        them (megabytes) into every version filled a disk under a stream of small writes."""
+        base = versions.versions_dir(self.index_dir) / self._base_name / CONCEPTS_FILE if self._base_name else None
+        try:
+            same = base is not None and (found := ConceptIndex.load(base, self._catalogue)) is not None \
+                and found.is_fresh(self._catalogue, self.embedder.name)
+        except (IndexCorrupt, OSError):
+            same = False
+        if same:
+            try:
+                os.link(base, path)
+                return
+            except OSError:
+                pass  # another file system, or no hard links there: written anew
+        self._concept_index().save(path)
+
     def _suggest(self) -> None:
         """Suggested concepts for the documents put in this write, read beside a bounded sample of the others."""
         view = self.view
@@ -341,7 +360,7 @@ class SegmentWriter(CatalogueSlot):
             stats.save_sums(build / SUMS)
             save_catalogue(build, self._catalogue)
             suggestions.save(build, self._suggested)
-            self._concept_index().save(build / CONCEPTS_FILE)
+            self._save_concepts(build / CONCEPTS_FILE)
             requested = self.factory
             manifest = versions.write_manifest(build, {
                 "format": "segments", "embedder": self.settings.embedder, "dim": self.embedder.dim,

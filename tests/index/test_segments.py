@@ -53,3 +53,25 @@ def test_a_segment_from_before_the_invariant_reads_right_and_verify_reports_it(t
         found, at = old.rows_of(np.asarray(order))
         assert found.all() and [int(old.ids[r]) for r in at] == order
     assert any("not strictly increasing" in p for p in old.check())
+
+
+def test_versions_share_their_label_vectors_until_the_catalogue_changes(tmp_path):
+    # A write of documents changes no label: its version links the base version's file instead of copying megabytes.
+    from index.catalogue_writes import apply_concept_change
+    from index.concepts.edit import ConceptChange
+    from .test_stores import SETTINGS
+
+    store = store_for(tmp_path / "index")
+    publish(store, document(1, "sv"))
+    publish(store, document(2, "no"))
+    versions = sorted((tmp_path / "index" / "versions").glob("v*"))
+    first, second = (v / "concepts.npz" for v in versions[-2:])
+    assert first.stat().st_ino == second.stat().st_ino
+    body = {"id": "five-forces", "labels": {"en": "Five forces"}, "definitions": {"en": "Porter's model."}}
+    apply_concept_change(store, SETTINGS, ConceptChange("add", "five-forces", body))
+    latest = sorted((tmp_path / "index" / "versions").glob("v*"))[-1] / "concepts.npz"
+    assert latest.stat().st_ino != second.stat().st_ino
+    snap = store.snapshot()
+    assert "five-forces" in snap.concept_index(snap.catalogue()).concept_ids
+    publish(store, document(3, "sv"))  # and shared again from there
+    assert (sorted((tmp_path / "index" / "versions").glob("v*"))[-1] / "concepts.npz").stat().st_ino == latest.stat().st_ino
