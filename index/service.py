@@ -580,13 +580,19 @@ class KnowledgeBase:
             for c in state.catalogue
         ]
 
-    def concept(self, concept_id: str) -> dict:
-        """One concept with every label, alias, relation and its grounded passages."""
+    def concept(self, concept_id: str, limit: int | None = None, offset: int = 0) -> dict:
+        """One concept with every label, alias, relation and its grounded passages, best first: `limit` of them from
+        `offset` (None: all), and how many there are (`passages_total`; a concept a corpus discusses everywhere
+        grounds thousands)."""
         state = self._state
         if concept_id not in state.catalogue:
             raise NotFound(f"no concept {concept_id!r}")
         c = state.catalogue.get(concept_id)
-        grounded = state.snapshot.groundings(concept_id)
+        if limit == 0:  # the concept alone (a course pack's entry, a removal's confirmation)
+            total, grounded = state.snapshot.concept_counts().get(concept_id, 0), []
+        else:
+            everything = state.snapshot.groundings(concept_id)
+            total, grounded = len(everything), everything[offset:None if limit is None else offset + limit]
         heads = state.snapshot.document_heads(list({r.doc_id for r in grounded}))
         return {
             **self._card(state, concept_id),
@@ -604,6 +610,7 @@ class KnowledgeBase:
                  "citation": cited(heads[r.doc_id])}
                 for r in grounded
             ],
+            "passages_total": total,
         }
 
     def _groundings(self, state: _Loaded) -> dict[str, list[Grounding]]:

@@ -69,8 +69,8 @@ def export() -> Response:
 
 @bp.get("/api/concepts/<concept_id>")
 def concept(concept_id: str) -> Response:
-    """One concept with its labels, relations and grounded passages (each with its citation)."""
-    body = get_kb().concept(concept_id)
+    """One concept with its labels, relations and a page of its grounded passages (each with its citation)."""
+    body = get_kb().concept(concept_id, *params.page_of_passages(request.args))
     for passage in body["passages"]:
         passage["citation"] = cite(passage["citation"])
     response = jsonify(body)

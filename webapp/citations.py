@@ -67,9 +67,9 @@ def _passage(doc_id: str, ord: int, span: tuple[int, int] | None, key: str) -> P
 
 def _concept(concept_id: str) -> ConceptEntry:
     kb = get_kb()
-    concept = kb.concept(concept_id)
+    concept = kb.concept(concept_id, limit=0)  # a pack cites the concept, not its passages
     family = concept["family"]
-    family_label = kb.concept(family)["label"] if family and family != concept_id else concept["label"]
+    family_label = kb.concept(family, limit=0)["label"] if family and family != concept_id else concept["label"]
     labels = tuple((lang_name(code), label) for code, label in concept["labels"].items())
     return ConceptEntry(concept["label"], family_label, concept["definition"], labels,
                         public(url_for("views.concept", concept_id=concept_id)))

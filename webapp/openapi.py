@@ -13,7 +13,8 @@ from index.language import ALIASES
 from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 from ingest.jobs.base import KINDS, STAGES, STATES
 
-from .params import IF_MATCH as IF_MATCH_PATTERN, LANG_TAG as LANG_TAG_PATTERN, PATH_CONTROLS, TEXT_CONTROLS
+from .params import (CONCEPT_PASSAGES, IF_MATCH as IF_MATCH_PATTERN, LANG_TAG as LANG_TAG_PATTERN,
+                     MAX_CONCEPT_PASSAGES, MAX_OFFSET, PATH_CONTROLS, TEXT_CONTROLS)
 
 
 def _ref(name: str) -> dict:
@@ -183,6 +184,8 @@ SCHEMAS = {
         "aliases": {"type": "object", "additionalProperties": STR_LIST}, "definitions": LANG_MAP,
         "broader": NULLABLE_STR, "narrower": STR_LIST, "related": STR_LIST, "contrasts": STR_LIST,
         "passages": _array(_ref("GroundedPassage")),
+        "passages_total": {"type": "integer", "minimum": 0,
+                           "description": "How many passages ground the concept; `passages` is a page of them."},
     }),
     "DocumentSummary": _object({
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "chars": INT,
@@ -601,11 +604,15 @@ def _paths(languages: tuple[str, ...]) -> dict:
             ("400", "503"),
         ),
         "/api/concepts/{concept_id}": _get(
-            "One concept with its grounded passages",
+            "One concept with a page of its grounded passages, best first",
             {**_json("Concept", "The concept."), "headers": {"ETag": {
                 "description": "The concept's version, for If-Match on PUT and DELETE.", "schema": STR}}},
-            (CONCEPT_ID,),
-            ("404", "503"),
+            (CONCEPT_ID,
+             _param("limit", {"type": "integer", "minimum": 0, "maximum": MAX_CONCEPT_PASSAGES,
+                              "default": CONCEPT_PASSAGES}, "Grounded passages to list (0: the concept alone)."),
+             _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                    "Grounded passages to skip, best first (`passages_total` says how many there are).")),
+            ("400", "404", "503"),
         ) | _concept_write(
             "put", "Replace a concept (needs the admin token)",
             "The whole concept as POST takes it (its id cannot change); checked at once, applied by a job that "

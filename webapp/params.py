@@ -18,6 +18,9 @@ from index.glosses import check_reader
 from index.service import MAX_K
 
 _INT = re.compile(r"^-?[0-9]{1,9}$")  # ASCII digits: int() also reads "+3" and "٣"
+# A concept's grounded passages come a page at a time: one a whole corpus discusses grounds thousands (megabytes).
+CONCEPT_PASSAGES, MAX_CONCEPT_PASSAGES = 50, 500
+MAX_OFFSET = 10**9 - 1
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # A language tag: an ISO 639 code, optionally with a region or script (sv, sv-SE, nb_NO, zh-Hant-TW).
@@ -62,6 +65,12 @@ def integer(args: Mapping[str, str], name: str, default: int, low: int, high: in
     if not _INT.fullmatch(raw) or not low <= int(raw) <= high:
         raise InvalidQuery(f"{name} must be an integer between {low} and {high}")
     return int(raw)
+
+
+def page_of_passages(args: Mapping[str, str]) -> tuple[int, int]:
+    """(limit, offset) of a concept's grounded passages asked for."""
+    return (integer(args, "limit", CONCEPT_PASSAGES, 0, MAX_CONCEPT_PASSAGES),
+            integer(args, "offset", 0, 0, MAX_OFFSET))
 
 
 def boolean(args: Mapping[str, str], name: str) -> bool:

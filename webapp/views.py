@@ -42,6 +42,7 @@ JOB_REFRESH_S = 2
 RECENT_JOBS_SHOWN = 10
 # The documents page lists this many a page: 20,000 at once were 8 MB of HTML and 0.8 s of a core per request.
 DOCUMENTS_PER_PAGE = 100
+PASSAGES_PER_PAGE = 20  # of a concept's grounded passages, each a card with its text
 METADATA_FIELDS = ("title", "authors", "date", "publisher", "language")  # the upload's and the edit form's
 REMEMBER_S = 365 * 24 * 3600
 
@@ -162,15 +163,20 @@ def concepts():
 def concept(concept_id: str):
     """One concept: labels in every language (the reader's first, then English), definition, relations, passages;
     one whose addition is still queued sends the reader to its job's page, which links here once it is done."""
+    page = params.integer(request.args, "page", 1, 1, params.MAX_OFFSET // PASSAGES_PER_PAGE)
     try:
-        concept = get_kb().concept(concept_id)
+        concept = get_kb().concept(concept_id, PASSAGES_PER_PAGE, (page - 1) * PASSAGES_PER_PAGE)
     except NotFound:
         if (adding := concept_writes.queued_addition(concept_id)) is None:
             raise
         return redirect(url_for("views.job", job_id=adding), 303)
+    pages = max(1, -(-concept["passages_total"] // PASSAGES_PER_PAGE))
+    if page > pages:
+        raise InvalidQuery(f"page must be an integer between 1 and {pages}")  # as the documents' pages say
     concepts, families = _concept_index()
     order = render.languages_first(concept["labels"], (_ui_lang(_reader()[0]), UI_LANG))
-    return render_template("concept.html", concept=concept, concepts=concepts, families=families, label_order=order)
+    return render_template("concept.html", concept=concept, concepts=concepts, families=families, label_order=order,
+                           page=page, pages=pages, first=(page - 1) * PASSAGES_PER_PAGE)
 
 
 def _newest_first(documents: list[dict]) -> list[dict]:
@@ -471,7 +477,7 @@ def concept_delete(concept_id: str):
     page = _trainer_page()
     if page:
         return page
-    concept = get_kb().concept(concept_id)
+    concept = get_kb().concept(concept_id, limit=0)
     if request.method == "GET":
         return render_template("concept_delete.html", concept=concept, error=None)
     try:

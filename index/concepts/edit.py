@@ -27,7 +27,7 @@ from .text import compact, fold
 ADD, REPLACE, REMOVE = "add", "replace", "remove"
 ACTIONS = (ADD, REPLACE, REMOVE)
 FIELDS = ("id", "labels", "aliases", "definitions", "broader", "related", "contrasts")
-READ_ONLY = ("label", "family", "definition", "narrower", "passages")
+READ_ONLY = ("label", "family", "definition", "narrower", "passages", "passages_total")
 MAX_ID_CHARS = 80
 MAX_LABEL_CHARS = 200
 MAX_DEFINITION_CHARS = 4000

@@ -71,6 +71,28 @@ def test_concept_detail_has_labels_and_passages(api):
     assert {"no", "sv", "nl", "en"} <= set(body["labels"])
     assert body["broader"] == "value-disciplines"
     assert body["passages"], "customer intimacy should be grounded in the seeds"
+    assert body["passages_total"] == len(body["passages"])  # fewer than a page
+
+
+def test_a_concepts_passages_come_a_page_at_a_time(api, client):
+    _, whole = api("/api/concepts/customer-loyalty?limit=500", 200)
+    total = whole["passages_total"]
+    assert total == len(whole["passages"]) >= 4
+    _, page = api("/api/concepts/customer-loyalty?limit=2&offset=1", 200)
+    assert page["passages"] == whole["passages"][1:3] and page["passages_total"] == total
+    _, alone = api("/api/concepts/customer-loyalty?limit=0", 200)
+    assert alone["passages"] == [] and alone["passages_total"] == total and alone["labels"] == whole["labels"]
+    assert api(f"/api/concepts/customer-loyalty?offset={total}", 200)[1]["passages"] == []
+    assert client.get("/api/concepts/customer-loyalty").get_json()["passages"] == whole["passages"][:50]
+    for bad in ("limit=501", "limit=-1", "offset=x"):
+        assert api(f"/api/concepts/customer-loyalty?{bad}", 400)[1]["error"]["code"] == "invalid_query"
+    # The page lists 20 a page, numbered on from the pages before; a page past the last is a 400, as for documents.
+    html = client.get("/concepts/customer-loyalty").get_data(as_text=True)
+    assert f"Grounded passages ({total:,})" in html
+    if total > 20:
+        second = client.get("/concepts/customer-loyalty?page=2").get_data(as_text=True)
+        assert '<ol class="result-list" start="21">' in second and 'rel="prev"' in second
+    assert client.get(f"/concepts/customer-loyalty?page={total // 20 + 2}").status_code == 400
 
 
 @pytest.mark.parametrize("concept_id", ["no-such-concept", "%3Cscript%3E", "a" * 300])
