@@ -221,8 +221,8 @@ class Config:
     client_timeout_s: int = _setting("KB_CLIENT_TIMEOUT_S", 10, _at_least_one, "nginx: seconds a client may take to send a request.")
     request_timeout_s: int = _setting("KB_REQUEST_TIMEOUT_S", 120, _at_least_one, "Seconds a request may run before its worker is replaced.")
     search_rate: int = _setting("KB_SEARCH_RATE", 10, _count,
-                                "nginx: searches, concept lookups, glossary look-ups and document pages per second and "
-                                "client (0: no limits).")
+                                "nginx: searches, concept lookups, glossary look-ups, document and concept pages, the lists "
+                                "of documents and suggestions and course-pack exports per second and client (0: no limits).")
     search_burst: int = _setting("KB_SEARCH_BURST", 20, _count, "nginx: how many such requests more may come at once.")
     search_connections: int = _setting("KB_SEARCH_CONNECTIONS", 4, _count, "nginx: such requests at once per client (0: no limit).")
     trusted_proxies: tuple[str, ...] = _setting("KB_TRUSTED_PROXIES", (), _networks,

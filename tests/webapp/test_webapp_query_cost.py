@@ -113,6 +113,14 @@ def test_a_client_over_its_search_limits_gets_a_json_429(live_server):
     with ThreadPoolExecutor(8) as pool:
         looked_up = [answer for batch in pool.map(glossary, range(8)) for answer in batch]
     assert any(a[0] == 429 for a in looked_up) and {a[0] for a in looked_up} <= {400, 429}
+
+    def listing(_: int) -> list[tuple[int, dict, bytes]]:  # lists and exports grow with the corpus
+        return [get(live_server, path, source="127.0.0.4")
+                for path in ("/api/documents", "/api/concepts/customer-loyalty", "/api/pack?items=x") * 7]
+
+    with ThreadPoolExecutor(8) as pool:
+        listed = [answer for batch in pool.map(listing, range(8)) for answer in batch]
+    assert any(a[0] == 429 for a in listed) and {a[0] for a in listed} <= {200, 400, 429}
     status, _, body = get(live_server, "/api/search?q=customer+lock-on")  # other clients are not limited
     assert status == 200 and json.loads(body)["results"]
 
