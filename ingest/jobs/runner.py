@@ -259,21 +259,19 @@ class Runner:
             pass
         return self.claimed - before
 
-    def _check_room(self) -> None:
-        """InsufficientStorage while the index directory's disk is below KB_MIN_FREE_MB, the floor below which the
-        server accepts no write: a job claimed then would fill the disk and fail."""
+    def _short_of_room(self) -> str | None:
+        """Why no job may be claimed now, or None: the index directory's disk is below KB_MIN_FREE_MB, the floor
+        below which the server accepts no write (a job claimed then would fill the disk)."""
         floor, free = self.context.config.min_free_mb, free_mb(self.index_dir)
-        if free < floor:
-            raise InsufficientStorage(f"{free:.0f} MB free on the disk of {self.index_dir}, below KB_MIN_FREE_MB "
-                                      f"({floor:g} MB)")
-
-    def _has_room(self) -> bool:
-        return free_mb(self.index_dir) >= self.context.config.min_free_mb
+        if free >= floor:
+            return None
+        return f"{free:.0f} MB free on the disk of {self.index_dir}, below KB_MIN_FREE_MB ({floor:g} MB)"
 
     def run_next(self, short: bool = False) -> Job | None:
         """Claim and run the oldest queued job (`short`: short write, see `JobQueue.claim`); None when none waits.
         While the disk is below the free-space floor, none is claimed (InsufficientStorage: see `_outlast`)."""
-        self._check_room()
+        if short_of_room := self._short_of_room():
+            raise InsufficientStorage(short_of_room)
         job = self.queue.claim(short)
         if job is None:
             return None
@@ -339,7 +337,7 @@ class Runner:
         another writer's lock goes back to the queue at once, for the next look."""
         if self.stopping or len(self._unrecorded) != 1 or time.monotonic() - self._short_checked < SHORT_EVERY_S:
             return  # not from within a short write, nor outside a job
-        if not self._has_room():
+        if self._short_of_room():
             return  # they wait in the queue; the upload finds out for itself whether it fits
         # `stop()` interrupts a short write as it does any job, not this look for one (a claim would be lost).
         self._in_job = False
