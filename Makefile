@@ -69,7 +69,9 @@ search: $(KB_INDEX_DIR)/CURRENT
 
 ## set up, ingest the seeds if no index exists, serve the UI and API: nginx -> gunicorn (threads), job runner beside
 run: dictionaries $(KB_INDEX_DIR)/CURRENT
-	@echo "Serving http://$(HOST):$(PORT)  (index: $(KB_INDEX_DIR); Ctrl-C stops)"
+	@# The derived data again where the cache folder lost any of it (a second when it is complete): else the server
+	@# would rebuild it, minutes, before it answers
+	$(BIN)/python -m index cache
 	$(BIN)/python -m webapp.serve --host $(HOST) --port $(PORT)
 
 ## the whole test suite: two processes share the tests that assert no wall-clock time (one native thread each, so

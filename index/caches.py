@@ -7,6 +7,8 @@ built from; cached, it is read.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import multiprocessing
 import os
@@ -18,9 +20,48 @@ from .concepts.catalogue import load_catalogue
 from .concepts.labelcache import concept_index
 from .config import Config
 from .embedders import DEFAULT_EMBEDDER, get_embedder
+from .files import write_atomically
 from .glosses import lexicons
 from .glosses.lexicons import read_through
 from .glosses.wordclass import word_classes
+
+
+# Written once a build is complete: what it was built from, the files then in the folder, its summary.
+STAMP = "complete.json"
+# The code that writes the cache: a change of it may change what is cached.
+_CODE = ("caches.py", "bridge.py", "text.py", "lexical.py", "glosses/*.py", "concepts/*.py", "embedders/*.py")
+
+
+def cached_already(config: Config) -> list[str] | None:
+    """The summary of a complete build for this machine's dictionaries, the code and the shipped catalogue, whose
+    files are all still there; None where anything may be missing (read in a second, where a build takes minutes)."""
+    path = config.cache_dir / STAMP
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("key") != _built_from(config):
+        return None
+    if not all((config.cache_dir / name).is_file() for name in stamp.get("files", [None])):
+        return None  # a file deleted since, or a stamp of another shape
+    return [str(line) for line in stamp.get("lines", [])]
+
+
+def _built_from(config: Config) -> str:
+    """A digest of what a build depends on: the dictionaries' files, the code, the embedder, the catalogue."""
+    found = lexicons(config.dict_dir, config.cache_dir)
+    root = Path(__file__).parent
+    parts = [[lang, [[d.name, d.signature()] for d, _ in found.dictionaries(lang)]] for lang in sorted(found.available())]
+    code = [hashlib.sha256(path.read_bytes()).hexdigest() for pattern in _CODE for path in sorted(root.glob(pattern))]
+    whole = json.dumps([parts, code, config.embedder or DEFAULT_EMBEDDER, load_catalogue().digest])
+    return hashlib.sha256(whole.encode()).hexdigest()
+
+
+def _stamp(config: Config, lines: list[str]) -> None:
+    files = sorted(p.name for p in config.cache_dir.iterdir()
+                   if p.is_file() and p.name != STAMP and not p.name.endswith(".lock"))
+    write_atomically(config.cache_dir / STAMP, json.dumps({"key": _built_from(config), "files": files,
+                                                           "lines": lines}).encode())
 
 
 def build_caches(config: Config) -> list[str]:
@@ -36,9 +77,11 @@ def build_caches(config: Config) -> list[str]:
         for wave in _waves(langs):
             _build_languages(config.dict_dir, config.cache_dir, wave)
         vectors = labels.result()
-    return [f"cache folder: {config.cache_dir}",
-            f"gloss lexicons and bridge tables: {', '.join(langs) or 'none (no FreeDict dictionary installed)'}",
-            f"concept label vectors: {len(vectors.terms)} wordings of the shipped catalogue ({embedder})"]
+    lines = [f"cache folder: {config.cache_dir}",
+             f"gloss lexicons and bridge tables: {', '.join(langs) or 'none (no FreeDict dictionary installed)'}",
+             f"concept label vectors: {len(vectors.terms)} wordings of the shipped catalogue ({embedder})"]
+    _stamp(config, lines)
+    return lines
 
 
 def _waves(langs: list[str]) -> list[list[str]]:

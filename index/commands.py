@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import uploads, versions
-from .caches import build_caches
+from .caches import build_caches, cached_already
 from .catalogue_writes import update_catalogue
 from .cliargs import EXIT_FAIL, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE
 from .concepts import import_skos
@@ -117,7 +117,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.command == "concepts" and args.concepts_command == "import":
         return _import(args, config)
     if args.command == "cache":  # needs no index
-        print("\n".join(build_caches(config)))
+        built = cached_already(config)
+        print("\n".join(built + ["(built already: nothing to do)"] if built is not None else build_caches(config)))
         return EXIT_OK
     store = open_store(config)
     if args.command == "verify":

@@ -38,6 +38,12 @@ def test_the_cache_command_builds_what_glosses_the_bridge_and_ingest_read_and_th
 
     again = _cache(dict_dir, cache)
     assert again.returncode == 0 and "building" not in again.stderr, again.stderr
+    assert "(built already: nothing to do)" in again.stdout and "gloss lexicons and bridge tables: sv" in again.stdout
+    # A file of it deleted (or the folder emptied) since: built again, not left for a server to build unannounced.
+    next(cache.glob("glosses-sv-*.marshal")).unlink()
+    rebuilt = _cache(dict_dir, cache)
+    assert rebuilt.returncode == 0 and "building the sv gloss lexicon" in rebuilt.stderr, rebuilt.stderr
+    assert "built already" not in rebuilt.stdout
     # A server, a search or a suggestion in another process reads the same files.
     caplog.set_level(logging.INFO, logger="index.glosses")
     found = Lexicons(dict_dir, cache)
