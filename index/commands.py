@@ -48,9 +48,8 @@ def _merge(store: Store, config: Config, max_rows: int | None) -> int:
 def _verify(store: Store, index_dir: Path) -> int:
     current = store.current()
     names = versions.published(index_dir)
-    if current is None and not names:
-        print(f"no index in {index_dir}", file=sys.stderr)
-        return EXIT_NO_INDEX
+    if current is None and not names:  # said as every command says it (see __main__)
+        raise IndexNotFound(f"no index in {index_dir}: run `python -m ingest PATH --index-dir {index_dir}` first")
     status = EXIT_OK
     # Older versions: their checksums. The current one: the store's whole check, every passage read back.
     for name in [n for n in names if n != current] + ([current] if current else []):

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import InsufficientStorage
+from .errors import InsufficientStorage, InvalidSetting
 
 # A full disk and an exhausted quota are the same to a user: no room left where the index keeps its files.
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
@@ -52,6 +52,15 @@ def write_atomically(target: Path, data: bytes) -> Path:
         partial.unlink(missing_ok=True)  # a full disk must not keep half a file
         raise
     return target
+
+
+def check_index_dir(index_dir: Path) -> None:
+    """InvalidSetting where the index directory cannot be a folder: it, or a folder it would be made in, is a file."""
+    for path in (Path(index_dir), *Path(index_dir).parents):
+        if path.exists():
+            if not path.is_dir():
+                raise InvalidSetting(f"the index directory {index_dir} cannot be a folder: {path} is a file")
+            return
 
 
 def free_mb(path: Path) -> float:

@@ -1,15 +1,19 @@
 """Where an index lives: the embedded store (segments in a folder) or PostgreSQL (`KB_DATABASE_URL`)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..config import Config
 from ..embedders import DEFAULT_EMBEDDER
 from ..errors import IndexNotFound, MissingPackage
+from ..files import check_index_dir
 from ..protocols import Snapshot, Store, Writer
 from ..records import DocHead, GroundedPassage, IndexSettings, Passage, Published
 
 
 def open_store(config: Config) -> Store:
     """The PostgreSQL store when `config.database_url` is set, else the embedded store in `config.index_dir`."""
+    check_index_dir(Path(config.index_dir))  # uploads and the job queue live there with either store
     if config.database_url:
         try:  # psycopg and pgvector load only for a PostgreSQL index, and are an optional package set
             from .postgres import PostgresStore

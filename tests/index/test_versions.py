@@ -233,5 +233,14 @@ def test_merge_compacts_segments_and_leaves_a_verified_index(index_copy, capsys,
 def test_commands_on_a_missing_index_create_nothing(tmp_path, capsys, command):
     missing = tmp_path / "nonexistent"
     assert index_main(["--index-dir", str(missing), command]) == 3
-    assert "no index" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: no index") and err.count("\n") == 1  # one line, as every command says it
     assert not missing.exists()
+
+
+@pytest.mark.parametrize("command", [["stats"], ["verify"], ["search", "kunde"]])
+def test_an_index_directory_under_a_file_is_a_bad_setting_in_one_line(tmp_path, capsys, command):
+    (tmp_path / "notes.md").write_text("a file, not a folder")
+    assert index_main(["--index-dir", str(tmp_path / "notes.md" / "index"), *command]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: the index directory") and "notes.md is a file" in err

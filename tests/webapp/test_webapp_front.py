@@ -399,6 +399,15 @@ def test_launcher_refuses_a_taken_port(tmp_path: Path):
     assert result.returncode == 3 and result.stderr.startswith("error: cannot listen on"), result.stderr
 
 
+def test_launcher_refuses_an_index_directory_under_a_file_before_it_starts_anything(tmp_path: Path):
+    (tmp_path / "notes.md").write_text("a file, not a folder")
+    result = subprocess.run([sys.executable, "-m", "webapp.serve", "--index-dir", str(tmp_path / "notes.md" / "index"),
+                             "--port", "1", "--run-dir", str(tmp_path / "run")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("error: the index directory"), result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_launcher_stops_everything_when_gunicorn_dies(seed_index: Path, tmp_path: Path):
     server = start_server(seed_index, tmp_path / "run", workers=1)
     children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
