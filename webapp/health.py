@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 
 from flask import current_app
@@ -21,6 +22,7 @@ from .errors import RETRY_AFTER_S
 log = logging.getLogger(__name__)
 
 DISK_FULL = "disk_full"
+READ_ONLY = "index_read_only"
 RUNNER_DOWN = "runner_down"
 RUNNER_STALLED = "runner_stalled"
 
@@ -29,6 +31,12 @@ class DiskFull(ServiceUnavailable):
     """A write refused because the index directory's disk has less free space than KB_MIN_FREE_MB."""
 
     name = "Disk Full"
+
+
+class ReadOnly(ServiceUnavailable):
+    """A write refused because the index directory cannot be written (a read-only mount or permissions)."""
+
+    name = "Index Read Only"
 
 
 def _index_dir() -> Path:
@@ -44,12 +52,22 @@ def _disk_problem() -> str | None:
     return f"the index directory's disk is full: {free:.0f} MB free, below the {floor:g} MB the server keeps free"
 
 
+def _read_only() -> bool:
+    """Whether the index directory (once it exists) cannot be written: a write would fail, and the job runner too."""
+    path = _index_dir()
+    return path.is_dir() and not os.access(path, os.W_OK)
+
+
 def problems() -> list[dict]:
     """What degrades the service now, each {code, message}; empty when all is well."""
     found = []
     disk = _disk_problem()
     if disk:
         found.append({"code": DISK_FULL, "message": disk + "; writes are refused until space is freed"})
+    if _read_only():  # no job runner can run either: nothing is queued
+        found.append({"code": READ_ONLY, "message": "the index directory cannot be written (a read-only mount or "
+                                                    "its permissions); writes are refused"})
+        return found
     if not writes_enabled():
         return found
     if not runner_alive(_index_dir()):
@@ -67,6 +85,9 @@ def require_writable() -> None:
     """Refuse a write early (503 with Retry-After) while it cannot be accepted: the index's database is
     unreachable (store_unavailable) or the index directory's disk is below the free-space floor (disk_full)."""
     current_app.extensions["kb"].check_reachable()
+    if _read_only():
+        raise ReadOnly("the index directory cannot be written (a read-only mount or its permissions); send the "
+                       "write again once the operator has made it writable", retry_after=RETRY_AFTER_S)
     disk = _disk_problem()
     if disk:
         raise DiskFull(f"{disk}; free some space, then send the write again", retry_after=RETRY_AFTER_S)

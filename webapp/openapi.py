@@ -258,7 +258,8 @@ SCHEMAS = {
                                        "are required (400 naming them, with the dictionary's gloss to check)."},
     "Health": _object({
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
-        "reasons": _array(_object({"code": {"enum": ["disk_full", "runner_down", "runner_stalled"]}, "message": STR})),
+        "reasons": _array(_object({"code": {"enum": ["disk_full", "index_read_only", "runner_down", "runner_stalled"]},
+                                   "message": STR})),
         "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"},
         "jobs_pending": {"type": ["integer", "null"], "description": "writes queued or running (a backlog grows while "
@@ -352,8 +353,9 @@ WRITE_ERRORS = {
             "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": STR}}},
     "403": _json("Error", "Writes are switched off on this server (code writes_disabled), or the token is wrong."),
     "503": {**_json("Error", "No index is available, or the write cannot be accepted now: the index database cannot "
-                             "be reached (store_unavailable) or the index directory's disk is below KB_MIN_FREE_MB "
-                             "(disk_full). A stopped job runner refuses nothing: the job waits in the queue."),
+                             "be reached (store_unavailable), the index directory's disk is below KB_MIN_FREE_MB "
+                             "(disk_full) or the directory cannot be written (index_read_only). A stopped job runner "
+                             "refuses nothing: the job waits in the queue."),
             "headers": {"Retry-After": {"description": "Seconds to wait before sending the write again.",
                                         "schema": STR}}},
     "429": {**_json("Error", "KB_MAX_PENDING_JOBS writes are queued or running already (code queue_full): "

@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Callable, Iterator
 
-from index.errors import InsufficientStorage
+from index.errors import InsufficientStorage, StoreUnavailable
 from index.files import nearly_full
 
 from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, behind, claimable, forgiven_beside_long_writes,
                    full, narrowed)
 
 FILE = "jobs.sqlite"
+# A file or folder this process may not write or open: SQLite's SQLITE_PERM, SQLITE_READONLY and SQLITE_CANTOPEN,
+# the system's EPERM, EACCES and EROFS.
+_SQLITE_CANNOT_WRITE = (3, 8, 14)
+_CANNOT_WRITE = (errno.EPERM, errno.EACCES, errno.EROFS)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
@@ -75,12 +80,19 @@ class SqliteQueue:
     def __init__(self, folder: Path, max_pending: int | None = None) -> None:
         self.path = Path(folder) / FILE
         self.max_pending = max_pending
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            _use_wal(conn)
-            conn.executescript(SCHEMA)
-            if "payload" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}:
-                conn.execute("ALTER TABLE jobs ADD COLUMN payload TEXT")  # a queue from before concept jobs
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                _use_wal(conn)
+                conn.executescript(SCHEMA)
+                if "payload" not in {r[1] for r in conn.execute("PRAGMA table_info(jobs)")}:
+                    conn.execute("ALTER TABLE jobs ADD COLUMN payload TEXT")  # a queue from before concept jobs
+        except (sqlite3.OperationalError, OSError) as exc:
+            # A read-only mount or a folder of another user: said as such, not as the query's own failure.
+            if (exc.sqlite_errorcode & 0xFF not in _SQLITE_CANNOT_WRITE if isinstance(exc, sqlite3.OperationalError)
+                    else exc.errno not in _CANNOT_WRITE):
+                raise
+            raise StoreUnavailable(f"cannot open the job queue {self.path}: {exc}") from exc
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

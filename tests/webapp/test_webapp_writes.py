@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -488,6 +490,30 @@ def test_a_job_that_fills_the_disk_waits_for_space_and_the_served_version_stays(
     filler.unlink()
     writer.drain()
     assert writer.job(queued["job"]["id"])[1]["state"] == "done" and writer.count() == before[1] + 1
+
+
+def test_a_read_only_index_directory_refuses_writes_in_json_and_serves_reads(index_copy, tmp_path, check_spec):
+    mount = tmp_path / "read-only"
+    mount.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(index_copy), str(mount)], capture_output=True, text=True)
+    if bound.returncode:
+        pytest.skip(f"cannot bind-mount a read-only copy: {bound.stderr.strip() or bound.returncode}")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
+        writer = Writer(create_app({"KB_INDEX_DIR": str(mount), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+                        .test_client(), check_spec)
+        for status, body, headers in (writer.upload(NOTE), writer.delete(a_doc_id(index_copy))):
+            assert (status, body["error"]["code"]) == (503, "index_read_only") and headers["Retry-After"], body
+        health = writer.client.get("/healthz").get_json()  # not "queued and applied once the runner is back"
+        assert [r["code"] for r in health["reasons"]] == ["index_read_only"], health
+        assert writer.client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"]
+        runner = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(mount), "--once"],
+                                capture_output=True, text=True, timeout=120)
+        assert runner.returncode == 1 and runner.stderr.strip().splitlines()[-1].startswith(
+            "error: cannot open the job queue"), runner.stderr[-2000:]
+        assert "Traceback" not in runner.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 # -- the UI without JavaScript ---------------------------------------------------------------------------------------
