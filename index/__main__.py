@@ -14,8 +14,8 @@ from .errors import IndexCorrupt, IndexNotFound, InvalidSetting, KBError, StoreU
 EPILOG = """\
 exit codes: 0 ok; 1 a check failed (verify: a damaged current version, orphaned, missing or altered stored
 uploads; concepts check; concepts import: an invalid vocabulary) or a bad query; 2 bad command line;
-3 no index found or it cannot be opened, its database unreachable included (nothing is created then).
-A bad KB_* setting is a 2.
+3 no index found or it cannot be opened, its database unreachable included (nothing is created then);
+130 interrupted (Ctrl-C). A bad KB_* setting is a 2.
 settings: every KB_* variable (`python -m index config` lists them and their values; docs/configuration.md);
 --index-dir and --database-url override KB_INDEX_DIR and KB_DATABASE_URL.
 """
@@ -158,3 +158,6 @@ if __name__ == "__main__":
         sys.exit(main())
     except BrokenPipeError:  # output piped into `head` and the like
         sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C: what was cached stays cached, a write in progress is never published
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

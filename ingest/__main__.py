@@ -39,6 +39,7 @@ exit codes:
   3  some files failed, the rest were ingested and published
   4  index error (busy, damaged, built with another embedder)
   5  the ingest engine could not start (Ray not reachable)
+  130 interrupted (Ctrl-C): nothing half-written is published
 
 settings: KB_INDEX_DIR, KB_DATABASE_URL, KB_EMBEDDER, KB_FAISS_FACTORY (factory of a new index),
 KB_VECTOR_BACKEND, KB_KEEP_VERSIONS, KB_INGEST_ENGINE, RAY_ADDRESS and the rest of docs/configuration.md;
@@ -154,3 +155,6 @@ if __name__ == "__main__":
         sys.exit(main())
     except BrokenPipeError:  # output piped into `head` and the like
         sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C: the index stays as it was published; a rerun skips what is indexed
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -2,6 +2,13 @@
 kept unless asked otherwise; nothing is created when nothing can be ingested; long files show progress."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +80,25 @@ def test_long_single_files_show_chunking_and_language_progress(capsys):
     item = prepare(text.encode(), "long.txt", words, ChunkingConfig(max_tokens=16, overlap_tokens=0), progress=True)
     err = capsys.readouterr().err
     assert item.chunks and "chunking long.txt" in err and "languages long.txt" in err and "100%" in err
+
+
+def test_ctrl_c_is_one_line_and_exit_130_and_publishes_nothing_half_written(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    index_dir = tmp_path / "index"
+    ingest = subprocess.Popen([sys.executable, "-m", "ingest", str(root / "seeds"), "--index-dir", str(index_dir)],
+                              cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(ingest.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while not lines and ingest.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # its first progress line: past the imports, into the work
+    ingest.send_signal(signal.SIGINT)
+    ingest.wait(timeout=120)
+    reader.join(timeout=30)
+    err = "".join(lines)
+    if ingest.returncode == 0:
+        pytest.skip("the ingest ended before the interrupt came")
+    assert ingest.returncode == 130 and err.rstrip().endswith("interrupted") and "Traceback" not in err, err[-2000:]
+    assert versions.current_name(index_dir) is None or versions.open_current(index_dir)[0].manifest["documents"] > 0
