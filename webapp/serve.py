@@ -73,6 +73,7 @@ NGINX_ERRORS = (
     (505, 505, "http_version_not_supported", "HTTP version not supported"),
 )
 JOB_RUNNER = "ingest.jobs"
+RUNNER_BUSY = 3  # its exit code when another runner holds the index (ingest/jobs/__main__.py: EXIT_BUSY)
 # A dead job runner is restarted after 1 s, then 2, 4, ... up to the cap (KB_RUNNER_BACKOFF_MAX_S); a run
 # that lasted RESTART_RESET_S starts the sequence over, so one crash after hours of work waits 1 s again.
 RESTART_FIRST_S = 1.0
@@ -117,6 +118,10 @@ class Service:
     name: str
     argv: list[str]
     restart: bool = False
+    # An exit code saying another process does this service's work (a job runner of another server holds the index):
+    # it is tried again at the longest wait, and said once.
+    waiting_code: int | None = None
+    waiting: bool = False
     proc: subprocess.Popen | None = None
     started: float = 0.0  # monotonic time of the last start
     delay: float = 0.0  # the wait before the next restart; 0 until it died quickly
@@ -253,7 +258,7 @@ def services(plan: Plan) -> list[Service]:
     found = [Service("gunicorn", gunicorn), Service("nginx", nginx)]
     if importlib.util.find_spec(JOB_RUNNER) is not None:
         found.append(Service("job runner", [sys.executable, "-m", JOB_RUNNER, "--index-dir", str(plan.index_dir)],
-                             restart=True))
+                             restart=True, waiting_code=RUNNER_BUSY))
     return found
 
 
@@ -332,7 +337,8 @@ def _lock(run_dir: Path):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise StartError(f"another server is running from {run_dir}") from None
+        raise StartError(f"another server is running from {run_dir}: stop it, or give this one a run directory "
+                         "of its own (--run-dir or KB_RUN_DIR) and a free port (--port or PORT)") from None
     return handle
 
 
@@ -435,6 +441,15 @@ class Supervisor:
                 print(f"serve: {service.name} exited with {code}; stopping everything", file=sys.stderr, flush=True)
                 return True
             _stop(service, signal.SIGKILL, 1)  # what it left in its process group
+            if code == service.waiting_code:
+                service.delay, service.due = self.plan.restart_max_s, now + self.plan.restart_max_s
+                if not service.waiting:
+                    print(f"serve: another {service.name} serves {self.plan.index_dir} (another server's); this one "
+                          f"tries every {service.delay:g} s to take over, and writes queue for that one meanwhile",
+                          file=sys.stderr, flush=True)
+                service.waiting = True
+                continue
+            service.waiting = False
             service.delay = backoff(service.delay, now - service.started, self.plan.restart_max_s)
             service.due = now + service.delay
             print(f"serve: {service.name} exited with {code}; restarting it in {service.delay:g} s",

@@ -417,3 +417,24 @@ def test_launcher_stops_everything_when_gunicorn_dies(seed_index: Path, tmp_path
     assert server.proc.wait(timeout=60) == 1
     assert not left_running(children)
     assert "gunicorn exited with -9; stopping everything" in server.log.read_text()
+
+
+def test_a_job_runner_another_server_holds_the_index_for_is_retried_quietly(tmp_path: Path, capsys):
+    # A second server over the same index (another run dir): its runner exits "busy" while the first one's serves.
+    import argparse
+    import time
+
+    from index.config import Config
+    from webapp.serve import Service, Supervisor, _start, make_plan
+
+    config = Config.from_env({"PORT": "5999", "KB_RUN_DIR": str(tmp_path), "KB_RUNNER_BACKOFF_MAX_S": "30"})
+    plan = make_plan(argparse.Namespace(host="127.0.0.1", nginx=None), config)
+    runner = Service("job runner", [sys.executable, "-c", "import sys; sys.exit(3)"], restart=True, waiting_code=3)
+    supervisor = Supervisor(plan, [runner])
+    for _ in range(3):
+        _start(runner, supervisor.env)
+        runner.proc.wait(timeout=30)
+        assert supervisor._check() is False  # the server goes on
+        assert runner.due - time.monotonic() > 25  # tried again at the longest wait, not every second
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another job runner serves" in err and "exited with" not in err
