@@ -470,6 +470,10 @@ class KnowledgeBase:
         """Metadata of every document (no text)."""
         return [dict(d) for d in self._state.summaries]  # copies: a caller may add to its own
 
+    def titles(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """The titles of a few documents, those the served version holds."""
+        return {doc_id: head.title for doc_id, head in self._state.snapshot.document_heads(list(doc_ids)).items()}
+
     def duplicate_of(self, content_hash: str, text_hash: str) -> dict | None:
         """Metadata of a document with these bytes or the same normalised text, or None."""
         snapshot = self._state.snapshot

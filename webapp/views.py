@@ -334,9 +334,8 @@ def job(job_id: str):
 def _with_titles(jobs: list[dict]) -> list[dict]:
     """Jobs with the title of the document each edits or deletes (`doc_title`), where the index still holds it: a
     trainer knows documents by their titles, not their ids."""
-    if not any(job["kind"] in ("metadata", "delete") for job in jobs):
-        return jobs
-    titles = {d["doc_id"]: d["title"] for d in get_kb().documents()}
+    named = [job["doc_id"] for job in jobs if job["kind"] in ("metadata", "delete")]
+    titles = get_kb().titles(named) if named else {}
     return [{**job, "doc_title": titles.get(job["doc_id"])} if job["kind"] in ("metadata", "delete") else job
             for job in jobs]
 
