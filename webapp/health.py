@@ -1,5 +1,6 @@
 """What degrades the service while reads still work (for /healthz), and the early refusal of writes that cannot
-be accepted now: the index's database is unreachable, or the index directory's disk is below KB_MIN_FREE_MB.
+be accepted now: the index's database is unreachable, the index directory cannot be written, or its disk is below
+KB_MIN_FREE_MB.
 
 A job runner that is down degrades the service but refuses nothing: jobs wait in the queue until it is back.
 """
@@ -83,7 +84,8 @@ def problems() -> list[dict]:
 
 def require_writable() -> None:
     """Refuse a write early (503 with Retry-After) while it cannot be accepted: the index's database is
-    unreachable (store_unavailable) or the index directory's disk is below the free-space floor (disk_full)."""
+    unreachable (store_unavailable), the index directory cannot be written (index_read_only) or its disk is below
+    the free-space floor (disk_full)."""
     current_app.extensions["kb"].check_reachable()
     if _read_only():
         raise ReadOnly("the index directory cannot be written (a read-only mount or its permissions); send the "

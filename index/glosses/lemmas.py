@@ -10,6 +10,8 @@ from typing import Callable
 
 from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
+from ..progress import Progress
+
 log = logging.getLogger(__name__)
 # This project's language codes where simplemma's differ (Norwegian is Bokmål).
 _CODES = {"no": "nb"}
@@ -22,7 +24,11 @@ def lemma_table(lang: str, known: Callable[[str], bool]) -> dict[str, str]:
         return {}
     table: dict[str, str] = {}
     checked: dict[str, bool] = {}  # a lemma has many forms: ask about it once
-    for form, lemma in DefaultDictionaryFactory().get_dictionary(_CODES.get(lang, lang)).items():
+    listed = DefaultDictionaryFactory().get_dictionary(_CODES.get(lang, lang))
+    progress = Progress(log, f"matching the {lang} lemma list with the dictionaries (forms)", len(listed))
+    for n, (form, lemma) in enumerate(listed.items()):
+        if n % 10_000 == 0:
+            progress(n)  # tens of seconds for a language of a million forms
         form, lemma = form.casefold(), lemma.casefold()
         if lemma not in checked:
             checked[lemma] = known(lemma)
