@@ -160,6 +160,11 @@ class _Loaded:
     software: frozenset[str] | None = None  # languages whose passages read as software text (see `_software`)
 
     @functools.cached_property
+    def concept_counts(self) -> dict[str, int]:
+        """Grounded passages per concept, counted once per version (a pass over every passage's concepts)."""
+        return self.snapshot.concept_counts()
+
+    @functools.cached_property
     def summaries(self) -> tuple[dict, ...]:
         """Every document's metadata as listed, built once per version (0.5 s at 20,000 documents)."""
         chunk_counts = self.snapshot.chunk_counts()
@@ -577,7 +582,7 @@ class KnowledgeBase:
     def concepts(self) -> list[dict]:
         """Every concept with its labels, family and number of grounded passages."""
         state = self._state
-        counts = state.snapshot.concept_counts()
+        counts = state.concept_counts
         return [
             {**self._card(state, c.id), "labels": dict(c.labels), "broader": c.broader,
              "related": list(c.related), "contrasts": list(c.contrasts), "passages": counts.get(c.id, 0)}
@@ -593,7 +598,7 @@ class KnowledgeBase:
             raise NotFound(f"no concept {concept_id!r}")
         c = state.catalogue.get(concept_id)
         if limit == 0:  # the concept alone (a course pack's entry, a removal's confirmation)
-            total, grounded = state.snapshot.concept_counts().get(concept_id, 0), []
+            total, grounded = state.concept_counts.get(concept_id, 0), []
         else:
             everything = state.snapshot.groundings(concept_id)
             total, grounded = len(everything), everything[offset:None if limit is None else offset + limit]

@@ -28,7 +28,7 @@ def lemma_table(lang: str, known: Callable[[str], bool]) -> dict[str, str]:
     progress = Progress(log, f"matching the {lang} lemma list with the dictionaries (forms)", len(listed))
     for n, (form, lemma) in enumerate(listed.items()):
         if n % 10_000 == 0:
-            progress(n)  # tens of seconds for a language of a million forms
+            progress(n)  # a list holds up to a million forms, each lemma checked against the dictionaries
         form, lemma = form.casefold(), lemma.casefold()
         if lemma not in checked:
             checked[lemma] = known(lemma)
