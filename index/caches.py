@@ -35,6 +35,8 @@ _CODE = ("caches.py", "bridge.py", "text.py", "lexical.py", "glosses/*.py", "con
 def cached_already(config: Config) -> list[str] | None:
     """The summary of a complete build for this machine's dictionaries, the code and the shipped catalogue, whose
     files are all still there; None where anything may be missing (read in a second, where a build takes minutes)."""
+    if config.cache_dir is None:  # nothing is kept between processes
+        return None
     path = config.cache_dir / STAMP
     try:
         stamp = json.loads(path.read_text(encoding="utf-8"))
@@ -80,7 +82,8 @@ def build_caches(config: Config) -> list[str]:
     lines = [f"cache folder: {config.cache_dir}",
              f"gloss lexicons and bridge tables: {', '.join(langs) or 'none (no FreeDict dictionary installed)'}",
              f"concept label vectors: {len(vectors.terms)} wordings of the shipped catalogue ({embedder})"]
-    _stamp(config, lines)
+    if config.cache_dir is not None:
+        _stamp(config, lines)
     return lines
 
 

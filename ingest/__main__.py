@@ -155,6 +155,6 @@ if __name__ == "__main__":
         sys.exit(main())
     except BrokenPipeError:  # output piped into `head` and the like
         sys.exit(0)
-    except KeyboardInterrupt:  # Ctrl-C: the index stays as it was published; a rerun skips what is indexed
+    except KeyboardInterrupt:  # Ctrl-C: the index stays as it was last published
         print("interrupted", file=sys.stderr)
         sys.exit(130)

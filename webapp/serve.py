@@ -34,6 +34,7 @@ from index.cliargs import config_from, config_options
 from index.config import Config
 from index.errors import InvalidSetting
 from index.files import check_index_dir
+from ingest.jobs.__main__ import EXIT_BUSY  # the runner's exit code while another one holds the index
 from ingest.jobs.runner import silence
 
 from .config import limit_native_threads
@@ -73,7 +74,6 @@ NGINX_ERRORS = (
     (505, 505, "http_version_not_supported", "HTTP version not supported"),
 )
 JOB_RUNNER = "ingest.jobs"
-RUNNER_BUSY = 3  # its exit code when another runner holds the index (ingest/jobs/__main__.py: EXIT_BUSY)
 # A dead job runner is restarted after 1 s, then 2, 4, ... up to the cap (KB_RUNNER_BACKOFF_MAX_S); a run
 # that lasted RESTART_RESET_S starts the sequence over, so one crash after hours of work waits 1 s again.
 RESTART_FIRST_S = 1.0
@@ -258,7 +258,7 @@ def services(plan: Plan) -> list[Service]:
     found = [Service("gunicorn", gunicorn), Service("nginx", nginx)]
     if importlib.util.find_spec(JOB_RUNNER) is not None:
         found.append(Service("job runner", [sys.executable, "-m", JOB_RUNNER, "--index-dir", str(plan.index_dir)],
-                             restart=True, waiting_code=RUNNER_BUSY))
+                             restart=True, waiting_code=EXIT_BUSY))
     return found
 
 
