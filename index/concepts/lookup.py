@@ -112,6 +112,17 @@ class ConceptIndex:
         return cls(catalogue, meta["embedder"], meta["digest"], terms, term_vectors, definition_vectors)
 
 
+def saved_for(path: Path, catalogue: Catalogue, embedder_name: str) -> bool:
+    """Whether a saved index is this catalogue's with this embedder, in this code's format: its description read
+    alone, not its vectors (IndexCorrupt where the file cannot be read)."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+    except (OSError, KeyError, ValueError) as exc:
+        raise IndexCorrupt(f"cannot read concept index {path}: {exc}") from exc
+    return (meta.get("format"), meta.get("digest"), meta.get("embedder")) == (_FORMAT, catalogue.digest, embedder_name)
+
+
 def _read(path: Path) -> tuple[dict, np.ndarray, np.ndarray]:
     try:
         with np.load(Path(path), allow_pickle=False) as data:

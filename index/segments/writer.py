@@ -25,6 +25,7 @@ from .. import suggestions, versions
 from ..errors import IndexCorrupt
 from ..concepts import Catalogue, ConceptIndex, ground
 from ..concepts.labelcache import concept_index
+from ..concepts.lookup import saved_for
 from ..concepts.storage import CatalogueSlot, save_catalogue, stored_catalogue
 from ..debias import Centring
 from ..embedders import Embedder, get_embedder
@@ -302,9 +303,8 @@ class SegmentWriter(CatalogueSlot):
         them (megabytes) into every version filled a disk under a stream of small writes."""
         base = versions.versions_dir(self.index_dir) / self._base_name / CONCEPTS_FILE if self._base_name else None
         try:
-            same = base is not None and (found := ConceptIndex.load(base, self._catalogue)) is not None \
-                and found.is_fresh(self._catalogue, self.embedder.name)
-        except (IndexCorrupt, OSError):
+            same = base is not None and saved_for(base, self._catalogue, self.embedder.name)
+        except IndexCorrupt:
             same = False
         if same:
             try:
