@@ -171,8 +171,10 @@ _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
 # Prefixes the product's languages and English share (pre-, co-), longest first, and how long a known word after one
 # must be: a shorter rest is as often a name's end (connor, preston).
 _LEARNED_PREFIXES = ("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non", "co")
-# The product's languages' own prefix of doing again (om-definiera, her-ontdekt: redefine, rediscovered), English re-.
-_NATIVE_PREFIXES = {"sv": {"om": "re"}, "no": {"om": "re"}, "da": {"om": "re"}, "nl": {"her": "re"}}
+# The product's languages' own prefixes of doing again (om-definiera, åter-skapa, gen-aktivere, gjen-starte,
+# her-ontdekt: redefine, recreate, reactivate, restart, rediscovered), English re-.
+_NATIVE_PREFIXES = {"sv": {"om": "re", "åter": "re"}, "no": {"om": "re", "gjen": "re"},
+                    "da": {"om": "re", "gen": "re"}, "nl": {"her": "re"}}
 # The modifier of a participial compound that means before, as English pre- (för+installerad: preinstalled).
 _BEFORE = {"sv": ("för",), "no": ("forhånd",), "da": ("forud",), "nl": ("voor",)}
 _MIN_PREFIXED_REST = 6
@@ -250,11 +252,14 @@ class Lexicon:
         if found is None and not split:
             return None
         # Two parts before three: a three-part split of a word two parts explain cuts one of them at a syllable
-        # (oppsett+instruks+joner, setup instruction ions, where instruksjoner is a cognate's plural).
-        found = (found or self._action(key) or self._compound(key, 1, software=software) or self._english(key)
+        # (oppsett+instruks+joner, setup instruction ions, where instruksjoner is a cognate's plural). A prefix of
+        # doing again that English writes with the word's sense comes before a split that reads it as a noun
+        # (gen+aktivere: reactivate, not gene enable).
+        found = (found or self._action(key) or self._prefixed(key, _NATIVE_PREFIXES.get(self.lang, {}))
+                 or self._compound(key, 1, software=software) or self._english(key)
                  or self._compound(key, 1, loose=True, software=software)
                  or self._compound(key, 2, software=software) or self._compound(key, 2, loose=True, software=software)
-                 or self._learned_prefix(key))
+                 or self._prefixed(key, dict.fromkeys(_LEARNED_PREFIXES)))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         found = self._as_plural(key, found, _DEFINITE_PLURAL)
         found = self._as_plural(key, found, _LEMMA_PLURAL, exact=True) if found and found.via == "lemma" else found
@@ -702,12 +707,13 @@ class Lexicon:
         plurals = [p for t in found.gloss.split(", ") if (p := _plural(t))]
         return replace(found, gloss=", ".join(plurals)) if plurals else found
 
-    def _learned_prefix(self, word: str) -> WordGloss | None:
-        """A word no other route knows, made of a prefix every language borrowed from Latin or Greek, or its own prefix
-        of doing again, and a known word (co+auteur: coauthor; pre+configuratie: pre-configuration; om+definiera:
-        redefine), glossed with the English prefix."""
-        native = _NATIVE_PREFIXES.get(self.lang, {})
-        for prefix in (*_LEARNED_PREFIXES, *native):
+    def _prefixed(self, word: str, prefixes: dict[str, str | None]) -> WordGloss | None:
+        """A word no other route knows, made of a prefix every language borrowed from Latin or Greek (a key of
+        `prefixes` mapped to None), or its own prefix of doing again (mapped to English re-), and a known word
+        (co+auteur: coauthor; pre+configuratie: pre-configuration; om+definiera: redefine), glossed with the English
+        prefix."""
+        native = {prefix: english for prefix, english in prefixes.items() if english is not None}
+        for prefix in prefixes:
             rest = word[len(prefix):]
             if not word.startswith(prefix) or len(rest) < _MIN_PREFIXED_REST:
                 continue

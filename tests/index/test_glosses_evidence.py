@@ -405,6 +405,8 @@ def test_a_plural_is_glossed_with_the_english_plural(lex, lang, word, sense):
     ("no", "prefabrikkerte", "prefabricated"),
     ("sv", "omdefiniera", "redefine"),         # the language's own prefix of doing again: English re-
     ("nl", "herontdekt", "rediscovered"),
+    ("da", "geninstallere", "reinstall"),      # ... read before a split that takes it for a noun (gen: gene)
+    ("da", "genberegne", "recalculate"),
 ])
 def test_a_word_no_other_route_knows_is_read_as_a_prefix_and_a_known_word(lex, lang, word, sense):
     assert lex.get(lang).lookup(word).gloss == sense
