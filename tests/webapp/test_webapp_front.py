@@ -9,6 +9,7 @@ import json
 import os
 import re
 import resource
+import select
 import signal
 import socket
 import statistics
@@ -24,6 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from index.config import Config
 from webapp.hooks import SECURITY_HEADERS
 
 from tests.conftest import copy_index
@@ -104,6 +106,28 @@ def test_front_refusals_are_json_with_security_headers(live_server, case):
     status, headers, body = raw_exchange((host, port), request)
     error = assert_json_error(status, headers, body, expected)
     assert re.fullmatch(r"[0-9a-f]{32}", error["request_id"])
+
+
+def test_a_body_just_over_the_limit_is_read_before_its_413_so_nginx_never_answers_502(stack: Server):
+    # nginx takes a little more than the app's limit and writes it on in full. An app that answered 413 before
+    # reading it broke nginx's write, which then answered 502 ("retry shortly") to a request no retry can mend. Sent
+    # to gunicorn as nginx sends it: half the body, no answer yet; the rest, then the 413.
+    limit = int(Config().max_upload_mb * 1024 * 1024)
+    length = limit + 2048
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(30)
+        sock.connect(str(stack.socket))
+        sock.sendall(f"POST /api/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode() + b"x" * (length // 2))
+        assert not select.select([sock], [], [], 1.0)[0], "answered before the body was read"
+        sock.sendall(b"x" * (length - length // 2))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    status, headers, body = fetch(f"{stack.base}/api/documents", data=b"x" * length,
+                                  headers={"Content-Type": "application/octet-stream"})
+    assert assert_json_error(status, headers, body, 413)["code"] == "request_entity_too_large"
 
 
 def test_upstream_down_is_a_json_502_and_recovers(stack: Server):
