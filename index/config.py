@@ -196,7 +196,8 @@ class Config:
     min_score: float = _setting("KB_MIN_SCORE", DEFAULT_MIN_SCORE, _number,
                                 "Results scoring below this are not shown (hybrid and dense modes).")
     min_score_ratio: float = _setting("KB_MIN_SCORE_RATIO", DEFAULT_MIN_SCORE_RATIO, _share,
-                                      "Results scoring below this share of the query's best are not shown.")
+                                      "Ungrouped results scoring below this share of the query's best are not shown "
+                                      "(group=true, one passage per document, keeps KB_MIN_SCORE only).")
     # -- the web app ----------------------------------------------------------------------------------
     port: int = _setting("PORT", 5000, _port, "Port the server binds on 127.0.0.1.")
     max_upload_mb: float = _setting("KB_MAX_UPLOAD_MB", 10.0, _positive, "Largest request body accepted, in MB (larger ones get a JSON 413).",

@@ -103,8 +103,10 @@ def remove_concept(concept_id: str) -> tuple[Response, int, dict]:
 def suggestions() -> Response:
     """Suggested concepts of the served index that no trainer decided on; `doc_id` narrows them to one document."""
     doc_id = request.args.get("doc_id") or None
+    limit, offset = params.page_of_list(request.args)
     kb = get_kb()
-    return jsonify(version=kb.version, doc_id=doc_id, suggestions=kb.suggestions(doc_id))
+    page = params.paged(kb.suggestions(doc_id), limit, offset)
+    return jsonify(version=kb.version, doc_id=doc_id, suggestions=page.pop("items"), **page)
 
 
 @bp.get("/api/suggestions/<suggestion_id>")
@@ -129,15 +131,20 @@ def dismiss_suggestion(suggestion_id: str) -> Response:
 
 @bp.get("/api/documents")
 def documents() -> Response:
-    """Metadata of every indexed document, each with its citation."""
+    """Metadata of every indexed document (or a page of them, oldest first), each with its citation."""
+    limit, offset = params.page_of_list(request.args)
     kb = get_kb()
-    # Serialised once per served version: at 20,000 documents the listing is 9 MB and took 0.34 s of a core per
-    # request, which a few clients polling it could spend for everyone's searches.
+    if limit is not None or offset:
+        page = params.paged(kb.documents(), limit, offset)
+        return jsonify(documents=[{**d, "citation": cite(d["citation"])} for d in page.pop("items")], **page)
+    # The whole list is serialised once per served version: at 20,000 documents it is 9 MB and took 0.34 s of a
+    # core per request, which a few clients polling it could spend for everyone's searches.
     key = (kb.version, base_url())  # citations link through the request's root where no public URL is set
     listed = current_app.extensions.get("documents_listing")
     if listed is None or listed[0] != key:
-        body = current_app.json.dumps({"documents": [{**d, "citation": cite(d["citation"])} for d in kb.documents()]},
-                                      separators=(",", ":"))
+        page = params.paged(kb.documents(), None, 0)
+        body = current_app.json.dumps({"documents": [{**d, "citation": cite(d["citation"])} for d in page.pop("items")],
+                                       **page}, separators=(",", ":"))
         listed = current_app.extensions["documents_listing"] = (key, body + "\n")
     return current_app.response_class(listed[1], mimetype="application/json")
 

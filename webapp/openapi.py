@@ -14,7 +14,7 @@ from index.service import MAX_K, MAX_QUERY_CHARS, MODES
 from ingest.jobs.base import KINDS, STAGES, STATES
 
 from .params import (CONCEPT_PASSAGES, IF_MATCH as IF_MATCH_PATTERN, LANG_TAG as LANG_TAG_PATTERN,
-                     MAX_CONCEPT_PASSAGES, MAX_OFFSET, PATH_CONTROLS, TEXT_CONTROLS)
+                     MAX_CONCEPT_PASSAGES, MAX_LIST_PAGE, MAX_OFFSET, PATH_CONTROLS, TEXT_CONTROLS)
 
 
 def _ref(name: str) -> dict:
@@ -44,6 +44,12 @@ LANG_TAG = {"type": "string", "pattern": f"^{LANG_TAG_PATTERN}$"}  # a language 
 STR_LIST = _array(STR)
 LANG_MAP = {"type": "object", "additionalProperties": STR}
 COUNTS = {"type": "object", "additionalProperties": INT}
+# A list that grows with the corpus, whole or a page at a time (webapp/params.py: page_of_list).
+PAGE_FIELDS = {
+    "total": {"type": "integer", "minimum": 0, "description": "How many the whole list holds."},
+    "offset": {"type": "integer", "minimum": 0, "description": "How many were skipped."},
+    "limit": {"type": ["integer", "null"], "minimum": 1, "description": "The page size asked for; null: the rest."},
+}
 
 def _concept_body() -> dict:
     """What POST and PUT /api/concepts take: the editable part of GET /api/concepts/{concept_id}."""
@@ -191,7 +197,7 @@ SCHEMAS = {
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "chars": INT,
         "chunks": INT, "added_at": NULLABLE_STR, "citation": _ref("Citation"),
     }),
-    "DocumentList": _object({"documents": _array(_ref("DocumentSummary"))}),
+    "DocumentList": _object({"documents": _array(_ref("DocumentSummary")), **PAGE_FIELDS}),
     "Chunk": _object({"chunk_id": INT, "ord": INT, "start": INT, "end": INT, "lang": STR, "tokens": INT}),
     "Document": _object({
         "doc_id": STR, "title": STR, "source": STR, "lang": STR, **DOCUMENT_META, "content_hash": STR,
@@ -247,7 +253,8 @@ SCHEMAS = {
                          "status": {"enum": ["accepted", "dismissed"]}, "refs": STR_LIST,
                          "concept_id": NULLABLE_STR, "at": STR})]},
     }, optional=("decision", "definitions")),
-    "SuggestionList": _object({"version": STR, "doc_id": NULLABLE_STR, "suggestions": _array(_ref("Suggestion"))}),
+    "SuggestionList": _object({"version": STR, "doc_id": NULLABLE_STR, "suggestions": _array(_ref("Suggestion")),
+                               **PAGE_FIELDS}),
     "SuggestionAccepted": _object({"job": _ref("Job"), "concepts": STR_LIST, "concept": _ref("ConceptBody"),
                                    "suggestion": _ref("Suggestion")}),
     "SuggestionEdits": {**_concept_body(), "required": [],
@@ -277,6 +284,12 @@ def _param(name: str, schema: dict, description: str, required: bool = False, wh
     return param | ({"example": example} if example else {})
 
 
+LIST_PAGE = (
+    _param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIST_PAGE},
+           "At most this many (absent: all from offset on)."),
+    _param("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+           "How many to skip (`total` says how many there are)."),
+)
 GLOSSES = _param("glosses", {"type": "string", "enum": list(READER_LANGUAGES)},
                  "Add glosses for a reader of this language (offsets into the text): concept terms get the "
                  "concept's label in it, other content words an English FreeDict gloss where one is found.")
@@ -476,9 +489,9 @@ def _pack() -> dict:
                    "Comma-separated item keys, in order: passage:<doc_id>:<ord>[:<start>-<end>] (a passage, the "
                    "highlighted sentence's offsets into it) or concept:<id>.", required=True,
                    example="passage:7d0f6757e4f3c3b7:2,concept:customer-intimacy")
-    fmt = _param("format", {"type": "string", "enum": list(FORMATS)},
+    fmt = _param("format", {"type": "string", "enum": list(FORMATS), "default": next(iter(FORMATS))},
                  "markdown and html: the items with their citations and a reference list; csl-json, ris and "
-                 "bibtex: one reference per cited document, for a reference manager.", required=True)
+                 "bibtex: one reference per cited document, for a reference manager.")
     operation = _get("A course pack as Markdown, HTML, CSL-JSON, RIS or BibTeX",
                      {"description": "The export, as an attachment (UTF-8); links use KB_PUBLIC_URL.",
                       "content": PACK_TYPES}, (items, fmt), ("400", "404", "503"))
@@ -627,7 +640,8 @@ def _paths(languages: tuple[str, ...]) -> dict:
         "/api/suggestions": _get(
             "Suggested concepts not yet decided on",
             _json("SuggestionList", "Best first (for one document: best there first)."),
-            (_param("doc_id", {**PATH_TEXT, "minLength": 0}, "Only the suggestions of this document (empty: every document)."),), ("404", "503"),
+            (_param("doc_id", {**PATH_TEXT, "minLength": 0}, "Only the suggestions of this document (empty: every document)."),
+             *LIST_PAGE), ("400", "404", "503"),
         ),
         "/api/suggestions/{suggestion_id}": _get(
             "One suggestion with its decision", _json("Suggestion", "The suggestion."), (SUGGESTION_ID,),
@@ -639,7 +653,9 @@ def _paths(languages: tuple[str, ...]) -> dict:
         "/api/suggestions/{suggestion_id}/dismiss": _suggestion_write(
             "Dismiss a suggestion (needs the admin token)",
             _json("Suggestion", "The suggestion with its decision; it is not listed again."), False),
-        "/api/documents": _get("Every document", _json("DocumentList", "Document metadata.")) | _upload(),
+        "/api/documents": _get("Every document, oldest first",
+                               _json("DocumentList", "Document metadata: every document, or the page asked for."),
+                               LIST_PAGE, ("400", "503")) | _upload(),
         "/api/documents/{doc_id}": _get(
             "One document with its text and chunks", _json("Document", "The document."), (DOC_ID, GLOSSES),
             ("400", "404", "503"),

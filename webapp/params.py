@@ -21,6 +21,8 @@ _INT = re.compile(r"^-?[0-9]{1,9}$")  # ASCII digits: int() also reads "+3" and 
 # A concept's grounded passages come a page at a time: one a whole corpus discusses grounds thousands (megabytes).
 CONCEPT_PASSAGES, MAX_CONCEPT_PASSAGES = 50, 500
 MAX_OFFSET = 10**9 - 1
+# The lists that grow with the corpus (documents, suggestions) may be read a page at a time.
+MAX_LIST_PAGE = 1000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 # A language tag: an ISO 639 code, optionally with a region or script (sv, sv-SE, nb_NO, zh-Hant-TW).
@@ -71,6 +73,18 @@ def page_of_passages(args: Mapping[str, str]) -> tuple[int, int]:
     """(limit, offset) of a concept's grounded passages asked for."""
     return (integer(args, "limit", CONCEPT_PASSAGES, 0, MAX_CONCEPT_PASSAGES),
             integer(args, "offset", 0, 0, MAX_OFFSET))
+
+
+def page_of_list(args: Mapping[str, str]) -> tuple[int | None, int]:
+    """(limit, offset) of a list asked for; limit None: the whole list from offset on."""
+    limit = integer(args, "limit", 0, 1, MAX_LIST_PAGE) if "limit" in args else None
+    return limit, integer(args, "offset", 0, 0, MAX_OFFSET)
+
+
+def paged(items: list, limit: int | None, offset: int) -> dict:
+    """A page of a list, as the list endpoints answer it: the items, how many there are in all, the page asked."""
+    return {"total": len(items), "offset": offset, "limit": limit,
+            "items": items[offset:None if limit is None else offset + limit]}
 
 
 def boolean(args: Mapping[str, str], name: str) -> bool:

@@ -142,6 +142,22 @@ def test_documents_and_document(api):
     assert 0 <= chunk["start"] < chunk["end"] <= len(doc["text"])
 
 
+def test_the_lists_that_grow_with_the_corpus_come_a_page_at_a_time(api):
+    _, whole = api("/api/documents", 200)
+    assert (whole["total"], whole["offset"], whole["limit"]) == (5, 0, None)
+    pages = [api(f"/api/documents?limit=2&offset={offset}", 200)[1] for offset in (0, 2, 4)]
+    assert [len(p["documents"]) for p in pages] == [2, 2, 1] and {p["total"] for p in pages} == {5}
+    assert [d["doc_id"] for p in pages for d in p["documents"]] == [d["doc_id"] for d in whole["documents"]]
+    assert api("/api/documents?offset=9", 200)[1]["documents"] == []
+    _, suggested = api("/api/suggestions", 200)
+    assert suggested["total"] == len(suggested["suggestions"]) > 2
+    _, page = api("/api/suggestions?limit=2&offset=1", 200)
+    assert [s["id"] for s in page["suggestions"]] == [s["id"] for s in suggested["suggestions"][1:3]]
+    for bad in ("limit=0", "limit=1001", "limit=", "offset=-1", "limit=two"):
+        api(f"/api/documents?{bad}", 400)
+        api(f"/api/suggestions?{bad}", 400)
+
+
 def test_the_document_listing_links_through_each_requests_own_root(client):
     # The listing is serialised once per version and root: a cached body must not hand one host's links to another.
     for root in ("http://a.example", "http://b.example", "http://a.example"):
