@@ -111,6 +111,11 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
     return parse_catalogue(data, source=str(path))
 
 
+def is_concept_id(text: str) -> bool:
+    """Whether `text` is a concept id: lowercase words of letters and digits joined by '-'."""
+    return bool(_KEBAB.match(text))
+
+
 def parse_catalogue(data: Any, source: str = "catalogue") -> Catalogue:
     """Build a validated `Catalogue` from already-parsed YAML data."""
     if not isinstance(data, dict) or not isinstance(data.get("concepts"), list):
@@ -136,7 +141,7 @@ def _parse_concept(entry: Any, where: str) -> Concept:
     if not isinstance(entry, dict):
         raise CatalogueError(f"{where}: expected a mapping")
     cid = entry.get("id")
-    if not isinstance(cid, str) or not _KEBAB.match(cid):
+    if not isinstance(cid, str) or not is_concept_id(cid):
         raise CatalogueError(f"{where}: id {cid!r} is not kebab-case (lowercase words joined by '-')")
     where = f"concept {cid!r}"
     labels = _lang_map(entry.get("labels"), where, "labels")

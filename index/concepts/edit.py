@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import CatalogueError, ConceptChanged, ConceptConflict, InvalidConcept, NotFound
 from ..language import normalize_lang
-from .catalogue import KNOWN_LANGUAGES, Catalogue, Concept, parse_catalogue
+from .catalogue import KNOWN_LANGUAGES, Catalogue, Concept, is_concept_id, parse_catalogue
 from .storage import concept_entry
 from .text import compact, fold
 
@@ -190,7 +190,7 @@ def entry_from_body(body: Any, concept_id: str | None = None) -> dict[str, Any]:
         raise InvalidConcept(f"concept {body.get('id', concept_id)!r}: unknown field {unknown[0]!r} "
                              f"(fields: {', '.join(FIELDS)})")
     cid = body.get("id", concept_id)
-    if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_CHARS:
+    if not isinstance(cid, str) or not cid or len(cid) > MAX_ID_CHARS or not is_concept_id(cid):
         shown = repr(cid) if not isinstance(cid, str) or len(cid) <= MAX_ID_CHARS else f"{cid[:MAX_ID_CHARS]!r}..."
         raise InvalidConcept(f"field 'id' must be a kebab-case string of at most {MAX_ID_CHARS} characters, "
                              f"not {shown}")

@@ -62,6 +62,8 @@ def test_a_concept_round_trips_through_its_body(catalogue):
     ({"related": ["nope"]}, InvalidConcept, ["five-forces", "related", "nope"]),
     ({"contrasts": "customer-loyalty"}, InvalidConcept, ["five-forces", "contrasts"]),
     ({"id": "Five Forces"}, InvalidConcept, ["Five Forces", "kebab"]),
+    # A bad id is named as such, before a label another concept holds could make it a conflict.
+    ({"id": "Bad Id", "labels": {"en": "Customer loyalty"}}, InvalidConcept, ["'Bad Id'", "kebab"]),
     ({"alias": {"en": ["x"]}}, InvalidConcept, ["five-forces", "'alias'"]),
     ({"labels": {"en": "  "}}, InvalidConcept, ["five-forces", "labels.en"]),
     ({"labels": {"en": "x" * 300}}, InvalidConcept, ["five-forces", "labels.en", "200"]),
