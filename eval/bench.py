@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-load", action="store_true", help="skip the HTTP load run (LOAD_SECONDS, default 60)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args(argv)
+    if not args.corpus.is_dir() or not any(args.corpus.iterdir()):
+        parser.error(f"--corpus {args.corpus}: no folder of documents there")
     queries = [json.loads(line)["query"] for line in (ROOT / "eval" / "dev-queries.jsonl").read_text().splitlines() if line]
     report = {"ingest": bench_ingest(args.corpus)}
     print(json.dumps({"ingest": report["ingest"]}, indent=2), flush=True)
