@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import versions
 from ..errors import IndexCorrupt
-from .segment import DELETES, SEGMENTS, Deletions, Segment
+from .segment import DELETES, META, SEGMENTS, Deletions, Segment
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,11 @@ def outside(name: str) -> bool:
 def segment_files(segment: Segment) -> dict:
     """A segment's files as a version manifest records them (relative to the version folder)."""
     return {f"../../{SEGMENTS}/{segment.name}/{name}": record for name, record in segment.meta["files"].items()}
+
+
+def segment_meta_file(segment: Segment) -> dict:
+    """A segment's description (meta.json) as a version manifest records it: checked as its other files are."""
+    return {f"../../{SEGMENTS}/{segment.name}/{META}": segment.meta_record}
 
 
 def delete_path(index_dir: Path, name: str) -> Path:

@@ -13,6 +13,7 @@ and never modified; versions name the segments they consist of. Files::
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from .. import versions
 from ..concepts.suggest import sample_order
 from ..content import content_priors
 from ..debias import centre
+from ..errors import IndexCorrupt
 from ..lexical import analyze, terms, words
 from ..records import Chunk, Document, document_hash, text_hash
 from ..vectors import VectorIndex, build_index, load_index
@@ -190,7 +192,17 @@ class Segment:
     def __init__(self, index_dir: Path, name: str) -> None:
         self.name = name
         self.path = segment_dir(index_dir, name)
-        self.meta = json.loads((self.path / META).read_text())
+        try:
+            self._load()
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:  # damaged files: never a traceback
+            raise IndexCorrupt(f"segment {name} is unreadable ({type(exc).__name__}: {exc})") from None
+
+    def _load(self) -> None:
+        raw_meta = (self.path / META).read_bytes()
+        # The description of every other file is itself recorded by the versions that name the segment, as read
+        # here (the record its own list of files cannot hold).
+        self.meta_record = {"bytes": len(raw_meta), "sha256": hashlib.sha256(raw_meta).hexdigest()}
+        self.meta = json.loads(raw_meta)
         load = functools.partial(np.load, mmap_mode="r")
         self.ids = load(self.path / "ids.npy")
         self.doc = load(self.path / "doc.npy")

@@ -353,7 +353,7 @@ class SegmentWriter(CatalogueSlot):
             if name:
                 shared[f"../../{DELETES}/{name}"] = versions.file_record(layout.delete_path(self.index_dir, name))
             entries.append({"name": segment.name, "deletes": name})
-            shared.update(layout.segment_files(segment))
+            shared.update(layout.segment_files(segment) | layout.segment_meta_file(segment))
         versions.fsync_dir(self.index_dir / DELETES)
         build = versions.new_build_dir(self.index_dir)
         try:

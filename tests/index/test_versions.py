@@ -40,6 +40,48 @@ def test_damaged_current_version_is_detected_and_skipped(index_copy, tmp_path, c
     assert kb.stats()["documents"] == 5
 
 
+@pytest.mark.parametrize("damage", ["rows", "flip", "json"])
+def test_a_damaged_segment_description_is_detected_and_rolled_back_like_any_file(index_copy, tmp_path, capsys, damage):
+    # meta.json (a segment's rows, documents, languages) was the one file no checksum covered: edited, verify said ok
+    # and reads failed with tracebacks and 500s; made unreadable, every command failed; rollback refused.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "note.txt").write_text("Kundenes tillit må vinnes hver dag, også etter pandemien.", encoding="utf-8")
+    good = versions.current_name(index_copy)
+    newer = ingest([extra], store_for(index_copy), progress=False).version
+    manifest = json.loads((versions.versions_dir(index_copy) / newer / versions.MANIFEST).read_text())
+    meta_file = index_copy / "segments" / manifest["segments"][-1]["name"] / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    if damage == "rows":
+        meta_file.write_text(json.dumps({**meta, "rows": meta["rows"] - 1}))
+    elif damage == "flip":  # the same size, one letter changed (the catalogue's digest)
+        meta_file.write_text(json.dumps({**meta, "catalogue": meta["catalogue"][:-1] + "x"}))
+    else:
+        meta_file.write_text(meta_file.read_text()[:-1])
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 1
+    assert "meta.json" in capsys.readouterr().out
+    kb = KnowledgeBase(config_for(index_copy))
+    assert kb.version == good and kb.warnings and kb.stats()["documents"] == 5
+    assert kb.search("kundlojalitet", k=3).results
+    assert index_main(["--index-dir", str(index_copy), "rollback"]) == 0
+    assert versions.current_name(index_copy) == good
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 0
+
+
+def test_a_segment_description_no_version_records_is_read_without_a_traceback(index_copy, capsys):
+    # A version written before its segments' descriptions were recorded: damage shows as one line, not a traceback.
+    manifest = json.loads((versions.versions_dir(index_copy) / versions.current_name(index_copy)
+                           / versions.MANIFEST).read_text())
+    name = manifest["segments"][0]["name"]
+    for entry in [path for path in manifest["files"] if path.endswith(f"{name}/meta.json")]:
+        del manifest["files"][entry]
+    (versions.versions_dir(index_copy) / versions.current_name(index_copy) / versions.MANIFEST).write_text(
+        json.dumps(manifest))
+    (index_copy / "segments" / name / "meta.json").write_text("{")
+    with pytest.raises(IndexCorrupt, match=f"segment {name} is unreadable"):
+        KnowledgeBase(config_for(index_copy))
+
+
 def test_a_segment_every_version_shares_damaged_is_a_failed_check_not_a_missing_index(index_copy, capsys):
     # The seed index's first segment: every version names it, so no version is sound and nothing is served.
     manifest = json.loads((versions.versions_dir(index_copy) / versions.current_name(index_copy)
