@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -124,10 +125,25 @@ def walk(paths: Iterable[Path]) -> tuple[list[SourceFile], list[str]]:
                 relative = file.relative_to(path)
                 if any(part.startswith(".") for part in relative.parts) or file.name == METADATA_FILE:
                     continue
-                files.append(SourceFile(file, relative.as_posix(), path.resolve()))
-        else:
+                if (problem := _unnamed(file)) is None:
+                    files.append(SourceFile(file, relative.as_posix(), path.resolve()))
+                else:
+                    errors.append(problem)
+        elif (problem := _unnamed(path)) is None:
             files.append(SourceFile(path, path.name, path.parent.resolve()))
+        else:
+            errors.append(problem)
     return files, errors
+
+
+def _unnamed(path: Path) -> str | None:
+    """Why a file cannot be named in the index (its name is not UTF-8, so no citation or link can hold it), or None."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return f"{shown}: the file name is not UTF-8 text; rename the file"
+    return None
 
 
 def _sidecar(root: Path, cache: dict[Path, dict]) -> dict:

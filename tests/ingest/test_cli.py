@@ -2,6 +2,7 @@
 kept unless asked otherwise; nothing is created when nothing can be ingested; long files show progress."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +51,19 @@ def test_nothing_to_ingest_creates_no_index(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no such file or directory" in err and "only 3 words" in err
     assert not (tmp_path / "index").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_others_are_ingested(tmp_path, capsys):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Kundelojalitet bygger på tillit som må fortjenes hver dag.", encoding="utf-8")
+    (Path(os.fsdecode(bytes(folder) + b"/bad\xe9name.txt"))).write_text(
+        "Kunder som stoler på deg kommer tilbake igjen og igjen.", encoding="utf-8")
+    assert ingest_main([str(folder), "--index-dir", str(tmp_path / "index"), "-q"]) == 3  # some files failed
+    err = capsys.readouterr().err
+    assert "skipped: " in err and "bad\\xe9name.txt: the file name is not UTF-8" in err and "Traceback" not in err
+    current = versions.versions_dir(tmp_path / "index") / versions.current_name(tmp_path / "index")
+    assert json.loads((current / versions.MANIFEST).read_text())["documents"] == 1
 
 
 def test_factory_of_an_index_is_kept_unless_given(tmp_path, monkeypatch, capsys):
