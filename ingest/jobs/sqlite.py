@@ -9,7 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Callable, Iterator
 
-from index.errors import InsufficientStorage, StoreUnavailable
+from index.errors import IndexCorrupt, InsufficientStorage, StoreUnavailable
 from index.files import nearly_full
 
 from .base import (DONE, FAILED, PENDING, QUEUED, RUNNING, Follows, Job, behind, claimable, forgiven_beside_long_writes,
@@ -108,6 +108,11 @@ class SqliteQueue:
             if not full:
                 raise
             raise InsufficientStorage(f"no space left on device in {self.path.parent} (the job queue)") from exc
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+                raise
+            raise IndexCorrupt(f"the job queue {self.path} is damaged ({exc}): move it aside to start an empty one "
+                               "(the writes waiting in it are lost)") from None
         finally:
             conn.close()
 

@@ -516,6 +516,23 @@ def test_a_read_only_index_directory_refuses_writes_in_json_and_serves_reads(ind
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
+def test_a_damaged_job_queue_refuses_writes_in_json_and_the_runner_says_why_in_one_line(index_copy, check_spec):
+    # Its first bytes overwritten (a disk fault): before, an upload got a 500 and the runner a traceback each restart.
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    writer = Writer(app.test_client(), check_spec)
+    assert writer.upload(NOTE)[0] == 202
+    queue_file = index_copy / "jobs" / "jobs.sqlite"
+    with open(queue_file, "r+b") as handle:
+        handle.write(b"\0" * 100)
+    status, body, _ = writer.upload(NOTE + b" Once more.", "again.txt")
+    assert (status, body["error"]["code"]) == (503, "index_corrupt") and "job queue" in body["error"]["message"], body
+    assert writer.client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"]
+    runner = subprocess.run([sys.executable, "-m", "ingest.jobs", "--index-dir", str(index_copy), "--once"],
+                            capture_output=True, text=True, timeout=120)
+    assert runner.returncode != 0 and "Traceback" not in runner.stderr, runner.stderr[-2000:]
+    assert runner.stderr.strip().splitlines()[-1].startswith("error: the job queue"), runner.stderr[-2000:]
+
+
 # -- the UI without JavaScript ---------------------------------------------------------------------------------------
 
 def test_ui_upload_and_delete_forms_work_without_javascript(writer, index_copy):
