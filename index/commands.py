@@ -56,8 +56,10 @@ def _verify(store: Store, index_dir: Path) -> int:
         problems = store.verify() if name == current else versions.verify_version(versions.versions_dir(index_dir) / name)
         marker = "*" if name == current else " "
         # Names are numbered with zeros in front: a later one sorts after.
-        unpublished = " (newer than CURRENT: a write stopped before it was published; never served)" \
-            if current and name > current else ""
+        # Likely a write killed before CURRENT named it; but CURRENT may have been set back by hand, and the next
+        # write starts from CURRENT: say what is lost, not what cannot be known.
+        unpublished = " (newer than CURRENT: not served; the next write starts from CURRENT, and its changes are " \
+            "lost unless CURRENT is pointed at it)" if current and name > current else ""
         print(f"{marker} {name}: {'ok' if not problems else 'DAMAGED'}{unpublished}"
               + (_read_back(store) if name == current and not problems else ""))
         for problem in problems:

@@ -52,6 +52,10 @@ def _number(value: Any) -> float:
         raise ValueError("need a number") from None
 
 
+# The most gunicorn workers, or threads per worker, a setting may ask for.
+MAX_PROCESSES = 256
+
+
 def _whole(value: Any) -> int:
     if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         raise ValueError("need a whole number")
@@ -79,6 +83,13 @@ def _non_negative(value: Any) -> float:
     number = _number(value)
     if not number >= 0:  # NaN too
         raise ValueError("need a number, at least 0")
+    return number
+
+
+def _processes(value: Any) -> int:
+    number = _at_least_one(value)
+    if number > MAX_PROCESSES:  # a typo's extra digits would start processes until the machine gives out
+        raise ValueError(f"need a whole number from 1 to {MAX_PROCESSES}")
     return number
 
 
@@ -213,8 +224,8 @@ class Config:
                                   "Below this free space on the index directory's disk, writes are refused and `/healthz` is degraded.",
                                   shown="100")
     # -- serving (`python -m webapp.serve`, i.e. `make run`) ---------------------------------------------------
-    workers: int = _setting("KB_WORKERS", 2, _at_least_one, "gunicorn worker processes.")
-    threads: int = _setting("KB_THREADS", 4, _at_least_one, "Threads per worker.")
+    workers: int = _setting("KB_WORKERS", 2, _processes, "gunicorn worker processes (at most 256).")
+    threads: int = _setting("KB_THREADS", 4, _processes, "Threads per worker (at most 256).")
     worker_max_requests: int = _setting("KB_WORKER_MAX_REQUESTS", 20000, _count,
                                         "Requests a gunicorn worker serves before a fresh one replaces it, its"
                                         " caches emptied (0: never).")

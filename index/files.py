@@ -54,12 +54,13 @@ def write_atomically(target: Path, data: bytes) -> Path:
     return target
 
 
-def check_index_dir(index_dir: Path) -> None:
-    """InvalidSetting where the index directory cannot be a folder: it, or a folder it would be made in, is a file."""
-    for path in (Path(index_dir), *Path(index_dir).parents):
+def check_folder(folder: Path, role: str = "index directory") -> None:
+    """InvalidSetting where a folder (the index directory, a run directory) cannot be one: it, or a folder it would
+    be made in, is a file."""
+    for path in (Path(folder), *Path(folder).parents):
         if path.exists():
             if not path.is_dir():
-                raise InvalidSetting(f"the index directory {index_dir} cannot be a folder: {path} is a file")
+                raise InvalidSetting(f"the {role} {folder} cannot be a folder: {path} is a file")
             return
 
 

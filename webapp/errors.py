@@ -30,7 +30,8 @@ def describe(exc: Exception) -> tuple[int, str, str, dict]:
     """(status, code, message, headers) for an exception; unexpected ones are logged and become a 500."""
     if isinstance(exc, KBError):
         status = next((s for cls, s in _KB_STATUS.items() if isinstance(exc, cls)), 503)
-        retry = exc.retry_after_s
+        # Every 503 may pass (an operator mends the index, a database comes back): the client is told when to retry.
+        retry = exc.retry_after_s or (RETRY_AFTER_S if status == 503 else None)
         return status, exc.code, str(exc), {"Retry-After": str(retry)} if retry else {}
     if isinstance(exc, HTTPException):
         # Keep headers such as Allow (405) but not the HTML content type.

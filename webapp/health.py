@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.exceptions import ServiceUnavailable
 
+from index.errors import IndexCorrupt, KBError
 from index.files import free_mb
 from ingest.jobs.runner import runner_alive, silence
 
@@ -26,6 +27,7 @@ DISK_FULL = "disk_full"
 READ_ONLY = "index_read_only"
 RUNNER_DOWN = "runner_down"
 RUNNER_STALLED = "runner_stalled"
+INDEX_DAMAGED = "index_damaged"
 
 
 class DiskFull(ServiceUnavailable):
@@ -59,9 +61,23 @@ def _read_only() -> bool:
     return path.is_dir() and not os.access(path, os.W_OK)
 
 
+def _damaged() -> str | None:
+    """Why the served version is an older one than CURRENT names (that one is damaged), or None."""
+    try:
+        skipped = current_app.extensions["kb"].get().warnings
+    except KBError:  # no index at all, or its database down: /healthz says so itself
+        return None
+    if not skipped:
+        return None
+    return (f"the index's current version is damaged ({skipped[0]}); an older sound version is served, and writes are "
+            "refused until the operator runs `python -m index rollback` (or restores a backup)")
+
+
 def problems() -> list[dict]:
     """What degrades the service now, each {code, message}; empty when all is well."""
     found = []
+    if damaged := _damaged():
+        found.append({"code": INDEX_DAMAGED, "message": damaged})
     disk = _disk_problem()
     if disk:
         found.append({"code": DISK_FULL, "message": disk + "; writes are refused until space is freed"})
@@ -85,8 +101,11 @@ def problems() -> list[dict]:
 def require_writable() -> None:
     """Refuse a write early (503 with Retry-After) while it cannot be accepted: the index's database is
     unreachable (store_unavailable), the index directory cannot be written (index_read_only) or its disk is below
-    the free-space floor (disk_full)."""
+    the free-space floor (disk_full), or the current version is damaged and an older one is served
+    (index_corrupt)."""
     current_app.extensions["kb"].check_reachable()
+    if damaged := _damaged():  # the writer would refuse it too, after the upload had waited in the queue
+        raise IndexCorrupt(damaged)
     if _read_only():
         raise ReadOnly("the index directory cannot be written (a read-only mount or its permissions); send the "
                        "write again once the operator has made it writable", retry_after=RETRY_AFTER_S)

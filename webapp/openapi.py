@@ -265,7 +265,8 @@ SCHEMAS = {
                                        "are required (400 naming them, with the dictionary's gloss to check)."},
     "Health": _object({
         "status": {"enum": ["ok", "degraded"], "description": "degraded: reads work, but see reasons"},
-        "reasons": _array(_object({"code": {"enum": ["disk_full", "index_read_only", "runner_down", "runner_stalled"]},
+        "reasons": _array(_object({"code": {"enum": ["disk_full", "index_read_only", "index_damaged", "runner_down",
+                                                     "runner_stalled"]},
                                    "message": STR})),
         "version": STR, "embedder": STR, "documents": INT, "chunks": INT,
         "concepts": INT, "languages": STR_LIST, "writes_enabled": {"type": "boolean"},

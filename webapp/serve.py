@@ -33,7 +33,7 @@ from pathlib import Path
 from index.cliargs import config_from, config_options
 from index.config import Config
 from index.errors import InvalidSetting
-from index.files import check_index_dir
+from index.files import check_folder
 from ingest.jobs.__main__ import EXIT_BUSY  # the runner's exit code while another one holds the index
 from ingest.jobs.runner import silence
 
@@ -500,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = {"port": args.port, "workers": args.workers, "threads": args.threads, "run_dir": args.run_dir}
         config = config_from(args).replace(**{name: value for name, value in options.items() if value is not None})
-        check_index_dir(config.index_dir)
+        check_folder(config.index_dir)
+        check_folder(config.run_dir, "run directory")
     except InvalidSetting as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,14 +6,14 @@ from pathlib import Path
 from ..config import Config
 from ..embedders import DEFAULT_EMBEDDER
 from ..errors import IndexNotFound, MissingPackage
-from ..files import check_index_dir
+from ..files import check_folder
 from ..protocols import Snapshot, Store, Writer
 from ..records import DocHead, GroundedPassage, IndexSettings, Passage, Published
 
 
 def open_store(config: Config) -> Store:
     """The PostgreSQL store when `config.database_url` is set, else the embedded store in `config.index_dir`."""
-    check_index_dir(Path(config.index_dir))  # uploads and the job queue live there with either store
+    check_folder(Path(config.index_dir))  # uploads and the job queue live there with either store
     if config.database_url:
         try:  # psycopg and pgvector load only for a PostgreSQL index, and are an optional package set
             from .postgres import PostgresStore

@@ -435,13 +435,23 @@ def test_launcher_refuses_a_taken_port(tmp_path: Path):
     assert result.returncode == 3 and result.stderr.startswith("error: cannot listen on"), result.stderr
 
 
-def test_launcher_refuses_an_index_directory_under_a_file_before_it_starts_anything(tmp_path: Path):
+@pytest.mark.parametrize("where", ["index", "run"])
+def test_launcher_refuses_an_index_or_run_directory_under_a_file_before_it_starts_anything(tmp_path: Path, where):
     (tmp_path / "notes.md").write_text("a file, not a folder")
-    result = subprocess.run([sys.executable, "-m", "webapp.serve", "--index-dir", str(tmp_path / "notes.md" / "index"),
-                             "--port", "1", "--run-dir", str(tmp_path / "run")], cwd=ROOT, capture_output=True,
+    folders = {"index": tmp_path / "index", "run": tmp_path / "run"} | {where: tmp_path / "notes.md" / where}
+    result = subprocess.run([sys.executable, "-m", "webapp.serve", "--index-dir", str(folders["index"]),
+                             "--port", "1", "--run-dir", str(folders["run"])], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
-    assert result.returncode == 2 and result.stderr.startswith("error: the index directory"), result.stderr
-    assert not (tmp_path / "run").exists()
+    role = "index directory" if where == "index" else "run directory"
+    assert result.returncode == 2 and result.stderr.startswith(f"error: the {role}"), result.stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "index").exists()
+
+
+def test_launcher_refuses_a_number_of_workers_no_machine_has(tmp_path: Path):
+    result = subprocess.run([sys.executable, "-m", "webapp.serve", "--workers", "99999999999", "--port", "1",
+                             "--run-dir", str(tmp_path / "run")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "KB_WORKERS" in result.stderr and "256" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "run").exists()
 
 
 def test_launcher_stops_everything_when_gunicorn_dies(seed_index: Path, tmp_path: Path):

@@ -516,6 +516,25 @@ def test_a_read_only_index_directory_refuses_writes_in_json_and_serves_reads(ind
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
+def test_a_damaged_current_version_is_served_from_the_sound_one_and_refuses_writes_at_once(index_copy, check_spec):
+    # Before, /healthz said ok and an upload got 202, its job failing later with index_corrupt.
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    writer = Writer(app.test_client(), check_spec)
+    assert writer.upload(NOTE)[0] == 202
+    writer.drain()
+    good, damaged = versions.published(index_copy)[-2:]
+    assert versions.current_name(index_copy) == damaged
+    (versions.versions_dir(index_copy) / damaged / "catalogue.json").write_text("{}")
+    app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
+    writer = Writer(app.test_client(), check_spec)
+    health = writer.client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["version"] == good, health
+    assert [r["code"] for r in health["reasons"]][:1] == ["index_damaged"] and "rollback" in health["reasons"][0]["message"]
+    status, body, headers = writer.upload(NOTE + b" Once more.", "again.txt")
+    assert (status, body["error"]["code"]) == (503, "index_corrupt") and headers["Retry-After"], body
+    assert writer.client.get("/api/search?q=customer+intimacy&k=1").get_json()["results"]
+
+
 def test_a_damaged_job_queue_refuses_writes_in_json_and_the_runner_says_why_in_one_line(index_copy, check_spec):
     # Its first bytes overwritten (a disk fault): before, an upload got a 500 and the runner a traceback each restart.
     app = create_app({"KB_INDEX_DIR": str(index_copy), "KB_ADMIN_TOKEN": ADMIN_TOKEN, "TESTING": True})
