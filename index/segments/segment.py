@@ -218,6 +218,10 @@ class Segment:
         self.doc_ids: list[str] = self.meta["docs"]
         self.langs: list[str] = self.meta["langs"]
         self.lang_index = {lang: i for i, lang in enumerate(self.langs)}
+        # Its description must fit its arrays (a version from before descriptions were checksummed checks no more).
+        if int(self.meta["rows"]) != len(self.ids) or len(self.ids) and int(np.max(self.doc)) >= len(self.doc_ids):
+            raise ValueError(f"its description (meta.json: {self.meta['rows']} rows, {len(self.doc_ids)} documents) "
+                             f"does not fit its arrays ({len(self.ids)} rows)")
         self.conn = tables.connect(self.path / ROWS_DB, readonly=True)
         # Rows of each document: they are consecutive, in the order of `docs`.
         doc = np.asarray(self.doc)

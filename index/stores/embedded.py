@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .. import suggestions, versions
 from ..audit import audit_reads
+from ..errors import IndexCorrupt
 from ..glosses import DEFAULT_DICT_DIR
 from ..records import IndexSettings
 from ..segments import layout
@@ -67,7 +68,10 @@ class EmbeddedStore:
         problems = versions.verify_version(versions.versions_dir(self.index_dir) / name)
         if problems:
             return problems
-        snapshot = self.snapshot()
+        try:
+            snapshot = self.snapshot()
+        except IndexCorrupt as exc:  # a file no checksum of this version covers fails to read: damaged all the same
+            return [str(exc)]
         # The manifest cannot checksum itself: its counts (what `stats` reports) are held against what was read.
         manifest = snapshot.manifest
         for key, counted in (("documents", snapshot.n_documents), ("chunks", snapshot.n_chunks)):

@@ -77,7 +77,14 @@ def test_a_segment_description_no_version_records_is_read_without_a_traceback(in
         del manifest["files"][entry]
     (versions.versions_dir(index_copy) / versions.current_name(index_copy) / versions.MANIFEST).write_text(
         json.dumps(manifest))
-    (index_copy / "segments" / name / "meta.json").write_text("{")
+    meta_file = index_copy / "segments" / name / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "rows": meta["rows"] - 5}))  # reads would index past its arrays
+    with pytest.raises(IndexCorrupt, match=f"segment {name} is unreadable.*does not fit its arrays"):
+        KnowledgeBase(config_for(index_copy))
+    assert index_main(["--index-dir", str(index_copy), "verify"]) == 1
+    assert "DAMAGED" in capsys.readouterr().out
+    meta_file.write_text("{")
     with pytest.raises(IndexCorrupt, match=f"segment {name} is unreadable"):
         KnowledgeBase(config_for(index_copy))
 
