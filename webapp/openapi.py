@@ -51,6 +51,7 @@ PAGE_FIELDS = {
     "limit": {"type": ["integer", "null"], "minimum": 1, "description": "The page size asked for; null: the rest."},
 }
 
+
 def _concept_body() -> dict:
     """What POST and PUT /api/concepts take: the editable part of GET /api/concepts/{concept_id}."""
     langs = {"enum": sorted(KNOWN_LANGUAGES)}

@@ -170,7 +170,8 @@ _ENGLISH_MARGIN = 0.5
 _PARTICLES = frozenset({"up", "out", "down", "off", "back"})
 # Prefixes the product's languages and English share (pre-, co-), longest first, and how long a known word after one
 # must be: a shorter rest is as often a name's end (connor, preston).
-_LEARNED_PREFIXES = ("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non", "co")
+_LEARNED_PREFIXES = dict.fromkeys(("pseudo", "multi", "inter", "super", "anti", "post", "semi", "pre", "sub", "non",
+                                   "co"))  # each written as it is in English (see `_prefixed`)
 # The product's languages' own prefixes of doing again (om-definiera, åter-skapa, gen-aktivere, gjen-starte,
 # her-ontdekt: redefine, recreate, reactivate, restart, rediscovered), English re-.
 _NATIVE_PREFIXES = {"sv": {"om": "re", "åter": "re"}, "no": {"om": "re", "gjen": "re"},
@@ -259,7 +260,7 @@ class Lexicon:
                  or self._compound(key, 1, software=software) or self._english(key)
                  or self._compound(key, 1, loose=True, software=software)
                  or self._compound(key, 2, software=software) or self._compound(key, 2, loose=True, software=software)
-                 or self._prefixed(key, dict.fromkeys(_LEARNED_PREFIXES)))
+                 or self._prefixed(key, _LEARNED_PREFIXES))
         found = self._as_negation(key, self._as_agent(key, self._as_present(key, self._as_participle(key, found))))
         found = self._as_plural(key, found, _DEFINITE_PLURAL)
         found = self._as_plural(key, found, _LEMMA_PLURAL, exact=True) if found and found.via == "lemma" else found
